@@ -1,0 +1,5 @@
+"""Allow `python -m salesmetrics`."""
+
+from salesmetrics.cli import main
+
+main()

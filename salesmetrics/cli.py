@@ -1,0 +1,224 @@
+"""The command line: parse options, call the library, pick a renderer. No computing here.
+
+pandas is imported only inside commands, so `salesmetrics --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from salesmetrics import __version__
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_REJECTS = 0, 1, 2, 3
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success; 1 an input, mapping or config cannot be used; 2 usage error; "
+    "3 rows rejected beyond --max-reject-rate."
+)
+
+app = typer.Typer(
+    name="salesmetrics",
+    help="Sales-funnel KPIs from CRM exports (CSV and Excel).\n\n" + EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class _State:
+    debug = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"salesmetrics {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show a traceback when something fails.")
+    ] = False,
+) -> None:
+    _State.debug = debug
+
+
+class QualityFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _pair_inputs(files: list[str], mappings: list[str], config: Path | None, data_dir: Path | None):
+    """(path, mapping, mapping base folder) for each input, from arguments or a config."""
+    from salesmetrics.config import InputSpec, load_config
+
+    if config is not None:
+        if files or mappings:
+            raise typer.BadParameter("give either --config or FILE... --mapping ..., not both")
+        return load_config(config, data_dir).inputs
+    if not files:
+        raise typer.BadParameter("give FILE... with --mapping for each, or --config")
+    if len(files) != len(mappings):
+        raise typer.BadParameter(
+            f"{len(files)} file(s) but {len(mappings)} --mapping option(s): give one mapping "
+            "per file, in the same order"
+        )
+    base = Path.cwd()
+    return tuple(
+        InputSpec(str(data_dir / f) if data_dir and f != "-" else f, m, base)
+        for f, m in zip(files, mappings, strict=True)
+    )
+
+
+def _one_line_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """Expected failures become one line on stderr and exit code 1, never a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        from salesmetrics.errors import SalesmetricsError
+
+        try:
+            command(*args, **kwargs)
+        except (SalesmetricsError, OSError) as exc:
+            if _State.debug or os.environ.get("SALESMETRICS_DEBUG"):
+                raise
+            typer.echo(f"error: {_describe(exc)}", err=True)
+            raise typer.Exit(EXIT_INPUT) from None
+
+    return run
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return str(exc)
+
+
+@app.command()
+@_one_line_errors
+def validate(
+    files: Annotated[
+        list[str] | None, typer.Argument(help="Export files (CSV, CSV.GZ, XLSX, XLS); - is stdin.")
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--mapping", "-m", help="Mapping preset or .yaml path, one per file."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Report config listing the inputs.")
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Folder the config's input paths are relative to."),
+    ] = None,
+    output_format: Annotated[
+        QualityFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = QualityFormat.table,
+    rejects: Annotated[
+        Path | None, typer.Option("--rejects", help="Write every rejected row to this CSV.")
+    ] = None,
+    max_reject_rate: Annotated[
+        float,
+        typer.Option(help="Exit 3 when an input rejects more than this share of its rows.", min=0),
+    ] = 0.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
+) -> None:
+    """Load exports through their mappings and report what happened to every row.
+
+    Example: salesmetrics validate deals.csv --mapping sample/deals --rejects rejected.csv
+    """
+    from salesmetrics.ingest import load_input
+    from salesmetrics.render.console import make_console
+    from salesmetrics.render.validation import render_json, render_table
+
+    specs = _pair_inputs(files or [], mapping or [], config, data_dir)
+    err = make_console(sys.stderr, no_color=no_color)
+    loaded = []
+    for spec in specs:
+        with _progress(err, spec.path, quiet):
+            loaded.append(
+                load_input(
+                    spec.path,
+                    spec.mapping,
+                    base_dir=spec.mapping_base,
+                    keep_all_columns=rejects is not None,
+                )
+            )
+    qualities = [item.quality for item in loaded]
+    if output_format is QualityFormat.json:
+        render_json(qualities, sys.stdout)
+    elif not quiet:
+        render_table(qualities, make_console(sys.stdout, no_color=no_color))
+    if rejects is not None:
+        _write_rejects(rejects, loaded)
+        if not quiet:
+            total = sum(len(item.rejects) for item in loaded)
+            err.print(f"wrote {total:,} rejected row(s) to {rejects}")
+    over = [q for q in qualities if q.reject_rate > max_reject_rate]
+    if over:
+        for q in over:
+            err.print(
+                f"{q.path}: {q.rows_rejected:,} of {q.rows_read:,} rows rejected "
+                f"({q.reject_rate:.2%}), above --max-reject-rate {max_reject_rate:.2%}"
+            )
+        raise typer.Exit(EXIT_REJECTS)
+
+
+def _progress(console, path: str, quiet: bool):
+    """A spinner on stderr while a file loads, only at a terminal."""
+    import contextlib
+
+    if quiet or not console.is_terminal:
+        return contextlib.nullcontext()
+    return console.status(f"Reading {path} …", spinner="dots")
+
+
+def _write_rejects(path: Path, loaded) -> None:
+    import pandas as pd
+
+    from salesmetrics.atomic import write_atomic
+
+    frames = [item.rejects.assign(file=item.path) for item in loaded if len(item.rejects)]
+    columns = ["file", "row", "reason"]
+    combined = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    ordered = columns + [c for c in combined.columns if c not in columns]
+    write_atomic(path, lambda tmp: combined[ordered].to_csv(tmp, index=False))
+
+
+def main() -> None:
+    """Run the CLI: expected failures become one line on stderr and an exit code."""
+    try:
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):
+            exc.show()  # click's usage errors: message and usage line, exit code 2
+            sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
+        if _State.debug or os.environ.get("SALESMETRICS_DEBUG"):
+            raise
+        print(
+            f"internal error: {type(exc).__name__}: {exc} (run with --debug for details, "
+            "and please report it)",
+            file=sys.stderr,
+        )
+        sys.exit(EXIT_INPUT)

@@ -1,0 +1,510 @@
+"""Mapping files: one YAML file describes one export format and the entity it produces.
+
+Validated on load, so a mistake is reported with its file, key and line before any data is read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from salesmetrics.errors import MappingError
+from salesmetrics.schema import ENTITIES, Entity, Kind
+from salesmetrics.yamlfile import Node, YamlError, load_yaml
+
+CONFIGS_DIR = Path(__file__).resolve().parents[2] / "configs"
+"""Where preset mappings live: `configs/NAME.yaml`, named by NAME (e.g. `sample/deals`)."""
+
+TOP_KEYS = (
+    "entity",
+    "description",
+    "extends",
+    "read",
+    "parse",
+    "columns",
+    "constants",
+    "values",
+    "filters",
+    "derive",
+    "dedupe",
+)
+DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "|": "|", "whitespace": "whitespace"}
+FILTER_TESTS = ("equals", "not_equals", "in", "not_in", "starts_with", "matches", "blank")
+CONDITION_TESTS = ("is", "equals", "in")
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    encoding: str = "auto"
+    delimiter: str = "auto"
+    header: bool = True
+    header_row: int | None = None  # None: found automatically
+    sheet: str | int | None = None
+    footer: str | int = "auto"
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    decimal: str = "auto"
+    thousands: str = "auto"
+    date_order: str = "auto"
+    date_format: str | None = None
+    timezone: str = "UTC"
+    percent: str = "auto"
+
+
+@dataclass(frozen=True)
+class ValueMap:
+    """Raw value (case-folded, trimmed) -> canonical value; `default` applies to the rest."""
+
+    pairs: dict[str, str | None]
+    has_default: bool = False
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A test on a source column (raw text) or a canonical field (typed value)."""
+
+    column: str | None
+    field: str | None
+    test: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Filter:
+    condition: Condition
+    reason: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    when: Condition | None
+    value: Any
+
+
+@dataclass(frozen=True)
+class Derivation:
+    kind: str  # multiply | first_of | rules
+    fields: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mapping:
+    name: str
+    path: Path
+    entity: Entity
+    description: str = ""
+    read: ReadOptions = ReadOptions()
+    parse: ParseOptions = ParseOptions()
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    constants: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, ValueMap] = field(default_factory=dict)
+    filters: tuple[Filter, ...] = ()
+    derive: dict[str, Derivation] = field(default_factory=dict)
+    dedupe_key: tuple[str, ...] = ()
+
+    def kind_of(self, name: str) -> Kind:
+        """A canonical field's kind; any other mapped name is a text dimension."""
+        f = self.entity.field(name)
+        return f.kind if f else Kind.TEXT
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        return tuple(c for c in self.columns if self.entity.field(c) is None)
+
+
+def resolve_mapping(ref: str, base_dir: Path | None = None) -> Path:
+    """A path for a mapping given by preset name (`sample/deals`) or by `.yaml` path."""
+    if ref.endswith((".yaml", ".yml")):
+        path = Path(ref).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        return path
+    path = CONFIGS_DIR / f"{ref}.yaml"
+    if not path.is_file():
+        known = ", ".join(list_presets()) or "none"
+        raise MappingError(
+            f"no mapping preset named {ref!r} (looked for {path}); known presets: {known}; "
+            "or give a path ending in .yaml"
+        )
+    return path
+
+
+def list_presets() -> list[str]:
+    """Every preset name: the `.yaml` files under configs/, without the suffix."""
+    if not CONFIGS_DIR.is_dir():
+        return []
+    return sorted(
+        p.relative_to(CONFIGS_DIR).with_suffix("").as_posix()
+        for p in CONFIGS_DIR.rglob("*.yaml")
+        if "examples" not in p.relative_to(CONFIGS_DIR).parts
+    )
+
+
+def load_mapping(ref: str, base_dir: Path | None = None) -> Mapping:
+    """Load, merge (`extends`) and validate a mapping."""
+    path = resolve_mapping(ref, base_dir)
+    raw = _load_merged(path, seen=())
+    return _Validator(path, ref).build(raw)
+
+
+def _load_merged(path: Path, seen: tuple[Path, ...]) -> Node:
+    if path.resolve() in seen:
+        chain = " -> ".join(str(p) for p in (*seen, path.resolve()))
+        raise MappingError(f"{path}: `extends` goes round in a circle: {chain}")
+    try:
+        raw = load_yaml(path)
+    except YamlError as exc:
+        raise MappingError(str(exc)) from None
+    if not isinstance(raw, Node):
+        raise MappingError(
+            f"{path}: expected a mapping file with keys such as entity and columns, "
+            "found something else"
+        )
+    parent_ref = raw.get("extends")
+    if parent_ref is None:
+        return raw
+    if not isinstance(parent_ref, str):
+        raise MappingError(_where(raw, "extends", "expected a preset name or a .yaml path"))
+    parent = _load_merged(resolve_mapping(parent_ref, path.parent), (*seen, path.resolve()))
+    return _merge(parent, raw)
+
+
+def _merge(parent: Node, child: Node) -> Node:
+    """Child keys override the parent's; sections merge key by key, filters add up."""
+    merged = Node(parent)
+    merged.source, merged.line = child.source, child.line
+    merged.lines = dict(parent.lines)
+    for key, value in child.items():
+        if key == "extends":
+            continue
+        old = parent.get(key)
+        if key == "filters" and isinstance(old, list) and isinstance(value, list):
+            merged[key] = old + value
+        elif isinstance(old, Node) and isinstance(value, Node) and key != "dedupe":
+            section = Node(old)
+            section.source, section.line = value.source, value.line
+            section.lines = {**old.lines, **value.lines}
+            section.update(value)
+            merged[key] = section
+        else:
+            merged[key] = value
+        merged.lines[key] = child.line_of(key)
+    return merged
+
+
+def _where(node: Node, key: Any, problem: str, path: str | None = None) -> str:
+    return f"{node.source}, line {node.line_of(key)}: {path or key}: {problem}"
+
+
+class _Validator:
+    """Turns a merged YAML tree into a `Mapping`, or a MappingError naming file, key and line."""
+
+    def __init__(self, path: Path, name: str):
+        self.path = path
+        self.name = name
+
+    def fail(self, node: Node, key: Any, problem: str, keypath: str | None = None) -> MappingError:
+        return MappingError(_where(node, key, problem, keypath))
+
+    def build(self, raw: Node) -> Mapping:
+        for key in raw:
+            if key not in TOP_KEYS:
+                raise self.fail(raw, key, f"unknown key; expected one of {', '.join(TOP_KEYS)}")
+        entity_name = raw.get("entity")
+        if entity_name not in ENTITIES:
+            raise self.fail(raw, "entity", f"expected one of {', '.join(ENTITIES)}")
+        entity = ENTITIES[entity_name]
+        columns = self._columns(raw, entity)
+        constants = self._constants(raw, entity, columns)
+        mapping = Mapping(
+            name=self.name,
+            path=self.path,
+            entity=entity,
+            description=str(raw.get("description") or ""),
+            read=self._read(raw),
+            parse=self._parse(raw),
+            columns=columns,
+            constants=constants,
+            values=self._values(raw, entity),
+            filters=self._filters(raw),
+            derive=self._derive(raw, entity),
+            dedupe_key=self._dedupe(raw),
+        )
+        self._check_fields_known(raw, mapping)
+        return mapping
+
+    def _section(self, raw: Node, key: str) -> Node:
+        value = raw.get(key)
+        if value is None:
+            empty = Node()
+            empty.source, empty.line, empty.lines = raw.source, raw.line_of(key), {}
+            return empty
+        if not isinstance(value, Node):
+            raise self.fail(raw, key, "expected a mapping of keys to values")
+        return value
+
+    def _read(self, raw: Node) -> ReadOptions:
+        sec = self._section(raw, "read")
+        known = ("encoding", "delimiter", "header", "header_row", "sheet", "footer")
+        self._only(sec, "read", known)
+        delimiter = str(sec.get("delimiter", "auto"))
+        if delimiter != "auto" and delimiter not in DELIMITERS:
+            raise self.fail(sec, "delimiter", 'expected auto, ",", ";", "\\t", "|" or whitespace')
+        header = sec.get("header", True)
+        if not isinstance(header, bool):
+            raise self.fail(sec, "header", "expected true or false", "read.header")
+        header_row = sec.get("header_row")
+        if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
+            raise self.fail(sec, "header_row", "expected a row number from 1", "read.header_row")
+        sheet = sec.get("sheet")
+        if sheet is not None and not isinstance(sheet, (str, int)):
+            raise self.fail(sec, "sheet", "expected a sheet name or a 0-based index", "read.sheet")
+        footer = sec.get("footer", "auto")
+        if footer != "auto" and not (isinstance(footer, int) and footer >= 0):
+            raise self.fail(sec, "footer", "expected auto or a number of lines", "read.footer")
+        return ReadOptions(
+            encoding=str(sec.get("encoding", "auto")),
+            delimiter=DELIMITERS.get(delimiter, delimiter),
+            header=header,
+            header_row=header_row,
+            sheet=sheet,
+            footer=footer,
+        )
+
+    def _parse(self, raw: Node) -> ParseOptions:
+        sec = self._section(raw, "parse")
+        known = ("decimal", "thousands", "date_order", "date_format", "timezone", "percent")
+        self._only(sec, "parse", known)
+        choices = {
+            "decimal": ("auto", ".", ","),
+            "thousands": ("auto", ",", ".", " ", "'", ""),
+            "date_order": ("auto", "dmy", "mdy", "ymd"),
+            "percent": ("auto", "fraction", "percent"),
+        }
+        for key, allowed in choices.items():
+            if key in sec and str(sec[key]) not in allowed:
+                shown = ", ".join(repr(a) for a in allowed)
+                raise self.fail(sec, key, f"expected one of {shown}", f"parse.{key}")
+        timezone = str(sec.get("timezone", "UTC"))
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(timezone)
+        except (ValueError, KeyError, OSError):
+            raise self.fail(
+                sec, "timezone", "unknown time zone; use an IANA name such as Europe/Berlin"
+            ) from None
+        fmt = sec.get("date_format")
+        return ParseOptions(
+            decimal=str(sec.get("decimal", "auto")),
+            thousands=str(sec.get("thousands", "auto")),
+            date_order=str(sec.get("date_order", "auto")),
+            date_format=str(fmt) if fmt is not None else None,
+            timezone=timezone,
+            percent=str(sec.get("percent", "auto")),
+        )
+
+    def _only(self, sec: Node, name: str, known: tuple[str, ...]) -> None:
+        for key in sec:
+            if key not in known:
+                raise self.fail(sec, key, f"unknown option; expected one of {', '.join(known)}")
+
+    def _columns(self, raw: Node, entity: Entity) -> dict[str, tuple[str, ...]]:
+        sec = self._section(raw, "columns")
+        columns: dict[str, tuple[str, ...]] = {}
+        for name, source in sec.items():
+            keypath = f"columns.{name}"
+            if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise self.fail(sec, name, "field names are lower_snake_case", keypath)
+            aliases = source if isinstance(source, list) else [source]
+            if not aliases or not all(isinstance(a, (str, int)) for a in aliases):
+                raise self.fail(sec, name, "expected a column header or a list of them", keypath)
+            columns[name] = tuple(str(a) for a in aliases)
+        if not columns and not raw.get("constants"):
+            raise self.fail(raw, "columns", "a mapping needs at least one column")
+        return columns
+
+    def _constants(
+        self, raw: Node, entity: Entity, columns: dict[str, tuple[str, ...]]
+    ) -> dict[str, Any]:
+        sec = self._section(raw, "constants")
+        for name, value in sec.items():
+            if name in columns:
+                raise self.fail(sec, name, "is both a column and a constant; keep one")
+            if isinstance(value, (list, dict)):
+                raise self.fail(sec, name, "expected a single value", f"constants.{name}")
+        return {name: (str(v) if v is not None else None) for name, v in sec.items()}
+
+    def _values(self, raw: Node, entity: Entity) -> dict[str, ValueMap]:
+        sec = self._section(raw, "values")
+        result: dict[str, ValueMap] = {}
+        for name, spec in sec.items():
+            keypath = f"values.{name}"
+            if not isinstance(spec, Node) or "map" not in spec:
+                raise self.fail(sec, name, "expected `map:` (and optionally `default:`)", keypath)
+            for key in spec:
+                if key not in ("map", "default"):
+                    raise self.fail(spec, key, "expected map or default", f"{keypath}.{key}")
+            pairs = spec["map"]
+            if not isinstance(pairs, Node):
+                raise self.fail(spec, "map", "expected raw value: canonical value", keypath)
+            f = entity.field(name)
+            choices = f.choices if f else ()
+            normalised: dict[str, str | None] = {}
+            for raw_value, canonical in pairs.items():
+                target = _scalar_text(canonical)
+                if choices and target is not None and target not in choices:
+                    raise self.fail(
+                        pairs,
+                        raw_value,
+                        f"{target!r} is not a {name}; expected one of {', '.join(choices)}",
+                        f"{keypath}.map",
+                    )
+                normalised[fold(_scalar_text(raw_value) or "")] = target
+            default = _scalar_text(spec.get("default"))
+            if choices and default is not None and default not in choices:
+                raise self.fail(spec, "default", f"expected one of {', '.join(choices)}", keypath)
+            result[name] = ValueMap(normalised, "default" in spec, default)
+        return result
+
+    def _condition(self, node: Node, keypath: str, tests: tuple[str, ...]) -> Condition:
+        target_keys = [k for k in ("column", "field") if k in node]
+        if len(target_keys) != 1:
+            raise self.fail(node, next(iter(node), ""), "name one `column:` or `field:`", keypath)
+        found = [t for t in tests if t in node]
+        if len(found) != 1:
+            raise self.fail(
+                node, target_keys[0], f"give exactly one test of {', '.join(tests)}", keypath
+            )
+        test = found[0]
+        value = node[test]
+        if test in ("in", "not_in") and not isinstance(value, list):
+            raise self.fail(node, test, "expected a list of values", keypath)
+        if test in ("is", "blank") and not isinstance(value, bool):
+            raise self.fail(node, test, "expected true or false", keypath)
+        if test == "matches":
+            try:
+                re.compile(str(value))
+            except re.error as exc:
+                raise self.fail(
+                    node, test, f"not a valid regular expression: {exc}", keypath
+                ) from None
+        if isinstance(value, list):
+            value = tuple(_scalar_text(v) for v in value)
+        elif test not in ("is", "blank"):
+            value = _scalar_text(value)
+        column = node.get("column")
+        return Condition(
+            column=str(column) if column is not None else None,
+            field=node.get("field"),
+            test=test,
+            value=value,
+        )
+
+    def _filters(self, raw: Node) -> tuple[Filter, ...]:
+        items = raw.get("filters") or []
+        if not isinstance(items, list):
+            raise self.fail(raw, "filters", "expected a list of filters")
+        filters = []
+        for i, item in enumerate(items):
+            keypath = f"filters[{i}]"
+            if not isinstance(item, Node):
+                raise self.fail(raw, "filters", "each filter is a mapping", keypath)
+            for key in item:
+                if key not in ("column", "field", "reason", *FILTER_TESTS):
+                    raise self.fail(item, key, "unknown key in a filter", keypath)
+            reason = item.get("reason")
+            if not isinstance(reason, str) or not reason.strip():
+                raise self.fail(item, "reason", "every filter needs a `reason:`", keypath)
+            filters.append(Filter(self._condition(item, keypath, FILTER_TESTS), reason.strip()))
+        return tuple(filters)
+
+    def _derive(self, raw: Node, entity: Entity) -> dict[str, Derivation]:
+        sec = self._section(raw, "derive")
+        result: dict[str, Derivation] = {}
+        for name, spec in sec.items():
+            keypath = f"derive.{name}"
+            if isinstance(spec, Node) and len(spec) == 1 and "multiply" in spec:
+                args = spec["multiply"]
+                if not (isinstance(args, list) and len(args) == 2):
+                    raise self.fail(spec, "multiply", "expected two field names", keypath)
+                result[name] = Derivation("multiply", tuple(str(a) for a in args))
+            elif isinstance(spec, Node) and len(spec) == 1 and "first_of" in spec:
+                args = spec["first_of"]
+                if not (isinstance(args, list) and args):
+                    raise self.fail(spec, "first_of", "expected a list of field names", keypath)
+                result[name] = Derivation("first_of", tuple(str(a) for a in args))
+            elif isinstance(spec, list) and spec:
+                rules = []
+                for j, rule in enumerate(spec):
+                    rpath = f"{keypath}[{j}]"
+                    if not isinstance(rule, Node) or "value" not in rule:
+                        raise self.fail(sec, name, "each rule needs `value:`", rpath)
+                    for key in rule:
+                        if key not in ("when", "value"):
+                            raise self.fail(rule, key, "expected when or value", rpath)
+                    when = rule.get("when")
+                    if when is not None and not isinstance(when, Node):
+                        raise self.fail(rule, "when", "expected column/field and a test", rpath)
+                    condition = self._condition(when, rpath, CONDITION_TESTS) if when else None
+                    rules.append(Rule(condition, _scalar_text(rule["value"])))
+                result[name] = Derivation("rules", rules=tuple(rules))
+            else:
+                raise self.fail(
+                    sec, name, "expected {multiply: [a, b]}, {first_of: [...]} or a list of rules"
+                )
+        return result
+
+    def _dedupe(self, raw: Node) -> tuple[str, ...]:
+        sec = raw.get("dedupe")
+        if sec is None:
+            return ()
+        if not isinstance(sec, Node) or "key" not in sec:
+            raise self.fail(raw, "dedupe", "expected `key: [field, ...]`")
+        key = sec["key"]
+        key = key if isinstance(key, list) else [key]
+        if not key or not all(isinstance(k, str) for k in key):
+            raise self.fail(sec, "key", "expected a list of field names", "dedupe.key")
+        return tuple(key)
+
+    def _check_fields_known(self, raw: Node, mapping: Mapping) -> None:
+        """Fields named in values, derive, filters and dedupe must exist in the mapping."""
+        available = set(mapping.columns) | set(mapping.constants) | set(mapping.derive)
+        if mapping.entity.name == "deals":
+            available |= {"status", "stage_raw"}
+        if mapping.entity.name == "orders":
+            available.add("amount")
+        for section in ("values", "derive"):
+            sec = self._section(raw, section)
+            for name in sec:
+                if mapping.entity.field(name) is None and name not in mapping.columns:
+                    raise self.fail(sec, name, f"not a field of {mapping.entity.name}")
+        for name, derivation in mapping.derive.items():
+            for source in derivation.fields:
+                if source not in available:
+                    raise self.fail(
+                        self._section(raw, "derive"), name, f"uses {source!r}, which is not mapped"
+                    )
+        for key in mapping.dedupe_key:
+            if key not in available:
+                raise self.fail(raw, "dedupe", f"key field {key!r} is not mapped", "dedupe.key")
+
+
+def fold(text: str) -> str:
+    """How raw values and headers are compared: case-folded, trimmed, BOM removed."""
+    return text.replace("\ufeff", "").strip().casefold()
+
+
+def _scalar_text(value: Any) -> str | None:
+    """YAML scalars as the text a CSV would hold (True -> 'true', 1.0 -> '1.0')."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,563 @@
+"""From text columns to a canonical, typed frame, accounting for every row on the way.
+
+A row leaves for one reason only, the first that applies: filtered by a mapping rule, rejected
+(a required value blank or unreadable, or an entity rule broken), or dropped as a duplicate.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from salesmetrics.errors import InputError
+from salesmetrics.ingest import parse
+from salesmetrics.ingest.mapping import Condition, Mapping, ValueMap, fold
+from salesmetrics.ingest.quality import DateRange, Defaulted, Example, InputQuality, Reason
+from salesmetrics.ingest.read import RawTable
+from salesmetrics.schema import Kind
+
+TEXT = pd.ArrowDtype(pa.string())
+FLOAT = pd.ArrowDtype(pa.float64())
+BOOL = pd.ArrowDtype(pa.bool_())
+TIMESTAMP = pd.ArrowDtype(pa.timestamp("us"))
+MAX_EXAMPLES = 3
+PERIOD_FORMS: tuple[tuple[re.Pattern[str], Callable[[pd.DataFrame], pd.Series]], ...] = (
+    (re.compile(r"^(\d{4})$"), lambda p: p[0]),
+    (re.compile(r"^(\d{4})[-/ ]?Q([1-4])$", re.IGNORECASE), lambda p: p[0] + "-Q" + p[1]),
+    (re.compile(r"^Q([1-4])[-/ ]?(\d{4})$", re.IGNORECASE), lambda p: p[1] + "-Q" + p[0]),
+    (re.compile(r"^(\d{4})[-/](0?[1-9]|1[0-2])$"), lambda p: p[0] + "-" + p[1].str.zfill(2)),
+)
+
+
+@dataclass
+class ColumnPlan:
+    """Which header feeds each field, found before any data is read."""
+
+    sources: dict[str, str]  # field -> header in the file
+    conditions: dict[str, str]  # header named by a filter or derive rule, folded -> header
+    missing: list[str]  # optional fields none of whose headers is in the file
+    unused: list[str]
+
+    @property
+    def headers(self) -> list[str]:
+        return list(dict.fromkeys([*self.sources.values(), *self.conditions.values()]))
+
+
+def plan_columns(mapping: Mapping, headers: list[str], path: str) -> ColumnPlan:
+    """Match the mapping's headers to the file's, or explain which are missing and why."""
+    by_fold = {fold(h): h for h in headers}
+    sources: dict[str, str] = {}
+    missing: list[str] = []
+    for name, aliases in mapping.columns.items():
+        found = next((by_fold[fold(a)] for a in aliases if fold(a) in by_fold), None)
+        if found is not None:
+            sources[name] = found
+        elif _is_required(mapping, name, set()):
+            raise InputError(_missing_message(path, mapping, name, aliases, headers))
+        else:
+            missing.append(f"{name} ({' / '.join(aliases)})")
+    provided = set(sources) | set(mapping.constants) | set(mapping.derive)
+    for name in mapping.entity.required:
+        if name not in provided and not _is_derived(mapping, name, provided):
+            raise InputError(
+                f"{path}: mapping {mapping.name} gives no `{name}` for {mapping.entity.name}; "
+                f"add it under columns (a header), constants or derive"
+            )
+    for group in mapping.entity.one_of:
+        if not provided & set(group):
+            raise InputError(
+                f"{path}: mapping {mapping.name} needs one of {', '.join(group)} for "
+                f"{mapping.entity.name}; add it under columns"
+            )
+    conditions: dict[str, str] = {}
+    for condition in _conditions(mapping):
+        if condition.column is None:
+            continue
+        header = by_fold.get(fold(condition.column))
+        if header is None:
+            raise InputError(_missing_message(path, mapping, None, (condition.column,), headers))
+        conditions[fold(condition.column)] = header
+    used = set(sources.values()) | set(conditions.values())
+    unused = [h for h in headers if h not in used and not h.startswith("(column ")]
+    return ColumnPlan(sources, conditions, missing, unused)
+
+
+def _conditions(mapping: Mapping) -> list[Condition]:
+    found = [f.condition for f in mapping.filters]
+    for derivation in mapping.derive.values():
+        found += [r.when for r in derivation.rules if r.when is not None]
+    return found
+
+
+def _is_derived(mapping: Mapping, name: str, provided: set[str]) -> bool:
+    entity = mapping.entity.name
+    if entity == "deals" and name == "status":
+        return "stage" in provided
+    if entity == "orders" and name == "amount":
+        return {"quantity", "unit_price"} <= provided
+    return False
+
+
+def _is_required(mapping: Mapping, name: str, provided: set[str]) -> bool:
+    spec = mapping.entity.field(name)
+    if spec is None or not spec.required:
+        return False
+    return name not in mapping.constants and name not in mapping.derive
+
+
+def _missing_message(
+    path: str, mapping: Mapping, name: str | None, aliases: tuple[str, ...], headers: list[str]
+) -> str:
+    wanted = " / ".join(repr(a) for a in aliases)
+    folded = {fold(h): h for h in headers}
+    close: list[str] = []
+    for alias in aliases:
+        close += [folded[c] for c in difflib.get_close_matches(fold(alias), folded, n=3)]
+    hint = f"closest: {', '.join(repr(c) for c in dict.fromkeys(close))}; " if close else ""
+    what = f"column for `{name}`" if name else "column"
+    shown = ", ".join(repr(h) for h in headers[:40]) + (" …" if len(headers) > 40 else "")
+    return (
+        f"{path}: {what} {wanted} (mapping {mapping.name}) is not in the file; {hint}"
+        f"the file has: {shown}"
+    )
+
+
+@dataclass
+class _Rows:
+    """Per-row bookkeeping: the first reason a row is left out, with the value behind it."""
+
+    numbers: np.ndarray
+    filtered: np.ndarray = field(init=False)
+    rejected: np.ndarray = field(init=False)
+    detail: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.numbers)
+        self.filtered = np.full(n, None, dtype=object)
+        self.rejected = np.full(n, None, dtype=object)
+        self.detail = np.full(n, None, dtype=object)
+
+    @property
+    def open(self) -> np.ndarray:
+        return pd.isna(self.filtered) & pd.isna(self.rejected)
+
+    def filter(self, mask: np.ndarray, reason: str) -> None:
+        self.filtered[mask & self.open] = reason
+
+    def reject(self, mask: np.ndarray, reason: str, values: pd.Series | None = None) -> None:
+        target = mask & self.open
+        self.rejected[target] = reason
+        if values is not None:
+            self.detail[target] = values.to_numpy(dtype=object, na_value="")[target]
+
+
+def normalise(
+    raw: RawTable, mapping: Mapping, plan: ColumnPlan, path: str
+) -> tuple[pd.DataFrame, InputQuality, pd.DataFrame]:
+    """The canonical frame, its quality account, and the rejected rows as read."""
+    text = {h: _clean(raw.frame[h]) for h in plan.headers}
+    n = len(raw.frame)
+    rows = _Rows(raw.row_numbers)
+    for flt in mapping.filters:
+        if flt.condition.column is not None:
+            rows.filter(
+                _test(text[plan.conditions[fold(flt.condition.column)]], flt.condition), flt.reason
+            )
+
+    out: dict[str, pd.Series] = {}
+    unreadable: dict[str, pd.Series] = {}
+    defaulted: list[tuple[str, str, int]] = []
+    found_currency: pd.Series | None = None
+    opts = mapping.parse
+
+    def read_field(name: str, values: pd.Series) -> pd.Series:
+        nonlocal found_currency
+        kind = mapping.kind_of(name)
+        spec = mapping.entity.field(name)
+        vmap = mapping.values.get(name)
+        if vmap is not None or kind is Kind.ENUM:
+            choices = spec.choices if spec else ()
+            values, fell = _map_values(values, vmap, choices, name, path, mapping.name)
+            defaulted.extend((name, v, c) for v, c in fell)
+            if kind in (Kind.ENUM, Kind.TEXT, Kind.ID):
+                return values
+        try:
+            parsed, currency = _parse_kind(kind, values, name, plan.sources.get(name, name), opts)
+        except parse.ColumnError as exc:
+            raise InputError(f"{path}: {exc}") from None
+        if currency is not None and found_currency is None:
+            found_currency = currency
+        if parsed.invalid.any():
+            unreadable[name] = values.where(parsed.invalid.to_numpy())
+        return parsed.values
+
+    for name, header in plan.sources.items():
+        out[name] = read_field(name, text[header])
+    for name, value in mapping.constants.items():
+        out[name] = read_field(name, pd.Series([value] * n, dtype=TEXT))
+    for name, derivation in mapping.derive.items():
+        out[name] = _derive(name, derivation, out, text, plan, n, read_field)
+
+    _entity_rules(mapping, plan, text, out, n, found_currency)
+    for flt in mapping.filters:
+        if flt.condition.field is not None:
+            values = out.get(flt.condition.field, pd.Series([pd.NA] * n, dtype=TEXT))
+            rows.filter(_test(values, flt.condition), flt.reason)
+    _reject(mapping, out, unreadable, rows, n)
+
+    frame = pd.DataFrame(out, index=pd.RangeIndex(n))
+    frame["_row"] = pd.Series(raw.row_numbers, dtype=pd.ArrowDtype(pa.int64()))
+    keep = rows.open
+    used = frame[keep]
+    used, duplicates = _dedupe(used, mapping)
+    used = used.reset_index(drop=True)
+
+    rejects = _rejects_frame(raw, rows)
+    quality = InputQuality(
+        path=path,
+        entity=mapping.entity.name,
+        mapping=mapping.name,
+        sha256=raw.sha256,
+        rows_read=n + len(raw.ragged),
+        rows_used=len(used),
+        rows_filtered=int(pd.notna(rows.filtered).sum()),
+        rows_rejected=int(pd.notna(rows.rejected).sum()) + len(raw.ragged),
+        duplicates_dropped=duplicates,
+        filtered=_reasons(rows.filtered, rows.numbers, None),
+        rejected=_ragged_reasons(raw) + _reasons(rows.rejected, rows.numbers, rows.detail),
+        unreadable=tuple(
+            _unreadable_reason(name, values, rows.numbers, keep)
+            for name, values in unreadable.items()
+            if (values.notna().to_numpy() & keep).any()
+        ),
+        defaulted=tuple(Defaulted(*d) for d in defaulted),
+        date_ranges=_date_ranges(used),
+        unused_columns=tuple(plan.unused),
+        missing_columns=tuple(plan.missing),
+        footer_lines_dropped=raw.footer_lines,
+        encoding=raw.encoding,
+        delimiter=raw.delimiter,
+        sheet=raw.sheet,
+        header_row=raw.header_row,
+    )
+    return used, quality, rejects
+
+
+def _clean(values: pd.Series) -> pd.Series:
+    stripped = values.str.strip()
+    return stripped.mask(stripped == "")
+
+
+def _parse_kind(kind: Kind, values: pd.Series, name: str, column: str, opts):
+    """Typed values for one field, and the currencies found in money values."""
+    if kind is Kind.DATETIME:
+        return (
+            parse.parse_dates(
+                values,
+                column,
+                order=opts.date_order,
+                fmt=opts.date_format,
+                timezone=opts.timezone,
+            ),
+            None,
+        )
+    if kind is Kind.MONTH:
+        return _parse_month(values, column, opts), None
+    if kind is Kind.PERIOD:
+        return _parse_period(values), None
+    if kind is Kind.MONEY:
+        parsed, currency = parse.parse_money(
+            values, column, decimal=opts.decimal, thousands=opts.thousands
+        )
+        return parsed, currency
+    if kind is Kind.NUMBER:
+        return parse.parse_number(
+            values, column, decimal=opts.decimal, thousands=opts.thousands
+        ), None
+    if kind is Kind.PERCENT:
+        return parse.parse_percent(values, column, scale=opts.percent, decimal=opts.decimal), None
+    if kind is Kind.BOOL:
+        return parse.parse_bool(values, column), None
+    return parse.Parsed(
+        values, pd.Series(np.zeros(len(values), dtype=bool), index=values.index)
+    ), None
+
+
+def _parse_month(values: pd.Series, column: str, opts) -> parse.Parsed:
+    """`2026-10`, `2026/10`, `10/2026`, `Oct 2026`, or any date (its month)."""
+    parts = values.str.extract(r"^(\d{4})[-/.](\d{1,2})$|^(\d{1,2})[-/.](\d{4})$")
+    year = parts[0].fillna(parts[3])
+    month = parts[1].fillna(parts[2])
+    short = year.notna()
+    as_dates = values.where(~short)
+    as_dates = as_dates.str.replace(r"^([A-Za-z]{3,9})[ -](\d{4})$", r"1 \1 \2", regex=True)
+    dated = parse.parse_dates(
+        as_dates, column, order=opts.date_order, fmt=None, timezone=opts.timezone
+    )
+    ok_short = short & pd.to_numeric(month, errors="coerce").between(1, 12)
+    y = pd.to_numeric(year, errors="coerce").where(ok_short, dated.values.dt.year.astype(float))
+    m = pd.to_numeric(month, errors="coerce").where(ok_short, dated.values.dt.month.astype(float))
+    known = y.notna() & m.notna() & ~(short & ~ok_short)
+    stamps = pd.to_datetime(
+        pd.DataFrame({"year": y.where(known, 2000), "month": m.where(known, 1), "day": 1}),
+    )
+    result = stamps.astype("datetime64[us]").astype(TIMESTAMP).where(known.to_numpy())
+    invalid = (values.notna() & result.isna()).astype(bool).to_numpy()
+    return parse.Parsed(result, pd.Series(invalid, index=values.index))
+
+
+def _parse_period(values: pd.Series) -> parse.Parsed:
+    """Month, quarter or year labels, written the one way the engine reads them."""
+    result = pd.Series(pd.NA, index=values.index, dtype=TEXT)
+    for pattern, build in PERIOD_FORMS:
+        parts = values.str.extract(pattern)
+        hit = parts.notna().all(axis=1) & result.isna()
+        if hit.any():
+            result[hit] = build(parts[hit]).astype(TEXT)
+    invalid = (values.notna() & result.isna()).astype(bool).to_numpy()
+    return parse.Parsed(result, pd.Series(invalid, index=values.index))
+
+
+def _map_values(
+    values: pd.Series,
+    vmap: ValueMap | None,
+    choices: tuple[str, ...],
+    name: str,
+    path: str,
+    mapping_name: str,
+) -> tuple[pd.Series, list[tuple[str, int]]]:
+    """Raw values through the value map; unmapped ones are an error listing each with its count."""
+    folded = values.str.strip().str.casefold()
+    codes, uniques = pd.factorize(folded)
+    pairs = vmap.pairs if vmap else {}
+    targets: list[str | None] = []
+    unmapped: list[str] = []
+    fell: list[str] = []
+    for u in uniques:  # one step per distinct value, not per row
+        if u in pairs:
+            targets.append(pairs[u])
+        elif u in choices:
+            targets.append(u)
+        elif vmap is not None and vmap.has_default:
+            targets.append(vmap.default)
+            fell.append(u)
+        elif not choices and vmap is None:
+            targets.append(u)
+        else:
+            targets.append(None)
+            unmapped.append(u)
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    first_raw = values.groupby(codes).first() if len(uniques) else pd.Series(dtype=TEXT)
+    index = {u: i for i, u in enumerate(uniques)}
+    if unmapped:
+        listed = ", ".join(
+            f"{first_raw[index[u]]!r} ({counts[index[u]]} rows)" for u in unmapped[:20]
+        )
+        more = f" and {len(unmapped) - 20} more" if len(unmapped) > 20 else ""
+        allowed = f" ({', '.join(choices)})" if choices else ""
+        raise InputError(
+            f"{path}: {len(unmapped)} value(s) of `{name}` have no mapping: {listed}{more}; "
+            f"map each under values.{name}.map in {mapping_name}{allowed}, or set a default"
+        )
+    lookup = np.array([*targets, None], dtype=object)
+    mapped = pd.Series(lookup[codes], index=values.index, dtype=object).astype(TEXT)
+    if vmap is not None and not choices and vmap.has_default is False:
+        mapped = mapped.fillna(values.where(codes < 0))
+    fell_counts = [(str(first_raw[index[u]]), int(counts[index[u]])) for u in fell]
+    return mapped, fell_counts
+
+
+def _test(values: pd.Series, cond: Condition) -> np.ndarray:
+    """Where a filter or rule condition holds (text compared case-insensitively)."""
+    if cond.test == "blank":
+        return (values.isna() == cond.value).to_numpy()
+    if cond.test == "is":
+        if values.dtype != BOOL:
+            values = parse.parse_bool(values, cond.column or cond.field or "").values
+        return (values == cond.value).fillna(False).to_numpy(dtype=bool)
+    if values.dtype == TEXT:
+        folded = values.str.casefold()
+        if cond.test == "matches":
+            hit = values.str.contains(cond.value, regex=True)
+        elif cond.test == "starts_with":
+            hit = folded.str.startswith(cond.value.casefold())
+        elif cond.test in ("equals", "not_equals"):
+            hit = folded == cond.value.casefold()
+        else:
+            hit = folded.isin([str(v).casefold() for v in cond.value])
+    else:
+        wanted = cond.value if isinstance(cond.value, tuple) else (cond.value,)
+        typed = pd.Series(wanted, dtype=object).astype(values.dtype)
+        hit = values.isin(list(typed)) if cond.test in ("in", "not_in") else values == typed.iloc[0]
+    holds = hit.fillna(False).to_numpy(dtype=bool)
+    return ~holds if cond.test in ("not_equals", "not_in") else holds
+
+
+def _derive(name, derivation, out, text, plan, n, read_field) -> pd.Series:
+    if derivation.kind == "multiply":
+        a, b = (out[f].astype(FLOAT) for f in derivation.fields)
+        product = a * b
+        return out[name].fillna(product) if name in out else product
+    if derivation.kind == "first_of":
+        sources = [out[f] for f in derivation.fields]
+        if any(s.dtype == TEXT for s in sources):  # text dimensions: read as the target's kind
+            return read_field(name, _first_non_blank([s.astype(TEXT) for s in sources]))
+        return _first_non_blank(sources)
+    chosen = pd.Series(pd.NA, index=pd.RangeIndex(n), dtype=TEXT)
+    for rule in derivation.rules:
+        if rule.when is None:
+            hit = np.ones(n, dtype=bool)
+        elif rule.when.column is not None:
+            hit = _test(text[plan.conditions[fold(rule.when.column)]], rule.when)
+        else:
+            hit = _test(out[rule.when.field], rule.when)
+        chosen = chosen.mask(chosen.isna() & hit, rule.value)
+    derived = read_field(name, chosen)
+    return out[name].fillna(derived) if name in out else derived
+
+
+def _first_non_blank(sources: list[pd.Series]) -> pd.Series:
+    result = sources[0]
+    for other in sources[1:]:
+        result = result.fillna(other)
+    return result
+
+
+def _entity_rules(mapping, plan, text, out, n, found_currency) -> None:
+    """Fields that follow from others: deal status from stage, order amount, defaults."""
+    entity = mapping.entity
+    if entity.name == "deals":
+        if "stage" in out and "stage_raw" not in out and "stage" in plan.sources:
+            out["stage_raw"] = text[plan.sources["stage"]]
+        if "stage" in out:
+            from_stage = out["stage"].map({"won": "won", "lost": "lost"}).astype(TEXT)
+            from_stage = from_stage.mask(out["stage"].notna() & from_stage.isna(), "open")
+            out["status"] = out["status"].fillna(from_stage) if "status" in out else from_stage
+    if entity.name == "orders" and {"quantity", "unit_price"} <= set(out):
+        product = out["quantity"].astype(FLOAT) * out["unit_price"].astype(FLOAT)
+        out["amount"] = out["amount"].fillna(product) if "amount" in out else product
+    if "currency" not in out and found_currency is not None and found_currency.notna().any():
+        out["currency"] = found_currency
+    if "currency" in out:
+        out["currency"] = out["currency"].str.upper()
+    for spec in entity.fields:
+        if spec.default is not None:
+            current = out.get(spec.name, pd.Series(pd.NA, index=pd.RangeIndex(n), dtype=TEXT))
+            out[spec.name] = current.fillna(spec.default)
+
+
+def _reject(mapping: Mapping, out, unreadable, rows: _Rows, n: int) -> None:
+    """Rows missing a required value, or breaking a rule of their entity."""
+    entity = mapping.entity
+    for spec in entity.fields:
+        if not spec.required:
+            continue
+        values = out.get(spec.name)
+        if values is None:
+            continue
+        bad = unreadable.get(spec.name)
+        if bad is not None:
+            mask = bad.notna().to_numpy()
+            rows.reject(mask, f"{spec.name}: cannot read the value", bad)
+            unreadable.pop(spec.name)
+        rows.reject(values.isna().to_numpy(), f"{spec.name}: blank")
+    if entity.name == "deals" and "status" in out:
+        closed = out["status"].isin(["won", "lost"]).fillna(False).to_numpy(dtype=bool)
+        no_date = out["closed_at"].isna().to_numpy() if "closed_at" in out else np.ones(n, bool)
+        rows.reject(closed & no_date, "closed_at: blank on a won or lost deal", out["status"])
+    if entity.name == "surveys" and "score" in out:
+        score = out["score"]
+        outside = (~score.between(0, 10)).fillna(False).to_numpy(dtype=bool)
+        rows.reject(outside, "score: outside 0–10", score.astype(TEXT))
+    if "probability" in out:
+        p = out["probability"]
+        outside = (~p.between(0, 1)).fillna(False).to_numpy(dtype=bool)
+        out["probability"] = p.mask(outside)
+        if outside.any():
+            unreadable["probability"] = p.astype(TEXT).where(outside)
+    if entity.name == "subscriptions" and "mrr" in out:
+        negative = (out["mrr"] < 0).fillna(False).to_numpy(dtype=bool)
+        rows.reject(negative, "mrr: negative", out["mrr"].astype(TEXT))
+
+
+def _dedupe(frame: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, int]:
+    """Keep one row per key: the latest modified_at, else the last in the file."""
+    key = [k for k in mapping.dedupe_key if k in frame.columns]
+    if not key:
+        return frame, 0
+    ordered = frame
+    if "modified_at" in frame.columns:
+        ordered = frame.sort_values("modified_at", kind="stable", na_position="first")
+    kept = ordered[~ordered.duplicated(subset=key, keep="last")].sort_index()
+    return kept, len(frame) - len(kept)
+
+
+def _reasons(
+    reasons: np.ndarray, numbers: np.ndarray, detail: np.ndarray | None
+) -> tuple[Reason, ...]:
+    mask = pd.notna(reasons)
+    if not mask.any():
+        return ()
+    series = pd.Series(reasons[mask])
+    result = []
+    for reason, count in series.value_counts().items():
+        where = np.flatnonzero(reasons == reason)[:MAX_EXAMPLES]
+        examples = tuple(
+            Example(int(numbers[i]), "" if detail is None else str(detail[i] or "")) for i in where
+        )
+        result.append(Reason(str(reason), int(count), examples))
+    return tuple(result)
+
+
+def _ragged_reasons(raw: RawTable) -> tuple[Reason, ...]:
+    if not raw.ragged:
+        return ()
+    by_reason: dict[str, list] = {}
+    for r in raw.ragged:
+        by_reason.setdefault(f"row has {r.fields} fields, the header {r.expected}", []).append(r)
+    return tuple(
+        Reason(reason, len(found), tuple(Example(r.row, r.text[:80]) for r in found[:MAX_EXAMPLES]))
+        for reason, found in by_reason.items()
+    )
+
+
+def _unreadable_reason(name: str, values: pd.Series, numbers: np.ndarray, keep) -> Reason:
+    mask = values.notna().to_numpy() & keep
+    where = np.flatnonzero(mask)
+    examples = tuple(Example(int(numbers[i]), str(values.iloc[i])) for i in where[:MAX_EXAMPLES])
+    return Reason(f"{name}: cannot read the value, left blank", int(mask.sum()), examples)
+
+
+def _date_ranges(frame: pd.DataFrame) -> tuple[DateRange, ...]:
+    ranges = []
+    for name in frame.columns:
+        if frame[name].dtype == TIMESTAMP and frame[name].notna().any():
+            first, last = frame[name].min(), frame[name].max()
+            ranges.append(DateRange(name, first.isoformat(), last.isoformat()))
+    return tuple(ranges)
+
+
+def _rejects_frame(raw: RawTable, rows: _Rows) -> pd.DataFrame:
+    """Every rejected row: its number, the reason, then its values as read."""
+    mask = pd.notna(rows.rejected)
+    rejected = raw.frame[mask].copy()
+    rejected.insert(0, "reason", pd.Series(rows.rejected[mask], index=rejected.index, dtype=TEXT))
+    rejected.insert(0, "row", rows.numbers[mask])
+    if raw.ragged:
+        extra = pd.DataFrame(
+            {
+                "row": [r.row for r in raw.ragged],
+                "reason": [
+                    f"row has {r.fields} fields, the header {r.expected}" for r in raw.ragged
+                ],
+                "raw_line": [r.text for r in raw.ragged],
+            }
+        )
+        rejected = pd.concat([extra, rejected], ignore_index=True).sort_values("row", kind="stable")
+    return rejected.reset_index(drop=True)

@@ -1,0 +1,82 @@
+"""The data-quality account of one input.
+
+Every row read is used, filtered, rejected or dropped as a duplicate; nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Example:
+    row: int | None  # spreadsheet row number; None when the reader could not tell
+    value: str
+
+
+@dataclass(frozen=True)
+class Reason:
+    reason: str
+    count: int
+    examples: tuple[Example, ...] = ()
+
+
+@dataclass(frozen=True)
+class Defaulted:
+    field: str
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
+class DateRange:
+    field: str
+    first: str
+    last: str
+
+
+@dataclass(frozen=True)
+class InputQuality:
+    path: str
+    entity: str
+    mapping: str
+    sha256: str
+    rows_read: int
+    rows_used: int
+    rows_filtered: int
+    rows_rejected: int
+    duplicates_dropped: int
+    filtered: tuple[Reason, ...] = ()
+    rejected: tuple[Reason, ...] = ()
+    unreadable: tuple[Reason, ...] = ()  # optional values that could not be read: left blank
+    defaulted: tuple[Defaulted, ...] = ()
+    date_ranges: tuple[DateRange, ...] = ()
+    unused_columns: tuple[str, ...] = ()
+    missing_columns: tuple[str, ...] = ()
+    footer_lines_dropped: int = 0
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    header_row: int = 1
+
+    def __post_init__(self) -> None:
+        accounted = (
+            self.rows_used + self.rows_filtered + self.rows_rejected + self.duplicates_dropped
+        )
+        if accounted != self.rows_read:  # a bug, never bad input: no row may go missing
+            raise AssertionError(
+                f"{self.path}: {accounted} rows accounted for, {self.rows_read} read"
+            )
+
+    @property
+    def reject_rate(self) -> float:
+        return self.rows_rejected / self.rows_read if self.rows_read else 0.0
+
+    @property
+    def clean(self) -> bool:
+        return self.rows_rejected == 0
+
+    def to_dict(self) -> dict:
+        result = asdict(self)
+        result["reject_rate"] = self.reject_rate
+        return result

@@ -1,0 +1,1 @@
+"""Renderers: turn computed results into tables, JSON and files. They never compute."""

@@ -1,0 +1,36 @@
+"""Consoles that behave at a terminal and stay plain in pipes, cron jobs and NO_COLOR."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+from rich import box
+from rich.console import Console
+
+PLAIN_WIDTH = 120
+
+
+def make_console(stream: TextIO | None = None, *, no_color: bool = False) -> Console:
+    """A console for `stream` (stdout by default): colour only on a terminal without NO_COLOR."""
+    stream = stream or sys.stdout
+    tty = stream.isatty() if hasattr(stream, "isatty") else False
+    plain = not tty or no_color or bool(os.environ.get("NO_COLOR"))
+    if plain:
+        return Console(
+            file=stream,
+            color_system=None,
+            force_terminal=False,
+            no_color=True,
+            highlight=False,
+            emoji=False,
+            width=PLAIN_WIDTH if not tty else None,
+            soft_wrap=False,
+        )
+    return Console(file=stream, highlight=False)
+
+
+def table_box(console: Console) -> box.Box:
+    """Box lines for a terminal; plain ASCII when the output is piped or colourless."""
+    return box.ASCII2 if console.no_color or not console.is_terminal else box.SIMPLE_HEAD

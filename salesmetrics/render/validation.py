@@ -1,0 +1,107 @@
+"""The `validate` report: what happened to every row of every input."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TextIO
+
+from rich.console import Console
+from rich.table import Table
+
+from salesmetrics import __version__
+from salesmetrics.ingest.quality import InputQuality, Reason
+from salesmetrics.render.console import table_box
+
+
+def render_json(qualities: Sequence[InputQuality], stream: TextIO) -> None:
+    document = {
+        "schema_version": "1",
+        "tool": {"name": "salesmetrics", "version": __version__},
+        "inputs": [q.to_dict() for q in qualities],
+    }
+    json.dump(document, stream, indent=2, ensure_ascii=False)
+    stream.write("\n")
+
+
+def render_table(qualities: Sequence[InputQuality], console: Console) -> None:
+    for q in qualities:
+        _render_one(q, console)
+
+
+def _render_one(q: InputQuality, console: Console) -> None:
+    how = [f"mapping {q.mapping}"]
+    if q.sheet is not None:
+        how.append(f"sheet {q.sheet!r}")
+    if q.encoding is not None:
+        how.append(q.encoding)
+    if q.delimiter is not None:
+        how.append(f"delimiter {q.delimiter!r}")
+    how.append(f"header on row {q.header_row}")
+    status = "[green]clean[/]" if q.clean else f"[red]{q.rows_rejected:,} rejected[/]"
+    console.print(f"[bold]{q.path}[/] -> {q.entity} ({', '.join(how)}): {status}")
+
+    counts = Table(box=table_box(console), show_header=False, pad_edge=False)
+    counts.add_column("what")
+    counts.add_column("rows", justify="right")
+    counts.add_row("rows read", f"{q.rows_read:,}")
+    counts.add_row("used", f"{q.rows_used:,}")
+    counts.add_row("filtered", f"{q.rows_filtered:,}")
+    counts.add_row("rejected", f"{q.rows_rejected:,} ({q.reject_rate:.2%})")
+    counts.add_row("duplicates dropped", f"{q.duplicates_dropped:,}")
+    if q.footer_lines_dropped:
+        counts.add_row("footer lines dropped", f"{q.footer_lines_dropped:,}")
+    console.print(counts)
+
+    _reasons(console, "Filtered", q.filtered)
+    _reasons(console, "Rejected", q.rejected)
+    _reasons(console, "Unreadable optional values (left blank)", q.unreadable)
+    if q.defaulted:
+        table = Table(
+            "field",
+            "value",
+            "rows",
+            title="Values given the mapping's default",
+            box=table_box(console),
+            title_justify="left",
+        )
+        for d in q.defaulted:
+            table.add_row(d.field, d.value, f"{d.count:,}")
+        console.print(table)
+    if q.date_ranges:
+        table = Table(
+            "date field",
+            "first",
+            "last",
+            title="Date ranges",
+            box=table_box(console),
+            title_justify="left",
+        )
+        for r in q.date_ranges:
+            table.add_row(r.field, r.first, r.last)
+        console.print(table)
+    if q.missing_columns:
+        console.print("Mapped columns missing from the file: " + ", ".join(q.missing_columns))
+    if q.unused_columns:
+        console.print("Columns present but unused: " + ", ".join(q.unused_columns))
+    console.print()
+
+
+def _reasons(console: Console, title: str, reasons: Sequence[Reason]) -> None:
+    if not reasons:
+        return
+    table = Table(
+        "reason",
+        "rows",
+        "examples (row: value)",
+        title=title,
+        box=table_box(console),
+        title_justify="left",
+    )
+    for r in reasons:
+        shown = "; ".join(
+            f"{e.row if e.row is not None else '?'}: {e.value}" if e.value else f"{e.row}"
+            for e in r.examples
+        )
+        table.add_row(r.reason, f"{r.count:,}", shown)
+    console.print(table)

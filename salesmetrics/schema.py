@@ -1,0 +1,222 @@
+"""The canonical entities every export is mapped onto, and the type of each field.
+
+KPI code only ever sees these names, so a new CRM needs a mapping, never new KPI code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """How a field's raw text is read."""
+
+    ID = "id"  # text, compared exactly
+    TEXT = "text"  # free text or a category
+    ENUM = "enum"  # one of a closed set of canonical values, through a value map
+    DATETIME = "datetime"  # a naive timestamp in the mapping's time zone
+    MONTH = "month"  # a calendar month, stored as its first day
+    PERIOD = "period"  # a month, quarter or year label: 2026-10, 2026-Q3, 2026
+    MONEY = "money"
+    NUMBER = "number"
+    PERCENT = "percent"  # a fraction, 0.35 for 35 %
+    BOOL = "bool"
+
+
+DEAL_STAGES = ("prospecting", "qualification", "demo", "proposal", "negotiation", "won", "lost")
+"""Canonical deal stages in funnel order; `won` and `lost` close a deal."""
+
+STAGE_DATE_PREFIX = "entered_"
+"""A deals field `entered_<stage>` holds the date the deal entered that canonical stage."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: Kind
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    default: str | None = None  # the value of an enum field that no mapping sets
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A canonical table. `one_of` lists field groups of which at least one must be mapped."""
+
+    name: str
+    fields: tuple[Field, ...]
+    one_of: tuple[tuple[str, ...], ...] = ()
+
+    def field(self, name: str) -> Field | None:
+        """The field called `name`, including the deals stage-history fields."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        stage = name.removeprefix(STAGE_DATE_PREFIX)
+        if self.name == "deals" and name.startswith(STAGE_DATE_PREFIX) and stage in DEAL_STAGES:
+            return Field(name, Kind.DATETIME)
+        return None
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.required)
+
+
+def _f(name: str, kind: Kind, *choices: str, required: bool = False, default: str | None = None):
+    return Field(name, kind, required, tuple(choices), default)
+
+
+ENTITIES: dict[str, Entity] = {
+    e.name: e
+    for e in (
+        Entity(
+            "deals",
+            (
+                _f("deal_id", Kind.ID, required=True),
+                _f("created_at", Kind.DATETIME, required=True),
+                _f("status", Kind.ENUM, "open", "won", "lost", required=True),
+                _f("stage", Kind.ENUM, *DEAL_STAGES),
+                _f("stage_raw", Kind.TEXT),
+                _f("amount", Kind.MONEY),
+                _f("currency", Kind.TEXT),
+                _f("closed_at", Kind.DATETIME),
+                _f("expected_close_at", Kind.DATETIME),
+                _f("probability", Kind.PERCENT),
+                _f("owner", Kind.TEXT),
+                _f("team", Kind.TEXT),
+                _f("source", Kind.TEXT),
+                _f("pipeline", Kind.TEXT),
+                _f("product", Kind.TEXT),
+                _f("deal_type", Kind.ENUM, "new", "renewal", "upsell", "expansion", "other"),
+                _f("account_id", Kind.ID),
+                _f("lead_id", Kind.ID),
+                _f("lost_reason", Kind.TEXT),
+                _f("modified_at", Kind.DATETIME),
+            ),
+        ),
+        Entity(
+            "leads",
+            (
+                _f("lead_id", Kind.ID, required=True),
+                _f("created_at", Kind.DATETIME, required=True),
+                _f("source", Kind.TEXT),
+                _f("owner", Kind.TEXT),
+                _f("status", Kind.TEXT),
+                _f("quality", Kind.TEXT),
+                _f("mql_at", Kind.DATETIME),
+                _f("sql_at", Kind.DATETIME),
+                _f("converted_at", Kind.DATETIME),
+                _f("converted", Kind.BOOL),
+                _f("first_response_at", Kind.DATETIME),
+                _f("account_id", Kind.ID),
+                _f("modified_at", Kind.DATETIME),
+            ),
+        ),
+        Entity(
+            "activities",
+            (
+                _f("activity_id", Kind.ID),
+                _f("occurred_at", Kind.DATETIME, required=True),
+                _f(
+                    "channel",
+                    Kind.ENUM,
+                    *("email", "call", "meeting", "demo", "social", "research", "other"),
+                    required=True,
+                ),
+                _f("direction", Kind.ENUM, "outbound", "inbound", default="outbound"),
+                _f("owner", Kind.TEXT),
+                _f("lead_id", Kind.ID),
+                _f("deal_id", Kind.ID),
+                _f("account_id", Kind.ID),
+                _f("opened", Kind.BOOL),
+                _f("replied", Kind.BOOL),
+                _f("bounced", Kind.BOOL),
+                _f("duration_minutes", Kind.NUMBER),
+                _f("outcome", Kind.TEXT),
+                _f("modified_at", Kind.DATETIME),
+            ),
+        ),
+        Entity(
+            "orders",
+            (
+                _f("order_id", Kind.ID),
+                _f("customer_id", Kind.ID),
+                _f("ordered_at", Kind.DATETIME, required=True),
+                _f("amount", Kind.MONEY, required=True),
+                _f("quantity", Kind.NUMBER),
+                _f("unit_price", Kind.MONEY),
+                _f("cost", Kind.MONEY),
+                _f("currency", Kind.TEXT),
+                _f("product", Kind.TEXT),
+                _f("modified_at", Kind.DATETIME),
+            ),
+        ),
+        Entity(
+            "subscriptions",
+            (
+                _f("customer_id", Kind.ID, required=True),
+                _f("mrr", Kind.MONEY, required=True),
+                _f("month", Kind.MONTH),
+                _f("started_at", Kind.DATETIME),
+                _f("ended_at", Kind.DATETIME),
+                _f("churned", Kind.BOOL),
+                _f("plan", Kind.TEXT),
+                _f("currency", Kind.TEXT),
+                _f("modified_at", Kind.DATETIME),
+            ),
+            one_of=(("month", "started_at", "churned"),),
+        ),
+        Entity(
+            "costs",
+            (
+                _f("incurred_at", Kind.DATETIME),
+                _f("month", Kind.MONTH),
+                _f("amount", Kind.MONEY, required=True),
+                _f("category", Kind.ENUM, "sales", "marketing", "other", default="other"),
+                _f("owner", Kind.TEXT),
+                _f("team", Kind.TEXT),
+                _f("source", Kind.TEXT),
+                _f("currency", Kind.TEXT),
+            ),
+            one_of=(("incurred_at", "month"),),
+        ),
+        Entity(
+            "targets",
+            (
+                _f("period", Kind.PERIOD, required=True),
+                _f("amount", Kind.MONEY, required=True),
+                _f("owner", Kind.TEXT),
+                _f("team", Kind.TEXT),
+                _f("metric", Kind.TEXT, default="quota"),
+                _f("currency", Kind.TEXT),
+            ),
+        ),
+        Entity(
+            "surveys",
+            (
+                _f("responded_at", Kind.DATETIME, required=True),
+                _f("score", Kind.NUMBER, required=True),
+                _f("customer_id", Kind.ID),
+            ),
+        ),
+        Entity(
+            "reps",
+            (
+                _f("owner", Kind.TEXT, required=True),
+                _f("team", Kind.TEXT),
+                _f("manager", Kind.TEXT),
+                _f("started_at", Kind.DATETIME),
+                _f("ended_at", Kind.DATETIME),
+            ),
+        ),
+    )
+}
+
+
+def entity(name: str) -> Entity:
+    """The entity called `name`; KeyError names the known ones."""
+    try:
+        return ENTITIES[name]
+    except KeyError:
+        raise KeyError(f"unknown entity {name!r}; expected one of {', '.join(ENTITIES)}") from None

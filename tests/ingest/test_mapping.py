@@ -1,0 +1,174 @@
+"""Mapping files: what they can say, and how their mistakes are reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from salesmetrics.errors import MappingError
+from salesmetrics.ingest.mapping import list_presets, load_mapping, resolve_mapping
+from tests.conftest import FIXTURES, FIXTURE_MAPPING
+
+
+def write(tmp_path: Path, text: str, name: str = "m.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_fixture_mapping_loads():
+    mapping = load_mapping(FIXTURE_MAPPING)
+    assert mapping.entity.name == "deals"
+    assert mapping.columns["created_at"] == ("Created",)
+    assert mapping.values["stage"].pairs == {"demo": "demo"}
+    assert mapping.dedupe_key == ("deal_id",)
+
+
+def test_broken_yaml_names_file_and_line():
+    with pytest.raises(MappingError, match=r"broken\.yaml, line \d+: not valid YAML"):
+        load_mapping(str(FIXTURES / "broken.yaml"))
+
+
+def test_unknown_top_key_names_line(tmp_path):
+    path = write(tmp_path, "entity: deals\ncolumns:\n  deal_id: ID\ncolumn:\n  x: y\n")
+    with pytest.raises(MappingError, match=r"m\.yaml, line 4: column: unknown key"):
+        load_mapping(path)
+
+
+def test_unknown_entity(tmp_path):
+    path = write(tmp_path, "entity: opportunities\ncolumns: {deal_id: ID}\n")
+    with pytest.raises(MappingError, match=r"line 1: entity: expected one of deals, leads"):
+        load_mapping(path)
+
+
+def test_value_map_target_must_be_canonical(tmp_path):
+    path = write(
+        tmp_path,
+        "entity: deals\ncolumns:\n  stage: Stage\nvalues:\n  stage:\n    map:\n"
+        "      Closed Won: closed_won\n",
+    )
+    with pytest.raises(
+        MappingError, match=r"line 7: values\.stage\.map: 'closed_won' is not a stage"
+    ):
+        load_mapping(path)
+
+
+def test_yes_and_no_stay_text_in_value_maps(tmp_path):
+    path = write(
+        tmp_path,
+        "entity: deals\ncolumns:\n  status: Won?\nvalues:\n  status:\n    map: {Yes: won, No: lost}\n",
+    )
+    assert load_mapping(path).values["status"].pairs == {"yes": "won", "no": "lost"}
+
+
+def test_aliases_constants_filters_derive(tmp_path):
+    path = write(
+        tmp_path,
+        """
+entity: orders
+columns:
+  order_id: [Invoice, InvoiceNo]
+  quantity: Quantity
+  unit_price: UnitPrice
+  ordered_at: InvoiceDate
+constants:
+  currency: GBP
+filters:
+  - column: InvoiceNo
+    starts_with: C
+    reason: cancellation
+derive:
+  amount: {multiply: [quantity, unit_price]}
+""",
+    )
+    mapping = load_mapping(path)
+    assert mapping.columns["order_id"] == ("Invoice", "InvoiceNo")
+    assert mapping.constants == {"currency": "GBP"}
+    assert mapping.filters[0].reason == "cancellation"
+    assert mapping.filters[0].condition.test == "starts_with"
+    assert mapping.derive["amount"].fields == ("quantity", "unit_price")
+
+
+def test_filter_needs_a_reason(tmp_path):
+    path = write(
+        tmp_path,
+        "entity: orders\ncolumns: {ordered_at: D}\nfilters:\n  - column: X\n    equals: y\n",
+    )
+    with pytest.raises(MappingError, match=r"line 4: filters\[0\]: every filter needs a `reason:`"):
+        load_mapping(path)
+
+
+def test_filter_with_two_tests_is_refused(tmp_path):
+    path = write(
+        tmp_path,
+        "entity: orders\ncolumns: {ordered_at: D}\nfilters:\n"
+        "  - {column: X, equals: y, starts_with: z, reason: r}\n",
+    )
+    with pytest.raises(MappingError, match="give exactly one test"):
+        load_mapping(path)
+
+
+def test_bad_regex_in_filter(tmp_path):
+    path = write(
+        tmp_path,
+        "entity: orders\ncolumns: {ordered_at: D}\nfilters:\n  - {column: X, matches: '(', reason: r}\n",
+    )
+    with pytest.raises(MappingError, match="not a valid regular expression"):
+        load_mapping(path)
+
+
+def test_derive_from_unmapped_field(tmp_path):
+    path = write(
+        tmp_path,
+        "entity: orders\ncolumns: {ordered_at: D, quantity: Q}\n"
+        "derive:\n  amount: {multiply: [quantity, unit_price]}\n",
+    )
+    with pytest.raises(
+        MappingError, match=r"line 4: amount: uses 'unit_price', which is not mapped"
+    ):
+        load_mapping(path)
+
+
+def test_bad_parse_option_and_timezone(tmp_path):
+    path = write(tmp_path, "entity: deals\ncolumns: {deal_id: ID}\nparse:\n  date_order: ydm\n")
+    with pytest.raises(MappingError, match=r"line 4: parse\.date_order: expected one of"):
+        load_mapping(path)
+    path = write(tmp_path, "entity: deals\ncolumns: {deal_id: ID}\nparse:\n  timezone: Mars/Base\n")
+    with pytest.raises(MappingError, match=r"line 4: timezone: unknown time zone"):
+        load_mapping(path)
+
+
+def test_extends_overrides_key_by_key(tmp_path):
+    write(
+        tmp_path,
+        "entity: deals\ncolumns:\n  deal_id: ID\n  created_at: Created\n"
+        "values:\n  stage:\n    map: {A: demo}\nfilters:\n  - {column: ID, equals: x, reason: one}\n",
+        "base.yaml",
+    )
+    child = write(
+        tmp_path,
+        "extends: base.yaml\ncolumns:\n  created_at: Create Date\n"
+        "filters:\n  - {column: ID, equals: y, reason: two}\n",
+    )
+    mapping = load_mapping(child)
+    assert mapping.columns == {"deal_id": ("ID",), "created_at": ("Create Date",)}
+    assert mapping.values["stage"].pairs == {"a": "demo"}
+    assert [f.reason for f in mapping.filters] == ["one", "two"]
+
+
+def test_extends_cycle_is_reported(tmp_path):
+    write(tmp_path, "extends: b.yaml\nentity: deals\n", "a.yaml")
+    write(tmp_path, "extends: a.yaml\nentity: deals\n", "b.yaml")
+    with pytest.raises(MappingError, match="goes round in a circle"):
+        load_mapping(str(tmp_path / "a.yaml"))
+
+
+def test_unknown_preset_lists_known_ones():
+    with pytest.raises(MappingError, match=r"no mapping preset named 'hubspot_nope'"):
+        resolve_mapping("hubspot_nope")
+
+
+def test_presets_are_listed_by_name():
+    assert "sample/deals" in list_presets()
+    assert resolve_mapping("sample/deals").name == "deals.yaml"

@@ -1,0 +1,332 @@
+"""Normalising: typed canonical frames, and an account of every row that is not used."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from salesmetrics.errors import InputError
+from salesmetrics.ingest import load_input
+from tests.conftest import FIXTURES, FIXTURE_MAPPING
+
+
+def load(name: str, mapping: str = FIXTURE_MAPPING, **kw):
+    return load_input(FIXTURES / name, mapping, **kw)
+
+
+def load_text(tmp_path: Path, csv: str, mapping: str, **kw):
+    data = tmp_path / "data.csv"
+    data.write_text(csv, encoding="utf-8")
+    yaml_path = tmp_path / "mapping.yaml"
+    yaml_path.write_text(mapping, encoding="utf-8")
+    return load_input(data, str(yaml_path), **kw)
+
+
+def test_plain_deals_are_typed_and_status_follows_stage():
+    loaded = load("plain.csv")
+    frame = loaded.frame
+    assert frame["deal_id"].tolist() == ["D1", "D2", "D3"]
+    assert frame["status"].tolist() == ["won", "lost", "open"]
+    assert frame["stage"].tolist() == ["won", "lost", "demo"]
+    assert frame["stage_raw"].tolist() == ["Won", "Lost", "Demo"]
+    assert frame["amount"].tolist() == [1200.0, 800.0, 500.0]
+    assert frame["created_at"].tolist()[0] == pd.Timestamp("2026-10-01")
+    assert frame["_row"].tolist() == [2, 3, 4]
+    q = loaded.quality
+    assert (q.rows_read, q.rows_used, q.rows_rejected) == (3, 3, 0)
+    assert q.date_ranges[0].field == "created_at"
+
+
+def test_european_file_reads_decimal_commas_and_day_first_dates():
+    frame = load("semicolon_decimal_comma.csv").frame
+    assert frame["amount"].tolist() == [1200.5, 800.25, 1234567.0]
+    assert frame["created_at"].dt.day.tolist() == [1, 2, 13]
+    assert frame["created_at"].dt.month.tolist() == [10, 10, 10]
+
+
+def test_xlsx_dates_serials_and_numbers():
+    frame = load("title_rows.xlsx").frame
+    assert frame["created_at"].tolist() == [
+        pd.Timestamp("2026-10-01 09:30"),
+        pd.Timestamp("2026-10-02"),
+        pd.Timestamp("2026-10-03"),  # serial 46298
+    ]
+    assert frame["amount"].tolist() == [1200.0, 800.5, 500.0]
+
+
+def test_bad_rows_are_rejected_with_reason_row_and_value():
+    loaded = load("bad_rows.csv")
+    q = loaded.quality
+    assert (q.rows_read, q.rows_used, q.rows_rejected) == (5, 2, 3)
+    reasons = {r.reason: (r.count, [(e.row, e.value) for e in r.examples]) for r in q.rejected}
+    assert reasons == {
+        "deal_id: blank": (1, [(3, "")]),
+        "created_at: cannot read the value": (1, [(4, "not a date")]),
+        "closed_at: blank on a won or lost deal": (1, [(5, "won")]),
+    }
+    assert loaded.rejects["row"].tolist() == [3, 4, 5]
+    assert loaded.rejects["reason"].tolist()[1] == "created_at: cannot read the value"
+
+
+def test_rejects_keep_every_original_column_when_asked():
+    loaded = load("bad_rows.csv", keep_all_columns=True)
+    assert list(loaded.rejects.columns) == [
+        "row",
+        "reason",
+        "Deal ID",
+        "Created",
+        "Stage",
+        "Amount",
+        "Owner",
+        "Closed",
+    ]
+    assert loaded.rejects["Created"].tolist()[1] == "not a date"
+
+
+def test_ragged_rows_count_as_rejected():
+    q = load("ragged.csv").quality
+    assert (q.rows_read, q.rows_used, q.rows_rejected) == (4, 2, 2)
+    assert [r.reason for r in q.rejected] == [
+        "row has 4 fields, the header 6",
+        "row has 7 fields, the header 6",
+    ]
+
+
+def test_duplicates_keep_the_last_row_in_the_file():
+    loaded = load("duplicates.csv")
+    assert loaded.quality.duplicates_dropped == 1
+    assert loaded.frame["deal_id"].tolist() == ["D2", "D1", "D3"]
+    assert loaded.frame.set_index("deal_id").loc["D1", "amount"] == 1500.0
+
+
+def test_duplicates_keep_the_latest_modified(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        "ID,Created,Status,Closed,Modified\n"
+        "D1,2026-01-01,won,2026-01-05,2026-02-01\n"
+        "D1,2026-01-01,lost,2026-01-05,2026-01-15\n",
+        "entity: deals\ncolumns: {deal_id: ID, created_at: Created, status: Status, "
+        "closed_at: Closed, modified_at: Modified}\ndedupe: {key: [deal_id]}\n",
+    )
+    assert loaded.frame["status"].tolist() == ["won"]
+    assert loaded.quality.duplicates_dropped == 1
+
+
+def test_money_forms_and_unreadable_optional_amount_is_reported_not_rejected():
+    loaded = load("money_forms.csv")
+    amounts = loaded.frame["amount"].tolist()
+    assert amounts[:2] == [1234567.0, -1234.0]
+    assert pd.isna(amounts[2]) and pd.isna(amounts[3])  # blank is missing, not zero
+    currencies = loaded.frame["currency"].tolist()
+    assert currencies[0] == "USD"  # from the $ sign, as the mapping maps no currency
+    assert all(pd.isna(c) for c in currencies[1:])
+    (unreadable,) = loaded.quality.unreadable
+    assert (unreadable.count, unreadable.examples[0].row, unreadable.examples[0].value) == (
+        1,
+        5,
+        "abc",
+    )
+    assert loaded.quality.rows_used == 4
+
+
+def test_unmapped_values_are_an_error_listing_each_with_its_count(tmp_path):
+    with pytest.raises(InputError) as err:
+        load_text(
+            tmp_path,
+            "ID,Created,Stage\nD1,2026-01-01,Pitch\nD2,2026-01-01,Pitch\nD3,2026-01-01,Trial\n",
+            "entity: deals\ncolumns: {deal_id: ID, created_at: Created, stage: Stage}\n",
+        )
+    message = str(err.value)
+    assert "2 value(s) of `stage` have no mapping: 'Pitch' (2 rows), 'Trial' (1 rows)" in message
+    assert "values.stage.map" in message
+
+
+def test_default_value_is_used_and_reported(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        "ID,Created,Stage\nD1,2026-01-01,Pitch\nD2,2026-01-01,Pitch\nD3,2026-01-01,demo\n",
+        "entity: deals\ncolumns: {deal_id: ID, created_at: Created, stage: Stage}\n"
+        "values:\n  stage:\n    map: {}\n    default: qualification\n",
+    )
+    assert loaded.frame["stage"].tolist() == ["qualification", "qualification", "demo"]
+    (fell,) = loaded.quality.defaulted
+    assert (fell.field, fell.value, fell.count) == ("stage", "Pitch", 2)
+
+
+def test_missing_required_column_lists_close_matches(tmp_path):
+    with pytest.raises(InputError) as err:
+        load_text(
+            tmp_path,
+            "Deal Id,Create Date,Stage\nD1,2026-01-01,demo\n",
+            "entity: deals\ncolumns: {deal_id: Deal ID, created_at: Created Date, stage: Stage}\n",
+        )
+    message = str(err.value)
+    assert "column for `created_at` 'Created Date'" in message
+    assert "closest: 'Create Date'" in message
+    assert "the file has: 'Deal Id', 'Create Date', 'Stage'" in message
+
+
+def test_header_matching_ignores_case_and_spaces(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        " deal id ,CREATED,stage\nD1,2026-01-01,Demo\n",
+        "entity: deals\ncolumns: {deal_id: Deal ID, created_at: Created, stage: Stage}\n",
+    )
+    assert loaded.frame["deal_id"].tolist() == ["D1"]
+
+
+def test_missing_optional_and_unused_columns_are_reported(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        "ID,Created,Stage,Notes\nD1,2026-01-01,demo,hi\n",
+        "entity: deals\ncolumns: {deal_id: ID, created_at: Created, stage: Stage, "
+        "owner: [Owner, Deal owner]}\n",
+    )
+    assert loaded.quality.missing_columns == ("owner (Owner / Deal owner)",)
+    assert loaded.quality.unused_columns == ("Notes",)
+    assert "owner" not in loaded.frame.columns
+
+
+def test_deals_need_a_status_or_a_stage(tmp_path):
+    with pytest.raises(InputError, match="gives no `status` for deals"):
+        load_text(
+            tmp_path,
+            "ID,Created\nD1,2026-01-01\n",
+            "entity: deals\ncolumns: {deal_id: ID, created_at: Created}\n",
+        )
+
+
+def test_filters_on_columns_and_fields_are_counted_apart_from_rejects(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        "InvoiceNo,Date,Qty,Price,Country\n"
+        "536365,2010-12-01 08:26:00,6,2.55,United Kingdom\n"
+        "C536379,2010-12-01 09:41:00,-1,27.50,United Kingdom\n"
+        "536366,2010-12-01 08:28:00,6,1.85,France\n"
+        "536367,,6,1.85,United Kingdom\n",
+        """
+entity: orders
+columns: {order_id: InvoiceNo, ordered_at: Date, quantity: Qty, unit_price: Price, country: Country}
+filters:
+  - {column: InvoiceNo, starts_with: c, reason: cancellation}
+  - {field: country, equals: france, reason: not our market}
+""",
+    )
+    q = loaded.quality
+    assert (q.rows_read, q.rows_used, q.rows_filtered, q.rows_rejected) == (4, 1, 2, 1)
+    assert {r.reason: r.count for r in q.filtered} == {"cancellation": 1, "not our market": 1}
+    assert [(r.reason, r.examples[0].row) for r in q.rejected] == [("ordered_at: blank", 5)]
+    assert loaded.frame["amount"].tolist() == [pytest.approx(6 * 2.55)]
+    assert loaded.frame["country"].tolist() == ["United Kingdom"]
+
+
+def test_derive_rules_from_flag_columns(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        "ID,Created,Closed,Is Won,Is Closed\n"
+        "O1,2026-01-01,2026-02-01,true,true\n"
+        "O2,2026-01-01,2026-02-01,false,true\n"
+        "O3,2026-01-01,,false,false\n",
+        """
+entity: deals
+columns: {deal_id: ID, created_at: Created, closed_at: Closed}
+derive:
+  status:
+    - when: {column: Is Won, is: true}
+      value: won
+    - when: {column: Is Closed, is: true}
+      value: lost
+    - value: open
+""",
+    )
+    assert loaded.frame["status"].tolist() == ["won", "lost", "open"]
+
+
+def test_constant_date_and_first_of(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        "Lead,Converted,Converted On,Won On\nL1,1,,2026-03-04\nL2,0,,\nL3,yes,2026-02-01,2026-03-01\n",
+        """
+entity: leads
+columns: {lead_id: Lead, converted: Converted, converted_on: Converted On, won_on: Won On}
+constants: {created_at: "2026-01-01"}
+derive:
+  converted_at: {first_of: [converted_on, won_on]}
+""",
+    )
+    frame = loaded.frame
+    assert frame["created_at"].tolist() == [pd.Timestamp("2026-01-01")] * 3
+    assert frame["converted"].tolist() == [True, False, True]
+    assert frame["converted_at"].tolist()[0] == pd.Timestamp("2026-03-04")
+    assert pd.isna(frame["converted_at"].tolist()[1])
+    assert frame["converted_at"].tolist()[2] == pd.Timestamp("2026-02-01")
+
+
+def test_activity_defaults_and_channel_map(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        "When,Type,Dir\n2026-01-01,Email,\n2026-01-02,LinkedIn,Inbound\n",
+        "entity: activities\ncolumns: {occurred_at: When, channel: Type, direction: Dir}\n"
+        "values:\n  channel:\n    map: {LinkedIn: social}\n",
+    )
+    assert loaded.frame["channel"].tolist() == ["email", "social"]
+    assert loaded.frame["direction"].tolist() == ["outbound", "inbound"]
+
+
+def test_survey_scores_outside_0_to_10_are_rejected(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        "At,Score\n2026-01-01,10\n2026-01-02,11\n2026-01-03,-1\n2026-01-04,0\n",
+        "entity: surveys\ncolumns: {responded_at: At, score: Score}\n",
+    )
+    assert loaded.frame["score"].tolist() == [10.0, 0.0]
+    assert [(r.reason, r.count) for r in loaded.quality.rejected] == [("score: outside 0–10", 2)]
+
+
+def test_months_and_periods(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        'Customer,Month,MRR\nC1,2026-01,100\nC1,2026/2,100\nC1,Mar 2026,"$1,000"\nC1,2026-04-17,90\n',
+        "entity: subscriptions\ncolumns: {customer_id: Customer, month: Month, mrr: MRR}\n",
+    )
+    assert loaded.frame["month"].tolist() == [
+        pd.Timestamp(f"2026-{m:02d}-01") for m in (1, 2, 3, 4)
+    ]
+    assert loaded.frame["mrr"].tolist() == [100.0, 100.0, 1000.0, 90.0]
+    targets = load_text(
+        tmp_path,
+        "Period,Quota\n2026-Q3,100\nQ4 2026,100\n2026-7,5\n2026,9\nsoon,1\n",
+        "entity: targets\ncolumns: {period: Period, amount: Quota}\n",
+    )
+    assert targets.frame["period"].tolist() == ["2026-Q3", "2026-Q4", "2026-07", "2026"]
+    assert targets.frame["metric"].tolist() == ["quota"] * 4
+    assert targets.quality.rows_rejected == 1
+
+
+def test_probability_outside_0_to_1_is_left_blank_and_reported(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        "ID,Created,Stage,Prob\nD1,2026-01-01,demo,40%\nD2,2026-01-01,demo,0.2\nD3,2026-01-01,demo,140%\n",
+        "entity: deals\ncolumns: {deal_id: ID, created_at: Created, stage: Stage, probability: Prob}\n",
+    )
+    probs = loaded.frame["probability"].tolist()
+    assert probs[:2] == [pytest.approx(0.4), pytest.approx(0.2)]
+    assert pd.isna(probs[2])
+    assert loaded.quality.unreadable[0].count == 1
+
+
+def test_ambiguous_day_month_order_is_an_error_naming_the_column(tmp_path):
+    with pytest.raises(InputError, match=r"data\.csv: .*'Created'.*set parse\.date_order"):
+        load_text(
+            tmp_path,
+            "ID,Created,Stage\nD1,03/04/2026,demo\nD2,05/06/2026,demo\n",
+            "entity: deals\ncolumns: {deal_id: ID, created_at: Created, stage: Stage}\n",
+        )
+
+
+def test_every_row_is_accounted_for():
+    for name in ("plain.csv", "bad_rows.csv", "ragged.csv", "duplicates.csv", "footer.csv"):
+        q = load(name).quality
+        assert q.rows_used + q.rows_filtered + q.rows_rejected + q.duplicates_dropped == q.rows_read

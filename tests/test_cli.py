@@ -1,0 +1,180 @@
+"""The CLI end to end through Typer's runner: output, exit codes, and no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from salesmetrics import __version__
+from salesmetrics.cli import app
+from tests.conftest import FIXTURES, FIXTURE_MAPPING
+
+
+def test_version(runner):
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"salesmetrics {__version__}"
+
+
+def test_help_lists_commands_and_exit_codes(runner):
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "validate" in result.output
+    assert "3 rows rejected beyond --max-reject-rate" in " ".join(result.output.split())
+
+
+def test_every_command_has_help_with_an_example_and_is_in_the_readme(runner):
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__
+        result = runner.invoke(app, [name, "--help"])
+        assert result.exit_code == 0
+        assert "Example:" in result.output
+        assert f"salesmetrics {name}" in readme
+
+
+def test_help_does_not_import_pandas():
+    code = (
+        "import sys\n"
+        "sys.argv = ['salesmetrics', '--help']\n"
+        "from salesmetrics.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "assert 'pandas' not in sys.modules, 'pandas was imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_validate_clean_file_exits_0_with_counts(runner):
+    result = runner.invoke(app, ["validate", str(FIXTURES / "plain.csv"), "-m", FIXTURE_MAPPING])
+    assert result.exit_code == 0, result.output
+    assert "rows read" in result.output
+    assert "\x1b[" not in result.output  # no escape codes when not a terminal
+
+
+def test_validate_json_document(runner):
+    result = runner.invoke(
+        app,
+        [
+            "validate",
+            str(FIXTURES / "bad_rows.csv"),
+            "-m",
+            FIXTURE_MAPPING,
+            "--format",
+            "json",
+            "--max-reject-rate",
+            "0.9",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    (item,) = document["inputs"]
+    assert (item["rows_read"], item["rows_used"], item["rows_rejected"]) == (5, 2, 3)
+    assert item["reject_rate"] == 0.6
+    assert item["rejected"][0]["examples"][0]["row"] in (3, 4, 5)
+
+
+def test_rejected_rows_exit_3_and_say_why_on_stderr(runner):
+    result = runner.invoke(app, ["validate", str(FIXTURES / "bad_rows.csv"), "-m", FIXTURE_MAPPING])
+    assert result.exit_code == 3
+    assert "3 of 5 rows rejected (60.00%), above --max-reject-rate 0.00%" in result.stderr
+
+
+def test_rejects_file_holds_every_rejected_row(runner, tmp_path):
+    out = tmp_path / "rejects.csv"
+    result = runner.invoke(
+        app,
+        [
+            "validate",
+            str(FIXTURES / "bad_rows.csv"),
+            "-m",
+            FIXTURE_MAPPING,
+            "--rejects",
+            str(out),
+            "--max-reject-rate",
+            "1",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "file,row,reason,Deal ID,Created,Stage,Amount,Owner,Closed"
+    assert len(lines) == 4
+    assert ",4,created_at: cannot read the value,D3,not a date," in lines[2]
+
+
+def test_errors_are_one_line_exit_1_without_traceback(runner):
+    cases = [
+        [str(FIXTURES / "empty.csv"), "-m", FIXTURE_MAPPING],
+        [str(FIXTURES / "binary.csv"), "-m", FIXTURE_MAPPING],
+        [str(FIXTURES / "missing.csv"), "-m", FIXTURE_MAPPING],
+        [str(FIXTURES / "plain.csv"), "-m", str(FIXTURES / "broken.yaml")],
+        [str(FIXTURES / "plain.csv"), "-m", "no_such_preset"],
+        [str(FIXTURES / "title_rows.xlsx"), "-m", str(FIXTURES / "deals.yaml")],
+    ]
+    for args in cases[:-1]:
+        result = runner.invoke(app, ["validate", *args])
+        assert result.exit_code == 1, (args, result.output)
+        assert result.stderr.startswith("error: "), result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "Traceback" not in result.output
+
+
+def test_wrong_sheet_is_one_line(runner, tmp_path):
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        (FIXTURES / "deals.yaml").read_text(encoding="utf-8") + "read:\n  sheet: Pipeline\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["validate", str(FIXTURES / "title_rows.xlsx"), "-m", str(mapping)])
+    assert result.exit_code == 1
+    assert "no sheet named 'Pipeline'; sheets: Deals" in result.stderr
+
+
+def test_usage_errors_exit_2(runner):
+    assert runner.invoke(app, ["validate"]).exit_code == 2
+    result = runner.invoke(app, ["validate", "a.csv", "b.csv", "-m", FIXTURE_MAPPING])
+    assert result.exit_code == 2
+    assert "2 file(s) but 1 --mapping" in result.output
+    assert runner.invoke(app, ["validate", "--bogus"]).exit_code == 2
+
+
+def test_stdin_input(runner):
+    data = (FIXTURES / "plain.csv").read_text(encoding="utf-8")
+    result = runner.invoke(app, ["validate", "-", "-m", FIXTURE_MAPPING, "-f", "json"], input=data)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["inputs"][0]["rows_used"] == 3
+
+
+def test_config_with_data_dir(runner, tmp_path):
+    config = tmp_path / "report.yaml"
+    config.write_text(
+        f"inputs:\n  - path: plain.csv\n    mapping: {FIXTURE_MAPPING}\n", encoding="utf-8"
+    )
+    result = runner.invoke(
+        app, ["validate", "--config", str(config), "--data-dir", str(FIXTURES), "-f", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["inputs"][0]["path"] == str(FIXTURES / "plain.csv")
+
+
+def test_main_process_exit_codes_and_stderr():
+    """The real entry point, as cron runs it: exit code and one line on stderr."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "salesmetrics",
+            "validate",
+            str(FIXTURES / "empty.csv"),
+            "-m",
+            FIXTURE_MAPPING,
+        ],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
