@@ -9,7 +9,7 @@ from pathlib import Path
 
 from salesmetrics import __version__
 from salesmetrics.cli import app
-from tests.conftest import FIXTURES, FIXTURE_MAPPING
+from tests.conftest import FIXTURE_MAPPING, FIXTURES
 
 
 def test_version(runner):

@@ -62,6 +62,7 @@ class ValueMap:
     pairs: dict[str, str | None]
     has_default: bool = False
     default: str | None = None
+    keep_unmapped: bool = False  # text fields only: values not listed pass through unchanged
 
 
 @dataclass(frozen=True)
@@ -349,8 +350,10 @@ class _Validator:
             if not isinstance(spec, Node) or "map" not in spec:
                 raise self.fail(sec, name, "expected `map:` (and optionally `default:`)", keypath)
             for key in spec:
-                if key not in ("map", "default"):
-                    raise self.fail(spec, key, "expected map or default", f"{keypath}.{key}")
+                if key not in ("map", "default", "keep_unmapped"):
+                    raise self.fail(
+                        spec, key, "expected map, default or keep_unmapped", f"{keypath}.{key}"
+                    )
             pairs = spec["map"]
             if not isinstance(pairs, Node):
                 raise self.fail(spec, "map", "expected raw value: canonical value", keypath)
@@ -370,7 +373,17 @@ class _Validator:
             default = _scalar_text(spec.get("default"))
             if choices and default is not None and default not in choices:
                 raise self.fail(spec, "default", f"expected one of {', '.join(choices)}", keypath)
-            result[name] = ValueMap(normalised, "default" in spec, default)
+            keep = spec.get("keep_unmapped", False)
+            if not isinstance(keep, bool):
+                raise self.fail(spec, "keep_unmapped", "expected true or false", keypath)
+            if keep and (choices or "default" in spec):
+                raise self.fail(
+                    spec,
+                    "keep_unmapped",
+                    "only for free-text fields, and not together with default",
+                    keypath,
+                )
+            result[name] = ValueMap(normalised, "default" in spec, default, keep)
         return result
 
     def _condition(self, node: Node, keypath: str, tests: tuple[str, ...]) -> Condition:

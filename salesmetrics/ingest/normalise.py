@@ -335,42 +335,39 @@ def _map_values(
     """Raw values through the value map; unmapped ones are an error listing each with its count."""
     folded = values.str.strip().str.casefold()
     codes, uniques = pd.factorize(folded)
+    first_raw = values.groupby(codes).first() if len(uniques) else pd.Series(dtype=TEXT)
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
     pairs = vmap.pairs if vmap else {}
     targets: list[str | None] = []
-    unmapped: list[str] = []
-    fell: list[str] = []
-    for u in uniques:  # one step per distinct value, not per row
+    unmapped: list[int] = []
+    fell: list[int] = []
+    for i, u in enumerate(uniques):  # one step per distinct value, not per row
         if u in pairs:
             targets.append(pairs[u])
         elif u in choices:
             targets.append(u)
+        elif vmap is not None and vmap.keep_unmapped:
+            targets.append(str(first_raw[i]))
         elif vmap is not None and vmap.has_default:
             targets.append(vmap.default)
-            fell.append(u)
+            fell.append(i)
         elif not choices and vmap is None:
-            targets.append(u)
+            targets.append(str(first_raw[i]))
         else:
             targets.append(None)
-            unmapped.append(u)
-    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-    first_raw = values.groupby(codes).first() if len(uniques) else pd.Series(dtype=TEXT)
-    index = {u: i for i, u in enumerate(uniques)}
+            unmapped.append(i)
     if unmapped:
-        listed = ", ".join(
-            f"{first_raw[index[u]]!r} ({counts[index[u]]} rows)" for u in unmapped[:20]
-        )
+        listed = ", ".join(f"{first_raw[i]!r} ({counts[i]} rows)" for i in unmapped[:20])
         more = f" and {len(unmapped) - 20} more" if len(unmapped) > 20 else ""
         allowed = f" ({', '.join(choices)})" if choices else ""
+        keep = "" if choices else ", or keep_unmapped: true"
         raise InputError(
             f"{path}: {len(unmapped)} value(s) of `{name}` have no mapping: {listed}{more}; "
-            f"map each under values.{name}.map in {mapping_name}{allowed}, or set a default"
+            f"map each under values.{name}.map in {mapping_name}{allowed}, or set a default{keep}"
         )
     lookup = np.array([*targets, None], dtype=object)
     mapped = pd.Series(lookup[codes], index=values.index, dtype=object).astype(TEXT)
-    if vmap is not None and not choices and vmap.has_default is False:
-        mapped = mapped.fillna(values.where(codes < 0))
-    fell_counts = [(str(first_raw[index[u]]), int(counts[index[u]])) for u in fell]
-    return mapped, fell_counts
+    return mapped, [(str(first_raw[i]), int(counts[i])) for i in fell]
 
 
 def _test(values: pd.Series, cond: Condition) -> np.ndarray:
@@ -539,8 +536,13 @@ def _date_ranges(frame: pd.DataFrame) -> tuple[DateRange, ...]:
     for name in frame.columns:
         if frame[name].dtype == TIMESTAMP and frame[name].notna().any():
             first, last = frame[name].min(), frame[name].max()
-            ranges.append(DateRange(name, first.isoformat(), last.isoformat()))
+            ranges.append(DateRange(name, _stamp_text(first), _stamp_text(last)))
     return tuple(ranges)
+
+
+def _stamp_text(stamp: pd.Timestamp) -> str:
+    """ISO text; a date alone when the time is midnight, as date-only exports are."""
+    return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat()
 
 
 def _rejects_frame(raw: RawTable, rows: _Rows) -> pd.DataFrame:

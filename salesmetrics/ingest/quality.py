@@ -57,7 +57,7 @@ class InputQuality:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
-    header_row: int = 1
+    header_row: int | None = 1  # None: the file has no header
 
     def __post_init__(self) -> None:
         accounted = (

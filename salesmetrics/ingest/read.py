@@ -58,7 +58,7 @@ class RawTable:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
-    header_row: int = 1
+    header_row: int | None = 1  # None: the file has no header
     footer_lines: int = 0
     ragged: list[RaggedRow] = field(default_factory=list)
 
@@ -257,14 +257,15 @@ def _read_csv(
     wanted: Callable[[list[str]], list[str] | None],
 ) -> RawTable:
     encoding, data, head = _decode_head(path, data, options.encoding)
-    delimiter = options.delimiter
+    delimiter = reported = options.delimiter
     if delimiter == "whitespace":
         data = re.sub(rb"(?m)^[ \t]+|[ \t]+(?=\r?$)", b"", data)
         data = re.sub(rb"[ \t]+", b",", data)
         head = data[:SNIFF_BYTES].decode("utf-8", errors="replace")
         delimiter = ","
+        reported = "whitespace"
     elif delimiter == "auto":
-        delimiter = _sniff_delimiter(head.splitlines()[:HEADER_SEARCH_ROWS])
+        delimiter = reported = _sniff_delimiter(head.splitlines()[:HEADER_SEARCH_ROWS])
     rows = _head_rows(head, delimiter, HEADER_SEARCH_ROWS + 30)
     header_row = _find_header_row(rows, options)
     if options.header:
@@ -303,8 +304,8 @@ def _read_csv(
         row_numbers=numbers[: len(frame)],
         sha256=sha,
         encoding=encoding,
-        delimiter=delimiter,
-        header_row=header_row,
+        delimiter=reported,
+        header_row=header_row if options.header else None,
         footer_lines=footer,
         ragged=ragged,
     )
@@ -397,7 +398,7 @@ def _read_excel(
         row_numbers=numbers,
         sha256=sha,
         sheet=sheet_name,
-        header_row=header_row,
+        header_row=header_row if options.header else None,
         footer_lines=footer,
     )
 

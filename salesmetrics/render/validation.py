@@ -37,7 +37,7 @@ def _render_one(q: InputQuality, console: Console) -> None:
         how.append(q.encoding)
     if q.delimiter is not None:
         how.append(f"delimiter {q.delimiter!r}")
-    how.append(f"header on row {q.header_row}")
+    how.append(f"header on row {q.header_row}" if q.header_row else "no header")
     status = "[green]clean[/]" if q.clean else f"[red]{q.rows_rejected:,} rejected[/]"
     console.print(f"[bold]{q.path}[/] -> {q.entity} ({', '.join(how)}): {status}")
 

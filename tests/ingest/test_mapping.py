@@ -8,7 +8,7 @@ import pytest
 
 from salesmetrics.errors import MappingError
 from salesmetrics.ingest.mapping import list_presets, load_mapping, resolve_mapping
-from tests.conftest import FIXTURES, FIXTURE_MAPPING
+from tests.conftest import FIXTURE_MAPPING, FIXTURES
 
 
 def write(tmp_path: Path, text: str, name: str = "m.yaml") -> str:

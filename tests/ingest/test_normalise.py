@@ -9,7 +9,7 @@ import pytest
 
 from salesmetrics.errors import InputError
 from salesmetrics.ingest import load_input
-from tests.conftest import FIXTURES, FIXTURE_MAPPING
+from tests.conftest import FIXTURE_MAPPING, FIXTURES
 
 
 def load(name: str, mapping: str = FIXTURE_MAPPING, **kw):
@@ -330,3 +330,34 @@ def test_every_row_is_accounted_for():
     for name in ("plain.csv", "bad_rows.csv", "ragged.csv", "duplicates.csv", "footer.csv"):
         q = load(name).quality
         assert q.rows_used + q.rows_filtered + q.rows_rejected + q.duplicates_dropped == q.rows_read
+
+
+def test_keep_unmapped_renames_listed_text_values_and_keeps_the_rest(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        "Lead,Source\nL1,google\nL2,Google\nL3,Referral\nL4,Select\n",
+        "entity: leads\ncolumns: {lead_id: Lead, source: Source}\n"
+        "constants: {created_at: '2026-01-01'}\n"
+        "values:\n  source:\n    map: {google: Google Ads, select: null}\n    keep_unmapped: true\n",
+    )
+    sources = loaded.frame["source"].tolist()
+    assert sources[:3] == ["Google Ads", "Google Ads", "Referral"]
+    assert pd.isna(sources[3])
+
+
+def test_headerless_whitespace_file_reports_how_it_was_read(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        " 00001 19970101  1   11.77\n 00002 19970112  2   89.00\n",
+        "entity: orders\nread: {header: false, delimiter: whitespace}\n"
+        "columns: {customer_id: 1, ordered_at: 2, quantity: 3, amount: 4}\n",
+    )
+    q = loaded.quality
+    assert (q.delimiter, q.header_row) == ("whitespace", None)
+    assert loaded.frame["customer_id"].tolist() == ["00001", "00002"]
+    assert loaded.frame["ordered_at"].tolist() == [
+        pd.Timestamp("1997-01-01"),
+        pd.Timestamp("1997-01-12"),
+    ]
+    assert loaded.frame["amount"].tolist() == [11.77, 89.0]
+    assert loaded.frame["_row"].tolist() == [1, 2]

@@ -111,7 +111,7 @@ def test_header_only_file_has_no_rows():
 
 
 def test_missing_file():
-    with pytest.raises(InputError, match="nope.csv: file not found"):
+    with pytest.raises(InputError, match=r"nope\.csv: file not found"):
         read("nope.csv")
 
 
