@@ -196,7 +196,21 @@ def _merge(parent: Node, child: Node) -> Node:
         else:
             merged[key] = value
         merged.lines[key] = child.line_of(key)
+    _child_wins(merged, child, "constants", "columns")
+    _child_wins(merged, child, "columns", "constants")
     return merged
+
+
+def _child_wins(merged: Node, child: Node, child_section: str, parent_section: str) -> None:
+    """A field the child sets one way (a column, a constant) drops the parent's other way."""
+    own = child.get(child_section)
+    inherited = merged.get(parent_section)
+    if not isinstance(own, Node) or not isinstance(inherited, Node):
+        return
+    also_own = child.get(parent_section) or {}  # the child setting both is its own mistake
+    kept = Node({k: v for k, v in inherited.items() if k not in own or k in also_own})
+    kept.source, kept.line, kept.lines = inherited.source, inherited.line, inherited.lines
+    merged[parent_section] = kept
 
 
 def _where(node: Node, key: Any, problem: str, path: str | None = None) -> str:

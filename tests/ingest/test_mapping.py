@@ -172,3 +172,11 @@ def test_unknown_preset_lists_known_ones():
 def test_presets_are_listed_by_name():
     assert "sample/deals" in list_presets()
     assert resolve_mapping("sample/deals").name == "deals.yaml"
+
+
+def test_extends_a_constant_replaces_the_parents_column(tmp_path):
+    write(tmp_path, "entity: deals\ncolumns: {deal_id: ID, pipeline: Pipeline}\n", "base.yaml")
+    child = write(tmp_path, "extends: base.yaml\nconstants: {pipeline: Enterprise}\n")
+    mapping = load_mapping(child)
+    assert mapping.columns == {"deal_id": ("ID",)}
+    assert mapping.constants == {"pipeline": "Enterprise"}

@@ -1,0 +1,25 @@
+"""The README's examples work as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from salesmetrics.ingest.mapping import load_mapping
+
+README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_mapping_example_loads(tmp_path: Path):
+    block = next(
+        b for b in re.findall(r"```yaml\n(.*?)```", README, re.DOTALL) if "entity: deals" in b
+    )
+    path = tmp_path / "acme_deals.yaml"
+    path.write_text(block, encoding="utf-8")
+    mapping = load_mapping(str(path))
+    assert mapping.entity.name == "deals"
+    assert mapping.parse.decimal == ","
+    assert mapping.values["stage"].pairs["closed won"] == "won"
+    assert mapping.columns["region"] == ("Billing Region",)
+    assert set(mapping.dimensions) == {"region", "deal_name"}  # deal_name from sample/deals
+    assert [r.value for r in mapping.derive["status"].rules] == ["won", "lost", "open"]
