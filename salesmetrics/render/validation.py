@@ -56,30 +56,18 @@ def _render_one(q: InputQuality, console: Console) -> None:
     _reasons(console, "Filtered", q.filtered)
     _reasons(console, "Rejected", q.rejected)
     _reasons(console, "Unreadable optional values (left blank)", q.unreadable)
-    if q.defaulted:
-        table = Table(
-            "field",
-            "value",
-            "rows",
-            title="Values given the mapping's default",
-            box=table_box(console),
-            title_justify="left",
-        )
-        for d in q.defaulted:
-            table.add_row(d.field, d.value, f"{d.count:,}")
-        console.print(table)
-    if q.date_ranges:
-        table = Table(
-            "date field",
-            "first",
-            "last",
-            title="Date ranges",
-            box=table_box(console),
-            title_justify="left",
-        )
-        for r in q.date_ranges:
-            table.add_row(r.field, r.first, r.last)
-        console.print(table)
+    _titled(
+        console,
+        "Values given the mapping's default",
+        ("field", "value", "rows"),
+        [(d.field, d.value, f"{d.count:,}") for d in q.defaulted],
+    )
+    _titled(
+        console,
+        "Date ranges",
+        ("date field", "first", "last"),
+        [(r.field, r.first, r.last) for r in q.date_ranges],
+    )
     if q.missing_columns:
         console.print("Mapped columns missing from the file: " + ", ".join(q.missing_columns))
     if q.unused_columns:
@@ -87,21 +75,28 @@ def _render_one(q: InputQuality, console: Console) -> None:
     console.print()
 
 
-def _reasons(console: Console, title: str, reasons: Sequence[Reason]) -> None:
-    if not reasons:
+def _titled(
+    console: Console, title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]]
+) -> None:
+    """A titled table, or nothing when there are no rows."""
+    if not rows:
         return
-    table = Table(
-        "reason",
-        "rows",
-        "examples (row: value)",
-        title=title,
-        box=table_box(console),
-        title_justify="left",
-    )
-    for r in reasons:
-        shown = "; ".join(
+    table = Table(*headers, title=title, box=table_box(console), title_justify="left")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+def _reasons(console: Console, title: str, reasons: Sequence[Reason]) -> None:
+    def examples(r: Reason) -> str:
+        return "; ".join(
             f"{e.row if e.row is not None else '?'}: {e.value}" if e.value else f"{e.row}"
             for e in r.examples
         )
-        table.add_row(r.reason, f"{r.count:,}", shown)
-    console.print(table)
+
+    _titled(
+        console,
+        title,
+        ("reason", "rows", "examples (row: value)"),
+        [(r.reason, f"{r.count:,}", examples(r)) for r in reasons],
+    )
