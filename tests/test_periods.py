@@ -1,0 +1,129 @@
+"""Periods, worked out by hand on a calendar."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from salesmetrics.periods import (
+    PeriodError,
+    between,
+    comparison,
+    resolve_period,
+    step,
+    trend,
+)
+
+AS_OF = date(2026, 11, 23)
+
+
+def span(period):
+    return (period.label, period.start.isoformat(), period.end.isoformat())
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("2026-10", ("2026-10", "2026-10-01", "2026-10-31")),
+        ("2024-02", ("2024-02", "2024-02-01", "2024-02-29")),
+        ("2026-Q3", ("2026-Q3", "2026-07-01", "2026-09-30")),
+        ("2026-q1", ("2026-Q1", "2026-01-01", "2026-03-31")),
+        ("2026", ("2026", "2026-01-01", "2026-12-31")),
+        ("2026-W14", ("2026-W14", "2026-03-30", "2026-04-05")),
+        ("2026-W01", ("2026-W01", "2025-12-29", "2026-01-04")),
+        ("last-month", ("2026-10", "2026-10-01", "2026-10-31")),
+        ("this-month", ("2026-11 to 2026-11-23", "2026-11-01", "2026-11-23")),
+        ("last-quarter", ("2026-Q3", "2026-07-01", "2026-09-30")),
+        ("ytd", ("2026 to 2026-11-23", "2026-01-01", "2026-11-23")),
+    ],
+)
+def test_calendar_periods(spec, expected):
+    assert span(resolve_period(spec, AS_OF)) == expected
+
+
+def test_last_month_in_january_is_last_december():
+    assert span(resolve_period("last-month", date(2026, 1, 5))) == (
+        "2025-12",
+        "2025-12-01",
+        "2025-12-31",
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "as_of", "expected"),
+    [
+        ("2026", AS_OF, ("2026", "2025-04-01", "2026-03-31")),
+        ("2026-Q1", AS_OF, ("2026-Q1", "2025-04-01", "2025-06-30")),
+        ("2026-Q4", AS_OF, ("2026-Q4", "2026-01-01", "2026-03-31")),
+        ("ytd", AS_OF, ("2027 to 2026-11-23", "2026-04-01", "2026-11-23")),
+        ("last-quarter", AS_OF, ("2027-Q2", "2026-07-01", "2026-09-30")),
+        ("last-quarter", date(2026, 5, 2), ("2026-Q4", "2026-01-01", "2026-03-31")),
+    ],
+)
+def test_fiscal_year_starting_in_april(spec, as_of, expected):
+    assert span(resolve_period(spec, as_of, fiscal_start_month=4)) == expected
+
+
+def test_all_takes_the_data_span():
+    period = resolve_period("all", AS_OF, data_span=(date(2016, 10, 20), date(2017, 12, 31)))
+    assert span(period) == ("all", "2016-10-20", "2017-12-31")
+    with pytest.raises(PeriodError, match="no dated row"):
+        resolve_period("all", AS_OF)
+
+
+def test_last_day_is_inside_through_end_exclusive():
+    period = resolve_period("2026-10", AS_OF)
+    assert period.end_exclusive == date(2026, 11, 1)
+    assert period.days == 31
+
+
+@pytest.mark.parametrize("spec", ["2026-13", "2026-W54", "October", "2026-Q5", ""])
+def test_bad_periods_say_what_is_accepted(spec):
+    with pytest.raises(PeriodError):
+        resolve_period(spec, AS_OF)
+
+
+def test_from_to_and_its_previous_period_of_the_same_length():
+    period = between(date(2026, 10, 10), date(2026, 10, 19))
+    assert period.days == 10
+    assert span(comparison(period, "previous")) == (
+        "2026-09-30 to 2026-10-09",
+        "2026-09-30",
+        "2026-10-09",
+    )
+    with pytest.raises(PeriodError, match="ends"):
+        between(date(2026, 10, 19), date(2026, 10, 10))
+
+
+def test_comparisons():
+    month = resolve_period("2026-03", AS_OF)
+    assert span(comparison(month, "previous")) == ("2026-02", "2026-02-01", "2026-02-28")
+    assert span(comparison(month, "year")) == ("2025-03", "2025-03-01", "2025-03-31")
+    quarter = resolve_period("2026-Q1", AS_OF)
+    assert span(comparison(quarter, "previous")) == ("2025-Q4", "2025-10-01", "2025-12-31")
+    assert span(comparison(quarter, "year")) == ("2025-Q1", "2025-01-01", "2025-03-31")
+    year = resolve_period("2026", AS_OF)
+    assert span(comparison(year, "previous")) == ("2025", "2025-01-01", "2025-12-31")
+    leap = between(date(2024, 2, 1), date(2024, 2, 29))
+    assert span(comparison(leap, "year"))[1:] == ("2023-02-01", "2023-02-28")
+    assert comparison(month, "none") is None
+    with pytest.raises(PeriodError):
+        comparison(month, "last")
+
+
+def test_week_steps_across_years():
+    assert span(step(resolve_period("2026-W01", AS_OF), -1)) == (
+        "2025-W52",
+        "2025-12-22",
+        "2025-12-28",
+    )
+
+
+def test_trend_is_oldest_first_and_ends_with_the_period():
+    labels = [p.label for p in trend(resolve_period("2026-02", AS_OF), 4)]
+    assert labels == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    quarters = [p.label for p in trend(resolve_period("2026-Q2", AS_OF), 3)]
+    assert quarters == ["2025-Q4", "2026-Q1", "2026-Q2"]
+    with pytest.raises(PeriodError):
+        trend(resolve_period("2026-02", AS_OF), 0)
