@@ -23,3 +23,11 @@ def test_readme_mapping_example_loads(tmp_path: Path):
     assert mapping.columns["region"] == ("Billing Region",)
     assert set(mapping.dimensions) == {"region", "deal_name"}  # deal_name from sample/deals
     assert [r.value for r in mapping.derive["status"].rules] == ["won", "lost", "open"]
+
+
+def test_readme_kpi_table_matches_the_catalogue():
+    from salesmetrics.kpis.catalogue import CATALOGUE
+
+    for kpi in CATALOGUE.values():
+        row = f"| `{kpi.id}` | {kpi.stage} | {kpi.unit} | {kpi.formula} | {kpi.period_date} |"
+        assert row in README, f"README KPI table lacks or misstates {kpi.id}"

@@ -1,0 +1,73 @@
+"""Close KPIs on the Maven CRM pipeline, against figures computed here with the csv module."""
+
+from __future__ import annotations
+
+import csv
+import os
+import statistics
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from salesmetrics.engine import compute
+from salesmetrics.ingest import load_input
+from salesmetrics.periods import resolve_period
+
+_REALDATA = os.environ.get("SALESMETRICS_REALDATA")
+if not _REALDATA:
+    pytest.skip(
+        "SALESMETRICS_REALDATA is not set; set it to the real datasets folder to run these tests",
+        allow_module_level=True,
+    )
+MAVEN = Path(_REALDATA) / "maven_crm"
+if not MAVEN.is_dir():
+    raise RuntimeError(f"SALESMETRICS_REALDATA is set but {MAVEN} is missing")
+MAPPING = str(Path(__file__).parents[1] / "configs/examples/maven_crm/deals.yaml")
+
+
+@pytest.fixture(scope="module")
+def csv_rows() -> list[dict[str, str]]:
+    with (MAVEN / "sales_pipeline.csv").open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def report():
+    deals = load_input(MAVEN / "sales_pipeline.csv", MAPPING).frame
+    span = (deals["created_at"].min().date(), deals["closed_at"].max().date())
+    period = resolve_period("all", date(2026, 11, 23), data_span=span)
+    return compute({"deals": deals}, period=period, as_of=date(2026, 11, 23), group_by=["owner"])
+
+
+def test_win_rate_avg_deal_size_and_cycle_over_the_whole_span(report, csv_rows):
+    won = [r for r in csv_rows if r["deal_stage"] == "Won"]
+    lost = [r for r in csv_rows if r["deal_stage"] == "Lost"]
+    assert report.value("deals_won").value == len(won) == 4238
+    assert report.value("deals_lost").value == len(lost) == 2473
+    assert report.value("win_rate").value == pytest.approx(len(won) / (len(won) + len(lost)))
+    revenue = sum(float(r["close_value"]) for r in won)
+    assert report.value("revenue_won").value == pytest.approx(revenue, rel=1e-12)
+    assert report.value("avg_deal_size").value == pytest.approx(revenue / len(won), rel=1e-12)
+    cycles = [
+        (date.fromisoformat(r["close_date"]) - date.fromisoformat(r["engage_date"])).days
+        for r in won
+    ]
+    assert report.value("sales_cycle_days").value == statistics.median(cycles)
+
+
+def test_revenue_and_win_rate_by_owner(report, csv_rows):
+    revenue: dict[str, float] = defaultdict(float)
+    closed: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in csv_rows:
+        if r["deal_stage"] in ("Won", "Lost"):
+            closed[r["sales_agent"]][1] += 1
+        if r["deal_stage"] == "Won":
+            revenue[r["sales_agent"]] += float(r["close_value"])
+            closed[r["sales_agent"]][0] += 1
+    assert len(revenue) == 30
+    for owner, total in revenue.items():
+        assert report.value("revenue_won", owner=owner).value == pytest.approx(total, rel=1e-12)
+        won, all_closed = closed[owner]
+        assert report.value("win_rate", owner=owner).value == pytest.approx(won / all_closed)
