@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections import Counter
 from datetime import datetime
 from functools import cache
@@ -20,19 +19,9 @@ from pathlib import Path
 
 import pytest
 
-_REALDATA = os.environ.get("SALESMETRICS_REALDATA")
-if not _REALDATA:
-    pytest.skip(
-        "SALESMETRICS_REALDATA is not set; set it to the real datasets folder "
-        "(e.g. ../shared/datasets) to run these tests",
-        allow_module_level=True,
-    )
-DATA = Path(_REALDATA).expanduser().resolve()
-if not DATA.is_dir():
-    pytest.fail(
-        f"SALESMETRICS_REALDATA={_REALDATA!r} is set but {DATA} is not a folder",
-        pytrace=False,
-    )
+from tests.conftest import realdata_dir
+
+DATA = realdata_dir()
 
 from salesmetrics.ingest import load_input  # noqa: E402
 from salesmetrics.ingest.load import LoadedInput  # noqa: E402

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import statistics
 from collections import defaultdict
 from datetime import date
@@ -14,16 +13,9 @@ import pytest
 from salesmetrics.engine import compute
 from salesmetrics.ingest import load_input
 from salesmetrics.periods import resolve_period
+from tests.conftest import realdata_dir
 
-_REALDATA = os.environ.get("SALESMETRICS_REALDATA")
-if not _REALDATA:
-    pytest.skip(
-        "SALESMETRICS_REALDATA is not set; set it to the real datasets folder to run these tests",
-        allow_module_level=True,
-    )
-MAVEN = Path(_REALDATA) / "maven_crm"
-if not MAVEN.is_dir():
-    raise RuntimeError(f"SALESMETRICS_REALDATA is set but {MAVEN} is missing")
+MAVEN = realdata_dir() / "maven_crm"
 MAPPING = str(Path(__file__).parents[1] / "configs/examples/maven_crm/deals.yaml")
 
 

@@ -58,7 +58,7 @@ def plan_columns(mapping: Mapping, headers: list[str], path: str) -> ColumnPlan:
         found = next((by_fold[fold(a)] for a in aliases if fold(a) in by_fold), None)
         if found is not None:
             sources[name] = found
-        elif _is_required(mapping, name, set()):
+        elif _is_required(mapping, name):
             raise InputError(_missing_message(path, mapping, name, aliases, headers))
         else:
             missing.append(f"{name} ({' / '.join(aliases)})")
@@ -104,7 +104,7 @@ def _is_derived(mapping: Mapping, name: str, provided: set[str]) -> bool:
     return False
 
 
-def _is_required(mapping: Mapping, name: str, provided: set[str]) -> bool:
+def _is_required(mapping: Mapping, name: str) -> bool:
     spec = mapping.entity.field(name)
     if spec is None or not spec.required:
         return False
