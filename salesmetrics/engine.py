@@ -1,72 +1,266 @@
-"""Computes KPIs for a period and breakdown: aggregation of KPI rows happens here, once."""
+"""Computes KPIs for a period and breakdown: aggregation of KPI rows happens here, once.
+
+A KPI is evaluated on slices of time: the period itself and, with a month/week/quarter
+breakdown, each bucket of it. In each slice there is a total and, with dimension breakdowns,
+one value per group: every combination of the dimensions found in the KPI's entity, so a group
+with no rows in the period still appears (a count of 0, a ratio with no value). The comparison
+period and the trend periods are evaluated the same way and matched to each value by group.
+"""
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import pandas as pd
 
+from salesmetrics.currency import Rates, convert
 from salesmetrics.errors import SalesmetricsError
-from salesmetrics.kpis.base import Aggregation, Kpi, Unit
-from salesmetrics.kpis.catalogue import CATALOGUE
-from salesmetrics.periods import Period
-from salesmetrics.report import KpiValue, Report, Skipped
+from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Settings
+from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
+from salesmetrics.kpis.quotas import allocated
+from salesmetrics.periods import Period, buckets, comparison, trend
+from salesmetrics.report import AT_RISK, OFF_TRACK, ON_TRACK, KpiValue, Report, Skipped, TrendPoint
+from salesmetrics.schema import ENTITIES, Kind
 
 SMALL_SAMPLE = 20
-SAMPLED = (Aggregation.RATIO, Aggregation.MEAN, Aggregation.MEDIAN)  # flagged below the threshold
+TIME_DIMENSIONS = ("month", "week", "quarter")
+QUOTA_WARN = 0.9  # at risk from 90% of quota, unless the report config says otherwise
+SAMPLED = (Aggregation.RATIO, Aggregation.MEAN, Aggregation.MEDIAN, Aggregation.DISTRIBUTION)
+SPAN_DATES = {
+    "deals": ("created_at", "closed_at"),
+    "leads": ("created_at",),
+    "activities": ("occurred_at",),
+    "orders": ("ordered_at",),
+    "subscriptions": ("month", "started_at"),
+    "costs": ("month", "incurred_at"),
+    "surveys": ("responded_at",),
+}
+"""The event dates whose span `--period all` covers (not expected close dates, say)."""
+
+Key = tuple[tuple[tuple[str, str], ...], str | None]  # (group pairs, category)
+
+
+@dataclass(frozen=True)
+class Target:
+    target: float
+    warn: float | None = None  # at risk between warn and target; off track beyond warn
+
+
+@dataclass(frozen=True)
+class KpiTargets:
+    overall: Target | None = None
+    groups: Mapping[tuple[str, str], Target] = field(default_factory=dict)  # ("owner", "Ana")
+
+
+class _CannotBreakDown(Exception):
+    pass
 
 
 def compute(
-    frames: dict[str, pd.DataFrame],
+    frames: Mapping[str, pd.DataFrame],
     *,
     period: Period,
     as_of: date,
     group_by: Iterable[str] = (),
     kpis: Iterable[str] | None = None,
+    stages: Iterable[str] | None = None,
+    compare: str = "none",
+    trend_periods: int = 0,
+    settings: Settings | None = None,
+    targets: Mapping[str, KpiTargets] | None = None,
+    rates: Rates | None = None,
     small_sample: int = SMALL_SAMPLE,
+    strict: bool = False,
+    fiscal_start_month: int = 1,
 ) -> Report:
     """Every selected KPI, in total and per group of `group_by`, for `period`."""
     by = tuple(group_by)
-    selected = [CATALOGUE[k] for k in kpis] if kpis is not None else list(CATALOGUE.values())
+    time = [d for d in by if d in TIME_DIMENSIONS]
+    if len(time) > 1:
+        raise SalesmetricsError(f"break down by one of month, week, quarter, not {time}")
+    attrs = tuple(d for d in by if d not in TIME_DIMENSIONS)
+    data = prepare(frames, rates)
+    ctx = Context(data, as_of, settings or Settings(), compare, fiscal_start_month)
+    bucketed = buckets(period, time[0], fiscal_start_month=fiscal_start_month) if time else []
+    current: list[tuple[Period, tuple[tuple[str, str], ...]]] = [(period, ())] + [
+        (b, ((time[0], b.label),)) for b in bucketed
+    ]
+    earlier = comparison(period, compare)
+    before: list[tuple[Period, tuple[tuple[str, str], ...]]] = []
+    if earlier is not None:
+        before = [(earlier, ())] + [(_earlier(b, compare), ((time[0], b.label),)) for b in bucketed]
+    history = trend(period, trend_periods) if trend_periods else []
     values: list[KpiValue] = []
     skipped: list[Skipped] = []
-    for kpi in selected:
-        reason = _missing(kpi, frames)
+    for kpi in select(kpis, stages):
+        reason = _missing(kpi, data)
         if reason:
             skipped.append(Skipped(kpi.id, reason))
             continue
-        rows = kpi.rows(frames, period)
-        if kpi.unit is Unit.CURRENCY:
-            _single_currency(kpi, rows)
-        absent = [d for d in by if d not in rows.columns]
-        if absent:
-            skipped.append(Skipped(kpi.id, f"cannot break down by {', '.join(absent)}"))
+        try:
+            found = _evaluate(kpi, ctx, current, attrs, small_sample)
+        except _CannotBreakDown as absent:
+            skipped.append(Skipped(kpi.id, f"cannot break down by {absent}"))
             continue
-        values.append(_aggregate(kpi, rows, (), small_sample))
-        if by:
-            for key, group in rows.groupby(list(by), dropna=False, sort=True):
-                labels = key if isinstance(key, tuple) else (key,)
-                pairs = tuple((d, _label(v)) for d, v in zip(by, labels, strict=True))
-                values.append(_aggregate(kpi, group, pairs, small_sample))
-    return Report(period, as_of, by, tuple(values), tuple(skipped))
+        previous = _evaluate(kpi, ctx, before, attrs, small_sample) if before else {}
+        series = [_evaluate(kpi, ctx, [(p, ())], attrs, small_sample) for p in history]
+        goals = _targets(kpi, ctx, period, attrs, (targets or {}).get(kpi.id))
+        for key, value in found.items():
+            values.append(_complete(kpi, value, key, previous, history, series, goals))
+    if strict and skipped:
+        listed = "; ".join(f"{s.id}: {s.reason}" for s in skipped)
+        raise SalesmetricsError(f"strict mode: {len(skipped)} KPIs cannot be computed: {listed}")
+    return Report(
+        period,
+        as_of,
+        by,
+        tuple(values),
+        tuple(skipped),
+        earlier,
+        _currency(data, rates),
+        tuple(history),
+    )
 
 
-def _missing(kpi: Kpi, frames: dict[str, pd.DataFrame]) -> str | None:
-    for need in kpi.needs:
-        entity, field = need.split(".")
-        frame = frames.get(entity)
+def _earlier(period: Period, mode: str) -> Period:
+    found = comparison(period, mode)
+    assert found is not None  # mode is not "none" here
+    return found
+
+
+def select(kpis: Iterable[str] | None = None, stages: Iterable[str] | None = None) -> list[Kpi]:
+    """The KPIs named by id or by stage, in catalogue order; all of them when neither is given."""
+    ids, wanted = list(kpis or ()), list(stages or ())
+    if not ids and not wanted:
+        return list(CATALOGUE.values())
+    for kpi_id in ids:
+        if kpi_id not in CATALOGUE:
+            close = difflib.get_close_matches(kpi_id, CATALOGUE, n=1)
+            hint = f"; did you mean {close[0]}?" if close else "; `salesmetrics kpis` lists them"
+            raise SalesmetricsError(f"unknown KPI {kpi_id!r}{hint}")
+    for stage in wanted:
+        if stage not in STAGES:
+            raise SalesmetricsError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
+    return [k for k in CATALOGUE.values() if k.id in ids or k.stage in wanted]
+
+
+def prepare(frames: Mapping[str, pd.DataFrame], rates: Rates | None) -> dict[str, pd.DataFrame]:
+    """Frames ready for KPIs: amounts in the reporting currency, each owner's team from reps."""
+    data = convert(frames, rates) if rates is not None else dict(frames)
+    reps = data.get("reps")
+    if reps is not None and "team" in reps.columns:
+        latest = reps.sort_values("started_at") if "started_at" in reps.columns else reps
+        team = latest.dropna(subset=["team"]).drop_duplicates("owner", keep="last")
+        team_of = pd.Series(team["team"].to_numpy(), index=team["owner"].to_numpy())
+        for name, frame in data.items():
+            lacks = "team" not in frame.columns or frame["team"].isna().all()
+            if name != "reps" and "owner" in frame.columns and lacks:
+                data[name] = frame.assign(
+                    team=frame["owner"].map(team_of).astype(team["team"].dtype)
+                )
+    return data
+
+
+def span(frames: Mapping[str, pd.DataFrame]) -> tuple[date, date] | None:
+    """The first and last event date in the data, for `--period all`."""
+    found = []
+    for name, columns in SPAN_DATES.items():
+        frame = frames.get(name)
         if frame is None:
-            return f"needs {entity} (no {entity} input)"
-        if field not in frame.columns or frame[field].isna().all():
-            return f"needs {need}"
+            continue
+        for column in columns:
+            if column in frame.columns and frame[column].notna().any():
+                found += [frame[column].min(), frame[column].max()]
+    if not found:
+        return None
+    return min(found).date(), max(found).date()
+
+
+def _currency(data: Mapping[str, pd.DataFrame], rates: Rates | None) -> str | None:
+    if rates is not None:
+        return rates.currency
+    codes = {
+        str(c)
+        for frame in data.values()
+        if "currency" in frame.columns
+        for c in frame["currency"].dropna().unique()
+    }
+    return codes.pop() if len(codes) == 1 else None
+
+
+def _missing(kpi: Kpi, frames: Mapping[str, pd.DataFrame]) -> str | None:
+    for need in kpi.needs:
+        reasons = [_lacks(option, frames) for option in need.split("|")]
+        if all(reasons):
+            return reasons[0] if len(reasons) == 1 else "needs " + " or ".join(need.split("|"))
     return None
+
+
+def _lacks(need: str, frames: Mapping[str, pd.DataFrame]) -> str | None:
+    entity, column = need.split(".")
+    frame = frames.get(entity)
+    if frame is None:
+        return f"needs {entity} (no {entity} input)"
+    if column not in frame.columns or frame[column].isna().all():
+        return f"needs {need}"
+    return None
+
+
+def _evaluate(
+    kpi: Kpi,
+    ctx: Context,
+    slices: list[tuple[Period, tuple[tuple[str, str], ...]]],
+    attrs: tuple[str, ...],
+    small_sample: int,
+) -> dict[Key, KpiValue]:
+    found: dict[Key, KpiValue] = {}
+    universe = _universe(kpi, ctx, attrs)
+    for period, outer in slices:
+        rows = kpi.rows(ctx, period)
+        absent = [d for d in attrs if d not in rows.columns]
+        if absent:
+            raise _CannotBreakDown(", ".join(absent))
+        _single_currency(kpi, rows)
+        for value in _values(kpi, rows, outer, small_sample):
+            found[(value.group, value.category)] = value
+        if not attrs:
+            continue
+        groups = rows.groupby(list(attrs), dropna=False, sort=False, observed=True).indices
+        labelled = {_labels(k): v for k, v in groups.items()}
+        for labels in sorted(set(labelled) | universe):
+            part = rows.iloc[labelled[labels]] if labels in labelled else rows.iloc[0:0]
+            pairs = outer + tuple(zip(attrs, labels, strict=True))
+            for value in _values(kpi, part, pairs, small_sample):
+                found[(value.group, value.category)] = value
+    return found
+
+
+def _universe(kpi: Kpi, ctx: Context, attrs: tuple[str, ...]) -> set[tuple[str, ...]]:
+    """The groups that exist in the KPI's entity, whether or not they have rows in a period."""
+    entity = kpi.needs[0].split("|")[0].split(".")[0]
+    frame = ctx.frames.get(entity)
+    if not attrs or frame is None or any(d not in frame.columns for d in attrs):
+        return set()
+    combos = frame[list(attrs)].drop_duplicates()
+    return {tuple(_label(v) for v in row) for row in combos.itertuples(index=False)}
+
+
+def _labels(key: object) -> tuple[str, ...]:
+    return tuple(_label(v) for v in (key if isinstance(key, tuple) else (key,)))
+
+
+def _label(value: object) -> str:
+    """A group's label; blanks get a visible one (NaN and NaT are not equal to themselves)."""
+    return "(blank)" if value is None or value is pd.NA or value != value else str(value)
 
 
 def _single_currency(kpi: Kpi, rows: pd.DataFrame) -> None:
     """Amounts in several currencies are never summed: rates are needed first."""
-    if "currency" not in rows.columns:
+    if "currency" not in rows.columns or not any(_is_money(n) for n in kpi.needs):
         return
     counts = rows["currency"].value_counts()
     if len(counts) > 1:
@@ -77,50 +271,158 @@ def _single_currency(kpi: Kpi, rows: pd.DataFrame) -> None:
         )
 
 
-def _label(value: object) -> str:
-    """A group's label; blanks get a visible one (NaN and NaT are not equal to themselves)."""
-    return "(blank)" if value is None or value is pd.NA or value != value else str(value)
+def _is_money(need: str) -> bool:
+    for option in need.split("|"):
+        entity, column = option.split(".")
+        found = ENTITIES[entity].field(column) if entity in ENTITIES else None
+        if found is not None and found.kind is Kind.MONEY:
+            return True
+    return False
 
 
-def _number(x: float) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+def _values(kpi: Kpi, rows: pd.DataFrame, pairs, small_sample: int) -> list[KpiValue]:
+    """The value of one group, or one per category for KPIs split by category."""
+    if kpi.category is None:
+        return [_value(kpi, _aggregate(kpi, rows), len(rows), pairs, None, small_sample)]
+    labels = rows[kpi.category].map(_label) if len(rows) else pd.Series(dtype=object)
+    seen = set(labels.unique())
+    order = [*kpi.category_order, *sorted(seen - set(kpi.category_order))]
+    present = [c for c in order if c in seen or c in kpi.category_order]
+    total = float(rows["value"].sum()) if kpi.aggregation is Aggregation.DISTRIBUTION else 0.0
+    result = []
+    for category in present:
+        part = rows[(labels == category).to_numpy()] if len(rows) else rows
+        if kpi.aggregation is Aggregation.DISTRIBUTION:
+            weight = float(part["value"].sum()) if len(part) else 0.0
+            agg = Aggregate(weight / total if total else None, weight, total)
+        else:
+            agg = _aggregate(kpi, part)
+        result.append(_value(kpi, agg, len(part), pairs, category, small_sample))
+    return result
 
 
-def _aggregate(kpi: Kpi, rows: pd.DataFrame, group, small_sample: int) -> KpiValue:
+def _aggregate(kpi: Kpi, rows: pd.DataFrame) -> Aggregate:
     n = len(rows)
-    numerator = denominator = value = None
-    note = None
-    if kpi.aggregation is Aggregation.COUNT:
-        value = float(n)
-    elif kpi.aggregation is Aggregation.SUM:
-        value = float(rows["value"].sum()) if n else 0.0
-    elif kpi.aggregation is Aggregation.RATIO:
-        numerator = float(rows["numerator"].sum()) if n else 0.0
-        denominator = float(rows["denominator"].sum()) if n else 0.0
-        if denominator == 0:
-            note = "no rows in the denominator"
-        else:
-            value = numerator / denominator
+    match kpi.aggregation:
+        case Aggregation.COUNT:
+            return Aggregate(float(n))
+        case Aggregation.SUM:
+            return Aggregate(float(rows["value"].sum()) if n else 0.0)
+        case Aggregation.RATIO:
+            numerator = float(rows["numerator"].sum()) if n else 0.0
+            denominator = float(rows["denominator"].sum()) if n else 0.0
+            if denominator == 0:
+                return Aggregate(None, numerator, denominator, "no rows in the denominator")
+            return Aggregate(numerator / denominator, numerator, denominator)
+        case Aggregation.CUSTOM:
+            assert kpi.combine is not None
+            return kpi.combine(rows)
+    present = rows["value"].dropna() if n else pd.Series(dtype=float)
+    if len(present) == 0:
+        return Aggregate(None, note="no rows with a value")
+    middle = present.median() if kpi.aggregation is Aggregation.MEDIAN else present.mean()
+    return Aggregate(_number(middle))
+
+
+def _number(x: object) -> float | None:
+    if x is None or x is pd.NA:
+        return None
+    number = float(x)  # type: ignore[arg-type]
+    return None if math.isnan(number) or math.isinf(number) else number
+
+
+def _value(kpi: Kpi, agg: Aggregate, n: int, pairs, category, small_sample: int) -> KpiValue:
+    if kpi.aggregation in (Aggregation.RATIO, Aggregation.DISTRIBUTION):
+        small = (agg.denominator or 0) < small_sample
     else:
-        present = rows["value"].dropna() if n else pd.Series(dtype=float)
-        if len(present) == 0:
-            note = "no rows with a value"
-        else:
-            value = _number(
-                present.median() if kpi.aggregation is Aggregation.MEDIAN else present.mean()
-            )
-    sample = (denominator or 0) if kpi.aggregation is Aggregation.RATIO else n
-    small = kpi.aggregation in SAMPLED and sample < small_sample
+        small = kpi.aggregation in SAMPLED and n < small_sample
     return KpiValue(
         kpi.id,
         kpi.label,
         kpi.stage,
         str(kpi.unit),
-        group,
-        value,
-        numerator,
-        denominator,
+        tuple(pairs),
+        _number(agg.value),
+        agg.numerator,
+        agg.denominator,
         n,
         small,
-        note,
+        agg.note,
+        category,
+    )
+
+
+def _targets(
+    kpi: Kpi, ctx: Context, period: Period, attrs: tuple[str, ...], spec: KpiTargets | None
+) -> dict[tuple[tuple[str, str], ...], Target]:
+    """Targets by group for the period's values: from the config, else quotas for revenue."""
+    goals: dict[tuple[tuple[str, str], ...], Target] = {}
+    if spec is not None:
+        if spec.overall is not None:
+            goals[()] = spec.overall
+        for pair, target in spec.groups.items():
+            goals[(pair,)] = target
+        return goals
+    if kpi.id == "quota_attainment":
+        return {(): Target(1.0, QUOTA_WARN)} | {
+            ((d, v),): Target(1.0, QUOTA_WARN) for d, v in _quota_groups(ctx, period, attrs)
+        }
+    if kpi.id == "revenue_won" and "targets" in ctx.frames:
+        quotas = allocated(ctx, period)
+        if len(quotas):
+            total = float(quotas["amount"].sum())
+            goals[()] = Target(total, total * QUOTA_WARN)
+            for dimension in ("owner", "team"):
+                if dimension in attrs and attrs == (dimension,):
+                    for name, amount in quotas.groupby(dimension)["amount"].sum().items():
+                        goals[((dimension, str(name)),)] = Target(amount, amount * QUOTA_WARN)
+    return goals
+
+
+def _quota_groups(ctx: Context, period: Period, attrs: tuple[str, ...]):
+    if "targets" not in ctx.frames or len(attrs) != 1 or attrs[0] not in ("owner", "team"):
+        return []
+    quotas = allocated(ctx, period)
+    return [(attrs[0], str(v)) for v in quotas[attrs[0]].dropna().unique()]
+
+
+def _status(value: float | None, target: Target, higher_is_better: bool) -> str | None:
+    if value is None:
+        return None
+
+    def reaches(level: float) -> bool:
+        return value >= level if higher_is_better else value <= level
+
+    if reaches(target.target):
+        return ON_TRACK
+    if target.warn is not None and reaches(target.warn):
+        return AT_RISK
+    return OFF_TRACK
+
+
+def _complete(kpi, value: KpiValue, key: Key, previous, history, series, goals) -> KpiValue:
+    """The value with its comparison, trend and target attached."""
+    before = previous.get(key)
+    prior = before.value if before is not None else None
+    change = change_pct = None
+    if prior is not None and value.value is not None:
+        change = value.value - prior
+        change_pct = change / abs(prior) if prior else None
+    points: tuple[TrendPoint, ...] = ()
+    if series and not any(d in TIME_DIMENSIONS for d, _ in value.group):
+        points = tuple(
+            TrendPoint(p.label, found.value if (found := s.get(key)) is not None else None)
+            for p, s in zip(history, series, strict=True)
+        )
+    target = goals.get(value.group) if value.category is None else None
+    if any(d in TIME_DIMENSIONS for d, _ in value.group):
+        target = None
+    return replace(
+        value,
+        previous=prior,
+        change=change,
+        change_pct=change_pct,
+        target=target.target if target else None,
+        status=_status(value.value, target, kpi.higher_is_better) if target else None,
+        trend=points,
     )

@@ -183,3 +183,26 @@ def trend(period: Period, count: int) -> list[Period]:
     if count < 1:
         raise PeriodError("--trend needs a number of periods from 1")
     return [step(period, -back) for back in range(count - 1, -1, -1)]
+
+
+def buckets(period: Period, unit: str, *, fiscal_start_month: int = 1) -> list[Period]:
+    """The months, ISO weeks or quarters that `period` touches, each cut to the period."""
+    if unit == "month":
+        current = _month(period.start.year, period.start.month)
+    elif unit == "week":
+        year, week, _ = period.start.isocalendar()
+        current = _week(year, week)
+    elif unit == "quarter":
+        fiscal_year = _fiscal_year_of(period.start, fiscal_start_month)
+        start = _fiscal_year_start(fiscal_year, fiscal_start_month)
+        months_in = (period.start.year - start.year) * 12 + period.start.month - start.month
+        current = _quarter(fiscal_year, months_in // 3 + 1, fiscal_start_month)
+    else:
+        raise PeriodError(f"cannot break down by {unit!r}; use month, week or quarter")
+    found = []
+    while current.start <= period.end:
+        start, end = max(current.start, period.start), min(current.end, period.end)
+        whole = (start, end) == (current.start, current.end)
+        found.append(current if whole else Period(current.label, start, end, "days"))
+        current = step(current, 1)
+    return found

@@ -7,6 +7,14 @@ from datetime import date
 
 from salesmetrics.periods import Period
 
+ON_TRACK, AT_RISK, OFF_TRACK = "on_track", "at_risk", "off_track"
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    period: str  # the period's label
+    value: float | None
+
 
 @dataclass(frozen=True)
 class KpiValue:
@@ -21,6 +29,13 @@ class KpiValue:
     n: int  # rows behind the value
     small_sample: bool
     note: str | None = None
+    category: str | None = None  # the category of a distribution or per-stage KPI
+    previous: float | None = None  # the value in the comparison period
+    change: float | None = None  # value − previous
+    change_pct: float | None = None  # change / |previous|
+    target: float | None = None
+    status: str | None = None  # on_track | at_risk | off_track, when there is a target
+    trend: tuple[TrendPoint, ...] = ()  # oldest first, ending with this period
 
 
 @dataclass(frozen=True)
@@ -36,11 +51,23 @@ class Report:
     group_by: tuple[str, ...]
     values: tuple[KpiValue, ...]
     skipped: tuple[Skipped, ...]
+    comparison: Period | None = None
+    currency: str | None = None
+    trend: tuple[Period, ...] = ()
 
-    def value(self, kpi_id: str, **group: str) -> KpiValue:
-        """The value of `kpi_id` for one group (no keywords: the total)."""
+    def value(self, kpi_id: str, category: str | None = None, **group: str) -> KpiValue:
+        """The value of `kpi_id` for one group (no keywords: the total) and category."""
         wanted = tuple(sorted(group.items()))
         for v in self.values:
-            if v.id == kpi_id and tuple(sorted(v.group)) == wanted:
+            if v.id == kpi_id and v.category == category and tuple(sorted(v.group)) == wanted:
                 return v
-        raise KeyError(f"no value for {kpi_id} {dict(group)}")
+        raise KeyError(f"no value for {kpi_id} {dict(group)} {category or ''}".rstrip())
+
+    def categories(self, kpi_id: str, **group: str) -> dict[str, KpiValue]:
+        """A distribution's or per-stage KPI's values for one group, by category, in order."""
+        wanted = tuple(sorted(group.items()))
+        return {
+            v.category: v
+            for v in self.values
+            if v.id == kpi_id and v.category is not None and tuple(sorted(v.group)) == wanted
+        }

@@ -1,20 +1,28 @@
 """What a KPI is: a declared object whose rows the engine aggregates, never a computed number.
 
-A KPI's `rows` function returns one row per contributing record, with the dimensions it can be
-broken down by and either `value` (count, sum, mean, median kinds) or `numerator` and
-`denominator` (ratio kind). The engine sums numerators and denominators per group before
-dividing, so a ratio is always a sum over a sum.
+A KPI's `rows(ctx, period)` returns one row per contributing record, with the dimensions it can
+be broken down by and, by kind:
+- count: any rows (the value is how many there are);
+- sum, mean, median: a `value` column;
+- ratio: `numerator` and `denominator` columns, summed per group before dividing, so a ratio
+  is always a sum over a sum;
+- distribution: a `value` weight (1 per row to count) and the category column named by
+  `Kpi.category`; each category's share is its weight over the group's total weight;
+- custom: whatever columns `Kpi.combine` reads, which turns a group's rows into one Aggregate.
+With `Kpi.category` set, count/sum/ratio/mean/median values are given per category too (the
+median days in each stage, the conversion from each funnel stage to the next).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 import pandas as pd
 
-from salesmetrics.periods import Period
+from salesmetrics.periods import Period, comparison
 
 
 class Unit(StrEnum):
@@ -33,6 +41,52 @@ class Aggregation(StrEnum):
     RATIO = "ratio"  # sum(numerator) / sum(denominator)
     MEAN = "mean"
     MEDIAN = "median"
+    DISTRIBUTION = "distribution"  # per category: sum(value) in it / sum(value) in the group
+    CUSTOM = "custom"  # Kpi.combine(rows)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """KPI options from the report config; each documented where the KPI that reads it is."""
+
+    stage_probabilities: Mapping[str, float] = field(default_factory=dict)  # stage -> 0..1
+    addressable_market: float | None = None  # accounts in the market, for market_penetration
+    conversion_window_days: int | None = None  # lead_conversion_rate counts only within it
+    response_within_hours: float = 1.0  # leads_responded_within_1h's threshold
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a KPI's rows may read: the normalised frames, today, the options, the comparison."""
+
+    frames: Mapping[str, pd.DataFrame]
+    as_of: date
+    settings: Settings = Settings()
+    compare: str = "previous"  # previous | year | none, from the report
+    fiscal_start_month: int = 1  # quarters and years in the targets entity follow it
+
+    def __getitem__(self, entity: str) -> pd.DataFrame:
+        return self.frames[entity]
+
+    def __contains__(self, entity: object) -> bool:
+        return entity in self.frames
+
+    def earlier(self, period: Period) -> Period:
+        """The period a KPI that is itself a change (sales_growth) compares against."""
+        mode = self.compare if self.compare != "none" else "previous"
+        found = comparison(period, mode)
+        assert found is not None
+        return found
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One value of a custom KPI for one group."""
+
+    value: float | None
+    numerator: float | None = None
+    denominator: float | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,9 +96,36 @@ class Kpi:
     stage: str
     unit: Unit
     aggregation: Aggregation
-    needs: tuple[str, ...]  # "entity.field", e.g. "deals.closed_at"
-    period_date: str  # the field whose date puts a row in the period
+    # "entity.field" each, e.g. "deals.closed_at"; "a.x|b.y" is satisfied by either
+    needs: tuple[str, ...]
+    period_date: str  # which date puts a row in the period, in words for the docs
     formula: str
-    rows: Callable[[dict[str, pd.DataFrame], Period], pd.DataFrame]
+    rows: Callable[[Context, Period], pd.DataFrame]
     higher_is_better: bool = True
     benchmark: str | None = None
+    category: str | None = None  # a column of `rows` whose values split the KPI
+    category_order: tuple[str, ...] = ()  # fixed order of categories (funnel stages)
+    combine: Callable[[pd.DataFrame], Aggregate] | None = None  # custom kind only
+
+    def __post_init__(self) -> None:
+        if (self.aggregation is Aggregation.CUSTOM) != (self.combine is not None):
+            raise ValueError(f"{self.id}: `combine` is given for, and only for, custom KPIs")
+        if self.aggregation is Aggregation.DISTRIBUTION and not self.category:
+            raise ValueError(f"{self.id}: a distribution needs a `category` column")
+
+
+def in_period(dates: pd.Series, period: Period) -> pd.Series:
+    """True where the timestamp is on or after the first day and before the day after the last."""
+    start = pd.Timestamp(period.start)
+    end = pd.Timestamp(period.end_exclusive)
+    return ((dates >= start) & (dates < end)).fillna(False).astype(bool)
+
+
+def before_end(dates: pd.Series, period: Period) -> pd.Series:
+    """True where the timestamp is before the end of the period (for snapshots at its end)."""
+    return (dates < pd.Timestamp(period.end_exclusive)).fillna(False).astype(bool)
+
+
+def has(frame: pd.DataFrame, column: str) -> bool:
+    """The column exists and holds at least one value: an optional input that is present."""
+    return column in frame.columns and bool(frame[column].notna().any())

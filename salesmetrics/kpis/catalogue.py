@@ -1,8 +1,11 @@
-"""Every KPI, by id. Ids are a public contract: JSON consumers depend on them."""
+"""Every KPI, by id, in funnel order. Ids are a public contract: JSON consumers depend on them."""
 
 from __future__ import annotations
 
-from salesmetrics.kpis import close
+from salesmetrics.kpis import close, demo, outreach, prospecting, qualification, team
 from salesmetrics.kpis.base import Kpi
 
-CATALOGUE: dict[str, Kpi] = {k.id: k for k in (*close.KPIS,)}
+STAGES = ("prospecting", "outreach", "qualification", "demo", "close", "team")
+MODULES = (prospecting, outreach, qualification, demo, close, team)
+
+CATALOGUE: dict[str, Kpi] = {k.id: k for module in MODULES for k in module.KPIS}

@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import pandas as pd
 
-from salesmetrics.kpis.base import Aggregation, Kpi, Unit
+from salesmetrics.kpis.base import Aggregation, Context, Kpi, Unit, in_period
 from salesmetrics.periods import Period
 
 STAGE = "close"
 
 
-def _in_period(dates: pd.Series, period: Period) -> pd.Series:
-    start = pd.Timestamp(period.start)
-    end = pd.Timestamp(period.end_exclusive)
-    return ((dates >= start) & (dates < end)).fillna(False).astype(bool)
-
-
-def closed_deals(data: dict[str, pd.DataFrame], period: Period) -> pd.DataFrame:
+def closed_deals(data: Context, period: Period) -> pd.DataFrame:
     """Deals won or lost with closed_at in the period; open deals never count."""
     deals = data["deals"]
     closed = deals["status"].isin(["won", "lost"]).fillna(False).astype(bool)
-    return deals[closed & _in_period(deals["closed_at"], period)]
+    return deals[closed & in_period(deals["closed_at"], period)]
 
 
-def won_deals(data: dict[str, pd.DataFrame], period: Period) -> pd.DataFrame:
+def won_deals(data: Context, period: Period) -> pd.DataFrame:
     deals = closed_deals(data, period)
     return deals[(deals["status"] == "won").astype(bool)]
 
