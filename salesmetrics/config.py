@@ -1,14 +1,49 @@
-"""Report configs: which files to read with which mappings (more options join as they land)."""
+"""Report configs: which files to read with which mappings, and how to compute the report.
+
+Every key is optional except that a report needs inputs from somewhere (the config or the
+command line). Mistakes are reported with the file, the line and what was expected.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+import re
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
+from salesmetrics.currency import Rates
 from salesmetrics.errors import ConfigError
+from salesmetrics.kpis.base import Settings
+from salesmetrics.targets import KpiTargets, Target
 from salesmetrics.yamlfile import Node, YamlError, load_yaml
 
-TOP_KEYS = ("inputs",)
+TOP_KEYS = (
+    "inputs",
+    "period",
+    "from",
+    "to",
+    "as_of",
+    "compare",
+    "trend",
+    "by",
+    "kpis",
+    "stages",
+    "strict",
+    "fiscal_year_start",
+    "small_sample",
+    "currency",
+    "rates",
+    "targets",
+    "stage_probabilities",
+    "addressable_market",
+    "conversion_window_days",
+    "response_within_hours",
+)
+COMPARE = ("previous", "year", "none")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 @dataclass(frozen=True)
@@ -22,6 +57,21 @@ class InputSpec:
 class ReportConfig:
     path: Path | None
     inputs: tuple[InputSpec, ...]
+    period: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    as_of: date | None = None
+    compare: str | None = None
+    trend: int | None = None
+    by: tuple[str, ...] = ()
+    kpis: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    strict: bool = False
+    fiscal_year_start: int = 1
+    small_sample: int | None = None
+    rates: Rates | None = None
+    targets: dict[str, KpiTargets] = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings)
 
 
 def load_config(path: Path, data_dir: Path | None = None) -> ReportConfig:
@@ -31,14 +81,51 @@ def load_config(path: Path, data_dir: Path | None = None) -> ReportConfig:
     except YamlError as exc:
         raise ConfigError(str(exc)) from None
     if not isinstance(raw, Node):
-        raise ConfigError(f"{path}: expected a report config with an `inputs:` list")
+        raise ConfigError(
+            f"{path}: expected a report config (a mapping with `inputs:` and options)"
+        )
     for key in raw:
         if key not in TOP_KEYS:
-            raise ConfigError(
-                f"{path}, line {raw.line_of(key)}: {key}: unknown key; "
-                f"expected one of {', '.join(TOP_KEYS)}"
+            close = difflib.get_close_matches(str(key), TOP_KEYS, n=1)
+            hint = (
+                f"did you mean {close[0]}?" if close else f"expected one of {', '.join(TOP_KEYS)}"
             )
-    items = raw.get("inputs")
+            raise ConfigError(f"{path}, line {raw.line_of(key)}: {key}: unknown key; {hint}")
+    read = _Reader(path, raw)
+    settings = Settings(
+        stage_probabilities=read.stage_probabilities(),
+        addressable_market=read.number("addressable_market", positive=True),
+        conversion_window_days=read.whole("conversion_window_days", least=1),
+        response_within_hours=read.number("response_within_hours", positive=True) or 1.0,
+    )
+    compare = read.text("compare")
+    if compare is not None and compare not in COMPARE:
+        read.fail("compare", f"expected one of {', '.join(COMPARE)}")
+    return ReportConfig(
+        path=path,
+        inputs=_inputs(path, raw, data_dir),
+        period=read.text("period"),
+        date_from=read.day("from"),
+        date_to=read.day("to"),
+        as_of=read.day("as_of"),
+        compare=compare,
+        trend=read.whole("trend", least=1),
+        by=read.names("by"),
+        kpis=read.names("kpis"),
+        stages=read.names("stages"),
+        strict=read.flag("strict"),
+        fiscal_year_start=read.whole("fiscal_year_start", least=1, most=12) or 1,
+        small_sample=read.whole("small_sample", least=0),
+        rates=read.rates(),
+        targets=read.targets(),
+        settings=settings,
+    )
+
+
+def _inputs(path: Path, raw: Node, data_dir: Path | None) -> tuple[InputSpec, ...]:
+    if "inputs" not in raw:
+        return ()
+    items = raw["inputs"]
     if not isinstance(items, list) or not items:
         raise ConfigError(
             f"{path}, line {raw.line_of('inputs')}: inputs: expected a list of "
@@ -59,4 +146,181 @@ def load_config(path: Path, data_dir: Path | None = None) -> ReportConfig:
             raise ConfigError(f"{where}: unknown key {sorted(extra)[0]!r}; expected path, mapping")
         resolved = file if file == "-" or Path(file).is_absolute() else str(base / file)
         inputs.append(InputSpec(resolved, mapping, path.parent))
-    return ReportConfig(path, tuple(inputs))
+    return tuple(inputs)
+
+
+class _Reader:
+    """Typed access to the top-level keys, failing with the file, line and expectation."""
+
+    def __init__(self, path: Path, raw: Node) -> None:
+        self.path, self.raw = path, raw
+
+    def fail(self, key: str, problem: str, node: Node | None = None, sub: Any = None) -> None:
+        where = node if node is not None else self.raw
+        line = where.line_of(sub if sub is not None else key)
+        raise ConfigError(f"{self.path}, line {line}: {key}: {problem}")
+
+    def text(self, key: str) -> str | None:
+        value = self.raw.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            self.fail(key, "expected a single value")
+        return str(value)
+
+    def day(self, key: str) -> date | None:
+        value = self.raw.get(key)
+        if value is None or isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(key, f"expected a date as YYYY-MM-DD, got {value!r}")
+        return None
+
+    def number(self, key: str, *, positive: bool = False) -> float | None:
+        value = self.raw.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(key, f"expected a number, got {value!r}")
+        if positive and value <= 0:
+            self.fail(key, f"expected a number above 0, got {value!r}")
+        return float(value)
+
+    def whole(self, key: str, *, least: int = 0, most: int | None = None) -> int | None:
+        value = self.raw.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            self.fail(key, f"expected a whole number from {least}, got {value!r}")
+        if most is not None and value > most:
+            self.fail(key, f"expected a whole number from {least} to {most}, got {value!r}")
+        return int(value)
+
+    def flag(self, key: str) -> bool:
+        value = self.raw.get(key, False)
+        if not isinstance(value, bool):
+            self.fail(key, f"expected true or false, got {value!r}")
+        return bool(value)
+
+    def names(self, key: str) -> tuple[str, ...]:
+        value = self.raw.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value,)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(key, "expected a name or a list of names")
+        return tuple(value)
+
+    def rates(self) -> Rates | None:
+        currency = self.text("currency")
+        if currency is not None and not _CURRENCY.match(currency):
+            self.fail(
+                "currency", f"expected a 3-letter currency code such as USD, got {currency!r}"
+            )
+        given = self.raw.get("rates")
+        if given is None:
+            return Rates(currency) if currency else None
+        if currency is None:
+            self.fail("rates", "needs `currency:`, the reporting currency the rates convert to")
+        if not isinstance(given, Node):
+            self.fail("rates", "expected CODE: RATE (or CODE: {YYYY-MM: RATE, ...}) lines")
+        fixed: dict[str, float] = {}
+        monthly: dict[str, dict[str, float]] = {}
+        for code, rate in given.items():
+            if not isinstance(code, str) or not _CURRENCY.match(code):
+                self.fail("rates", f"{code!r} is not a 3-letter currency code", given, code)
+            if isinstance(rate, Node):
+                monthly[code] = {}
+                for month, value in rate.items():
+                    if not _MONTH.match(str(month)):
+                        self.fail(
+                            f"rates.{code}", f"{month!r} is not a month (YYYY-MM)", rate, month
+                        )
+                    monthly[code][str(month)] = self._rate(
+                        f"rates.{code}.{month}", value, rate, month
+                    )
+            else:
+                fixed[code] = self._rate(f"rates.{code}", rate, given, code)
+        assert currency is not None
+        return Rates(currency, fixed, monthly)
+
+    def _rate(self, key: str, value: Any, node: Node, sub: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            self.fail(key, f"expected a rate above 0, got {value!r}", node, sub)
+        return float(value)
+
+    def targets(self) -> dict[str, KpiTargets]:
+        given = self.raw.get("targets")
+        if given is None:
+            return {}
+        if not isinstance(given, Node):
+            self.fail("targets", "expected KPI_ID: {target: N, warn: N, owner: {...}, team: {...}}")
+        from salesmetrics.kpis.catalogue import CATALOGUE
+
+        found = {}
+        for kpi_id, spec in given.items():
+            key = f"targets.{kpi_id}"
+            if kpi_id not in CATALOGUE:
+                close = difflib.get_close_matches(str(kpi_id), CATALOGUE, n=1)
+                hint = f"did you mean {close[0]}?" if close else "`salesmetrics kpis` lists the ids"
+                self.fail(key, f"unknown KPI; {hint}", given, kpi_id)
+            if not isinstance(spec, Node):
+                self.fail(key, "expected {target: N, warn: N}", given, kpi_id)
+            groups = {}
+            for dimension in ("owner", "team"):
+                per = spec.get(dimension)
+                if per is None:
+                    continue
+                if not isinstance(per, Node):
+                    self.fail(
+                        f"{key}.{dimension}", "expected NAME: {target: N, warn: N}", spec, dimension
+                    )
+                for name, level in per.items():
+                    target = self._target(f"{key}.{dimension}.{name}", level, per, name)
+                    groups[(dimension, str(name))] = target
+            extra = set(spec) - {"target", "warn", "owner", "team"}
+            if extra:
+                self.fail(
+                    key,
+                    f"unknown key {sorted(extra)[0]!r}; expected target, warn, owner, team",
+                    spec,
+                    sorted(extra)[0],
+                )
+            overall = self._target(key, spec, given, kpi_id) if "target" in spec else None
+            found[str(kpi_id)] = KpiTargets(overall, groups)
+        return found
+
+    def _target(self, key: str, spec: Any, node: Node, sub: Any) -> Target:
+        if not isinstance(spec, Node) or not _is_number(spec.get("target")):
+            self.fail(key, "expected {target: N} with an optional warn: N", node, sub)
+        warn = spec.get("warn")
+        if warn is not None and not _is_number(warn):
+            self.fail(f"{key}.warn", f"expected a number, got {warn!r}", spec, "warn")
+        return Target(float(spec["target"]), float(warn) if warn is not None else None)
+
+    def stage_probabilities(self) -> dict[str, float]:
+        from salesmetrics.schema import DEAL_STAGES
+
+        given = self.raw.get("stage_probabilities")
+        if given is None:
+            return {}
+        if not isinstance(given, Node):
+            self.fail("stage_probabilities", "expected STAGE: PROBABILITY lines (0 to 1)")
+        found = {}
+        for stage, value in given.items():
+            key = f"stage_probabilities.{stage}"
+            if stage not in DEAL_STAGES:
+                self.fail(
+                    key, f"unknown stage; expected one of {', '.join(DEAL_STAGES)}", given, stage
+                )
+            if not _is_number(value) or not 0 <= value <= 1:
+                self.fail(key, f"expected a probability from 0 to 1, got {value!r}", given, stage)
+            found[str(stage)] = float(value)
+        return found
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -23,8 +23,9 @@ from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Setting
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.periods import Period, buckets, comparison, trend
-from salesmetrics.report import AT_RISK, OFF_TRACK, ON_TRACK, KpiValue, Report, Skipped, TrendPoint
+from salesmetrics.report import KpiValue, Report, Skipped, TrendPoint
 from salesmetrics.schema import ENTITIES, Kind
+from salesmetrics.targets import KpiTargets, Target, status
 
 SMALL_SAMPLE = 20
 TIME_DIMENSIONS = ("month", "week", "quarter")
@@ -42,18 +43,6 @@ SPAN_DATES = {
 """The event dates whose span `--period all` covers (not expected close dates, say)."""
 
 Key = tuple[tuple[tuple[str, str], ...], str | None]  # (group pairs, category)
-
-
-@dataclass(frozen=True)
-class Target:
-    target: float
-    warn: float | None = None  # at risk between warn and target; off track beyond warn
-
-
-@dataclass(frozen=True)
-class KpiTargets:
-    overall: Target | None = None
-    groups: Mapping[tuple[str, str], Target] = field(default_factory=dict)  # ("owner", "Ana")
 
 
 class _CannotBreakDown(Exception):
@@ -386,20 +375,6 @@ def _quota_groups(ctx: Context, period: Period, attrs: tuple[str, ...]):
     return [(attrs[0], str(v)) for v in quotas[attrs[0]].dropna().unique()]
 
 
-def _status(value: float | None, target: Target, higher_is_better: bool) -> str | None:
-    if value is None:
-        return None
-
-    def reaches(level: float) -> bool:
-        return value >= level if higher_is_better else value <= level
-
-    if reaches(target.target):
-        return ON_TRACK
-    if target.warn is not None and reaches(target.warn):
-        return AT_RISK
-    return OFF_TRACK
-
-
 def _complete(kpi, value: KpiValue, key: Key, previous, history, series, goals) -> KpiValue:
     """The value with its comparison, trend and target attached."""
     before = previous.get(key)
@@ -423,6 +398,6 @@ def _complete(kpi, value: KpiValue, key: Key, previous, history, series, goals) 
         change=change,
         change_pct=change_pct,
         target=target.target if target else None,
-        status=_status(value.value, target, kpi.higher_is_better) if target else None,
+        status=status(value.value, target, kpi.higher_is_better) if target else None,
         trend=points,
     )

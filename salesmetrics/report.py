@@ -7,8 +7,6 @@ from datetime import date
 
 from salesmetrics.periods import Period
 
-ON_TRACK, AT_RISK, OFF_TRACK = "on_track", "at_risk", "off_track"
-
 
 @dataclass(frozen=True)
 class TrendPoint:

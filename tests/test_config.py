@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from salesmetrics.config import load_config
+from salesmetrics.currency import Rates
 from salesmetrics.errors import ConfigError
+from salesmetrics.kpis.base import Settings
+from salesmetrics.targets import KpiTargets, Target
 
 
 def test_inputs_resolve_against_the_config_folder_or_data_dir(tmp_path: Path):
@@ -31,6 +35,101 @@ def test_inputs_resolve_against_the_config_folder_or_data_dir(tmp_path: Path):
     ],
 )
 def test_mistakes_name_file_and_line(tmp_path: Path, text: str, message: str):
+    path = tmp_path / "report.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+FULL = """\
+inputs:
+  - {path: deals.csv, mapping: sample/deals}
+period: 2026-Q3
+as_of: 2026-11-23
+compare: year
+trend: 6
+by: [owner, month]
+kpis: [win_rate, revenue_won]
+stages: close
+strict: true
+fiscal_year_start: 4
+small_sample: 10
+currency: USD
+rates:
+  EUR: 1.08
+  GBP: {2026-01: 1.27, 2026-02: 1.26}
+targets:
+  win_rate: {target: 0.30, warn: 0.25}
+  revenue_won:
+    owner:
+      Marcus Chen: {target: 480000, warn: 430000}
+stage_probabilities: {demo: 0.2, proposal: 0.4}
+addressable_market: 12000
+conversion_window_days: 90
+response_within_hours: 2
+"""
+
+
+def test_every_option_is_read(tmp_path: Path):
+    path = tmp_path / "report.yaml"
+    path.write_text(FULL, encoding="utf-8")
+    config = load_config(path)
+    assert (config.period, config.as_of, config.compare, config.trend) == (
+        "2026-Q3",
+        date(2026, 11, 23),
+        "year",
+        6,
+    )
+    assert (config.by, config.kpis, config.stages) == (
+        ("owner", "month"),
+        ("win_rate", "revenue_won"),
+        ("close",),
+    )
+    assert (config.strict, config.fiscal_year_start, config.small_sample) == (True, 4, 10)
+    assert config.rates == Rates("USD", {"EUR": 1.08}, {"GBP": {"2026-01": 1.27, "2026-02": 1.26}})
+    assert config.targets["win_rate"] == KpiTargets(Target(0.30, 0.25), {})
+    assert config.targets["revenue_won"] == KpiTargets(
+        None, {("owner", "Marcus Chen"): Target(480000.0, 430000.0)}
+    )
+    assert config.settings == Settings(
+        stage_probabilities={"demo": 0.2, "proposal": 0.4},
+        addressable_market=12000.0,
+        conversion_window_days=90,
+        response_within_hours=2.0,
+    )
+
+
+def test_a_config_may_hold_only_options(tmp_path: Path):
+    path = tmp_path / "report.yaml"
+    path.write_text("period: last-month\ncurrency: EUR\n", encoding="utf-8")
+    config = load_config(path)
+    assert config.inputs == () and config.rates == Rates("EUR")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("compare: last\n", r"line 1: compare: expected one of previous, year, none"),
+        ("trend: 0\n", r"line 1: trend: expected a whole number from 1, got 0"),
+        ("fiscal_year_start: 13\n", r"fiscal_year_start: expected a whole number from 1 to 12"),
+        ("rates: {EUR: 1.1}\n", r"rates: needs `currency:`"),
+        ("currency: usd\n", r"currency: expected a 3-letter currency code"),
+        ("currency: USD\nrates:\n  EUR: -1\n", r"line 3: rates.EUR: expected a rate above 0"),
+        ("currency: USD\nrates:\n  EUR: {2026-13: 1}\n", r"rates.EUR: '2026-13' is not a month"),
+        (
+            "targets:\n  win_rat: {target: 1}\n",
+            r"line 2: targets.win_rat: unknown KPI; did you mean win_rate",
+        ),
+        ("targets:\n  win_rate: {goal: 1}\n", r"targets.win_rate: unknown key 'goal'"),
+        ("targets:\n  win_rate: {target: high}\n", r"targets.win_rate: expected \{target: N\}"),
+        ("stage_probabilities: {demoo: 0.2}\n", r"stage_probabilities.demoo: unknown stage"),
+        ("stage_probabilities: {demo: 20}\n", r"expected a probability from 0 to 1, got 20"),
+        ("as_of: 23/11/2026\n", r"as_of: expected a date as YYYY-MM-DD"),
+        ("perod: 2026-10\n", r"perod: unknown key; did you mean period\?"),
+        ("strict: yes\n", r"strict: expected true or false"),
+    ],
+)
+def test_option_mistakes_name_the_line_and_the_fix(tmp_path: Path, text: str, message: str):
     path = tmp_path / "report.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=message):

@@ -7,21 +7,19 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from salesmetrics.engine import compute
+from salesmetrics.currency import Rates
+from salesmetrics.engine import compute, select, span
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.periods import resolve_period
+from salesmetrics.targets import KpiTargets, Target
+from tests.kpis.frames import frame
 
 AS_OF = date(2026, 11, 23)
 OCTOBER = resolve_period("2026-10", AS_OF)
 
 
 def deals(rows: list[tuple]) -> dict[str, pd.DataFrame]:
-    frame = pd.DataFrame(
-        rows, columns=["deal_id", "status", "created_at", "closed_at", "amount", "owner"]
-    )
-    for column in ("created_at", "closed_at"):
-        frame[column] = pd.to_datetime(frame[column], format="ISO8601")
-    return {"deals": frame}
+    return {"deals": frame("deals", "deal_id status created_at closed_at amount owner", rows)}
 
 
 BOOK = deals(
@@ -106,3 +104,212 @@ def test_several_currencies_are_never_summed():
     # the two deals won in October: D1 in USD, D2 in EUR
     assert "USD (1 rows)" in str(err.value) and "EUR (1 rows)" in str(err.value)
     assert "rates" in str(err.value)
+
+
+def test_break_down_by_month_gives_every_month_of_the_period_and_the_total():
+    q4 = resolve_period("2026-Q4", AS_OF)
+    report = compute(
+        BOOK, period=q4, as_of=AS_OF, group_by=["month"], kpis=["deals_won", "deals_lost"]
+    )
+    won = {
+        dict(v.group).get("month", "total"): v.value for v in report.values if v.id == "deals_won"
+    }
+    # D1 and D2 won in October; nothing in November or December; D4 lost on 1 November
+    assert won == {"total": 2.0, "2026-10": 2.0, "2026-11": 0.0, "2026-12": 0.0}
+    assert report.value("deals_lost", month="2026-11").value == 1.0
+
+
+def test_break_down_by_fiscal_quarter_and_by_owner_and_month():
+    year = resolve_period("2027", AS_OF, fiscal_start_month=4)  # 2026-04-01 .. 2027-03-31
+    report = compute(
+        BOOK,
+        period=year,
+        as_of=AS_OF,
+        group_by=["quarter"],
+        kpis=["deals_won"],
+        fiscal_start_month=4,
+    )
+    # fiscal Q2 is Jul-Sep (D5), Q3 is Oct-Dec (D1, D2)
+    assert report.value("deals_won", quarter="2027-Q2").value == 1.0
+    assert report.value("deals_won", quarter="2027-Q3").value == 2.0
+    both = compute(
+        BOOK, period=OCTOBER, as_of=AS_OF, group_by=["owner", "month"], kpis=["revenue_won"]
+    )
+    assert both.value("revenue_won", owner="Ben", month="2026-10").value == 3000.0
+    assert both.value("revenue_won", owner="Ben").value == 3000.0  # the period's own breakdown
+    with pytest.raises(SalesmetricsError, match="one of month, week, quarter"):
+        compute(BOOK, period=OCTOBER, as_of=AS_OF, group_by=["month", "week"])
+
+
+def test_weeks_are_cut_to_the_period():
+    report = compute(BOOK, period=OCTOBER, as_of=AS_OF, group_by=["week"], kpis=["deals_won"])
+    weeks = [dict(v.group)["week"] for v in report.values if v.group]
+    # 1 October 2026 is a Thursday in ISO week 40; 31 October a Saturday in week 44
+    assert weeks == ["2026-W40", "2026-W41", "2026-W42", "2026-W43", "2026-W44"]
+    assert report.value("deals_won", week="2026-W40").value == 1.0  # D1, 1 Oct
+    assert report.value("deals_won", week="2026-W44").value == 1.0  # D2, 31 Oct 23:59
+
+
+def test_comparison_with_the_previous_period_and_a_year_earlier():
+    report = compute(BOOK, period=OCTOBER, as_of=AS_OF, compare="previous")
+    won = report.value("deals_won")  # October 2 (D1, D2) against September 1 (D5)
+    assert (won.previous, won.change, won.change_pct) == (1.0, 1.0, 1.0)
+    revenue = report.value("revenue_won")  # 4,000 against 9,000
+    assert (revenue.previous, revenue.change) == (9000.0, -5000.0)
+    assert revenue.change_pct == pytest.approx(-5000 / 9000)
+    assert report.comparison is not None and report.comparison.label == "2026-09"
+    yearly = compute(BOOK, period=OCTOBER, as_of=AS_OF, compare="year").value("deals_won")
+    assert (yearly.previous, yearly.change, yearly.change_pct) == (0.0, 2.0, None)  # from zero
+    win = compute(BOOK, period=OCTOBER, as_of=AS_OF, compare="year").value("win_rate")
+    assert (win.previous, win.change) == (None, None)  # no value a year earlier
+
+
+def test_comparison_per_month_bucket():
+    q4 = resolve_period("2026-Q4", AS_OF)
+    report = compute(
+        BOOK, period=q4, as_of=AS_OF, group_by=["month"], compare="previous", kpis=["deals_won"]
+    )
+    october = report.value("deals_won", month="2026-10")
+    assert (october.value, october.previous) == (2.0, 1.0)  # against September
+    total = report.value("deals_won")
+    assert (total.value, total.previous) == (2.0, 1.0)  # Q4 against Q3 (D5)
+
+
+def test_trend_gives_the_last_n_periods_oldest_first():
+    report = compute(BOOK, period=OCTOBER, as_of=AS_OF, trend_periods=3, kpis=["deals_won"])
+    points = report.value("deals_won").trend
+    assert [(p.period, p.value) for p in points] == [
+        ("2026-08", 0.0),
+        ("2026-09", 1.0),
+        ("2026-10", 2.0),
+    ]
+    assert [p.label for p in report.trend] == ["2026-08", "2026-09", "2026-10"]
+
+
+def test_targets_give_a_status_higher_or_lower_being_better():
+    targets = {
+        "win_rate": KpiTargets(Target(0.7, 0.6), {("owner", "Ana"): Target(0.5)}),
+        "sales_cycle_days": KpiTargets(Target(15, 25)),
+    }
+    report = compute(BOOK, period=OCTOBER, as_of=AS_OF, group_by=["owner"], targets=targets)
+    win = report.value("win_rate")  # 2/3 is short of 0.7 but above the warning level 0.6
+    assert (win.target, win.status) == (0.7, "at_risk")
+    assert report.value("win_rate", owner="Ana").status == "on_track"  # 1/2 reaches 0.5
+    assert report.value("win_rate", owner="Ben").status is None  # no target for Ben
+    cycle = report.value("sales_cycle_days")  # about 20.5 days: over 15, within 25
+    assert cycle.status == "at_risk"
+    lower = {"sales_cycle_days": KpiTargets(Target(10, 15))}
+    assert (
+        compute(BOOK, period=OCTOBER, as_of=AS_OF, targets=lower).value("sales_cycle_days").status
+        == "off_track"
+    )
+
+
+def test_revenue_is_measured_against_quotas_from_the_targets_entity():
+    quotas = frame(
+        "targets",
+        "period owner metric amount",
+        [
+            ("2026-Q4", "Ana", "quota", 9200.0),
+            ("2026-Q4", "Ben", "quota", 9200.0),
+            ("2026-Q3", "Ana", "quota", 100.0),
+            ("2026-Q4", None, "forecast", 50000.0),
+        ],
+    )
+    book = {**BOOK, "targets": quotas}
+    report = compute(book, period=OCTOBER, as_of=AS_OF, group_by=["owner"], kpis=["revenue_won"])
+    # October holds 31 of Q4's 92 days: 9,200 x 31/92 = 3,100 per rep; Q3 and forecasts do not count
+    total = report.value("revenue_won")
+    assert total.target == pytest.approx(6200.0) and total.status == "off_track"  # 4,000
+    ben = report.value("revenue_won", owner="Ben")  # 3,000 of 3,100: within 90%
+    assert ben.target == pytest.approx(3100.0) and ben.status == "at_risk"
+    assert report.value("revenue_won", owner="Ana").status == "off_track"  # 1,000
+
+
+def test_currencies_are_converted_before_summing():
+    currencies = ["USD", "EUR", "USD", "USD", "USD", "USD"]  # D2 (3,000, won 31 Oct) is in EUR
+    book = {"deals": BOOK["deals"].assign(currency=currencies)}
+    fixed = compute(
+        book, period=OCTOBER, as_of=AS_OF, kpis=["revenue_won"], rates=Rates("USD", {"EUR": 1.1})
+    )
+    assert fixed.value("revenue_won").value == pytest.approx(1000 + 3300)
+    assert fixed.currency == "USD"
+    # a month without its own rate takes the latest earlier one (September's 1.2)
+    monthly = Rates("USD", monthly={"EUR": {"2026-09": 1.2, "2026-12": 1.0}})
+    assert compute(book, period=OCTOBER, as_of=AS_OF, kpis=["revenue_won"], rates=monthly).value(
+        "revenue_won"
+    ).value == pytest.approx(1000 + 3600)
+    late = Rates("USD", monthly={"EUR": {"2026-11": 1.0}})
+    with pytest.raises(
+        SalesmetricsError, match=r"rates.EUR: 1 deals rows in EUR dated before 2026-11"
+    ):
+        compute(book, period=OCTOBER, as_of=AS_OF, kpis=["revenue_won"], rates=late)
+    blank = {"deals": BOOK["deals"].assign(currency=[None, "EUR", None, None, None, None])}
+    assert compute(
+        blank, period=OCTOBER, as_of=AS_OF, kpis=["revenue_won"], rates=Rates("USD", {"EUR": 2.0})
+    ).value("revenue_won").value == pytest.approx(
+        1000 + 6000
+    )  # a blank currency is the reporting currency
+
+
+def test_a_currency_without_a_rate_is_an_error_listing_it():
+    book = {"deals": BOOK["deals"].assign(currency=["USD", "EUR", "SEK", "SEK", "USD", "USD"])}
+    with pytest.raises(SalesmetricsError) as err:
+        compute(book, period=OCTOBER, as_of=AS_OF, rates=Rates("USD", {}))
+    assert str(err.value) == (
+        "no USD rate for EUR (1 rows in deals); SEK (2 rows in deals); "
+        "add each under `rates:` in the report config"
+    )
+
+
+def test_a_group_with_no_rows_in_the_period_still_appears():
+    extra = frame(
+        "deals",
+        "deal_id status created_at closed_at amount owner",
+        [("D7", "open", "2026-10-02", None, 50.0, "Cy")],
+    )
+    book = {"deals": pd.concat([BOOK["deals"], extra], ignore_index=True)}
+    report = compute(book, period=OCTOBER, as_of=AS_OF, group_by=["owner"])
+    assert report.value("deals_won", owner="Cy").value == 0.0
+    assert report.value("revenue_won", owner="Cy").value == 0.0
+    cy = report.value("win_rate", owner="Cy")
+    assert (cy.value, cy.note) == (None, "no rows in the denominator")
+
+
+def test_teams_come_from_the_reps_roster():
+    reps = frame(
+        "reps",
+        "owner team started_at",
+        [("Ana", "East", "2020-01-01"), ("Ben", "West", "2020-01-01")],
+    )
+    report = compute(
+        {**BOOK, "reps": reps}, period=OCTOBER, as_of=AS_OF, group_by=["team"], kpis=["revenue_won"]
+    )
+    assert report.value("revenue_won", team="East").value == 1000.0
+    assert report.value("revenue_won", team="West").value == 3000.0
+
+
+def test_selection_by_id_or_stage_and_strict_mode():
+    assert [k.id for k in select(["win_rate", "deals_won"])] == [
+        "deals_won",
+        "win_rate",
+    ]  # catalogue order
+    close = select(stages=["close"])
+    assert {"deals_won", "win_rate"} <= {k.id for k in close} and {k.stage for k in close} == {
+        "close"
+    }
+    with pytest.raises(SalesmetricsError, match="unknown KPI 'win_rat'; did you mean win_rate"):
+        select(["win_rat"])
+    with pytest.raises(SalesmetricsError, match="unknown stage 'closing'"):
+        select(stages=["closing"])
+    book = {"deals": BOOK["deals"].drop(columns=["amount"])}
+    with pytest.raises(
+        SalesmetricsError,
+        match="strict mode: 1 KPIs cannot be computed: revenue_won: needs deals.amount",
+    ):
+        compute(book, period=OCTOBER, as_of=AS_OF, kpis=["revenue_won", "deals_won"], strict=True)
+
+
+def test_span_covers_event_dates():
+    assert span(BOOK) == (date(2026, 8, 1), date(2026, 11, 1))
+    assert span({}) is None
