@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint unit sample clean
+.PHONY: demo test lint unit golden sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 test: lint unit
+
+# Rewrite the golden files from the current code; review `git diff tests/golden` before committing.
+golden: $(STAMP)
+	SALESMETRICS_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_pipeline.py -k golden
 
 sample: $(STAMP)
 	$(BIN)/python sample_data/generate.py

@@ -1,7 +1,41 @@
 """salesmetrics: sales-funnel KPIs from CRM exports.
 
-The package is a library first: `salesmetrics.ingest.load_input` turns an export into a
-canonical frame and a data-quality account; the CLI only wires it together.
+The package is a library first; the CLI only wires it together:
+
+    import salesmetrics
+    config = salesmetrics.load_config("sample_data/report.yaml")
+    frames = salesmetrics.frames_of(salesmetrics.load_inputs(config.inputs))
+    report = salesmetrics.compute_report(config, frames)   # or salesmetrics.compute(frames, ...)
+    report.value("win_rate").value
+
+Names are imported on first use, so `import salesmetrics` (and `salesmetrics --help`) stays fast.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+_API = {
+    "compute": "salesmetrics.engine",
+    "compute_report": "salesmetrics.pipeline",
+    "frames_of": "salesmetrics.pipeline",
+    "load_inputs": "salesmetrics.pipeline",
+    "load_input": "salesmetrics.ingest.load",
+    "load_config": "salesmetrics.config",
+    "resolve_period": "salesmetrics.periods",
+    "Rates": "salesmetrics.currency",
+    "Settings": "salesmetrics.kpis.base",
+    "KpiTargets": "salesmetrics.targets",
+    "Target": "salesmetrics.targets",
+    "Report": "salesmetrics.report",
+}
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        return getattr(importlib.import_module(_API[name]), name)
+    raise AttributeError(f"module 'salesmetrics' has no attribute {name!r}")

@@ -17,10 +17,10 @@ import typer
 
 from salesmetrics import __version__
 
-EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_REJECTS = 0, 1, 2, 3
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_REJECTS, EXIT_PIPE = 0, 1, 2, 3, 141
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 an input, mapping or config cannot be used; 2 usage error; "
-    "3 rows rejected beyond --max-reject-rate."
+    "3 rows rejected beyond --max-reject-rate; 141 the output pipe was closed early."
 )
 
 app = typer.Typer(
@@ -57,6 +57,8 @@ def _root(
 
 
 class QualityFormat(StrEnum):
+    """Output of the commands that print a table for people or JSON for tools."""
+
     table = "table"
     json = "json"
 
@@ -92,6 +94,10 @@ def _one_line_errors(command: Callable[..., None]) -> Callable[..., None]:
 
         try:
             command(*args, **kwargs)
+        except BrokenPipeError:
+            # the reader went away (`| head`): stop quietly, as shell tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(EXIT_PIPE) from None
         except (SalesmetricsError, OSError) as exc:
             if _State.debug or os.environ.get("SALESMETRICS_DEBUG"):
                 raise
@@ -178,6 +184,36 @@ def validate(
         raise typer.Exit(EXIT_REJECTS)
 
 
+@app.command()
+@_one_line_errors
+def kpis(
+    stage: Annotated[
+        list[str] | None, typer.Option("--stage", "-s", help="Only this funnel stage (repeatable).")
+    ] = None,
+    output_format: Annotated[
+        QualityFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = QualityFormat.table,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
+) -> None:
+    """List the KPI catalogue: id, stage, unit, formula, inputs and benchmark.
+
+    Example: salesmetrics kpis --stage close --format json
+    """
+    from salesmetrics.engine import select
+    from salesmetrics.errors import SalesmetricsError
+    from salesmetrics.render import catalogue
+    from salesmetrics.render.console import make_console
+
+    try:
+        chosen = select(stages=stage or None)
+    except SalesmetricsError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--stage") from None
+    if output_format is QualityFormat.json:
+        catalogue.render_json(chosen, sys.stdout)
+    else:
+        catalogue.render_table(chosen, make_console(sys.stdout, no_color=no_color))
+
+
 def _progress(console, path: str, quiet: bool):
     """A spinner on stderr while a file loads, only at a terminal."""
     import contextlib
@@ -208,6 +244,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(130)
+
     except SystemExit:
         raise
     except Exception as exc:

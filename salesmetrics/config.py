@@ -74,8 +74,10 @@ class ReportConfig:
     settings: Settings = field(default_factory=Settings)
 
 
-def load_config(path: Path, data_dir: Path | None = None) -> ReportConfig:
+def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportConfig:
     """Load a report config; input paths resolve against `data_dir`, else the config's folder."""
+    path = Path(path)
+    data_dir = Path(data_dir) if data_dir is not None else None
     try:
         raw = load_yaml(path)
     except YamlError as exc:

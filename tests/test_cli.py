@@ -178,3 +178,34 @@ def test_main_process_exit_codes_and_stderr():
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
+
+
+def test_kpis_lists_the_catalogue_as_json_and_filters_by_stage(runner):
+    from salesmetrics.kpis.catalogue import CATALOGUE
+
+    result = runner.invoke(app, ["kpis", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.output)["kpis"]
+    assert [k["id"] for k in listed] == list(CATALOGUE)
+    win = next(k for k in listed if k["id"] == "win_rate")
+    assert win["inputs"] == ["deals.status", "deals.closed_at"]
+    assert (win["stage"], win["unit"], win["kind"]) == ("close", "ratio", "ratio")
+    assert win["benchmark"] == CATALOGUE["win_rate"].benchmark and win["higher_is_better"]
+    close = runner.invoke(app, ["kpis", "--stage", "close", "-f", "json"])
+    assert {k["stage"] for k in json.loads(close.output)["kpis"]} == {"close"}
+    table = runner.invoke(app, ["kpis", "--stage", "close"])
+    assert "win_rate" in table.output and "\x1b[" not in table.output
+    bad = runner.invoke(app, ["kpis", "--stage", "closing"])
+    assert bad.exit_code == 2 and "unknown stage 'closing'" in bad.output
+
+
+def test_a_closed_output_pipe_ends_quietly():
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "salesmetrics", "kpis", "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.close()  # as `| head -0` would
+    assert reader.wait() == 141
+    assert reader.stderr.read() == b""
