@@ -1,7 +1,326 @@
-"""Team-stage KPIs."""
+"""Team-stage KPIs: the team against its quota, per rep, over time, by source and customer,
+its own turnover, and how much of the market it has won.
+
+Rows that mix two kinds of record (won deals and quota rows, won deals and rep rows) keep only
+the dimensions both kinds have, owner and team, so a breakdown by another dimension is refused
+("cannot break down by source") rather than showing every quota or rep under "(blank)".
+"""
 
 from __future__ import annotations
 
-from salesmetrics.kpis.base import Kpi
+import pandas as pd
 
-KPIS: tuple[Kpi, ...] = ()
+from salesmetrics.kpis.base import (
+    Aggregate,
+    Aggregation,
+    Context,
+    Kpi,
+    Unit,
+    before_end,
+    in_period,
+)
+from salesmetrics.kpis.close import closed_deals, won_deals
+from salesmetrics.kpis.quotas import allocated
+from salesmetrics.periods import Period
+
+STAGE = "team"
+PEOPLE = ("owner", "team")  # the dimensions deals share with quotas and reps
+CUSTOMERS = "customers"  # new_vs_existing_revenue's category column
+CUSTOMER_OF = {"new": "new", "renewal": "existing", "upsell": "existing", "expansion": "existing"}
+OTHER = "(other)"  # deal_type other or blank
+MARKET = "addressable_market"  # rows.attrs key: combine sees rows only, not the settings
+
+
+def _dates(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The column, or all blank when the input has no such column."""
+    if column in frame.columns:
+        return frame[column]
+    return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
+
+
+def _stack(first: pd.DataFrame, second: pd.DataFrame, extra: tuple[str, ...]) -> pd.DataFrame:
+    """Both kinds of rows on one frame, with owner/team where both have them, and `extra`."""
+    dims = [d for d in PEOPLE if d in first.columns and d in second.columns]
+    money = ["currency"] if "currency" in first.columns or "currency" in second.columns else []
+    parts = [part.reindex(columns=[*dims, *money, *extra]) for part in (first, second) if len(part)]
+    if not parts:
+        return first.reindex(columns=[*dims, *money, *extra])
+    return pd.concat(parts, ignore_index=True)
+
+
+# quota_attainment
+
+
+def _attainment(data: Context, period: Period) -> pd.DataFrame:
+    """Won revenue and quota on one frame, so that a group's ratio is its revenue / its quota.
+
+    Deal rows carry numerator = amount and denominator = 0; quota rows (targets with metric
+    quota, pro-rated to the period by days) carry numerator = 0 and denominator = the quota.
+    """
+    won = won_deals(data, period)
+    quota = allocated(data, period)
+    revenue = won.assign(numerator=won["amount"].fillna(0.0), denominator=0.0)
+    target = quota.assign(numerator=0.0, denominator=quota["amount"])
+    return _stack(revenue, target, ("numerator", "denominator"))
+
+
+# sales_per_rep, deals_closed_per_rep
+
+
+def _active_reps(data: Context, period: Period) -> pd.DataFrame:
+    """The reps counted in the period: from reps, those employed at some time in it (a blank
+    started_at counts as started long ago); with no reps input, the owners of deals closed in it.
+    """
+    if "reps" not in data:
+        return closed_deals(data, period)
+    reps = data["reps"]
+    started, ended = _dates(reps, "started_at"), _dates(reps, "ended_at")
+    begun = started.isna() | (started < pd.Timestamp(period.end_exclusive))
+    staying = ended.isna() | (ended >= pd.Timestamp(period.start))
+    return reps[(begun & staying).fillna(False).astype(bool).to_numpy()]
+
+
+def _per_rep(data: Context, period: Period, events: pd.DataFrame) -> pd.DataFrame:
+    """`events` (with a `value`) and one row per active rep (with `rep` = owner) on one frame."""
+    reps = _active_reps(data, period)
+    return _stack(events, reps.assign(rep=reps["owner"]), ("value", "rep"))
+
+
+def _revenue_per_rep(data: Context, period: Period) -> pd.DataFrame:
+    won = won_deals(data, period)
+    return _per_rep(data, period, won.assign(value=won["amount"]))
+
+
+def _closed_per_rep(data: Context, period: Period) -> pd.DataFrame:
+    closed = closed_deals(data, period)
+    return _per_rep(data, period, closed.assign(value=1.0))
+
+
+def _over_reps(rows: pd.DataFrame) -> Aggregate:
+    """The sum of `value` over the distinct reps of the group."""
+    total = float(rows["value"].sum()) if len(rows) else 0.0
+    reps = float(rows["rep"].nunique()) if len(rows) else 0.0
+    if reps == 0:
+        return Aggregate(None, total, 0.0, "no active reps in the period")
+    return Aggregate(total / reps, total, reps)
+
+
+# sales_growth
+
+
+def _growth(data: Context, period: Period) -> pd.DataFrame:
+    """Revenue won now and in the comparison period, as (now − before) / before.
+
+    Deals won in the period carry numerator = amount, denominator = 0; deals won in the
+    comparison period carry numerator = −amount, denominator = amount.
+    """
+    now = won_deals(data, period)
+    before = won_deals(data, data.earlier(period))
+    earlier = before["amount"].fillna(0.0)
+    return pd.concat(
+        [
+            now.assign(numerator=now["amount"].fillna(0.0), denominator=0.0),
+            before.assign(numerator=-earlier, denominator=earlier),
+        ],
+        ignore_index=True,
+    )
+
+
+# revenue_by_source, new_vs_existing_revenue
+
+
+def _revenue_weights(data: Context, period: Period) -> pd.DataFrame:
+    won = won_deals(data, period)
+    return won.assign(value=won["amount"])
+
+
+def _revenue_by_customer(data: Context, period: Period) -> pd.DataFrame:
+    """Revenue won split into new customers (deal_type new) and existing ones (renewal, upsell,
+    expansion); deal_type other or blank cannot be told apart, so it goes to "(other)".
+    """
+    won = _revenue_weights(data, period)
+    kind = won["deal_type"].astype(object).map(CUSTOMER_OF).fillna(OTHER)
+    return won.assign(**{CUSTOMERS: kind.astype(str)})
+
+
+# rep_turnover
+
+
+def _turnover(data: Context, period: Period) -> pd.DataFrame:
+    """Rep rows with whether the rep was employed at the period's start, at its end, and left in it.
+
+    Employed at an instant: started before it (a blank started_at counts as long ago) and not
+    ended before it. So a rep who leaves at 00:00 on the first day is in the headcount at the
+    start and a leaver, and one who leaves at 23:59 on the last day is a leaver and not in the
+    headcount at the end.
+    """
+    reps = data["reps"]
+    started, ended = _dates(reps, "started_at"), _dates(reps, "ended_at")
+
+    def employed(at: pd.Timestamp) -> pd.Series:
+        now = (started.isna() | (started < at)) & (ended.isna() | (ended >= at))
+        return now.fillna(False).astype(bool)
+
+    at_start = employed(pd.Timestamp(period.start))
+    at_end = employed(pd.Timestamp(period.end_exclusive))
+    left = in_period(ended, period)
+    rows = reps.assign(at_start=at_start, at_end=at_end, left=left)
+    return rows[(at_start | at_end | left).to_numpy()]
+
+
+def _turnover_rate(rows: pd.DataFrame) -> Aggregate:
+    """Leavers over average headcount, counting distinct owners within the group: a rep who
+    moves team inside the period left the old team, but not the company, so is no leaver of the
+    company as a whole (still employed at the end).
+    """
+    owners = rows["owner"]
+    at_start = owners[rows["at_start"].to_numpy(dtype=bool)].dropna().unique()
+    at_end = owners[rows["at_end"].to_numpy(dtype=bool)].dropna().unique()
+    gone = owners[rows["left"].to_numpy(dtype=bool)].dropna().unique()
+    leavers = float(len(pd.Index(gone).difference(pd.Index(at_end))))
+    headcount = (len(at_start) + len(at_end)) / 2
+    if headcount == 0:
+        return Aggregate(None, leavers, 0.0, "no reps employed in the period")
+    return Aggregate(leavers / headcount, leavers, headcount)
+
+
+# market_penetration
+
+
+def _won_to_date(data: Context, period: Period) -> pd.DataFrame:
+    """Won deals closed on or before the period's end: penetration is the customers won so far.
+
+    The addressable market rides along in `rows.attrs` (kept by the engine's slicing) because
+    `combine` sees only rows, and an empty group must still come out as 0, not as unknown.
+    """
+    deals = data["deals"]
+    won = (deals["status"] == "won").fillna(False).astype(bool)
+    rows = deals[(won & before_end(deals["closed_at"], period)).to_numpy()]
+    rows.attrs = {**rows.attrs, MARKET: data.settings.addressable_market}
+    return rows
+
+
+def _penetration(rows: pd.DataFrame) -> Aggregate:
+    accounts = float(rows["account_id"].nunique()) if len(rows) else 0.0
+    market = rows.attrs.get(MARKET)
+    if market is None:
+        return Aggregate(None, accounts, None, "needs addressable_market in the report config")
+    if market <= 0:
+        return Aggregate(None, accounts, float(market), "addressable_market is not above 0")
+    return Aggregate(accounts / market, accounts, float(market))
+
+
+WON = ("deals.status", "deals.closed_at", "deals.amount")
+REPS = "reps.owner|deals.owner"
+REP_COUNT = (
+    "distinct active reps (in reps, started before the period's end and not ended before its "
+    "start; without reps, distinct owners of deals closed in the period)"
+)
+KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        "quota_attainment",
+        "Quota attainment",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        (*WON, "targets.period", "targets.amount"),
+        "closed_at (deals won); quotas by the share of their days inside the period",
+        "sum of amount over won deals closed in the period / sum of targets with metric quota, "
+        "pro-rated to the period by days",
+        _attainment,
+        benchmark="100% (80-90% often acceptable)",
+    ),
+    Kpi(
+        "sales_per_rep",
+        "Sales per rep",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.CUSTOM,
+        (*WON, REPS),
+        "closed_at (deals won); reps employed at some time in the period",
+        f"sum of amount over won deals closed in the period / {REP_COUNT}",
+        _revenue_per_rep,
+        combine=_over_reps,
+    ),
+    Kpi(
+        "deals_closed_per_rep",
+        "Deals closed per rep",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.CUSTOM,
+        ("deals.status", "deals.closed_at", REPS),
+        "closed_at (deals won or lost); reps employed at some time in the period",
+        f"count of deals won or lost with closed_at in the period / {REP_COUNT}",
+        _closed_per_rep,
+        combine=_over_reps,
+    ),
+    Kpi(
+        "sales_growth",
+        "Sales growth",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        WON,
+        "closed_at (deals won), in the period and in the comparison period",
+        "(revenue won in the period − revenue won in the comparison period) / revenue won in "
+        "the comparison period (previous period, or a year earlier with compare year)",
+        _growth,
+        benchmark="about 10% a year for mature businesses",
+    ),
+    Kpi(
+        "revenue_by_source",
+        "Revenue by source",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.DISTRIBUTION,
+        (*WON, "deals.source"),
+        "closed_at (deals won)",
+        "per source: sum of amount over won deals closed in the period from it / sum of amount "
+        "over all won deals closed in the period",
+        _revenue_weights,
+        category="source",
+    ),
+    Kpi(
+        "new_vs_existing_revenue",
+        "New vs existing customer revenue",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.DISTRIBUTION,
+        (*WON, "deals.deal_type"),
+        "closed_at (deals won)",
+        "share of amount over won deals closed in the period: new (deal_type new), existing "
+        "(renewal, upsell, expansion), (other) (deal_type other or blank)",
+        _revenue_by_customer,
+        benchmark="existing customers usually the larger share",
+        category=CUSTOMERS,
+        category_order=("new", "existing"),
+    ),
+    Kpi(
+        "rep_turnover",
+        "Rep turnover",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        ("reps.ended_at", "reps.owner"),
+        "ended_at (leavers); started_at and ended_at for the headcount at the period's start "
+        "and end",
+        "distinct reps with ended_at in the period and not employed at its end / ((reps "
+        "employed at its start + reps employed at its end) / 2)",
+        _turnover,
+        higher_is_better=False,
+        combine=_turnover_rate,
+    ),
+    Kpi(
+        "market_penetration",
+        "Market penetration",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        ("deals.status", "deals.closed_at", "deals.account_id"),
+        "closed_at on or before the period's end (won to date)",
+        "distinct account_id over won deals closed on or before the period's end / "
+        "addressable_market from the report config",
+        _won_to_date,
+        combine=_penetration,
+    ),
+)
