@@ -17,10 +17,11 @@ import typer
 
 from salesmetrics import __version__
 
-EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_REJECTS, EXIT_PIPE = 0, 1, 2, 3, 141
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_REJECTS, EXIT_TARGETS, EXIT_PIPE = 0, 1, 2, 3, 4, 141
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 an input, mapping or config cannot be used; 2 usage error; "
-    "3 rows rejected beyond --max-reject-rate; 141 the output pipe was closed early."
+    "3 rows rejected beyond --max-reject-rate; 4 a KPI off track (or at risk) with --fail-on; "
+    "141 the output pipe was closed early."
 )
 
 app = typer.Typer(
@@ -54,6 +55,28 @@ def _root(
     ] = False,
 ) -> None:
     _State.debug = debug
+
+
+class ReportFormat(StrEnum):
+    """What `report` writes."""
+
+    table = "table"
+    json = "json"
+    ndjson = "ndjson"
+    csv = "csv"
+    markdown = "markdown"
+    xlsx = "xlsx"
+
+
+class Compare(StrEnum):
+    previous = "previous"
+    year = "year"
+    none = "none"
+
+
+class FailOn(StrEnum):
+    off_track = "off-track"
+    at_risk = "at-risk"
 
 
 class QualityFormat(StrEnum):
@@ -212,6 +235,197 @@ def kpis(
         catalogue.render_json(chosen, sys.stdout)
     else:
         catalogue.render_table(chosen, make_console(sys.stdout, no_color=no_color))
+
+
+@app.command()
+@_one_line_errors
+def report(
+    files: Annotated[
+        list[str] | None, typer.Argument(help="Export files (CSV, CSV.GZ, XLSX, XLS); - is stdin.")
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--mapping", "-m", help="Mapping preset or .yaml path, one per file."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Report config: inputs and options (see README)."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Folder the config's input paths are relative to."),
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period",
+            "-p",
+            help="2026-10, 2026-Q3, 2026, 2026-W14, last-month (default), last-quarter, "
+            "this-month, ytd, all.",
+        ),
+    ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First day (YYYY-MM-DD), with --to.")
+    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day, included.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Today's date for the run (YYYY-MM-DD).")
+    ] = None,
+    compare: Annotated[
+        Compare | None, typer.Option("--compare", help="previous (default), year or none.")
+    ] = None,
+    trend: Annotated[
+        int | None, typer.Option("--trend", help="Values for the last N periods.", min=1)
+    ] = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option("--by", help="Break down by a dimension or month|week|quarter (repeatable)."),
+    ] = None,
+    kpi: Annotated[
+        list[str] | None, typer.Option("--kpi", help="Only this KPI id (repeatable).")
+    ] = None,
+    stage: Annotated[
+        list[str] | None, typer.Option("--stage", help="Only this funnel stage (repeatable).")
+    ] = None,
+    currency: Annotated[
+        str | None, typer.Option("--currency", help="Reporting currency (rates in the config).")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="A KPI that cannot be computed is an error.")
+    ] = False,
+    max_reject_rate: Annotated[
+        float,
+        typer.Option(help="Exit 3 when an input rejects more than this share of its rows.", min=0),
+    ] = 0.05,
+    output_format: Annotated[
+        ReportFormat,
+        typer.Option("--format", "-f", help="table, json, ndjson, csv, markdown or xlsx."),
+    ] = ReportFormat.table,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write here instead of stdout (- is stdout); may hold {period} and {as_of}.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option(help="Rows per breakdown table in table view; 0 for all.", min=0)
+    ] = 20,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option("--fail-on", help="Exit 4 when a KPI is off-track (or at-risk)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
+) -> None:
+    """Compute the funnel KPIs from exports and print or write the report.
+
+    Example: salesmetrics report --config sample_data/report.yaml --period 2026-10 --by owner
+    """
+    from datetime import date
+
+    from salesmetrics.config import ReportConfig, load_config
+    from salesmetrics.currency import Rates, rebase
+    from salesmetrics.pipeline import compute_report, frames_of, load_inputs, with_overrides
+    from salesmetrics.render.console import make_console
+
+    def day(value: str | None, option: str) -> date | None:
+        try:
+            return date.fromisoformat(value) if value else None
+        except ValueError:
+            raise typer.BadParameter(
+                f"expected YYYY-MM-DD, got {value!r}", param_hint=option
+            ) from None
+
+    if output_format is ReportFormat.xlsx and output in (None, "-"):
+        raise typer.BadParameter("--format xlsx needs --output FILE.xlsx", param_hint="--output")
+    settings = load_config(config, data_dir) if config is not None else ReportConfig(None, ())
+    if files and settings.inputs:
+        raise typer.BadParameter("give inputs either as FILE... --mapping or in --config")
+    specs = settings.inputs or _pair_inputs(files or [], mapping or [], None, data_dir)
+    rates = settings.rates
+    if currency is not None:
+        rates = rebase(rates, currency.upper()) if rates else Rates(currency.upper())
+    settings = with_overrides(
+        settings,
+        inputs=tuple(specs),
+        period=period,
+        date_from=day(date_from, "--from"),
+        date_to=day(date_to, "--to"),
+        as_of=day(as_of, "--as-of"),
+        compare=compare.value if compare else None,
+        trend=trend,
+        by=tuple(by or ()),
+        kpis=tuple(kpi or ()),
+        stages=tuple(stage or ()),
+        strict=strict or None,
+        rates=rates,
+    )
+    err = make_console(sys.stderr, no_color=no_color)
+    loaded = load_inputs(specs, each=lambda spec: _progress(err, spec.path, quiet))
+    qualities = [item.quality for item in loaded]
+    _refuse_rejects(qualities, max_reject_rate, err)
+    result = compute_report(settings, frames_of(loaded))
+    target = (output or "-").format(period=result.period.label, as_of=result.as_of.isoformat())
+    _write_report(result, qualities, output_format, target, limit=limit, no_color=no_color)
+    if target != "-" and not quiet:
+        err.print(f"wrote {output_format.value} report for {result.period.label} to {target}")
+    _check_statuses(result, fail_on, err)
+
+
+def _refuse_rejects(qualities, max_reject_rate: float, err) -> None:
+    """A report over inputs that lost too many rows would mislead: stop before computing it."""
+    over = [q for q in qualities if q.reject_rate > max_reject_rate]
+    for q in over:
+        err.print(
+            f"{q.path}: {q.rows_rejected:,} of {q.rows_read:,} rows rejected "
+            f"({q.reject_rate:.2%}), above --max-reject-rate {max_reject_rate:.2%}; "
+            "see `salesmetrics validate ... --rejects FILE`",
+            markup=False,
+        )
+    if over:
+        raise typer.Exit(EXIT_REJECTS)
+
+
+def _write_report(result, qualities, output_format, target: str, *, limit: int, no_color: bool):
+    import io
+
+    from salesmetrics.atomic import write_text_atomic
+    from salesmetrics.render import flat, json_report, terminal
+    from salesmetrics.render.console import make_console
+
+    if output_format is ReportFormat.xlsx:
+        from salesmetrics.render.xlsx import write_workbook
+
+        write_workbook(result, qualities, Path(target))
+        return
+    buffer = io.StringIO() if target != "-" else sys.stdout
+    if output_format is ReportFormat.table:
+        console = make_console(buffer, no_color=no_color or target != "-")
+        terminal.render(result, qualities, console, limit=limit)
+    elif output_format is ReportFormat.json:
+        json_report.render(result, qualities, buffer)
+    elif output_format is ReportFormat.ndjson:
+        flat.render_ndjson(result, buffer)
+    elif output_format is ReportFormat.csv:
+        flat.render_csv(result, buffer)
+    else:
+        flat.render_markdown(result, qualities, buffer)
+    if isinstance(buffer, io.StringIO):
+        write_text_atomic(Path(target), buffer.getvalue())
+
+
+def _check_statuses(result, fail_on: FailOn | None, err) -> None:
+    if fail_on is None:
+        return
+    bad = {"off_track"} if fail_on is FailOn.off_track else {"off_track", "at_risk"}
+    failing = [v for v in result.values if v.status in bad]
+    for v in failing:
+        group = ", ".join(f"{d}={x}" for d, x in v.group) or "total"
+        err.print(f"{v.id} ({group}) is {v.status.replace('_', ' ')}", markup=False)
+    if failing:
+        raise typer.Exit(EXIT_TARGETS)
 
 
 def _progress(console, path: str, quiet: bool):

@@ -101,3 +101,20 @@ def _monthly(name: str, rows: pd.DataFrame, code: str, by_month: Mapping[str, fl
         )
         raise SalesmetricsError(f"rates.{code}: {what}")
     return values[position]
+
+
+def rebase(rates: Rates, currency: str) -> Rates:
+    """The same rates, reporting in `currency` instead (cross rates through the old one)."""
+    if currency == rates.currency:
+        return rates
+    if currency not in rates.fixed:
+        hint = "a fixed rate" if currency in rates.monthly else "a rate"
+        raise SalesmetricsError(
+            f"cannot report in {currency}: the report config gives it no {hint} to "
+            f"{rates.currency}; add `{currency}: RATE` under `rates:`"
+        )
+    worth = rates.fixed[currency]
+    fixed = {c: r / worth for c, r in rates.fixed.items() if c != currency}
+    fixed[rates.currency] = 1 / worth
+    monthly = {c: {m: r / worth for m, r in by.items()} for c, by in rates.monthly.items()}
+    return Rates(currency, fixed, monthly)

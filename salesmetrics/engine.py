@@ -249,7 +249,7 @@ def _label(value: object) -> str:
 
 def _single_currency(kpi: Kpi, rows: pd.DataFrame) -> None:
     """Amounts in several currencies are never summed: rates are needed first."""
-    if "currency" not in rows.columns or not any(_is_money(n) for n in kpi.needs):
+    if "currency" not in rows.columns or not any(is_money(n) for n in kpi.needs):
         return
     counts = rows["currency"].value_counts()
     if len(counts) > 1:
@@ -260,7 +260,8 @@ def _single_currency(kpi: Kpi, rows: pd.DataFrame) -> None:
         )
 
 
-def _is_money(need: str) -> bool:
+def is_money(need: str) -> bool:
+    """Whether a KPI input such as "deals.amount" is an amount of money."""
     for option in need.split("|"):
         entity, column = option.split(".")
         found = ENTITIES[entity].field(column) if entity in ENTITIES else None

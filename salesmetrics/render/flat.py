@@ -1,0 +1,116 @@
+"""Row-per-value formats: NDJSON for streaming, CSV for spreadsheets and scripts, Markdown for
+pasting into a chat or an email."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from salesmetrics.ingest.quality import InputQuality
+from salesmetrics.kpis.catalogue import STAGES
+from salesmetrics.render import format as fmt
+from salesmetrics.render.json_report import group_dict, value_dict
+from salesmetrics.report import KpiValue, Report
+
+VALUE_COLUMNS = (
+    "value",
+    "numerator",
+    "denominator",
+    "n",
+    "previous",
+    "change",
+    "change_pct",
+    "target",
+    "status",
+    "small_sample",
+    "note",
+)
+
+
+def render_ndjson(report: Report, stream: TextIO) -> None:
+    """One JSON object per value: the fields of a JSON `kpis` item plus `period` and `as_of`."""
+    for v in report.values:
+        item = {"period": report.period.label, "as_of": report.as_of.isoformat(), **value_dict(v)}
+        stream.write(json.dumps(item, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def render_csv(report: Report, stream: TextIO) -> None:
+    """The same rows, flat: one column per group dimension (blank where a row has none)."""
+    dimensions = list(dict.fromkeys(d for v in report.values for d in group_dict(v)))
+    head = ["period", "as_of", "id", "label", "stage", "unit", *dimensions, *VALUE_COLUMNS]
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(head)
+    for v in report.values:
+        group = group_dict(v)
+        item = value_dict(v)
+        writer.writerow(
+            [report.period.label, report.as_of.isoformat(), v.id, v.label, v.stage, v.unit]
+            + [group.get(d, "") for d in dimensions]
+            + [_cell(item[c]) for c in VALUE_COLUMNS]
+        )
+
+
+def _cell(x: Any) -> Any:
+    if x is None:
+        return ""
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    return repr(x) if isinstance(x, float) else x  # repr keeps every digit
+
+
+def render_markdown(report: Report, inputs: Sequence[InputQuality], stream: TextIO) -> None:
+    p = report.period
+    lines = [f"# Sales report {p.label}", ""]
+    about = f"{p.start} to {p.end}"
+    if report.comparison is not None:
+        about += f", compared with {report.comparison.label}"
+    if report.currency:
+        about += f"; amounts in {report.currency}"
+    lines += [f"_{about}; as of {report.as_of}._", ""]
+    stages = [*STAGES, *dict.fromkeys(v.stage for v in report.values if v.stage not in STAGES)]
+    for stage in stages:
+        values = [v for v in report.values if v.stage == stage]
+        if not values:
+            continue
+        lines += [f"## {stage.capitalize()}", ""]
+        lines += _table(report, values)
+    if report.skipped:
+        lines += ["## Skipped", ""] + [f"- `{s.id}`: {_escape(s.reason)}" for s in report.skipped]
+        lines.append("")
+    if inputs:
+        lines += ["## Inputs", "", "| file | entity | read | used | filtered | rejected |"]
+        lines.append("|---|---|--:|--:|--:|--:|")
+        for q in inputs:
+            lines.append(
+                f"| {_escape(q.path)} | {q.entity} | {q.rows_read:,} | {q.rows_used:,} | "
+                f"{q.rows_filtered:,} | {q.rows_rejected:,} |"
+            )
+        lines.append("")
+    stream.write("\n".join(lines))
+
+
+def _table(report: Report, values: list[KpiValue]) -> list[str]:
+    compared = report.comparison is not None
+    head = ["KPI", "group", "value"] + (["previous", "change"] if compared else []) + ["status"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    for v in values:
+        group = ", ".join(f"{k}: {val}" for k, val in group_dict(v).items())
+        cells = [v.label + (" \\*" if v.small_sample else ""), group, _formatted(v, report)]
+        if compared:
+            cells += [
+                fmt.value(v.unit, v.previous, report.currency),
+                fmt.change(v.unit, v.change, v.change_pct, report.currency),
+            ]
+        cells.append((v.status or "").replace("_", " "))
+        rows.append("| " + " | ".join(_escape(c) for c in cells) + " |")
+    return [*rows, ""]
+
+
+def _formatted(v: KpiValue, report: Report) -> str:
+    return fmt.value(v.unit, v.value, report.currency)
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

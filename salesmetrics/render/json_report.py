@@ -1,0 +1,90 @@
+"""The report as one JSON document: a public contract, so keys and meanings never drift.
+
+Ratios are fractions, money is in the reporting currency, durations in the unit named by
+`unit`; numbers are not rounded; a missing value is null with a note saying why.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from salesmetrics import __version__
+from salesmetrics.ingest.quality import InputQuality
+from salesmetrics.kpis.catalogue import CATALOGUE
+from salesmetrics.periods import Period
+from salesmetrics.report import KpiValue, Report
+
+SCHEMA_VERSION = "1"
+INPUT_KEYS = (
+    "path",
+    "entity",
+    "mapping",
+    "sha256",
+    "rows_read",
+    "rows_used",
+    "rows_filtered",
+    "rows_rejected",
+    "duplicates_dropped",
+)
+
+
+def document(
+    report: Report, inputs: Sequence[InputQuality], generated_at: datetime | None = None
+) -> dict[str, Any]:
+    stamp = generated_at or datetime.now(UTC)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "salesmetrics", "version": __version__},
+        "generated_at": stamp.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "as_of": report.as_of.isoformat(),
+        "period": period_dict(report.period),
+        "comparison": period_dict(report.comparison) if report.comparison else None,
+        "currency": report.currency,
+        "group_by": list(report.group_by),
+        "inputs": [{k: q.to_dict()[k] for k in INPUT_KEYS} for q in inputs],
+        "kpis": [value_dict(v) for v in report.values],
+        "skipped": [{"id": s.id, "reason": s.reason} for s in report.skipped],
+    }
+
+
+def period_dict(period: Period) -> dict[str, str]:
+    return {"label": period.label, "start": period.start.isoformat(), "end": period.end.isoformat()}
+
+
+def group_dict(value: KpiValue) -> dict[str, str]:
+    """The group as dimension -> value; a category is one more dimension (`{"stage": "demo"}`)."""
+    group = dict(value.group)
+    if value.category is not None:
+        kpi = CATALOGUE.get(value.id)
+        group[kpi.category if kpi is not None and kpi.category else "category"] = value.category
+    return group
+
+
+def value_dict(value: KpiValue) -> dict[str, Any]:
+    return {
+        "id": value.id,
+        "label": value.label,
+        "stage": value.stage,
+        "unit": value.unit,
+        "group": group_dict(value),
+        "value": value.value,
+        "numerator": value.numerator,
+        "denominator": value.denominator,
+        "n": value.n,
+        "previous": value.previous,
+        "change": value.change,
+        "change_pct": value.change_pct,
+        "target": value.target,
+        "status": value.status,
+        "small_sample": value.small_sample,
+        "note": value.note,
+        "trend": [{"period": p.period, "value": p.value} for p in value.trend] or None,
+    }
+
+
+def render(report: Report, inputs: Sequence[InputQuality], stream: TextIO) -> None:
+    json.dump(document(report, inputs), stream, indent=2, ensure_ascii=False, allow_nan=False)
+    stream.write("\n")

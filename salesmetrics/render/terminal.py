@@ -1,0 +1,220 @@
+"""The report for a person at a terminal: one section per funnel stage, then the details.
+
+Colour and arrows only where the console allows them; plain ASCII tables when piped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from salesmetrics.engine import is_money as _is_money
+from salesmetrics.ingest.quality import InputQuality
+from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
+from salesmetrics.render import format as fmt
+from salesmetrics.render.console import table_box
+from salesmetrics.report import KpiValue, Report
+
+STATUS_STYLE = {"on_track": "green", "at_risk": "yellow", "off_track": "red"}
+COLUMNS_PER_TABLE = 5  # KPIs side by side in a breakdown table
+BAR_WIDTH = 30
+
+
+def render(
+    report: Report, inputs: Sequence[InputQuality], console: Console, *, limit: int = 20
+) -> None:
+    """The whole report; breakdown tables are capped at `limit` rows (0: no cap)."""
+    _header(report, console)
+    stages = [s for s in _stages(report) if any(v.stage == s for v in report.values)]
+    for stage in stages:
+        values = [v for v in report.values if v.stage == stage]
+        console.print()
+        console.rule(Text(stage.capitalize(), style="bold"), align="left")
+        _totals(report, [v for v in values if not v.group and v.category is None], console)
+        for kpi_id in dict.fromkeys(v.id for v in values if v.category is not None):
+            _categories(report, kpi_id, [v for v in values if v.id == kpi_id], console, limit)
+        if report.group_by:
+            _breakdown(
+                report, [v for v in values if v.group and v.category is None], console, limit
+            )
+    _footer(report, inputs, console)
+
+
+def _stages(report: Report) -> list[str]:
+    extra = [v.stage for v in report.values if v.stage not in STAGES]
+    return [*STAGES, *dict.fromkeys(extra)]
+
+
+def _header(report: Report, console: Console) -> None:
+    p = report.period
+    line = f"[bold]salesmetrics report[/] {p.label} ({p.start} to {p.end})"
+    if report.comparison is not None:
+        line += f", compared with {report.comparison.label}"
+    if report.currency:
+        line += f", in {report.currency}"
+    if report.group_by:
+        line += f", by {', '.join(report.group_by)}"
+    console.print(line + f"; as of {report.as_of}")
+
+
+def _totals(report: Report, values: list[KpiValue], console: Console) -> None:
+    if not values:
+        return
+    compared = report.comparison is not None
+    trended = any(v.trend for v in values)
+    targeted = any(v.target is not None for v in values)
+    table = Table(box=table_box(console))
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    if compared:
+        table.add_column("previous", justify="right")
+        table.add_column("change", justify="right")
+    if targeted:
+        table.add_column("target", justify="right")
+        table.add_column("status")
+    if trended:
+        table.add_column(f"last {len(report.trend)}")
+    for v in values:
+        row: list[str | Text] = [_label(v), _value(v, report)]
+        if compared:
+            row += [fmt.value(v.unit, v.previous, report.currency), _change(v, report, console)]
+        if targeted:
+            row += [fmt.value(v.unit, v.target, report.currency), _status(v.status)]
+        if trended:
+            row.append(fmt.sparkline([p.value for p in v.trend]))
+        table.add_row(*row)
+    console.print(table)
+
+
+def _label(v: KpiValue) -> str:
+    return v.label + (" *" if v.small_sample else "")
+
+
+def _value(v: KpiValue, report: Report) -> str:
+    return fmt.value(v.unit, v.value, report.currency)
+
+
+def _change(v: KpiValue, report: Report, console: Console) -> Text:
+    text = fmt.change(v.unit, v.change, v.change_pct, report.currency)
+    if not text or not v.change:
+        return Text(text)
+    up = v.change > 0
+    good = up == CATALOGUE[v.id].higher_is_better if v.id in CATALOGUE else None
+    arrow = "▲ " if up else "▼ "
+    style = "" if good is None else ("green" if good else "red")
+    return Text(arrow + text, style=style)
+
+
+def _status(status: str | None) -> Text:
+    if status is None:
+        return Text("")
+    return Text(status.replace("_", " "), style=STATUS_STYLE[status])
+
+
+def _categories(
+    report: Report, kpi_id: str, values: list[KpiValue], console: Console, limit: int
+) -> None:
+    """A distribution or per-stage KPI's total, one row per category with a bar."""
+    totals = [v for v in values if not v.group]
+    if not totals:
+        return
+    kpi = CATALOGUE.get(kpi_id)
+    dimension = kpi.category if kpi is not None and kpi.category else "category"
+    funnel = kpi_id == "stage_conversion"
+    money = kpi is not None and any(_is_money(n) for n in kpi.needs)
+    table = Table(title=totals[0].label, title_justify="left", box=table_box(console))
+    table.add_column(dimension)
+    if funnel:
+        table.add_column("reached", justify="right")
+        table.add_column("", no_wrap=True)
+        table.add_column("to next", justify="right")
+    else:
+        table.add_column(totals[0].unit if totals[0].unit != "ratio" else "share", justify="right")
+        table.add_column("", no_wrap=True)
+        table.add_column("amount" if money else "n", justify="right")
+    widest = max((v.denominator or 0) for v in totals) or 1
+    shown = totals if not limit else totals[:limit]
+    for v in shown:
+        if funnel:
+            reached = v.denominator or 0
+            table.add_row(
+                _category(v),
+                f"{reached:,.0f}",
+                fmt.bar(reached / widest, BAR_WIDTH),
+                _value(v, report),
+            )
+        else:
+            share = v.value if v.unit == "ratio" and v.value is not None else 0.0
+            count = v.numerator if v.numerator is not None else float(v.n)
+            weight = fmt.money(count, report.currency) if money else f"{count:,.0f}"
+            table.add_row(_category(v), _value(v, report), fmt.bar(share, BAR_WIDTH), weight)
+    console.print(table)
+    _left_out(len(totals) - len(shown), console)
+
+
+def _category(v: KpiValue) -> str:
+    return (v.category or "") + (" *" if v.small_sample else "")
+
+
+def _breakdown(report: Report, values: list[KpiValue], console: Console, limit: int) -> None:
+    """Groups as rows, KPIs as columns (a few per table), the total row last."""
+    if not values:
+        return
+    ids = list(dict.fromkeys(v.id for v in values))
+    by_key = {(v.id, v.group): v for v in values}
+    totals = {v.id: v for v in report.values if not v.group and v.category is None}
+    groups = list(dict.fromkeys(v.group for v in values))
+    dimensions = list(dict.fromkeys(d for g in groups for d, _ in g))
+    shown = groups if not limit else groups[:limit]
+    for start in range(0, len(ids), COLUMNS_PER_TABLE):
+        chunk = ids[start : start + COLUMNS_PER_TABLE]
+        table = Table(box=table_box(console), show_footer=True)
+        for d in dimensions:
+            table.add_column(d, footer="total" if d == dimensions[0] else "")
+        for kpi_id in chunk:
+            total = totals.get(kpi_id)
+            table.add_column(
+                CATALOGUE[kpi_id].label if kpi_id in CATALOGUE else kpi_id,
+                justify="right",
+                footer=_value(total, report) if total else "",
+            )
+        for group in shown:
+            labels = dict(group)
+            cells = [labels.get(d, "") for d in dimensions]
+            for kpi_id in chunk:
+                found = by_key.get((kpi_id, group))
+                cells.append(
+                    _value(found, report) + (" *" if found.small_sample else "") if found else ""
+                )
+            table.add_row(*cells)
+        console.print(table)
+    _left_out(len(groups) - len(shown), console)
+
+
+def _left_out(count: int, console: Console) -> None:
+    if count > 0:
+        console.print(
+            f"… {count:,} more rows not shown; --limit 0 shows all, --format csv gives every row"
+        )
+
+
+def _footer(report: Report, inputs: Sequence[InputQuality], console: Console) -> None:
+    console.print()
+    if any(v.small_sample for v in report.values):
+        console.print("* small sample: fewer rows behind the value than the small-sample threshold")
+    for q in inputs:
+        console.print(
+            Text.assemble(
+                f"{q.path} -> {q.entity}: {q.rows_read:,} rows read, {q.rows_used:,} used, "
+                f"{q.rows_filtered:,} filtered, ",
+                (f"{q.rows_rejected:,} rejected", "red" if q.rows_rejected else ""),
+                f", {q.duplicates_dropped:,} duplicates",
+            )
+        )
+    if report.skipped:
+        console.print(f"Skipped {len(report.skipped)} KPIs:")
+        for s in report.skipped:
+            console.print(Text(f"  {s.id}: {s.reason}"))

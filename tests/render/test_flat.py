@@ -1,0 +1,61 @@
+"""NDJSON, CSV and Markdown: one row per value, every digit kept where machines read them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from salesmetrics.render.flat import render_csv, render_markdown, render_ndjson
+from tests.render.reports import sample_inputs, sample_report
+
+
+def test_ndjson_is_one_parsable_object_per_value():
+    out = io.StringIO()
+    render_ndjson(sample_report(), out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 7
+    items = [json.loads(line) for line in lines]
+    assert {i["period"] for i in items} == {"2026-10"} and {i["as_of"] for i in items} == {
+        "2026-11-23"
+    }
+    revenue = items[1]
+    assert (revenue["id"], revenue["value"], revenue["status"]) == (
+        "revenue_won",
+        1200.0,
+        "off_track",
+    )
+    assert revenue["trend"][0] == {"period": "2026-08", "value": 1000.0}
+    assert items[4]["value"] is None and items[4]["note"] == "no rows in the denominator"
+    assert items[5]["group"] == {"lost_reason": "Price"}
+
+
+def test_csv_has_one_column_per_dimension_and_full_precision():
+    out = io.StringIO()
+    render_csv(sample_report(), out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert list(rows[0])[:8] == [
+        "period",
+        "as_of",
+        "id",
+        "label",
+        "stage",
+        "unit",
+        "owner",
+        "lost_reason",
+    ]
+    assert rows[3]["owner"] == "=HYPERLINK(1)" and rows[3]["value"] == "0.5"
+    assert rows[2]["small_sample"] == "true" and rows[2]["owner"] == ""
+    assert rows[4]["value"] == "" and rows[6]["lost_reason"] == "(blank)"
+    assert rows[2]["change"] == repr(0.1)
+
+
+def test_markdown_tables_escape_pipes_and_list_skips():
+    out = io.StringIO()
+    render_markdown(sample_report(), sample_inputs(), out)
+    text = out.getvalue()
+    assert text.startswith("# Sales report 2026-10\n")
+    assert "| Revenue won |  | $1,200 | $1,500 | -20.0% | off track |" in text
+    assert "| Win rate \\* | owner: Ben \\| Jr | — | — |  |  |" in text
+    assert "- `email_open_rate`: needs activities.opened" in text
+    assert "| exports/deals.csv | deals | 12 | 9 | 1 | 1 |" in text

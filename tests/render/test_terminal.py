@@ -1,0 +1,41 @@
+"""The terminal view: sections per stage, breakdown tables, bars, and plain text when piped."""
+
+from __future__ import annotations
+
+import io
+
+from salesmetrics.render.console import make_console
+from salesmetrics.render.terminal import render
+from tests.render.reports import sample_inputs, sample_report
+
+
+def _plain(limit: int = 20) -> str:
+    out = io.StringIO()
+    render(sample_report(), sample_inputs(), make_console(out), limit=limit)
+    return out.getvalue()
+
+
+def test_plain_view_has_every_part_and_no_escape_codes():
+    text = _plain()
+    assert "\x1b[" not in text
+    assert text.startswith(
+        "salesmetrics report 2026-10 (2026-10-01 to 2026-10-31), compared with 2026-09, in USD, "
+        "by owner; as of 2026-11-23"
+    )
+    revenue = next(line for line in text.splitlines() if "Revenue won" in line)
+    # value, previous, change with its arrow, target, status, sparkline of 1,000 / 1,500 / 1,200
+    for part in ("$1,200", "$1,500", "▼ -20.0%", "$2,000", "off track", "▁█▄"):
+        assert part in revenue
+    win = next(line for line in text.splitlines() if "Win rate *" in line)
+    assert "60.0%" in win and "▲ +10.0 pp" in win and "on track" in win
+    assert "| Price " in text and "75.0%" in text  # the distribution, with its bar
+    assert "=HYPERLINK(1)" in text  # a breakdown row, printed as text
+    assert "exports/deals.csv -> deals: 12 rows read, 9 used, 1 filtered, 1 rejected" in text
+    assert "email_open_rate: needs activities.opened" in text
+    assert "* small sample" in text
+
+
+def test_long_breakdowns_are_capped_with_a_hint():
+    text = _plain(limit=1)
+    assert "Ben | Jr" not in text
+    assert "… 1 more rows not shown; --limit 0 shows all" in text
