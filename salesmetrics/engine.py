@@ -30,7 +30,13 @@ from salesmetrics.targets import KpiTargets, Target, status
 SMALL_SAMPLE = 20
 TIME_DIMENSIONS = ("month", "week", "quarter")
 QUOTA_WARN = 0.9  # at risk from 90% of quota, unless the report config says otherwise
-SAMPLED = (Aggregation.RATIO, Aggregation.MEAN, Aggregation.MEDIAN, Aggregation.DISTRIBUTION)
+SAMPLED = (
+    Aggregation.RATIO,
+    Aggregation.MEAN,
+    Aggregation.MEDIAN,
+    Aggregation.DISTRIBUTION,
+    Aggregation.CUSTOM,
+)
 SPAN_DATES = {
     "deals": ("created_at", "closed_at"),
     "leads": ("created_at",),
@@ -190,12 +196,14 @@ def _missing(kpi: Kpi, frames: Mapping[str, pd.DataFrame]) -> str | None:
 
 
 def _lacks(need: str, frames: Mapping[str, pd.DataFrame]) -> str | None:
-    entity, column = need.split(".")
+    entity, column = need.rstrip("?").split(".")
     frame = frames.get(entity)
     if frame is None:
         return f"needs {entity} (no {entity} input)"
-    if column not in frame.columns or frame[column].isna().all():
-        return f"needs {need}"
+    if column not in frame.columns:
+        return f"needs {entity}.{column}"
+    if frame[column].isna().all() and not need.endswith("?"):
+        return f"needs {entity}.{column} (the column is blank)"
     return None
 
 
@@ -263,7 +271,7 @@ def _single_currency(kpi: Kpi, rows: pd.DataFrame) -> None:
 def is_money(need: str) -> bool:
     """Whether a KPI input such as "deals.amount" is an amount of money."""
     for option in need.split("|"):
-        entity, column = option.split(".")
+        entity, column = option.rstrip("?").split(".")
         found = ENTITIES[entity].field(column) if entity in ENTITIES else None
         if found is not None and found.kind is Kind.MONEY:
             return True
@@ -322,7 +330,8 @@ def _number(x: object) -> float | None:
 
 
 def _value(kpi: Kpi, agg: Aggregate, n: int, pairs, category, small_sample: int) -> KpiValue:
-    if kpi.aggregation in (Aggregation.RATIO, Aggregation.DISTRIBUTION):
+    by_denominator = kpi.sample_size == "denominator"
+    if kpi.aggregation in (Aggregation.RATIO, Aggregation.DISTRIBUTION) and by_denominator:
         small = (agg.denominator or 0) < small_sample
     else:
         small = kpi.aggregation in SAMPLED and n < small_sample

@@ -96,7 +96,8 @@ class Kpi:
     stage: str
     unit: Unit
     aggregation: Aggregation
-    # "entity.field" each, e.g. "deals.closed_at"; "a.x|b.y" is satisfied by either
+    # "entity.field" each, e.g. "deals.closed_at"; "a.x|b.y" is satisfied by either; a trailing
+    # "?" ("reps.ended_at?") needs the column mapped but lets it be all blank (nobody left yet)
     needs: tuple[str, ...]
     period_date: str  # which date puts a row in the period, in words for the docs
     formula: str
@@ -106,6 +107,9 @@ class Kpi:
     category: str | None = None  # a column of `rows` whose values split the KPI
     category_order: tuple[str, ...] = ()  # fixed order of categories (funnel stages)
     combine: Callable[[pd.DataFrame], Aggregate] | None = None  # custom kind only
+    # what the small-sample threshold is held against for ratios: "denominator" when it counts
+    # records (closed deals), "rows" when it is an amount (a quota, last period's revenue)
+    sample_size: str = "denominator"
 
     def __post_init__(self) -> None:
         if (self.aggregation is Aggregation.CUSTOM) != (self.combine is not None):

@@ -229,6 +229,7 @@ KPIS: tuple[Kpi, ...] = (
         "pro-rated to the period by days",
         _attainment,
         benchmark="100% (80-90% often acceptable)",
+        sample_size="rows",
     ),
     Kpi(
         "sales_per_rep",
@@ -266,6 +267,7 @@ KPIS: tuple[Kpi, ...] = (
         "the comparison period (previous period, or a year earlier with compare year)",
         _growth,
         benchmark="about 10% a year for mature businesses",
+        sample_size="rows",
     ),
     Kpi(
         "revenue_by_source",
@@ -301,7 +303,7 @@ KPIS: tuple[Kpi, ...] = (
         STAGE,
         Unit.RATIO,
         Aggregation.CUSTOM,
-        ("reps.ended_at", "reps.owner"),
+        ("reps.ended_at?", "reps.owner"),
         "ended_at (leavers); started_at and ended_at for the headcount at the period's start "
         "and end",
         "distinct reps with ended_at in the period and not employed at its end / ((reps "

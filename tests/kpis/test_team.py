@@ -370,6 +370,12 @@ def test_rep_turnover_counts_a_team_move_as_leaving_the_team_not_the_company():
 def test_rep_turnover_needs_end_dates():
     report = run("rep_turnover", book={"reps": REPS.drop(columns=["ended_at"])})
     assert report.skipped[0].reason == "needs reps.ended_at"
+    # a mapped end date that is blank everywhere means nobody left: 0 leavers over an average
+    # headcount of 3.5 (start Ana, Cy, Dee = 3; end Ana, Ben, Cy, Dee = 4; Eve starts 1 Nov)
+    blank = REPS.assign(ended_at=REPS["ended_at"].mask(REPS["ended_at"].notna()))
+    stayed = run("rep_turnover", book={"reps": blank})
+    found = stayed.value("rep_turnover")
+    assert stayed.skipped == () and (found.value, found.denominator) == (0.0, 3.5)
     assert run("rep_turnover", book={"deals": DEALS}).skipped[0].reason == (
         "needs reps (no reps input)"
     )
