@@ -340,6 +340,7 @@ def report(
 
     if output_format is ReportFormat.xlsx and output in (None, "-"):
         raise typer.BadParameter("--format xlsx needs --output FILE.xlsx", param_hint="--output")
+    _check_selection(kpi or [], stage or [], period)
     settings = load_config(config, data_dir) if config is not None else ReportConfig(None, ())
     if files and settings.inputs:
         raise typer.BadParameter("give inputs either as FILE... --mapping or in --config")
@@ -365,24 +366,45 @@ def report(
     err = make_console(sys.stderr, no_color=no_color)
     loaded = load_inputs(specs, each=lambda spec: _progress(err, spec.path, quiet))
     qualities = [item.quality for item in loaded]
-    _refuse_rejects(qualities, max_reject_rate, err)
+    _refuse_rejects(qualities, max_reject_rate)
     result = compute_report(settings, frames_of(loaded))
     target = (output or "-").format(period=result.period.label, as_of=result.as_of.isoformat())
     _write_report(result, qualities, output_format, target, limit=limit, no_color=no_color)
     if target != "-" and not quiet:
         err.print(f"wrote {output_format.value} report for {result.period.label} to {target}")
-    _check_statuses(result, fail_on, err)
+    _check_statuses(result, fail_on)
 
 
-def _refuse_rejects(qualities, max_reject_rate: float, err) -> None:
+def _check_selection(kpis: list[str], stages: list[str], period: str | None) -> None:
+    """Mistyped KPI ids, stages and periods are usage errors, found before any file is read."""
+    from datetime import date
+
+    from salesmetrics.engine import select
+    from salesmetrics.errors import SalesmetricsError
+    from salesmetrics.periods import PeriodError, resolve_period
+
+    for option, given in (("--kpi", kpis), ("--stage", stages)):
+        try:
+            select(given if option == "--kpi" else None, given if option == "--stage" else None)
+        except SalesmetricsError as exc:
+            raise typer.BadParameter(str(exc), param_hint=option) from None
+    if period is not None:
+        today = date.today()
+        try:
+            resolve_period(period, today, data_span=(today, today))
+        except PeriodError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--period") from None
+
+
+def _refuse_rejects(qualities, max_reject_rate: float) -> None:
     """A report over inputs that lost too many rows would mislead: stop before computing it."""
     over = [q for q in qualities if q.reject_rate > max_reject_rate]
     for q in over:
-        err.print(
+        typer.echo(
             f"{q.path}: {q.rows_rejected:,} of {q.rows_read:,} rows rejected "
             f"({q.reject_rate:.2%}), above --max-reject-rate {max_reject_rate:.2%}; "
             "see `salesmetrics validate ... --rejects FILE`",
-            markup=False,
+            err=True,
         )
     if over:
         raise typer.Exit(EXIT_REJECTS)
@@ -416,14 +438,14 @@ def _write_report(result, qualities, output_format, target: str, *, limit: int, 
         write_text_atomic(Path(target), buffer.getvalue())
 
 
-def _check_statuses(result, fail_on: FailOn | None, err) -> None:
+def _check_statuses(result, fail_on: FailOn | None) -> None:
     if fail_on is None:
         return
     bad = {"off_track"} if fail_on is FailOn.off_track else {"off_track", "at_risk"}
     failing = [v for v in result.values if v.status in bad]
     for v in failing:
         group = ", ".join(f"{d}={x}" for d, x in v.group) or "total"
-        err.print(f"{v.id} ({group}) is {v.status.replace('_', ' ')}", markup=False)
+        typer.echo(f"{v.id} ({group}) is {v.status.replace('_', ' ')}", err=True)
     if failing:
         raise typer.Exit(EXIT_TARGETS)
 

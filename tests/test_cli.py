@@ -209,3 +209,154 @@ def test_a_closed_output_pipe_ends_quietly():
     reader.stdout.close()  # as `| head -0` would
     assert reader.wait() == 141
     assert reader.stderr.read() == b""
+
+
+def _report(runner, *args):
+    plain = str(FIXTURES / "plain.csv")  # D1 won 20 Oct (1,200), D2 lost 21 Oct, D3 open
+    return runner.invoke(
+        app,
+        [
+            "report",
+            plain,
+            "-m",
+            FIXTURE_MAPPING,
+            "--period",
+            "2026-10",
+            "--as-of",
+            "2026-11-23",
+            *args,
+        ],
+    )
+
+
+def test_report_table_is_plain_when_piped(runner):
+    result = _report(runner, "--kpi", "win_rate", "--kpi", "revenue_won")
+    assert result.exit_code == 0, result.output
+    assert "\x1b[" not in result.output
+    assert (
+        "salesmetrics report 2026-10 (2026-10-01 to 2026-10-31), compared with 2026-09"
+        in result.output
+    )
+    win = next(line for line in result.output.splitlines() if "Win rate" in line)
+    assert "50.0%" in win  # D1 won, D2 lost
+    assert "plain.csv -> deals: 3 rows read, 3 used" in result.output
+
+
+def test_report_json_and_output_file_with_period_in_its_name(runner, tmp_path: Path):
+    from importlib.resources import files
+
+    import jsonschema
+
+    out = tmp_path / "sales-{period}.json"
+    result = _report(runner, "--format", "json", "--output", str(out), "--kpi", "revenue_won")
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "sales-2026-10.json"
+    doc = json.loads(written.read_text(encoding="utf-8"))
+    schema = json.loads(files("salesmetrics").joinpath("report.schema.json").read_text("utf-8"))
+    jsonschema.validate(doc, schema)
+    assert doc["kpis"][0]["value"] == 1200.0 and doc["inputs"][0]["rows_read"] == 3
+    assert f"wrote json report for 2026-10 to {written}" in result.output  # on stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["sales-2026-10.json"]  # no temporary left
+
+
+def test_report_formats_for_machines(runner):
+    ndjson = _report(runner, "--format", "ndjson", "--kpi", "deals_won")
+    assert [json.loads(line)["value"] for line in ndjson.output.splitlines()] == [1.0]
+    csv_out = _report(runner, "--format", "csv", "--kpi", "deals_won", "--by", "owner")
+    lines = csv_out.output.splitlines()
+    assert lines[0].startswith("period,as_of,id,label,stage,unit,owner,value")
+    assert len(lines) == 4  # the total, Ana, Ben
+    markdown = _report(runner, "--format", "markdown", "--kpi", "deals_won")
+    assert markdown.output.startswith("# Sales report 2026-10")
+
+
+def test_report_usage_errors_exit_2(runner):
+    assert _report(runner, "--format", "xlsx").exit_code == 2
+    bad_kpi = _report(runner, "--kpi", "win_rat")
+    assert bad_kpi.exit_code == 2 and "did you mean win_rate" in bad_kpi.output
+    assert _report(runner, "--stage", "closing").exit_code == 2
+    bad_period = runner.invoke(
+        app, ["report", "x.csv", "-m", FIXTURE_MAPPING, "--period", "2026-13"]
+    )
+    assert bad_period.exit_code == 2 and "month 13 does not exist" in bad_period.output
+    assert _report(runner, "--as-of", "23/11/2026").exit_code == 2
+
+
+def test_report_refuses_inputs_that_lost_too_many_rows(runner):
+    # rejected: a blank id, an unreadable date, a won deal with no close date
+    bad = str(FIXTURES / "bad_rows.csv")
+    result = runner.invoke(app, ["report", bad, "-m", FIXTURE_MAPPING, "--period", "2026-10"])
+    assert result.exit_code == 3
+    assert "3 of 5 rows rejected (60.00%), above --max-reject-rate 5.00%" in result.output
+    allowed = runner.invoke(
+        app,
+        ["report", bad, "-m", FIXTURE_MAPPING, "--period", "2026-10", "--max-reject-rate", "0.6"],
+    )
+    assert allowed.exit_code == 0, allowed.output
+
+
+def test_report_fail_on_exits_4_for_a_kpi_off_track(runner, tmp_path: Path):
+    config = tmp_path / "report.yaml"
+    config.write_text("targets:\n  win_rate: {target: 0.6, warn: 0.4}\n", encoding="utf-8")
+    at_risk = _report(runner, "-c", str(config), "--kpi", "win_rate", "--fail-on", "at-risk")
+    assert at_risk.exit_code == 4 and "win_rate (total) is at risk" in at_risk.output
+    assert (
+        _report(runner, "-c", str(config), "--kpi", "win_rate", "--fail-on", "off-track").exit_code
+        == 0
+    )
+
+
+def test_report_runs_under_cron_with_an_empty_environment(tmp_path: Path):
+    """No HOME, no terminal, no standard input, only PATH: as cron runs it."""
+    out = tmp_path / "october.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "salesmetrics",
+            "report",
+            str(FIXTURES / "plain.csv"),
+            "-m",
+            FIXTURE_MAPPING,
+            "--period",
+            "2026-10",
+            "--as-of",
+            "2026-11-23",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+        ],
+        env={"PATH": "/usr/bin:/bin"},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "" and "wrote json report" in done.stderr
+    first = json.loads(out.read_text(encoding="utf-8"))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "salesmetrics",
+            "report",
+            str(FIXTURES / "plain.csv"),
+            "-m",
+            FIXTURE_MAPPING,
+            "--period",
+            "2026-10",
+            "--as-of",
+            "2026-11-23",
+            "--format",
+            "json",
+        ],
+        env={"PATH": "/usr/bin:/bin"},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    second = json.loads(done.stdout)
+    first.pop("generated_at"), second.pop("generated_at")
+    assert first == second  # with --as-of fixed, runs agree apart from generated_at
