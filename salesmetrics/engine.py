@@ -330,8 +330,10 @@ def _number(x: object) -> float | None:
 
 
 def _value(kpi: Kpi, agg: Aggregate, n: int, pairs, category, small_sample: int) -> KpiValue:
-    by_denominator = kpi.sample_size == "denominator"
-    if kpi.aggregation in (Aggregation.RATIO, Aggregation.DISTRIBUTION) and by_denominator:
+    ratio = kpi.aggregation in (Aggregation.RATIO, Aggregation.DISTRIBUTION) or (
+        kpi.aggregation is Aggregation.CUSTOM and agg.denominator is not None
+    )
+    if ratio and kpi.sample_size == "denominator":
         small = (agg.denominator or 0) < small_sample
     else:
         small = kpi.aggregation in SAMPLED and n < small_sample

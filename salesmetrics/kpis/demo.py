@@ -1,7 +1,228 @@
-"""Demo-stage KPIs."""
+"""Demo-stage KPIs: demos held, who gets one, what they win, and how long deals sit in each
+stage.
+
+A demo is an activity with channel demo, unless its outcome says it did not take place (no
+show, cancelled, rescheduled); a deal's demo is its entered_demo date.
+"""
 
 from __future__ import annotations
 
-from salesmetrics.kpis.base import Kpi
+import numpy as np
+import pandas as pd
 
-KPIS: tuple[Kpi, ...] = ()
+from salesmetrics.kpis.base import Aggregation, Context, Kpi, Unit, has, in_period
+from salesmetrics.kpis.close import closed_deals
+from salesmetrics.kpis.qualification import HIT, leads_qualified, share_of_leads
+from salesmetrics.periods import Period
+from salesmetrics.schema import DEAL_STAGES, STAGE_DATE_PREFIX
+
+STAGE = "demo"
+DEMO = "demo"
+NOT_HELD = ("noshow", "cancelled", "canceled", "rescheduled")  # outcomes, letters only
+OPEN_STAGES = DEAL_STAGES[: DEAL_STAGES.index("negotiation") + 1]  # prospecting..negotiation
+STAGE_COLUMN = "stage"  # time_in_stage_days's category column
+SECONDS_PER_DAY = 86400.0
+
+
+def _held(acts: pd.DataFrame) -> pd.Series:
+    """Demo activities whose outcome does not say the demo did not happen."""
+    demo = (acts["channel"] == DEMO).fillna(False).astype(bool)
+    if "outcome" not in acts.columns:
+        return demo
+    outcome = acts["outcome"].astype("string").fillna("").str.lower()
+    letters = outcome.str.replace(r"[^a-z]", "", regex=True)
+    return demo & ~letters.isin(NOT_HELD)
+
+
+def _from_activities(data: Context) -> bool:
+    """Demos come from activities when the activities input has any channel demo row at all,
+    else from deals.entered_demo; decided on the whole input, so every period and bucket of a
+    report counts demos the same way.
+    """
+    if "activities" not in data:
+        return False
+    return bool((data["activities"]["channel"] == DEMO).fillna(False).any())
+
+
+# demos_held
+
+
+def _demos(data: Context, period: Period) -> pd.DataFrame:
+    """Demo activities held in the period; without any demo activity in the input, deals with
+    entered_demo in the period (one demo per deal).
+    """
+    if _from_activities(data):
+        acts = data["activities"]
+        return acts[(_held(acts) & in_period(acts["occurred_at"], period)).to_numpy()]
+    if "deals" not in data or "entered_demo" not in data["deals"].columns:
+        return data["activities"].iloc[0:0]  # an activity log without a single demo
+    deals = data["deals"]
+    return deals[in_period(deals["entered_demo"], period).to_numpy()]
+
+
+# sql_to_demo_rate
+
+
+def _sql_to_demo(data: Context, period: Period) -> pd.DataFrame:
+    """Leads qualified in the period and whether each got a demo at any time: a held demo
+    activity on the lead, or on a deal of the lead's (deals.lead_id), or a deal of the lead's
+    with an entered_demo date.
+    """
+    leads = leads_qualified(data, period)
+    demoed: list[pd.Series] = []  # lead_ids with a demo
+    deal_lead = pd.Series(dtype=object)  # deal_id -> lead_id
+    if "deals" in data and has(data["deals"], "lead_id"):
+        deals = data["deals"].dropna(subset=["lead_id"]).drop_duplicates("deal_id")
+        deal_lead = pd.Series(
+            deals["lead_id"].astype(object).to_numpy(), index=deals["deal_id"].astype(object)
+        )
+        if "entered_demo" in deals.columns:
+            demoed.append(deal_lead[deals["entered_demo"].notna().to_numpy()])
+    if "activities" in data:
+        acts = data["activities"]
+        demos = acts[_held(acts).to_numpy()]
+        if "lead_id" in demos.columns:
+            demoed.append(demos["lead_id"].dropna().astype(object))
+        if "deal_id" in demos.columns and len(deal_lead):
+            demoed.append(demos["deal_id"].dropna().astype(object).map(deal_lead).dropna())
+    ids = pd.concat(demoed) if demoed else pd.Series(dtype=object)
+    hit = leads["lead_id"].astype(object).isin(ids).to_numpy(dtype=bool)
+    return leads.assign(**{HIT: hit})
+
+
+# demo_to_win_rate
+
+
+def _demo_to_win(data: Context, period: Period) -> pd.DataFrame:
+    """Deals closed in the period; those that entered demo are the denominator, and those of
+    them that were won the numerator (deals that never entered demo carry 0 and 0).
+    """
+    deals = closed_deals(data, period)
+    demoed = deals["entered_demo"].notna().to_numpy(dtype=float)
+    won = (deals["status"] == "won").fillna(False).to_numpy(dtype=float)
+    return deals.assign(numerator=demoed * won, denominator=demoed)
+
+
+# time_in_stage_days
+
+
+def _naive(values: pd.Series) -> np.ndarray:
+    return pd.to_datetime(values).astype("datetime64[us]").to_numpy()
+
+
+def _stage_days(data: Context, period: Period) -> pd.DataFrame:
+    """One row per deal and open stage it left in the period, with the days it spent there.
+
+    A deal left stage s when it first entered a later canonical stage (won and lost included,
+    and its closed_at for a closed deal) at or after entering s; a later date before entering s
+    (a deal sent back) does not end the stay. Deals still in a stage have no row for it.
+    """
+    deals = data["deals"]
+    closed = deals["status"].isin(["won", "lost"]).fillna(False).to_numpy(dtype=bool)
+    nat = np.datetime64("NaT", "us")
+    closing = np.full(len(deals), nat)
+    if "closed_at" in deals.columns:
+        closing = np.where(closed, _naive(deals["closed_at"]), nat)
+    entered = {
+        s: _naive(deals[STAGE_DATE_PREFIX + s])
+        if STAGE_DATE_PREFIX + s in deals.columns
+        else np.full(len(deals), nat)
+        for s in DEAL_STAGES
+    }
+    parts = []
+    for i, stage in enumerate(OPEN_STAGES):
+        start = entered[stage]
+        later = np.stack([entered[s] for s in DEAL_STAGES[i + 1 :]] + [closing])
+        later = np.where(later >= start, later, nat)
+        left = pd.Series(np.fmin.reduce(later, axis=0))
+        days = (left - pd.Series(start)).dt.total_seconds().to_numpy() / SECONDS_PER_DAY
+        rows = deals.assign(value=days, **{STAGE_COLUMN: stage})
+        keep = in_period(left.set_axis(deals.index), period).to_numpy() & ~np.isnan(days)
+        parts.append(rows[keep])
+    return pd.concat(parts)
+
+
+# demo_time_share
+
+
+def _demo_time(data: Context, period: Period) -> pd.DataFrame:
+    """Activities in the period with a duration: all of it is the denominator, and that of
+    channel demo the numerator (a no-show demo counts with the duration logged for it).
+    """
+    acts = data["activities"]
+    timed = acts["duration_minutes"].notna() & in_period(acts["occurred_at"], period)
+    rows = acts[timed.fillna(False).astype(bool).to_numpy()]
+    minutes = rows["duration_minutes"].to_numpy(dtype=float)
+    demo = (rows["channel"] == DEMO).fillna(False).to_numpy(dtype=bool)
+    return rows.assign(numerator=np.where(demo, minutes, 0.0), denominator=minutes)
+
+
+STAGE_NEEDS = "|".join(f"deals.{STAGE_DATE_PREFIX}{s}" for s in OPEN_STAGES)
+KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        "demos_held",
+        "Demos held",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.COUNT,
+        ("activities.channel|deals.entered_demo",),
+        "occurred_at (demo activities), else entered_demo (deals)",
+        "count of activities with channel demo in the period whose outcome is not a no-show, "
+        "cancellation or reschedule; if the activities have no demo at all, count of deals "
+        "with entered_demo in the period",
+        _demos,
+    ),
+    Kpi(
+        "sql_to_demo_rate",
+        "SQL to demo rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        ("leads.sql_at", "activities.lead_id|deals.lead_id"),
+        "sql_at (leads)",
+        "distinct leads with sql_at in the period that got a demo (a held demo activity on "
+        "the lead or its deal, or a deal of theirs with entered_demo) / distinct leads with "
+        "sql_at in the period",
+        _sql_to_demo,
+        combine=share_of_leads,
+    ),
+    Kpi(
+        "demo_to_win_rate",
+        "Demo to win rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        ("deals.entered_demo", "deals.status", "deals.closed_at"),
+        "closed_at (deals won or lost)",
+        "deals closed in the period with entered_demo that were won / deals closed in the "
+        "period with entered_demo",
+        _demo_to_win,
+    ),
+    Kpi(
+        "time_in_stage_days",
+        "Time in stage (median days)",
+        STAGE,
+        Unit.DAYS,
+        Aggregation.MEDIAN,
+        (STAGE_NEEDS,),
+        "the date the deal left the stage (entered a later one, or closed)",
+        "per stage: median days from entered_<stage> to the first later stage entry or close "
+        "at or after it, over deals that left the stage in the period",
+        _stage_days,
+        higher_is_better=False,
+        category=STAGE_COLUMN,
+        category_order=OPEN_STAGES,
+    ),
+    Kpi(
+        "demo_time_share",
+        "Time spent demoing",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        ("activities.duration_minutes", "activities.channel", "activities.occurred_at"),
+        "occurred_at (activities)",
+        "sum of duration_minutes over demo activities in the period / sum of duration_minutes "
+        "over all activities in the period that have one",
+        _demo_time,
+    ),
+)

@@ -1,7 +1,475 @@
-"""Qualification-stage KPIs."""
+"""Qualification-stage KPIs: how fast leads are answered, how many qualify, and how many of
+them become opportunities and customers.
+
+Definitions shared by these KPIs:
+- A contact is an outbound activity on a lead (activities.lead_id) in any channel but
+  research (research is time spent on the lead, not a message to it). A blank direction counts
+  as outbound, the schema's default.
+- A lead's first response is its `first_response_at` when it has one (the CRM's own record of
+  the response wins), else its first contact at or after its created_at.
+- A lead converted when it has a won deal (deals.lead_id), a converted_at date, or the
+  converted flag; its conversion date is converted_at, else the earliest closed_at of its won
+  deals.
+- Ratios over leads count distinct lead_ids in the group (a lead exported twice counts once),
+  so they are custom KPIs whose numerator and denominator are both distinct counts.
+"""
 
 from __future__ import annotations
 
-from salesmetrics.kpis.base import Kpi
+from dataclasses import replace
 
-KPIS: tuple[Kpi, ...] = ()
+import numpy as np
+import pandas as pd
+
+from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Unit, has, in_period
+from salesmetrics.periods import Period
+
+STAGE = "qualification"
+SECONDS_PER_HOUR = 3600.0
+SECONDS_PER_DAY = 86400.0
+NOT_CONTACT = ("research",)  # outbound activities that are not a message to the lead
+DATE_ONLY = "created_at has no time of day: hours count from midnight"
+HIT = "hit"  # the column of a lead-share row: the lead is in the numerator
+
+
+# shared helpers
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """The column, or all blank (as datetimes) when the input has no such column."""
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
+
+
+def _naive(values: pd.Series) -> pd.Series:
+    """Datetimes as numpy datetime64, for arithmetic and comparisons across frames."""
+    return pd.to_datetime(values).astype("datetime64[us]")
+
+
+def _ids(frame: pd.DataFrame, name: str) -> pd.Series:
+    """An id column as plain objects, or all blank when the input has no such column."""
+    if name in frame.columns:
+        return frame[name].astype(object)
+    return pd.Series(None, index=frame.index, dtype=object)
+
+
+def _key(values: pd.Series) -> pd.Series:
+    """Ids as plain objects with a positional index, the same dtype on both sides of a merge."""
+    return values.astype(object).reset_index(drop=True)
+
+
+def outbound_contacts(data: Context) -> pd.DataFrame:
+    """Outbound activities other than research, with the activity's date as a numpy datetime."""
+    if "activities" not in data:
+        return pd.DataFrame({"lead_id": [], "deal_id": [], "at": []})
+    acts = data["activities"]
+    direction = acts["direction"] if "direction" in acts.columns else None
+    outbound = (
+        (direction.fillna("outbound") == "outbound")
+        if direction is not None
+        else pd.Series(True, index=acts.index)
+    )
+    contact = ~acts["channel"].isin(NOT_CONTACT).fillna(False)
+    keep = (outbound & contact & acts["occurred_at"].notna()).fillna(False).astype(bool)
+    rows = acts[keep.to_numpy()]
+    return pd.DataFrame(
+        {
+            "lead_id": _ids(rows, "lead_id"),
+            "deal_id": _ids(rows, "deal_id"),
+            "at": _naive(rows["occurred_at"]),
+        }
+    )
+
+
+def first_response(data: Context, leads: pd.DataFrame) -> pd.Series:
+    """Each lead's first response (numpy datetimes, aligned to `leads`): first_response_at when
+    the lead has one, else its first contact at or after its created_at; NaT if none.
+    """
+    recorded = _naive(_column(leads, "first_response_at"))
+    contacts = outbound_contacts(data)
+    contacts = contacts[contacts["lead_id"].notna().to_numpy()]
+    if not len(contacts) or not len(leads):
+        return recorded
+    own = pd.DataFrame(
+        {
+            "pos": np.arange(len(leads)),
+            "lead_id": _key(leads["lead_id"]),
+            "created": _naive(leads["created_at"]).to_numpy(),
+        }
+    )
+    pairs = own.merge(contacts[["lead_id", "at"]], on="lead_id")
+    pairs = pairs[(pairs["at"] >= pairs["created"]).to_numpy()]
+    first = pairs.groupby("pos")["at"].min()
+    found = pd.Series(first.reindex(np.arange(len(leads))).to_numpy(), index=leads.index)
+    return recorded.fillna(found)
+
+
+def conversion_date(data: Context, leads: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Each lead's conversion date (converted_at, else the earliest closed_at of its won deals)
+    and whether it converted at all (that date, a won deal, or the converted flag).
+    """
+    lead_ids = leads["lead_id"].astype(object)
+    date = _naive(_column(leads, "converted_at"))
+    won_deal = pd.Series(False, index=leads.index)
+    if "deals" in data and has(data["deals"], "lead_id"):
+        deals = data["deals"]
+        won = deals[((deals["status"] == "won") & deals["lead_id"].notna()).fillna(False)]
+        closed = pd.DataFrame(
+            {"lead_id": won["lead_id"].astype(object), "at": _naive(_column(won, "closed_at"))}
+        )
+        earliest = closed.groupby("lead_id")["at"].min()
+        date = date.fillna(pd.Series(lead_ids.map(earliest).to_numpy(), index=leads.index))
+        won_deal = lead_ids.isin(closed["lead_id"]).astype(bool)
+    flag = (
+        leads["converted"].fillna(False).astype(bool)
+        if "converted" in leads.columns
+        else pd.Series(False, index=leads.index)
+    )
+    converted = (date.notna() | won_deal | flag).astype(bool)
+    return date, converted
+
+
+def leads_created(data: Context, period: Period) -> pd.DataFrame:
+    leads = data["leads"]
+    return leads[in_period(leads["created_at"], period).to_numpy()]
+
+
+def share_of_leads(rows: pd.DataFrame) -> Aggregate:
+    """Distinct leads with `hit` over distinct leads in the group."""
+    if not len(rows):
+        return Aggregate(None, 0.0, 0.0, "no leads in the denominator")
+    ids = rows["lead_id"]
+    leads = float(ids.nunique())
+    hits = float(ids[rows[HIT].to_numpy(dtype=bool)].nunique())
+    if leads == 0:
+        return Aggregate(None, hits, 0.0, "no leads in the denominator")
+    return Aggregate(hits / leads, hits, leads)
+
+
+def _within_share(rows: pd.DataFrame) -> Aggregate:
+    """share_of_leads, with a warning when no created_at has a time of day: hours are then
+    counted from midnight, so a lead answered the same morning looks hours late.
+    """
+    found = share_of_leads(rows)
+    created = _naive(rows["created_at"]) if len(rows) else pd.Series(dtype="datetime64[us]")
+    if len(created) and bool((created == created.dt.normalize()).all()):
+        return replace(found, note=DATE_ONLY)
+    return found
+
+
+def _hours(later: pd.Series, earlier: pd.Series) -> pd.Series:
+    return (_naive(later) - _naive(earlier)).dt.total_seconds() / SECONDS_PER_HOUR
+
+
+# lead_response_time_hours, leads_responded_within_1h
+
+
+def _response_hours(data: Context, period: Period) -> pd.DataFrame:
+    """Leads created in the period with hours to their first response; never-answered leads
+    are left out (they have no time), and counted by leads_responded_within_1h instead.
+    """
+    leads = leads_created(data, period)
+    hours = _hours(first_response(data, leads), leads["created_at"])
+    rows = leads.assign(value=hours.to_numpy())
+    return rows[rows["value"].notna().to_numpy()]
+
+
+def _responded_within(data: Context, period: Period) -> pd.DataFrame:
+    leads = leads_created(data, period)
+    hours = _hours(first_response(data, leads), leads["created_at"])
+    within = (hours <= data.settings.response_within_hours).fillna(False).astype(bool)
+    return leads.assign(**{HIT: within.to_numpy()})
+
+
+# average_response_time_hours
+
+
+def _reply_hours(data: Context, period: Period) -> pd.DataFrame:
+    """Inbound activities in the period with hours until the next outbound contact (strictly
+    later) on the same lead or the same deal, whichever comes first; unanswered ones are left
+    out. Each inbound message counts, so two messages before one reply give two waits.
+    """
+    acts = data["activities"]
+    inbound = acts[
+        ((acts["direction"] == "inbound").fillna(False) & in_period(acts["occurred_at"], period))
+        .astype(bool)
+        .to_numpy()
+    ]
+    at = _naive(inbound["occurred_at"]).to_numpy()
+    replies = outbound_contacts(data)
+    found = []
+    for key in ("lead_id", "deal_id"):
+        if key not in inbound.columns:
+            continue
+        left = pd.DataFrame({"pos": np.arange(len(inbound)), key: _key(inbound[key]), "at": at})
+        left = left[left[key].notna().to_numpy()].sort_values("at")
+        right = replies[replies[key].notna().to_numpy()][[key, "at"]]
+        right = right.assign(reply_at=right["at"]).sort_values("at")
+        if len(left) and len(right):
+            matched = pd.merge_asof(
+                left, right, on="at", by=key, direction="forward", allow_exact_matches=False
+            )
+            found.append(matched[["pos", "reply_at"]])
+    both = pd.concat(found) if found else pd.DataFrame({"pos": [], "reply_at": []})
+    first = both.groupby("pos")["reply_at"].min().reindex(np.arange(len(inbound)))
+    hours = (_naive(first) - at).dt.total_seconds().to_numpy() / SECONDS_PER_HOUR
+    rows = inbound.assign(value=hours)
+    return rows[rows["value"].notna().to_numpy()]
+
+
+# leads_qualified, qualification_rate, mql_to_sql_rate, avg_follow_ups_to_qualify
+
+
+def leads_qualified(data: Context, period: Period) -> pd.DataFrame:
+    leads = data["leads"]
+    return leads[in_period(leads["sql_at"], period).to_numpy()]
+
+
+def _qualification(data: Context, period: Period) -> pd.DataFrame:
+    """Leads first contacted in the period (first response, as for lead response time), and
+    whether each has reached SQL (sql_at set): a cohort of contacted leads, so a lead counts in
+    the period of its first contact only.
+    """
+    leads = data["leads"]
+    contacted = pd.Series(first_response(data, leads).to_numpy(), index=leads.index)
+    rows = leads[in_period(contacted, period).to_numpy()]
+    return rows.assign(**{HIT: rows["sql_at"].notna().to_numpy(dtype=bool)})
+
+
+def _mql_to_sql(data: Context, period: Period) -> pd.DataFrame:
+    leads = data["leads"]
+    rows = leads[in_period(leads["mql_at"], period).to_numpy()]
+    return rows.assign(**{HIT: rows["sql_at"].notna().to_numpy(dtype=bool)})
+
+
+def _follow_ups(data: Context, period: Period) -> pd.DataFrame:
+    """Leads qualified in the period with the number of contacts on them before their sql_at;
+    a lead qualified without any contact counts with 0.
+    """
+    leads = leads_qualified(data, period)
+    contacts = outbound_contacts(data)
+    own = pd.DataFrame(
+        {
+            "pos": np.arange(len(leads)),
+            "lead_id": _key(leads["lead_id"]),
+            "sql_at": _naive(leads["sql_at"]).to_numpy(),
+        }
+    )
+    pairs = own.merge(contacts[["lead_id", "at"]].dropna(subset=["lead_id"]), on="lead_id")
+    before = pairs[(pairs["at"] < pairs["sql_at"]).to_numpy()]
+    counts = before.groupby("pos").size().reindex(np.arange(len(leads)), fill_value=0)
+    return leads.assign(value=counts.to_numpy(dtype=float))
+
+
+# lead_to_opportunity_rate, lead_conversion_rate, lead_to_customer_days
+
+
+def _lead_to_opportunity(data: Context, period: Period) -> pd.DataFrame:
+    leads = leads_created(data, period)
+    with_deal = data["deals"]["lead_id"].dropna().astype(object)
+    return leads.assign(**{HIT: leads["lead_id"].astype(object).isin(with_deal).to_numpy(bool)})
+
+
+def _lead_conversion(data: Context, period: Period) -> pd.DataFrame:
+    """Leads created in the period and whether each converted. With conversion_window_days set,
+    only a conversion dated within that many days of created_at counts: a won deal without a
+    closed_at or the converted flag alone cannot show when it happened, so it does not count.
+    """
+    leads = leads_created(data, period)
+    date, converted = conversion_date(data, leads)
+    window = data.settings.conversion_window_days
+    if window is not None:
+        days = (date - _naive(leads["created_at"])).dt.total_seconds() / SECONDS_PER_DAY
+        converted = (days <= window).fillna(False).astype(bool)
+    return leads.assign(**{HIT: converted.to_numpy(dtype=bool)})
+
+
+def _customer_days(data: Context, period: Period) -> pd.DataFrame:
+    """Leads created in the period that converted with a known date, with the days it took
+    (a conversion dated before creation, as exports sometimes have, counts as it is recorded).
+    """
+    leads = leads_created(data, period)
+    date, _ = conversion_date(data, leads)
+    days = (date - _naive(leads["created_at"])).dt.total_seconds() / SECONDS_PER_DAY
+    rows = leads.assign(value=days.to_numpy())
+    return rows[rows["value"].notna().to_numpy()]
+
+
+# opportunities_created, opportunities_created_amount
+
+
+def opportunities_created(data: Context, period: Period) -> pd.DataFrame:
+    deals = data["deals"]
+    return deals[in_period(deals["created_at"], period).to_numpy()]
+
+
+def _opportunity_amount(data: Context, period: Period) -> pd.DataFrame:
+    deals = opportunities_created(data, period)
+    return deals.assign(value=deals["amount"])
+
+
+CONTACTED = "activities.lead_id|leads.first_response_at"
+RESPONSE = (
+    "first_response_at if the lead has one, else its first outbound non-research activity at "
+    "or after created_at"
+)
+CONVERTED = "deals.lead_id|leads.converted_at|leads.converted"
+KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        "lead_response_time_hours",
+        "Lead response time (median hours)",
+        STAGE,
+        Unit.HOURS,
+        Aggregation.MEDIAN,
+        ("leads.created_at", CONTACTED),
+        "created_at (leads)",
+        f"median hours from created_at to the first response ({RESPONSE}) over leads created "
+        "in the period that were responded to",
+        _response_hours,
+        higher_is_better=False,
+        benchmark="under 1 hour",
+    ),
+    Kpi(
+        "leads_responded_within_1h",
+        "Leads responded to within 1 hour",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        ("leads.created_at", CONTACTED),
+        "created_at (leads)",
+        "distinct leads created in the period with a first response within "
+        "response_within_hours (1 by default) of created_at / distinct leads created in the "
+        "period, never-answered ones included",
+        _responded_within,
+        combine=_within_share,
+    ),
+    Kpi(
+        "average_response_time_hours",
+        "Average response time (hours)",
+        STAGE,
+        Unit.HOURS,
+        Aggregation.MEAN,
+        ("activities.direction", "activities.occurred_at", "activities.lead_id|activities.deal_id"),
+        "occurred_at (inbound activities)",
+        "mean hours from each inbound activity in the period to the next outbound non-research "
+        "activity on the same lead or deal, over inbound activities that were answered",
+        _reply_hours,
+        higher_is_better=False,
+        benchmark="within 1 hour",
+    ),
+    Kpi(
+        "leads_qualified",
+        "Leads qualified (SQL)",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.COUNT,
+        ("leads.sql_at",),
+        "sql_at (leads)",
+        "count of leads with sql_at in the period",
+        leads_qualified,
+    ),
+    Kpi(
+        "qualification_rate",
+        "Qualification rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        ("leads.sql_at", CONTACTED),
+        "the lead's first contact (its first response)",
+        f"distinct leads first contacted in the period ({RESPONSE}) that have an sql_at / "
+        "distinct leads first contacted in the period",
+        _qualification,
+        combine=share_of_leads,
+    ),
+    Kpi(
+        "mql_to_sql_rate",
+        "MQL to SQL rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        ("leads.mql_at", "leads.sql_at"),
+        "mql_at (leads)",
+        "distinct leads with mql_at in the period that have an sql_at / distinct leads with "
+        "mql_at in the period",
+        _mql_to_sql,
+        combine=share_of_leads,
+    ),
+    Kpi(
+        "avg_follow_ups_to_qualify",
+        "Average follow-ups to qualify",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.MEAN,
+        ("leads.sql_at", "activities.lead_id"),
+        "sql_at (leads)",
+        "mean, over leads with sql_at in the period, of the number of outbound non-research "
+        "activities on the lead before its sql_at (0 when none)",
+        _follow_ups,
+        higher_is_better=False,
+        benchmark="6-8 touches",
+    ),
+    Kpi(
+        "lead_to_opportunity_rate",
+        "Lead to opportunity rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        ("leads.created_at", "deals.lead_id"),
+        "created_at (leads)",
+        "distinct leads created in the period with a deal (deals.lead_id) / distinct leads "
+        "created in the period",
+        _lead_to_opportunity,
+        combine=share_of_leads,
+    ),
+    Kpi(
+        "lead_conversion_rate",
+        "Lead conversion rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        ("leads.created_at", CONVERTED),
+        "created_at (leads)",
+        "distinct leads created in the period with a won deal (deals.lead_id), a converted_at "
+        "or the converted flag / distinct leads created in the period; with "
+        "conversion_window_days, only conversions dated within that many days of created_at",
+        _lead_conversion,
+        benchmark="2-5%",
+        combine=share_of_leads,
+    ),
+    Kpi(
+        "lead_to_customer_days",
+        "Lead to customer (median days)",
+        STAGE,
+        Unit.DAYS,
+        Aggregation.MEDIAN,
+        ("leads.created_at", "deals.lead_id|leads.converted_at"),
+        "created_at (leads)",
+        "median days from created_at to conversion (converted_at, else the earliest closed_at "
+        "of the lead's won deals) over leads created in the period that converted",
+        _customer_days,
+        higher_is_better=False,
+    ),
+    Kpi(
+        "opportunities_created",
+        "Opportunities created",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.COUNT,
+        ("deals.created_at",),
+        "created_at (deals)",
+        "count of deals with created_at in the period, whatever their status",
+        opportunities_created,
+    ),
+    Kpi(
+        "opportunities_created_amount",
+        "Opportunities created (amount)",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.SUM,
+        ("deals.created_at", "deals.amount"),
+        "created_at (deals)",
+        "sum of amount over deals with created_at in the period, whatever their status",
+        _opportunity_amount,
+    ),
+)
