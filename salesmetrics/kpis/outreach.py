@@ -1,7 +1,358 @@
-"""Outreach-stage KPIs."""
+"""Outreach-stage KPIs: how much the team reaches out, how its emails land, and how many touches
+a deal or a lead takes.
+
+Definitions shared by these KPIs (and by the prospecting KPIs that build on them):
+- An activity is outbound when its direction is outbound or blank (the schema's default); an
+  input without a direction column is all outbound.
+- A reach out is an outbound activity in any channel but research: research is time spent on a
+  prospect, not a message to one.
+- An email sent is an outbound activity in the email channel. Its opened, replied and bounced
+  flags count as false when blank; an email is delivered when it did not bounce.
+"""
 
 from __future__ import annotations
 
-from salesmetrics.kpis.base import Kpi
+import numpy as np
+import pandas as pd
 
-KPIS: tuple[Kpi, ...] = ()
+from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Unit, in_period
+from salesmetrics.kpis.close import closed_deals
+from salesmetrics.periods import Period
+
+STAGE = "outreach"
+RESEARCH = "research"
+EMAIL = "email"
+DAYS_PER_WEEK = 7.0
+OCCURRED = "occurred_at (the activity's date)"
+
+
+# shared helpers
+
+
+def flag(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A boolean column with blanks as false; all false when the input has no such column."""
+    if column not in frame.columns:
+        return pd.Series(False, index=frame.index, dtype=bool)
+    return frame[column].fillna(False).astype(bool)
+
+
+def outbound(frame: pd.DataFrame) -> pd.Series:
+    """True for outbound activities: direction outbound or blank, or no direction column."""
+    if "direction" not in frame.columns:
+        return pd.Series(True, index=frame.index, dtype=bool)
+    return (frame["direction"].fillna("outbound") == "outbound").fillna(False).astype(bool)
+
+
+def activities_in(data: Context, period: Period) -> pd.DataFrame:
+    acts = data["activities"]
+    return acts[in_period(acts["occurred_at"], period).to_numpy()]
+
+
+def is_reach_out(acts: pd.DataFrame) -> pd.Series:
+    """Outbound activities in any channel but research."""
+    research = (acts["channel"] == RESEARCH).fillna(False).astype(bool)
+    return outbound(acts) & ~research
+
+
+def reach_outs(data: Context, period: Period) -> pd.DataFrame:
+    acts = activities_in(data, period)
+    return acts[is_reach_out(acts).to_numpy()]
+
+
+def is_email_sent(acts: pd.DataFrame) -> pd.Series:
+    """Outbound activities in the email channel."""
+    return (acts["channel"] == EMAIL).fillna(False).astype(bool) & outbound(acts)
+
+
+def emails_sent(data: Context, period: Period) -> pd.DataFrame:
+    acts = activities_in(data, period)
+    return acts[is_email_sent(acts).to_numpy()]
+
+
+def responses(acts: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """For each activity: (replied, delivered) as email_response_rate counts them.
+
+    Delivered is an email sent that did not bounce; replied is a delivered one marked replied,
+    so a bounced email is out of both sides even if it is also marked replied.
+    """
+    delivered = is_email_sent(acts) & ~flag(acts, "bounced")
+    return flag(acts, "replied") & delivered, delivered
+
+
+def _response_rows(data: Context, period: Period) -> pd.DataFrame:
+    sent = emails_sent(data, period)
+    replied, delivered = responses(sent)
+    return sent.assign(numerator=replied.astype(float), denominator=delivered.astype(float))
+
+
+# reach_outs_per_week
+
+
+def _per_week(data: Context, period: Period) -> pd.DataFrame:
+    """Each reach out weighs 7 / days in the period, so a group's sum is its reach outs per
+    week; a month bucket or a week cut at the edge of the period uses its own number of days.
+    """
+    rows = reach_outs(data, period)
+    return rows.assign(value=DAYS_PER_WEEK / period.days)
+
+
+# email_bounce_rate, email_open_rate, email_response_rate_of_opened
+
+
+def _bounce_rows(data: Context, period: Period) -> pd.DataFrame:
+    sent = emails_sent(data, period)
+    return sent.assign(numerator=flag(sent, "bounced").astype(float), denominator=1.0)
+
+
+def _open_rows(data: Context, period: Period) -> pd.DataFrame:
+    """Opened over delivered; a bounced email is out of both sides, even if marked opened."""
+    sent = emails_sent(data, period)
+    delivered = ~flag(sent, "bounced")
+    opened = flag(sent, "opened") & delivered
+    return sent.assign(numerator=opened.astype(float), denominator=delivered.astype(float))
+
+
+def _of_opened_rows(data: Context, period: Period) -> pd.DataFrame:
+    """Replied over opened: unopened emails are left out, so prospect fit does not weigh in."""
+    sent = emails_sent(data, period)
+    opened = flag(sent, "opened")
+    replied = flag(sent, "replied") & opened
+    return sent.assign(numerator=replied.astype(float), denominator=opened.astype(float))
+
+
+# activities_per_rep
+
+
+def _rep_activities(data: Context, period: Period) -> pd.DataFrame:
+    """Activities in the period that have an owner: one without an owner is no rep's activity."""
+    acts = activities_in(data, period)
+    return acts[acts["owner"].notna().to_numpy()]
+
+
+def _per_rep(rows: pd.DataFrame) -> Aggregate:
+    """Activities over the distinct owners of the group (a rep counts once, not per activity)."""
+    activities = float(len(rows))
+    reps = float(rows["owner"].nunique()) if len(rows) else 0.0
+    if reps == 0:
+        return Aggregate(None, activities, 0.0, "no rep with an activity in the period")
+    return Aggregate(activities / reps, activities, reps)
+
+
+# touches_per_won_deal, touches_per_lost_deal
+
+
+def _touches(data: Context, period: Period, status: str) -> pd.DataFrame:
+    """Deals of `status` closed in the period, numerator = their touches, denominator = 1.
+
+    A touch is an activity other than research (inbound or outbound) linked by deal_id and
+    dated on or before the deal's closed_at, however long before the period; a deal with no
+    touch still counts in the denominator.
+    """
+    closed = closed_deals(data, period)
+    deals = closed[(closed["status"] == status).fillna(False).astype(bool).to_numpy()]
+    acts = data["activities"]
+    touch = ~(acts["channel"] == RESEARCH).fillna(False).astype(bool)
+    linked = acts[(touch & acts["deal_id"].notna() & acts["occurred_at"].notna()).to_numpy()]
+    own = pd.DataFrame(
+        {
+            "pos": np.arange(len(deals)),
+            "deal_id": deals["deal_id"].astype(object).to_numpy(),
+            "closed": deals["closed_at"].astype("datetime64[us]").to_numpy(),
+        }
+    )
+    found = pd.DataFrame(
+        {
+            "deal_id": linked["deal_id"].astype(object).to_numpy(),
+            "at": linked["occurred_at"].astype("datetime64[us]").to_numpy(),
+        }
+    )
+    pairs = own.merge(found, on="deal_id")
+    pairs = pairs[(pairs["at"] <= pairs["closed"]).to_numpy()]
+    counts = pairs.groupby("pos").size().reindex(np.arange(len(deals)), fill_value=0)
+    return deals.assign(numerator=counts.to_numpy().astype(float), denominator=1.0)
+
+
+def _won_touches(data: Context, period: Period) -> pd.DataFrame:
+    return _touches(data, period, "won")
+
+
+def _lost_touches(data: Context, period: Period) -> pd.DataFrame:
+    return _touches(data, period, "lost")
+
+
+# follow_ups_per_lead
+
+
+def _follow_ups(data: Context, period: Period) -> pd.DataFrame:
+    """Reach outs on a lead in the period, with follow_up = 1 unless it is the lead's first
+    reach out ever (before the period too): a lead first contacted in September and twice in
+    October had two follow-ups in October. Of two first reach outs at the same minute, the one
+    listed first is the first.
+    """
+    acts = data["activities"]
+    keep = is_reach_out(acts) & acts["lead_id"].notna() & acts["occurred_at"].notna()
+    on_leads = acts[keep.fillna(False).astype(bool).to_numpy()]
+    order = on_leads.assign(_pos=np.arange(len(on_leads))).sort_values(
+        ["occurred_at", "_pos"], kind="stable"
+    )
+    later = (order.groupby("lead_id", observed=True).cumcount() > 0).to_numpy()
+    follow_up = np.zeros(len(on_leads), dtype=float)
+    follow_up[order["_pos"].to_numpy()] = later
+    rows = on_leads.assign(follow_up=follow_up)
+    return rows[in_period(rows["occurred_at"], period).to_numpy()]
+
+
+def _per_lead(rows: pd.DataFrame) -> Aggregate:
+    """Follow-ups over the distinct leads reached out to in the group."""
+    follow_ups = float(rows["follow_up"].sum()) if len(rows) else 0.0
+    leads = float(rows["lead_id"].nunique()) if len(rows) else 0.0
+    if leads == 0:
+        return Aggregate(None, follow_ups, 0.0, "no lead reached out to in the period")
+    return Aggregate(follow_ups / leads, follow_ups, leads)
+
+
+SENT_NEEDS = ("activities.occurred_at", "activities.channel")
+BOUNCED = "activities.bounced?"  # mapped but all blank: no email bounced, not a skip
+KPIS = (
+    Kpi(
+        "reach_outs",
+        "Reach outs",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.COUNT,
+        SENT_NEEDS,
+        OCCURRED,
+        "count of outbound activities (blank direction = outbound) in any channel but research",
+        reach_outs,
+    ),
+    Kpi(
+        "reach_outs_per_week",
+        "Reach outs per week",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.SUM,
+        SENT_NEEDS,
+        OCCURRED,
+        "reach outs in the period / (days in the period / 7)",
+        _per_week,
+    ),
+    Kpi(
+        "emails_sent",
+        "Emails sent",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.COUNT,
+        SENT_NEEDS,
+        OCCURRED,
+        "count of outbound activities in the email channel",
+        emails_sent,
+    ),
+    Kpi(
+        "email_bounce_rate",
+        "Email bounce rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        (*SENT_NEEDS, BOUNCED),
+        OCCURRED,
+        "emails sent marked bounced / emails sent (blank bounced = not bounced)",
+        _bounce_rows,
+        higher_is_better=False,
+    ),
+    Kpi(
+        "email_open_rate",
+        "Email open rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        (*SENT_NEEDS, "activities.opened", BOUNCED),
+        OCCURRED,
+        "emails sent, not bounced and marked opened / emails sent and not bounced",
+        _open_rows,
+    ),
+    Kpi(
+        "email_response_rate",
+        "Email response rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        (*SENT_NEEDS, "activities.replied", BOUNCED),
+        OCCURRED,
+        "emails sent, not bounced and marked replied / emails sent and not bounced",
+        _response_rows,
+    ),
+    Kpi(
+        "email_response_rate_of_opened",
+        "Email response rate of opened emails",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        (*SENT_NEEDS, "activities.opened", "activities.replied"),
+        OCCURRED,
+        "emails sent marked opened and replied / emails sent marked opened",
+        _of_opened_rows,
+    ),
+    Kpi(
+        "activities_per_rep",
+        "Activities per rep",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.CUSTOM,
+        ("activities.occurred_at", "activities.owner"),
+        OCCURRED,
+        "activities with an owner (any channel, either direction) / distinct owners among them",
+        _rep_activities,
+        combine=_per_rep,
+    ),
+    Kpi(
+        "touches_per_won_deal",
+        "Touches per won deal",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.RATIO,
+        (
+            "deals.status",
+            "deals.closed_at",
+            "deals.deal_id",
+            "activities.deal_id",
+            "activities.occurred_at",
+            "activities.channel",
+        ),
+        "closed_at of the deal (its touches may be dated any time up to it)",
+        "activities but research on won deals closed in the period, up to the close / those deals",
+        _won_touches,
+        higher_is_better=False,
+        benchmark="5-7 follow-ups to close a deal",
+    ),
+    Kpi(
+        "touches_per_lost_deal",
+        "Touches per lost deal",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.RATIO,
+        (
+            "deals.status",
+            "deals.closed_at",
+            "deals.deal_id",
+            "activities.deal_id",
+            "activities.occurred_at",
+            "activities.channel",
+        ),
+        "closed_at of the deal (its touches may be dated any time up to it)",
+        "activities but research on lost deals closed in the period, up to the close / those deals",
+        _lost_touches,
+        higher_is_better=False,
+    ),
+    Kpi(
+        "follow_ups_per_lead",
+        "Follow-ups per lead",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.CUSTOM,
+        (*SENT_NEEDS, "activities.lead_id"),
+        OCCURRED,
+        "reach outs on a lead but its first ever / distinct leads with a reach out in the period",
+        _follow_ups,
+        combine=_per_lead,
+    ),
+)

@@ -1,7 +1,285 @@
-"""Prospecting-stage KPIs."""
+"""Prospecting-stage KPIs: the leads coming in, the prospects reached, and the research time
+spent on them, set against the leads it qualifies and the email responses it earns.
+
+Reach outs, emails sent and the email response rate are defined in the outreach module. A
+prospect is an account: the activity's account_id, else the account_id of its lead (leads),
+else the lead itself; an activity with neither an account nor a lead names no prospect.
+"""
 
 from __future__ import annotations
 
-from salesmetrics.kpis.base import Kpi
+import pandas as pd
 
-KPIS: tuple[Kpi, ...] = ()
+from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Unit, has, in_period
+from salesmetrics.kpis.outreach import activities_in, is_email_sent, is_reach_out, responses
+from salesmetrics.periods import Period
+
+STAGE = "prospecting"
+RESEARCH = "research"
+MINUTES_PER_HOUR = 60.0
+PEOPLE = ("owner", "team")  # the dimensions activities share with leads
+LEAD_DIMENSIONS = ("quality", "source")  # a research activity takes these from its lead
+TEXT = pd.StringDtype("pyarrow")
+NOW, BEFORE = "now", "before"  # research_response_roi's `when` column
+
+
+# shared helpers
+
+
+def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The column as text, or all blank when the input has no such column."""
+    if column not in frame.columns:
+        return pd.Series(pd.NA, index=frame.index, dtype=TEXT)
+    return frame[column].astype(TEXT)
+
+
+def _by_lead(data: Context, column: str) -> pd.Series:
+    """Each lead's `column` by lead_id (the first non-blank one of a lead listed twice)."""
+    if "leads" not in data or not has(data["leads"], column):
+        return pd.Series(dtype=TEXT)
+    leads = data["leads"]
+    known = leads[(leads["lead_id"].notna() & leads[column].notna()).to_numpy()]
+    known = known.drop_duplicates("lead_id")
+    return pd.Series(known[column].astype(TEXT).to_numpy(), index=known["lead_id"].astype(TEXT))
+
+
+def _of_lead(acts: pd.DataFrame, data: Context, column: str) -> pd.Series:
+    """The `column` of each activity's lead, aligned to `acts`; blank without one."""
+    values = _text(acts, "lead_id").map(_by_lead(data, column))
+    return pd.Series(values.to_numpy(), index=acts.index).astype(TEXT)
+
+
+def prospect(acts: pd.DataFrame, data: Context) -> pd.Series:
+    """Each reach out's prospect: "account:<id>" from the activity or its lead, else
+    "lead:<id>"; blank for other activities and for one with neither an account nor a lead.
+    """
+    account = _text(acts, "account_id").fillna(_of_lead(acts, data, "account_id"))
+    key = ("account:" + account).fillna("lead:" + _text(acts, "lead_id"))
+    return key.where(is_reach_out(acts).to_numpy(), pd.NA)
+
+
+def _research(acts: pd.DataFrame) -> pd.Series:
+    """Hours of research activities (blank duration = 0); 0 for any other activity."""
+    research = (acts["channel"] == RESEARCH).fillna(False).astype(bool)
+    minutes = acts["duration_minutes"].astype(float).fillna(0.0)
+    return minutes.where(research.to_numpy(), 0.0) / MINUTES_PER_HOUR
+
+
+def _research_rows(data: Context, period: Period) -> pd.DataFrame:
+    acts = activities_in(data, period)
+    acts = acts[(acts["channel"] == RESEARCH).fillna(False).astype(bool).to_numpy()]
+    return acts.assign(value=_research(acts))
+
+
+# leads_created, leads_by_source
+
+
+def _leads_created(data: Context, period: Period) -> pd.DataFrame:
+    leads = data["leads"]
+    return leads[in_period(leads["created_at"], period).to_numpy()]
+
+
+def _source_weights(data: Context, period: Period) -> pd.DataFrame:
+    """Leads created in the period, 1 each; a blank source is the category "(blank)"."""
+    return _leads_created(data, period).assign(value=1.0)
+
+
+# accounts_contacted
+
+
+def _contacted(data: Context, period: Period) -> pd.DataFrame:
+    acts = activities_in(data, period)
+    rows = acts.assign(prospect=prospect(acts, data))
+    return rows[rows["prospect"].notna().to_numpy()]
+
+
+def _distinct_prospects(rows: pd.DataFrame) -> Aggregate:
+    """Distinct prospects in the group: an account reached by two reps counts once in total."""
+    return Aggregate(float(rows["prospect"].nunique()) if len(rows) else 0.0)
+
+
+# research_hours_per_qualified_lead
+
+
+def _hours_and_qualified(data: Context, period: Period) -> pd.DataFrame:
+    """Research activities in the period (`hours`, and the quality and source of their lead)
+    and leads with sql_at in the period (`lead_id`) on one frame.
+
+    An activity's hours go to its own owner, and to its lead's quality and source, so a
+    breakdown by quality sets the research on hot leads against the hot leads qualified.
+    Research without a lead counts in the total and under a blank quality.
+    """
+    research = _research_rows(data, period)
+    leads = data["leads"]
+    qualified = leads[in_period(leads["sql_at"], period).to_numpy()]
+    people = [d for d in PEOPLE if d in research.columns and d in leads.columns]
+    lead_dims = [d for d in LEAD_DIMENSIONS if d in leads.columns]
+    hours = pd.DataFrame(
+        {
+            **{d: research[d].astype(TEXT) for d in people},
+            **{d: _of_lead(research, data, d) for d in lead_dims},
+            "hours": research["value"].astype(float),
+            "lead_id": pd.Series(pd.NA, index=research.index, dtype=TEXT),
+        }
+    )
+    leads_qualified = pd.DataFrame(
+        {
+            **{d: qualified[d].astype(TEXT) for d in [*people, *lead_dims]},
+            "hours": 0.0,
+            "lead_id": qualified["lead_id"].astype(TEXT),
+        },
+        index=qualified.index,
+    )
+    return pd.concat([hours, leads_qualified], ignore_index=True)
+
+
+def _hours_per_lead(rows: pd.DataFrame) -> Aggregate:
+    """Research hours over the distinct leads qualified in the group."""
+    hours = float(rows["hours"].sum()) if len(rows) else 0.0
+    leads = float(rows["lead_id"].nunique()) if len(rows) else 0.0
+    if leads == 0:
+        return Aggregate(None, hours, 0.0, "no leads qualified in the period")
+    return Aggregate(hours / leads, hours, leads)
+
+
+# research_response_roi
+
+
+def _one_period(data: Context, period: Period, when: str) -> pd.DataFrame:
+    """The period's activities that are emails sent, research or reach outs to a prospect, each
+    with `replied` and `delivered` (emails), `hours` (research) and `prospect` (reach outs).
+    """
+    acts = activities_in(data, period)
+    replied, delivered = responses(acts)
+    rows = acts.assign(
+        when=when,
+        replied=replied.astype(float),
+        delivered=delivered.astype(float),
+        hours=_research(acts),
+        prospect=prospect(acts, data),
+    )
+    useful = is_email_sent(acts) | rows["prospect"].notna() | (acts["channel"] == RESEARCH)
+    return rows[useful.fillna(False).astype(bool).to_numpy()]
+
+
+def _now_and_before(data: Context, period: Period) -> pd.DataFrame:
+    """The period's rows (`when` = "now") and the comparison period's (`when` = "before")."""
+    now = _one_period(data, period, NOW)
+    before = _one_period(data, data.earlier(period), BEFORE)
+    return pd.concat([now, before], ignore_index=True)
+
+
+def _rate_and_hours(rows: pd.DataFrame) -> tuple[float, float] | None:
+    """The email response rate and research hours per prospect contacted, or None if the rows
+    have no delivered email or no prospect contacted.
+    """
+    delivered = float(rows["delivered"].sum())
+    contacted = float(rows["prospect"].nunique())
+    if delivered == 0 or contacted == 0:
+        return None
+    return float(rows["replied"].sum()) / delivered, float(rows["hours"].sum()) / contacted
+
+
+def _rrroi(rows: pd.DataFrame) -> Aggregate:
+    """Change in email response rate / change in research hours per prospect contacted."""
+    when = rows["when"].astype(str) if len(rows) else pd.Series(dtype=str)
+    now = _rate_and_hours(rows[(when == NOW).to_numpy()])
+    before = _rate_and_hours(rows[(when == BEFORE).to_numpy()])
+    if now is None or before is None:
+        which = "the period" if now is None else "the comparison period"
+        return Aggregate(None, note=f"no delivered email or prospect contacted in {which}")
+    more_replies, more_hours = now[0] - before[0], now[1] - before[1]
+    if abs(more_hours) < 1e-12:
+        return Aggregate(
+            None, more_replies, 0.0, "research hours per prospect contacted did not change"
+        )
+    return Aggregate(more_replies / more_hours, more_replies, more_hours)
+
+
+ACTIVITY_DATE = "occurred_at (the activity's date)"
+PROSPECT = "activities.account_id|activities.lead_id"
+KPIS = (
+    Kpi(
+        "leads_created",
+        "Leads created",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.COUNT,
+        ("leads.created_at",),
+        "created_at of the lead",
+        "count of leads with created_at in the period",
+        _leads_created,
+    ),
+    Kpi(
+        "leads_by_source",
+        "Leads by source",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.DISTRIBUTION,
+        ("leads.created_at", "leads.source"),
+        "created_at of the lead",
+        "per source: leads created in the period with that source / all leads created in it",
+        _source_weights,
+        category="source",
+    ),
+    Kpi(
+        "accounts_contacted",
+        "Accounts contacted",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.CUSTOM,
+        ("activities.occurred_at", "activities.channel", PROSPECT),
+        ACTIVITY_DATE,
+        "distinct accounts (activity's, else its lead's, else the lead) with a reach out",
+        _contacted,
+        combine=_distinct_prospects,
+    ),
+    Kpi(
+        "research_hours",
+        "Research hours",
+        STAGE,
+        Unit.HOURS,
+        Aggregation.SUM,
+        ("activities.occurred_at", "activities.channel", "activities.duration_minutes"),
+        ACTIVITY_DATE,
+        "sum of duration_minutes / 60 over research activities (blank duration = 0)",
+        _research_rows,
+    ),
+    Kpi(
+        "research_hours_per_qualified_lead",
+        "Research hours per qualified lead",
+        STAGE,
+        Unit.HOURS,
+        Aggregation.CUSTOM,
+        (
+            "leads.sql_at",
+            "activities.occurred_at",
+            "activities.channel",
+            "activities.duration_minutes",
+        ),
+        "occurred_at of the research activity; sql_at of the lead",
+        "research hours in the period / distinct leads with sql_at in the period",
+        _hours_and_qualified,
+        higher_is_better=False,
+        combine=_hours_per_lead,
+    ),
+    Kpi(
+        "research_response_roi",
+        "Research-response rate ROI (RRROI)",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        (
+            "activities.occurred_at",
+            "activities.channel",
+            "activities.duration_minutes",
+            "activities.replied",
+            "activities.bounced?",
+            PROSPECT,
+        ),
+        "occurred_at of the activity, in the period and in the comparison period",
+        "Δ email_response_rate / Δ (research_hours / accounts_contacted), period vs comparison",
+        _now_and_before,
+        combine=_rrroi,
+    ),
+)

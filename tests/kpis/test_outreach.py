@@ -1,0 +1,371 @@
+"""Outreach-stage KPIs on tiny activity books whose answers are worked out by hand in each test."""
+
+from __future__ import annotations
+
+import pytest
+
+from salesmetrics.engine import compute
+from salesmetrics.kpis.catalogue import CATALOGUE
+from salesmetrics.kpis.outreach import KPIS
+from salesmetrics.periods import resolve_period
+from tests.kpis.frames import AS_OF, frame
+
+OCTOBER = resolve_period("2026-10", AS_OF)
+NOVEMBER = resolve_period("2026-11", AS_OF)
+JUNE = resolve_period("2026-06", AS_OF)  # nothing happens in June
+Q4 = resolve_period("2026-Q4", AS_OF)
+
+ACTS = frame(
+    "activities",
+    "activity_id occurred_at channel direction owner lead_id opened replied bounced "
+    "duration_minutes",
+    [
+        # emails sent in October: the first minute and the last minute (blank direction and
+        # blank flags: outbound, not opened, not replied, not bounced)
+        ("E1", "2026-10-01 00:00", "email", "outbound", "Ana", "L1", True, True, False, None),
+        ("E2", "2026-10-05 09:00", "email", "outbound", "Ana", "L2", True, False, False, None),
+        ("E3", "2026-10-06 09:00", "email", "outbound", "Ana", "L3", False, False, True, None),
+        ("E4", "2026-10-31 23:59", "email", None, "Ben", "L1", None, None, None, None),
+        ("E7", "2026-10-12 09:00", "email", "outbound", "Ben", "L5", False, True, False, None),
+        ("E8", "2026-10-13 09:00", "email", "outbound", "Ben", "L6", True, False, False, None),
+        # sent at midnight of 1 November: November
+        ("E5", "2026-11-01 00:00", "email", "outbound", "Ben", "L4", True, True, False, None),
+        # an email received from a lead is not an email sent
+        ("E6", "2026-10-10 09:00", "email", "inbound", "Ana", "L1", None, None, None, None),
+        # other reach outs in October, one without an owner
+        ("C1", "2026-10-02 10:00", "call", "outbound", "Ana", "L1", None, None, None, 10.0),
+        ("M1", "2026-10-20 15:00", "meeting", "outbound", "Ben", None, None, None, None, 30.0),
+        ("X1", "2026-10-25 10:00", "other", "outbound", None, None, None, None, None, None),
+        # research and inbound calls are activities, not reach outs
+        ("R1", "2026-10-03 08:00", "research", "outbound", "Ana", "L2", None, None, None, 90.0),
+        ("I1", "2026-10-15 11:00", "call", "inbound", "Ben", "L3", None, None, None, 5.0),
+        # the last minute of September: Cy's first reach out to L2
+        ("S1", "2026-09-30 23:59", "social", "outbound", "Cy", "L2", None, None, None, None),
+    ],
+)
+BOOK = {"activities": ACTS}
+# October reach outs (outbound or blank direction, not research): E1 E2 E3 E4 E7 E8 C1 M1 X1 = 9
+# October emails sent: E1 E2 E3 E4 E7 E8 = 6; bounced E3; delivered E1 E2 E4 E7 E8 = 5;
+# opened and delivered E1 E2 E8 = 3; replied and delivered E1 E7 = 2.
+
+
+def run(kpi: str, period=OCTOBER, book=None, **options):
+    return compute(book or BOOK, period=period, as_of=AS_OF, kpis=[kpi], **options)
+
+
+def test_every_kpi_is_declared_in_the_outreach_stage():
+    assert [k.id for k in KPIS] == [
+        "reach_outs",
+        "reach_outs_per_week",
+        "emails_sent",
+        "email_bounce_rate",
+        "email_open_rate",
+        "email_response_rate",
+        "email_response_rate_of_opened",
+        "activities_per_rep",
+        "touches_per_won_deal",
+        "touches_per_lost_deal",
+        "follow_ups_per_lead",
+    ]
+    assert {k.stage for k in KPIS} == {"outreach"}
+    assert all(CATALOGUE[k.id] is k for k in KPIS)
+    assert all("\n" not in k.formula for k in KPIS)
+
+
+# reach_outs, reach_outs_per_week, emails_sent
+
+
+def test_reach_outs_count_outbound_activities_but_research_on_the_period_edges():
+    # E1 (00:00 on 1 Oct) and E4 (23:59 on 31 Oct) are in; S1 (23:59 on 30 Sep) and E5
+    # (00:00 on 1 Nov) are not; E6 and I1 are inbound, R1 is research
+    assert run("reach_outs").value("reach_outs").value == 9.0
+    assert run("reach_outs", NOVEMBER).value("reach_outs").value == 1.0  # E5
+    assert run("emails_sent").value("emails_sent").value == 6.0  # E1 E2 E3 E4 E7 E8
+    assert run("emails_sent", NOVEMBER).value("emails_sent").value == 1.0  # E5
+
+
+def test_reach_outs_by_channel_and_owner_including_groups_without_rows():
+    by_channel = run("reach_outs", group_by=["channel"])
+    counts = {dict(v.group)["channel"]: v.value for v in by_channel.values if v.group}
+    # email E1 E2 E3 E4 E7 E8; call C1 (I1 is inbound); meeting M1; other X1; social only in
+    # September (S1); research is never a reach out
+    assert counts == {
+        "email": 6.0,
+        "call": 1.0,
+        "meeting": 1.0,
+        "other": 1.0,
+        "social": 0.0,
+        "research": 0.0,
+    }
+    by_owner = run("reach_outs", group_by=["owner"])
+    assert by_owner.value("reach_outs", owner="Ana").value == 4.0  # E1 E2 E3 C1
+    assert by_owner.value("reach_outs", owner="Ben").value == 4.0  # E4 E7 E8 M1
+    assert by_owner.value("reach_outs", owner="(blank)").value == 1.0  # X1
+    assert by_owner.value("reach_outs", owner="Cy").value == 0.0  # S1 is in September
+
+
+def test_reach_outs_per_week_divides_by_the_weeks_in_the_period_or_bucket():
+    # 9 reach outs in the 31 days of October: 9 / (31 / 7) = 63 / 31
+    assert run("reach_outs_per_week").value("reach_outs_per_week").value == pytest.approx(63 / 31)
+    by_month = run("reach_outs_per_week", Q4, group_by=["month"])
+    # Q4 has 92 days and 10 reach outs (9 in October, E5 in November): 10 x 7 / 92
+    assert by_month.value("reach_outs_per_week").value == pytest.approx(70 / 92)
+    assert by_month.value("reach_outs_per_week", month="2026-10").value == pytest.approx(63 / 31)
+    assert by_month.value("reach_outs_per_week", month="2026-11").value == pytest.approx(7 / 30)
+    assert by_month.value("reach_outs_per_week", month="2026-12").value == 0.0
+    # ISO week 44 (Mon 26 Oct) is cut to the 6 days 26-31 October, with E4 only: 1 x 7 / 6
+    by_week = run("reach_outs_per_week", group_by=["week"])
+    assert by_week.value("reach_outs_per_week", week="2026-W44").value == pytest.approx(7 / 6)
+
+
+# email rates
+
+
+def test_email_rates_in_total():
+    bounce = run("email_bounce_rate").value("email_bounce_rate")
+    assert (bounce.numerator, bounce.denominator) == (1.0, 6.0)  # E3 of 6 sent
+    assert bounce.value == pytest.approx(1 / 6)
+    opened = run("email_open_rate").value("email_open_rate")
+    # E1 E2 E8 opened of the 5 delivered (E4's blank opened counts as not opened)
+    assert (opened.numerator, opened.denominator, opened.value) == (3.0, 5.0, 0.6)
+    response = run("email_response_rate").value("email_response_rate")
+    # E1 E7 replied of the 5 delivered (E7 was replied without being marked opened)
+    assert (response.numerator, response.denominator, response.value) == (2.0, 5.0, 0.4)
+    of_opened = run("email_response_rate_of_opened").value("email_response_rate_of_opened")
+    # of the 3 opened (E1 E2 E8) only E1 was replied; E7 was not opened so is left out
+    assert (of_opened.numerator, of_opened.denominator) == (1.0, 3.0)
+    assert of_opened.value == pytest.approx(1 / 3)
+    assert response.small_sample  # 5 delivered emails, under 20
+
+
+def test_email_rates_per_owner_are_sums_over_sums():
+    report = run("email_response_rate", group_by=["owner"])
+    ana = report.value("email_response_rate", owner="Ana")  # E1 replied of E1 E2 (E3 bounced)
+    assert (ana.numerator, ana.denominator, ana.value) == (1.0, 2.0, 0.5)
+    ben = report.value("email_response_rate", owner="Ben")  # E7 replied of E4 E7 E8
+    assert (ben.numerator, ben.denominator) == (1.0, 3.0)
+    # the total is 2 / 5 = 0.4, not the mean of 1/2 and 1/3 (0.4167)
+    assert report.value("email_response_rate").value == 0.4
+    cy = report.value("email_response_rate", owner="Cy")  # no email in October
+    assert (cy.value, cy.note) == (None, "no rows in the denominator")
+    opened = run("email_open_rate", group_by=["owner"])
+    assert opened.value("email_open_rate", owner="Ana").value == 1.0  # E1 E2 of E1 E2
+    assert opened.value("email_open_rate", owner="Ben").value == pytest.approx(1 / 3)  # E8
+
+
+def test_a_bounced_email_is_out_of_open_and_response_rates_even_if_marked():
+    acts = frame(
+        "activities",
+        "occurred_at channel direction opened replied bounced",
+        [("2026-10-05 09:00", "email", "outbound", True, True, True)],
+    )
+    report = compute(
+        {"activities": acts},
+        period=OCTOBER,
+        as_of=AS_OF,
+        kpis=["email_bounce_rate", "email_open_rate", "email_response_rate"],
+    )
+    assert report.value("email_bounce_rate").value == 1.0  # 1 bounced of 1 sent
+    for kpi in ("email_open_rate", "email_response_rate"):  # 0 delivered: 0 / 0
+        found = report.value(kpi)
+        assert (found.value, found.numerator, found.denominator) == (None, 0.0, 0.0)
+        assert found.note == "no rows in the denominator"
+
+
+def test_email_rates_with_no_email_sent_have_no_value():
+    report = compute(BOOK, period=JUNE, as_of=AS_OF, kpis=[k.id for k in KPIS[:8]])
+    assert report.value("emails_sent").value == 0.0
+    assert report.value("reach_outs_per_week").value == 0.0
+    for kpi in ("email_bounce_rate", "email_open_rate", "email_response_rate_of_opened"):
+        assert (report.value(kpi).value, report.value(kpi).note) == (
+            None,
+            "no rows in the denominator",
+        )
+    reps = report.value("activities_per_rep")
+    assert (reps.value, reps.note) == (None, "no rep with an activity in the period")
+
+
+def test_email_kpis_without_an_opened_column_are_skipped():
+    report = compute(
+        {"activities": ACTS.drop(columns=["opened"])},
+        period=OCTOBER,
+        as_of=AS_OF,
+        stages=["outreach"],
+    )
+    assert {s.id: s.reason for s in report.skipped} == {
+        "email_open_rate": "needs activities.opened",
+        "email_response_rate_of_opened": "needs activities.opened",
+        "touches_per_won_deal": "needs deals (no deals input)",
+        "touches_per_lost_deal": "needs deals (no deals input)",
+    }
+    assert report.value("email_response_rate").value == 0.4  # replied still known
+    # an opened column that is mapped but never filled in: opens are not tracked
+    untracked = compute(
+        {"activities": ACTS.assign(opened=None)},
+        period=OCTOBER,
+        as_of=AS_OF,
+        kpis=["email_open_rate"],
+    )
+    assert untracked.skipped[0].reason == "needs activities.opened (the column is blank)"
+    unmapped = compute(
+        {"activities": ACTS.drop(columns=["bounced"])},
+        period=OCTOBER,
+        as_of=AS_OF,
+        kpis=["email_bounce_rate", "email_open_rate", "emails_sent"],
+    )
+    assert {s.id: s.reason for s in unmapped.skipped} == {
+        "email_bounce_rate": "needs activities.bounced",
+        "email_open_rate": "needs activities.bounced",
+    }
+    # a bounced column that is mapped but all blank: no email bounced
+    blank = compute(
+        {"activities": ACTS.assign(bounced=None)},
+        period=OCTOBER,
+        as_of=AS_OF,
+        kpis=["email_bounce_rate", "email_open_rate"],
+    )
+    assert blank.skipped == ()
+    assert blank.value("email_bounce_rate").value == 0.0  # 0 of 6 sent
+    opened = blank.value("email_open_rate")  # E1 E2 E8 of all 6 sent, E3 now delivered
+    assert (opened.numerator, opened.denominator, opened.value) == (3.0, 6.0, 0.5)
+    none = compute({}, period=OCTOBER, as_of=AS_OF, kpis=["reach_outs"])
+    assert none.skipped[0].reason == "needs activities (no activities input)"
+
+
+def test_without_a_direction_column_every_activity_is_outbound():
+    book = {"activities": ACTS.drop(columns=["direction"])}
+    # the 9 reach outs, plus E6 and I1 (inbound, but nothing says so now); R1 is research
+    assert run("reach_outs", book=book).value("reach_outs").value == 11.0
+    assert run("emails_sent", book=book).value("emails_sent").value == 7.0  # E6 too
+
+
+# activities_per_rep
+
+
+def test_activities_per_rep_counts_distinct_owners_within_each_group():
+    # October activities with an owner: Ana E1 E2 E3 E6 C1 R1 (6), Ben E4 E7 E8 M1 I1 (5);
+    # X1 has no owner. 11 / 2 reps = 5.5
+    total = run("activities_per_rep").value("activities_per_rep")
+    assert (total.numerator, total.denominator, total.value) == (11.0, 2.0, 5.5)
+    report = run("activities_per_rep", group_by=["channel"])
+    email = report.value("activities_per_rep", channel="email")  # 7 emails by Ana and Ben
+    assert (email.numerator, email.denominator, email.value) == (7.0, 2.0, 3.5)
+    call = report.value("activities_per_rep", channel="call")  # C1 (Ana), I1 (Ben)
+    assert (call.numerator, call.denominator, call.value) == (2.0, 2.0, 1.0)
+    assert report.value("activities_per_rep", channel="research").value == 1.0  # R1, Ana
+    # the channel denominators add up to 2 + 2 + 1 + 1 = 6 reps, the total has 2
+    other = report.value("activities_per_rep", channel="other")  # X1 has no owner
+    assert (other.value, other.note) == (None, "no rep with an activity in the period")
+    by_owner = run("activities_per_rep", group_by=["owner"])
+    assert by_owner.value("activities_per_rep", owner="Ana").value == 6.0
+    assert by_owner.value("activities_per_rep", owner="Cy").value is None  # only September
+
+
+# touches_per_won_deal, touches_per_lost_deal
+
+DEALS = frame(
+    "deals",
+    "deal_id status closed_at owner",
+    [
+        ("D1", "won", "2026-10-31 23:59", "Ana"),  # won at the last minute of October
+        ("D2", "won", "2026-10-10 12:00", "Ben"),  # won without any touch
+        ("D3", "lost", "2026-10-15 12:00", "Ana"),
+        ("D4", "won", "2026-11-01 00:00", "Ben"),  # November
+        ("D5", "open", None, "Ana"),
+    ],
+)
+TOUCHES = frame(
+    "activities",
+    "occurred_at channel direction owner deal_id",
+    [
+        ("2026-09-15 10:00", "call", "outbound", "Ana", "D1"),  # before the period: counts
+        ("2026-10-02 10:00", "email", "outbound", "Ana", "D1"),
+        ("2026-10-20 10:00", "meeting", "outbound", "Ana", "D1"),
+        ("2026-10-21 10:00", "email", "inbound", "Ana", "D1"),  # inbound: a touch too
+        ("2026-10-04 10:00", "research", "outbound", "Ana", "D1"),  # research: no touch
+        ("2026-11-05 10:00", "email", "outbound", "Ana", "D1"),  # after the close
+        ("2026-10-05 10:00", "call", "outbound", "Ana", "D3"),
+        ("2026-10-15 12:00", "email", "outbound", "Ana", "D3"),  # at the very close: counts
+        ("2026-10-30 10:00", "call", "outbound", "Ben", "D4"),
+        ("2026-10-30 10:00", "call", "outbound", "Ben", None),  # on no deal
+    ],
+)
+DEAL_BOOK = {"deals": DEALS, "activities": TOUCHES}
+
+
+def test_touches_per_won_and_lost_deal():
+    report = compute(
+        DEAL_BOOK,
+        period=OCTOBER,
+        as_of=AS_OF,
+        kpis=["touches_per_won_deal", "touches_per_lost_deal"],
+    )
+    won = report.value("touches_per_won_deal")
+    # D1: the September call, the October email, meeting and inbound email = 4; D2: 0
+    # (D4 closed in November): 4 / 2 deals
+    assert (won.numerator, won.denominator, won.value) == (4.0, 2.0, 2.0)
+    lost = report.value("touches_per_lost_deal")  # D3: the call and the email at 12:00
+    assert (lost.numerator, lost.denominator, lost.value) == (2.0, 1.0, 2.0)
+    november = compute(DEAL_BOOK, period=NOVEMBER, as_of=AS_OF, kpis=["touches_per_won_deal"])
+    assert november.value("touches_per_won_deal").value == 1.0  # D4: the call on 30 Oct
+
+
+def test_touches_per_deal_by_owner_and_with_no_deals():
+    report = compute(
+        DEAL_BOOK,
+        period=OCTOBER,
+        as_of=AS_OF,
+        group_by=["owner"],
+        kpis=["touches_per_won_deal", "touches_per_lost_deal"],
+    )
+    assert report.value("touches_per_won_deal", owner="Ana").value == 4.0  # D1
+    ben = report.value("touches_per_won_deal", owner="Ben")  # D2, no touches: 0 / 1
+    assert (ben.numerator, ben.denominator, ben.value) == (0.0, 1.0, 0.0)
+    none = report.value("touches_per_lost_deal", owner="Ben")  # Ben lost nothing
+    assert (none.value, none.note) == (None, "no rows in the denominator")
+    june = compute(DEAL_BOOK, period=JUNE, as_of=AS_OF, kpis=["touches_per_won_deal"])
+    assert june.value("touches_per_won_deal").note == "no rows in the denominator"
+    unlinked = compute(
+        {"deals": DEALS, "activities": TOUCHES.drop(columns=["deal_id"])},
+        period=OCTOBER,
+        as_of=AS_OF,
+        kpis=["touches_per_won_deal"],
+    )
+    assert unlinked.skipped[0].reason == "needs activities.deal_id"
+
+
+# follow_ups_per_lead
+
+
+def test_follow_ups_per_lead_counts_reach_outs_after_a_lead_s_first_ever():
+    # October reach outs on leads, in time order per lead:
+    # L1: E1 (first ever), C1 and E4 (follow-ups) -> 2
+    # L2: E2 (a follow-up: S1 on 30 Sep was the first) -> 1
+    # L3: E3 (first; I1 is inbound); L5: E7 (first); L6: E8 (first) -> 0
+    # 3 follow-ups / 5 leads
+    total = run("follow_ups_per_lead").value("follow_ups_per_lead")
+    assert (total.numerator, total.denominator, total.value) == (3.0, 5.0, 0.6)
+    report = run("follow_ups_per_lead", group_by=["owner"])
+    ana = report.value("follow_ups_per_lead", owner="Ana")  # C1, E2 over L1 L2 L3
+    assert (ana.numerator, ana.denominator) == (2.0, 3.0)
+    ben = report.value("follow_ups_per_lead", owner="Ben")  # E4 over L1 L5 L6
+    assert (ben.numerator, ben.denominator) == (1.0, 3.0)
+    # L1 is in both owners' denominators (3 + 3 = 6) but once in the total's 5
+    cy = report.value("follow_ups_per_lead", owner="Cy")  # S1 is in September
+    assert (cy.value, cy.note) == (None, "no lead reached out to in the period")
+    november = run("follow_ups_per_lead", NOVEMBER).value("follow_ups_per_lead")
+    assert (november.numerator, november.denominator) == (0.0, 1.0)  # E5, L4's first
+
+
+def test_follow_ups_of_two_reach_outs_at_the_same_minute_count_one():
+    acts = frame(
+        "activities",
+        "occurred_at channel direction lead_id",
+        [
+            ("2026-10-05 09:00", "email", "outbound", "L1"),
+            ("2026-10-05 09:00", "call", "outbound", "L1"),
+            ("2026-10-07 09:00", "research", "outbound", "L1"),  # research: no follow-up
+        ],
+    )
+    found = run("follow_ups_per_lead", book={"activities": acts}).value("follow_ups_per_lead")
+    assert (found.numerator, found.denominator, found.value) == (1.0, 1.0, 1.0)

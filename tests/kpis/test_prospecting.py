@@ -1,0 +1,268 @@
+"""Prospecting-stage KPIs on tiny lead and activity books whose answers are worked out by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from salesmetrics.engine import compute
+from salesmetrics.kpis.catalogue import CATALOGUE
+from salesmetrics.kpis.prospecting import KPIS
+from salesmetrics.periods import resolve_period
+from tests.kpis.frames import AS_OF, frame
+
+OCTOBER = resolve_period("2026-10", AS_OF)
+SEPTEMBER = resolve_period("2026-09", AS_OF)
+NOVEMBER = resolve_period("2026-11", AS_OF)
+JUNE = resolve_period("2026-06", AS_OF)  # nothing happens in June or May
+
+LEADS = frame(
+    "leads",
+    "lead_id created_at source owner quality sql_at account_id",
+    [
+        # created at the first and at the last minute of October; L2 has no source
+        ("L1", "2026-10-01 00:00", "Web", "Ana", "hot", "2026-10-20 10:00", "A1"),
+        ("L2", "2026-10-31 23:59", None, "Ben", "warm", None, None),
+        # created at midnight of 1 November: November
+        ("L3", "2026-11-01 00:00", "Web", "Ben", "hot", None, "A2"),
+        # created in September, qualified at the last minute of October
+        ("L4", "2026-09-15 10:00", "Referral", "Ana", "warm", "2026-10-31 23:59", "A1"),
+        # qualified at midnight of 1 November: not in October
+        ("L5", "2026-10-10 10:00", "Referral", "Ben", "cold", "2026-11-01 00:00", None),
+        ("L6", "2026-10-12 10:00", "Web", "Ana", "hot", "2026-10-15 10:00", None),
+    ],
+)
+# Created in October: L1 L2 L5 L6 = 4. Qualified in October: L1 (hot), L4 (warm), L6 (hot) = 3.
+
+ACTS = frame(
+    "activities",
+    "activity_id occurred_at channel direction owner lead_id account_id duration_minutes "
+    "replied bounced",
+    [
+        # research in October: 90 + 60 + 30 minutes and one without a duration
+        ("R1", "2026-10-01 00:00", "research", "outbound", "Ana", "L1", None, 90.0, None, None),
+        ("R2", "2026-10-31 23:59", "research", "outbound", "Ben", "L5", None, 60.0, None, None),
+        ("R4", "2026-10-10 09:00", "research", "outbound", "Ana", None, None, 30.0, None, None),
+        ("R5", "2026-10-11 09:00", "research", "outbound", "Ben", "L4", None, None, None, None),
+        # research at midnight of 1 November: November
+        ("R3", "2026-11-01 00:00", "research", "outbound", "Ana", "L1", None, 120.0, None, None),
+        # reach outs in October
+        ("C1", "2026-10-02 09:00", "email", "outbound", "Ana", "L1", "A9", None, True, False),
+        ("C2", "2026-10-03 09:00", "call", "outbound", "Ana", "L1", None, 5.0, None, None),
+        ("C3", "2026-10-04 09:00", "email", "outbound", "Ben", "L4", None, None, False, False),
+        ("C4", "2026-10-05 09:00", "call", "outbound", "Ben", "L2", None, 5.0, None, None),
+        ("C6", "2026-10-07 09:00", "meeting", "outbound", "Ana", None, None, 30.0, None, None),
+        ("C7", "2026-10-31 23:59", "email", "outbound", "Ben", None, "A3", None, True, False),
+        # not reach outs: an inbound email; a reach out in November
+        ("C5", "2026-10-06 09:00", "email", "inbound", "Ben", "L5", None, None, None, None),
+        ("C8", "2026-11-01 00:00", "email", "outbound", "Ben", None, "A4", None, False, False),
+        # September: three emails (one replied) and half an hour of research
+        ("S1", "2026-09-10 09:00", "email", "outbound", "Ana", "L1", None, None, False, False),
+        ("S2", "2026-09-11 09:00", "email", "outbound", "Ben", "L5", None, None, False, False),
+        ("S3", "2026-09-12 09:00", "research", "outbound", "Ana", "L1", None, 30.0, None, None),
+        ("S4", "2026-09-30 23:59", "email", "outbound", "Ana", None, "A7", None, True, False),
+    ],
+)
+BOOK = {"leads": LEADS, "activities": ACTS}
+# October prospects: C1 -> A9 (the activity's own account wins over its lead's A1);
+# C2 -> A1 (L1's account); C3 -> A1 (L4's account); C4 -> lead L2 (no account); C6 names no
+# prospect; C7 -> A3. Distinct: A9, A1, L2, A3 = 4. October research: 1.5 + 1 + 0.5 + 0 = 3 h.
+
+
+def run(kpi: str, period=OCTOBER, book=None, **options):
+    return compute(book or BOOK, period=period, as_of=AS_OF, kpis=[kpi], **options)
+
+
+def test_every_kpi_is_declared_in_the_prospecting_stage():
+    assert [k.id for k in KPIS] == [
+        "leads_created",
+        "leads_by_source",
+        "accounts_contacted",
+        "research_hours",
+        "research_hours_per_qualified_lead",
+        "research_response_roi",
+    ]
+    assert {k.stage for k in KPIS} == {"prospecting"}
+    assert all(CATALOGUE[k.id] is k for k in KPIS)
+    assert all("\n" not in k.formula for k in KPIS)
+
+
+# leads_created, leads_by_source
+
+
+def test_leads_created_on_the_period_edges_and_by_owner():
+    # L1 (00:00 on 1 Oct), L2 (23:59 on 31 Oct), L5, L6; not L3 (00:00 on 1 Nov) nor L4
+    assert run("leads_created").value("leads_created").value == 4.0
+    assert run("leads_created", NOVEMBER).value("leads_created").value == 1.0  # L3
+    report = run("leads_created", group_by=["owner"])
+    assert report.value("leads_created", owner="Ana").value == 2.0  # L1 L6
+    assert report.value("leads_created", owner="Ben").value == 2.0  # L2 L5
+    assert run("leads_created", JUNE).value("leads_created").value == 0.0
+
+
+def test_leads_by_source_shares_with_a_blank_source():
+    shares = run("leads_by_source").categories("leads_by_source")
+    # of the 4 leads created in October: Web L1 L6, Referral L5, no source L2
+    assert {c: (v.numerator, v.denominator, v.value) for c, v in shares.items()} == {
+        "(blank)": (1.0, 4.0, 0.25),
+        "Referral": (1.0, 4.0, 0.25),
+        "Web": (2.0, 4.0, 0.5),
+    }
+    report = run("leads_by_source", group_by=["owner"])
+    ben = report.categories("leads_by_source", owner="Ben")  # L2 (blank), L5 (Referral)
+    assert {c: v.value for c, v in ben.items()} == {"(blank)": 0.5, "Referral": 0.5}
+    assert {c: v.value for c, v in report.categories("leads_by_source", owner="Ana").items()} == {
+        "Web": 1.0  # L1 L6
+    }
+    june = run("leads_by_source", JUNE)
+    assert june.categories("leads_by_source") == {}  # no lead, no share
+
+
+def test_leads_by_source_without_a_source_is_skipped():
+    report = run("leads_by_source", book={"leads": LEADS.drop(columns=["source"])})
+    assert report.skipped[0].reason == "needs leads.source"
+    none = compute({}, period=OCTOBER, as_of=AS_OF, kpis=["leads_created"])
+    assert none.skipped[0].reason == "needs leads (no leads input)"
+
+
+# accounts_contacted
+
+
+def test_accounts_contacted_counts_distinct_prospects():
+    assert run("accounts_contacted").value("accounts_contacted").value == 4.0  # A9 A1 L2 A3
+    report = run("accounts_contacted", group_by=["owner"])
+    assert report.value("accounts_contacted", owner="Ana").value == 2.0  # A9 (C1), A1 (C2)
+    # Ben: A1 (C3, through L4), lead L2 (C4), A3 (C7, at 23:59 on 31 Oct) = 3; A1 is in both
+    # owners' counts (2 + 3 = 5) but once in the total's 4
+    assert report.value("accounts_contacted", owner="Ben").value == 3.0
+    assert run("accounts_contacted", NOVEMBER).value("accounts_contacted").value == 1.0  # C8: A4
+    assert run("accounts_contacted", JUNE).value("accounts_contacted").value == 0.0
+
+
+def test_accounts_contacted_without_leads_falls_back_to_the_lead():
+    # without leads, C2 and C3 cannot be tied to A1: A9, lead L1, lead L4, lead L2, A3 = 5
+    report = run("accounts_contacted", book={"activities": ACTS})
+    assert report.value("accounts_contacted").value == 5.0
+    unnamed = ACTS.drop(columns=["account_id", "lead_id"])
+    skipped = run("accounts_contacted", book={"activities": unnamed})
+    assert skipped.skipped[0].reason == "needs activities.account_id or activities.lead_id"
+
+
+# research_hours, research_hours_per_qualified_lead
+
+
+def test_research_hours_on_the_period_edges():
+    # R1 (00:00 on 1 Oct) 90 min + R2 (23:59 on 31 Oct) 60 + R4 30 + R5 blank = 180 min = 3 h;
+    # R3 (00:00 on 1 Nov) is November; the calls' and meeting's minutes are not research
+    assert run("research_hours").value("research_hours").value == 3.0
+    assert run("research_hours", NOVEMBER).value("research_hours").value == 2.0  # R3
+    report = run("research_hours", group_by=["owner"])
+    assert report.value("research_hours", owner="Ana").value == 2.0  # R1 R4
+    assert report.value("research_hours", owner="Ben").value == 1.0  # R2 R5
+    skipped = run("research_hours", book={"activities": ACTS.drop(columns=["duration_minutes"])})
+    assert skipped.skipped[0].reason == "needs activities.duration_minutes"
+
+
+def test_research_hours_per_qualified_lead_by_lead_quality():
+    total = run("research_hours_per_qualified_lead").value("research_hours_per_qualified_lead")
+    # 3 h of research / 3 leads qualified in October (L1, L4 at 23:59 on 31 Oct, L6)
+    assert (total.numerator, total.denominator, total.value) == (3.0, 3.0, 1.0)
+    report = run("research_hours_per_qualified_lead", group_by=["quality"])
+    hot = report.value("research_hours_per_qualified_lead", quality="hot")
+    assert (hot.numerator, hot.denominator, hot.value) == (1.5, 2.0, 0.75)  # R1 on L1; L1 L6
+    warm = report.value("research_hours_per_qualified_lead", quality="warm")
+    assert (warm.numerator, warm.denominator, warm.value) == (0.0, 1.0, 0.0)  # R5 (no time); L4
+    cold = report.value("research_hours_per_qualified_lead", quality="cold")
+    # R2 on L5, but L5 qualified at midnight of 1 November
+    assert (cold.numerator, cold.value, cold.note) == (
+        1.0,
+        None,
+        "no leads qualified in the period",
+    )
+    blank = report.value("research_hours_per_qualified_lead", quality="(blank)")
+    assert (blank.numerator, blank.value) == (0.5, None)  # R4 has no lead
+
+
+def test_research_hours_per_qualified_lead_by_owner_and_missing_inputs():
+    report = run("research_hours_per_qualified_lead", group_by=["owner"])
+    ana = report.value("research_hours_per_qualified_lead", owner="Ana")
+    # Ana's research R1 R4 = 2 h; her leads qualified in October: L1 L4 L6
+    assert (ana.numerator, ana.denominator) == (2.0, 3.0)
+    assert ana.value == pytest.approx(2 / 3)
+    assert report.value("research_hours_per_qualified_lead", owner="Ben").value is None
+    # L1 exported twice is still one lead qualified: 3 h / 3 leads
+    twice = {"leads": pd.concat([LEADS, LEADS.iloc[[0]]], ignore_index=True), "activities": ACTS}
+    again = run("research_hours_per_qualified_lead", book=twice)
+    assert again.value("research_hours_per_qualified_lead").denominator == 3.0
+    june = run("research_hours_per_qualified_lead", JUNE).value("research_hours_per_qualified_lead")
+    assert (june.value, june.note) == (None, "no leads qualified in the period")
+    no_sql = run(
+        "research_hours_per_qualified_lead",
+        book={"leads": LEADS.drop(columns=["sql_at"]), "activities": ACTS},
+    )
+    assert no_sql.skipped[0].reason == "needs leads.sql_at"
+    no_leads = run("research_hours_per_qualified_lead", book={"activities": ACTS})
+    assert no_leads.skipped[0].reason == "needs leads (no leads input)"
+    by_channel = run("research_hours_per_qualified_lead", group_by=["channel"])
+    assert by_channel.skipped[0].reason == "cannot break down by channel"
+
+
+# research_response_roi
+
+
+def test_research_response_roi_against_the_previous_period():
+    # October: replied C1 C7 of delivered C1 C3 C7 = 2/3; 3 h / 4 prospects = 0.75 h
+    # September: replied S4 of S1 S2 S4 = 1/3; 0.5 h / 3 prospects (A1 via L1, lead L5, A7)
+    # = 1/6 h. RRROI = (2/3 - 1/3) / (0.75 - 1/6) = (1/3) / (7/12) = 4/7
+    found = run("research_response_roi").value("research_response_roi")
+    assert found.value == pytest.approx(4 / 7)
+    assert found.numerator == pytest.approx(1 / 3)
+    assert found.denominator == pytest.approx(7 / 12)
+
+
+def test_research_response_roi_by_owner():
+    report = run("research_response_roi", group_by=["owner"])
+    # Ana October: C1 replied of C1 = 1; 2 h (R1 R4) / 2 prospects (A9, A1) = 1 h
+    # Ana September: S4 of S1 S4 = 1/2; 0.5 h / 2 prospects (A1, A7) = 0.25 h
+    # (1 - 1/2) / (1 - 0.25) = 2/3
+    assert report.value("research_response_roi", owner="Ana").value == pytest.approx(2 / 3)
+    # Ben October: C7 of C3 C7 = 1/2; 1 h (R2 R5) / 3 prospects = 1/3 h
+    # Ben September: 0 of S2; 0 h / 1 prospect (lead L5) = 0 h; (1/2 - 0) / (1/3 - 0) = 1.5
+    assert report.value("research_response_roi", owner="Ben").value == pytest.approx(1.5)
+
+
+def test_research_response_roi_without_data_or_without_a_change_has_a_note():
+    september = run("research_response_roi", SEPTEMBER).value("research_response_roi")
+    # August has no email and no reach out
+    assert (september.value, september.note) == (
+        None,
+        "no delivered email or prospect contacted in the comparison period",
+    )
+    june = run("research_response_roi", JUNE).value("research_response_roi")
+    assert (june.value, june.note) == (
+        None,
+        "no delivered email or prospect contacted in the period",
+    )
+    # the report's comparison is a year earlier: October 2025 has nothing
+    yearly = run("research_response_roi", compare="year").value("research_response_roi")
+    assert yearly.note == "no delivered email or prospect contacted in the comparison period"
+    flat = frame(
+        "activities",
+        "occurred_at channel direction account_id duration_minutes replied bounced",
+        [
+            # one email to one account a month and one hour of research each month:
+            # 1 h per prospect both times, the response rate goes from 0 to 1
+            ("2026-09-10 09:00", "email", "outbound", "A1", None, False, False),
+            ("2026-09-11 09:00", "research", "outbound", None, 60.0, None, None),
+            ("2026-10-10 09:00", "email", "outbound", "A1", None, True, False),
+            ("2026-10-11 09:00", "research", "outbound", None, 60.0, None, None),
+        ],
+    )
+    same = run("research_response_roi", book={"activities": flat}).value("research_response_roi")
+    assert (same.value, same.numerator, same.denominator) == (None, 1.0, 0.0)
+    assert same.note == "research hours per prospect contacted did not change"
+
+
+def test_research_response_roi_needs_replies():
+    report = run("research_response_roi", book={"activities": ACTS.drop(columns=["replied"])})
+    assert report.skipped[0].reason == "needs activities.replied"
