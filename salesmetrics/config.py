@@ -40,7 +40,15 @@ TOP_KEYS = (
     "addressable_market",
     "conversion_window_days",
     "response_within_hours",
+    "churn_variant",
+    "nrr_reactivation",
+    "repurchase_window_days",
+    "gross_margin",
+    "clv_variant",
+    "customer_lifespan_years",
 )
+CHURN_VARIANTS = ("standard", "stripe")
+CLV_VARIANTS = ("subscription", "transactional")
 COMPARE = ("previous", "year", "none")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -99,6 +107,12 @@ def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportC
         addressable_market=read.number("addressable_market", positive=True),
         conversion_window_days=read.whole("conversion_window_days", least=1),
         response_within_hours=read.number("response_within_hours", positive=True) or 1.0,
+        churn_variant=read.choice("churn_variant", CHURN_VARIANTS),
+        nrr_reactivation=read.flag("nrr_reactivation"),
+        repurchase_window_days=read.whole("repurchase_window_days", least=1),
+        gross_margin=read.fraction("gross_margin"),
+        clv_variant=read.choice("clv_variant", CLV_VARIANTS),
+        customer_lifespan_years=read.number("customer_lifespan_years", positive=True),
     )
     compare = read.text("compare")
     if compare is not None and compare not in COMPARE:
@@ -189,6 +203,20 @@ class _Reader:
         if positive and value <= 0:
             self.fail(key, f"expected a number above 0, got {value!r}")
         return float(value)
+
+    def choice(self, key: str, choices: tuple[str, ...]) -> str:
+        value = self.text(key)
+        if value is None:
+            return choices[0]
+        if value not in choices:
+            self.fail(key, f"expected one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def fraction(self, key: str) -> float | None:
+        value = self.number(key)
+        if value is not None and not 0 <= value <= 1:
+            self.fail(key, f"expected a fraction from 0 to 1 (0.62 for 62%), got {value!r}")
+        return value
 
     def whole(self, key: str, *, least: int = 0, most: int | None = None) -> int | None:
         value = self.raw.get(key)

@@ -48,7 +48,7 @@ SPAN_DATES = {
 }
 """The event dates whose span `--period all` covers (not expected close dates, say)."""
 
-Key = tuple[tuple[tuple[str, str], ...], str | None]  # (group pairs, category)
+Key = tuple[tuple[tuple[str, str], ...], str | None, str | None]  # group, category, subcategory
 
 
 class _CannotBreakDown(Exception):
@@ -223,7 +223,7 @@ def _evaluate(
             raise _CannotBreakDown(", ".join(absent))
         _single_currency(kpi, rows)
         for value in _values(kpi, rows, outer, small_sample):
-            found[(value.group, value.category)] = value
+            found[(value.group, value.category, value.subcategory)] = value
         if not attrs:
             continue
         groups = rows.groupby(list(attrs), dropna=False, sort=False, observed=True).indices
@@ -232,7 +232,7 @@ def _evaluate(
             part = rows.iloc[labelled[labels]] if labels in labelled else rows.iloc[0:0]
             pairs = outer + tuple(zip(attrs, labels, strict=True))
             for value in _values(kpi, part, pairs, small_sample):
-                found[(value.group, value.category)] = value
+                found[(value.group, value.category, value.subcategory)] = value
     return found
 
 
@@ -279,24 +279,39 @@ def is_money(need: str) -> bool:
 
 
 def _values(kpi: Kpi, rows: pd.DataFrame, pairs, small_sample: int) -> list[KpiValue]:
-    """The value of one group, or one per category for KPIs split by category."""
+    """The value of one group, or one per category (and subcategory) for KPIs split by them."""
     if kpi.category is None:
-        return [_value(kpi, _aggregate(kpi, rows), len(rows), pairs, None, small_sample)]
-    labels = rows[kpi.category].map(_label) if len(rows) else pd.Series(dtype=object)
-    seen = set(labels.unique())
-    order = [*kpi.category_order, *sorted(seen - set(kpi.category_order))]
-    present = [c for c in order if c in seen or c in kpi.category_order]
+        return [_value(kpi, _aggregate(kpi, rows), len(rows), pairs, None, None, small_sample)]
+    columns = [kpi.category] + ([kpi.subcategory] if kpi.subcategory else [])
+    parts = {
+        _labels(k): v for k, v in rows.groupby(columns, dropna=False, sort=False).indices.items()
+    }
+    categories = {key[0] for key in parts}
+    order = [*kpi.category_order, *sorted(categories - set(kpi.category_order), key=_natural)]
     total = float(rows["value"].sum()) if kpi.aggregation is Aggregation.DISTRIBUTION else 0.0
     result = []
-    for category in present:
-        part = rows[(labels == category).to_numpy()] if len(rows) else rows
-        if kpi.aggregation is Aggregation.DISTRIBUTION:
-            weight = float(part["value"].sum()) if len(part) else 0.0
-            agg = Aggregate(weight / total if total else None, weight, total)
-        else:
-            agg = _aggregate(kpi, part)
-        result.append(_value(kpi, agg, len(part), pairs, category, small_sample))
+    for category in order:
+        inner = sorted((k for k in parts if k[0] == category), key=lambda k: _natural(k[-1]))
+        for key in inner or [(category,) * len(columns)]:
+            part = rows.iloc[parts[key]] if key in parts else rows.iloc[0:0]
+            if kpi.aggregation is Aggregation.DISTRIBUTION:
+                weight = float(part["value"].sum()) if len(part) else 0.0
+                agg = Aggregate(weight / total if total else None, weight, total)
+            else:
+                agg = _aggregate(kpi, part)
+            sub = key[1] if kpi.subcategory and key in parts else None
+            if kpi.subcategory and sub is None:
+                continue  # a fixed category with no rows has no subcategories to show
+            result.append(_value(kpi, agg, len(part), pairs, category, sub, small_sample))
     return result
+
+
+def _natural(label: str) -> tuple[int, float | str]:
+    """Numbers in numeric order (month 2 before month 10), then text in text order."""
+    try:
+        return (0, float(label))
+    except ValueError:
+        return (1, label)
 
 
 def _aggregate(kpi: Kpi, rows: pd.DataFrame) -> Aggregate:
@@ -329,7 +344,9 @@ def _number(x: object) -> float | None:
     return None if math.isnan(number) or math.isinf(number) else number
 
 
-def _value(kpi: Kpi, agg: Aggregate, n: int, pairs, category, small_sample: int) -> KpiValue:
+def _value(
+    kpi: Kpi, agg: Aggregate, n: int, pairs, category, subcategory, small_sample: int
+) -> KpiValue:
     ratio = kpi.aggregation in (Aggregation.RATIO, Aggregation.DISTRIBUTION) or (
         kpi.aggregation is Aggregation.CUSTOM and agg.denominator is not None
     )
@@ -350,6 +367,7 @@ def _value(kpi: Kpi, agg: Aggregate, n: int, pairs, category, small_sample: int)
         small,
         agg.note,
         category,
+        subcategory,
     )
 
 

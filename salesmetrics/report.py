@@ -28,6 +28,7 @@ class KpiValue:
     small_sample: bool
     note: str | None = None
     category: str | None = None  # the category of a distribution or per-stage KPI
+    subcategory: str | None = None  # a second split, e.g. the month number within a cohort
     previous: float | None = None  # the value in the comparison period
     change: float | None = None  # value − previous
     change_pct: float | None = None  # change / |previous|
@@ -53,11 +54,21 @@ class Report:
     currency: str | None = None
     trend: tuple[Period, ...] = ()
 
-    def value(self, kpi_id: str, category: str | None = None, **group: str) -> KpiValue:
+    def value(
+        self,
+        kpi_id: str,
+        category: str | None = None,
+        subcategory: str | None = None,
+        **group: str,
+    ) -> KpiValue:
         """The value of `kpi_id` for one group (no keywords: the total) and category."""
         wanted = tuple(sorted(group.items()))
         for v in self.values:
-            if v.id == kpi_id and v.category == category and tuple(sorted(v.group)) == wanted:
+            if (
+                v.id == kpi_id
+                and (v.category, v.subcategory) == (category, subcategory)
+                and tuple(sorted(v.group)) == wanted
+            ):
                 return v
         raise KeyError(f"no value for {kpi_id} {dict(group)} {category or ''}".rstrip())
 

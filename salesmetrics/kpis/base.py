@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 import pandas as pd
 
@@ -53,6 +54,12 @@ class Settings:
     addressable_market: float | None = None  # accounts in the market, for market_penetration
     conversion_window_days: int | None = None  # lead_conversion_rate counts only within it
     response_within_hours: float = 1.0  # leads_responded_within_1h's threshold
+    churn_variant: str = "standard"  # customer_churn_rate: standard | stripe
+    nrr_reactivation: bool = False  # nrr counts MRR of customers who came back
+    repurchase_window_days: int | None = None  # repurchase_rate: 2nd purchase within N days
+    gross_margin: float | None = None  # 0..1, when orders carry no cost
+    clv_variant: str = "subscription"  # clv: subscription | transactional
+    customer_lifespan_years: float | None = None  # transactional clv's expected lifespan
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,13 @@ class Context:
     settings: Settings = Settings()
     compare: str = "previous"  # previous | year | none, from the report
     fiscal_start_month: int = 1  # quarters and years in the targets entity follow it
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def memo(self, key: str, build: Callable[[], Any]) -> Any:
+        """`build()` once per report: derived tables (the MRR book) shared by many KPIs."""
+        if key not in self.cache:
+            self.cache[key] = build()
+        return self.cache[key]
 
     def __getitem__(self, entity: str) -> pd.DataFrame:
         return self.frames[entity]
@@ -106,6 +120,7 @@ class Kpi:
     benchmark: str | None = None
     category: str | None = None  # a column of `rows` whose values split the KPI
     category_order: tuple[str, ...] = ()  # fixed order of categories (funnel stages)
+    subcategory: str | None = None  # a second column splitting each category (cohort month)
     combine: Callable[[pd.DataFrame], Aggregate] | None = None  # custom kind only
     # what the small-sample threshold is held against for ratios: "denominator" when it counts
     # records (closed deals), "rows" when it is an amount (a quota, last period's revenue)

@@ -2,10 +2,43 @@
 
 from __future__ import annotations
 
-from salesmetrics.kpis import close, demo, outreach, prospecting, qualification, team
+from salesmetrics.kpis import (
+    close,
+    demo,
+    efficiency,
+    mrr,
+    outreach,
+    prospecting,
+    purchase,
+    qualification,
+    retention,
+    team,
+)
 from salesmetrics.kpis.base import Kpi
 
-STAGES = ("prospecting", "outreach", "qualification", "demo", "close", "team")
-MODULES = (prospecting, outreach, qualification, demo, close, team)
+STAGES = (
+    "prospecting",
+    "outreach",
+    "qualification",
+    "demo",
+    "close",
+    "team",
+    "purchase",
+    "mrr",
+    "retention",
+    "efficiency",
+)
+MODULES = (
+    prospecting,
+    outreach,
+    qualification,
+    demo,
+    close,
+    team,
+    purchase,
+    mrr,
+    retention,
+    efficiency,
+)
 
 CATALOGUE: dict[str, Kpi] = {k.id: k for module in MODULES for k in module.KPIS}

@@ -60,6 +60,9 @@ def group_dict(value: KpiValue) -> dict[str, str]:
     if value.category is not None:
         kpi = CATALOGUE.get(value.id)
         group[kpi.category if kpi is not None and kpi.category else "category"] = value.category
+        if value.subcategory is not None:
+            name = kpi.subcategory if kpi is not None and kpi.subcategory else "subcategory"
+            group[name] = value.subcategory
     return group
 
 

@@ -1,0 +1,7 @@
+"""Efficiency KPIs."""
+
+from __future__ import annotations
+
+from salesmetrics.kpis.base import Kpi
+
+KPIS: tuple[Kpi, ...] = ()

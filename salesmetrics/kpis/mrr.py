@@ -1,0 +1,7 @@
+"""Mrr KPIs."""
+
+from __future__ import annotations
+
+from salesmetrics.kpis.base import Kpi
+
+KPIS: tuple[Kpi, ...] = ()
