@@ -32,6 +32,7 @@ class Unit(StrEnum):
     RATIO = "ratio"
     DAYS = "days"
     HOURS = "hours"
+    MONTHS = "months"
     SCORE = "score"
     MULTIPLE = "multiple"
 

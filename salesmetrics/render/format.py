@@ -10,7 +10,7 @@ SPARKS = "▁▂▃▄▅▆▇█"
 
 
 def value(unit: str, number: float | None, currency: str | None = None) -> str:
-    """`number` in `unit`: $1,234,567; 63.2%; 12.5 d; 1.5 h; 3.2x; 1,234."""
+    """`number` in `unit`: $1,234,567; 63.2%; 12.5 d; 1.5 h; 7.5 mo; 3.2x; 1,234."""
     if number is None:
         return "—"
     if unit == "currency":
@@ -21,6 +21,8 @@ def value(unit: str, number: float | None, currency: str | None = None) -> str:
         return f"{number:,.1f} d"
     if unit == "hours":
         return f"{number:,.1f} h"
+    if unit == "months":
+        return f"{number:,.1f} mo"
     if unit == "multiple":
         return f"{number:,.2f}x"
     if unit == "score":

@@ -18,6 +18,7 @@ from salesmetrics.render import format as fmt
         ("ratio", 0.63157, None, "63.2%"),
         ("days", 12.34, None, "12.3 d"),
         ("hours", 1.25, None, "1.2 h"),
+        ("months", 7.46, None, "7.5 mo"),
         ("multiple", 3.456, None, "3.46x"),
         ("count", 1234.0, None, "1,234"),
         ("count", 20.2857, None, "20.29"),
