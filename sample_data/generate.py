@@ -1406,7 +1406,7 @@ def main() -> None:
         [
             [
                 lead.id,
-                fmt_us_date(lead.created.date()),
+                fmt_us_datetime(lead.created),
                 SOURCES[lead.source],
                 owner_of_record(
                     lead.owner,
