@@ -1,13 +1,46 @@
-"""Close-stage KPIs: what was won and lost, for how much, and how fast."""
+"""Close-stage KPIs: what was won and lost, for how much and how fast, and the open pipeline.
+
+Pipeline KPIs are snapshots at the end of the period: a deal is in the pipeline then when it
+was created before the period's end and not closed by then (status open, or closed after the
+period's end), so a past period can be computed from today's export. The amounts, probabilities
+and expected close dates are those of the export, not as they stood back then.
+
+A deal reached a funnel stage when it has the stage's entered_<stage> date, or reached a later
+one (CRMs do not stamp the stages a deal skipped), or its current stage is at or after it; a
+won deal reached every stage, and every deal reached prospecting, the funnel's entry.
+
+Rows that mix two kinds of record (deals and target rows) keep only the dimensions both have,
+owner and team, so a breakdown by another dimension is refused rather than showing every
+target under "(blank)".
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from salesmetrics.kpis.base import Aggregation, Context, Kpi, Unit, in_period
-from salesmetrics.periods import Period
+from salesmetrics.kpis.base import (
+    Aggregate,
+    Aggregation,
+    Context,
+    Kpi,
+    Unit,
+    before_end,
+    in_period,
+)
+from salesmetrics.kpis.quotas import allocated
+from salesmetrics.periods import Period, step
+from salesmetrics.schema import DEAL_STAGES, STAGE_DATE_PREFIX
 
 STAGE = "close"
+FUNNEL = DEAL_STAGES[: DEAL_STAGES.index("won") + 1]  # prospecting .. negotiation, won
+OPEN_STAGES = FUNNEL[:-1]  # prospecting .. negotiation
+STAGE_COLUMN = "stage"  # stage_conversion's category column
+REASON_COLUMN = "lost_reason"  # lost_reasons' category column
+BLANK = "(blank)"
+PEOPLE = ("owner", "team")  # the dimensions deals share with target rows
+PART = "part"  # sales_velocity's and forecast_accuracy's row kind column
+SECONDS_PER_DAY = 86400.0
 
 
 def closed_deals(data: Context, period: Period) -> pd.DataFrame:
@@ -22,42 +55,322 @@ def won_deals(data: Context, period: Period) -> pd.DataFrame:
     return deals[(deals["status"] == "won").astype(bool)]
 
 
-def _win_rate(data, period):
+def open_deals(data: Context, period: Period) -> pd.DataFrame:
+    """Deals open at the end of the period: created before its end and not closed by then.
+
+    A deal is closed by then when it is won or lost with closed_at before the period's end; a
+    won or lost deal without a closed_at (or without the column) is taken as closed by then.
+    """
+    deals = data["deals"]
+    status = deals["status"]
+    closed = status.isin(["won", "lost"]).fillna(False).astype(bool)
+    if "closed_at" in deals.columns:
+        closed_later = closed & deals["closed_at"].notna() & ~before_end(deals["closed_at"], period)
+    else:
+        closed_later = pd.Series(False, index=deals.index)
+    still_open = (status == "open").fillna(False).astype(bool)
+    created = before_end(deals["created_at"], period)
+    return deals[(created & (still_open | closed_later.astype(bool))).to_numpy()]
+
+
+def reached(deals: pd.DataFrame, stage: str) -> np.ndarray:
+    """Whether each deal reached funnel `stage`: its entered_<stage> date or a later stage's,
+    a current stage at or after it, or status won; every deal reached the first stage.
+    """
+    hit = np.full(len(deals), stage == FUNNEL[0])
+    later = FUNNEL[FUNNEL.index(stage) :]
+    for name in later:
+        column = STAGE_DATE_PREFIX + name
+        if column in deals.columns:
+            hit |= deals[column].notna().to_numpy(dtype=bool)
+    if "stage" in deals.columns:
+        hit |= deals["stage"].isin(later).fillna(False).to_numpy(dtype=bool)
+    hit |= (deals["status"] == "won").fillna(False).to_numpy(dtype=bool)
+    return hit
+
+
+def _days(deals: pd.DataFrame) -> pd.Series:
+    return (deals["closed_at"] - deals["created_at"]).dt.total_seconds() / SECONDS_PER_DAY
+
+
+def _naive(values: pd.Series) -> np.ndarray:
+    return pd.to_datetime(values).astype("datetime64[us]").to_numpy()
+
+
+def _stack(first: pd.DataFrame, second: pd.DataFrame, extra: tuple[str, ...]) -> pd.DataFrame:
+    """Both kinds of rows on one frame, with owner/team where both have them, and `extra`."""
+    dims = [d for d in PEOPLE if d in first.columns and d in second.columns]
+    money = ["currency"] if "currency" in first.columns or "currency" in second.columns else []
+    columns = [*dims, *money, *extra]
+    parts = [part.reindex(columns=columns) for part in (first, second) if len(part)]
+    if not parts:
+        return first.reindex(columns=columns)
+    return pd.concat(parts, ignore_index=True)
+
+
+# deals_won, deals_lost, revenue_won, win_rate, avg_deal_size, sales_cycle_days
+
+
+def _win_rate(data: Context, period: Period) -> pd.DataFrame:
     deals = closed_deals(data, period)
     won = (deals["status"] == "won").astype(float)
     return deals.assign(numerator=won, denominator=1.0)
 
 
-def _revenue(data, period):
+def _revenue(data: Context, period: Period) -> pd.DataFrame:
     deals = won_deals(data, period)
     return deals.assign(value=deals["amount"])
 
 
-def _avg_deal_size(data, period):
+def _avg_deal_size(data: Context, period: Period) -> pd.DataFrame:
     deals = won_deals(data, period)
     return deals.assign(numerator=deals["amount"], denominator=deals["amount"].notna() * 1.0)
 
 
-def _cycle_days(data, period):
+def _cycle_days(data: Context, period: Period) -> pd.DataFrame:
     deals = won_deals(data, period)
-    days = (deals["closed_at"] - deals["created_at"]).dt.total_seconds() / 86400
-    return deals.assign(value=days)
+    return deals.assign(value=_days(deals))
 
 
-def _lost(data, period):
+def _lost(data: Context, period: Period) -> pd.DataFrame:
     deals = closed_deals(data, period)
     return deals[(deals["status"] == "lost").astype(bool)]
 
 
+# win_rate_by_amount
+
+
+def _win_rate_by_amount(data: Context, period: Period) -> pd.DataFrame:
+    """Deals closed in the period that have an amount; won ones carry it in the numerator."""
+    deals = closed_deals(data, period)
+    deals = deals[deals["amount"].notna().to_numpy(dtype=bool)]
+    won = (deals["status"] == "won").fillna(False).to_numpy(dtype=bool)
+    amount = deals["amount"].to_numpy(dtype=float)
+    return deals.assign(numerator=np.where(won, amount, 0.0), denominator=amount)
+
+
+# quote_to_close_rate
+
+
+def _quote_to_close(data: Context, period: Period) -> pd.DataFrame:
+    """Deals closed in the period; those that reached proposal are the denominator, and those
+    of them that were won the numerator (the others carry 0 and 0).
+    """
+    deals = closed_deals(data, period)
+    quoted = reached(deals, "proposal").astype(float)
+    won = (deals["status"] == "won").fillna(False).to_numpy(dtype=float)
+    return deals.assign(numerator=quoted * won, denominator=quoted)
+
+
+# stage_conversion
+
+
+def _stage_conversion(data: Context, period: Period) -> pd.DataFrame:
+    """One row per deal created in the period and open stage it reached, with numerator 1 when
+    it also reached the next stage (won after negotiation); `stage` names the stage.
+    """
+    deals = data["deals"]
+    cohort = deals[in_period(deals["created_at"], period).to_numpy()]
+    parts = []
+    for here, following in zip(OPEN_STAGES, FUNNEL[1:], strict=True):
+        rows = cohort.assign(
+            numerator=reached(cohort, following).astype(float),
+            denominator=1.0,
+            **{STAGE_COLUMN: here},
+        )
+        parts.append(rows[reached(cohort, here)])
+    return pd.concat(parts)
+
+
+# lost_reasons
+
+
+def _lost_reasons(data: Context, period: Period) -> pd.DataFrame:
+    """Deals lost in the period, weight 1 each, with a blank or empty reason as "(blank)"."""
+    lost = _lost(data, period)
+    reason = lost[REASON_COLUMN].astype("string").str.strip()
+    reason = reason.mask(reason.fillna("") == "", BLANK)
+    return lost.assign(value=1.0, **{REASON_COLUMN: reason})
+
+
+# pipeline_value, weighted_pipeline, overdue_deals, overdue_deals_value
+
+
+def _pipeline(data: Context, period: Period) -> pd.DataFrame:
+    deals = open_deals(data, period)
+    return deals.assign(value=deals["amount"])
+
+
+def _stage_at_end(deals: pd.DataFrame, period: Period) -> pd.Series:
+    """Each deal's open stage at the end of the period: the one it entered last before then
+    (a later stage on the same date wins); without such an entry, the current stage of a deal
+    that is still open; else blank.
+    """
+    end = np.datetime64(period.end_exclusive, "us")
+    latest = np.full(len(deals), np.datetime64("NaT", "us"))
+    stage = np.full(len(deals), None, dtype=object)
+    for name in OPEN_STAGES:
+        column = STAGE_DATE_PREFIX + name
+        if column not in deals.columns:
+            continue
+        when = _naive(deals[column])
+        take = (when < end) & ~(when < latest)  # comparisons with NaT are False
+        latest = np.where(take, when, latest)
+        stage = np.where(take, name, stage)
+    found = pd.Series(stage, index=deals.index, dtype=object)
+    if "stage" in deals.columns:
+        still_open = (deals["status"] == "open").fillna(False).astype(bool)
+        current = (
+            deals["stage"].astype(object).where(deals["stage"].isin(OPEN_STAGES).fillna(False))
+        )
+        found = found.fillna(current.where(still_open))
+    return found
+
+
+def _weighted(data: Context, period: Period) -> pd.DataFrame:
+    """Deals open at the end of the period with `weight`, their probability, and `value`,
+    amount × weight.
+
+    A deal still open today weighs its own probability; a deal closed since has a probability
+    that tells its outcome (1 won, 0 lost), not the odds at the period's end, so it weighs like
+    a deal without one: the stage_probabilities setting for its stage at the period's end.
+    A deal with neither has a blank weight and is left out (and counted in a note).
+    """
+    deals = open_deals(data, period)
+    chances = pd.Series(dict(data.settings.stage_probabilities), dtype=float)
+    by_stage = _stage_at_end(deals, period).map(chances).astype(float)
+    weight = by_stage
+    if "probability" in deals.columns:
+        still_open = (deals["status"] == "open").fillna(False).to_numpy(dtype=bool)
+        own = deals["probability"].to_numpy(dtype=float, na_value=np.nan)
+        weight = pd.Series(np.where(still_open, own, np.nan), index=deals.index).fillna(by_stage)
+    amount = deals["amount"].to_numpy(dtype=float, na_value=np.nan)
+    return deals.assign(weight=weight.to_numpy(), value=amount * weight.to_numpy())
+
+
+def _weighted_sum(rows: pd.DataFrame) -> Aggregate:
+    """The sum of amount × probability over the deals that have a probability."""
+    if not len(rows):
+        return Aggregate(0.0)
+    weighed = rows["weight"].notna().to_numpy(dtype=bool)
+    total = float(np.nansum(rows["value"].to_numpy(dtype=float, na_value=np.nan)[weighed]))
+    left_out = int((~weighed).sum())
+    if not weighed.any():
+        missing = f"none of the {left_out} open deals has a probability or a stage probability"
+        return Aggregate(None, note=missing)
+    note = f"{left_out} open deals without a probability left out" if left_out else None
+    return Aggregate(total, note=note)
+
+
+def _overdue(data: Context, period: Period) -> pd.DataFrame:
+    """Deals open at the end of the period whose expected_close_at is before the period's end."""
+    deals = open_deals(data, period)
+    late = before_end(deals["expected_close_at"], period).to_numpy()
+    return deals[late].assign(value=deals["amount"][late])
+
+
+# pipeline_coverage
+
+
+def _next(period: Period) -> Period:
+    """The period after: the next month, quarter, year or week, else the same number of days."""
+    return step(period, 1)
+
+
+def _coverage(data: Context, period: Period) -> pd.DataFrame:
+    """Open pipeline due next period and next period's quota on one frame.
+
+    Deals open at the end of the period with expected_close_at in the next period carry
+    numerator = amount, denominator = 0; quota rows of the next period (targets with metric
+    quota, pro-rated by days) carry numerator = 0, denominator = the quota.
+    """
+    following = _next(period)
+    deals = open_deals(data, period)
+    due = deals[in_period(deals["expected_close_at"], following).to_numpy()]
+    quota = allocated(data, following)
+    pipeline = due.assign(numerator=due["amount"].fillna(0.0), denominator=0.0)
+    target = quota.assign(numerator=0.0, denominator=quota["amount"])
+    return _stack(pipeline, target, ("numerator", "denominator"))
+
+
+# sales_velocity
+
+
+def _velocity(data: Context, period: Period) -> pd.DataFrame:
+    """Deals open at the end of the period (part "open") and deals closed in it (part
+    "closed", with `days` from created_at to closed_at), for `_velocity_of`.
+    """
+    still = open_deals(data, period).assign(**{PART: "open"}, days=np.nan)
+    closed = closed_deals(data, period)
+    closed = closed.assign(**{PART: "closed"}, days=_days(closed))
+    return pd.concat([still, closed])
+
+
+def _velocity_of(rows: pd.DataFrame) -> Aggregate:
+    """Open deals × win rate × average deal size / median sales cycle days, from the rows."""
+    part = rows[PART].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
+    still = int((part == "open").sum())
+    closed = part == "closed"
+    won = closed & (rows["status"] == "won").fillna(False).to_numpy(dtype=bool)
+    if not closed.any():
+        return Aggregate(None, note="no deals closed in the period")
+    amounts = rows["amount"].to_numpy(dtype=float, na_value=np.nan)[won]
+    if not won.any() or np.isnan(amounts).all():
+        return Aggregate(None, note="no won deal with an amount in the period")
+    win_rate = won.sum() / closed.sum()
+    size = float(np.nanmean(amounts))
+    cycle = float(np.median(rows["days"].to_numpy(dtype=float, na_value=np.nan)[won]))
+    expected = still * win_rate * size
+    if cycle <= 0:
+        return Aggregate(None, expected, cycle, "the median sales cycle is 0 days")
+    return Aggregate(expected / cycle, expected, cycle)
+
+
+# forecast_accuracy
+
+
+def _forecast(data: Context, period: Period) -> pd.DataFrame:
+    """Won deals closed in the period (part "actual", value = amount) and forecast rows of the
+    targets (metric forecast, pro-rated by days; part "forecast", value = amount).
+    """
+    won = won_deals(data, period)
+    forecast = allocated(data, period, metric="forecast")
+    actual = won.assign(**{PART: "actual"}, value=won["amount"])
+    expected = forecast.assign(**{PART: "forecast"}, value=forecast["amount"])
+    return _stack(actual, expected, (PART, "value"))
+
+
+def _accuracy(rows: pd.DataFrame) -> Aggregate:
+    """1 − |forecast − actual| / actual over the group's rows."""
+    part = rows[PART].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
+    values = rows["value"].to_numpy(dtype=float, na_value=np.nan) if len(rows) else np.array([])
+    if not (part == "forecast").any():
+        return Aggregate(None, note="no forecast for the period")
+    forecast = float(np.nansum(values[part == "forecast"]))
+    actual = float(np.nansum(values[part == "actual"]))
+    if actual == 0:
+        return Aggregate(None, forecast, actual, "no revenue won in the period")
+    return Aggregate(1 - abs(forecast - actual) / actual, forecast, actual)
+
+
 CLOSED = "closed_at"
-KPIS = (
+CLOSED_WON_LOST = "closed_at (deals won or lost)"
+OPEN_AT_END = (
+    "open at the end of the period (created_at before its end, and status open or closed_at "
+    "after its end)"
+)
+WON = ("deals.status", "deals.closed_at")
+PIPELINE = ("deals.status", "deals.created_at")
+STAGE_HISTORY = "|".join(f"deals.{STAGE_DATE_PREFIX}{s}" for s in OPEN_STAGES[1:])
+QUOTED = f"deals.{STAGE_DATE_PREFIX}proposal|deals.{STAGE_DATE_PREFIX}negotiation"
+KPIS: tuple[Kpi, ...] = (
     Kpi(
         "deals_won",
         "Deals won",
         STAGE,
         Unit.COUNT,
         Aggregation.COUNT,
-        ("deals.status", "deals.closed_at"),
+        WON,
         CLOSED,
         "count of deals with status won and closed_at in the period",
         won_deals,
@@ -68,7 +381,7 @@ KPIS = (
         STAGE,
         Unit.COUNT,
         Aggregation.COUNT,
-        ("deals.status", "deals.closed_at"),
+        WON,
         CLOSED,
         "count of deals with status lost and closed_at in the period",
         _lost,
@@ -80,7 +393,7 @@ KPIS = (
         STAGE,
         Unit.CURRENCY,
         Aggregation.SUM,
-        ("deals.status", "deals.closed_at", "deals.amount"),
+        (*WON, "deals.amount"),
         CLOSED,
         "sum of amount over won deals closed in the period",
         _revenue,
@@ -91,7 +404,7 @@ KPIS = (
         STAGE,
         Unit.RATIO,
         Aggregation.RATIO,
-        ("deals.status", "deals.closed_at"),
+        WON,
         CLOSED,
         "won / (won + lost) over deals closed in the period; open deals excluded",
         _win_rate,
@@ -103,7 +416,7 @@ KPIS = (
         STAGE,
         Unit.CURRENCY,
         Aggregation.RATIO,
-        ("deals.status", "deals.closed_at", "deals.amount"),
+        (*WON, "deals.amount"),
         CLOSED,
         "sum of amount / count of won deals closed in the period that have an amount",
         _avg_deal_size,
@@ -114,10 +427,189 @@ KPIS = (
         STAGE,
         Unit.DAYS,
         Aggregation.MEDIAN,
-        ("deals.status", "deals.closed_at", "deals.created_at"),
+        (*WON, "deals.created_at"),
         CLOSED,
         "median of closed_at − created_at in days over won deals closed in the period",
         _cycle_days,
         higher_is_better=False,
+    ),
+    Kpi(
+        "win_rate_by_amount",
+        "Win rate by amount",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        (*WON, "deals.amount"),
+        CLOSED_WON_LOST,
+        "sum of amount over won deals closed in the period / sum of amount over deals won or "
+        "lost in the period; deals without an amount are left out of both",
+        _win_rate_by_amount,
+        sample_size="rows",
+    ),
+    Kpi(
+        "median_deal_size",
+        "Median deal size",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.MEDIAN,
+        (*WON, "deals.amount"),
+        CLOSED,
+        "median of amount over won deals closed in the period that have an amount",
+        _revenue,
+    ),
+    Kpi(
+        "sales_cycle_days_mean",
+        "Sales cycle (mean days)",
+        STAGE,
+        Unit.DAYS,
+        Aggregation.MEAN,
+        (*WON, "deals.created_at"),
+        CLOSED,
+        "mean of closed_at − created_at in days over won deals closed in the period",
+        _cycle_days,
+        higher_is_better=False,
+    ),
+    Kpi(
+        "quote_to_close_rate",
+        "Quote to close rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        (*WON, QUOTED),
+        CLOSED_WON_LOST,
+        "deals closed in the period that reached proposal (entered_proposal, or a later stage "
+        "entered, or won) and were won / deals closed in the period that reached proposal",
+        _quote_to_close,
+        benchmark="around 30%",
+    ),
+    Kpi(
+        "stage_conversion",
+        "Stage conversion",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        ("deals.status", "deals.created_at", STAGE_HISTORY),
+        "created_at",
+        "per stage, prospecting to negotiation: deals created in the period that reached the "
+        "stage and the next one (won after negotiation) / deals created in the period that "
+        "reached the stage (an entered_<stage> date, a later stage reached, or won)",
+        _stage_conversion,
+        category=STAGE_COLUMN,
+        category_order=OPEN_STAGES,
+    ),
+    Kpi(
+        "lost_reasons",
+        "Lost reasons",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.DISTRIBUTION,
+        (*WON, "deals.lost_reason"),
+        CLOSED,
+        "per lost_reason (blank as (blank)): deals lost in the period with it / deals lost in "
+        "the period",
+        _lost_reasons,
+        category=REASON_COLUMN,
+    ),
+    Kpi(
+        "pipeline_value",
+        "Pipeline value",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.SUM,
+        (*PIPELINE, "deals.amount"),
+        OPEN_AT_END,
+        "sum of amount over deals open at the end of the period",
+        _pipeline,
+    ),
+    Kpi(
+        "weighted_pipeline",
+        "Weighted pipeline",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.CUSTOM,
+        (*PIPELINE, "deals.amount", "deals.probability|deals.stage"),
+        OPEN_AT_END,
+        "sum of amount × probability over deals open at the end of the period (a deal still "
+        "open: its own probability, else stage_probabilities of its stage; closed since: "
+        "stage_probabilities of its stage at the period's end); deals with none left out",
+        _weighted,
+        combine=_weighted_sum,
+    ),
+    Kpi(
+        "pipeline_coverage",
+        "Pipeline coverage",
+        STAGE,
+        Unit.MULTIPLE,
+        Aggregation.RATIO,
+        (
+            *PIPELINE,
+            "deals.amount",
+            "deals.expected_close_at",
+            "targets.period",
+            "targets.amount",
+            "targets.metric",
+        ),
+        f"{OPEN_AT_END}; expected_close_at and quotas in the next period",
+        "sum of amount over deals open at the end of the period with expected_close_at in the "
+        "next period / sum of targets with metric quota pro-rated to the next period by days",
+        _coverage,
+        benchmark="3-4x",
+        sample_size="rows",
+    ),
+    Kpi(
+        "overdue_deals",
+        "Overdue deals",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.COUNT,
+        (*PIPELINE, "deals.expected_close_at"),
+        OPEN_AT_END,
+        "count of deals open at the end of the period whose expected_close_at is before the "
+        "period's end",
+        _overdue,
+        higher_is_better=False,
+    ),
+    Kpi(
+        "overdue_deals_value",
+        "Overdue deals value",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.SUM,
+        (*PIPELINE, "deals.expected_close_at", "deals.amount"),
+        OPEN_AT_END,
+        "sum of amount over deals open at the end of the period whose expected_close_at is "
+        "before the period's end",
+        _overdue,
+        higher_is_better=False,
+    ),
+    Kpi(
+        "sales_velocity",
+        "Sales velocity (per day)",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.CUSTOM,
+        (*PIPELINE, "deals.closed_at", "deals.amount"),
+        f"{OPEN_AT_END}; closed_at for win rate, deal size and cycle",
+        "deals open at the end of the period × win rate × average deal size / median sales "
+        "cycle days, the last three over deals closed in the period (as win_rate, "
+        "avg_deal_size and sales_cycle_days)",
+        _velocity,
+        combine=_velocity_of,
+        sample_size="rows",
+    ),
+    Kpi(
+        "forecast_accuracy",
+        "Forecast accuracy",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        (*WON, "deals.amount", "targets.period", "targets.amount", "targets.metric"),
+        "closed_at (deals won); forecasts by the share of their days inside the period",
+        "1 − |forecast − actual| / actual, forecast = sum of targets with metric forecast "
+        "pro-rated to the period by days, actual = sum of amount over won deals closed in it",
+        _forecast,
+        benchmark="80-90%",
+        combine=_accuracy,
+        sample_size="rows",
     ),
 )

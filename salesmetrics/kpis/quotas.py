@@ -19,7 +19,10 @@ from salesmetrics.periods import Period, resolve_period
 def allocated(ctx: Context, period: Period, metric: str = "quota") -> pd.DataFrame:
     """Target rows of `metric` overlapping `period`, with `amount` cut to the overlap."""
     targets = ctx["targets"]
-    rows = targets[(targets["metric"].fillna("quota") == metric).astype(bool)]
+    if "metric" in targets.columns:
+        rows = targets[(targets["metric"].fillna("quota") == metric).astype(bool).to_numpy()]
+    else:
+        rows = targets if metric == "quota" else targets.iloc[0:0]  # no metric: all quotas
     labels = rows["period"].dropna().unique()
     share = {label: _overlap(str(label), period, ctx) for label in labels}
     fraction = rows["period"].map(share).astype(float).fillna(0.0)

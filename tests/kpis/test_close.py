@@ -1,0 +1,484 @@
+"""Close-stage KPIs on a tiny deal book whose answers are worked out by hand in each test.
+
+The six original close KPIs are tested in tests/test_engine.py; these are the ones added since.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from salesmetrics.currency import Rates
+from salesmetrics.engine import compute
+from salesmetrics.errors import SalesmetricsError
+from salesmetrics.kpis.base import Settings
+from salesmetrics.kpis.catalogue import CATALOGUE
+from salesmetrics.kpis.close import FUNNEL, KPIS, OPEN_STAGES, open_deals, reached
+from salesmetrics.periods import between, resolve_period
+from tests.kpis.frames import AS_OF, context, frame
+
+OCTOBER = resolve_period("2026-10", AS_OF)
+SEPTEMBER = resolve_period("2026-09", AS_OF)
+NOVEMBER = resolve_period("2026-11", AS_OF)
+DECEMBER = resolve_period("2026-12", AS_OF)
+JUNE = resolve_period("2026-06", AS_OF)  # nothing happens in June
+Q4 = resolve_period("2026-Q4", AS_OF)
+
+COLUMNS = (
+    "deal_id status stage created_at closed_at expected_close_at amount probability owner "
+    "lost_reason entered_demo entered_proposal entered_negotiation entered_won"
+)
+# fmt: off
+DEALS = frame("deals", COLUMNS, [
+    # closed in October (the first minute, the last minute, and between)
+    ("D1", "won", "won", "2026-09-21 00:00", "2026-10-01 00:00", "2026-10-01 00:00", 1000.0, 1.0, "Ana", None, None, "2026-09-25", None, "2026-10-01 00:00"),
+    ("D2", "won", "won", "2026-10-01 23:59", "2026-10-31 23:59", "2026-10-31 23:59", 3000.0, 1.0, "Ben", None, None, None, "2026-10-20", "2026-10-31 23:59"),
+    ("D3", "lost", "lost", "2026-09-01", "2026-10-15", "2026-10-15", 500.0, 0.0, "Ana", "Price", None, None, None, None),
+    ("D5", "won", "won", "2026-09-25 12:00", "2026-10-20 12:00", "2026-10-20 12:00", None, 1.0, "Ben", None, None, None, None, "2026-10-20 12:00"),
+    ("D6", "lost", "lost", "2026-10-05", "2026-10-25", "2026-10-25", 2500.0, 0.0, "Ben", None, None, None, None, None),
+    ("D7", "lost", "lost", "2026-08-01", "2026-10-31 23:59", "2026-10-31 23:59", 1500.0, 0.0, "Cy", "  ", None, None, "2026-10-10", None),
+    ("D10", "won", "won", "2026-10-02", "2026-10-12", "2026-10-12", 800.0, 1.0, "Cy", None, "2026-10-05", None, None, "2026-10-12"),
+    # closed at midnight of 1 November: open at the end of October
+    ("D4", "lost", "lost", "2026-10-01", "2026-11-01 00:00", "2026-12-01 00:00", 700.0, 0.0, "Ana", "Price", "2026-10-05", None, None, None),
+    ("D9", "won", "won", "2026-09-01", "2026-11-01 00:00", "2026-11-30 23:59", 5000.0, 1.0, "Cy", None, None, "2026-10-20", "2026-11-01 00:00", "2026-11-01 00:00"),
+    # closed in September
+    ("D8", "won", "won", "2026-08-01", "2026-09-30 23:59", "2026-09-30 23:59", 9000.0, 1.0, "Ben", None, None, "2026-09-10", None, "2026-09-30 23:59"),
+    # open today
+    ("O1", "open", "proposal", "2026-10-10", None, "2026-11-01 00:00", 4000.0, 0.5, "Ana", None, None, "2026-10-15", None, None),
+    ("O2", "open", "demo", "2026-09-15", None, "2026-10-20", 2000.0, None, "Ben", None, "2026-09-20", None, None, None),
+    ("O3", "open", "prospecting", "2026-11-01 00:00", None, "2026-11-20", 10000.0, 0.1, "Dee", None, None, None, None, None),
+    ("O4", "open", "qualification", "2026-10-31 23:59", None, "2026-10-31 23:00", 1000.0, 0.2, "Ana", None, None, None, None, None),
+]).assign(currency="USD")
+# fmt: on
+# Closed in October: D1, D2, D5, D10 won (D5 without an amount); D3, D6, D7 lost.
+# Open at the end of October (created before 1 Nov, not closed by then): O1, O2, O4, D4, D9;
+# O3 is created at midnight of 1 November. Dee's only deal is O3: no rows in October.
+
+# Q4 has 92 days: Ana's 9200 is 3100 in October and 3000 in November; Ben's 4600 is 1550, 1500.
+TARGETS = frame(
+    "targets",
+    "period amount owner metric currency",
+    [
+        ("2026-Q4", 9200.0, "Ana", "quota", "USD"),
+        ("2026-Q4", 4600.0, "Ben", "quota", "USD"),
+        ("2026-11", 1500.0, "Cy", "quota", "USD"),
+        ("2026-10", 1000.0, "Ana", "quota", "USD"),  # October only
+        ("2026-Q4", 9200.0, None, "forecast", "USD"),  # 3100 in October, 3000 in November
+        ("2026-10", 2400.0, "Ben", "forecast", "USD"),
+    ],
+)
+BOOK = {"deals": DEALS, "targets": TARGETS}
+CHANCES = Settings(stage_probabilities={"demo": 0.6, "proposal": 0.8, "negotiation": 0.9})
+
+
+def run(*ids: str, period=OCTOBER, book=None, **options):
+    return compute(
+        BOOK if book is None else book, period=period, as_of=AS_OF, kpis=list(ids), **options
+    )
+
+
+def test_every_kpi_is_declared_once_in_the_catalogue():
+    ids = [k.id for k in KPIS]
+    assert ids == [
+        "deals_won",
+        "deals_lost",
+        "revenue_won",
+        "win_rate",
+        "avg_deal_size",
+        "sales_cycle_days",
+        "win_rate_by_amount",
+        "median_deal_size",
+        "sales_cycle_days_mean",
+        "quote_to_close_rate",
+        "stage_conversion",
+        "lost_reasons",
+        "pipeline_value",
+        "weighted_pipeline",
+        "pipeline_coverage",
+        "overdue_deals",
+        "overdue_deals_value",
+        "sales_velocity",
+        "forecast_accuracy",
+    ]
+    assert all(CATALOGUE[i].stage == "close" for i in ids)
+    assert all("\n" not in k.formula for k in KPIS)
+    assert OPEN_STAGES == ("prospecting", "qualification", "demo", "proposal", "negotiation")
+    assert FUNNEL[-1] == "won" and FUNNEL[:-1] == OPEN_STAGES
+    assert {k.id: k.benchmark for k in KPIS if k.benchmark} == {
+        "win_rate": "around 30% (opportunity win rate)",
+        "quote_to_close_rate": "around 30%",
+        "pipeline_coverage": "3-4x",
+        "forecast_accuracy": "80-90%",
+    }
+
+
+def test_every_new_kpi_computes_on_the_book_without_being_skipped():
+    ids = [k.id for k in KPIS]
+    report = run(*ids, settings=CHANCES)
+    assert report.skipped == ()
+    assert {v.id for v in report.values} == set(ids)
+
+
+# win_rate_by_amount
+
+
+def test_win_rate_by_amount_leaves_out_deals_without_an_amount():
+    found = run("win_rate_by_amount").value("win_rate_by_amount")
+    # won 1000 + 3000 + 800 (D5 has no amount) / (4800 + lost 500 + 2500 + 1500 = 9300);
+    # D4 and D9 close at midnight of 1 November, D8 at 23:59 on 30 September
+    assert (found.numerator, found.denominator) == (4800.0, 9300.0)
+    assert found.value == pytest.approx(4800 / 9300)
+    assert found.n == 6 and found.small_sample  # 6 rows, judged by rows as the sums are money
+
+
+def test_win_rate_by_amount_per_owner_is_a_sum_over_a_sum():
+    report = run("win_rate_by_amount", group_by=["owner"])
+    assert report.value("win_rate_by_amount", owner="Ana").value == pytest.approx(1000 / 1500)
+    assert report.value("win_rate_by_amount", owner="Ben").value == pytest.approx(3000 / 5500)
+    assert report.value("win_rate_by_amount", owner="Cy").value == pytest.approx(800 / 2300)
+    # the total is 4800 / 9300 = 0.516, not the mean of 0.667, 0.545, 0.348 (0.520)
+    assert report.value("win_rate_by_amount").value == pytest.approx(4800 / 9300)
+    dee = report.value("win_rate_by_amount", owner="Dee")  # no deal closed in October
+    assert (dee.value, dee.denominator, dee.note) == (None, 0.0, "no rows in the denominator")
+
+
+def test_win_rate_by_amount_with_nothing_closed_and_without_amounts():
+    june = run("win_rate_by_amount", period=JUNE).value("win_rate_by_amount")
+    assert (june.value, june.note) == (None, "no rows in the denominator")
+    book = {"deals": DEALS.drop(columns=["amount"])}
+    assert [(s.id, s.reason) for s in run("win_rate_by_amount", book=book).skipped] == [
+        ("win_rate_by_amount", "needs deals.amount")
+    ]
+
+
+# median_deal_size, sales_cycle_days_mean
+
+
+def test_median_deal_size_and_mean_sales_cycle():
+    report = run("median_deal_size", "sales_cycle_days_mean", "sales_cycle_days")
+    # won amounts 1000, 3000, 800 (D5 has none): the median is 1000 (the mean would be 1600)
+    assert report.value("median_deal_size").value == 1000.0
+    # cycles: D1 10 days (21 Sep to 1 Oct 00:00), D2 30 (1 Oct 23:59 to 31 Oct 23:59),
+    # D5 25 (25 Sep 12:00 to 20 Oct 12:00), D10 10: mean 75 / 4 = 18.75, median 17.5
+    assert report.value("sales_cycle_days_mean").value == pytest.approx(18.75)
+    assert report.value("sales_cycle_days").value == pytest.approx(17.5)
+    # D9, won at midnight of 1 November, is November's only won deal: 5000 after 61 days
+    november = run("median_deal_size", "sales_cycle_days_mean", period=NOVEMBER)
+    assert november.value("median_deal_size").value == 5000.0
+    assert november.value("sales_cycle_days_mean").value == pytest.approx(61.0)
+
+
+def test_median_deal_size_and_mean_cycle_per_owner_and_without_rows():
+    report = run("median_deal_size", "sales_cycle_days_mean", group_by=["owner"])
+    assert report.value("median_deal_size", owner="Ben").value == 3000.0  # D5 has no amount
+    assert report.value("sales_cycle_days_mean", owner="Ben").value == pytest.approx(27.5)  # 30, 25
+    dee = report.value("median_deal_size", owner="Dee")
+    assert (dee.value, dee.note) == (None, "no rows with a value")
+    june = run("median_deal_size", "sales_cycle_days_mean", period=JUNE)
+    assert june.value("sales_cycle_days_mean").value is None
+
+
+# quote_to_close_rate
+
+
+def test_quote_to_close_counts_deals_that_reached_proposal():
+    found = run("quote_to_close_rate").value("quote_to_close_rate")
+    # reached proposal: D1 (entered_proposal), D2 and D7 (entered_negotiation, a later stage),
+    # D5 and D10 (won); not D3 or D6 (lost with no stage history) = 5; won of them: D1, D2,
+    # D5, D10 = 4
+    assert (found.numerator, found.denominator) == (4.0, 5.0)
+    assert found.value == pytest.approx(0.8)
+    by_owner = run("quote_to_close_rate", group_by=["owner"])
+    assert by_owner.value("quote_to_close_rate", owner="Ana").value == 1.0  # D1 of D1
+    assert by_owner.value("quote_to_close_rate", owner="Ben").value == 1.0  # D2, D5 of D2, D5
+    assert by_owner.value("quote_to_close_rate", owner="Cy").value == 0.5  # D10 of D7, D10
+    # 4 / 5 = 0.8, not the mean of 1, 1 and 0.5 (0.833)
+    assert by_owner.value("quote_to_close_rate").value == pytest.approx(0.8)
+
+
+def test_quote_to_close_without_deals_or_stage_history():
+    june = run("quote_to_close_rate", period=JUNE).value("quote_to_close_rate")
+    assert (june.value, june.denominator, june.note) == (None, 0.0, "no rows in the denominator")
+    book = {"deals": DEALS.drop(columns=["entered_proposal", "entered_negotiation"])}
+    assert [s.reason for s in run("quote_to_close_rate", book=book).skipped] == [
+        "needs deals.entered_proposal or deals.entered_negotiation"
+    ]
+
+
+def test_reached_follows_later_stages_the_current_stage_and_status_won():
+    deals = DEALS.set_index("deal_id", drop=False)
+    proposal = pd.Series(reached(deals, "proposal"), index=deals.index)
+    # entered_proposal: D1, D8, D9, O1; entered_negotiation: D2, D7; won: D5, D10
+    assert sorted(proposal[proposal].index) == ["D1", "D10", "D2", "D5", "D7", "D8", "D9", "O1"]
+    qualification = pd.Series(reached(deals, "qualification"), index=deals.index)
+    # nobody has entered_qualification: D4, D10, O2 entered demo after it; O4 is in it now
+    assert not qualification[["D3", "D6", "O3"]].any()
+    assert qualification[["D4", "O2", "O4", "D10"]].all()
+    assert reached(deals, "prospecting").all()  # every deal entered the funnel
+
+
+# stage_conversion
+
+
+def test_stage_conversion_funnel_of_deals_created_in_the_period():
+    stages = run("stage_conversion").categories("stage_conversion")
+    assert list(stages) == ["prospecting", "qualification", "demo", "proposal", "negotiation"]
+    # created in October: D2 (1 Oct 23:59), D4, D6, D10, O1, O4 (31 Oct 23:59); not O3
+    # (1 Nov 00:00). Reached: D2 and D10 won (every stage), D4 demo, D6 prospecting only,
+    # O1 proposal (its stage), O4 qualification (its stage).
+    found = {s: (v.numerator, v.denominator) for s, v in stages.items()}
+    assert found == {
+        "prospecting": (5.0, 6.0),  # all 6; on to qualification all but D6
+        "qualification": (4.0, 5.0),  # on to demo: D2, D4, D10, O1
+        "demo": (3.0, 4.0),  # on to proposal: D2, D10, O1
+        "proposal": (2.0, 3.0),  # on to negotiation: D2, D10
+        "negotiation": (2.0, 2.0),  # on to won: D2, D10
+    }
+    assert stages["demo"].value == 0.75
+
+
+def test_stage_conversion_per_owner_and_for_an_owner_without_deals():
+    report = run("stage_conversion", group_by=["owner"])
+    ana = report.categories("stage_conversion", owner="Ana")  # D4, O1, O4
+    assert ana["qualification"].value == pytest.approx(2 / 3)  # D4, O1 on to demo; not O4
+    assert ana["proposal"].value == 0.0  # O1 did not reach negotiation
+    assert (ana["negotiation"].value, ana["negotiation"].note) == (
+        None,
+        "no rows in the denominator",
+    )
+    # qualification in total is 4 / 5 = 0.8, not the mean of Ana 2/3, Ben 1/1, Cy 1/1 (0.889)
+    assert report.value("stage_conversion", "qualification").value == pytest.approx(0.8)
+    dee = report.categories("stage_conversion", owner="Dee")  # O3 is created in November
+    assert [v.value for v in dee.values()] == [None] * 5
+    skipped = run(
+        "stage_conversion",
+        book={
+            "deals": DEALS.drop(columns=["entered_demo", "entered_proposal", "entered_negotiation"])
+        },
+    ).skipped
+    assert skipped[0].reason == (
+        "needs deals.entered_qualification or deals.entered_demo or deals.entered_proposal "
+        "or deals.entered_negotiation"
+    )
+
+
+# lost_reasons
+
+
+def test_lost_reasons_share_of_deals_lost_with_blank_reasons_together():
+    reasons = run("lost_reasons").categories("lost_reasons")
+    # lost in October: D3 Price, D6 no reason, D7 only spaces; D4 (Price) is lost at midnight
+    # of 1 November
+    assert {r: (v.numerator, v.denominator) for r, v in reasons.items()} == {
+        "(blank)": (2.0, 3.0),
+        "Price": (1.0, 3.0),
+    }
+    assert reasons["Price"].value == pytest.approx(1 / 3)
+    by_owner = run("lost_reasons", group_by=["owner"])
+    assert by_owner.categories("lost_reasons", owner="Ana")["Price"].value == 1.0  # D3 of D3
+    assert by_owner.categories("lost_reasons", owner="Dee") == {}  # no deal lost in October
+    november = run("lost_reasons", period=NOVEMBER).categories("lost_reasons")
+    assert {r: v.value for r, v in november.items()} == {"Price": 1.0}  # D4
+    book = {"deals": DEALS.drop(columns=["lost_reason"])}
+    assert run("lost_reasons", book=book).skipped[0].reason == "needs deals.lost_reason"
+
+
+# pipeline_value, overdue_deals, overdue_deals_value
+
+
+def test_pipeline_value_is_the_open_pipeline_at_the_end_of_the_period():
+    report = run("pipeline_value", group_by=["owner"])
+    # O1 4000 + O2 2000 + O4 1000 (created 31 Oct 23:59) + D4 700 + D9 5000 (both closed at
+    # midnight of 1 November, so open at the end of October); not O3 (created 1 Nov 00:00)
+    assert report.value("pipeline_value").value == 12700.0
+    assert report.value("pipeline_value", owner="Ana").value == 5700.0  # O1, O4, D4
+    assert report.value("pipeline_value", owner="Cy").value == 5000.0  # D9
+    assert report.value("pipeline_value", owner="Dee").value == 0.0  # O3 is not there yet
+    # end of September: O2 2000, D1 1000 (closed at midnight of 1 Oct), D3 500, D5 (no amount),
+    # D7 1500, D9 5000; D8 closed at 23:59 on 30 September
+    assert run("pipeline_value", period=SEPTEMBER).value("pipeline_value").value == 10000.0
+
+
+def test_pipeline_value_per_month_is_a_snapshot_at_each_month_end():
+    report = run("pipeline_value", period=Q4, group_by=["month"])
+    # October 12,700; November: O1, O2, O3, O4 = 17,000 (D4 and D9 closed); December too
+    assert report.value("pipeline_value", month="2026-10").value == 12700.0
+    assert report.value("pipeline_value", month="2026-11").value == 17000.0
+    assert report.value("pipeline_value", month="2026-12").value == 17000.0
+    assert report.value("pipeline_value").value == 17000.0  # the quarter's end
+
+
+def test_open_deals_without_a_closed_at_column_are_the_open_ones():
+    book = {"deals": DEALS.drop(columns=["closed_at"])}
+    ids = sorted(open_deals(context(book), OCTOBER)["deal_id"])
+    assert ids == ["O1", "O2", "O4"]  # a won or lost deal without a close date is closed
+    # 4000 + 2000 + 1000
+    assert run("pipeline_value", book=book).value("pipeline_value").value == 7000.0
+
+
+def test_pipeline_amounts_in_several_currencies_need_rates():
+    deals = DEALS.assign(currency=["EUR" if d == "O1" else "USD" for d in DEALS["deal_id"]])
+    with pytest.raises(SalesmetricsError, match="pipeline_value: amounts are in several"):
+        run("pipeline_value", book={"deals": deals})
+    rates = Rates("USD", {"EUR": 1.1})
+    found = run("pipeline_value", book={"deals": deals}, rates=rates).value("pipeline_value")
+    assert found.value == pytest.approx(12700 + 400)  # O1's 4000 EUR is 4400 USD
+
+
+def test_overdue_deals_are_open_at_the_end_with_an_expected_close_before_it():
+    report = run("overdue_deals", "overdue_deals_value", group_by=["owner"])
+    # open at the end of October: O2 (expected 20 Oct) and O4 (31 Oct 23:00) are overdue;
+    # O1 (1 Nov 00:00), D9 (30 Nov) and D4 (1 Dec) are not
+    assert report.value("overdue_deals").value == 2.0
+    assert report.value("overdue_deals_value").value == 3000.0  # 2000 + 1000
+    assert report.value("overdue_deals", owner="Ana").value == 1.0  # O4
+    assert report.value("overdue_deals_value", owner="Ben").value == 2000.0  # O2
+    assert report.value("overdue_deals", owner="Dee").value == 0.0
+    assert not CATALOGUE["overdue_deals"].higher_is_better
+    # end of November: O1, O2, O3 (20 Nov) and O4 are open and overdue: 4000+2000+10000+1000
+    november = run("overdue_deals", "overdue_deals_value", period=NOVEMBER)
+    assert november.value("overdue_deals").value == 4.0
+    assert november.value("overdue_deals_value").value == 17000.0
+    book = {"deals": DEALS.drop(columns=["expected_close_at"])}
+    assert [s.reason for s in run("overdue_deals", book=book).skipped] == [
+        "needs deals.expected_close_at"
+    ]
+
+
+# weighted_pipeline
+
+
+def test_weighted_pipeline_uses_the_odds_at_the_end_of_the_period():
+    found = run("weighted_pipeline", settings=CHANCES).value("weighted_pipeline")
+    # still open: O1 4000 x its own 0.5 = 2000; O4 1000 x 0.2 = 200; O2 (no probability, in
+    # demo) 2000 x 0.6 = 1200. Closed since (their probability now says won or lost): D4 was in
+    # demo at the end of October, 700 x 0.6 = 420; D9 in proposal (negotiation from 1 Nov
+    # 00:00), 5000 x 0.8 = 4000
+    assert found.value == pytest.approx(2000 + 200 + 1200 + 420 + 4000)
+    assert found.note is None
+
+
+def test_weighted_pipeline_leaves_out_deals_without_odds_and_says_how_many():
+    found = run("weighted_pipeline").value("weighted_pipeline")  # no stage_probabilities
+    # O1 2000 + O4 200; O2, D4 and D9 have no usable probability
+    assert (found.value, found.note) == (2200.0, "3 open deals without a probability left out")
+    none = run("weighted_pipeline", book={"deals": DEALS.drop(columns=["probability"])})
+    assert none.value("weighted_pipeline").note == (
+        "none of the 5 open deals has a probability or a stage probability"
+    )
+    assert none.value("weighted_pipeline").value is None
+    neither = {"deals": DEALS.drop(columns=["probability", "stage"])}
+    skipped = run("weighted_pipeline", book=neither, settings=CHANCES).skipped
+    assert skipped[0].reason == "needs deals.probability or deals.stage"
+
+
+def test_weighted_pipeline_per_owner_and_for_an_owner_without_deals():
+    report = run("weighted_pipeline", settings=CHANCES, group_by=["owner"])
+    assert report.value("weighted_pipeline", owner="Ana").value == pytest.approx(
+        2620.0
+    )  # 2000+200+420
+    assert report.value("weighted_pipeline", owner="Cy").value == pytest.approx(4000.0)  # D9
+    dee = report.value("weighted_pipeline", owner="Dee")
+    assert (dee.value, dee.note) == (0.0, None)  # no open deal: nothing in the pipeline
+
+
+# pipeline_coverage
+
+
+def test_pipeline_coverage_is_next_periods_pipeline_over_next_periods_quota():
+    found = run("pipeline_coverage").value("pipeline_coverage")
+    # open at the end of October and expected in November: O1 (1 Nov 00:00) 4000 and D9
+    # (30 Nov 23:59) 5000; not D4 (1 Dec 00:00), O2 or O4 (overdue)
+    # November quota: Ana 9200 x 30/92 = 3000, Ben 4600 x 30/92 = 1500, Cy 1500 = 6000 (Ana's
+    # October quota and the forecasts do not count)
+    assert (found.numerator, found.denominator) == (9000.0, pytest.approx(6000.0))
+    assert found.value == pytest.approx(1.5)
+
+
+def test_pipeline_coverage_per_owner_is_a_sum_over_a_sum_and_not_by_source():
+    report = run("pipeline_coverage", group_by=["owner"])
+    assert report.value("pipeline_coverage", owner="Ana").value == pytest.approx(4000 / 3000)
+    assert report.value("pipeline_coverage", owner="Ben").value == 0.0  # 0 / 1500
+    assert report.value("pipeline_coverage", owner="Cy").value == pytest.approx(5000 / 1500)
+    dee = report.value("pipeline_coverage", owner="Dee")  # no pipeline and no quota
+    assert (dee.value, dee.note) == (None, "no rows in the denominator")
+    book = {**BOOK, "deals": DEALS.assign(source="Web")}
+    assert run("pipeline_coverage", book=book, group_by=["source"]).skipped[0].reason == (
+        "cannot break down by source"
+    )
+
+
+def test_pipeline_coverage_of_a_span_of_days_looks_at_the_same_number_of_days_after():
+    last_days = between(date(2026, 10, 22), date(2026, 10, 31))  # 10 days
+    found = run("pipeline_coverage", period=last_days).value("pipeline_coverage")
+    # 1-10 November: O1 4000; quota Ana 9200 x 10/92 = 1000, Ben 500, Cy 1500 x 10/30 = 500
+    assert (found.numerator, found.denominator) == (4000.0, pytest.approx(2000.0))
+    december = run("pipeline_coverage", period=NOVEMBER).value("pipeline_coverage")
+    # end of November, expected in December: nothing (D4 is closed); December quota 3100 + 1550
+    assert (december.value, december.denominator) == (0.0, pytest.approx(4650.0))
+    skipped = run("pipeline_coverage", book={"deals": DEALS}).skipped
+    assert skipped[0].reason == "needs targets (no targets input)"
+
+
+# sales_velocity
+
+
+def test_sales_velocity_is_open_deals_times_win_rate_times_deal_size_per_cycle_day():
+    found = run("sales_velocity").value("sales_velocity")
+    # open at the end: 5; win rate 4 won / 7 closed; average won deal (1000 + 3000 + 800) / 3 =
+    # 1600 (D5 has no amount); median cycle of 10, 10, 25, 30 = 17.5 days
+    expected = 5 * (4 / 7) * 1600
+    assert found.numerator == pytest.approx(expected)  # 4571.43
+    assert found.denominator == pytest.approx(17.5)
+    assert found.value == pytest.approx(expected / 17.5)  # 261.22 a day
+    # small samples are judged by rows (5 open + 7 closed = 12), not by the 17.5 days
+    assert found.n == 12
+    assert run("sales_velocity", small_sample=15).value("sales_velocity").small_sample
+
+
+def test_sales_velocity_per_owner_and_without_closed_deals():
+    report = run("sales_velocity", group_by=["owner"])
+    # Ana: 3 open (O1, O4, D4) x 1/2 (D1 won, D3 lost) x 1000 / 10 days = 150
+    assert report.value("sales_velocity", owner="Ana").value == pytest.approx(150.0)
+    # Ben: 1 open (O2) x 2/3 (D2, D5 won, D6 lost) x 3000 (D2) / median(30, 25) = 27.5
+    assert report.value("sales_velocity", owner="Ben").value == pytest.approx(2000 / 27.5)
+    dee = report.value("sales_velocity", owner="Dee")
+    assert (dee.value, dee.note) == (None, "no deals closed in the period")
+    # September: D8 won 9000 in 60 days (1 Aug to 30 Sep 23:59), 6 open at the end
+    september = run("sales_velocity", period=SEPTEMBER).value("sales_velocity")
+    assert september.value == pytest.approx(6 * 1.0 * 9000 / (60 + 1439 / 1440))
+    lost_only = {"deals": DEALS[DEALS["deal_id"].isin(["D3", "O1"]).to_numpy()]}
+    assert run("sales_velocity", book=lost_only).value("sales_velocity").note == (
+        "no won deal with an amount in the period"
+    )
+
+
+# forecast_accuracy
+
+
+def test_forecast_accuracy_against_revenue_won():
+    found = run("forecast_accuracy").value("forecast_accuracy")
+    # forecast: 9200 x 31/92 = 3100 + Ben's 2400 = 5500; won 1000 + 3000 + 800 = 4800
+    assert (found.numerator, found.denominator) == (pytest.approx(5500.0), 4800.0)
+    assert found.value == pytest.approx(1 - 700 / 4800)  # 0.854
+    # judged by rows (4 won deals + 2 forecast rows = 6 < 20), not by the 4800 of revenue
+    assert (found.n, found.small_sample) == (6, True)
+    november = run("forecast_accuracy", period=NOVEMBER).value("forecast_accuracy")
+    assert november.value == pytest.approx(1 - 2000 / 5000)  # 3000 against D9's 5000
+
+
+def test_forecast_accuracy_per_owner_without_forecast_or_revenue():
+    report = run("forecast_accuracy", group_by=["owner"])
+    assert report.value("forecast_accuracy", owner="Ben").value == pytest.approx(0.8)  # 2400 / 3000
+    ana = report.value("forecast_accuracy", owner="Ana")  # 1000 won, no forecast of her own
+    assert (ana.value, ana.note) == (None, "no forecast for the period")
+    blank = report.value("forecast_accuracy", owner="(blank)")  # the team forecast, no deals
+    assert (blank.value, blank.note) == (None, "no revenue won in the period")
+    december = run("forecast_accuracy", period=DECEMBER).value("forecast_accuracy")
+    assert (december.value, december.note) == (None, "no revenue won in the period")
+    june = run("forecast_accuracy", period=JUNE).value("forecast_accuracy")
+    assert (june.value, june.note) == (None, "no forecast for the period")
+    skipped = run("forecast_accuracy", book={"deals": DEALS}).skipped
+    assert skipped[0].reason == "needs targets (no targets input)"
