@@ -80,8 +80,12 @@ def resolve(config: ReportConfig, frames: dict[str, pd.DataFrame]) -> tuple[Peri
         raise ConfigError(str(exc)) from None
 
 
-def compute_report(config: ReportConfig, frames: dict[str, pd.DataFrame]) -> Report:
-    """The Report a config asks for, over already loaded frames."""
+def compute_report(
+    config: ReportConfig, frames: dict[str, pd.DataFrame], **overrides: Any
+) -> Report:
+    """The Report a config asks for, over already loaded frames; keyword arguments override
+    the config's options (period="2026-10", by=("owner",), as_of=date(2026, 11, 23), ...)."""
+    config = with_overrides(config, **overrides)
     period, as_of = resolve(config, frames)
     return compute(
         frames,

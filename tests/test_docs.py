@@ -31,3 +31,14 @@ def test_readme_kpi_table_matches_the_catalogue():
     for kpi in CATALOGUE.values():
         row = f"| `{kpi.id}` | {kpi.stage} | {kpi.unit} | {kpi.formula} | {kpi.period_date} |"
         assert row in README, f"README KPI table lacks or misstates {kpi.id}"
+
+
+def test_readme_library_example_runs(monkeypatch, capsys):
+    monkeypatch.chdir(Path(__file__).parents[1])
+    block = next(b for b in re.findall(r"```python\n(.*?)```", README, re.DOTALL))
+    exec(compile(block, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    period, win_rate = printed[0].split()
+    assert re.fullmatch(r"\d{4}-\d{2}", period) and 0 < float(win_rate) < 1
+    assert "Price too high" in printed[1]  # a lost reason of the sample company
+    assert 0 <= float(printed[2]) <= 1
