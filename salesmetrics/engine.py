@@ -222,6 +222,7 @@ def _evaluate(
         if absent:
             raise _CannotBreakDown(", ".join(absent))
         _single_currency(kpi, rows)
+        rows = _narrow(kpi, rows, attrs)
         for value in _values(kpi, rows, outer, small_sample):
             found[(value.group, value.category, value.subcategory)] = value
         if not attrs:
@@ -234,6 +235,15 @@ def _evaluate(
             for value in _values(kpi, part, pairs, small_sample):
                 found[(value.group, value.category, value.subcategory)] = value
     return found
+
+
+def _narrow(kpi: Kpi, rows: pd.DataFrame, attrs: tuple[str, ...]) -> pd.DataFrame:
+    """Only the columns aggregation reads, so splitting into groups copies little (a custom
+    KPI's combine may read any column, so its rows stay whole)."""
+    if kpi.aggregation is Aggregation.CUSTOM:
+        return rows
+    wanted = [*attrs, kpi.category, kpi.subcategory, "value", "numerator", "denominator"]
+    return rows[[c for c in dict.fromkeys(wanted) if c is not None and c in rows.columns]]
 
 
 def _universe(kpi: Kpi, ctx: Context, attrs: tuple[str, ...]) -> set[tuple[str, ...]]:

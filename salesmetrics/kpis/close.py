@@ -27,6 +27,7 @@ from salesmetrics.kpis.base import (
     Unit,
     before_end,
     in_period,
+    period_rows,
 )
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.periods import Period, step
@@ -44,15 +45,23 @@ SECONDS_PER_DAY = 86400.0
 
 
 def closed_deals(data: Context, period: Period) -> pd.DataFrame:
-    """Deals won or lost with closed_at in the period; open deals never count."""
-    deals = data["deals"]
-    closed = deals["status"].isin(["won", "lost"]).fillna(False).astype(bool)
-    return deals[closed & in_period(deals["closed_at"], period)]
+    """Deals won or lost with closed_at in the period, in closing order; open deals never count."""
+
+    def closed() -> pd.DataFrame:
+        deals = data["deals"]
+        return deals[deals["status"].isin(["won", "lost"]).fillna(False).to_numpy(dtype=bool)]
+
+    return period_rows(data, "deals.closed", closed, "closed_at", period)
 
 
 def won_deals(data: Context, period: Period) -> pd.DataFrame:
-    deals = closed_deals(data, period)
-    return deals[(deals["status"] == "won").astype(bool)]
+    """Deals won with closed_at in the period, in closing order."""
+
+    def won() -> pd.DataFrame:
+        deals = data["deals"]
+        return deals[(deals["status"] == "won").fillna(False).to_numpy(dtype=bool)]
+
+    return period_rows(data, "deals.won", won, "closed_at", period)
 
 
 def open_deals(data: Context, period: Period) -> pd.DataFrame:
@@ -170,15 +179,18 @@ def _stage_conversion(data: Context, period: Period) -> pd.DataFrame:
     it also reached the next stage (won after negotiation); `stage` names the stage.
     """
     deals = data["deals"]
-    cohort = deals[in_period(deals["created_at"], period).to_numpy()]
+    return period_rows(data, "stage_reach", lambda: _all_stage_reach(deals), "created_at", period)
+
+
+def _all_stage_reach(deals: pd.DataFrame) -> pd.DataFrame:
     parts = []
     for here, following in zip(OPEN_STAGES, FUNNEL[1:], strict=True):
-        rows = cohort.assign(
-            numerator=reached(cohort, following).astype(float),
+        rows = deals.assign(
+            numerator=reached(deals, following).astype(float),
             denominator=1.0,
             **{STAGE_COLUMN: here},
         )
-        parts.append(rows[reached(cohort, here)])
+        parts.append(rows[reached(deals, here)])
     return pd.concat(parts)
 
 

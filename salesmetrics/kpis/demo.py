@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesmetrics.kpis.base import Aggregation, Context, Kpi, Unit, has, in_period
+from salesmetrics.kpis.base import Aggregation, Context, Kpi, Unit, has, in_period, period_rows
 from salesmetrics.kpis.close import closed_deals
 from salesmetrics.kpis.qualification import HIT, leads_qualified, share_of_leads
 from salesmetrics.periods import Period
@@ -53,11 +53,12 @@ def _demos(data: Context, period: Period) -> pd.DataFrame:
     """
     if _from_activities(data):
         acts = data["activities"]
-        return acts[(_held(acts) & in_period(acts["occurred_at"], period)).to_numpy()]
+        return period_rows(
+            data, "demos", lambda: acts[_held(acts).to_numpy()], "occurred_at", period
+        )
     if "deals" not in data or "entered_demo" not in data["deals"].columns:
         return data["activities"].iloc[0:0]  # an activity log without a single demo
-    deals = data["deals"]
-    return deals[in_period(deals["entered_demo"], period).to_numpy()]
+    return period_rows(data, "deals", lambda: data["deals"], "entered_demo", period)
 
 
 # sql_to_demo_rate
@@ -105,6 +106,8 @@ def _demo_to_win(data: Context, period: Period) -> pd.DataFrame:
 
 # time_in_stage_days
 
+LEFT = "_left_at"  # when the deal left the stage: what puts the row in a period
+
 
 def _naive(values: pd.Series) -> np.ndarray:
     return pd.to_datetime(values).astype("datetime64[us]").to_numpy()
@@ -117,6 +120,10 @@ def _stage_days(data: Context, period: Period) -> pd.DataFrame:
     and its closed_at for a closed deal) at or after entering s; a later date before entering s
     (a deal sent back) does not end the stay. Deals still in a stage have no row for it.
     """
+    return period_rows(data, "stage_days", lambda: _all_stage_days(data), LEFT, period)
+
+
+def _all_stage_days(data: Context) -> pd.DataFrame:
     deals = data["deals"]
     closed = deals["status"].isin(["won", "lost"]).fillna(False).to_numpy(dtype=bool)
     nat = np.datetime64("NaT", "us")
@@ -136,9 +143,8 @@ def _stage_days(data: Context, period: Period) -> pd.DataFrame:
         later = np.where(later >= start, later, nat)
         left = pd.Series(np.fmin.reduce(later, axis=0))
         days = (left - pd.Series(start)).dt.total_seconds().to_numpy() / SECONDS_PER_DAY
-        rows = deals.assign(value=days, **{STAGE_COLUMN: stage})
-        keep = in_period(left.set_axis(deals.index), period).to_numpy() & ~np.isnan(days)
-        parts.append(rows[keep])
+        rows = deals.assign(value=days, **{STAGE_COLUMN: stage, LEFT: left.to_numpy()})
+        parts.append(rows[~np.isnan(days)])
     return pd.concat(parts)
 
 

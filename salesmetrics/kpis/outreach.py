@@ -15,7 +15,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Unit, in_period
+from salesmetrics.kpis.base import (
+    Aggregate,
+    Aggregation,
+    Context,
+    Kpi,
+    Unit,
+    period_rows,
+)
 from salesmetrics.kpis.close import closed_deals
 from salesmetrics.periods import Period
 
@@ -44,8 +51,7 @@ def outbound(frame: pd.DataFrame) -> pd.Series:
 
 
 def activities_in(data: Context, period: Period) -> pd.DataFrame:
-    acts = data["activities"]
-    return acts[in_period(acts["occurred_at"], period).to_numpy()]
+    return period_rows(data, "activities", lambda: data["activities"], "occurred_at", period)
 
 
 def is_reach_out(acts: pd.DataFrame) -> pd.Series:
@@ -184,6 +190,10 @@ def _lost_touches(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _follow_ups(data: Context, period: Period) -> pd.DataFrame:
+    return period_rows(data, "follow_ups", lambda: _all_follow_ups(data), "occurred_at", period)
+
+
+def _all_follow_ups(data: Context) -> pd.DataFrame:
     """Reach outs on a lead in the period, with follow_up = 1 unless it is the lead's first
     reach out ever (before the period too): a lead first contacted in September and twice in
     October had two follow-ups in October. Of two first reach outs at the same minute, the one
@@ -198,8 +208,7 @@ def _follow_ups(data: Context, period: Period) -> pd.DataFrame:
     later = (order.groupby("lead_id", observed=True).cumcount() > 0).to_numpy()
     follow_up = np.zeros(len(on_leads), dtype=float)
     follow_up[order["_pos"].to_numpy()] = later
-    rows = on_leads.assign(follow_up=follow_up)
-    return rows[in_period(rows["occurred_at"], period).to_numpy()]
+    return on_leads.assign(follow_up=follow_up)
 
 
 def _per_lead(rows: pd.DataFrame) -> Aggregate:

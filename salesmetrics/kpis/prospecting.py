@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Unit, has, in_period
+from salesmetrics.kpis.base import (
+    Aggregate,
+    Aggregation,
+    Context,
+    Kpi,
+    Unit,
+    has,
+    period_rows,
+)
 from salesmetrics.kpis.outreach import activities_in, is_email_sent, is_reach_out, responses
 from salesmetrics.periods import Period
 
@@ -75,8 +83,7 @@ def _research_rows(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _leads_created(data: Context, period: Period) -> pd.DataFrame:
-    leads = data["leads"]
-    return leads[in_period(leads["created_at"], period).to_numpy()]
+    return period_rows(data, "leads", lambda: data["leads"], "created_at", period)
 
 
 def _source_weights(data: Context, period: Period) -> pd.DataFrame:
@@ -111,7 +118,7 @@ def _hours_and_qualified(data: Context, period: Period) -> pd.DataFrame:
     """
     research = _research_rows(data, period)
     leads = data["leads"]
-    qualified = leads[in_period(leads["sql_at"], period).to_numpy()]
+    qualified = period_rows(data, "leads", lambda: leads, "sql_at", period)
     people = [d for d in PEOPLE if d in research.columns and d in leads.columns]
     lead_dims = [d for d in LEAD_DIMENSIONS if d in leads.columns]
     hours = pd.DataFrame(

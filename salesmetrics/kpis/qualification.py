@@ -21,7 +21,16 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Unit, has, in_period
+from salesmetrics.kpis.base import (
+    Aggregate,
+    Aggregation,
+    Context,
+    Kpi,
+    Unit,
+    has,
+    in_period,
+    period_rows,
+)
 from salesmetrics.periods import Period
 
 STAGE = "qualification"
@@ -61,6 +70,10 @@ def _key(values: pd.Series) -> pd.Series:
 
 def outbound_contacts(data: Context) -> pd.DataFrame:
     """Outbound activities other than research, with the activity's date as a numpy datetime."""
+    return data.memo("qualification.contacts", lambda: _outbound_contacts(data))
+
+
+def _outbound_contacts(data: Context) -> pd.DataFrame:
     if "activities" not in data:
         return pd.DataFrame({"lead_id": [], "deal_id": [], "at": []})
     acts = data["activities"]
@@ -83,9 +96,15 @@ def outbound_contacts(data: Context) -> pd.DataFrame:
 
 
 def first_response(data: Context, leads: pd.DataFrame) -> pd.Series:
-    """Each lead's first response (numpy datetimes, aligned to `leads`): first_response_at when
-    the lead has one, else its first contact at or after its created_at; NaT if none.
+    """Each lead's first response (numpy datetimes, aligned to `leads`, a selection of the
+    leads input): first_response_at when the lead has one, else its first contact at or after
+    its created_at; NaT if none. Worked out once per report for every lead.
     """
+    every = data.memo("qualification.first_response", lambda: _first_response(data, data["leads"]))
+    return every.loc[leads.index]
+
+
+def _first_response(data: Context, leads: pd.DataFrame) -> pd.Series:
     recorded = _naive(_column(leads, "first_response_at"))
     contacts = outbound_contacts(data)
     contacts = contacts[contacts["lead_id"].notna().to_numpy()]
@@ -107,8 +126,16 @@ def first_response(data: Context, leads: pd.DataFrame) -> pd.Series:
 
 def conversion_date(data: Context, leads: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Each lead's conversion date (converted_at, else the earliest closed_at of its won deals)
-    and whether it converted at all (that date, a won deal, or the converted flag).
+    and whether it converted at all (that date, a won deal, or the converted flag), for a
+    selection of the leads input; worked out once per report for every lead.
     """
+    date, converted = data.memo(
+        "qualification.conversion", lambda: _conversion_date(data, data["leads"])
+    )
+    return date.loc[leads.index], converted.loc[leads.index]
+
+
+def _conversion_date(data: Context, leads: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     lead_ids = leads["lead_id"].astype(object)
     date = _naive(_column(leads, "converted_at"))
     won_deal = pd.Series(False, index=leads.index)
@@ -131,8 +158,7 @@ def conversion_date(data: Context, leads: pd.DataFrame) -> tuple[pd.Series, pd.S
 
 
 def leads_created(data: Context, period: Period) -> pd.DataFrame:
-    leads = data["leads"]
-    return leads[in_period(leads["created_at"], period).to_numpy()]
+    return period_rows(data, "leads", lambda: data["leads"], "created_at", period)
 
 
 def share_of_leads(rows: pd.DataFrame) -> Aggregate:
@@ -190,12 +216,12 @@ def _reply_hours(data: Context, period: Period) -> pd.DataFrame:
     later) on the same lead or the same deal, whichever comes first; unanswered ones are left
     out. Each inbound message counts, so two messages before one reply give two waits.
     """
+    return period_rows(data, "reply_hours", lambda: _all_reply_hours(data), "occurred_at", period)
+
+
+def _all_reply_hours(data: Context) -> pd.DataFrame:
     acts = data["activities"]
-    inbound = acts[
-        ((acts["direction"] == "inbound").fillna(False) & in_period(acts["occurred_at"], period))
-        .astype(bool)
-        .to_numpy()
-    ]
+    inbound = acts[(acts["direction"] == "inbound").fillna(False).astype(bool).to_numpy()]
     at = _naive(inbound["occurred_at"]).to_numpy()
     replies = outbound_contacts(data)
     found = []
@@ -222,8 +248,7 @@ def _reply_hours(data: Context, period: Period) -> pd.DataFrame:
 
 
 def leads_qualified(data: Context, period: Period) -> pd.DataFrame:
-    leads = data["leads"]
-    return leads[in_period(leads["sql_at"], period).to_numpy()]
+    return period_rows(data, "leads", lambda: data["leads"], "sql_at", period)
 
 
 def _qualification(data: Context, period: Period) -> pd.DataFrame:
@@ -238,8 +263,7 @@ def _qualification(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _mql_to_sql(data: Context, period: Period) -> pd.DataFrame:
-    leads = data["leads"]
-    rows = leads[in_period(leads["mql_at"], period).to_numpy()]
+    rows = period_rows(data, "leads", lambda: data["leads"], "mql_at", period)
     return rows.assign(**{HIT: rows["sql_at"].notna().to_numpy(dtype=bool)})
 
 
@@ -248,6 +272,13 @@ def _follow_ups(data: Context, period: Period) -> pd.DataFrame:
     a lead qualified without any contact counts with 0.
     """
     leads = leads_qualified(data, period)
+    every = data.memo("qualification.follow_ups", lambda: _contacts_before_sql(data))
+    return leads.assign(value=every.loc[leads.index].to_numpy(dtype=float))
+
+
+def _contacts_before_sql(data: Context) -> pd.Series:
+    """Every lead's number of contacts before its sql_at (0 without sql_at or contacts)."""
+    leads = data["leads"]
     contacts = outbound_contacts(data)
     own = pd.DataFrame(
         {
@@ -259,7 +290,7 @@ def _follow_ups(data: Context, period: Period) -> pd.DataFrame:
     pairs = own.merge(contacts[["lead_id", "at"]].dropna(subset=["lead_id"]), on="lead_id")
     before = pairs[(pairs["at"] < pairs["sql_at"]).to_numpy()]
     counts = before.groupby("pos").size().reindex(np.arange(len(leads)), fill_value=0)
-    return leads.assign(value=counts.to_numpy(dtype=float))
+    return pd.Series(counts.to_numpy(dtype=float), index=leads.index)
 
 
 # lead_to_opportunity_rate, lead_conversion_rate, lead_to_customer_days
@@ -300,8 +331,7 @@ def _customer_days(data: Context, period: Period) -> pd.DataFrame:
 
 
 def opportunities_created(data: Context, period: Period) -> pd.DataFrame:
-    deals = data["deals"]
-    return deals[in_period(deals["created_at"], period).to_numpy()]
+    return period_rows(data, "deals", lambda: data["deals"], "created_at", period)
 
 
 def _opportunity_amount(data: Context, period: Period) -> pd.DataFrame:
