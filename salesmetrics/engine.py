@@ -30,13 +30,6 @@ from salesmetrics.targets import KpiTargets, Target, status
 SMALL_SAMPLE = 20
 TIME_DIMENSIONS = ("month", "week", "quarter")
 QUOTA_WARN = 0.9  # at risk from 90% of quota, unless the report config says otherwise
-SAMPLED = (
-    Aggregation.RATIO,
-    Aggregation.MEAN,
-    Aggregation.MEDIAN,
-    Aggregation.DISTRIBUTION,
-    Aggregation.CUSTOM,
-)
 SPAN_DATES = {
     "deals": ("created_at", "closed_at"),
     "leads": ("created_at",),
@@ -354,16 +347,25 @@ def _number(x: object) -> float | None:
     return None if math.isnan(number) or math.isinf(number) else number
 
 
+def _small(kpi: Kpi, agg: Aggregate, n: int, threshold: int) -> bool:
+    """Whether too few records stand behind a value to trust it: the denominator of a ratio
+    (or its rows, when the denominator is money), the rows of a mean or median. Counts and
+    sums, and custom KPIs without a denominator (distinct counts), are never small samples."""
+    if kpi.sample_size == "rows":
+        return n < threshold
+    if kpi.aggregation in (Aggregation.MEAN, Aggregation.MEDIAN):
+        return n < threshold
+    if kpi.aggregation in (Aggregation.RATIO, Aggregation.DISTRIBUTION) or (
+        kpi.aggregation is Aggregation.CUSTOM and agg.denominator is not None
+    ):
+        return (agg.denominator or 0) < threshold
+    return False
+
+
 def _value(
     kpi: Kpi, agg: Aggregate, n: int, pairs, category, subcategory, small_sample: int
 ) -> KpiValue:
-    ratio = kpi.aggregation in (Aggregation.RATIO, Aggregation.DISTRIBUTION) or (
-        kpi.aggregation is Aggregation.CUSTOM and agg.denominator is not None
-    )
-    if ratio and kpi.sample_size == "denominator":
-        small = (agg.denominator or 0) < small_sample
-    else:
-        small = kpi.aggregation in SAMPLED and n < small_sample
+    small = _small(kpi, agg, n, small_sample)
     return KpiValue(
         kpi.id,
         kpi.label,
