@@ -77,6 +77,9 @@ def _totals(report: Report, values: list[KpiValue], console: Console) -> None:
         table.add_column("status")
     if trended:
         table.add_column(f"last {len(report.trend)}")
+    noted = any(v.note for v in values)
+    if noted:
+        table.add_column("note", overflow="fold")
     for v in values:
         row: list[str | Text] = [_label(v), _value(v, report)]
         if compared:
@@ -85,6 +88,8 @@ def _totals(report: Report, values: list[KpiValue], console: Console) -> None:
             row += [fmt.value(v.unit, v.target, report.currency), _status(v.status)]
         if trended:
             row.append(fmt.sparkline([p.value for p in v.trend]))
+        if noted:
+            row.append(Text(v.note or "", style="dim"))
         table.add_row(*row)
     console.print(table)
 

@@ -108,6 +108,16 @@ def sample_report() -> Report:
             small_sample=True,
             category="(blank)",
         ),
+        value(
+            "win_rate_by_amount",
+            "Win rate by amount",
+            "close",
+            "ratio",
+            None,
+            numerator=0.0,
+            denominator=0.0,
+            note="no rows in the denominator",
+        ),
     )
     return Report(
         OCTOBER,

@@ -14,7 +14,7 @@ def test_ndjson_is_one_parsable_object_per_value():
     out = io.StringIO()
     render_ndjson(sample_report(), out)
     lines = out.getvalue().splitlines()
-    assert len(lines) == 7
+    assert len(lines) == 8
     items = [json.loads(line) for line in lines]
     assert {i["period"] for i in items} == {"2026-10"} and {i["as_of"] for i in items} == {
         "2026-11-23"

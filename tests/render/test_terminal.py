@@ -28,6 +28,8 @@ def test_plain_view_has_every_part_and_no_escape_codes():
         assert part in revenue
     win = next(line for line in text.splitlines() if "Win rate *" in line)
     assert "60.0%" in win and "▲ +10.0 pp" in win and "on track" in win
+    unknown = next(line for line in text.splitlines() if "Win rate by amount" in line)
+    assert "—" in unknown and "no rows in the denominator" in unknown  # why there is no value
     assert "| Price " in text and "75.0%" in text  # the distribution, with its bar
     assert "=HYPERLINK(1)" in text  # a breakdown row, printed as text
     assert "exports/deals.csv -> deals: 12 rows read, 9 used, 1 filtered, 1 rejected" in text
