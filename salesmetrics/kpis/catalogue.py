@@ -6,6 +6,7 @@ from salesmetrics.kpis import (
     close,
     demo,
     efficiency,
+    loyalty,
     mrr,
     outreach,
     prospecting,
@@ -38,6 +39,7 @@ MODULES = (
     purchase,
     mrr,
     retention,
+    loyalty,
     efficiency,
 )
 

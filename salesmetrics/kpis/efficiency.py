@@ -1,7 +1,685 @@
-"""Efficiency KPIs."""
+"""Efficiency KPIs: what acquiring and serving customers costs against what they bring in.
+
+Costs. A cost counts in a period by its `incurred_at` when it has one (whole, when that instant
+is in the period), else by its `month`: the share of the month's days that fall inside the
+period, so a monthly cost counts fully in its month, quarter and year, and 7/31 of it in a week
+of a 31-day month. Where the customers it is spread over come from the MRR book, which counts
+whole months (CAC and what is built on it, with dated subscriptions), a monthly cost counts
+whole in the period that holds its first day instead, as the book's movements do; the two
+agree on months, quarters and years. Acquisition costs are those with category sales or
+marketing.
+
+New customers (CAC) are taken from the first of these that the data has:
+1. dated subscriptions: customers with a `new` movement (their first paying month) in a month
+   whose first day is in the period, from the MRR book (a reactivation is not a new customer);
+2. deals with an account_id: accounts whose first won deal (over all time, by closed_at)
+   closed in the period;
+3. orders with a customer_id: customers whose first order (over all time) is in the period.
+
+A customer's dimensions (owner, team, source) are those of their first won deal (its account_id
+is the customer id), a blank source filled from the deal's lead; for a customer with no won
+deal, those of their earliest lead with that account_id. Rows that mix costs with customers,
+leads or deals keep only the dimensions that costs and the other kind both have, so a breakdown
+by source puts the source's costs over the source's customers (sums over sums), and a breakdown
+by a dimension that costs lack is refused ("cannot break down by ...").
+
+Gross margin is `gross_margin` in the report config when set, else (Σ amount − Σ cost) /
+Σ amount over orders ordered in the period that have a cost.
+
+Custom KPIs (cac_payback_months, clv, clv_to_cac) see only a group's rows, so the settings they
+use ride along as constant columns. Their `denominator` is the count of customers the value is
+built on, for the small-sample flag, and their `numerator` is left blank: the value is not one
+quotient.
+"""
 
 from __future__ import annotations
 
-from salesmetrics.kpis.base import Kpi
+from datetime import date
 
-KPIS: tuple[Kpi, ...] = ()
+import numpy as np
+import pandas as pd
+
+from salesmetrics.kpis.base import (
+    Aggregate,
+    Aggregation,
+    Context,
+    Kpi,
+    Unit,
+    has,
+    in_period,
+)
+from salesmetrics.kpis.close import won_deals
+from salesmetrics.kpis.subscriptions import (
+    book,
+    end_month,
+    is_snapshot,
+    month_index,
+    months_in,
+    movements,
+)
+from salesmetrics.periods import Period
+
+STAGE = "efficiency"
+DIMENSIONS = ("owner", "team", "source")  # what costs can carry and customers are given
+ACQUISITION = ("sales", "marketing")
+SALES = ("sales",)
+ORDER_DIMENSIONS = ("product",)  # what transactional clv can be broken down by besides DIMENSIONS
+KIND = "kind"  # custom rows: cost | new | active | start | churned | order
+EPOCH_MONTH = 1970 * 12  # month index of January 1970, where numpy's datetime64[M] counts from
+MARGIN = "margin"  # the gross margin (0..1, blank when unknown) on every custom row
+MONTHS = "months"  # how many months start in the period, for the monthly churn rate
+VARIANT = "variant"  # clv_variant on every clv row
+CHURN = "churn_variant"  # churn_variant on every subscription clv row
+LIFESPAN = "lifespan"  # customer_lifespan_years on every transactional clv row
+SNAPSHOT = "snapshot"  # whether subscriptions came as a snapshot, on every clv row
+NO_MARGIN = "needs gross_margin in the report config or orders with a cost in the period"
+NO_CUSTOMERS = (
+    "no customers to measure (clv_variant subscription reads subscriptions, transactional "
+    "reads orders)"
+)
+
+
+# costs
+
+
+def costs_in(
+    ctx: Context, period: Period, categories: tuple[str, ...] | None, whole_months: bool = False
+) -> pd.DataFrame:
+    """Cost rows counting in the period (of `categories`, or all), `amount` cut to the share
+    that does: whole for an incurred_at in the period; for a month, by days, or whole when
+    `whole_months` and the month's first day is in the period (see the module docstring)."""
+    costs = ctx["costs"]
+    if categories is not None:
+        chosen = costs["category"].isin(categories).fillna(False).to_numpy(dtype=bool)
+        costs = costs[chosen]
+    if whole_months and "month" in costs.columns:
+        share = in_period(costs["month"], period).to_numpy(dtype=float)
+    else:
+        share = _month_share(costs, period)
+    if "incurred_at" in costs.columns:
+        dated = costs["incurred_at"].notna().to_numpy(dtype=bool)
+        inside = in_period(costs["incurred_at"], period).to_numpy(dtype=float)
+        share = np.where(dated, inside, share)
+    amount = costs["amount"].to_numpy(dtype=float, na_value=np.nan) * share
+    rows = costs.assign(amount=amount)
+    return rows[(share > 0) & ~np.isnan(amount)]
+
+
+def _month_share(costs: pd.DataFrame, period: Period) -> np.ndarray:
+    """The share of each row's month's days inside the period (0 without a month)."""
+    if "month" not in costs.columns:
+        return np.zeros(len(costs))
+    index = month_index(costs["month"])
+    known = index.notna().to_numpy(dtype=bool)
+    months = index.fillna(EPOCH_MONTH).to_numpy(dtype="int64") - EPOCH_MONTH
+    first = months.astype("datetime64[M]").astype("datetime64[D]")
+    after = (months + 1).astype("datetime64[M]").astype("datetime64[D]")
+    start = np.datetime64(period.start, "D")
+    end = np.datetime64(period.end_exclusive, "D")
+    overlap = (np.minimum(after, end) - np.maximum(first, start)).astype("int64")
+    share = np.clip(overlap, 0, None) / (after - first).astype("int64")
+    return np.where(known, share, 0.0)
+
+
+# customers: their dimensions, the new ones, the active ones
+
+
+def attribution(ctx: Context) -> pd.DataFrame:
+    """Owner, team and source per customer id (the index); see the module docstring."""
+    return ctx.memo("efficiency.attribution", lambda: _attribution(ctx))
+
+
+def _attribution(ctx: Context) -> pd.DataFrame:
+    found = []
+    if "deals" in ctx and has(ctx["deals"], "account_id") and "closed_at" in ctx["deals"].columns:
+        deals = ctx["deals"]
+        won = (deals["status"] == "won").fillna(False).to_numpy(dtype=bool)
+        won = won & deals["account_id"].notna().to_numpy(dtype=bool)
+        first = deals[won].sort_values("closed_at", kind="stable")
+        first = first.drop_duplicates("account_id").set_index("account_id")
+        dims = first.reindex(columns=list(DIMENSIONS))
+        leads = ctx.frames.get("leads")
+        if leads is not None and "lead_id" in first.columns and "source" in leads.columns:
+            source_of = leads.drop_duplicates("lead_id").set_index("lead_id")["source"]
+            from_lead = first["lead_id"].map(source_of)
+            dims["source"] = dims["source"].astype(object).fillna(from_lead.astype(object))
+        found.append(dims)
+    if "leads" in ctx and has(ctx["leads"], "account_id"):
+        leads = ctx["leads"]
+        known = leads[leads["account_id"].notna().to_numpy(dtype=bool)]
+        earliest = known.sort_values("created_at", kind="stable").drop_duplicates("account_id")
+        found.append(earliest.set_index("account_id").reindex(columns=list(DIMENSIONS)))
+    if not found:
+        return pd.DataFrame(columns=list(DIMENSIONS), index=pd.Index([], dtype=object))
+    merged = found[0] if len(found) == 1 else found[0].combine_first(found[1])
+    return merged.astype(object).where(merged.notna(), None)
+
+
+def _customers(ctx: Context, found: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """One row per distinct customer_id of `found` (keeping its columns), with `kind` and the
+    customer's owner, team and source where `found` lacks them."""
+    rows = found[found["customer_id"].notna().to_numpy(dtype=bool)]
+    rows = rows.drop_duplicates("customer_id").reset_index(drop=True)
+    dims = attribution(ctx).reindex(pd.Index(rows["customer_id"].astype(object)))
+    extra = {d: dims[d].to_numpy() for d in DIMENSIONS if d not in rows.columns}
+    return rows.assign(**extra, **{KIND: kind})
+
+
+def _dated_subscriptions(ctx: Context) -> bool:
+    """Subscriptions that tell months apart (not a snapshot, not all blank dates)."""
+    if "subscriptions" not in ctx:
+        return False
+    subs = ctx["subscriptions"]
+    dated = any(has(subs, column) for column in ("month", "started_at"))
+    return dated and not is_snapshot(ctx)
+
+
+def new_customers(ctx: Context, period: Period) -> pd.DataFrame:
+    """The customers acquired in the period (customer_id, and the book's dimensions when from
+    subscriptions), by the order of preference of the module docstring."""
+    if _dated_subscriptions(ctx):
+        first, last = months_in(period)
+        moves = movements(ctx)
+        chosen = (moves["movement"] == "new") & moves["month"].between(first, last)
+        found = moves[chosen.to_numpy(dtype=bool)]
+        return found.drop(columns=["month", "movement", "amount"])
+    if "deals" in ctx and has(ctx["deals"], "account_id") and "closed_at" in ctx["deals"].columns:
+        firsts = ctx.memo("efficiency.first_won", lambda: _first_won(ctx))
+    elif "orders" in ctx and has(ctx["orders"], "customer_id"):
+        firsts = ctx.memo("efficiency.first_order", lambda: _first_order(ctx))
+    else:
+        return pd.DataFrame({"customer_id": pd.Series([], dtype=object)})
+    ids = firsts.index[in_period(firsts, period).to_numpy(dtype=bool)]
+    return pd.DataFrame({"customer_id": pd.Series(ids, dtype=object)})
+
+
+def _first_won(ctx: Context) -> pd.Series:
+    deals = ctx["deals"]
+    won = (deals["status"] == "won").fillna(False).to_numpy(dtype=bool)
+    won = won & deals["account_id"].notna().to_numpy(dtype=bool)
+    return deals[won].groupby("account_id", observed=True)["closed_at"].min()
+
+
+def _first_order(ctx: Context) -> pd.Series:
+    orders = ctx["orders"]
+    known = orders[orders["customer_id"].notna().to_numpy(dtype=bool)]
+    return known.groupby("customer_id", observed=True)["ordered_at"].min()
+
+
+def _paying(ctx: Context, month: int) -> pd.DataFrame:
+    """The customers paying in the month (index): customer_id, mrr and the book's dimensions;
+    with a snapshot, the customers not flagged churned (customer_id and mrr)."""
+    if _dated_subscriptions(ctx):
+        months = book(ctx)
+        return months[(months["month"] == month).to_numpy()].drop(columns="month")
+    subs = ctx["subscriptions"]
+    paying = (subs["mrr"] > 0).fillna(False).to_numpy(dtype=bool)
+    if "churned" in subs.columns:
+        paying = paying & ~subs["churned"].fillna(False).to_numpy(dtype=bool)
+    return subs[paying].groupby("customer_id", observed=True)["mrr"].sum().reset_index()
+
+
+def _active_at_end(ctx: Context, period: Period) -> pd.DataFrame:
+    """Customers paying in the month whose end-of-month MRR is the period's end MRR."""
+    paying = _paying(ctx, end_month(period))
+    return _customers(ctx, paying.assign(mrr=paying["mrr"].astype(float)), "active")
+
+
+def gross_margin(ctx: Context, period: Period) -> float | None:
+    """The config's gross_margin, else (Σ amount − Σ cost) / Σ amount over orders ordered in
+    the period with a cost; None when neither is known."""
+    if ctx.settings.gross_margin is not None:
+        return float(ctx.settings.gross_margin)
+    if "orders" not in ctx or "cost" not in ctx["orders"].columns:
+        return None
+    orders = ctx["orders"]
+    costed = in_period(orders["ordered_at"], period).to_numpy(dtype=bool)
+    costed = costed & orders["cost"].notna().to_numpy(dtype=bool)
+    costed = costed & orders["amount"].notna().to_numpy(dtype=bool)
+    revenue = float(orders["amount"][costed].sum())
+    if revenue <= 0:
+        return None
+    return (revenue - float(orders["cost"][costed].sum())) / revenue
+
+
+# rows that mix costs with something else
+
+
+def _shared(ctx: Context, *entities: str) -> list[str]:
+    """The dimensions that costs and each of `entities` (or customers, always given all) have."""
+    frames = [ctx["costs"], *(ctx[e] for e in entities)]
+    return [d for d in DIMENSIONS if all(d in f.columns for f in frames)]
+
+
+def _stack(parts: list[pd.DataFrame], dims: list[str], extra: tuple[str, ...]) -> pd.DataFrame:
+    """The parts on one frame with the dimensions `dims`, currency where any has one, `extra`."""
+    money = ["currency"] if any("currency" in p.columns for p in parts) else []
+    columns = [*dims, *money, *extra]
+    found = [p.reindex(columns=columns) for p in parts if len(p)]
+    if not found:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    return pd.concat(found, ignore_index=True)
+
+
+def _ratio(numerator: pd.DataFrame, denominator: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
+    """Rows whose `value` carries the numerator (first frame) or the denominator (second)."""
+    top = numerator.assign(numerator=numerator["value"].astype(float), denominator=0.0)
+    bottom = denominator.assign(numerator=0.0, denominator=denominator["value"].astype(float))
+    return _stack([top, bottom], dims, ("numerator", "denominator"))
+
+
+def _cost_values(
+    ctx: Context, period: Period, categories: tuple[str, ...] | None, whole_months: bool = False
+) -> pd.DataFrame:
+    costs = costs_in(ctx, period, categories, whole_months)
+    return costs.assign(value=costs["amount"], **{KIND: "cost"})
+
+
+# cac
+
+
+def _cac(ctx: Context, period: Period) -> pd.DataFrame:
+    """Acquisition costs (numerator = amount) and new customers (denominator = 1 each): every
+    new customer is one row with one set of dimensions, so a group's denominator is its
+    distinct new customers."""
+    costs = _cost_values(ctx, period, ACQUISITION, _dated_subscriptions(ctx))
+    new = _customers(ctx, new_customers(ctx, period), "new").assign(value=1.0)
+    return _ratio(costs, new, _shared(ctx))
+
+
+# cac_payback_months, clv, clv_to_cac (custom)
+
+
+def _custom(parts: list[pd.DataFrame], dims: list[str], **constants) -> pd.DataFrame:
+    rows = _stack(parts, dims, ("customer_id", KIND, "amount", "mrr"))
+    return rows.assign(**{k: np.full(len(rows), v, dtype=object) for k, v in constants.items()})
+
+
+def _acquisition(ctx: Context, period: Period) -> list[pd.DataFrame]:
+    costs = _cost_values(ctx, period, ACQUISITION, _dated_subscriptions(ctx))
+    return [costs, _customers(ctx, new_customers(ctx, period), "new")]
+
+
+def _payback_rows(ctx: Context, period: Period) -> pd.DataFrame:
+    """Acquisition costs, new customers, customers paying at the end (with mrr), the margin."""
+    parts = [*_acquisition(ctx, period), _active_at_end(ctx, period)]
+    return _custom(parts, _shared(ctx), **{MARGIN: gross_margin(ctx, period)})
+
+
+def _subscription_clv_parts(ctx: Context, period: Period) -> list[pd.DataFrame]:
+    """Customers paying at the start (in the month before the period's first month), churned
+    and new in the months starting in the period, and paying at its end. A snapshot has no
+    months: only the customers paying, which gives no churn rate."""
+    if not _dated_subscriptions(ctx):
+        return [_active_at_end(ctx, period)]
+    first, last = months_in(period)
+    moves = movements(ctx)
+    inside = moves[moves["month"].between(first, last).to_numpy(dtype=bool)]
+    churned = inside[(inside["movement"] == "churned").to_numpy(dtype=bool)]
+    return [
+        _customers(ctx, _paying(ctx, first - 1), "start"),
+        _customers(ctx, churned.drop(columns=["month", "movement", "amount"]), "churned"),
+        _customers(ctx, new_customers(ctx, period), "new"),
+        _active_at_end(ctx, period),
+    ]
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _order_parts(ctx: Context, period: Period) -> list[pd.DataFrame]:
+    """Orders with a customer in the 12 months up to the period's end, one row each."""
+    if "orders" not in ctx or "customer_id" not in ctx["orders"].columns:
+        return []
+    orders = ctx["orders"]
+    window = Period("12 months", _year_before(period.end_exclusive), period.end)
+    chosen = in_period(orders["ordered_at"], window).to_numpy(dtype=bool)
+    chosen = chosen & orders["customer_id"].notna().to_numpy(dtype=bool)
+    picked = orders[chosen].reset_index(drop=True)
+    dims = attribution(ctx).reindex(pd.Index(picked["customer_id"].astype(object)))
+    extra = {d: dims[d].to_numpy() for d in DIMENSIONS if d not in picked.columns}
+    return [picked.assign(**extra, **{KIND: "order"})]
+
+
+def _transactional(ctx: Context) -> bool:
+    return ctx.settings.clv_variant == "transactional"
+
+
+def _clv_parts(ctx: Context, period: Period) -> list[pd.DataFrame]:
+    if _transactional(ctx):
+        return _order_parts(ctx, period)
+    return _subscription_clv_parts(ctx, period) if "subscriptions" in ctx else []
+
+
+def _clv_constants(ctx: Context, period: Period) -> dict[str, object]:
+    first, last = months_in(period)
+    return {
+        VARIANT: ctx.settings.clv_variant,
+        CHURN: ctx.settings.churn_variant,
+        LIFESPAN: ctx.settings.customer_lifespan_years,
+        MONTHS: max(last - first + 1, 0),
+        MARGIN: None if _transactional(ctx) else gross_margin(ctx, period),
+        SNAPSHOT: "subscriptions" in ctx and not _dated_subscriptions(ctx),
+    }
+
+
+def _clv_rows(ctx: Context, period: Period) -> pd.DataFrame:
+    """The customers behind the CLV of the configured variant, with the options as constant
+    columns; broken down by owner, team, source and the book's dimensions (plan) or the
+    orders' product."""
+    own: list[str] = []
+    if _transactional(ctx) and "orders" in ctx:
+        own = [c for c in ORDER_DIMENSIONS if c in ctx["orders"].columns]
+    elif "subscriptions" in ctx and _dated_subscriptions(ctx):
+        own = [c for c in book(ctx).columns if c not in ("customer_id", "month", "mrr")]
+    parts = _clv_parts(ctx, period)
+    dims = list(dict.fromkeys([*DIMENSIONS, *own]))
+    return _custom(parts, dims, **_clv_constants(ctx, period))
+
+
+def _clv_to_cac_rows(ctx: Context, period: Period) -> pd.DataFrame:
+    """The acquisition rows of cac and the customer rows of clv, on the dimensions costs have."""
+    parts = [*_acquisition(ctx, period), *_clv_parts(ctx, period)]
+    return _custom(parts, _shared(ctx), **_clv_constants(ctx, period))
+
+
+def _ids(rows: pd.DataFrame, kind: str) -> pd.Series:
+    return rows.loc[(rows[KIND] == kind).to_numpy(dtype=bool), "customer_id"].dropna()
+
+
+def _total(rows: pd.DataFrame, kind: str, column: str) -> float:
+    values = rows.loc[(rows[KIND] == kind).to_numpy(dtype=bool), column]
+    return float(values.astype(float).sum())
+
+
+def _constant(rows: pd.DataFrame, column: str) -> float | None:
+    value = rows[column].iloc[0]
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _cac_of(rows: pd.DataFrame) -> tuple[float | None, float, str | None]:
+    """CAC, the new customers it is spread over, and why there is none."""
+    new = float(_ids(rows, "new").nunique())
+    if new == 0:
+        return None, new, "no new customers in the period"
+    return _total(rows, "cost", "amount") / new, new, None
+
+
+def _arpa_of(rows: pd.DataFrame) -> tuple[float | None, float, str | None]:
+    """MRR over the distinct customers active at the end, and why there is none."""
+    active = float(_ids(rows, "active").nunique())
+    if active == 0:
+        return None, active, "no customers paying at the end of the period"
+    return _total(rows, "active", "mrr") / active, active, None
+
+
+def _payback(rows: pd.DataFrame) -> Aggregate:
+    """CAC / (ARPA × gross margin): months of a new customer's gross margin to repay CAC."""
+    if not len(rows):
+        return Aggregate(None, note="no costs or customers in the period")
+    cac, new, why = _cac_of(rows)
+    if cac is None:
+        return Aggregate(None, None, new, why)
+    arpa, active, why = _arpa_of(rows)
+    margin = _constant(rows, MARGIN)
+    customers = min(new, active)
+    if arpa is None:
+        return Aggregate(None, None, customers, why)
+    if margin is None:
+        return Aggregate(None, None, customers, NO_MARGIN)
+    if arpa * margin <= 0:
+        return Aggregate(None, None, customers, "ARPA × gross margin is not above 0")
+    return Aggregate(cac / (arpa * margin), None, customers)
+
+
+def _subscription_clv(rows: pd.DataFrame) -> Aggregate:
+    """ARPA × gross margin / monthly customer churn rate."""
+    if rows[SNAPSHOT].iloc[0]:
+        return Aggregate(None, note="subscriptions are a snapshot: no churn rate per month")
+    months = int(_constant(rows, MONTHS) or 0)
+    if months == 0:
+        return Aggregate(None, note="no month starts in the period: no monthly churn rate")
+    base = float(_ids(rows, "start").nunique())
+    if rows[CHURN].iloc[0] == "stripe":
+        base += float(_ids(rows, "new").nunique())
+    if base == 0:
+        return Aggregate(None, None, base, "no customers paying at the start of the period")
+    churned = float(_ids(rows, "churned").nunique())
+    if churned == 0:
+        return Aggregate(None, None, base, "no customer churned in the period: CLV is unbounded")
+    arpa, _, why = _arpa_of(rows)
+    margin = _constant(rows, MARGIN)
+    if arpa is None:
+        return Aggregate(None, None, base, why)
+    if margin is None:
+        return Aggregate(None, None, base, NO_MARGIN)
+    return Aggregate(arpa * margin / (churned / base / months), None, base)
+
+
+def _transactional_clv(rows: pd.DataFrame) -> Aggregate:
+    """Average purchase value × purchases per customer per year × lifespan in years; the
+    purchases cancel out: revenue per customer over 12 months × lifespan."""
+    customers = float(_ids(rows, "order").nunique())
+    if customers == 0:
+        return Aggregate(None, None, 0.0, "no orders with a customer in the 12 months")
+    lifespan = _constant(rows, LIFESPAN)
+    if lifespan is None:
+        return Aggregate(None, None, customers, "needs customer_lifespan_years in the config")
+    return Aggregate(_total(rows, "order", "amount") / customers * lifespan, None, customers)
+
+
+def _clv(rows: pd.DataFrame) -> Aggregate:
+    if not len(rows):
+        return Aggregate(None, note=NO_CUSTOMERS)
+    if rows[VARIANT].iloc[0] == "transactional":
+        return _transactional_clv(rows)
+    return _subscription_clv(rows)
+
+
+def _clv_to_cac(rows: pd.DataFrame) -> Aggregate:
+    """CLV / CAC, on the smaller of the two customer counts."""
+    if not len(rows):
+        return Aggregate(None, note="no costs or customers in the period")
+    cac, new, why = _cac_of(rows)
+    if cac is None:
+        return Aggregate(None, None, new, why)
+    clv = _clv(rows)
+    customers = min(new, clv.denominator if clv.denominator is not None else 0.0)
+    if clv.value is None:
+        return Aggregate(None, None, customers, clv.note)
+    if cac <= 0:
+        return Aggregate(None, None, customers, "no acquisition costs in the period")
+    return Aggregate(clv.value / cac, None, customers)
+
+
+# roi, rosi, sales_productivity, cost_per_lead, cost_per_opportunity
+
+
+def _revenue(ctx: Context, period: Period) -> pd.DataFrame:
+    won = won_deals(ctx, period)
+    return won.assign(value=won["amount"].astype(float).fillna(0.0))
+
+
+def _roi(ctx: Context, period: Period) -> pd.DataFrame:
+    """Won deals (numerator = amount) and all costs (numerator = −amount, denominator = amount)."""
+    costs = _cost_values(ctx, period, None)
+    won = _revenue(ctx, period).assign(numerator=lambda f: f["value"], denominator=0.0)
+    spent = costs.assign(numerator=-costs["value"], denominator=costs["value"])
+    return _stack([won, spent], _shared(ctx, "deals"), ("numerator", "denominator"))
+
+
+def _rosi(ctx: Context, period: Period) -> pd.DataFrame:
+    """Won deals now (numerator = amount), won deals in the comparison period (numerator =
+    −amount) and sales costs now (denominator = amount)."""
+    now = _revenue(ctx, period).assign(numerator=lambda f: f["value"], denominator=0.0)
+    before = _revenue(ctx, ctx.earlier(period))
+    before = before.assign(numerator=-before["value"], denominator=0.0)
+    costs = _cost_values(ctx, period, SALES)
+    spent = costs.assign(numerator=0.0, denominator=costs["value"])
+    return _stack([now, before, spent], _shared(ctx, "deals"), ("numerator", "denominator"))
+
+
+def _productivity(ctx: Context, period: Period) -> pd.DataFrame:
+    costs = _cost_values(ctx, period, SALES)
+    return _ratio(_revenue(ctx, period), costs, _shared(ctx, "deals"))
+
+
+def _per_lead(ctx: Context, period: Period) -> pd.DataFrame:
+    leads = ctx["leads"]
+    created = leads[in_period(leads["created_at"], period).to_numpy()].assign(value=1.0)
+    costs = _cost_values(ctx, period, ACQUISITION)
+    return _ratio(costs, created, _shared(ctx, "leads"))
+
+
+def _per_opportunity(ctx: Context, period: Period) -> pd.DataFrame:
+    deals = ctx["deals"]
+    created = deals[in_period(deals["created_at"], period).to_numpy()].assign(value=1.0)
+    costs = _cost_values(ctx, period, ACQUISITION)
+    return _ratio(costs, created, _shared(ctx, "deals"))
+
+
+COSTS = ("costs.amount", "costs.incurred_at|costs.month")
+ACQUIRED = (*COSTS, "costs.category")
+CUSTOMERS = "subscriptions.mrr|deals.account_id|orders.customer_id"
+WON = ("deals.status", "deals.closed_at", "deals.amount")
+COST_DATE = "incurred_at of the cost, else the share of its month's days in the period"
+NEW = (
+    "new customers: from dated subscriptions, customers whose first paying month starts in the "
+    "period; else accounts whose first won deal closed in it; else customers whose first order "
+    "is in it"
+)
+SUBSCRIPTION_CLV = (
+    "subscription variant: ARPA (MRR / customers paying at the period's end) × gross margin / "
+    "monthly churn (customers churned in the months starting in the period / customers paying "
+    "in the month before, plus those new in the period with churn_variant stripe, / the number "
+    "of those months)"
+)
+TRANSACTIONAL_CLV = (
+    "transactional variant (clv_variant: transactional): average purchase value × purchases per "
+    "customer per year × customer_lifespan_years, over orders with a customer in the 12 months "
+    "up to the period's end (= revenue / distinct customers × lifespan)"
+)
+KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        "cac",
+        "Customer acquisition cost",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.RATIO,
+        (*ACQUIRED, CUSTOMERS),
+        f"{COST_DATE}; {NEW}",
+        "sum of sales and marketing costs in the period / new customers in the period (first "
+        "paying month from subscriptions, else first won deal of an account, else first order)",
+        _cac,
+        higher_is_better=False,
+        benchmark="$100-$400 common for tech startups; judge it against CLV",
+    ),
+    Kpi(
+        "cac_payback_months",
+        "CAC payback (months)",
+        STAGE,
+        Unit.MONTHS,
+        Aggregation.CUSTOM,
+        (*ACQUIRED, "subscriptions.mrr"),
+        f"{COST_DATE}; {NEW}; MRR of the month the period ends in",
+        "cac / (ARPA × gross margin), ARPA = MRR / customers paying in the month the period ends "
+        "in; gross margin from the config, else (revenue − cost) / revenue of orders in the period",
+        _payback_rows,
+        higher_is_better=False,
+        combine=_payback,
+    ),
+    Kpi(
+        "clv",
+        "Customer lifetime value",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.CUSTOM,
+        ("subscriptions.mrr|orders.customer_id",),
+        "the MRR book's months starting in the period and the month before (subscription); "
+        "ordered_at in the 12 months up to the period's end (transactional)",
+        f"{SUBSCRIPTION_CLV}; {TRANSACTIONAL_CLV}",
+        _clv_rows,
+        combine=_clv,
+    ),
+    Kpi(
+        "clv_to_cac",
+        "CLV to CAC",
+        STAGE,
+        Unit.MULTIPLE,
+        Aggregation.CUSTOM,
+        (*ACQUIRED, CUSTOMERS, "subscriptions.mrr|orders.customer_id"),
+        f"{COST_DATE}; {NEW}; clv's dates",
+        "clv / cac, each as defined for those KPIs (clv of the configured clv_variant)",
+        _clv_to_cac_rows,
+        benchmark="at least 3x",
+        combine=_clv_to_cac,
+    ),
+    Kpi(
+        "roi",
+        "Return on investment",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        (*COSTS, *WON),
+        f"closed_at (deals won); {COST_DATE}",
+        "(sum of amount over won deals closed in the period − sum of all costs in the period, "
+        "any category) / sum of all costs in the period",
+        _roi,
+        sample_size="rows",
+    ),
+    Kpi(
+        "rosi",
+        "Return on sales investment",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        (*ACQUIRED, *WON),
+        f"closed_at (deals won), in the period and the comparison period; {COST_DATE}",
+        "(revenue won in the period − revenue won in the comparison period) / sum of sales "
+        "costs in the period; revenue won = sum of amount over won deals closed in it",
+        _rosi,
+        benchmark="positive",
+        sample_size="rows",
+    ),
+    Kpi(
+        "cost_per_lead",
+        "Cost per lead",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.RATIO,
+        (*ACQUIRED, "leads.created_at"),
+        f"{COST_DATE}; created_at of the lead",
+        "sum of sales and marketing costs in the period / leads with created_at in the period",
+        _per_lead,
+        higher_is_better=False,
+    ),
+    Kpi(
+        "cost_per_opportunity",
+        "Cost per opportunity",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.RATIO,
+        (*ACQUIRED, "deals.created_at"),
+        f"{COST_DATE}; created_at of the deal",
+        "sum of sales and marketing costs in the period / deals with created_at in the period",
+        _per_opportunity,
+        higher_is_better=False,
+    ),
+    Kpi(
+        "sales_productivity",
+        "Sales productivity (revenue / sales cost)",
+        STAGE,
+        Unit.MULTIPLE,
+        Aggregation.RATIO,
+        (*ACQUIRED, *WON),
+        f"closed_at (deals won); {COST_DATE}",
+        "sum of amount over won deals closed in the period / sum of sales costs in the period "
+        "(revenue per rep is sales_per_rep in the team stage)",
+        _productivity,
+        sample_size="rows",
+    ),
+)

@@ -1,0 +1,439 @@
+"""Efficiency KPIs on a tiny company whose answers are worked out by hand in each test."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from salesmetrics.config import load_config
+from salesmetrics.engine import compute
+from salesmetrics.kpis.base import Settings
+from salesmetrics.kpis.catalogue import CATALOGUE
+from salesmetrics.kpis.efficiency import (
+    KPIS,
+    attribution,
+    costs_in,
+    gross_margin,
+    new_customers,
+)
+from salesmetrics.periods import between, resolve_period
+from salesmetrics.pipeline import frames_of, load_inputs
+from tests.kpis.frames import AS_OF, context, frame
+
+OCTOBER = resolve_period("2026-10", AS_OF)
+JUNE = resolve_period("2026-06", AS_OF)  # nothing happens in June
+IDS = [k.id for k in KPIS]
+ROOT = Path(__file__).parents[2]
+GOLDEN = ROOT / "tests" / "golden" / "efficiency_sample.json"
+
+# fmt: off
+SUBSCRIPTIONS = frame("subscriptions", "customer_id month mrr plan currency", [
+    ("C1", "2026-09-01", 100.0, "Basic", "USD"), ("C1", "2026-10-01", 100.0, "Basic", "USD"), ("C1", "2026-11-01", 100.0, "Basic", "USD"),
+    ("C2", "2026-09-01", 200.0, "Pro", "USD"),  # churns in October
+    ("C3", "2026-09-01", 100.0, "Basic", "USD"), ("C3", "2026-10-01", 150.0, "Pro", "USD"),  # expands in October
+    ("C4", "2026-10-01", 50.0, "Basic", "USD"), ("C4", "2026-11-01", 50.0, "Basic", "USD"),  # new in October
+    ("C5", "2026-10-01", 100.0, "Pro", "USD"), ("C5", "2026-11-01", 100.0, "Pro", "USD"),  # new in October
+    ("C6", "2026-08-01", 80.0, "Basic", "USD"),  # churns in September
+    ("C7", "2026-11-01", 300.0, "Pro", "USD"),  # new in November
+])
+# Paying in September (the start of October): C1, C2, C3. Churned in October: C2.
+# New in October: C4, C5. Paying in October (its end): C1 100, C3 150, C4 50, C5 100 = 400.
+COSTS = frame("costs", "incurred_at month category amount source currency", [
+    (None, "2026-10-01", "marketing", 600.0, "Ads", "USD"),
+    (None, "2026-10-01", "sales", 900.0, None, "USD"),
+    (None, "2026-10-01", "other", 500.0, None, "USD"),  # in roi only
+    ("2026-10-31 23:59", None, "marketing", 100.0, "Ads", "USD"),  # the last minute of October
+    ("2026-11-01 00:00", None, "marketing", 1000.0, "Ads", "USD"),  # November
+    (None, "2026-09-01", "sales", 700.0, None, "USD"),  # September
+    (None, "2026-09-01", "marketing", 400.0, "Events", "USD"),  # Events: no rows in October
+])
+# October: sales and marketing 600 + 900 + 100 = 1,600 (Ads 700, blank 900); all 2,100.
+DEALS = frame("deals", "deal_id status created_at closed_at amount account_id source owner currency", [
+    ("W1", "won", "2026-04-01", "2026-05-01", 1000.0, "C1", "Ads", "Ana", "USD"),
+    ("W1b", "won", "2026-10-01 00:00", "2026-10-20", 300.0, "C1", "Ads", "Ana", "USD"),  # C1's second
+    ("WS", "won", "2026-08-20", "2026-09-15", 1000.0, "C3", "Referral", "Ben", "USD"),  # September
+    ("W4", "won", "2026-09-10", "2026-10-05", 1200.0, "C4", "Ads", "Ana", "USD"),
+    ("W5", "won", "2026-10-02", "2026-10-31 23:59", 2400.0, "C5", "Referral", "Ben", "USD"),
+    ("W6", "won", "2026-10-05", "2026-10-25", 600.0, "C6", "Ads", "Ana", "USD"),
+    ("X", "won", "2026-10-20", "2026-11-01 00:00", 5000.0, "C9", "Ads", "Ben", "USD"),  # November
+    ("L", "lost", "2026-10-03", "2026-10-10", 700.0, "C8", "Ads", "Ana", "USD"),
+    ("O1", "open", "2026-10-31 23:59", None, 800.0, "C10", "Referral", "Ben", "USD"),
+    ("O2", "open", "2026-11-01 00:00", None, 900.0, "C11", "Ads", "Ana", "USD"),  # November
+])
+# Won in October: W1b 300 + W4 1,200 + W5 2,400 + W6 600 = 4,500; in September: WS 1,000.
+# Created in October: W1b, L, W5, W6, X, O1 = 6 (Ads 4, Referral 2).
+# First won deal in October: C4 (W4), C5 (W5), C6 (W6); C1 first won in May, C9 in November.
+LEADS = frame("leads", "lead_id created_at source account_id", [
+    ("L1", "2026-10-01 00:00", "Ads", None),
+    ("L2", "2026-10-31 23:59", "Ads", None),
+    ("L3", "2026-11-01 00:00", "Ads", None),
+    ("L4", "2026-10-15", "Referral", None),
+    ("L5", "2026-09-30 23:59", "Referral", None),
+    ("L6", "2026-10-20", "Webinar", "C2"),  # C2 has no won deal: its source is its lead's
+])
+# Created in October: L1, L2, L4, L6 = 4 (Ads 2, Referral 1, Webinar 1).
+ORDERS = frame("orders", "order_id customer_id ordered_at amount cost currency", [
+    ("P1", "K1", "2025-11-01 00:00", 100.0, 40.0, "USD"),  # the first minute of the 12 months
+    ("P2", "K1", "2026-03-01", 200.0, None, "USD"),
+    ("P3", "K2", "2026-10-31 23:59", 300.0, 120.0, "USD"),
+    ("P4", "K2", "2025-10-31 23:59", 1000.0, None, "USD"),  # before the 12 months
+    ("P5", "K3", "2026-11-01 00:00", 500.0, 100.0, "USD"),  # after them
+    ("P6", None, "2026-06-01", 50.0, None, "USD"),  # no customer: left out
+    ("P7", "K4", "2026-10-10", 200.0, None, "USD"),  # K4's first order
+])
+# fmt: on
+# 12 months to the end of October 2026: P1, P2, P3, P7 = 800 from K1, K2, K4 (3 customers).
+# Orders in October with a cost: P3, so gross margin (300 − 120) / 300 = 0.6.
+BOOK = {
+    "subscriptions": SUBSCRIPTIONS,
+    "costs": COSTS,
+    "deals": DEALS,
+    "leads": LEADS,
+    "orders": ORDERS,
+}
+HALF = Settings(gross_margin=0.5)
+
+
+def run(*ids: str, book=None, period=OCTOBER, **options):
+    return compute(
+        BOOK if book is None else book, period=period, as_of=AS_OF, kpis=list(ids), **options
+    )
+
+
+def without(*entities: str) -> dict:
+    return {k: v for k, v in BOOK.items() if k not in entities}
+
+
+def test_every_kpi_is_declared_in_the_catalogue_with_its_stage():
+    assert IDS == [
+        "cac",
+        "cac_payback_months",
+        "clv",
+        "clv_to_cac",
+        "roi",
+        "rosi",
+        "cost_per_lead",
+        "cost_per_opportunity",
+        "sales_productivity",
+    ]
+    for kpi in KPIS:
+        assert CATALOGUE[kpi.id] is kpi and kpi.stage == "efficiency"
+        assert kpi.needs[0].startswith("costs.") or kpi.id == "clv"
+    assert CATALOGUE["clv_to_cac"].benchmark == "at least 3x"
+
+
+def test_costs_count_by_incurred_at_or_by_the_days_of_their_month():
+    ctx = context(
+        {"costs": frame("costs", "month category amount", [("2026-10-01", "marketing", 3100.0)])}
+    )
+    week = between(date(2026, 10, 5), date(2026, 10, 11))
+    first_week = between(date(2026, 9, 28), date(2026, 10, 4))
+    assert costs_in(ctx, week, None)["amount"].sum() == pytest.approx(700.0)  # 3,100 × 7/31
+    assert costs_in(ctx, first_week, None)["amount"].sum() == pytest.approx(400.0)  # × 4/31
+    assert costs_in(ctx, resolve_period("2026-Q4", AS_OF), None)["amount"].sum() == 3100.0
+    # counted like the MRR book's months: whole in the period holding the month's first day
+    assert costs_in(ctx, first_week, None, whole_months=True)["amount"].sum() == 3100.0
+    assert costs_in(ctx, week, None, whole_months=True).empty
+    october = costs_in(context(BOOK), OCTOBER, ("sales", "marketing"))
+    assert sorted(october["amount"]) == [100.0, 600.0, 900.0]  # 23:59 in, 00:00 of 1 Nov out
+
+
+def test_new_customers_from_subscriptions_else_first_won_deals_else_first_orders():
+    ctx = context(BOOK)
+    assert sorted(new_customers(ctx, OCTOBER)["customer_id"]) == ["C4", "C5"]
+    # no subscriptions: accounts whose first won deal closed in October (C1 first won in May)
+    assert sorted(new_customers(context(without("subscriptions")), OCTOBER)["customer_id"]) == [
+        "C4",
+        "C5",
+        "C6",
+    ]
+    # no deals either: customers whose first order is in October (K2's was in October 2025)
+    only_orders = context({"costs": COSTS, "orders": ORDERS})
+    assert list(new_customers(only_orders, OCTOBER)["customer_id"]) == ["K4"]
+    # sources: the first won deal's, else the lead's
+    sources = attribution(ctx)["source"].to_dict()
+    assert (sources["C1"], sources["C4"], sources["C5"], sources["C2"]) == (
+        "Ads",
+        "Ads",
+        "Referral",
+        "Webinar",
+    )
+
+
+def test_a_customer_takes_the_dimensions_of_its_first_won_deal_else_of_its_lead():
+    deals = frame("deals", "deal_id status created_at closed_at account_id source owner lead_id", [
+        ("D2", "won", "2026-06-01", "2026-07-01", "A1", "Referral", "Ben", None),
+        ("D1", "won", "2026-04-01", "2026-05-01", "A1", "Ads", "Ana", None),  # A1's first
+        ("D3", "won", "2026-04-01", "2026-05-01", "A2", None, "Cy", "LA"),  # blank source
+        ("D4", "lost", "2026-01-01", "2026-02-01", "A3", "Fair", "Dee", None),  # never won
+    ])  # fmt: skip
+    leads = frame("leads", "lead_id created_at source owner account_id", [
+        ("LA", "2026-03-01", "Webinar", "Cy", None),
+        ("LB", "2026-02-01", "Events", "Eve", "A3"),
+        ("LC", "2026-01-01", "Cold", "Fay", "A3"),  # A3's earliest lead
+    ])  # fmt: skip
+    found = attribution(context({"deals": deals, "leads": leads}))
+    assert found.loc["A1", ["source", "owner"]].tolist() == ["Ads", "Ana"]
+    assert found.loc["A2", ["source", "owner"]].tolist() == ["Webinar", "Cy"]  # from lead LA
+    assert found.loc["A3", ["source", "owner"]].tolist() == ["Cold", "Fay"]
+
+
+def test_cac_rows_carry_costs_and_one_row_per_new_customer():
+    rows = CATALOGUE["cac"].rows(context(BOOK), OCTOBER)
+    assert rows["numerator"].sum() == 1600.0  # 600 + 900 + 100
+    assert rows["denominator"].sum() == 2.0  # C4 and C5
+    assert set(rows.columns) == {"source", "currency", "numerator", "denominator"}
+
+
+def test_cac_and_what_is_built_on_it_from_subscriptions():
+    report = run(*IDS, settings=HALF)
+    cac = report.value("cac")
+    assert (cac.numerator, cac.denominator, cac.value) == (1600.0, 2.0, 800.0)  # 1,600 / 2
+    assert cac.small_sample  # 2 new customers, under 20
+    # ARPA = 400 / 4 = 100; 800 / (100 × 0.5) = 16 months
+    assert report.value("cac_payback_months").value == pytest.approx(16.0)
+    # monthly churn 1 / 3 (C2 of C1, C2, C3) over 1 month; 100 × 0.5 / (1/3) = 150
+    clv = report.value("clv")
+    assert clv.value == pytest.approx(150.0)
+    assert (clv.denominator, clv.small_sample) == (3.0, True)  # 3 customers at the start
+    assert report.value("clv_to_cac").value == pytest.approx(150.0 / 800.0)
+    assert report.skipped == ()
+
+
+def test_gross_margin_from_orders_when_the_config_has_none():
+    assert gross_margin(context(BOOK), OCTOBER) == pytest.approx(0.6)  # (300 − 120) / 300
+    assert gross_margin(context(BOOK, gross_margin=0.5), OCTOBER) == 0.5
+    report = run("cac_payback_months", "clv")
+    assert report.value("cac_payback_months").value == pytest.approx(800.0 / 60.0)  # 100 × 0.6
+    assert report.value("clv").value == pytest.approx(100.0 * 0.6 * 3)  # / (1/3)
+
+
+def test_no_margin_anywhere_is_a_note_not_a_number():
+    report = run("cac_payback_months", "clv", book=without("orders"))
+    for kpi in ("cac_payback_months", "clv"):
+        value = report.value(kpi)
+        assert value.value is None
+        assert (
+            value.note
+            == "needs gross_margin in the report config or orders with a cost in the period"
+        )
+
+
+def test_churn_is_monthly_over_a_period_of_several_months():
+    two_months = between(date(2026, 10, 1), date(2026, 11, 30))
+    report = run("clv", period=two_months, settings=HALF)
+    # 2 churned (C2 in October, C3 in November) of the 3 paying in September, over 2 months:
+    # 1/3 a month; ARPA in November (C1 100, C4 50, C5 100, C7 300) = 550 / 4 = 137.5
+    assert report.value("clv").value == pytest.approx(137.5 * 0.5 * 3)
+
+
+def test_stripe_churn_adds_new_customers_to_the_base():
+    report = run("clv", settings=Settings(gross_margin=0.5, churn_variant="stripe"))
+    # churn 1 / (3 at the start + 2 new) = 0.2; 100 × 0.5 / 0.2 = 250
+    assert report.value("clv").value == pytest.approx(250.0)
+    assert report.value("clv").denominator == 5.0
+
+
+def test_transactional_clv_from_the_orders_of_the_last_12_months():
+    settings = Settings(clv_variant="transactional", customer_lifespan_years=3)
+    report = run("clv", "clv_to_cac", settings=settings)
+    clv = report.value("clv")
+    # 800 over 4 purchases (200 each) by 3 customers (4/3 a year): 200 × 4/3 × 3 years = 800
+    assert clv.value == pytest.approx(800.0)
+    assert (clv.denominator, clv.small_sample) == (3.0, True)
+    assert report.value("clv_to_cac").value == pytest.approx(1.0)  # 800 / 800
+    no_lifespan = run("clv", settings=Settings(clv_variant="transactional")).value("clv")
+    assert no_lifespan.value is None
+    assert no_lifespan.note == "needs customer_lifespan_years in the config"
+
+
+def test_cac_from_first_won_deals_and_from_first_orders():
+    by_deals = run("cac", book=without("subscriptions")).value("cac")
+    assert (by_deals.numerator, by_deals.denominator) == (1600.0, 3.0)  # C4, C5, C6
+    assert by_deals.value == pytest.approx(1600.0 / 3)
+    by_orders = run("cac", book={"costs": COSTS, "orders": ORDERS}).value("cac")
+    assert (by_orders.denominator, by_orders.value) == (1.0, 1600.0)  # K4
+
+
+def test_cac_by_source_is_a_sum_over_sums():
+    report = run("cac", "cac_payback_months", group_by=["source"], settings=HALF)
+    ads = report.value("cac", source="Ads")
+    assert (ads.numerator, ads.denominator, ads.value) == (700.0, 1.0, 700.0)  # C4
+    referral = report.value("cac", source="Referral")
+    assert (referral.numerator, referral.denominator, referral.value) == (0.0, 1.0, 0.0)  # C5
+    blank = report.value("cac", source="(blank)")  # the sales costs carry no source
+    assert (blank.numerator, blank.denominator, blank.value) == (900.0, 0.0, None)
+    assert blank.note == "no rows in the denominator"
+    events = report.value("cac", source="Events")  # costs in September only
+    assert (events.numerator, events.denominator, events.value) == (0.0, 0.0, None)
+    groups = [ads, referral, blank, events]
+    assert sum(v.numerator for v in groups) == report.value("cac").numerator
+    assert sum(v.denominator for v in groups) == report.value("cac").denominator
+    # Ads: 700 / (ARPA of C1 100 and C4 50 = 75 × 0.5); Referral: CAC 0
+    assert report.value("cac_payback_months", source="Ads").value == pytest.approx(700 / 37.5)
+    assert report.value("cac_payback_months", source="Referral").value == 0.0
+    none = report.value("cac_payback_months", source="Events")
+    assert (none.value, none.note) == (None, "no costs or customers in the period")
+
+
+def test_cac_cannot_be_broken_down_by_what_costs_lack():
+    report = run("cac", group_by=["owner"])
+    assert [(s.id, s.reason) for s in report.skipped] == [("cac", "cannot break down by owner")]
+
+
+def test_clv_by_plan_from_the_book():
+    report = run("clv", group_by=["plan"], settings=HALF)
+    # Pro: C2 at the start, churned; paying at the end C3 150 and C5 100: 125 × 0.5 / 1
+    assert report.value("clv", plan="Pro").value == pytest.approx(62.5)
+    basic = report.value("clv", plan="Basic")  # C1 and C3 at the start, nobody churned
+    assert (basic.value, basic.denominator) == (None, 2.0)
+    assert basic.note == "no customer churned in the period: CLV is unbounded"
+
+
+def test_weeks_use_whole_months_of_costs_like_the_book():
+    first_week = between(date(2026, 9, 28), date(2026, 10, 4))  # holds 1 October
+    report = run("cac", "clv", period=first_week, settings=HALF)
+    assert report.value("cac").value == 750.0  # October's 600 + 900 / C4 and C5
+    later = run("cac", "clv", period=between(date(2026, 10, 5), date(2026, 10, 11)), settings=HALF)
+    assert (later.value("cac").value, later.value("cac").numerator) == (None, 0.0)
+    assert later.value("clv").note == "no month starts in the period: no monthly churn rate"
+
+
+def test_a_subscription_snapshot_gives_arpa_but_no_churn_rate():
+    snapshot = frame("subscriptions", "customer_id mrr churned", [
+        ("S1", 100.0, False), ("S2", 300.0, False), ("S3", 50.0, True),
+    ])  # fmt: skip
+    book = {**without("subscriptions"), "subscriptions": snapshot}
+    report = run("cac", "cac_payback_months", "clv", book=book, settings=HALF)
+    assert report.value("cac").denominator == 3.0  # no months: C4, C5, C6 from first won deals
+    # ARPA of those not churned: (100 + 300) / 2 = 200; (1,600 / 3) / (200 × 0.5)
+    assert report.value("cac_payback_months").value == pytest.approx(1600 / 3 / 100)
+    clv = report.value("clv")
+    assert (clv.value, clv.note) == (None, "subscriptions are a snapshot: no churn rate per month")
+
+
+def test_roi_rosi_and_sales_productivity():
+    report = run("roi", "rosi", "sales_productivity")
+    roi = report.value("roi")
+    # (4,500 − 2,100) / 2,100: all costs, "other" included
+    assert (roi.numerator, roi.denominator) == (2400.0, 2100.0)
+    assert roi.value == pytest.approx(8 / 7)
+    # (4,500 − 1,000 in September) / 900 of sales costs
+    assert report.value("rosi").value == pytest.approx(3500.0 / 900.0)
+    assert report.value("sales_productivity").value == pytest.approx(5.0)  # 4,500 / 900
+    assert (roi.n, roi.small_sample) == (8, True)  # a money denominator: 4 won deals + 4 costs
+
+
+def test_roi_by_source():
+    report = run("roi", group_by=["source"])
+    ads = report.value("roi", source="Ads")  # (300 + 1,200 + 600 − 700) / 700
+    assert (ads.numerator, ads.denominator, ads.value) == (1400.0, 700.0, 2.0)
+    assert report.value("roi", source="(blank)").value == -1.0  # 1,400 of costs, no revenue
+    referral = report.value("roi", source="Referral")  # 2,400 won, no costs
+    assert (referral.value, referral.note) == (None, "no rows in the denominator")
+
+
+def test_cost_per_lead_and_per_opportunity():
+    report = run("cost_per_lead", "cost_per_opportunity", group_by=["source"])
+    assert report.value("cost_per_lead").value == 400.0  # 1,600 / L1, L2, L4, L6
+    assert report.value("cost_per_opportunity").value == pytest.approx(1600.0 / 6)
+    assert report.value("cost_per_lead", source="Ads").value == 350.0  # 700 / L1, L2
+    assert report.value("cost_per_lead", source="Webinar").value == 0.0  # no Webinar costs
+    assert report.value("cost_per_opportunity", source="Ads").value == 175.0  # 700 / 4 deals
+    nothing = report.value("cost_per_lead", source="Events")
+    assert (nothing.value, nothing.note) == (None, "no rows in the denominator")
+
+
+def test_a_period_with_nothing_in_it():
+    report = run(*IDS, period=JUNE, settings=HALF)
+    for kpi in ("cac", "roi", "rosi", "cost_per_lead", "cost_per_opportunity"):
+        assert report.value(kpi).value is None and report.value(kpi).note
+    assert report.value("cac_payback_months").note == "no costs or customers in the period"
+    assert report.value("clv").note == (
+        "no customers to measure (clv_variant subscription reads subscriptions, transactional "
+        "reads orders)"
+    )
+
+
+def test_small_samples_are_judged_on_customers():
+    report = run("cac", "clv", small_sample=2, settings=HALF)
+    assert not report.value("cac").small_sample  # 2 new customers, not under 2
+    assert not report.value("clv").small_sample  # 3 customers at the start
+    assert run("clv", small_sample=4, settings=HALF).value("clv").small_sample
+
+
+def test_skipped_with_the_missing_input():
+    report = run(*IDS, book=without("costs"), settings=HALF)
+    assert {s.reason for s in report.skipped} == {"needs costs (no costs input)"}
+    assert [s.id for s in report.skipped] == [i for i in IDS if i != "clv"]
+    assert report.value("clv").value == pytest.approx(150.0)  # clv reads no costs
+    report = run(
+        "clv", "cac_payback_months", "cost_per_lead", book={"costs": COSTS, "deals": DEALS}
+    )
+    assert [(s.id, s.reason) for s in report.skipped] == [
+        ("cac_payback_months", "needs subscriptions (no subscriptions input)"),
+        ("clv", "needs subscriptions.mrr or orders.customer_id"),
+        ("cost_per_lead", "needs leads (no leads input)"),
+    ]
+
+
+def _close(actual, expected, where="") -> None:
+    """Equal JSON, with floats equal to 1e-9 relative (sums may differ in their last bits)."""
+    if isinstance(expected, float) and isinstance(actual, float):
+        assert math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-9), where
+    elif isinstance(expected, dict):
+        assert isinstance(actual, dict) and list(actual) == list(expected), where
+        for key in expected:
+            _close(actual[key], expected[key], f"{where}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), where
+        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
+            _close(a, e, f"{where}[{i}]")
+    else:
+        assert actual == expected, where
+
+
+def test_sample_company_efficiency_matches_the_reviewed_golden_file():
+    """October 2025 at the sample company: every efficiency KPI in total and by source, and CLV
+    in its variants. Regenerate with SALESMETRICS_UPDATE_GOLDEN=1 and review the diff."""
+    config = load_config(ROOT / "sample_data" / "report.yaml")
+    inputs = [i for i in config.inputs if "activities" not in str(i.path)]
+    frames = frames_of(load_inputs(inputs))
+    period = resolve_period("2025-10", AS_OF)
+    variants = {
+        "default": Settings(),
+        "stripe_margin_80": Settings(churn_variant="stripe", gross_margin=0.8),
+        "transactional_3_years": Settings(clv_variant="transactional", customer_lifespan_years=3),
+    }
+    actual: dict[str, list] = {}
+    for name, settings in variants.items():
+        by = ["source"] if name == "default" else []
+        ids = IDS if name == "default" else ["clv", "clv_to_cac"]
+        report = compute(
+            frames, period=period, as_of=AS_OF, kpis=ids, group_by=by, settings=settings,
+            rates=config.rates, compare="previous",
+        )  # fmt: skip
+        assert report.skipped == ()
+        actual[name] = [
+            {
+                "id": v.id,
+                "group": dict(v.group),
+                "value": v.value,
+                "numerator": v.numerator,
+                "denominator": v.denominator,
+                "n": v.n,
+                "small_sample": v.small_sample,
+                "note": v.note,
+                "previous": v.previous,
+            }
+            for v in report.values
+        ]
+    actual = json.loads(json.dumps(actual))
+    if os.environ.get("SALESMETRICS_UPDATE_GOLDEN"):
+        GOLDEN.write_text(json.dumps(actual, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    _close(actual, json.loads(GOLDEN.read_text(encoding="utf-8")))
