@@ -1,7 +1,444 @@
-"""Mrr KPIs."""
+"""MRR KPIs: the recurring revenue at the end of a period and how it moved during it.
+
+Everything is read from the MRR book (salesmetrics.kpis.subscriptions): customer-months with
+MRR > 0, and movements dated by the month in which they show. A period covers the months whose
+first day falls in it (`months_in`); its start is the month before the first of them, its end
+the month of its last day (`end_month`). So October's start is September's MRR, and a quarter's
+movements are those of its three months.
+
+- The data speaks up to its horizon (the last month of monthly rows; the month of as_of for
+  intervals). A period that runs past the horizon is cut to it and each value says so in its
+  note; a period that starts after it has no value (None, with the note).
+- In a breakdown, a customer's rows carry the dimensions of its last paying month up to the
+  period's end (for the MRR at the end: that month's). A customer that changes plan during a
+  period then has its start, movements and end in one group, so each group's bridge adds up.
+- Subscriptions given as a snapshot (one row per customer with a churned flag and no dates):
+  mrr, arr, customers_active and arpa read the customers not churned, whatever the period (the
+  note says so); the KPIs that need months are skipped for want of subscriptions.month or
+  subscriptions.started_at.
+- Movement amounts: new, expansion and reactivation are increases; contraction and churned
+  are reported as positive amounts of decrease, except in mrr_bridge, whose values are signed
+  so that start + new + expansion + contraction + churned + reactivation = end.
+"""
 
 from __future__ import annotations
 
-from salesmetrics.kpis.base import Kpi
+from collections.abc import Callable
+from dataclasses import dataclass
 
-KPIS: tuple[Kpi, ...] = ()
+import numpy as np
+import pandas as pd
+
+from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Unit
+from salesmetrics.kpis.subscriptions import (
+    MOVEMENTS,
+    NOT_DIMENSIONS,
+    book,
+    check_bridge,
+    horizon,
+    index_of,
+    is_snapshot,
+    month_label,
+    months_in,
+    movements,
+)
+from salesmetrics.periods import Period
+
+STAGE = "mrr"
+NOTE = "salesmetrics.note"  # rows.attrs key: a note for every value computed from the rows
+UNKNOWN = "salesmetrics.unknown"  # rows.attrs key: True when the period is after the data
+MOVEMENT = "movement"  # mrr_bridge's category column
+BRIDGE = ("start", *MOVEMENTS, "end")
+DECREASES = ("contraction", "churned")
+SNAPSHOT_NOTE = "subscriptions are a snapshot without dates: the period is ignored"
+START, END = "mrr_start", "mrr_end"  # a customer's MRR in the month before the period, at its end
+MOVED = {kind: f"mrr_{kind}" for kind in MOVEMENTS}  # a customer's signed movements in the period
+FLAGS = {kind: f"is_{kind}" for kind in MOVEMENTS}  # whether it had a movement of the kind
+COMPUTED = {START, END, *MOVED.values(), *FLAGS.values()}
+
+
+@dataclass(frozen=True)
+class Window:
+    """The months of a period that the data speaks for."""
+
+    first: int  # the first month whose first day is in the period
+    last: int  # the end month (last < first when the period holds no first of a month)
+    note: str | None  # set when the period is cut at, or lies after, the horizon
+    known: bool  # False when the period starts after the horizon
+
+
+def window(ctx: Context, period: Period) -> Window:
+    """The period's months, cut at the horizon."""
+    first, last = months_in(period)  # the end month is `last`: end_month(period)
+    limit = horizon(ctx)
+    ends = f"the subscription data ends with {month_label(limit)}"
+    if index_of(period.start) > limit:
+        return Window(first, last, ends, False)
+    if last > limit:
+        return Window(first, limit, f"{ends}: values up to its end", True)
+    return Window(first, last, None, True)
+
+
+def dimensions(frame: pd.DataFrame) -> list[str]:
+    """The breakdown columns of the MRR book."""
+    return [c for c in frame.columns if c not in ("customer_id", "month", "mrr")]
+
+
+def customers(ctx: Context, first: int, last: int) -> pd.DataFrame:
+    """One row per customer paying in month first − 1 or in month `last`, or with a movement
+    in first..last: customer_id, its dimensions (of its last paying month up to `last`),
+    mrr_start, mrr_end, the signed sum of each kind of movement (mrr_new, …) and whether it had
+    one (is_new, …). Checks the bridge first: a mismatch is an error.
+    """
+
+    def build() -> pd.DataFrame:
+        check_bridge(ctx, first, last)
+        months = book(ctx)
+        dims = dimensions(months)
+        upto = months[(months["month"] <= last).to_numpy()]
+        latest = upto.drop_duplicates("customer_id", keep="last").set_index("customer_id")[dims]
+        start = months[(months["month"] == first - 1).to_numpy()].set_index("customer_id")["mrr"]
+        end = months[(months["month"] == last).to_numpy()].set_index("customer_id")["mrr"]
+        moves = movements(ctx)
+        inside = moves[((moves["month"] >= first) & (moves["month"] <= last)).to_numpy()]
+        keyed = inside.groupby(["customer_id", "movement"])["amount"]
+        amounts = keyed.sum().unstack().reindex(columns=list(MOVEMENTS))
+        seen = keyed.size().unstack().reindex(columns=list(MOVEMENTS))
+        involved = start.index.union(end.index).union(amounts.index)
+        table = latest.reindex(involved)
+        table[START] = start.reindex(involved).fillna(0.0).to_numpy(dtype=float)
+        table[END] = end.reindex(involved).fillna(0.0).to_numpy(dtype=float)
+        for kind in MOVEMENTS:
+            moved = amounts[kind].reindex(involved).fillna(0.0)
+            table[MOVED[kind]] = moved.to_numpy(dtype=float)
+            table[FLAGS[kind]] = seen[kind].reindex(involved).notna().to_numpy(dtype=bool)
+        table.index.name = "customer_id"
+        return table.reset_index().copy()  # consolidated: one block per dtype, quick to slice
+
+    found: pd.DataFrame = ctx.memo(f"mrr.customers.{first}.{last}", build)
+    return found
+
+
+def noted(rows: pd.DataFrame, note: str | None, known: bool = True) -> pd.DataFrame:
+    """The rows with a note (and whether the period is known) for every value made from them:
+    pandas keeps `attrs` through the slicing by group and category that the engine does.
+    """
+    rows = rows.copy(deep=False)  # its own attrs; the data is shared (copy on write)
+    rows.attrs[NOTE] = note
+    rows.attrs[UNKNOWN] = not known
+    return rows
+
+
+def note_of(rows: pd.DataFrame) -> str | None:
+    return rows.attrs.get(NOTE)
+
+
+def unknown(rows: pd.DataFrame) -> bool:
+    return bool(rows.attrs.get(UNKNOWN, False))
+
+
+def period_rows(ctx: Context, period: Period) -> pd.DataFrame:
+    """The per-customer table of the period (see `customers`), noted; empty when the period
+    starts after the data.
+    """
+    span = window(ctx, period)
+    if not span.known:
+        empty = customers(ctx, horizon(ctx) + 1, horizon(ctx)).iloc[0:0]
+        return noted(empty, span.note, known=False)
+    return noted(customers(ctx, span.first, span.last), span.note)
+
+
+def snapshot(ctx: Context) -> pd.DataFrame:
+    """The snapshot's rows with `churned` as a plain bool (a blank flag is not churned)."""
+    subs = ctx["subscriptions"]
+    dims = [c for c in subs.columns if c not in NOT_DIMENSIONS]
+    churned = subs["churned"].fillna(False).to_numpy(dtype=bool)
+    mrr = subs["mrr"].to_numpy(dtype=float, na_value=np.nan)
+    rows = subs[["customer_id", *dims]].assign(churned=churned, mrr=np.nan_to_num(mrr))
+    return noted(rows, SNAPSHOT_NOTE)
+
+
+def summed(rows: pd.DataFrame) -> Aggregate:
+    """The sum of `value`, or None when the period is after the data."""
+    if unknown(rows):
+        return Aggregate(None, note=note_of(rows))
+    total = float(rows["value"].sum()) if len(rows) else 0.0
+    return Aggregate(total, note=note_of(rows))
+
+
+def distinct(rows: pd.DataFrame) -> Aggregate:
+    """The number of distinct customers in the rows, or None when the period is after the data."""
+    if unknown(rows):
+        return Aggregate(None, note=note_of(rows))
+    return Aggregate(float(rows["customer_id"].nunique()), note=note_of(rows))
+
+
+def ratio(empty: str, distinct_customers: bool = False) -> Callable[[pd.DataFrame], Aggregate]:
+    """sum(numerator) / sum(denominator), or distinct customers with a numerator flag over
+    distinct customers with a denominator flag; None with `empty` as the note when the
+    denominator is 0.
+    """
+
+    def combine(rows: pd.DataFrame) -> Aggregate:
+        note = note_of(rows)
+        if unknown(rows):
+            return Aggregate(None, note=note)
+        if not len(rows):
+            return Aggregate(None, 0.0, 0.0, empty if note is None else f"{empty}; {note}")
+        if distinct_customers:
+            ids = rows["customer_id"]
+            top = float(ids[rows["numerator"].to_numpy(dtype=bool)].nunique())
+            bottom = float(ids[rows["denominator"].to_numpy(dtype=bool)].nunique())
+        else:
+            top = float(rows["numerator"].sum())
+            bottom = float(rows["denominator"].sum())
+        if bottom == 0:
+            return Aggregate(None, top, bottom, empty if note is None else f"{empty}; {note}")
+        return Aggregate(top / bottom, top, bottom, note)
+
+    return combine
+
+
+# mrr, arr, customers_active, arpa
+
+
+def _active(ctx: Context, period: Period) -> pd.DataFrame:
+    """Customers paying at the end of the period, `value` their MRR then; in a snapshot, the
+    customers not churned with their MRR.
+    """
+    if is_snapshot(ctx):
+        rows = snapshot(ctx)
+        rows = rows[~rows["churned"].to_numpy(dtype=bool)]
+        return rows.assign(value=rows["mrr"])
+    table = period_rows(ctx, period)
+    rows = table[(table[END] > 0).to_numpy(dtype=bool)]
+    return rows.assign(value=rows[END])
+
+
+def _arr(ctx: Context, period: Period) -> pd.DataFrame:
+    rows = _active(ctx, period)
+    return rows.assign(value=rows["value"] * 12.0)
+
+
+def _arpa(ctx: Context, period: Period) -> pd.DataFrame:
+    rows = _active(ctx, period)
+    return rows.assign(numerator=rows["value"], denominator=1.0)
+
+
+def _per_account(rows: pd.DataFrame) -> Aggregate:
+    """MRR over distinct customers paying at the end of the period."""
+    if unknown(rows):
+        return Aggregate(None, note=note_of(rows))
+    accounts = float(rows["customer_id"].nunique()) if len(rows) else 0.0
+    mrr = float(rows["numerator"].sum()) if len(rows) else 0.0
+    if accounts == 0:
+        return Aggregate(None, mrr, 0.0, "no customer paying at the end of the period")
+    return Aggregate(mrr / accounts, mrr, accounts, note_of(rows))
+
+
+# mrr_new, mrr_expansion, mrr_contraction, mrr_churned, mrr_reactivation, net_new_mrr
+
+
+def moved(kind: str) -> Callable[[Context, Period], pd.DataFrame]:
+    """Customers with a movement of `kind` in the period, `value` its amount (a positive
+    decrease for contraction and churned).
+    """
+    sign = -1.0 if kind in DECREASES else 1.0
+
+    def rows(ctx: Context, period: Period) -> pd.DataFrame:
+        table = period_rows(ctx, period)
+        found = table[table[FLAGS[kind]].to_numpy(dtype=bool)]
+        return found.assign(value=found[MOVED[kind]] * sign)
+
+    rows.__name__ = f"_{kind}"
+    return rows
+
+
+def _net_new(ctx: Context, period: Period) -> pd.DataFrame:
+    """Customers with any movement in the period, `value` their signed sum of movements."""
+    table = period_rows(ctx, period)
+    flags = table[[FLAGS[k] for k in MOVEMENTS]].to_numpy(dtype=bool).any(axis=1)
+    found = table[flags]
+    total = found[[MOVED[k] for k in MOVEMENTS]].to_numpy(dtype=float).sum(axis=1)
+    return found.assign(value=total)
+
+
+# mrr_bridge
+
+
+def _bridge(ctx: Context, period: Period) -> pd.DataFrame:
+    """One row per customer and bridge line it has: start (its MRR in the month before the
+    period), each movement (signed sums in the period), end (its MRR at the end), `value` the
+    amount. The bridge is checked to reconcile before (an error otherwise).
+    """
+    table = period_rows(ctx, period)
+    keep = [c for c in table.columns if c not in COMPUTED]
+    columns = [START, *(MOVED[k] for k in MOVEMENTS), END]
+    amounts = table[columns].to_numpy(dtype=float)  # customers × bridge lines
+    customer, line = np.nonzero(amounts)  # row-major: each customer's lines in bridge order
+    rows = table[keep].iloc[customer].reset_index(drop=True)
+    rows = rows.assign(**{MOVEMENT: np.asarray(BRIDGE)[line]}, value=amounts[customer, line])
+    return noted(rows, note_of(table), known=not unknown(table))
+
+
+SUBSCRIPTIONS = ("subscriptions.customer_id", "subscriptions.mrr")
+DATED = "subscriptions.month|subscriptions.started_at"
+DATED_OR_SNAPSHOT = f"{DATED}|subscriptions.churned"
+AT_END = (
+    "the period's end month, the month of its last day (cut at the last month of data); "
+    "a snapshot ignores the period"
+)
+IN_MONTHS = (
+    "the month a movement shows in: months whose first day is in the period (churn shows the "
+    "month after the last paying month)"
+)
+KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        "mrr",
+        "MRR",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED_OR_SNAPSHOT),
+        AT_END,
+        "sum of MRR (several rows of a customer in a month summed) over customers paying in the "
+        "period's end month; snapshot: sum of mrr over customers not churned",
+        _active,
+        combine=summed,
+    ),
+    Kpi(
+        "arr",
+        "ARR",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED_OR_SNAPSHOT),
+        AT_END,
+        "12 × mrr: 12 × the sum of MRR over customers paying in the period's end month "
+        "(snapshot: customers not churned)",
+        _arr,
+        combine=summed,
+    ),
+    Kpi(
+        "customers_active",
+        "Active customers",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED_OR_SNAPSHOT),
+        AT_END,
+        "count of distinct customers with MRR > 0 in the period's end month; snapshot: "
+        "distinct customers not churned",
+        _active,
+        combine=distinct,
+    ),
+    Kpi(
+        "arpa",
+        "ARPA (MRR per active customer)",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED_OR_SNAPSHOT),
+        AT_END,
+        "mrr / customers_active: sum of MRR in the period's end month / distinct customers "
+        "paying in it (snapshot: over customers not churned)",
+        _arpa,
+        combine=_per_account,
+    ),
+    Kpi(
+        "mrr_new",
+        "New MRR",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED),
+        IN_MONTHS,
+        "sum of MRR in their first paying month over customers whose first paying month is in "
+        "the period",
+        moved("new"),
+        combine=summed,
+    ),
+    Kpi(
+        "mrr_expansion",
+        "Expansion MRR",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED),
+        IN_MONTHS,
+        "sum of increases of MRR from one month to the next (paying in both) over months in the "
+        "period",
+        moved("expansion"),
+        combine=summed,
+    ),
+    Kpi(
+        "mrr_contraction",
+        "Contraction MRR",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED),
+        IN_MONTHS,
+        "sum of decreases of MRR, not to zero, from one month to the next over months in the "
+        "period, as a positive amount",
+        moved("contraction"),
+        higher_is_better=False,
+        combine=summed,
+    ),
+    Kpi(
+        "mrr_churned",
+        "Churned MRR",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED),
+        IN_MONTHS,
+        "sum of the last paying month's MRR over customers at zero the month after, that month "
+        "in the period and not after the last month of data, as a positive amount",
+        moved("churned"),
+        higher_is_better=False,
+        combine=summed,
+    ),
+    Kpi(
+        "mrr_reactivation",
+        "Reactivation MRR",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED),
+        IN_MONTHS,
+        "sum of MRR over customers paying in a month of the period after at least one month "
+        "at zero since an earlier paying month",
+        moved("reactivation"),
+        combine=summed,
+    ),
+    Kpi(
+        "net_new_mrr",
+        "Net new MRR",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED),
+        IN_MONTHS,
+        "mrr_new + mrr_expansion + mrr_reactivation − mrr_contraction − mrr_churned in the "
+        "period (= MRR at its end − MRR in the month before its first month)",
+        _net_new,
+        combine=summed,
+    ),
+    Kpi(
+        "mrr_bridge",
+        "MRR bridge",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED),
+        f"start: the month before the period's first month; end: its end month; {IN_MONTHS}",
+        "per movement: start (MRR of the month before the period's first month), new, "
+        "expansion, contraction, churned, reactivation (signed sums in the period, decreases "
+        "negative), end (MRR at the end month); start + movements = end, checked",
+        _bridge,
+        category=MOVEMENT,
+        category_order=BRIDGE,
+        combine=summed,
+    ),
+)

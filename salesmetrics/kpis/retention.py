@@ -1,7 +1,417 @@
-"""Retention KPIs."""
+"""Retention KPIs: which customers and how much MRR a period kept, lost and regained.
+
+Read from the MRR book like the MRR KPIs (see salesmetrics.kpis.mrr for the months of a period,
+the cut at the last month of data, and the dimensions of a customer in a breakdown). The
+customers "at the start" are those paying in the month before the period's first month; "at
+the end", those paying in its end month.
+
+Choices where definitions differ:
+- customer_churn_rate counts every customer that churned in the period, including one that
+  was new in it; the `stripe` variant (churn_variant: stripe) adds the customers new in the
+  period to the denominator, so that they can churn out of it.
+- customer_retention_rate is (end − new) / start with "new" meaning every customer paying at
+  the end that was not paying at the start (new or reactivated): the customers paying at both
+  the start and the end over those paying at the start. A customer new in the period that left
+  again within it is then not subtracted, so the rate never exceeds 100%.
+- nrr and grr follow the customers paying at the start (the cohort) to the end month: (start
+  + expansion − contraction − churned) / start. A cohort customer that churned in the period
+  counts 0 even if it came back later in the period. A reactivated customer was, by definition,
+  not paying in the month before it came back; so in a one-month period no cohort customer can
+  reactivate, and `nrr_reactivation: true` counts the MRR at the end of the customers who came
+  back in the period (former customers outside the cohort, and cohort customers who left and
+  returned within a longer period) in the numerator, never in the denominator.
+- grr counts each cohort customer at the lower of its start and end MRR (0 when it churned):
+  expansion never offsets a loss, so it is at most 100%; over one month this is exactly
+  (start − contraction − churned) / start.
+- revenue_churn_rate and net_mrr_churn_rate take every movement of the period (also those of
+  customers new in it) over the MRR at the start.
+- Cohorts: a customer's cohort is its first paying month; a customer paying in month k after
+  it counts as retained in month k whether or not it left in between; its dimensions are those
+  of its first month (the plan it started on).
+"""
 
 from __future__ import annotations
 
-from salesmetrics.kpis.base import Kpi
+import numpy as np
+import pandas as pd
 
-KPIS: tuple[Kpi, ...] = ()
+from salesmetrics.errors import SalesmetricsError
+from salesmetrics.kpis.base import Aggregation, Context, Kpi, Unit
+from salesmetrics.kpis.mrr import (
+    DATED,
+    DATED_OR_SNAPSHOT,
+    END,
+    FLAGS,
+    IN_MONTHS,
+    MOVED,
+    START,
+    SUBSCRIPTIONS,
+    distinct,
+    moved,
+    noted,
+    period_rows,
+    ratio,
+    snapshot,
+    summed,
+    window,
+)
+from salesmetrics.kpis.subscriptions import book, horizon, is_snapshot, month_start
+from salesmetrics.periods import Period
+
+STAGE = "retention"
+CHURN_VARIANTS = ("standard", "stripe")
+COHORT = "cohort"  # the cohort tables' category column: the first paying month, YYYY-MM
+MONTH_NUMBER = "month_number"  # their subcategory column: months since the cohort's month
+NO_START = "no customer paying at the start of the period"
+NO_START_MRR = "no MRR at the start of the period"
+
+
+def _flag(table: pd.DataFrame, kind: str) -> np.ndarray:
+    return table[FLAGS[kind]].to_numpy(dtype=bool)
+
+
+def _start(table: pd.DataFrame) -> np.ndarray:
+    return table[START].to_numpy(dtype=float)
+
+
+def _end(table: pd.DataFrame) -> np.ndarray:
+    return table[END].to_numpy(dtype=float)
+
+
+# new_customers, churned_customers
+
+
+def _new(ctx: Context, period: Period) -> pd.DataFrame:
+    table = period_rows(ctx, period)
+    return table[_flag(table, "new")]
+
+
+def _churned(ctx: Context, period: Period) -> pd.DataFrame:
+    """Customers with a churn movement in the period; in a snapshot, those flagged churned."""
+    if is_snapshot(ctx):
+        rows = snapshot(ctx)
+        return rows[rows["churned"].to_numpy(dtype=bool)]
+    table = period_rows(ctx, period)
+    return table[_flag(table, "churned")]
+
+
+# customer_churn_rate, customer_retention_rate
+
+
+def _churn_rate(ctx: Context, period: Period) -> pd.DataFrame:
+    """One row per customer: numerator when it churned in the period, denominator when it was
+    paying at the start (or, stripe variant, new in the period); in a snapshot, every customer
+    is in the denominator and the churned ones in the numerator.
+    """
+    variant = ctx.settings.churn_variant
+    if variant not in CHURN_VARIANTS:
+        raise SalesmetricsError(
+            f"churn_variant {variant!r} is not known; use {' or '.join(CHURN_VARIANTS)}"
+        )
+    if is_snapshot(ctx):
+        rows = snapshot(ctx)
+        return rows.assign(numerator=rows["churned"], denominator=True)
+    table = period_rows(ctx, period)
+    counted = _start(table) > 0
+    if variant == "stripe":
+        counted |= _flag(table, "new")
+    return table.assign(numerator=_flag(table, "churned"), denominator=counted)
+
+
+def _retention(ctx: Context, period: Period) -> pd.DataFrame:
+    """One row per customer: denominator when paying at the start, numerator when paying at
+    both the start and the end.
+    """
+    table = period_rows(ctx, period)
+    at_start = _start(table) > 0
+    return table.assign(numerator=at_start & (_end(table) > 0), denominator=at_start)
+
+
+# revenue_churn_rate, net_mrr_churn_rate
+
+
+def _lost(table: pd.DataFrame, kinds: tuple[str, ...]) -> np.ndarray:
+    """Minus the sum of the customer's signed movements of `kinds`: what the period lost."""
+    return -table[[MOVED[k] for k in kinds]].to_numpy(dtype=float).sum(axis=1)
+
+
+def _revenue_churn(ctx: Context, period: Period) -> pd.DataFrame:
+    """One row per customer: contraction and churned MRR in the period (positive) over its MRR
+    at the start.
+    """
+    table = period_rows(ctx, period)
+    return table.assign(
+        numerator=_lost(table, ("contraction", "churned")), denominator=_start(table)
+    )
+
+
+def _net_churn(ctx: Context, period: Period) -> pd.DataFrame:
+    """One row per customer: contraction + churned − expansion − reactivation MRR in the
+    period over its MRR at the start.
+    """
+    table = period_rows(ctx, period)
+    lost = _lost(table, ("contraction", "churned", "expansion", "reactivation"))
+    return table.assign(numerator=lost, denominator=_start(table))
+
+
+# nrr, grr
+
+
+def _nrr(ctx: Context, period: Period) -> pd.DataFrame:
+    """Customers paying at the start with numerator their MRR at the end (0 when they churned
+    in the period, unless nrr_reactivation) and denominator their MRR at the start; with
+    nrr_reactivation, also the customers who came back in the period, numerator their MRR at
+    the end and denominator 0.
+    """
+    table = period_rows(ctx, period)
+    back = ctx.settings.nrr_reactivation
+    cohort = _start(table) > 0
+    gone = _flag(table, "churned") & (not back)
+    keep = cohort | (_flag(table, "reactivation") & back)
+    kept = np.where(gone, 0.0, _end(table))
+    return table.assign(numerator=kept, denominator=_start(table))[keep]
+
+
+def _grr(ctx: Context, period: Period) -> pd.DataFrame:
+    """Customers paying at the start: numerator the lower of their MRR at the start and at the
+    end (0 when they churned in the period), denominator their MRR at the start.
+    """
+    table = period_rows(ctx, period)
+    start = _start(table)
+    kept = np.where(_flag(table, "churned"), 0.0, np.minimum(start, _end(table)))
+    return table.assign(numerator=kept, denominator=start)[start > 0]
+
+
+# cohort_retention, cohort_revenue_retention
+
+
+def _cohort_grid(ctx: Context) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per customer and month k = 0, 1, … from its first paying month to the last
+    month of data: `cohort` (YYYY-MM), `month_number` k, `paying` (1 when its MRR in month k
+    is > 0, else 0), `mrr` (its MRR in month k, 0 when not paying), `mrr_first` (its MRR in
+    its first month), and its dimensions of its first month; with each row's cohort month.
+    """
+
+    def build() -> tuple[pd.DataFrame, np.ndarray]:
+        months = book(ctx)  # sorted by customer and month
+        first_rows = np.flatnonzero(~months["customer_id"].duplicated().to_numpy(dtype=bool))
+        start = months["month"].to_numpy(dtype="int64")[first_rows]
+        counts = np.maximum(horizon(ctx) - start + 1, 0)
+        position = np.repeat(np.arange(len(first_rows)), counts)
+        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        cohort = start[position]
+        # every customer-month of the book as one increasing number, to look month k up
+        codes = pd.factorize(months["customer_id"])[0]
+        lowest = int(start.min()) if len(start) else 0
+        width = horizon(ctx) - lowest + 2
+        keys = codes * width + (months["month"].to_numpy(dtype="int64") - lowest)
+        wanted = codes[first_rows][position] * width + (cohort + offsets - lowest)
+        paid = months["mrr"].to_numpy(dtype=float)
+        mrr = np.zeros(len(wanted))
+        if len(keys):
+            found = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+            hit = keys[found] == wanted
+            mrr[hit] = paid[found[hit]]
+        grid = months.iloc[first_rows[position]].reset_index(drop=True)
+        rows = grid.drop(columns=["month", "mrr"]).assign(
+            **{COHORT: month_start(cohort).dt.strftime("%Y-%m").to_numpy()},
+            **{MONTH_NUMBER: offsets},
+            paying=(mrr > 0).astype(float),
+            mrr=mrr,
+            mrr_first=paid[first_rows][position],
+        )
+        return rows.copy(), cohort
+
+    found: tuple[pd.DataFrame, np.ndarray] = ctx.memo("retention.cohorts", build)
+    return found
+
+
+def _cohort_rows(ctx: Context, period: Period) -> pd.DataFrame:
+    """The cohort grid's rows of the customers whose first paying month is in the period
+    (every customer for period "all").
+    """
+    grid, cohort = _cohort_grid(ctx)
+    if period.label == "all":
+        return noted(grid, None)
+    span = window(ctx, period)
+    inside = (cohort >= span.first) & (cohort <= span.last)
+    return noted(grid[inside], span.note, known=span.known)
+
+
+def _logo_retention(ctx: Context, period: Period) -> pd.DataFrame:
+    rows = _cohort_rows(ctx, period)
+    return rows.assign(numerator=rows["paying"], denominator=1.0)
+
+
+def _revenue_retention(ctx: Context, period: Period) -> pd.DataFrame:
+    rows = _cohort_rows(ctx, period)
+    return rows.assign(numerator=rows["mrr"], denominator=rows["mrr_first"])
+
+
+RATES = "months whose first day is in the period; start: the month before the first of them"
+COHORTS = (
+    "the cohort's first paying month, in the period (period all: every cohort); then each "
+    "month after it up to the last month of data"
+)
+KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        "new_customers",
+        "New customers",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED),
+        IN_MONTHS,
+        "count of distinct customers whose first paying month is in the period (reactivated "
+        "customers are not new)",
+        _new,
+        combine=distinct,
+    ),
+    Kpi(
+        "churned_customers",
+        "Churned customers",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED_OR_SNAPSHOT),
+        f"{IN_MONTHS}; a snapshot ignores the period",
+        "count of distinct customers at zero MRR in a month of the period after paying the "
+        "month before; snapshot: distinct customers flagged churned",
+        _churned,
+        higher_is_better=False,
+        combine=distinct,
+    ),
+    Kpi(
+        "customer_churn_rate",
+        "Customer churn rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED_OR_SNAPSHOT),
+        f"{RATES}; a snapshot ignores the period",
+        "distinct customers that churned in the period / distinct customers paying at its start "
+        "(churn_variant stripe: plus those new in the period); snapshot: customers flagged "
+        "churned / all its customers",
+        _churn_rate,
+        higher_is_better=False,
+        benchmark="5-7% annually",
+        combine=ratio(NO_START, distinct_customers=True),
+    ),
+    Kpi(
+        "customer_retention_rate",
+        "Customer retention rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED),
+        RATES,
+        "(customers paying at the end − those of them not paying at the start, new or "
+        "reactivated) / customers paying at the start: paying at both / paying at the start",
+        _retention,
+        benchmark="85% or higher",
+        combine=ratio(NO_START, distinct_customers=True),
+    ),
+    Kpi(
+        "revenue_churn_rate",
+        "Revenue churn rate (gross MRR churn)",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED),
+        RATES,
+        "(churned + contraction MRR in the period, any customer) / MRR of the month before the "
+        "period's first month",
+        _revenue_churn,
+        higher_is_better=False,
+        combine=ratio(NO_START_MRR),
+        sample_size="rows",
+    ),
+    Kpi(
+        "net_mrr_churn_rate",
+        "Net MRR churn rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED),
+        RATES,
+        "(churned + contraction − expansion − reactivation MRR in the period, any customer) / "
+        "MRR of the month before the period's first month; negative when expansion wins",
+        _net_churn,
+        higher_is_better=False,
+        combine=ratio(NO_START_MRR),
+        sample_size="rows",
+    ),
+    Kpi(
+        "nrr",
+        "Net revenue retention",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED),
+        RATES,
+        "(start + expansion − contraction − churned) / start over customers paying at the start: "
+        "their MRR at the end month, 0 if they churned in the period / their start MRR "
+        "(nrr_reactivation: customers who came back in the period add their end MRR above)",
+        _nrr,
+        combine=ratio(NO_START_MRR),
+        sample_size="rows",
+    ),
+    Kpi(
+        "grr",
+        "Gross revenue retention",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED),
+        RATES,
+        "(start − contraction − churned) / start over customers paying at the start: the lower "
+        "of each one's start and end MRR, 0 if it churned in the period / their start MRR",
+        _grr,
+        combine=ratio(NO_START_MRR),
+        sample_size="rows",
+    ),
+    Kpi(
+        "expansion_revenue",
+        "Expansion revenue",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED),
+        IN_MONTHS,
+        "sum of increases of MRR of customers paying the month before, over months in the "
+        "period (the same amount as mrr_expansion, with the retention KPIs)",
+        moved("expansion"),
+        combine=summed,
+    ),
+    Kpi(
+        "cohort_retention",
+        "Cohort retention (logo)",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED),
+        COHORTS,
+        "per cohort (first paying month) and month k since it: customers of the cohort paying "
+        "in month k / customers of the cohort",
+        _logo_retention,
+        category=COHORT,
+        subcategory=MONTH_NUMBER,
+        combine=ratio("no customer in the cohort"),
+    ),
+    Kpi(
+        "cohort_revenue_retention",
+        "Cohort retention (revenue)",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        (*SUBSCRIPTIONS, DATED),
+        COHORTS,
+        "per cohort (first paying month) and month k since it: MRR of the cohort's customers in "
+        "month k / their MRR in the cohort's month",
+        _revenue_retention,
+        category=COHORT,
+        subcategory=MONTH_NUMBER,
+        combine=ratio("no MRR in the cohort's month"),
+        sample_size="rows",
+    ),
+)

@@ -17,6 +17,9 @@ Months are calendar months; a month is identified by its first day.
   `reactivation` (paying again after at least one month at zero). So for every month,
   MRR(month before) + that month's movements = MRR(month); `check_bridge` proves it.
 - Text dimensions (plan, segment, …) of a customer-month are those of its largest row.
+- A change of less than a millionth of a currency unit (sums of several rows differing in
+  their last bits) is rounding, not a movement.
+- Amounts in several currencies are never summed: rates are needed first (an error).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from salesmetrics.periods import Period
 MOVEMENTS = ("new", "expansion", "contraction", "churned", "reactivation")
 NOT_DIMENSIONS = {"customer_id", "mrr", "month", "started_at", "ended_at", "churned", "_row"}
 NOT_DIMENSIONS |= {"modified_at", "currency"}
+NOISE = 1e-6  # changes smaller than this, in currency units, are rounding and not movements
 
 
 def month_index(dates: pd.Series) -> pd.Series:
@@ -50,6 +54,12 @@ def month_start(index: pd.Series | np.ndarray) -> pd.Series:
 def index_of(day) -> int:
     """The month index of a date."""
     return int(day.year * 12 + day.month - 1)
+
+
+def month_label(index: int) -> str:
+    """A month index as YYYY-MM."""
+    year, month = divmod(int(index), 12)
+    return f"{year:04d}-{month + 1:02d}"
 
 
 def is_snapshot(ctx: Context) -> bool:
@@ -104,8 +114,9 @@ def check_bridge(ctx: Context, first: int, last: int) -> None:
     moved = float(inside["amount"].sum())
     if not np.isclose(start + moved, end, rtol=1e-9, atol=1e-6):
         raise SalesmetricsError(
-            f"MRR does not reconcile for months {first}..{last}: start {start:,.2f} + movements "
-            f"{moved:,.2f} != end {end:,.2f}; please report this with the subscriptions file"
+            f"MRR does not reconcile from {month_label(first)} to {month_label(last)}: "
+            f"start {start:,.2f} + movements {moved:,.2f} != end {end:,.2f}; "
+            "please report this with the subscriptions file"
         )
 
 
@@ -121,9 +132,12 @@ def _book(ctx: Context) -> pd.DataFrame:
     dims = [c for c in subs.columns if c not in NOT_DIMENSIONS]
     if "month" in subs.columns and subs["month"].notna().any():
         rows = subs[subs["month"].notna()].assign(month=month_index(subs["month"].dropna()))
-    else:
+    elif "started_at" in subs.columns:
         rows = _expand(subs, _horizon(ctx))
+    else:  # no dated row at all (an empty export, or a snapshot): an empty book
+        rows = subs.iloc[0:0].assign(month=pd.Series(dtype="int64"))
     rows = rows[(rows["mrr"] > 0).fillna(False).to_numpy()]
+    _single_currency(rows)
     rows = rows.sort_values("mrr", ascending=False, kind="stable")
     keys = ["customer_id", "month"]
     totals = rows.groupby(keys, sort=False)["mrr"].sum()
@@ -132,6 +146,19 @@ def _book(ctx: Context) -> pd.DataFrame:
     result["month"] = result["month"].astype("int64")
     ordered = result.sort_values(keys, kind="stable").reset_index(drop=True)
     return ordered[["customer_id", "month", "mrr", *dims]]
+
+
+def _single_currency(rows: pd.DataFrame) -> None:
+    """Several currencies among the paying rows are an error: rates are needed first."""
+    if "currency" not in rows.columns:
+        return
+    counts = rows["currency"].value_counts()
+    if len(counts) > 1:
+        listed = ", ".join(f"{c} ({n:,} rows)" for c, n in counts.items())
+        raise SalesmetricsError(
+            f"subscriptions: MRR is in several currencies: {listed}; "
+            "give a reporting currency and rates in the report config"
+        )
 
 
 def _expand(subs: pd.DataFrame, last_month: int) -> pd.DataFrame:
@@ -159,6 +186,7 @@ def _movements(months: pd.DataFrame, last_month: int) -> pd.DataFrame:
     follows = (previous_month == months["month"] - 1).fillna(False).to_numpy()
     first = ~same
     change = (months["mrr"] - previous_mrr).to_numpy(dtype="float64")
+    change[np.abs(change) < NOISE] = 0.0
     kind = np.select(
         [first, ~follows, follows & (change > 0), follows & (change < 0)],
         ["new", "reactivation", "expansion", "contraction"],
