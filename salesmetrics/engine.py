@@ -424,6 +424,8 @@ def _complete(kpi, value: KpiValue, key: Key, previous, history, series, goals) 
     change = change_pct = None
     if prior is not None and value.value is not None:
         change = value.value - prior
+        if abs(change) <= 1e-12 * max(abs(value.value), abs(prior)):
+            change = 0.0  # float noise of sums taken in another order, not a change
         change_pct = change / abs(prior) if prior else None
     points: tuple[TrendPoint, ...] = ()
     if series and not any(d in TIME_DIMENSIONS for d, _ in value.group):

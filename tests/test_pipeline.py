@@ -1,0 +1,117 @@
+"""From config to report: period resolution, overrides, and the sample company's golden report."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from salesmetrics.config import ReportConfig, load_config
+from salesmetrics.errors import ConfigError
+from salesmetrics.pipeline import (
+    compute_report,
+    frames_of,
+    load_inputs,
+    resolve,
+    with_overrides,
+)
+from salesmetrics.render.json_report import document
+from tests.conftest import FIXTURE_MAPPING, FIXTURES
+from tests.kpis.frames import frame
+
+ROOT = Path(__file__).parents[1]
+GOLDEN = ROOT / "tests" / "golden" / "sample_report.json"
+DEALS = frame(
+    "deals",
+    "deal_id status created_at closed_at",
+    [("D1", "won", "2025-03-02", "2025-04-01"), ("D2", "open", "2026-01-15", None)],
+)
+
+
+def test_period_from_the_config_or_today():
+    config = ReportConfig(None, (), as_of=date(2026, 11, 23))
+    period, as_of = resolve(config, {"deals": DEALS})
+    assert (period.label, as_of) == ("2026-10", date(2026, 11, 23))  # last-month by default
+    fiscal = with_overrides(config, period="2027-Q1", fiscal_year_start=4)
+    assert resolve(fiscal, {})[0].start == date(2026, 4, 1)
+    everything = resolve(with_overrides(config, period="all"), {"deals": DEALS})[0]
+    assert (everything.start, everything.end) == (date(2025, 3, 2), date(2026, 1, 15))
+    explicit = with_overrides(config, date_from=date(2026, 1, 1), date_to=date(2026, 1, 31))
+    assert resolve(explicit, {})[0].days == 31
+    assert resolve(ReportConfig(None, ()), {})[1] == date.today()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"period": "2026-13"}, "month 13 does not exist"),
+        ({"date_from": date(2026, 1, 1)}, "both a from and a to date"),
+        ({"period": "all"}, "no dated row"),
+        (
+            {"period": "2026-10", "date_from": date(2026, 1, 1), "date_to": date(2026, 2, 1)},
+            "either a period or from/to",
+        ),
+    ],
+)
+def test_period_mistakes_are_config_errors(options, message):
+    config = with_overrides(ReportConfig(None, (), as_of=date(2026, 11, 23)), **options)
+    with pytest.raises(ConfigError, match=message):
+        resolve(config, {})
+
+
+def test_overrides_replace_only_what_is_given():
+    config = ReportConfig(None, (), period="2026-10", by=("owner",))
+    changed = with_overrides(config, period=None, by=("team",), trend=3)
+    assert (changed.period, changed.by, changed.trend) == ("2026-10", ("team",), 3)
+    with pytest.raises(TypeError, match="unknown report options"):
+        with_overrides(config, colour=True)
+
+
+def test_two_exports_of_one_entity_are_stacked(tmp_path: Path):
+    plain = str(FIXTURES / "plain.csv")  # three deals, D1..D3
+    config_path = tmp_path / "report.yaml"
+    config_path.write_text(
+        f"inputs:\n  - {{path: {plain}, mapping: {FIXTURE_MAPPING}}}\n"
+        f"  - {{path: {plain}, mapping: {FIXTURE_MAPPING}}}\n",
+        encoding="utf-8",
+    )
+    frames = frames_of(load_inputs(load_config(config_path).inputs))
+    assert list(frames) == ["deals"]
+    assert frames["deals"]["deal_id"].tolist() == ["D1", "D2", "D3"] * 2
+
+
+def _close(actual, expected, where="") -> None:
+    """Equal JSON, with floats equal to 1e-9 relative (sums may differ in their last bits)."""
+    if isinstance(expected, float) and isinstance(actual, float):
+        assert math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-9), where
+    elif isinstance(expected, dict):
+        assert isinstance(actual, dict) and list(actual) == list(expected), where
+        for key in expected:
+            _close(actual[key], expected[key], f"{where}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), where
+        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
+            _close(a, e, f"{where}[{i}]")
+    else:
+        assert actual == expected, where
+
+
+def test_sample_company_report_matches_the_reviewed_golden_file(monkeypatch):
+    """The full default computation on the sample company, reviewed by hand once.
+
+    Regenerate on purpose with `make golden`, and review the diff before committing it.
+    """
+    monkeypatch.chdir(ROOT)
+    config = with_overrides(load_config("sample_data/report.yaml"), as_of=date(2026, 11, 23))
+    loaded = load_inputs(config.inputs)
+    report = compute_report(config, frames_of(loaded))
+    stamp = datetime(2026, 11, 23, tzinfo=UTC)
+    actual = document(report, [item.quality for item in loaded], stamp)
+    actual = json.loads(json.dumps(actual))  # tuples to lists, as read back
+    if os.environ.get("SALESMETRICS_UPDATE_GOLDEN"):
+        GOLDEN.write_text(json.dumps(actual, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    _close(actual, json.loads(GOLDEN.read_text(encoding="utf-8")))
