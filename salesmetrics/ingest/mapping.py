@@ -192,6 +192,8 @@ def _merge(parent: Node, child: Node) -> Node:
             section.source, section.line = value.source, value.line
             section.lines = {**old.lines, **value.lines}
             section.update(value)
+            if key == "values":
+                _merge_value_maps(section, old, value)
             merged[key] = section
         else:
             merged[key] = value
@@ -199,6 +201,25 @@ def _merge(parent: Node, child: Node) -> Node:
     _child_wins(merged, child, "constants", "columns")
     _child_wins(merged, child, "columns", "constants")
     return merged
+
+
+def _merge_value_maps(section: Node, parent: Node, child: Node) -> None:
+    """A field's value map in a child adds to the parent's, raw value by raw value."""
+    for name, spec in child.items():
+        base = parent.get(name)
+        if not (isinstance(base, Node) and isinstance(spec, Node)):
+            continue
+        combined = Node(base)
+        combined.source, combined.line = spec.source, spec.line
+        combined.lines = {**base.lines, **spec.lines}
+        combined.update(spec)
+        if isinstance(base.get("map"), Node) and isinstance(spec.get("map"), Node):
+            pairs = Node(base["map"])
+            pairs.source, pairs.line = spec["map"].source, spec["map"].line
+            pairs.lines = {**base["map"].lines, **spec["map"].lines}
+            pairs.update(spec["map"])
+            combined["map"] = pairs
+        section[name] = combined
 
 
 def _child_wins(merged: Node, child: Node, child_section: str, parent_section: str) -> None:

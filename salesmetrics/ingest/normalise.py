@@ -7,6 +7,7 @@ A row leaves for one reason only, the first that applies: filtered by a mapping 
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,11 +77,22 @@ def plan_columns(mapping: Mapping, headers: list[str], path: str) -> ColumnPlan:
                 f"{mapping.entity.name}; add it under columns"
             )
     conditions: dict[str, str] = {}
+    rule_columns = {
+        fold(r.when.column)
+        for d in mapping.derive.values()
+        for r in d.rules
+        if r.when is not None and r.when.column is not None
+    }
+    filter_columns = {fold(f.condition.column) for f in mapping.filters if f.condition.column}
     for condition in _conditions(mapping):
         if condition.column is None:
             continue
         header = by_fold.get(fold(condition.column))
         if header is None:
+            key = fold(condition.column)
+            if key in rule_columns and key not in filter_columns:
+                missing.append(f"(a derive rule's column {condition.column})")
+                continue  # a derive rule on a column the file lacks never matches
             raise InputError(_missing_message(path, mapping, None, (condition.column,), headers))
         conditions[fold(condition.column)] = header
     used = set(sources.values()) | set(conditions.values())
@@ -183,7 +195,7 @@ def normalise(
         vmap = mapping.values.get(name)
         if vmap is not None or kind is Kind.ENUM:
             choices = spec.choices if spec else ()
-            values, fell = _map_values(values, vmap, choices, name, path, mapping.name)
+            values, fell = _map_values(values, vmap, choices, name, path, mapping)
             defaulted.extend((name, v, c) for v, c in fell)
             if kind in (Kind.ENUM, Kind.TEXT, Kind.ID):
                 return values
@@ -330,7 +342,7 @@ def _map_values(
     choices: tuple[str, ...],
     name: str,
     path: str,
-    mapping_name: str,
+    mapping: Mapping,
 ) -> tuple[pd.Series, list[tuple[str, int]]]:
     """Raw values through the value map; unmapped ones are an error listing each with its count."""
     folded = values.str.strip().str.casefold()
@@ -357,17 +369,42 @@ def _map_values(
             targets.append(None)
             unmapped.append(i)
     if unmapped:
+        raw_values = [str(first_raw[i]) for i in unmapped]
         listed = ", ".join(f"{first_raw[i]!r} ({counts[i]} rows)" for i in unmapped[:20])
         more = f" and {len(unmapped) - 20} more" if len(unmapped) > 20 else ""
-        allowed = f" ({', '.join(choices)})" if choices else ""
-        keep = "" if choices else ", or keep_unmapped: true"
         raise InputError(
-            f"{path}: {len(unmapped)} value(s) of `{name}` have no mapping: {listed}{more}; "
-            f"map each under values.{name}.map in {mapping_name}{allowed}, or set a default{keep}"
+            f"{path}: {len(unmapped)} value(s) of `{name}` have no mapping: {listed}{more}"
+            + _unmapped_help(mapping, name, choices, raw_values)
         )
     lookup = np.array([*targets, None], dtype=object)
     mapped = pd.Series(lookup[codes], index=values.index, dtype=object).astype(TEXT)
     return mapped, [(str(first_raw[i]), int(counts[i])) for i in fell]
+
+
+def _unmapped_help(mapping: Mapping, name: str, choices: tuple[str, ...], raw: list[str]) -> str:
+    """How to map unknown values: where, to what, and the YAML to write.
+
+    A preset is shared, so its values are mapped in a file of the user's own that extends it;
+    a mapping file of the user's own takes them in its own `values` block.
+    """
+    target = f"one of {', '.join(choices)}" if choices else "the text to use (null for none)"
+    keep = "" if choices else ", or keep_unmapped: true"
+    placeholder = f"<{name}>"
+    pairs = ", ".join(f"{json.dumps(v, ensure_ascii=False)}: {placeholder}" for v in raw[:5])
+    snippet = f"values: {{{name}: {{map: {{{pairs}}}}}}}"
+    if mapping.name.endswith((".yaml", ".yml")):
+        where = f"in {mapping.name}"
+    else:
+        where = (
+            f"in a mapping file of your own that extends the preset {mapping.name} "
+            "(use that file as the mapping)"
+        )
+        snippet = f"extends: {mapping.name}, {snippet}"
+    # one line, as every error is: YAML's flow style says it all in braces
+    return (
+        f". Map each to {target} under values.{name}.map {where}, or set a default{keep}: "
+        f"{{{snippet}}}"
+    )
 
 
 def _test(values: pd.Series, cond: Condition) -> np.ndarray:
@@ -397,21 +434,29 @@ def _test(values: pd.Series, cond: Condition) -> np.ndarray:
 
 
 def _derive(name, derivation, out, text, plan, n, read_field) -> pd.Series:
+    blank = pd.Series(pd.NA, index=pd.RangeIndex(n), dtype=TEXT)
     if derivation.kind == "multiply":
+        if not all(f in out for f in derivation.fields):  # an optional column the file lacks
+            return out[name] if name in out else read_field(name, blank)
         a, b = (out[f].astype(FLOAT) for f in derivation.fields)
         product = a * b
         return out[name].fillna(product) if name in out else product
     if derivation.kind == "first_of":
-        sources = [out[f] for f in derivation.fields]
+        sources = [out[f] for f in derivation.fields if f in out]  # present ones only
+        if not sources:
+            return read_field(name, blank)
         if any(s.dtype == TEXT for s in sources):  # text dimensions: read as the target's kind
             return read_field(name, _first_non_blank([s.astype(TEXT) for s in sources]))
         return _first_non_blank(sources)
-    chosen = pd.Series(pd.NA, index=pd.RangeIndex(n), dtype=TEXT)
+    chosen = blank.copy()
     for rule in derivation.rules:
         if rule.when is None:
             hit = np.ones(n, dtype=bool)
         elif rule.when.column is not None:
-            hit = _test(text[plan.conditions[fold(rule.when.column)]], rule.when)
+            header = plan.conditions.get(fold(rule.when.column))
+            hit = np.zeros(n, dtype=bool) if header is None else _test(text[header], rule.when)
+        elif rule.when.field not in out:
+            hit = np.zeros(n, dtype=bool)  # an optional field the file lacks: never matches
         else:
             hit = _test(out[rule.when.field], rule.when)
         chosen = chosen.mask(chosen.isna() & hit, rule.value)
@@ -436,6 +481,8 @@ def _entity_rules(mapping, plan, text, out, n, found_currency) -> None:
             from_stage = out["stage"].map({"won": "won", "lost": "lost"}).astype(TEXT)
             from_stage = from_stage.mask(out["stage"].notna() & from_stage.isna(), "open")
             out["status"] = out["status"].fillna(from_stage) if "status" in out else from_stage
+        if "closed_at" in out and "status" in out:  # an open deal has not closed (yet)
+            out["closed_at"] = out["closed_at"].mask((out["status"] == "open").fillna(False))
     if entity.name == "orders" and {"quantity", "unit_price"} <= set(out):
         product = out["quantity"].astype(FLOAT) * out["unit_price"].astype(FLOAT)
         out["amount"] = out["amount"].fillna(product) if "amount" in out else product

@@ -457,8 +457,8 @@ _SPACES = "\u00a0\u202f\u2009"  # no-break, narrow no-break and thin spaces grou
 _WS = r"[\s\x{00a0}\x{202f}\x{2009}]*"
 _CUR = r"(?:[$€£¥₹]|[A-Z]{3})"
 _SIGN = r"[-+\x{2212}]"
-_AFFIXES = "$€£¥₹()+-\u2212 \t" + _SPACES + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_NUMBER_CHARS = "0123456789.,'()+-\u2212 \t" + _SPACES
+_AFFIXES = "$€£¥₹()+-\u2212 \t\r\n\v\f" + _SPACES + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_NUMBER_CHARS = "0123456789.,'()+-\u2212 \t\r\n\v\f" + _SPACES
 _GROUPING = (",", ".", " ", "'")
 
 

@@ -140,7 +140,30 @@ def test_unmapped_values_are_an_error_listing_each_with_its_count(tmp_path):
         )
     message = str(err.value)
     assert "2 value(s) of `stage` have no mapping: 'Pitch' (2 rows), 'Trial' (1 rows)" in message
-    assert "values.stage.map" in message
+    # the user's own file: the values block to add to it, no `extends:`
+    assert message.endswith(
+        ". Map each to one of prospecting, qualification, demo, proposal, negotiation, won, "
+        f"lost under values.stage.map in {tmp_path / 'mapping.yaml'}, or set a default: "
+        '{values: {stage: {map: {"Pitch": <stage>, "Trial": <stage>}}}}'
+    )
+
+
+def test_unmapped_text_values_say_how_to_rename_or_keep_them(tmp_path):
+    with pytest.raises(InputError) as err:
+        load_text(
+            tmp_path,
+            'ID,Created,Source\nD1,2026-01-01,Web\nD2,2026-01-01,"Fair ""2026"""\n',
+            "entity: deals\nconstants: {status: open}\n"
+            "columns: {deal_id: ID, created_at: Created, source: Source}\n"
+            "values:\n  source:\n    map: {Web: Website}\n",
+        )
+    message = str(err.value)
+    assert "1 value(s) of `source` have no mapping: 'Fair \"2026\"' (1 rows)" in message
+    assert "Map each to the text to use (null for none) under values.source.map" in message
+    assert message.endswith(
+        'or set a default, or keep_unmapped: true: {values: {source: {map: {"Fair \\"2026\\"": '
+        "<source>}}}}"
+    )
 
 
 def test_default_value_is_used_and_reported(tmp_path):

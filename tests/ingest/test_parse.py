@@ -663,3 +663,9 @@ def test_repeated_values_parse_the_same(values: Sequence[str | None], kind: str)
     n = len(values)
     assert repeated.values.iloc[:n].reset_index(drop=True).equals(once.values)
     assert repeated.invalid.iloc[:n].tolist() == once.invalid.tolist()
+
+
+def test_numbers_with_a_trailing_carriage_return_read_as_numbers():
+    # found by the property test: '0\r' was judged readable but then failed to convert
+    values = pd.Series(["0\r", "12\n", "4\x0c"], dtype=pd.ArrowDtype(pa.string()))
+    assert parse_number(values, "Amount").values.tolist() == [0.0, 12.0, 4.0]
