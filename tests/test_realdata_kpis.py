@@ -63,3 +63,24 @@ def test_revenue_and_win_rate_by_owner(report, csv_rows):
         assert report.value("revenue_won", owner=owner).value == pytest.approx(total, rel=1e-12)
         won, all_closed = closed[owner]
         assert report.value("win_rate", owner=owner).value == pytest.approx(won / all_closed)
+
+
+def test_revenue_won_by_month(csv_rows):
+    deals = load_input(MAVEN / "sales_pipeline.csv", MAPPING).frame
+    year = resolve_period("2017", date(2026, 11, 23))
+    by_month = compute(
+        {"deals": deals},
+        period=year,
+        as_of=date(2026, 11, 23),
+        group_by=["month"],
+        kpis=["revenue_won"],
+    )
+    expected: dict[str, float] = defaultdict(float)
+    for r in csv_rows:
+        if r["deal_stage"] == "Won" and r["close_date"].startswith("2017"):
+            expected[r["close_date"][:7]] += float(r["close_value"])
+    assert len(expected) == 10  # Maven closes deals from March to December 2017
+    for month in (f"2017-{m:02d}" for m in range(1, 13)):
+        found = by_month.value("revenue_won", month=month).value
+        assert found == pytest.approx(expected.get(month, 0.0), rel=1e-12, abs=1e-9), month
+    assert by_month.value("revenue_won").value == pytest.approx(sum(expected.values()), rel=1e-12)
