@@ -306,6 +306,9 @@ def _values(kpi: Kpi, rows: pd.DataFrame, pairs, small_sample: int) -> list[KpiV
             if kpi.subcategory and sub is None:
                 continue  # a fixed category with no rows has no subcategories to show
             result.append(_value(kpi, agg, len(part), pairs, category, sub, small_sample))
+    if not result:  # nothing to split: one value that says so, rather than silence
+        empty = Aggregate(None, note="no rows in the period")
+        result.append(_value(kpi, empty, 0, pairs, None, None, small_sample))
     return result
 
 

@@ -317,3 +317,15 @@ def test_selection_by_id_or_stage_and_strict_mode():
 def test_span_covers_event_dates():
     assert span(BOOK) == (date(2026, 8, 1), date(2026, 11, 1))
     assert span({}) is None
+
+
+def test_a_split_kpi_without_rows_gives_one_value_saying_so():
+    june = resolve_period("2026-06", AS_OF)  # no deal lost in June
+    reasons = [None, None, "Price", "Timing", None, None]  # D3 lost for price in October
+    book = {"deals": BOOK["deals"].assign(lost_reason=pd.array(reasons, dtype="string[pyarrow]"))}
+    report = compute(book, period=june, as_of=AS_OF, kpis=["lost_reasons"])
+    empty = report.value("lost_reasons")
+    assert (empty.value, empty.note, empty.n) == (None, "no rows in the period", 0)
+    assert report.categories("lost_reasons") == {}
+    october = compute(book, period=OCTOBER, as_of=AS_OF, kpis=["lost_reasons"])
+    assert list(october.categories("lost_reasons")) == ["Price"]
