@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from salesmetrics import __version__
+from salesmetrics.cli_mappings import init, mappings_app
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_REJECTS, EXIT_TARGETS, EXIT_PIPE = 0, 1, 2, 3, 4, 141
 EXIT_CODES_HELP = (
@@ -86,26 +87,60 @@ class QualityFormat(StrEnum):
     json = "json"
 
 
-def _pair_inputs(files: list[str], mappings: list[str], config: Path | None, data_dir: Path | None):
-    """(path, mapping, mapping base folder) for each input, from arguments or a config."""
-    from salesmetrics.config import InputSpec, load_config
+def _pair_inputs(files: list[str], mappings: list[str], settings, data_dir: Path | None):
+    """(path, mapping, mapping base folder) for each input, from the config or the arguments.
 
-    if config is not None:
+    A FILE that is a folder stands for every CSV and Excel file in it. Without any --mapping,
+    every file is recognised from its headers; with them, files and mappings pair by position
+    (`auto` recognises that one file).
+    """
+    from salesmetrics.config import AUTO_MAPPING, InputSpec
+    from salesmetrics.ingest.detect import files_in
+
+    if settings is not None and settings.inputs:
         if files or mappings:
-            raise typer.BadParameter("give either --config or FILE... --mapping ..., not both")
-        return load_config(config, data_dir).inputs
+            raise typer.BadParameter(
+                "give inputs either in --config or as FILE... [--mapping ...], not both"
+            )
+        return settings.inputs
     if not files:
-        raise typer.BadParameter("give FILE... with --mapping for each, or --config")
-    if len(files) != len(mappings):
         raise typer.BadParameter(
-            f"{len(files)} file(s) but {len(mappings)} --mapping option(s): give one mapping "
-            "per file, in the same order"
+            "give FILE... or a folder (with --mapping for each file, or none to recognise "
+            "them), or --config"
         )
+    paths = [str(data_dir / f) if data_dir and f != "-" else f for f in files]
+    folders = {p for p in paths if p != "-" and Path(p).is_dir()}
     base = Path.cwd()
-    return tuple(
-        InputSpec(str(data_dir / f) if data_dir and f != "-" else f, m, base)
-        for f, m in zip(files, mappings, strict=True)
-    )
+    if mappings:
+        if folders:
+            raise typer.BadParameter(
+                f"{sorted(folders)[0]} is a folder: its files are recognised, so give folders "
+                "without --mapping (or name each file with its --mapping)"
+            )
+        if len(files) != len(mappings):
+            raise typer.BadParameter(
+                f"{len(files)} file(s) but {len(mappings)} --mapping option(s): give one mapping "
+                f"per file, in the same order (`{AUTO_MAPPING}` to recognise one), or no "
+                "--mapping to recognise them all"
+            )
+        return tuple(InputSpec(p, m, base) for p, m in zip(paths, mappings, strict=True))
+    expanded: list[str] = []
+    for p in paths:
+        expanded += files_in(p) if p in folders else [p]
+    return tuple(InputSpec(p, AUTO_MAPPING, base) for p in expanded)
+
+
+def _recognise(specs, settings, quiet: bool):
+    """Inputs whose mapping is `auto` get the one recognised from their headers; each choice
+    and its reason is said on stderr."""
+    from salesmetrics.ingest.detect import recognise_inputs
+
+    def say(found) -> None:
+        if not quiet:
+            typer.echo(found.reason(), err=True)
+
+    folders = settings.mapping_dirs if settings is not None else ()
+    return recognise_inputs(specs, folders, on_recognised=say)
 
 
 def _one_line_errors(command: Callable[..., None]) -> Callable[..., None]:
@@ -140,11 +175,19 @@ def _describe(exc: Exception) -> str:
 @_one_line_errors
 def validate(
     files: Annotated[
-        list[str] | None, typer.Argument(help="Export files (CSV, CSV.GZ, XLSX, XLS); - is stdin.")
+        list[str] | None,
+        typer.Argument(
+            help="Export files (CSV, CSV.GZ, XLSX, XLS) or folders of them; - is stdin. "
+            "Without --mapping each is recognised from its headers."
+        ),
     ] = None,
     mapping: Annotated[
         list[str] | None,
-        typer.Option("--mapping", "-m", help="Mapping preset or .yaml path, one per file."),
+        typer.Option(
+            "--mapping",
+            "-m",
+            help="Mapping preset or .yaml path, one per file (auto: recognise it).",
+        ),
     ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="Report config listing the inputs.")
@@ -169,12 +212,17 @@ def validate(
     """Load exports through their mappings and report what happened to every row.
 
     Example: salesmetrics validate deals.csv --mapping sample/deals --rejects rejected.csv
+
+    Example: salesmetrics validate exports/2026-10/   (every file in it, each recognised)
     """
+    from salesmetrics.config import load_config
     from salesmetrics.ingest import load_input
     from salesmetrics.render.console import make_console
     from salesmetrics.render.validation import render_json, render_table
 
-    specs = _pair_inputs(files or [], mapping or [], config, data_dir)
+    settings = load_config(config, data_dir) if config is not None else None
+    specs = _pair_inputs(files or [], mapping or [], settings, data_dir)
+    specs = _recognise(specs, settings, quiet)
     err = make_console(sys.stderr, no_color=no_color)
     loaded = []
     for spec in specs:
@@ -241,11 +289,19 @@ def kpis(
 @_one_line_errors
 def report(
     files: Annotated[
-        list[str] | None, typer.Argument(help="Export files (CSV, CSV.GZ, XLSX, XLS); - is stdin.")
+        list[str] | None,
+        typer.Argument(
+            help="Export files (CSV, CSV.GZ, XLSX, XLS) or folders of them; - is stdin. "
+            "Without --mapping each is recognised from its headers."
+        ),
     ] = None,
     mapping: Annotated[
         list[str] | None,
-        typer.Option("--mapping", "-m", help="Mapping preset or .yaml path, one per file."),
+        typer.Option(
+            "--mapping",
+            "-m",
+            help="Mapping preset or .yaml path, one per file (auto: recognise it).",
+        ),
     ] = None,
     config: Annotated[
         Path | None,
@@ -322,6 +378,8 @@ def report(
     """Compute the funnel KPIs from exports and print or write the report.
 
     Example: salesmetrics report --config sample_data/report.yaml --period 2026-10 --by owner
+
+    Example: salesmetrics report exports/2026-10/ --period 2026-10   (files recognised)
     """
     from datetime import date
 
@@ -342,9 +400,9 @@ def report(
         raise typer.BadParameter("--format xlsx needs --output FILE.xlsx", param_hint="--output")
     _check_selection(kpi or [], stage or [], period)
     settings = load_config(config, data_dir) if config is not None else ReportConfig(None, ())
-    if files and settings.inputs:
-        raise typer.BadParameter("give inputs either as FILE... --mapping or in --config")
-    specs = settings.inputs or _pair_inputs(files or [], mapping or [], None, data_dir)
+    specs = _recognise(
+        _pair_inputs(files or [], mapping or [], settings, data_dir), settings, quiet
+    )
     rates = settings.rates
     if currency is not None:
         rates = rebase(rates, currency.upper()) if rates else Rates(currency.upper())
@@ -469,6 +527,10 @@ def _write_rejects(path: Path, loaded) -> None:
     combined = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     ordered = columns + [c for c in combined.columns if c not in columns]
     write_atomic(path, lambda tmp: combined[ordered].to_csv(tmp, index=False))
+
+
+app.command("init")(_one_line_errors(init))
+app.add_typer(mappings_app, name="mappings")
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from salesmetrics.yamlfile import Node, YamlError, load_yaml
 
 TOP_KEYS = (
     "inputs",
+    "mappings",
     "period",
     "from",
     "to",
@@ -54,10 +55,14 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
+AUTO_MAPPING = "auto"
+"""An input's mapping when it is to be recognised from the file's headers."""
+
+
 @dataclass(frozen=True)
 class InputSpec:
     path: str  # as resolved against the data folder; `-` is standard input
-    mapping: str  # preset name or .yaml path
+    mapping: str  # preset name, .yaml path, or AUTO_MAPPING (recognised from the headers)
     mapping_base: Path | None  # where a relative mapping path is resolved
 
 
@@ -80,6 +85,7 @@ class ReportConfig:
     rates: Rates | None = None
     targets: dict[str, KpiTargets] = field(default_factory=dict)
     settings: Settings = field(default_factory=Settings)
+    mapping_dirs: tuple[Path, ...] = ()  # folders of the user's own mappings, for recognition
 
 
 def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportConfig:
@@ -120,6 +126,7 @@ def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportC
     return ReportConfig(
         path=path,
         inputs=_inputs(path, raw, data_dir),
+        mapping_dirs=read.folders("mappings"),
         period=read.text("period"),
         date_from=read.day("from"),
         date_to=read.day("to"),
@@ -145,7 +152,7 @@ def _inputs(path: Path, raw: Node, data_dir: Path | None) -> tuple[InputSpec, ..
     if not isinstance(items, list) or not items:
         raise ConfigError(
             f"{path}, line {raw.line_of('inputs')}: inputs: expected a list of "
-            "{path: FILE, mapping: NAME_OR_PATH}"
+            "{path: FILE, mapping: NAME_OR_PATH} (mapping optional: recognised when left out)"
         )
     base = data_dir if data_dir is not None else path.parent
     inputs = []
@@ -155,8 +162,14 @@ def _inputs(path: Path, raw: Node, data_dir: Path | None) -> tuple[InputSpec, ..
             raise ConfigError(f"{where}: expected {{path: FILE, mapping: NAME_OR_PATH}}")
         where = f"{path}, line {item.line}: inputs[{i}]"
         file, mapping = item.get("path"), item.get("mapping")
-        if not isinstance(file, str) or not isinstance(mapping, str):
-            raise ConfigError(f"{where}: needs both `path:` and `mapping:`")
+        if mapping is None:  # left out (or left empty): recognised from the file's headers
+            mapping = AUTO_MAPPING
+        if not isinstance(file, str):
+            raise ConfigError(f"{where}: needs `path:` (and `mapping:`, or it is recognised)")
+        if not isinstance(mapping, str):
+            raise ConfigError(
+                f"{where}: mapping: expected a preset name or a .yaml path, got {mapping!r}"
+            )
         extra = set(item) - {"path", "mapping"}
         if extra:
             raise ConfigError(f"{where}: unknown key {sorted(extra)[0]!r}; expected path, mapping")
@@ -243,6 +256,17 @@ class _Reader:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.fail(key, "expected a name or a list of names")
         return tuple(value)
+
+    def folders(self, key: str) -> tuple[Path, ...]:
+        """Folders named relative to the config file; each must exist."""
+        found = []
+        for name in self.names(key):
+            folder = Path(name).expanduser()
+            folder = folder if folder.is_absolute() else self.path.parent / folder
+            if not folder.is_dir():
+                self.fail(key, f"{name}: no such folder (paths are relative to this file)")
+            found.append(folder.resolve())
+        return tuple(found)
 
     def rates(self) -> Rates | None:
         currency = self.text("currency")

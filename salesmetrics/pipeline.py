@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import fields, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -23,9 +24,17 @@ DEFAULT_PERIOD = "last-month"
 
 
 def load_inputs(
-    specs: Iterable[InputSpec], *, each: Callable[[InputSpec], Any] | None = None
+    specs: Iterable[InputSpec],
+    *,
+    each: Callable[[InputSpec], Any] | None = None,
+    mapping_dirs: Iterable[Path] = (),
 ) -> list[LoadedInput]:
-    """Every input through its mapping; `each(spec)` may return a context manager (progress)."""
+    """Every input through its mapping; an `auto` mapping is first recognised from the file's
+    headers among the presets and `mapping_dirs`. `each(spec)` may return a context manager
+    (the CLI's progress spinner)."""
+    from salesmetrics.ingest.detect import recognise_inputs
+
+    specs = recognise_inputs(specs, mapping_dirs)
     loaded = []
     for spec in specs:
         if each is None:

@@ -360,3 +360,134 @@ def test_report_runs_under_cron_with_an_empty_environment(tmp_path: Path):
     second = json.loads(done.stdout)
     first.pop("generated_at"), second.pop("generated_at")
     assert first == second  # with --as-of fixed, runs agree apart from generated_at
+
+
+# ---------------------------------------------------------------- folders and recognition
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+
+
+def _sample_folder(tmp_path: Path, *names: str) -> Path:
+    import shutil
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name in names:
+        shutil.copy(SAMPLE / name, folder / name)
+    return folder
+
+
+def test_validate_a_folder_recognises_every_export_in_it(runner, tmp_path):
+    folder = _sample_folder(tmp_path, "reps.csv", "nps.csv", "orders.xlsx", "targets.csv")
+    (folder / "~$orders.xlsx").write_bytes(b"an Office lock file")
+    (folder / ".hidden.csv").write_text("a,b\n", encoding="utf-8")
+    (folder / "notes.txt").write_text("not data", encoding="utf-8")
+    (folder / "old").mkdir()
+    (folder / "old" / "deals.csv").write_text(
+        "not read: folders are not recursed", encoding="utf-8"
+    )
+    result = runner.invoke(app, ["validate", str(folder), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    inputs = json.loads(result.stdout)["inputs"]
+    assert [(Path(i["path"]).name, i["mapping"]) for i in inputs] == [
+        ("nps.csv", "sample/surveys"),
+        ("orders.xlsx", "sample/orders"),
+        ("reps.csv", "sample/reps"),
+        ("targets.csv", "sample/targets"),
+    ]
+    said = result.stderr.splitlines()
+    assert said[0] == (
+        f"{folder / 'nps.csv'}: recognised as sample/surveys (3 of 3 columns, all required "
+        "fields; 3 of its 3 columns found; score 1.00)"
+    )
+    assert len(said) == 4
+    quiet = runner.invoke(app, ["validate", str(folder), "-q"])
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_report_a_folder(runner, tmp_path):
+    folder = _sample_folder(tmp_path, "deals.csv", "reps.csv")
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            str(folder),
+            "--period",
+            "2026-10",
+            "--as-of",
+            "2026-11-23",
+            "--kpi",
+            "win_rate",
+            "-f",
+            "json",
+            "--max-reject-rate",
+            "0.01",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert [i["mapping"] for i in document["inputs"]] == ["sample/deals", "sample/reps"]
+    assert document["kpis"][0]["id"] == "win_rate" and document["kpis"][0]["value"] > 0
+    assert "deals.csv: recognised as sample/deals" in result.stderr
+
+
+def test_files_without_mapping_are_recognised_and_auto_asks_for_it(runner, tmp_path):
+    reps, nps = str(SAMPLE / "reps.csv"), str(SAMPLE / "nps.csv")
+    both = runner.invoke(app, ["validate", reps, nps, "-f", "json"])
+    assert both.exit_code == 0, both.output
+    mixed = runner.invoke(
+        app, ["validate", reps, nps, "-m", "sample/reps", "-m", "auto", "-f", "json"]
+    )
+    assert mixed.exit_code == 0, mixed.output
+    assert [i["mapping"] for i in json.loads(mixed.stdout)["inputs"]] == [
+        "sample/reps",
+        "sample/surveys",
+    ]
+    assert "reps.csv: recognised" not in mixed.stderr and "nps.csv: recognised" in mixed.stderr
+
+
+def test_folder_input_mistakes(runner, tmp_path):
+    folder = _sample_folder(tmp_path, "reps.csv")
+    with_mapping = runner.invoke(app, ["validate", str(folder), "-m", "sample/reps"])
+    assert (
+        with_mapping.exit_code == 2
+        and "is a folder: its files are recognised" in with_mapping.output
+    )
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(app, ["validate", str(empty)])
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == f"error: {empty}: no CSV or Excel files in this folder (.csv, .csv.gz, .xlsx, .xls)\n"
+    )
+    (folder / "mystery.csv").write_text("foo,bar\n1,2\n", encoding="utf-8")
+    unknown = runner.invoke(app, ["report", str(folder)])
+    assert unknown.exit_code == 1
+    assert unknown.stderr.splitlines()[-1].startswith(
+        f"error: {folder / 'mystery.csv'}: not recognised"
+    )
+    stdin = runner.invoke(app, ["validate", "-"], input="a,b\n")
+    assert stdin.exit_code == 1 and "standard input cannot be recognised" in stdin.stderr
+
+
+def test_config_inputs_without_a_mapping_use_the_configs_own_mappings(runner, tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "people.csv").write_text("Name,Group\nAna,North\n", encoding="utf-8")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "people.yaml").write_text(
+        "entity: reps\ncolumns:\n  owner: Name\n  team: Group\n", encoding="utf-8"
+    )
+    config = tmp_path / "report.yaml"
+    config.write_text("mappings: mine\ninputs:\n  - path: exports/people.csv\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", "-c", str(config), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["inputs"][0]["mapping"].endswith("mine/people.yaml")
+    options_only = tmp_path / "options.yaml"
+    options_only.write_text("mappings: [mine]\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(folder), "-c", str(options_only), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["inputs"][0]["entity"] == "reps"
+    without = runner.invoke(app, ["validate", str(folder)])
+    assert without.exit_code == 1 and "not recognised" in without.stderr

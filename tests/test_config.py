@@ -29,7 +29,7 @@ def test_inputs_resolve_against_the_config_folder_or_data_dir(tmp_path: Path):
     ("text", "message"),
     [
         ("inputs: []\n", r"line 1: inputs: expected a list"),
-        ("inputs:\n  - {path: a.csv}\n", r"line 2: inputs\[0\]: needs both `path:` and `mapping:`"),
+        ("inputs:\n  - {mapping: sample/deals}\n", r"line 2: inputs\[0\]: needs `path:`"),
         ("input:\n  - {path: a.csv}\n", r"line 1: input: unknown key"),
         ("inputs: [\n", r"not valid YAML"),
     ],
@@ -133,4 +133,37 @@ def test_option_mistakes_name_the_line_and_the_fix(tmp_path: Path, text: str, me
     path = tmp_path / "report.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+def test_an_input_without_a_mapping_is_recognised_later(tmp_path: Path):
+    from salesmetrics.config import AUTO_MAPPING
+
+    path = tmp_path / "report.yaml"
+    path.write_text(
+        "inputs:\n  - path: deals.csv\n  - {path: leads.csv, mapping: }\n"
+        "  - {path: nps.csv, mapping: auto}\n",
+        encoding="utf-8",
+    )
+    inputs = load_config(path).inputs
+    assert [i.mapping for i in inputs] == [AUTO_MAPPING] * 3
+    path.write_text("inputs:\n  - {path: deals.csv, mapping: [a, b]}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"line 2: inputs\[0\]: mapping: expected a preset name"):
+        load_config(path)
+
+
+def test_mappings_folders_are_relative_to_the_config(tmp_path: Path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "shared").mkdir()
+    path = tmp_path / "configs" / "report.yaml"
+    path.parent.mkdir()
+    path.write_text("mappings: [../mine, ../shared]\n", encoding="utf-8")
+    assert load_config(path).mapping_dirs == ((tmp_path / "mine"), (tmp_path / "shared"))
+    path.write_text("mappings: ../mine\n", encoding="utf-8")
+    assert load_config(path, tmp_path / "elsewhere").mapping_dirs == (tmp_path / "mine",)
+    assert load_config(path.parent.parent / "configs" / "report.yaml").mapping_dirs == (
+        tmp_path / "mine",
+    )
+    path.write_text("period: all\nmappings: [../nope]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"line 2: mappings: ../nope: no such folder"):
         load_config(path)

@@ -42,3 +42,16 @@ def test_readme_library_example_runs(monkeypatch, capsys):
     assert re.fullmatch(r"\d{4}-\d{2}", period) and 0 < float(win_rate) < 1
     assert "Price too high" in printed[1]  # a lost reason of the sample company
     assert 0 <= float(printed[2]) <= 1
+
+
+def test_readme_preset_extension_example_loads(tmp_path: Path):
+    block = next(
+        b
+        for b in re.findall(r"```yaml\n(.*?)```", README, re.DOTALL)
+        if "extends: hubspot_deals" in b
+    )
+    path = tmp_path / "my_hubspot_deals.yaml"
+    path.write_text(block, encoding="utf-8")
+    stages = load_mapping(str(path)).values["stage"].pairs
+    assert stages["pilot running"] == "demo" and stages["legal review"] == "negotiation"
+    assert stages["closedwon"] == "won"  # the preset's own stages are kept

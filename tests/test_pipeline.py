@@ -115,3 +115,11 @@ def test_sample_company_report_matches_the_reviewed_golden_file(monkeypatch):
     if os.environ.get("SALESMETRICS_UPDATE_GOLDEN"):
         GOLDEN.write_text(json.dumps(actual, indent=1, ensure_ascii=False) + "\n", "utf-8")
     _close(actual, json.loads(GOLDEN.read_text(encoding="utf-8")))
+
+
+def test_library_callers_get_files_recognised(tmp_path: Path):
+    config_path = tmp_path / "report.yaml"
+    deals = ROOT / "sample_data" / "reps.csv"
+    config_path.write_text(f"inputs:\n  - {{path: {deals}}}\n", encoding="utf-8")
+    loaded = load_inputs(load_config(config_path).inputs)
+    assert [(item.entity, item.mapping.name) for item in loaded] == [("reps", "sample/reps")]
