@@ -350,9 +350,13 @@ def report(
         bool, typer.Option("--strict", help="A KPI that cannot be computed is an error.")
     ] = False,
     max_reject_rate: Annotated[
-        float,
-        typer.Option(help="Exit 3 when an input rejects more than this share of its rows.", min=0),
-    ] = 0.05,
+        float | None,
+        typer.Option(
+            help="Exit 3 when an input rejects more than this share of its rows (default 0.05, "
+            "or max_reject_rate in the config).",
+            min=0,
+        ),
+    ] = None,
     output_format: Annotated[
         ReportFormat,
         typer.Option("--format", "-f", help="table, json, ndjson, csv, markdown or xlsx."),
@@ -424,7 +428,8 @@ def report(
     err = make_console(sys.stderr, no_color=no_color)
     loaded = load_inputs(specs, each=lambda spec: _progress(err, spec.path, quiet))
     qualities = [item.quality for item in loaded]
-    _refuse_rejects(qualities, max_reject_rate)
+    limit_rejects = max_reject_rate if max_reject_rate is not None else settings.max_reject_rate
+    _refuse_rejects(qualities, limit_rejects if limit_rejects is not None else 0.05)
     result = compute_report(settings, frames_of(loaded))
     target = (output or "-").format(period=result.period.label, as_of=result.as_of.isoformat())
     _write_report(result, qualities, output_format, target, limit=limit, no_color=no_color)

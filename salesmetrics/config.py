@@ -41,6 +41,7 @@ TOP_KEYS = (
     "addressable_market",
     "conversion_window_days",
     "response_within_hours",
+    "max_reject_rate",
     "churn_variant",
     "nrr_reactivation",
     "repurchase_window_days",
@@ -80,6 +81,7 @@ class ReportConfig:
     kpis: tuple[str, ...] = ()
     stages: tuple[str, ...] = ()
     strict: bool = False
+    max_reject_rate: float | None = None  # the report stops when an input rejects more
     fiscal_year_start: int = 1
     small_sample: int | None = None
     rates: Rates | None = None
@@ -137,6 +139,7 @@ def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportC
         kpis=read.names("kpis"),
         stages=read.names("stages"),
         strict=read.flag("strict"),
+        max_reject_rate=read.fraction("max_reject_rate"),
         fiscal_year_start=read.whole("fiscal_year_start", least=1, most=12) or 1,
         small_sample=read.whole("small_sample", least=0),
         rates=read.rates(),

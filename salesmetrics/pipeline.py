@@ -81,7 +81,7 @@ def resolve(config: ReportConfig, frames: dict[str, pd.DataFrame]) -> tuple[Peri
                 config.period or DEFAULT_PERIOD,
                 as_of,
                 fiscal_start_month=config.fiscal_year_start,
-                data_span=span(frames),
+                data_span=span(frames) or (as_of, as_of),  # undated data: a snapshot
             ),
             as_of,
         )
@@ -103,7 +103,7 @@ def compute_report(
         group_by=config.by,
         kpis=config.kpis or None,
         stages=config.stages or None,
-        compare=config.compare or "previous",
+        compare=config.compare or ("none" if period.label == "all" else "previous"),
         trend_periods=config.trend or 0,
         settings=config.settings,
         targets=config.targets,

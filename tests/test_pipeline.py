@@ -43,6 +43,8 @@ def test_period_from_the_config_or_today():
     explicit = with_overrides(config, date_from=date(2026, 1, 1), date_to=date(2026, 1, 31))
     assert resolve(explicit, {})[0].days == 31
     assert resolve(ReportConfig(None, ()), {})[1] == date.today()
+    undated = resolve(with_overrides(config, period="all"), {})[0]  # a snapshot: no dates
+    assert (undated.start, undated.end) == (date(2026, 11, 23), date(2026, 11, 23))
 
 
 @pytest.mark.parametrize(
@@ -50,7 +52,6 @@ def test_period_from_the_config_or_today():
     [
         ({"period": "2026-13"}, "month 13 does not exist"),
         ({"date_from": date(2026, 1, 1)}, "both a from and a to date"),
-        ({"period": "all"}, "no dated row"),
         (
             {"period": "2026-10", "date_from": date(2026, 1, 1), "date_to": date(2026, 2, 1)},
             "either a period or from/to",

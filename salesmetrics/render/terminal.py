@@ -217,9 +217,10 @@ def _footer(report: Report, inputs: Sequence[InputQuality], console: Console) ->
                 f"{q.rows_filtered:,} filtered, ",
                 (f"{q.rows_rejected:,} rejected", "red" if q.rows_rejected else ""),
                 f", {q.duplicates_dropped:,} duplicates",
-            )
+            ),
+            soft_wrap=True,
         )
     if report.skipped:
         console.print(f"Skipped {len(report.skipped)} KPIs:")
         for s in report.skipped:
-            console.print(Text(f"  {s.id}: {s.reason}"))
+            console.print(Text(f"  {s.id}: {s.reason}"), soft_wrap=True)
