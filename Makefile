@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint unit golden sample clean
+.PHONY: demo test lint unit golden sample clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The sample company's report for October 2026, its last full month: the terminal view, then
+# the same report as an Excel workbook in build/.
 demo: $(STAMP)
-	$(BIN)/salesmetrics validate --config sample_data/report.yaml --max-reject-rate 0.01
+	$(BIN)/salesmetrics report --config sample_data/report.yaml --period 2026-10 --as-of 2026-11-01
+	mkdir -p build
+	$(BIN)/salesmetrics report --config sample_data/report.yaml --period 2026-10 --as-of 2026-11-01 \
+		--trend 12 --format xlsx --output build/northwind-{period}.xlsx
 
 lint: $(STAMP)
 	$(BIN)/ruff check salesmetrics tests sample_data
@@ -36,3 +41,17 @@ sample: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+
+# Benchmarks against a DuckDB baseline (issue 7); never part of `make test`. Generates the data
+# under benchmarks/data/ (git-ignored, cached), times the reports, checks them against the SQL
+# reference and writes benchmarks/RESULTS.md. BENCH_SIZES=small for a quick run.
+BENCH_STAMP := $(VENV)/.installed-bench
+BENCH_SIZES ?= small,large
+
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	BENCH_SIZES=$(BENCH_SIZES) $(BIN)/python benchmarks/run.py
