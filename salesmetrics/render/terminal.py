@@ -32,7 +32,10 @@ def render(
     for stage in stages:
         values = [v for v in report.values if v.stage == stage]
         console.print()
-        console.rule(Text(stage.capitalize(), style="bold"), align="left")
+        plain = console.no_color or not console.is_terminal
+        console.rule(
+            Text(stage.capitalize(), style="bold"), align="left", characters="-" if plain else "─"
+        )
         _totals(report, [v for v in values if not v.group and v.category is None], console)
         for kpi_id in dict.fromkeys(v.id for v in values if v.category is not None):
             _categories(report, kpi_id, [v for v in values if v.id == kpi_id], console, limit)
@@ -141,6 +144,7 @@ def _categories(
         table.add_column("", no_wrap=True)
         table.add_column("amount" if money else "n", justify="right")
     widest = max((v.denominator or 0) for v in totals) or 1
+    largest = max((abs(v.value or 0.0) for v in totals), default=0.0) or 1.0  # bars of non-shares
     shown = totals if not limit else totals[:limit]
     for v in shown:
         if funnel:
@@ -152,7 +156,7 @@ def _categories(
                 _value(v, report),
             )
         else:
-            share = v.value if v.unit == "ratio" and v.value is not None else 0.0
+            share = (v.value or 0.0) / (1.0 if v.unit == "ratio" else largest)
             count = v.numerator if v.numerator is not None else float(v.n)
             weight = fmt.money(count, report.currency) if money else f"{count:,.0f}"
             table.add_row(_category(v), _value(v, report), fmt.bar(share, BAR_WIDTH), weight)
