@@ -34,7 +34,7 @@ test: lint unit
 
 # Rewrite the golden files from the current code; review `git diff tests/golden` before committing.
 golden: $(STAMP)
-	SALESMETRICS_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_pipeline.py -k golden
+	SALESMETRICS_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests -k golden
 
 sample: $(STAMP)
 	$(BIN)/python sample_data/generate.py

@@ -38,3 +38,20 @@ def realdata_dir() -> Path:
             f"SALESMETRICS_REALDATA={value!r} is set but {folder} is not a folder", pytrace=False
         )
     return folder
+
+
+@pytest.fixture(scope="session")
+def sample_company():
+    """The sample company's full default report for 2026-10, and its inputs' quality: computed
+    once for every golden-file test. Paths are relative to the repository, as a user's are."""
+    import contextlib
+    from datetime import date
+
+    from salesmetrics.config import load_config
+    from salesmetrics.pipeline import compute_report, frames_of, load_inputs, with_overrides
+
+    with contextlib.chdir(Path(__file__).parents[1]):
+        config = with_overrides(load_config("sample_data/report.yaml"), as_of=date(2026, 11, 23))
+        loaded = load_inputs(config.inputs)
+        report = compute_report(config, frames_of(loaded))
+    return report, [item.quality for item in loaded]

@@ -13,7 +13,6 @@ import pytest
 from salesmetrics.config import ReportConfig, load_config
 from salesmetrics.errors import ConfigError
 from salesmetrics.pipeline import (
-    compute_report,
     frames_of,
     load_inputs,
     resolve,
@@ -101,17 +100,14 @@ def _close(actual, expected, where="") -> None:
         assert actual == expected, where
 
 
-def test_sample_company_report_matches_the_reviewed_golden_file(monkeypatch):
+def test_sample_company_report_matches_the_reviewed_golden_file(sample_company):
     """The full default computation on the sample company, reviewed by hand once.
 
     Regenerate on purpose with `make golden`, and review the diff before committing it.
     """
-    monkeypatch.chdir(ROOT)
-    config = with_overrides(load_config("sample_data/report.yaml"), as_of=date(2026, 11, 23))
-    loaded = load_inputs(config.inputs)
-    report = compute_report(config, frames_of(loaded))
+    report, qualities = sample_company
     stamp = datetime(2026, 11, 23, tzinfo=UTC)
-    actual = document(report, [item.quality for item in loaded], stamp)
+    actual = document(report, qualities, stamp)
     actual = json.loads(json.dumps(actual))  # tuples to lists, as read back
     if os.environ.get("SALESMETRICS_UPDATE_GOLDEN"):
         GOLDEN.write_text(json.dumps(actual, indent=1, ensure_ascii=False) + "\n", "utf-8")

@@ -1,0 +1,67 @@
+"""Every text format of the sample company's report, against files reviewed by hand once.
+
+The JSON document's golden file is tests/golden/sample_report.json (tests/test_pipeline.py).
+Regenerate on purpose with `make golden`, and review the diff before committing.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from salesmetrics.render.console import make_console
+from salesmetrics.render.flat import render_csv, render_markdown, render_ndjson
+from salesmetrics.render.terminal import render
+from salesmetrics.render.xlsx import write_workbook
+
+GOLDEN = Path(__file__).parents[1] / "golden"
+
+
+def _check(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("SALESMETRICS_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+
+
+def _text(fn, *args) -> str:
+    out = io.StringIO()
+    fn(*args, out)
+    return out.getvalue()
+
+
+def test_table_view_golden(sample_company):
+    report, qualities = sample_company
+    out = io.StringIO()
+    render(report, qualities, make_console(out), limit=20)
+    _check("sample_report.txt", out.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("name", "renderer"),
+    [("sample_report.ndjson", render_ndjson), ("sample_report.csv", render_csv)],
+)
+def test_row_formats_golden(sample_company, name, renderer):
+    report, _ = sample_company
+    _check(name, _text(renderer, report))
+
+
+def test_markdown_golden(sample_company):
+    report, qualities = sample_company
+    _check("sample_report.md", _text(render_markdown, report, qualities))
+
+
+def test_workbook_golden(sample_company, tmp_path):
+    """The workbook's sheets and its Summary table, cell by cell (a binary file itself varies)."""
+    report, qualities = sample_company
+    path = tmp_path / "report.xlsx"
+    write_workbook(report, qualities, path)
+    book = load_workbook(path)
+    lines = [" | ".join(book.sheetnames)]
+    for row in book["Summary"].iter_rows(values_only=True):
+        lines.append(" | ".join("" if v is None else repr(v) for v in row))
+    _check("sample_report_summary.txt", "\n".join(lines) + "\n")
