@@ -167,3 +167,49 @@ def test_mappings_folders_are_relative_to_the_config(tmp_path: Path):
     path.write_text("period: all\nmappings: [../nope]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"line 2: mappings: ../nope: no such folder"):
         load_config(path)
+
+
+def test_kpi_variants_and_the_reject_limit_are_read(tmp_path: Path):
+    path = tmp_path / "report.yaml"
+    path.write_text(
+        "churn_variant: stripe\nnrr_reactivation: true\nrepurchase_window_days: 90\n"
+        "gross_margin: 0.72\nclv_variant: transactional\ncustomer_lifespan_years: 3\n"
+        "max_reject_rate: 0.06\n",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    s = config.settings
+    assert (s.churn_variant, s.nrr_reactivation, s.repurchase_window_days) == ("stripe", True, 90)
+    assert (s.gross_margin, s.clv_variant, s.customer_lifespan_years) == (
+        0.72,
+        "transactional",
+        3.0,
+    )
+    assert config.max_reject_rate == 0.06
+    defaults = load_config(_write(tmp_path, "period: all\n")).settings
+    assert (defaults.churn_variant, defaults.clv_variant, defaults.gross_margin) == (
+        "standard",
+        "subscription",
+        None,
+    )
+
+
+def _write(folder: Path, text: str) -> Path:
+    path = folder / "other.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("churn_variant: baremetrics\n", r"churn_variant: expected one of standard, stripe"),
+        ("gross_margin: 72\n", r"gross_margin: expected a fraction from 0 to 1 \(0.62 for 62%\)"),
+        ("clv_variant: yearly\n", r"clv_variant: expected one of subscription, transactional"),
+        ("max_reject_rate: 5\n", r"max_reject_rate: expected a fraction from 0 to 1"),
+        ("repurchase_window_days: 0\n", r"repurchase_window_days: expected a whole number from 1"),
+    ],
+)
+def test_variant_mistakes_name_the_choices(tmp_path: Path, text: str, message: str):
+    with pytest.raises(ConfigError, match=message):
+        load_config(_write(tmp_path, text))
