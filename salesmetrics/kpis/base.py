@@ -177,3 +177,14 @@ def period_rows(
     end = np.datetime64(period.end_exclusive, "us")
     first, last = np.searchsorted(dates, [start, end], side="left")
     return frame.iloc[first:last]
+
+
+def datetimes(values: pd.Series) -> pd.Series:
+    """Timestamps as numpy datetime64[us], index kept, for arithmetic across frames.
+
+    An Arrow timestamp column casts directly (a `pd.to_datetime` on it goes through Python
+    objects and is ~500 times slower on a million rows).
+    """
+    if isinstance(values.dtype, pd.ArrowDtype) or pd.api.types.is_datetime64_any_dtype(values):
+        return values.astype("datetime64[us]")
+    return pd.to_datetime(values).astype("datetime64[us]")

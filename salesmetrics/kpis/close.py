@@ -26,6 +26,7 @@ from salesmetrics.kpis.base import (
     Kpi,
     Unit,
     before_end,
+    datetimes,
     in_period,
     period_rows,
 )
@@ -103,7 +104,7 @@ def _days(deals: pd.DataFrame) -> pd.Series:
 
 
 def _naive(values: pd.Series) -> np.ndarray:
-    return pd.to_datetime(values).astype("datetime64[us]").to_numpy()
+    return datetimes(values).to_numpy()
 
 
 def _stack(first: pd.DataFrame, second: pd.DataFrame, extra: tuple[str, ...]) -> pd.DataFrame:

@@ -10,7 +10,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesmetrics.kpis.base import Aggregation, Context, Kpi, Unit, has, in_period, period_rows
+from salesmetrics.kpis.base import (
+    Aggregation,
+    Context,
+    Kpi,
+    Unit,
+    datetimes,
+    has,
+    in_period,
+    period_rows,
+)
 from salesmetrics.kpis.close import closed_deals
 from salesmetrics.kpis.qualification import HIT, leads_qualified, share_of_leads
 from salesmetrics.periods import Period
@@ -110,7 +119,7 @@ LEFT = "_left_at"  # when the deal left the stage: what puts the row in a period
 
 
 def _naive(values: pd.Series) -> np.ndarray:
-    return pd.to_datetime(values).astype("datetime64[us]").to_numpy()
+    return datetimes(values).to_numpy()
 
 
 def _stage_days(data: Context, period: Period) -> pd.DataFrame:

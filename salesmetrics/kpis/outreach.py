@@ -156,26 +156,38 @@ def _touches(data: Context, period: Period, status: str) -> pd.DataFrame:
     """
     closed = closed_deals(data, period)
     deals = closed[(closed["status"] == status).fillna(False).astype(bool).to_numpy()]
+    counts = data.memo("outreach.touches", lambda: _touch_counts(data))
+    return deals.assign(numerator=counts.loc[deals.index].to_numpy(), denominator=1.0)
+
+
+def _touch_counts(data: Context) -> pd.Series:
+    """Every closed deal's touches, by the deals input's index: worked out once per report."""
+    frame = data["deals"]
+    deals = frame[
+        (frame["status"].isin(["won", "lost"]) & frame["closed_at"].notna())
+        .fillna(False)
+        .to_numpy()
+    ]
     acts = data["activities"]
     touch = ~(acts["channel"] == RESEARCH).fillna(False).astype(bool)
     linked = acts[(touch & acts["deal_id"].notna() & acts["occurred_at"].notna()).to_numpy()]
     own = pd.DataFrame(
         {
             "pos": np.arange(len(deals)),
-            "deal_id": deals["deal_id"].astype(object).to_numpy(),
+            "deal_id": deals["deal_id"].to_numpy(dtype=object),
             "closed": deals["closed_at"].astype("datetime64[us]").to_numpy(),
         }
     )
     found = pd.DataFrame(
         {
-            "deal_id": linked["deal_id"].astype(object).to_numpy(),
+            "deal_id": linked["deal_id"].to_numpy(dtype=object),
             "at": linked["occurred_at"].astype("datetime64[us]").to_numpy(),
         }
     )
     pairs = own.merge(found, on="deal_id")
     pairs = pairs[(pairs["at"] <= pairs["closed"]).to_numpy()]
     counts = pairs.groupby("pos").size().reindex(np.arange(len(deals)), fill_value=0)
-    return deals.assign(numerator=counts.to_numpy().astype(float), denominator=1.0)
+    return pd.Series(counts.to_numpy(dtype=float), index=deals.index)
 
 
 def _won_touches(data: Context, period: Period) -> pd.DataFrame:

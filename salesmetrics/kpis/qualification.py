@@ -27,6 +27,7 @@ from salesmetrics.kpis.base import (
     Context,
     Kpi,
     Unit,
+    datetimes,
     has,
     in_period,
     period_rows,
@@ -53,7 +54,7 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 def _naive(values: pd.Series) -> pd.Series:
     """Datetimes as numpy datetime64, for arithmetic and comparisons across frames."""
-    return pd.to_datetime(values).astype("datetime64[us]")
+    return datetimes(values)
 
 
 def _ids(frame: pd.DataFrame, name: str) -> pd.Series:
