@@ -171,24 +171,28 @@ def _describe(exc: Exception) -> str:
     return str(exc)
 
 
+Files = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Export files (CSV, CSV.GZ, XLSX, XLS) or folders of them; - is stdin. "
+        "Without --mapping each is recognised from its headers."
+    ),
+]
+Mappings = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--mapping",
+        "-m",
+        help="Mapping preset or .yaml path, one per file (auto: recognise it).",
+    ),
+]
+
+
 @app.command()
 @_one_line_errors
 def validate(
-    files: Annotated[
-        list[str] | None,
-        typer.Argument(
-            help="Export files (CSV, CSV.GZ, XLSX, XLS) or folders of them; - is stdin. "
-            "Without --mapping each is recognised from its headers."
-        ),
-    ] = None,
-    mapping: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--mapping",
-            "-m",
-            help="Mapping preset or .yaml path, one per file (auto: recognise it).",
-        ),
-    ] = None,
+    files: Files = None,
+    mapping: Mappings = None,
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="Report config listing the inputs.")
     ] = None,
@@ -288,21 +292,8 @@ def kpis(
 @app.command()
 @_one_line_errors
 def report(
-    files: Annotated[
-        list[str] | None,
-        typer.Argument(
-            help="Export files (CSV, CSV.GZ, XLSX, XLS) or folders of them; - is stdin. "
-            "Without --mapping each is recognised from its headers."
-        ),
-    ] = None,
-    mapping: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--mapping",
-            "-m",
-            help="Mapping preset or .yaml path, one per file (auto: recognise it).",
-        ),
-    ] = None,
+    files: Files = None,
+    mapping: Mappings = None,
     config: Annotated[
         Path | None,
         typer.Option("--config", "-c", help="Report config: inputs and options (see README)."),

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import math
-import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -20,10 +17,10 @@ from salesmetrics.pipeline import (
 )
 from salesmetrics.render.json_report import document
 from tests.conftest import FIXTURE_MAPPING, FIXTURES
+from tests.golden import check_json
 from tests.kpis.frames import frame
 
 ROOT = Path(__file__).parents[1]
-GOLDEN = ROOT / "tests" / "golden" / "sample_report.json"
 DEALS = frame(
     "deals",
     "deal_id status created_at closed_at",
@@ -84,22 +81,6 @@ def test_two_exports_of_one_entity_are_stacked(tmp_path: Path):
     assert frames["deals"]["deal_id"].tolist() == ["D1", "D2", "D3"] * 2
 
 
-def _close(actual, expected, where="") -> None:
-    """Equal JSON, with floats equal to 1e-9 relative (sums may differ in their last bits)."""
-    if isinstance(expected, float) and isinstance(actual, float):
-        assert math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-9), where
-    elif isinstance(expected, dict):
-        assert isinstance(actual, dict) and list(actual) == list(expected), where
-        for key in expected:
-            _close(actual[key], expected[key], f"{where}.{key}")
-    elif isinstance(expected, list):
-        assert isinstance(actual, list) and len(actual) == len(expected), where
-        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
-            _close(a, e, f"{where}[{i}]")
-    else:
-        assert actual == expected, where
-
-
 def test_sample_company_report_matches_the_reviewed_golden_file(sample_company):
     """The full default computation on the sample company, reviewed by hand once.
 
@@ -108,10 +89,7 @@ def test_sample_company_report_matches_the_reviewed_golden_file(sample_company):
     report, qualities = sample_company
     stamp = datetime(2026, 11, 23, tzinfo=UTC)
     actual = document(report, qualities, stamp)
-    actual = json.loads(json.dumps(actual))  # tuples to lists, as read back
-    if os.environ.get("SALESMETRICS_UPDATE_GOLDEN"):
-        GOLDEN.write_text(json.dumps(actual, indent=1, ensure_ascii=False) + "\n", "utf-8")
-    _close(actual, json.loads(GOLDEN.read_text(encoding="utf-8")))
+    check_json("sample_report.json", actual)
 
 
 def test_library_callers_get_files_recognised(tmp_path: Path):

@@ -39,6 +39,7 @@ from salesmetrics.errors import SalesmetricsError
 from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.render.catalogue import kpi_dict
+from salesmetrics.render.flat import VALUE_COLUMNS
 from salesmetrics.report import KpiValue, Report
 
 # number formats by unit; currency gets the report's currency code appended
@@ -81,19 +82,7 @@ CHART_LEGEND_CM = 0.45  # more height per line of a legend below the chart
 CHART_ROW_CM = 0.53  # the height of a row: 15 points
 CHART_LINES = 12  # at most this many categories in one chart: the largest on average
 
-BREAKDOWN_VALUES = (
-    "value",
-    "numerator",
-    "denominator",
-    "n",
-    "previous",
-    "change",
-    "change_pct",
-    "target",
-    "status",
-    "small_sample",
-    "note",
-)
+BREAKDOWN_VALUES = VALUE_COLUMNS  # the same columns as the CSV output
 SUMMARY_HEADERS = (
     "stage",
     "label",

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import math
-import os
 from datetime import date
 from pathlib import Path
 
@@ -23,13 +20,13 @@ from salesmetrics.kpis.efficiency import (
 )
 from salesmetrics.periods import between, resolve_period
 from salesmetrics.pipeline import frames_of, load_inputs
+from tests.golden import check_json
 from tests.kpis.frames import AS_OF, context, frame
 
 OCTOBER = resolve_period("2026-10", AS_OF)
 JUNE = resolve_period("2026-06", AS_OF)  # nothing happens in June
 IDS = [k.id for k in KPIS]
 ROOT = Path(__file__).parents[2]
-GOLDEN = ROOT / "tests" / "golden" / "efficiency_sample.json"
 
 # fmt: off
 SUBSCRIPTIONS = frame("subscriptions", "customer_id month mrr plan currency", [
@@ -382,22 +379,6 @@ def test_skipped_with_the_missing_input():
     ]
 
 
-def _close(actual, expected, where="") -> None:
-    """Equal JSON, with floats equal to 1e-9 relative (sums may differ in their last bits)."""
-    if isinstance(expected, float) and isinstance(actual, float):
-        assert math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-9), where
-    elif isinstance(expected, dict):
-        assert isinstance(actual, dict) and list(actual) == list(expected), where
-        for key in expected:
-            _close(actual[key], expected[key], f"{where}.{key}")
-    elif isinstance(expected, list):
-        assert isinstance(actual, list) and len(actual) == len(expected), where
-        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
-            _close(a, e, f"{where}[{i}]")
-    else:
-        assert actual == expected, where
-
-
 def test_sample_company_efficiency_matches_the_reviewed_golden_file():
     """October 2025 at the sample company: every efficiency KPI in total and by source, and CLV
     in its variants. Regenerate with SALESMETRICS_UPDATE_GOLDEN=1 and review the diff."""
@@ -433,7 +414,4 @@ def test_sample_company_efficiency_matches_the_reviewed_golden_file():
             }
             for v in report.values
         ]
-    actual = json.loads(json.dumps(actual))
-    if os.environ.get("SALESMETRICS_UPDATE_GOLDEN"):
-        GOLDEN.write_text(json.dumps(actual, indent=1, ensure_ascii=False) + "\n", "utf-8")
-    _close(actual, json.loads(GOLDEN.read_text(encoding="utf-8")))
+    check_json("efficiency_sample.json", actual)

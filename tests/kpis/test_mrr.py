@@ -5,8 +5,6 @@ the sample company's MRR bridge and cohort tables against a reviewed golden file
 from __future__ import annotations
 
 import json
-import math
-import os
 from datetime import date
 from pathlib import Path
 
@@ -21,10 +19,10 @@ from salesmetrics.kpis.catalogue import CATALOGUE, MODULES
 from salesmetrics.kpis.mrr import KPIS
 from salesmetrics.kpis.subscriptions import movements
 from salesmetrics.periods import Period, between, resolve_period
+from tests.golden import check_json
 from tests.kpis.frames import AS_OF, context, frame
 
 ROOT = Path(__file__).parents[2]
-GOLDEN = ROOT / "tests" / "golden" / "sample_mrr.json"
 OCTOBER = resolve_period("2026-10", AS_OF)
 SEPTEMBER = resolve_period("2026-09", AS_OF)
 LEVELS = ["mrr", "arr", "customers_active", "arpa"]
@@ -429,29 +427,11 @@ def _golden_document() -> dict:
     return json.loads(json.dumps(document))
 
 
-def _close(actual, expected, where="") -> None:
-    """Equal JSON, with floats equal to 1e-9 relative (sums may differ in their last bits)."""
-    if isinstance(expected, float) and isinstance(actual, float):
-        assert math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-9), where
-    elif isinstance(expected, dict):
-        assert isinstance(actual, dict) and list(actual) == list(expected), where
-        for key in expected:
-            _close(actual[key], expected[key], f"{where}.{key}")
-    elif isinstance(expected, list):
-        assert isinstance(actual, list) and len(actual) == len(expected), where
-        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
-            _close(a, e, f"{where}[{i}]")
-    else:
-        assert actual == expected, where
-
-
 def test_sample_mrr_bridge_and_cohorts_match_the_reviewed_golden_file():
     """Regenerate on purpose with SALESMETRICS_UPDATE_GOLDEN=1, and review the diff."""
     actual = _golden_document()
-    if os.environ.get("SALESMETRICS_UPDATE_GOLDEN"):
-        GOLDEN.write_text(json.dumps(actual, indent=1, ensure_ascii=False) + "\n", "utf-8")
-    expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
-    _close(actual, expected)
+    check_json("sample_mrr.json", actual)
+    expected = actual  # equal to the golden file, as just checked
     # what the review checked, kept as checks: every month reconciles, and each month starts
     # where the one before ended
     lines = expected["bridge"]["lines"]

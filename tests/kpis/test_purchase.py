@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import math
-import os
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +16,7 @@ from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.kpis.purchase import DAY_NOTE, KPIS, lines_in
 from salesmetrics.periods import resolve_period
 from salesmetrics.pipeline import frames_of, load_inputs
+from tests.golden import check_json
 from tests.kpis.frames import AS_OF, context, frame
 
 OCTOBER = resolve_period("2026-10", AS_OF)
@@ -39,7 +37,6 @@ IDS = (
 )
 ORDER_KPIS = list(IDS[:7])
 ROOT = Path(__file__).parents[2]
-GOLDEN = ROOT / "tests" / "golden" / "purchase_sample.json"
 
 # fmt: off
 ORDERS = frame("orders", "order_id customer_id ordered_at amount cost product", [
@@ -430,22 +427,6 @@ def test_new_customers_won_are_accounts_whose_first_won_deal_closed_in_the_perio
     assert september.value("new_customers_won").value == 1  # A1 at 23:59 on 30 Sep
 
 
-def _close(actual, expected, where="") -> None:
-    """Equal JSON, with floats equal to 1e-9 relative (sums may differ in their last bits)."""
-    if isinstance(expected, float) and isinstance(actual, float):
-        assert math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-9), where
-    elif isinstance(expected, dict):
-        assert isinstance(actual, dict) and list(actual) == list(expected), where
-        for key in expected:
-            _close(actual[key], expected[key], f"{where}.{key}")
-    elif isinstance(expected, list):
-        assert isinstance(actual, list) and len(actual) == len(expected), where
-        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
-            _close(a, e, f"{where}[{i}]")
-    else:
-        assert actual == expected, where
-
-
 def test_sample_company_purchase_kpis_match_the_reviewed_golden_file():
     """October 2025 at the sample company: the order KPIs by product, the deal KPIs by owner,
     and the repurchase rate with a 90-day window. Regenerate with SALESMETRICS_UPDATE_GOLDEN=1
@@ -480,7 +461,4 @@ def test_sample_company_purchase_kpis_match_the_reviewed_golden_file():
             }
             for v in report.values
         ]
-    actual = json.loads(json.dumps(actual))
-    if os.environ.get("SALESMETRICS_UPDATE_GOLDEN"):
-        GOLDEN.write_text(json.dumps(actual, indent=1, ensure_ascii=False) + "\n", "utf-8")
-    _close(actual, json.loads(GOLDEN.read_text(encoding="utf-8")))
+    check_json("purchase_sample.json", actual)

@@ -7,8 +7,6 @@ Regenerate on purpose with `make golden`, and review the diff before committing.
 from __future__ import annotations
 
 import io
-import os
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -17,15 +15,7 @@ from salesmetrics.render.console import make_console
 from salesmetrics.render.flat import render_csv, render_markdown, render_ndjson
 from salesmetrics.render.terminal import render
 from salesmetrics.render.xlsx import write_workbook
-
-GOLDEN = Path(__file__).parents[1] / "golden"
-
-
-def _check(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("SALESMETRICS_UPDATE_GOLDEN"):
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+from tests.golden import check_text
 
 
 def _text(fn, *args) -> str:
@@ -38,7 +28,7 @@ def test_table_view_golden(sample_company):
     report, qualities = sample_company
     out = io.StringIO()
     render(report, qualities, make_console(out), limit=20)
-    _check("sample_report.txt", out.getvalue())
+    check_text("sample_report.txt", out.getvalue())
 
 
 @pytest.mark.parametrize(
@@ -47,12 +37,12 @@ def test_table_view_golden(sample_company):
 )
 def test_row_formats_golden(sample_company, name, renderer):
     report, _ = sample_company
-    _check(name, _text(renderer, report))
+    check_text(name, _text(renderer, report))
 
 
 def test_markdown_golden(sample_company):
     report, qualities = sample_company
-    _check("sample_report.md", _text(render_markdown, report, qualities))
+    check_text("sample_report.md", _text(render_markdown, report, qualities))
 
 
 def test_workbook_golden(sample_company, tmp_path):
@@ -64,4 +54,4 @@ def test_workbook_golden(sample_company, tmp_path):
     lines = [" | ".join(book.sheetnames)]
     for row in book["Summary"].iter_rows(values_only=True):
         lines.append(" | ".join("" if v is None else repr(v) for v in row))
-    _check("sample_report_summary.txt", "\n".join(lines) + "\n")
+    check_text("sample_report_summary.txt", "\n".join(lines) + "\n")
