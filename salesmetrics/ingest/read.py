@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from salesmetrics.errors import InputError
@@ -409,11 +410,36 @@ def _cell_text(value: object) -> str:
 
 def _excel_text(column: pd.Series) -> pd.Series:
     """Cells as text: dates as ISO, whole floats without `.0`, blanks as <NA>."""
-    values = column.astype("string").astype(TEXT)
+    values = _typed_text(column)
+    if values is None:  # cells of several types: each through Python's str
+        values = column.astype("string").astype(TEXT)
     values = values.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True)
     values = values.str.replace(r"^(\d{4}-\d\d-\d\d) 00:00:00$", r"\1", regex=True)
     values = values.str.strip()
     return values.mask(values == "")
+
+
+def _typed_text(column: pd.Series) -> pd.Series | None:
+    """A column whose cells share one type (text, numbers, dates), as text in C rather than
+    a Python str() per cell; None for a column of mixed types."""
+    values = column.to_numpy(dtype=object, copy=True)
+    values[values == ""] = None  # calamine's empty cells, among numbers or dates
+    try:
+        cells = pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    kind = cells.type
+    if pa.types.is_timestamp(kind):
+        text = pc.replace_substring_regex(
+            pc.strftime(cells, "%Y-%m-%d %H:%M:%S"), r"\.0+$", ""
+        )  # str(datetime) shows microseconds only when there are some
+    elif pa.types.is_null(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        text = cells.cast(pa.string())
+    elif pa.types.is_floating(kind) or pa.types.is_integer(kind) or pa.types.is_date(kind):
+        text = cells.cast(pa.string())  # 1234.0 as "1234", as the `.0` rule below would
+    else:
+        return None
+    return pd.Series(text, index=column.index, dtype=TEXT)
 
 
 def _excel_footer(frame: pd.DataFrame, filled: np.ndarray, width: int, options) -> int:
