@@ -345,8 +345,13 @@ def _map_values(
     mapping: Mapping,
 ) -> tuple[pd.Series, list[tuple[str, int]]]:
     """Raw values through the value map; unmapped ones are an error listing each with its count."""
-    folded = values.str.strip().str.casefold()
-    codes, uniques = pd.factorize(folded)
+    # fold (trim, casefold) each distinct raw value once, not every row: casefold has no
+    # Arrow kernel, so on the column it would run in Python row by row
+    raw_codes, raw_uniques = pd.factorize(values)
+    folded = pd.Series(np.asarray(raw_uniques, dtype=object), dtype=object)
+    folded_codes, uniques = pd.factorize(folded.str.strip().str.casefold())
+    codes = folded_codes[raw_codes] if len(raw_uniques) else raw_codes
+    codes = np.where(raw_codes >= 0, codes, -1)
     first_raw = values.groupby(codes).first() if len(uniques) else pd.Series(dtype=TEXT)
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
     pairs = vmap.pairs if vmap else {}
