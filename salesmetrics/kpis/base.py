@@ -169,7 +169,7 @@ def period_rows(
 
     def indexed() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         frame = build()
-        stamps = frame[column].to_numpy(dtype="datetime64[us]", na_value=np.datetime64("NaT"))
+        stamps = datetimes(frame[column]).to_numpy()
         dated = np.flatnonzero(~np.isnat(stamps))
         order = dated[np.argsort(stamps[dated], kind="stable")]
         return frame, order, stamps[order]
