@@ -540,11 +540,14 @@ def _dedupe(frame: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, int]:
     key = [k for k in mapping.dedupe_key if k in frame.columns]
     if not key:
         return frame, 0
-    ordered = frame
+    repeated = frame.duplicated(subset=key, keep=False).to_numpy()
+    if not repeated.any():  # the usual case: nothing to sort or copy
+        return frame, 0
+    rows = frame[repeated]  # only rows whose key repeats compete
     if "modified_at" in frame.columns:
-        ordered = frame.sort_values("modified_at", kind="stable", na_position="first")
-    kept = ordered[~ordered.duplicated(subset=key, keep="last")].sort_index()
-    return kept, len(frame) - len(kept)
+        rows = rows.sort_values("modified_at", kind="stable", na_position="first")
+    losers = rows.index[rows.duplicated(subset=key, keep="last").to_numpy()]
+    return frame.drop(index=losers), len(losers)
 
 
 def _reasons(
