@@ -306,58 +306,41 @@ def test_report_fail_on_exits_4_for_a_kpi_off_track(runner, tmp_path: Path):
     )
 
 
+def _as_cron(*extra: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The JSON report of plain.csv for October, in an environment like cron's."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "salesmetrics",
+            "report",
+            str(FIXTURES / "plain.csv"),
+            "-m",
+            FIXTURE_MAPPING,
+            "--period",
+            "2026-10",
+            "--as-of",
+            "2026-11-23",
+            "--format",
+            "json",
+            *extra,
+        ],
+        env={"PATH": "/usr/bin:/bin"},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
+
+
 def test_report_runs_under_cron_with_an_empty_environment(tmp_path: Path):
     """No HOME, no terminal, no standard input, only PATH: as cron runs it."""
     out = tmp_path / "october.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "salesmetrics",
-            "report",
-            str(FIXTURES / "plain.csv"),
-            "-m",
-            FIXTURE_MAPPING,
-            "--period",
-            "2026-10",
-            "--as-of",
-            "2026-11-23",
-            "--format",
-            "json",
-            "--output",
-            str(out),
-        ],
-        env={"PATH": "/usr/bin:/bin"},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    done = _as_cron("--output", str(out), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and "wrote json report" in done.stderr
     first = json.loads(out.read_text(encoding="utf-8"))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "salesmetrics",
-            "report",
-            str(FIXTURES / "plain.csv"),
-            "-m",
-            FIXTURE_MAPPING,
-            "--period",
-            "2026-10",
-            "--as-of",
-            "2026-11-23",
-            "--format",
-            "json",
-        ],
-        env={"PATH": "/usr/bin:/bin"},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-    )
-    second = json.loads(done.stdout)
+    second = json.loads(_as_cron().stdout)
     first.pop("generated_at"), second.pop("generated_at")
     assert first == second  # with --as-of fixed, runs agree apart from generated_at
 

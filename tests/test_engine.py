@@ -11,6 +11,7 @@ import pytest
 from salesmetrics.currency import Rates
 from salesmetrics.engine import compute, select, span
 from salesmetrics.errors import SalesmetricsError
+from salesmetrics.kpis.base import Settings
 from salesmetrics.periods import resolve_period
 from salesmetrics.targets import KpiTargets, Target
 from tests.kpis.frames import frame
@@ -329,3 +330,21 @@ def test_a_split_kpi_without_rows_gives_one_value_saying_so():
     assert report.categories("lost_reasons") == {}
     october = compute(book, period=OCTOBER, as_of=AS_OF, kpis=["lost_reasons"])
     assert list(october.categories("lost_reasons")) == ["Price"]
+
+
+def test_facts_on_rows_reach_every_group_even_an_empty_one():
+    # market_penetration reads the addressable market as a fact on its rows: Cy's group has
+    # no won deal in October, yet its value is 0 of the market, not unknown
+    extra = frame("deals", "deal_id status created_at closed_at amount owner account_id",
+                  [("D7", "open", "2026-10-02", None, 50.0, "Cy", "A9")])  # fmt: skip
+    accounts = BOOK["deals"].assign(
+        account_id=pd.array(["A1", "A2", "A3", "A4", "A5", "A6"], dtype="string[pyarrow]")
+    )
+    book = {"deals": pd.concat([accounts, extra], ignore_index=True)}
+    report = compute(book, period=OCTOBER, as_of=AS_OF, group_by=["owner"],
+                     kpis=["market_penetration"], settings=Settings(addressable_market=100))  # fmt: skip
+    # won by the end of October: D1 (A1, Ana), D2 (A2, Ben), D5 (A5, Ben, in September)
+    assert report.value("market_penetration").value == pytest.approx(3 / 100)
+    assert report.value("market_penetration", owner="Ben").value == pytest.approx(2 / 100)
+    cy = report.value("market_penetration", owner="Cy")
+    assert (cy.value, cy.denominator) == (0.0, 100.0)

@@ -190,3 +190,19 @@ def datetimes(values: pd.Series) -> pd.Series:
     if isinstance(values.dtype, pd.ArrowDtype) or pd.api.types.is_datetime64_any_dtype(values):
         return values.astype("datetime64[us]")
     return pd.to_datetime(values).astype("datetime64[us]")
+
+
+def with_facts(rows: pd.DataFrame, **facts: Any) -> pd.DataFrame:
+    """The rows carrying facts about the whole computation (a setting, a note on the period)
+    for a custom KPI's `combine`, which sees only a group's rows. The engine's splits by group
+    and category keep them (pandas carries `attrs` through slicing), so an empty group sees
+    them too. The data is shared, not copied."""
+    rows = rows.copy(deep=False)
+    rows.attrs = {**rows.attrs}
+    rows.attrs.update(facts)
+    return rows
+
+
+def fact(rows: pd.DataFrame, name: str, default: Any = None) -> Any:
+    """A fact `with_facts` put on the rows."""
+    return rows.attrs.get(name, default)

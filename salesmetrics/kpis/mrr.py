@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Unit
+from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Unit, fact, with_facts
 from salesmetrics.kpis.subscriptions import (
     MOVEMENTS,
     NOT_DIMENSIONS,
@@ -45,8 +45,8 @@ from salesmetrics.kpis.subscriptions import (
 from salesmetrics.periods import Period
 
 STAGE = "mrr"
-NOTE = "salesmetrics.note"  # rows.attrs key: a note for every value computed from the rows
-UNKNOWN = "salesmetrics.unknown"  # rows.attrs key: True when the period is after the data
+NOTE = "salesmetrics.note"  # a fact: a note for every value computed from the rows
+UNKNOWN = "salesmetrics.unknown"  # a fact: True when the period is after the data
 MOVEMENT = "movement"  # mrr_bridge's category column
 BRIDGE = ("start", *MOVEMENTS, "end")
 DECREASES = ("contraction", "churned")
@@ -120,21 +120,16 @@ def customers(ctx: Context, first: int, last: int) -> pd.DataFrame:
 
 
 def noted(rows: pd.DataFrame, note: str | None, known: bool = True) -> pd.DataFrame:
-    """The rows with a note (and whether the period is known) for every value made from them:
-    pandas keeps `attrs` through the slicing by group and category that the engine does.
-    """
-    rows = rows.copy(deep=False)  # its own attrs; the data is shared (copy on write)
-    rows.attrs[NOTE] = note
-    rows.attrs[UNKNOWN] = not known
-    return rows
+    """The rows with a note (and whether the period is known) for every value made from them."""
+    return with_facts(rows, **{NOTE: note, UNKNOWN: not known})
 
 
 def note_of(rows: pd.DataFrame) -> str | None:
-    return rows.attrs.get(NOTE)
+    return fact(rows, NOTE)
 
 
 def unknown(rows: pd.DataFrame) -> bool:
-    return bool(rows.attrs.get(UNKNOWN, False))
+    return bool(fact(rows, UNKNOWN, False))
 
 
 def period_rows(ctx: Context, period: Period) -> pd.DataFrame:

@@ -33,8 +33,10 @@ from salesmetrics.kpis.base import (
     Context,
     Kpi,
     Unit,
+    fact,
     has,
     in_period,
+    with_facts,
 )
 from salesmetrics.kpis.close import closed_deals, won_deals
 from salesmetrics.periods import Period
@@ -44,7 +46,7 @@ PURCHASE = "purchase"  # column: the purchase a row belongs to ("o:<order_id>", 
 CUSTOMER = "customer"  # column: the row's customer_id, blank when it has none
 DAY_KEYED = "day_keyed"  # column: True where the purchase is a customer-day (no order_id)
 LATER = "later"  # column: repurchase_rate's rows after the period, inside the window
-WINDOW = "repurchase_window_days"  # rows.attrs keys: combine sees rows only, not the settings
+WINDOW = "repurchase_window_days"  # facts (base.with_facts) for the combine functions
 AS_OF = "as_of"
 MARGIN = "gross_margin"
 COSTED = "orders_have_cost"
@@ -166,7 +168,6 @@ def _repurchase(ctx: Context, period: Period) -> pd.DataFrame:
     (repurchase_window_days: N) also their rows after the period, up to as_of and no later
     than N days after the period's last day (`later` True), where a second purchase may fall.
 
-    The window and as_of ride along in `rows.attrs` because `combine` sees only rows.
     """
     inside = _known(lines_in(ctx, period))
     window = ctx.settings.repurchase_window_days
@@ -180,8 +181,7 @@ def _repurchase(ctx: Context, period: Period) -> pd.DataFrame:
         buyers = lines[CUSTOMER].isin(inside[CUSTOMER].unique()).fillna(False)
         later = later & buyers.to_numpy(dtype=bool)
         rows = pd.concat([rows, lines[later].assign(**{LATER: True})])
-    rows.attrs = {**rows.attrs, WINDOW: window, AS_OF: ctx.as_of}
-    return rows
+    return with_facts(rows, **{WINDOW: window, AS_OF: ctx.as_of})
 
 
 def _repurchase_rate(rows: pd.DataFrame) -> Aggregate:
@@ -190,12 +190,12 @@ def _repurchase_rate(rows: pd.DataFrame) -> Aggregate:
     customers = float(inside[CUSTOMER].nunique()) if len(inside) else 0.0
     if customers == 0:
         return Aggregate(None, 0.0, 0.0, "no customers with a purchase in the period")
-    window = rows.attrs.get(WINDOW)
+    window = fact(rows, WINDOW)
     if window is None:
         per_customer = inside.groupby(CUSTOMER, observed=True)[PURCHASE].nunique()
         again = float((per_customer >= 2).sum())
         return Aggregate(again / customers, again, customers, _day_note(inside))
-    again, still_open = _again_within(rows, inside, int(window), rows.attrs[AS_OF])
+    again, still_open = _again_within(rows, inside, int(window), fact(rows, AS_OF))
     waiting = None
     if still_open:
         who = "1 customer has" if still_open == 1 else f"{still_open:,} customers have"
@@ -235,29 +235,24 @@ def _again_within(
 
 def _margin_rows(ctx: Context, period: Period) -> pd.DataFrame:
     """Orders rows in the period, with whether the orders input carries costs at all and the
-    gross_margin setting in `rows.attrs` (the fallback when it does not).
+    gross_margin setting (the fallback when it does not), as facts for the combine function.
     """
-    rows = lines_in(ctx, period)
-    rows.attrs = {
-        **rows.attrs,
-        COSTED: has(ctx["orders"], "cost"),
-        MARGIN: ctx.settings.gross_margin,
-    }
-    return rows
+    facts = {COSTED: has(ctx["orders"], "cost"), MARGIN: ctx.settings.gross_margin}
+    return with_facts(lines_in(ctx, period), **facts)
 
 
 def _gross_margin(rows: pd.DataFrame) -> Aggregate:
     """(revenue − cost) / revenue over the rows that have a cost; without any cost in the
     orders input, the gross_margin setting over the period's revenue.
     """
-    if rows.attrs.get(COSTED):
+    if fact(rows, COSTED):
         costed = rows["cost"].notna().to_numpy(dtype=bool) if len(rows) else np.array([], bool)
         revenue = _revenue_of(rows[costed])
         cost = float(np.nansum(rows["cost"].to_numpy(dtype=float, na_value=np.nan)[costed]))
         left_out = int((~costed).sum())
         note = f"{_rows(left_out)} without a cost left out" if left_out else None
         return _margin_of(revenue, revenue - cost, note)
-    margin = rows.attrs.get(MARGIN)
+    margin = fact(rows, MARGIN)
     if margin is None:
         return Aggregate(None, note="needs orders.cost or gross_margin in the report config")
     revenue = _revenue_of(rows)

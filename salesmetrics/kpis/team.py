@@ -17,7 +17,9 @@ from salesmetrics.kpis.base import (
     Kpi,
     Unit,
     before_end,
+    fact,
     in_period,
+    with_facts,
 )
 from salesmetrics.kpis.close import closed_deals, won_deals
 from salesmetrics.kpis.quotas import allocated
@@ -28,7 +30,7 @@ PEOPLE = ("owner", "team")  # the dimensions deals share with quotas and reps
 CUSTOMERS = "customers"  # new_vs_existing_revenue's category column
 CUSTOMER_OF = {"new": "new", "renewal": "existing", "upsell": "existing", "expansion": "existing"}
 OTHER = "(other)"  # deal_type other or blank
-MARKET = "addressable_market"  # rows.attrs key: combine sees rows only, not the settings
+MARKET = "addressable_market"  # a fact (base.with_facts) for _penetration
 
 
 def _dates(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -190,19 +192,18 @@ def _turnover_rate(rows: pd.DataFrame) -> Aggregate:
 def _won_to_date(data: Context, period: Period) -> pd.DataFrame:
     """Won deals closed on or before the period's end: penetration is the customers won so far.
 
-    The addressable market rides along in `rows.attrs` (kept by the engine's slicing) because
-    `combine` sees only rows, and an empty group must still come out as 0, not as unknown.
+    The addressable market is a fact on the rows, so an empty group still comes out as 0,
+    not as unknown.
     """
     deals = data["deals"]
     won = (deals["status"] == "won").fillna(False).astype(bool)
     rows = deals[(won & before_end(deals["closed_at"], period)).to_numpy()]
-    rows.attrs = {**rows.attrs, MARKET: data.settings.addressable_market}
-    return rows
+    return with_facts(rows, **{MARKET: data.settings.addressable_market})
 
 
 def _penetration(rows: pd.DataFrame) -> Aggregate:
     accounts = float(rows["account_id"].nunique()) if len(rows) else 0.0
-    market = rows.attrs.get(MARKET)
+    market = fact(rows, MARKET)
     if market is None:
         return Aggregate(None, accounts, None, "needs addressable_market in the report config")
     if market <= 0:
