@@ -72,7 +72,7 @@ def compute(
         raise SalesmetricsError(f"break down by one of month, week, quarter, not {time}")
     attrs = tuple(d for d in by if d not in TIME_DIMENSIONS)
     data = prepare(frames, rates)
-    ctx = Context(data, as_of, settings or Settings(), compare, fiscal_start_month)
+    ctx = Context(data, as_of, settings or Settings(), compare, fiscal_start_month, attrs)
     bucketed = buckets(period, time[0], fiscal_start_month=fiscal_start_month) if time else []
     current: list[tuple[Period, tuple[tuple[str, str], ...]]] = [(period, ())] + [
         (b, ((time[0], b.label),)) for b in bucketed

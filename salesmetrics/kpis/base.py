@@ -73,6 +73,7 @@ class Context:
     settings: Settings = Settings()
     compare: str = "previous"  # previous | year | none, from the report
     fiscal_start_month: int = 1  # quarters and years in the targets entity follow it
+    dimensions: tuple[str, ...] = ()  # the report's breakdown (owner, team): rows carry them
     cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def memo(self, key: str, build: Callable[[], Any]) -> Any:
@@ -159,26 +160,49 @@ def period_rows(
     column: str,
     period: Period,
 ) -> pd.DataFrame:
-    """The rows of `build()` whose `column` falls in the period, in their input order.
+    """The rows of `build()` whose `column` falls in the period, in date order.
 
-    `build()` runs once per report (memoised under `key`), and so does an index of its rows
-    by `column`; each period is then a binary search and a take of its own rows only, rather
-    than a filter over every row: KPIs are computed for many periods (comparison, trend,
-    buckets), and a month is a small part of a long export.
+    `build()` runs once per report (memoised under `key`), and its dated rows are kept sorted
+    by `column`; each period is then a binary search and a slice, which Arrow shares without
+    copying, rather than a filter over every row: KPIs are computed for many periods
+    (comparison, trend, buckets), and a month is a small part of a long export.
     """
 
-    def indexed() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    def indexed() -> tuple[pd.DataFrame, np.ndarray]:
         frame = build()
         stamps = datetimes(frame[column]).to_numpy()
         dated = np.flatnonzero(~np.isnat(stamps))
         order = dated[np.argsort(stamps[dated], kind="stable")]
-        return frame, order, stamps[order]
+        if len(order) < len(frame) or (np.diff(order) < 0).any():
+            frame = frame.iloc[order]  # one copy, sorted; an export already in order is kept
+        return frame, stamps[order]
 
-    frame, order, dates = ctx.memo(f"period_rows:{key}:{column}", indexed)
+    frame, dates = ctx.memo(f"period_rows:{key}:{column}", indexed)
     start = np.datetime64(period.start, "us")
     end = np.datetime64(period.end_exclusive, "us")
     first, last = np.searchsorted(dates, [start, end], side="left")
-    return frame.iloc[np.sort(order[first:last])]
+    return frame.iloc[first:last]
+
+
+def id_codes(ctx: Context, entity: str, column: str, rows: pd.DataFrame) -> np.ndarray:
+    """`rows[column]` as integer codes, for `rows` a selection of the `entity` input (its index
+    kept): the same id has the same code in every input that has the column (a lead_id in
+    activities and in leads), -1 where blank. Hashing text ids is the costly part of a join or a
+    group-by on them, so each input's column is coded once per report.
+    """
+
+    def build() -> dict[str, np.ndarray]:
+        holders = [n for n, f in ctx.frames.items() if column in f.columns]
+        stacked = pd.concat([ctx.frames[n][column].astype("string[pyarrow]") for n in holders])
+        codes = pd.factorize(stacked, use_na_sentinel=True)[0].astype(np.int64)
+        ends = np.cumsum([len(ctx.frames[n]) for n in holders])
+        return dict(zip(holders, np.split(codes, ends[:-1]), strict=True))
+
+    codes = ctx.memo(f"id_codes:{column}", build)[entity]
+    index = ctx.frames[entity].index
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        return codes[rows.index.to_numpy()]
+    return codes[index.get_indexer(rows.index)]
 
 
 def datetimes(values: pd.Series) -> pd.Series:
@@ -190,6 +214,14 @@ def datetimes(values: pd.Series) -> pd.Series:
     if isinstance(values.dtype, pd.ArrowDtype) or pd.api.types.is_datetime64_any_dtype(values):
         return values.astype("datetime64[us]")
     return pd.to_datetime(values).astype("datetime64[us]")
+
+
+def carrying(ctx: Context, frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Only `columns` of `frame` and the report's breakdown dimensions: a table built once for
+    every period of a report (and stacked, for stage KPIs) holds nothing its KPI does not read.
+    """
+    wanted = dict.fromkeys([*columns, *ctx.dimensions])
+    return frame[[c for c in wanted if c in frame.columns]]
 
 
 def with_facts(rows: pd.DataFrame, **facts: Any) -> pd.DataFrame:

@@ -26,6 +26,7 @@ from salesmetrics.kpis.base import (
     Kpi,
     Unit,
     before_end,
+    carrying,
     datetimes,
     in_period,
     period_rows,
@@ -179,14 +180,14 @@ def _stage_conversion(data: Context, period: Period) -> pd.DataFrame:
     """One row per deal created in the period and open stage it reached, with numerator 1 when
     it also reached the next stage (won after negotiation); `stage` names the stage.
     """
+    return period_rows(data, "stage_reach", lambda: _all_stage_reach(data), "created_at", period)
+
+
+def _all_stage_reach(data: Context) -> pd.DataFrame:
     deals = data["deals"]
-    return period_rows(data, "stage_reach", lambda: _all_stage_reach(deals), "created_at", period)
-
-
-def _all_stage_reach(deals: pd.DataFrame) -> pd.DataFrame:
     parts = []
     for here, following in zip(OPEN_STAGES, FUNNEL[1:], strict=True):
-        rows = deals.assign(
+        rows = carrying(data, deals, "created_at").assign(
             numerator=reached(deals, following).astype(float),
             denominator=1.0,
             **{STAGE_COLUMN: here},

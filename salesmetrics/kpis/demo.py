@@ -15,6 +15,7 @@ from salesmetrics.kpis.base import (
     Context,
     Kpi,
     Unit,
+    carrying,
     datetimes,
     has,
     in_period,
@@ -152,7 +153,7 @@ def _all_stage_days(data: Context) -> pd.DataFrame:
         later = np.where(later >= start, later, nat)
         left = pd.Series(np.fmin.reduce(later, axis=0))
         days = (left - pd.Series(start)).dt.total_seconds().to_numpy() / SECONDS_PER_DAY
-        rows = deals.assign(value=days, **{STAGE_COLUMN: stage})
+        rows = carrying(data, deals).assign(value=days, **{STAGE_COLUMN: stage})
         rows[LEFT] = left.to_numpy()
         parts.append(rows[~np.isnan(days)])
     return pd.concat(parts)

@@ -21,6 +21,9 @@ from salesmetrics.kpis.base import (
     Context,
     Kpi,
     Unit,
+    carrying,
+    datetimes,
+    id_codes,
     period_rows,
 )
 from salesmetrics.kpis.close import closed_deals
@@ -174,16 +177,17 @@ def _touch_counts(data: Context) -> pd.Series:
     own = pd.DataFrame(
         {
             "pos": np.arange(len(deals)),
-            "deal_id": deals["deal_id"].to_numpy(dtype=object),
+            "deal_id": id_codes(data, "deals", "deal_id", deals),
             "closed": deals["closed_at"].astype("datetime64[us]").to_numpy(),
         }
     )
     found = pd.DataFrame(
         {
-            "deal_id": linked["deal_id"].to_numpy(dtype=object),
+            "deal_id": id_codes(data, "activities", "deal_id", linked),
             "at": linked["occurred_at"].astype("datetime64[us]").to_numpy(),
         }
     )
+    own = own[(own["deal_id"] >= 0).to_numpy()]
     pairs = own.merge(found, on="deal_id")
     pairs = pairs[(pairs["at"] <= pairs["closed"]).to_numpy()]
     counts = pairs.groupby("pos").size().reindex(np.arange(len(deals)), fill_value=0)
@@ -214,13 +218,14 @@ def _all_follow_ups(data: Context) -> pd.DataFrame:
     acts = data["activities"]
     keep = is_reach_out(acts) & acts["lead_id"].notna() & acts["occurred_at"].notna()
     on_leads = acts[keep.fillna(False).astype(bool).to_numpy()]
-    order = on_leads.assign(_pos=np.arange(len(on_leads))).sort_values(
-        ["occurred_at", "_pos"], kind="stable"
-    )
-    later = (order.groupby("lead_id", observed=True).cumcount() > 0).to_numpy()
-    follow_up = np.zeros(len(on_leads), dtype=float)
-    follow_up[order["_pos"].to_numpy()] = later
-    return on_leads.assign(follow_up=follow_up)
+    lead = id_codes(data, "activities", "lead_id", on_leads)
+    at = datetimes(on_leads["occurred_at"]).to_numpy()
+    order = np.lexsort((np.arange(len(on_leads)), at, lead))  # by lead, then date, then listing
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = lead[order][1:] != lead[order][:-1]
+    follow_up = np.ones(len(on_leads), dtype=float)
+    follow_up[order[first]] = 0.0
+    return carrying(data, on_leads, "occurred_at", "lead_id").assign(follow_up=follow_up)
 
 
 def _per_lead(rows: pd.DataFrame) -> Aggregate:

@@ -27,8 +27,10 @@ from salesmetrics.kpis.base import (
     Context,
     Kpi,
     Unit,
+    carrying,
     datetimes,
     has,
+    id_codes,
     in_period,
     period_rows,
 )
@@ -57,26 +59,24 @@ def _naive(values: pd.Series) -> pd.Series:
     return datetimes(values)
 
 
-def _ids(frame: pd.DataFrame, name: str) -> pd.Series:
-    """An id column as plain objects, or all blank when the input has no such column."""
-    if name in frame.columns:
-        return frame[name].astype(object)
-    return pd.Series(None, index=frame.index, dtype=object)
-
-
-def _key(values: pd.Series) -> pd.Series:
-    """Ids as plain objects with a positional index, the same dtype on both sides of a merge."""
-    return values.astype(object).reset_index(drop=True)
+def _codes(data: Context, entity: str, rows: pd.DataFrame, name: str) -> np.ndarray:
+    """An id column as integer codes (`id_codes`: joins on them hash no text), all blank (-1)
+    when the input has no such column."""
+    if name in rows.columns:
+        return id_codes(data, entity, name, rows)
+    return np.full(len(rows), -1, dtype=np.int64)
 
 
 def outbound_contacts(data: Context) -> pd.DataFrame:
-    """Outbound activities other than research, with the activity's date as a numpy datetime."""
+    """Outbound activities other than research: lead_id and deal_id as integer codes (-1 for
+    blank), the activity's date as a numpy datetime."""
     return data.memo("qualification.contacts", lambda: _outbound_contacts(data))
 
 
 def _outbound_contacts(data: Context) -> pd.DataFrame:
     if "activities" not in data:
-        return pd.DataFrame({"lead_id": [], "deal_id": [], "at": []})
+        none = np.empty(0, dtype=np.int64)
+        return pd.DataFrame({"lead_id": none, "deal_id": none, "at": none.astype("M8[us]")})
     acts = data["activities"]
     direction = acts["direction"] if "direction" in acts.columns else None
     outbound = (
@@ -89,9 +89,9 @@ def _outbound_contacts(data: Context) -> pd.DataFrame:
     rows = acts[keep.to_numpy()]
     return pd.DataFrame(
         {
-            "lead_id": _ids(rows, "lead_id"),
-            "deal_id": _ids(rows, "deal_id"),
-            "at": _naive(rows["occurred_at"]),
+            "lead_id": _codes(data, "activities", rows, "lead_id"),
+            "deal_id": _codes(data, "activities", rows, "deal_id"),
+            "at": _naive(rows["occurred_at"]).to_numpy(),
         }
     )
 
@@ -108,13 +108,13 @@ def first_response(data: Context, leads: pd.DataFrame) -> pd.Series:
 def _first_response(data: Context, leads: pd.DataFrame) -> pd.Series:
     recorded = _naive(_column(leads, "first_response_at"))
     contacts = outbound_contacts(data)
-    contacts = contacts[contacts["lead_id"].notna().to_numpy()]
+    contacts = contacts[(contacts["lead_id"] >= 0).to_numpy()]
     if not len(contacts) or not len(leads):
         return recorded
     own = pd.DataFrame(
         {
             "pos": np.arange(len(leads)),
-            "lead_id": _key(leads["lead_id"]),
+            "lead_id": _codes(data, "leads", leads, "lead_id"),
             "created": _naive(leads["created_at"]).to_numpy(),
         }
     )
@@ -229,9 +229,10 @@ def _all_reply_hours(data: Context) -> pd.DataFrame:
     for key in ("lead_id", "deal_id"):
         if key not in inbound.columns:
             continue
-        left = pd.DataFrame({"pos": np.arange(len(inbound)), key: _key(inbound[key]), "at": at})
-        left = left[left[key].notna().to_numpy()].sort_values("at")
-        right = replies[replies[key].notna().to_numpy()][[key, "at"]]
+        codes = _codes(data, "activities", inbound, key)
+        left = pd.DataFrame({"pos": np.arange(len(inbound)), key: codes, "at": at})
+        left = left[(left[key] >= 0).to_numpy()].sort_values("at")
+        right = replies[(replies[key] >= 0).to_numpy()][[key, "at"]]
         right = right.assign(reply_at=right["at"]).sort_values("at")
         if len(left) and len(right):
             matched = pd.merge_asof(
@@ -241,7 +242,7 @@ def _all_reply_hours(data: Context) -> pd.DataFrame:
     both = pd.concat(found) if found else pd.DataFrame({"pos": [], "reply_at": []})
     first = both.groupby("pos")["reply_at"].min().reindex(np.arange(len(inbound)))
     hours = (_naive(first) - at).dt.total_seconds().to_numpy() / SECONDS_PER_HOUR
-    rows = inbound.assign(value=hours)
+    rows = carrying(data, inbound, "occurred_at").assign(value=hours)
     return rows[rows["value"].notna().to_numpy()]
 
 
@@ -284,11 +285,12 @@ def _contacts_before_sql(data: Context) -> pd.Series:
     own = pd.DataFrame(
         {
             "pos": np.arange(len(leads)),
-            "lead_id": _key(leads["lead_id"]),
+            "lead_id": _codes(data, "leads", leads, "lead_id"),
             "sql_at": _naive(leads["sql_at"]).to_numpy(),
         }
     )
-    pairs = own.merge(contacts[["lead_id", "at"]].dropna(subset=["lead_id"]), on="lead_id")
+    linked = contacts[(contacts["lead_id"] >= 0).to_numpy()]
+    pairs = own.merge(linked[["lead_id", "at"]], on="lead_id")
     before = pairs[(pairs["at"] < pairs["sql_at"]).to_numpy()]
     counts = before.groupby("pos").size().reindex(np.arange(len(leads)), fill_value=0)
     return pd.Series(counts.to_numpy(dtype=float), index=leads.index)
