@@ -82,22 +82,24 @@ def compute(
     if earlier is not None:
         before = [(earlier, ())] + [(_earlier(b, compare), ((time[0], b.label),)) for b in bucketed]
     history = trend(period, trend_periods) if trend_periods else []
+    chosen = select(kpis, stages)
+    missing = {kpi.id: reason for kpi in chosen if (reason := _missing(kpi, data))}
+    able = [kpi for kpi in chosen if kpi.id not in missing]
+    found, cannot = _evaluate_all(
+        able, ctx, [*current, *before, *((p, ()) for p in history)], attrs, small_sample
+    )
     values: list[KpiValue] = []
     skipped: list[Skipped] = []
-    for kpi in select(kpis, stages):
-        reason = _missing(kpi, data)
-        if reason:
+    for kpi in chosen:
+        if kpi.id in missing or kpi.id in cannot:
+            reason = missing.get(kpi.id) or f"cannot break down by {cannot[kpi.id]}"
             skipped.append(Skipped(kpi.id, reason))
             continue
-        try:
-            found = _evaluate(kpi, ctx, current, attrs, small_sample)
-        except _CannotBreakDown as absent:
-            skipped.append(Skipped(kpi.id, f"cannot break down by {absent}"))
-            continue
-        previous = _evaluate(kpi, ctx, before, attrs, small_sample) if before else {}
-        series = [_evaluate(kpi, ctx, [(p, ())], attrs, small_sample) for p in history]
+        now = _merged(found[kpi.id], current)
+        previous = _merged(found[kpi.id], before)
+        series = [found[kpi.id][(p, ())] for p in history]
         goals = _targets(kpi, ctx, period, attrs, (targets or {}).get(kpi.id))
-        for key, value in found.items():
+        for key, value in now.items():
             values.append(_complete(kpi, value, key, previous, history, series, goals))
     if strict and skipped:
         listed = "; ".join(f"{s.id}: {s.reason}" for s in skipped)
@@ -200,33 +202,72 @@ def _lacks(need: str, frames: Mapping[str, pd.DataFrame]) -> str | None:
     return None
 
 
+Slice = tuple[Period, tuple[tuple[str, str], ...]]  # a period, and its bucket's label if any
+
+
+def _evaluate_all(
+    kpis: list[Kpi],
+    ctx: Context,
+    slices: list[Slice],
+    attrs: tuple[str, ...],
+    small_sample: int,
+) -> tuple[dict[str, dict[Slice, dict[Key, KpiValue]]], dict[str, str]]:
+    """Every KPI's values in each distinct slice (the report period is also the last trend
+    period, and the comparison period often another), and the KPIs that cannot be broken down
+    by `attrs`. Slices are taken one after the other, every KPI in each, so that rows several
+    KPIs share in a period (`Context.for_period`) are built once and freed after it.
+    """
+    found: dict[str, dict[Slice, dict[Key, KpiValue]]] = {kpi.id: {} for kpi in kpis}
+    cannot: dict[str, str] = {}
+    universes = {kpi.id: _universe(kpi, ctx, attrs) for kpi in kpis}
+    for period, outer in dict.fromkeys(slices):
+        for kpi in kpis:
+            if kpi.id in cannot:
+                continue
+            try:
+                values = _evaluate(kpi, ctx, period, outer, attrs, small_sample, universes[kpi.id])
+            except _CannotBreakDown as absent:
+                cannot[kpi.id] = str(absent)
+                continue
+            found[kpi.id][(period, outer)] = values
+    return found, cannot
+
+
+def _merged(found: Mapping[Slice, dict[Key, KpiValue]], slices: list[Slice]) -> dict[Key, KpiValue]:
+    """The values of several slices (a period and its buckets) as one mapping, in order."""
+    merged: dict[Key, KpiValue] = {}
+    for each in slices:
+        merged.update(found[each])
+    return merged
+
+
 def _evaluate(
     kpi: Kpi,
     ctx: Context,
-    slices: list[tuple[Period, tuple[tuple[str, str], ...]]],
+    period: Period,
+    outer: tuple[tuple[str, str], ...],
     attrs: tuple[str, ...],
     small_sample: int,
+    universe: set[tuple[str, ...]],
 ) -> dict[Key, KpiValue]:
     found: dict[Key, KpiValue] = {}
-    universe = _universe(kpi, ctx, attrs)
-    for period, outer in slices:
-        rows = kpi.rows(ctx, period)
-        absent = [d for d in attrs if d not in rows.columns]
-        if absent:
-            raise _CannotBreakDown(", ".join(absent))
-        _single_currency(kpi, rows)
-        rows = _narrow(kpi, rows, attrs)
-        for value in _values(kpi, rows, outer, small_sample):
+    rows = kpi.rows(ctx, period)
+    absent = [d for d in attrs if d not in rows.columns]
+    if absent:
+        raise _CannotBreakDown(", ".join(absent))
+    _single_currency(kpi, rows)
+    rows = _narrow(kpi, rows, attrs)
+    for value in _values(kpi, rows, outer, small_sample):
+        found[(value.group, value.category, value.subcategory)] = value
+    if not attrs:
+        return found
+    groups = rows.groupby(list(attrs), dropna=False, sort=False, observed=True).indices
+    labelled = {_labels(k): v for k, v in groups.items()}
+    for labels in sorted(set(labelled) | universe):
+        part = rows.iloc[labelled[labels]] if labels in labelled else rows.iloc[0:0]
+        pairs = outer + tuple(zip(attrs, labels, strict=True))
+        for value in _values(kpi, part, pairs, small_sample):
             found[(value.group, value.category, value.subcategory)] = value
-        if not attrs:
-            continue
-        groups = rows.groupby(list(attrs), dropna=False, sort=False, observed=True).indices
-        labelled = {_labels(k): v for k, v in groups.items()}
-        for labels in sorted(set(labelled) | universe):
-            part = rows.iloc[labelled[labels]] if labels in labelled else rows.iloc[0:0]
-            pairs = outer + tuple(zip(attrs, labels, strict=True))
-            for value in _values(kpi, part, pairs, small_sample):
-                found[(value.group, value.category, value.subcategory)] = value
     return found
 
 

@@ -26,6 +26,8 @@ import pandas as pd
 
 from salesmetrics.periods import Period, comparison
 
+PERIODS_HELD = 3  # Context.for_period keeps rows of this many periods
+
 
 class Unit(StrEnum):
     COUNT = "count"
@@ -81,6 +83,22 @@ class Context:
         if key not in self.cache:
             self.cache[key] = build()
         return self.cache[key]
+
+    def for_period(self, period: Period, key: str, build: Callable[[], Any]) -> Any:
+        """`build()` once per period: rows several KPIs read in the same period (the deals open
+        at its end). The engine takes the periods one after the other, so only the last few
+        periods' are kept (a KPI may also look at the period before or after): the memory of
+        a few periods' rows, not of every period's.
+        """
+        held: dict[Period, dict[str, Any]] = self.cache.setdefault("for_period", {})
+        if period not in held:
+            if len(held) >= PERIODS_HELD:
+                del held[next(iter(held))]  # the oldest
+            held[period] = {}
+        rows = held[period]
+        if key not in rows:
+            rows[key] = build()
+        return rows[key]
 
     def __getitem__(self, entity: str) -> pd.DataFrame:
         return self.frames[entity]

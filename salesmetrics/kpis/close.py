@@ -72,6 +72,10 @@ def open_deals(data: Context, period: Period) -> pd.DataFrame:
     A deal is closed by then when it is won or lost with closed_at before the period's end; a
     won or lost deal without a closed_at (or without the column) is taken as closed by then.
     """
+    return data.for_period(period, "deals.open", lambda: _open_at_end(data, period))
+
+
+def _open_at_end(data: Context, period: Period) -> pd.DataFrame:
     deals = data["deals"]
     status = deals["status"]
     closed = status.isin(["won", "lost"]).fillna(False).astype(bool)

@@ -64,8 +64,11 @@ def is_reach_out(acts: pd.DataFrame) -> pd.Series:
 
 
 def reach_outs(data: Context, period: Period) -> pd.DataFrame:
-    acts = activities_in(data, period)
-    return acts[is_reach_out(acts).to_numpy()]
+    def build() -> pd.DataFrame:
+        acts = activities_in(data, period)
+        return acts[is_reach_out(acts).to_numpy()]
+
+    return data.for_period(period, "reach_outs", build)
 
 
 def is_email_sent(acts: pd.DataFrame) -> pd.Series:
@@ -74,8 +77,11 @@ def is_email_sent(acts: pd.DataFrame) -> pd.Series:
 
 
 def emails_sent(data: Context, period: Period) -> pd.DataFrame:
-    acts = activities_in(data, period)
-    return acts[is_email_sent(acts).to_numpy()]
+    def build() -> pd.DataFrame:
+        acts = activities_in(data, period)
+        return acts[is_email_sent(acts).to_numpy()]
+
+    return data.for_period(period, "emails_sent", build)
 
 
 def responses(acts: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

@@ -8,6 +8,7 @@ else the lead itself; an activity with neither an account nor a lead names no pr
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from salesmetrics.kpis.base import (
@@ -16,7 +17,9 @@ from salesmetrics.kpis.base import (
     Context,
     Kpi,
     Unit,
+    carrying,
     has,
+    id_codes,
     period_rows,
 )
 from salesmetrics.kpis.outreach import activities_in, is_email_sent, is_reach_out, responses
@@ -58,12 +61,39 @@ def _of_lead(acts: pd.DataFrame, data: Context, column: str) -> pd.Series:
 
 
 def prospect(acts: pd.DataFrame, data: Context) -> pd.Series:
-    """Each reach out's prospect: "account:<id>" from the activity or its lead, else
-    "lead:<id>"; blank for other activities and for one with neither an account nor a lead.
+    """Each reach out's prospect, for `acts` a selection of the activities input: its account
+    (the activity's account_id, else its lead's) or, with neither, the lead itself; blank for
+    other activities and for one with neither an account nor a lead. As integer codes (an
+    account's code >= 0, a lead's <= -2): only how many distinct prospects there are is asked.
     """
-    account = _text(acts, "account_id").fillna(_of_lead(acts, data, "account_id"))
-    key = ("account:" + account).fillna("lead:" + _text(acts, "lead_id"))
-    return key.where(is_reach_out(acts).to_numpy(), pd.NA)
+    account = _codes(data, acts, "account_id")
+    lead = _codes(data, acts, "lead_id")
+    of_lead = _account_of_lead(data, int(lead.max(initial=0)) + 1)
+    account = np.where((account < 0) & (lead >= 0), of_lead[np.maximum(lead, 0)], account)
+    key = np.where(account >= 0, account, -2 - lead)  # -2 - (-1) = -1: neither
+    key = np.where(is_reach_out(acts).to_numpy(dtype=bool) & (key != -1), key, -1)
+    return pd.Series(key, index=acts.index, dtype="int64[pyarrow]").mask(key == -1)
+
+
+def _codes(data: Context, acts: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in acts.columns:
+        return np.full(len(acts), -1, dtype=np.int64)
+    return id_codes(data, "activities", column, acts)
+
+
+def _account_of_lead(data: Context, size: int) -> np.ndarray:
+    """The account code of each lead code below `size` (its first listing with an account),
+    -1 for a lead without one or not in the leads input."""
+    table = np.full(size, -1, dtype=np.int64)
+    if "leads" not in data or not has(data["leads"], "account_id"):
+        return table
+    leads = data["leads"]
+    lead = id_codes(data, "leads", "lead_id", leads)
+    account = id_codes(data, "leads", "account_id", leads)
+    known = (lead >= 0) & (account >= 0) & (lead < size)
+    codes, first = np.unique(lead[known], return_index=True)
+    table[codes] = account[known][first]
+    return table
 
 
 def _research(acts: pd.DataFrame) -> pd.Series:
@@ -95,8 +125,7 @@ def _source_weights(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _contacted(data: Context, period: Period) -> pd.DataFrame:
-    acts = activities_in(data, period)
-    rows = acts.assign(prospect=prospect(acts, data))
+    rows = _prospect_rows(data, period)
     return rows[rows["prospect"].notna().to_numpy()]
 
 
@@ -152,14 +181,18 @@ def _hours_per_lead(rows: pd.DataFrame) -> Aggregate:
 # research_response_roi
 
 
-def _one_period(data: Context, period: Period, when: str) -> pd.DataFrame:
+def _prospect_rows(data: Context, period: Period) -> pd.DataFrame:
     """The period's activities that are emails sent, research or reach outs to a prospect, each
-    with `replied` and `delivered` (emails), `hours` (research) and `prospect` (reach outs).
+    with `replied` and `delivered` (emails), `hours` (research) and `prospect` (reach outs);
+    worked out once for every activity, as finding each one's prospect joins it to its lead.
     """
-    acts = activities_in(data, period)
+    return period_rows(data, "prospects", lambda: _all_prospect_rows(data), "occurred_at", period)
+
+
+def _all_prospect_rows(data: Context) -> pd.DataFrame:
+    acts = data["activities"]
     replied, delivered = responses(acts)
-    rows = acts.assign(
-        when=when,
+    rows = carrying(data, acts, "occurred_at").assign(
         replied=replied.astype(float),
         delivered=delivered.astype(float),
         hours=_research(acts),
@@ -167,6 +200,10 @@ def _one_period(data: Context, period: Period, when: str) -> pd.DataFrame:
     )
     useful = is_email_sent(acts) | rows["prospect"].notna() | (acts["channel"] == RESEARCH)
     return rows[useful.fillna(False).astype(bool).to_numpy()]
+
+
+def _one_period(data: Context, period: Period, when: str) -> pd.DataFrame:
+    return _prospect_rows(data, period).assign(when=when)
 
 
 def _now_and_before(data: Context, period: Period) -> pd.DataFrame:

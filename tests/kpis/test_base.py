@@ -6,7 +6,14 @@ from datetime import date
 
 import pandas as pd
 
-from salesmetrics.kpis.base import Context, Settings, carrying, id_codes, period_rows
+from salesmetrics.kpis.base import (
+    PERIODS_HELD,
+    Context,
+    Settings,
+    carrying,
+    id_codes,
+    period_rows,
+)
 from salesmetrics.periods import Period
 from tests.kpis.frames import AS_OF, context, frame
 
@@ -87,3 +94,25 @@ def test_carrying_keeps_the_columns_asked_and_the_report_dimensions():
     slim = carrying(ctx, acts, "occurred_at", "owner")
     assert list(slim.columns) == ["occurred_at", "owner"]  # no team column to carry
     assert list(carrying(context({}), acts, "lead_id").columns) == ["lead_id"]
+
+
+def test_for_period_builds_once_per_period_and_holds_only_the_latest():
+    ctx = context({})
+    built: list[str] = []
+
+    def rows(period: Period):
+        return ctx.for_period(period, "rows", lambda: built.append(period.label) or period.label)
+
+    months = [Period(f"2026-0{m}", date(2026, m, 1), date(2026, m, 28), "month") for m in (1, 2)]
+    assert [rows(OCTOBER), rows(OCTOBER), rows(SEPTEMBER), rows(OCTOBER)] == [
+        "2026-10",
+        "2026-10",
+        "2026-09",
+        "2026-10",
+    ]
+    assert built == ["2026-10", "2026-09"]
+    for month in months:  # two more periods: October, the oldest held, is let go
+        rows(month)
+    assert len(ctx.cache["for_period"]) == PERIODS_HELD == 3
+    rows(OCTOBER)
+    assert built == ["2026-10", "2026-09", "2026-01", "2026-02", "2026-10"]
