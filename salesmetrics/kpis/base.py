@@ -177,29 +177,42 @@ def period_rows(
     build: Callable[[], pd.DataFrame],
     column: str,
     period: Period,
+    where: Callable[[pd.DataFrame], np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """The rows of `build()` whose `column` falls in the period, in date order.
+    """The rows of `build()` (those `where` is true for, if given) whose `column` falls in the
+    period, in date order (input order on ties).
 
-    `build()` runs once per report (memoised under `key`), and its dated rows are kept sorted
-    by `column`; each period is then a binary search and a slice, which Arrow shares without
-    copying, rather than a filter over every row: KPIs are computed for many periods
-    (comparison, trend, buckets), and a month is a small part of a long export.
+    `build()` runs once per report (memoised under `key`), and so does an index of its rows
+    by `column`; a period is then a binary search, and the take of its own rows once per
+    period (`Context.for_period`), or a slice shared without copying where they are already
+    together. KPIs are computed for many periods (comparison, trend, buckets), and a month
+    is a small part of a long export: neither a filter over every row per KPI and period,
+    nor a sorted copy of the whole table. `where` selects rows without copying the table.
     """
 
-    def indexed() -> tuple[pd.DataFrame, np.ndarray]:
+    def indexed() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         frame = build()
         stamps = datetimes(frame[column]).to_numpy()
-        dated = np.flatnonzero(~np.isnat(stamps))
+        usable = ~np.isnat(stamps)
+        if where is not None:
+            usable &= where(frame)
+        dated = np.flatnonzero(usable)
         order = dated[np.argsort(stamps[dated], kind="stable")]
-        if len(order) < len(frame) or (np.diff(order) < 0).any():
-            frame = frame.iloc[order]  # one copy, sorted; an export already in order is kept
-        return frame, stamps[order]
+        return frame, order, stamps[order]
 
-    frame, dates = ctx.memo(f"period_rows:{key}:{column}", indexed)
-    start = np.datetime64(period.start, "us")
-    end = np.datetime64(period.end_exclusive, "us")
-    first, last = np.searchsorted(dates, [start, end], side="left")
-    return frame.iloc[first:last]
+    name = f"period_rows:{key}:{column}"
+    frame, order, dates = ctx.memo(name, indexed)
+
+    def take() -> pd.DataFrame:
+        start = np.datetime64(period.start, "us")
+        end = np.datetime64(period.end_exclusive, "us")
+        first, last = np.searchsorted(dates, [start, end], side="left")
+        rows = order[first:last]
+        if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and (np.diff(rows) > 0).all():
+            return frame.iloc[rows[0] : rows[-1] + 1]  # together and in order: a slice
+        return frame.iloc[rows]
+
+    return ctx.for_period(period, name, take)
 
 
 def id_codes(ctx: Context, entity: str, column: str, rows: pd.DataFrame) -> np.ndarray:

@@ -49,21 +49,19 @@ SECONDS_PER_DAY = 86400.0
 def closed_deals(data: Context, period: Period) -> pd.DataFrame:
     """Deals won or lost with closed_at in the period, in closing order; open deals never count."""
 
-    def closed() -> pd.DataFrame:
-        deals = data["deals"]
-        return deals[deals["status"].isin(["won", "lost"]).fillna(False).to_numpy(dtype=bool)]
+    def closed(deals: pd.DataFrame) -> np.ndarray:
+        return deals["status"].isin(["won", "lost"]).fillna(False).to_numpy(dtype=bool)
 
-    return period_rows(data, "deals.closed", closed, "closed_at", period)
+    return period_rows(data, "deals.closed", lambda: data["deals"], "closed_at", period, closed)
 
 
 def won_deals(data: Context, period: Period) -> pd.DataFrame:
     """Deals won with closed_at in the period, in closing order."""
 
-    def won() -> pd.DataFrame:
-        deals = data["deals"]
-        return deals[(deals["status"] == "won").fillna(False).to_numpy(dtype=bool)]
+    def won(deals: pd.DataFrame) -> np.ndarray:
+        return (deals["status"] == "won").fillna(False).to_numpy(dtype=bool)
 
-    return period_rows(data, "deals.won", won, "closed_at", period)
+    return period_rows(data, "deals.won", lambda: data["deals"], "closed_at", period, won)
 
 
 def open_deals(data: Context, period: Period) -> pd.DataFrame:

@@ -62,9 +62,13 @@ def _demos(data: Context, period: Period) -> pd.DataFrame:
     entered_demo in the period (one demo per deal).
     """
     if _from_activities(data):
-        acts = data["activities"]
         return period_rows(
-            data, "demos", lambda: acts[_held(acts).to_numpy()], "occurred_at", period
+            data,
+            "demos",
+            lambda: data["activities"],
+            "occurred_at",
+            period,
+            lambda acts: _held(acts).to_numpy(dtype=bool),
         )
     if "deals" not in data or "entered_demo" not in data["deals"].columns:
         return data["activities"].iloc[0:0]  # an activity log without a single demo
