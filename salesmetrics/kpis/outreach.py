@@ -172,14 +172,12 @@ def _touches(data: Context, period: Period, status: str) -> pd.DataFrame:
 def _touch_counts(data: Context) -> pd.Series:
     """Every closed deal's touches, by the deals input's index: worked out once per report."""
     frame = data["deals"]
-    deals = frame[
-        (frame["status"].isin(["won", "lost"]) & frame["closed_at"].notna())
-        .fillna(False)
-        .to_numpy()
-    ]
+    closed = frame["status"].isin(["won", "lost"]) & frame["closed_at"].notna()
+    deals = frame[["deal_id", "closed_at"]][closed.fillna(False).to_numpy()]  # columns first
     acts = data["activities"]
     touch = ~(acts["channel"] == RESEARCH).fillna(False).astype(bool)
-    linked = acts[(touch & acts["deal_id"].notna() & acts["occurred_at"].notna()).to_numpy()]
+    touch &= acts["deal_id"].notna() & acts["occurred_at"].notna()
+    linked = acts[["deal_id", "occurred_at"]][touch.to_numpy()]
     own = pd.DataFrame(
         {
             "pos": np.arange(len(deals)),
@@ -223,7 +221,7 @@ def _all_follow_ups(data: Context) -> pd.DataFrame:
     """
     acts = data["activities"]
     keep = is_reach_out(acts) & acts["lead_id"].notna() & acts["occurred_at"].notna()
-    on_leads = acts[keep.fillna(False).astype(bool).to_numpy()]
+    on_leads = carrying(data, acts, "occurred_at", "lead_id")[keep.fillna(False).to_numpy()]
     lead = id_codes(data, "activities", "lead_id", on_leads)
     at = datetimes(on_leads["occurred_at"]).to_numpy()
     order = np.lexsort((np.arange(len(on_leads)), at, lead))  # by lead, then date, then listing
@@ -231,7 +229,7 @@ def _all_follow_ups(data: Context) -> pd.DataFrame:
     first[1:] = lead[order][1:] != lead[order][:-1]
     follow_up = np.ones(len(on_leads), dtype=float)
     follow_up[order[first]] = 0.0
-    return carrying(data, on_leads, "occurred_at", "lead_id").assign(follow_up=follow_up)
+    return on_leads.assign(follow_up=follow_up)
 
 
 def _per_lead(rows: pd.DataFrame) -> Aggregate:

@@ -86,7 +86,8 @@ def _outbound_contacts(data: Context) -> pd.DataFrame:
     )
     contact = ~acts["channel"].isin(NOT_CONTACT).fillna(False)
     keep = (outbound & contact & acts["occurred_at"].notna()).fillna(False).astype(bool)
-    rows = acts[keep.to_numpy()]
+    ids = [c for c in ("lead_id", "deal_id") if c in acts.columns]
+    rows = acts[[*ids, "occurred_at"]][keep.to_numpy()]  # the columns first, then the rows
     return pd.DataFrame(
         {
             "lead_id": _codes(data, "activities", rows, "lead_id"),
@@ -222,7 +223,9 @@ def _reply_hours(data: Context, period: Period) -> pd.DataFrame:
 
 def _all_reply_hours(data: Context) -> pd.DataFrame:
     acts = data["activities"]
-    inbound = acts[(acts["direction"] == "inbound").fillna(False).astype(bool).to_numpy()]
+    inbound = carrying(data, acts, "occurred_at", "lead_id", "deal_id")[
+        (acts["direction"] == "inbound").fillna(False).astype(bool).to_numpy()
+    ]
     at = _naive(inbound["occurred_at"]).to_numpy()
     replies = outbound_contacts(data)
     found = []
