@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from salesmetrics.currency import Rates, convert
@@ -42,6 +43,17 @@ SPAN_DATES = {
 """The event dates whose span `--period all` covers (not expected close dates, say)."""
 
 Key = tuple[tuple[tuple[str, str], ...], str | None, str | None]  # group, category, subcategory
+
+
+GROUPED = (
+    Aggregation.COUNT,
+    Aggregation.SUM,
+    Aggregation.RATIO,
+    Aggregation.MEAN,
+    Aggregation.MEDIAN,
+)
+"""Kinds whose groups are aggregated in one group-by (without categories); the others group
+by group."""
 
 
 class _CannotBreakDown(Exception):
@@ -261,6 +273,14 @@ def _evaluate(
         found[(value.group, value.category, value.subcategory)] = value
     if not attrs:
         return found
+    if kpi.category is None and kpi.aggregation in GROUPED:
+        aggregates = _group_aggregates(kpi, rows, attrs)
+        for labels in sorted(set(aggregates) | universe):
+            agg, n = aggregates.get(labels) or (_aggregate(kpi, rows.iloc[0:0]), 0)
+            pairs = outer + tuple(zip(attrs, labels, strict=True))
+            value = _value(kpi, agg, n, pairs, None, None, small_sample)
+            found[(value.group, None, None)] = value
+        return found
     groups = rows.groupby(list(attrs), dropna=False, sort=False, observed=True).indices
     labelled = {_labels(k): v for k, v in groups.items()}
     for labels in sorted(set(labelled) | universe):
@@ -269,6 +289,48 @@ def _evaluate(
         for value in _values(kpi, part, pairs, small_sample):
             found[(value.group, value.category, value.subcategory)] = value
     return found
+
+
+def _group_aggregates(
+    kpi: Kpi, rows: pd.DataFrame, attrs: tuple[str, ...]
+) -> dict[tuple[str, ...], tuple[Aggregate, int]]:
+    """Each group's Aggregate and number of rows, as `_aggregate` gives them group by group,
+    from one group-by: a breakdown by owner and week has thousands of groups."""
+    grouped = rows.groupby(list(attrs), dropna=False, sort=False, observed=True)
+    sizes = grouped.size()
+    keys = [_labels(k) for k in sizes.index]
+    counts = sizes.to_numpy(dtype=np.int64)
+
+    def column(series: pd.Series) -> np.ndarray:
+        return series.to_numpy(dtype=float, na_value=np.nan)
+
+    aggregates: list[Aggregate]
+    match kpi.aggregation:
+        case Aggregation.COUNT:
+            aggregates = [Aggregate(float(n)) for n in counts]
+        case Aggregation.SUM:
+            aggregates = [Aggregate(float(v)) for v in column(grouped["value"].sum())]
+        case Aggregation.RATIO:
+            numerators = column(grouped["numerator"].sum())
+            denominators = column(grouped["denominator"].sum())
+            aggregates = [
+                Aggregate(float(a / b), float(a), float(b))
+                if b != 0
+                else Aggregate(None, float(a), float(b), "no rows in the denominator")
+                for a, b in zip(numerators, denominators, strict=True)
+            ]
+        case _:  # mean, median
+            present = grouped["value"].count().to_numpy()
+            middle = (
+                grouped["value"].median()
+                if kpi.aggregation is Aggregation.MEDIAN
+                else (grouped["value"].mean())
+            )
+            aggregates = [
+                Aggregate(_number(m)) if p else Aggregate(None, note="no rows with a value")
+                for m, p in zip(column(middle), present, strict=True)
+            ]
+    return {k: (a, int(n)) for k, a, n in zip(keys, aggregates, counts, strict=True)}
 
 
 def _narrow(kpi: Kpi, rows: pd.DataFrame, attrs: tuple[str, ...]) -> pd.DataFrame:
