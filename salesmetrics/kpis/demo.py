@@ -39,9 +39,11 @@ def _held(acts: pd.DataFrame) -> pd.Series:
     demo = (acts["channel"] == DEMO).fillna(False).astype(bool)
     if "outcome" not in acts.columns:
         return demo
-    outcome = acts["outcome"].astype("string").fillna("").str.lower()
-    letters = outcome.str.replace(r"[^a-z]", "", regex=True)
-    return demo & ~letters.isin(NOT_HELD)
+    outcome = acts["outcome"][demo.to_numpy()]  # text work on the demos only
+    letters = outcome.astype("string").fillna("").str.lower().str.replace(r"[^a-z]", "", regex=True)
+    held = demo.copy()
+    held[demo.to_numpy()] = ~letters.isin(NOT_HELD).to_numpy(dtype=bool)
+    return held
 
 
 def _from_activities(data: Context) -> bool:
