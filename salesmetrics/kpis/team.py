@@ -17,6 +17,7 @@ from salesmetrics.kpis.base import (
     Kpi,
     Unit,
     before_end,
+    carrying,
     fact,
     in_period,
     with_facts,
@@ -197,7 +198,8 @@ def _won_to_date(data: Context, period: Period) -> pd.DataFrame:
     """
     deals = data["deals"]
     won = (deals["status"] == "won").fillna(False).astype(bool)
-    rows = deals[(won & before_end(deals["closed_at"], period)).to_numpy()]
+    chosen = (won & before_end(deals["closed_at"], period)).to_numpy()
+    rows = carrying(data, deals, "account_id")[chosen]  # every win so far: only what it needs
     return with_facts(rows, **{MARKET: data.settings.addressable_market})
 
 
