@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
 import pytest
 
+from salesmetrics import engine
 from salesmetrics.currency import Rates
 from salesmetrics.engine import compute, select, span
 from salesmetrics.errors import SalesmetricsError
@@ -84,6 +86,52 @@ def test_deals_without_amount_do_not_dilute_the_average():
     report = compute(book, period=OCTOBER, as_of=AS_OF, kpis=CORE)
     assert report.value("avg_deal_size").value == 1000.0
     assert report.value("deals_won").value == 2
+
+
+def test_means_and_medians_per_group_leave_out_blanks_and_say_when_none_is_left():
+    book = deals(
+        [
+            ("D1", "won", "2026-10-01", "2026-10-05", 1000.0, "Ana"),
+            ("D2", "won", "2026-10-01", "2026-10-06", 3000.0, "Ana"),
+            ("D3", "won", "2026-10-01", "2026-10-11", None, "Ana"),
+            ("D4", "won", "2026-10-01", "2026-10-21", None, "Ben"),  # won, but no amount
+            ("D5", "open", "2026-10-01", None, 500.0, "Cy"),  # no win at all
+        ]
+    )
+    kpis = ["avg_deal_size", "median_deal_size", "sales_cycle_days", "sales_cycle_days_mean"]
+    report = compute(book, period=OCTOBER, as_of=AS_OF, group_by=["owner"], kpis=kpis)
+    ana = report.value("avg_deal_size", owner="Ana")
+    assert (ana.value, ana.n) == (2000.0, 3)  # (1,000 + 3,000) / 2: the blank is left out
+    assert report.value("median_deal_size", owner="Ana").value == 2000.0
+    assert report.value("sales_cycle_days", owner="Ana").value == 5.0  # median of 4, 5, 10
+    assert report.value("sales_cycle_days_mean", owner="Ana").value == pytest.approx(19 / 3)
+    ben = report.value("median_deal_size", owner="Ben")
+    assert (ben.value, ben.n, ben.note) == (None, 1, "no rows with a value")
+    cy = report.value("median_deal_size", owner="Cy")
+    assert (cy.value, cy.n, cy.note) == (None, 0, "no rows with a value")
+    ben = report.value("avg_deal_size", owner="Ben")  # a ratio: amount over deals with one
+    assert (ben.value, ben.n, ben.note) == (None, 1, "no rows in the denominator")
+    assert report.value("sales_cycle_days", owner="Ben").value == 20.0
+
+
+def test_each_distinct_period_is_evaluated_once(monkeypatch):
+    # October is the report period and the last trend period, September the comparison
+    # period and a trend period: three distinct periods, each computed once
+    kpi = engine.CATALOGUE["deals_won"]
+    seen: list[str] = []
+
+    def counted(ctx, period):
+        seen.append(period.label)
+        return kpi.rows(ctx, period)
+
+    monkeypatch.setitem(engine.CATALOGUE, "deals_won", replace(kpi, rows=counted))
+    report = compute(
+        BOOK, period=OCTOBER, as_of=AS_OF, compare="previous", trend_periods=3, kpis=["deals_won"]
+    )
+    assert sorted(seen) == ["2026-08", "2026-09", "2026-10"]
+    won = report.value("deals_won")
+    assert (won.value, won.previous) == (2.0, 1.0)
+    assert [p.value for p in won.trend] == [0.0, 1.0, 2.0]
 
 
 def test_missing_input_skips_the_kpi_with_its_reason():
