@@ -224,16 +224,17 @@ def _stage_at_end(deals: pd.DataFrame, period: Period) -> pd.Series:
     """
     end = np.datetime64(period.end_exclusive, "us")
     latest = np.full(len(deals), np.datetime64("NaT", "us"))
-    stage = np.full(len(deals), None, dtype=object)
-    for name in OPEN_STAGES:
+    stage = np.full(len(deals), len(OPEN_STAGES))  # an index into OPEN_STAGES; past it: none
+    for i, name in enumerate(OPEN_STAGES):
         column = STAGE_DATE_PREFIX + name
         if column not in deals.columns:
             continue
         when = _naive(deals[column])
         take = (when < end) & ~(when < latest)  # comparisons with NaT are False
         latest = np.where(take, when, latest)
-        stage = np.where(take, name, stage)
-    found = pd.Series(stage, index=deals.index, dtype=object)
+        stage = np.where(take, i, stage)
+    names = np.array([*OPEN_STAGES, None], dtype=object)
+    found = pd.Series(names[stage], index=deals.index, dtype=object)
     if "stage" in deals.columns:
         still_open = (deals["status"] == "open").fillna(False).astype(bool)
         current = (
