@@ -1,4 +1,7 @@
-"""From text columns to a canonical, typed frame, accounting for every row on the way.
+"""From the columns read to a canonical, typed frame, accounting for every row on the way.
+
+Text columns are parsed; an Excel column already typed (dates, numbers, flags) is taken as it
+is where its field has that type, and read as text where it does not (an id, a value map).
 
 A row leaves for one reason only, the first that applies: filtered by a mapping rule, rejected
 (a required value blank or unreadable, or an entity rule broken), or dropped as a duplicate.
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from salesmetrics.errors import InputError
 from salesmetrics.ingest import parse
@@ -142,45 +146,53 @@ def _missing_message(
 
 @dataclass
 class _Rows:
-    """Per-row bookkeeping: the first reason a row is left out, with the value behind it."""
+    """Per-row bookkeeping: the first reason a row is left out, with the value behind it.
+    A reason is kept as a code into `reasons`, two bytes a row rather than an object."""
 
     numbers: np.ndarray
-    filtered: np.ndarray = field(init=False)
-    rejected: np.ndarray = field(init=False)
-    detail: np.ndarray = field(init=False)
+    reasons: list[str] = field(init=False)  # the text of each code
+    filtered: np.ndarray = field(init=False)  # the code a row is filtered for, -1: none
+    rejected: np.ndarray = field(init=False)  # the code a row is rejected for, -1: none
+    detail: np.ndarray = field(init=False)  # the value behind a rejection (None elsewhere)
+    open: np.ndarray = field(init=False)  # neither filtered nor rejected (yet)
 
     def __post_init__(self) -> None:
         n = len(self.numbers)
-        self.filtered = np.full(n, None, dtype=object)
-        self.rejected = np.full(n, None, dtype=object)
-        self.detail = np.full(n, None, dtype=object)
-
-    @property
-    def open(self) -> np.ndarray:
-        return pd.isna(self.filtered) & pd.isna(self.rejected)
+        self.reasons = []
+        self.filtered = np.full(n, -1, dtype=np.int16)
+        self.rejected = np.full(n, -1, dtype=np.int16)
+        self.detail = np.empty(n, dtype=object)
+        self.open = np.ones(n, dtype=bool)
 
     def filter(self, mask: np.ndarray, reason: str) -> None:
-        self.filtered[mask & self.open] = reason
+        target = mask & self.open
+        self.filtered[target] = self._code(reason)
+        self.open &= ~target
 
     def reject(self, mask: np.ndarray, reason: str, values: pd.Series | None = None) -> None:
         target = mask & self.open
-        self.rejected[target] = reason
-        if values is not None:
-            self.detail[target] = values.to_numpy(dtype=object, na_value="")[target]
+        self.rejected[target] = self._code(reason)
+        self.open &= ~target
+        if values is not None and target.any():
+            self.detail[target] = values[target].to_numpy(dtype=object, na_value="")
+
+    def _code(self, reason: str) -> int:
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+        return self.reasons.index(reason)
 
 
 def normalise(
     raw: RawTable, mapping: Mapping, plan: ColumnPlan, path: str
 ) -> tuple[pd.DataFrame, InputQuality, pd.DataFrame]:
     """The canonical frame, its quality account, and the rejected rows as read."""
-    text = {h: _clean(raw.frame[h]) for h in plan.headers}
-    n = len(raw.frame)
+    cells = {h: _clean(raw.cells[h]) for h in plan.headers}
+    n = len(raw.cells)
     rows = _Rows(raw.row_numbers)
     for flt in mapping.filters:
         if flt.condition.column is not None:
-            rows.filter(
-                _test(text[plan.conditions[fold(flt.condition.column)]], flt.condition), flt.reason
-            )
+            source = cells[plan.conditions[fold(flt.condition.column)]]
+            rows.filter(_test(parse.as_text(source), flt.condition), flt.reason)
 
     out: dict[str, pd.Series] = {}
     unreadable: dict[str, pd.Series] = {}
@@ -195,7 +207,7 @@ def normalise(
         vmap = mapping.values.get(name)
         if vmap is not None or kind is Kind.ENUM:
             choices = spec.choices if spec else ()
-            values, fell = _map_values(values, vmap, choices, name, path, mapping)
+            values, fell = _map_values(parse.as_text(values), vmap, choices, name, path, mapping)
             defaulted.extend((name, v, c) for v, c in fell)
             if kind in (Kind.ENUM, Kind.TEXT, Kind.ID):
                 return values
@@ -206,29 +218,28 @@ def normalise(
         if currency is not None and found_currency is None:
             found_currency = currency
         if parsed.invalid.any():
-            unreadable[name] = values.where(parsed.invalid.to_numpy())
+            unreadable[name] = parse.as_text(values).where(parsed.invalid.to_numpy())
         return parsed.values
 
     for name, header in plan.sources.items():
-        out[name] = read_field(name, text[header])
+        out[name] = read_field(name, cells[header])
     for name, value in mapping.constants.items():
         out[name] = read_field(name, pd.Series([value] * n, dtype=TEXT))
     for name, derivation in mapping.derive.items():
-        out[name] = _derive(name, derivation, out, text, plan, n, read_field)
+        out[name] = _derive(name, derivation, out, cells, plan, n, read_field)
 
-    _entity_rules(mapping, plan, text, out, n, found_currency)
+    _entity_rules(mapping, plan, cells, out, n, found_currency)
     for flt in mapping.filters:
         if flt.condition.field is not None:
             values = out.get(flt.condition.field, pd.Series([pd.NA] * n, dtype=TEXT))
             rows.filter(_test(values, flt.condition), flt.reason)
     _reject(mapping, out, unreadable, rows, n)
 
-    frame = pd.DataFrame(out, index=pd.RangeIndex(n))
-    frame["_row"] = pd.Series(raw.row_numbers, dtype=pd.ArrowDtype(pa.int64()))
+    out["_row"] = pd.Series(raw.row_numbers, dtype=pd.ArrowDtype(pa.int64()))
     keep = rows.open
-    used = frame[keep]
-    used, duplicates = _dedupe(used, mapping)
-    used = used.reset_index(drop=True)
+    used_rows, duplicates = _dedupe(out, keep, mapping)
+    # one filter per column, each full column let go as soon as its rows are picked
+    used = pd.DataFrame({name: _rows_of(out.pop(name), used_rows) for name in list(out)})
 
     rejects = _rejects_frame(raw, rows)
     quality = InputQuality(
@@ -238,11 +249,11 @@ def normalise(
         sha256=raw.sha256,
         rows_read=n + len(raw.ragged),
         rows_used=len(used),
-        rows_filtered=int(pd.notna(rows.filtered).sum()),
-        rows_rejected=int(pd.notna(rows.rejected).sum()) + len(raw.ragged),
+        rows_filtered=int((rows.filtered >= 0).sum()),
+        rows_rejected=int((rows.rejected >= 0).sum()) + len(raw.ragged),
         duplicates_dropped=duplicates,
-        filtered=_reasons(rows.filtered, rows.numbers, None),
-        rejected=_ragged_reasons(raw) + _reasons(rows.rejected, rows.numbers, rows.detail),
+        filtered=_reasons(rows, rows.filtered, None),
+        rejected=_ragged_reasons(raw) + _reasons(rows, rows.rejected, rows.detail),
         unreadable=tuple(
             _unreadable_reason(name, values, rows.numbers, keep)
             for name, values in unreadable.items()
@@ -262,12 +273,53 @@ def normalise(
 
 
 def _clean(values: pd.Series) -> pd.Series:
-    stripped = values.str.strip()
-    return stripped.mask(stripped == "")
+    """Text trimmed, blank as <NA>; a typed column as it is. A column with nothing to trim, as
+    most are, is returned as read rather than copied (the raw table keeps it for the rejects)."""
+    if values.dtype != TEXT:
+        return values
+    text = _arrow(values)
+    if not _may_need_trimming(text):
+        return values
+    trimmed = pc.utf8_trim_whitespace(text)
+    cleaned = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    return pd.Series(pd.arrays.ArrowExtensionArray(cleaned), index=values.index)
+
+
+def _arrow(values: pd.Series) -> pa.ChunkedArray:
+    return pa.chunked_array(pa.array(values.array))
+
+
+# Bytes that can begin or end a whitespace character in UTF-8: ASCII blanks and controls, and
+# the lead and last bytes of the Unicode spaces (U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028,
+# U+2029, U+202F, U+205F, U+3000). A letter such as é (C3 A9) may match too: then it is trimmed.
+_EDGE_FIRST = np.isin(np.arange(256), [*range(0x21), 0xC2, 0xE1, 0xE2, 0xE3])
+_EDGE_LAST = np.isin(
+    np.arange(256), [*range(0x21), *range(0x80, 0x8B), 0x9F, 0xA0, 0xA8, 0xA9, 0xAF]
+)
+
+
+def _may_need_trimming(text: pa.ChunkedArray) -> bool:
+    """Whether some value is empty or may start or end with whitespace, judged from the bytes
+    at the ends of each value in Arrow's buffers, without trimming (copying) the column. The
+    bytes read for an empty or null value belong to a neighbour: at worst a needless trim."""
+    for chunk in text.chunks:
+        _, offsets_buffer, data_buffer = chunk.buffers()
+        if data_buffer is None or data_buffer.size == 0 or len(chunk) == 0:
+            continue
+        wide = pa.types.is_large_string(chunk.type)
+        offsets: np.ndarray = np.frombuffer(offsets_buffer, dtype=np.int64 if wide else np.int32)
+        offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(data_buffer, dtype=np.uint8)
+        first = data[np.minimum(offsets[:-1], len(data) - 1)]
+        last = data[np.maximum(offsets[1:], 1) - 1]
+        if _EDGE_FIRST[first].any() or _EDGE_LAST[last].any():
+            return True
+    return bool(pc.any(pc.equal(text, "")).as_py())
 
 
 def _parse_kind(kind: Kind, values: pd.Series, name: str, column: str, opts):
-    """Typed values for one field, and the currencies found in money values."""
+    """Typed values for one field, and the currencies found in money values. The parsers take
+    an Excel column of their own type as it is; the other kinds read text."""
     if kind is Kind.DATETIME:
         return (
             parse.parse_dates(
@@ -280,9 +332,9 @@ def _parse_kind(kind: Kind, values: pd.Series, name: str, column: str, opts):
             None,
         )
     if kind is Kind.MONTH:
-        return _parse_month(values, column, opts), None
+        return _parse_month(parse.as_text(values), column, opts), None
     if kind is Kind.PERIOD:
-        return _parse_period(values), None
+        return _parse_period(parse.as_text(values)), None
     if kind is Kind.MONEY:
         parsed, currency = parse.parse_money(
             values, column, decimal=opts.decimal, thousands=opts.thousands
@@ -297,7 +349,7 @@ def _parse_kind(kind: Kind, values: pd.Series, name: str, column: str, opts):
     if kind is Kind.BOOL:
         return parse.parse_bool(values, column), None
     return parse.Parsed(
-        values, pd.Series(np.zeros(len(values), dtype=bool), index=values.index)
+        parse.as_text(values), pd.Series(np.zeros(len(values), dtype=bool), index=values.index)
     ), None
 
 
@@ -344,46 +396,56 @@ def _map_values(
     path: str,
     mapping: Mapping,
 ) -> tuple[pd.Series, list[tuple[str, int]]]:
-    """Raw values through the value map; unmapped ones are an error listing each with its count."""
-    # fold (trim, casefold) each distinct raw value once, not every row: casefold has no
-    # Arrow kernel, so on the column it would run in Python row by row
-    raw_codes, raw_uniques = pd.factorize(values)
-    folded = pd.Series(np.asarray(raw_uniques, dtype=object), dtype=object)
-    folded_codes, uniques = pd.factorize(folded.str.strip().str.casefold())
-    codes = folded_codes[raw_codes] if len(raw_uniques) else raw_codes
-    codes = np.where(raw_codes >= 0, codes, -1)
-    first_raw = values.groupby(codes).first() if len(uniques) else pd.Series(dtype=TEXT)
-    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    """Raw values through the value map; unmapped ones are an error listing each with its count.
+
+    Each distinct raw value is folded (trimmed, casefolded) and looked up once, in Python, as
+    casefold has no Arrow kernel; the rows then take their result with an Arrow take."""
+    encoded = pc.dictionary_encode(_arrow(values)).combine_chunks()
+    codes = encoded.indices
+    group: dict[str, int] = {}  # folded value -> its number, in the order first seen
+    group_of: list[int] = []  # the number of each distinct raw value's folded value
+    first_raw: list[str] = []  # each folded value as first written in the file
+    for raw in encoded.dictionary.to_pylist():  # distinct values, in the order first seen
+        folded = raw.strip().casefold()
+        if folded not in group:
+            group[folded] = len(group)
+            first_raw.append(raw)
+        group_of.append(group[folded])
+    raw_counts = np.bincount(codes.drop_null().to_numpy(), minlength=len(group_of))
+    counts = np.bincount(group_of, weights=raw_counts, minlength=len(group)).astype(np.int64)
     pairs = vmap.pairs if vmap else {}
     targets: list[str | None] = []
     unmapped: list[int] = []
     fell: list[int] = []
-    for i, u in enumerate(uniques):  # one step per distinct value, not per row
+    for i, u in enumerate(group):  # one step per distinct value, not per row
         if u in pairs:
             targets.append(pairs[u])
         elif u in choices:
             targets.append(u)
         elif vmap is not None and vmap.keep_unmapped:
-            targets.append(str(first_raw[i]))
+            targets.append(first_raw[i])
         elif vmap is not None and vmap.has_default:
             targets.append(vmap.default)
             fell.append(i)
         elif not choices and vmap is None:
-            targets.append(str(first_raw[i]))
+            targets.append(first_raw[i])
         else:
             targets.append(None)
             unmapped.append(i)
     if unmapped:
-        raw_values = [str(first_raw[i]) for i in unmapped]
+        raw_values = [first_raw[i] for i in unmapped]
         listed = ", ".join(f"{first_raw[i]!r} ({counts[i]} rows)" for i in unmapped[:20])
         more = f" and {len(unmapped) - 20} more" if len(unmapped) > 20 else ""
         raise InputError(
             f"{path}: {len(unmapped)} value(s) of `{name}` have no mapping: {listed}{more}"
             + _unmapped_help(mapping, name, choices, raw_values)
         )
-    lookup = np.array([*targets, None], dtype=object)
-    mapped = pd.Series(lookup[codes], index=values.index, dtype=object).astype(TEXT)
-    return mapped, [(str(first_raw[i]), int(counts[i])) for i in fell]
+    by_raw = pa.array([targets[g] for g in group_of], pa.string())
+    mapped = pc.take(by_raw, codes)
+    return (
+        pd.Series(pd.arrays.ArrowExtensionArray(mapped), index=values.index),
+        [(first_raw[i], int(counts[i])) for i in fell],
+    )
 
 
 def _unmapped_help(mapping: Mapping, name: str, choices: tuple[str, ...], raw: list[str]) -> str:
@@ -438,7 +500,7 @@ def _test(values: pd.Series, cond: Condition) -> np.ndarray:
     return ~holds if cond.test in ("not_equals", "not_in") else holds
 
 
-def _derive(name, derivation, out, text, plan, n, read_field) -> pd.Series:
+def _derive(name, derivation, out, cells, plan, n, read_field) -> pd.Series:
     blank = pd.Series(pd.NA, index=pd.RangeIndex(n), dtype=TEXT)
     if derivation.kind == "multiply":
         if not all(f in out for f in derivation.fields):  # an optional column the file lacks
@@ -459,7 +521,10 @@ def _derive(name, derivation, out, text, plan, n, read_field) -> pd.Series:
             hit = np.ones(n, dtype=bool)
         elif rule.when.column is not None:
             header = plan.conditions.get(fold(rule.when.column))
-            hit = np.zeros(n, dtype=bool) if header is None else _test(text[header], rule.when)
+            if header is None:
+                hit = np.zeros(n, dtype=bool)
+            else:
+                hit = _test(parse.as_text(cells[header]), rule.when)
         elif rule.when.field not in out:
             hit = np.zeros(n, dtype=bool)  # an optional field the file lacks: never matches
         else:
@@ -476,15 +541,19 @@ def _first_non_blank(sources: list[pd.Series]) -> pd.Series:
     return result
 
 
-def _entity_rules(mapping, plan, text, out, n, found_currency) -> None:
+def _entity_rules(mapping, plan, cells, out, n, found_currency) -> None:
     """Fields that follow from others: deal status from stage, order amount, defaults."""
     entity = mapping.entity
     if entity.name == "deals":
         if "stage" in out and "stage_raw" not in out and "stage" in plan.sources:
-            out["stage_raw"] = text[plan.sources["stage"]]
+            out["stage_raw"] = parse.as_text(cells[plan.sources["stage"]])
         if "stage" in out:
-            from_stage = out["stage"].map({"won": "won", "lost": "lost"}).astype(TEXT)
-            from_stage = from_stage.mask(out["stage"].notna() & from_stage.isna(), "open")
+            stage = _arrow(out["stage"])
+            closed = pc.or_(pc.equal(stage, "won"), pc.equal(stage, "lost"))
+            from_stage = pd.Series(
+                pd.arrays.ArrowExtensionArray(pc.if_else(closed, stage, "open")),
+                index=out["stage"].index,
+            )  # null where the stage is: if_else keeps a null condition's null
             out["status"] = out["status"].fillna(from_stage) if "status" in out else from_stage
         if "closed_at" in out and "status" in out:  # an open deal has not closed (yet)
             out["closed_at"] = out["closed_at"].mask((out["status"] == "open").fillna(False))
@@ -535,35 +604,59 @@ def _reject(mapping: Mapping, out, unreadable, rows: _Rows, n: int) -> None:
         rows.reject(negative, "mrr: negative", out["mrr"].astype(TEXT))
 
 
-def _dedupe(frame: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, int]:
-    """Keep one row per key: the latest modified_at, else the last in the file."""
-    key = [k for k in mapping.dedupe_key if k in frame.columns]
+def _dedupe(
+    out: dict[str, pd.Series], keep: np.ndarray, mapping: Mapping
+) -> tuple[np.ndarray, int]:
+    """`keep` less the rows a duplicate replaces, and how many: one row per key, the latest
+    modified_at, else the last in the file. Keys are compared as Arrow dictionary codes; only
+    the rows whose key repeats (none, usually) are sorted."""
+    key = [k for k in mapping.dedupe_key if k in out]
     if not key:
-        return frame, 0
-    repeated = frame.duplicated(subset=key, keep=False).to_numpy()
-    if not repeated.any():  # the usual case: nothing to sort or copy
-        return frame, 0
-    rows = frame[repeated]  # only rows whose key repeats compete
-    if "modified_at" in frame.columns:
-        rows = rows.sort_values("modified_at", kind="stable", na_position="first")
-    losers = rows.index[rows.duplicated(subset=key, keep="last").to_numpy()]
-    return frame.drop(index=losers), len(losers)
+        return keep, 0
+    group, *others = [_key_codes(out[name]) for name in key]
+    for codes in others:  # one code per distinct combination
+        group = pd.factorize(group * (codes.max(initial=0) + 1) + codes)[0]
+    repeated = keep & (np.bincount(group[keep], minlength=group.max(initial=0) + 1)[group] > 1)
+    if not repeated.any():
+        return keep, 0
+    at = np.flatnonzero(repeated)
+    rows = pd.DataFrame({"group": group[at]}, index=at)
+    if "modified_at" in out:
+        rows["modified"] = out["modified_at"].take(at).to_numpy()
+        rows = rows.sort_values("modified", kind="stable", na_position="first")
+    losers = rows.index[rows.duplicated(subset="group", keep="last").to_numpy()]
+    keep = keep.copy()
+    keep[losers] = False
+    return keep, len(losers)
 
 
-def _reasons(
-    reasons: np.ndarray, numbers: np.ndarray, detail: np.ndarray | None
-) -> tuple[Reason, ...]:
-    mask = pd.notna(reasons)
-    if not mask.any():
-        return ()
-    series = pd.Series(reasons[mask])
+def _key_codes(values: pd.Series) -> np.ndarray:
+    """A code per distinct value, 0 for blank: blank keys are alike, as in pandas' duplicated."""
+    encoded = pc.dictionary_encode(_arrow(values)).combine_chunks()
+    return np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)) + 1
+
+
+def _rows_of(values: pd.Series, keep: np.ndarray) -> pd.Series:
+    """The kept rows of `values` with a fresh index; the column itself when all are kept."""
+    if keep.all():
+        return values
+    return pd.Series(values.array[keep])
+
+
+def _reasons(rows: _Rows, codes: np.ndarray, detail: np.ndarray | None) -> tuple[Reason, ...]:
+    """Each reason with its count and first examples, the most frequent first (a tie: the one
+    met first in the file)."""
+    left_out = np.flatnonzero(codes >= 0)
+    present, first = np.unique(codes[left_out], return_index=True)
+    counts = np.bincount(codes[left_out], minlength=len(rows.reasons))
     result = []
-    for reason, count in series.value_counts().items():
-        where = np.flatnonzero(reasons == reason)[:MAX_EXAMPLES]
+    for code, _ in sorted(zip(present, first, strict=True), key=lambda c: (-counts[c[0]], c[1])):
+        where = left_out[codes[left_out] == code][:MAX_EXAMPLES]
         examples = tuple(
-            Example(int(numbers[i]), "" if detail is None else str(detail[i] or "")) for i in where
+            Example(int(rows.numbers[i]), "" if detail is None else str(detail[i] or ""))
+            for i in where
         )
-        result.append(Reason(str(reason), int(count), examples))
+        result.append(Reason(rows.reasons[code], int(counts[code]), examples))
     return tuple(result)
 
 
@@ -601,11 +694,16 @@ def _stamp_text(stamp: pd.Timestamp) -> str:
 
 
 def _rejects_frame(raw: RawTable, rows: _Rows) -> pd.DataFrame:
-    """Every rejected row: its number, the reason, then its values as read."""
-    mask = pd.notna(rows.rejected)
-    rejected = raw.frame[mask].copy()
-    rejected.insert(0, "reason", pd.Series(rows.rejected[mask], index=rejected.index, dtype=TEXT))
-    rejected.insert(0, "row", rows.numbers[mask])
+    """Every rejected row: its number, the reason, then its values as read (as text)."""
+    mask = rows.rejected >= 0
+    at = np.flatnonzero(mask)
+    rejected = pd.DataFrame(  # a filter, not a take, which would join each column's chunks
+        {c: parse.as_text(pd.Series(raw.cells[c].array[mask])) for c in raw.cells},
+        index=pd.RangeIndex(len(at)),
+    )
+    reasons = np.array(rows.reasons, dtype=object)[rows.rejected[at]] if len(at) else []
+    rejected.insert(0, "reason", pd.Series(reasons, index=rejected.index, dtype=TEXT))
+    rejected.insert(0, "row", rows.numbers[at])
     if raw.ragged:
         extra = pd.DataFrame(
             {

@@ -5,6 +5,10 @@ blank cells) and the source column's name, and returns a :class:`Parsed`. The wo
 ``pyarrow.compute`` regexes and numpy arithmetic, never a Python loop over values. Columns with
 many repeats are parsed once per distinct value and taken back to the rows.
 
+An Excel column whose cells all hold one type arrives typed instead: :func:`parse_dates` takes
+timestamps as they are, the number parsers numbers and :func:`parse_bool` flags; any other
+typed column is read from :func:`as_text`, the text a person sees in its cells.
+
 A cell that cannot be read is NA and flagged in ``Parsed.invalid``; a problem with the whole
 column (dates that could be day-first or month-first, mixed decimal separators) raises
 :class:`ColumnError`, whose message names the column, shows examples and the mapping key to set.
@@ -27,6 +31,7 @@ import pyarrow.compute as pc
 __all__ = [
     "ColumnError",
     "Parsed",
+    "as_text",
     "parse_bool",
     "parse_dates",
     "parse_money",
@@ -75,14 +80,56 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, not {value!r}")
 
 
-def _as_strings(raw: pd.Series) -> pa.Array:
-    """One contiguous Arrow string array, whatever string dtype the caller handed in."""
-    if raw.dtype != STRING:
-        raw = raw.astype(STRING)
-    arr = pa.array(raw.array)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    return arr
+def _as_strings(raw: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """The column as Arrow strings, whatever string or typed column the caller handed in; left
+    in its chunks, as a large CSV's are, since joining them would copy it."""
+    return pa.array(as_text(raw).array)
+
+
+def _arrow_type(values: pd.Series) -> pa.DataType | None:
+    return values.dtype.pyarrow_dtype if isinstance(values.dtype, pd.ArrowDtype) else None
+
+
+def _is_stamp(kind: pa.DataType | None) -> bool:
+    return kind is not None and (
+        (pa.types.is_timestamp(kind) and kind.tz is None) or pa.types.is_date(kind)
+    )
+
+
+def _is_number(kind: pa.DataType | None) -> bool:
+    return kind is not None and (pa.types.is_floating(kind) or pa.types.is_integer(kind))
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """A column as text, as a person reads its cells: a typed (Excel) column's dates in ISO form
+    (the date alone at midnight, the time alone before 1900, where Excel keeps times of day),
+    whole numbers without a fraction, flags as True/False. Text columns pass unchanged."""
+    if values.dtype == STRING:
+        return values
+    kind = _arrow_type(values)
+    arr = pa.array(values.array) if kind is not None else None
+    if _is_stamp(kind):
+        stamps = pc.cast(arr, pa.timestamp("us"))
+        full = pc.strftime(stamps, "%Y-%m-%d %H:%M:%S")  # seconds with six fraction digits
+        full = pc.replace_substring_regex(full, r"\.0+$", "")
+        time_of_day = pc.less(stamps, EXCEL_DAY_ONE)
+        text = pc.if_else(
+            time_of_day,
+            pc.utf8_slice_codeunits(full, 11),
+            pc.replace_substring_regex(full, r" 00:00:00$", ""),
+        )
+    elif kind is not None and pa.types.is_floating(kind):
+        # whole numbers through int64: Arrow writes 123456789012.0 as 1.23456789012e+11
+        whole = pc.and_(pc.equal(pc.floor(arr), arr), pc.less(pc.abs(arr), 2.0**53))
+        as_int = pc.cast(pc.if_else(whole, arr, 0.0), pa.int64()).cast(pa.string())
+        text = pc.if_else(whole, as_int, pc.cast(arr, pa.string()))
+    elif kind is not None and pa.types.is_integer(kind):
+        text = pc.cast(arr, pa.string())
+    elif kind is not None and pa.types.is_boolean(kind):
+        text = pc.if_else(arr, "True", "False")  # as Python writes them
+    else:
+        return values.astype("string").astype(STRING)
+    return pd.Series(pd.arrays.ArrowExtensionArray(text), index=values.index, name=values.name)
 
 
 def _mask(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -91,7 +138,7 @@ def _mask(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 
 def _per_distinct(
-    arr: pa.Array, parse: Callable[[pa.Array], Outputs]
+    arr: pa.Array | pa.ChunkedArray, parse: Callable[[pa.Array], Outputs]
 ) -> tuple[list[pa.Array], np.ndarray]:
     """Run ``parse`` on the distinct values (or on all, when nearly all differ) and map back.
 
@@ -100,12 +147,20 @@ def _per_distinct(
     """
     sample = arr.slice(0, _SAMPLE)
     if len(pc.unique(sample)) > _DISTINCT_SHARE * len(sample):
+        if isinstance(arr, pa.ChunkedArray):  # the parsers take one array
+            arr = arr.combine_chunks()
         outputs = parse(arr)
         return list(outputs), _mask(_unreadable(arr, outputs[0]))
     encoded = pc.dictionary_encode(arr)
+    if isinstance(encoded, pa.ChunkedArray):  # its chunks share one dictionary: join indices
+        encoded = encoded.combine_chunks()
     outputs = parse(encoded.dictionary)
-    unreadable = pc.take(_unreadable(encoded.dictionary, outputs[0]), encoded.indices)
-    return [pc.take(out, encoded.indices) for out in outputs], _mask(unreadable)
+    unreadable = _unreadable(encoded.dictionary, outputs[0])
+    if pc.any(unreadable).as_py():
+        invalid = _mask(pc.take(unreadable, encoded.indices))
+    else:  # the usual case: no need to take a mask of False back to every row
+        invalid = np.zeros(len(arr), dtype=bool)
+    return [pc.take(out, encoded.indices) for out in outputs], invalid
 
 
 def _unreadable(text: pa.Array, values: pa.Array) -> pa.Array:
@@ -169,6 +224,8 @@ _MONTH_DAY = (
 )  # fmt: skip
 _SERIAL = r"^\d{5}(?:\.\d+)?$"
 
+# Excel holds no date before 1900: a cell of a time of day alone reads as one on 1899-12-31
+EXCEL_DAY_ONE = pa.scalar(datetime(1900, 1, 1), pa.timestamp("us"))
 # Excel's day 0 is 1899-12-30 (it counts 1900 as a leap year); the Unix epoch is serial 25569.
 _EXCEL_EPOCH = 25569
 _EXCEL_RANGE = (20000, 80000)
@@ -202,12 +259,26 @@ def _utc_to_local(us: np.ndarray, timezone: str) -> np.ndarray:
 
 def _in_range(stamps: pa.Array) -> pa.Array:
     """Null for timestamps outside years 1-9999, which Python's datetime cannot hold."""
+    low, high = pc.min_max(stamps).values()
+    if low.is_valid and low.value >= _FIRST_STAMP.value and high.value <= _LAST_STAMP.value:
+        return stamps  # all inside, as they usually are: no copy
     inside = pc.and_(pc.greater_equal(stamps, _FIRST_STAMP), pc.less_equal(stamps, _LAST_STAMP))
     return pc.if_else(inside, stamps, pa.scalar(None, pa.timestamp("us")))
 
 
 def _iso_fast(arr: pa.Array, timezone: str) -> pa.Array:
-    """Timestamps of the plain ISO values through Arrow's cast; null for everything else."""
+    """Timestamps of the plain ISO values through Arrow's cast; null for everything else.
+
+    A column all of one ISO form, with offsets or without (the usual case), is cast whole, with
+    no regex: Arrow's cast reads exactly the regexes' forms, bar a time of hours alone, ruled
+    out first by where the first ':' is. A sample is cast first, as a failing cast is slow."""
+    first_colon = pc.find_substring(arr, ":")  # 13 in 2026-10-31T09:30, none in a date alone
+    if pc.all(pc.or_(pc.equal(first_colon, 13), pc.equal(pc.binary_length(arr), 10))).as_py():
+        for zone in (None, "UTC"):
+            with contextlib.suppress(pa.ArrowInvalid):
+                pc.cast(arr.slice(0, _SAMPLE), pa.timestamp("us", tz=zone))
+                stamps = pc.cast(arr, pa.timestamp("us", tz=zone))
+                return stamps if zone is None else _to_local(stamps, timezone)
     out = pa.nulls(len(arr), pa.timestamp("us"))
     naive = pc.match_substring_regex(arr, _ISO_NAIVE)
     if pc.any(naive).as_py():
@@ -223,10 +294,17 @@ def _iso_fast(arr: pa.Array, timezone: str) -> pa.Array:
         utc = pc.cast(pc.if_else(offset, arr, _NULL_STRING), pa.timestamp("us", tz="UTC"))
     except pa.ArrowInvalid:
         return out
+    return pc.coalesce(out, _to_local(utc, timezone))
+
+
+def _to_local(utc: pa.Array, timezone: str) -> pa.Array:
+    """UTC timestamps as naive wall-clock timestamps in ``timezone``."""
+    if timezone == "UTC":
+        return pc.cast(utc, pa.timestamp("us"))
     valid = _mask(utc.is_valid())
     us = np.asarray(utc.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)).copy()
     us[valid] = _utc_to_local(us[valid], timezone)
-    return pc.coalesce(out, pa.array(us, type=pa.timestamp("us"), mask=~valid))
+    return pa.array(us, type=pa.timestamp("us"), mask=~valid)
 
 
 def _two_digit_year(year: np.ndarray) -> np.ndarray:
@@ -398,6 +476,35 @@ def _dates_slow(u: pa.Array, column: str, order: str, timezone: str) -> Outputs:
     return (pa.array(us, type=pa.timestamp("us"), mask=~(ok | is_serial)),)
 
 
+# Formats of ISO fields in ISO order, with the length of their values and the character after
+# the date: for values of that length and with that character, Arrow's ISO cast reads exactly
+# what the format does, and much faster than a strptime.
+_ISO_FORMATS = {
+    "%Y-%m-%d": (10, None),
+    "%Y-%m-%d %H:%M": (16, " "),
+    "%Y-%m-%dT%H:%M": (16, "T"),
+    "%Y-%m-%d %H:%M:%S": (19, " "),
+    "%Y-%m-%dT%H:%M:%S": (19, "T"),
+}
+
+
+def _iso_format(arr: pa.Array, fmt: str) -> pa.Array | None:
+    """Timestamps of a column all written in an ISO-shaped format (HubSpot's %Y-%m-%d %H:%M)
+    through Arrow's cast; None when the format is another, or some value is not of its shape."""
+    if fmt not in _ISO_FORMATS:
+        return None
+    length, separator = _ISO_FORMATS[fmt]
+    fits = pc.equal(pc.binary_length(arr), length)
+    if separator is not None:
+        fits = pc.and_(fits, pc.equal(pc.find_substring(arr, separator), 10))
+    if not pc.all(fits).as_py():
+        return None
+    with contextlib.suppress(pa.ArrowInvalid):
+        pc.cast(arr.slice(0, _SAMPLE), pa.timestamp("us"))  # a failing cast is slow: try a few
+        return pc.cast(arr, pa.timestamp("us"))
+    return None
+
+
 def _dates_with_format(u: pa.Array, column: str, fmt: str, timezone: str) -> Outputs:
     """An explicit strptime format: pandas' C parser knows ``%f``, ``%p``, ``%b`` and ``%z``."""
     text = pc.utf8_trim_whitespace(u).to_numpy(zero_copy_only=False)
@@ -428,12 +535,20 @@ def parse_dates(
     Values with an offset (``Z``, ``+02:00``) are converted to ``timezone``; values without one
     are taken as already in it. ``order`` says how to read ``01/02/2026``-style values; with
     ``auto`` the column's values decide, and :class:`ColumnError` is raised when they are mixed
-    or none decides. ``fmt`` is a strptime format for every value instead of recognising forms.
+    or none decides. ``fmt`` is a strptime format for every text value instead of recognising
+    forms. Timestamps (Excel's date cells) are taken as they are: ``fmt`` and ``order`` are for
+    text, and a date cell at midnight is as much a date as any other.
     """
     _check_choice("order", order, DATE_ORDERS)
     _check_timezone(timezone)
+    if _is_stamp(_arrow_type(raw)):  # Excel date cells: already dates, whatever fmt says
+        stamps = pc.cast(pa.array(raw.array), pa.timestamp("us"))
+        return _result(raw, _in_range(stamps), np.zeros(len(raw), dtype=bool))
     arr = _as_strings(raw)
-    if fmt is not None:
+    fast = _iso_format(arr, fmt) if fmt is not None else None
+    if fast is not None:
+        stamps, invalid = fast, np.zeros(len(arr), dtype=bool)
+    elif fmt is not None:
         [stamps], invalid = _per_distinct(
             arr, lambda u: _dates_with_format(u, column, fmt, timezone)
         )
@@ -598,6 +713,10 @@ def parse_money(
     value (comma, dot, space or apostrophe; not the decimal one).
     """
     _check_separators(decimal, thousands)
+    if _is_number(_arrow_type(raw)):  # Excel number cells: nothing to read, no currency named
+        values = pc.cast(pa.array(raw.array), pa.float64())
+        no_currency = pa.nulls(len(raw), pa.string())
+        return _result(raw, values, np.zeros(len(raw), dtype=bool)), _series(raw, no_currency)
     [values, currency], invalid = _per_distinct(
         _as_strings(raw), lambda u: _numbers(u, column, decimal, thousands)
     )
@@ -635,6 +754,12 @@ def parse_percent(
     """
     _check_choice("scale", scale, PERCENT_SCALES)
     _check_separators(decimal, "auto")
+    if _is_number(_arrow_type(raw)):  # Excel number cells: unmarked values, scaled as text is
+        amount = pc.cast(pa.array(raw.array), pa.float64())
+        if scale == "auto":
+            scale = "percent" if pc.any(pc.greater(pc.abs(amount), 1.0)).as_py() else "fraction"
+        values = pc.divide(amount, 100.0) if scale == "percent" else amount
+        return _result(raw, values, np.zeros(len(raw), dtype=bool))
     [values], invalid = _per_distinct(
         _as_strings(raw), lambda u: _percents(u, column, scale, decimal)
     )
@@ -649,13 +774,18 @@ _MARKS = pa.array(["x", "✓", "✔"])
 
 
 def _flags(u: pa.Array) -> Outputs:
-    """Flags, and whether each value is a check mark (null where blank)."""
+    """Flags (null where blank or unreadable)."""
     s = pc.utf8_lower(pc.utf8_trim_whitespace(u))
     true = pc.or_(pc.is_in(s, value_set=_TRUE), pc.match_substring_regex(s, r"^1(?:\.0+)?$"))
     false = pc.or_(pc.is_in(s, value_set=_FALSE), pc.match_substring_regex(s, r"^0(?:\.0+)?$"))
-    flags = pc.if_else(true, True, pc.if_else(false, False, pa.scalar(None, pa.bool_())))
-    is_mark = pc.is_in(s, value_set=_MARKS)
-    return flags, pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.bool_()), is_mark)
+    return (pc.if_else(true, True, pc.if_else(false, False, pa.scalar(None, pa.bool_()))),)
+
+
+def _only_marks(arr: pa.Array) -> bool:
+    """Whether every non-blank value is a check mark."""
+    s = pc.utf8_lower(pc.utf8_trim_whitespace(arr.drop_null()))
+    s = s.filter(pc.not_equal(s, ""))
+    return len(s) > 0 and pc.all(pc.is_in(s, value_set=_MARKS)).as_py()
 
 
 def parse_bool(raw: pd.Series, column: str) -> Parsed:
@@ -665,8 +795,15 @@ def parse_bool(raw: pd.Series, column: str) -> Parsed:
     read False; elsewhere blank stays NA. ``column`` names no column-level problem here (there
     is none) but keeps every parser's call the same.
     """
-    arr = _as_strings(raw)
-    [values, is_mark], invalid = _per_distinct(arr, _flags)
-    if pc.any(is_mark).as_py() and pc.all(is_mark).as_py():  # both skip blanks
-        values = values.fill_null(False)
-    return _result(raw, values, invalid)
+    kind = _arrow_type(raw)
+    if kind is not None and pa.types.is_boolean(kind):  # Excel TRUE/FALSE cells
+        return _result(raw, pa.array(raw.array), np.zeros(len(raw), dtype=bool))
+    only_marks = False
+
+    def read(u: pa.Array) -> Outputs:  # u: the distinct values, judged for marks once
+        nonlocal only_marks
+        only_marks = _only_marks(u)
+        return _flags(u)
+
+    [values], invalid = _per_distinct(_as_strings(raw), read)
+    return _result(raw, values.fill_null(False) if only_marks else values, invalid)

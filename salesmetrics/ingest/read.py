@@ -1,7 +1,10 @@
-"""Reading CSV and Excel exports into a frame of text columns.
+"""Reading CSV and Excel exports into a frame of columns, as the file holds them.
 
-Every cell stays text here; typing is the normaliser's job, so both formats share one set of
-parsers. Reading is done by pyarrow (CSV) and calamine (Excel), never row by row in Python.
+A CSV holds text only, and every cell stays text here: typing it is the normaliser's job. An
+Excel cell has a type of its own, and a column whose cells all share one (dates, numbers or
+flags) is kept typed, so that no date is written out as text to be parsed back; a column that
+mixes types comes as text, read by the same parsers as a CSV's. Reading is done by pyarrow
+(CSV) and fastexcel (Excel, calamine underneath), never row by row in Python.
 """
 
 from __future__ import annotations
@@ -10,12 +13,13 @@ import codecs
 import csv
 import gzip
 import hashlib
-import io
+import logging
 import re
 import sys
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from salesmetrics.errors import InputError
+from salesmetrics.ingest import parse
 from salesmetrics.ingest.mapping import ReadOptions, fold
 
 TEXT = pd.ArrowDtype(pa.string())
@@ -36,6 +41,7 @@ FOOTER_WORDS = re.compile(
     re.IGNORECASE,
 )
 SNIFF_BYTES = 256 * 1024
+TAIL_BYTES = 16 * 1024  # the end of a CSV, searched for a report footer
 MAX_FOOTER_LINES = 15
 HEADER_SEARCH_ROWS = 20
 
@@ -50,9 +56,11 @@ class RaggedRow:
 
 @dataclass
 class RawTable:
-    """An export as text columns, with what was learnt while reading it."""
+    """An export's columns as read, with what was learnt while reading it."""
 
-    frame: pd.DataFrame  # the requested columns, dtype string[pyarrow], blanks as <NA>
+    # The requested columns, blanks as <NA>: string[pyarrow], or for an Excel column whose
+    # cells all share a type, timestamp[us], float64, int64 or bool (pyarrow-backed).
+    cells: pd.DataFrame
     columns: list[str]  # every header in the file, as spelt there
     row_numbers: np.ndarray  # the spreadsheet row number of each frame row
     sha256: str
@@ -62,6 +70,14 @@ class RawTable:
     header_row: int | None = 1  # None: the file has no header
     footer_lines: int = 0
     ragged: list[RaggedRow] = field(default_factory=list)
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The same columns all as text, as a person reads the cells (for profiling a file);
+        built on first use, since the normaliser reads typed columns as they are."""
+        if all(dtype == TEXT for dtype in self.cells.dtypes):
+            return self.cells
+        return pd.DataFrame({name: parse.as_text(self.cells[name]) for name in self.cells})
 
 
 def is_excel(path: str) -> bool:
@@ -90,16 +106,92 @@ def read_table(
     path: str, options: ReadOptions, wanted: Callable[[list[str]], list[str] | None]
 ) -> RawTable:
     """Read `path`; `wanted(headers)` picks the headers to keep (None keeps all)."""
+    on_disk = _utf8_csv_on_disk(path, options)
+    if on_disk is not None:
+        return _read_csv(on_disk, options, wanted)
     data = read_bytes(path)
     sha = hashlib.sha256(data).hexdigest()
-    if not data.strip():
+    if not data or data.isspace():  # not strip(): it would copy the whole file
         raise InputError(f"{path}: the file is empty; export it again with its header row")
     if is_excel(path) or data.startswith(EXCEL_MAGIC):
         return _read_excel(path, data, sha, options, wanted)
-    return _read_csv(path, data, sha, options, wanted)
+    encoding, data, head = _decode_head(path, data, options.encoding)
+    text = _CsvText(path, sha, encoding, head, data[-TAIL_BYTES:].decode("utf-8", "replace"), data)
+    return _read_csv(text, options, wanted)
 
 
 # ---------------------------------------------------------------------------------------- CSV
+
+
+@dataclass
+class _CsvText:
+    """A CSV as UTF-8 bytes: in memory, or (`data` None) a UTF-8 file left on disk for Arrow
+    to read block by block, so that a large export is never held whole as well as parsed."""
+
+    path: str
+    sha256: str
+    encoding: str
+    head: str  # the first SNIFF_BYTES, decoded
+    tail: str  # the last TAIL_BYTES, decoded
+    data: bytes | None = None
+
+    def whole(self) -> bytes:
+        """The bytes, read from disk when they were left there."""
+        if self.data is None:
+            self.data = Path(self.path).read_bytes()
+        return self.data
+
+    def stream(self) -> pa.NativeFile:
+        return pa.OSFile(self.path) if self.data is None else pa.BufferReader(self.data)
+
+
+def _utf8_csv_on_disk(path: str, options: ReadOptions) -> _CsvText | None:
+    """The file as a `_CsvText` left on disk when Arrow can parse it from there as it is: a
+    plain file (not gzip, Excel or standard input) in UTF-8 without a BOM, not whitespace
+    delimited. Its hash and UTF-8 check stream through it; None for every other file, which is
+    read whole (and recoded, unzipped or rewritten) instead."""
+    if (
+        path == "-"
+        or path.lower().endswith(".gz")
+        or is_excel(path)
+        or options.delimiter == "whitespace"
+        or options.encoding.replace("-", "").lower() not in ("auto", "utf8")
+    ):
+        return None
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+            if not head.strip() or head.startswith((*EXCEL_MAGIC, b"\x1f\x8b", codecs.BOM_UTF8)):
+                return None
+            if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head:
+                return None
+            handle.seek(0)
+            sha, utf8 = _hash_and_check_utf8(handle)
+            if not utf8:
+                return None
+            handle.seek(max(0, handle.seek(0, 2) - TAIL_BYTES))
+            tail = handle.read()
+    except OSError:
+        return None  # the whole-file read reports it
+    encoding = "utf-8" if options.encoding == "auto" else options.encoding
+    return _CsvText(
+        path, sha, encoding, head.decode("utf-8", "replace"), tail.decode("utf-8", "replace")
+    )
+
+
+def _hash_and_check_utf8(handle, block_size: int = 1 << 24) -> tuple[str, bool]:
+    """The SHA-256 of a file and whether it is UTF-8, in one pass of 16 MiB blocks."""
+    sha = hashlib.sha256()
+    utf8 = True
+    carry = b""
+    while block := handle.read(block_size):
+        sha.update(block)
+        if utf8:
+            block = carry + block
+            cut = _utf8_prefix(block)
+            utf8 = _valid_utf8(memoryview(block)[:cut])
+            carry = block[cut:]
+    return sha.hexdigest(), utf8
 
 
 def _decode_head(path: str, data: bytes, encoding: str) -> tuple[str, bytes, str]:
@@ -135,13 +227,30 @@ def _decode_head(path: str, data: bytes, encoding: str) -> tuple[str, bytes, str
 
 
 def _is_utf8(data: bytes) -> bool:
-    """True when the bytes decode as UTF-8 (ASCII data takes CPython's fast path)."""
+    """True when the bytes decode as UTF-8, a multi-byte character cut off by the end aside."""
+    return _valid_utf8(memoryview(data)[: _utf8_prefix(data)])
+
+
+def _valid_utf8(data: memoryview) -> bool:
+    """Arrow's UTF-8 check, in place: decoding would build a str as large as the data."""
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # a multi-byte character cut off by the end of the data is still UTF-8
-        return exc.start >= len(data) - 3 and exc.reason == "unexpected end of data"
+        whole.cast(pa.large_string())  # the cast validates
+    except pa.ArrowInvalid:
+        return False
     return True
+
+
+def _utf8_prefix(data: bytes) -> int:
+    """The length of `data` less a multi-byte character its end cuts off (its lead byte and up
+    to two continuation bytes), so that blocks of a file can be checked one by one."""
+    for back in range(1, min(3, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # not a continuation byte: ASCII or a lead byte
+            size = 2 if 0xC0 <= byte < 0xE0 else 3 if 0xE0 <= byte < 0xF0 else 4
+            return len(data) - back if byte >= 0xC0 and size > back else len(data)
+    return len(data)
 
 
 def _sniff_delimiter(lines: list[str]) -> str:
@@ -172,11 +281,16 @@ def _head_rows(head: str, delimiter: str, limit: int) -> list[list[str]]:
 
 def _find_header_row(rows: list[list[str]], options: ReadOptions) -> int:
     """1-based header row: as configured, else the first row as wide as the data below it."""
+    filled = [sum(1 for c in r if str(c).strip()) for r in rows[:HEADER_SEARCH_ROWS]]
+    return _header_row_from_filled(filled, options)
+
+
+def _header_row_from_filled(filled: list[int], options: ReadOptions) -> int:
+    """`_find_header_row` from the number of non-blank cells in each of the first rows."""
     if options.header_row is not None:
         return options.header_row
     if not options.header:
         return 0
-    filled = [sum(1 for c in r if str(c).strip()) for r in rows[:HEADER_SEARCH_ROWS]]
     if not filled:
         return 1
     widest = max(filled)
@@ -251,18 +365,14 @@ def _drop_last_lines(data: bytes, n: int) -> bytes:
 
 
 def _read_csv(
-    path: str,
-    data: bytes,
-    sha: str,
-    options: ReadOptions,
-    wanted: Callable[[list[str]], list[str] | None],
+    text: _CsvText, options: ReadOptions, wanted: Callable[[list[str]], list[str] | None]
 ) -> RawTable:
-    encoding, data, head = _decode_head(path, data, options.encoding)
+    path, head = text.path, text.head
     delimiter = reported = options.delimiter
     if delimiter == "whitespace":
-        data = re.sub(rb"(?m)^[ \t]+|[ \t]+(?=\r?$)", b"", data)
-        data = re.sub(rb"[ \t]+", b",", data)
-        head = data[:SNIFF_BYTES].decode("utf-8", errors="replace")
+        data = re.sub(rb"(?m)^[ \t]+|[ \t]+(?=\r?$)", b"", text.whole())
+        text.data = re.sub(rb"[ \t]+", b",", data)
+        head = text.data[:SNIFF_BYTES].decode("utf-8", errors="replace")
         delimiter = ","
         reported = "whitespace"
     elif delimiter == "auto":
@@ -278,10 +388,9 @@ def _read_csv(
     data_rows = rows[header_row:]
     if data_rows and all(len(r) == len(names) + 1 and not r[-1].strip() for r in data_rows[:20]):
         names = [*names, f"(column {len(names) + 1})"]  # every row ends with a delimiter
-    tail = data[-16 * 1024 :].decode("utf-8", errors="replace")
-    footer = _footer_cut(tail, delimiter, len(names), options)
+    footer = _footer_cut(text.tail, delimiter, len(names), options)
     if footer:
-        data = _drop_last_lines(data, footer)
+        text.data = _drop_last_lines(text.whole(), footer)
     keep = wanted(names)
     ragged: list[RaggedRow] = []
 
@@ -289,10 +398,10 @@ def _read_csv(
         ragged.append(RaggedRow(row.number, row.actual_columns, row.expected_columns, row.text))
         return "skip"
 
-    table = _arrow_csv(path, data, names, header_row, delimiter, keep, on_invalid, threads=True)
+    table = _arrow_csv(text, names, header_row, delimiter, keep, on_invalid, threads=True)
     if ragged:  # parse again on one thread: only then does pyarrow number the bad rows
         ragged.clear()
-        table = _arrow_csv(path, data, names, header_row, delimiter, keep, on_invalid, False)
+        table = _arrow_csv(text, names, header_row, delimiter, keep, on_invalid, False)
     frame = table.to_pandas(types_mapper=lambda t: TEXT)
     first = header_row + 1
     numbers = np.arange(first, first + len(frame) + len(ragged), dtype=np.int64)
@@ -300,11 +409,11 @@ def _read_csv(
         bad = np.array([r.row for r in ragged if r.row is not None], dtype=np.int64)
         numbers = numbers[~np.isin(numbers, bad)][: len(frame)]
     return RawTable(
-        frame=frame,
+        cells=frame,
         columns=names,
         row_numbers=numbers[: len(frame)],
-        sha256=sha,
-        encoding=encoding,
+        sha256=text.sha256,
+        encoding=text.encoding,
         delimiter=reported,
         header_row=header_row if options.header else None,
         footer_lines=footer,
@@ -312,7 +421,7 @@ def _read_csv(
     )
 
 
-def _arrow_csv(path, data, names, header_row, delimiter, keep, on_invalid, threads) -> pa.Table:
+def _arrow_csv(text, names, header_row, delimiter, keep, on_invalid, threads) -> pa.Table:
     read_options = pacsv.ReadOptions(
         column_names=names, skip_rows=header_row, use_threads=threads, block_size=1 << 24
     )
@@ -329,17 +438,21 @@ def _arrow_csv(path, data, names, header_row, delimiter, keep, on_invalid, threa
     )
     try:
         return pacsv.read_csv(
-            pa.BufferReader(data),
+            text.stream(),
             read_options=read_options,
             parse_options=parse_options,
             convert_options=convert_options,
         )
     except pa.ArrowInvalid as exc:
         message = str(exc).splitlines()[0]
-        raise InputError(f"{path}: cannot read it as CSV ({message})") from None
+        raise InputError(f"{text.path}: cannot read it as CSV ({message})") from None
 
 
 # -------------------------------------------------------------------------------------- Excel
+
+# What fastexcel says of a text cell it could not fit in its typed column: its type guess takes
+# placeholders such as N/A for blanks, where a text column would keep them.
+_TEXT_IN_TYPED = re.compile(r"""got 'String\("(.*)"\)'$""")
 
 
 def _read_excel(
@@ -349,52 +462,43 @@ def _read_excel(
     options: ReadOptions,
     wanted: Callable[[list[str]], list[str] | None],
 ) -> RawTable:
-    from python_calamine import CalamineWorkbook
+    """Read a sheet with fastexcel. Each load parses the sheet's whole XML, most of the cost,
+    so the header is first taken to be in row 1 (or the row the mapping names), and the sheet
+    is read a second time only when the header search finds title rows above the header."""
+    import fastexcel
 
+    # it logs a warning for every column with no value; blank columns are common in exports
+    logging.getLogger("fastexcel").setLevel(logging.ERROR)
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises its own untyped errors for broken workbooks
-        raise InputError(f"{path}: not a readable Excel workbook ({exc})") from None
-    names_in_book = list(workbook.sheet_names)
-    sheet_ref = options.sheet if options.sheet is not None else 0
-    if isinstance(sheet_ref, int):
-        if not 0 <= sheet_ref < len(names_in_book):
-            raise InputError(
-                f"{path}: there is no sheet number {sheet_ref} (0-based); "
-                f"sheets: {', '.join(names_in_book)}"
-            )
-        sheet_name = names_in_book[sheet_ref]
-    else:
-        matches = [n for n in names_in_book if fold(n) == fold(sheet_ref)]
-        if not matches:
-            raise InputError(
-                f"{path}: no sheet named {sheet_ref!r}; sheets: {', '.join(names_in_book)}; "
-                "set read.sheet in the mapping"
-            )
-        sheet_name = matches[0]
-    rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-    if not rows:
-        raise InputError(f"{path}: sheet {sheet_name!r} is empty")
-    text_rows = [[_cell_text(c) for c in r] for r in rows[: HEADER_SEARCH_ROWS + 1]]
-    header_row = _find_header_row(text_rows, options)
-    width = max(len(r) for r in rows)
+        book = fastexcel.read_excel(data)
+        names_in_book = list(book.sheet_names)
+    except fastexcel.FastExcelError as exc:
+        raise InputError(f"{path}: not a readable Excel workbook ({_first_line(exc)})") from None
+    sheet_name = _sheet_name(path, names_in_book, options)
+    header_row = (options.header_row or 1) if options.header else 0
+    sheet = _load_sheet(path, book, sheet_name, header_row)
+    if options.header and options.header_row is None:
+        found = _header_row_from_filled(sheet.filled(HEADER_SEARCH_ROWS), options)
+        if found != header_row:
+            header_row = found
+            sheet = _load_sheet(path, book, sheet_name, header_row)
     if options.header:
-        names = _unique_names([_cell_text(c) for c in rows[header_row - 1]] + [""] * width)
-        names = names[:width]
+        names = _unique_names(sheet.header)
     else:
-        names = [str(i) for i in range(1, width + 1)]
-    body = pd.DataFrame(rows[header_row:], columns=names, dtype=object)
+        names = [str(i) for i in range(1, len(sheet.header) + 1)]
     keep = wanted(names)
-    if keep is not None:
-        body = body[keep]
-    frame = pd.DataFrame({name: _excel_text(body[name]) for name in body.columns})
+    position = {name: i for i, name in enumerate(names)}
+    frame = pd.DataFrame(
+        {name: sheet.column(position[name]) for name in (names if keep is None else keep)},
+        index=pd.RangeIndex(sheet.height),
+    )
     numbers = np.arange(header_row + 1, header_row + 1 + len(frame), dtype=np.int64)
     filled = frame.notna().sum(axis=1).to_numpy()
     last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
     footer = _excel_footer(frame.iloc[:last], filled[:last], len(names), options)
     frame, numbers = frame.iloc[: last - footer], numbers[: last - footer]
     return RawTable(
-        frame=frame.reset_index(drop=True),
+        cells=frame,
         columns=names,
         row_numbers=numbers,
         sha256=sha,
@@ -404,42 +508,127 @@ def _read_excel(
     )
 
 
-def _cell_text(value: object) -> str:
-    return "" if value is None else str(value)
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]
 
 
-def _excel_text(column: pd.Series) -> pd.Series:
-    """Cells as text: dates as ISO, whole floats without `.0`, blanks as <NA>."""
-    values = _typed_text(column)
-    if values is None:  # cells of several types: each through Python's str
-        values = column.astype("string").astype(TEXT)
-    values = values.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True)
-    values = values.str.replace(r"^(\d{4}-\d\d-\d\d) 00:00:00$", r"\1", regex=True)
-    values = values.str.strip()
-    return values.mask(values == "")
+def _sheet_name(path: str, names_in_book: list[str], options: ReadOptions) -> str:
+    """The sheet the mapping names, by 0-based index or by name ignoring case (default: 0)."""
+    sheet_ref = options.sheet if options.sheet is not None else 0
+    if isinstance(sheet_ref, int):
+        if not 0 <= sheet_ref < len(names_in_book):
+            raise InputError(
+                f"{path}: there is no sheet number {sheet_ref} (0-based); "
+                f"sheets: {', '.join(names_in_book)}"
+            )
+        return names_in_book[sheet_ref]
+    matches = [n for n in names_in_book if fold(n) == fold(sheet_ref)]
+    if not matches:
+        raise InputError(
+            f"{path}: no sheet named {sheet_ref!r}; sheets: {', '.join(names_in_book)}; "
+            "set read.sheet in the mapping"
+        )
+    return matches[0]
 
 
-def _typed_text(column: pd.Series) -> pd.Series | None:
-    """A column whose cells share one type (text, numbers, dates), as text in C rather than
-    a Python str() per cell; None for a column of mixed types."""
-    values = column.to_numpy(dtype=object, copy=True)
-    values[values == ""] = None  # calamine's empty cells, among numbers or dates
+@dataclass
+class _Sheet:
+    """One load of a sheet: the header row's cells and the columns below it, by position from
+    column A (a column the sheet leaves empty is absent)."""
+
+    header: list[str]  # "" for a blank cell, or one holding a date or a flag
+    columns: dict[int, pd.Series]
+    height: int
+
+    def column(self, position: int) -> pd.Series:
+        """The column at `position`, all blank where the sheet leaves it empty."""
+        if position in self.columns:
+            return self.columns[position]
+        return pd.Series(pd.NA, index=pd.RangeIndex(self.height), dtype=TEXT)
+
+    def filled(self, rows: int) -> list[int]:
+        """Non-blank cells in each of the first `rows` rows, the header row's first."""
+        below = np.zeros(min(rows - 1, self.height), dtype=np.int64)
+        for values in self.columns.values():
+            below += values.iloc[: len(below)].notna().to_numpy()
+        return [sum(1 for h in self.header if h.strip()), *below.tolist()]
+
+
+def _load_sheet(path: str, book, sheet_name: str, header_row: int) -> _Sheet:
+    """Load a sheet below its 1-based `header_row` (0: no header), every column typed by all of
+    its cells: fastexcel's guess makes a column that mixes types text."""
+    import fastexcel
+
+    options = {
+        "header_row": header_row - 1 if header_row else None,
+        "skip_rows": 0,  # row numbers from the sheet's row 1, even when it starts lower
+        "schema_sample_rows": None,  # every row, so that no late cell breaks a typed column
+    }
     try:
-        cells = pa.array(values, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
-    kind = cells.type
-    if pa.types.is_timestamp(kind):
-        text = pc.replace_substring_regex(
-            pc.strftime(cells, "%Y-%m-%d %H:%M:%S"), r"\.0+$", ""
-        )  # str(datetime) shows microseconds only when there are some
-    elif pa.types.is_null(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        text = cells.cast(pa.string())
-    elif pa.types.is_floating(kind) or pa.types.is_integer(kind) or pa.types.is_date(kind):
-        text = cells.cast(pa.string())  # 1234.0 as "1234", as the `.0` rule below would
-    else:
-        return None
-    return pd.Series(text, index=column.index, dtype=TEXT)
+        try:
+            sheet = book.load_sheet(sheet_name, **options)
+        except fastexcel.FastExcelError:  # error cells it cannot type (#NAME?): all as text
+            sheet = book.load_sheet(sheet_name, dtypes="string", **options)
+        batch, errors = sheet.to_arrow_with_errors()
+    except fastexcel.FastExcelError as exc:
+        raise InputError(f"{path}: cannot read sheet {sheet_name!r} ({_first_line(exc)})") from None
+    infos = sheet.selected_columns
+    if not infos:
+        where = "is empty" if header_row <= 1 else f"has nothing from row {header_row} down"
+        raise InputError(f"{path}: sheet {sheet_name!r} {where}")
+    text_cells: dict[int, dict[int, str]] = defaultdict(dict)
+    for error in errors.errors if errors is not None else ():
+        found = _TEXT_IN_TYPED.search(error.detail)
+        if found and found[1].strip():
+            row, col = error.offset_position
+            text_cells[col][row] = found[1]
+    header = [""] * (max(info.absolute_index for info in infos) + 1)
+    columns = {}
+    for i, (info, name) in enumerate(zip(infos, _unaliased([c.name for c in infos]), strict=True)):
+        if info.column_name_from == "looked_up":
+            header[info.absolute_index] = name
+        columns[info.absolute_index] = _excel_column(batch.column(i), text_cells.get(i, {}))
+    return _Sheet(header, columns, batch.num_rows)
+
+
+def _unaliased(names: list[str]) -> list[str]:
+    """Header names as the sheet spells them: fastexcel renames a repeated `X` to `X_1`,
+    `X_2`..., and `_unique_names` numbers repeats its own way, as for a CSV."""
+    seen: set[str] = set()
+    result = []
+    for name in names:
+        match = re.fullmatch(r"(.*)_(\d+)", name)
+        if match and {match[1], *(f"{match[1]}_{k}" for k in range(1, int(match[2])))} <= seen:
+            result.append(match[1])
+        else:
+            result.append(name)
+        seen.add(name)
+    return result
+
+
+def _excel_column(values: pa.Array, text_cells: dict[int, str]) -> pd.Series:
+    """A loaded column for the normaliser: dates as timestamps, numbers and flags as they are,
+    text trimmed with blanks as <NA>. A typed column with text cells among its values (fastexcel
+    left those blank) and one with times of day come as text, as a column of mixed types does."""
+    kind = values.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind):
+        text = pc.utf8_trim_whitespace(values.cast(pa.string()))
+        if pc.any(pc.ends_with(text, " 00:00:00")).as_py():  # date cells among text ones
+            text = pc.replace_substring_regex(text, r"^(\d{4}-\d\d-\d\d) 00:00:00$", r"\1")
+        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+        return pd.Series(pd.arrays.ArrowExtensionArray(text))
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        values = values.cast(pa.timestamp("us"))
+        typed = not pc.any(pc.less(values, parse.EXCEL_DAY_ONE)).as_py()  # a time of day
+    else:  # numbers and flags; a duration (an .ods time) as text
+        typed = pa.types.is_floating(kind) or pa.types.is_integer(kind) or pa.types.is_boolean(kind)
+    series = pd.Series(pd.arrays.ArrowExtensionArray(values))
+    if typed and not text_cells:
+        return series
+    series = parse.as_text(series)
+    if text_cells:
+        series.iloc[list(text_cells)] = list(text_cells.values())
+    return series
 
 
 def _excel_footer(frame: pd.DataFrame, filled: np.ndarray, width: int, options) -> int:

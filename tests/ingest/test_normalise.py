@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from salesmetrics.errors import InputError
 from salesmetrics.ingest import load_input
+from salesmetrics.ingest.normalise import _clean
 from tests.conftest import FIXTURE_MAPPING, FIXTURES
+from tests.ingest.workbooks import write_workbook
 
 
 def load(name: str, mapping: str = FIXTURE_MAPPING, **kw):
@@ -384,3 +391,184 @@ def test_headerless_whitespace_file_reports_how_it_was_read(tmp_path):
     ]
     assert loaded.frame["amount"].tolist() == [11.77, 89.0]
     assert loaded.frame["_row"].tolist() == [1, 2]
+
+
+# -------------------------------------------------------------------------- Excel cell types
+
+
+def load_workbook(tmp_path: Path, rows, mapping: str, **kw):
+    path = write_workbook(tmp_path / "data.xlsx", rows)
+    yaml_path = tmp_path / "mapping.yaml"
+    yaml_path.write_text(mapping, encoding="utf-8")
+    return load_input(path, str(yaml_path), **kw)
+
+
+def test_xlsx_date_cells_are_dates_whatever_date_format_says(tmp_path):
+    # a date cell at midnight used to become a bare date text, which this format rejected
+    loaded = load_workbook(
+        tmp_path,
+        [
+            ["Deal ID", "Created", "Closed", "Stage"],
+            ["D1", datetime(2026, 10, 1), datetime(2026, 10, 20, 0, 0), "won"],
+            ["D2", datetime(2026, 10, 2, 9, 30), datetime(2026, 10, 21, 17, 45, 30), "lost"],
+            ["D3", datetime(2026, 10, 3, 0, 0, 1), None, "demo"],
+        ],
+        "entity: deals\nparse: {date_format: '%Y-%m-%d %H:%M'}\n"
+        "columns: {deal_id: Deal ID, created_at: Created, closed_at: Closed, stage: Stage}\n",
+    )
+    q = loaded.quality
+    assert (q.rows_read, q.rows_used, q.rows_rejected, q.unreadable) == (3, 3, 0, ())
+    assert loaded.frame["created_at"].tolist() == [
+        pd.Timestamp("2026-10-01"),
+        pd.Timestamp("2026-10-02 09:30"),
+        pd.Timestamp("2026-10-03 00:00:01"),
+    ]
+    assert loaded.frame["closed_at"].tolist()[:2] == [
+        pd.Timestamp("2026-10-20"),
+        pd.Timestamp("2026-10-21 17:45:30"),
+    ]
+    assert [r.field for r in q.date_ranges] == ["created_at", "closed_at"]
+
+
+def test_xlsx_date_format_still_reads_dates_written_as_text(tmp_path):
+    loaded = load_workbook(
+        tmp_path,
+        [
+            ["Deal ID", "Created", "Stage"],
+            ["D1", "01.10.2026 09:30", "demo"],
+            ["D2", "2026-10-02", "demo"],
+        ],
+        "entity: deals\nparse: {date_format: '%d.%m.%Y %H:%M'}\n"
+        "columns: {deal_id: Deal ID, created_at: Created, stage: Stage}\n",
+    )
+    assert loaded.frame["created_at"].tolist() == [pd.Timestamp("2026-10-01 09:30")]
+    (reason,) = loaded.quality.rejected
+    assert (reason.reason, reason.examples[0].row, reason.examples[0].value) == (
+        "created_at: cannot read the value",
+        3,
+        "2026-10-02",
+    )
+
+
+def test_xlsx_numbers_ids_and_flags(tmp_path):
+    loaded = load_workbook(
+        tmp_path,
+        [
+            ["Record ID", "Created", "Stage", "Amount", "Probability", "Won", "Company", "Closed"],
+            [
+                14200003820,
+                datetime(2026, 10, 1),
+                1,
+                1200,
+                0.35,
+                True,
+                9063842151,
+                datetime(2026, 10, 9),
+            ],
+            [14200006642, datetime(2026, 10, 2), 2, 800.5, 1, False, None],
+        ],
+        "entity: deals\n"
+        "columns: {deal_id: Record ID, created_at: Created, stage: Stage, amount: Amount,\n"
+        "  probability: Probability, account_id: Company, closed_at: Closed}\n"
+        "values: {stage: {map: {'1': demo, '2': proposal}}}\n"
+        "derive: {status: [{when: {column: Won, is: true}, value: won}, {value: open}]}\n",
+    )
+    frame = loaded.frame
+    assert frame["deal_id"].tolist() == ["14200003820", "14200006642"]  # not 1.42e+10
+    assert frame["account_id"].tolist() == ["9063842151", pd.NA]
+    assert frame["stage"].tolist() == ["demo", "proposal"]  # number cells through the map
+    assert frame["amount"].tolist() == [1200.0, 800.5]
+    assert frame["probability"].tolist() == [0.35, 1.0]  # fractions: none is above 1
+    assert frame["status"].tolist() == ["won", "open"]
+
+
+def test_xlsx_placeholder_in_a_number_column_is_reported_as_in_a_csv(tmp_path):
+    loaded = load_workbook(
+        tmp_path,
+        [
+            ["Deal ID", "Created", "Stage", "Amount"],
+            ["D1", datetime(2026, 10, 1), "demo", 1200],
+            ["D2", datetime(2026, 10, 2), "demo", "N/A"],
+        ],
+        "entity: deals\ncolumns: {deal_id: Deal ID, created_at: Created, stage: Stage, "
+        "amount: Amount}\n",
+    )
+    assert loaded.frame["amount"].tolist() == [1200.0, pd.NA]
+    (unreadable,) = loaded.quality.unreadable
+    assert (unreadable.count, unreadable.examples[0].row, unreadable.examples[0].value) == (
+        1,
+        3,
+        "N/A",
+    )
+
+
+def test_xlsx_rejected_rows_show_their_cells_as_text(tmp_path):
+    loaded = load_workbook(
+        tmp_path,
+        [
+            ["Deal ID", "Created", "Stage", "Amount"],
+            [None, datetime(2026, 10, 1), "demo", 1200],
+            ["D2", datetime(2026, 10, 2, 9, 30), "demo", 800.5],
+        ],
+        "entity: deals\ncolumns: {deal_id: Deal ID, created_at: Created, stage: Stage, "
+        "amount: Amount}\n",
+        keep_all_columns=True,
+    )
+    rejects = loaded.rejects
+    assert rejects["row"].tolist() == [2]
+    assert rejects["reason"].tolist() == ["deal_id: blank"]
+    assert rejects[["Created", "Amount"]].iloc[0].tolist() == ["2026-10-01", "1200"]
+
+
+def test_blank_stage_leaves_the_status_blank_and_the_row_rejected(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        "Deal ID,Created,Stage\nD1,2026-10-01,Won\nD2,2026-10-02,\nD3,2026-10-03,Demo\n",
+        "entity: deals\ncolumns: {deal_id: Deal ID, created_at: Created, stage: Stage}\n"
+        "values: {stage: {map: {Won: won, Demo: demo}}}\n",
+    )
+    assert loaded.frame["status"].tolist() == ["open"]  # D1: won, but with no closed_at
+    assert {r.reason: r.count for r in loaded.quality.rejected} == {
+        "status: blank": 1,
+        "closed_at: blank on a won or lost deal": 1,
+    }
+
+
+# Whitespace of every kind Arrow trims, the C0 separators it keeps, and letters whose UTF-8
+# bytes look like a space's at one end (é is C3 A9, as U+2029's last byte).
+EDGES = " \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000éa€"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(alphabet=EDGES, max_size=4)), min_size=1, max_size=12),
+    st.integers(0, 3),
+)
+def test_clean_trims_as_arrow_and_blanks_empties_in_any_chunking(values, cut):
+    cut = min(cut, len(values))
+    chunks = pa.chunked_array(
+        [
+            pa.array(["pad", *values[:cut]], pa.string()).slice(1),
+            pa.array(values[cut:], pa.string()),
+        ]
+    )
+    cleaned = _clean(pd.Series(pd.arrays.ArrowExtensionArray(chunks)))
+    trimmed = pc.utf8_trim_whitespace(pa.array(values, pa.string())).to_pylist()
+    assert [None if v is pd.NA else v for v in cleaned] == [v or None for v in trimmed]
+
+
+def test_duplicates_by_a_two_column_key_blank_keys_alike(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        "ID,Pipeline,Created,Status,Modified\n"
+        "D1,Sales,2026-01-01,open,2026-02-01\n"
+        "D1,Sales,2026-01-01,open,2026-01-15\n"
+        "D1,Renewals,2026-01-01,open,2026-01-10\n"
+        "D2,,2026-01-02,open,2026-01-04\n"
+        "D2,,2026-01-02,open,2026-01-03\n",
+        "entity: deals\ncolumns: {deal_id: ID, pipeline: Pipeline, created_at: Created, "
+        "status: Status, modified_at: Modified}\ndedupe: {key: [deal_id, pipeline]}\n",
+    )
+    assert loaded.quality.duplicates_dropped == 2
+    assert loaded.frame["_row"].tolist() == [2, 4, 5]  # each key's latest modified_at
+    assert loaded.frame["pipeline"].tolist() == ["Sales", "Renewals", pd.NA]

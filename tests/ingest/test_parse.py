@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from salesmetrics.ingest.parse import (
     ColumnError,
     Parsed,
+    as_text,
     parse_bool,
     parse_dates,
     parse_money,
@@ -158,6 +159,31 @@ def test_iso_fast_path_falls_back_when_one_value_is_impossible() -> None:
     assert parsed.invalid.tolist() == [False, True, False]
 
 
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (
+            ["2026-10-31T22:30:00Z", None, "2026-07-01T12:00:00+02:00"],
+            [datetime(2026, 11, 1, 8, 30), None, datetime(2026, 7, 1, 20)],
+        ),
+        (
+            ["2026-10-31", "2026-10-31 09:30", None],
+            [datetime(2026, 10, 31), datetime(2026, 10, 31, 9, 30), None],
+        ),
+        (["2026-10-31 09", "2026-10-31T10Z"], [None, None]),  # hours alone: no ISO form here
+    ],
+)
+def test_iso_columns_read_whole_as_value_by_value(values, expected) -> None:
+    whole = dates(values, timezone="Australia/Brisbane")  # UTC+10, no daylight saving
+    assert values_of(whole) == expected
+    assert whole.invalid.tolist() == [
+        v is not None and e is None for v, e in zip(values, expected, strict=True)
+    ]
+    # a day-first value sends the column down the regex path, value by value
+    by_value = dates([*values, "31/10/2026"], timezone="Australia/Brisbane")
+    assert values_of(by_value)[:-1] == expected
+
+
 def test_two_digit_year_pivot_in_month_name_form() -> None:
     assert values_of(dates(["1-Jan-68", "1-Jan-69"])) == [
         datetime(2068, 1, 1),
@@ -269,6 +295,37 @@ def test_explicit_format() -> None:
     )
     assert values_of(parsed) == [datetime(2026, 10, 31, 23, 59), datetime(2026, 11, 1), None, None]
     assert parsed.invalid.tolist() == [False, False, True, False]
+
+
+@pytest.mark.parametrize(
+    "fmt", ["%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"]
+)
+def test_iso_shaped_format_reads_as_strptime_does(fmt: str) -> None:
+    values = [
+        "2026-10-31",
+        "2026-10-31 09:30",
+        "2026-10-31T09:30",
+        "2026-10-31 09:30:15",
+        "2026-10-31T09:30:15",
+        "2026-1-5 9:30",
+        "2026-02-30 09:30",
+        None,
+    ]
+    expected = [datetime.strptime(v, fmt) if _fits(v, fmt) else None for v in values]
+    assert values_of(dates(values, fmt=fmt)) == expected
+    # a column all of the format's shape (zero-padded) takes Arrow's cast
+    width = len(datetime(2026, 10, 31).strftime(fmt))
+    shaped = [v for v, e in zip(values, expected, strict=True) if e and len(v) == width]
+    assert shaped
+    assert values_of(dates(shaped, fmt=fmt)) == [datetime.strptime(v, fmt) for v in shaped]
+
+
+def _fits(value: str | None, fmt: str) -> bool:
+    try:
+        datetime.strptime(value or "", fmt)
+    except ValueError:
+        return False
+    return True
 
 
 def test_explicit_format_with_offset_converts_to_timezone() -> None:
@@ -669,3 +726,106 @@ def test_numbers_with_a_trailing_carriage_return_read_as_numbers():
     # found by the property test: '0\r' was judged readable but then failed to convert
     values = pd.Series(["0\r", "12\n", "4\x0c"], dtype=pd.ArrowDtype(pa.string()))
     assert parse_number(values, "Amount").values.tolist() == [0.0, 12.0, 4.0]
+
+
+# ---------------------------------------------------------------------- typed (Excel) cells
+
+
+def typed(values: Sequence[object], kind: pa.DataType) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowExtensionArray(pa.array(values, kind)))
+
+
+def test_typed_dates_are_taken_as_they_are_whatever_format_order_and_zone() -> None:
+    raw = typed([datetime(2026, 10, 20), datetime(2026, 10, 2, 17, 45), None], pa.timestamp("ms"))
+    parsed = parse_dates(raw, "Closed", fmt="%d.%m.%Y %H:%M", order="mdy", timezone="Asia/Tokyo")
+    check_shape(parsed, raw, TIMESTAMP)
+    assert values_of(parsed) == [datetime(2026, 10, 20), datetime(2026, 10, 2, 17, 45), None]
+    assert parsed.invalid.tolist() == [False, False, False]
+
+
+def test_typed_numbers_are_amounts_with_no_currency() -> None:
+    raw = typed([1200.0, -0.5, None], pa.float64())
+    parsed, currency = parse_money(raw, "Amount")
+    check_shape(parsed, raw, FLOAT)
+    assert values_of(parsed) == [1200.0, -0.5, None]
+    assert currency.isna().all()
+    assert values_of(parse_number(typed([3, None], pa.int64()), "n")) == [3.0, None]
+
+
+@pytest.mark.parametrize(
+    ("values", "scale", "expected"),
+    [
+        ([0.35, 1.0], "auto", [0.35, 1.0]),
+        ([35.0, 50.0], "auto", [0.35, 0.5]),
+        ([0.5, 20.0], "fraction", [0.5, 20.0]),
+        ([0.5, 20.0], "percent", [0.005, 0.2]),
+    ],
+)
+def test_typed_percents_scale_as_unmarked_text_does(values, scale, expected) -> None:
+    as_cells = values_of(parse_percent(typed(values, pa.float64()), "p", scale=scale))
+    as_text_values = values_of(parse_percent(text([str(v) for v in values]), "p", scale=scale))
+    assert as_cells == pytest.approx(expected) == as_text_values
+
+
+def test_typed_flags_are_taken_as_they_are() -> None:
+    parsed = parse_bool(typed([True, False, None], pa.bool_()), "Won")
+    assert values_of(parsed) == [True, False, None]
+    assert not parsed.invalid.any()
+
+
+def test_typed_cells_of_another_kind_are_read_as_their_text() -> None:
+    serials = parse_dates(typed([46298.0, 20261031.0, 1.5], pa.float64()), "Created")
+    assert values_of(serials) == [datetime(2026, 10, 3), datetime(2026, 10, 31), None]
+    assert serials.invalid.tolist() == [False, False, True]
+    flags = parse_bool(typed([1.0, 0.0, 2.0], pa.float64()), "Won")
+    assert values_of(flags) == [True, False, None]
+    assert flags.invalid.tolist() == [False, False, True]
+
+
+def test_as_text_writes_cells_as_a_person_reads_them() -> None:
+    stamps = typed(
+        [
+            datetime(2026, 10, 1, 9, 30),
+            datetime(2026, 10, 2),
+            datetime(2026, 10, 2, 1, 2, 3, 456000),
+            datetime(1899, 12, 31, 9, 30),  # Excel's time of day
+            None,
+        ],
+        pa.timestamp("ms"),
+    )
+    assert as_text(stamps).tolist() == [
+        "2026-10-01 09:30:00",
+        "2026-10-02",
+        "2026-10-02 01:02:03.456000",
+        "09:30:00",
+        NA,
+    ]
+    numbers = typed([1200.0, 800.5, 14200003820.0, 1e20, None], pa.float64())
+    assert as_text(numbers).tolist() == ["1200", "800.5", "14200003820", "1e+20", NA]
+    assert as_text(typed([True, False, None], pa.bool_())).tolist() == ["True", "False", NA]
+    assert as_text(typed([7, None], pa.int64())).tolist() == ["7", NA]
+    words = text(["a", None])
+    assert as_text(words) is words
+
+
+@pytest.mark.parametrize(
+    ("parse", "values"),
+    [
+        (parse_dates, ["2026-10-31T09:30:00Z", "2026-10-31 10:00", "31/10/2026", None, "x"]),
+        (parse_dates, ["2026-10-31T09:30:00Z", "2026-11-01T09:30:00+01:00", None]),
+        (parse_dates, ["2026-10-31 09:30", None, "2026-10-31 09:31", "2026-02-30 00:00"]),
+        (parse_number, ["$1,234.50", None, "EUR 5", "abc", "(12)"] * 3),
+        (parse_percent, ["35%", "0.5", None, "x"] * 3),
+        (parse_bool, ["yes", "no", None, "x", "maybe"] * 3),
+        (parse_bool, ["x", None, "✓"] * 3),
+    ],
+)
+def test_parsers_read_a_column_in_chunks_as_in_one(parse, values) -> None:
+    # a large CSV's columns come in chunks, one per block the reader parsed
+    chunks = pa.chunked_array(
+        [pa.array(values[:2], pa.string()), pa.array(values[2:], pa.string())]
+    )
+    parsed = parse(pd.Series(pd.arrays.ArrowExtensionArray(chunks)), "c")
+    whole = parse(text(values), "c")
+    assert values_of(parsed) == values_of(whole)
+    assert parsed.invalid.tolist() == whole.invalid.tolist()

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
+import io
+from datetime import datetime, time
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 
 from salesmetrics.errors import InputError
 from salesmetrics.ingest.mapping import ReadOptions
-from salesmetrics.ingest.read import read_table
+from salesmetrics.ingest.read import _hash_and_check_utf8, read_table
 from tests.conftest import FIXTURES
+from tests.ingest.workbooks import write_workbook
 
 ALL = lambda headers: None  # noqa: E731  (keep every column)
+TEXT = pd.ArrowDtype(pa.string())
+FLOAT = pd.ArrowDtype(pa.float64())
+STAMP = pd.ArrowDtype(pa.timestamp("us"))
+BOOL = pd.ArrowDtype(pa.bool_())
 
 
 def read(name: str, **options) -> object:
@@ -164,3 +174,159 @@ def test_explicit_header_row(tmp_path: Path):
     table = read_table(str(path), ReadOptions(header_row=3), ALL)
     assert table.columns == ["Deal ID", "Owner"]
     assert table.row_numbers.tolist() == [4]
+
+
+# ------------------------------------------------------------------------- Excel cell types
+
+
+def test_xlsx_columns_of_one_type_stay_typed_and_the_text_view_reads_as_a_person_does(
+    tmp_path: Path,
+):
+    path = write_workbook(
+        tmp_path / "typed.xlsx",
+        [
+            ["Record ID", "Created", "Amount", "Won", "Owner"],
+            [14200003820, datetime(2026, 10, 1, 9, 30), 1200, True, " Ana "],
+            [14200006642, datetime(2026, 10, 2), 800.5, False, "Ben"],
+            [14200009531, None, None, None, None],
+        ],
+    )
+    table = read_table(str(path), ReadOptions(), ALL)
+    assert table.cells.dtypes.tolist() == [FLOAT, STAMP, FLOAT, BOOL, TEXT]
+    assert table.cells["Created"].tolist()[:2] == [
+        pd.Timestamp("2026-10-01 09:30"),
+        pd.Timestamp("2026-10-02"),
+    ]
+    assert table.cells["Owner"].tolist()[:2] == ["Ana", "Ben"]  # trimmed
+    assert table.frame["Record ID"].tolist() == ["14200003820", "14200006642", "14200009531"]
+    assert table.frame["Created"].tolist()[:2] == ["2026-10-01 09:30:00", "2026-10-02"]
+    assert table.frame["Amount"].tolist()[:2] == ["1200", "800.5"]
+    assert table.frame["Won"].tolist()[:2] == ["True", "False"]
+    assert table.frame.iloc[2, 1:].isna().all()
+    assert table.row_numbers.tolist() == [2, 3, 4]
+
+
+def test_xlsx_column_of_mixed_types_is_text(tmp_path: Path):
+    path = write_workbook(
+        tmp_path / "mixed.xlsx",
+        [["Created"], [datetime(2026, 10, 1, 9, 30)], [datetime(2026, 10, 2)], [46298], ["soon"]],
+    )
+    table = read_table(str(path), ReadOptions(), ALL)
+    assert table.cells["Created"].dtype == TEXT
+    assert table.cells["Created"].tolist() == [
+        "2026-10-01 09:30:00",
+        "2026-10-02",
+        "46298",
+        "soon",
+    ]
+
+
+def test_xlsx_placeholder_text_among_numbers_makes_the_column_text(tmp_path: Path):
+    # fastexcel's type guess takes N/A for a blank; as in a CSV, it stays text to be reported
+    path = write_workbook(tmp_path / "na.xlsx", [["Amount"], [1200], ["N/A"], ["  "], [800.5]])
+    table = read_table(str(path), ReadOptions(), ALL)
+    assert table.cells["Amount"].dtype == TEXT
+    assert table.cells["Amount"].tolist() == ["1200", "N/A", pd.NA, "800.5"]
+
+
+def test_xlsx_error_cells_read_as_blank(tmp_path: Path):
+    path = write_workbook(
+        tmp_path / "errors.xlsx",
+        [["Deal ID", "Amount", "Ratio"], ["D1", 5, "#DIV/0!"], ["D2", "#N/A", 0.5]],
+    )
+    table = read_table(str(path), ReadOptions(), ALL)
+    assert table.frame["Deal ID"].tolist() == ["D1", "D2"]
+    assert table.frame["Amount"].tolist() == ["5", pd.NA]
+    assert table.frame["Ratio"].tolist() == [pd.NA, "0.5"]
+
+
+def test_xlsx_times_of_day_read_as_text(tmp_path: Path):
+    path = write_workbook(tmp_path / "times.xlsx", [["Start"], [time(9, 30)], [time(0, 0)]])
+    table = read_table(str(path), ReadOptions(), ALL)
+    assert table.cells["Start"].tolist() == ["09:30:00", "00:00:00"]
+
+
+def test_xlsx_sheet_starting_below_and_right_of_a1_keeps_sheet_row_numbers(tmp_path: Path):
+    path = write_workbook(
+        tmp_path / "offset.xlsx", [["Deal ID", "Amount"], ["D1", 5], ["D2", 7]], start="C5"
+    )
+    table = read_table(str(path), ReadOptions(), ALL)
+    assert table.header_row == 5
+    assert table.columns == ["(column 1)", "(column 2)", "Deal ID", "Amount"]
+    assert table.frame["Deal ID"].tolist() == ["D1", "D2"]
+    assert table.row_numbers.tolist() == [6, 7]
+    headerless = read_table(str(path), ReadOptions(header=False), ALL)
+    assert headerless.columns == ["1", "2", "3", "4"]
+    assert headerless.frame["3"].tolist()[4:] == ["Deal ID", "D1", "D2"]
+    assert headerless.row_numbers.tolist()[4:] == [5, 6, 7]
+
+
+def test_xlsx_repeated_headers_are_numbered_as_in_a_csv(tmp_path: Path):
+    path = write_workbook(
+        tmp_path / "repeats.xlsx", [["Amount", "Amount", "Amount_1", None], [1, 2, 3, 4]]
+    )
+    table = read_table(str(path), ReadOptions(), ALL)
+    assert table.columns == ["Amount", "Amount (2)", "Amount_1", "(column 4)"]
+    assert table.frame["Amount (2)"].tolist() == ["2"]
+    assert table.frame["(column 4)"].tolist() == ["4"]
+
+
+def test_xlsx_title_rows_and_footer_are_found_in_typed_sheets(tmp_path: Path):
+    path = write_workbook(
+        tmp_path / "report.xlsx",
+        [
+            ["Opportunities by owner"],
+            [],
+            ["Deal ID", "Created", "Amount", "Owner", "Stage"],
+            ["D1", datetime(2026, 10, 1), 100, "Ana", "Won"],
+            ["D2", datetime(2026, 10, 2), 200, "Ben", "Lost"],
+            ["Grand Totals (2 records)", None, 300],
+            ["Confidential Information - Do Not Distribute"],
+        ],
+    )
+    table = read_table(str(path), ReadOptions(), ALL)
+    assert table.header_row == 3
+    assert table.frame["Deal ID"].tolist() == ["D1", "D2"]
+    assert table.cells["Created"].dtype == STAMP  # typed below the header, the title aside
+    assert table.footer_lines == 2
+    assert table.row_numbers.tolist() == [4, 5]
+
+
+def test_xlsx_empty_sheet_is_an_error_naming_it(tmp_path: Path):
+    path = write_workbook(tmp_path / "empty.xlsx", [], sheet="Nothing")
+    with pytest.raises(InputError, match=r"empty\.xlsx: sheet 'Nothing' is empty"):
+        read_table(str(path), ReadOptions(), ALL)
+
+
+def test_broken_workbook_is_a_one_line_error(tmp_path: Path):
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(InputError, match=r"broken\.xlsx: not a readable Excel workbook") as exc:
+        read_table(str(path), ReadOptions(), ALL)
+    assert "\n" not in str(exc.value)
+
+
+# ----------------------------------------------------------------------- CSV left on disk
+
+
+@pytest.mark.parametrize("name", ["plain.csv", "quoted_newlines.csv", "footer.csv", "ragged.csv"])
+def test_utf8_csv_read_from_disk_as_from_memory(tmp_path: Path, name: str):
+    # a .gz copy is read whole, in memory; the plain file is parsed from disk by Arrow
+    packed = tmp_path / f"{name}.gz"
+    packed.write_bytes(gzip.compress((FIXTURES / name).read_bytes()))
+    on_disk, in_memory = read(name), read_table(str(packed), ReadOptions(), ALL)
+    pd.testing.assert_frame_equal(on_disk.cells, in_memory.cells)
+    assert on_disk.row_numbers.tolist() == in_memory.row_numbers.tolist()
+    assert (on_disk.footer_lines, on_disk.ragged) == (in_memory.footer_lines, in_memory.ragged)
+    assert on_disk.sha256 == hashlib.sha256((FIXTURES / name).read_bytes()).hexdigest()
+
+
+def test_utf8_check_and_hash_in_blocks_that_split_characters():
+    text = "Zoë Müller – 東京 🙂,".encode() * 5
+    for size in (1, 2, 3, 5, 7):
+        assert _hash_and_check_utf8(io.BytesIO(text), size) == (
+            hashlib.sha256(text).hexdigest(),
+            True,
+        )
+        assert not _hash_and_check_utf8(io.BytesIO(text + b"\xe9 abc"), size)[1]
+    assert _hash_and_check_utf8(io.BytesIO(text[:-2]), 4)[1]  # a character cut off by the end
