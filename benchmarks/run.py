@@ -446,7 +446,7 @@ def machine() -> dict[str, str]:
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     model = re.search(r"model name\s*:\s*(.+)", cpuinfo)
     versions = {}
-    for package in ("pandas", "pyarrow", "numpy", "duckdb", "openpyxl", "python-calamine"):
+    for package in ("pandas", "pyarrow", "numpy", "duckdb", "openpyxl", "fastexcel"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -700,7 +700,7 @@ def write_results(outcome: Outcome) -> None:
         f"- Machine: {info['cores']} cores ({info['cpu']}), {info['memory']} RAM, "
         f"{info['system']}; Python {info['python']}, pandas {info['pandas']}, pyarrow "
         f"{info['pyarrow']}, numpy {info['numpy']}, DuckDB {info['duckdb']}, openpyxl "
-        f"{info['openpyxl']}, python-calamine {info['python-calamine']}.",
+        f"{info['openpyxl']}, fastexcel {info.get('fastexcel', '?')}.",
         f"- Code: commit {info['commit'] or '?'}"
         + (", with uncommitted changes in salesmetrics/" if info["dirty"] == "yes" else "")
         + ".",
