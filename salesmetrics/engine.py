@@ -17,6 +17,8 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from salesmetrics.currency import Rates, convert
 from salesmetrics.errors import SalesmetricsError
@@ -157,14 +159,24 @@ def prepare(frames: Mapping[str, pd.DataFrame], rates: Rates | None) -> dict[str
     if reps is not None and "team" in reps.columns:
         latest = reps.sort_values("started_at") if "started_at" in reps.columns else reps
         team = latest.dropna(subset=["team"]).drop_duplicates("owner", keep="last")
-        team_of = pd.Series(team["team"].to_numpy(), index=team["owner"].to_numpy())
         for name, frame in data.items():
             lacks = "team" not in frame.columns or frame["team"].isna().all()
             if name != "reps" and "owner" in frame.columns and lacks:
                 data[name] = frame.assign(
-                    team=frame["owner"].map(team_of).astype(team["team"].dtype)
+                    team=_looked_up(frame["owner"], team["owner"], team["team"])
                 )
     return data
+
+
+def _looked_up(keys: pd.Series, known: pd.Series, values: pd.Series) -> pd.Series:
+    """`values` by `known` key for each of `keys` (blank where unknown): a hash lookup in the
+    few known keys (a roster's owners), not an index built over every row's key."""
+    text = pa.string()
+    found = pc.take(
+        pa.array(values).cast(text),
+        pc.index_in(pa.array(keys).cast(text), value_set=pa.array(known).cast(text)),
+    )
+    return pd.Series(found, index=keys.index, dtype=pd.ArrowDtype(text)).astype(values.dtype)
 
 
 def span(frames: Mapping[str, pd.DataFrame]) -> tuple[date, date] | None:
