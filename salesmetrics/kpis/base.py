@@ -218,9 +218,12 @@ def period_rows(
 def id_codes(ctx: Context, entity: str, column: str, rows: pd.DataFrame) -> np.ndarray:
     """`rows[column]` as integer codes, for `rows` a selection of the `entity` input (its index
     kept): the same id has the same code in every input that has the column (a lead_id in
-    activities and in leads), -1 where blank. Hashing text ids is the costly part of a join or a
-    group-by on them, so each input's column is coded once per report.
+    activities and in leads), -1 where blank or where the input has no such column. Hashing
+    text ids is the costly part of a join or a group-by on them, so each input's column is
+    coded once per report.
     """
+    if column not in rows.columns:
+        return np.full(len(rows), -1, dtype=np.int64)
 
     def build() -> dict[str, np.ndarray]:
         holders = [n for n, f in ctx.frames.items() if column in f.columns]

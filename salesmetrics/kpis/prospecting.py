@@ -66,19 +66,13 @@ def prospect(acts: pd.DataFrame, data: Context) -> pd.Series:
     other activities and for one with neither an account nor a lead. As integer codes (an
     account's code >= 0, a lead's <= -2): only how many distinct prospects there are is asked.
     """
-    account = _codes(data, acts, "account_id")
-    lead = _codes(data, acts, "lead_id")
+    account = id_codes(data, "activities", "account_id", acts)
+    lead = id_codes(data, "activities", "lead_id", acts)
     of_lead = _account_of_lead(data, int(lead.max(initial=0)) + 1)
     account = np.where((account < 0) & (lead >= 0), of_lead[np.maximum(lead, 0)], account)
     key = np.where(account >= 0, account, -2 - lead)  # -2 - (-1) = -1: neither
     key = np.where(is_reach_out(acts).to_numpy(dtype=bool) & (key != -1), key, -1)
     return pd.Series(key, index=acts.index, dtype="int64[pyarrow]").mask(key == -1)
-
-
-def _codes(data: Context, acts: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in acts.columns:
-        return np.full(len(acts), -1, dtype=np.int64)
-    return id_codes(data, "activities", column, acts)
 
 
 def _account_of_lead(data: Context, size: int) -> np.ndarray:

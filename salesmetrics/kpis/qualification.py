@@ -59,14 +59,6 @@ def _naive(values: pd.Series) -> pd.Series:
     return datetimes(values)
 
 
-def _codes(data: Context, entity: str, rows: pd.DataFrame, name: str) -> np.ndarray:
-    """An id column as integer codes (`id_codes`: joins on them hash no text), all blank (-1)
-    when the input has no such column."""
-    if name in rows.columns:
-        return id_codes(data, entity, name, rows)
-    return np.full(len(rows), -1, dtype=np.int64)
-
-
 def outbound_contacts(data: Context) -> pd.DataFrame:
     """Outbound activities other than research: lead_id and deal_id as integer codes (-1 for
     blank), the activity's date as a numpy datetime."""
@@ -90,8 +82,8 @@ def _outbound_contacts(data: Context) -> pd.DataFrame:
     rows = acts[[*ids, "occurred_at"]][keep.to_numpy()]  # the columns first, then the rows
     return pd.DataFrame(
         {
-            "lead_id": _codes(data, "activities", rows, "lead_id"),
-            "deal_id": _codes(data, "activities", rows, "deal_id"),
+            "lead_id": id_codes(data, "activities", "lead_id", rows),
+            "deal_id": id_codes(data, "activities", "deal_id", rows),
             "at": _naive(rows["occurred_at"]).to_numpy(),
         }
     )
@@ -115,7 +107,7 @@ def _first_response(data: Context, leads: pd.DataFrame) -> pd.Series:
     own = pd.DataFrame(
         {
             "pos": np.arange(len(leads)),
-            "lead_id": _codes(data, "leads", leads, "lead_id"),
+            "lead_id": id_codes(data, "leads", "lead_id", leads),
             "created": _naive(leads["created_at"]).to_numpy(),
         }
     )
@@ -232,7 +224,7 @@ def _all_reply_hours(data: Context) -> pd.DataFrame:
     for key in ("lead_id", "deal_id"):
         if key not in inbound.columns:
             continue
-        codes = _codes(data, "activities", inbound, key)
+        codes = id_codes(data, "activities", key, inbound)
         left = pd.DataFrame({"pos": np.arange(len(inbound)), key: codes, "at": at})
         left = left[(left[key] >= 0).to_numpy()].sort_values("at")
         right = replies[(replies[key] >= 0).to_numpy()][[key, "at"]]
@@ -288,7 +280,7 @@ def _contacts_before_sql(data: Context) -> pd.Series:
     own = pd.DataFrame(
         {
             "pos": np.arange(len(leads)),
-            "lead_id": _codes(data, "leads", leads, "lead_id"),
+            "lead_id": id_codes(data, "leads", "lead_id", leads),
             "sql_at": _naive(leads["sql_at"]).to_numpy(),
         }
     )

@@ -79,6 +79,7 @@ def test_id_codes_match_across_inputs_and_selections():
     assert len(set(in_acts[[0, 1, 4]])) == 3  # L1, L2, L3 differ
     picked = acts.iloc[[5, 0]]  # a selection, its labels kept
     assert id_codes(ctx, "activities", "lead_id", picked).tolist() == [in_acts[5], in_acts[0]]
+    assert id_codes(ctx, "activities", "deal_id", picked).tolist() == [-1, -1]  # no column
 
 
 def test_id_codes_of_an_input_without_a_default_index():
