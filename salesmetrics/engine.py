@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from salesmetrics.currency import Rates, convert
 from salesmetrics.errors import SalesmetricsError
-from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Settings
+from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Settings, carrying
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.periods import Period, buckets, comparison, trend
@@ -280,7 +280,7 @@ def _evaluate(
     if absent:
         raise _CannotBreakDown(", ".join(absent))
     _single_currency(kpi, rows)
-    rows = _narrow(kpi, rows, attrs)
+    rows = _narrow(kpi, ctx, rows)
     for value in _values(kpi, rows, outer, small_sample):
         found[(value.group, value.category, value.subcategory)] = value
     if not attrs:
@@ -345,13 +345,13 @@ def _group_aggregates(
     return {k: (a, int(n)) for k, a, n in zip(keys, aggregates, counts, strict=True)}
 
 
-def _narrow(kpi: Kpi, rows: pd.DataFrame, attrs: tuple[str, ...]) -> pd.DataFrame:
+def _narrow(kpi: Kpi, ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
     """Only the columns aggregation reads, so splitting into groups copies little (a custom
     KPI's combine may read any column, so its rows stay whole)."""
     if kpi.aggregation is Aggregation.CUSTOM:
         return rows
-    wanted = [*attrs, kpi.category, kpi.subcategory, "value", "numerator", "denominator"]
-    return rows[[c for c in dict.fromkeys(wanted) if c is not None and c in rows.columns]]
+    split = [c for c in (kpi.category, kpi.subcategory) if c is not None]
+    return carrying(ctx, rows, *split, "value", "numerator", "denominator")
 
 
 def _universe(kpi: Kpi, ctx: Context, attrs: tuple[str, ...]) -> set[tuple[str, ...]]:

@@ -275,9 +275,8 @@ def _iso_fast(arr: pa.Array, timezone: str) -> pa.Array:
     first_colon = pc.find_substring(arr, ":")  # 13 in 2026-10-31T09:30, none in a date alone
     if pc.all(pc.or_(pc.equal(first_colon, 13), pc.equal(pc.binary_length(arr), 10))).as_py():
         for zone in (None, "UTC"):
-            with contextlib.suppress(pa.ArrowInvalid):
-                pc.cast(arr.slice(0, _SAMPLE), pa.timestamp("us", tz=zone))
-                stamps = pc.cast(arr, pa.timestamp("us", tz=zone))
+            stamps = _cast_stamps(arr, zone)
+            if stamps is not None:
                 return stamps if zone is None else _to_local(stamps, timezone)
     out = pa.nulls(len(arr), pa.timestamp("us"))
     naive = pc.match_substring_regex(arr, _ISO_NAIVE)
@@ -499,9 +498,15 @@ def _iso_format(arr: pa.Array, fmt: str) -> pa.Array | None:
         fits = pc.and_(fits, pc.equal(pc.find_substring(arr, separator), 10))
     if not pc.all(fits).as_py():
         return None
+    return _cast_stamps(arr, None)
+
+
+def _cast_stamps(arr: pa.Array, zone: str | None) -> pa.Array | None:
+    """Arrow's ISO cast of every value, or None if one fails; a sample is cast first, as a
+    failing cast of a whole column is slow."""
     with contextlib.suppress(pa.ArrowInvalid):
-        pc.cast(arr.slice(0, _SAMPLE), pa.timestamp("us"))  # a failing cast is slow: try a few
-        return pc.cast(arr, pa.timestamp("us"))
+        pc.cast(arr.slice(0, _SAMPLE), pa.timestamp("us", tz=zone))
+        return pc.cast(arr, pa.timestamp("us", tz=zone))
     return None
 
 
