@@ -16,10 +16,7 @@ from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import Settings
 from salesmetrics.periods import resolve_period
 from salesmetrics.targets import KpiTargets, Target
-from tests.kpis.frames import frame
-
-AS_OF = date(2026, 11, 23)
-OCTOBER = resolve_period("2026-10", AS_OF)
+from tests.kpis.frames import AS_OF, OCTOBER, frame
 
 
 def deals(rows: list[tuple]) -> dict[str, pd.DataFrame]:

@@ -8,9 +8,16 @@ import pandas as pd
 import pyarrow as pa
 
 from salesmetrics.kpis.base import Context, Settings
+from salesmetrics.periods import resolve_period
 from salesmetrics.schema import ENTITIES, Kind
 
 AS_OF = date(2026, 11, 23)
+# the months and quarter the tests' books are dated in (and June, a month they leave empty)
+OCTOBER = resolve_period("2026-10", AS_OF)
+SEPTEMBER = resolve_period("2026-09", AS_OF)
+NOVEMBER = resolve_period("2026-11", AS_OF)
+JUNE = resolve_period("2026-06", AS_OF)
+Q4 = resolve_period("2026-Q4", AS_OF)
 DTYPES = {
     Kind.DATETIME: pd.ArrowDtype(pa.timestamp("us")),
     Kind.MONTH: pd.ArrowDtype(pa.timestamp("us")),

@@ -15,10 +15,7 @@ from salesmetrics.kpis.base import (
     period_rows,
 )
 from salesmetrics.periods import Period
-from tests.kpis.frames import AS_OF, context, frame
-
-OCTOBER = Period("2026-10", date(2026, 10, 1), date(2026, 10, 31), "month")
-SEPTEMBER = Period("2026-09", date(2026, 9, 1), date(2026, 9, 30), "month")
+from tests.kpis.frames import AS_OF, OCTOBER, SEPTEMBER, context, frame
 
 
 def _activities() -> pd.DataFrame:

@@ -18,3 +18,11 @@ def test_every_kpi_belongs_to_a_known_stage_in_funnel_order():
     assert set(stages) <= set(STAGES)
     firsts = list(dict.fromkeys(stages))
     assert firsts == [s for s in STAGES if s in firsts]  # the catalogue runs stage by stage
+
+
+def test_each_module_declares_the_catalogue_entry_itself_with_one_line_texts():
+    # the KPI table and `salesmetrics kpis` print the formula and period date on one line
+    for module in MODULES:
+        for kpi in module.KPIS:
+            assert CATALOGUE[kpi.id] is kpi
+            assert "\n" not in kpi.formula and "\n" not in kpi.period_date, kpi.id

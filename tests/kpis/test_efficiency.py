@@ -21,10 +21,8 @@ from salesmetrics.kpis.efficiency import (
 from salesmetrics.periods import between, resolve_period
 from salesmetrics.pipeline import frames_of, load_inputs
 from tests.golden import check_json
-from tests.kpis.frames import AS_OF, context, frame
+from tests.kpis.frames import AS_OF, JUNE, OCTOBER, context, frame
 
-OCTOBER = resolve_period("2026-10", AS_OF)
-JUNE = resolve_period("2026-06", AS_OF)  # nothing happens in June
 IDS = [k.id for k in KPIS]
 ROOT = Path(__file__).parents[2]
 

@@ -20,11 +20,9 @@ from salesmetrics.kpis.mrr import KPIS
 from salesmetrics.kpis.subscriptions import movements
 from salesmetrics.periods import Period, between, resolve_period
 from tests.golden import check_json
-from tests.kpis.frames import AS_OF, context, frame
+from tests.kpis.frames import AS_OF, OCTOBER, SEPTEMBER, context, frame
 
 ROOT = Path(__file__).parents[2]
-OCTOBER = resolve_period("2026-10", AS_OF)
-SEPTEMBER = resolve_period("2026-09", AS_OF)
 LEVELS = ["mrr", "arr", "customers_active", "arpa"]
 MOVES = ["mrr_new", "mrr_expansion", "mrr_contraction", "mrr_churned", "mrr_reactivation"]
 LINES = ("start", "new", "expansion", "contraction", "churned", "reactivation", "end")

@@ -17,11 +17,8 @@ from salesmetrics.kpis.purchase import DAY_NOTE, KPIS, lines_in
 from salesmetrics.periods import resolve_period
 from salesmetrics.pipeline import frames_of, load_inputs
 from tests.golden import check_json
-from tests.kpis.frames import AS_OF, context, frame
+from tests.kpis.frames import AS_OF, JUNE, OCTOBER, Q4, context, frame
 
-OCTOBER = resolve_period("2026-10", AS_OF)
-JUNE = resolve_period("2026-06", AS_OF)  # nothing happens in June
-Q4 = resolve_period("2026-Q4", AS_OF)
 IDS = (
     "orders",
     "revenue",

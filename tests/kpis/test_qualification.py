@@ -9,13 +9,7 @@ from salesmetrics.engine import compute
 from salesmetrics.kpis.base import Settings
 from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.kpis.qualification import DATE_ONLY, KPIS
-from salesmetrics.periods import resolve_period
-from tests.kpis.frames import AS_OF, frame
-
-OCTOBER = resolve_period("2026-10", AS_OF)
-SEPTEMBER = resolve_period("2026-09", AS_OF)
-JUNE = resolve_period("2026-06", AS_OF)  # nothing happens in June
-Q4 = resolve_period("2026-Q4", AS_OF)
+from tests.kpis.frames import AS_OF, JUNE, OCTOBER, Q4, SEPTEMBER, frame
 
 
 def run(frames: dict[str, pd.DataFrame], *ids: str, period=OCTOBER, **options):

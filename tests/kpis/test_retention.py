@@ -10,10 +10,9 @@ from salesmetrics.kpis.base import Settings
 from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.kpis.retention import KPIS
 from salesmetrics.periods import Period, resolve_period
-from tests.kpis.frames import AS_OF
+from tests.kpis.frames import AS_OF, OCTOBER
 from tests.kpis.test_mrr import FIVE, subscriptions, values
 
-OCTOBER = resolve_period("2026-10", AS_OF)
 Q2 = resolve_period("2026-Q2", AS_OF)
 RATES = [
     "customer_churn_rate",

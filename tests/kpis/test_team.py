@@ -12,12 +12,9 @@ from salesmetrics.kpis.base import Settings
 from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.kpis.team import KPIS
 from salesmetrics.periods import resolve_period
-from tests.kpis.frames import AS_OF, frame
+from tests.kpis.frames import AS_OF, OCTOBER, Q4, SEPTEMBER, frame
 
-OCTOBER = resolve_period("2026-10", AS_OF)
-SEPTEMBER = resolve_period("2026-09", AS_OF)
 JUNE = resolve_period("2026-06", AS_OF)  # nothing happens in June or May
-Q4 = resolve_period("2026-Q4", AS_OF)
 
 DEALS = frame(
     "deals",
