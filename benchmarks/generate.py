@@ -4,7 +4,7 @@
     python benchmarks/generate.py large --seed 7   # 1M deals, 5M activities
     python benchmarks/generate.py xlsx             # a 100k-row deals.xlsx
 
-Files match `sample_data/` and its mappings (`configs/sample/deals.yaml`, `activities.yaml`,
+Files match `sample_data/` and its mappings (`sample_data/mappings/deals.yaml`, `activities.yaml`,
 `reps.yaml`): a HubSpot deals export (UTF-8 with a BOM, CRLF, `YYYY-MM-DD HH:MM`, stage
 history, USD/EUR/GBP), the activity log (ISO UTC timestamps, Yes/No email flags) and the rep
 roster. Every column is drawn with numpy and written by pyarrow's CSV writer, so a million

@@ -130,7 +130,7 @@ def _pair_inputs(files: list[str], mappings: list[str], settings, data_dir: Path
     return tuple(InputSpec(p, AUTO_MAPPING, base) for p in expanded)
 
 
-def _recognise(specs, settings, quiet: bool):
+def _recognise(specs, settings, quiet: bool, mapping_dirs: list[Path] | None = None):
     """Inputs whose mapping is `auto` get the one recognised from their headers; each choice
     and its reason is said on stderr."""
     from salesmetrics.ingest.detect import recognise_inputs
@@ -139,7 +139,7 @@ def _recognise(specs, settings, quiet: bool):
         if not quiet:
             typer.echo(found.reason(), err=True)
 
-    folders = settings.mapping_dirs if settings is not None else ()
+    folders = (*(settings.mapping_dirs if settings is not None else ()), *(mapping_dirs or ()))
     return recognise_inputs(specs, folders, on_recognised=say)
 
 
@@ -186,6 +186,14 @@ Mappings = Annotated[
         help="Mapping preset or .yaml path, one per file (auto: recognise it).",
     ),
 ]
+MappingDirs = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--mappings",
+        help="A folder of your own mappings, tried with the presets when a file is "
+        "recognised (repeatable; added to the config's `mappings:`).",
+    ),
+]
 
 
 @app.command()
@@ -193,6 +201,7 @@ Mappings = Annotated[
 def validate(
     files: Files = None,
     mapping: Mappings = None,
+    mapping_dirs: MappingDirs = None,
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="Report config listing the inputs.")
     ] = None,
@@ -215,7 +224,7 @@ def validate(
 ) -> None:
     """Load exports through their mappings and report what happened to every row.
 
-    Example: salesmetrics validate deals.csv --mapping sample/deals --rejects rejected.csv
+    Example: salesmetrics validate deals.csv --mapping hubspot_deals --rejects rejected.csv
 
     Example: salesmetrics validate exports/2026-10/   (every file in it, each recognised)
     """
@@ -226,7 +235,7 @@ def validate(
 
     settings = load_config(config, data_dir) if config is not None else None
     specs = _pair_inputs(files or [], mapping or [], settings, data_dir)
-    specs = _recognise(specs, settings, quiet)
+    specs = _recognise(specs, settings, quiet, mapping_dirs)
     err = make_console(sys.stderr, no_color=no_color)
     loaded = []
     for spec in specs:
@@ -294,6 +303,7 @@ def kpis(
 def report(
     files: Files = None,
     mapping: Mappings = None,
+    mapping_dirs: MappingDirs = None,
     config: Annotated[
         Path | None,
         typer.Option("--config", "-c", help="Report config: inputs and options (see README)."),
@@ -396,7 +406,7 @@ def report(
     _check_selection(kpi or [], stage or [], period)
     settings = load_config(config, data_dir) if config is not None else ReportConfig(None, ())
     specs = _recognise(
-        _pair_inputs(files or [], mapping or [], settings, data_dir), settings, quiet
+        _pair_inputs(files or [], mapping or [], settings, data_dir), settings, quiet, mapping_dirs
     )
     rates = settings.rates
     if currency is not None:

@@ -128,11 +128,11 @@ def list_mappings(
 @mappings_app.command("show")
 @_guarded
 def show_mapping(
-    name: Annotated[str, typer.Argument(help="A preset name (sample/deals) or a .yaml path.")],
+    name: Annotated[str, typer.Argument(help="A preset name (hubspot_deals) or a .yaml path.")],
 ) -> None:
     """Print a mapping file; one that `extends` another is followed by the merged result.
 
-    Example: salesmetrics mappings show sample/deals
+    Example: salesmetrics mappings show hubspot_deals
     """
     import yaml
 

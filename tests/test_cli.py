@@ -348,6 +348,7 @@ def test_report_runs_under_cron_with_an_empty_environment(tmp_path: Path):
 # ---------------------------------------------------------------- folders and recognition
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+OWN = ["--mappings", str(SAMPLE / "mappings")]  # the sample company's own mappings
 
 
 def _sample_folder(tmp_path: Path, *names: str) -> Path:
@@ -369,22 +370,22 @@ def test_validate_a_folder_recognises_every_export_in_it(runner, tmp_path):
     (folder / "old" / "deals.csv").write_text(
         "not read: folders are not recursed", encoding="utf-8"
     )
-    result = runner.invoke(app, ["validate", str(folder), "-f", "json"])
+    result = runner.invoke(app, ["validate", str(folder), "-f", "json", *OWN])
     assert result.exit_code == 0, result.output
     inputs = json.loads(result.stdout)["inputs"]
     assert [(Path(i["path"]).name, i["mapping"]) for i in inputs] == [
-        ("nps.csv", "sample/surveys"),
-        ("orders.xlsx", "sample/orders"),
-        ("reps.csv", "sample/reps"),
-        ("targets.csv", "sample/targets"),
+        ("nps.csv", "sample_data/mappings/surveys.yaml"),
+        ("orders.xlsx", "sample_data/mappings/orders.yaml"),
+        ("reps.csv", "sample_data/mappings/reps.yaml"),
+        ("targets.csv", "sample_data/mappings/targets.yaml"),
     ]
     said = result.stderr.splitlines()
     assert said[0] == (
-        f"{folder / 'nps.csv'}: recognised as sample/surveys (3 of 3 columns, all required "
+        f"{folder / 'nps.csv'}: recognised as sample_data/mappings/surveys.yaml (3 of 3 columns, all required "
         "fields; 3 of its 3 columns found; score 1.00)"
     )
     assert len(said) == 4
-    quiet = runner.invoke(app, ["validate", str(folder), "-q"])
+    quiet = runner.invoke(app, ["validate", str(folder), "-q", *OWN])
     assert quiet.exit_code == 0 and quiet.stderr == ""
 
 
@@ -405,33 +406,51 @@ def test_report_a_folder(runner, tmp_path):
             "json",
             "--max-reject-rate",
             "0.01",
+            *OWN,
         ],
     )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert [i["mapping"] for i in document["inputs"]] == ["sample/deals", "sample/reps"]
+    assert [i["mapping"] for i in document["inputs"]] == [
+        "sample_data/mappings/deals.yaml",
+        "sample_data/mappings/reps.yaml",
+    ]
     assert document["kpis"][0]["id"] == "win_rate" and document["kpis"][0]["value"] > 0
-    assert "deals.csv: recognised as sample/deals" in result.stderr
+    assert "deals.csv: recognised as sample_data/mappings/deals.yaml" in result.stderr
 
 
 def test_files_without_mapping_are_recognised_and_auto_asks_for_it(runner, tmp_path):
     reps, nps = str(SAMPLE / "reps.csv"), str(SAMPLE / "nps.csv")
-    both = runner.invoke(app, ["validate", reps, nps, "-f", "json"])
+    both = runner.invoke(app, ["validate", reps, nps, "-f", "json", *OWN])
     assert both.exit_code == 0, both.output
     mixed = runner.invoke(
-        app, ["validate", reps, nps, "-m", "sample/reps", "-m", "auto", "-f", "json"]
+        app,
+        [
+            "validate",
+            reps,
+            nps,
+            "-m",
+            "sample_data/mappings/reps.yaml",
+            "-m",
+            "auto",
+            "-f",
+            "json",
+            *OWN,
+        ],
     )
     assert mixed.exit_code == 0, mixed.output
     assert [i["mapping"] for i in json.loads(mixed.stdout)["inputs"]] == [
-        "sample/reps",
-        "sample/surveys",
+        "sample_data/mappings/reps.yaml",
+        "sample_data/mappings/surveys.yaml",
     ]
     assert "reps.csv: recognised" not in mixed.stderr and "nps.csv: recognised" in mixed.stderr
 
 
 def test_folder_input_mistakes(runner, tmp_path):
     folder = _sample_folder(tmp_path, "reps.csv")
-    with_mapping = runner.invoke(app, ["validate", str(folder), "-m", "sample/reps"])
+    with_mapping = runner.invoke(
+        app, ["validate", str(folder), "-m", "sample_data/mappings/reps.yaml"]
+    )
     assert (
         with_mapping.exit_code == 2
         and "is a folder: its files are recognised" in with_mapping.output

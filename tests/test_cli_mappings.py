@@ -49,12 +49,12 @@ def test_mappings_list_names_every_preset_with_its_entity(runner):
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)["mappings"]
     assert [r["name"] for r in rows] == list_presets()
-    deals = next(r for r in rows if r["name"] == "sample/deals")
+    deals = next(r for r in rows if r["name"] == "hubspot_deals")
     assert deals["entity"] == "deals" and deals["source"] == "preset"
-    assert deals["description"].startswith("Northwind Analytics (sample company) HubSpot deals")
+    assert deals["description"].startswith("HubSpot deals export")
     table = runner.invoke(app, ["mappings", "list"])
     assert table.exit_code == 0
-    assert "| sample/deals " in table.stdout and "| deals " in table.stdout
+    assert "| hubspot_deals " in table.stdout and "| deals " in table.stdout
 
 
 def test_mappings_list_adds_the_users_own_from_the_config(runner, tmp_path):
@@ -79,15 +79,19 @@ def test_mappings_list_adds_the_users_own_from_the_config(runner, tmp_path):
 
 
 def test_mappings_show_prints_the_file_and_resolves_extends(runner, tmp_path):
-    result = runner.invoke(app, ["mappings", "show", "sample/reps"])
+    reps = ROOT / "sample_data" / "mappings" / "reps.yaml"
+    result = runner.invoke(app, ["mappings", "show", str(reps)])
     assert result.exit_code == 0, result.output
-    text = (ROOT / "configs" / "sample" / "reps.yaml").read_text(encoding="utf-8")
-    assert result.stdout == f"# sample/reps: {ROOT / 'configs' / 'sample' / 'reps.yaml'}\n{text}"
+    text = reps.read_text(encoding="utf-8")
+    assert result.stdout == f"# {reps}: {reps}\n{text}"
+    preset = runner.invoke(app, ["mappings", "show", "zoho_leads"])
+    assert preset.exit_code == 0, preset.output
+    assert preset.stdout.startswith("# zoho_leads: ") and "presets/zoho_leads.yaml" in preset.stdout
     child = tmp_path / "mine.yaml"
-    child.write_text("extends: sample/reps\ncolumns:\n  owner: Name\n", encoding="utf-8")
+    child.write_text(f"extends: {reps}\ncolumns:\n  owner: Name\n", encoding="utf-8")
     result = runner.invoke(app, ["mappings", "show", str(child)])
     assert result.exit_code == 0, result.output
-    assert "# ---- with `extends: sample/reps` resolved" in result.stdout
+    assert f"# ---- with `extends: {reps}` resolved" in result.stdout
     resolved = result.stdout.split("resolved")[1]
     assert "# entity: reps" in resolved and "#   owner: Name" in resolved
     assert "#   manager: Manager" in resolved  # inherited
@@ -128,14 +132,16 @@ def test_mappings_infer_usage_and_input_errors(runner, tmp_path):
 
 def test_init_writes_a_config_that_report_runs(runner, sample_copy):
     (sample_copy / "~$orders.xlsx").write_bytes(b"lock")
-    result = runner.invoke(app, ["init", str(sample_copy)])
+    mappings = ROOT / "sample_data" / "mappings"
+    result = runner.invoke(app, ["init", str(sample_copy), "--mappings", str(mappings)])
     assert result.exit_code == 0, result.output
     config = sample_copy / "report.yaml"
     assert f"wrote {config}: 9 input(s) recognised, 0 not" in result.stderr
-    assert "recognised as sample/orders" in result.stderr
+    assert "recognised as sample_data/mappings/orders.yaml" in result.stderr
     assert "fill in each rate under `rates:`" in result.stderr  # USD, EUR and GBP amounts
     text = config.read_text(encoding="utf-8")
-    assert "  - path: orders.xlsx\n    mapping: sample/orders" in text
+    assert "  - path: orders.xlsx\n    # recognised: 9 of 9 columns, score 1.00\n" in text
+    assert 'sample_data/mappings/orders.yaml"\n' in text
     unfilled = runner.invoke(app, ["report", "-c", str(config), "--period", "2026-10"])
     assert unfilled.exit_code == 1 and "rates.EUR: expected a rate above 0" in unfilled.stderr
     filled = text.replace("EUR: null", "EUR: 1.08").replace("GBP: null", "GBP: 1.27")
@@ -147,7 +153,7 @@ def test_init_writes_a_config_that_report_runs(runner, sample_copy):
     assert report.exit_code == 0, report.output
     document = json.loads(report.stdout)
     assert len(document["inputs"]) == 9
-    assert {i["mapping"] for i in document["inputs"]} == {f"sample/{n}" for n in (
+    assert {i["mapping"].split("/")[-1] for i in document["inputs"]} == {f"{n}.yaml" for n in (
         "deals", "leads", "activities", "subscriptions", "orders", "costs", "targets",
         "surveys", "reps")}  # fmt: skip
     won = next(k for k in document["kpis"] if k["id"] == "deals_won" and k["group"] == {})
@@ -157,7 +163,8 @@ def test_init_writes_a_config_that_report_runs(runner, sample_copy):
 def test_init_refuses_to_overwrite_and_lists_unknown_files(runner, sample_copy, tmp_path):
     (sample_copy / "mystery.csv").write_text("foo,bar\n1,2\n", encoding="utf-8")
     out = tmp_path / "cfg.yaml"
-    result = runner.invoke(app, ["init", str(sample_copy), "--output", str(out)])
+    own = ["--mappings", str(ROOT / "sample_data" / "mappings")]
+    result = runner.invoke(app, ["init", str(sample_copy), "--output", str(out), *own])
     assert result.exit_code == 0, result.output
     assert "mystery.csv: not recognised" in result.stderr
     assert "9 input(s) recognised, 1 not" in result.stderr
@@ -165,10 +172,10 @@ def test_init_refuses_to_overwrite_and_lists_unknown_files(runner, sample_copy, 
     assert "  - path: exports/deals.csv" in text
     assert "(salesmetrics mappings infer exports/mystery.csv --output mystery.yaml)" in text
     out.write_text("mine\n", encoding="utf-8")
-    again = runner.invoke(app, ["init", str(sample_copy), "--output", str(out)])
+    again = runner.invoke(app, ["init", str(sample_copy), "--output", str(out), *own])
     assert again.exit_code == 1 and "give --force" in again.stderr
     assert out.read_text(encoding="utf-8") == "mine\n"
-    forced = runner.invoke(app, ["init", str(sample_copy), "-o", str(out), "--force", "-q"])
+    forced = runner.invoke(app, ["init", str(sample_copy), "-o", str(out), "--force", "-q", *own])
     assert forced.exit_code == 0 and forced.stderr == ""
     assert out.read_text(encoding="utf-8") == text  # the same folder gives the same config
 

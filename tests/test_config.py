@@ -16,10 +16,13 @@ from salesmetrics.targets import KpiTargets, Target
 
 def test_inputs_resolve_against_the_config_folder_or_data_dir(tmp_path: Path):
     path = tmp_path / "report.yaml"
-    path.write_text("inputs:\n  - {path: deals.csv, mapping: sample/deals}\n", encoding="utf-8")
+    path.write_text(
+        "inputs:\n  - {path: deals.csv, mapping: sample_data/mappings/deals.yaml}\n",
+        encoding="utf-8",
+    )
     config = load_config(path)
     assert config.inputs[0].path == str(tmp_path / "deals.csv")
-    assert config.inputs[0].mapping == "sample/deals"
+    assert config.inputs[0].mapping == "sample_data/mappings/deals.yaml"
     assert config.inputs[0].mapping_base == tmp_path
     other = tmp_path / "2026-10"
     assert load_config(path, other).inputs[0].path == str(other / "deals.csv")
@@ -29,7 +32,10 @@ def test_inputs_resolve_against_the_config_folder_or_data_dir(tmp_path: Path):
     ("text", "message"),
     [
         ("inputs: []\n", r"line 1: inputs: expected a list"),
-        ("inputs:\n  - {mapping: sample/deals}\n", r"line 2: inputs\[0\]: needs `path:`"),
+        (
+            "inputs:\n  - {mapping: sample_data/mappings/deals.yaml}\n",
+            r"line 2: inputs\[0\]: needs `path:`",
+        ),
         ("input:\n  - {path: a.csv}\n", r"line 1: input: unknown key"),
         ("inputs: [\n", r"not valid YAML"),
     ],
@@ -43,7 +49,7 @@ def test_mistakes_name_file_and_line(tmp_path: Path, text: str, message: str):
 
 FULL = """\
 inputs:
-  - {path: deals.csv, mapping: sample/deals}
+  - {path: deals.csv, mapping: sample_data/mappings/deals.yaml}
 period: 2026-Q3
 as_of: 2026-11-23
 compare: year

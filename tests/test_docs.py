@@ -21,7 +21,13 @@ def test_readme_mapping_example_loads(tmp_path: Path):
     assert mapping.parse.decimal == ","
     assert mapping.values["stage"].pairs["closed won"] == "won"
     assert mapping.columns["region"] == ("Billing Region",)
-    assert set(mapping.dimensions) == {"region", "deal_name"}  # deal_name from sample/deals
+    # region from the example; the others from salesforce_opportunities, which it extends
+    assert set(mapping.dimensions) == {
+        "region",
+        "opportunity_name",
+        "fiscal_period",
+        "forecast_category",
+    }
     assert [r.value for r in mapping.derive["status"].rules] == ["won", "lost", "open"]
 
 

@@ -46,15 +46,15 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
 
 
 SAMPLE_PRESETS = {
-    "deals.csv": "sample/deals",
-    "leads.csv": "sample/leads",
-    "activities.csv": "sample/activities",
-    "subscriptions.csv": "sample/subscriptions",
-    "orders.xlsx": "sample/orders",
-    "costs.csv": "sample/costs",
-    "targets.csv": "sample/targets",
-    "nps.csv": "sample/surveys",
-    "reps.csv": "sample/reps",
+    "deals.csv": "sample_data/mappings/deals.yaml",
+    "leads.csv": "sample_data/mappings/leads.yaml",
+    "activities.csv": "sample_data/mappings/activities.yaml",
+    "subscriptions.csv": "sample_data/mappings/subscriptions.yaml",
+    "orders.xlsx": "sample_data/mappings/orders.yaml",
+    "costs.csv": "sample_data/mappings/costs.yaml",
+    "targets.csv": "sample_data/mappings/targets.yaml",
+    "nps.csv": "sample_data/mappings/surveys.yaml",
+    "reps.csv": "sample_data/mappings/reps.yaml",
 }
 
 
@@ -84,7 +84,9 @@ def test_inferred_deals_mapping_reads_the_hubspot_export_field_by_field(tmp_path
     assert "      closedwon: won" in text and "# 846 rows; as in the presets" in text
     assert "      renewal: renewal" in text and "already canonical" in text
     assert "# dedupe: deal_id repeats on 3 row(s)" in text
-    expected = load_input(SAMPLE / "deals.csv", "sample/deals").frame.drop_duplicates("deal_id")
+    expected = load_input(
+        SAMPLE / "deals.csv", "sample_data/mappings/deals.yaml"
+    ).frame.drop_duplicates("deal_id")
     ours = loaded.frame.drop_duplicates("deal_id", keep="last")
     assert Counter(ours["status"]) == Counter(expected["status"])
     assert Counter(ours["stage"]) == Counter(expected["stage"])
@@ -211,12 +213,16 @@ def test_init_config_recognises_a_folder_and_lists_what_it_cannot(tmp_path):
     for name in ("deals.csv", "reps.csv", "orders.xlsx"):
         shutil.copy(SAMPLE / name, folder / name)
     write_csv(folder / "mystery.csv", ["foo", "bar"], [["1", "2"]])
-    result = init_config(folder, folder / "report.yaml")
-    assert [r.name for r in result.recognised] == ["sample/deals", "sample/orders", "sample/reps"]
+    result = init_config(folder, folder / "report.yaml", [SAMPLE / "mappings"])
+    assert [r.name for r in result.recognised] == [
+        "sample_data/mappings/deals.yaml",
+        "sample_data/mappings/orders.yaml",
+        "sample_data/mappings/reps.yaml",
+    ]
     assert [Path(p).name for p, _ in result.unrecognised] == ["mystery.csv"]
     assert result.currencies[0] == "USD" and set(result.currencies) == {"USD", "EUR", "GBP"}
     text = result.text
-    assert "  - path: deals.csv\n    mapping: sample/deals" in text
+    assert "  - path: deals.csv\n" in text and 'sample_data/mappings/deals.yaml"\n' in text
     assert "#     (salesmetrics mappings infer mystery.csv --output mystery.yaml)" in text
     assert "  EUR: null                   # one EUR is worth ? USD" in text
     (folder / "report.yaml").write_text(text, encoding="utf-8")

@@ -95,6 +95,12 @@ def test_sample_company_report_matches_the_reviewed_golden_file(sample_company):
 def test_library_callers_get_files_recognised(tmp_path: Path):
     config_path = tmp_path / "report.yaml"
     deals = ROOT / "sample_data" / "reps.csv"
-    config_path.write_text(f"inputs:\n  - {{path: {deals}}}\n", encoding="utf-8")
-    loaded = load_inputs(load_config(config_path).inputs)
-    assert [(item.entity, item.mapping.name) for item in loaded] == [("reps", "sample/reps")]
+    mappings = ROOT / "sample_data" / "mappings"
+    config_path.write_text(
+        f"mappings: {mappings}\ninputs:\n  - {{path: {deals}}}\n", encoding="utf-8"
+    )
+    config = load_config(config_path)
+    loaded = load_inputs(config.inputs, mapping_dirs=config.mapping_dirs)
+    assert [(item.entity, item.mapping.name) for item in loaded] == [
+        ("reps", "sample_data/mappings/reps.yaml")
+    ]

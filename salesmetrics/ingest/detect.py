@@ -106,7 +106,7 @@ class Score:
         return self.loadable and self.value >= MIN_SCORE
 
     def summary(self) -> str:
-        """`sample/deals 0.62 (12 of 23 columns found; missing required deal_id (Record ID))`."""
+        """`hubspot_deals 0.62 (12 of 23 columns found; missing required deal_id (Record ID))`."""
         name = self.candidate.name
         if self.unreadable:
             return f"{name} (cannot read the file: {self.unreadable})"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,9 @@ from salesmetrics.errors import MappingError
 from salesmetrics.schema import ENTITIES, Entity, Kind
 from salesmetrics.yamlfile import Node, YamlError, load_yaml
 
-CONFIGS_DIR = Path(__file__).resolve().parents[2] / "configs"
-"""Where preset mappings live: `configs/NAME.yaml`, named by NAME (e.g. `sample/deals`)."""
+PRESETS_DIR = Path(str(resources.files("salesmetrics") / "presets"))
+"""Where the CRM presets live: package data, `salesmetrics/presets/NAME.yaml`, named by NAME
+(e.g. `hubspot_deals`). Found through importlib.resources so a wheel or pipx install has them."""
 
 TOP_KEYS = (
     "entity",
@@ -120,14 +122,14 @@ class Mapping:
 
 
 def resolve_mapping(ref: str, base_dir: Path | None = None) -> Path:
-    """A path for a mapping given by preset name (`sample/deals`) or by `.yaml` path."""
+    """A path for a mapping given by preset name (`hubspot_deals`) or by `.yaml` path."""
     if ref.endswith((".yaml", ".yml")):
         path = Path(ref).expanduser()
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
         return path
-    path = CONFIGS_DIR / f"{ref}.yaml"
-    if not path.is_file():
+    path = PRESETS_DIR / f"{ref}.yaml"
+    if "/" in ref or "\\" in ref or not path.is_file():
         known = ", ".join(list_presets()) or "none"
         raise MappingError(
             f"no mapping preset named {ref!r} (looked for {path}); known presets: {known}; "
@@ -137,14 +139,8 @@ def resolve_mapping(ref: str, base_dir: Path | None = None) -> Path:
 
 
 def list_presets() -> list[str]:
-    """Every preset name: the `.yaml` files under configs/, without the suffix."""
-    if not CONFIGS_DIR.is_dir():
-        return []
-    return sorted(
-        p.relative_to(CONFIGS_DIR).with_suffix("").as_posix()
-        for p in CONFIGS_DIR.rglob("*.yaml")
-        if "examples" not in p.relative_to(CONFIGS_DIR).parts
-    )
+    """Every preset name: the `.yaml` files in the package's presets folder, without suffix."""
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
 
 
 def load_mapping(ref: str, base_dir: Path | None = None) -> Mapping:

@@ -29,15 +29,15 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"
 
 SAMPLE_FILES = {
-    "deals.csv": "sample/deals",
-    "leads.csv": "sample/leads",
-    "activities.csv": "sample/activities",
-    "subscriptions.csv": "sample/subscriptions",
-    "orders.xlsx": "sample/orders",
-    "costs.csv": "sample/costs",
-    "targets.csv": "sample/targets",
-    "nps.csv": "sample/surveys",
-    "reps.csv": "sample/reps",
+    "deals.csv": "sample_data/mappings/deals.yaml",
+    "leads.csv": "sample_data/mappings/leads.yaml",
+    "activities.csv": "sample_data/mappings/activities.yaml",
+    "subscriptions.csv": "sample_data/mappings/subscriptions.yaml",
+    "orders.xlsx": "sample_data/mappings/orders.yaml",
+    "costs.csv": "sample_data/mappings/costs.yaml",
+    "targets.csv": "sample_data/mappings/targets.yaml",
+    "nps.csv": "sample_data/mappings/surveys.yaml",
+    "reps.csv": "sample_data/mappings/reps.yaml",
 }
 CRM_PRESETS = (
     "hubspot_deals",
@@ -53,7 +53,8 @@ CRM_PRESETS = (
 
 @pytest.fixture(scope="module")
 def presets():
-    return candidates()
+    """The CRM presets and the sample company's own mappings."""
+    return candidates([SAMPLE / "mappings"])
 
 
 def headers_of(path: Path) -> list[str]:
@@ -87,7 +88,7 @@ def test_sample_files_win_over_the_crm_presets_that_also_read_them(presets):
     runner_up = next(s for s in deals.scores[1:] if s.loadable)
     assert runner_up.candidate.name == "hubspot_deals" and runner_up.value < 1
     activities = recognise(str(SAMPLE / "activities.csv"), presets)
-    assert activities.name == "sample/activities"
+    assert activities.name == "sample_data/mappings/activities.yaml"
     other = next(s for s in activities.scores[1:] if s.loadable)
     assert other.candidate.name == "activity_log"
     assert other.coverage < 1 and other.used == activities.chosen.used
@@ -118,7 +119,7 @@ def test_a_file_with_half_the_headers_is_refused_with_the_candidates(presets, tm
         recognise(str(path), presets)
     message = str(error.value)
     assert message.startswith(f"{path}: not recognised: no mapping fits its columns")
-    assert "best candidates: sample/deals 0." in message
+    assert "best candidates: sample_data/mappings/deals.yaml 0." in message
     assert "missing required deal_id (Record ID), created_at (Create Date)" in message
     assert f"salesmetrics mappings infer {path}" in message
     assert "\n" not in message
@@ -129,7 +130,10 @@ def test_a_file_sharing_only_a_few_headers_is_refused(presets, tmp_path):
     path = write_csv(tmp_path / "few.csv", header, [["1", "2026-01-01", "closedwon"] + [""] * 10])
     scores = score_file(str(path), presets)
     assert scores[0].loadable and scores[0].value < MIN_SCORE  # all it needs, too little else
-    with pytest.raises(InputError, match=r"no mapping fits .* best candidates: sample/deals 0\.1"):
+    with pytest.raises(
+        InputError,
+        match=r"no mapping fits .* best candidates: sample_data/mappings/deals.yaml 0\.1",
+    ):
         recognise(str(path), presets)
 
 
@@ -208,11 +212,11 @@ def test_a_mapping_beats_the_one_it_extends_and_the_users_own_beat_presets(tmp_p
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "my_deals.yaml").write_text(
-        "extends: sample/deals\nvalues:\n  deal_type:\n    map: {renewal: renewal, "
-        "newbusiness: new, existingbusiness: upsell}\n",
+        f"extends: {SAMPLE / 'mappings' / 'deals.yaml'}\nvalues:\n  deal_type:\n    map: "
+        "{renewal: renewal, newbusiness: new, existingbusiness: upsell}\n",
         encoding="utf-8",
     )
-    found = recognise(str(SAMPLE / "deals.csv"), candidates([mine]))
+    found = recognise(str(SAMPLE / "deals.csv"), candidates([SAMPLE / "mappings", mine]))
     assert found.name.endswith("my_deals.yaml") and found.chosen.candidate.own
 
 
@@ -225,7 +229,10 @@ def test_a_candidate_that_cannot_read_the_file_is_listed_not_fatal(presets, tmp_
     scores = score_file(str(path), [*presets, *candidates([folder])])
     broken = next(s for s in scores if s.candidate.name.endswith("sheet.yaml"))
     assert broken.unreadable == "no sheet named 'Pipeline'" and not broken.loadable
-    assert recognise(str(path), [*presets, *candidates([folder])]).name == "sample/orders"
+    assert (
+        recognise(str(path), [*presets, *candidates([folder])]).name
+        == "sample_data/mappings/orders.yaml"
+    )
 
 
 def test_only_the_header_is_read(tmp_path):
@@ -238,7 +245,10 @@ def test_only_the_header_is_read(tmp_path):
     assert read_headers(str(path)) == ["Rep", "Team", "Manager", "Start Date", "End Date"]
     zipped = tmp_path / "reps.csv.gz"
     zipped.write_bytes(gzip.compress(text))
-    assert recognise(str(zipped), candidates()).name == "sample/reps"
+    assert (
+        recognise(str(zipped), candidates([SAMPLE / "mappings"])).name
+        == "sample_data/mappings/reps.yaml"
+    )
 
 
 def test_excel_headers_below_title_rows(presets):
@@ -275,13 +285,16 @@ def test_files_in_a_folder(tmp_path):
 def test_recognise_inputs_fills_in_auto_mappings_only(tmp_path):
     specs = (
         InputSpec(str(SAMPLE / "nps.csv"), AUTO_MAPPING, tmp_path),
-        InputSpec(str(SAMPLE / "reps.csv"), "sample/reps", tmp_path),
+        InputSpec(str(SAMPLE / "reps.csv"), "sample_data/mappings/reps.yaml", tmp_path),
     )
     heard = []
-    resolved = recognise_inputs(specs, on_recognised=heard.append)
-    assert [s.mapping for s in resolved] == ["sample/surveys", "sample/reps"]
+    resolved = recognise_inputs(specs, [SAMPLE / "mappings"], on_recognised=heard.append)
+    assert [s.mapping for s in resolved] == [
+        "sample_data/mappings/surveys.yaml",
+        "sample_data/mappings/reps.yaml",
+    ]
     assert resolved[1] is specs[1]
-    assert [r.name for r in heard] == ["sample/surveys"]
+    assert [r.name for r in heard] == ["sample_data/mappings/surveys.yaml"]
     assert recognise_inputs(specs[1:]) == specs[1:]
 
 

@@ -169,9 +169,12 @@ def test_unknown_preset_lists_known_ones():
         resolve_mapping("hubspot_nope")
 
 
-def test_presets_are_listed_by_name():
-    assert "sample/deals" in list_presets()
-    assert resolve_mapping("sample/deals").name == "deals.yaml"
+def test_presets_are_listed_by_name_and_are_package_data():
+    assert "hubspot_deals" in list_presets()
+    assert not any("/" in name for name in list_presets())  # the sample company's are not presets
+    path = resolve_mapping("hubspot_deals")
+    assert path.name == "hubspot_deals.yaml" and path.parent.name == "presets"
+    assert path.parent.parent.name == "salesmetrics"
 
 
 def test_extends_a_constant_replaces_the_parents_column(tmp_path):

@@ -1,4 +1,4 @@
-"""The CRM presets in configs/: each reads its CRM's own export, quirks included, field by field.
+"""The CRM presets in salesmetrics/presets/: each reads its CRM's own export, quirks included, field by field.
 
 The fixtures in tests/fixtures/presets/ are written by make_presets.py beside them.
 """
@@ -15,7 +15,7 @@ import yaml
 from salesmetrics.errors import InputError
 from salesmetrics.ingest import load_input
 from salesmetrics.ingest.load import LoadedInput
-from salesmetrics.ingest.mapping import CONFIGS_DIR, list_presets, load_mapping
+from salesmetrics.ingest.mapping import PRESETS_DIR, list_presets, load_mapping
 from tests.conftest import FIXTURES
 
 PRESET_FIXTURES = FIXTURES / "presets"
@@ -82,7 +82,7 @@ def test_preset_loads_with_canonical_fields_or_deliberate_dimensions(name):
 
 
 def comment_block(name: str) -> str:
-    text = (CONFIGS_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+    text = (PRESETS_DIR / f"{name}.yaml").read_text(encoding="utf-8")
     return text[: text.index("\nentity:")]
 
 
@@ -101,7 +101,7 @@ def extends_example(name: str) -> str:
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_comment_block_says_export_maps_and_how_to_extend(name, tmp_path):
     block = comment_block(name)
-    assert block.startswith(f"# configs/{name}.yaml — preset `{name}`: ")
+    assert block.startswith(f"# salesmetrics/presets/{name}.yaml — preset `{name}`: ")
     assert "\n# Export: " in block and "\n# Maps: " in block
     example = extends_example(name)
     assert len(example.splitlines()) == 3

@@ -388,7 +388,9 @@ def test_amounts_are_converted_before_they_are_summed():
 
 
 def _sample() -> dict[str, pd.DataFrame]:
-    loaded = load_input(ROOT / "sample_data" / "subscriptions.csv", "sample/subscriptions")
+    loaded = load_input(
+        ROOT / "sample_data" / "subscriptions.csv", "sample_data/mappings/subscriptions.yaml"
+    )
     return {"subscriptions": loaded.frame}
 
 

@@ -136,7 +136,7 @@ def sample_inputs() -> list[InputQuality]:
         InputQuality(
             "exports/deals.csv",
             "deals",
-            "sample/deals",
+            "sample_data/mappings/deals.yaml",
             "ab" * 32,
             12,
             9,

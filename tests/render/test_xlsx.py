@@ -76,7 +76,7 @@ def quality(path: str = "data/deals.csv", **fields) -> InputQuality:
     return InputQuality(
         path=path,
         entity=fields.pop("entity", "deals"),
-        mapping=fields.pop("mapping", "sample/deals"),
+        mapping=fields.pop("mapping", "sample_data/mappings/deals.yaml"),
         sha256=fields.pop("sha256", "ab" * 32),
         **counts,
         **fields,
@@ -196,7 +196,7 @@ def build_inputs() -> list[InputQuality]:
         quality(
             "data/leads.csv",
             entity="leads",
-            mapping="sample/leads",
+            mapping="sample_data/mappings/leads.yaml",
             rows_read=5,
             rows_used=5,
             rows_filtered=0,
@@ -568,7 +568,14 @@ def test_inputs_sheet(tmp_path: Path) -> None:
         "rows read",
         "rows used",
     ]
-    assert [c.value for c in ws[2]] == ["data/deals.csv", "deals", "sample/deals", "ab" * 32, 10, 6]
+    assert [c.value for c in ws[2]] == [
+        "data/deals.csv",
+        "deals",
+        "sample_data/mappings/deals.yaml",
+        "ab" * 32,
+        10,
+        6,
+    ]
     assert ws["E2"].number_format == "#,##0"
 
 
