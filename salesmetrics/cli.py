@@ -219,6 +219,14 @@ def validate(
         float,
         typer.Option(help="Exit 3 when an input rejects more than this share of its rows.", min=0),
     ] = 0.0,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="What is otherwise a warning about a file (a stage value no mapping places, "
+            "a read option the file disagrees with) is an error.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
 ) -> None:
@@ -246,6 +254,7 @@ def validate(
                     spec.mapping,
                     base_dir=spec.mapping_base,
                     keep_all_columns=rejects is not None,
+                    strict=strict,
                 )
             )
     qualities = [item.quality for item in loaded]
@@ -348,7 +357,12 @@ def report(
         str | None, typer.Option("--currency", help="Reporting currency (rates in the config).")
     ] = None,
     strict: Annotated[
-        bool, typer.Option("--strict", help="A KPI that cannot be computed is an error.")
+        bool,
+        typer.Option(
+            "--strict",
+            help="A KPI that cannot be computed, or what is otherwise a warning about a file, "
+            "is an error.",
+        ),
     ] = False,
     max_reject_rate: Annotated[
         float | None,
@@ -427,7 +441,9 @@ def report(
         rates=rates,
     )
     err = make_console(sys.stderr, no_color=no_color)
-    loaded = load_inputs(specs, each=lambda spec: _progress(err, spec.path, quiet))
+    loaded = load_inputs(
+        specs, each=lambda spec: _progress(err, spec.path, quiet), strict=settings.strict
+    )
     qualities = [item.quality for item in loaded]
     limit_rejects = max_reject_rate if max_reject_rate is not None else settings.max_reject_rate
     _refuse_rejects(qualities, limit_rejects if limit_rejects is not None else 0.05)

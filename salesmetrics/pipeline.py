@@ -28,6 +28,7 @@ def load_inputs(
     *,
     each: Callable[[InputSpec], Any] | None = None,
     mapping_dirs: Iterable[Path] = (),
+    strict: bool = False,
 ) -> list[LoadedInput]:
     """Every input through its mapping; an `auto` mapping is first recognised from the file's
     headers among the presets and `mapping_dirs`. `each(spec)` may return a context manager
@@ -38,10 +39,14 @@ def load_inputs(
     loaded = []
     for spec in specs:
         if each is None:
-            loaded.append(load_input(spec.path, spec.mapping, base_dir=spec.mapping_base))
+            loaded.append(
+                load_input(spec.path, spec.mapping, base_dir=spec.mapping_base, strict=strict)
+            )
             continue
         with each(spec):
-            loaded.append(load_input(spec.path, spec.mapping, base_dir=spec.mapping_base))
+            loaded.append(
+                load_input(spec.path, spec.mapping, base_dir=spec.mapping_base, strict=strict)
+            )
     return loaded
 
 

@@ -32,11 +32,13 @@ def load_input(
     *,
     base_dir: Path | None = None,
     keep_all_columns: bool = False,
+    strict: bool = False,
 ) -> LoadedInput:
     """Read `path` through `mapping` (a Mapping, a preset name or a .yaml path).
 
     Only the mapped columns are read unless `keep_all_columns`, which the rejects file needs
-    to show rejected rows whole.
+    to show rejected rows whole. `strict` turns what is otherwise a warning about the file
+    into an error.
     """
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping, base_dir)
@@ -47,6 +49,6 @@ def load_input(
         plans.append(plan_columns(mapping, headers, name))
         return None if keep_all_columns else plans[-1].headers
 
-    raw = read_table(name, mapping.read, wanted)
-    frame, quality, rejects = normalise(raw, mapping, plans[-1], name)
+    raw = read_table(name, mapping.read, wanted, strict=strict)
+    frame, quality, rejects = normalise(raw, mapping, plans[-1], name, strict=strict)
     return LoadedInput(name, mapping, frame, quality, rejects)

@@ -183,9 +183,10 @@ class _Rows:
 
 
 def normalise(
-    raw: RawTable, mapping: Mapping, plan: ColumnPlan, path: str
+    raw: RawTable, mapping: Mapping, plan: ColumnPlan, path: str, *, strict: bool = False
 ) -> tuple[pd.DataFrame, InputQuality, pd.DataFrame]:
-    """The canonical frame, its quality account, and the rejected rows as read."""
+    """The canonical frame, its quality account, and the rejected rows as read. `strict`:
+    what is otherwise a warning about the data is an error."""
     cells = {h: _clean(raw.cells[h]) for h in plan.headers}
     n = len(raw.cells)
     rows = _Rows(raw.row_numbers)

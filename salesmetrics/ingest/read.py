@@ -103,9 +103,14 @@ def read_bytes(path: str) -> bytes:
 
 
 def read_table(
-    path: str, options: ReadOptions, wanted: Callable[[list[str]], list[str] | None]
+    path: str,
+    options: ReadOptions,
+    wanted: Callable[[list[str]], list[str] | None],
+    *,
+    strict: bool = False,
 ) -> RawTable:
-    """Read `path`; `wanted(headers)` picks the headers to keep (None keeps all)."""
+    """Read `path`; `wanted(headers)` picks the headers to keep (None keeps all). `strict`:
+    a read option the file disagrees with is an error, not a warning."""
     on_disk = _utf8_csv_on_disk(path, options)
     if on_disk is not None:
         return _read_csv(on_disk, options, wanted)
