@@ -83,6 +83,7 @@ ENTITIES: dict[str, Entity] = {
                 _f("closed_at", Kind.DATETIME),
                 _f("expected_close_at", Kind.DATETIME),
                 _f("probability", Kind.PERCENT),
+                _f("stage_probability", Kind.PERCENT),  # the CRM's default for the stage
                 _f("owner", Kind.TEXT),
                 _f("team", Kind.TEXT),
                 _f("source", Kind.TEXT),

@@ -251,16 +251,22 @@ def _weighted(data: Context, period: Period) -> pd.DataFrame:
     A deal still open today weighs its own probability; a deal closed since has a probability
     that tells its outcome (1 won, 0 lost), not the odds at the period's end, so it weighs like
     a deal without one: the stage_probabilities setting for its stage at the period's end.
-    A deal with neither has a blank weight and is left out (and counted in a note).
+    Last comes the CRM's default for the stage a deal still open is in (stage_probability, from
+    its mapping), so that a report config's stage_probabilities overrides a preset's defaults.
+    A deal with none of them has a blank weight and is left out (and counted in a note).
     """
     deals = open_deals(data, period)
     chances = pd.Series(dict(data.settings.stage_probabilities), dtype=float)
     by_stage = _stage_at_end(deals, period).map(chances).astype(float)
-    weight = by_stage
-    if "probability" in deals.columns:
-        still_open = (deals["status"] == "open").fillna(False).to_numpy(dtype=bool)
-        own = deals["probability"].to_numpy(dtype=float, na_value=np.nan)
-        weight = pd.Series(np.where(still_open, own, np.nan), index=deals.index).fillna(by_stage)
+    still_open = (deals["status"] == "open").fillna(False).to_numpy(dtype=bool)
+
+    def if_open(name: str) -> pd.Series:
+        if name not in deals.columns:
+            return pd.Series(np.nan, index=deals.index)
+        values = deals[name].to_numpy(dtype=float, na_value=np.nan)
+        return pd.Series(np.where(still_open, values, np.nan), index=deals.index)
+
+    weight = if_open("probability").fillna(by_stage).fillna(if_open("stage_probability"))
     amount = deals["amount"].to_numpy(dtype=float, na_value=np.nan)
     return deals.assign(weight=weight.to_numpy(), value=amount * weight.to_numpy())
 
@@ -547,8 +553,9 @@ KPIS: tuple[Kpi, ...] = (
         (*PIPELINE, "deals.amount", "deals.probability|deals.stage"),
         OPEN_AT_END,
         "sum of amount × probability over deals open at the end of the period (a deal still "
-        "open: its own probability, else stage_probabilities of its stage; closed since: "
-        "stage_probabilities of its stage at the period's end); deals with none left out",
+        "open: its own probability, else stage_probabilities of its stage, else its mapping's "
+        "stage_probability; closed since: stage_probabilities of its stage at the period's "
+        "end); deals with none left out",
         _weighted,
         combine=_weighted_sum,
     ),

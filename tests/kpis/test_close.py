@@ -368,6 +368,31 @@ def test_weighted_pipeline_leaves_out_deals_without_odds_and_says_how_many():
     assert skipped[0].reason == "needs deals.probability or deals.stage"
 
 
+def test_weighted_pipeline_takes_a_mappings_stage_default_last():
+    # the CRM's default for each deal's current stage, as a preset maps it: O1 0.9, O2 0.3,
+    # O4 0.05, and D4 and D9, closed since, 0.0 and 1.0
+    defaults = {"O1": 0.9, "O2": 0.3, "O4": 0.05, "D4": 0.0, "D9": 1.0}
+    deals = DEALS.assign(
+        stage_probability=pd.array(
+            [defaults.get(d) for d in DEALS["deal_id"]], dtype=DEALS["probability"].dtype
+        )
+    )
+    book = {**BOOK, "deals": deals}
+    alone = run("weighted_pipeline", book=book).value("weighted_pipeline")
+    # O1 and O4 keep their own 0.5 and 0.2 (2000 + 200); O2 has none: its stage's 0.3, 600.
+    # D4 and D9 closed since: a default of their stage now (lost, won) says nothing of the
+    # odds at the end of October, so they are left out as before
+    assert (alone.value, alone.note) == (2800.0, "2 open deals without a probability left out")
+    # the config's stage_probabilities come first: O2 in demo 0.6 (1200), D4 420, D9 4000
+    configured = run("weighted_pipeline", book=book, settings=CHANCES).value("weighted_pipeline")
+    assert configured.value == pytest.approx(2000 + 200 + 1200 + 420 + 4000)
+    # a config that leaves demo out lets O2 fall back to its stage default again
+    partial = Settings(stage_probabilities={"proposal": 0.8, "negotiation": 0.9})
+    mixed = run("weighted_pipeline", book=book, settings=partial).value("weighted_pipeline")
+    # O1 2000, O4 200, O2 600; D4 (demo at the end of October) has none: left out; D9 4000
+    assert (mixed.value, mixed.note) == (6800.0, "1 open deals without a probability left out")
+
+
 def test_weighted_pipeline_per_owner_and_for_an_owner_without_deals():
     report = run("weighted_pipeline", settings=CHANCES, group_by=["owner"])
     assert report.value("weighted_pipeline", owner="Ana").value == pytest.approx(
