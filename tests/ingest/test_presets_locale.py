@@ -118,5 +118,10 @@ def test_french_hubspot_view_resaved_by_a_french_excel():
     assert values(loaded, "created_at") == stamps(
         "2025-03-23 09:15", "2025-02-12 10:00", "2025-01-20 14:30", "2025-03-01 08:45"
     )
-    assert values(loaded, "owner") == ["Claire Martin", "Hugo Bernard", "Hugo Bernard", "Claire Martin"]
+    assert values(loaded, "owner") == [
+        "Claire Martin",
+        "Hugo Bernard",
+        "Hugo Bernard",
+        "Claire Martin",
+    ]
     assert values(loaded, "deal_name")[0] == "Acme - abonnement"
