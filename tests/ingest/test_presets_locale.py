@@ -97,6 +97,20 @@ def test_spanish_salesforce_report_with_its_footer():
     assert values(loaded, "owner")[0] == "Lucía García"
 
 
+def test_german_salesforce_lead_report():
+    loaded = load("salesforce_leads_de.csv", "salesforce_leads")
+    assert counts(loaded) == (3, 3, 0, 0)
+    assert values(loaded, "lead_id")[0] == "00Q5g00000DeL01"
+    assert values(loaded, "quality") == ["hot", "warm", "cold"]  # Heiß, Warm, Kalt
+    assert values(loaded, "converted") == [False, True, False]
+    assert values(loaded, "converted_at") == stamps(None, "2025-03-23", None)
+    assert values(loaded, "created_at") == stamps("2025-01-13", "2025-02-04", "2025-01-20")
+    assert values(loaded, "status")[1] == "Geschlossen - Konvertiert"  # kept as exported
+    assert values(loaded, "owner") == ["Jonas Weber", "Jonas Weber", "Lena Fischer"]
+    assert values(loaded, "source") == ["Web", "Messe", None]
+    assert values(loaded, "company")[1] == "Süd AG"
+
+
 def test_french_hubspot_view_resaved_by_a_french_excel():
     loaded = load("hubspot_deals_fr.csv", "hubspot_deals")
     assert counts(loaded) == (4, 4, 0, 0)
