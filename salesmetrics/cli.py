@@ -238,6 +238,7 @@ def validate(
     """
     from salesmetrics.config import load_config
     from salesmetrics.ingest import load_input
+    from salesmetrics.ingest.history import join_history
     from salesmetrics.render.console import make_console
     from salesmetrics.render.validation import render_json, render_table
 
@@ -257,6 +258,7 @@ def validate(
                     strict=strict,
                 )
             )
+    loaded = join_history(loaded)  # a stage history's rows that match no deal are counted
     qualities = [item.quality for item in loaded]
     if output_format is QualityFormat.json:
         render_json(qualities, sys.stdout)

@@ -31,9 +31,11 @@ def load_inputs(
     strict: bool = False,
 ) -> list[LoadedInput]:
     """Every input through its mapping; an `auto` mapping is first recognised from the file's
-    headers among the presets and `mapping_dirs`. `each(spec)` may return a context manager
-    (the CLI's progress spinner)."""
+    headers among the presets and `mapping_dirs`. A stage history is then joined to the deals
+    (salesmetrics.ingest.history). `each(spec)` may return a context manager (the CLI's
+    progress spinner)."""
     from salesmetrics.ingest.detect import recognise_inputs
+    from salesmetrics.ingest.history import join_history
 
     specs = recognise_inputs(specs, mapping_dirs)
     loaded = []
@@ -47,7 +49,7 @@ def load_inputs(
             loaded.append(
                 load_input(spec.path, spec.mapping, base_dir=spec.mapping_base, strict=strict)
             )
-    return loaded
+    return join_history(loaded)
 
 
 def frames_of(loaded: Iterable[LoadedInput]) -> dict[str, pd.DataFrame]:

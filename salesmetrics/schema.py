@@ -30,6 +30,10 @@ DEAL_STAGES = ("prospecting", "qualification", "demo", "proposal", "negotiation"
 STAGE_DATE_PREFIX = "entered_"
 """A deals field `entered_<stage>` holds the date the deal entered that canonical stage."""
 
+HISTORY = "stage_history"
+"""One row per stage change of a deal (a CRM's stage history export): joined to the deals by
+deal_id into their `entered_<stage>` dates (salesmetrics.ingest.history), read by no KPI itself."""
+
 
 @dataclass(frozen=True)
 class Field:
@@ -199,6 +203,18 @@ ENTITIES: dict[str, Entity] = {
                 _f("responded_at", Kind.DATETIME, required=True),
                 _f("score", Kind.NUMBER, required=True),
                 _f("customer_id", Kind.ID),
+            ),
+        ),
+        Entity(
+            HISTORY,
+            (
+                _f("deal_id", Kind.ID, required=True),
+                _f("stage", Kind.ENUM, *DEAL_STAGES, required=True),
+                _f("stage_raw", Kind.TEXT),
+                _f("changed_at", Kind.DATETIME, required=True),
+                _f("from_stage", Kind.TEXT),
+                _f("duration_days", Kind.NUMBER),
+                _f("changed_by", Kind.TEXT),
             ),
         ),
         Entity(

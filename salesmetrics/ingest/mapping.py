@@ -169,7 +169,25 @@ def _load_merged(path: Path, seen: tuple[Path, ...]) -> Node:
     if not isinstance(parent_ref, str):
         raise MappingError(_where(raw, "extends", "expected a preset name or a .yaml path"))
     parent = _load_merged(resolve_mapping(parent_ref, path.parent), (*seen, path.resolve()))
-    return _merge(parent, raw)
+    return _merge(_passed_on(parent, raw.get("entity")), raw)
+
+
+def _passed_on(parent: Node, entity: Any) -> Node:
+    """What a mapping gives one that extends it: everything, or, to a mapping of another entity,
+    only the value maps of the fields that entity has too (a stage history takes its CRM's deal
+    stage map, and the stages a user's extension of it adds)."""
+    if entity is None or entity == parent.get("entity") or entity not in ENTITIES:
+        return parent
+    kept = Node()
+    kept.source, kept.line, kept.lines = parent.source, parent.line, {}
+    values = parent.get("values")
+    if isinstance(values, Node):
+        shared = Node({k: v for k, v in values.items() if ENTITIES[entity].field(k) is not None})
+        shared.source, shared.line = values.source, values.line
+        shared.lines = {k: line for k, line in values.lines.items() if k in shared}
+        kept["values"] = shared
+        kept.lines["values"] = parent.line_of("values")
+    return kept
 
 
 def _merge(parent: Node, child: Node) -> Node:

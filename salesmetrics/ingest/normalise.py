@@ -194,6 +194,8 @@ def normalise(
         if flt.condition.column is not None:
             source = cells[plan.conditions[fold(flt.condition.column)]]
             rows.filter(_test(parse.as_text(source), flt.condition), flt.reason)
+    if not rows.open.all():  # a filtered row is left out whole: its values need no mapping
+        cells = {h: values.where(rows.open) for h, values in cells.items()}
 
     out: dict[str, pd.Series] = {}
     unreadable: dict[str, pd.Series] = {}
@@ -545,9 +547,10 @@ def _first_non_blank(sources: list[pd.Series]) -> pd.Series:
 def _entity_rules(mapping, plan, cells, out, n, found_currency) -> None:
     """Fields that follow from others: deal status from stage, order amount, defaults."""
     entity = mapping.entity
+    has_raw = entity.field("stage_raw") is not None  # deals and stage history
+    if has_raw and "stage" in out and "stage_raw" not in out and "stage" in plan.sources:
+        out["stage_raw"] = parse.as_text(cells[plan.sources["stage"]])
     if entity.name == "deals":
-        if "stage" in out and "stage_raw" not in out and "stage" in plan.sources:
-            out["stage_raw"] = parse.as_text(cells[plan.sources["stage"]])
         if "stage" in out:
             stage = _arrow(out["stage"])
             closed = pc.or_(pc.equal(stage, "won"), pc.equal(stage, "lost"))

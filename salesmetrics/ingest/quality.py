@@ -1,6 +1,7 @@
 """The data-quality account of one input.
 
-Every row read is used, filtered, rejected or dropped as a duplicate; nothing else.
+Every row read is used, filtered, rejected or dropped as a duplicate; nothing else. A stage
+history's rows are also used only once joined to a deal: those that match none are unmatched.
 """
 
 from __future__ import annotations
@@ -58,10 +59,16 @@ class InputQuality:
     delimiter: str | None = None
     sheet: str | None = None
     header_row: int | None = 1  # None: the file has no header
+    rows_unmatched: int = 0  # stage history rows joined to no deal (salesmetrics.ingest.history)
+    unmatched: tuple[Reason, ...] = ()  # why, with examples (row: deal id)
 
     def __post_init__(self) -> None:
         accounted = (
-            self.rows_used + self.rows_filtered + self.rows_rejected + self.duplicates_dropped
+            self.rows_used
+            + self.rows_filtered
+            + self.rows_rejected
+            + self.duplicates_dropped
+            + self.rows_unmatched
         )
         if accounted != self.rows_read:  # a bug, never bad input: no row may go missing
             raise AssertionError(

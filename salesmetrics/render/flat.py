@@ -13,6 +13,7 @@ from salesmetrics.kpis.catalogue import STAGES
 from salesmetrics.render import format as fmt
 from salesmetrics.render.json_report import group_dict, value_dict
 from salesmetrics.report import KpiValue, Report
+from salesmetrics.schema import HISTORY
 
 VALUE_COLUMNS = (
     "value",
@@ -88,6 +89,14 @@ def render_markdown(report: Report, inputs: Sequence[InputQuality], stream: Text
                 f"{q.rows_filtered:,} | {q.rows_rejected:,} |"
             )
         lines.append("")
+        for q in inputs:
+            if q.entity == HISTORY:
+                why = "".join(f" ({_escape(r.reason)})" for r in q.unmatched)
+                lines.append(
+                    f"{_escape(q.path)}: {q.rows_unmatched:,} stage history rows joined to no "
+                    f"deal{why}."
+                )
+                lines.append("")
     stream.write("\n".join(lines))
 
 

@@ -16,6 +16,7 @@ from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.periods import Period
 from salesmetrics.report import KpiValue, Report
+from salesmetrics.schema import HISTORY
 
 SCHEMA_VERSION = "1"
 INPUT_KEYS = (
@@ -44,10 +45,17 @@ def document(
         "comparison": period_dict(report.comparison) if report.comparison else None,
         "currency": report.currency,
         "group_by": list(report.group_by),
-        "inputs": [{k: q.to_dict()[k] for k in INPUT_KEYS} for q in inputs],
+        "inputs": [input_dict(q) for q in inputs],
         "kpis": [value_dict(v) for v in report.values],
         "skipped": [{"id": s.id, "reason": s.reason} for s in report.skipped],
     }
+
+
+def input_dict(q: InputQuality) -> dict[str, Any]:
+    """An input's row account; a stage history's also counts the rows joined to no deal."""
+    whole = q.to_dict()
+    keys = (*INPUT_KEYS, "rows_unmatched") if q.entity == HISTORY else INPUT_KEYS
+    return {k: whole[k] for k in keys}
 
 
 def period_dict(period: Period) -> dict[str, str]:

@@ -17,6 +17,7 @@ from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.render import format as fmt
 from salesmetrics.render.console import table_box
 from salesmetrics.report import KpiValue, Report
+from salesmetrics.schema import HISTORY
 
 STATUS_STYLE = {"on_track": "green", "at_risk": "yellow", "off_track": "red"}
 COLUMNS_PER_TABLE = 5  # KPIs side by side in a breakdown table
@@ -210,6 +211,14 @@ def _left_out(count: int, console: Console) -> None:
         )
 
 
+def _unmatched(q: InputQuality) -> str:
+    """A stage history's rows joined to no deal, and why; nothing for other inputs."""
+    if q.entity != HISTORY:
+        return ""
+    why = "".join(f" ({r.reason})" for r in q.unmatched)
+    return f", {q.rows_unmatched:,} joined to no deal{why}"
+
+
 def _footer(report: Report, inputs: Sequence[InputQuality], console: Console) -> None:
     console.print()
     if any(v.small_sample for v in report.values):
@@ -221,6 +230,7 @@ def _footer(report: Report, inputs: Sequence[InputQuality], console: Console) ->
                 f"{q.rows_filtered:,} filtered, ",
                 (f"{q.rows_rejected:,} rejected", "red" if q.rows_rejected else ""),
                 f", {q.duplicates_dropped:,} duplicates",
+                _unmatched(q),
             ),
             soft_wrap=True,
         )

@@ -12,6 +12,7 @@ from rich.table import Table
 from salesmetrics import __version__
 from salesmetrics.ingest.quality import InputQuality, Reason
 from salesmetrics.render.console import table_box
+from salesmetrics.schema import HISTORY
 
 
 def render_json(qualities: Sequence[InputQuality], stream: TextIO) -> None:
@@ -49,6 +50,8 @@ def _render_one(q: InputQuality, console: Console) -> None:
     counts.add_row("filtered", f"{q.rows_filtered:,}")
     counts.add_row("rejected", f"{q.rows_rejected:,} ({q.reject_rate:.2%})")
     counts.add_row("duplicates dropped", f"{q.duplicates_dropped:,}")
+    if q.entity == HISTORY:
+        counts.add_row("joined to no deal", f"{q.rows_unmatched:,}")
     if q.footer_lines_dropped:
         counts.add_row("footer lines dropped", f"{q.footer_lines_dropped:,}")
     console.print(counts)
@@ -56,6 +59,7 @@ def _render_one(q: InputQuality, console: Console) -> None:
     _reasons(console, "Filtered", q.filtered)
     _reasons(console, "Rejected", q.rejected)
     _reasons(console, "Unreadable optional values (left blank)", q.unreadable)
+    _reasons(console, "Joined to no deal (row: deal id)", q.unmatched)
     _titled(
         console,
         "Values given the mapping's default",

@@ -41,6 +41,7 @@ from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.render.catalogue import kpi_dict
 from salesmetrics.render.flat import VALUE_COLUMNS
 from salesmetrics.report import KpiValue, Report
+from salesmetrics.schema import HISTORY
 
 # number formats by unit; currency gets the report's currency code appended
 FORMATS = {
@@ -633,11 +634,14 @@ def _quality(sheet: _Sheet, inputs: Sequence[InputQuality]) -> None:
         add(q, "rows filtered", None, q.rows_filtered, FORMATS["count"])
         add(q, "rows rejected", None, q.rows_rejected, FORMATS["count"])
         add(q, "duplicates dropped", None, q.duplicates_dropped, FORMATS["count"])
+        if q.entity == HISTORY:
+            add(q, "rows joined to no deal", None, q.rows_unmatched, FORMATS["count"])
         add(q, "reject rate", None, q.reject_rate, FORMATS["ratio"])
         for item, reasons in (
             ("rejected", q.rejected),
             ("filtered", q.filtered),
             ("unreadable", q.unreadable),
+            ("joined to no deal", q.unmatched),
         ):
             for reason in reasons:
                 add(q, item, reason.reason, reason.count, FORMATS["count"])

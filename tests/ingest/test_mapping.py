@@ -183,3 +183,42 @@ def test_extends_a_constant_replaces_the_parents_column(tmp_path):
     mapping = load_mapping(child)
     assert mapping.columns == {"deal_id": ("ID",)}
     assert mapping.constants == {"pipeline": "Enterprise"}
+
+
+def test_extending_a_mapping_of_another_entity_takes_only_its_shared_value_maps(tmp_path):
+    write(
+        tmp_path,
+        "entity: deals\ncolumns: {deal_id: ID, created_at: Created, stage: Stage}\n"
+        "values:\n  stage: {map: {Pilot: demo}}\n  deal_type: {map: {New: new}}\n"
+        "derive:\n  status:\n    - value: null\ndedupe: {key: [deal_id]}\n",
+        "deals.yaml",
+    )
+    history = write(
+        tmp_path,
+        "extends: deals.yaml\nentity: stage_history\n"
+        "columns: {deal_id: Deal, stage: Stage, changed_at: When}\n"
+        "values:\n  stage: {map: {Trial: qualification}}\n",
+    )
+    mapping = load_mapping(history)
+    assert mapping.entity.name == "stage_history"
+    assert mapping.columns == {"deal_id": ("Deal",), "stage": ("Stage",), "changed_at": ("When",)}
+    assert mapping.values["stage"].pairs == {"pilot": "demo", "trial": "qualification"}
+    assert set(mapping.values) == {"stage"}  # no deal_type: a stage history has none
+    assert (mapping.derive, mapping.dedupe_key) == ({}, ())
+    # a file of the user's own that extends the history mapping keeps everything of it
+    own = write(tmp_path, "extends: m.yaml\nvalues:\n  stage: {map: {Pitch: demo}}\n", "own.yaml")
+    assert load_mapping(own).values["stage"].pairs == {
+        "pilot": "demo",
+        "trial": "qualification",
+        "pitch": "demo",
+    }
+    assert load_mapping(own).columns == mapping.columns
+
+
+def test_history_presets_take_their_crms_deal_stage_map():
+    for history, deals in (
+        ("zoho_stage_history", "zoho_deals"),
+        ("salesforce_opportunity_history", "salesforce_opportunities"),
+        ("salesforce_opportunity_field_history", "salesforce_opportunities"),
+    ):
+        assert load_mapping(history).values["stage"] == load_mapping(deals).values["stage"]

@@ -572,3 +572,27 @@ def test_duplicates_by_a_two_column_key_blank_keys_alike(tmp_path):
     assert loaded.quality.duplicates_dropped == 2
     assert loaded.frame["_row"].tolist() == [2, 4, 5]  # each key's latest modified_at
     assert loaded.frame["pipeline"].tolist() == ["Sales", "Renewals", pd.NA]
+
+
+def test_a_filtered_rows_values_need_no_mapping_nor_a_readable_date(tmp_path):
+    # a field history: only the Stage rows are stage changes; an amount in New Value, or a
+    # date no order fits, on the rows filtered out never reaches the value map or the parser
+    loaded = load_text(
+        tmp_path,
+        "Id,Field,New Value,Edited\n"
+        "1,Stage,Demo,2025-01-02\n"
+        '1,Amount,"$24,000.00",31/31/2025\n'
+        "2,Stage,Won,2025-01-03\n",
+        """
+entity: stage_history
+columns: {deal_id: Id, stage: New Value, changed_at: Edited}
+values:
+  stage: {map: {Won: won}}
+filters:
+  - {column: Field, not_equals: Stage, reason: not a stage change}
+""",
+    )
+    q = loaded.quality
+    assert (q.rows_read, q.rows_used, q.rows_filtered, q.unreadable) == (3, 2, 1, ())
+    assert loaded.frame["stage"].tolist() == ["demo", "won"]
+    assert loaded.frame["stage_raw"].tolist() == ["Demo", "Won"]  # the CRM's own names kept

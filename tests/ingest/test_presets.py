@@ -36,6 +36,9 @@ PRESETS = {
     "zoho_deals": ("deals", {"deal_name", "account_name"}),
     "zoho_leads": ("leads", {"company"}),
     "activity_log": ("activities", set()),
+    "zoho_stage_history": ("stage_history", {"deal_name"}),
+    "salesforce_opportunity_history": ("stage_history", {"opportunity_name"}),
+    "salesforce_opportunity_field_history": ("stage_history", {"opportunity_name"}),
 }
 
 
