@@ -35,6 +35,7 @@ NO_IDS = (
     "to the deals export"
 )
 NO_SUCH_DEAL = "deal_id: no such deal in the deals input"
+ZOHO_PREFIX = "zcrm_"
 
 
 def join_history(loaded: Sequence[LoadedInput]) -> list[LoadedInput]:
@@ -55,9 +56,10 @@ def join_history(loaded: Sequence[LoadedInput]) -> list[LoadedInput]:
         if ids is None:
             matched = np.zeros(len(frame), dtype=bool)
         else:
-            matched = frame["deal_id"].isin(ids).to_numpy(dtype=bool)
+            matched = join_key(frame["deal_id"]).isin(ids).to_numpy(dtype=bool)
         result[i] = _unmatched(item, matched, why)
-        joined.append(frame.loc[matched, ["deal_id", "stage", "changed_at"]])
+        rows = frame.loc[matched, ["deal_id", "stage", "changed_at"]]
+        joined.append(rows.assign(deal_id=join_key(rows["deal_id"])))
     entered = first_entries(pd.concat(joined, ignore_index=True))
     for i in deals:
         result[i] = replace(loaded[i], frame=fill_entered(loaded[i].frame, entered))
@@ -69,7 +71,13 @@ def _deal_ids(frames: list[pd.DataFrame]) -> pd.Series | None:
     columns = [f["deal_id"] for f in frames if "deal_id" in f.columns]
     if not columns:
         return None
-    return pd.concat(columns, ignore_index=True).dropna().drop_duplicates()
+    return join_key(pd.concat(columns, ignore_index=True).dropna().drop_duplicates())
+
+
+def join_key(ids: pd.Series) -> pd.Series:
+    """A deal id as the join compares it: without Zoho's `zcrm_` prefix, which a data-backup
+    export writes and a list-view export does not, so either export joins with the other."""
+    return ids.str.removeprefix(ZOHO_PREFIX)
 
 
 def _unmatched(item: LoadedInput, matched: np.ndarray, why: str) -> LoadedInput:
@@ -114,7 +122,7 @@ def fill_entered(deals: pd.DataFrame, entered: pd.DataFrame) -> pd.DataFrame:
     column."""
     if "deal_id" not in deals.columns or entered.empty:
         return deals
-    at = entered.index.get_indexer(pd.Index(deals["deal_id"]))  # -1: a deal without history
+    at = entered.index.get_indexer(pd.Index(join_key(deals["deal_id"])))  # -1: none
     filled = {}
     for stage in entered.columns:  # one step per stage, not per deal
         dates = entered[stage].astype("datetime64[us]").to_numpy()[at]

@@ -195,6 +195,20 @@ def test_zoho_stage_history_joined_into_entered_dates():
     assert frame["changed_by"].iloc[0] == "Ana Lopez"
 
 
+def test_zoho_ids_join_with_or_without_the_zcrm_prefix(tmp_path):
+    # a list-view deals export writes 57257670000004000NN, the data backup zcrm_57257670000004000NN
+    text = (CRM / ZOHO[0]).read_text(encoding="utf-8-sig").replace("zcrm_", "")
+    (tmp_path / "deals.csv").write_text(text, encoding="utf-8")
+    specs = [
+        InputSpec(str(tmp_path / "deals.csv"), "zoho_deals", None),
+        InputSpec(str(CRM / ZOHO[1]), "zoho_stage_history", None),
+    ]
+    deals, stage_history = load_inputs(specs)
+    assert stage_history.quality.rows_unmatched == 2  # only the two rows of the absent deal
+    won = entered(deals.frame)["57257670000004000" + "01"]
+    assert won["qualification"] == "2025-01-06 09:00:00" and won["won"] == "2025-02-10 09:00:00"
+
+
 def test_an_orphan_history_row_is_counted_and_named_not_dropped():
     _, stage_history = loaded(*ZOHO)
     q = stage_history.quality
