@@ -228,14 +228,47 @@ def test_hubspot_contacts_lifecycle_dates_in_every_spelling():
     assert values(loaded, "account_id") == ["501", "502", None, None]
 
 
-def test_unknown_stage_is_an_error_with_the_extends_snippet(tmp_path):
+def custom_stages(tmp_path: Path) -> Path:
+    """The HubSpot fixture with two stages of a company's own."""
     text = (PRESET_FIXTURES / "hubspot_deals.csv").read_text(encoding="utf-8-sig")
     text = text.replace('"presentationscheduled"', '"Pilot Running"')
     text = text.replace('"Contract Sent"', '"Legal: Review"')
     data = tmp_path / "deals.csv"
     data.write_text(text, encoding="utf-8")
+    return data
+
+
+def test_unknown_stages_are_open_and_validate_shows_the_extends_file(tmp_path):
+    loaded = load_input(custom_stages(tmp_path), "hubspot_deals")
+    assert values(loaded, "deal_id") == ["9001", "9002", "9003", "9004"]
+    assert values(loaded, "stage") == ["won", "lost", None, None]
+    assert values(loaded, "stage_raw")[2:] == ["Pilot Running", "Legal: Review"]
+    assert values(loaded, "status") == ["won", "lost", "open", "open"]
+    q = loaded.quality
+    assert [(u.value, u.count) for u in q.unplaced] == [("Pilot Running", 1), ("Legal: Review", 1)]
+    assert q.placing_yaml == (
+        "# my_hubspot_deals.yaml: use it as the mapping (--mapping my_hubspot_deals.yaml)\n"
+        "extends: hubspot_deals\n"
+        "values:\n"
+        "  stage:\n"
+        "    map:  # each to prospecting, qualification, demo, proposal, negotiation, won or lost\n"
+        '      "Pilot Running": <stage>  # 1 rows\n'
+        '      "Legal: Review": <stage>  # 1 rows\n'
+    )
+    own = tmp_path / "my_hubspot_deals.yaml"
+    own.write_text(
+        q.placing_yaml.replace("<stage>", "demo", 1).replace("<stage>", "negotiation"),
+        encoding="utf-8",
+    )
+    placed = load_input(tmp_path / "deals.csv", str(own))
+    assert values(placed, "stage") == ["won", "lost", "demo", "negotiation"]
+    assert placed.quality.unplaced == ()
+
+
+def test_strict_makes_an_unknown_stage_an_error_with_the_extends_snippet(tmp_path):
+    data = custom_stages(tmp_path)
     with pytest.raises(InputError) as err:
-        load_input(data, "hubspot_deals")
+        load_input(data, "hubspot_deals", strict=True)
     message = str(err.value)
     assert (
         "2 value(s) of `stage` have no mapping: 'Pilot Running' (1 rows), 'Legal: Review' (1 rows)"
