@@ -751,7 +751,9 @@ def _join_lines(
             aliases = " / ".join(repr(a) for a in mapping.columns.get(name, ()))
             raise InputError(
                 f"{path}: lines_of joins the lines of one deal by `{name}`, but its column "
-                f"({aliases}) is not in the file; add it to the export"
+                f"({aliases}) is not in the file; add it to the export, or list fields the "
+                f"lines of one deal share under lines_of in a mapping of your own (mapping "
+                f"{mapping.name})"
             )
         rows.reject(out[name].isna().to_numpy(), f"{name}: blank (lines_of joins lines by it)")
     key = mapping.lines_of[0]

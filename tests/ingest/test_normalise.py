@@ -774,7 +774,8 @@ def test_lines_of_a_column_the_file_lacks_is_an_error(tmp_path):
         )
     assert str(err.value).endswith(
         "lines_of joins the lines of one deal by `deal_name`, but its column ('Opportunity "
-        "Name') is not in the file; add it to the export"
+        "Name') is not in the file; add it to the export, or list fields the lines of one deal "
+        f"share under lines_of in a mapping of your own (mapping {tmp_path / 'mapping.yaml'})"
     )
 
 
