@@ -660,7 +660,8 @@ def _entity_rules(mapping, plan, cells, out, n, found_currency, unplaced_rows) -
                 pd.arrays.ArrowExtensionArray(pc.if_else(closed, stage, "open")),
                 index=out["stage"].index,
             )  # null where the stage is: if_else keeps a null condition's null
-            from_stage = from_stage.mask(unplaced_rows & from_stage.isna().to_numpy(), "open")
+            if unplaced_rows.any():
+                from_stage = from_stage.mask(unplaced_rows & from_stage.isna().to_numpy(), "open")
             out["status"] = out["status"].fillna(from_stage) if "status" in out else from_stage
         if "closed_at" in out and "status" in out:  # an open deal has not closed (yet)
             out["closed_at"] = out["closed_at"].mask((out["status"] == "open").fillna(False))
