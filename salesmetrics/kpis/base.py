@@ -10,7 +10,8 @@ be broken down by and, by kind:
   `Kpi.category`; each category's share is its weight over the group's total weight;
 - custom: whatever columns `Kpi.combine` reads, which turns a group's rows into one Aggregate.
 With `Kpi.category` set, count/sum/ratio/mean/median values are given per category too (the
-median days in each stage, the conversion from each funnel stage to the next).
+median days in each stage, the conversion from each funnel stage to the next). Rows of any kind
+may be flagged LEFT_OUT: the value is made of the others, and its note says how many.
 """
 
 from __future__ import annotations
