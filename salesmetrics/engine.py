@@ -22,7 +22,15 @@ import pyarrow.compute as pc
 
 from salesmetrics.currency import Rates, convert
 from salesmetrics.errors import SalesmetricsError
-from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Settings, carrying
+from salesmetrics.kpis.base import (
+    LEFT_OUT,
+    Aggregate,
+    Aggregation,
+    Context,
+    Kpi,
+    Settings,
+    carrying,
+)
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.periods import Period, buckets, comparison, trend
@@ -306,8 +314,17 @@ def _evaluate(
 def _group_aggregates(
     kpi: Kpi, rows: pd.DataFrame, attrs: tuple[str, ...]
 ) -> dict[tuple[str, ...], tuple[Aggregate, int]]:
-    """Each group's Aggregate and number of rows, as `_aggregate` gives them group by group,
+    """Each group's Aggregate and number of rows, as `_measure` gives them group by group,
     from one group-by: a breakdown by owner and week has thousands of groups."""
+    left = _left_out(rows)
+    if left.any():
+        lost = rows[left].groupby(list(attrs), dropna=False, sort=False, observed=True).size()
+        found = _group_aggregates(kpi, rows[~left], attrs)
+        for key, count in lost.items():
+            labels = _labels(key)
+            agg, n = found.get(labels) or (_aggregate(kpi, rows.iloc[0:0]), 0)
+            found[labels] = (_noted(kpi, agg, int(count)), n)
+        return found
     grouped = rows.groupby(list(attrs), dropna=False, sort=False, observed=True)
     sizes = grouped.size()
     keys = [_labels(k) for k in sizes.index]
@@ -351,7 +368,7 @@ def _narrow(kpi: Kpi, ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
     if kpi.aggregation is Aggregation.CUSTOM:
         return rows
     split = [c for c in (kpi.category, kpi.subcategory) if c is not None]
-    return carrying(ctx, rows, *split, "value", "numerator", "denominator")
+    return carrying(ctx, rows, *split, "value", "numerator", "denominator", LEFT_OUT)
 
 
 def _universe(kpi: Kpi, ctx: Context, attrs: tuple[str, ...]) -> set[tuple[str, ...]]:
@@ -399,28 +416,25 @@ def is_money(need: str) -> bool:
 def _values(kpi: Kpi, rows: pd.DataFrame, pairs, small_sample: int) -> list[KpiValue]:
     """The value of one group, or one per category (and subcategory) for KPIs split by them."""
     if kpi.category is None:
-        return [_value(kpi, _aggregate(kpi, rows), len(rows), pairs, None, None, small_sample)]
+        return [_value(kpi, *_measure(kpi, rows), pairs, None, None, small_sample)]
     columns = [kpi.category] + ([kpi.subcategory] if kpi.subcategory else [])
     parts = {
         _labels(k): v for k, v in rows.groupby(columns, dropna=False, sort=False).indices.items()
     }
     categories = {key[0] for key in parts}
     order = [*kpi.category_order, *sorted(categories - set(kpi.category_order), key=_natural)]
-    total = float(rows["value"].sum()) if kpi.aggregation is Aggregation.DISTRIBUTION else 0.0
+    distribution = kpi.aggregation is Aggregation.DISTRIBUTION
+    total = float(rows["value"][~_left_out(rows)].sum()) if distribution else 0.0
     result = []
     for category in order:
         inner = sorted((k for k in parts if k[0] == category), key=lambda k: _natural(k[-1]))
         for key in inner or [(category,) * len(columns)]:
             part = rows.iloc[parts[key]] if key in parts else rows.iloc[0:0]
-            if kpi.aggregation is Aggregation.DISTRIBUTION:
-                weight = float(part["value"].sum()) if len(part) else 0.0
-                agg = Aggregate(weight / total if total else None, weight, total)
-            else:
-                agg = _aggregate(kpi, part)
+            agg, n = _measure(kpi, part, total)
             sub = key[1] if kpi.subcategory and key in parts else None
             if kpi.subcategory and sub is None:
                 continue  # a fixed category with no rows has no subcategories to show
-            result.append(_value(kpi, agg, len(part), pairs, category, sub, small_sample))
+            result.append(_value(kpi, agg, n, pairs, category, sub, small_sample))
     if not result:  # nothing to split: one value that says so, rather than silence
         empty = Aggregate(None, note="no rows in the period")
         result.append(_value(kpi, empty, 0, pairs, None, None, small_sample))
@@ -433,6 +447,34 @@ def _natural(label: str) -> tuple[int, float | str]:
         return (0, float(label))
     except ValueError:
         return (1, label)
+
+
+def _left_out(rows: pd.DataFrame) -> np.ndarray:
+    """Where the rows are flagged LEFT_OUT (none when they carry no such column)."""
+    if LEFT_OUT not in rows.columns:
+        return np.zeros(len(rows), dtype=bool)
+    return rows[LEFT_OUT].to_numpy(dtype=bool)
+
+
+def _measure(kpi: Kpi, rows: pd.DataFrame, total: float = 0.0) -> tuple[Aggregate, int]:
+    """The Aggregate of the rows not left out and their number, with those left out counted
+    in the note; `total` is a distribution's weight over the whole group."""
+    left = _left_out(rows)
+    kept = rows[~left] if left.any() else rows
+    if kpi.aggregation is Aggregation.DISTRIBUTION:
+        weight = float(kept["value"].sum()) if len(kept) else 0.0
+        agg = Aggregate(weight / total if total else None, weight, total)
+    else:
+        agg = _aggregate(kpi, kept)
+    return _noted(kpi, agg, int(left.sum())), len(kept)
+
+
+def _noted(kpi: Kpi, agg: Aggregate, left_out: int) -> Aggregate:
+    """The Aggregate with `left_out` rows counted in its note, after any note of its own."""
+    if not left_out:
+        return agg
+    said = kpi.left_out.format(n=left_out)
+    return replace(agg, note=f"{agg.note}; {said}" if agg.note else said)
 
 
 def _aggregate(kpi: Kpi, rows: pd.DataFrame) -> Aggregate:

@@ -493,3 +493,16 @@ def test_config_inputs_without_a_mapping_use_the_configs_own_mappings(runner, tm
     assert json.loads(result.stdout)["inputs"][0]["entity"] == "reps"
     without = runner.invoke(app, ["validate", str(folder)])
     assert without.exit_code == 1 and "not recognised" in without.stderr
+
+
+def test_an_unplaced_stage_is_listed_by_validate_and_an_error_with_strict(runner):
+    french = str(FIXTURES / "crm" / "salesforce_opportunity_products_fr.csv")
+    listed = runner.invoke(app, ["validate", french, "-f", "json"])
+    assert listed.exit_code == 0, listed.output
+    (item,) = json.loads(listed.stdout)["inputs"]
+    assert item["unplaced"] == [{"field": "stage", "value": "Pilote en cours", "count": 2}]
+    assert item["lines_of"] == {"key": ["deal_id"], "lines": 7, "records": 4}
+    for command in (["validate", french], ["report", french, "--period", "2025-03"]):
+        strict = runner.invoke(app, [*command, "--strict"])
+        assert strict.exit_code == 1
+        assert "1 value(s) of `stage` have no mapping: 'Pilote en cours' (2 rows)" in strict.stderr

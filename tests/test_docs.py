@@ -61,3 +61,35 @@ def test_readme_preset_extension_example_loads(tmp_path: Path):
     stages = load_mapping(str(path)).values["stage"].pairs
     assert stages["pilot running"] == "demo" and stages["legal review"] == "negotiation"
     assert stages["closedwon"] == "won"  # the preset's own stages are kept
+
+
+def test_readme_lines_of_example_joins_a_report_without_ids(tmp_path: Path):
+    import csv
+    import textwrap
+
+    from salesmetrics.ingest import load_input
+
+    block = next(
+        b for b in re.findall(r"```yaml\n(.*?)```", README, re.DOTALL) if "lines_of: [" in b
+    )
+    mapping = tmp_path / "my_products.yaml"
+    mapping.write_text(textwrap.dedent(block), encoding="utf-8")
+    # the products fixture without its Opportunity ID column
+    report = Path(__file__).parent / "fixtures" / "crm" / "salesforce_opportunity_products.csv"
+    with report.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    gone = rows[0].index("Opportunity ID")
+    data = tmp_path / "products.csv"
+    with data.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(
+            r[:gone] + r[gone + 1 :] if len(r) == len(rows[0]) else r for r in rows
+        )
+    loaded = load_input(data, str(mapping))
+    assert loaded.frame["deal_id"].tolist() == [
+        "Acme - Platform",
+        "Globex - Expansion",
+        "Initech - Pilot",
+        "Umbrella - Renewal",
+    ]
+    assert loaded.frame["amount"].tolist() == [12500.0, 6200.0, 3000.0, 4400.0]
+    assert (loaded.quality.lines_of.lines, loaded.quality.lines_of.records) == (8, 4)

@@ -31,7 +31,10 @@ TOP_KEYS = (
     "filters",
     "derive",
     "dedupe",
+    "lines_of",
 )
+LINE_ENTITIES = ("deals",)
+"""Entities whose exports may be line items (`lines_of`): a deal's product lines."""
 DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "|": "|", "whitespace": "whitespace"}
 FILTER_TESTS = ("equals", "not_equals", "in", "not_in", "starts_with", "matches", "blank")
 CONDITION_TESTS = ("is", "equals", "in")
@@ -110,6 +113,7 @@ class Mapping:
     filters: tuple[Filter, ...] = ()
     derive: dict[str, Derivation] = field(default_factory=dict)
     dedupe_key: tuple[str, ...] = ()
+    lines_of: tuple[str, ...] = ()  # rows are lines of one record, joined by these fields
 
     def kind_of(self, name: str) -> Kind:
         """A canonical field's kind; any other mapped name is a text dimension."""
@@ -285,6 +289,7 @@ class _Validator:
             filters=self._filters(raw),
             derive=self._derive(raw, entity),
             dedupe_key=self._dedupe(raw),
+            lines_of=self._lines_of(raw, entity),
         )
         self._check_fields_known(raw, mapping)
         return mapping
@@ -535,6 +540,21 @@ class _Validator:
             raise self.fail(sec, "key", "expected a list of field names", "dedupe.key")
         return tuple(key)
 
+    def _lines_of(self, raw: Node, entity: Entity) -> tuple[str, ...]:
+        """The fields that tie the lines of one record together; null or absent: none (a
+        file of your own can turn off the `lines_of` of the preset it extends with null)."""
+        value = raw.get("lines_of")
+        if value is None:
+            return ()
+        if entity.name not in LINE_ENTITIES:
+            raise self.fail(
+                raw, "lines_of", f"is for {', '.join(LINE_ENTITIES)} exports with a row per line"
+            )
+        key = value if isinstance(value, list) else [value]
+        if not key or not all(isinstance(k, str) for k in key):
+            raise self.fail(raw, "lines_of", "expected a field name or a list of them")
+        return tuple(key)
+
     def _check_fields_known(self, raw: Node, mapping: Mapping) -> None:
         """Fields named in values, derive, filters and dedupe must exist in the mapping."""
         available = set(mapping.columns) | set(mapping.constants) | set(mapping.derive)
@@ -556,6 +576,9 @@ class _Validator:
         for key in mapping.dedupe_key:
             if key not in available:
                 raise self.fail(raw, "dedupe", f"key field {key!r} is not mapped", "dedupe.key")
+        for key in mapping.lines_of:
+            if key not in set(mapping.columns) | set(mapping.derive):
+                raise self.fail(raw, "lines_of", f"{key!r} is not mapped to a column (or derived)")
 
 
 def fold(text: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,7 +24,15 @@ import pyarrow.compute as pc
 from salesmetrics.errors import InputError
 from salesmetrics.ingest import parse
 from salesmetrics.ingest.mapping import Condition, Mapping, ValueMap, fold
-from salesmetrics.ingest.quality import DateRange, Defaulted, Example, InputQuality, Reason
+from salesmetrics.ingest.quality import (
+    DateRange,
+    Defaulted,
+    Example,
+    InputQuality,
+    Lines,
+    Reason,
+    Unplaced,
+)
 from salesmetrics.ingest.read import RawTable
 from salesmetrics.schema import Kind
 
@@ -38,6 +47,26 @@ PERIOD_FORMS: tuple[tuple[re.Pattern[str], Callable[[pd.DataFrame], pd.Series]],
     (re.compile(r"^Q([1-4])[-/ ]?(\d{4})$", re.IGNORECASE), lambda p: p[1] + "-Q" + p[0]),
     (re.compile(r"^(\d{4})[-/](0?[1-9]|1[0-2])$"), lambda p: p[0] + "-" + p[1].str.zfill(2)),
 )
+CLOSED_WORDS = frozenset(
+    (
+        *("closed", "won", "lost"),
+        # French: fermé, clôturé, clos; gagné, perdu, in every gender and number
+        *("ferme", "fermee", "fermes", "fermees", "clos"),
+        *("cloture", "cloturee", "clotures", "cloturees"),
+        *("gagne", "gagnee", "gagnes", "gagnees", "perdu", "perdue", "perdus", "perdues"),
+        *("geschlossen", "abgeschlossen", "gewonnen", "verloren"),  # German
+        *("cerrado", "cerrada", "cerrados", "cerradas", "ganado", "ganada", "ganados"),  # Spanish
+        *("ganadas", "perdido", "perdida", "perdidos", "perdidas"),
+        *("fechado", "fechada", "ganho", "ganha"),  # Portuguese (perdido, perdida: above)
+        *("chiuso", "chiusa", "vinto", "vinta", "perso", "persa", "gesloten"),  # Italian, Dutch
+    )
+)
+"""Words (folded, accents removed) that say a stage closes a deal. A stage value with one of
+them must be mapped: left unplaced, a won or lost deal would count as open."""
+SUMMED_OVER_LINES = {"deals": ("amount",)}
+"""The fields a record's lines add up to (`lines_of`); the others come from its lines as they
+are (see `_join_lines`)."""
+LINE_SEPARATOR = "; "  # between the distinct values of a text field over a record's lines
 
 
 @dataclass
@@ -200,18 +229,26 @@ def normalise(
     out: dict[str, pd.Series] = {}
     unreadable: dict[str, pd.Series] = {}
     defaulted: list[tuple[str, str, int]] = []
+    unplaced: list[tuple[str, str, int]] = []
+    unplaced_rows = np.zeros(n, dtype=bool)  # rows whose stage value the mapping does not place
     found_currency: pd.Series | None = None
     opts = mapping.parse
 
     def read_field(name: str, values: pd.Series) -> pd.Series:
-        nonlocal found_currency
+        nonlocal found_currency, unplaced_rows
         kind = mapping.kind_of(name)
         spec = mapping.entity.field(name)
         vmap = mapping.values.get(name)
         if vmap is not None or kind is Kind.ENUM:
             choices = spec.choices if spec else ()
-            values, fell = _map_values(parse.as_text(values), vmap, choices, name, path, mapping)
-            defaulted.extend((name, v, c) for v, c in fell)
+            later = not strict and mapping.entity.name == "deals" and name == "stage"
+            mapped = _map_values(
+                parse.as_text(values), vmap, choices, name, path, mapping, place_later=later
+            )
+            values = mapped.values
+            defaulted.extend((name, v, c) for v, c in mapped.defaulted)
+            unplaced.extend((name, v, c) for v, c in mapped.unplaced)
+            unplaced_rows = unplaced_rows | mapped.unplaced_rows
             if kind in (Kind.ENUM, Kind.TEXT, Kind.ID):
                 return values
         try:
@@ -231,18 +268,23 @@ def normalise(
     for name, derivation in mapping.derive.items():
         out[name] = _derive(name, derivation, out, cells, plan, n, read_field)
 
-    _entity_rules(mapping, plan, cells, out, n, found_currency)
+    _entity_rules(mapping, plan, cells, out, n, found_currency, unplaced_rows)
     for flt in mapping.filters:
         if flt.condition.field is not None:
             values = out.get(flt.condition.field, pd.Series([pd.NA] * n, dtype=TEXT))
             rows.filter(_test(values, flt.condition), flt.reason)
     _reject(mapping, out, unreadable, rows, n)
+    if mapping.lines_of:  # a row stands for each record: its first line, with the lines' sums
+        records, line_counts = _join_lines(mapping, out, rows, path)
+    else:
+        records, line_counts = rows.open.copy(), np.ones(n, dtype=np.int64)
+    keep = rows.open.copy()  # the rows in use before de-duplication (lines, with lines_of)
 
     out["_row"] = pd.Series(raw.row_numbers, dtype=pd.ArrowDtype(pa.int64()))
-    keep = rows.open
-    used_rows, duplicates = _dedupe(out, keep, mapping)
+    used_rows = _dedupe(out, records, mapping)
     # one filter per column, each full column let go as soon as its rows are picked
     used = pd.DataFrame({name: _rows_of(out.pop(name), used_rows) for name in list(out)})
+    lines_used = int(line_counts[used_rows].sum())
 
     rejects = _rejects_frame(raw, rows)
     quality = InputQuality(
@@ -251,10 +293,10 @@ def normalise(
         mapping=mapping.name,
         sha256=raw.sha256,
         rows_read=n + len(raw.ragged),
-        rows_used=len(used),
+        rows_used=lines_used,
         rows_filtered=int((rows.filtered >= 0).sum()),
         rows_rejected=int((rows.rejected >= 0).sum()) + len(raw.ragged),
-        duplicates_dropped=duplicates,
+        duplicates_dropped=int(keep.sum()) - lines_used,
         filtered=_reasons(rows, rows.filtered, None),
         rejected=_ragged_reasons(raw) + _reasons(rows, rows.rejected, rows.detail),
         unreadable=tuple(
@@ -263,6 +305,9 @@ def normalise(
             if (values.notna().to_numpy() & keep).any()
         ),
         defaulted=tuple(Defaulted(*d) for d in defaulted),
+        unplaced=tuple(Unplaced(*u) for u in unplaced),
+        placing_yaml=_placing_yaml(mapping, unplaced) if unplaced else None,
+        lines_of=Lines(mapping.lines_of, lines_used, len(used)) if mapping.lines_of else None,
         date_ranges=_date_ranges(used),
         unused_columns=tuple(plan.unused),
         missing_columns=tuple(plan.missing),
@@ -391,6 +436,14 @@ def _parse_period(values: pd.Series) -> parse.Parsed:
     return parse.Parsed(result, pd.Series(invalid, index=values.index))
 
 
+@dataclass
+class _Mapped:
+    values: pd.Series
+    defaulted: list[tuple[str, int]]  # raw values that fell to the map's default, with counts
+    unplaced: list[tuple[str, int]]  # raw values left for later placing, with counts
+    unplaced_rows: np.ndarray  # the rows holding one of them
+
+
 def _map_values(
     values: pd.Series,
     vmap: ValueMap | None,
@@ -398,8 +451,13 @@ def _map_values(
     name: str,
     path: str,
     mapping: Mapping,
-) -> tuple[pd.Series, list[tuple[str, int]]]:
+    *,
+    place_later: bool = False,
+) -> _Mapped:
     """Raw values through the value map; unmapped ones are an error listing each with its count.
+
+    With `place_later` (a deal's stage, unless --strict), an unmapped value becomes null and
+    is listed for the quality account instead, unless it looks closed (`looks_closed`).
 
     Each distinct raw value is folded (trimmed, casefolded) and looked up once, in Python, as
     casefold has no Arrow kernel; the rows then take their result with an Arrow take."""
@@ -435,20 +493,37 @@ def _map_values(
         else:
             targets.append(None)
             unmapped.append(i)
-    if unmapped:
-        raw_values = [first_raw[i] for i in unmapped]
-        listed = ", ".join(f"{first_raw[i]!r} ({counts[i]} rows)" for i in unmapped[:20])
-        more = f" and {len(unmapped) - 20} more" if len(unmapped) > 20 else ""
+    closed = [i for i in unmapped if looks_closed(first_raw[i])] if place_later else unmapped
+    if closed:
+        listed = ", ".join(f"{first_raw[i]!r} ({counts[i]} rows)" for i in closed[:20])
+        more = f" and {len(closed) - 20} more" if len(closed) > 20 else ""
+        what = " look closed (won or lost) but" if place_later else ""
+        why = "; unplaced, a closed deal would count as open" if place_later else ""
         raise InputError(
-            f"{path}: {len(unmapped)} value(s) of `{name}` have no mapping: {listed}{more}"
-            + _unmapped_help(mapping, name, choices, raw_values)
+            f"{path}: {len(closed)} value(s) of `{name}`{what} have no mapping: "
+            f"{listed}{more}{why}"
+            + _unmapped_help(mapping, name, choices, [first_raw[i] for i in closed])
         )
     by_raw = pa.array([targets[g] for g in group_of], pa.string())
     mapped = pc.take(by_raw, codes)
-    return (
+    later = np.zeros(len(group), dtype=bool)
+    later[unmapped] = True
+    at_rows = pc.fill_null(pc.take(pa.array(later[group_of], pa.bool_()), codes), False)
+    return _Mapped(
         pd.Series(pd.arrays.ArrowExtensionArray(mapped), index=values.index),
         [(first_raw[i], int(counts[i])) for i in fell],
+        [(first_raw[i], int(counts[i])) for i in unmapped],
+        at_rows.to_numpy(zero_copy_only=False),
     )
+
+
+def looks_closed(value: str) -> bool:
+    """Whether a stage value says the deal is closed, won or lost, in English, French, German,
+    Spanish, Portuguese, Italian or Dutch (`Closed Won`, `Fermée gagnée`, `Geschlossen und
+    verloren`, `Cerrada perdida`): one of its words, accents aside, is in CLOSED_WORDS."""
+    plain = unicodedata.normalize("NFKD", value.casefold())
+    letters = "".join(c for c in plain if not unicodedata.combining(c))
+    return any(word in CLOSED_WORDS for word in re.findall(r"[^\W\d_]+", letters))
 
 
 def _unmapped_help(mapping: Mapping, name: str, choices: tuple[str, ...], raw: list[str]) -> str:
@@ -462,7 +537,7 @@ def _unmapped_help(mapping: Mapping, name: str, choices: tuple[str, ...], raw: l
     placeholder = f"<{name}>"
     pairs = ", ".join(f"{json.dumps(v, ensure_ascii=False)}: {placeholder}" for v in raw[:5])
     snippet = f"values: {{{name}: {{map: {{{pairs}}}}}}}"
-    if mapping.name.endswith((".yaml", ".yml")):
+    if _is_own_file(mapping):
         where = f"in {mapping.name}"
     else:
         where = (
@@ -475,6 +550,35 @@ def _unmapped_help(mapping: Mapping, name: str, choices: tuple[str, ...], raw: l
         f". Map each to {target} under values.{name}.map {where}, or set a default{keep}: "
         f"{{{snippet}}}"
     )
+
+
+def _is_own_file(mapping: Mapping) -> bool:
+    """A mapping the user wrote (named by its path) rather than a preset (named by name)."""
+    return mapping.name.endswith((".yaml", ".yml"))
+
+
+def _placing_yaml(mapping: Mapping, unplaced: list[tuple[str, str, int]]) -> str:
+    """The YAML that places unplaced values, one line a value with its row count: a file of
+    the user's own that extends the preset, or the lines to add to the user's own mapping."""
+    lines = []
+    if _is_own_file(mapping):
+        lines.append(f"# add to {mapping.name}")
+    else:
+        own = f"my_{mapping.name}.yaml"
+        lines += [f"# {own}: use it as the mapping (--mapping {own})", f"extends: {mapping.name}"]
+    lines.append("values:")
+    for name in dict.fromkeys(u[0] for u in unplaced):
+        spec = mapping.entity.field(name)
+        choices = spec.choices if spec else ()
+        keys = [json.dumps(v, ensure_ascii=False) for f, v, _ in unplaced if f == name]
+        width = max(len(k) for k in keys)
+        counts = [c for f, _, c in unplaced if f == name]
+        lines += [f"  {name}:", f"    map:  # each to {', '.join(choices[:-1])} or {choices[-1]}"]
+        lines += [
+            f"      {key + ':':<{width + 1}} <{name}>  # {count:,} rows"
+            for key, count in zip(keys, counts, strict=True)
+        ]
+    return "\n".join(lines) + "\n"
 
 
 def _test(values: pd.Series, cond: Condition) -> np.ndarray:
@@ -544,8 +648,9 @@ def _first_non_blank(sources: list[pd.Series]) -> pd.Series:
     return result
 
 
-def _entity_rules(mapping, plan, cells, out, n, found_currency) -> None:
-    """Fields that follow from others: deal status from stage, order amount, defaults."""
+def _entity_rules(mapping, plan, cells, out, n, found_currency, unplaced_rows) -> None:
+    """Fields that follow from others: deal status from stage (open at a stage value the
+    mapping does not place), order amount, defaults."""
     entity = mapping.entity
     has_raw = entity.field("stage_raw") is not None  # deals and stage history
     if has_raw and "stage" in out and "stage_raw" not in out and "stage" in plan.sources:
@@ -558,6 +663,8 @@ def _entity_rules(mapping, plan, cells, out, n, found_currency) -> None:
                 pd.arrays.ArrowExtensionArray(pc.if_else(closed, stage, "open")),
                 index=out["stage"].index,
             )  # null where the stage is: if_else keeps a null condition's null
+            if unplaced_rows.any():
+                from_stage = from_stage.mask(unplaced_rows & from_stage.isna().to_numpy(), "open")
             out["status"] = out["status"].fillna(from_stage) if "status" in out else from_stage
         if "closed_at" in out and "status" in out:  # an open deal has not closed (yet)
             out["closed_at"] = out["closed_at"].mask((out["status"] == "open").fillna(False))
@@ -608,21 +715,17 @@ def _reject(mapping: Mapping, out, unreadable, rows: _Rows, n: int) -> None:
         rows.reject(negative, "mrr: negative", out["mrr"].astype(TEXT))
 
 
-def _dedupe(
-    out: dict[str, pd.Series], keep: np.ndarray, mapping: Mapping
-) -> tuple[np.ndarray, int]:
-    """`keep` less the rows a duplicate replaces, and how many: one row per key, the latest
-    modified_at, else the last in the file. Keys are compared as Arrow dictionary codes; only
-    the rows whose key repeats (none, usually) are sorted."""
+def _dedupe(out: dict[str, pd.Series], keep: np.ndarray, mapping: Mapping) -> np.ndarray:
+    """`keep` less the rows a duplicate replaces: one row per key, the latest modified_at, else
+    the last in the file. Keys are compared as Arrow dictionary codes; only the rows whose key
+    repeats (none, usually) are sorted."""
     key = [k for k in mapping.dedupe_key if k in out]
     if not key:
-        return keep, 0
-    group, *others = [_key_codes(out[name]) for name in key]
-    for codes in others:  # one code per distinct combination
-        group = pd.factorize(group * (codes.max(initial=0) + 1) + codes)[0]
+        return keep
+    group = _group_codes([out[name] for name in key])
     repeated = keep & (np.bincount(group[keep], minlength=group.max(initial=0) + 1)[group] > 1)
     if not repeated.any():
-        return keep, 0
+        return keep
     at = np.flatnonzero(repeated)
     rows = pd.DataFrame({"group": group[at]}, index=at)
     if "modified_at" in out:
@@ -631,7 +734,96 @@ def _dedupe(
     losers = rows.index[rows.duplicated(subset="group", keep="last").to_numpy()]
     keep = keep.copy()
     keep[losers] = False
-    return keep, len(losers)
+    return keep
+
+
+def _join_lines(
+    mapping: Mapping, out: dict[str, pd.Series], rows: _Rows, path: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lines of one record (`lines_of`) made into one row: the first line of each record, and
+    the number of lines behind each such row.
+
+    Lines are filtered and rejected one by one before. Then a line whose key is blank is
+    rejected, and so is every line of a record with a rejected line, or with lines in two
+    currencies: its sum would be short, or mix currencies. On each record's first line, the
+    SUMMED_OVER_LINES fields become the sum over its lines (blank when no line has a value), a
+    text field the distinct values of its lines in line order, joined by LINE_SEPARATOR (a
+    deal of two products is `Widget; Gadget`), and every other field stays the first line's.
+    """
+    for name in mapping.lines_of:
+        if name not in out:
+            aliases = " / ".join(repr(a) for a in mapping.columns.get(name, ()))
+            raise InputError(
+                f"{path}: lines_of joins the lines of one deal by `{name}`, but its column "
+                f"({aliases}) is not in the file; add it to the export, or list fields the "
+                f"lines of one deal share under lines_of in a mapping of your own (mapping "
+                f"{mapping.name})"
+            )
+        rows.reject(out[name].isna().to_numpy(), f"{name}: blank (lines_of joins lines by it)")
+    key = mapping.lines_of[0]
+    group = _group_codes([out[name] for name in mapping.lines_of])
+    size = group.max(initial=0) + 1
+    if "currency" in out:
+        code = _key_codes(out["currency"])  # 0: blank, which says nothing against the others
+        named = rows.open & (code > 0)
+        pairs = np.unique(np.stack([group[named], code[named]]), axis=1)
+        mixed = np.bincount(pairs[0], minlength=size) > 1
+        rows.reject(mixed[group], "currency: lines of one deal in several currencies", out[key])
+    spoilt = np.zeros(size, dtype=bool)
+    spoilt[group[rows.rejected >= 0]] = True
+    rows.reject(spoilt[group], "another line of the same deal was rejected", out[key])
+
+    at = np.flatnonzero(rows.open)
+    firsts = at[np.unique(group[at], return_index=True)[1]]
+    records = np.zeros(len(group), dtype=bool)
+    records[firsts] = True
+    counts = np.zeros(len(group), dtype=np.int64)
+    counts[firsts] = np.bincount(group[at], minlength=size)[group[firsts]]
+    for name in SUMMED_OVER_LINES[mapping.entity.name]:
+        if name in out:
+            out[name] = _sum_over(out[name], group, rows.open, size)
+    for name in list(out):
+        if mapping.kind_of(name) is Kind.TEXT:
+            out[name] = _distinct_over(out[name], group, at, size)
+    return records, counts
+
+
+def _sum_over(values: pd.Series, group: np.ndarray, lines: np.ndarray, size: int) -> pd.Series:
+    """Each row's group's sum over `lines`, blank where none of them has a value."""
+    amount = values.to_numpy(dtype=float, na_value=np.nan)
+    present = lines & ~np.isnan(amount)
+    sums = np.bincount(group[present], weights=amount[present], minlength=size)
+    known = np.bincount(group[present], minlength=size) > 0
+    total = np.where(known[group], sums[group], np.nan)
+    return pd.Series(pd.arrays.ArrowExtensionArray(pa.array(total, from_pandas=True)))
+
+
+def _distinct_over(values: pd.Series, group: np.ndarray, at: np.ndarray, size: int) -> pd.Series:
+    """Each row's group's distinct values over the rows `at`, in their order, joined by
+    LINE_SEPARATOR; blank where they are all blank. The distinct (group, value) pairs come
+    from one sort of integer codes, and are joined by one Arrow kernel: no loop over rows."""
+    encoded = pc.dictionary_encode(_arrow(values.astype(TEXT))).combine_chunks()
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)[at]
+    width = len(encoded.dictionary) + 1
+    pairs, first = np.unique(group[at] * width + codes + 1, return_index=True)
+    present = pairs % width > 0  # a blank value joins nothing
+    pairs, first = pairs[present], first[present]
+    owner = pairs // width
+    order = np.lexsort((first, owner))  # by group, then by the line a value first shows on
+    owner, code = owner[order], pairs[order] % width - 1
+    offsets = np.searchsorted(owner, np.arange(size + 1)).astype(np.int32)
+    lists = pa.ListArray.from_arrays(pa.array(offsets), encoded.dictionary.take(pa.array(code)))
+    joined = pc.binary_join(lists, LINE_SEPARATOR)
+    joined = pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
+    return pd.Series(pd.arrays.ArrowExtensionArray(pc.take(joined, pa.array(group))))
+
+
+def _group_codes(keys: list[pd.Series]) -> np.ndarray:
+    """One code per distinct combination of the keys' values (blanks alike)."""
+    group, *others = [_key_codes(values) for values in keys]
+    for codes in others:
+        group = pd.factorize(group * (codes.max(initial=0) + 1) + codes)[0]
+    return group
 
 
 def _key_codes(values: pd.Series) -> np.ndarray:

@@ -30,6 +30,24 @@ class Defaulted:
 
 
 @dataclass(frozen=True)
+class Unplaced:
+    """A stage value the mapping does not place: its deals are open at an unknown stage."""
+
+    field: str
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Lines:
+    """An export of line items (`lines_of`): how many lines made how many records."""
+
+    key: tuple[str, ...]  # the fields that tie the lines of one record together
+    lines: int  # lines used (rows_used)
+    records: int  # the records they make: the rows of the canonical frame
+
+
+@dataclass(frozen=True)
 class DateRange:
     field: str
     first: str
@@ -51,6 +69,9 @@ class InputQuality:
     rejected: tuple[Reason, ...] = ()
     unreadable: tuple[Reason, ...] = ()  # optional values that could not be read: left blank
     defaulted: tuple[Defaulted, ...] = ()
+    unplaced: tuple[Unplaced, ...] = ()
+    placing_yaml: str | None = None  # the YAML that would place the unplaced values
+    lines_of: Lines | None = None
     date_ranges: tuple[DateRange, ...] = ()
     unused_columns: tuple[str, ...] = ()
     missing_columns: tuple[str, ...] = ()

@@ -10,7 +10,8 @@ be broken down by and, by kind:
   `Kpi.category`; each category's share is its weight over the group's total weight;
 - custom: whatever columns `Kpi.combine` reads, which turns a group's rows into one Aggregate.
 With `Kpi.category` set, count/sum/ratio/mean/median values are given per category too (the
-median days in each stage, the conversion from each funnel stage to the next).
+median days in each stage, the conversion from each funnel stage to the next). Rows of any kind
+may be flagged LEFT_OUT: the value is made of the others, and its note says how many.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ import pandas as pd
 from salesmetrics.periods import Period, comparison
 
 PERIODS_HELD = 3  # Context.for_period keeps rows of this many periods
+LEFT_OUT = "left_out"
+"""A column KPI rows may carry: True on a row left out of the value, as what it would add is
+unknown (a deal at a stage the mapping does not place). The engine aggregates the other rows
+and counts these in the value's note, worded by `Kpi.left_out`."""
 
 
 class Unit(StrEnum):
@@ -146,6 +151,7 @@ class Kpi:
     # what the small-sample threshold is held against for ratios: "denominator" when it counts
     # records (closed deals), "rows" when it is an amount (a quota, last period's revenue)
     sample_size: str = "denominator"
+    left_out: str = "{n} rows left out"  # the note on rows flagged LEFT_OUT; {n}: their count
 
     def __post_init__(self) -> None:
         if (self.aggregation is Aggregation.CUSTOM) != (self.combine is not None):

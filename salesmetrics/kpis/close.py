@@ -9,6 +9,10 @@ A deal reached a funnel stage when it has the stage's entered_<stage> date, or r
 one (CRMs do not stamp the stages a deal skipped), or its current stage is at or after it; a
 won deal reached every stage, and every deal reached prospecting, the funnel's entry.
 
+A deal at a stage value the mapping does not place (`unplaced`: a stage_raw, no stage) is open
+unless its status says otherwise, and may be anywhere in the funnel: a KPI that asks whether
+it reached a stage leaves it out where nothing else says so, and its note says how many.
+
 Rows that mix two kinds of record (deals and target rows) keep only the dimensions both have,
 owner and team, so a breakdown by another dimension is refused rather than showing every
 target under "(blank)".
@@ -20,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from salesmetrics.kpis.base import (
+    LEFT_OUT,
     Aggregate,
     Aggregation,
     Context,
@@ -44,6 +49,10 @@ BLANK = "(blank)"
 PEOPLE = ("owner", "team")  # the dimensions deals share with target rows
 PART = "part"  # sales_velocity's and forecast_accuracy's row kind column
 SECONDS_PER_DAY = 86400.0
+UNPLACED = "unplaced"  # weighted_pipeline's column: the deal is at a stage no mapping places
+UNPLACED_NOTE = (
+    "{n} deals at a stage the mapping does not place left out: how far they got is unknown"
+)
 
 
 def closed_deals(data: Context, period: Period) -> pd.DataFrame:
@@ -100,6 +109,14 @@ def reached(deals: pd.DataFrame, stage: str) -> np.ndarray:
         hit |= deals["stage"].isin(later).fillna(False).to_numpy(dtype=bool)
     hit |= (deals["status"] == "won").fillna(False).to_numpy(dtype=bool)
     return hit
+
+
+def unplaced(deals: pd.DataFrame) -> np.ndarray:
+    """Whether each deal is at a stage value the mapping does not place: a stage as the CRM
+    wrote it (stage_raw) but no canonical stage."""
+    if "stage" not in deals.columns or "stage_raw" not in deals.columns:
+        return np.zeros(len(deals), dtype=bool)
+    return (deals["stage"].isna() & deals["stage_raw"].notna()).to_numpy(dtype=bool)
 
 
 def _days(deals: pd.DataFrame) -> pd.Series:
@@ -167,12 +184,15 @@ def _win_rate_by_amount(data: Context, period: Period) -> pd.DataFrame:
 
 def _quote_to_close(data: Context, period: Period) -> pd.DataFrame:
     """Deals closed in the period; those that reached proposal are the denominator, and those
-    of them that were won the numerator (the others carry 0 and 0).
+    of them that were won the numerator (the others carry 0 and 0). A deal lost at a stage the
+    mapping does not place, with no sign of having reached proposal, is left out.
     """
     deals = closed_deals(data, period)
-    quoted = reached(deals, "proposal").astype(float)
+    quoted = reached(deals, "proposal")
     won = (deals["status"] == "won").fillna(False).to_numpy(dtype=float)
-    return deals.assign(numerator=quoted * won, denominator=quoted)
+    return deals.assign(
+        numerator=quoted * won, denominator=quoted * 1.0, **{LEFT_OUT: unplaced(deals) & ~quoted}
+    )
 
 
 # stage_conversion
@@ -180,19 +200,22 @@ def _quote_to_close(data: Context, period: Period) -> pd.DataFrame:
 
 def _stage_conversion(data: Context, period: Period) -> pd.DataFrame:
     """One row per deal created in the period and open stage it reached, with numerator 1 when
-    it also reached the next stage (won after negotiation); `stage` names the stage.
+    it also reached the next stage (won after negotiation); `stage` names the stage. A deal at
+    a stage the mapping does not place is left out where it is not known to have gone on.
     """
     return period_rows(data, "stage_reach", lambda: _all_stage_reach(data), "created_at", period)
 
 
 def _all_stage_reach(data: Context) -> pd.DataFrame:
     deals = data["deals"]
+    unknown = unplaced(deals)
     parts = []
     for here, following in zip(OPEN_STAGES, FUNNEL[1:], strict=True):
+        went_on = reached(deals, following)
         rows = carrying(data, deals, "created_at").assign(
-            numerator=reached(deals, following).astype(float),
+            numerator=went_on.astype(float),
             denominator=1.0,
-            **{STAGE_COLUMN: here},
+            **{STAGE_COLUMN: here, LEFT_OUT: unknown & ~went_on},
         )
         parts.append(rows[reached(deals, here)])
     return pd.concat(parts)
@@ -268,20 +291,25 @@ def _weighted(data: Context, period: Period) -> pd.DataFrame:
 
     weight = if_open("probability").fillna(by_stage).fillna(if_open("stage_probability"))
     amount = deals["amount"].to_numpy(dtype=float, na_value=np.nan)
-    return deals.assign(weight=weight.to_numpy(), value=amount * weight.to_numpy())
+    return deals.assign(
+        weight=weight.to_numpy(), value=amount * weight.to_numpy(), **{UNPLACED: unplaced(deals)}
+    )
 
 
 def _weighted_sum(rows: pd.DataFrame) -> Aggregate:
-    """The sum of amount × probability over the deals that have a probability."""
+    """The sum of amount × probability over the deals that have a probability; the note counts
+    the others, and those of them at a stage the mapping does not place."""
     if not len(rows):
         return Aggregate(0.0)
     weighed = rows["weight"].notna().to_numpy(dtype=bool)
     total = float(np.nansum(rows["value"].to_numpy(dtype=float, na_value=np.nan)[weighed]))
     left_out = int((~weighed).sum())
+    unknown = int((~weighed & rows[UNPLACED].to_numpy(dtype=bool)).sum())
+    why = f", {unknown} at a stage the mapping does not place" if unknown else ""
     if not weighed.any():
         missing = f"none of the {left_out} open deals has a probability or a stage probability"
-        return Aggregate(None, note=missing)
-    note = f"{left_out} open deals without a probability left out" if left_out else None
+        return Aggregate(None, note=missing + why)
+    note = f"{left_out} open deals without a probability left out{why}" if left_out else None
     return Aggregate(total, note=note)
 
 
@@ -501,9 +529,11 @@ KPIS: tuple[Kpi, ...] = (
         (*WON, QUOTED),
         CLOSED_WON_LOST,
         "deals closed in the period that reached proposal (entered_proposal, or a later stage "
-        "entered, or won) and were won / deals closed in the period that reached proposal",
+        "entered, or won) and were won / deals closed in the period that reached proposal; a "
+        "deal lost at a stage the mapping does not place is left out unless it reached proposal",
         _quote_to_close,
         benchmark="around 30%",
+        left_out=UNPLACED_NOTE,
     ),
     Kpi(
         "stage_conversion",
@@ -515,10 +545,12 @@ KPIS: tuple[Kpi, ...] = (
         "created_at",
         "per stage, prospecting to negotiation: deals created in the period that reached the "
         "stage and the next one (won after negotiation) / deals created in the period that "
-        "reached the stage (an entered_<stage> date, a later stage reached, or won)",
+        "reached the stage (an entered_<stage> date, a later stage reached, or won); a deal at "
+        "a stage the mapping does not place is left out unless it reached the next stage",
         _stage_conversion,
         category=STAGE_COLUMN,
         category_order=OPEN_STAGES,
+        left_out=UNPLACED_NOTE,
     ),
     Kpi(
         "lost_reasons",

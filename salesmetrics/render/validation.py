@@ -8,6 +8,7 @@ from typing import TextIO
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from salesmetrics import __version__
 from salesmetrics.ingest.quality import InputQuality, Reason
@@ -54,6 +55,11 @@ def _render_one(q: InputQuality, console: Console) -> None:
         counts.add_row("joined to no deal", f"{q.rows_unmatched:,}")
     if q.footer_lines_dropped:
         counts.add_row("footer lines dropped", f"{q.footer_lines_dropped:,}")
+    if q.lines_of is not None:
+        counts.add_row(
+            f"lines joined (lines_of: {', '.join(q.lines_of.key)})",
+            f"{q.lines_of.lines:,} lines → {q.lines_of.records:,} {q.entity}",
+        )
     console.print(counts)
 
     _reasons(console, "Filtered", q.filtered)
@@ -66,6 +72,18 @@ def _render_one(q: InputQuality, console: Console) -> None:
         ("field", "value", "rows"),
         [(d.field, d.value, f"{d.count:,}") for d in q.defaulted],
     )
+    _titled(
+        console,
+        "Stage values not placed",
+        ("field", "value", "rows"),
+        [(u.field, u.value, f"{u.count:,}") for u in q.unplaced],
+    )
+    if q.placing_yaml:
+        console.print(
+            "Deals at these stages count as open, at an unknown stage. To place them, fill in "
+            "each <stage> (the first line says where):"
+        )
+        console.print(Text(q.placing_yaml.rstrip("\n")), soft_wrap=True)
     _titled(
         console,
         "Date ranges",

@@ -222,3 +222,50 @@ def test_history_presets_take_their_crms_deal_stage_map():
         ("salesforce_opportunity_field_history", "salesforce_opportunities"),
     ):
         assert load_mapping(history).values["stage"] == load_mapping(deals).values["stage"]
+
+
+def test_lines_of_names_mapped_fields_one_or_several(tmp_path):
+    one = write(
+        tmp_path, "entity: deals\ncolumns: {deal_id: ID, stage: Stage}\nlines_of: deal_id\n"
+    )
+    assert load_mapping(one).lines_of == ("deal_id",)
+    several = write(
+        tmp_path,
+        "entity: deals\ncolumns: {deal_id: ID, stage: Stage, deal_name: Name}\n"
+        "lines_of: [deal_name, deal_id]\n",
+        "several.yaml",
+    )
+    assert load_mapping(several).lines_of == ("deal_name", "deal_id")
+    assert load_mapping(FIXTURE_MAPPING).lines_of == ()  # rows are records unless it is said
+
+
+def test_lines_of_a_field_not_mapped_to_a_column_is_refused(tmp_path):
+    path = write(
+        tmp_path,
+        "entity: deals\ncolumns: {deal_id: ID, stage: Stage}\nconstants: {pipeline: Main}\n"
+        "lines_of: pipeline\n",
+    )
+    with pytest.raises(
+        MappingError, match=r"m\.yaml, line 4: lines_of: 'pipeline' is not mapped to a column"
+    ):
+        load_mapping(path)
+
+
+def test_lines_of_is_for_deals(tmp_path):
+    path = write(
+        tmp_path, "entity: leads\ncolumns: {lead_id: ID, created_at: Created}\nlines_of: lead_id\n"
+    )
+    with pytest.raises(MappingError, match=r"line 3: lines_of: is for deals exports"):
+        load_mapping(path)
+
+
+def test_lines_of_is_inherited_and_null_turns_it_off(tmp_path):
+    write(
+        tmp_path,
+        "entity: deals\ncolumns: {deal_id: ID, stage: Stage}\nlines_of: deal_id\n",
+        "p.yaml",
+    )
+    child = write(tmp_path, "extends: p.yaml\ncolumns: {owner: Owner}\n", "child.yaml")
+    assert load_mapping(child).lines_of == ("deal_id",)
+    off = write(tmp_path, "extends: p.yaml\nlines_of: null\n", "off.yaml")
+    assert load_mapping(off).lines_of == ()

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from salesmetrics.errors import InputError
 from salesmetrics.ingest import load_input
-from salesmetrics.ingest.normalise import _clean
+from salesmetrics.ingest.normalise import _clean, looks_closed
 from tests.conftest import FIXTURE_MAPPING, FIXTURES
 from tests.ingest.workbooks import write_workbook
 
@@ -138,12 +138,13 @@ def test_money_forms_and_unreadable_optional_amount_is_reported_not_rejected():
     assert loaded.quality.rows_used == 4
 
 
-def test_unmapped_values_are_an_error_listing_each_with_its_count(tmp_path):
+def test_strict_makes_unmapped_stages_an_error_listing_each_with_its_count(tmp_path):
     with pytest.raises(InputError) as err:
         load_text(
             tmp_path,
             "ID,Created,Stage\nD1,2026-01-01,Pitch\nD2,2026-01-01,Pitch\nD3,2026-01-01,Trial\n",
             "entity: deals\ncolumns: {deal_id: ID, created_at: Created, stage: Stage}\n",
+            strict=True,
         )
     message = str(err.value)
     assert "2 value(s) of `stage` have no mapping: 'Pitch' (2 rows), 'Trial' (1 rows)" in message
@@ -153,6 +154,114 @@ def test_unmapped_values_are_an_error_listing_each_with_its_count(tmp_path):
         f"lost under values.stage.map in {tmp_path / 'mapping.yaml'}, or set a default: "
         '{values: {stage: {map: {"Pitch": <stage>, "Trial": <stage>}}}}'
     )
+
+
+UNPLACED_CSV = (
+    "ID,Created,Stage,Closed\n"
+    "D1,2026-01-01,Pitch,\n"
+    "D2,2026-01-02,Won,2026-02-01\n"
+    "D3,2026-01-03, pitch ,\n"
+    "D4,2026-01-04,Trial,2026-03-01\n"
+)
+UNPLACED_MAPPING = (
+    "entity: deals\ncolumns: {deal_id: ID, created_at: Created, stage: Stage, closed_at: Closed}\n"
+    "values: {stage: {map: {Won: won}}}\n"
+)
+
+
+def test_unmapped_stages_are_open_deals_at_an_unknown_stage(tmp_path):
+    loaded = load_text(tmp_path, UNPLACED_CSV, UNPLACED_MAPPING)
+    frame = loaded.frame
+    assert frame["deal_id"].tolist() == ["D1", "D2", "D3", "D4"]  # none rejected
+    assert frame["stage"].tolist() == [pd.NA, "won", pd.NA, pd.NA]
+    assert frame["stage_raw"].tolist() == ["Pitch", "Won", "pitch", "Trial"]
+    assert frame["status"].tolist() == ["open", "won", "open", "open"]
+    assert frame["closed_at"].isna().tolist() == [True, False, True, True]  # open: not closed
+    q = loaded.quality
+    assert [(u.field, u.value, u.count) for u in q.unplaced] == [
+        ("stage", "Pitch", 2),  # as first written; ` pitch ` is the same value
+        ("stage", "Trial", 1),
+    ]
+    assert q.placing_yaml == (
+        f"# add to {tmp_path / 'mapping.yaml'}\n"
+        "values:\n"
+        "  stage:\n"
+        "    map:  # each to prospecting, qualification, demo, proposal, negotiation, won or lost\n"
+        '      "Pitch": <stage>  # 2 rows\n'
+        '      "Trial": <stage>  # 1 rows\n'
+    )
+    assert q.to_dict()["unplaced"][0] == {"field": "stage", "value": "Pitch", "count": 2}
+
+
+def test_the_placing_yaml_filled_in_places_the_values(tmp_path):
+    q = load_text(tmp_path, UNPLACED_CSV, UNPLACED_MAPPING).quality
+    assert q.placing_yaml is not None
+    own = tmp_path / "mapping.yaml"
+    added = q.placing_yaml.replace("<stage>", "demo", 1).replace("<stage>", "proposal")
+    own.write_text(
+        own.read_text(encoding="utf-8").replace("values: {stage: {map: {Won: won}}}\n", "")
+        + added.replace('"Pitch"', 'Won: won\n      "Pitch"'),
+        encoding="utf-8",
+    )
+    loaded = load_input(tmp_path / "data.csv", str(own))
+    assert loaded.frame["stage"].tolist() == ["demo", "won", "demo", "proposal"]
+    assert loaded.quality.unplaced == () and loaded.quality.placing_yaml is None
+
+
+def test_a_status_column_still_closes_a_deal_at_an_unplaced_stage(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        "ID,Created,Stage,Status,Closed\n"
+        "D1,2026-01-01,Pilot,lost,2026-02-01\n"
+        "D2,2026-01-02,Pilot,,\n"
+        "D3,2026-01-03,Demo,won,2026-02-03\n",
+        "entity: deals\ncolumns: {deal_id: ID, created_at: Created, stage: Stage, "
+        "status: Status, closed_at: Closed}\nvalues: {stage: {map: {Demo: demo}}}\n",
+    )
+    assert loaded.frame["status"].tolist() == ["lost", "open", "won"]
+    assert loaded.frame["stage"].tolist() == [pd.NA, pd.NA, "demo"]
+    assert [(u.value, u.count) for u in loaded.quality.unplaced] == [("Pilot", 2)]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Closed Won",
+        "closed - lost to competitor",
+        "Deal won",  # "won" alone is canonical: it maps to itself
+        "Fermée gagnée",
+        "FERMEE PERDUE",
+        "Clôturée/Gagnée",
+        "Geschlossen und gewonnen",
+        "Abgeschlossen",
+        "Cerrada perdida",
+        "Ganado",
+        "Fechado ganho",
+        "Chiusa persa",
+        "Gesloten",
+    ],
+)
+def test_unmapped_stages_that_look_closed_stay_an_error(tmp_path, value):
+    with pytest.raises(InputError) as err:
+        load_text(
+            tmp_path,
+            f"ID,Created,Stage\nD1,2026-01-01,{value}\nD2,2026-01-01,Pilot\n",
+            "entity: deals\ncolumns: {deal_id: ID, created_at: Created, stage: Stage}\n",
+        )
+    message = str(err.value)
+    assert (
+        f"1 value(s) of `stage` look closed (won or lost) but have no mapping: {value!r} (1 rows); "
+        "unplaced, a closed deal would count as open. Map each to one of prospecting, "
+    ) in message
+    assert "Pilot" not in message  # an open-looking value waits to be placed
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Pilot Running", "Legal Review", "Closing", "Ready to close", "Proposition/Devis", "Won't"],
+)
+def test_looks_closed_only_on_a_closing_word(value):
+    assert looks_closed(value) is (value == "Won't")  # "won" is a word of "Won't"
 
 
 def test_unmapped_text_values_say_how_to_rename_or_keep_them(tmp_path):
@@ -596,3 +705,105 @@ filters:
     assert (q.rows_read, q.rows_used, q.rows_filtered, q.unreadable) == (3, 2, 1, ())
     assert loaded.frame["stage"].tolist() == ["demo", "won"]
     assert loaded.frame["stage_raw"].tolist() == ["Demo", "Won"]  # the CRM's own names kept
+
+
+LINES_CSV = (
+    "Opp ID,Name,Created,Stage,Closed,Product,Total,Currency\n"
+    "O1,Acme,2026-01-05,Won,2026-02-10,Widget,1000.50,EUR\n"  # row 2
+    "O2,Globex,2026-01-06,Demo,,Widget,300,EUR\n"
+    "O1,Acme,2026-01-05,Won,2026-02-10,Gadget,250,EUR\n"
+    "O1,Acme,2026-01-05,Won,2026-02-10,Service,,EUR\n"  # no price: adds nothing
+    "O3,Initech,2026-01-07,Won,2026-02-11,Widget,500,EUR\n"  # row 6
+    "O3,Initech,2026-01-07,Won,2026-02-11,Gadget,700,USD\n"
+    "O4,Umbrella,,Demo,,Widget,100,EUR\n"  # row 8: no created date
+    "O4,Umbrella,2026-01-08,Demo,,Gadget,50,EUR\n"
+    "O5,Hooli,2026-01-09,Demo,,TEST item,999,\n"  # row 10: filtered out
+    "O5,Hooli,2026-01-09,Demo,,Widget,20,EUR\n"
+    ",Nobody,2026-01-09,Demo,,Widget,5,EUR\n"  # row 12
+)
+LINES_MAPPING = (
+    "entity: deals\n"
+    "columns: {deal_id: Opp ID, deal_name: Name, created_at: Created, stage: Stage, "
+    "closed_at: Closed, product: Product, amount: Total, currency: Currency}\n"
+    "values: {stage: {map: {Won: won, Demo: demo}}}\n"
+    "filters: [{column: Product, starts_with: TEST, reason: test products}]\n"
+    "dedupe: {key: [deal_id]}\n"
+    "lines_of: deal_id\n"
+)
+
+
+def test_lines_of_one_deal_make_one_deal_with_their_amounts_summed(tmp_path):
+    loaded = load_text(tmp_path, LINES_CSV, LINES_MAPPING)
+    frame = loaded.frame
+    assert frame["deal_id"].tolist() == ["O1", "O2", "O5"]
+    assert frame["amount"].tolist() == [1250.5, 300.0, 20.0]  # 1000.50 + 250 (+ no price)
+    assert frame["product"].tolist() == ["Widget; Gadget; Service", "Widget", "Widget"]
+    assert frame["currency"].tolist() == ["EUR", "EUR", "EUR"]  # O5's filtered line had none
+    assert frame["status"].tolist() == ["won", "open", "open"]
+    assert frame["_row"].tolist() == [2, 3, 11]  # each deal's first line in use
+    q = loaded.quality
+    assert (q.rows_read, q.rows_used, q.rows_filtered, q.rows_rejected) == (11, 5, 1, 5)
+    assert q.duplicates_dropped == 0
+    assert (q.lines_of.key, q.lines_of.lines, q.lines_of.records) == (("deal_id",), 5, 3)
+    assert q.to_dict()["lines_of"] == {"key": ("deal_id",), "lines": 5, "records": 3}
+    reasons = {r.reason: [(e.row, e.value) for e in r.examples] for r in q.rejected}
+    assert reasons == {
+        # a deal whose lines are in two currencies: no sum of them means anything
+        "currency: lines of one deal in several currencies": [(6, "O3"), (7, "O3")],
+        "created_at: blank": [(8, "")],
+        # a deal with a rejected line would be short of its amount: rejected whole
+        "another line of the same deal was rejected": [(9, "O4")],
+        "deal_id: blank": [(12, "")],
+    }
+
+
+def test_lines_of_without_a_price_on_any_line_leave_the_amount_blank(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        "Opp ID,Created,Stage,Total\nO1,2026-01-05,Demo,\nO1,2026-01-05,Demo,\n",
+        "entity: deals\ncolumns: {deal_id: Opp ID, created_at: Created, stage: Stage, "
+        "amount: Total}\nvalues: {stage: {map: {Demo: demo}}}\nlines_of: deal_id\n",
+    )
+    assert loaded.frame["amount"].isna().tolist() == [True]  # unknown, not 0
+    assert loaded.quality.lines_of.lines == 2
+
+
+def test_dedupe_keeps_the_latest_deal_after_its_lines_are_joined(tmp_path):
+    # two snapshots of one deal in a file: each snapshot's lines make one deal, the later wins
+    loaded = load_text(
+        tmp_path,
+        "Opp ID,Created,Stage,Total,Modified\n"
+        "O1,2026-01-05,Demo,100,2026-01-10\n"
+        "O1,2026-01-05,Demo,50,2026-01-10\n"
+        "O1,2026-01-05,Demo,100,2026-01-20\n"
+        "O1,2026-01-05,Demo,70,2026-01-20\n",
+        "entity: deals\ncolumns: {deal_id: Opp ID, created_at: Created, stage: Stage, "
+        "amount: Total, modified_at: Modified}\nvalues: {stage: {map: {Demo: demo}}}\n"
+        "dedupe: {key: [deal_id]}\nlines_of: [deal_id, modified_at]\n",
+    )
+    assert loaded.frame["amount"].tolist() == [170.0]
+    q = loaded.quality
+    assert (q.rows_used, q.duplicates_dropped) == (2, 2)  # lines: those of the older snapshot
+    assert (q.lines_of.lines, q.lines_of.records) == (2, 1)
+
+
+def test_lines_of_a_column_the_file_lacks_is_an_error(tmp_path):
+    with pytest.raises(InputError) as err:
+        load_text(
+            tmp_path,
+            "Opp ID,Created,Stage,Total\nO1,2026-01-05,Demo,100\n",
+            "entity: deals\ncolumns: {deal_id: Opp ID, deal_name: Opportunity Name, "
+            "created_at: Created, stage: Stage, amount: Total}\n"
+            "values: {stage: {map: {Demo: demo}}}\nlines_of: deal_name\n",
+        )
+    assert str(err.value).endswith(
+        "lines_of joins the lines of one deal by `deal_name`, but its column ('Opportunity "
+        "Name') is not in the file; add it to the export, or list fields the lines of one deal "
+        f"share under lines_of in a mapping of your own (mapping {tmp_path / 'mapping.yaml'})"
+    )
+
+
+def test_a_plain_export_has_no_lines_account():
+    loaded = load("plain.csv")
+    assert loaded.quality.lines_of is None
+    assert loaded.quality.to_dict()["lines_of"] is None

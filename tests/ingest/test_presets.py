@@ -12,13 +12,17 @@ import pandas as pd
 import pytest
 import yaml
 
+from salesmetrics.engine import compute
 from salesmetrics.errors import InputError
 from salesmetrics.ingest import load_input
+from salesmetrics.ingest.detect import candidates, recognise
 from salesmetrics.ingest.load import LoadedInput
 from salesmetrics.ingest.mapping import PRESETS_DIR, list_presets, load_mapping
+from salesmetrics.periods import resolve_period
 from tests.conftest import FIXTURES
 
 PRESET_FIXTURES = FIXTURES / "presets"
+CRM_FIXTURES = FIXTURES / "crm"
 
 # every preset, its entity, and the dimensions it keeps on purpose (all else is canonical)
 PRESETS = {
@@ -28,6 +32,10 @@ PRESETS = {
     ),
     "hubspot_contacts": ("leads", {"lifecycle_stage", "opportunity_at"}),
     "salesforce_opportunities": (
+        "deals",
+        {"opportunity_name", "fiscal_period", "forecast_category"},
+    ),
+    "salesforce_opportunity_products": (
         "deals",
         {"opportunity_name", "fiscal_period", "forecast_category"},
     ),
@@ -231,14 +239,47 @@ def test_hubspot_contacts_lifecycle_dates_in_every_spelling():
     assert values(loaded, "account_id") == ["501", "502", None, None]
 
 
-def test_unknown_stage_is_an_error_with_the_extends_snippet(tmp_path):
+def custom_stages(tmp_path: Path) -> Path:
+    """The HubSpot fixture with two stages of a company's own."""
     text = (PRESET_FIXTURES / "hubspot_deals.csv").read_text(encoding="utf-8-sig")
     text = text.replace('"presentationscheduled"', '"Pilot Running"')
     text = text.replace('"Contract Sent"', '"Legal: Review"')
     data = tmp_path / "deals.csv"
     data.write_text(text, encoding="utf-8")
+    return data
+
+
+def test_unknown_stages_are_open_and_validate_shows_the_extends_file(tmp_path):
+    loaded = load_input(custom_stages(tmp_path), "hubspot_deals")
+    assert values(loaded, "deal_id") == ["9001", "9002", "9003", "9004"]
+    assert values(loaded, "stage") == ["won", "lost", None, None]
+    assert values(loaded, "stage_raw")[2:] == ["Pilot Running", "Legal: Review"]
+    assert values(loaded, "status") == ["won", "lost", "open", "open"]
+    q = loaded.quality
+    assert [(u.value, u.count) for u in q.unplaced] == [("Pilot Running", 1), ("Legal: Review", 1)]
+    assert q.placing_yaml == (
+        "# my_hubspot_deals.yaml: use it as the mapping (--mapping my_hubspot_deals.yaml)\n"
+        "extends: hubspot_deals\n"
+        "values:\n"
+        "  stage:\n"
+        "    map:  # each to prospecting, qualification, demo, proposal, negotiation, won or lost\n"
+        '      "Pilot Running": <stage>  # 1 rows\n'
+        '      "Legal: Review": <stage>  # 1 rows\n'
+    )
+    own = tmp_path / "my_hubspot_deals.yaml"
+    own.write_text(
+        q.placing_yaml.replace("<stage>", "demo", 1).replace("<stage>", "negotiation"),
+        encoding="utf-8",
+    )
+    placed = load_input(tmp_path / "deals.csv", str(own))
+    assert values(placed, "stage") == ["won", "lost", "demo", "negotiation"]
+    assert placed.quality.unplaced == ()
+
+
+def test_strict_makes_an_unknown_stage_an_error_with_the_extends_snippet(tmp_path):
+    data = custom_stages(tmp_path)
     with pytest.raises(InputError) as err:
-        load_input(data, "hubspot_deals")
+        load_input(data, "hubspot_deals", strict=True)
     message = str(err.value)
     assert (
         "2 value(s) of `stage` have no mapping: 'Pilot Running' (1 rows), 'Legal: Review' (1 rows)"
@@ -354,6 +395,136 @@ def test_salesforce_lead_report():
     assert values(loaded, "converted_at") == stamps("2026-01-20", None, None, None)
     assert values(loaded, "quality") == ["hot", "warm", "Tier 1", None]  # own ratings pass
     assert values(loaded, "company") == ["Acme Corp", "Globex GmbH", "Initech", "Example Org"]
+
+
+# ----------------------------------------------- Salesforce Opportunities with Products
+
+
+MARCH_2025 = resolve_period("2025-03", pd.Timestamp("2025-04-01").date())
+CLOSE_KPIS = ["deals_won", "deals_lost", "revenue_won", "win_rate", "pipeline_value"]
+
+
+def close_kpis(loaded: LoadedInput) -> dict[str, float | None]:
+    report = compute(
+        {"deals": loaded.frame},
+        period=MARCH_2025,
+        as_of=pd.Timestamp("2025-04-01").date(),
+        kpis=CLOSE_KPIS,
+    )
+    return {kpi: report.value(kpi).value for kpi in CLOSE_KPIS}
+
+
+def test_salesforce_products_report_one_deal_per_opportunity_amounts_summed_over_lines():
+    loaded = load_input(
+        CRM_FIXTURES / "salesforce_opportunity_products.csv", "salesforce_opportunity_products"
+    )
+    assert counts(loaded) == (8, 8, 0, 0, 0)
+    q = loaded.quality
+    assert q.footer_lines_dropped == 5
+    assert (q.lines_of.key, q.lines_of.lines, q.lines_of.records) == (("deal_id",), 8, 4)
+    assert "Amount" in q.unused_columns  # the opportunity's amount, repeated on each line
+    assert values(loaded, "deal_id") == [
+        "0068d00000Pq1AaAAJ",
+        "0068d00000Pq1AbAAJ",
+        "0068d00000Pq1AcAAJ",
+        "0068d00000Pq1AdAAJ",
+    ]
+    # Total Price over each opportunity's lines: 10,000 + 2,500; 5,000 + 1,200; 3,000;
+    # 2,400 + 1,400 + 600
+    assert values(loaded, "amount") == [12500.0, 6200.0, 3000.0, 4400.0]
+    assert values(loaded, "currency") == ["USD"] * 4  # from the $ of the line amounts
+    assert values(loaded, "product") == [
+        "Platform License; Onboarding",
+        "Platform License; Support Plan",
+        "Platform License",
+        "Support Plan; Training; Travel",
+    ]
+    assert values(loaded, "stage") == ["won", "lost", "proposal", "won"]
+    assert values(loaded, "status") == ["won", "lost", "open", "won"]
+    assert values(loaded, "probability") == [1.0, 0.0, 0.75, 1.0]
+    assert values(loaded, "created_at") == stamps(
+        "2025-01-15", "2025-02-01", "2025-02-20", "2025-03-01"
+    )  # month first: 1/15/2025
+    assert values(loaded, "closed_at") == stamps("2025-03-23", "2025-03-10", None, "2025-03-28")
+    assert values(loaded, "owner") == ["Ana Lopez", "Ben Okafor", "Ana Lopez", "Cara Diaz"]
+    assert values(loaded, "_row") == [2, 4, 6, 7]  # each opportunity's first line
+    assert close_kpis(loaded) == {
+        "deals_won": 2.0,  # 006A and 006D, once each though they have 2 and 3 lines
+        "deals_lost": 1.0,  # 006B
+        "revenue_won": 16900.0,  # 12,500 + 4,400: every line, not one line's
+        "win_rate": pytest.approx(2 / 3),
+        "pipeline_value": 3000.0,  # 006C, open at the end of March
+    }
+
+
+def test_salesforce_products_report_without_lines_of_keeps_one_line_per_deal(tmp_path):
+    # what lines_of prevents: de-duplication by Opportunity ID keeps one line's amount
+    own = tmp_path / "own.yaml"
+    own.write_text("extends: salesforce_opportunity_products\nlines_of: null\n", encoding="utf-8")
+    loaded = load_input(CRM_FIXTURES / "salesforce_opportunity_products.csv", str(own))
+    assert counts(loaded) == (8, 4, 0, 0, 4)
+    assert loaded.quality.lines_of is None
+    assert values(loaded, "amount") == [2500.0, 1200.0, 3000.0, 600.0]  # each last line's
+    assert close_kpis(loaded)["revenue_won"] == 3100.0
+
+
+def test_salesforce_products_report_of_a_french_org():
+    loaded = load_input(
+        CRM_FIXTURES / "salesforce_opportunity_products_fr.csv", "salesforce_opportunity_products"
+    )
+    assert counts(loaded) == (7, 7, 0, 0, 0)
+    q = loaded.quality
+    assert q.encoding == "cp1252"  # ISO-8859-1, as Salesforce exports for Western Europe
+    assert (q.lines_of.lines, q.lines_of.records) == (7, 4)
+    # 10 000 + 2 500; 1 200 + 700; 4 000; 2 000 + 1 250,50, written `12 500,00 EUR`
+    assert values(loaded, "amount") == [12500.0, 1900.0, 4000.0, 3250.5]
+    assert values(loaded, "currency") == ["EUR"] * 4
+    assert values(loaded, "stage_raw") == [
+        "Fermée gagnée",
+        "Fermée perdue",
+        "Proposition/Devis",
+        "Pilote en cours",
+    ]
+    assert values(loaded, "stage") == ["won", "lost", "proposal", None]
+    assert values(loaded, "status") == ["won", "lost", "open", "open"]
+    # the company's own stage: open at an unknown stage, counted in lines (2)
+    assert [(u.value, u.count) for u in q.unplaced] == [("Pilote en cours", 2)]
+    assert values(loaded, "created_at") == stamps(
+        "2025-02-10", "2025-03-05", "2025-03-12", "2025-03-20"
+    )  # day first: 20/03/2025
+    assert values(loaded, "closed_at") == stamps("2025-03-23", "2025-03-28", None, None)
+    assert values(loaded, "owner") == ["Claire Martin", "Hugo Petit", "Claire Martin", "Hugo Petit"]
+    assert values(loaded, "account_id")[1] == "Lefèvre & Fils"
+    assert values(loaded, "product")[0] == "Licence Plateforme; Intégration"
+    assert close_kpis(loaded) == {
+        "deals_won": 1.0,
+        "deals_lost": 1.0,
+        "revenue_won": 12500.0,
+        "win_rate": 0.5,
+        "pipeline_value": 7250.5,  # 4 000 + 3 250,50: the unplaced deal is open
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "preset"),
+    [
+        (CRM_FIXTURES / "salesforce_opportunity_products.csv", "salesforce_opportunity_products"),
+        (
+            CRM_FIXTURES / "salesforce_opportunity_products_fr.csv",
+            "salesforce_opportunity_products",
+        ),
+        (PRESET_FIXTURES / "salesforce_opportunities.csv", "salesforce_opportunities"),
+    ],
+)
+def test_products_and_plain_opportunity_reports_are_each_recognised_as_theirs(path, preset):
+    assert recognise(str(path), candidates()).name == preset
+
+
+def test_a_plain_opportunity_report_is_unaffected_by_line_items():
+    loaded = load("salesforce_opportunities.csv")
+    assert loaded.quality.lines_of is None
+    assert counts(loaded) == (5, 4, 0, 1, 0)
+    assert values(loaded, "amount") == [1234567.0, 12500.0, 48000.0, 9999.5]
 
 
 # --------------------------------------------------------------------------------- Pipedrive

@@ -501,3 +501,56 @@ def test_forecast_accuracy_per_owner_without_forecast_or_revenue():
     assert (june.value, june.note) == (None, "no forecast for the period")
     skipped = run("forecast_accuracy", book={"deals": DEALS}).skipped
     assert skipped[0].reason == "needs targets (no targets input)"
+
+
+# deals at a stage the mapping does not place (stage_raw, no stage): the funnel leaves them out
+# where it cannot tell how far they got, and says how many
+
+# fmt: off
+UNPLACED = frame("deals", "deal_id status stage stage_raw created_at closed_at amount probability owner entered_demo entered_proposal", [
+    ("P1", "open", None, "Pilot Running", "2026-10-03", None, 1000.0, None, "Ana", None, None),
+    ("P2", "lost", None, "Legal", "2026-10-04", "2026-10-20", 500.0, None, "Ben", "2026-10-10", None),
+    ("P3", "won", None, "Signed", "2026-10-05", "2026-10-25", 800.0, None, "Ana", None, None),
+    ("K1", "open", "demo", "Demo", "2026-10-06", None, 2000.0, None, "Ben", "2026-10-08", None),
+    ("K2", "lost", "lost", "Closed Lost", "2026-10-07", "2026-10-21", 300.0, None, "Cy", "2026-10-09", "2026-10-15"),
+]).assign(currency="USD")
+# fmt: on
+NOT_PLACED = "1 deals at a stage the mapping does not place left out: how far they got is unknown"
+
+
+def test_stage_conversion_leaves_out_unplaced_deals_where_their_progress_is_unknown():
+    stages = run("stage_conversion", book={"deals": UNPLACED}).categories("stage_conversion")
+    found = {s: (v.numerator, v.denominator, v.n, v.note) for s, v in stages.items()}
+    assert found == {
+        # P1 reached prospecting and nothing known since: left out; the 4 others went on
+        "prospecting": (4.0, 4.0, 4, NOT_PLACED),
+        # reached qualification: P2 (entered demo since), P3 (won), K1, K2; all on to demo
+        "qualification": (4.0, 4.0, 4, None),
+        # reached demo: P2 (lost somewhere after it: left out), P3, K1 (still in demo), K2
+        "demo": (2.0, 3.0, 3, NOT_PLACED),
+        "proposal": (1.0, 2.0, 2, None),  # P3, K2; on to negotiation: P3 (won)
+        "negotiation": (1.0, 1.0, 1, None),  # P3
+    }
+
+
+def test_quote_to_close_leaves_out_deals_lost_at_an_unplaced_stage():
+    found = run("quote_to_close_rate", book={"deals": UNPLACED}).value("quote_to_close_rate")
+    # closed in October: P2 lost at an unplaced stage, never seen at proposal (left out); P3
+    # won (reached every stage); K2 lost after entering proposal
+    assert (found.numerator, found.denominator, found.n, found.note) == (1.0, 2.0, 2, NOT_PLACED)
+    by_owner = run("quote_to_close_rate", book={"deals": UNPLACED}, group_by=["owner"])
+    ben = by_owner.value("quote_to_close_rate", owner="Ben")  # P2 only
+    assert (ben.value, ben.n, ben.note) == (None, 0, f"no rows in the denominator; {NOT_PLACED}")
+    assert by_owner.value("quote_to_close_rate", owner="Ana").note is None  # P3 won
+    assert by_owner.value("quote_to_close_rate", owner="Cy").value == 0.0  # K2
+
+
+def test_weighted_pipeline_says_which_deals_it_could_not_weigh_were_unplaced():
+    found = run("weighted_pipeline", book={"deals": UNPLACED}, settings=CHANCES)
+    value = found.value("weighted_pipeline")
+    # open at the end of October: P1 (no probability, no stage to look one up) and K1 (demo,
+    # 2000 x 0.6)
+    assert (value.value, value.note) == (
+        1200.0,
+        "1 open deals without a probability left out, 1 at a stage the mapping does not place",
+    )
