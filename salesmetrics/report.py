@@ -53,6 +53,7 @@ class Report:
     comparison: Period | None = None
     currency: str | None = None
     trend: tuple[Period, ...] = ()
+    unsplit: tuple[Skipped, ...] = ()  # KPIs given in total only: why they are not split
 
     def value(
         self,

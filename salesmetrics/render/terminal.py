@@ -43,6 +43,7 @@ def render(
             _breakdown(
                 report, [v for v in values if v.group and v.category is None], console, limit
             )
+            _totals_only(report, values, console)
     _footer(report, inputs, console)
 
 
@@ -63,6 +64,29 @@ def _header(report: Report, console: Console) -> None:
     console.print(line + f"; as of {report.as_of}")
 
 
+def _totals_only(report: Report, values: list[KpiValue], console: Console) -> None:
+    """The stage's KPIs that the breakdown leaves out, given in total only, and why: once per
+    reason, rather than in the note of each."""
+    ids = {v.id for v in values}
+    reasons: dict[str, list[str]] = {}
+    for s in report.unsplit:
+        if s.id in ids:
+            reasons.setdefault(s.reason, []).append(
+                CATALOGUE[s.id].label if s.id in CATALOGUE else s.id
+            )
+    for reason, labels in reasons.items():
+        console.print(
+            Text(f"{', '.join(labels)}: total only, {reason}", style="dim"), soft_wrap=True
+        )
+
+
+def _note(v: KpiValue, report: Report) -> str:
+    """The value's note without why it is not split (said once below the stage)."""
+    reason = next((s.reason for s in report.unsplit if s.id == v.id), None)
+    note = v.note or ""
+    return note.removesuffix(reason).removesuffix("; ") if reason else note
+
+
 def _totals(report: Report, values: list[KpiValue], console: Console) -> None:
     if not values:
         return
@@ -80,7 +104,7 @@ def _totals(report: Report, values: list[KpiValue], console: Console) -> None:
         table.add_column("status")
     if trended:
         table.add_column(f"last {len(report.trend)}")
-    noted = any(v.note for v in values)
+    noted = any(_note(v, report) for v in values)
     if noted:
         table.add_column("note", overflow="fold")
     for v in values:
@@ -92,7 +116,7 @@ def _totals(report: Report, values: list[KpiValue], console: Console) -> None:
         if trended:
             row.append(fmt.sparkline([p.value for p in v.trend]))
         if noted:
-            row.append(Text(v.note or "", style="dim"))
+            row.append(Text(_note(v, report), style="dim"))
         table.add_row(*row)
     console.print(table)
 

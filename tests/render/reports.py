@@ -1,7 +1,9 @@
-"""A small hand-built Report for renderer tests: totals, a breakdown, a distribution, a trend."""
+"""Small hand-built Reports for renderer tests: totals, a breakdown, a distribution, a trend;
+and one with a KPI the breakdown cannot split, given in total only."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from salesmetrics.ingest.quality import InputQuality, Reason
@@ -129,6 +131,16 @@ def sample_report() -> Report:
         "USD",
         (Period("2026-08", date(2026, 8, 1), date(2026, 8, 31), "month"), SEPTEMBER, OCTOBER),
     )
+
+
+UNSPLIT = "not split by owner: subscriptions carry no owner"
+
+
+def totals_only_report() -> Report:
+    """The sample report with MRR, which the breakdown by owner cannot split, in total only."""
+    report = sample_report()
+    mrr = value("mrr", "MRR", "mrr", "currency", 2000.0, note=UNSPLIT)
+    return replace(report, values=(*report.values, mrr), unsplit=(Skipped("mrr", UNSPLIT),))
 
 
 def sample_inputs() -> list[InputQuality]:

@@ -7,7 +7,7 @@ import io
 import json
 
 from salesmetrics.render.flat import render_csv, render_markdown, render_ndjson
-from tests.render.reports import sample_inputs, sample_report
+from tests.render.reports import sample_inputs, sample_report, totals_only_report
 
 
 def test_ndjson_is_one_parsable_object_per_value():
@@ -59,3 +59,11 @@ def test_markdown_tables_escape_pipes_and_list_skips():
     assert "| Win rate \\* | owner: Ben \\| Jr | — | — |  |  |" in text
     assert "- `email_open_rate`: needs activities.opened" in text
     assert "| exports/deals.csv | deals | 12 | 9 | 1 | 1 |" in text
+
+
+def test_markdown_lists_the_kpis_given_in_total_only():
+    out = io.StringIO()
+    render_markdown(totals_only_report(), sample_inputs(), out)
+    text = out.getvalue()
+    assert "| MRR |  | $2,000 |" in text
+    assert "_Total only, not split by owner: subscriptions carry no owner:_ `mrr`\n" in text
