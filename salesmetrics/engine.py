@@ -20,30 +20,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesmetrics.coverage import SPAN_DATES, covers, uncovered
 from salesmetrics.currency import Rates, convert
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Settings, carrying
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.periods import Period, buckets, comparison, trend
-from salesmetrics.report import KpiValue, Report, Skipped, TrendPoint
+from salesmetrics.report import DataWarning, KpiValue, Report, Skipped, TrendPoint
 from salesmetrics.schema import ENTITIES, Kind
 from salesmetrics.targets import KpiTargets, Target, status
 
 SMALL_SAMPLE = 20
 TIME_DIMENSIONS = ("month", "week", "quarter")
 QUOTA_WARN = 0.9  # at risk from 90% of quota, unless the report config says otherwise
-SPAN_DATES = {
-    "deals": ("created_at", "closed_at"),
-    "leads": ("created_at",),
-    "activities": ("occurred_at",),
-    "orders": ("ordered_at",),
-    "subscriptions": ("month", "started_at"),
-    "costs": ("month", "incurred_at"),
-    "surveys": ("responded_at",),
-}
-"""The event dates whose span `--period all` covers (not expected close dates, say)."""
-
 Key = tuple[tuple[tuple[str, str], ...], str | None, str | None]  # group, category, subcategory
 
 
@@ -127,6 +117,7 @@ def compute(
         earlier,
         _currency(data, rates),
         tuple(history),
+        warnings=_warnings(able, data, period, as_of, fiscal_start_month, targets),
         unsplit=tuple(totals_only),
     )
 
@@ -152,6 +143,28 @@ def _not_split(
         holder = " and ".join(lacking) if lacking else f"{kpi.id}'s rows"
         reasons.append(f"{holder} carry no {dimension}")
     return f"not split by {', '.join(attrs)}: {'; '.join(reasons)}"
+
+
+def _warnings(
+    kpis: list[Kpi],
+    frames: Mapping[str, pd.DataFrame],
+    period: Period,
+    as_of: date,
+    fiscal_start_month: int,
+    targets: Mapping[str, KpiTargets] | None,
+) -> tuple[DataWarning, ...]:
+    """The inputs the KPIs read that have no row in the period (coverage.uncovered)."""
+    read: dict[str, list[str]] = {}
+    for kpi in kpis:
+        for entity in _reads(kpi, frames):
+            read.setdefault(entity, []).append(kpi.id)
+    revenue_quota = "targets" in frames and not (targets or {}).get("revenue_won")
+    if revenue_quota and any(kpi.id == "revenue_won" for kpi in kpis):
+        read.setdefault("targets", []).append("revenue_won")  # its target: the quotas
+    ordered = {e: read[e] for e in frames if e in read}
+    named = {e: ids if e == "targets" else [] for e, ids in ordered.items()}
+    covered = covers({e: frames[e] for e in named}, as_of, fiscal_start_month)
+    return uncovered(covered, period, named)
 
 
 def _earlier(period: Period, mode: str) -> Period:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -61,3 +62,37 @@ def test_readme_preset_extension_example_loads(tmp_path: Path):
     stages = load_mapping(str(path)).values["stage"].pairs
     assert stages["pilot running"] == "demo" and stages["legal review"] == "negotiation"
     assert stages["closedwon"] == "won"  # the preset's own stages are kept
+
+
+def _readme_line(start: str) -> str:
+    return next(line for line in README.splitlines() if line.startswith(start))
+
+
+def test_readme_cron_line_writes_both_reports_on_the_sample_data(tmp_path: Path):
+    """The crontab line as the README gives it, run by a shell in a folder laid out as
+    /srv/sales, with the `--as-of 2026-11-02` the README says to add on another day."""
+    import shutil
+    import subprocess
+    import sys
+
+    sample = Path(__file__).parents[1] / "sample_data"
+    exports = tmp_path / "exports" / "latest"
+    exports.mkdir(parents=True)
+    (tmp_path / "reports").mkdir()
+    for export in [*sample.glob("*.csv"), *sample.glob("*.xlsx")]:
+        shutil.copy(export, exports / export.name)
+    shutil.copy(sample / "report.yaml", tmp_path / "report.yaml")
+    shutil.copytree(sample / "mappings", tmp_path / "mappings")
+    entry = _readme_line("0 6 2 * * ").split(" ", 5)[5]
+    salesmetrics = Path(sys.executable).parent / "salesmetrics"
+    command = entry.replace("cd /srv/sales", f"cd {tmp_path}").replace(
+        ".venv/bin/salesmetrics report", f"{salesmetrics} report --as-of 2026-11-02"
+    )
+    done = subprocess.run(
+        ["sh", "-c", command], env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    written = sorted(p.name for p in (tmp_path / "reports").iterdir())
+    assert written == ["sales-2026-10.json", "sales-2026-10.xlsx"]
+    doc = json.loads((tmp_path / "reports" / "sales-2026-10.json").read_text(encoding="utf-8"))
+    assert doc["as_of"] == "2026-11-02" and doc["warnings"] == []

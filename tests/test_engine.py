@@ -15,7 +15,7 @@ from salesmetrics.engine import compute, select, span
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import Settings
 from salesmetrics.periods import resolve_period
-from salesmetrics.report import Skipped
+from salesmetrics.report import DataWarning, Skipped
 from salesmetrics.targets import KpiTargets, Target
 from tests.kpis.frames import AS_OF, OCTOBER, frame
 
@@ -201,6 +201,41 @@ def test_a_kpi_its_rows_cannot_split_keeps_its_total_with_a_note():
     assert quarter.value("win_rate", month="2026-11").value == 0.0  # D4, lost 1 November
     december = quarter.value("win_rate", month="2026-12")
     assert december.note == "no rows in the denominator; not split by plan: deals carry no plan"
+
+
+def test_inputs_the_kpis_read_without_a_row_in_the_period_are_warned_about():
+    surveys = frame("surveys", "responded_at score", [("2026-06-10", 9.0), ("2026-07-02", 6.0)])
+    quotas = frame("targets", "period owner amount", [("2026-Q3", "Ana", 100.0)])
+    reps = frame("reps", "owner team", [("Ana", "East")])
+    book = {**BOOK, "surveys": surveys, "targets": quotas, "reps": reps}
+    december = resolve_period("2026-12", AS_OF)
+    report = compute(book, period=december, as_of=AS_OF, kpis=["win_rate", "revenue_won"])
+    # deals end with D4, closed at midnight on 1 November; quotas with 2026-Q3; surveys are
+    # not read by these KPIs, and a roster is never stale
+    assert report.warnings == (
+        DataWarning(
+            "stale_input",
+            "deals",
+            date(2026, 8, 1),
+            date(2026, 11, 1),
+            "deals end 2026-11-01; period 2026-12 has no deals",
+        ),
+        DataWarning(
+            "stale_input",
+            "targets",
+            date(2026, 7, 1),
+            date(2026, 9, 30),
+            "targets end 2026-09-30; period 2026-12 has no targets for revenue_won",
+        ),
+    )
+    assert report.value("win_rate").value is None
+    nps = compute(book, period=december, as_of=AS_OF, kpis=["nps"])
+    assert [w.entity for w in nps.warnings] == ["surveys"]
+    # revenue_won measured against a target of the config reads no quotas
+    own = {"revenue_won": KpiTargets(Target(5000.0))}
+    fixed = compute(book, period=december, as_of=AS_OF, kpis=["revenue_won"], targets=own)
+    assert [w.entity for w in fixed.warnings] == ["deals"]
+    assert compute(book, period=OCTOBER, as_of=AS_OF, kpis=["win_rate"]).warnings == ()
 
 
 def test_several_currencies_are_never_summed():

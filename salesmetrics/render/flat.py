@@ -69,6 +69,9 @@ def render_markdown(report: Report, inputs: Sequence[InputQuality], stream: Text
     if report.currency:
         about += f"; amounts in {report.currency}"
     lines += [f"_{about}; as of {report.as_of}._", ""]
+    if report.warnings:  # first: the numbers below are not measurements
+        lines += ["**Warnings**", ""] + [f"- {_escape(w.message)}" for w in report.warnings]
+        lines.append("")
     stages = [*STAGES, *dict.fromkeys(v.stage for v in report.values if v.stage not in STAGES)]
     for stage in stages:
         values = [v for v in report.values if v.stage == stage]

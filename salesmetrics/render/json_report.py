@@ -15,7 +15,7 @@ from salesmetrics import __version__
 from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.periods import Period
-from salesmetrics.report import KpiValue, Report
+from salesmetrics.report import DataWarning, KpiValue, Report
 
 SCHEMA_VERSION = "1"
 INPUT_KEYS = (
@@ -45,8 +45,19 @@ def document(
         "currency": report.currency,
         "group_by": list(report.group_by),
         "inputs": [{k: q.to_dict()[k] for k in INPUT_KEYS} for q in inputs],
+        "warnings": [warning_dict(w) for w in report.warnings],
         "kpis": [value_dict(v) for v in report.values],
         "skipped": [{"id": s.id, "reason": s.reason} for s in report.skipped],
+    }
+
+
+def warning_dict(warning: DataWarning) -> dict[str, str]:
+    return {
+        "code": warning.code,
+        "entity": warning.entity,
+        "first": warning.first.isoformat(),
+        "last": warning.last.isoformat(),
+        "message": warning.message,
     }
 
 

@@ -28,6 +28,7 @@ def render(
 ) -> None:
     """The whole report; breakdown tables are capped at `limit` rows (0: no cap)."""
     _header(report, console)
+    _warnings(report, console)
     stages = [s for s in _stages(report) if any(v.stage == s for v in report.values)]
     for stage in stages:
         values = [v for v in report.values if v.stage == stage]
@@ -62,6 +63,12 @@ def _header(report: Report, console: Console) -> None:
     if report.group_by:
         line += f", by {', '.join(report.group_by)}"
     console.print(line + f"; as of {report.as_of}")
+
+
+def _warnings(report: Report, console: Console) -> None:
+    """Inputs that do not cover the period, first: the numbers below are not measurements."""
+    for warning in report.warnings:
+        console.print(Text(f"warning: {warning.message}", style="bold yellow"), soft_wrap=True)
 
 
 def _totals_only(report: Report, values: list[KpiValue], console: Console) -> None:
