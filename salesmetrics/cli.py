@@ -329,8 +329,8 @@ def report(
         typer.Option(
             "--period",
             "-p",
-            help="2026-10, 2026-Q3, 2026, 2026-W14, last-month (default), last-quarter, "
-            "this-month, ytd, all.",
+            help="2026-10, 2026-Q3, 2026, 2026-W14, last-month (default), latest-month (the "
+            "last month the data reaches), last-quarter, this-month, ytd, all.",
         ),
     ] = None,
     date_from: Annotated[

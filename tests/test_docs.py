@@ -68,6 +68,23 @@ def _readme_line(start: str) -> str:
     return next(line for line in README.splitlines() if line.startswith(start))
 
 
+def test_readme_jq_example_gives_a_real_report_on_the_sample_data(runner, monkeypatch):
+    import shlex
+
+    from salesmetrics.cli import app
+
+    monkeypatch.chdir(Path(__file__).parents[1])
+    command, jq = _readme_line("salesmetrics report -c sample_data/").split(" | jq ")
+    assert jq == "'.kpis[] | select(.group == {}) | {id, value}'"  # done below in Python
+    result = runner.invoke(app, shlex.split(command)[1:])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    totals = {item["id"]: item["value"] for item in doc["kpis"] if item["group"] == {}}
+    # latest-month: October 2026, the sample company's last month, whatever today is
+    assert doc["period"]["label"] == "2026-10" and doc["warnings"] == []
+    assert totals["deals_won"] > 0 and totals["mrr"] > 0 and 0 < totals["win_rate"] < 1
+
+
 def test_readme_cron_line_writes_both_reports_on_the_sample_data(tmp_path: Path):
     """The crontab line as the README gives it, run by a shell in a folder laid out as
     /srv/sales, with the `--as-of 2026-11-02` the README says to add on another day."""

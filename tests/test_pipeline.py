@@ -44,9 +44,12 @@ def test_period_from_the_config_or_today():
     assert (undated.start, undated.end) == (date(2026, 11, 23), date(2026, 11, 23))
 
 
-def test_last_month_after_the_data_warns():
+def test_latest_month_follows_the_data_where_last_month_warns():
     config = ReportConfig(None, (), as_of=date(2026, 11, 23))
     frames = {"deals": DEALS}  # the last event: D2 created on 15 January 2026
+    latest = with_overrides(config, period="latest-month", kpis=("deals_won",))
+    assert resolve(latest, frames)[0].label == "2026-01"
+    assert compute_report(latest, frames).warnings == ()
     stale = compute_report(config, frames, kpis=("deals_won",))  # last-month: 2026-10
     assert stale.value("deals_won").value == 0.0
     assert [(w.code, w.message) for w in stale.warnings] == [
