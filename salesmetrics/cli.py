@@ -19,9 +19,11 @@ from salesmetrics import __version__
 from salesmetrics.cli_mappings import init, mappings_app
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_REJECTS, EXIT_TARGETS, EXIT_PIPE = 0, 1, 2, 3, 4, 141
+EXIT_STALE = 5  # --fail-on stale: an input has no row in the period
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 an input, mapping or config cannot be used; 2 usage error; "
     "3 rows rejected beyond --max-reject-rate; 4 a KPI off track (or at risk) with --fail-on; "
+    "5 an input has no row in the period with --fail-on stale; "
     "141 the output pipe was closed early."
 )
 
@@ -78,6 +80,7 @@ class Compare(StrEnum):
 class FailOn(StrEnum):
     off_track = "off-track"
     at_risk = "at-risk"
+    stale = "stale"
 
 
 class QualityFormat(StrEnum):
@@ -328,8 +331,8 @@ def report(
         typer.Option(
             "--period",
             "-p",
-            help="2026-10, 2026-Q3, 2026, 2026-W14, last-month (default), last-quarter, "
-            "this-month, ytd, all.",
+            help="2026-10, 2026-Q3, 2026, 2026-W14, last-month (default), latest-month (the "
+            "last month the data reaches), last-quarter, this-month, ytd, all.",
         ),
     ] = None,
     date_from: Annotated[
@@ -390,8 +393,12 @@ def report(
         int, typer.Option(help="Rows per breakdown table in table view; 0 for all.", min=0)
     ] = 20,
     fail_on: Annotated[
-        FailOn | None,
-        typer.Option("--fail-on", help="Exit 4 when a KPI is off-track (or at-risk)."),
+        list[FailOn] | None,
+        typer.Option(
+            "--fail-on",
+            help="off-track or at-risk: exit 4 when a KPI is off track (or at risk); stale: "
+            "exit 5 when an input has no row in the period (repeatable).",
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
@@ -450,11 +457,16 @@ def report(
     limit_rejects = max_reject_rate if max_reject_rate is not None else settings.max_reject_rate
     _refuse_rejects(qualities, limit_rejects if limit_rejects is not None else 0.05)
     result = compute_report(settings, frames_of(loaded))
+    failing = set(fail_on or ())
     target = (output or "-").format(period=result.period.label, as_of=result.as_of.isoformat())
+    on_screen = output_format is ReportFormat.table and target == "-" and sys.stdout.isatty()
+    if (not quiet or FailOn.stale in failing) and not on_screen:  # the table starts with them
+        for warning in result.warnings:
+            typer.echo(f"warning: {warning.message}", err=True)
     _write_report(result, qualities, output_format, target, limit=limit, no_color=no_color)
     if target != "-" and not quiet:
         err.print(f"wrote {output_format.value} report for {result.period.label} to {target}")
-    _check_statuses(result, fail_on)
+    _check_failures(result, failing)
 
 
 def _check_selection(kpis: list[str], stages: list[str], period: str | None) -> None:
@@ -520,14 +532,19 @@ def _write_report(result, qualities, output_format, target: str, *, limit: int, 
         write_text_atomic(Path(target), buffer.getvalue())
 
 
-def _check_statuses(result, fail_on: FailOn | None) -> None:
-    if fail_on is None:
-        return
-    bad = {"off_track"} if fail_on is FailOn.off_track else {"off_track", "at_risk"}
+def _check_failures(result, fail_on: set[FailOn]) -> None:
+    """The exit code --fail-on asks for: 5 when an input does not cover the period (its
+    warnings are on stderr already), else 4 when a KPI is off track (or at risk). Stale data
+    wins: statuses measured on a period the data does not reach say nothing about sales."""
+    bad = set()
+    if FailOn.off_track in fail_on or FailOn.at_risk in fail_on:
+        bad = {"off_track", "at_risk"} if FailOn.at_risk in fail_on else {"off_track"}
     failing = [v for v in result.values if v.status in bad]
     for v in failing:
         group = ", ".join(f"{d}={x}" for d, x in v.group) or "total"
         typer.echo(f"{v.id} ({group}) is {v.status.replace('_', ' ')}", err=True)
+    if FailOn.stale in fail_on and result.warnings:
+        raise typer.Exit(EXIT_STALE)
     if failing:
         raise typer.Exit(EXIT_TARGETS)
 

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesmetrics.coverage import SPAN_DATES, covers, uncovered
 from salesmetrics.currency import Rates, convert
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import (
@@ -34,24 +35,13 @@ from salesmetrics.kpis.base import (
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.periods import Period, buckets, comparison, trend
-from salesmetrics.report import KpiValue, Report, Skipped, TrendPoint
+from salesmetrics.report import DataWarning, KpiValue, Report, Skipped, TrendPoint
 from salesmetrics.schema import ENTITIES, Kind
 from salesmetrics.targets import KpiTargets, Target, status
 
 SMALL_SAMPLE = 20
 TIME_DIMENSIONS = ("month", "week", "quarter")
 QUOTA_WARN = 0.9  # at risk from 90% of quota, unless the report config says otherwise
-SPAN_DATES = {
-    "deals": ("created_at", "closed_at"),
-    "leads": ("created_at",),
-    "activities": ("occurred_at",),
-    "orders": ("ordered_at",),
-    "subscriptions": ("month", "started_at"),
-    "costs": ("month", "incurred_at"),
-    "surveys": ("responded_at",),
-}
-"""The event dates whose span `--period all` covers (not expected close dates, say)."""
-
 Key = tuple[tuple[tuple[str, str], ...], str | None, str | None]  # group, category, subcategory
 
 
@@ -64,10 +54,6 @@ GROUPED = (
 )
 """Kinds whose groups are aggregated in one group-by (without categories); the others group
 by group."""
-
-
-class _CannotBreakDown(Exception):
-    pass
 
 
 def compute(
@@ -107,21 +93,25 @@ def compute(
     chosen = select(kpis, stages)
     missing = {kpi.id: reason for kpi in chosen if (reason := _missing(kpi, data))}
     able = [kpi for kpi in chosen if kpi.id not in missing]
-    found, cannot = _evaluate_all(
+    found, unsplit = _evaluate_all(
         able, ctx, [*current, *before, *((p, ()) for p in history)], attrs, small_sample
     )
     values: list[KpiValue] = []
-    skipped: list[Skipped] = []
-    for kpi in chosen:
-        if kpi.id in missing or kpi.id in cannot:
-            reason = missing.get(kpi.id) or f"cannot break down by {cannot[kpi.id]}"
-            skipped.append(Skipped(kpi.id, reason))
-            continue
+    skipped = [Skipped(kpi.id, missing[kpi.id]) for kpi in chosen if kpi.id in missing]
+    totals_only = [
+        Skipped(kpi.id, _not_split(kpi, attrs, unsplit[kpi.id], data))
+        for kpi in able
+        if kpi.id in unsplit
+    ]
+    why = {s.id: s.reason for s in totals_only}
+    for kpi in able:
         now = _merged(found[kpi.id], current)
         previous = _merged(found[kpi.id], before)
         series = [found[kpi.id][(p, ())] for p in history]
         goals = _targets(kpi, ctx, period, attrs, (targets or {}).get(kpi.id))
         for key, value in now.items():
+            if kpi.id in why:
+                value = replace(value, note="; ".join(filter(None, (value.note, why[kpi.id]))))
             values.append(_complete(kpi, value, key, previous, history, series, goals))
     if strict and skipped:
         listed = "; ".join(f"{s.id}: {s.reason}" for s in skipped)
@@ -135,7 +125,54 @@ def compute(
         earlier,
         _currency(data, rates),
         tuple(history),
+        warnings=_warnings(able, data, period, as_of, fiscal_start_month, targets),
+        unsplit=tuple(totals_only),
     )
+
+
+def _reads(kpi: Kpi, frames: Mapping[str, pd.DataFrame]) -> list[str]:
+    """The inputs a computable KPI reads: of "a.x|b.y", the first that the data has."""
+    found = []
+    for need in kpi.needs:
+        options = need.split("|")
+        used = next((o for o in options if not _lacks(o, frames)), options[0])
+        found.append(used.split(".")[0])
+    return list(dict.fromkeys(found))
+
+
+def _not_split(
+    kpi: Kpi, attrs: tuple[str, ...], absent: list[str], frames: Mapping[str, pd.DataFrame]
+) -> str:
+    """Why a KPI is given in total only: the inputs it reads that lack the dimension."""
+    reads = _reads(kpi, frames)
+    reasons = []
+    for dimension in absent:
+        lacking = [e for e in reads if e in frames and dimension not in frames[e].columns]
+        holder = " and ".join(lacking) if lacking else f"{kpi.id}'s rows"
+        reasons.append(f"{holder} carry no {dimension}")
+    return f"not split by {', '.join(attrs)}: {'; '.join(reasons)}"
+
+
+def _warnings(
+    kpis: list[Kpi],
+    frames: Mapping[str, pd.DataFrame],
+    period: Period,
+    as_of: date,
+    fiscal_start_month: int,
+    targets: Mapping[str, KpiTargets] | None,
+) -> tuple[DataWarning, ...]:
+    """The inputs the KPIs read that have no row in the period (coverage.uncovered)."""
+    read: dict[str, list[str]] = {}
+    for kpi in kpis:
+        for entity in _reads(kpi, frames):
+            read.setdefault(entity, []).append(kpi.id)
+    revenue_quota = "targets" in frames and not (targets or {}).get("revenue_won")
+    if revenue_quota and any(kpi.id == "revenue_won" for kpi in kpis):
+        read.setdefault("targets", []).append("revenue_won")  # its target: the quotas
+    ordered = {e: read[e] for e in frames if e in read}
+    named = {e: ids if e == "targets" else [] for e, ids in ordered.items()}
+    covered = covers({e: frames[e] for e in named}, as_of, fiscal_start_month)
+    return uncovered(covered, period, named)
 
 
 def _earlier(period: Period, mode: str) -> Period:
@@ -243,26 +280,25 @@ def _evaluate_all(
     slices: list[Slice],
     attrs: tuple[str, ...],
     small_sample: int,
-) -> tuple[dict[str, dict[Slice, dict[Key, KpiValue]]], dict[str, str]]:
+) -> tuple[dict[str, dict[Slice, dict[Key, KpiValue]]], dict[str, list[str]]]:
     """Every KPI's values in each distinct slice (the report period is also the last trend
-    period, and the comparison period often another), and the KPIs that cannot be broken down
-    by `attrs`. Slices are taken one after the other, every KPI in each, so that rows several
-    KPIs share in a period (`Context.for_period`) are built once and freed after it.
+    period, and the comparison period often another), and the KPIs whose rows lack some of
+    `attrs` (given in total only) with those dimensions. Slices are taken one after the
+    other, every KPI in each, so that rows several KPIs share in a period
+    (`Context.for_period`) are built once and freed after it.
     """
     found: dict[str, dict[Slice, dict[Key, KpiValue]]] = {kpi.id: {} for kpi in kpis}
-    cannot: dict[str, str] = {}
+    unsplit: dict[str, list[str]] = {}
     universes = {kpi.id: _universe(kpi, ctx, attrs) for kpi in kpis}
     for period, outer in dict.fromkeys(slices):
         for kpi in kpis:
-            if kpi.id in cannot:
-                continue
-            try:
-                values = _evaluate(kpi, ctx, period, outer, attrs, small_sample, universes[kpi.id])
-            except _CannotBreakDown as absent:
-                cannot[kpi.id] = str(absent)
-                continue
+            values, absent = _evaluate(
+                kpi, ctx, period, outer, attrs, small_sample, universes[kpi.id]
+            )
+            if absent:
+                unsplit[kpi.id] = absent
             found[kpi.id][(period, outer)] = values
-    return found, cannot
+    return found, unsplit
 
 
 def _merged(found: Mapping[Slice, dict[Key, KpiValue]], slices: list[Slice]) -> dict[Key, KpiValue]:
@@ -281,18 +317,18 @@ def _evaluate(
     attrs: tuple[str, ...],
     small_sample: int,
     universe: set[tuple[str, ...]],
-) -> dict[Key, KpiValue]:
+) -> tuple[dict[Key, KpiValue], list[str]]:
+    """The KPI's values in one slice: the total, and each group unless its rows lack one of
+    `attrs` (then the total alone, and the dimensions they lack)."""
     found: dict[Key, KpiValue] = {}
     rows = kpi.rows(ctx, period)
     absent = [d for d in attrs if d not in rows.columns]
-    if absent:
-        raise _CannotBreakDown(", ".join(absent))
     _single_currency(kpi, rows)
     rows = _narrow(kpi, ctx, rows)
     for value in _values(kpi, rows, outer, small_sample):
         found[(value.group, value.category, value.subcategory)] = value
-    if not attrs:
-        return found
+    if not attrs or absent:
+        return found, absent
     if kpi.category is None and kpi.aggregation in GROUPED:
         aggregates = _group_aggregates(kpi, rows, attrs)
         for labels in sorted(set(aggregates) | universe):
@@ -300,7 +336,7 @@ def _evaluate(
             pairs = outer + tuple(zip(attrs, labels, strict=True))
             value = _value(kpi, agg, n, pairs, None, None, small_sample)
             found[(value.group, None, None)] = value
-        return found
+        return found, absent
     groups = rows.groupby(list(attrs), dropna=False, sort=False, observed=True).indices
     labelled = {_labels(k): v for k, v in groups.items()}
     for labels in sorted(set(labelled) | universe):
@@ -308,7 +344,7 @@ def _evaluate(
         pairs = outer + tuple(zip(attrs, labels, strict=True))
         for value in _values(kpi, part, pairs, small_sample):
             found[(value.group, value.category, value.subcategory)] = value
-    return found
+    return found, absent
 
 
 def _group_aggregates(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 UNITS = ("month", "quarter", "year", "week", "days")
-RELATIVE = ("last-month", "last-quarter", "this-month", "ytd", "all")
+RELATIVE = ("last-month", "latest-month", "last-quarter", "this-month", "ytd", "all")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 _YEAR = re.compile(r"^(\d{4})$")
@@ -92,7 +92,8 @@ def resolve_period(
     fiscal_start_month: int = 1,
     data_span: tuple[date, date] | None = None,
 ) -> Period:
-    """The period a `--period` value names, with `as_of` as today."""
+    """The period a `--period` value names, with `as_of` as today and `data_span` the first
+    and last event date in the data (for `all` and `latest-month`)."""
     text = spec.strip()
     if m := _MONTH.match(text):
         if not 1 <= int(m[2]) <= 12:
@@ -108,6 +109,11 @@ def resolve_period(
     match text.lower():
         case "last-month":
             return step(this_month, -1)
+        case "latest-month":  # the last month ended by as_of that the data reaches
+            last_month = step(this_month, -1)
+            if data_span is not None and data_span[1] < last_month.start:
+                return _month(data_span[1].year, data_span[1].month)
+            return last_month
         case "this-month":
             return Period(f"{this_month.label} to {as_of}", this_month.start, as_of, "days")
         case "last-quarter":

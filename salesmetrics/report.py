@@ -44,6 +44,18 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class DataWarning:
+    """An input that does not cover the report period, so its KPIs read as zeros that are
+    not measurements: a forgotten export looks like a collapse unless it is said."""
+
+    code: str  # stale_input (the period starts after the input's last date) | empty_period
+    entity: str
+    first: date  # the first and last day the input's rows cover
+    last: date
+    message: str
+
+
+@dataclass(frozen=True)
 class Report:
     period: Period
     as_of: date
@@ -53,6 +65,8 @@ class Report:
     comparison: Period | None = None
     currency: str | None = None
     trend: tuple[Period, ...] = ()
+    warnings: tuple[DataWarning, ...] = ()
+    unsplit: tuple[Skipped, ...] = ()  # KPIs given in total only: why they are not split
 
     def value(
         self,

@@ -306,6 +306,49 @@ def test_report_fail_on_exits_4_for_a_kpi_off_track(runner, tmp_path: Path):
     )
 
 
+STALE = "deals end 2026-10-21; period 2026-11 has no deals"  # plain.csv's last close
+
+
+def test_a_period_after_the_data_warns_and_fail_on_stale_exits_5(runner):
+    from importlib.resources import files
+
+    import jsonschema
+
+    warned = _report(runner, "--period", "2026-11", "--format", "json", "--kpi", "deals_won")
+    assert warned.exit_code == 0
+    assert warned.stderr == f"warning: {STALE}\n"
+    doc = json.loads(warned.stdout)
+    assert doc["warnings"] == [
+        {
+            "code": "stale_input",
+            "entity": "deals",
+            "first": "2026-10-01",
+            "last": "2026-10-21",
+            "message": STALE,
+        }
+    ]
+    schema = json.loads(files("salesmetrics").joinpath("report.schema.json").read_text("utf-8"))
+    jsonschema.validate(doc, schema)
+    quiet = _report(runner, "--period", "2026-11", "--format", "json", "--quiet")
+    assert quiet.exit_code == 0 and quiet.stderr == ""  # --quiet: only errors
+    failed = _report(runner, "--period", "2026-11", "--fail-on", "stale", "--quiet")
+    assert failed.exit_code == 5 and failed.stderr == f"warning: {STALE}\n"
+    assert "warning: " + STALE in failed.stdout  # the table starts with it too
+    assert _report(runner, "--fail-on", "stale").exit_code == 0  # October is covered
+
+
+def test_fail_on_is_repeatable_and_stale_data_wins_over_targets(runner, tmp_path: Path):
+    config = tmp_path / "report.yaml"
+    config.write_text("targets:\n  win_rate: {target: 0.6, warn: 0.4}\n", encoding="utf-8")
+    both = ["-c", str(config), "--kpi", "win_rate", "--fail-on", "at-risk", "--fail-on", "stale"]
+    october = _report(runner, *both)  # win rate 1/2: at risk, and the data covers October
+    assert october.exit_code == 4 and "win_rate (total) is at risk" in october.stderr
+    # December: no deal closed, so no win rate and no status; the stale data says so
+    december = _report(runner, *both, "--period", "2026-12", "--as-of", "2027-01-02")
+    assert december.exit_code == 5
+    assert "deals end 2026-10-21; period 2026-12 has no deals" in december.stderr
+
+
 def _as_cron(*extra: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """The JSON report of plain.csv for October, in an environment like cron's."""
     return subprocess.run(
@@ -331,6 +374,13 @@ def _as_cron(*extra: str, cwd: Path | None = None) -> subprocess.CompletedProces
         text=True,
         cwd=cwd,
     )
+
+
+def test_cron_hears_of_a_forgotten_export_through_the_exit_code():
+    done = _as_cron("--period", "2026-11", "--fail-on", "stale", "--quiet")
+    assert done.returncode == 5
+    assert done.stderr == f"warning: {STALE}\n"
+    assert json.loads(done.stdout)["warnings"][0]["code"] == "stale_input"
 
 
 def test_report_runs_under_cron_with_an_empty_environment(tmp_path: Path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -93,3 +94,54 @@ def test_readme_lines_of_example_joins_a_report_without_ids(tmp_path: Path):
     ]
     assert loaded.frame["amount"].tolist() == [12500.0, 6200.0, 3000.0, 4400.0]
     assert (loaded.quality.lines_of.lines, loaded.quality.lines_of.records) == (8, 4)
+
+
+def _readme_line(start: str) -> str:
+    return next(line for line in README.splitlines() if line.startswith(start))
+
+
+def test_readme_jq_example_gives_a_real_report_on_the_sample_data(runner, monkeypatch):
+    import shlex
+
+    from salesmetrics.cli import app
+
+    monkeypatch.chdir(Path(__file__).parents[1])
+    command, jq = _readme_line("salesmetrics report -c sample_data/").split(" | jq ")
+    assert jq == "'.kpis[] | select(.group == {}) | {id, value}'"  # done below in Python
+    result = runner.invoke(app, shlex.split(command)[1:])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    totals = {item["id"]: item["value"] for item in doc["kpis"] if item["group"] == {}}
+    # latest-month: October 2026, the sample company's last month, whatever today is
+    assert doc["period"]["label"] == "2026-10" and doc["warnings"] == []
+    assert totals["deals_won"] > 0 and totals["mrr"] > 0 and 0 < totals["win_rate"] < 1
+
+
+def test_readme_cron_line_writes_both_reports_on_the_sample_data(tmp_path: Path):
+    """The crontab line as the README gives it, run by a shell in a folder laid out as
+    /srv/sales, with the `--as-of 2026-11-02` the README says to add on another day."""
+    import shutil
+    import subprocess
+    import sys
+
+    sample = Path(__file__).parents[1] / "sample_data"
+    exports = tmp_path / "exports" / "latest"
+    exports.mkdir(parents=True)
+    (tmp_path / "reports").mkdir()
+    for export in [*sample.glob("*.csv"), *sample.glob("*.xlsx")]:
+        shutil.copy(export, exports / export.name)
+    shutil.copy(sample / "report.yaml", tmp_path / "report.yaml")
+    shutil.copytree(sample / "mappings", tmp_path / "mappings")
+    entry = _readme_line("0 6 2 * * ").split(" ", 5)[5]
+    salesmetrics = Path(sys.executable).parent / "salesmetrics"
+    command = entry.replace("cd /srv/sales", f"cd {tmp_path}").replace(
+        ".venv/bin/salesmetrics report", f"{salesmetrics} report --as-of 2026-11-02"
+    )
+    done = subprocess.run(
+        ["sh", "-c", command], env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    written = sorted(p.name for p in (tmp_path / "reports").iterdir())
+    assert written == ["sales-2026-10.json", "sales-2026-10.xlsx"]
+    doc = json.loads((tmp_path / "reports" / "sales-2026-10.json").read_text(encoding="utf-8"))
+    assert doc["as_of"] == "2026-11-02" and doc["warnings"] == []

@@ -15,6 +15,7 @@ from salesmetrics.engine import compute, select, span
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import Settings
 from salesmetrics.periods import resolve_period
+from salesmetrics.report import DataWarning, Skipped
 from salesmetrics.targets import KpiTargets, Target
 from tests.kpis.frames import AS_OF, OCTOBER, frame
 
@@ -142,9 +143,99 @@ def test_missing_input_skips_the_kpi_with_its_reason():
     assert empty.skipped[0].reason == "needs deals (no deals input)"
 
 
-def test_breakdown_by_an_absent_dimension_is_skipped():
-    report = compute(BOOK, period=OCTOBER, as_of=AS_OF, group_by=["region"], kpis=["deals_won"])
-    assert report.skipped[0].reason == "cannot break down by region"
+SUBSCRIPTIONS = frame(
+    "subscriptions",
+    "customer_id month mrr plan",
+    [
+        ("C1", "2026-09-01", 100.0, "Pro"),
+        ("C1", "2026-10-01", 120.0, "Pro"),
+        ("C2", "2026-10-01", 50.0, "Basic"),
+    ],
+)
+
+
+def test_a_kpi_its_rows_cannot_split_keeps_its_total_with_a_note():
+    book = {**BOOK, "subscriptions": SUBSCRIPTIONS}
+    by_owner = compute(
+        book, period=OCTOBER, as_of=AS_OF, group_by=["owner"], kpis=["win_rate", "mrr"]
+    )
+    assert by_owner.skipped == ()
+    reason = "not split by owner: subscriptions carry no owner"
+    mrr = by_owner.value("mrr")  # October: C1 120 + C2 50; the total, as without --by
+    assert (mrr.value, mrr.note) == (170.0, reason)
+    assert [v.group for v in by_owner.values if v.id == "mrr"] == [()]
+    assert by_owner.unsplit == (Skipped("mrr", reason),)
+    assert by_owner.value("win_rate", owner="Ana").value == 0.5  # win_rate splits as before
+    assert by_owner.value("win_rate").note is None
+    # by plan it is the other way round; win_rate keeps its total, target and status
+    goal = {"win_rate": KpiTargets(Target(0.6, 0.5))}
+    by_plan = compute(
+        book,
+        period=OCTOBER,
+        as_of=AS_OF,
+        group_by=["plan"],
+        kpis=["win_rate", "mrr"],
+        targets=goal,
+        compare="previous",
+    )
+    win = by_plan.value("win_rate")  # D1 and D2 won, D3 lost: 2/3
+    assert (win.value, win.status) == (pytest.approx(2 / 3), "on_track")
+    assert win.previous == 1.0  # D5, won in September
+    assert win.note == "not split by plan: deals carry no plan"
+    assert by_plan.value("mrr", plan="Pro").value == 120.0
+    assert by_plan.value("mrr", plan="Basic").value == 50.0
+    # each month of a time breakdown keeps its total too, and a note already there
+    quarter = compute(
+        book,
+        period=resolve_period("2026-Q4", AS_OF),
+        as_of=AS_OF,
+        group_by=["month", "plan"],
+        kpis=["win_rate"],
+    )
+    assert [v.group for v in quarter.values] == [
+        (),
+        (("month", "2026-10"),),
+        (("month", "2026-11"),),
+        (("month", "2026-12"),),
+    ]
+    assert quarter.value("win_rate", month="2026-11").value == 0.0  # D4, lost 1 November
+    december = quarter.value("win_rate", month="2026-12")
+    assert december.note == "no rows in the denominator; not split by plan: deals carry no plan"
+
+
+def test_inputs_the_kpis_read_without_a_row_in_the_period_are_warned_about():
+    surveys = frame("surveys", "responded_at score", [("2026-06-10", 9.0), ("2026-07-02", 6.0)])
+    quotas = frame("targets", "period owner amount", [("2026-Q3", "Ana", 100.0)])
+    reps = frame("reps", "owner team", [("Ana", "East")])
+    book = {**BOOK, "surveys": surveys, "targets": quotas, "reps": reps}
+    december = resolve_period("2026-12", AS_OF)
+    report = compute(book, period=december, as_of=AS_OF, kpis=["win_rate", "revenue_won"])
+    # deals end with D4, closed at midnight on 1 November; quotas with 2026-Q3; surveys are
+    # not read by these KPIs, and a roster is never stale
+    assert report.warnings == (
+        DataWarning(
+            "stale_input",
+            "deals",
+            date(2026, 8, 1),
+            date(2026, 11, 1),
+            "deals end 2026-11-01; period 2026-12 has no deals",
+        ),
+        DataWarning(
+            "stale_input",
+            "targets",
+            date(2026, 7, 1),
+            date(2026, 9, 30),
+            "targets end 2026-09-30; period 2026-12 has no targets for revenue_won",
+        ),
+    )
+    assert report.value("win_rate").value is None
+    nps = compute(book, period=december, as_of=AS_OF, kpis=["nps"])
+    assert [w.entity for w in nps.warnings] == ["surveys"]
+    # revenue_won measured against a target of the config reads no quotas
+    own = {"revenue_won": KpiTargets(Target(5000.0))}
+    fixed = compute(book, period=december, as_of=AS_OF, kpis=["revenue_won"], targets=own)
+    assert [w.entity for w in fixed.warnings] == ["deals"]
+    assert compute(book, period=OCTOBER, as_of=AS_OF, kpis=["win_rate"]).warnings == ()
 
 
 def test_several_currencies_are_never_summed():

@@ -72,6 +72,23 @@ def test_all_takes_the_data_span():
         resolve_period("all", AS_OF)
 
 
+@pytest.mark.parametrize(
+    ("last", "expected"),
+    [
+        # data up to this month or last month: last month, never a month not yet over
+        (date(2026, 11, 22), "2026-10"),
+        (date(2026, 10, 1), "2026-10"),
+        # data that stops earlier: the month it stops in
+        (date(2026, 9, 30), "2026-09"),
+        (date(2025, 2, 3), "2025-02"),
+    ],
+)
+def test_latest_month_is_the_last_month_over_that_the_data_reaches(last, expected):
+    period = resolve_period("latest-month", AS_OF, data_span=(date(2025, 1, 1), last))
+    assert period.label == expected and period.unit == "month"
+    assert resolve_period("latest-month", AS_OF).label == "2026-10"  # no data: last month
+
+
 def test_last_day_is_inside_through_end_exclusive():
     period = resolve_period("2026-10", AS_OF)
     assert period.end_exclusive == date(2026, 11, 1)

@@ -10,6 +10,7 @@ import pytest
 from salesmetrics.config import ReportConfig, load_config
 from salesmetrics.errors import ConfigError
 from salesmetrics.pipeline import (
+    compute_report,
     frames_of,
     load_inputs,
     resolve,
@@ -41,6 +42,19 @@ def test_period_from_the_config_or_today():
     assert resolve(ReportConfig(None, ()), {})[1] == date.today()
     undated = resolve(with_overrides(config, period="all"), {})[0]  # a snapshot: no dates
     assert (undated.start, undated.end) == (date(2026, 11, 23), date(2026, 11, 23))
+
+
+def test_latest_month_follows_the_data_where_last_month_warns():
+    config = ReportConfig(None, (), as_of=date(2026, 11, 23))
+    frames = {"deals": DEALS}  # the last event: D2 created on 15 January 2026
+    latest = with_overrides(config, period="latest-month", kpis=("deals_won",))
+    assert resolve(latest, frames)[0].label == "2026-01"
+    assert compute_report(latest, frames).warnings == ()
+    stale = compute_report(config, frames, kpis=("deals_won",))  # last-month: 2026-10
+    assert stale.value("deals_won").value == 0.0
+    assert [(w.code, w.message) for w in stale.warnings] == [
+        ("stale_input", "deals end 2026-01-15; period 2026-10 has no deals")
+    ]
 
 
 @pytest.mark.parametrize(

@@ -20,8 +20,8 @@ A customer's dimensions (owner, team, source) are those of their first won deal 
 is the customer id), a blank source filled from the deal's lead; for a customer with no won
 deal, those of their earliest lead with that account_id. Rows that mix costs with customers,
 leads or deals keep only the dimensions that costs and the other kind both have, so a breakdown
-by source puts the source's costs over the source's customers (sums over sums), and a breakdown
-by a dimension that costs lack is refused ("cannot break down by ...").
+by source puts the source's costs over the source's customers (sums over sums), and under a
+breakdown by a dimension that costs lack they give their total only ("not split by ...").
 
 Gross margin is `gross_margin` in the report config when set, else (Σ amount − Σ cost) /
 Σ amount over orders ordered in the period that have a cost.

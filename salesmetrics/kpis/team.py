@@ -2,8 +2,8 @@
 its own turnover, and how much of the market it has won.
 
 Rows that mix two kinds of record (won deals and quota rows, won deals and rep rows) keep only
-the dimensions both kinds have, owner and team, so a breakdown by another dimension is refused
-("cannot break down by source") rather than showing every quota or rep under "(blank)".
+the dimensions both kinds have, owner and team, so under a breakdown by another dimension they
+give their total only ("not split by source") rather than every quota or rep under "(blank)".
 """
 
 from __future__ import annotations

@@ -70,6 +70,9 @@ def render_markdown(report: Report, inputs: Sequence[InputQuality], stream: Text
     if report.currency:
         about += f"; amounts in {report.currency}"
     lines += [f"_{about}; as of {report.as_of}._", ""]
+    if report.warnings:  # first: the numbers below are not measurements
+        lines += ["**Warnings**", ""] + [f"- {_escape(w.message)}" for w in report.warnings]
+        lines.append("")
     stages = [*STAGES, *dict.fromkeys(v.stage for v in report.values if v.stage not in STAGES)]
     for stage in stages:
         values = [v for v in report.values if v.stage == stage]
@@ -77,6 +80,7 @@ def render_markdown(report: Report, inputs: Sequence[InputQuality], stream: Text
             continue
         lines += [f"## {stage.capitalize()}", ""]
         lines += _table(report, values)
+        lines += _totals_only(report, values)
     if report.skipped:
         lines += ["## Skipped", ""] + [f"- `{s.id}`: {_escape(s.reason)}" for s in report.skipped]
         lines.append("")
@@ -115,6 +119,18 @@ def _table(report: Report, values: list[KpiValue]) -> list[str]:
         cells.append((v.status or "").replace("_", " "))
         rows.append("| " + " | ".join(_escape(c) for c in cells) + " |")
     return [*rows, ""]
+
+
+def _totals_only(report: Report, values: list[KpiValue]) -> list[str]:
+    """The stage's KPIs given in total only under the breakdown, once per reason."""
+    stage = {v.id for v in values}
+    reasons: dict[str, list[str]] = {}
+    for s in report.unsplit:
+        if s.id in stage:
+            reasons.setdefault(s.reason, []).append(f"`{s.id}`")
+    if not reasons:
+        return []
+    return [f"_Total only, {_escape(r)}:_ {', '.join(ids)}" for r, ids in reasons.items()] + [""]
 
 
 def _formatted(v: KpiValue, report: Report) -> str:

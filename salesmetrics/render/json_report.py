@@ -15,7 +15,7 @@ from salesmetrics import __version__
 from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.periods import Period
-from salesmetrics.report import KpiValue, Report
+from salesmetrics.report import DataWarning, KpiValue, Report
 from salesmetrics.schema import HISTORY
 
 SCHEMA_VERSION = "1"
@@ -46,6 +46,7 @@ def document(
         "currency": report.currency,
         "group_by": list(report.group_by),
         "inputs": [input_dict(q) for q in inputs],
+        "warnings": [warning_dict(w) for w in report.warnings],
         "kpis": [value_dict(v) for v in report.values],
         "skipped": [{"id": s.id, "reason": s.reason} for s in report.skipped],
     }
@@ -56,6 +57,16 @@ def input_dict(q: InputQuality) -> dict[str, Any]:
     whole = q.to_dict()
     keys = (*INPUT_KEYS, "rows_unmatched") if q.entity == HISTORY else INPUT_KEYS
     return {k: whole[k] for k in keys}
+
+
+def warning_dict(warning: DataWarning) -> dict[str, str]:
+    return {
+        "code": warning.code,
+        "entity": warning.entity,
+        "first": warning.first.isoformat(),
+        "last": warning.last.isoformat(),
+        "message": warning.message,
+    }
 
 
 def period_dict(period: Period) -> dict[str, str]:

@@ -29,6 +29,7 @@ def render(
 ) -> None:
     """The whole report; breakdown tables are capped at `limit` rows (0: no cap)."""
     _header(report, console)
+    _warnings(report, console)
     stages = [s for s in _stages(report) if any(v.stage == s for v in report.values)]
     for stage in stages:
         values = [v for v in report.values if v.stage == stage]
@@ -44,6 +45,7 @@ def render(
             _breakdown(
                 report, [v for v in values if v.group and v.category is None], console, limit
             )
+            _totals_only(report, values, console)
     _footer(report, inputs, console)
 
 
@@ -64,6 +66,35 @@ def _header(report: Report, console: Console) -> None:
     console.print(line + f"; as of {report.as_of}")
 
 
+def _warnings(report: Report, console: Console) -> None:
+    """Inputs that do not cover the period, first: the numbers below are not measurements."""
+    for warning in report.warnings:
+        console.print(Text(f"warning: {warning.message}", style="bold yellow"), soft_wrap=True)
+
+
+def _totals_only(report: Report, values: list[KpiValue], console: Console) -> None:
+    """The stage's KPIs that the breakdown leaves out, given in total only, and why: once per
+    reason, rather than in the note of each."""
+    ids = {v.id for v in values}
+    reasons: dict[str, list[str]] = {}
+    for s in report.unsplit:
+        if s.id in ids:
+            reasons.setdefault(s.reason, []).append(
+                CATALOGUE[s.id].label if s.id in CATALOGUE else s.id
+            )
+    for reason, labels in reasons.items():
+        console.print(
+            Text(f"{', '.join(labels)}: total only, {reason}", style="dim"), soft_wrap=True
+        )
+
+
+def _note(v: KpiValue, report: Report) -> str:
+    """The value's note without why it is not split (said once below the stage)."""
+    reason = next((s.reason for s in report.unsplit if s.id == v.id), None)
+    note = v.note or ""
+    return note.removesuffix(reason).removesuffix("; ") if reason else note
+
+
 def _totals(report: Report, values: list[KpiValue], console: Console) -> None:
     if not values:
         return
@@ -81,7 +112,7 @@ def _totals(report: Report, values: list[KpiValue], console: Console) -> None:
         table.add_column("status")
     if trended:
         table.add_column(f"last {len(report.trend)}")
-    noted = any(v.note for v in values)
+    noted = any(_note(v, report) for v in values)
     if noted:
         table.add_column("note", overflow="fold")
     for v in values:
@@ -93,7 +124,7 @@ def _totals(report: Report, values: list[KpiValue], console: Console) -> None:
         if trended:
             row.append(fmt.sparkline([p.value for p in v.trend]))
         if noted:
-            row.append(Text(v.note or "", style="dim"))
+            row.append(Text(_note(v, report), style="dim"))
         table.add_row(*row)
     console.print(table)
 

@@ -1,9 +1,10 @@
 """The report as an Excel workbook: for people who read numbers in a spreadsheet.
 
-Sheets, in order: Summary (each KPI's total, by funnel stage), one sheet per funnel stage with
-every value the report holds for it (groups as columns, categories as a column), Trends (a
-table and a line chart per KPI), Funnel (stage_conversion), MRR bridge (mrr_bridge), then
-Definitions, Data quality and Inputs.
+Sheets, in order: Summary (warnings about inputs that do not cover the period, then each
+KPI's total, by funnel stage), one sheet per funnel stage with every value the report holds
+for it (groups as columns, categories as a column), Trends (a table and a line chart per
+KPI), Funnel (stage_conversion), MRR bridge (mrr_bridge), then Definitions, Data quality and
+Inputs.
 
 Numbers are written raw, as in the JSON report (ratios as fractions, money in the reporting
 currency), with number formats per unit. Missing numbers are empty cells, never NaN.
@@ -69,6 +70,7 @@ STATUS_FONTS = {s: Font(color=fg) for s, (_, fg) in STATUS_COLOURS.items()}
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill(fill_type="solid", start_color="DDEBF7", end_color="DDEBF7")
 TITLE_FONT = Font(bold=True, size=12)
+WARNING_FONT = Font(bold=True, color="9C5700")  # Excel's Neutral: a caution, not a verdict
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 ALL = "(all)"  # a group dimension of a total row
@@ -318,9 +320,13 @@ def _title(report: Report) -> str:
 def _summary(sheet: _Sheet, report: Report) -> None:
     sheet.put(1, 1, _title(report))
     sheet.ws.cell(row=1, column=1).font = TITLE_FONT
-    sheet.widths.pop(1, None)  # the title may spill over the next columns
-    columns = sheet.header(2, SUMMARY_HEADERS)
-    row = 2
+    for row, warning in enumerate(report.warnings, start=2):  # before any number
+        sheet.put(row, 1, f"warning: {warning.message}")
+        sheet.ws.cell(row=row, column=1).font = WARNING_FONT
+    sheet.widths.pop(1, None)  # the title and warnings may spill over the next columns
+    header = 2 + len(report.warnings)
+    columns = sheet.header(header, SUMMARY_HEADERS)
+    row = header
     for stage in _stages(report):
         for v in report.values:
             if v.stage != stage or v.group or v.category is not None:
@@ -338,7 +344,7 @@ def _summary(sheet: _Sheet, report: Report) -> None:
             sheet.put(row, 9, v.small_sample)
             sheet.put(row, 10, v.note)
             sheet.put(row, 11, v.id)
-    sheet.finish(2, row, columns, "C3")
+    sheet.finish(header, row, columns, f"C{header + 1}")
 
 
 def _category_column(kpi_id: str) -> str:

@@ -276,9 +276,12 @@ def test_cac_by_source_is_a_sum_over_sums():
     assert (none.value, none.note) == (None, "no costs or customers in the period")
 
 
-def test_cac_cannot_be_broken_down_by_what_costs_lack():
+def test_cac_is_not_split_by_what_costs_lack_and_keeps_its_total():
     report = run("cac", group_by=["owner"])
-    assert [(s.id, s.reason) for s in report.skipped] == [("cac", "cannot break down by owner")]
+    assert report.skipped == ()
+    (total,) = report.values
+    assert total.group == () and total.value == run("cac").value("cac").value
+    assert total.note == "not split by owner: costs and subscriptions carry no owner"
 
 
 def test_clv_by_plan_from_the_book():

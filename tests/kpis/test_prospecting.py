@@ -197,8 +197,10 @@ def test_research_hours_per_qualified_lead_by_owner_and_missing_inputs():
     assert no_sql.skipped[0].reason == "needs leads.sql_at"
     no_leads = run("research_hours_per_qualified_lead", book={"activities": ACTS})
     assert no_leads.skipped[0].reason == "needs leads (no leads input)"
-    by_channel = run("research_hours_per_qualified_lead", group_by=["channel"])
-    assert by_channel.skipped[0].reason == "cannot break down by channel"
+    (by_channel,) = run("research_hours_per_qualified_lead", group_by=["channel"]).values
+    total = run("research_hours_per_qualified_lead").value("research_hours_per_qualified_lead")
+    assert (by_channel.group, by_channel.value) == ((), total.value)  # as without --by
+    assert by_channel.note == "not split by channel: leads carry no channel"
 
 
 # research_response_roi

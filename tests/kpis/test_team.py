@@ -119,9 +119,10 @@ def test_quota_attainment_without_quota_or_targets():
     assert [(s.id, s.reason) for s in skipped] == [
         ("quota_attainment", "needs targets (no targets input)")
     ]
-    # a quota has no source: breaking it down by source is refused, not put under (blank)
-    refused = run("quota_attainment", group_by=["source"]).skipped
-    assert refused[0].reason == "cannot break down by source"
+    # a quota has no source: the total is not split by source, rather than put under (blank)
+    (total,) = run("quota_attainment", group_by=["source"]).values
+    assert total.value == run("quota_attainment").value("quota_attainment").value
+    assert (total.group, total.note) == ((), "not split by source: targets carry no source")
 
 
 # sales_per_rep and deals_closed_per_rep

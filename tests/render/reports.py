@@ -1,12 +1,14 @@
-"""A small hand-built Report for renderer tests: totals, a breakdown, a distribution, a trend."""
+"""Small hand-built Reports for renderer tests: totals, a breakdown, a distribution, a trend;
+and one whose period the data does not cover, with a KPI given in total only."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from salesmetrics.ingest.quality import InputQuality, Reason
 from salesmetrics.periods import Period
-from salesmetrics.report import KpiValue, Report, Skipped, TrendPoint
+from salesmetrics.report import DataWarning, KpiValue, Report, Skipped, TrendPoint
 
 OCTOBER = Period("2026-10", date(2026, 10, 1), date(2026, 10, 31), "month")
 SEPTEMBER = Period("2026-09", date(2026, 9, 1), date(2026, 9, 30), "month")
@@ -129,6 +131,30 @@ def sample_report() -> Report:
         "USD",
         (Period("2026-08", date(2026, 8, 1), date(2026, 8, 31), "month"), SEPTEMBER, OCTOBER),
     )
+
+
+UNSPLIT = "not split by owner: subscriptions carry no owner"
+
+
+def totals_only_report() -> Report:
+    """The sample report with MRR, which the breakdown by owner cannot split, in total only."""
+    report = sample_report()
+    mrr = value("mrr", "MRR", "mrr", "currency", 2000.0, note=UNSPLIT)
+    return replace(report, values=(*report.values, mrr), unsplit=(Skipped("mrr", UNSPLIT),))
+
+
+STALE = DataWarning(
+    "stale_input",
+    "deals",
+    date(2025, 1, 2),
+    date(2026, 9, 30),
+    "deals end 2026-09-30; period 2026-10 has no deals",
+)
+
+
+def stale_report() -> Report:
+    """That report over deals that end in September."""
+    return replace(totals_only_report(), warnings=(STALE,))
 
 
 def sample_inputs() -> list[InputQuality]:

@@ -7,7 +7,7 @@ import io
 import json
 
 from salesmetrics.render.flat import render_csv, render_markdown, render_ndjson
-from tests.render.reports import sample_inputs, sample_report
+from tests.render.reports import sample_inputs, sample_report, stale_report
 
 
 def test_ndjson_is_one_parsable_object_per_value():
@@ -59,3 +59,18 @@ def test_markdown_tables_escape_pipes_and_list_skips():
     assert "| Win rate \\* | owner: Ben \\| Jr | — | — |  |  |" in text
     assert "- `email_open_rate`: needs activities.opened" in text
     assert "| exports/deals.csv | deals | 12 | 9 | 1 | 1 |" in text
+
+
+def test_markdown_starts_with_the_warnings_and_lists_totals_only():
+    out = io.StringIO()
+    render_markdown(stale_report(), sample_inputs(), out)
+    text = out.getvalue()
+    assert text.startswith(
+        "# Sales report 2026-10\n\n"
+        "_2026-10-01 to 2026-10-31, compared with 2026-09; amounts in USD; as of 2026-11-23._\n\n"
+        "**Warnings**\n\n"
+        "- deals end 2026-09-30; period 2026-10 has no deals\n\n"
+        "## Close\n"
+    )
+    assert "| MRR |  | $2,000 |" in text
+    assert "_Total only, not split by owner: subscriptions carry no owner:_ `mrr`\n" in text

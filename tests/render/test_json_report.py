@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from importlib.resources import files
 
 import jsonschema
+import pytest
 
 from salesmetrics.render.json_report import document, render
-from tests.render.reports import sample_inputs, sample_report
+from tests.render.reports import sample_inputs, sample_report, stale_report
 
 SCHEMA = json.loads(files("salesmetrics").joinpath("report.schema.json").read_text("utf-8"))
 
@@ -27,6 +28,7 @@ def test_document_has_the_contract_keys_and_validates():
         "currency",
         "group_by",
         "inputs",
+        "warnings",
         "kpis",
         "skipped",
     ]
@@ -43,7 +45,27 @@ def test_document_has_the_contract_keys_and_validates():
     )
     assert doc["kpis"][0]["trend"] is None and doc["kpis"][3]["group"] == {"owner": "=HYPERLINK(1)"}
     assert doc["skipped"] == [{"id": "email_open_rate", "reason": "needs activities.opened"}]
+    assert doc["warnings"] == []
     jsonschema.validate(json.loads(json.dumps(doc)), SCHEMA)
+
+
+def test_warnings_are_objects_with_code_entity_dates_and_message():
+    doc = document(stale_report(), sample_inputs(), datetime(2026, 11, 23, tzinfo=UTC))
+    assert doc["warnings"] == [
+        {
+            "code": "stale_input",
+            "entity": "deals",
+            "first": "2025-01-02",
+            "last": "2026-09-30",
+            "message": "deals end 2026-09-30; period 2026-10 has no deals",
+        }
+    ]
+    mrr = doc["kpis"][-1]
+    assert (mrr["group"], mrr["note"]) == ({}, "not split by owner: subscriptions carry no owner")
+    jsonschema.validate(json.loads(json.dumps(doc)), SCHEMA)
+    wrong = {**doc, "warnings": [{**doc["warnings"][0], "code": "late"}]}
+    with pytest.raises(jsonschema.ValidationError, match="'late' is not one of"):
+        jsonschema.validate(json.loads(json.dumps(wrong)), SCHEMA)
 
 
 def test_rendered_json_never_holds_nan():

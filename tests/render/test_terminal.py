@@ -6,7 +6,7 @@ import io
 
 from salesmetrics.render.console import make_console
 from salesmetrics.render.terminal import render
-from tests.render.reports import sample_inputs, sample_report
+from tests.render.reports import sample_inputs, sample_report, stale_report
 
 
 def _plain(limit: int = 20) -> str:
@@ -41,3 +41,13 @@ def test_long_breakdowns_are_capped_with_a_hint():
     text = _plain(limit=1)
     assert "Ben | Jr" not in text
     assert "… 1 more rows not shown; --limit 0 shows all" in text
+
+
+def test_warnings_come_first_and_a_total_only_kpi_says_why_once():
+    out = io.StringIO()
+    render(stale_report(), sample_inputs(), make_console(out), limit=20)
+    lines = out.getvalue().splitlines()
+    assert lines[1] == "warning: deals end 2026-09-30; period 2026-10 has no deals"
+    mrr = next(line for line in lines if "| MRR" in line)
+    assert "$2,000" in mrr and "not split" not in mrr  # no note column for it alone
+    assert "MRR: total only, not split by owner: subscriptions carry no owner" in lines

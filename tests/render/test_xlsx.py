@@ -21,7 +21,7 @@ from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.periods import Period
 from salesmetrics.render import xlsx
 from salesmetrics.render.xlsx import write_workbook
-from salesmetrics.report import KpiValue, Report, Skipped, TrendPoint
+from salesmetrics.report import DataWarning, KpiValue, Report, Skipped, TrendPoint
 
 OCT = Period("2026-10", date(2026, 10, 1), date(2026, 10, 31), "month")
 SEP = Period("2026-09", date(2026, 9, 1), date(2026, 9, 30), "month")
@@ -339,6 +339,32 @@ def test_summary_holds_only_the_totals_in_funnel_order(tmp_path: Path) -> None:
     assert revenue["change %"].value == pytest.approx(0.2345675)
     assert revenue["target"].value == 1500000
     assert revenue["status"].value == "off track"
+
+
+def test_warnings_stand_above_the_summary_table(tmp_path: Path) -> None:
+    warnings = (
+        DataWarning(
+            "stale_input",
+            "deals",
+            date(2025, 1, 2),
+            date(2026, 9, 30),
+            "deals end 2026-09-30; period 2026-10 has no deals",
+        ),
+        DataWarning(
+            "empty_period",
+            "leads",
+            date(2025, 1, 1),
+            date(2026, 11, 20),
+            "period 2026-10 has no leads (leads run from 2025-01-01 to 2026-11-20)",
+        ),
+    )
+    ws = write(tmp_path, build_report(warnings=warnings))["Summary"]
+    assert ws["A2"].value == "warning: deals end 2026-09-30; period 2026-10 has no deals"
+    assert ws["A3"].value.startswith("warning: period 2026-10 has no leads")
+    assert ws["A2"].font.bold
+    assert [c.value for c in ws[4]][:3] == ["stage", "label", "value"]
+    assert ws.freeze_panes == "C5" and ws.auto_filter.ref == "A4:K10"
+    assert row_of(ws, "id", "revenue_won", 4)["value"].value == 1234567.5
 
 
 def test_summary_number_formats_by_unit(tmp_path: Path) -> None:

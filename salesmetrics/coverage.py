@@ -1,0 +1,189 @@
+"""Which days each input covers, and the inputs that do not cover the report period.
+
+A forgotten export, or a period after the data's end, would otherwise read as zeros and
+▼ −100%: a collapse that is not one. So the report warns when the period starts after an
+input's last date, or an input has no row in it.
+
+An input covers the days of its event dates (a deal's creation and close), whole months for
+monthly rows (MRR, costs), a subscription's interval (open ones up to `as_of`), and a target's
+period label (a quarter). The reps roster is reference data, never stale. An input whose rows
+come every few months (a quarterly survey) is not warned about in its usual quiet months:
+the months without rows between two with rows are counted, and a period inside a quiet
+stretch no longer than the input's usual one (the median, in whole months) passes; a longer
+stretch, or a period before the input's first date, is warned about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from salesmetrics.kpis.base import datetimes
+from salesmetrics.periods import Period, PeriodError, resolve_period
+from salesmetrics.report import DataWarning
+from salesmetrics.schema import ENTITIES, Kind
+
+SPAN_DATES = {
+    "deals": ("created_at", "closed_at"),
+    "leads": ("created_at",),
+    "activities": ("occurred_at",),
+    "orders": ("ordered_at",),
+    "subscriptions": ("month", "started_at"),
+    "costs": ("month", "incurred_at"),
+    "surveys": ("responded_at",),
+}
+"""The event dates whose span `--period all` covers (not expected close dates, say)."""
+
+INTERVAL_ENDS = {("subscriptions", "started_at"): "ended_at"}
+"""Start columns of rows that cover every day up to an end column (blank: up to as_of)."""
+
+DAY = np.timedelta64(1, "D")
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The days an input's rows cover: one interval per row and date column, both ends in."""
+
+    starts: np.ndarray  # datetime64[D]
+    ends: np.ndarray  # datetime64[D], on or after the start
+
+    @property
+    def first(self) -> date:
+        return self.starts.min().astype(date)
+
+    @property
+    def last(self) -> date:
+        return self.ends.max().astype(date)
+
+    def touches(self, period: Period) -> bool:
+        start, end = np.datetime64(period.start, "D"), np.datetime64(period.end, "D")
+        return bool(((self.starts <= end) & (self.ends >= start)).any())
+
+    def months(self) -> np.ndarray:
+        """The months (counted from 1970-01) that some row covers, in order: the days first,
+        counted over the span (a few thousand), then the months of those days."""
+        base = self.starts.min()
+        first = (self.starts - base).astype(np.int64)
+        last = (self.ends - base).astype(np.int64)
+        size = int(last.max()) + 2
+        opened = np.bincount(first, minlength=size)
+        closed = np.bincount(last + 1, minlength=size)
+        days = base + np.flatnonzero(np.cumsum(opened - closed)[:-1] > 0).astype("timedelta64[D]")
+        return np.unique(_month(days))
+
+
+def covers(
+    frames: Mapping[str, pd.DataFrame], as_of: date, fiscal_start_month: int = 1
+) -> dict[str, Cover]:
+    """Each input's cover, for the inputs with a dated row (a snapshot has none)."""
+    found = {}
+    for entity, frame in frames.items():
+        if entity == "targets":
+            cover = _targets(frame, as_of, fiscal_start_month)
+        else:
+            cover = _dated(entity, frame, as_of)
+        if cover is not None:
+            found[entity] = cover
+    return found
+
+
+def uncovered(
+    covered: Mapping[str, Cover], period: Period, read: Mapping[str, Sequence[str]]
+) -> tuple[DataWarning, ...]:
+    """A warning for each input in `read` that has no row in `period`, in its order.
+
+    `read` maps each input the report's KPIs read to the KPIs its warning names: those of a
+    reference input (targets: quota_attainment), none for the inputs most KPIs read.
+    """
+    found = []
+    for entity, named in read.items():
+        cover = covered.get(entity)
+        if cover is None or cover.touches(period):
+            continue
+        warning = _warning(entity, cover, period, f" for {', '.join(named)}" if named else "")
+        if warning is not None:
+            found.append(warning)
+    return tuple(found)
+
+
+def _warning(entity: str, cover: Cover, period: Period, readers: str) -> DataWarning | None:
+    first, last, label = cover.first, cover.last, period.label
+    if period.end < first:
+        message = f"{entity} start {first}; period {label} has no {entity}{readers}"
+        return DataWarning("empty_period", entity, first, last, message)
+    months = cover.months()
+    gaps = np.diff(months) - 1
+    usual = int(np.median(gaps)) if len(gaps) else 0  # the months without rows between two
+    p0, p1 = _month_of(period.start), _month_of(period.end)
+    if period.start > last:
+        quiet = p1 - int(months[-1])
+        if usual and quiet <= usual:
+            return None
+        message = f"{entity} end {last}; period {label} has no {entity}{readers}"
+        return DataWarning("stale_input", entity, first, last, message)
+    inside = months[(months >= p0) & (months <= p1)]
+    quiet = 0 if len(inside) else int(months[months > p1][0] - months[months < p0][-1] - 1)
+    if usual and quiet <= usual:
+        return None
+    message = f"period {label} has no {entity}{readers} ({entity} run from {first} to {last})"
+    return DataWarning("empty_period", entity, first, last, message)
+
+
+def _month(days: np.ndarray) -> np.ndarray:
+    return days.astype("datetime64[M]").astype(np.int64)
+
+
+def _month_of(day: date) -> int:
+    return (day.year - 1970) * 12 + day.month - 1
+
+
+def _dated(entity: str, frame: pd.DataFrame, as_of: date) -> Cover | None:
+    starts, ends = [], []
+    for column in SPAN_DATES.get(entity, ()):
+        if column not in frame.columns:
+            continue
+        days = datetimes(frame[column]).to_numpy().astype("datetime64[D]")
+        known = ~np.isnat(days)
+        if not known.any():
+            continue
+        field = ENTITIES[entity].field(column)
+        end_column = INTERVAL_ENDS.get((entity, column))
+        if end_column is not None:
+            open_end = np.datetime64(as_of, "D")
+            if end_column in frame.columns:
+                ended = datetimes(frame[end_column]).to_numpy().astype("datetime64[D]")
+                until = np.where(np.isnat(ended), open_end, ended)
+            else:
+                until = np.full(len(days), open_end)
+        elif field is not None and field.kind is Kind.MONTH:
+            until = (days.astype("datetime64[M]") + 1).astype("datetime64[D]") - DAY
+        else:
+            until = days
+        starts.append(days[known])
+        ends.append(np.maximum(until[known], days[known]))
+    if not starts:
+        return None
+    return Cover(np.concatenate(starts), np.concatenate(ends))
+
+
+def _targets(frame: pd.DataFrame, as_of: date, fiscal_start_month: int) -> Cover | None:
+    """Each target row covers its period label: a month, a (fiscal) quarter or year."""
+    if "period" not in frame.columns:
+        return None
+    spans = []
+    for label in frame["period"].dropna().unique():  # a few labels, however many rows
+        try:
+            covered = resolve_period(str(label), as_of, fiscal_start_month=fiscal_start_month)
+        except PeriodError:
+            continue
+        spans.append((covered.start, covered.end))
+    if not spans:
+        return None
+    return Cover(
+        np.array([s for s, _ in spans], dtype="datetime64[D]"),
+        np.array([e for _, e in spans], dtype="datetime64[D]"),
+    )
