@@ -80,6 +80,7 @@ def compute(
         raise SalesmetricsError(f"break down by one of month, week, quarter, not {time}")
     attrs = tuple(d for d in by if d not in TIME_DIMENSIONS)
     data = prepare(frames, rates)
+    _check_dimensions(attrs, data)
     ctx = Context(data, as_of, settings or Settings(), compare, fiscal_start_month, attrs)
     bucketed = buckets(period, time[0], fiscal_start_month=fiscal_start_month) if time else []
     current: list[tuple[Period, tuple[tuple[str, str], ...]]] = [(period, ())] + [
@@ -173,6 +174,20 @@ def _warnings(
     named = {e: ids if e == "targets" else [] for e, ids in ordered.items()}
     covered = covers({e: frames[e] for e in named}, as_of, fiscal_start_month)
     return uncovered(covered, period, named)
+
+
+def _check_dimensions(attrs: tuple[str, ...], data: Mapping[str, pd.DataFrame]) -> None:
+    """A breakdown no input can give (`--by regoin`) is a mistake, not a report of totals
+    each noted "not split by regoin"."""
+    known = {c for frame in data.values() for c in frame.columns if not c.startswith("_")}
+    for dimension in attrs:
+        if dimension not in known:
+            close = difflib.get_close_matches(dimension, sorted(known), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise SalesmetricsError(
+                f"no input has a `{dimension}` to break down by{hint} (a dimension is a "
+                "canonical field or a column a mapping keeps, e.g. owner, team, source, region)"
+            )
 
 
 def _earlier(period: Period, mode: str) -> Period:

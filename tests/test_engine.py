@@ -203,6 +203,15 @@ def test_a_kpi_its_rows_cannot_split_keeps_its_total_with_a_note():
     assert december.note == "no rows in the denominator; not split by plan: deals carry no plan"
 
 
+def test_a_breakdown_no_input_can_give_is_an_error_naming_the_closest():
+    with pytest.raises(
+        SalesmetricsError, match=r"no input has a `ownr` to break down by; did you mean owner\?"
+    ):
+        compute(BOOK, period=OCTOBER, as_of=AS_OF, group_by=["ownr"], kpis=["win_rate"])
+    with pytest.raises(SalesmetricsError, match=r"no input has a `region` to break down by \("):
+        compute(BOOK, period=OCTOBER, as_of=AS_OF, group_by=["region"], kpis=["win_rate"])
+
+
 def test_inputs_the_kpis_read_without_a_row_in_the_period_are_warned_about():
     surveys = frame("surveys", "responded_at score", [("2026-06-10", 9.0), ("2026-07-02", 6.0)])
     quotas = frame("targets", "period owner amount", [("2026-Q3", "Ana", 100.0)])
