@@ -58,6 +58,7 @@ class InputQuality:
     delimiter: str | None = None
     sheet: str | None = None
     header_row: int | None = 1  # None: the file has no header
+    warnings: tuple[str, ...] = ()  # one line each, naming the file: what a reader should know
 
     def __post_init__(self) -> None:
         accounted = (
