@@ -627,3 +627,20 @@ def test_a_read_option_the_file_disagrees_with_is_a_warning_or_with_strict_an_er
     assert strict.stderr.startswith(
         f"error: {path}: the mapping says delimiter ',' but the file uses ';'"
     )
+
+
+def test_a_configs_inputs_are_all_looked_at_too(runner, tmp_path):
+    folder, mappings = _mixed_folder(tmp_path)
+    config = tmp_path / "report.yaml"
+    config.write_text(
+        "inputs:\n  - path: exports/mystery.csv\n  - path: exports/reps.csv\n"
+        "    mapping: " + str(SAMPLE / "mappings" / "reps.yaml") + "\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["validate", "-c", str(config), "-q", *mappings])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: 1 of 2 inputs cannot be used:",
+        _problems(folder)[0],
+        FIX,
+    ]

@@ -156,7 +156,7 @@ class NotRecognised(InputError):
         """One line: `costs.csv: not recognised; nearest: zoho_deals 0.13 (lacks deal_id,
         created_at), ...`, each candidate by name, score and the fields it lacks."""
         if self.ambiguous:
-            shown = ", ".join(f"{s.candidate.name} {s.value:.2f}" for s in self.candidates)
+            shown = ", ".join(f"{s.candidate.name} {s.value:.2f}" for s in self.candidates[:SHOWN])
             return (
                 f"{self.path}: not recognised: {len(self.candidates)} mappings fit it about "
                 f"equally ({shown})"
@@ -482,7 +482,7 @@ def recognise(path: str, pool: Sequence[Candidate]) -> Recognition:
             f"{path}: not recognised: {len(close)} mappings fit it about equally (scores "
             f"within {MARGIN}): {shown}; {hint}",
             path,
-            close[:SHOWN],
+            close,
             ambiguous=True,
         )
     return Recognition(path, chosen, tuple(scores))
