@@ -23,6 +23,7 @@ _API = {
     "compute_report": "salesmetrics.pipeline",
     "frames_of": "salesmetrics.pipeline",
     "load_inputs": "salesmetrics.pipeline",
+    "load_each": "salesmetrics.pipeline",
     "load_input": "salesmetrics.ingest.load",
     "load_config": "salesmetrics.config",
     "resolve_period": "salesmetrics.periods",

@@ -21,10 +21,12 @@ from salesmetrics.cli_mappings import init, mappings_app
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_REJECTS, EXIT_TARGETS, EXIT_PIPE = 0, 1, 2, 3, 4, 141
 EXIT_STALE = 5  # --fail-on stale: an input has no row in the period
 EXIT_CODES_HELP = (
-    "Exit codes: 0 success; 1 an input, mapping or config cannot be used; 2 usage error; "
-    "3 rows rejected beyond --max-reject-rate; 4 a KPI off track (or at risk) with --fail-on; "
-    "5 an input has no row in the period with --fail-on stale; "
-    "141 the output pipe was closed early."
+    "Exit codes: 0 success; 1 an input, mapping or config cannot be used (with several inputs, "
+    "after every one is looked at; --skip-unrecognised goes on without such files unless none "
+    "is usable); 2 usage error; 3 rows rejected beyond --max-reject-rate; 4 a KPI off track "
+    "(or at risk) with --fail-on; 5 an input has no row in the period with --fail-on stale; "
+    "141 the output pipe was closed early. An input that cannot be used outranks rejected "
+    "rows (1, not 3)."
 )
 
 app = typer.Typer(
@@ -133,17 +135,60 @@ def _pair_inputs(files: list[str], mappings: list[str], settings, data_dir: Path
     return tuple(InputSpec(p, AUTO_MAPPING, base) for p in expanded)
 
 
-def _recognise(specs, settings, quiet: bool, mapping_dirs: list[Path] | None = None):
-    """Inputs whose mapping is `auto` get the one recognised from their headers; each choice
-    and its reason is said on stderr."""
-    from salesmetrics.ingest.detect import recognise_inputs
+def _load(specs, settings, mapping_dirs, *, quiet: bool, no_color: bool, **options):
+    """Every input recognised (each choice and its reason said on stderr) and loaded, with a
+    spinner at a terminal; the load warnings said on stderr. Returns what `load_each` does:
+    the loaded inputs and the unusable ones."""
+    from salesmetrics.pipeline import load_each
+    from salesmetrics.render.console import make_console
+
+    err = make_console(sys.stderr, no_color=no_color)
 
     def say(found) -> None:
         if not quiet:
             typer.echo(found.reason(), err=True)
 
     folders = (*(settings.mapping_dirs if settings is not None else ()), *(mapping_dirs or ()))
-    return recognise_inputs(specs, folders, on_recognised=say)
+    loaded, unusable = load_each(
+        specs,
+        each=lambda spec: _progress(err, spec.path, quiet),
+        mapping_dirs=folders,
+        on_recognised=say,
+        **options,
+    )
+    if not quiet:
+        for item in loaded:
+            for warning in item.quality.warnings:
+                typer.echo(f"warning: {warning}", err=True)
+    return loaded, unusable
+
+
+def _unusable(unusable, inputs: int, usable: int, skip: bool, *, computing: bool) -> bool:
+    """Say on stderr which inputs cannot be used, in one summary: a line per file. Returns
+    whether the run must stop with exit 1: something is unusable and --skip-unrecognised was
+    not given, or nothing at all is usable. One input alone gets its full one-line error."""
+    if not unusable:
+        return False
+    if inputs == 1:
+        typer.echo(f"error: {_describe(unusable[0].error)}", err=True)
+        return True
+    stop = not skip or usable == 0
+    if stop:
+        head = f"error: {len(unusable)} of {inputs} inputs cannot be used"
+        if usable == 0:
+            head = f"error: none of the {inputs} inputs can be used"
+        head += ", so no report was made:" if computing else ":"
+    else:
+        head = f"warning: {len(unusable)} of {inputs} inputs left out (--skip-unrecognised):"
+    lines = [head, *(f"  {item.line}" for item in unusable)]
+    if stop:
+        lines.append(
+            "give a file its mapping (--mapping NAME, or `mapping:` in the config) or write "
+            "one with `salesmetrics mappings infer FILE`; --skip-unrecognised goes on without "
+            "the files that cannot be used"
+        )
+    typer.echo("\n".join(lines), err=True)
+    return stop
 
 
 def _one_line_errors(command: Callable[..., None]) -> Callable[..., None]:
@@ -189,6 +234,14 @@ Mappings = Annotated[
         help="Mapping preset or .yaml path, one per file (auto: recognise it).",
     ),
 ]
+SkipUnrecognised = Annotated[
+    bool,
+    typer.Option(
+        "--skip-unrecognised",
+        help="Go on without the files that cannot be recognised or loaded (each is still "
+        "listed on stderr) and exit 0 for them; with none usable, exit 1 all the same.",
+    ),
+]
 MappingDirs = Annotated[
     list[Path] | None,
     typer.Option(
@@ -205,6 +258,7 @@ def validate(
     files: Files = None,
     mapping: Mappings = None,
     mapping_dirs: MappingDirs = None,
+    skip_unrecognised: SkipUnrecognised = False,
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="Report config listing the inputs.")
     ] = None,
@@ -240,31 +294,24 @@ def validate(
     Example: salesmetrics validate exports/2026-10/   (every file in it, each recognised)
     """
     from salesmetrics.config import load_config
-    from salesmetrics.ingest import load_input
-    from salesmetrics.ingest.history import join_history
     from salesmetrics.render.console import make_console
     from salesmetrics.render.validation import render_json, render_table
 
     settings = load_config(config, data_dir) if config is not None else None
     specs = _pair_inputs(files or [], mapping or [], settings, data_dir)
-    specs = _recognise(specs, settings, quiet, mapping_dirs)
+    loaded, unusable = _load(
+        specs,
+        settings,
+        mapping_dirs,
+        quiet=quiet,
+        no_color=no_color,
+        keep_all_columns=rejects is not None,
+        strict=strict,
+    )
     err = make_console(sys.stderr, no_color=no_color)
-    loaded = []
-    for spec in specs:
-        with _progress(err, spec.path, quiet):
-            loaded.append(
-                load_input(
-                    spec.path,
-                    spec.mapping,
-                    base_dir=spec.mapping_base,
-                    keep_all_columns=rejects is not None,
-                    strict=strict,
-                )
-            )
-    loaded = join_history(loaded)  # a stage history's rows that match no deal are counted
     qualities = [item.quality for item in loaded]
     if output_format is QualityFormat.json:
-        render_json(qualities, sys.stdout)
+        render_json(qualities, sys.stdout, unusable=[u.line for u in unusable])
     elif not quiet:
         render_table(qualities, make_console(sys.stdout, no_color=no_color))
     if rejects is not None:
@@ -273,12 +320,15 @@ def validate(
             total = sum(len(item.rejects) for item in loaded)
             err.print(f"wrote {total:,} rejected row(s) to {rejects}")
     over = [q for q in qualities if q.reject_rate > max_reject_rate]
+    for q in over:
+        typer.echo(
+            f"{q.path}: {q.rows_rejected:,} of {q.rows_read:,} rows rejected "
+            f"({q.reject_rate:.2%}), above --max-reject-rate {max_reject_rate:.2%}",
+            err=True,
+        )
+    if _unusable(unusable, len(specs), len(loaded), skip_unrecognised, computing=False):
+        raise typer.Exit(EXIT_INPUT)
     if over:
-        for q in over:
-            err.print(
-                f"{q.path}: {q.rows_rejected:,} of {q.rows_read:,} rows rejected "
-                f"({q.reject_rate:.2%}), above --max-reject-rate {max_reject_rate:.2%}"
-            )
         raise typer.Exit(EXIT_REJECTS)
 
 
@@ -318,6 +368,7 @@ def report(
     files: Files = None,
     mapping: Mappings = None,
     mapping_dirs: MappingDirs = None,
+    skip_unrecognised: SkipUnrecognised = False,
     config: Annotated[
         Path | None,
         typer.Option("--config", "-c", help="Report config: inputs and options (see README)."),
@@ -413,7 +464,7 @@ def report(
 
     from salesmetrics.config import ReportConfig, load_config
     from salesmetrics.currency import Rates, rebase
-    from salesmetrics.pipeline import compute_report, frames_of, load_inputs, with_overrides
+    from salesmetrics.pipeline import compute_report, frames_of, with_overrides
     from salesmetrics.render.console import make_console
 
     def day(value: str | None, option: str) -> date | None:
@@ -428,9 +479,7 @@ def report(
         raise typer.BadParameter("--format xlsx needs --output FILE.xlsx", param_hint="--output")
     _check_selection(kpi or [], stage or [], period)
     settings = load_config(config, data_dir) if config is not None else ReportConfig(None, ())
-    specs = _recognise(
-        _pair_inputs(files or [], mapping or [], settings, data_dir), settings, quiet, mapping_dirs
-    )
+    specs = _pair_inputs(files or [], mapping or [], settings, data_dir)
     rates = settings.rates
     if currency is not None:
         rates = rebase(rates, currency.upper()) if rates else Rates(currency.upper())
@@ -450,9 +499,11 @@ def report(
         rates=rates,
     )
     err = make_console(sys.stderr, no_color=no_color)
-    loaded = load_inputs(
-        specs, each=lambda spec: _progress(err, spec.path, quiet), strict=settings.strict
+    loaded, unusable = _load(
+        specs, settings, mapping_dirs, quiet=quiet, no_color=no_color, strict=settings.strict
     )
+    if _unusable(unusable, len(specs), len(loaded), skip_unrecognised, computing=True):
+        raise typer.Exit(EXIT_INPUT)
     qualities = [item.quality for item in loaded]
     limit_rejects = max_reject_rate if max_reject_rate is not None else settings.max_reject_rate
     _refuse_rejects(qualities, limit_rejects if limit_rejects is not None else 0.05)

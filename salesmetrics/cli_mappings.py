@@ -255,11 +255,16 @@ def init(
             help="A folder of your own mappings to try too (repeatable).",
         ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing config.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing config and extends files.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
     """Write a commented report config for the exports in a folder, each with the mapping it
-    is recognised as, ready for `salesmetrics report --config`.
+    is recognised as, ready for `salesmetrics report --config`. Where a preset nearly fits an
+    export (a required column under another name, stage values it does not map), a short
+    `extends:` file beside the config adds what it lacks; `mappings infer` is proposed only
+    where no preset comes near.
 
     Example: salesmetrics init exports/2026-10 --output report.yaml
     """
@@ -272,15 +277,22 @@ def init(
     target = output if output is not None else default_config_path(folder)
     _refuse_overwrite(target, force)
     result = init_config(folder, target, mappings or ())
+    for written in result.extended:
+        _refuse_overwrite(written.path, force)
+    for written in result.extended:
+        write_text_atomic(written.path, written.text)
     write_text_atomic(target, result.text)
     if quiet:
         return
     for found in result.recognised:
         typer.echo(found.reason(), err=True)
+    for written in result.extended:
+        typer.echo(written.extension.reason(str(written.path)), err=True)
     for _, why in result.unrecognised:
         typer.echo(why, err=True)
+    nearly = f", {len(result.extended)} with an extends file" if result.extended else ""
     typer.echo(
-        f"wrote {target}: {len(result.recognised)} input(s) recognised, "
+        f"wrote {target}: {len(result.recognised)} input(s) recognised{nearly}, "
         f"{len(result.unrecognised)} not",
         err=True,
     )
@@ -290,5 +302,8 @@ def init(
             f"`rates:` in {target}; the report refuses to run until you do",
             err=True,
         )
-    if result.recognised:
+    if result.extended:
+        files = ", ".join(str(w.path) for w in result.extended)
+        typer.echo(f"next: check the lines marked `check` in {files}", err=True)
+    if result.recognised or result.extended:
         typer.echo(f"next: salesmetrics report --config {target}", err=True)

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -947,10 +948,20 @@ def _dedupe_section(entity: Entity, chosen: dict[str, Choice], by_header: dict) 
 # ---------------------------------------------------------------------------------- init
 
 
+@dataclass(frozen=True)
+class ExtendsFile:
+    """An extends file `init` writes for a preset that nearly fits an export."""
+
+    extension: Any  # nearfit.Extension
+    path: Path  # beside the config
+    text: str
+
+
 @dataclass
 class InitResult:
     text: str
-    recognised: list = field(default_factory=list)  # detect.Recognition
+    recognised: list = field(default_factory=list)  # detect.Recognition: read as they are
+    extended: list[ExtendsFile] = field(default_factory=list)  # a preset nearly fits them
     unrecognised: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     currencies: list[str] = field(default_factory=list)
 
@@ -958,32 +969,59 @@ class InitResult:
 def init_config(
     folder: str | Path, output: str | Path, mapping_dirs: Iterable[Path] = ()
 ) -> InitResult:
-    """A commented report config for the exports in `folder`, to be written at `output`."""
+    """A commented report config for the exports in `folder`, to be written at `output`; for
+    each export a preset nearly fits, an extends file to write beside it (see nearfit)."""
     from salesmetrics.errors import InputError
     from salesmetrics.ingest.detect import candidates, files_in, recognise
+    from salesmetrics.nearfit import near_fit
 
     folder, output = Path(folder), Path(output)
+    here = output.parent if str(output.parent) else Path(".")
     mapping_dirs = [Path(d).resolve() for d in mapping_dirs]
     pool = candidates(mapping_dirs)
+    know = knowledge()
     result = InitResult("")
+    taken = {output.resolve()}
+    today = date.today().isoformat()
     for path in files_in(folder):
         try:
-            result.recognised.append(recognise(path, pool))
+            found = recognise(path, pool)
         except InputError as exc:
-            result.unrecognised.append((path, str(exc)))
-    result.currencies = _currencies(result.recognised)
-    result.text = _write_config(folder, output, result, mapping_dirs)
+            found, why = None, str(exc)
+        extension = near_fit(path, pool, know, found)
+        if extension is not None:
+            target = _beside(here, path, taken)
+            text = extension.yaml(target.name, _relative(path, here), today)
+            result.extended.append(ExtendsFile(extension, target, text))
+        elif found is not None:
+            result.recognised.append(found)
+        else:
+            result.unrecognised.append((path, why))
+    readers = [(r.path, r.chosen.candidate.mapping) for r in result.recognised]
+    readers += [(e.extension.path, e.extension.mapping) for e in result.extended]
+    result.currencies = _currencies(readers)
+    result.text = _write_config(folder, output, result, mapping_dirs, taken)
     return result
 
 
-def _currencies(recognised: Sequence) -> list[str]:
-    """Currency codes in the recognised inputs, the most used first."""
+def _beside(here: Path, export: str, taken: set[Path]) -> Path:
+    """A mapping file for `export` in the folder `here`, named after it and unlike any other."""
+    stem = Path(export).name.split(".")[0]
+    path, n = here / f"{stem}.yaml", 1
+    while path.resolve() in taken:
+        n += 1
+        path = here / f"{stem}_{n}.yaml"
+    taken.add(path.resolve())
+    return path
+
+
+def _currencies(readers: Sequence[tuple[str, Any]]) -> list[str]:
+    """Currency codes in the inputs (each a path and the mapping read it), the most used first."""
     from salesmetrics.errors import SalesmetricsError
     from salesmetrics.ingest.read import read_table
 
     seen: Counter[str] = Counter()
-    for found in recognised:
-        mapping = found.chosen.candidate.mapping
+    for path, mapping in readers:
         constant = mapping.constants.get("currency")
         if constant:
             seen[str(constant).upper()] += 1
@@ -996,7 +1034,7 @@ def _currencies(recognised: Sequence) -> list[str]:
             return [h for h in headers if fold(h) in wanted][:1]
 
         try:
-            table = read_table(found.path, mapping.read, pick)
+            table = read_table(path, mapping.read, pick)
         except SalesmetricsError:
             continue
         for column in table.frame.columns:
@@ -1011,7 +1049,11 @@ def _relative(path: str | Path, start: Path) -> str:
 
 
 def _write_config(
-    folder: Path, output: Path, result: InitResult, mapping_dirs: Sequence[Path]
+    folder: Path,
+    output: Path,
+    result: InitResult,
+    mapping_dirs: Sequence[Path],
+    taken: set[Path],
 ) -> str:
     here = output.parent if str(output.parent) else Path(".")
     config_name = output.name
@@ -1025,24 +1067,32 @@ def _write_config(
         "# month's folder of exports and the same config reads them.",
         "inputs:",
     ]
-    if not result.recognised:
+    if not result.recognised and not result.extended:
         out[-1] = "# inputs: (no file was recognised: add {path, mapping} items here)"
+    entries = []
     for found in result.recognised:
         s = found.chosen
         mapping = s.candidate.name
         if s.candidate.own:
             mapping = _relative(s.candidate.mapping.path, here)
-        out.append(f"  - path: {q(_relative(found.path, here))}")
         why = f"recognised: {s.used} of {s.headers} columns, score {s.value:.2f}"
+        entries.append((found.path, mapping, why))
+    for written in result.extended:
+        ext = written.extension
+        how = "recognised as" if ext.recognised else "nearly fits"
+        why = f"{how} {ext.preset}: check {_relative(written.path, here)}"
+        entries.append((ext.path, _relative(written.path, here), why))
+    for path, mapping, why in sorted(entries):
+        out.append(f"  - path: {q(_relative(path, here))}")
         out.append(_line(f"    mapping: {q(mapping)}", why))
     if result.unrecognised:
         out.append("# Not recognised: write a mapping for each, check it, then add it above:")
         for path, _ in result.unrecognised:
             rel = _relative(path, here)
-            stem = Path(path).name.split(".")[0]
+            name = _relative(_beside(here, path, taken), here)
             out.append(f"#   - path: {q(rel)}")
-            out.append(f"#     mapping: {stem}.yaml")
-            out.append(f"#     (salesmetrics mappings infer {rel} --output {stem}.yaml)")
+            out.append(f"#     mapping: {name}")
+            out.append(f"#     (salesmetrics mappings infer {rel} --output {name})")
     if mapping_dirs:
         shown = ", ".join(q(_relative(d, here)) for d in mapping_dirs)
         out += ["", f"mappings: [{shown}]         # your own mappings, tried when recognising"]

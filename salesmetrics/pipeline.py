@@ -5,8 +5,9 @@ Command-line options arrive as overrides, so the CLI and library users share one
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,72 @@ import pandas as pd
 
 from salesmetrics.config import InputSpec, ReportConfig
 from salesmetrics.engine import SMALL_SAMPLE, compute, span
-from salesmetrics.errors import ConfigError
+from salesmetrics.errors import ConfigError, InputError
+from salesmetrics.ingest.detect import NotRecognised, Recognition, recognise_inputs
+from salesmetrics.ingest.history import join_history
 from salesmetrics.ingest.load import LoadedInput, load_input
 from salesmetrics.periods import Period, PeriodError, between, resolve_period
 from salesmetrics.report import Report
 
 DEFAULT_PERIOD = "last-month"
+
+
+@dataclass(frozen=True)
+class Unusable:
+    """An input that could not be used: not recognised, unreadable, or not loaded."""
+
+    spec: InputSpec
+    error: InputError
+
+    @property
+    def line(self) -> str:
+        """Why, in one line that names the file (a recognition failure in brief)."""
+        if isinstance(self.error, NotRecognised):
+            return self.error.brief()
+        return str(self.error)
+
+
+def load_each(
+    specs: Iterable[InputSpec],
+    *,
+    each: Callable[[InputSpec], Any] | None = None,
+    mapping_dirs: Iterable[Path] = (),
+    strict: bool = False,
+    keep_all_columns: bool = False,
+    on_recognised: Callable[[Recognition], None] | None = None,
+) -> tuple[list[LoadedInput], list[Unusable]]:
+    """Every input that can be used, loaded through its mapping, and every one that cannot,
+    with why: a file is never left unread because another failed. An `auto` mapping is first
+    recognised from the file's headers among the presets and `mapping_dirs` (`on_recognised`
+    hears of each); `each(spec)` may return a context manager (the CLI's progress spinner).
+    A stage history is then joined to the deals (salesmetrics.ingest.history)."""
+    specs = tuple(specs)
+    unusable: list[Unusable] = []
+
+    def refuse(spec: InputSpec, exc: InputError) -> None:
+        unusable.append(Unusable(spec, exc))
+
+    recognised = recognise_inputs(
+        specs, mapping_dirs, on_recognised=on_recognised, on_unrecognised=refuse
+    )
+    loaded = []
+    for spec in recognised:
+        try:
+            with each(spec) if each is not None else contextlib.nullcontext():
+                loaded.append(
+                    load_input(
+                        spec.path,
+                        spec.mapping,
+                        base_dir=spec.mapping_base,
+                        keep_all_columns=keep_all_columns,
+                        strict=strict,
+                    )
+                )
+        except InputError as exc:
+            refuse(spec, exc)
+    order = {spec.path: i for i, spec in reversed(list(enumerate(specs)))}
+    unusable.sort(key=lambda u: order.get(u.spec.path, len(specs)))
+    return join_history(loaded), unusable
 
 
 def load_inputs(
@@ -30,26 +91,12 @@ def load_inputs(
     mapping_dirs: Iterable[Path] = (),
     strict: bool = False,
 ) -> list[LoadedInput]:
-    """Every input through its mapping; an `auto` mapping is first recognised from the file's
-    headers among the presets and `mapping_dirs`. A stage history is then joined to the deals
-    (salesmetrics.ingest.history). `each(spec)` may return a context manager (the CLI's
-    progress spinner)."""
-    from salesmetrics.ingest.detect import recognise_inputs
-    from salesmetrics.ingest.history import join_history
-
-    specs = recognise_inputs(specs, mapping_dirs)
-    loaded = []
-    for spec in specs:
-        if each is None:
-            loaded.append(
-                load_input(spec.path, spec.mapping, base_dir=spec.mapping_base, strict=strict)
-            )
-            continue
-        with each(spec):
-            loaded.append(
-                load_input(spec.path, spec.mapping, base_dir=spec.mapping_base, strict=strict)
-            )
-    return join_history(loaded)
+    """Every input through its mapping (see `load_each`); the first input that cannot be
+    used is an error, raised once every input has been tried."""
+    loaded, unusable = load_each(specs, each=each, mapping_dirs=mapping_dirs, strict=strict)
+    if unusable:
+        raise unusable[0].error
+    return loaded
 
 
 def frames_of(loaded: Iterable[LoadedInput]) -> dict[str, pd.DataFrame]:

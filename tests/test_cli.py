@@ -22,7 +22,9 @@ def test_help_lists_commands_and_exit_codes(runner):
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
     assert "validate" in result.output
-    assert "3 rows rejected beyond --max-reject-rate" in " ".join(result.output.split())
+    said = " ".join(result.output.split())
+    assert "3 rows rejected beyond --max-reject-rate" in said
+    assert "--skip-unrecognised goes on without such files unless none is usable" in said
 
 
 def test_every_command_has_help_with_an_example_and_is_in_the_readme(runner):
@@ -514,11 +516,10 @@ def test_folder_input_mistakes(runner, tmp_path):
         == f"error: {empty}: no CSV or Excel files in this folder (.csv, .csv.gz, .xlsx, .xls)\n"
     )
     (folder / "mystery.csv").write_text("foo,bar\n1,2\n", encoding="utf-8")
-    unknown = runner.invoke(app, ["report", str(folder)])
-    assert unknown.exit_code == 1
-    assert unknown.stderr.splitlines()[-1].startswith(
-        f"error: {folder / 'mystery.csv'}: not recognised"
-    )
+    alone = runner.invoke(app, ["report", str(folder / "mystery.csv")])
+    assert alone.exit_code == 1  # one input alone: its full one-line error
+    assert alone.stderr.startswith(f"error: {folder / 'mystery.csv'}: not recognised: no mapping")
+    assert len(alone.stderr.splitlines()) == 1
     stdin = runner.invoke(app, ["validate", "-"], input="a,b\n")
     assert stdin.exit_code == 1 and "standard input cannot be recognised" in stdin.stderr
 
@@ -556,3 +557,153 @@ def test_an_unplaced_stage_is_listed_by_validate_and_an_error_with_strict(runner
         strict = runner.invoke(app, [*command, "--strict"])
         assert strict.exit_code == 1
         assert "1 value(s) of `stage` have no mapping: 'Pilote en cours' (2 rows)" in strict.stderr
+
+
+def _mixed_folder(tmp_path: Path) -> tuple[Path, list[str]]:
+    """Two sample exports, one no mapping knows, and one recognised that cannot be loaded
+    (its dates read both day-first and month-first); with the mapping options to use."""
+    folder = _sample_folder(tmp_path, "reps.csv", "nps.csv")
+    (folder / "mystery.csv").write_text("foo,bar\n1,2\n", encoding="utf-8")
+    (folder / "team.csv").write_text("Rep,Joined\nAna,03/04/2022\nBen,05/06/2023\n", "utf-8")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "team.yaml").write_text(
+        "entity: reps\ncolumns:\n  owner: Rep\n  started_at: Joined\n", encoding="utf-8"
+    )
+    return folder, [*OWN, "--mappings", str(mine)]
+
+
+def _problems(folder: Path) -> list[str]:
+    return [
+        f"  {folder / 'mystery.csv'}: not recognised: no mapping shares a column with it",
+        f"  {folder / 'team.csv'}: column 'Joined': cannot tell day-first from month-first dates "
+        "(e.g. '03/04/2022', '05/06/2023'); set parse.date_order: dmy or mdy in the mapping",
+    ]
+
+
+FIX = (
+    "give a file its mapping (--mapping NAME, or `mapping:` in the config) or write one with "
+    "`salesmetrics mappings infer FILE`; --skip-unrecognised goes on without the files that "
+    "cannot be used"
+)
+
+
+def test_validate_a_folder_reports_every_file_that_cannot_be_used_in_one_summary(runner, tmp_path):
+    folder, mappings = _mixed_folder(tmp_path)
+    result = runner.invoke(app, ["validate", str(folder), "-f", "json", *mappings])
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)  # the usable files are validated all the same
+    assert [Path(i["path"]).name for i in document["inputs"]] == ["nps.csv", "reps.csv"]
+    assert document["unusable"] == [line.strip() for line in _problems(folder)]
+    said = result.stderr.splitlines()
+    assert [line.split(": recognised as")[0] for line in said[:3]] == [
+        str(folder / name) for name in ("nps.csv", "reps.csv", "team.csv")
+    ]
+    assert said[3:] == ["error: 2 of 4 inputs cannot be used:", *_problems(folder), FIX]
+    table = runner.invoke(app, ["validate", str(folder), *mappings])
+    assert table.exit_code == 1 and "reps.csv -> reps" in table.stdout
+    assert table.stderr.splitlines()[3:] == said[3:]
+    quiet = runner.invoke(app, ["validate", str(folder), "-q", *mappings])
+    assert quiet.exit_code == 1 and quiet.stdout == ""
+    assert quiet.stderr.splitlines() == said[3:]  # errors are said with --quiet too
+
+
+def test_skip_unrecognised_goes_on_with_exit_0_unless_nothing_is_usable(runner, tmp_path):
+    folder, mappings = _mixed_folder(tmp_path)
+    result = runner.invoke(
+        app, ["validate", str(folder), "-f", "json", "--skip-unrecognised", *mappings]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.stdout)["inputs"]) == 2
+    assert result.stderr.splitlines()[3:] == [
+        "warning: 2 of 4 inputs left out (--skip-unrecognised):",
+        *_problems(folder),
+    ]
+    quiet = runner.invoke(app, ["validate", str(folder), "-q", "--skip-unrecognised", *mappings])
+    assert quiet.exit_code == 0 and quiet.stderr.startswith("warning: 2 of 4 inputs left out")
+    (folder / "reps.csv").unlink()
+    (folder / "nps.csv").unlink()
+    none = runner.invoke(app, ["validate", str(folder), "--skip-unrecognised", *mappings])
+    assert none.exit_code == 1
+    assert none.stderr.splitlines()[1:] == [
+        "error: none of the 2 inputs can be used:",
+        *_problems(folder),
+        FIX,
+    ]
+
+
+def test_report_on_a_folder_with_unusable_files_is_made_only_with_skip_unrecognised(
+    runner, tmp_path
+):
+    folder, mappings = _mixed_folder(tmp_path)
+    args = ["report", str(folder), "--period", "all", "--as-of", "2026-11-23", "-f", "json"]
+    refused = runner.invoke(app, [*args, *mappings])
+    assert refused.exit_code == 1 and refused.stdout == ""
+    assert refused.stderr.splitlines()[3:] == [
+        "error: 2 of 4 inputs cannot be used, so no report was made:",
+        *_problems(folder),
+        FIX,
+    ]
+    partial = runner.invoke(app, [*args, "--skip-unrecognised", *mappings])
+    assert partial.exit_code == 0, partial.output
+    document = json.loads(partial.stdout)
+    assert [Path(i["path"]).name for i in document["inputs"]] == ["nps.csv", "reps.csv"]
+    assert "warning: 2 of 4 inputs left out (--skip-unrecognised):" in partial.stderr
+
+
+def test_an_unusable_input_outranks_rejected_rows_in_the_exit_code(runner, tmp_path):
+    import shutil
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "bad_rows.csv", folder / "deals.csv")
+    (folder / "mystery.csv").write_text("foo,bar\n1,2\n", encoding="utf-8")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    shutil.copy(FIXTURE_MAPPING, mine / "deals.yaml")
+    args = ["validate", str(folder), "-q", "--mappings", str(mine)]
+    both = runner.invoke(app, args)
+    assert both.exit_code == 1
+    assert "rows rejected" in both.stderr and "1 of 2 inputs cannot be used" in both.stderr
+    assert runner.invoke(app, [*args, "--skip-unrecognised"]).exit_code == 3
+
+
+def test_a_read_option_the_file_disagrees_with_is_a_warning_or_with_strict_an_error(
+    runner, tmp_path
+):
+    pinned = tmp_path / "pinned.yaml"
+    pinned.write_text(f"extends: {FIXTURE_MAPPING}\nread:\n  delimiter: ','\n", encoding="utf-8")
+    path = FIXTURES / "semicolon_decimal_comma.csv"
+    said = (
+        f"{path}: the mapping says delimiter ',' but the file uses ';' (its columns are found "
+        "only with ';'): read with ';'; set `delimiter: \";\"` under `read:` in the mapping, or "
+        "leave it out to have it detected"
+    )
+    result = runner.invoke(app, ["validate", str(path), "-m", str(pinned)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"warning: {said}\n"
+    assert f"warning: {said}" in " ".join(result.stdout.split())  # the table says it as well
+    document = runner.invoke(app, ["validate", str(path), "-m", str(pinned), "-f", "json", "-q"])
+    assert document.stderr == "" and json.loads(document.stdout)["inputs"][0]["warnings"] == [said]
+    strict = runner.invoke(app, ["report", str(path), "-m", str(pinned), "--strict"])
+    assert strict.exit_code == 1
+    assert strict.stderr.startswith(
+        f"error: {path}: the mapping says delimiter ',' but the file uses ';'"
+    )
+
+
+def test_a_configs_inputs_are_all_looked_at_too(runner, tmp_path):
+    folder, mappings = _mixed_folder(tmp_path)
+    config = tmp_path / "report.yaml"
+    config.write_text(
+        "inputs:\n  - path: exports/mystery.csv\n  - path: exports/reps.csv\n"
+        "    mapping: " + str(SAMPLE / "mappings" / "reps.yaml") + "\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["validate", "-c", str(config), "-q", *mappings])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: 1 of 2 inputs cannot be used:",
+        _problems(folder)[0],
+        FIX,
+    ]

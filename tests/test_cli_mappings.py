@@ -11,6 +11,7 @@ import pytest
 from salesmetrics.cli import app
 from salesmetrics.cli_mappings import mappings_app
 from salesmetrics.ingest.mapping import list_presets
+from tests.test_nearfit import hubspot
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"
@@ -204,3 +205,37 @@ def test_init_on_a_missing_or_empty_folder_is_one_line(runner, tmp_path):
     empty = runner.invoke(app, ["init", str(tmp_path)])
     assert empty.exit_code == 1 and "no CSV or Excel files in this folder" in empty.stderr
     assert not (tmp_path / "report.yaml").exists()
+
+
+def test_init_writes_an_extends_file_beside_the_config_and_never_over_one(runner, tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    hubspot(folder, {"Record ID": "Deal ID", "Create Date": "Created Date"}, name="deals.csv")
+    config, extends = tmp_path / "report.yaml", tmp_path / "deals.yaml"
+    result = runner.invoke(app, ["init", str(folder), "-o", str(config)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[:2] == [
+        f"{folder / 'deals.csv'}: nearly fits hubspot_deals; wrote {extends}, extending it: "
+        "deal_id read from 'Deal ID'; created_at read from 'Created Date'",
+        f"wrote {config}: 0 input(s) recognised, 1 with an extends file, 0 not",
+    ]
+    assert f"next: check the lines marked `check` in {extends}" in result.stderr
+    assert "    mapping: deals.yaml " in config.read_text(encoding="utf-8")
+    assert extends.read_text(encoding="utf-8").startswith(
+        "# deals.yaml: hubspot_deals, with what exports/deals.csv has that it lacks.\n"
+    )
+    config.write_text(config.read_text(encoding="utf-8").replace("EUR: null", "EUR: 1.1"), "utf-8")
+    check = runner.invoke(
+        app, ["validate", "-c", str(config), "-f", "json", "--max-reject-rate", "1"]
+    )
+    assert check.exit_code == 0, check.output
+    assert json.loads(check.stdout)["inputs"][0]["mapping"] == "deals.yaml"
+    # an extends file of the same name is never replaced without --force, nor the config
+    extends.write_text("mine\n", encoding="utf-8")
+    config.unlink()
+    again = runner.invoke(app, ["init", str(folder), "-o", str(config)])
+    assert again.exit_code == 1
+    assert again.stderr == f"error: {extends}: the file exists; give --force to replace it\n"
+    assert extends.read_text(encoding="utf-8") == "mine\n" and not config.exists()
+    forced = runner.invoke(app, ["init", str(folder), "-o", str(config), "--force", "-q"])
+    assert forced.exit_code == 0 and extends.read_text(encoding="utf-8").startswith("# deals.yaml")

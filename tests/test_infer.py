@@ -24,6 +24,7 @@ from salesmetrics.ingest.load import LoadedInput
 from salesmetrics.ingest.mapping import fold, load_mapping
 from salesmetrics.yamlfile import load_yaml
 from tests.conftest import realdata_dir
+from tests.test_nearfit import hubspot
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"
@@ -242,6 +243,46 @@ def test_init_config_writes_paths_relative_to_the_config(tmp_path):
     result = init_config(folder, tmp_path / "report.yaml")
     assert "  - path: data/2026-10/nps.csv" in result.text
     assert "# currency: USD" in result.text  # no currency column: none is set
+
+
+def test_init_config_proposes_an_extends_file_where_a_preset_nearly_fits(tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    hubspot(folder, {"Record ID": "Deal ID", "Create Date": "Created Date"}, name="renamed.csv")
+    hubspot(folder, stages={"Contract Sent": "Pilot Running"}, name="custom.csv")
+    shutil.copy(ROOT / "tests" / "fixtures" / "presets" / "zoho_deals.csv", folder)
+    write_csv(folder / "mystery.csv", ["foo", "bar"], [["1", "2"]])
+    result = init_config(folder, tmp_path / "report.yaml")
+    assert [r.name for r in result.recognised] == ["zoho_deals"]
+    assert [(Path(e.extension.path).name, e.extension.preset, e.path) for e in result.extended] == [
+        ("custom.csv", "hubspot_deals", tmp_path / "custom.yaml"),
+        ("renamed.csv", "hubspot_deals", tmp_path / "renamed.yaml"),
+    ]
+    assert [Path(p).name for p, _ in result.unrecognised] == ["mystery.csv"]
+    inputs = result.text.split("inputs:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert inputs[5].startswith("    mapping: zoho_deals   ")  # its score is recognition's
+    assert inputs[:5] + inputs[6:] == [
+        "  - path: exports/custom.csv",
+        "    mapping: custom.yaml                    # recognised as hubspot_deals: check custom.yaml",
+        "  - path: exports/renamed.csv",
+        "    mapping: renamed.yaml                   # nearly fits hubspot_deals: check renamed.yaml",
+        "  - path: exports/zoho_deals.csv",
+        "# Not recognised: write a mapping for each, check it, then add it above:",
+        "#   - path: exports/mystery.csv",
+        "#     mapping: mystery.yaml",
+        "#     (salesmetrics mappings infer exports/mystery.csv --output mystery.yaml)",
+    ]
+    for written in result.extended:
+        written.path.write_text(written.text, encoding="utf-8")
+    (tmp_path / "report.yaml").write_text(result.text.replace("EUR: null", "EUR: 1.1"), "utf-8")
+    config = load_config(tmp_path / "report.yaml")
+    assert [(Path(s.path).name, s.mapping) for s in config.inputs] == [
+        ("custom.csv", "custom.yaml"),
+        ("renamed.csv", "renamed.yaml"),
+        ("zoho_deals.csv", "zoho_deals"),
+    ]
+    renamed = load_input(config.inputs[1].path, "renamed.yaml", base_dir=tmp_path)
+    assert renamed.quality.rows_used > 0 and renamed.frame["deal_id"].notna().all()
 
 
 # ------------------------------------------------------------------- the real datasets

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from salesmetrics.config import ReportConfig, load_config
-from salesmetrics.errors import ConfigError
+from salesmetrics.config import AUTO_MAPPING, InputSpec, ReportConfig, load_config
+from salesmetrics.errors import ConfigError, InputError
+from salesmetrics.ingest.detect import NotRecognised
 from salesmetrics.pipeline import (
     compute_report,
     frames_of,
+    load_each,
     load_inputs,
     resolve,
     with_overrides,
@@ -118,3 +120,34 @@ def test_library_callers_get_files_recognised(tmp_path: Path):
     assert [(item.entity, item.mapping.name) for item in loaded] == [
         ("reps", "sample_data/mappings/reps.yaml")
     ]
+
+
+def test_every_input_is_tried_and_those_that_cannot_be_used_say_why(tmp_path: Path):
+    mystery = tmp_path / "mystery.csv"
+    mystery.write_text("foo,bar\n1,2\n", encoding="utf-8")
+    team = tmp_path / "team.csv"  # recognised, but its dates read day-first and month-first
+    team.write_text("Rep,Joined\nAna,03/04/2022\nBen,05/06/2023\n", encoding="utf-8")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "team.yaml").write_text(
+        "entity: reps\ncolumns:\n  owner: Rep\n  started_at: Joined\n", encoding="utf-8"
+    )
+    specs = [
+        InputSpec(str(mystery), AUTO_MAPPING, tmp_path),
+        InputSpec(str(ROOT / "sample_data" / "reps.csv"), "sample_data/mappings/reps.yaml", ROOT),
+        InputSpec(str(team), AUTO_MAPPING, tmp_path),
+        InputSpec(str(ROOT / "sample_data" / "nps.csv"), AUTO_MAPPING, tmp_path),
+    ]
+    dirs = [ROOT / "sample_data" / "mappings", mine]
+    loaded, unusable = load_each(specs, mapping_dirs=dirs)
+    assert [item.entity for item in loaded] == ["reps", "surveys"]
+    assert [u.spec.path for u in unusable] == [str(mystery), str(team)]
+    assert isinstance(unusable[0].error, NotRecognised)
+    assert unusable[0].line == unusable[0].error.brief()
+    assert unusable[1].line == (
+        f"{team}: column 'Joined': cannot tell day-first from month-first dates "
+        "(e.g. '03/04/2022', '05/06/2023'); set parse.date_order: dmy or mdy in the mapping"
+    )
+    with pytest.raises(InputError) as first:  # the library's one-call form: the first problem
+        load_inputs(specs, mapping_dirs=dirs)
+    assert str(first.value).startswith(f"{mystery}: not recognised")

@@ -142,6 +142,39 @@ class Recognition:
         )
 
 
+class NotRecognised(InputError):
+    """No mapping fits a file, or several fit it about equally. The message says it all; the
+    candidates (best first) are kept for a summary of many files, which says it in brief."""
+
+    def __init__(self, message: str, path: str, candidates: Sequence[Score], ambiguous: bool):
+        super().__init__(message)
+        self.path = path
+        self.candidates = tuple(candidates)
+        self.ambiguous = ambiguous
+
+    def brief(self) -> str:
+        """One line: `costs.csv: not recognised; nearest: zoho_deals 0.13 (lacks deal_id,
+        created_at), ...`, each candidate by name, score and the fields it lacks."""
+        if self.ambiguous:
+            shown = ", ".join(f"{s.candidate.name} {s.value:.2f}" for s in self.candidates[:SHOWN])
+            return (
+                f"{self.path}: not recognised: {len(self.candidates)} mappings fit it about "
+                f"equally ({shown})"
+            )
+        near = [s for s in self.candidates if s.value > 0]
+        if not near:
+            return f"{self.path}: not recognised: no mapping shares a column with it"
+        return f"{self.path}: not recognised; nearest: " + ", ".join(_brief(s) for s in near[:2])
+
+
+def _brief(s: Score) -> str:
+    """`zoho_deals 0.13 (lacks deal_id, created_at)`: a candidate in a few words."""
+    if s.unreadable:
+        return f"{s.candidate.name} (cannot read the file: {s.unreadable})"
+    lacks = [item.split(" (", 1)[0] for item in s.missing_required]
+    return f"{s.candidate.name} {s.value:.2f}" + (f" (lacks {_listed(lacks, 3)})" if lacks else "")
+
+
 def _aliases(aliases: Sequence[str], most: int = 3) -> str:
     return " / ".join(aliases[:most]) + (" / ..." if len(aliases) > most else "")
 
@@ -432,19 +465,25 @@ def recognise(path: str, pool: Sequence[Candidate]) -> Recognition:
     if not fitting:
         near = [s for s in scores[:SHOWN] if s.value > 0]
         shown = "; ".join(s.summary() for s in near) or "none shares a column with it"
-        raise InputError(
+        raise NotRecognised(
             f"{path}: not recognised: no mapping fits its columns (one needs all its required "
             f"columns and a score of {MIN_SCORE}: the mean of the share of its columns found "
-            f"and the share of the file's columns it reads); best candidates: {shown}; {hint}"
+            f"and the share of the file's columns it reads); best candidates: {shown}; {hint}",
+            path,
+            near,
+            ambiguous=False,
         )
     best = fitting[0]
     close = [s for s in scores if s.loadable and s.value >= best.value - MARGIN]
     chosen = _most_specific(close)
     if chosen is None:
         shown = "; ".join(s.summary() for s in close[:SHOWN])
-        raise InputError(
+        raise NotRecognised(
             f"{path}: not recognised: {len(close)} mappings fit it about equally (scores "
-            f"within {MARGIN}): {shown}; {hint}"
+            f"within {MARGIN}): {shown}; {hint}",
+            path,
+            close,
+            ambiguous=True,
         )
     return Recognition(path, chosen, tuple(scores))
 
@@ -506,9 +545,12 @@ def recognise_inputs(
     folders: Iterable[Path] = (),
     *,
     on_recognised: Callable[[Recognition], None] | None = None,
+    on_unrecognised: Callable[[InputSpec, InputError], None] | None = None,
 ) -> tuple[InputSpec, ...]:
     """The inputs with every `auto` mapping replaced by the one recognised for its file;
-    `on_recognised` hears of each (the CLI says on stderr which mapping and why)."""
+    `on_recognised` hears of each (the CLI says on stderr which mapping and why). A file that
+    cannot be recognised (or read) is an error, or, given `on_unrecognised`, handed to it and
+    left out, so that every file is looked at."""
     specs = tuple(specs)
     if all(spec.mapping != AUTO_MAPPING for spec in specs):
         return specs
@@ -518,7 +560,13 @@ def recognise_inputs(
         if spec.mapping != AUTO_MAPPING:
             resolved.append(spec)
             continue
-        found = recognise(spec.path, pool)
+        try:
+            found = recognise(spec.path, pool)
+        except InputError as exc:
+            if on_unrecognised is None:
+                raise
+            on_unrecognised(spec, exc)
+            continue
         if on_recognised is not None:
             on_recognised(found)
         resolved.append(replace(spec, mapping=found.name, mapping_base=None))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -38,7 +38,7 @@ def load_input(
 
     Only the mapped columns are read unless `keep_all_columns`, which the rejects file needs
     to show rejected rows whole. `strict` turns what is otherwise a warning about the file
-    into an error.
+    into an error; the warnings are in `quality.warnings`.
     """
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping, base_dir)
@@ -51,4 +51,6 @@ def load_input(
 
     raw = read_table(name, mapping.read, wanted, strict=strict)
     frame, quality, rejects = normalise(raw, mapping, plans[-1], name, strict=strict)
+    if raw.notices:
+        quality = replace(quality, warnings=(*raw.notices, *quality.warnings))
     return LoadedInput(name, mapping, frame, quality, rejects)

@@ -82,6 +82,7 @@ class InputQuality:
     header_row: int | None = 1  # None: the file has no header
     rows_unmatched: int = 0  # stage history rows joined to no deal (salesmetrics.ingest.history)
     unmatched: tuple[Reason, ...] = ()  # why, with examples (row: deal id)
+    warnings: tuple[str, ...] = ()  # one line each, naming the file: what a reader should know
 
     def __post_init__(self) -> None:
         accounted = (

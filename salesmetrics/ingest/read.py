@@ -13,12 +13,13 @@ import codecs
 import csv
 import gzip
 import hashlib
+import json
 import logging
 import re
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -70,6 +71,7 @@ class RawTable:
     header_row: int | None = 1  # None: the file has no header
     footer_lines: int = 0
     ragged: list[RaggedRow] = field(default_factory=list)
+    notices: tuple[str, ...] = ()  # one line each: what reading found that a reader should know
 
     @cached_property
     def frame(self) -> pd.DataFrame:
@@ -109,20 +111,139 @@ def read_table(
     *,
     strict: bool = False,
 ) -> RawTable:
-    """Read `path`; `wanted(headers)` picks the headers to keep (None keeps all). `strict`:
-    a read option the file disagrees with is an error, not a warning."""
+    """Read `path`; `wanted(headers)` picks the headers to keep (None keeps all), and raises an
+    InputError when they lack what the caller needs.
+
+    A mapping's delimiter and encoding are hints: when the ones it sets leave `wanted` refusing
+    a CSV's headers but the detected ones satisfy it, the file is read with the detected ones
+    and the table's `notices` say so; `strict` makes that an error naming the mismatch."""
     on_disk = _utf8_csv_on_disk(path, options)
-    if on_disk is not None:
-        return _read_csv(on_disk, options, wanted)
-    data = read_bytes(path)
-    sha = hashlib.sha256(data).hexdigest()
-    if not data or data.isspace():  # not strip(): it would copy the whole file
-        raise InputError(f"{path}: the file is empty; export it again with its header row")
-    if is_excel(path) or data.startswith(EXCEL_MAGIC):
-        return _read_excel(path, data, sha, options, wanted)
-    encoding, data, head = _decode_head(path, data, options.encoding)
-    text = _CsvText(path, sha, encoding, head, data[-TAIL_BYTES:].decode("utf-8", "replace"), data)
-    return _read_csv(text, options, wanted)
+    data, sha = b"", ""
+    if on_disk is None:
+        data = read_bytes(path)
+        sha = hashlib.sha256(data).hexdigest()
+        if not data or data.isspace():  # not strip(): it would copy the whole file
+            raise InputError(f"{path}: the file is empty; export it again with its header row")
+        if is_excel(path) or data.startswith(EXCEL_MAGIC):
+            return _read_excel(path, data, sha, options, wanted)
+
+    def text(encoding: str) -> _CsvText:
+        """The CSV read in `encoding`, afresh: reading it may cut a footer from its data."""
+        if on_disk is not None:  # UTF-8 without a BOM, as `auto` would read it too
+            return replace(on_disk, data=None)
+        chosen, utf8, head = _decode_head(path, data, encoding)
+        tail = utf8[-TAIL_BYTES:].decode("utf-8", "replace")
+        return _CsvText(path, sha, chosen, head, tail, utf8)
+
+    refused: list[tuple[list[str], InputError]] = []
+
+    def checked(headers: list[str]) -> list[str] | None:
+        try:
+            return wanted(headers)
+        except InputError as exc:
+            refused.append((headers, exc))
+            raise
+
+    try:
+        return _read_csv(text(options.encoding), options, checked)
+    except InputError as exc:
+        if not refused or refused[-1][1] is not exc:
+            raise
+        refusal = exc
+    return _read_detected(path, options, wanted, text, refused[-1][0], refusal, strict)
+
+
+def _read_detected(
+    path: str,
+    options: ReadOptions,
+    wanted: Callable[[list[str]], list[str] | None],
+    text: Callable[[str], _CsvText],
+    headers: list[str],
+    refusal: InputError,
+    strict: bool,
+) -> RawTable:
+    """A CSV whose mapping's delimiter or encoding left its columns missing, read again with
+    the detected delimiter, then encoding, then both. The first read that finds the columns
+    is kept, with a notice (an error when `strict`); when none does, the refusal stands, and
+    names the delimiter when the header reads as one column holding another delimiter."""
+    tries = []
+    if options.delimiter != "auto":
+        tries.append(replace(options, delimiter="auto"))
+    if options.encoding != "auto":
+        tries.append(replace(options, encoding="auto"))
+        if options.delimiter != "auto":
+            tries.append(replace(options, delimiter="auto", encoding="auto"))
+    for hinted in tries:
+        try:
+            table = _read_csv(text(hinted.encoding), hinted, wanted)
+        except InputError:
+            continue
+        pinned = [
+            (key, getattr(options, key), getattr(table, key))
+            for key in ("delimiter", "encoding")
+            if getattr(hinted, key) != getattr(options, key)
+            and not _same(key, getattr(options, key), getattr(table, key))
+        ]
+        if not pinned:
+            continue
+        says = " and ".join(f"{key} {_shown(key, value)}" for key, value, _ in pinned)
+        uses = " and ".join(_shown(key, value) for key, _, value in pinned)
+        keys = " and ".join(f"`{key}: {_yaml(key, value)}`" for key, _, value in pinned)
+        them = "it" if len(pinned) == 1 else "them"
+        fix = (
+            f"set {keys} under `read:` in the mapping, or leave {them} out to have {them} detected"
+        )
+        mismatch = (
+            f"{path}: the mapping says {says} but the file uses {uses} (its columns are found "
+            f"only with {uses})"
+        )
+        if strict:
+            raise InputError(f"{mismatch}; {fix} (an error with --strict)") from None
+        return replace(table, notices=(*table.notices, f"{mismatch}: read with {uses}; {fix}"))
+    hint = _delimiter_hint(headers, options)
+    if not hint:
+        raise refusal
+    raise InputError(f"{refusal}{hint}") from None
+
+
+def _same(key: str, said: str, used: str | None) -> bool:
+    """Whether a read option the mapping set is the one the file was read with."""
+    if used is None or key == "delimiter":
+        return said == used
+    try:
+        return codecs.lookup(said).name == codecs.lookup(used).name
+    except LookupError:
+        return False
+
+
+def _shown(key: str, value: str | None) -> str:
+    """A delimiter or encoding as a message shows it: `';'`, `tab`, `utf-8`."""
+    if key == "encoding" or value in (None, "whitespace"):
+        return str(value)
+    return "tab" if value == "\t" else repr(value)
+
+
+def _yaml(key: str, value: str | None) -> str:
+    """A delimiter or encoding as the mapping's YAML writes it."""
+    return str(value) if key == "encoding" else json.dumps(value)
+
+
+def _delimiter_hint(headers: list[str], options: ReadOptions) -> str:
+    """When a pinned delimiter reads the header as one column holding another delimiter, the
+    words that name the delimiter as the likely problem (else nothing)."""
+    named = [h for h in headers if not re.fullmatch(r"\(column \d+\)", h)]
+    if options.delimiter == "auto" or len(named) != 1:
+        return ""
+    held = {c: named[0].count(c) for c in DELIMITER_CANDIDATES if c != options.delimiter}
+    likely = max(held, key=lambda c: held[c])
+    if not held[likely]:
+        return ""
+    return (
+        f"; the header reads as one column holding {_shown('delimiter', likely)}: the file is "
+        f"likely delimited by {_shown('delimiter', likely)}, not the mapping's "
+        f"{_shown('delimiter', options.delimiter)}; set `delimiter: {_yaml('delimiter', likely)}` "
+        "under `read:` in the mapping, or leave it out to have it detected"
+    )
 
 
 # ---------------------------------------------------------------------------------------- CSV

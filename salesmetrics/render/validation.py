@@ -16,11 +16,15 @@ from salesmetrics.render.console import table_box
 from salesmetrics.schema import HISTORY
 
 
-def render_json(qualities: Sequence[InputQuality], stream: TextIO) -> None:
+def render_json(
+    qualities: Sequence[InputQuality], stream: TextIO, *, unusable: Sequence[str] = ()
+) -> None:
+    """The document: each input's account, and a line for each input that could not be used."""
     document = {
         "schema_version": "1",
         "tool": {"name": "salesmetrics", "version": __version__},
         "inputs": [q.to_dict() for q in qualities],
+        "unusable": list(unusable),
     }
     json.dump(document, stream, indent=2, ensure_ascii=False)
     stream.write("\n")
@@ -42,6 +46,8 @@ def _render_one(q: InputQuality, console: Console) -> None:
     how.append(f"header on row {q.header_row}" if q.header_row else "no header")
     status = "[green]clean[/]" if q.clean else f"[red]{q.rows_rejected:,} rejected[/]"
     console.print(f"[bold]{q.path}[/] -> {q.entity} ({', '.join(how)}): {status}")
+    for warning in q.warnings:
+        console.print(Text(f"warning: {warning}"))
 
     counts = Table(box=table_box(console), show_header=False, pad_edge=False)
     counts.add_column("what")

@@ -15,6 +15,7 @@ from salesmetrics.ingest import load_input
 from salesmetrics.ingest.detect import (
     MARGIN,
     MIN_SCORE,
+    NotRecognised,
     candidates,
     files_in,
     read_headers,
@@ -139,8 +140,25 @@ def test_a_file_sharing_only_a_few_headers_is_refused(presets, tmp_path):
 
 def test_a_file_no_mapping_knows_says_so(presets, tmp_path):
     path = write_csv(tmp_path / "x.csv", ["foo", "bar"], [["1", "2"]])
-    with pytest.raises(InputError, match="best candidates: none shares a column with it"):
+    with pytest.raises(NotRecognised, match="best candidates: none shares a column with it") as e:
         recognise(str(path), presets)
+    assert e.value.brief() == f"{path}: not recognised: no mapping shares a column with it"
+
+
+def test_a_refusal_in_brief_names_the_two_nearest_and_what_each_lacks(presets, tmp_path):
+    header = headers_of(SAMPLE / "deals.csv")
+    half = header[len(header) // 2 :]  # no Record ID, no Create Date
+    path = write_csv(tmp_path / "half.csv", half, [["x"] * len(half)])
+    with pytest.raises(NotRecognised) as error:
+        recognise(str(path), presets)
+    best = error.value.candidates[0]
+    assert best.candidate.name == "sample_data/mappings/deals.yaml"
+    brief = error.value.brief()
+    assert brief.startswith(
+        f"{path}: not recognised; nearest: sample_data/mappings/deals.yaml {best.value:.2f} "
+        "(lacks deal_id, created_at"
+    )
+    assert brief.count("(lacks ") == 2 and "\n" not in brief
 
 
 MAPPING = """\
@@ -178,6 +196,10 @@ def test_two_mappings_that_fit_equally_are_ambiguous(tmp_path):
     with pytest.raises(InputError) as error:
         recognise(str(path), candidates([folder]))
     message = str(error.value)
+    assert error.value.brief() == (
+        f"{path}: not recognised: 2 mappings fit it about equally "
+        f"({tmp_path / 'mappings' / 'a.yaml'} 1.00, {tmp_path / 'mappings' / 'b.yaml'} 1.00)"
+    )
     assert f"2 mappings fit it about equally (scores within {MARGIN})" in message
     assert "a.yaml 1.00 (4 of its 4 columns found)" in message
     assert "b.yaml 1.00 (4 of its 4 columns found)" in message
@@ -296,6 +318,25 @@ def test_recognise_inputs_fills_in_auto_mappings_only(tmp_path):
     assert resolved[1] is specs[1]
     assert [r.name for r in heard] == ["sample_data/mappings/surveys.yaml"]
     assert recognise_inputs(specs[1:]) == specs[1:]
+
+
+def test_recognise_inputs_hands_over_what_it_cannot_recognise_and_goes_on(tmp_path):
+    mystery = write_csv(tmp_path / "mystery.csv", ["foo", "bar"], [["1", "2"]])
+    specs = (
+        InputSpec(str(mystery), AUTO_MAPPING, tmp_path),
+        InputSpec(str(tmp_path / "missing.csv"), AUTO_MAPPING, tmp_path),
+        InputSpec(str(SAMPLE / "nps.csv"), AUTO_MAPPING, tmp_path),
+    )
+    refused: list[tuple[InputSpec, InputError]] = []
+    resolved = recognise_inputs(
+        specs, [SAMPLE / "mappings"], on_unrecognised=lambda *heard: refused.append(heard)
+    )
+    assert [s.mapping for s in resolved] == ["sample_data/mappings/surveys.yaml"]
+    assert [spec for spec, _ in refused] == list(specs[:2])
+    assert isinstance(refused[0][1], NotRecognised)
+    assert str(refused[1][1]) == f"{tmp_path / 'missing.csv'}: file not found"
+    with pytest.raises(NotRecognised):  # without a handler, the first stops it as before
+        recognise_inputs(specs, [SAMPLE / "mappings"])
 
 
 def test_scores_are_deterministic(presets):

@@ -330,3 +330,112 @@ def test_utf8_check_and_hash_in_blocks_that_split_characters():
         )
         assert not _hash_and_check_utf8(io.BytesIO(text + b"\xe9 abc"), size)[1]
     assert _hash_and_check_utf8(io.BytesIO(text[:-2]), 4)[1]  # a character cut off by the end
+
+
+# ------------------------------------------------------- a mapping's read options as hints
+
+
+def needs(*names: str):
+    """A `wanted` that refuses headers lacking `names`, as the loader's column plan does."""
+
+    def wanted(headers: list[str]) -> list[str] | None:
+        missing = [n for n in names if n not in headers]
+        if missing:
+            shown = ", ".join(repr(h) for h in headers)
+            raise InputError(
+                f"x.csv: column {missing[0]!r} is not in the file; the file has: {shown}"
+            )
+        return None
+
+    return wanted
+
+
+def test_a_pinned_delimiter_the_file_disagrees_with_gives_way_to_the_detected_one():
+    path = str(FIXTURES / "semicolon_decimal_comma.csv")
+    table = read_table(path, ReadOptions(delimiter=","), needs("Deal ID", "Owner"))
+    assert table.delimiter == ";"
+    assert owners(table) == ["Ana", "Ben", "Ana"]
+    assert table.notices == (
+        f"{path}: the mapping says delimiter ',' but the file uses ';' (its columns are found "
+        "only with ';'): read with ';'; set `delimiter: \";\"` under `read:` in the mapping, or "
+        "leave it out to have it detected",
+    )
+
+
+def test_strict_makes_the_delimiter_mismatch_an_error_naming_both():
+    path = str(FIXTURES / "semicolon_decimal_comma.csv")
+    with pytest.raises(InputError) as exc:
+        read_table(path, ReadOptions(delimiter=","), needs("Deal ID"), strict=True)
+    assert str(exc.value).startswith(
+        f"{path}: the mapping says delimiter ',' but the file uses ';' (its columns are found "
+        "only with ';'); set `delimiter: \";\"` under `read:`"
+    )
+    assert str(exc.value).endswith("(an error with --strict)")
+
+
+def test_a_pinned_delimiter_that_fits_reads_without_a_notice():
+    table = read_table(str(FIXTURES / "plain.csv"), ReadOptions(delimiter=","), needs("Owner"))
+    assert (table.delimiter, table.notices) == (",", ())
+
+
+def test_the_refusal_names_the_delimiter_when_the_header_is_one_column_holding_another(
+    tmp_path: Path,
+):
+    path = tmp_path / "pipeline.csv"
+    path.write_bytes(b'opportunity_id;"sales_agent";"deal_stage"\r\n"1C1I7A6R";"Moses";"Won"\r\n')
+    # the file lacks engage_date, so the detected `;` does not find every column either
+    with pytest.raises(InputError) as exc:
+        read_table(str(path), ReadOptions(delimiter=","), needs("opportunity_id", "engage_date"))
+    assert str(exc.value) == (
+        "x.csv: column 'opportunity_id' is not in the file; the file has: "
+        '\'opportunity_id;"sales_agent";"deal_stage"\'; the header reads as one column '
+        "holding ';': the file is likely delimited by ';', not the mapping's ','; set "
+        '`delimiter: ";"` under `read:` in the mapping, or leave it out to have it detected'
+    )
+
+
+def test_a_refusal_no_read_option_explains_stands_as_it_is():
+    wanted = needs("Region")
+    with pytest.raises(InputError) as auto:
+        read_table(str(FIXTURES / "plain.csv"), ReadOptions(), wanted)
+    with pytest.raises(InputError) as pinned:
+        read_table(
+            str(FIXTURES / "plain.csv"), ReadOptions(delimiter=",", encoding="utf-8"), wanted
+        )
+    assert (
+        str(auto.value)
+        == str(pinned.value)
+        == (
+            "x.csv: column 'Region' is not in the file; the file has: 'Deal ID', 'Created', "
+            "'Stage', 'Amount', 'Owner', 'Closed'"
+        )
+    )
+
+
+def test_a_pinned_encoding_the_file_disagrees_with_gives_way_to_the_detected_one():
+    path = str(FIXTURES / "bom.csv")  # UTF-8 with a BOM: as cp1252 its first header is 'ï»¿Deal ID'
+    table = read_table(path, ReadOptions(encoding="cp1252", delimiter=","), needs("Deal ID"))
+    assert (table.encoding, table.delimiter) == ("utf-8", ",")
+    assert table.notices == (
+        f"{path}: the mapping says encoding cp1252 but the file uses utf-8 (its columns are "
+        "found only with utf-8): read with utf-8; set `encoding: utf-8` under `read:` in the "
+        "mapping, or leave it out to have it detected",
+    )
+
+
+def test_both_pinned_options_wrong_are_named_together(tmp_path: Path):
+    path = tmp_path / "export.csv"
+    path.write_bytes("Deal ID;Owner\r\nD1;Zoë\r\n".encode("utf-16"))
+    table = read_table(str(path), ReadOptions(encoding="utf-8", delimiter=","), needs("Owner"))
+    assert owners(table) == ["Zoë"]
+    assert table.notices[0].startswith(
+        f"{path}: the mapping says delimiter ',' and encoding utf-8 but the file uses ';' and "
+        "utf-16 (its columns are found only with ';' and utf-16)"
+    )
+    assert 'set `delimiter: ";"` and `encoding: utf-16` under `read:`' in table.notices[0]
+
+
+def test_a_workbooks_refusal_stands_whatever_the_delimiter_says(tmp_path: Path):
+    path = write_workbook(tmp_path / "deals.xlsx", [["Deal ID", "Owner"], ["D1", "Ana"]])
+    with pytest.raises(InputError, match="column 'Region' is not in the file"):
+        read_table(str(path), ReadOptions(delimiter=";"), needs("Region"))
