@@ -121,13 +121,18 @@ def test_required_columns_under_other_names_nearly_fit_and_the_extends_file_load
         recognise(str(path), pool)
     ext = near_fit(str(path), pool, know)
     assert ext is not None and not ext.recognised and ext.preset == "hubspot_deals"
+    preset = load_mapping("hubspot_deals").columns  # Record ID, and its translations
     assert ext.renamed == (
-        ("deal_id", "Deal ID", ("Record ID",)),
-        ("created_at", "Created Date", ("Create Date",)),
+        ("deal_id", "Deal ID", preset["deal_id"]),
+        ("created_at", "Created Date", preset["created_at"]),
     )
+    assert (preset["deal_id"][0], preset["created_at"][0]) == ("Record ID", "Create Date")
     assert ext.unplaced == ()
     text = ext.yaml("deals.yaml", "deals.csv", "2026-12-03")
-    assert "  deal_id: Deal ID                      # the preset's: Record ID; check\n" in text
+    assert (
+        "  deal_id: Deal ID                      # the preset's: Record ID / ID de fiche d'informations / ...; check\n"
+        in text
+    )
     written = tmp_path / "deals.yaml"
     written.write_text(text, encoding="utf-8")
     as_preset = load_input(HUBSPOT, "hubspot_deals")
