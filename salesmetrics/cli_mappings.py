@@ -185,8 +185,9 @@ def infer(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --output.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
 ) -> None:
-    """Write a commented mapping for an export no preset fits: fields guessed from the headers,
-    date orders detected, and the values of stage, status and channel columns listed to map.
+    """Write a commented mapping for an export no preset fits: fields guessed from the headers
+    where the values agree, date orders detected, the values of stage, status and channel
+    columns listed to map, and every guess marked `# check`.
 
     Example: salesmetrics mappings infer export.csv --entity deals --output my_deals.yaml
     """
@@ -213,28 +214,13 @@ def infer(
     mapped = sum(1 for c in found.choices.values() if c.header is not None)
     where = f"wrote {output}" if output is not None else "mapping written to stdout"
     typer.echo(f"{where}: entity {found.entity} ({how}), {mapped} column(s) mapped", err=True)
+    if found.reason:
+        typer.echo(found.reason, err=True)
     for note in found.notes:
         typer.echo(f"note: {note}", err=True)
-    _say_if_recognised(file)
     target = output if output is not None else "MAPPING.yaml"
     typer.echo(
-        f"check the lines marked as guesses, then: salesmetrics validate {file} --mapping {target}",
-        err=True,
-    )
-
-
-def _say_if_recognised(file: str) -> None:
-    """A file a preset already reads needs no mapping of its own: say so."""
-    from salesmetrics.errors import SalesmetricsError
-    from salesmetrics.ingest.detect import candidates, recognise
-
-    try:
-        found = recognise(file, candidates())
-    except SalesmetricsError:
-        return
-    typer.echo(
-        f"note: {file} is recognised as the preset {found.name} already; a mapping of your own "
-        f"is needed only to change it (start it with `extends: {found.name}`)",
+        f"check the lines marked `# check`, then: salesmetrics validate {file} --mapping {target}",
         err=True,
     )
 

@@ -1,13 +1,20 @@
 """Helping a new user: a commented mapping for an unknown export (`salesmetrics mappings
 infer`), and a commented report config for a folder of exports (`salesmetrics init`).
 
-Inferring reads the whole file once. Each column gets a profile from a sample of its values
-(dates and their day/month order, numbers, flags, months, periods, distinct values), then the
-canonical fields are matched to headers by name: the aliases of every preset plus common
-words (SYNONYMS), an exact match before a match inside a longer header, and only where the
-values fit the field's type. Required fields that no header names fall back to a column of
-the right type. Value maps are written for the closed sets (stage, status, channel, ...) with
-a guess for each raw value, and everything that is a guess says so in a comment.
+Inferring reads the whole file once. Each column gets a profile from its values (dates and
+their day/month order, numbers, flags, months, periods, distinct values, and what its text is:
+place names, e-mail addresses, free text), then the canonical fields are matched to headers by
+name (the aliases of every preset plus common words, an exact name before one inside a longer
+header) wherever the values agree: a column of US states is never a status, a "last activity"
+date never the creation date, a nearly empty column never the amount when a filled one exists.
+Required fields that no header names fall back to a column of the right type. Value maps list
+every raw value of the closed sets (stage, status, channel, ...) with a guess; a stage is won or
+lost only when its name says so, in any of several languages.
+
+Whatever is not certain is marked `# check`: a column that is not an exact name of its field,
+a value the presets do not know, a constant, the entity when guessed. The entity is the one
+whose fields the headers name best, and the mapping says which columns made it so; a file of
+one row per stage change, or one a preset already reads, is pointed at the way to read it.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import json
 import os
 import re
 import textwrap
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,9 +34,10 @@ from typing import Any
 
 import pandas as pd
 
-from salesmetrics.errors import MappingError
+from salesmetrics.errors import MappingError, SalesmetricsError
 from salesmetrics.ingest.mapping import ReadOptions, fold, list_presets, load_mapping
-from salesmetrics.schema import DEAL_STAGES, ENTITIES, STAGE_DATE_PREFIX, Entity, Kind
+from salesmetrics.places import PLACES, fold_place
+from salesmetrics.schema import DEAL_STAGES, ENTITIES, STAGE_DATE_PREFIX, Entity, Field, Kind
 
 SAMPLE = 5000
 """Values per column used to tell its type (the first ones, blanks left out)."""
@@ -42,8 +51,20 @@ SHOWN_VALUES = 25
 PLACEHOLDER_DATE = "1970-01-01"
 LINE = 100
 """Written lines are kept to this width where a value allows it."""
-WEAK_ENTITY = 0.5
-"""An entity guessed with a lower score is said to be a weak guess."""
+LOOKS_SHARE = 0.8
+"""A column's text is place names (or e-mail addresses, ...) when this share of its distinct
+values are."""
+NEARLY_EMPTY = 0.05
+"""A column filled on fewer than this share of rows loses a field to one filled on at least
+WELL_FILLED of them (an `Amount` set on 1 deal of 40 beside a full `Total contract value`)."""
+WELL_FILLED = 0.5
+WEAK_ENTITY = 3.0
+"""An entity guessed on less evidence than this (about two of its own fields) is a weak guess."""
+NEAR_PRESET = 0.5
+"""A preset that scores this much on a file but lacks a column it needs is named as nearly
+fitting (detect's own scoring)."""
+CHECK = "check"
+"""The word that marks every guess in a written mapping (`# check: ...`)."""
 
 # ------------------------------------------------------------------------------ synonyms
 
@@ -157,41 +178,186 @@ COMMON: dict[str, tuple[str, ...]] = {
 }
 """Common header words per canonical field, on top of the presets' own aliases."""
 
+LOCALISED: dict[str, tuple[str, ...]] = {
+    "deal_id": ("id de l opportunite", "id de oportunidad", "id da oportunidade"),
+    "created_at": (
+        *("date de creation", "erstelldatum", "erstellt am", "fecha de creacion"),
+        *("data de criacao", "data di creazione", "aanmaakdatum"),
+    ),
+    "closed_at": (
+        *("date de cloture", "schlusstermin", "abschlussdatum", "fecha de cierre"),
+        *("data de fechamento", "data di chiusura", "sluitingsdatum"),
+    ),
+    "stage": ("etape", "phase", "etapa", "fase", "fase di vendita"),
+    "amount": ("montant", "betrag", "importe", "valor", "importo", "bedrag"),
+    "owner": (
+        *("proprietaire de l opportunite", "proprietaire", "verkaufschancen inhaber"),
+        *("propietario de oportunidad", "propietario", "proprietario", "eigenaar"),
+    ),
+    "probability": (
+        *("probabilite %", "wahrscheinlichkeit %", "probabilidad %", "probabilidade %"),
+        *("probabilita %", "probabilite", "wahrscheinlichkeit", "probabilidad"),
+    ),
+    "source": ("origine de la piste", "leadquelle", "origen del prospecto", "origem do lead"),
+    "account_id": (
+        *("nom du compte", "accountname", "nombre de la cuenta", "nome da conta"),
+        "nome account",
+    ),
+}
+"""The headers of the fields most exports carry as French, German, Spanish, Portuguese, Italian
+and Dutch reports write them (accents dropped: headers are compared without them)."""
+
 STRONG = frozenset(
     ("amount", "owner", "stage", "currency", "probability", "quantity", "pipeline", "mrr", "qty")
 )
 """Single words that name their field even inside a longer header (`Deal owner`); other
 single words (date, id, type, ...) must be the whole header."""
 
+SIGNATURE: dict[str, frozenset[str]] = {
+    "deals": frozenset(
+        (
+            *("deal_id", "stage", "probability", "expected_close_at", "deal_type"),
+            *("lost_reason", "pipeline", "closed_at"),
+        )
+    ),
+    "leads": frozenset(
+        (
+            *("lead_id", "converted", "converted_at", "mql_at", "sql_at", "quality"),
+            "first_response_at",
+        )
+    ),
+    "activities": frozenset(
+        (
+            *("activity_id", "occurred_at", "channel", "direction", "opened", "replied"),
+            *("bounced", "duration_minutes", "outcome"),
+        )
+    ),
+    "orders": frozenset(("order_id", "ordered_at", "quantity", "unit_price", "cost")),
+    "subscriptions": frozenset(("mrr", "churned", "plan", "month")),
+    "costs": frozenset(("incurred_at", "category")),
+    "targets": frozenset(("period", "metric")),
+    "surveys": frozenset(("score", "responded_at")),
+    "reps": frozenset(("manager",)),
+}
+"""The fields that say what a file's rows are: a stage makes a deal, a score a survey answer.
+They count twice when the entity is guessed; GENERIC fields, which any export may carry, half."""
+GENERIC = frozenset(
+    (
+        *("owner", "team", "currency", "source", "account_id", "customer_id", "product"),
+        *("modified_at", "lead_id", "deal_id"),
+    )
+)
+NOUNS: dict[str, tuple[str, ...]] = {
+    "deals": ("deal", "deals", "opportunity", "opportunities", "opp"),
+    "leads": ("lead", "leads", "contact", "contacts", "prospect", "mql", "lifecycle"),
+    "activities": ("activity", "activities", "task", "call", "event", "engagement"),
+    "orders": ("order", "invoice", "purchase", "transaction"),
+    "subscriptions": ("subscription", "subscriptions"),
+    "costs": ("cost", "costs", "expense", "spend"),
+    "targets": ("quota", "target", "targets"),
+    "surveys": ("survey", "nps", "response"),
+    "reps": ("rep", "reps", "employee", "hire"),
+}
+"""Words a header starts with when it describes the entity's rows (`Opportunity Owner`)."""
+SHARED_HEADERS = frozenset(("lead source", "lead id", "deal id", "contact id"))
+"""Headers that start with another entity's noun in any export (a deal's lead source)."""
+
+DATE_ROLES: tuple[tuple[str, str], ...] = (
+    ("a last-change", r"\b(last|modified|modification|updated?|edited|edit|changed?)\b"),
+    (
+        "an activity",
+        r"\b(activity|activities|contacted|touch\w*|next|follow\w*|seen|visit\w*|meeting)\b",
+    ),
+    (
+        "a closing",
+        r"\b(close|closed|closing|won|lost|signed|expected|forecast|due|end|ended|expir\w*"
+        r"|cloture|schlusstermin|abschluss\w*|cierre|fechamento|chiusura)\b",
+    ),
+    ("a stage", r"\b(entered|moved|became)\b"),
+)
+"""What a date column's header says it dates, for the fields it must not fill."""
+DATE_FIELD_ROLES: dict[str, tuple[str, ...]] = {
+    "created_at": ("a last-change", "an activity", "a closing", "a stage"),
+    "closed_at": ("a last-change", "an activity", "a stage"),
+    "expected_close_at": ("a last-change", "an activity", "a stage"),
+    "occurred_at": ("a last-change",),
+    "ordered_at": ("a last-change",),
+    "responded_at": ("a last-change",),
+    "incurred_at": ("a last-change",),
+    "started_at": ("a last-change", "an activity"),
+}
+"""The roles that keep a date column out of a field (a last-activity date is never created_at)."""
+
+CATEGORICAL = frozenset(
+    (
+        *("stage", "status", "deal_type", "channel", "direction", "category", "source"),
+        *("quality", "pipeline", "plan", "outcome", "metric", "currency", "team"),
+    )
+)
+"""Fields whose values are a small set of labels: never places (but a team may be a region),
+e-mail addresses, phone numbers, dates or free text."""
+
+# ------------------------------------------------------------------------ value guesses
+
+WON = (
+    r"\bwon\b(?![ '’]t\b)|closedwon|\bgagne|\bgewonnen|\bganad[oa]|\bganh[oa]\b|\bvint[oa]\b"
+    r"|\bvunnen\b|\bvunnet\b|\bvundet\b|\bwygran|受注|成立"
+)
+"""A stage or status that says closed-won: English, French (gagnée), German and Dutch
+(gewonnen), Spanish (ganada), Portuguese (ganho), Italian (vinta), Nordic, Polish, Japanese."""
+LOST = (
+    r"\blost\b|closedlost|\bperdu|\bverloren|\bperdid[oa]|\bpers[oa]\b|\bforlorad|\btabt\b"
+    r"|\btapt\b|\bprzegran|失注|不成立"
+)
+"""A stage or status that says closed-lost, in the same languages (perdue, verloren, perdida,
+perdido, persa, ...). Tried before WON (`不成立` holds `成立`)."""
+STOPPED = (
+    r"\bclos|\bferme|\bgeschlossen|\babgeschlossen|\bcerrad|\bfechad|\bchius|\bgesloten"
+    r"|\bdead\b|disqualif|unqualif|\bnot qualified|\brejected|\bcancel|\babandon|\bwon t\b"
+    r"|\bno decision|\bnot interested|\bon hold|\bchurn"
+)
+"""Names that sound closed or stopped but say neither won nor lost: never guessed."""
+OPEN_STAGES: tuple[tuple[str, str], ...] = (
+    (
+        "negotiation",
+        r"negoti|negoci|negozi|verhandl|onderhandel|contract|contrat|vertrag|review|revision"
+        r"|\blegal|procurement|\bcommit|\bverbal",
+    ),
+    (
+        "proposal",
+        r"propos|propuest|quote|quotation|devis|angebot|offert|presupuest|cotiza|cotac"
+        r"|orcamento|preventivo|pricing|estimate",
+    ),
+    ("demo", r"demo|\bpresent|\bprasent|apresenta|\btrial|evaluat|\bproof|\bpoc\b|\bpilot"),
+    (
+        "qualification",
+        r"qualif|cualific|calific|kwalific|discover|\bneeds|analys|analis|bedarf|besoin|engag",
+    ),
+    (
+        "prospecting",
+        r"prospect|\blead|\bnew\b|nouveau|nouvelle|\bneu\b|\bnuev|\bnovo\b|\bnuovo|inquir"
+        r"|enquir|inbound|appointment|meeting|rendez|\btermin|reuni|contact|\bintro|initial"
+        r"|outreach|\bopen\b|ouvert|offen\b|abiert|aberto|aperto",
+    ),
+)
+"""Funnel words per open stage, the latest stage first (`Proposal/Negotiation` negotiates)."""
+OPEN_STATUS = r"\bopen|ouvert|offen|abiert|aberto|aperto|active|progress|pending|\bnew\b|working"
+
 VALUE_GUESSES: dict[str, tuple[tuple[str, str], ...]] = {
-    "stage": (
-        ("lost", r"lost|dead|disqualif|unqualif|no decision|rejected|closed.?no"),
-        ("won", r"\bwon\b|closedwon|closed.?won|\bwin\b|signed|booked"),
-        ("negotiation", r"negotiat|contract|review|commit|verbal|legal|procurement"),
-        ("proposal", r"proposal|quote|pricing|bought.?in|perception"),
-        ("demo", r"demo|presentation|trial|evaluation|proof|poc\b"),
-        ("qualification", r"qualif|engag|discovery|needs|analysis|decision.?maker|contacted"),
-        ("prospecting", r"prospect|new|lead|appointment|initial|intro|outreach|open"),
-    ),
-    "status": (
-        ("lost", r"lost|dead|disqualif"),
-        ("won", r"\bwon\b|closedwon|\bwin\b"),
-        ("open", r"open|active|progress|pending|new|working"),
-    ),
     "deal_type": (
-        ("renewal", r"renew"),
-        ("upsell", r"up.?sell|cross.?sell|upgrade"),
-        ("expansion", r"expan|existing|add.?on|extension"),
-        ("new", r"new|first"),
+        ("renewal", r"renew|renouvel|renovac|rinnov|verlanger|erneuer|verleng"),
+        ("upsell", r"up.?sell|cross.?sell|upgrade|mise a niveau"),
+        ("expansion", r"expan|existing|add.?on|extension|existant|bestand|existente"),
+        ("new", r"\bnew|\bfirst|nouveau|\bneu|nuevo|novo|nuovo"),
     ),
     "channel": (
         ("social", r"linkedin|social|twitter|facebook|inmail|whatsapp"),
         ("email", r"e.?mail|\bmail"),
         ("call", r"call|phone|dial"),
-        ("meeting", r"meet|visit|appointment"),
+        ("meeting", r"meet|visit|appointment|lunch"),
         ("demo", r"demo|presentation"),
         ("research", r"research"),
-        ("other", r"task|note|other"),
+        ("other", r"task|note|other|deadline"),
     ),
     "direction": (
         ("inbound", r"^in|incoming|received"),
@@ -203,26 +369,46 @@ VALUE_GUESSES: dict[str, tuple[tuple[str, str], ...]] = {
         ("other", r"other|misc"),
     ),
 }
-"""Keywords that suggest a canonical value for a raw one, tried in order (lost before won)."""
+"""Keywords that suggest a canonical value for a raw one, tried in order."""
+
+CANONICAL = "already canonical"
+KNOWN = "as in the presets"
+GUESSED = "guessed from the name"
+STOPPED_NOTE = "closed or stopped, but its name says neither won nor lost"
+SURE = frozenset((CANONICAL, KNOWN))
+"""How a value was placed when its line needs no check."""
 
 _QUOTES = "\"'“”‘’"
-_STAGE_HISTORY = re.compile(
+_ENTERED = re.compile(
     rf"^date entered\s*[{_QUOTES}]?\s*(.+?)\s*\((.*)\)\s*[{_QUOTES}]?\s*$", re.IGNORECASE
 )
+_EMAIL = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
+_URL = r"(https?://|www\.)\S+"
+_PHONE = r"\+?[\d ().-]{7,}"
+_CURRENCY = r"[A-Za-z]{3}|[$€£¥₹]|US\$"
+
+
+def _plain(text: str) -> str:
+    """`text` without accents: `Étape` -> `Etape` (other scripts kept)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def words(header: str) -> str:
-    """A header as lower-case words: `InvoiceNo` -> `invoice no`, `Deal - Owner` -> `deal owner`."""
-    text = header.replace("\ufeff", "")
+    """A header as lower-case words: `InvoiceNo` -> `invoice no`, `Deal - Owner` -> `deal owner`,
+    `Étape` -> `etape`."""
+    text = _plain(header.replace("\ufeff", ""))
+    text = re.sub(r"\b([A-Z]{2,})s\b", r"\1S", text)  # `IDs` is one word
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
     text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
-    text = re.sub(r"[^0-9A-Za-z%]+", " ", text)
+    text = re.sub(r"[^\w%]+|_", " ", text)
     return " ".join(text.casefold().split())
 
 
 def snake(header: str) -> str:
-    """A header as a field name: lower_snake_case, starting with a letter."""
-    name = "_".join(words(header).replace("%", "pct").split())
+    """A header as a field name: lower_snake_case ASCII, starting with a letter."""
+    ascii_words = _plain(words(header)).encode("ascii", "ignore").decode("ascii")
+    name = "_".join(ascii_words.replace("%", "pct").split())
     return name if re.match(r"^[a-z]", name) else f"column_{name}".rstrip("_")
 
 
@@ -232,31 +418,46 @@ class Knowledge:
 
     synonyms: dict[str, dict[str, set[str]]]  # entity -> field -> header words
     values: dict[str, dict[str, Counter[str]]]  # field -> folded raw value -> canonical votes
+    exact: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    """entity -> field -> the header words that name it for sure: a preset's alias, the field's
+    own name, a common name no other field shares (`close value`, not `date` or `type`)."""
 
 
 def knowledge() -> Knowledge:
-    """The presets' aliases and value maps, with COMMON words added for every entity."""
+    """The presets' aliases and value maps, with COMMON and LOCALISED words for every entity."""
     synonyms: dict[str, dict[str, set[str]]] = {}
+    exact: dict[str, dict[str, set[str]]] = {}
     values: dict[str, dict[str, Counter[str]]] = {}
+    owners: dict[str, set[str]] = {}
+    for table in (COMMON, LOCALISED):
+        for name, names in table.items():
+            for n in names:
+                owners.setdefault(n, set()).add(name)
     for name, entity in ENTITIES.items():
         per = synonyms.setdefault(name, {})
+        sure = exact.setdefault(name, {})
         for f in entity.fields:
-            per.setdefault(f.name, set()).update(COMMON.get(f.name, ()))
+            common = {*COMMON.get(f.name, ()), *LOCALISED.get(f.name, ())}
+            per.setdefault(f.name, set()).update(common)
+            own = {n for n in common if " " in n and owners[n] == {f.name}}
+            sure.setdefault(f.name, set()).update({*own, words(f.name)})
     for preset in list_presets():
         try:
             mapping = load_mapping(preset)
         except MappingError:
             continue  # a broken preset teaches nothing; `mappings list` shows it
         per = synonyms[mapping.entity.name]
+        sure = exact[mapping.entity.name]
         for field_name, aliases in mapping.columns.items():
             if mapping.entity.field(field_name) is None:
                 continue  # a preset's own dimension
             per.setdefault(field_name, set()).update(words(a) for a in aliases)
+            sure.setdefault(field_name, set()).update(words(a) for a in aliases)
         for field_name, vmap in mapping.values.items():
             for raw, canonical in vmap.pairs.items():
                 if canonical is not None:
                     values.setdefault(field_name, {}).setdefault(raw, Counter())[canonical] += 1
-    return Knowledge(synonyms, values)
+    return Knowledge(synonyms, values, exact)
 
 
 # ------------------------------------------------------------------------------ profiles
@@ -269,6 +470,7 @@ class Profile:
     header: str
     position: int
     values: pd.Series  # as read: text, <NA> for blanks
+    rows: int = 0
     filled: int = 0
     distinct: int = 0
     unique: bool = False
@@ -282,18 +484,30 @@ class Profile:
     is_bool: bool = False
     is_month: bool = False
     is_period: bool = False
+    looks: str = ""  # what its text is, when that rules fields out: "place names", ...
+    spaced: bool = False  # most values hold a space (names, sentences), unlike codes and ids
     _counts: list[tuple[str, int]] | None = None
 
     @property
     def words(self) -> str:
         return words(self.header)
 
+    @property
+    def fill(self) -> float:
+        """The share of rows with a value."""
+        return self.filled / self.rows if self.rows else 0.0
+
+    @property
+    def nearly_empty(self) -> bool:
+        return self.filled > 0 and self.fill < NEARLY_EMPTY
+
     def counts(self) -> list[tuple[str, int]]:
         """Distinct values (trimmed) with their row counts, most frequent first."""
         if self._counts is None:
             found = self.values.dropna().astype(str).str.strip().value_counts(sort=False)
             self._counts = sorted(
-                ((str(k), int(v)) for k, v in found.items()), key=lambda kv: (-kv[1], kv[0])
+                ((str(k), int(v)) for k, v in found.items() if str(k)),
+                key=lambda kv: (-kv[1], kv[0]),
             )
         return self._counts
 
@@ -319,7 +533,7 @@ class Profile:
 def profile(header: str, position: int, values: pd.Series) -> Profile:
     from salesmetrics.ingest import parse
 
-    p = Profile(header, position, values)
+    p = Profile(header, position, values, rows=len(values))
     present = values.dropna()
     present = present[present.str.strip() != ""]
     p.filled = len(present)
@@ -351,7 +565,30 @@ def profile(header: str, position: int, values: pd.Series) -> Profile:
             p.number_range = (float(numbers.min()), float(numbers.max()))
     with contextlib.suppress(ValueError):
         _profile_dates(p, sample, share)
+    p.spaced = share(sample.str.strip().str.contains(r"\s")) >= 0.5
+    if not (p.is_number or p.is_date or p.is_bool):
+        p.looks = _looks(p, sample.str.strip().drop_duplicates().head(1000))
     return p
+
+
+def _looks(p: Profile, distinct: pd.Series) -> str:
+    """What a text column holds when that rules out categorical fields, else ''."""
+
+    def most(pattern: str) -> bool:
+        return bool(distinct.str.fullmatch(pattern).mean() >= LOOKS_SHARE)
+
+    if most(_EMAIL):
+        return "e-mail addresses"
+    if most(_URL):
+        return "web addresses"
+    if most(_PHONE) and bool(distinct.str.count(r"\d").min() >= 7):
+        return "phone numbers"
+    if len(distinct) >= 2 and distinct.map(fold_place).isin(PLACES).mean() >= LOOKS_SHARE:
+        return "place names (states, provinces or countries)"
+    mean_words = float(distinct.str.count(r"\S+").mean())
+    if p.distinct >= 5 and p.distinct >= 0.5 * p.filled and mean_words >= 3:
+        return f"free text ({p.distinct:,} distinct values)"
+    return ""
 
 
 def _profile_dates(p: Profile, sample: pd.Series, share) -> None:
@@ -388,6 +625,14 @@ def _profile_dates(p: Profile, sample: pd.Series, share) -> None:
     p.date_order = "dmy" if auto.equals(day_first) else "mdy"
 
 
+def date_role(header_words: str) -> str:
+    """What a date header says it dates (`a last-change`, `a closing`, ...), or ''."""
+    for role, pattern in DATE_ROLES:
+        if re.search(pattern, header_words):
+            return role
+    return ""
+
+
 # ----------------------------------------------------------------------------- matching
 
 
@@ -400,6 +645,7 @@ class Choice:
     constant: str | None = None
     how: str = "name"  # name | type | constant
     note: str = ""
+    exact: bool = False  # the header is a sure name of the field: no `# check`
 
 
 @dataclass
@@ -413,6 +659,7 @@ class Inferred:
     text: str
     notes: list[str] = field(default_factory=list)
     entity_scores: dict[str, float] = field(default_factory=dict)
+    reason: str = ""  # why this entity, when guessed
 
 
 def _match(header_words: str, synonyms: set[str]) -> float:
@@ -429,25 +676,83 @@ def _match(header_words: str, synonyms: set[str]) -> float:
     return best
 
 
-def _stage_history(entity: Entity, profiles: Sequence[Profile], taken: set[str]) -> list[Choice]:
+def refusal(
+    entity: Entity, f: Field, p: Profile, know: Knowledge | None = None, exact: bool = False
+) -> str:
+    """Why the values of `p` cannot be field `f` whatever the header says, or '' if they can."""
+    if not p.fits(f.kind):
+        return f"its values are not {f.kind.value} values"
+    if p.filled == 0:
+        return ""
+    name = f.name
+    if name in CATEGORICAL:
+        if p.is_date:
+            return "its values are dates"
+        allowed = {"team": "place names", "source": "web addresses"}.get(name, "")
+        if p.looks and not (allowed and p.looks.startswith(allowed)):
+            return f"its values are {p.looks}"
+        if p.is_number and not p.is_bool and p.distinct > 4:
+            return "its values are numbers"
+    if entity.name == "deals" and name in ("stage", "status"):
+        guesses = {guess_value(name, raw, know)[0] for raw, _ in p.counts()}
+        if name == "status" and not ({"won", "lost"} & guesses or guesses == {"open"}):
+            return "no value reads as won, lost or open"
+        if name == "stage" and not exact and guesses <= {None}:
+            return "no value reads as a stage"
+    if f.kind is Kind.ID:
+        if p.is_date:
+            return "its values are dates"
+        if p.is_number and p.has_fraction:
+            return "its values are amounts"
+        row_id = {"deals": "deal_id", "leads": "lead_id", "activities": "activity_id"}
+        if row_id.get(entity.name) == name and p.filled >= 10 and p.distinct < 0.5 * p.filled:
+            return f"it repeats ({p.filled:,} rows, {p.distinct:,} values): not one per row"
+    if name in ("owner", "manager"):
+        if p.is_date or (p.is_number and p.has_fraction):
+            return "its values are not names"
+        if p.looks.startswith("place"):
+            return f"its values are {p.looks}"
+    if name == "amount" and re.search(WEIGHTED, p.words):
+        return "its header names an amount weighted by probability"
+    if name == "probability" and p.number_range is not None:
+        low, high = p.number_range
+        if low < 0 or high > 100:
+            return "its values are not between 0 and 100"
+    if name == "currency":
+        codes = pd.Series([raw for raw, _ in p.counts()], dtype="string")
+        if float(codes.str.fullmatch(_CURRENCY).mean()) < TYPE_SHARE:
+            return "its values are not currency codes"
+    if f.kind is Kind.DATETIME and not exact:
+        role = date_role(p.words)
+        if role and role in DATE_FIELD_ROLES.get(name, ()):
+            return f"its header names {role} date"
+    return ""
+
+
+def _entered_columns(
+    entity: Entity, profiles: Sequence[Profile], taken: set[str], know: Knowledge
+) -> list[Choice]:
     """HubSpot's `Date entered "<Stage> (<Pipeline>)"` columns as entered_<stage> fields."""
     if entity.name != "deals":
         return []
     found: dict[str, Choice] = {}
     for p in profiles:
-        m = _STAGE_HISTORY.match(p.header)
+        m = _ENTERED.match(p.header)
         if not m or p.header in taken or not p.fits(Kind.DATETIME):
             continue
-        stage, _ = guess_value("stage", m.group(1))
+        stage, how = guess_value("stage", m.group(1), know)
         name = f"{STAGE_DATE_PREFIX}{stage}" if stage else None
         if name and name not in found:
-            found[name] = Choice(name, p.header, note=f"entered {m.group(1)}")
+            note = f"entered {m.group(1)}" + ("" if how in SURE else f", {stage} {GUESSED}")
+            found[name] = Choice(name, p.header, note=note, exact=how in SURE)
     return list(found.values())
 
 
 def assign(entity: Entity, profiles: Sequence[Profile], know: Knowledge) -> dict[str, Choice]:
-    """Fields matched to headers by name (best match first; one column per field)."""
+    """Fields matched to headers by name where the values agree (best match first; one column
+    per field; a nearly empty column only where no well-filled one is named like the field)."""
     synonyms = know.synonyms.get(entity.name, {})
+    sure = know.exact.get(entity.name, {})
     order = {f.name: i for i, f in enumerate(entity.fields)}
     pairs = []
     for f in entity.fields:
@@ -455,23 +760,102 @@ def assign(entity: Entity, profiles: Sequence[Profile], know: Knowledge) -> dict
             continue
         for p in profiles:
             strength = _match(p.words, synonyms.get(f.name, set()))
-            if strength and p.fits(f.kind):
-                pairs.append((-strength, not f.required, order[f.name], p.position, f.name, p))
-    pairs.sort(key=lambda t: t[:4])
+            if not strength:
+                continue
+            exact = strength == 3.0 and p.words in sure.get(f.name, set())
+            if refusal(entity, f, p, know, exact):
+                continue
+            rank = (p.nearly_empty, -strength, not f.required, order[f.name], p.position)
+            pairs.append((rank, f.name, p, exact))
+    pairs.sort(key=lambda t: t[0])
     chosen: dict[str, Choice] = {}
     taken: set[str] = set()
-    for _, _, _, _, name, p in pairs:
+    for rank, name, p, exact in pairs:
         if name in chosen or p.header in taken:
             continue
-        chosen[name] = Choice(name, p.header)
+        note = "" if exact else _loose(name, -rank[1])
+        chosen[name] = Choice(name, p.header, note=note, exact=exact)
         taken.add(p.header)
-    for choice in _stage_history(entity, profiles, taken):
+    for choice in _entered_columns(entity, profiles, taken, know):
         chosen[choice.field] = choice
     return chosen
 
 
+def _loose(name: str, strength: float) -> str:
+    """Why a header that names a field is still a guess."""
+    if strength == 3.0:
+        return f"a common name of {name}, not a sure one"
+    return f"the header only contains a name of {name}"
+
+
+def _prefer_filled(entity: Entity, profiles: Sequence[Profile], chosen: dict[str, Choice]) -> None:
+    """A money field on a nearly empty column moves to a well-filled money column, if one
+    is free (an `Amount` set on 2% of rows beside a full `Total Contract Value`)."""
+    by_header = {p.header: p for p in profiles}
+    taken = {c.header for c in chosen.values() if c.header}
+    for name, c in list(chosen.items()):
+        spec = entity.field(name)
+        if spec is None or spec.kind is not Kind.MONEY or c.header is None:
+            continue
+        p = by_header[c.header]
+        if not p.nearly_empty:
+            continue
+        filled = [
+            o
+            for o in _money_columns(profiles, taken)
+            if o.fill >= WELL_FILLED and not refusal(entity, spec, o)
+        ]
+        if filled:
+            o = max(filled, key=lambda o: o.fill)
+            chosen[name] = Choice(
+                name,
+                o.header,
+                how="type",
+                note=f"{c.header!r} is filled on {p.fill:.0%} of rows only; this one on "
+                f"{o.fill:.0%}",
+            )
+            taken.add(o.header)
+
+
+WEIGHTED = r"\b(forecast|weighted|expected|projected)\b"
+"""Amounts that are the deal's amount times its probability (`Forecast amount`, `Deal - Weighted
+value`, `Expected Revenue`): never the amount."""
+MONEY_WORDS = r"value|amount|revenue|price|charge|total|sales|spend|mrr|cost|montant|betrag|importe"
+NOT_MONEY_WORDS = (
+    r"\b(id|number|no|zip|postal|phone|age|days?|duration|probability|percent|%|quantity|qty"
+    r"|count|score|year|rank)\b"
+)
+
+
+def _money_columns(profiles: Sequence[Profile], taken: set[str]) -> list[Profile]:
+    """Free number columns that can be money, money-named first, then with decimals."""
+    numbers = [
+        p
+        for p in profiles
+        if p.header not in taken
+        and p.filled
+        and p.is_number
+        and not p.is_bool
+        and (re.search(MONEY_WORDS, p.words) or not re.search(NOT_MONEY_WORDS, p.words))
+        and not re.search(WEIGHTED, p.words)
+    ]
+    return sorted(
+        numbers,
+        key=lambda p: (
+            not re.search(MONEY_WORDS, p.words),
+            p.nearly_empty,
+            not p.has_fraction,
+            p.position,
+        ),
+    )
+
+
 def _fallbacks(
-    entity: Entity, profiles: Sequence[Profile], chosen: dict[str, Choice], notes: list[str]
+    entity: Entity,
+    profiles: Sequence[Profile],
+    chosen: dict[str, Choice],
+    notes: list[str],
+    know: Knowledge,
 ) -> None:
     """Required fields no header names: a column of the right type, else a constant."""
     taken = {c.header for c in chosen.values() if c.header}
@@ -487,15 +871,13 @@ def _fallbacks(
             and {"quantity", "unit_price"} <= provided
         ):
             continue  # derived as quantity x unit_price
-        picked = _by_type(f.name, f.kind, profiles, taken, entity)
+        picked = _by_type(f, profiles, taken, entity, know)
         if picked is not None:
-            chosen[f.name] = Choice(
-                f.name, picked.header, how="type", note="guessed from its values: check"
-            )
+            chosen[f.name] = Choice(f.name, picked.header, how="type", note=_type_note(picked))
             taken.add(picked.header)
             provided.add(f.name)
             continue
-        constant = _constant_for(entity, f.name, chosen)
+        constant = _constant_for(entity, f.name, chosen, profiles)
         if constant is not None:
             value, why = constant
             chosen[f.name] = Choice(f.name, constant=value, how="constant", note=why)
@@ -511,66 +893,85 @@ def _fallbacks(
         for name in group:
             spec = entity.field(name)
             assert spec is not None
-            picked = _by_type(name, spec.kind, profiles, taken, entity)
+            picked = _by_type(spec, profiles, taken, entity, know)
             if picked is not None:
-                chosen[name] = Choice(name, picked.header, how="type", note="guessed: check")
+                chosen[name] = Choice(name, picked.header, how="type", note=_type_note(picked))
                 taken.add(picked.header)
                 break
         else:
             notes.append(f"needs one of {', '.join(group)}: map one of them under columns")
 
 
+def _type_note(p: Profile) -> str:
+    what = "dates" if p.is_date else "numbers" if p.is_number else "values"
+    return f"no header names it; taken for its {what}"
+
+
 def _by_type(
-    name: str, kind: Kind, profiles: Sequence[Profile], taken: set[str], entity: Entity
+    f: Field, profiles: Sequence[Profile], taken: set[str], entity: Entity, know: Knowledge
 ) -> Profile | None:
-    """The most likely column for a required field, by the type of its values."""
-    free = [p for p in profiles if p.header not in taken and p.filled]
+    """The most likely column for a required field, by its values: None when no column's
+    values can be that field (a close date is never taken as the creation date)."""
+    free = [
+        p
+        for p in profiles
+        if p.header not in taken and p.filled and not refusal(entity, f, p, know)
+    ]
+    kind = f.kind
     if kind is Kind.ID:
-        # an id: unique values when it identifies the row, `id` in the name, leftmost first
-        row_ids = {"deal_id", "lead_id", "activity_id", "order_id"}
+        # an id: one value per row, named like an id or a name, with no spaces, leftmost
+        nouns = NOUNS.get(entity.name, ())
+        ids = [p for p in free if not p.is_bool and not (p.is_number and not p.unique)]
+        ids = [p for p in ids if not p.looks or p.looks.startswith(("e-mail", "free text"))]
         ranked = sorted(
-            free,
+            ids,
             key=lambda p: (
-                not (p.unique or name not in row_ids),
-                "id" not in p.words.split() and "number" not in p.words.split(),
+                not (p.unique or p.distinct >= 0.9 * p.filled),
+                not re.search(r"\b(id|number|no|key|code|email|name|title)\b", p.words),
+                p.words.split()[0] not in nouns if p.words else True,
+                p.spaced,
                 p.position,
             ),
         )
         return ranked[0] if ranked else None
     if kind is Kind.DATETIME:
-        dates = [p for p in profiles if p.is_date and p.filled]
-        unused = [p for p in dates if p.header not in taken]
-        return (unused or dates)[0] if dates else None
+        return next((p for p in free if p.is_date), None)
     if kind is Kind.MONTH:
         return next((p for p in free if p.is_month), None)
     if kind is Kind.PERIOD:
         return next((p for p in free if p.is_period), None)
     if kind in (Kind.MONEY, Kind.NUMBER):
-        numbers = [p for p in free if p.is_number and not p.is_bool]
-        if name == "score":
+        numbers = [p for p in _money_columns(free, taken) if not p.nearly_empty]
+        if f.name == "score":
             numbers = [
                 p
                 for p in numbers
                 if p.number_range and p.number_range[0] >= 0 and p.number_range[1] <= 10
             ]
-        money = r"value|amount|revenue|price|charge|total|sales|spend|mrr|cost"
-        numbers.sort(key=lambda p: (not re.search(money, p.words), not p.has_fraction, p.position))
         return numbers[0] if numbers else None
     if kind is Kind.TEXT:  # a rep's name
-        texts = [p for p in free if not (p.is_number or p.is_date or p.is_bool)]
+        texts = [p for p in free if not (p.is_number or p.is_date or p.is_bool or p.looks)]
         texts.sort(key=lambda p: (not p.unique, p.position))
         return texts[0] if texts else None
     return None
 
 
-def _constant_for(entity: Entity, name: str, chosen: dict[str, Choice]) -> tuple[str, str] | None:
+def _constant_for(
+    entity: Entity, name: str, chosen: dict[str, Choice], profiles: Sequence[Profile]
+) -> tuple[str, str] | None:
     """A stand-in value, and why, for a required field the file has no column for."""
     spec = entity.field(name)
     if spec is not None and spec.kind is Kind.DATETIME:
+        dated = [p.header for p in profiles if p.is_date]
+        why = (
+            f"none of its date columns ({', '.join(dated)}) is a {name.split('_')[0]} date"
+            if dated
+            else "the file has no date column"
+        )
         return (
             PLACEHOLDER_DATE,
-            "the file has no date column: every row lands on this day, so counts and rates "
-            "are right but nothing over time is",
+            f"{why}: every row lands on this day, so counts and rates are right but nothing "
+            "over time is",
         )
     if entity.name == "deals" and name == "status":
         closed = chosen.get("closed_at")
@@ -583,19 +984,33 @@ def _constant_for(entity: Entity, name: str, chosen: dict[str, Choice]) -> tuple
 
 
 def guess_value(field_name: str, raw: str, know: Knowledge | None = None) -> tuple[str | None, str]:
-    """A canonical value for a raw one, and how it was found."""
+    """A canonical value for a raw one, and how it was found (CANONICAL and KNOWN are sure; a
+    guess is GUESSED; '' or STOPPED_NOTE when there is none). A stage or status is won or lost
+    only when its name says so (`Closed Won`, `Fermée gagnée`, `Gewonnen`, `Cerrada perdida`);
+    a name that sounds closed without saying which (`Closed`, `Dead`) gets no guess."""
     spec_choices = {
         c for e in ENTITIES.values() for f in e.fields if f.name == field_name for c in f.choices
     }
     key = fold(raw)
     if key in spec_choices:
-        return key, "already canonical"
+        return key, CANONICAL
     if know is not None and key in know.values.get(field_name, {}):
-        return know.values[field_name][key].most_common(1)[0][0], "as in the presets"
+        return know.values[field_name][key].most_common(1)[0][0], KNOWN
     spaced = words(raw)
+    if field_name in ("stage", "status"):
+        for canonical, pattern in (("lost", LOST), ("won", WON)):
+            if re.search(pattern, spaced) or re.search(pattern, key):
+                return canonical, GUESSED
+        if re.search(STOPPED, spaced):
+            return None, STOPPED_NOTE
+        table = OPEN_STAGES if field_name == "stage" else (("open", OPEN_STATUS),)
+        for canonical, pattern in table:
+            if re.search(pattern, spaced):
+                return canonical, GUESSED
+        return None, ""
     for canonical, pattern in VALUE_GUESSES.get(field_name, ()):
         if re.search(pattern, spaced) or re.search(pattern, key):
-            return canonical, "guessed from the name: check"
+            return canonical, GUESSED
     return None, ""
 
 
@@ -647,74 +1062,279 @@ def read_profiles(path: str) -> tuple[ReadOptions, list[Profile], int, str | Non
     return options, profiles, len(table.frame), table.sheet
 
 
+# ------------------------------------------------------------------- what the file is
+
+HISTORY_HEADERS = (
+    *("from stage", "to stage", "moved to", "old value", "new value", "field event"),
+    *("previous stage", "stage changed", "stage history"),
+)
+"""Headers of exports that hold one row per stage change (Zoho's Stage History, Salesforce's
+Opportunity History and Opportunity Field History), never of a deals export."""
+HISTORY_SUPPORT = ("stage duration", "edit date", "time in stage", "days in stage")
+"""Headers a stage history has, but a deals report may carry too (Salesforce's `Stage
+Duration`: the days in the current stage): signs only beside a repeating deal id."""
+HISTORY_HINT = (
+    "looks like a stage history export (one row per stage change{why}): read it with a "
+    "stage-history mapping, see the README's Stage history section"
+)
+_DEAL_KEY = r"^(deal|opportunity|opp) (name id|name|id)$"
+_CHANGE_DATE = r"\b(modified|modification|edit|edited|changed?|moved|entered|last modified)\b"
+CRMS = ("HubSpot", "Salesforce", "Pipedrive", "Zoho")
+
+
+def stage_history_signs(profiles: Sequence[Profile]) -> list[str]:
+    """Why the file looks like one row per stage change, or [] when it does not: its headers
+    (`From Stage`, `Moved To`, ...), or a deal id that repeats beside a stage and a date of
+    change or a `Stage Duration`."""
+    staged = [p for p in profiles if "stage" in p.words.split() or p.words == "new value"]
+    if not staged:
+        return []
+
+    def named(headers: Sequence[str]) -> list[str]:
+        return [
+            p.header
+            for p in profiles
+            if any(p.words == h or p.words.startswith(h + " ") for h in headers)
+        ]
+
+    signs, support = named(HISTORY_HEADERS), named(HISTORY_SUPPORT)
+    keys = sorted(
+        (
+            p
+            for p in profiles
+            if re.search(_DEAL_KEY, p.words) and p.filled >= 4 and p.filled >= 1.5 * p.distinct
+        ),
+        key=lambda p: (not p.words.endswith("id"), p.position),
+    )
+    changed = [p for p in profiles if p.is_date and re.search(_CHANGE_DATE, p.words)]
+    if not (signs or (keys and (changed or support))):
+        return []
+    shown = named((*HISTORY_HEADERS, *HISTORY_SUPPORT))  # in the file's order
+    reasons = [", ".join(shown)] if shown else []
+    if keys:
+        k = keys[0]
+        beside = f", with {changed[0].header}" if changed else ""
+        reasons.append(f"{k.header} repeats: {k.filled:,} rows for {k.distinct:,} deals{beside}")
+    return reasons
+
+
+@dataclass(frozen=True)
+class PresetHint:
+    """A preset that reads the file (`fits`), or would with the columns it lacks, and what to
+    tell the user."""
+
+    name: str
+    entity: str
+    fits: bool
+    text: str
+
+
+def preset_hint(path: str) -> PresetHint | None:
+    """The preset that detect's scoring finds for `path`, if one fits or nearly fits."""
+    from salesmetrics.ingest.detect import candidates, score_file
+
+    try:
+        scores = score_file(path, candidates())
+    except SalesmetricsError:
+        return None
+    if not scores:
+        return None
+    best = next((s for s in scores if s.fits), None)
+    if best is not None:
+        name = best.candidate.name
+        return PresetHint(
+            name,
+            best.candidate.mapping.entity.name,
+            True,
+            f"this looks like {_described(best.candidate.mapping.description)}: try --mapping "
+            f"{name} (a file it reads is recognised with no mapping at all; one of your own is "
+            f"needed only to change it: start it with `extends: {name}`)",
+        )
+    near = scores[0]
+    if near.value < NEAR_PRESET or near.loadable:
+        return None
+    name = near.candidate.name
+    lacks = "; ".join(near.missing_required)
+    return PresetHint(
+        name,
+        near.candidate.mapping.entity.name,
+        False,
+        f"this looks like {_described(near.candidate.mapping.description)} without {lacks}: "
+        f"add those to the export and use --mapping {name}, or use this mapping",
+    )
+
+
+def _described(description: str) -> str:
+    """A preset's description as a phrase: `a Salesforce opportunity report`."""
+    text = re.sub(r"\s*\([^)]*\)\s*$", "", description).strip() or "a known export"
+    first = text.split()[0]
+    if first not in CRMS:
+        text = text[0].lower() + text[1:]
+    return ("an " if text[0].lower() in "aeiou" else "a ") + text
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a file may hold an entity's rows: the fields its headers name, and the headers that
+    name the entity itself."""
+
+    entity: str
+    score: float
+    fields: tuple[tuple[str, str], ...]  # (header, field)
+    nouns: tuple[str, ...]
+    preset: str = ""
+
+    def summary(self, most: int = 8) -> str:
+        """`9 columns named like its fields (Stage -> stage, ...); 2 headers name ...`."""
+        pairs = [f"{h} -> {f}" for h, f in self.fields]
+        shown = ", ".join(pairs[:most]) + (
+            f" and {len(pairs) - most} more" if len(pairs) > most else ""
+        )
+        n = len(pairs)
+        parts = [f"{n} column{'' if n == 1 else 's'} named like its fields ({shown})"]
+        if self.nouns:
+            parts.append(f"{len(self.nouns)} header(s) name its rows ({', '.join(self.nouns)})")
+        if self.preset:
+            parts.append(f"the preset {self.preset} fits the file")
+        return "; ".join(parts)
+
+
+def _shared_names(know: Knowledge) -> set[str]:
+    """Names of SIGNATURE fields in two or more entities (`record id`, `date`, `type`): a
+    header that holds one says nothing about which of them the file is."""
+    seen: dict[str, set[str]] = {}
+    for entity, fields in know.synonyms.items():
+        for name in SIGNATURE.get(entity, ()):
+            for w in fields.get(name, ()):
+                seen.setdefault(w, set()).add(entity)
+    return {w for w, entities in seen.items() if len(entities) > 1}
+
+
+def _evidence(
+    entity: Entity,
+    chosen: dict[str, Choice],
+    profiles: Sequence[Profile],
+    preset: PresetHint | None,
+    shared: set[str],
+) -> Evidence:
+    """How strongly the headers say the rows are `entity`'s: each field named by a header (its
+    SIGNATURE fields twice unless the header names a signature field of another entity too,
+    GENERIC ones half, all of them half again when the name is not a sure one), headers that
+    start with its nouns (half each, up to 2), half the share of its required fields named,
+    and 3 when a preset of it fits the file."""
+    signature = SIGNATURE.get(entity.name, frozenset())
+    named = [c for c in chosen.values() if c.how == "name" and c.header is not None]
+    score = 0.0
+    for c in named:
+        weight = 1.0
+        if c.field in signature or c.field.startswith(STAGE_DATE_PREFIX):
+            weight = 0.5 if words(c.header or "") in shared else 2.0
+        elif c.field in GENERIC:
+            weight = 0.5
+        score += weight if c.exact else weight / 2
+    nouns = tuple(
+        p.header
+        for p in profiles
+        if p.words
+        and p.words.split()[0] in NOUNS.get(entity.name, ())
+        and p.words not in SHARED_HEADERS
+    )
+    score += min(2.0, 0.5 * len(nouns))
+    required = [f.name for f in entity.fields if f.required] + [g[0] for g in entity.one_of]
+    have = set(chosen)
+    if entity.name == "deals" and "stage" in have:
+        have.add("status")
+    if entity.name == "orders" and {"quantity", "unit_price"} <= have:
+        have.add("amount")
+    for group in entity.one_of:
+        if have & set(group):
+            have.add(group[0])
+    if required:
+        score += 0.5 * sum(1 for r in required if r in have) / len(required)
+    fitting = preset is not None and preset.fits and preset.entity == entity.name
+    if fitting:
+        score += 3.0
+    return Evidence(
+        entity.name,
+        round(score, 2),
+        tuple((c.header or "", c.field) for c in named),
+        nouns,
+        preset.name if fitting and preset else "",
+    )
+
+
 # ------------------------------------------------------------------------------ inferring
 
 
-def _entity_score(entity: Entity, chosen: dict[str, Choice], headers: int) -> float:
-    """Required fields named by a header (a derived status counts), and the share of columns."""
-    required = [f.name for f in entity.fields if f.required]
-    named = set(chosen)
-    if entity.name == "deals" and "stage" in named:
-        named.add("status")
-    if entity.name == "orders" and {"quantity", "unit_price"} <= named:
-        named.add("amount")
-    for group in entity.one_of:
-        if named & set(group):
-            required.append(group[0])
-            named.add(group[0])
-        else:
-            required.append(group[0])
-    req = sum(1 for r in required if r in named) / len(required) if required else 0.0
-    return req / 2 + (len(chosen) / headers if headers else 0.0) / 2
-
-
-def _names_required(entity: Entity, chosen: dict[str, Choice]) -> bool:
-    """Whether any required field (or a derived one's source) is named by a header."""
-    required = {f.name for f in entity.fields if f.required}
-    required |= {name for group in entity.one_of for name in group}
-    if entity.name == "deals":
-        required.add("stage")
-    if entity.name == "orders":
-        required |= {"quantity", "unit_price"}
-    return bool(required & set(chosen))
-
-
 def infer_mapping(path: str, entity: str | None = None) -> Inferred:
-    """A commented mapping for `path`; `entity` is guessed (best score) when not given."""
+    """A commented mapping for `path`; `entity` is guessed (the most evidence) when not given.
+    A file that looks like a stage history is refused unless `entity` is given."""
     if entity is not None and entity not in ENTITIES:
         raise MappingError(f"unknown entity {entity!r}; expected one of {', '.join(ENTITIES)}")
     know = knowledge()
     options, profiles, rows, sheet = read_profiles(path)
     if not profiles:
         raise MappingError(f"{path}: no columns to infer a mapping from")
-    headerless = not options.header
-    scores: dict[str, float] = {}
+    notes: list[str] = []
+    history = stage_history_signs(profiles) if options.header else []
+    if history:
+        hint = HISTORY_HINT.format(why=": " + "; ".join(history))
+        if entity is None:
+            raise MappingError(
+                f"{path}: {hint}; to read it as deals all the same, give --entity deals"
+            )
+        notes.append(hint)
+    preset = preset_hint(path) if options.header else None
+    if preset is not None and history and not preset.fits:
+        preset = None  # a deals preset that nearly fits a history file would mislead
+    if preset is not None:
+        notes.append(preset.text)
+    evidence: dict[str, Evidence] = {}
     if entity is None:
-        if headerless:
+        if not options.header:
             raise MappingError(
                 f"{path}: the file has no header row, so what it holds cannot be told from "
                 f"its column names; give --entity ({', '.join(ENTITIES)})"
             )
+        shared = _shared_names(know)
         for name, spec in ENTITIES.items():
-            scores[name] = _entity_score(spec, assign(spec, profiles, know), len(profiles))
-        entity = max(ENTITIES, key=lambda n: (scores[n], -list(ENTITIES).index(n)))
-        if not _names_required(ENTITIES[entity], assign(ENTITIES[entity], profiles, know)):
+            chosen = assign(spec, profiles, know)
+            evidence[name] = _evidence(spec, chosen, profiles, preset, shared)
+        ranked = sorted(evidence.values(), key=lambda e: -e.score)  # stable: ENTITIES order
+        entity = ranked[0].entity
+        if ranked[0].score < 1.0:
             raise MappingError(
-                f"{path}: no column is named like a required field of any entity, so what the "
-                f"file holds cannot be told (closest: {entity}, score {scores[entity]:.2f}); "
-                f"give --entity ({', '.join(ENTITIES)})"
+                f"{path}: no column is named like a field of any entity, so what the file "
+                f"holds cannot be told (closest: {entity}); give --entity "
+                f"({', '.join(ENTITIES)})"
+            )
+        if ranked[0].score < WEAK_ENTITY or ranked[1].score >= ranked[0].score - 1:
+            notes.append(
+                f"the entity is a weak guess ({entity} {ranked[0].score:.1f}, "
+                f"{ranked[1].entity} {ranked[1].score:.1f}): few columns are named like its "
+                "fields; if the file holds something else, run again with --entity"
             )
     spec = ENTITIES[entity]
-    notes: list[str] = []
-    if scores and scores[entity] < WEAK_ENTITY:
-        notes.append(
-            f"the entity is a weak guess (score {scores[entity]:.2f}): few columns are named "
-            "like its fields; if the file holds something else, run again with --entity"
-        )
     chosen = assign(spec, profiles, know)
-    _fallbacks(spec, profiles, chosen, notes)
-    text = _write_mapping(path, spec, options, sheet, profiles, rows, chosen, know, scores, notes)
-    return Inferred(path, entity, bool(scores), chosen, text, notes, scores)
+    _prefer_filled(spec, profiles, chosen)
+    _fallbacks(spec, profiles, chosen, notes, know)
+    reason = _reason(entity, evidence)
+    text = _write_mapping(path, spec, options, sheet, profiles, rows, chosen, know, reason, notes)
+    scores = {name: e.score for name, e in evidence.items()}
+    return Inferred(path, entity, bool(evidence), chosen, text, notes, scores, reason)
+
+
+def _reason(entity: str, evidence: dict[str, Evidence]) -> str:
+    """Why the guessed entity, and the next best: '' when the entity was given."""
+    if not evidence:
+        return ""
+    ranked = sorted(evidence.values(), key=lambda e: -e.score)
+    best = evidence[entity]
+    text = f"Why {entity}: {best.summary()}."
+    runner = next((e for e in ranked if e.entity != entity), None)
+    if runner is not None and runner.fields:
+        text += f" Next best, {runner.entity}: {runner.summary(4)}."
+    return text
 
 
 # -------------------------------------------------------------------------------- writing
@@ -754,6 +1374,15 @@ def _rows(n: int) -> str:
     return f"{n:,} row" + ("" if n == 1 else "s")
 
 
+def _check(text: str) -> str:
+    """A comment that marks a guess: `check: <text>`."""
+    return f"{CHECK}: {text}"
+
+
+def _comments(text: str) -> list[str]:
+    return textwrap.wrap(text, LINE - 2, initial_indent="# ", subsequent_indent="#   ")
+
+
 def _write_mapping(
     path: str,
     entity: Entity,
@@ -763,7 +1392,7 @@ def _write_mapping(
     rows: int,
     chosen: dict[str, Choice],
     know: Knowledge,
-    scores: dict[str, float],
+    reason: str,
     notes: list[str],
 ) -> str:
     by_header = {p.header: p for p in profiles}
@@ -771,15 +1400,16 @@ def _write_mapping(
     out = [
         f"# Mapping inferred by `salesmetrics mappings infer` from {name}",
         f"# ({rows:,} rows, {len(profiles)} columns) on {date.today().isoformat()}.",
-        "# Every guess says so in a comment: check those lines, then try it:",
+        f"# Every guess is marked `# {CHECK}`: check those lines, then try it:",
         f"#   salesmetrics validate {name} --mapping THIS_FILE.yaml",
     ]
     for n in notes:
-        out += textwrap.wrap(f"NOTE: {n}", LINE - 2, initial_indent="# ", subsequent_indent="#   ")
-    if scores:
-        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
-        others = ", ".join(f"{n} {s:.2f}" for n, s in ranked[1:3])
-        out.append(_line(f"entity: {entity.name}", f"guessed, score {ranked[0][1]:.2f} ({others})"))
+        out += _comments(f"NOTE: {n}")
+    if reason:
+        out += _comments(reason)
+        out.append(
+            _line(f"entity: {entity.name}", _check("guessed from the columns: see why above"))
+        )
     else:
         out.append(f"entity: {entity.name}")
     out.append(f"description: {q(f'{name} (inferred mapping)')}")
@@ -817,7 +1447,7 @@ def _write_mapping(
     if constants:
         out += ["", "constants:"]
         for c in constants.values():
-            out.append(_line(f"  {c.field}: {q(c.constant or '')}", c.note))
+            out.append(_line(f"  {c.field}: {q(c.constant or '')}", _check(c.note)))
     out += _values_section(entity, chosen, by_header, know)
     out += _dedupe_section(entity, chosen, by_header)
     return "\n".join(out) + "\n"
@@ -833,13 +1463,17 @@ def _ordered(entity: Entity, chosen: dict[str, Choice]) -> list[str]:
 def _column_comment(entity: Entity, c: Choice, p: Profile) -> str:
     parts = []
     spec = entity.field(c.field)
-    if c.note:
+    if not c.exact:
+        parts.append(_check(c.note or f"named like {c.field}"))
+    elif c.note:
         parts.append(c.note)
     if spec is not None and spec.required:
-        parts.insert(0, "required")
+        parts.append("required")
     if p.filled == 0:
         parts.append("empty in this file")
-    elif p.is_date and p.date_example:
+    elif p.nearly_empty:
+        parts.append(f"filled on {p.fill:.0%} of rows")
+    if p.is_date and p.date_example:
         order = {"dmy": "day first", "mdy": "month first"}.get(p.date_order or "", "")
         if p.ambiguous:
             order = "day or month first cannot be told: see parse.date_order"
@@ -850,12 +1484,16 @@ def _column_comment(entity: Entity, c: Choice, p: Profile) -> str:
 def _spare_comment(p: Profile) -> str:
     if p.filled == 0:
         return "empty"
-    if p.unique:
-        return "unique per row"
+    if p.looks:
+        return p.looks
+    if p.nearly_empty:
+        return f"filled on {p.fill:.0%} of rows"
     if p.is_date:
         return f"dates, e.g. {p.date_example}"
     if p.is_number:
         return "numbers"
+    if p.unique:
+        return "unique per row"
     return f"{p.distinct:,} distinct value" + ("" if p.distinct == 1 else "s")
 
 
@@ -875,7 +1513,7 @@ def _parse_section(entity: Entity, chosen: dict[str, Choice], by_header: dict) -
         order = orders.pop()
         comment = f"{'day' if order == 'dmy' else 'month'} first, from the values ({detected})"
         if ambiguous:
-            comment += "; the columns marked ? could be read either way: check"
+            comment = _check(f"{comment}; the columns marked ? could be read either way")
         lines.append(_line(f"  date_order: {order}", comment))
     elif len(orders) > 1:
         lines.append(
@@ -885,7 +1523,9 @@ def _parse_section(entity: Entity, chosen: dict[str, Choice], by_header: dict) -
         lines.append(
             _line(
                 "  date_order: dmy",
-                f"{', '.join(ambiguous)}: day or month first cannot be told: dmy is a guess, check",
+                _check(
+                    f"{', '.join(ambiguous)}: day or month first cannot be told: dmy is a guess"
+                ),
             )
         )
     return ["", "parse:", *lines] if lines else []
@@ -907,13 +1547,9 @@ def _values_section(
                 _line(f"  {f}:", f"{c.header}: {len(counts)} distinct value(s), with their rows")
             )
             lines.append("    map:")
+            staged = entity.name == "deals" and f == "status" and "stage" in chosen
             for raw, n in counts:
-                canonical, how = guess_value(f, raw, know)
-                if canonical is None:
-                    comment = f"{_rows(n)}; no guess, choose: {', '.join(spec.choices)}"
-                    lines.append(_line(f"      {q(raw)}: null", comment, 52))
-                else:
-                    lines.append(_line(f"      {q(raw)}: {canonical}", f"{_rows(n)}; {how}", 52))
+                lines.append(_value_line(f, spec, raw, n, know, staged))
         elif spec.kind is Kind.TEXT and f in ("status", "source", "quality", "lost_reason"):
             if not counts or len(counts) > 200:
                 continue
@@ -928,6 +1564,23 @@ def _values_section(
     return ["", "values:", *lines] if lines else []
 
 
+def _value_line(
+    name: str, spec: Field, raw: str, n: int, know: Knowledge, staged: bool = False
+) -> str:
+    """One raw value's line of a value map: sure, a guess to check, or null to choose
+    (`staged`: a deal status whose null leaves it to the mapped stage)."""
+    canonical, how = guess_value(name, raw, know)
+    if canonical is not None and how in SURE:
+        return _line(f"      {q(raw)}: {canonical}", f"{_rows(n)}; {how}", 52)
+    if canonical is not None:
+        return _line(f"      {q(raw)}: {canonical}", _check(f"{how}; {_rows(n)}"), 52)
+    choices = ", ".join(spec.choices)
+    why = f"{how}: choose" if how else "no guess, choose"
+    if staged:
+        why = f"{how or 'no guess'}: null leaves it to the stage, or choose"
+    return _line(f"      {q(raw)}: null", _check(f"{why} {choices}; {_rows(n)}"), 52)
+
+
 def _dedupe_section(entity: Entity, chosen: dict[str, Choice], by_header: dict) -> list[str]:
     key = {"deals": "deal_id", "leads": "lead_id"}.get(entity.name)
     c = chosen.get(key or "")
@@ -935,8 +1588,15 @@ def _dedupe_section(entity: Entity, chosen: dict[str, Choice], by_header: dict) 
         return []
     p = by_header[c.header]
     latest = "the latest modified_at wins" if "modified_at" in chosen else "the last row wins"
-    if p.unique:
+    if p.unique and c.exact:
         return ["", "dedupe:", _line(f"  key: [{key}]", f"a re-exported row is dropped; {latest}")]
+    if p.unique:
+        return [
+            "",
+            f"# dedupe: {c.header} is a guess for {key}; once checked, uncomment to drop "
+            "re-exported rows:",
+            f"# dedupe:\n#   key: [{key}]",
+        ]
     repeats = p.filled - p.distinct
     return [
         "",

@@ -3,27 +3,38 @@
 from __future__ import annotations
 
 import csv
+import json
+import re
 import shutil
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from salesmetrics.config import load_config
 from salesmetrics.errors import ConfigError, MappingError
 from salesmetrics.infer import (
+    CANONICAL,
+    GUESSED,
     PLACEHOLDER_DATE,
+    Profile,
     guess_value,
     infer_mapping,
     init_config,
+    knowledge,
+    profile,
     q,
+    refusal,
     words,
 )
 from salesmetrics.ingest import load_input
 from salesmetrics.ingest.load import LoadedInput
-from salesmetrics.ingest.mapping import fold, load_mapping
+from salesmetrics.ingest.mapping import fold, list_presets, load_mapping
+from salesmetrics.schema import ENTITIES
 from salesmetrics.yamlfile import load_yaml
-from tests.conftest import realdata_dir
+from tests.conftest import FIXTURES, realdata_dir
 from tests.test_nearfit import hubspot
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,12 +88,15 @@ def test_inferred_sample_mappings_read_what_the_presets_read(tmp_path, file, pre
 def test_inferred_deals_mapping_reads_the_hubspot_export_field_by_field(tmp_path):
     found, loaded = infer_and_load(SAMPLE / "deals.csv", tmp_path)
     text = found.text
-    assert "entity: deals" in text and "# guessed, score 0.98" in text
+    assert "entity: deals                               # check: guessed from the columns" in text
+    assert "# Why deals: 22 columns named like its fields (Record ID -> deal_id, Create" in text
     assert found.choices["stage"].header == "Deal Stage"
     assert found.choices["entered_demo"].header == (
         'Date entered "Presentation Scheduled (Sales Pipeline)"'
     )
-    assert "      closedwon: won" in text and "# 846 rows; as in the presets" in text
+    assert (
+        "      closedwon: won                                # 846 rows; as in the presets" in text
+    )
     assert "      renewal: renewal" in text and "already canonical" in text
     assert "# dedupe: deal_id repeats on 3 row(s)" in text
     expected = load_input(
@@ -111,7 +125,7 @@ def test_dates_that_read_both_ways_are_a_marked_guess(tmp_path):
     path = write_csv(tmp_path / "ambiguous.csv", ["Lead ID", "Created Date"], rows)
     found, loaded = infer_and_load(path, tmp_path)
     assert "  date_order: dmy" in found.text
-    assert "day or month first cannot be told: dmy is a guess, check" in found.text
+    assert "# check: Created Date: day or month first cannot be told: dmy is a guess" in found.text
     assert loaded.quality.rows_used == 2
 
 
@@ -123,10 +137,12 @@ def test_stage_values_are_listed_with_counts_and_guesses(tmp_path):
     text = found.text
     assert "# Stage: 5 distinct value(s), with their rows" in text
     assert "Closed Won: won                               # 3 rows; " in text
-    assert "Contract Talks: negotiation                   # 1 row; guessed from the name" in text
-    assert "Discovery Call: qualification" in text
-    assert '"Blue: #1": null' in text
-    assert "# 1 row; no guess, choose: prospecting, qualification, demo, proposal," in text
+    assert "Contract Talks: negotiation                   # check: guessed from the name; 1" in text
+    assert "Discovery Call: qualification                 # check: guessed from the name; 1" in text
+    assert (
+        "      # check: no guess, choose prospecting, qualification, demo, proposal, negotiation,"
+        ' won, lost;\n      # 1 row\n      "Blue: #1": null\n'
+    ) in text
     assert '"No": null' in text  # quoted: a YAML reader must not take it for false
     mapping = load_mapping(str(tmp_path / "opps.csv.yaml"))
     assert mapping.values["stage"].pairs[fold("Blue: #1")] is None
@@ -199,13 +215,470 @@ def test_words_and_value_guesses():
     assert words("customerID") == "customer id"
     assert words("Deal - Owner") == "deal owner"
     assert words("close_value") == "close value"
-    assert guess_value("stage", "Closed Lost to Competition") == (
-        "lost",
-        "guessed from the name: check",
-    )
-    assert guess_value("stage", "Won") == ("won", "already canonical")
+    assert words("Associated Company IDs") == "associated company ids"
+    assert words("Étape") == "etape"
+    assert guess_value("stage", "Closed Lost to Competition") == ("lost", GUESSED)
+    assert guess_value("stage", "Won") == ("won", CANONICAL)
     assert guess_value("channel", "LinkedIn InMail")[0] == "social"
     assert guess_value("stage", "Zebra") == (None, "")
+
+
+# ------------------------------------------------------------------- CRM exports
+
+CRM = FIXTURES / "crm" / "infer"  # written by tests/fixtures/crm/make_infer.py
+
+
+@dataclass(frozen=True)
+class Export:
+    """What `infer` must make of one export: its entity and rows, the columns it maps for sure
+    (no `# check`), and the guesses it marks (a column, or a constant)."""
+
+    entity: str
+    rows: int
+    sure: dict[str, str]
+    guessed: dict[str, str] = field(default_factory=dict)
+
+
+EXPORTS = {
+    "hubspot_deals_custom_pipeline.csv": Export(
+        "deals",
+        12,
+        {
+            "deal_id": "Record ID",
+            "created_at": "Create Date",  # after Last Activity Date, never that one
+            "stage": "Deal Stage",
+            "amount": "Amount",
+            "closed_at": "Close Date",
+            "owner": "Deal owner",
+            "pipeline": "Pipeline",
+            "deal_type": "Deal Type",
+        },
+    ),
+    "hubspot_deals_no_create_date.csv": Export(
+        "deals",
+        8,
+        {
+            "deal_id": "Record ID",
+            "stage": "Deal Stage",
+            "amount": "Amount",
+            "closed_at": "Close Date",
+            "owner": "Deal owner",
+        },
+        # its dates are a close and a last activity: neither is a creation date
+        {"created_at": PLACEHOLDER_DATE},
+    ),
+    "hubspot_deals_all_properties.csv": Export(
+        "deals",
+        40,
+        {
+            "deal_id": "Record ID",
+            "created_at": "Create Date",
+            "status": "Is Closed Won",
+            "stage": "Deal Stage",
+            "closed_at": "Close Date",
+            "probability": "Deal probability",
+            "owner": "Deal owner",
+            "source": "Original Traffic Source",
+            "pipeline": "Pipeline",
+            "deal_type": "Deal Type",
+            "modified_at": "Last Modified Date",
+        },
+        # `Amount` is filled on 1 row of 40; never `Forecast amount` (amount x probability)
+        {"amount": "Total contract value"},
+    ),
+    "hubspot_contacts.csv": Export(
+        "leads",
+        10,
+        {
+            "lead_id": "Record ID",
+            "created_at": "Create Date",
+            "owner": "Contact owner",
+            "status": "Lead Status",  # not State/Region
+            "account_id": "Primary Associated Company ID",
+        },
+    ),
+    "salesforce_opportunity_report.csv": Export(
+        "deals",
+        12,
+        {
+            "deal_id": "Opportunity ID",
+            "created_at": "Created Date",
+            "stage": "Stage",
+            "amount": "Amount",
+            "closed_at": "Close Date",
+            "probability": "Probability (%)",
+            "owner": "Opportunity Owner",
+            "source": "Lead Source",
+            "deal_type": "Type",
+            "account_id": "Account Name",
+        },
+    ),
+    "salesforce_opportunities_no_ids.csv": Export(
+        "deals",  # not targets, for its Fiscal Period and Amount
+        10,
+        {
+            "stage": "Stage",
+            "amount": "Amount",
+            "closed_at": "Close Date",
+            "probability": "Probability (%)",
+            "owner": "Opportunity Owner",
+            "source": "Lead Source",
+            "deal_type": "Type",
+            "account_id": "Account Name",
+        },
+        {"deal_id": "Opportunity Name", "created_at": PLACEHOLDER_DATE},
+    ),
+    "salesforce_lead_report.csv": Export(
+        "leads",  # not reps, for its Lead Owner
+        14,
+        {
+            "created_at": "Create Date",
+            "source": "Lead Source",
+            "owner": "Lead Owner",
+            "status": "Lead Status",  # not State/Province
+            "quality": "Rating",
+        },
+        {"lead_id": "Email"},
+    ),
+    "salesforce_opportunities_fr.csv": Export(
+        "deals",
+        9,
+        {
+            "deal_id": "ID de l'opportunité",
+            "created_at": "Date de création",
+            "closed_at": "Date de clôture",
+            "probability": "Probabilité (%)",
+            "owner": "Propriétaire de l'opportunité",
+            "source": "Origine de la piste",
+            "deal_type": "Type",
+            "account_id": "Nom du compte",
+        },
+        {"stage": "Étape", "amount": "Montant"},
+    ),
+    "zoho_deals_custom.csv": Export(
+        "deals",
+        14,
+        {
+            "deal_id": "Record Id",
+            "created_at": "Created Time",
+            "stage": "Stage",  # and no status: `State` holds US states
+            "amount": "Amount",
+            "currency": "Currency",
+            "closed_at": "Closing Date",
+            "owner": "Deal Owner",
+            "source": "Lead Source",
+            "deal_type": "Type",
+            "account_id": "Company Name",
+            "modified_at": "Modified Time",
+        },
+    ),
+    "pipedrive_deals_custom.csv": Export(
+        "deals",
+        10,
+        {
+            "deal_id": "Deal - ID",
+            "created_at": "Deal - Deal created",
+            "status": "Deal - Status",
+            "stage": "Deal - Stage",
+            "amount": "Deal - Value",
+            "currency": "Deal - Currency",
+            "expected_close_at": "Deal - Expected close date",
+            "owner": "Deal - Owner",
+            "pipeline": "Deal - Pipeline",
+            "account_id": "Deal - Organization",
+            "lost_reason": "Deal - Lost reason",
+            "modified_at": "Deal - Update time",
+        },
+        {"closed_at": "Deal - Won time"},
+    ),
+    "pipedrive_activities.csv": Export(
+        "activities",
+        12,
+        {"activity_id": "Activity - ID", "channel": "Activity - Type"},
+        {"occurred_at": "Activity - Due date", "owner": "Activity - Assigned to user"},
+    ),
+    "deals_multilingual.csv": Export(
+        "deals",
+        33,
+        {"deal_id": "Deal ID", "stage": "Stage", "amount": "Amount", "closed_at": "Close Date"},
+        {"created_at": "Created"},
+    ),
+}
+
+SAYS_WON = {
+    fold(v)
+    for v in (
+        *("Closed Won", "closedwon", "won", "true", "Fermée gagnée", "Gewonnen"),
+        *("Geschlossen und gewonnen", "Cerrada ganada", "Fechado/Ganho", "Chiusa vinta"),
+        "Gesloten gewonnen",
+    )
+}
+"""Every value in the fixtures whose name says closed-won (`true`: HubSpot's Is Closed Won)."""
+SAYS_LOST = {
+    fold(v)
+    for v in (
+        *("Closed Lost", "closedlost", "lost", "Fermée perdue", "Verloren", "Cerrada perdida"),
+        *("Fechado/Perdido", "Chiusa persa", "Gesloten verloren"),
+    )
+}
+
+_ENTRY = re.compile(r'^( +)("(?:[^"\\]|\\.)*"|[^:#"]+?):(?: +("(?:[^"\\]|\\.)*"|[^#]*?))?( +#.*)?$')
+
+
+def entries(text: str) -> dict[tuple[str, str, str], tuple[str, bool]]:
+    """Each key of a written mapping's columns, constants and value maps, as (section, field,
+    key) -> (value, marked): marked when a `# check` comment is beside it or just above it."""
+    found: dict[tuple[str, str, str], tuple[str, bool]] = {}
+    section = current = ""
+    above: list[str] = []
+    for line in text.splitlines():
+        if not line.startswith(" "):
+            section, above = line.split(":")[0], []
+            continue
+        if line.strip().startswith("#"):
+            above.append(line)
+            continue
+        m = _ENTRY.match(line)
+        assert m, line
+        indent, key, value, comment = len(m[1]), m[2], m[3] or "", m[4] or ""
+        key, value = (json.loads(t) if t.startswith('"') else t for t in (key, value))
+        marked = any("# check" in c for c in (comment, *above))
+        above = []
+        if section in ("columns", "constants") and indent == 2:
+            found[(section, key, key)] = (value, marked)
+        elif section == "values" and indent == 2:
+            current = key
+        elif section == "values" and indent == 6:
+            found[(section, current, key)] = (value, marked)
+    return found
+
+
+def preset_values() -> dict[str, set[str]]:
+    """field -> the raw values some preset maps (folded), as the presets themselves say."""
+    known: dict[str, set[str]] = {}
+    for name in list_presets():
+        for f, vmap in load_mapping(name).values.items():
+            known.setdefault(f, set()).update(r for r, c in vmap.pairs.items() if c is not None)
+    return known
+
+
+@pytest.mark.parametrize("file", sorted(EXPORTS))
+def test_infer_on_each_crm_export(tmp_path, file):
+    """The right entity with its reason; the sure columns unmarked and every guess marked;
+    every value map line marked unless the value is canonical or one the presets know; won and
+    lost only for names that say so; and the mapping loads the file."""
+    expect = EXPORTS[file]
+    found, loaded = infer_and_load(CRM / file, tmp_path)
+    assert found.entity == expect.entity and found.entity_guessed
+    assert found.reason.startswith(f"Why {expect.entity}: ")
+    assert "# " + found.reason.split()[0] in found.text  # the reason is in the mapping
+    assert loaded.quality.rows_read == expect.rows
+    written = entries(found.text)
+    columns = {k: v for (sec, k, _), v in written.items() if sec in ("columns", "constants")}
+    assert {f: h for f, (h, marked) in columns.items() if not marked} == expect.sure
+    assert {f: h for f, (h, marked) in columns.items() if marked} == expect.guessed
+    known = preset_values()
+    for (sec, name, raw), (canonical, marked) in written.items():
+        if sec != "values":
+            continue
+        choices = {c for c in ENTITIES[expect.entity].field(name).choices}  # type: ignore[union-attr]
+        sure = fold(raw) in choices or fold(raw) in known.get(name, set())
+        assert marked is not sure, (name, raw, canonical)
+        if name in ("stage", "status") and canonical in ("won", "lost"):
+            assert fold(raw) in (SAYS_WON if canonical == "won" else SAYS_LOST), raw
+
+
+def test_stages_are_won_or_lost_in_seven_languages_and_only_then(tmp_path):
+    found, loaded = infer_and_load(CRM / "deals_multilingual.csv", tmp_path)
+    stages = load_mapping(str(tmp_path / "deals_multilingual.csv.yaml")).values["stage"].pairs
+    closed = {raw: c for raw, c in stages.items() if c in ("won", "lost")}
+    assert closed == {raw: "won" for raw in SAYS_WON & set(stages)} | {
+        raw: "lost" for raw in SAYS_LOST & set(stages)
+    }
+    assert len(closed) == 15
+    # the names that only sound closed, and the funnel words, in the order of the funnel
+    assert {raw: stages[fold(raw)] for raw in (
+        "Meeting Booked", "Booked Demo", "Contract Signed?", "Won't Buy", "Disqualified",
+        "Closed", "Dead", "Prospect", "New Lead", "Qualified", "Demo Scheduled", "Presentation",
+        "Devis envoyé", "Angebot", "Proposal Sent", "Negotiating", "Verhandlung", "Blue Sky",
+    )} == {
+        "Meeting Booked": "prospecting", "Booked Demo": "demo", "Contract Signed?": "negotiation",
+        "Won't Buy": None, "Disqualified": None, "Closed": None, "Dead": None,
+        "Prospect": "prospecting", "New Lead": "prospecting", "Qualified": "qualification",
+        "Demo Scheduled": "demo", "Presentation": "demo", "Devis envoyé": "proposal",
+        "Angebot": "proposal", "Proposal Sent": "proposal", "Negotiating": "negotiation",
+        "Verhandlung": "negotiation", "Blue Sky": None,
+    }  # fmt: skip
+    assert (
+        "      # check: closed or stopped, but its name says neither won nor lost: choose "
+        "prospecting,\n      # qualification, demo, proposal, negotiation, won, lost; 1 row\n"
+        "      Closed: null\n"
+    ) in found.text
+    # the 5 rows whose stage has no guess have no status: rejected, and counted as such
+    assert loaded.quality.rows_rejected == 5
+    assert Counter(loaded.frame["status"]) == {"won": 8, "lost": 7, "open": 13}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Closed Won", "won"), ("Closed/Won", "won"), ("ClosedWon", "won"), ("Won", "won"),
+        ("Fermée gagnée", "won"), ("Gagné", "won"), ("Abgeschlossen und gewonnen", "won"),
+        ("Cierre ganado", "won"), ("Fechada/Ganha", "won"), ("Chiuso vinto", "won"),
+        ("Gesloten/Gewonnen", "won"), ("成立", "won"),
+        ("Closed Lost", "lost"), ("Closed Lost to Competition", "lost"), ("Perdu", "lost"),
+        ("Geschlossen und verloren", "lost"), ("Cierre perdido", "lost"),
+        ("Fechada/Perdida", "lost"), ("Chiuso perso", "lost"), ("不成立", "lost"),
+        ("Meeting Booked", "prospecting"), ("Signed NDA", None), ("Won't Buy", None),
+        ("Closed", None), ("Fermée", None), ("Cerrada", None), ("Not Qualified", None),
+        ("Disqualified", None), ("On Hold", None), ("Win Room", None),
+        ("Qualifizierung", "qualification"), ("Calificación", "qualification"),
+        ("Präsentation", "demo"), ("Proposta", "proposal"), ("Propuesta", "proposal"),
+        ("Négociation", "negotiation"), ("Trattativa", None),
+    ],
+)  # fmt: skip
+def test_stage_guesses(raw, expected):
+    assert guess_value("stage", raw)[0] == expected
+
+
+def test_status_guesses_say_won_lost_or_open_and_nothing_else():
+    assert [guess_value("status", raw)[0] for raw in ("won", "Gewonnen", "LOST", "perdida")] == [
+        "won",
+        "won",
+        "lost",
+        "lost",
+    ]
+    assert guess_value("status", "In Progress") == ("open", GUESSED)
+    assert guess_value("status", "Offen")[0] == "open"
+    assert guess_value("status", "Closed")[0] is None
+    assert guess_value("status", "Texas") == (None, "")
+
+
+def column(header: str, values: list[str]) -> Profile:
+    return profile(header, 0, pd.Series(values, dtype="string"))
+
+
+STATES = ["California", "Texas", "New York", "Ohio", "Texas", "Oregon", "Georgia", "Florida"]
+NOTES = [f"Called {n}, left a voicemail about the renewal" for n in range(12)]
+
+
+@pytest.mark.parametrize(
+    ("entity", "name", "header", "values", "why"),
+    [
+        ("deals", "status", "Status", STATES, "its values are place names"),
+        ("deals", "stage", "Stage", ["France", "Germany", "Spain", "France"], "place names"),
+        ("leads", "status", "State", ["CA", "TX", "NY", "WA", "CA"], "place names"),
+        ("deals", "status", "Status", NOTES, "free text (12 distinct values)"),
+        ("deals", "status", "Status", ["New", "Working", "Nurture"], "no value reads as won"),
+        ("deals", "source", "Source", ["a@x.io", "b@y.io", "c@z.io"], "e-mail addresses"),
+        ("deals", "owner", "Owner", STATES, "place names"),
+        ("deals", "deal_id", "Deal ID", ["D1", "D2"] * 6, "it repeats (12 rows, 2 values)"),
+        ("deals", "created_at", "Last Activity Date", ["2026-01-05"], "a last-change date"),
+        ("deals", "created_at", "Modified", ["2026-01-05"], "a last-change date"),
+        ("deals", "created_at", "Next Activity", ["2026-01-05"], "an activity date"),
+        ("deals", "created_at", "Close Date", ["2026-01-05"], "a closing date"),
+        ("deals", "amount", "Forecast amount", ["100", "200"], "weighted by probability"),
+        ("deals", "probability", "Probability", ["10", "250"], "not between 0 and 100"),
+        ("deals", "currency", "Currency", ["US Dollar", "Euro"], "not currency codes"),
+    ],
+)  # fmt: skip
+def test_values_rule_fields_out_whatever_the_header(entity, name, header, values, why):
+    spec = ENTITIES[entity]
+    f = spec.field(name)
+    assert f is not None
+    assert why in refusal(spec, f, column(header, values), knowledge())
+
+
+@pytest.mark.parametrize(
+    ("entity", "name", "header", "values"),
+    [
+        ("deals", "team", "Region", STATES),  # a team may be a region
+        ("deals", "status", "Status", ["open", "won", "lost"]),
+        ("deals", "status", "Status", ["Open", "In Progress"]),  # all open: a status still
+        ("deals", "stage", "Stage", ["Estimate Sent", "Closed Won", "Site Visit"]),
+        ("deals", "deal_id", "Deal ID", ["D1", "D2", "D2", "D3"]),  # a re-export repeats some
+        ("deals", "created_at", "Created Time", ["2026-01-05 10:00:00"]),
+        ("leads", "created_at", "Create Date", ["1/5/2026"]),
+        ("deals", "probability", "Probability (%)", ["0", "100"]),
+        ("deals", "currency", "Currency", ["USD", "EUR", "€"]),
+    ],
+)  # fmt: skip
+def test_values_that_fit_their_field(entity, name, header, values):
+    spec = ENTITIES[entity]
+    f = spec.field(name)
+    assert f is not None
+    assert refusal(spec, f, column(header, values), knowledge()) == ""
+
+
+@pytest.mark.parametrize("file", ["zoho_stage_history.csv", "salesforce_opportunity_history.csv"])
+def test_stage_histories_are_pointed_at_the_stage_history_input(tmp_path, file):
+    why = {
+        "zoho_stage_history.csv": "Stage Duration (Calendar Days), Moved To; Deal Name.id repeats: "
+        "14 rows for 4 deals, with Modified Time",
+        "salesforce_opportunity_history.csv": "From Stage, To Stage; Opportunity ID repeats: "
+        "14 rows for 4 deals, with Last Modified",
+    }[file]
+    hint = (
+        f"looks like a stage history export (one row per stage change: {why}): read it with a "
+        "stage-history mapping, see the README's Stage history section"
+    )
+    with pytest.raises(MappingError) as raised:
+        infer_mapping(str(CRM / file))
+    assert str(raised.value) == (
+        f"{CRM / file}: {hint}; to read it as deals all the same, give --entity deals"
+    )
+    found = infer_mapping(str(CRM / file), "deals")  # asked for: read as deals, and said so
+    assert found.notes[0] == hint
+    assert not any(n.startswith("this looks like") for n in found.notes)  # no deals preset
+    assert "# NOTE: looks like a stage history export (one row per stage change:" in found.text
+
+
+def test_a_deals_export_that_repeats_a_few_ids_is_no_stage_history(tmp_path):
+    header = ["Deal ID", "Stage", "Last Modified Date", "Amount"]
+    rows = [[f"D{i % 9}", "Closed Won", f"2026-01-{1 + i:02d}", "10"] for i in range(10)]
+    found = infer_mapping(str(write_csv(tmp_path / "d.csv", header, rows)))
+    assert found.entity == "deals"
+    assert not any("stage history" in n for n in found.notes)
+
+
+def test_a_preset_that_fits_or_nearly_fits_is_named(tmp_path):
+    found = infer_mapping(str(CRM / "salesforce_opportunity_report.csv"))
+    assert found.notes[0].startswith(
+        "this looks like a Salesforce opportunity report: try --mapping salesforce_opportunities"
+    )
+    assert "the preset salesforce_opportunities fits the file" in found.reason
+    near = infer_mapping(str(CRM / "salesforce_lead_report.csv"))  # without its Lead ID
+    assert near.notes[0].startswith("this looks like a Salesforce lead report")
+    assert "--mapping salesforce_leads" in near.notes[0]
+    mystery = write_csv(tmp_path / "m.csv", ["Deal ID", "Stage", "Widget"], [["1", "Won", "x"]])
+    assert not any("looks like" in n for n in infer_mapping(str(mystery)).notes)
+
+
+def test_the_entity_guess_says_which_columns_made_it():
+    found = infer_mapping(str(CRM / "salesforce_opportunities_no_ids.csv"))
+    assert found.reason == (
+        "Why deals: 8 columns named like its fields (Stage -> stage, Amount -> amount, Close "
+        "Date -> closed_at, Probability (%) -> probability, Opportunity Owner -> owner, Lead "
+        "Source -> source, Type -> deal_type, Account Name -> account_id); 2 header(s) name its "
+        "rows (Opportunity Owner, Opportunity Name). Next best, targets: 3 columns named like "
+        "its fields (Fiscal Period -> period, Amount -> amount, Opportunity Owner -> owner)."
+    )
+    assert found.entity_scores["deals"] > found.entity_scores["targets"] + 5
+    leads = infer_mapping(str(CRM / "salesforce_lead_report.csv"))
+    assert leads.entity_scores["leads"] > leads.entity_scores["reps"] + 3
+
+
+def test_validate_reads_each_file_with_its_inferred_mapping(runner, tmp_path):
+    from salesmetrics.cli import app
+
+    for file in sorted(EXPORTS):
+        out = tmp_path / f"{file}.yaml"
+        inferred = runner.invoke(app, ["mappings", "infer", str(CRM / file), "-o", str(out)])
+        assert inferred.exit_code == 0, inferred.output
+        args = ["validate", str(CRM / file), "--mapping", str(out), "--max-reject-rate", "1"]
+        validated = runner.invoke(app, args)
+        assert validated.exit_code == 0, (file, validated.output)
+        assert re.search(rf"\|rows read +\| +{EXPORTS[file].rows}\|", validated.output), file
 
 
 def test_init_config_recognises_a_folder_and_lists_what_it_cannot(tmp_path):
