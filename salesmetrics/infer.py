@@ -423,6 +423,11 @@ class Knowledge:
     own name, a common name no other field shares (`close value`, not `date` or `type`)."""
 
 
+READ_THROUGH_MAPS = frozenset({"stage_probability"})
+"""Fields a preset reads from another field's column through a value map (the stage's default
+probability, from the stage column): their headers name the other field, not them."""
+
+
 def knowledge() -> Knowledge:
     """The presets' aliases and value maps, with COMMON and LOCALISED words for every entity."""
     synonyms: dict[str, dict[str, set[str]]] = {}
@@ -449,8 +454,8 @@ def knowledge() -> Knowledge:
         per = synonyms[mapping.entity.name]
         sure = exact[mapping.entity.name]
         for field_name, aliases in mapping.columns.items():
-            if mapping.entity.field(field_name) is None:
-                continue  # a preset's own dimension
+            if mapping.entity.field(field_name) is None or field_name in READ_THROUGH_MAPS:
+                continue  # a preset's own dimension, or a second reading of another column
             per.setdefault(field_name, set()).update(words(a) for a in aliases)
             sure.setdefault(field_name, set()).update(words(a) for a in aliases)
         for field_name, vmap in mapping.values.items():
@@ -1277,16 +1282,17 @@ def infer_mapping(path: str, entity: str | None = None) -> Inferred:
         raise MappingError(f"{path}: no columns to infer a mapping from")
     notes: list[str] = []
     history = stage_history_signs(profiles) if options.header else []
-    if history:
-        hint = HISTORY_HINT.format(why=": " + "; ".join(history))
-        if entity is None:
-            raise MappingError(
-                f"{path}: {hint}; to read it as deals all the same, give --entity deals"
-            )
-        notes.append(hint)
     preset = preset_hint(path) if options.header else None
     if preset is not None and history and not preset.fits:
         preset = None  # a deals preset that nearly fits a history file would mislead
+    if history:
+        hint = HISTORY_HINT.format(why=": " + "; ".join(history))
+        if entity is None:
+            fits = f"; {preset.text}" if preset is not None else ""
+            raise MappingError(
+                f"{path}: {hint}{fits}; to read it as deals all the same, give --entity deals"
+            )
+        notes.append(hint)
     if preset is not None:
         notes.append(preset.text)
     evidence: dict[str, Evidence] = {}

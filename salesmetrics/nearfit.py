@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from salesmetrics.errors import SalesmetricsError
-from salesmetrics.infer import Knowledge, guess_value, q, words
+from salesmetrics.infer import GUESSED, Knowledge, guess_value, q, words
 from salesmetrics.ingest.detect import MARGIN, Candidate, Recognition, read_headers, score
 from salesmetrics.ingest.mapping import Mapping, fold
 from salesmetrics.schema import STAGE_DATE_PREFIX
@@ -243,5 +243,6 @@ def _unplaced(path: str, mapping: Mapping, know: Knowledge) -> list[Unplaced]:
                 spelt[key] = (first, rows + int(n))
         for value, rows in sorted(spelt.values(), key=lambda v: (-v[1], v[0])):
             guess, how = guess_value(name, value, know)
+            how = f"{how}: check" if how == GUESSED else how  # a guess is for the user to check
             found.append(Unplaced(name, value, rows, guess, how))
     return found

@@ -352,8 +352,9 @@ EXPORTS = {
             "source": "Origine de la piste",
             "deal_type": "Type",
             "account_id": "Nom du compte",
+            "stage": "Étape",  # Salesforce's French headers, which the preset knows
+            "amount": "Montant",
         },
-        {"stage": "Étape", "amount": "Montant"},
     ),
     "zoho_deals_custom.csv": Export(
         "deals",
@@ -622,14 +623,25 @@ def test_stage_histories_are_pointed_at_the_stage_history_input(tmp_path, file):
         f"looks like a stage history export (one row per stage change: {why}): read it with a "
         "stage-history mapping, see the README's Stage history section"
     )
+    preset = {
+        "zoho_stage_history.csv": ("a Zoho CRM stage history of deals", "zoho_stage_history"),
+        "salesforce_opportunity_history.csv": (
+            "a Salesforce Opportunity History report",
+            "salesforce_opportunity_history",
+        ),
+    }[file]
+    fits = (
+        f"this looks like {preset[0]}: try --mapping {preset[1]} (a file it reads is recognised "
+        f"with no mapping at all; one of your own is needed only to change it: start it with "
+        f"`extends: {preset[1]}`)"
+    )
     with pytest.raises(MappingError) as raised:
         infer_mapping(str(CRM / file))
     assert str(raised.value) == (
-        f"{CRM / file}: {hint}; to read it as deals all the same, give --entity deals"
+        f"{CRM / file}: {hint}; {fits}; to read it as deals all the same, give --entity deals"
     )
     found = infer_mapping(str(CRM / file), "deals")  # asked for: read as deals, and said so
-    assert found.notes[0] == hint
-    assert not any(n.startswith("this looks like") for n in found.notes)  # no deals preset
+    assert found.notes[:2] == [hint, fits]  # the history preset that reads it, named
     assert "# NOTE: looks like a stage history export (one row per stage change:" in found.text
 
 
