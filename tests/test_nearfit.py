@@ -66,7 +66,7 @@ def test_stage_values_the_preset_does_not_map_are_listed_with_counts_and_guesses
 ):
     counts = stage_counts()
     path = hubspot(
-        tmp_path, stages={"Contract Sent": "Pilot Running", "Closed Lost": "Lost - Legal"}
+        tmp_path, stages={"Contract Sent": "Zebra Track", "Closed Lost": "Lost - Legal"}
     )
     found = recognise(str(path), pool)
     assert found.name == "hubspot_deals"  # the headers are HubSpot's: recognised as they are
@@ -76,7 +76,7 @@ def test_stage_values_the_preset_does_not_map_are_listed_with_counts_and_guesses
         Unplaced(
             "stage", "Lost - Legal", counts["Closed Lost"], "lost", "guessed from the name: check"
         ),
-        Unplaced("stage", "Pilot Running", counts["Contract Sent"], None, ""),
+        Unplaced("stage", "Zebra Track", counts["Contract Sent"], None, ""),
     ]
 
 
@@ -84,7 +84,7 @@ def test_its_extends_file_maps_the_guessed_values_and_leaves_the_others_to_the_u
     tmp_path, pool, know
 ):
     path = hubspot(
-        tmp_path, stages={"Contract Sent": "Pilot Running", "Closed Lost": "Lost - Legal"}
+        tmp_path, stages={"Contract Sent": "Zebra Track", "Closed Lost": "Lost - Legal"}
     )
     ext = near_fit(str(path), pool, know, recognise(str(path), pool))
     assert ext is not None
@@ -96,7 +96,7 @@ def test_its_extends_file_maps_the_guessed_values_and_leaves_the_others_to_the_u
         "  stage:",
         "    map:",
         "      Lost - Legal: lost                # 1 row; guessed from the name: check",
-        "#     Pilot Running: null               # 1 row; no guess: one of prospecting, "
+        "#     Zebra Track: null                 # 1 row; no guess: one of prospecting, "
         "qualification, demo, proposal, negotiation, won, lost",
     ]
     written = tmp_path / "deals.yaml"
@@ -106,11 +106,11 @@ def test_its_extends_file_maps_the_guessed_values_and_leaves_the_others_to_the_u
     assert "pilot running" not in mapping.values["stage"].pairs  # left for the user to map
     # the user maps the value left to them, as the comment says, and the export loads
     written.write_text(
-        text.replace("#     Pilot Running: null", "      Pilot Running: demo"), "utf-8"
+        text.replace("#     Zebra Track: null", "      Zebra Track: demo"), "utf-8"
     )
     frame = load_input(path, str(written)).frame
     by_raw = dict(zip(frame["stage_raw"], frame["stage"], strict=True))
-    assert (by_raw["Pilot Running"], by_raw["Lost - Legal"]) == ("demo", "lost")
+    assert (by_raw["Zebra Track"], by_raw["Lost - Legal"]) == ("demo", "lost")
 
 
 def test_required_columns_under_other_names_nearly_fit_and_the_extends_file_loads_it(
