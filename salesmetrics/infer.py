@@ -455,7 +455,16 @@ def assign(entity: Entity, profiles: Sequence[Profile], know: Knowledge) -> dict
         for p in profiles:
             strength = _match(p.words, synonyms.get(f.name, set()))
             if strength and p.fits(f.kind):
-                pairs.append((-strength, not f.required, order[f.name], p.position, f.name, p))
+                pairs.append(
+                    (
+                        -strength,
+                        not (f.required or f.reject_blank),
+                        order[f.name],
+                        p.position,
+                        f.name,
+                        p,
+                    )
+                )
     pairs.sort(key=lambda t: t[:4])
     chosen: dict[str, Choice] = {}
     taken: set[str] = set()
@@ -476,7 +485,7 @@ def _fallbacks(
     taken = {c.header for c in chosen.values() if c.header}
     provided = set(chosen)
     for f in entity.fields:
-        if not f.required or f.name in chosen:
+        if not (f.required or f.reject_blank) or f.name in chosen:
             continue
         if entity.name == "deals" and f.name == "status" and "stage" in chosen:
             continue  # derived from the stage
@@ -651,7 +660,7 @@ def read_profiles(path: str) -> tuple[ReadOptions, list[Profile], int, str | Non
 
 def _entity_score(entity: Entity, chosen: dict[str, Choice], headers: int) -> float:
     """Required fields named by a header (a derived status counts), and the share of columns."""
-    required = [f.name for f in entity.fields if f.required]
+    required = [f.name for f in entity.fields if f.required or f.reject_blank]
     named = set(chosen)
     if entity.name == "deals" and "stage" in named:
         named.add("status")
@@ -669,7 +678,7 @@ def _entity_score(entity: Entity, chosen: dict[str, Choice], headers: int) -> fl
 
 def _names_required(entity: Entity, chosen: dict[str, Choice]) -> bool:
     """Whether any required field (or a derived one's source) is named by a header."""
-    required = {f.name for f in entity.fields if f.required}
+    required = {f.name for f in entity.fields if f.required or f.reject_blank}
     required |= {name for group in entity.one_of for name in group}
     if entity.name == "deals":
         required.add("stage")
@@ -834,7 +843,7 @@ def _column_comment(entity: Entity, c: Choice, p: Profile) -> str:
     spec = entity.field(c.field)
     if c.note:
         parts.append(c.note)
-    if spec is not None and spec.required:
+    if spec is not None and (spec.required or spec.reject_blank):
         parts.insert(0, "required")
     if p.filled == 0:
         parts.append("empty in this file")
