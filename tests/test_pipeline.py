@@ -10,7 +10,9 @@ import pytest
 from salesmetrics.config import ReportConfig, load_config
 from salesmetrics.errors import ConfigError
 from salesmetrics.pipeline import (
+    compute_report,
     frames_of,
+    hints_of,
     load_inputs,
     resolve,
     with_overrides,
@@ -104,3 +106,22 @@ def test_library_callers_get_files_recognised(tmp_path: Path):
     assert [(item.entity, item.mapping.name) for item in loaded] == [
         ("reps", "sample_data/mappings/reps.yaml")
     ]
+
+
+def test_a_deals_export_without_a_creation_date_skips_what_needs_it_naming_the_header():
+    # a HubSpot view without Create Date: 2 deals won and 1 lost in March 2026; what counts
+    # deals by their creation (opportunities created, cycle time, the pipeline) is skipped
+    from salesmetrics.config import AUTO_MAPPING, InputSpec
+
+    path = FIXTURES / "crm" / "hubspot_deals_view_no_create_date.csv"
+    loaded = load_inputs([InputSpec(str(path), AUTO_MAPPING, ROOT)])
+    kpis = ("win_rate", "revenue_won", "opportunities_created", "sales_cycle_days")
+    config = ReportConfig(None, (), as_of=date(2026, 4, 2), kpis=kpis)
+    report = compute_report(config, frames_of(loaded), hints=hints_of(loaded), period="2026-03")
+    values = {v.id: v.value for v in report.values}
+    assert values == {"win_rate": 2 / 3, "revenue_won": 4200.0 + 1500.0}
+    reason = "needs deals.created_at: add Create Date to the export"
+    assert {s.id: s.reason for s in report.skipped} == {
+        "opportunities_created": reason,
+        "sales_cycle_days": reason,
+    }

@@ -28,6 +28,7 @@ from tests.conftest import FIXTURES
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"
+CRM = FIXTURES / "crm"  # real exports, written by make_recognition.py beside them
 
 SAMPLE_FILES = {
     "deals.csv": "sample_data/mappings/deals.yaml",
@@ -386,3 +387,77 @@ def test_scores_are_deterministic(presets):
     assert first == again
     values = [v for _, v in first]
     assert values == sorted(values, reverse=True)
+
+
+# ------------------------------------------------------------ real exports (fixtures/crm)
+
+REAL_EXPORTS = {
+    # file: (preset, fields found, fields it looks for)
+    "hubspot_contacts_all_properties.csv": ("hubspot_contacts", 5, 5),  # 200 columns
+    "hubspot_deals_all_properties.csv": ("hubspot_deals", 6, 6),  # 150 columns
+    "hubspot_deals_view_no_create_date.csv": ("hubspot_deals", 5, 6),
+    "salesforce_opportunities_no_ids.csv": ("salesforce_opportunities", 4, 6),
+    "zoho_deals_custom_stages.csv": ("zoho_deals", 6, 6),
+    "pipedrive_deals_custom_pipeline.csv": ("pipedrive_deals", 6, 6),
+}
+
+
+@pytest.mark.parametrize(("file", "expected"), sorted(REAL_EXPORTS.items()))
+def test_real_exports_are_recognised_with_no_mapping(file, expected):
+    found = recognise(str(CRM / file), candidates())
+    assert (found.name, len(found.chosen.found), len(found.chosen.wanted)) == expected
+    others = [s for s in found.scores if s is not found.chosen and s.loadable]
+    assert all(s.value < found.chosen.value - MARGIN for s in others)  # no tie to settle
+
+
+@pytest.mark.parametrize(
+    ("file", "rows"),
+    [
+        ("hubspot_contacts_all_properties.csv", 4),
+        ("hubspot_deals_all_properties.csv", 5),
+        ("hubspot_deals_view_no_create_date.csv", 5),
+        ("salesforce_opportunities_no_ids.csv", 6),
+    ],
+)
+def test_real_exports_whose_stages_are_all_mapped_load_every_row(file, rows):
+    path = CRM / file
+    q = load_input(path, recognise(str(path), candidates()).name).quality
+    assert (q.rows_read, q.rows_used, q.rows_rejected, q.duplicates_dropped) == (rows, rows, 0, 0)
+
+
+def test_a_salesforce_report_without_ids_loads_without_de_duplication():
+    loaded = load_input(CRM / "salesforce_opportunities_no_ids.csv", "salesforce_opportunities")
+    q = loaded.quality
+    assert q.footer_lines_dropped == 5  # blank, Grand Totals, blank, the two notices
+    assert (q.dedupe_key, q.dedupe_missing) == ((), ("deal_id (Opportunity ID)",))
+    assert loaded.absent["created_at"] == "Created Date"
+    assert loaded.frame["amount"].sum() == 98_499.5  # the Grand Totals line, not added in
+    assert loaded.frame["status"].tolist() == ["won", "lost", "open", "open", "won", "open"]
+
+
+def test_custom_stages_load_through_a_mapping_that_places_them(tmp_path):
+    # Zoho with its Accounts module renamed Companies: Company Name.id is the account id
+    zoho = tmp_path / "zoho.yaml"
+    zoho.write_text(
+        "extends: zoho_deals\nvalues:\n  stage:\n    map: {Discovery Call: qualification, "
+        "Site Visit Done: demo, Quote Sent: proposal}\n",
+        encoding="utf-8",
+    )
+    loaded = load_input(CRM / "zoho_deals_custom_stages.csv", str(zoho))
+    assert loaded.frame["account_id"].fillna("").tolist() == [
+        "zcrm_4876876000000222001",
+        "zcrm_4876876000000222002",
+        "zcrm_4876876000000222003",
+        "",
+        "zcrm_4876876000000222005",
+    ]
+    assert loaded.frame["account_name"].iloc[0] == "Acme Corp"
+    pipedrive = tmp_path / "pipedrive.yaml"
+    pipedrive.write_text(
+        "extends: pipedrive_deals\nvalues:\n  stage:\n    map: {Intro Call: qualification, "
+        "Partner Workshop: demo, Contract Review: negotiation, Signed: won}\n",
+        encoding="utf-8",
+    )
+    loaded = load_input(CRM / "pipedrive_deals_custom_pipeline.csv", str(pipedrive))
+    assert loaded.frame["status"].tolist() == ["won", "lost", "open", "open"]
+    assert loaded.frame["pipeline"].unique().tolist() == ["Partnerships"]
