@@ -45,8 +45,8 @@ class Field:
 class Entity:
     """A canonical table. What identifies a file's rows as this entity is its `required`
     fields and `one_of` groups (at least one field of each must be mapped); every other field
-    is optional. `important` lists what recognising a file looks for besides ("a|b": either),
-    the fields most KPIs of the entity read."""
+    is optional. `important` lists the fields recognising a file looks for ("a|b": either),
+    those most KPIs of the entity read; the identity is looked for too (ingest/fields.py)."""
 
     name: str
     fields: tuple[Field, ...]
