@@ -4,8 +4,10 @@ The package is a library first; the CLI only wires it together:
 
     import salesmetrics
     config = salesmetrics.load_config("sample_data/report.yaml")
-    frames = salesmetrics.frames_of(salesmetrics.load_inputs(config.inputs))
-    report = salesmetrics.compute_report(config, frames)   # or salesmetrics.compute(frames, ...)
+    loaded = salesmetrics.load_inputs(config.inputs)
+    report = salesmetrics.compute_report(      # or salesmetrics.compute(frames, ...)
+        config, salesmetrics.frames_of(loaded), hints=salesmetrics.hints_of(loaded)
+    )
     report.value("win_rate").value
 
 Names are imported on first use, so `import salesmetrics` (and `salesmetrics --help`) stays fast.
@@ -22,6 +24,7 @@ _API = {
     "compute": "salesmetrics.engine",
     "compute_report": "salesmetrics.pipeline",
     "frames_of": "salesmetrics.pipeline",
+    "hints_of": "salesmetrics.pipeline",
     "load_inputs": "salesmetrics.pipeline",
     "load_each": "salesmetrics.pipeline",
     "load_input": "salesmetrics.ingest.load",

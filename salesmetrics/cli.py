@@ -294,6 +294,8 @@ def validate(
     Example: salesmetrics validate exports/2026-10/   (every file in it, each recognised)
     """
     from salesmetrics.config import load_config
+    from salesmetrics.engine import feeds
+    from salesmetrics.pipeline import hints_of
     from salesmetrics.render.console import make_console
     from salesmetrics.render.validation import render_json, render_table
 
@@ -310,10 +312,11 @@ def validate(
     )
     err = make_console(sys.stderr, no_color=no_color)
     qualities = [item.quality for item in loaded]
+    fed = [feeds(item.entity, item.frame, hints_of([item])) for item in loaded]
     if output_format is QualityFormat.json:
-        render_json(qualities, sys.stdout, unusable=[u.line for u in unusable])
+        render_json(qualities, sys.stdout, fed, unusable=[u.line for u in unusable])
     elif not quiet:
-        render_table(qualities, make_console(sys.stdout, no_color=no_color))
+        render_table(qualities, make_console(sys.stdout, no_color=no_color), fed)
     if rejects is not None:
         _write_rejects(rejects, loaded)
         if not quiet:
@@ -464,7 +467,7 @@ def report(
 
     from salesmetrics.config import ReportConfig, load_config
     from salesmetrics.currency import Rates, rebase
-    from salesmetrics.pipeline import compute_report, frames_of, with_overrides
+    from salesmetrics.pipeline import compute_report, frames_of, hints_of, with_overrides
     from salesmetrics.render.console import make_console
 
     def day(value: str | None, option: str) -> date | None:
@@ -507,7 +510,7 @@ def report(
     qualities = [item.quality for item in loaded]
     limit_rejects = max_reject_rate if max_reject_rate is not None else settings.max_reject_rate
     _refuse_rejects(qualities, limit_rejects if limit_rejects is not None else 0.05)
-    result = compute_report(settings, frames_of(loaded))
+    result = compute_report(settings, frames_of(loaded), hints=hints_of(loaded))
     failing = set(fail_on or ())
     target = (output or "-").format(period=result.period.label, as_of=result.as_of.isoformat())
     on_screen = output_format is ReportFormat.table and target == "-" and sys.stdout.isatty()

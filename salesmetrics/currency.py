@@ -64,8 +64,10 @@ def _convert_frame(name: str, frame: pd.DataFrame, rates: Rates) -> pd.DataFrame
         if name in ENTITIES
         else []
     )
-    if not money or "currency" not in frame.columns:
+    if "currency" not in frame.columns:
         return frame
+    if not money:  # a currency without amounts (a deals export without Amount): nothing to sum
+        return frame.assign(currency=rates.currency)
     factor = pd.Series(1.0, index=frame.index)
     codes = frame["currency"]
     for code, rate in rates.fixed.items():

@@ -35,7 +35,7 @@ from salesmetrics.kpis.base import (
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.periods import Period, buckets, comparison, trend
-from salesmetrics.report import DataWarning, KpiValue, Report, Skipped, TrendPoint
+from salesmetrics.report import DataWarning, Feeds, KpiValue, Report, Skipped, TrendPoint
 from salesmetrics.schema import ENTITIES, Kind
 from salesmetrics.targets import KpiTargets, Target, status
 
@@ -72,8 +72,11 @@ def compute(
     small_sample: int = SMALL_SAMPLE,
     strict: bool = False,
     fiscal_start_month: int = 1,
+    hints: Mapping[str, str] | None = None,
 ) -> Report:
-    """Every selected KPI, in total and per group of `group_by`, for `period`."""
+    """Every selected KPI, in total and per group of `group_by`, for `period`. `hints` gives,
+    for an `entity.field` an input lacks, the header(s) that would bring it ("Create Date"):
+    a KPI skipped for want of it says what to add to the export."""
     by = tuple(group_by)
     time = [d for d in by if d in TIME_DIMENSIONS]
     if len(time) > 1:
@@ -92,7 +95,7 @@ def compute(
         before = [(earlier, ())] + [(_earlier(b, compare), ((time[0], b.label),)) for b in bucketed]
     history = trend(period, trend_periods) if trend_periods else []
     chosen = select(kpis, stages)
-    missing = {kpi.id: reason for kpi in chosen if (reason := _missing(kpi, data))}
+    missing = {kpi.id: reason for kpi in chosen if (reason := _missing(kpi.needs, data, hints))}
     able = [kpi for kpi in chosen if kpi.id not in missing]
     found, unsplit = _evaluate_all(
         able, ctx, [*current, *before, *((p, ()) for p in history)], attrs, small_sample
@@ -266,12 +269,40 @@ def _currency(data: Mapping[str, pd.DataFrame], rates: Rates | None) -> str | No
     return codes.pop() if len(codes) == 1 else None
 
 
-def _missing(kpi: Kpi, frames: Mapping[str, pd.DataFrame]) -> str | None:
-    for need in kpi.needs:
-        reasons = [_lacks(option, frames) for option in need.split("|")]
+def _missing(
+    needs: Iterable[str], frames: Mapping[str, pd.DataFrame], hints: Mapping[str, str] | None
+) -> str | None:
+    """Why the first need that no input meets is not met, with the headers that would meet
+    it: `needs deals.created_at: add Create Date to the export`; None when all are met."""
+    known = hints or {}
+    for need in needs:
+        options = need.split("|")
+        reasons = [_lacks(option, frames) for option in options]
         if all(reasons):
-            return reasons[0] if len(reasons) == 1 else "needs " + " or ".join(need.split("|"))
+            reason = str(reasons[0]) if len(options) == 1 else "needs " + " or ".join(options)
+            wanted = [known[o.rstrip("?")] for o in options if o.rstrip("?") in known]
+            return reason + (f": add {' or '.join(wanted)} to the export" if wanted else "")
     return None
+
+
+def feeds(entity: str, frame: pd.DataFrame, hints: Mapping[str, str] | None = None) -> Feeds:
+    """Which KPIs that read `entity` this one input of it can feed. A KPI it cannot feed lacks
+    a need of this entity alone (deals.created_at); a need another input may meet instead
+    ("activities.lead_id|deals.lead_id") is left to it, and a KPI whose only needs of this
+    entity are such, none met here, does not read this input and is not listed."""
+    frames = {entity: frame}
+    can: list[str] = []
+    cannot: list[Skipped] = []
+    for kpi in CATALOGUE.values():
+        here = [n for n in kpi.needs if any(o.startswith(f"{entity}.") for o in n.split("|"))]
+        alone = [n for n in here if all(o.startswith(f"{entity}.") for o in n.split("|"))]
+        shared = [n for n in here if n not in alone]
+        reason = _missing(alone, frames, hints)
+        if reason is not None:
+            cannot.append(Skipped(kpi.id, reason))
+        elif alone or any(_missing((n,), frames, None) is None for n in shared):
+            can.append(kpi.id)
+    return Feeds(tuple(can), tuple(cannot))
 
 
 def _lacks(need: str, frames: Mapping[str, pd.DataFrame]) -> str | None:

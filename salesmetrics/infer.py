@@ -770,7 +770,13 @@ def assign(entity: Entity, profiles: Sequence[Profile], know: Knowledge) -> dict
             exact = strength == 3.0 and p.words in sure.get(f.name, set())
             if refusal(entity, f, p, know, exact):
                 continue
-            rank = (p.nearly_empty, -strength, not f.required, order[f.name], p.position)
+            rank = (
+                p.nearly_empty,
+                -strength,
+                not (f.required or f.reject_blank),
+                order[f.name],
+                p.position,
+            )
             pairs.append((rank, f.name, p, exact))
     pairs.sort(key=lambda t: t[0])
     chosen: dict[str, Choice] = {}
@@ -866,7 +872,7 @@ def _fallbacks(
     taken = {c.header for c in chosen.values() if c.header}
     provided = set(chosen)
     for f in entity.fields:
-        if not f.required or f.name in chosen:
+        if not (f.required or f.reject_blank) or f.name in chosen:
             continue
         if entity.name == "deals" and f.name == "status" and "stage" in chosen:
             continue  # derived from the stage
@@ -1245,7 +1251,9 @@ def _evidence(
         and p.words not in SHARED_HEADERS
     )
     score += min(2.0, 0.5 * len(nouns))
-    required = [f.name for f in entity.fields if f.required] + [g[0] for g in entity.one_of]
+    required = [f.name for f in entity.fields if f.required or f.reject_blank] + [
+        g[0] for g in entity.one_of
+    ]
     have = set(chosen)
     if entity.name == "deals" and "stage" in have:
         have.add("status")
@@ -1473,7 +1481,7 @@ def _column_comment(entity: Entity, c: Choice, p: Profile) -> str:
         parts.append(_check(c.note or f"named like {c.field}"))
     elif c.note:
         parts.append(c.note)
-    if spec is not None and spec.required:
+    if spec is not None and (spec.required or spec.reject_blank):
         parts.append("required")
     if p.filled == 0:
         parts.append("empty in this file")

@@ -110,6 +110,16 @@ def frames_of(loaded: Iterable[LoadedInput]) -> dict[str, pd.DataFrame]:
     }
 
 
+def hints_of(loaded: Iterable[LoadedInput]) -> dict[str, str]:
+    """For each `entity.field` an input lacks, the header(s) that would bring it (from its
+    mapping's aliases), for the reasons of the KPIs skipped for want of it."""
+    found: dict[str, list[str]] = {}
+    for item in loaded:
+        for name, headers in item.absent.items():
+            found.setdefault(f"{item.entity}.{name}", []).append(headers)
+    return {need: " or ".join(dict.fromkeys(headers)) for need, headers in found.items()}
+
+
 def with_overrides(config: ReportConfig, **overrides: Any) -> ReportConfig:
     """The config with every override that is not None (or empty) applied."""
     known = {f.name for f in fields(ReportConfig)}
@@ -144,10 +154,15 @@ def resolve(config: ReportConfig, frames: dict[str, pd.DataFrame]) -> tuple[Peri
 
 
 def compute_report(
-    config: ReportConfig, frames: dict[str, pd.DataFrame], **overrides: Any
+    config: ReportConfig,
+    frames: dict[str, pd.DataFrame],
+    *,
+    hints: dict[str, str] | None = None,
+    **overrides: Any,
 ) -> Report:
     """The Report a config asks for, over already loaded frames; keyword arguments override
-    the config's options (period="2026-10", by=("owner",), as_of=date(2026, 11, 23), ...)."""
+    the config's options (period="2026-10", by=("owner",), as_of=date(2026, 11, 23), ...).
+    `hints` (from `hints_of`) name the headers an input lacks, for the skipped KPIs' reasons."""
     config = with_overrides(config, **overrides)
     period, as_of = resolve(config, frames)
     return compute(
@@ -165,4 +180,5 @@ def compute_report(
         small_sample=config.small_sample if config.small_sample is not None else SMALL_SAMPLE,
         strict=config.strict,
         fiscal_start_month=config.fiscal_year_start,
+        hints=hints,
     )

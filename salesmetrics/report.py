@@ -56,6 +56,14 @@ class DataWarning:
 
 
 @dataclass(frozen=True)
+class Feeds:
+    """The KPIs one input can feed, and those it cannot with the reason (`validate`)."""
+
+    can: tuple[str, ...]
+    cannot: tuple[Skipped, ...]
+
+
+@dataclass(frozen=True)
 class Report:
     period: Period
     as_of: date

@@ -39,18 +39,23 @@ deal_id into their `entered_<stage>` dates (salesmetrics.ingest.history), read b
 class Field:
     name: str
     kind: Kind
-    required: bool = False
+    required: bool = False  # a file must give it, and a row without it is rejected
     choices: tuple[str, ...] = ()
     default: str | None = None  # the value of an enum field that no mapping sets
+    reject_blank: bool = False  # a file may lack it; where it has it, a row without it is rejected
 
 
 @dataclass(frozen=True)
 class Entity:
-    """A canonical table. `one_of` lists field groups of which at least one must be mapped."""
+    """A canonical table. What identifies a file's rows as this entity is its `required`
+    fields and `one_of` groups (at least one field of each must be mapped); every other field
+    is optional. `important` lists the fields recognising a file looks for ("a|b": either),
+    those most KPIs of the entity read; the identity is looked for too (ingest/fields.py)."""
 
     name: str
     fields: tuple[Field, ...]
     one_of: tuple[tuple[str, ...], ...] = ()
+    important: tuple[str, ...] = ()
 
     def field(self, name: str) -> Field | None:
         """The field called `name`, including the deals stage-history fields."""
@@ -67,8 +72,15 @@ class Entity:
         return tuple(f.name for f in self.fields if f.required)
 
 
-def _f(name: str, kind: Kind, *choices: str, required: bool = False, default: str | None = None):
-    return Field(name, kind, required, tuple(choices), default)
+def _f(
+    name: str,
+    kind: Kind,
+    *choices: str,
+    required: bool = False,
+    default: str | None = None,
+    reject_blank: bool = False,
+):
+    return Field(name, kind, required, tuple(choices), default, reject_blank)
 
 
 ENTITIES: dict[str, Entity] = {
@@ -77,9 +89,9 @@ ENTITIES: dict[str, Entity] = {
         Entity(
             "deals",
             (
-                _f("deal_id", Kind.ID, required=True),
-                _f("created_at", Kind.DATETIME, required=True),
-                _f("status", Kind.ENUM, "open", "won", "lost", required=True),
+                _f("deal_id", Kind.ID, reject_blank=True),
+                _f("created_at", Kind.DATETIME, reject_blank=True),
+                _f("status", Kind.ENUM, "open", "won", "lost", reject_blank=True),
                 _f("stage", Kind.ENUM, *DEAL_STAGES),
                 _f("stage_raw", Kind.TEXT),
                 _f("amount", Kind.MONEY),
@@ -99,12 +111,14 @@ ENTITIES: dict[str, Entity] = {
                 _f("lost_reason", Kind.TEXT),
                 _f("modified_at", Kind.DATETIME),
             ),
+            one_of=(("stage", "status"),),
+            important=("deal_id", "created_at", "stage|status", "amount", "closed_at", "owner"),
         ),
         Entity(
             "leads",
             (
-                _f("lead_id", Kind.ID, required=True),
-                _f("created_at", Kind.DATETIME, required=True),
+                _f("lead_id", Kind.ID, reject_blank=True),
+                _f("created_at", Kind.DATETIME, reject_blank=True),
                 _f("source", Kind.TEXT),
                 _f("owner", Kind.TEXT),
                 _f("status", Kind.TEXT),
@@ -117,6 +131,8 @@ ENTITIES: dict[str, Entity] = {
                 _f("account_id", Kind.ID),
                 _f("modified_at", Kind.DATETIME),
             ),
+            one_of=(("created_at", "status"),),
+            important=("lead_id", "created_at", "status", "source", "owner"),
         ),
         Entity(
             "activities",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -76,6 +77,34 @@ def test_validate_json_document(runner):
     assert (item["rows_read"], item["rows_used"], item["rows_rejected"]) == (5, 2, 3)
     assert item["reject_rate"] == 0.6
     assert item["rejected"][0]["examples"][0]["row"] in (3, 4, 5)
+
+
+def test_validate_says_what_each_input_can_feed_and_what_it_lacks(runner):
+    # a Salesforce report without Opportunity ID or Created Date, recognised with no mapping
+    path = str(FIXTURES / "crm" / "salesforce_opportunities_no_ids.csv")
+    table = runner.invoke(app, ["validate", path])
+    assert table.exit_code == 0, table.output
+    out = " ".join(table.stdout.split())
+    assert (
+        "Not de-duplicated (a row exported twice counts twice): the file lacks deal_id "
+        "(Opportunity ID)"
+    ) in out
+    assert "KPIs it can feed (" in out and " win_rate," in out
+    assert re.search(
+        r"\| opportunities_created +\| needs deals\.created_at: add Created Date to the export +\|",
+        table.stdout,
+    )
+    result = runner.invoke(app, ["validate", path, "--format", "json"])
+    (item,) = json.loads(result.stdout)["inputs"]
+    assert (item["dedupe_key"], item["dedupe_missing"]) == ([], ["deal_id (Opportunity ID)"])
+    fed = item["kpis"]
+    assert "win_rate" in fed["can_feed"]
+    cannot = {k["id"]: k["reason"] for k in fed["cannot_feed"]}
+    assert cannot["touches_per_won_deal"] == (
+        "needs deals.deal_id: add Opportunity ID to the export"
+    )
+    assert cannot["sales_cycle_days"] == "needs deals.created_at: add Created Date to the export"
+    assert not set(fed["can_feed"]) & set(cannot)
 
 
 def test_rejected_rows_exit_3_and_say_why_on_stderr(runner):
@@ -433,8 +462,8 @@ def test_validate_a_folder_recognises_every_export_in_it(runner, tmp_path):
     ]
     said = result.stderr.splitlines()
     assert said[0] == (
-        f"{folder / 'nps.csv'}: recognised as sample_data/mappings/surveys.yaml (3 of 3 columns, all required "
-        "fields; 3 of its 3 columns found; score 1.00)"
+        f"{folder / 'nps.csv'}: recognised as sample_data/mappings/surveys.yaml (2 of the 2 "
+        "fields it looks for; it reads 3 of the file's 3 columns; score 1.00)"
     )
     assert len(said) == 4
     quiet = runner.invoke(app, ["validate", str(folder), "-q", *OWN])

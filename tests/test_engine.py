@@ -247,6 +247,55 @@ def test_inputs_the_kpis_read_without_a_row_in_the_period_are_warned_about():
     assert compute(book, period=OCTOBER, as_of=AS_OF, kpis=["win_rate"]).warnings == ()
 
 
+def test_a_kpi_skipped_for_a_field_an_export_lacks_names_the_header_to_add():
+    book = {"deals": BOOK["deals"].drop(columns=["created_at"])}
+    hints = {"deals.created_at": "Create Date", "leads.first_response_at": "First Response"}
+    report = compute(
+        book, period=OCTOBER, as_of=AS_OF, kpis=["deals_won", "sales_cycle_days"], hints=hints
+    )
+    assert [v.value for v in report.values] == [2.0]
+    assert report.skipped[0].reason == "needs deals.created_at: add Create Date to the export"
+    # a need either of two fields meets names the headers of those the inputs lack
+    leads = frame("leads", "created_at", [("2026-10-01",)])
+    found = compute(
+        {"leads": leads},
+        period=OCTOBER,
+        as_of=AS_OF,
+        kpis=["lead_response_time_hours"],
+        hints=hints,
+    )
+    assert found.skipped[0].reason == (
+        "needs activities.lead_id or leads.first_response_at: add First Response to the export"
+    )
+
+
+def test_what_one_input_can_and_cannot_feed():
+    # deals without created_at: win_rate is fed, opportunities_created is not (with the
+    # header to add); sql_to_demo_rate reads deals only for a lead_id another input may give
+    # instead, so this file, without one, is not listed for it
+    fed = engine.feeds(
+        "deals", BOOK["deals"].drop(columns=["created_at"]), {"deals.created_at": "Create Date"}
+    )
+    assert "win_rate" in fed.can
+    cannot = {s.id: s.reason for s in fed.cannot}
+    assert (
+        cannot["opportunities_created"] == "needs deals.created_at: add Create Date to the export"
+    )
+    assert "sql_to_demo_rate" not in fed.can and "sql_to_demo_rate" not in cannot
+    assert "lead_response_time_hours" not in fed.can  # reads no deals at all
+    with_leads = BOOK["deals"].assign(lead_id="L1")
+    assert "sql_to_demo_rate" in engine.feeds("deals", with_leads).can
+    # listed: every KPI with a need of deals alone, and only KPIs that read deals
+    listed = set(fed.can) | set(cannot)
+    reading = {k.id for k in select() if any("deals." in n for n in k.needs)}
+    alone = {
+        k.id
+        for k in select()
+        if any(all(o.startswith("deals.") for o in n.split("|")) for n in k.needs)
+    }
+    assert alone <= listed <= reading
+
+
 def test_several_currencies_are_never_summed():
     book = {"deals": BOOK["deals"].assign(currency=["USD", "EUR", "USD", "USD", "USD", "USD"])}
     with pytest.raises(SalesmetricsError) as err:
@@ -493,3 +542,45 @@ def test_facts_on_rows_reach_every_group_even_an_empty_one():
     assert report.value("market_penetration", owner="Ben").value == pytest.approx(2 / 100)
     cy = report.value("market_penetration", owner="Cy")
     assert (cy.value, cy.denominator) == (0.0, 100.0)
+
+
+@pytest.fixture(scope="module")
+def sample_frames():
+    """The sample company's canonical frames and its report config."""
+    import contextlib
+    from pathlib import Path
+
+    from salesmetrics.config import load_config
+    from salesmetrics.pipeline import frames_of, load_inputs
+
+    with contextlib.chdir(Path(__file__).parents[1]):
+        config = load_config("sample_data/report.yaml")
+        return frames_of(load_inputs(config.inputs)), config
+
+
+@pytest.mark.parametrize(
+    "absent",
+    [
+        {"deals": ["deal_id"], "leads": ["lead_id"]},
+        {"deals": ["created_at"], "leads": ["created_at"]},
+        {"deals": ["amount"], "activities": ["duration_minutes"]},
+    ],
+    ids=["ids", "creation dates", "amounts and durations"],
+)
+def test_every_kpi_runs_or_says_what_it_needs_when_an_optional_field_is_absent(
+    sample_frames, absent
+):
+    # a KPI that reads a field must declare it in its needs: it is then skipped, saying so,
+    # where it would otherwise fail on the missing column
+    frames, config = sample_frames
+    lacking = {**frames, **{e: frames[e].drop(columns=c) for e, c in absent.items()}}
+    report = compute(lacking, period=OCTOBER, as_of=AS_OF, rates=config.rates)
+    gone = {f"{e}.{c}" for e, cs in absent.items() for c in cs}
+    skipped = {s.id: s.reason for s in report.skipped}
+    for kpi in select():
+        needs_gone = [n for n in kpi.needs if n.rstrip("?") in gone]
+        if needs_gone:
+            assert skipped[kpi.id] == f"needs {needs_gone[0]}", kpi.id
+        else:
+            assert kpi.id not in skipped or not any(g in skipped[kpi.id] for g in gone), kpi.id
+    assert len({v.id for v in report.values}) + len(skipped) == len(select())

@@ -65,9 +65,7 @@ def test_stage_values_the_preset_does_not_map_are_listed_with_counts_and_guesses
     tmp_path, pool, know
 ):
     counts = stage_counts()
-    path = hubspot(
-        tmp_path, stages={"Contract Sent": "Zebra Track", "Closed Lost": "Lost - Legal"}
-    )
+    path = hubspot(tmp_path, stages={"Contract Sent": "Zebra Track", "Closed Lost": "Lost - Legal"})
     found = recognise(str(path), pool)
     assert found.name == "hubspot_deals"  # the headers are HubSpot's: recognised as they are
     ext = near_fit(str(path), pool, know, found)
@@ -83,9 +81,7 @@ def test_stage_values_the_preset_does_not_map_are_listed_with_counts_and_guesses
 def test_its_extends_file_maps_the_guessed_values_and_leaves_the_others_to_the_user(
     tmp_path, pool, know
 ):
-    path = hubspot(
-        tmp_path, stages={"Contract Sent": "Zebra Track", "Closed Lost": "Lost - Legal"}
-    )
+    path = hubspot(tmp_path, stages={"Contract Sent": "Zebra Track", "Closed Lost": "Lost - Legal"})
     ext = near_fit(str(path), pool, know, recognise(str(path), pool))
     assert ext is not None
     text = ext.yaml("deals.yaml", "exports/deals.csv", "2026-12-03")
@@ -105,9 +101,7 @@ def test_its_extends_file_maps_the_guessed_values_and_leaves_the_others_to_the_u
     assert mapping.values["stage"].pairs["lost - legal"] == "lost"
     assert "pilot running" not in mapping.values["stage"].pairs  # left for the user to map
     # the user maps the value left to them, as the comment says, and the export loads
-    written.write_text(
-        text.replace("#     Zebra Track: null", "      Zebra Track: demo"), "utf-8"
-    )
+    written.write_text(text.replace("#     Zebra Track: null", "      Zebra Track: demo"), "utf-8")
     frame = load_input(path, str(written)).frame
     by_raw = dict(zip(frame["stage_raw"], frame["stage"], strict=True))
     assert (by_raw["Zebra Track"], by_raw["Lost - Legal"]) == ("demo", "lost")

@@ -13,6 +13,7 @@ from salesmetrics.ingest.detect import NotRecognised
 from salesmetrics.pipeline import (
     compute_report,
     frames_of,
+    hints_of,
     load_each,
     load_inputs,
     resolve,
@@ -151,3 +152,22 @@ def test_every_input_is_tried_and_those_that_cannot_be_used_say_why(tmp_path: Pa
     with pytest.raises(InputError) as first:  # the library's one-call form: the first problem
         load_inputs(specs, mapping_dirs=dirs)
     assert str(first.value).startswith(f"{mystery}: not recognised")
+
+
+def test_a_deals_export_without_a_creation_date_skips_what_needs_it_naming_the_header():
+    # a HubSpot view without Create Date: 2 deals won and 1 lost in March 2026; what counts
+    # deals by their creation (opportunities created, cycle time, the pipeline) is skipped
+    from salesmetrics.config import AUTO_MAPPING, InputSpec
+
+    path = FIXTURES / "crm" / "hubspot_deals_view_no_create_date.csv"
+    loaded = load_inputs([InputSpec(str(path), AUTO_MAPPING, ROOT)])
+    kpis = ("win_rate", "revenue_won", "opportunities_created", "sales_cycle_days")
+    config = ReportConfig(None, (), as_of=date(2026, 4, 2), kpis=kpis)
+    report = compute_report(config, frames_of(loaded), hints=hints_of(loaded), period="2026-03")
+    values = {v.id: v.value for v in report.values}
+    assert values == {"win_rate": 2 / 3, "revenue_won": 4200.0 + 1500.0}
+    reason = "needs deals.created_at: add Create Date to the export"
+    assert {s.id: s.reason for s in report.skipped} == {
+        "opportunities_created": reason,
+        "sales_cycle_days": reason,
+    }

@@ -1,18 +1,22 @@
 """Recognising an export: which mapping (a preset, or one of the user's own) fits a file.
 
-Only the header row is read. Each candidate mapping is scored on two shares:
+Only the header row and the first rows are read. A mapping is scored by what it needs, not by
+how much of the file it knows: the score is the share of the fields it looks for that the
+file gives, from 0 to 1. It looks for what identifies its entity (a deal's stage or status, a
+lead's creation date or status; `schema.Entity`) and the entity's important fields (for deals
+deal_id, created_at, amount, closed_at, owner), those of them it maps; a field is found when
+any of its aliases is a header (case-insensitively, trimmed, BOM removed, in any quote style
+the mapping lists), or when the mapping derives it from fields found. Columns the mapping
+does not know never count against it: an export of every property scores as a view of a
+dozen columns does.
 
-- coverage: the share of the mapping's columns found in the file (a column counts as found
-  when any of its aliases is a header; headers match case-insensitively, trimmed, BOM removed);
-- explained: the share of the file's columns the mapping reads.
-
-The score is their mean, from 0 to 1. A mapping can win only when every column it needs is
-there (its required fields and the columns its filters and rules test) and it scores at least
-MIN_SCORE. When another mapping that could also read the file scores within MARGIN of the
-best, the file is ambiguous and nothing is guessed, unless one of them is plainly the better:
-a mapping of the user's own beats a preset; one at least as good on both shares as the others
-and better on one beats them (an exact fit beats a generic preset that also reads the file);
-a mapping beats the ones it `extends`.
+A mapping can win only when the file gives what identifies its entity (and the columns its
+filters test) and it scores at least MIN_SCORE. Mappings that could load the file and score
+within MARGIN of the best are a tie, settled only when one is plainly the one: a mapping of
+the user's own beats a preset; a mapping beats the ones it `extends`; a preset of the CRM
+whose signature columns the file has beats the others (SIGNATURES); one that finds as many of
+its columns and reads as many of the file's as each other, and more of one, beats them.
+Otherwise nothing is guessed: the error lists the tied mappings.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from typing import Any
 
 from salesmetrics.config import AUTO_MAPPING, InputSpec
 from salesmetrics.errors import InputError, MappingError
+from salesmetrics.ingest import fields
 from salesmetrics.ingest.mapping import (
+    PRESETS_DIR,
     Mapping,
     ReadOptions,
     fold,
@@ -47,18 +53,64 @@ from salesmetrics.ingest.read import (
 from salesmetrics.yamlfile import Node, YamlError, load_yaml
 
 MIN_SCORE = 0.5
-"""The least score that recognises a file. An export of a few chosen columns (9 of a preset's
-28, every one of them the preset's) scores about 0.68 and passes; an export of every property
-passes when the preset finds 90% of its columns and they are a tenth of the file. A file that
-shares only a few headers with a mapping (its required ones among a dozen others) scores
-about 0.2, and half of a preset's columns without its required ones cannot win at all."""
+"""The least score that recognises a file: half of the fields a mapping looks for. A HubSpot
+deals view without `Create Date` finds 5 of the 6 that hubspot_deals looks for (0.83), a
+Salesforce report without `Opportunity ID` and `Created Date` 4 of 6 (0.67); a file that
+shares only a stage and an amount with a deals mapping 2 of 6 (0.33), and is not recognised."""
 MARGIN = 0.05
-"""Two loadable mappings whose scores differ by less than this are too close to choose from."""
+"""Two loadable mappings whose scores differ by less than this are a tie."""
 SHOWN = 3
 """Candidates listed in an error."""
+SAMPLE_ROWS = 5
+"""Data rows read below the header, for signatures in values (Zoho's `zcrm_` ids)."""
 
 DATA_SUFFIXES = (".csv", ".csv.gz", ".xlsx", ".xls")
 _PLACEHOLDER = re.compile(r"^\(column \d+\)$")
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What only one CRM writes, and the presets of that CRM it points to: all of `headers`,
+    or a header matching `pattern`, or a value in the first rows starting with `value_prefix`.
+    Signatures settle ties only; they never make a mapping fit."""
+
+    crm: str
+    presets: tuple[str, ...]
+    headers: tuple[str, ...] = ()
+    pattern: str | None = None
+    value_prefix: str | None = None
+
+    def shown_by(self, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str | None:
+        """What in the file shows it (`columns Record ID and Deal Stage`), or None."""
+        folded = {fold(h) for h in headers}
+        if self.headers and all(fold(h) in folded for h in self.headers):
+            return "columns " + " and ".join(self.headers)
+        if self.pattern is not None:
+            hit = next((h for h in headers if re.search(self.pattern, fold(h))), None)
+            if hit is not None:
+                return f"column {hit}"
+        if self.value_prefix is not None:
+            prefix = self.value_prefix.casefold()
+            hit = next(
+                (v for r in rows for v in r if v.strip().casefold().startswith(prefix)), None
+            )
+            if hit is not None:
+                return f"ids like {hit.strip()}"
+        return None
+
+
+SIGNATURES = (
+    Signature("HubSpot deals", ("hubspot_deals",), headers=("Record ID", "Deal Stage")),
+    Signature("HubSpot contacts", ("hubspot_contacts",), headers=("Record ID", "Lifecycle Stage")),
+    Signature("Pipedrive", ("pipedrive_deals",), pattern=r"^deal - "),
+    Signature("Zoho CRM", ("zoho_deals", "zoho_leads"), pattern=r"\.id$", value_prefix="zcrm_"),
+    Signature(
+        "Salesforce opportunities",
+        ("salesforce_opportunities",),
+        pattern=r"^opportunity (id|name|owner)$",
+    ),
+    Signature("Salesforce leads", ("salesforce_leads",), pattern=r"^(lead id|company / account)$"),
+)
 
 
 @dataclass(frozen=True)
@@ -70,61 +122,76 @@ class Candidate:
     own: bool = False  # from the config's `mappings:` folders
     ancestors: frozenset[Path] = frozenset()  # the files it extends, directly or not
 
+    @property
+    def presets(self) -> set[str]:
+        """The presets it is or extends, which a CRM signature may point to."""
+        shipped = PRESETS_DIR.resolve()
+        found = {p.stem for p in self.ancestors if p.parent == shipped}
+        return found | ({self.name} if not self.own else set())
+
 
 @dataclass(frozen=True)
 class Score:
     """How well one candidate fits one file's headers."""
 
     candidate: Candidate
-    found: int  # the mapping's columns found in the file
-    columns: int  # the mapping's columns
-    used: int  # the file's columns the mapping reads
-    headers: int  # the file's columns
+    found: tuple[str, ...] = ()  # the fields it looks for that the file gives ("stage|status")
+    wanted: tuple[str, ...] = ()  # the fields it looks for
+    columns_found: int = 0  # the mapping's columns found in the file
+    columns: int = 0  # the mapping's columns
+    used: int = 0  # the file's columns the mapping reads
+    headers: int = 0  # the file's columns
     missing_required: tuple[str, ...] = ()  # what it needs and the file lacks
-    missing: tuple[str, ...] = ()  # optional columns the file lacks
+    missing: tuple[str, ...] = ()  # fields it looks for that the file lacks, with their headers
+    signature: str | None = None  # "Pipedrive export (column Deal - ID)", when it is its CRM's
     unreadable: str | None = None  # its read options do not fit the file (no such sheet, ...)
 
     @property
-    def coverage(self) -> float:
-        return self.found / self.columns if self.columns else 0.0
-
-    @property
-    def explained(self) -> float:
-        return self.used / self.headers if self.headers else 0.0
-
-    @property
     def value(self) -> float:
-        return 0.0 if self.unreadable else (self.coverage + self.explained) / 2
+        if self.unreadable or not self.wanted:
+            return 0.0
+        return len(self.found) / len(self.wanted)
+
+    @property
+    def coverage(self) -> float:
+        """The share of the mapping's columns found (settles ties only)."""
+        return self.columns_found / self.columns if self.columns else 0.0
 
     @property
     def loadable(self) -> bool:
-        """Every column the mapping needs is in the file."""
+        """The file gives what identifies the mapping's entity, and its filters' columns."""
         return not self.missing_required and self.unreadable is None
 
     @property
     def fits(self) -> bool:
         return self.loadable and self.value >= MIN_SCORE
 
+    def fields_found(self) -> str:
+        """`5 of the 6 fields it looks for (missing created_at (Create Date))`."""
+        text = f"{len(self.found)} of the {len(self.wanted)} fields it looks for"
+        return text + (f" (missing {_listed(self.missing)})" if self.missing else "")
+
     def summary(self) -> str:
-        """`hubspot_deals 0.62 (12 of 23 columns found; missing required deal_id (Record ID))`."""
+        """`hubspot_deals 0.50 (3 of the 6 fields it looks for (missing ...); cannot load it
+        without stage or status (Deal Stage / Is Closed Won))`."""
         name = self.candidate.name
         if self.unreadable:
             return f"{name} (cannot read the file: {self.unreadable})"
-        parts = [f"{self.found} of its {self.columns} columns found"]
+        parts = [self.fields_found()]
         if self.missing_required:
-            parts.append("missing required " + _listed(self.missing_required))
-        if self.missing:
-            parts.append("missing " + _listed(self.missing))
+            parts.append("cannot load it without " + _listed(self.missing_required))
         return f"{name} {self.value:.2f} ({'; '.join(parts)})"
 
 
 @dataclass(frozen=True)
 class Recognition:
-    """The mapping chosen for a file, and every candidate's score, best first."""
+    """The mapping chosen for a file, every candidate's score (best first), and what settled
+    a tie (None when there was none)."""
 
     path: str
     chosen: Score
     scores: tuple[Score, ...] = field(default_factory=tuple)
+    settled_by: str | None = None
 
     @property
     def name(self) -> str:
@@ -135,10 +202,10 @@ class Recognition:
         s = self.chosen
         runner_up = next((o for o in self.scores if o is not s and o.loadable), None)
         nxt = f", next {runner_up.candidate.name} {runner_up.value:.2f}" if runner_up else ""
+        why = f"; {self.settled_by}" if self.settled_by else ""
         return (
-            f"{self.path}: recognised as {self.name} ({s.used} of {s.headers} columns, all "
-            f"required fields; {s.found} of its {s.columns} columns found; "
-            f"score {s.value:.2f}{nxt})"
+            f"{self.path}: recognised as {self.name} ({s.fields_found()}; it reads {s.used} "
+            f"of the file's {s.headers} columns; score {s.value:.2f}{nxt}{why})"
         )
 
 
@@ -173,10 +240,6 @@ def _brief(s: Score) -> str:
         return f"{s.candidate.name} (cannot read the file: {s.unreadable})"
     lacks = [item.split(" (", 1)[0] for item in s.missing_required]
     return f"{s.candidate.name} {s.value:.2f}" + (f" (lacks {_listed(lacks, 3)})" if lacks else "")
-
-
-def _aliases(aliases: Sequence[str], most: int = 3) -> str:
-    return " / ".join(aliases[:most]) + (" / ..." if len(aliases) > most else "")
 
 
 def _listed(items: Sequence[str], most: int = 4) -> str:
@@ -234,7 +297,8 @@ def _ancestors(path: Path) -> frozenset[Path]:
 
 
 class HeaderReader:
-    """The header row of one file as each set of read options sees it, read once per set.
+    """The header row of one file as each set of read options sees it, and the first data
+    rows below it, read once per set.
 
     Only the first SNIFF_BYTES of a CSV (after gunzipping) and the first rows of a sheet are
     read, with the same delimiter, encoding and header-row rules as a full read.
@@ -250,21 +314,27 @@ class HeaderReader:
         self._head: bytes | None = None
         self._book: object | None = None
         self._sheets: dict[str, list[list[str]]] = {}
-        self._cache: dict[tuple, list[str]] = {}
+        self._cache: dict[tuple, tuple[list[str], list[list[str]]]] = {}
 
     def headers(self, options: ReadOptions) -> list[str]:
+        return self.head(options)[0]
+
+    def head(self, options: ReadOptions) -> tuple[list[str], list[list[str]]]:
+        """The headers, and up to SAMPLE_ROWS data rows below them."""
         if self._is_excel():
             key: tuple = ("excel", options.sheet, options.header_row)
         else:
             key = ("csv", options.encoding, options.delimiter, options.header_row)
         if key not in self._cache:
-            self._cache[key] = self._read(options)
+            rows = self._excel(options) if self._is_excel() else self._csv(options)
+            header_row = _find_header_row(rows, options)
+            if header_row > len(rows):
+                raise InputError(
+                    f"{self.path}: there is no row {header_row} to take the header from"
+                )
+            sample = rows[header_row : header_row + SAMPLE_ROWS]
+            self._cache[key] = (_unique_names(rows[header_row - 1]), sample)
         return self._cache[key]
-
-    def _read(self, options: ReadOptions) -> list[str]:
-        if self._is_excel():
-            return self._excel(options)
-        return self._csv(options)
 
     def _bytes(self) -> bytes:
         if self._head is None:
@@ -293,7 +363,7 @@ class HeaderReader:
 
         return is_excel(self.path) or self._bytes().startswith(EXCEL_MAGIC)
 
-    def _csv(self, options: ReadOptions) -> list[str]:
+    def _csv(self, options: ReadOptions) -> list[list[str]]:
         _, data, head = _decode_head(self.path, self._bytes(), options.encoding)
         delimiter = options.delimiter
         if delimiter == "whitespace":
@@ -302,18 +372,10 @@ class HeaderReader:
             delimiter = ","
         elif delimiter == "auto":
             delimiter = _sniff_delimiter(head.splitlines()[:HEADER_SEARCH_ROWS])
-        rows = _head_rows(head, delimiter, HEADER_SEARCH_ROWS + 30)
-        header_row = _find_header_row(rows, options)
-        if header_row > len(rows):
-            raise InputError(f"{self.path}: there is no row {header_row} to take the header from")
-        return _unique_names(rows[header_row - 1])
+        return _head_rows(head, delimiter, HEADER_SEARCH_ROWS + 30)
 
-    def _excel(self, options: ReadOptions) -> list[str]:
-        text = self._sheet_rows(options.sheet if options.sheet is not None else 0)
-        header_row = _find_header_row(text, options)
-        if header_row > len(text):
-            raise InputError(f"{self.path}: there is no row {header_row} to take the header from")
-        return _unique_names(text[header_row - 1])
+    def _excel(self, options: ReadOptions) -> list[list[str]]:
+        return self._sheet_rows(options.sheet if options.sheet is not None else 0)
 
     def _sheet_rows(self, ref: str | int) -> list[list[str]]:
         """The first rows of a sheet as text, read once per sheet."""
@@ -337,7 +399,7 @@ class HeaderReader:
             sheet = matches[0]
         if sheet not in self._sheets:
             rows = book.get_sheet_by_name(sheet).to_python(
-                skip_empty_area=False, nrows=HEADER_SEARCH_ROWS + 1
+                skip_empty_area=False, nrows=HEADER_SEARCH_ROWS + SAMPLE_ROWS
             )
             if not rows:
                 raise InputError(f"{self.path}: sheet {sheet!r} is empty")
@@ -354,66 +416,51 @@ def read_headers(path: str, options: ReadOptions | None = None) -> list[str]:
 # -------------------------------------------------------------------------------- scoring
 
 
-def score(candidate: Candidate, headers: Sequence[str]) -> Score:
-    """How well `candidate` fits a file with these headers (placeholders for blanks ignored)."""
+def score(
+    candidate: Candidate, headers: Sequence[str], rows: Sequence[Sequence[str]] = ()
+) -> Score:
+    """How well `candidate` fits a file with these headers (placeholders for blanks ignored)
+    and these first data rows (for signatures in values)."""
     headers = [h for h in headers if not _PLACEHOLDER.match(h)]
     mapping = candidate.mapping
-    by_fold = {fold(h): h for h in headers}
-    used: set[str] = set()
-    found = 0
-    missing: list[str] = []
-    missing_required: list[str] = []
-    provided = set(mapping.constants) | set(mapping.derive)
-    for name, aliases in mapping.columns.items():
-        hit = next((by_fold[fold(a)] for a in aliases if fold(a) in by_fold), None)
-        shown = f"{name} ({_aliases(aliases)})"
-        if hit is not None:
-            found += 1
-            used.add(hit)
-            provided.add(name)
-        elif _required(mapping, name):
-            missing_required.append(shown)
-        else:
-            missing.append(shown)
-    for column in _condition_columns(mapping):
-        if fold(column) in by_fold:
-            used.add(by_fold[fold(column)])
-        else:
-            missing_required.append(f"{column!r} (a filter or rule tests it)")
-    entity = mapping.entity
-    for name in entity.required:
-        if name in provided or name in mapping.columns or _derived(mapping, name, provided):
-            continue
-        missing_required.append(f"{name} (not in the mapping)")
-    for group in entity.one_of:
-        if not provided & set(group):
-            missing_required.append(" or ".join(group))
+    index = fields.by_fold(headers)
+    gives = fields.given(mapping, index)
+    named = [a for aliases in mapping.columns.values() for a in aliases]
+    could = fields.given(mapping, fields.by_fold([*named, *_condition_columns(mapping)]))
+    identity = fields.identity(mapping.entity)
+    wanted = [g for g in fields.looked_for(mapping.entity) if g in identity or set(g) & could]
+    found = [g for g in wanted if set(g) & gives]
+    missing_required = [_described(mapping, g) for g in fields.unmet(mapping, gives)]
+    filter_columns = [f.condition.column for f in mapping.filters if f.condition.column]
+    missing_required += [
+        f"column {c!r} (a filter tests it)" for c in filter_columns if fold(c) not in index
+    ]
+    sources = {fields.source(a, index) for a in mapping.columns.values()} - {None}
+    tested = {index[fold(c)] for c in _condition_columns(mapping) if fold(c) in index}
+    pointed = [
+        f"{sig.crm} export ({shown})"
+        for sig in SIGNATURES
+        if set(sig.presets) & candidate.presets and (shown := sig.shown_by(headers, rows))
+    ]
     return Score(
         candidate,
-        found=found,
+        found=tuple("|".join(g) for g in found),
+        wanted=tuple("|".join(g) for g in wanted),
+        columns_found=len([a for a in mapping.columns.values() if fields.source(a, index)]),
         columns=len(mapping.columns),
-        used=len(used),
+        used=len(sources | tested),
         headers=len(headers),
         missing_required=tuple(missing_required),
-        missing=tuple(missing),
+        missing=tuple(_described(mapping, g) for g in wanted if g not in found),
+        signature=pointed[0] if pointed else None,
     )
 
 
-def _required(mapping: Mapping, name: str) -> bool:
-    spec = mapping.entity.field(name)
-    if spec is None or not spec.required:
-        return False
-    return name not in mapping.constants and name not in mapping.derive
-
-
-def _derived(mapping: Mapping, name: str, provided: set[str]) -> bool:
-    """Fields the loader derives itself: a deal's status from its stage, an order's amount."""
-    entity = mapping.entity.name
-    if entity == "deals" and name == "status":
-        return "stage" in provided
-    if entity == "orders" and name == "amount":
-        return {"quantity", "unit_price"} <= provided
-    return False
+def _described(mapping: Mapping, group: fields.Group) -> str:
+    """`created_at (Create Date)`, `stage or status (Deal Stage / Is Closed Won)`."""
+    headers = [h for name in group for h in fields.headers_for(mapping, name)]
+    where = " / ".join(headers[:3]) + (" / ..." if len(headers) > 3 else "")
+    return f"{' or '.join(group)} ({where or 'not in the mapping'})"
 
 
 def _condition_columns(mapping: Mapping) -> list[str]:
@@ -433,13 +480,13 @@ def score_file(path: str, pool: Sequence[Candidate]) -> list[Score]:
         if not options.header:
             continue  # a headerless format cannot be told by its headers
         try:
-            headers = reader.headers(replace(options, footer=0))
+            headers, rows = reader.head(replace(options, footer=0))
         except InputError as exc:
             scores.append(
-                Score(candidate, 0, len(candidate.mapping.columns), 0, 0, unreadable=_short(exc))
+                Score(candidate, columns=len(candidate.mapping.columns), unreadable=_short(exc))
             )
             continue
-        scores.append(score(candidate, headers))
+        scores.append(score(candidate, headers, rows))
     scores.sort(key=lambda s: (-s.value, not s.loadable, s.candidate.name))
     return scores
 
@@ -463,19 +510,19 @@ def recognise(path: str, pool: Sequence[Candidate]) -> Recognition:
         f"`salesmetrics mappings infer {path}`"
     )
     if not fitting:
-        near = [s for s in scores[:SHOWN] if s.value > 0]
-        shown = "; ".join(s.summary() for s in near) or "none shares a column with it"
+        near = [s for s in scores[:SHOWN] if s.found]
+        shown = "; ".join(s.summary() for s in near) or "none finds a field it looks for"
         raise NotRecognised(
-            f"{path}: not recognised: no mapping fits its columns (one needs all its required "
-            f"columns and a score of {MIN_SCORE}: the mean of the share of its columns found "
-            f"and the share of the file's columns it reads); best candidates: {shown}; {hint}",
+            f"{path}: not recognised: no mapping fits its columns (one needs the columns that "
+            f"say what its rows are, and half of the fields it looks for); best candidates: "
+            f"{shown}; {hint}",
             path,
             near,
             ambiguous=False,
         )
     best = fitting[0]
     close = [s for s in scores if s.loadable and s.value >= best.value - MARGIN]
-    chosen = _most_specific(close)
+    chosen, settled_by = _settle(close)
     if chosen is None:
         shown = "; ".join(s.summary() for s in close[:SHOWN])
         raise NotRecognised(
@@ -485,30 +532,37 @@ def recognise(path: str, pool: Sequence[Candidate]) -> Recognition:
             close,
             ambiguous=True,
         )
-    return Recognition(path, chosen, tuple(scores))
+    return Recognition(path, chosen, tuple(scores), settled_by)
 
 
-def _most_specific(close: list[Score]) -> Score | None:
-    """The one to use among near-equal fits, or None when nothing singles one out: the user's
-    own over presets; then one at least as good on both shares as every other (it finds as
-    much of itself in the file and reads as much of the file) and better on one; then the one
-    that extends all the others."""
+def _settle(close: list[Score]) -> tuple[Score | None, str | None]:
+    """The one to use among near-equal fits and why, or (None, None) when nothing singles one
+    out: the user's own over presets; then the one that extends all the others; then the one
+    the file's CRM signature points to; then one at least as good on both counts as every
+    other (it finds as many of its columns in the file and reads as many of the file's) and
+    better on one."""
     if len(close) == 1:
-        return close[0] if close[0].fits else None
+        return (close[0], None) if close[0].fits else (None, None)
     own = [s for s in close if s.candidate.own]
     pool = own or close
+    others = ", ".join(s.candidate.name for s in close if s not in pool)
     if len(pool) == 1:
-        return pool[0] if pool[0].fits else None
-    for s in pool:
-        others = [o for o in pool if o is not s]
-        if s.fits and all(_dominates(s, o) for o in others):
-            return s
+        return (
+            (pool[0], f"your own mapping, chosen over {others}") if pool[0].fits else (None, None)
+        )
     paths = {s.candidate.mapping.path.resolve() for s in pool}
     for s in pool:
-        others_paths = paths - {s.candidate.mapping.path.resolve()}
-        if s.fits and others_paths <= s.candidate.ancestors:
-            return s
-    return None
+        if s.fits and paths - {s.candidate.mapping.path.resolve()} <= s.candidate.ancestors:
+            return s, "it extends " + ", ".join(o.candidate.name for o in pool if o is not s)
+    signed = [s for s in pool if s.signature]
+    if len(signed) == 1 and signed[0].fits:
+        return signed[0], f"the file is a {signed[0].signature}"
+    pool = signed or pool
+    for s in pool:
+        if s.fits and all(_dominates(s, o) for o in pool if o is not s):
+            rest = ", ".join(o.candidate.name for o in pool if o is not s)
+            return s, f"it finds more of its columns or reads more of the file than {rest}"
+    return None, None
 
 
 def _dominates(a: Score, b: Score) -> bool:

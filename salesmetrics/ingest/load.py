@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +20,7 @@ class LoadedInput:
     frame: pd.DataFrame  # canonical fields and dimensions, plus `_row` (source row number)
     quality: InputQuality
     rejects: pd.DataFrame  # every rejected row: row, reason, and its values as read
+    absent: dict[str, str] = field(default_factory=dict)  # field the file lacks -> header(s)
 
     @property
     def entity(self) -> str:
@@ -53,4 +54,4 @@ def load_input(
     frame, quality, rejects = normalise(raw, mapping, plans[-1], name, strict=strict)
     if raw.notices:
         quality = replace(quality, warnings=(*raw.notices, *quality.warnings))
-    return LoadedInput(name, mapping, frame, quality, rejects)
+    return LoadedInput(name, mapping, frame, quality, rejects, plans[-1].absent)

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesmetrics.errors import InputError
-from salesmetrics.ingest import parse
+from salesmetrics.ingest import fields, parse
 from salesmetrics.ingest.mapping import Condition, Mapping, ValueMap, fold
 from salesmetrics.ingest.quality import (
     DateRange,
@@ -77,6 +77,8 @@ class ColumnPlan:
     conditions: dict[str, str]  # header named by a filter or derive rule, folded -> header
     missing: list[str]  # optional fields none of whose headers is in the file
     unused: list[str]
+    given: set[str] = field(default_factory=set)  # the fields the file gives (fields.given)
+    absent: dict[str, str] = field(default_factory=dict)  # field the file lacks -> header(s)
 
     @property
     def headers(self) -> list[str]:
@@ -84,31 +86,21 @@ class ColumnPlan:
 
 
 def plan_columns(mapping: Mapping, headers: list[str], path: str) -> ColumnPlan:
-    """Match the mapping's headers to the file's, or explain which are missing and why."""
-    by_fold = {fold(h): h for h in headers}
+    """Match the mapping's headers to the file's. Only what identifies the entity must be
+    there (a deal's stage or status, ...); a file that lacks it is refused, naming the columns
+    that would give it and the file's closest headers."""
+    by_fold = fields.by_fold(headers)
     sources: dict[str, str] = {}
     missing: list[str] = []
     for name, aliases in mapping.columns.items():
-        found = next((by_fold[fold(a)] for a in aliases if fold(a) in by_fold), None)
+        found = fields.source(aliases, by_fold)
         if found is not None:
             sources[name] = found
-        elif _is_required(mapping, name):
-            raise InputError(_missing_message(path, mapping, name, aliases, headers))
         else:
             missing.append(f"{name} ({' / '.join(aliases)})")
-    provided = set(sources) | set(mapping.constants) | set(mapping.derive)
-    for name in mapping.entity.required:
-        if name not in provided and not _is_derived(mapping, name, provided):
-            raise InputError(
-                f"{path}: mapping {mapping.name} gives no `{name}` for {mapping.entity.name}; "
-                f"add it under columns (a header), constants or derive"
-            )
-    for group in mapping.entity.one_of:
-        if not provided & set(group):
-            raise InputError(
-                f"{path}: mapping {mapping.name} needs one of {', '.join(group)} for "
-                f"{mapping.entity.name}; add it under columns"
-            )
+    given = fields.given(mapping, by_fold)
+    for group in fields.unmet(mapping, given):
+        raise InputError(_unmet_message(path, mapping, group, headers))
     conditions: dict[str, str] = {}
     rule_columns = {
         fold(r.when.column)
@@ -130,7 +122,19 @@ def plan_columns(mapping: Mapping, headers: list[str], path: str) -> ColumnPlan:
         conditions[fold(condition.column)] = header
     used = set(sources.values()) | set(conditions.values())
     unused = [h for h in headers if h not in used and not h.startswith("(column ")]
-    return ColumnPlan(sources, conditions, missing, unused)
+    return ColumnPlan(sources, conditions, missing, unused, given, fields.absent(mapping, given))
+
+
+def _unmet_message(path: str, mapping: Mapping, group: fields.Group, headers: list[str]) -> str:
+    """Why a file cannot be this entity: the columns that would say what its rows are."""
+    wanted = tuple(h for name in group for h in fields.headers_for(mapping, name))
+    named = " or ".join(f"`{name}`" for name in group)
+    if wanted:
+        return _missing_message(path, mapping, named, wanted, headers)
+    return (
+        f"{path}: mapping {mapping.name} gives no {named} for {mapping.entity.name}; "
+        f"add {'one' if len(group) > 1 else 'it'} under columns (a header), constants or derive"
+    )
 
 
 def _conditions(mapping: Mapping) -> list[Condition]:
@@ -138,22 +142,6 @@ def _conditions(mapping: Mapping) -> list[Condition]:
     for derivation in mapping.derive.values():
         found += [r.when for r in derivation.rules if r.when is not None]
     return found
-
-
-def _is_derived(mapping: Mapping, name: str, provided: set[str]) -> bool:
-    entity = mapping.entity.name
-    if entity == "deals" and name == "status":
-        return "stage" in provided
-    if entity == "orders" and name == "amount":
-        return {"quantity", "unit_price"} <= provided
-    return False
-
-
-def _is_required(mapping: Mapping, name: str) -> bool:
-    spec = mapping.entity.field(name)
-    if spec is None or not spec.required:
-        return False
-    return name not in mapping.constants and name not in mapping.derive
 
 
 def _missing_message(
@@ -165,7 +153,7 @@ def _missing_message(
     for alias in aliases:
         close += [folded[c] for c in difflib.get_close_matches(fold(alias), folded, n=3)]
     hint = f"closest: {', '.join(repr(c) for c in dict.fromkeys(close))}; " if close else ""
-    what = f"column for `{name}`" if name else "column"
+    what = f"column for {name}" if name else "column"
     shown = ", ".join(repr(h) for h in headers[:40]) + (" …" if len(headers) > 40 else "")
     return (
         f"{path}: {what} {wanted} (mapping {mapping.name}) is not in the file; {hint}"
@@ -273,7 +261,7 @@ def normalise(
         if flt.condition.field is not None:
             values = out.get(flt.condition.field, pd.Series([pd.NA] * n, dtype=TEXT))
             rows.filter(_test(values, flt.condition), flt.reason)
-    _reject(mapping, out, unreadable, rows, n)
+    _reject(mapping, plan, out, unreadable, rows)
     if mapping.lines_of:  # a row stands for each record: its first line, with the lines' sums
         records, line_counts = _join_lines(mapping, out, rows, path)
     else:
@@ -281,7 +269,9 @@ def normalise(
     keep = rows.open.copy()  # the rows in use before de-duplication (lines, with lines_of)
 
     out["_row"] = pd.Series(raw.row_numbers, dtype=pd.ArrowDtype(pa.int64()))
-    used_rows = _dedupe(out, records, mapping)
+    key_missing = [k for k in mapping.dedupe_key if k not in plan.given]
+    dedupe_key = () if key_missing else mapping.dedupe_key
+    used_rows = _dedupe(out, records, dedupe_key)
     # one filter per column, each full column let go as soon as its rows are picked
     used = pd.DataFrame({name: _rows_of(out.pop(name), used_rows) for name in list(out)})
     lines_used = int(line_counts[used_rows].sum())
@@ -311,6 +301,10 @@ def normalise(
         date_ranges=_date_ranges(used),
         unused_columns=tuple(plan.unused),
         missing_columns=tuple(plan.missing),
+        dedupe_key=dedupe_key,
+        dedupe_missing=tuple(
+            f"{k} ({plan.absent[k]})" if k in plan.absent else k for k in key_missing
+        ),
         footer_lines_dropped=raw.footer_lines,
         encoding=raw.encoding,
         delimiter=raw.delimiter,
@@ -681,11 +675,12 @@ def _entity_rules(mapping, plan, cells, out, n, found_currency, unplaced_rows) -
             out[spec.name] = current.fillna(spec.default)
 
 
-def _reject(mapping: Mapping, out, unreadable, rows: _Rows, n: int) -> None:
-    """Rows missing a required value, or breaking a rule of their entity."""
+def _reject(mapping: Mapping, plan: ColumnPlan, out, unreadable, rows: _Rows) -> None:
+    """Rows missing a value they must have (a required field, or a `reject_blank` one the file
+    gives), or breaking a rule of their entity."""
     entity = mapping.entity
     for spec in entity.fields:
-        if not spec.required:
+        if not (spec.required or (spec.reject_blank and spec.name in plan.given)):
             continue
         values = out.get(spec.name)
         if values is None:
@@ -696,9 +691,10 @@ def _reject(mapping: Mapping, out, unreadable, rows: _Rows, n: int) -> None:
             rows.reject(mask, f"{spec.name}: cannot read the value", bad)
             unreadable.pop(spec.name)
         rows.reject(values.isna().to_numpy(), f"{spec.name}: blank")
-    if entity.name == "deals" and "status" in out:
+    if entity.name == "deals" and "status" in out and "closed_at" in plan.given:
+        # a file without a close date loads: the KPIs that need one are skipped, saying so
         closed = out["status"].isin(["won", "lost"]).fillna(False).to_numpy(dtype=bool)
-        no_date = out["closed_at"].isna().to_numpy() if "closed_at" in out else np.ones(n, bool)
+        no_date = out["closed_at"].isna().to_numpy()
         rows.reject(closed & no_date, "closed_at: blank on a won or lost deal", out["status"])
     if entity.name == "surveys" and "score" in out:
         score = out["score"]
@@ -715,11 +711,11 @@ def _reject(mapping: Mapping, out, unreadable, rows: _Rows, n: int) -> None:
         rows.reject(negative, "mrr: negative", out["mrr"].astype(TEXT))
 
 
-def _dedupe(out: dict[str, pd.Series], keep: np.ndarray, mapping: Mapping) -> np.ndarray:
+def _dedupe(out: dict[str, pd.Series], keep: np.ndarray, key: tuple[str, ...]) -> np.ndarray:
     """`keep` less the rows a duplicate replaces: one row per key, the latest modified_at, else
     the last in the file. Keys are compared as Arrow dictionary codes; only the rows whose key
-    repeats (none, usually) are sorted."""
-    key = [k for k in mapping.dedupe_key if k in out]
+    repeats (none, usually) are sorted. No key (the file lacks a field of the mapping's): no
+    de-duplication, never one on part of the key."""
     if not key:
         return keep
     group = _group_codes([out[name] for name in key])

@@ -75,6 +75,8 @@ class InputQuality:
     date_ranges: tuple[DateRange, ...] = ()
     unused_columns: tuple[str, ...] = ()
     missing_columns: tuple[str, ...] = ()
+    dedupe_key: tuple[str, ...] = ()  # the fields rows were de-duplicated on; () for none
+    dedupe_missing: tuple[str, ...] = ()  # key fields the file lacks (so no de-duplication)
     footer_lines_dropped: int = 0
     encoding: str | None = None
     delimiter: str | None = None

@@ -316,8 +316,12 @@ def _weighted_sum(rows: pd.DataFrame) -> Aggregate:
 def _overdue(data: Context, period: Period) -> pd.DataFrame:
     """Deals open at the end of the period whose expected_close_at is before the period's end."""
     deals = open_deals(data, period)
-    late = before_end(deals["expected_close_at"], period).to_numpy()
-    return deals[late].assign(value=deals["amount"][late])
+    return deals[before_end(deals["expected_close_at"], period).to_numpy()]
+
+
+def _overdue_value(data: Context, period: Period) -> pd.DataFrame:
+    deals = _overdue(data, period)
+    return deals.assign(value=deals["amount"])
 
 
 # pipeline_coverage
@@ -635,7 +639,7 @@ KPIS: tuple[Kpi, ...] = (
         OPEN_AT_END,
         "sum of amount over deals open at the end of the period whose expected_close_at is "
         "before the period's end",
-        _overdue,
+        _overdue_value,
         higher_is_better=False,
     ),
     Kpi(

@@ -89,12 +89,14 @@ def _sql_to_demo(data: Context, period: Period) -> pd.DataFrame:
     demoed: list[pd.Series] = []  # lead_ids with a demo
     deal_lead = pd.Series(dtype=object)  # deal_id -> lead_id
     if "deals" in data and has(data["deals"], "lead_id"):
-        deals = data["deals"].dropna(subset=["lead_id"]).drop_duplicates("deal_id")
-        deal_lead = pd.Series(
-            deals["lead_id"].astype(object).to_numpy(), index=deals["deal_id"].astype(object)
-        )
+        deals = data["deals"].dropna(subset=["lead_id"])
         if "entered_demo" in deals.columns:
-            demoed.append(deal_lead[deals["entered_demo"].notna().to_numpy()])
+            demoed.append(deals["lead_id"][deals["entered_demo"].notna()].astype(object))
+        if "deal_id" in deals.columns:  # a deals export without ids cannot link activities
+            deals = deals.drop_duplicates("deal_id")
+            deal_lead = pd.Series(
+                deals["lead_id"].astype(object).to_numpy(), index=deals["deal_id"].astype(object)
+            )
     if "activities" in data:
         acts = data["activities"]
         demos = acts[_held(acts).to_numpy()]
@@ -201,7 +203,7 @@ KPIS: tuple[Kpi, ...] = (
         STAGE,
         Unit.RATIO,
         Aggregation.CUSTOM,
-        ("leads.sql_at", "activities.lead_id|deals.lead_id"),
+        ("leads.lead_id", "leads.sql_at", "activities.lead_id|deals.lead_id"),
         "sql_at (leads)",
         "distinct leads with sql_at in the period that got a demo (a held demo activity on "
         "the lead or its deal, or a deal of theirs with entered_demo) / distinct leads with "

@@ -139,7 +139,8 @@ def _attribution(ctx: Context) -> pd.DataFrame:
         first = first.drop_duplicates("account_id").set_index("account_id")
         dims = first.reindex(columns=list(DIMENSIONS))
         leads = ctx.frames.get("leads")
-        if leads is not None and "lead_id" in first.columns and "source" in leads.columns:
+        linked = {"lead_id", "source"} <= set(leads.columns) if leads is not None else False
+        if leads is not None and linked and "lead_id" in first.columns:
             source_of = leads.drop_duplicates("lead_id").set_index("lead_id")["source"]
             from_lead = first["lead_id"].map(source_of)
             dims["source"] = dims["source"].astype(object).fillna(from_lead.astype(object))
@@ -147,7 +148,9 @@ def _attribution(ctx: Context) -> pd.DataFrame:
     if "leads" in ctx and has(ctx["leads"], "account_id"):
         leads = ctx["leads"]
         known = leads[leads["account_id"].notna().to_numpy(dtype=bool)]
-        earliest = known.sort_values("created_at", kind="stable").drop_duplicates("account_id")
+        if "created_at" in known.columns:
+            known = known.sort_values("created_at", kind="stable")
+        earliest = known.drop_duplicates("account_id")
         found.append(earliest.set_index("account_id").reindex(columns=list(DIMENSIONS)))
     if not found:
         return pd.DataFrame(columns=list(DIMENSIONS), index=pd.Index([], dtype=object))

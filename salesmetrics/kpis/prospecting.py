@@ -189,7 +189,7 @@ def _all_prospect_rows(data: Context) -> pd.DataFrame:
     rows = carrying(data, acts, "occurred_at").assign(
         replied=replied.astype(float),
         delivered=delivered.astype(float),
-        hours=_research(acts),
+        hours=_research(acts) if "duration_minutes" in acts.columns else np.nan,
         prospect=prospect(acts, data),
     )
     useful = is_email_sent(acts) | rows["prospect"].notna() | (acts["channel"] == RESEARCH)
@@ -291,6 +291,7 @@ KPIS = (
         Aggregation.CUSTOM,
         (
             "leads.sql_at",
+            "leads.lead_id",
             "activities.occurred_at",
             "activities.channel",
             "activities.duration_minutes",

@@ -100,6 +100,8 @@ def first_response(data: Context, leads: pd.DataFrame) -> pd.Series:
 
 def _first_response(data: Context, leads: pd.DataFrame) -> pd.Series:
     recorded = _naive(_column(leads, "first_response_at"))
+    if not {"lead_id", "created_at"} <= set(leads.columns):
+        return recorded  # no contact can be tied to a lead, or dated after its creation
     contacts = outbound_contacts(data)
     contacts = contacts[(contacts["lead_id"] >= 0).to_numpy()]
     if not len(contacts) or not len(leads):
@@ -130,10 +132,10 @@ def conversion_date(data: Context, leads: pd.DataFrame) -> tuple[pd.Series, pd.S
 
 
 def _conversion_date(data: Context, leads: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    lead_ids = leads["lead_id"].astype(object)
     date = _naive(_column(leads, "converted_at"))
     won_deal = pd.Series(False, index=leads.index)
-    if "deals" in data and has(data["deals"], "lead_id"):
+    if "deals" in data and has(data["deals"], "lead_id") and "lead_id" in leads.columns:
+        lead_ids = leads["lead_id"].astype(object)
         deals = data["deals"]
         won = deals[((deals["status"] == "won") & deals["lead_id"].notna()).fillna(False)]
         closed = pd.DataFrame(
@@ -338,11 +340,13 @@ def _opportunity_amount(data: Context, period: Period) -> pd.DataFrame:
 
 
 CONTACTED = "activities.lead_id|leads.first_response_at"
+TIED = "leads.lead_id|leads.first_response_at"  # an activity reaches a lead by its lead_id
 RESPONSE = (
     "first_response_at if the lead has one, else its first outbound non-research activity at "
     "or after created_at"
 )
 CONVERTED = "deals.lead_id|leads.converted_at|leads.converted"
+LEADS = "leads.lead_id"  # ratios over leads count distinct lead ids
 KPIS: tuple[Kpi, ...] = (
     Kpi(
         "lead_response_time_hours",
@@ -350,7 +354,7 @@ KPIS: tuple[Kpi, ...] = (
         STAGE,
         Unit.HOURS,
         Aggregation.MEDIAN,
-        ("leads.created_at", CONTACTED),
+        ("leads.created_at", CONTACTED, TIED),
         "created_at (leads)",
         f"median hours from created_at to the first response ({RESPONSE}) over leads created "
         "in the period that were responded to",
@@ -364,7 +368,7 @@ KPIS: tuple[Kpi, ...] = (
         STAGE,
         Unit.RATIO,
         Aggregation.CUSTOM,
-        ("leads.created_at", CONTACTED),
+        (LEADS, "leads.created_at", CONTACTED),
         "created_at (leads)",
         "distinct leads created in the period with a first response within "
         "response_within_hours (1 by default) of created_at / distinct leads created in the "
@@ -403,7 +407,7 @@ KPIS: tuple[Kpi, ...] = (
         STAGE,
         Unit.RATIO,
         Aggregation.CUSTOM,
-        ("leads.sql_at", CONTACTED),
+        (LEADS, "leads.sql_at", CONTACTED),
         "the lead's first contact (its first response)",
         f"distinct leads first contacted in the period ({RESPONSE}) that have an sql_at / "
         "distinct leads first contacted in the period",
@@ -416,7 +420,7 @@ KPIS: tuple[Kpi, ...] = (
         STAGE,
         Unit.RATIO,
         Aggregation.CUSTOM,
-        ("leads.mql_at", "leads.sql_at"),
+        (LEADS, "leads.mql_at", "leads.sql_at"),
         "mql_at (leads)",
         "distinct leads with mql_at in the period that have an sql_at / distinct leads with "
         "mql_at in the period",
@@ -429,7 +433,7 @@ KPIS: tuple[Kpi, ...] = (
         STAGE,
         Unit.COUNT,
         Aggregation.MEAN,
-        ("leads.sql_at", "activities.lead_id"),
+        (LEADS, "leads.sql_at", "activities.lead_id"),
         "sql_at (leads)",
         "mean, over leads with sql_at in the period, of the number of outbound non-research "
         "activities on the lead before its sql_at (0 when none)",
@@ -443,7 +447,7 @@ KPIS: tuple[Kpi, ...] = (
         STAGE,
         Unit.RATIO,
         Aggregation.CUSTOM,
-        ("leads.created_at", "deals.lead_id"),
+        (LEADS, "leads.created_at", "deals.lead_id"),
         "created_at (leads)",
         "distinct leads created in the period with a deal (deals.lead_id) / distinct leads "
         "created in the period",
@@ -456,7 +460,7 @@ KPIS: tuple[Kpi, ...] = (
         STAGE,
         Unit.RATIO,
         Aggregation.CUSTOM,
-        ("leads.created_at", CONVERTED),
+        (LEADS, "leads.created_at", CONVERTED),
         "created_at (leads)",
         "distinct leads created in the period with a won deal (deals.lead_id), a converted_at "
         "or the converted flag / distinct leads created in the period; with "
@@ -471,7 +475,11 @@ KPIS: tuple[Kpi, ...] = (
         STAGE,
         Unit.DAYS,
         Aggregation.MEDIAN,
-        ("leads.created_at", "deals.lead_id|leads.converted_at"),
+        (
+            "leads.created_at",
+            "deals.lead_id|leads.converted_at",
+            "leads.lead_id|leads.converted_at",
+        ),
         "created_at (leads)",
         "median days from created_at to conversion (converted_at, else the earliest closed_at "
         "of the lead's won deals) over leads created in the period that converted",

@@ -13,29 +13,43 @@ from rich.text import Text
 from salesmetrics import __version__
 from salesmetrics.ingest.quality import InputQuality, Reason
 from salesmetrics.render.console import table_box
+from salesmetrics.report import Feeds
 from salesmetrics.schema import HISTORY
 
 
 def render_json(
-    qualities: Sequence[InputQuality], stream: TextIO, *, unusable: Sequence[str] = ()
+    qualities: Sequence[InputQuality],
+    stream: TextIO,
+    feeds: Sequence[Feeds] = (),
+    *,
+    unusable: Sequence[str] = (),
 ) -> None:
-    """The document: each input's account, and a line for each input that could not be used."""
+    """One document: each input's account (with `feeds`, one per input, the KPIs it can feed),
+    and a line for each input that could not be used."""
+    inputs = [q.to_dict() for q in qualities]
+    for item, fed in zip(inputs, feeds, strict=False):
+        item["kpis"] = {
+            "can_feed": list(fed.can),
+            "cannot_feed": [{"id": s.id, "reason": s.reason} for s in fed.cannot],
+        }
     document = {
         "schema_version": "1",
         "tool": {"name": "salesmetrics", "version": __version__},
-        "inputs": [q.to_dict() for q in qualities],
+        "inputs": inputs,
         "unusable": list(unusable),
     }
     json.dump(document, stream, indent=2, ensure_ascii=False)
     stream.write("\n")
 
 
-def render_table(qualities: Sequence[InputQuality], console: Console) -> None:
-    for q in qualities:
-        _render_one(q, console)
+def render_table(
+    qualities: Sequence[InputQuality], console: Console, feeds: Sequence[Feeds] = ()
+) -> None:
+    for i, q in enumerate(qualities):
+        _render_one(q, console, feeds[i] if i < len(feeds) else None)
 
 
-def _render_one(q: InputQuality, console: Console) -> None:
+def _render_one(q: InputQuality, console: Console, fed: Feeds | None) -> None:
     how = [f"mapping {q.mapping}"]
     if q.sheet is not None:
         how.append(f"sheet {q.sheet!r}")
@@ -98,9 +112,27 @@ def _render_one(q: InputQuality, console: Console) -> None:
     )
     if q.missing_columns:
         console.print("Mapped columns missing from the file: " + ", ".join(q.missing_columns))
+    if q.dedupe_missing:
+        console.print(
+            "Not de-duplicated (a row exported twice counts twice): the file lacks "
+            + ", ".join(q.dedupe_missing)
+        )
     if q.unused_columns:
         console.print("Columns present but unused: " + ", ".join(q.unused_columns))
+    if fed is not None:
+        _feeds(console, fed)
     console.print()
+
+
+def _feeds(console: Console, fed: Feeds) -> None:
+    if fed.can:
+        console.print(f"KPIs it can feed ({len(fed.can)}): " + ", ".join(fed.can))
+    _titled(
+        console,
+        f"KPIs it cannot feed ({len(fed.cannot)})",
+        ("KPI", "why"),
+        [(s.id, s.reason) for s in fed.cannot],
+    )
 
 
 def _titled(

@@ -294,17 +294,68 @@ def test_default_value_is_used_and_reported(tmp_path):
     assert (fell.field, fell.value, fell.count) == ("stage", "Pitch", 2)
 
 
-def test_missing_required_column_lists_close_matches(tmp_path):
+def test_a_file_without_what_identifies_the_entity_lists_close_matches(tmp_path):
+    # a deal is known by its stage or its status: a file with neither is not deals
     with pytest.raises(InputError) as err:
         load_text(
             tmp_path,
-            "Deal Id,Create Date,Stage\nD1,2026-01-01,demo\n",
-            "entity: deals\ncolumns: {deal_id: Deal ID, created_at: Created Date, stage: Stage}\n",
+            "Deal Id,Create Date,Deal Stage\nD1,2026-01-01,demo\n",
+            "entity: deals\ncolumns: {deal_id: Deal ID, created_at: Created Date, "
+            "stage: Stage, status: Won}\n",
         )
     message = str(err.value)
-    assert "column for `created_at` 'Created Date'" in message
-    assert "closest: 'Create Date'" in message
-    assert "the file has: 'Deal Id', 'Create Date', 'Stage'" in message
+    assert "column for `stage` or `status` 'Stage' / 'Won'" in message
+    assert "closest: 'Deal Stage'" in message
+    assert "the file has: 'Deal Id', 'Create Date', 'Deal Stage'" in message
+
+
+def test_a_deals_file_without_an_id_or_a_creation_date_loads(tmp_path):
+    # the file lacks deal_id and created_at: every row is used, none is de-duplicated (D1
+    # twice stays twice), and what the file lacks is named with the header that would give it
+    loaded = load_text(
+        tmp_path,
+        "Stage,Amount\nwon,100\nopen,50\nopen,50\n",
+        "entity: deals\ncolumns: {deal_id: Deal ID, created_at: [Created Date, Create Date], "
+        "stage: Stage, amount: Amount}\nvalues: {stage: {map: {won: won, open: demo}}}\n"
+        "dedupe: {key: [deal_id]}\n",
+    )
+    q = loaded.quality
+    assert (q.rows_read, q.rows_used, q.rows_rejected, q.duplicates_dropped) == (3, 3, 0, 0)
+    assert (q.dedupe_key, q.dedupe_missing) == ((), ("deal_id (Deal ID)",))
+    assert loaded.absent == {"deal_id": "Deal ID", "created_at": "Created Date"}
+    assert {"deal_id", "created_at"}.isdisjoint(loaded.frame.columns)
+    assert loaded.frame["status"].tolist() == ["won", "open", "open"]  # no close date: kept
+
+
+def test_a_blank_value_of_a_column_the_file_has_still_rejects_its_row(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        "ID,Created,Stage\nD1,2026-01-01,demo\nD2,,demo\n,2026-01-03,demo\n",
+        "entity: deals\ncolumns: {deal_id: ID, created_at: Created, stage: Stage}\n"
+        "dedupe: {key: [deal_id]}\n",
+    )
+    assert {r.reason: r.count for r in loaded.quality.rejected} == {
+        "created_at: blank": 1,
+        "deal_id: blank": 1,
+    }
+    assert loaded.quality.dedupe_key == ("deal_id",)
+
+
+def test_leads_are_known_by_a_creation_date_or_a_status(tmp_path):
+    loaded = load_text(
+        tmp_path,
+        "Status,Owner\nNew,Ana\nWorking,Ben\n",
+        "entity: leads\ncolumns: {lead_id: Lead ID, created_at: Created, status: Status, "
+        "owner: Owner}\n",
+    )
+    assert loaded.quality.rows_used == 2
+    assert loaded.absent == {"lead_id": "Lead ID", "created_at": "Created"}
+    with pytest.raises(InputError, match="column for `created_at` or `status` 'Created' / "):
+        load_text(
+            tmp_path,
+            "Owner\nAna\n",
+            "entity: leads\ncolumns: {created_at: Created, status: Status, owner: Owner}\n",
+        )
 
 
 def test_header_matching_ignores_case_and_spaces(tmp_path):
@@ -329,7 +380,7 @@ def test_missing_optional_and_unused_columns_are_reported(tmp_path):
 
 
 def test_deals_need_a_status_or_a_stage(tmp_path):
-    with pytest.raises(InputError, match="gives no `status` for deals"):
+    with pytest.raises(InputError, match="gives no `stage` or `status` for deals; add one"):
         load_text(
             tmp_path,
             "ID,Created\nD1,2026-01-01\n",
@@ -632,15 +683,27 @@ def test_xlsx_rejected_rows_show_their_cells_as_text(tmp_path):
 def test_blank_stage_leaves_the_status_blank_and_the_row_rejected(tmp_path):
     loaded = load_text(
         tmp_path,
-        "Deal ID,Created,Stage\nD1,2026-10-01,Won\nD2,2026-10-02,\nD3,2026-10-03,Demo\n",
-        "entity: deals\ncolumns: {deal_id: Deal ID, created_at: Created, stage: Stage}\n"
-        "values: {stage: {map: {Won: won, Demo: demo}}}\n",
+        "Deal ID,Created,Stage,Closed\nD1,2026-10-01,Won,\nD2,2026-10-02,,\nD3,2026-10-03,Demo,\n",
+        "entity: deals\ncolumns: {deal_id: Deal ID, created_at: Created, stage: Stage, "
+        "closed_at: Closed}\nvalues: {stage: {map: {Won: won, Demo: demo}}}\n",
     )
     assert loaded.frame["status"].tolist() == ["open"]  # D1: won, but with no closed_at
     assert {r.reason: r.count for r in loaded.quality.rejected} == {
         "status: blank": 1,
         "closed_at: blank on a won or lost deal": 1,
     }
+
+
+def test_won_deals_of_a_file_without_a_close_date_column_are_kept(tmp_path):
+    # the column is not there at all: the deals load, and KPIs that need closed_at skip
+    loaded = load_text(
+        tmp_path,
+        "Deal ID,Created,Stage\nD1,2026-10-01,Won\nD2,2026-10-02,Demo\n",
+        "entity: deals\ncolumns: {deal_id: Deal ID, created_at: Created, stage: Stage, "
+        "closed_at: Close Date}\nvalues: {stage: {map: {Won: won, Demo: demo}}}\n",
+    )
+    assert loaded.frame["status"].tolist() == ["won", "open"]
+    assert loaded.absent == {"closed_at": "Close Date"}
 
 
 # Whitespace of every kind Arrow trims, the C0 separators it keeps, and letters whose UTF-8
