@@ -215,7 +215,7 @@ def test_init_writes_an_extends_file_beside_the_config_and_never_over_one(runner
     result = runner.invoke(app, ["init", str(folder), "-o", str(config)])
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines()[:2] == [
-        f"{folder / 'deals.csv'}: nearly fits hubspot_deals; wrote {extends}, extending it: "
+        f"{folder / 'deals.csv'}: recognised as hubspot_deals; wrote {extends}, extending it: "
         "deal_id read from 'Deal ID'; created_at read from 'Created Date'",
         f"wrote {config}: 0 input(s) recognised, 1 with an extends file, 0 not",
     ]

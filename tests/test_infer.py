@@ -672,7 +672,8 @@ def test_the_entity_guess_says_which_columns_made_it():
         "Why deals: 8 columns named like its fields (Stage -> stage, Amount -> amount, Close "
         "Date -> closed_at, Probability (%) -> probability, Opportunity Owner -> owner, Lead "
         "Source -> source, Type -> deal_type, Account Name -> account_id); 2 header(s) name its "
-        "rows (Opportunity Owner, Opportunity Name). Next best, targets: 3 columns named like "
+        "rows (Opportunity Owner, Opportunity Name); the preset salesforce_opportunities fits "
+        "the file. Next best, targets: 3 columns named like "
         "its fields (Fiscal Period -> period, Amount -> amount, Opportunity Owner -> owner)."
     )
     assert found.entity_scores["deals"] > found.entity_scores["targets"] + 5
@@ -750,7 +751,7 @@ def test_init_config_proposes_an_extends_file_where_a_preset_nearly_fits(tmp_pat
         "  - path: exports/custom.csv",
         "    mapping: custom.yaml                    # recognised as hubspot_deals: check custom.yaml",
         "  - path: exports/renamed.csv",
-        "    mapping: renamed.yaml                   # nearly fits hubspot_deals: check renamed.yaml",
+        "    mapping: renamed.yaml                   # recognised as hubspot_deals: check renamed.yaml",
         "  - path: exports/zoho_deals.csv",
         "# Not recognised: write a mapping for each, check it, then add it above:",
         "#   - path: exports/mystery.csv",

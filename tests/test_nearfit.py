@@ -107,14 +107,16 @@ def test_its_extends_file_maps_the_guessed_values_and_leaves_the_others_to_the_u
     assert (by_raw["Zebra Track"], by_raw["Lost - Legal"]) == ("demo", "lost")
 
 
-def test_required_columns_under_other_names_nearly_fit_and_the_extends_file_loads_it(
+def test_columns_under_other_names_are_read_by_the_extends_file_and_it_loads_them(
     tmp_path, pool, know
 ):
+    # deals need only a stage or a status: the file is recognised, and the extends file reads
+    # the id and the creation date the preset would miss
     path = hubspot(tmp_path, headers={"Record ID": "Deal ID", "Create Date": "Created Date"})
-    with pytest.raises(Exception, match="not recognised"):
-        recognise(str(path), pool)
-    ext = near_fit(str(path), pool, know)
-    assert ext is not None and not ext.recognised and ext.preset == "hubspot_deals"
+    found = recognise(str(path), pool)
+    assert found.name == "hubspot_deals"
+    ext = near_fit(str(path), pool, know, found)
+    assert ext is not None and ext.recognised and ext.preset == "hubspot_deals"
     preset = load_mapping("hubspot_deals").columns  # Record ID, and its translations
     assert ext.renamed == (
         ("deal_id", "Deal ID", preset["deal_id"]),
@@ -141,22 +143,24 @@ def test_no_preset_is_near_when_a_required_column_has_no_known_other_name(tmp_pa
 
 
 def test_more_required_columns_under_other_names_than_allowed_are_not_near(tmp_path, know):
+    # subscriptions need three columns: a customer, its MRR and the month (deals need only one
+    # now, a stage or a status)
     (tmp_path / "mine").mkdir()
-    (tmp_path / "mine" / "crm.yaml").write_text(
-        "entity: deals\ncolumns:\n  deal_id: Record ID\n  created_at: Create Date\n"
-        "  status: Status\n  amount: Amount\n",
+    (tmp_path / "mine" / "billing.yaml").write_text(
+        "entity: subscriptions\ncolumns:\n  customer_id: Account\n  mrr: Monthly Amount\n"
+        "  month: Billing Month\n  plan: Plan\n",
         encoding="utf-8",
     )
     # as if it were a preset: what a user's own mapping lacks is theirs to add
     pool = [replace(c, own=False) for c in candidates([tmp_path / "mine"]) if c.own]
-    path = tmp_path / "deals.csv"
-    path.write_text("Deal ID,Created Date,Amount,Deal Status\nD1,2026-01-05,100,won\n", "utf-8")
+    path = tmp_path / "billing.csv"
+    path.write_text("Customer ID,MRR,Month,Plan\nC1,100,2026-01,Pro\n", "utf-8")
     assert NEAR_RENAMES == 2 and near_fit(str(path), pool, know) is None  # 3 renames
-    path.write_text("Deal ID,Create Date,Amount,Deal Status\nD1,2026-01-05,100,won\n", "utf-8")
+    path.write_text("Customer ID,MRR,Billing Month,Plan\nC1,100,2026-01,Pro\n", "utf-8")
     ext = near_fit(str(path), pool, know)
     assert ext is not None and [r[:2] for r in ext.renamed] == [
-        ("deal_id", "Deal ID"),
-        ("status", "Deal Status"),
+        ("customer_id", "Customer ID"),
+        ("mrr", "MRR"),
     ]
 
 

@@ -446,8 +446,11 @@ def score(
         candidate,
         found=tuple("|".join(g) for g in found),
         wanted=tuple("|".join(g) for g in wanted),
-        columns_found=len([a for a in mapping.columns.values() if fields.source(a, index)]),
-        columns=len(mapping.columns),
+        # a header two fields read (the stage, and its default probability) counts once
+        columns_found=len(
+            {fields.source(a, index) for a in set(mapping.columns.values())} - {None}
+        ),
+        columns=len(set(mapping.columns.values())),
         used=len(sources | tested),
         headers=len(headers),
         missing_required=tuple(missing_required),

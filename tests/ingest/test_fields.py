@@ -18,8 +18,16 @@ def mapping_of(tmp_path: Path, text: str):
 def test_given_counts_columns_found_constants_and_what_derives_from_them():
     pipedrive = load_mapping("pipedrive_deals")
     headers = fields.by_fold(["deal - stage", "Deal - Won time ", "\ufeffDeal - ID"])
-    # closed_at from Won time (first_of); the status from the stage, as loading derives it
-    assert fields.given(pipedrive, headers) == {"stage", "won_at", "closed_at", "deal_id", "status"}
+    # closed_at from Won time (first_of); the status from the stage, as loading derives it;
+    # the stage's default probability read from the stage column
+    assert fields.given(pipedrive, headers) == {
+        "stage",
+        "stage_probability",
+        "won_at",
+        "closed_at",
+        "deal_id",
+        "status",
+    }
     assert fields.unmet(pipedrive, fields.given(pipedrive, headers)) == []
 
 
