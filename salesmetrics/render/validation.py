@@ -1,4 +1,7 @@
-"""The `validate` report: what happened to every row of every input."""
+"""The `validate` report: what happened to every row of every input.
+
+Paths, values and column names come from the files: they reach rich as Text, never as markup,
+without control characters or escape sequences (see render/safe.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +11,12 @@ from typing import TextIO
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from salesmetrics import __version__
 from salesmetrics.ingest.quality import InputQuality, Reason
 from salesmetrics.render.console import table_box
+from salesmetrics.render.safe import plain
 
 
 def render_json(qualities: Sequence[InputQuality], stream: TextIO) -> None:
@@ -38,8 +43,12 @@ def _render_one(q: InputQuality, console: Console) -> None:
     if q.delimiter is not None:
         how.append(f"delimiter {q.delimiter!r}")
     how.append(f"header on row {q.header_row}" if q.header_row else "no header")
-    status = "[green]clean[/]" if q.clean else f"[red]{q.rows_rejected:,} rejected[/]"
-    console.print(f"[bold]{q.path}[/] -> {q.entity} ({', '.join(how)}): {status}")
+    status = ("clean", "green") if q.clean else (f"{q.rows_rejected:,} rejected", "red")
+    console.print(
+        Text.assemble(
+            (plain(q.path), "bold"), plain(f" -> {q.entity} ({', '.join(how)}): "), status
+        )
+    )
 
     counts = Table(box=table_box(console), show_header=False, pad_edge=False)
     counts.add_column("what")
@@ -69,9 +78,11 @@ def _render_one(q: InputQuality, console: Console) -> None:
         [(r.field, r.first, r.last) for r in q.date_ranges],
     )
     if q.missing_columns:
-        console.print("Mapped columns missing from the file: " + ", ".join(q.missing_columns))
+        console.print(
+            Text(plain("Mapped columns missing from the file: " + ", ".join(q.missing_columns)))
+        )
     if q.unused_columns:
-        console.print("Columns present but unused: " + ", ".join(q.unused_columns))
+        console.print(Text(plain("Columns present but unused: " + ", ".join(q.unused_columns))))
     console.print()
 
 
@@ -83,7 +94,7 @@ def _titled(
         return
     table = Table(*headers, title=title, box=table_box(console), title_justify="left")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(plain(cell)) for cell in row))
     console.print(table)
 
 
