@@ -204,3 +204,30 @@ def test_init_on_a_missing_or_empty_folder_is_one_line(runner, tmp_path):
     empty = runner.invoke(app, ["init", str(tmp_path)])
     assert empty.exit_code == 1 and "no CSV or Excel files in this folder" in empty.stderr
     assert not (tmp_path / "report.yaml").exists()
+
+
+def test_mappings_list_strips_escape_sequences_from_descriptions(runner, tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "odd.yaml").write_text(
+        'entity: reps\ndescription: "\\e]0;pwned\\a\\e[2JReps [/] \\u202eexport"\n'
+        "columns:\n  owner: Name\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "report.yaml"
+    config.write_text("mappings: mine\n", encoding="utf-8")
+    table = runner.invoke(app, ["mappings", "list", "-c", str(config)])
+    assert table.exit_code == 0, table.output
+    assert not set(table.stdout) & {"\x1b", "\x07", "\u202e"}
+    assert "Reps [/] export" in table.stdout
+
+
+def test_infer_and_init_refuse_to_write_over_an_export(runner, sample_copy):
+    deals = sample_copy / "deals.csv"
+    before = deals.read_bytes()
+    infer = runner.invoke(app, ["mappings", "infer", str(deals), "--output", str(deals), "--force"])
+    assert infer.exit_code == 2 and "writing it would destroy it" in infer.stderr
+    init = runner.invoke(
+        app, ["init", str(sample_copy), "--output", str(sample_copy / "deals.csv"), "--force"]
+    )
+    assert init.exit_code == 2 and "writing it would destroy it" in init.stderr
+    assert deals.read_bytes() == before
