@@ -6,17 +6,21 @@ pandas is imported only inside commands, so `salesmetrics --help` stays fast.
 from __future__ import annotations
 
 import functools
+import io
 import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from salesmetrics import __version__
 from salesmetrics.cli_mappings import init, mappings_app
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_REJECTS, EXIT_TARGETS, EXIT_PIPE = 0, 1, 2, 3, 4, 141
 EXIT_STALE = 5  # --fail-on stale: an input has no row in the period
@@ -83,6 +87,24 @@ class FailOn(StrEnum):
     off_track = "off-track"
     at_risk = "at-risk"
     stale = "stale"
+
+
+class CsvFormulas(StrEnum):
+    """What a CSV does with a text that a spreadsheet would run as a formula."""
+
+    escape = "escape"
+    keep = "keep"
+
+
+CsvFormulasOption = Annotated[
+    CsvFormulas,
+    typer.Option(
+        "--csv-formulas",
+        help="escape (default): a text starting with = + - @ tab or CR is written with a "
+        "leading ' so that a spreadsheet shows it instead of running it (plain numbers are "
+        "left alone); keep: write it as it is.",
+    ),
+]
 
 
 class QualityFormat(StrEnum):
@@ -192,25 +214,39 @@ def _unusable(unusable, inputs: int, usable: int, skip: bool, *, computing: bool
 
 
 def _one_line_errors(command: Callable[..., None]) -> Callable[..., None]:
-    """Expected failures become one line on stderr and exit code 1, never a traceback."""
+    """Expected failures become one line on stderr and exit code 1, never a traceback; a
+    closed stdout (`| head`) ends the command quietly with 141, as shell tools do."""
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> None:
         from salesmetrics.errors import SalesmetricsError
+        from salesmetrics.render.safe import plain
 
         try:
-            command(*args, **kwargs)
+            try:
+                command(*args, **kwargs)
+            finally:
+                sys.stdout.flush()  # a closed pipe or a full disk shows here, not at exit
         except BrokenPipeError:
-            # the reader went away (`| head`): stop quietly, as shell tools do
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _settle_stdout()
             raise typer.Exit(EXIT_PIPE) from None
         except (SalesmetricsError, OSError) as exc:
+            _settle_stdout()
             if _State.debug or os.environ.get("SALESMETRICS_DEBUG"):
                 raise
-            typer.echo(f"error: {_describe(exc)}", err=True)
+            typer.echo(f"error: {plain(_describe(exc))}", err=True)
             raise typer.Exit(EXIT_INPUT) from None
 
     return run
+
+
+def _settle_stdout() -> None:
+    """Flush stdout; what it cannot take (a closed pipe, a full disk) goes to /dev/null
+    instead, so that Python's own flush at exit prints no "Exception ignored"."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _describe(exc: Exception) -> str:
@@ -270,8 +306,10 @@ def validate(
         QualityFormat, typer.Option("--format", "-f", help="table or json.")
     ] = QualityFormat.table,
     rejects: Annotated[
-        Path | None, typer.Option("--rejects", help="Write every rejected row to this CSV.")
+        Path | None,
+        typer.Option("--rejects", help="Write every rejected row to this CSV (- is stdout)."),
     ] = None,
+    csv_formulas: CsvFormulasOption = CsvFormulas.escape,
     max_reject_rate: Annotated[
         float,
         typer.Option(help="Exit 3 when an input rejects more than this share of its rows.", min=0),
@@ -301,6 +339,7 @@ def validate(
 
     settings = load_config(config, data_dir) if config is not None else None
     specs = _pair_inputs(files or [], mapping or [], settings, data_dir)
+    _refuse_writing_an_input("--rejects", rejects, _sources(specs, config))
     loaded, unusable = _load(
         specs,
         settings,
@@ -318,10 +357,10 @@ def validate(
     elif not quiet:
         render_table(qualities, make_console(sys.stdout, no_color=no_color), fed)
     if rejects is not None:
-        _write_rejects(rejects, loaded)
+        _write_rejects(rejects, loaded, csv_formulas)
         if not quiet:
             total = sum(len(item.rejects) for item in loaded)
-            err.print(f"wrote {total:,} rejected row(s) to {rejects}")
+            err.print(f"wrote {total:,} rejected row(s) to {rejects}", markup=False)
     over = [q for q in qualities if q.reject_rate > max_reject_rate]
     for q in over:
         typer.echo(
@@ -443,6 +482,7 @@ def report(
             help="Write here instead of stdout (- is stdout); may hold {period} and {as_of}.",
         ),
     ] = None,
+    csv_formulas: CsvFormulasOption = CsvFormulas.escape,
     limit: Annotated[
         int, typer.Option(help="Rows per breakdown table in table view; 0 for all.", min=0)
     ] = 20,
@@ -469,6 +509,7 @@ def report(
     from salesmetrics.currency import Rates, rebase
     from salesmetrics.pipeline import compute_report, frames_of, hints_of, with_overrides
     from salesmetrics.render.console import make_console
+    from salesmetrics.render.safe import plain
 
     def day(value: str | None, option: str) -> date | None:
         try:
@@ -480,6 +521,7 @@ def report(
 
     if output_format is ReportFormat.xlsx and output in (None, "-"):
         raise typer.BadParameter("--format xlsx needs --output FILE.xlsx", param_hint="--output")
+    template = _output_template(output)
     _check_selection(kpi or [], stage or [], period)
     settings = load_config(config, data_dir) if config is not None else ReportConfig(None, ())
     specs = _pair_inputs(files or [], mapping or [], settings, data_dir)
@@ -512,14 +554,26 @@ def report(
     _refuse_rejects(qualities, limit_rejects if limit_rejects is not None else 0.05)
     result = compute_report(settings, frames_of(loaded), hints=hints_of(loaded))
     failing = set(fail_on or ())
-    target = (output or "-").format(period=result.period.label, as_of=result.as_of.isoformat())
+    target = template.format(period=result.period.label, as_of=result.as_of.isoformat())
+    _refuse_writing_an_input("--output", target, _sources(specs, config))
     on_screen = output_format is ReportFormat.table and target == "-" and sys.stdout.isatty()
     if (not quiet or FailOn.stale in failing) and not on_screen:  # the table starts with them
         for warning in result.warnings:
-            typer.echo(f"warning: {warning.message}", err=True)
-    _write_report(result, qualities, output_format, target, limit=limit, no_color=no_color)
+            typer.echo(f"warning: {plain(warning.message)}", err=True)
+    _write_report(
+        result,
+        qualities,
+        output_format,
+        target,
+        limit=limit,
+        no_color=no_color,
+        escape_formulas=csv_formulas is CsvFormulas.escape,
+    )
     if target != "-" and not quiet:
-        err.print(f"wrote {output_format.value} report for {result.period.label} to {target}")
+        err.print(
+            f"wrote {output_format.value} report for {result.period.label} to {target}",
+            markup=False,
+        )
     _check_failures(result, failing)
 
 
@@ -558,9 +612,81 @@ def _refuse_rejects(qualities, max_reject_rate: float) -> None:
         raise typer.Exit(EXIT_REJECTS)
 
 
-def _write_report(result, qualities, output_format, target: str, *, limit: int, no_color: bool):
-    import io
+OUTPUT_FIELDS = ("period", "as_of")
 
+
+def _output_template(output: str | None) -> str:
+    """--output, checked before any file is read: it may hold {period} and {as_of} (and `{{`,
+    `}}` for a brace), nothing else, so a path can never reach into Python's format language
+    (`{period.__class__}`, `{period!r}`, `{period:>9}`)."""
+    import string
+
+    template = output or "-"
+    fields = "it may hold {period} and {as_of} (write {{ and }} for a brace)"
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise typer.BadParameter(f"{template!r}: {exc}; {fields}", param_hint="--output") from None
+    for _, name, spec, conversion in parts:
+        if name is not None and (name not in OUTPUT_FIELDS or spec or conversion):
+            shown = "{" + name + (f"!{conversion}" if conversion else "")
+            shown += (f":{spec}" if spec else "") + "}"
+            raise typer.BadParameter(
+                f"{template!r}: {shown} is not a field of the path; {fields}",
+                param_hint="--output",
+            )
+    return template
+
+
+def _sources(specs, config: Path | None) -> list[str]:
+    """What a command reads: its inputs, their mapping files and the config."""
+    from salesmetrics.ingest.mapping import resolve_mapping
+
+    found = [spec.path for spec in specs] + ([str(config)] if config is not None else [])
+    for spec in specs:
+        if spec.mapping.endswith((".yaml", ".yml")):
+            found.append(str(resolve_mapping(spec.mapping, spec.mapping_base)))
+    return found
+
+
+def _refuse_writing_an_input(option: str, target: str | Path | None, sources) -> None:
+    """An output that is one of the files read, by whatever path (a link, `./x/../deals.csv`,
+    a hard link; `-` for a redirected stdin), would destroy it: a usage error, before anything
+    is written. Devices and FIFOs are written in place, never replaced, so they are let be."""
+    import stat
+
+    if target is None or str(target) == "-":
+        return
+    try:
+        written = os.stat(target)
+    except OSError:
+        return  # nothing there yet
+    if not stat.S_ISREG(written.st_mode):
+        return
+    for source in sources:
+        try:
+            read = os.fstat(sys.stdin.fileno()) if source == "-" else os.stat(source)
+        except (OSError, ValueError):
+            continue
+        if (read.st_dev, read.st_ino) == (written.st_dev, written.st_ino):
+            shown = "standard input" if source == "-" else source
+            raise typer.BadParameter(
+                f"{target} is the file read as {shown}: writing it would destroy it; "
+                "give another path",
+                param_hint=option,
+            )
+
+
+def _write_report(
+    result,
+    qualities,
+    output_format,
+    target: str,
+    *,
+    limit: int,
+    no_color: bool,
+    escape_formulas: bool = True,
+):
     from salesmetrics.atomic import write_text_atomic
     from salesmetrics.render import flat, json_report, terminal
     from salesmetrics.render.console import make_console
@@ -579,7 +705,7 @@ def _write_report(result, qualities, output_format, target: str, *, limit: int, 
     elif output_format is ReportFormat.ndjson:
         flat.render_ndjson(result, buffer)
     elif output_format is ReportFormat.csv:
-        flat.render_csv(result, buffer)
+        flat.render_csv(result, buffer, escape_formulas=escape_formulas)
     else:
         flat.render_markdown(result, qualities, buffer)
     if isinstance(buffer, io.StringIO):
@@ -612,24 +738,65 @@ def _progress(console, path: str, quiet: bool):
     return console.status(f"Reading {path} …", spinner="dots")
 
 
-def _write_rejects(path: Path, loaded) -> None:
+def _write_rejects(path: Path, loaded, csv_formulas: CsvFormulas = CsvFormulas.escape) -> None:
+    """Every rejected row, its original values as read; texts a spreadsheet would run as a
+    formula get a leading ' unless --csv-formulas keep."""
     import pandas as pd
 
     from salesmetrics.atomic import write_atomic
+    from salesmetrics.render.flat import csv_writer
+    from salesmetrics.render.safe import formulas
 
     frames = [item.rejects.assign(file=item.path) for item in loaded if len(item.rejects)]
     columns = ["file", "row", "reason"]
     combined = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
-    ordered = columns + [c for c in combined.columns if c not in columns]
-    write_atomic(path, lambda tmp: combined[ordered].to_csv(tmp, index=False))
+    ordered = combined[columns + [c for c in combined.columns if c not in columns]]
+    if csv_formulas is CsvFormulas.escape:
+        ordered = ordered.apply(formulas)
+    cells = ordered.astype("string").fillna("")
+
+    def write(stream) -> None:
+        writer = csv_writer(lambda row: stream.write(row.encode("utf-8")))
+        writer.writerow(cells.columns)
+        writer.writerows(cells.itertuples(index=False, name=None))
+
+    write_atomic(path, write)
 
 
 app.command("init")(_one_line_errors(init))
 app.add_typer(mappings_app, name="mappings")
 
 
+class _StandardOutput(io.FileIO):
+    """File descriptor 1, whose write errors name it: "standard output: No space left on
+    device" rather than an OSError naming nothing."""
+
+    def write(self, data: ReadableBuffer, /) -> int:
+        try:
+            return super().write(data)
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, "standard output") from None
+
+
+def _name_stdout() -> None:
+    """sys.stdout over _StandardOutput, with the same encoding and buffering."""
+    old = sys.stdout
+    try:
+        old.flush()
+        raw = _StandardOutput(old.fileno(), "w", closefd=False)
+    except (AttributeError, OSError, ValueError):
+        return  # no stdout, or not a file: leave it as it is
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(raw),
+        encoding=old.encoding,
+        errors=old.errors,
+        line_buffering=bool(old.line_buffering),
+    )
+
+
 def main() -> None:
     """Run the CLI: expected failures become one line on stderr and an exit code."""
+    _name_stdout()
     try:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
@@ -652,3 +819,11 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(EXIT_INPUT)
+    except BaseException as exc:
+        from salesmetrics.atomic import Interrupted
+
+        if not isinstance(exc, Interrupted):
+            raise
+        _settle_stdout()
+        print(exc, file=sys.stderr)  # "stopped by SIGTERM: r.xlsx was not written (...)"
+        sys.exit(128 + exc.signum)

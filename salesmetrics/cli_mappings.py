@@ -4,6 +4,7 @@ mappings and report configs. cli.py registers them; pandas is imported only insi
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -115,13 +116,15 @@ def list_mappings(
     from rich.text import Text
 
     from salesmetrics.render.console import make_console, table_box
+    from salesmetrics.render.safe import plain
 
     console = make_console(sys.stdout, no_color=no_color)
     table = Table(box=table_box(console))
     for heading in ("name", "entity", "description"):
         table.add_column(heading)
     for row in rows:
-        table.add_row(Text(row["name"]), Text(row["entity"] or "-"), Text(row["description"]))
+        cells = (row["name"], row["entity"] or "-", row["description"])
+        table.add_row(*(Text(plain(cell)) for cell in cells))
     console.print(table)
 
 
@@ -199,9 +202,11 @@ def infer(
             param_hint="--entity",
         )
     from salesmetrics.atomic import write_text_atomic
+    from salesmetrics.cli import _refuse_writing_an_input
     from salesmetrics.infer import infer_mapping
 
     if output is not None:
+        _refuse_writing_an_input("--output", output, [file])
         _refuse_overwrite(output, force)
     found = infer_mapping(file, entity)
     if output is None:
@@ -255,12 +260,16 @@ def init(
     Example: salesmetrics init exports/2026-10 --output report.yaml
     """
     from salesmetrics.atomic import write_text_atomic
+    from salesmetrics.cli import _refuse_writing_an_input
     from salesmetrics.errors import InputError
     from salesmetrics.infer import default_config_path, init_config
+    from salesmetrics.ingest.detect import files_in
 
     if not folder.is_dir():
         raise InputError(f"{folder}: no such folder")
     target = output if output is not None else default_config_path(folder)
+    with contextlib.suppress(InputError):  # a folder without exports is init_config's to say
+        _refuse_writing_an_input("--output", target, files_in(folder))
     _refuse_overwrite(target, force)
     result = init_config(folder, target, mappings or ())
     for written in result.extended:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from salesmetrics import __version__
 from salesmetrics.cli import app
 from tests.conftest import FIXTURE_MAPPING, FIXTURES
@@ -736,3 +738,366 @@ def test_a_configs_inputs_are_all_looked_at_too(runner, tmp_path):
         _problems(folder)[0],
         FIX,
     ]
+
+
+# ---------------------------------------------------------------- outputs
+
+OWNERS = {  # owner name in the export -> as the CSV report writes it
+    '=HYPERLINK("http://evil.example","x")': '\'=HYPERLINK("http://evil.example","x")',
+    "+Ben": "'+Ben",
+    "@SUM(A1)": "'@SUM(A1)",
+    "-2+3+cmd|' /C calc'!A0": "'-2+3+cmd|' /C calc'!A0",
+    " \t=1+1": "'=1+1",  # values are read stripped of surrounding blanks (tab, CR)
+    "-5": "-5",  # a plain number is no formula: left as it is
+}
+
+
+def _hostile_deals(tmp_path: Path, owners) -> Path:
+    """The fixture export (plain.csv's columns), one won October deal per owner name."""
+    import csv
+
+    path = tmp_path / "deals.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\r\n")  # as a CRM writes it: CR LF, CRs quoted
+        writer.writerow(["Deal ID", "Created", "Stage", "Amount", "Owner", "Closed"])
+        for i, owner in enumerate(owners):
+            writer.writerow([f"D{i}", "2026-10-01", "Won", "100", owner, "2026-10-20"])
+    return path
+
+
+def _run(runner, *args: str):
+    return runner.invoke(app, [*args], catch_exceptions=False)
+
+
+def _report_of(runner, deals: Path, *args: str):
+    return _run(
+        runner,
+        "report",
+        str(deals),
+        "-m",
+        FIXTURE_MAPPING,
+        "--period",
+        "2026-10",
+        "--as-of",
+        "2026-11-23",
+        *args,
+    )
+
+
+def _csv(text: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def test_report_csv_escapes_formulas_by_default_and_keeps_numbers(runner, tmp_path: Path):
+    deals = _hostile_deals(tmp_path, OWNERS)
+    options = ("--format", "csv", "--kpi", "revenue_won", "--by", "owner")
+    rows = _csv(_report_of(runner, deals, *options).stdout)
+    by_owner = {r["owner"]: r for r in rows if r["owner"]}
+    assert sorted(by_owner) == sorted(OWNERS.values())
+    # revenue 100 each in October, none in September: the change is a number, never escaped
+    assert {(r["value"], r["previous"], r["change"]) for r in by_owner.values()} == {
+        ("100.0", "0.0", "100.0")
+    }
+    total = next(r for r in rows if not r["owner"])
+    assert total["value"] == "600.0"
+    kept = _csv(_report_of(runner, deals, *options, "--csv-formulas", "keep").stdout)
+    assert sorted(r["owner"] for r in kept if r["owner"]) == sorted(o.strip() for o in OWNERS)
+
+
+def test_report_csv_keeps_a_negative_change_a_number(runner, tmp_path: Path):
+    deals = tmp_path / "deals.csv"
+    deals.write_text(
+        "Deal ID,Created,Stage,Amount,Owner,Closed\n"
+        "D1,2026-09-01,Won,300,Ana,2026-09-20\n"
+        "D2,2026-10-01,Won,100,Ana,2026-10-20\n",
+        encoding="utf-8",
+    )
+    rows = _csv(_report_of(runner, deals, "-f", "csv", "--kpi", "revenue_won").stdout)
+    assert [(r["value"], r["previous"], r["change"]) for r in rows] == [
+        ("100.0", "300.0", "-200.0")
+    ]
+
+
+def test_rejects_file_escapes_formulas_and_keeps_negative_numbers(runner, tmp_path: Path):
+    deals = tmp_path / "deals.csv"
+    deals.write_text(
+        "Deal ID,Created,Stage,Amount,Owner,Closed\n"
+        '"=HYPERLINK(""http://evil.example"")",not a date,Won,-500,@Ana,2026-10-20\n'
+        "D2,2026-10-02,Lost,-1.5,+Ben,\n"
+        "D3,2026-10-03,Won,100,Ana,2026-10-20\n",
+        encoding="utf-8",
+    )
+    rejects = tmp_path / "rejected.csv"
+    args = ["validate", str(deals), "-m", FIXTURE_MAPPING, "--rejects", str(rejects), "-q"]
+    assert _run(runner, *args).exit_code == 3
+    rows = _csv(rejects.read_text(encoding="utf-8"))
+    assert [(r["row"], r["Deal ID"], r["Amount"], r["Owner"]) for r in rows] == [
+        ("2", '\'=HYPERLINK("http://evil.example")', "-500", "'@Ana"),
+        ("3", "D2", "-1.5", "'+Ben"),
+    ]
+    _run(runner, *args, "--csv-formulas", "keep")
+    rows = _csv(rejects.read_text(encoding="utf-8"))
+    assert [r["Owner"] for r in rows] == ["@Ana", "+Ben"]
+
+
+def test_rejects_to_stdout_and_an_empty_rejects_file(runner, tmp_path: Path):
+    plain = str(FIXTURES / "plain.csv")
+    to_stdout = _run(runner, "validate", plain, "-m", FIXTURE_MAPPING, "--rejects", "-", "-q")
+    assert to_stdout.exit_code == 0 and to_stdout.stdout == "file,row,reason\n"
+    rejects = tmp_path / "none.csv"
+    _run(runner, "validate", plain, "-m", FIXTURE_MAPPING, "--rejects", str(rejects), "-q")
+    assert rejects.read_text(encoding="utf-8").splitlines()[0].startswith("file,row,reason")
+
+
+HOSTILE_OWNERS = (
+    "\x1b]0;pwned\x07Ana",  # OSC: sets the terminal's title
+    "\x1b[2JBen",  # CSI: clears the screen
+    "Carla\x9b31m",  # C1 CSI
+    "[/]",  # a closing tag rich would choke on
+    "[red]Dan",  # markup rich would eat
+    "Eve\u202egnp.exe",  # a bidi override: shows "Eveexe.png"
+)
+
+
+def test_table_and_markdown_strip_escape_sequences_and_show_markup_as_text(runner, tmp_path: Path):
+    deals = _hostile_deals(tmp_path, HOSTILE_OWNERS)
+    for output_format in ("table", "markdown"):
+        result = _report_of(
+            runner, deals, "-f", output_format, "--kpi", "deals_won", "--by", "owner"
+        )
+        assert result.exit_code == 0, result.output
+        text = result.stdout
+        assert not set(text) & {"\x1b", "\x07", "\x9b", "\u202e"}, output_format
+        for shown in ("Ana", "Ben", "Carla", "Evegnp.exe"):
+            assert shown in text
+    table = _report_of(runner, deals, "--kpi", "deals_won", "--by", "owner").stdout
+    assert "[/]" in table and "[red]Dan" in table
+    markdown = _report_of(runner, deals, "-f", "markdown", "--kpi", "deals_won", "--by", "owner")
+    assert "owner: \\[/\\]" in markdown.stdout and "owner: \\[red\\]Dan" in markdown.stdout
+
+
+def test_validate_table_strips_escape_sequences_from_values_and_paths(runner, tmp_path: Path):
+    deals = tmp_path / "deals\x1b[2J.csv"
+    deals.write_text(
+        "Deal ID,Created,Stage,Amount,Owner,Closed\n"
+        "D1,\x1b]0;pwned\x07 [/] \u202e,Won,100,Ana,2026-10-20\n",
+        encoding="utf-8",
+    )
+    result = _run(runner, "validate", str(deals), "-m", FIXTURE_MAPPING)
+    assert result.exit_code == 3
+    assert not set(result.stdout) & {"\x1b", "\x07", "\u202e"}
+    assert "[/]" in result.stdout and "deals.csv" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "r-{foo}.csv",
+        "r-{.csv",
+        "r-}.csv",
+        "r-{period.__class__}.csv",
+        "r-{period!r}.csv",
+        "r-{as_of:>20}.csv",
+        "r-{}.csv",
+        "r-{0}.csv",
+        "r-{period[0]}.csv",
+    ],
+)
+def test_output_templates_hold_only_period_and_as_of(runner, tmp_path: Path, template: str):
+    result = _report(runner, "-f", "csv", "--output", str(tmp_path / template))
+    assert result.exit_code == 2
+    assert "it may hold {period} and {as_of}" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_template_fields_and_braces(runner, tmp_path: Path):
+    result = _report(runner, "-f", "csv", "-o", str(tmp_path / "r-{period}-{as_of}-{{x}}.csv"))
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["r-2026-10-2026-11-23-{x}.csv"]
+
+
+def test_an_output_or_rejects_that_is_an_input_is_a_usage_error(runner, tmp_path: Path):
+    import os
+    import shutil
+
+    deals = tmp_path / "deals.csv"
+    shutil.copy(FIXTURES / "plain.csv", deals)
+    mapping = tmp_path / "deals.yaml"
+    shutil.copy(FIXTURE_MAPPING, mapping)
+    (tmp_path / "x").mkdir()
+    (tmp_path / "link.csv").symlink_to(deals)
+    os.link(deals, tmp_path / "hard.csv")
+    config = tmp_path / "report.yaml"
+    config.write_text("period: 2026-10\n", encoding="utf-8")
+    before = {p: p.read_bytes() for p in (deals, mapping, config)}
+    base = ["report", str(deals), "-m", str(mapping), "-c", str(config), "-f", "csv"]
+    for output in (
+        str(deals),
+        str(tmp_path / "x" / ".." / "deals.csv"),
+        str(tmp_path / "link.csv"),
+        str(tmp_path / "hard.csv"),
+        str(mapping),
+        str(config),
+    ):
+        result = _run(runner, *base, "--output", output)
+        assert result.exit_code == 2, output
+        assert f"{output} is the file read as" in result.stderr
+        assert "writing it would destroy it" in result.stderr
+    rejects = _run(runner, "validate", str(deals), "-m", str(mapping), "--rejects", str(deals))
+    assert rejects.exit_code == 2 and "--rejects" in rejects.stderr
+    linked = _run(
+        runner, "report", str(tmp_path / "link.csv"), "-m", str(mapping), "-o", str(deals)
+    )
+    assert linked.exit_code == 2
+    assert before == {p: p.read_bytes() for p in before}
+
+
+def test_an_output_that_is_standard_input_redirected_from_a_file_is_refused(tmp_path: Path):
+    import shutil
+
+    deals = tmp_path / "deals.csv"
+    shutil.copy(FIXTURES / "plain.csv", deals)
+    with deals.open("rb") as stdin:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "salesmetrics",
+                "report",
+                "-",
+                "-m",
+                FIXTURE_MAPPING,
+                "--period",
+                "2026-10",
+                "-f",
+                "csv",
+                "-o",
+                str(deals),
+            ],
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+        )
+    assert done.returncode == 2 and "is the file read as standard input" in done.stderr
+    assert deals.read_bytes() == (FIXTURES / "plain.csv").read_bytes()
+
+
+def test_report_to_dev_stdout_writes_through_the_pipe(tmp_path: Path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "salesmetrics",
+            "report",
+            str(FIXTURES / "plain.csv"),
+            "-m",
+            FIXTURE_MAPPING,
+            "--period",
+            "2026-10",
+            "-f",
+            "csv",
+            "-q",
+            "-o",
+            "/dev/stdout",
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("period,as_of,id,label,stage,unit,value")
+
+
+PLAIN = [str(FIXTURES / "plain.csv"), "-m", FIXTURE_MAPPING]
+REPORT = ["report", *PLAIN, "--period", "2026-10"]
+WRITERS_TO_STDOUT = {
+    "report table": [*REPORT],
+    "report json": [*REPORT, "-f", "json"],
+    "report ndjson": [*REPORT, "-f", "ndjson"],
+    "report csv": [*REPORT, "-f", "csv"],
+    "report markdown": [*REPORT, "-f", "markdown"],
+    "validate": ["validate", *PLAIN],
+    "validate json": ["validate", *PLAIN, "-f", "json"],
+    "validate --rejects -": ["validate", *PLAIN, "-q", "--rejects", "-"],
+    "kpis": ["kpis"],
+    "kpis json": ["kpis", "-f", "json"],
+    "mappings list": ["mappings", "list"],
+    "mappings list json": ["mappings", "list", "-f", "json"],
+    "mappings show": ["mappings", "show", "hubspot_deals"],
+    "mappings infer": ["mappings", "infer", str(FIXTURES / "plain.csv"), "-q"],
+}
+
+
+def _main_with_closed_stdout(monkeypatch, capsys, args: list[str]) -> tuple[int, str]:
+    """The entry point, run here with a stdout whose reader is gone before the first byte (as
+    `| head -c 1` is by the time a longer output comes): exit code and stderr."""
+    import os
+
+    from salesmetrics.cli import main
+
+    read, write = os.pipe()
+    os.close(read)
+    with open(write, "w", encoding="utf-8") as stdout:
+        monkeypatch.setattr(sys, "stdout", stdout)  # put back after the test
+        monkeypatch.setattr(sys, "argv", ["salesmetrics", *args])
+        with pytest.raises(SystemExit) as exited:
+            main()
+    return exited.value.code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", WRITERS_TO_STDOUT.values(), ids=WRITERS_TO_STDOUT)
+def test_every_command_exits_141_quietly_on_a_closed_stdout(monkeypatch, capsys, args):
+    assert _main_with_closed_stdout(monkeypatch, capsys, args) == (141, "")
+
+
+def test_init_writes_nothing_to_stdout_so_a_closed_one_does_not_matter(
+    monkeypatch, capsys, tmp_path: Path
+):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "deals.csv").write_bytes((FIXTURES / "plain.csv").read_bytes())
+    args = ["init", str(exports), "-q"]
+    assert _main_with_closed_stdout(monkeypatch, capsys, args) == (0, "")
+    assert (exports / "report.yaml").is_file()
+
+
+@pytest.mark.parametrize(
+    "args", [["-f", "table"], ["-f", "csv", "-q", "-o", "/dev/stdout"]], ids=["table", "dev"]
+)
+def test_report_into_a_closed_pipe_exits_141_as_a_process(args):
+    """`report -f table | head -c 1` as a real process, and a pipe written through
+    /dev/stdout: no "Exception ignored" when Python flushes stdout on the way out."""
+    import os
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "salesmetrics", *REPORT, *args],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
+def test_a_full_stdout_is_one_line_naming_it():
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "salesmetrics", "kpis"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+    assert (done.returncode, done.stderr) == (
+        1,
+        "error: standard output: No space left on device\n",
+    )

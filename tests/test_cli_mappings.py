@@ -239,3 +239,30 @@ def test_init_writes_an_extends_file_beside_the_config_and_never_over_one(runner
     assert extends.read_text(encoding="utf-8") == "mine\n" and not config.exists()
     forced = runner.invoke(app, ["init", str(folder), "-o", str(config), "--force", "-q"])
     assert forced.exit_code == 0 and extends.read_text(encoding="utf-8").startswith("# deals.yaml")
+
+
+def test_mappings_list_strips_escape_sequences_from_descriptions(runner, tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "odd.yaml").write_text(
+        'entity: reps\ndescription: "\\e]0;pwned\\a\\e[2JReps [/] \\u202eexport"\n'
+        "columns:\n  owner: Name\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "report.yaml"
+    config.write_text("mappings: mine\n", encoding="utf-8")
+    table = runner.invoke(app, ["mappings", "list", "-c", str(config)])
+    assert table.exit_code == 0, table.output
+    assert not set(table.stdout) & {"\x1b", "\x07", "\u202e"}
+    assert "Reps [/] export" in table.stdout
+
+
+def test_infer_and_init_refuse_to_write_over_an_export(runner, sample_copy):
+    deals = sample_copy / "deals.csv"
+    before = deals.read_bytes()
+    infer = runner.invoke(app, ["mappings", "infer", str(deals), "--output", str(deals), "--force"])
+    assert infer.exit_code == 2 and "writing it would destroy it" in infer.stderr
+    init = runner.invoke(
+        app, ["init", str(sample_copy), "--output", str(sample_copy / "deals.csv"), "--force"]
+    )
+    assert init.exit_code == 2 and "writing it would destroy it" in init.stderr
+    assert deals.read_bytes() == before

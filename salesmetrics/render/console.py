@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from typing import TextIO
@@ -12,13 +13,22 @@ from rich.console import Console
 PLAIN_WIDTH = 120
 
 
+class _Console(Console):
+    """rich's Console, but a closed output pipe is a BrokenPipeError for the CLI to handle
+    (exit 141, as the README says), where rich would exit 1 itself."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True  # nothing more is written on the way out
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
 def make_console(stream: TextIO | None = None, *, no_color: bool = False) -> Console:
     """A console for `stream` (stdout by default): colour only on a terminal without NO_COLOR."""
     stream = stream or sys.stdout
     tty = stream.isatty() if hasattr(stream, "isatty") else False
     plain = not tty or no_color or bool(os.environ.get("NO_COLOR"))
     if plain:
-        return Console(
+        return _Console(
             file=stream,
             color_system=None,
             force_terminal=False,
@@ -28,7 +38,7 @@ def make_console(stream: TextIO | None = None, *, no_color: bool = False) -> Con
             width=PLAIN_WIDTH if not tty else None,
             soft_wrap=False,
         )
-    return Console(file=stream, highlight=False)
+    return _Console(file=stream, highlight=False)
 
 
 def table_box(console: Console) -> box.Box:

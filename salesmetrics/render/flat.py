@@ -1,17 +1,22 @@
 """Row-per-value formats: NDJSON for streaming, CSV for spreadsheets and scripts, Markdown for
-pasting into a chat or an email."""
+pasting into a chat or an email.
+
+CSV texts that a spreadsheet would run as a formula get a leading `'` (unless the caller asks
+to keep them); numbers are written as numbers, a negative one too. Markdown escapes every data
+text (see render/safe.py)."""
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.catalogue import STAGES
 from salesmetrics.render import format as fmt
 from salesmetrics.render.json_report import group_dict, value_dict
+from salesmetrics.render.safe import formula, markdown
 from salesmetrics.report import KpiValue, Report
 from salesmetrics.schema import HISTORY
 
@@ -37,28 +42,53 @@ def render_ndjson(report: Report, stream: TextIO) -> None:
         stream.write(json.dumps(item, ensure_ascii=False, allow_nan=False) + "\n")
 
 
-def render_csv(report: Report, stream: TextIO) -> None:
-    """The same rows, flat: one column per group dimension (blank where a row has none)."""
+def render_csv(report: Report, stream: TextIO, *, escape_formulas: bool = True) -> None:
+    """The same rows, flat: one column per group dimension (blank where a row has none).
+
+    With `escape_formulas`, a text starting with = + - @ tab or CR is written with a leading
+    `'`, so a spreadsheet shows it instead of running it (a plain number such as `-5` is left
+    as it is); numbers are never touched."""
     dimensions = list(dict.fromkeys(d for v in report.values for d in group_dict(v)))
     head = ["period", "as_of", "id", "label", "stage", "unit", *dimensions, *VALUE_COLUMNS]
-    writer = csv.writer(stream, lineterminator="\n")
+    writer = csv_writer(stream.write)
     writer.writerow(head)
     for v in report.values:
         group = group_dict(v)
         item = value_dict(v)
-        writer.writerow(
+        row = (
             [report.period.label, report.as_of.isoformat(), v.id, v.label, v.stage, v.unit]
             + [group.get(d, "") for d in dimensions]
             + [_cell(item[c]) for c in VALUE_COLUMNS]
         )
+        writer.writerow([formula(x) if escape_formulas and isinstance(x, str) else x for x in row])
+
+
+def csv_writer(write: Callable[[str], object]) -> Any:
+    """A csv writer that gives each row to `write`, ending in "\n"; it quotes a value holding
+    a lone CR, as it quotes one holding a line break."""
+    return csv.writer(_RowEnds(write), lineterminator="\r\n")
+
+
+class _RowEnds:
+    """The csv module quotes a value that holds any character of its line terminator: with
+    "\n" a lone CR is left bare, and a reader splits the row there; with "\r\n" it is quoted.
+    The writer writes each row in one call, whose "\r\n" becomes "\n" here."""
+
+    def __init__(self, write: Callable[[str], object]) -> None:
+        self._write = write
+
+    def write(self, row: str) -> None:
+        self._write(row[:-2] + "\n" if row.endswith("\r\n") else row)
 
 
 def _cell(x: Any) -> Any:
+    """A value for the CSV; a number stays a number, which the csv module writes with repr
+    (every digit) and which is never escaped as a formula."""
     if x is None:
         return ""
     if isinstance(x, bool):
         return "true" if x else "false"
-    return repr(x) if isinstance(x, float) else x  # repr keeps every digit
+    return float(x) if isinstance(x, float) else x
 
 
 def render_markdown(report: Report, inputs: Sequence[InputQuality], stream: TextIO) -> None:
@@ -68,10 +98,10 @@ def render_markdown(report: Report, inputs: Sequence[InputQuality], stream: Text
     if report.comparison is not None:
         about += f", compared with {report.comparison.label}"
     if report.currency:
-        about += f"; amounts in {report.currency}"
+        about += f"; amounts in {markdown(report.currency)}"
     lines += [f"_{about}; as of {report.as_of}._", ""]
     if report.warnings:  # first: the numbers below are not measurements
-        lines += ["**Warnings**", ""] + [f"- {_escape(w.message)}" for w in report.warnings]
+        lines += ["**Warnings**", ""] + [f"- {markdown(w.message)}" for w in report.warnings]
         lines.append("")
     stages = [*STAGES, *dict.fromkeys(v.stage for v in report.values if v.stage not in STAGES)]
     for stage in stages:
@@ -82,22 +112,22 @@ def render_markdown(report: Report, inputs: Sequence[InputQuality], stream: Text
         lines += _table(report, values)
         lines += _totals_only(report, values)
     if report.skipped:
-        lines += ["## Skipped", ""] + [f"- `{s.id}`: {_escape(s.reason)}" for s in report.skipped]
+        lines += ["## Skipped", ""] + [f"- `{s.id}`: {markdown(s.reason)}" for s in report.skipped]
         lines.append("")
     if inputs:
         lines += ["## Inputs", "", "| file | entity | read | used | filtered | rejected |"]
         lines.append("|---|---|--:|--:|--:|--:|")
         for q in inputs:
             lines.append(
-                f"| {_escape(q.path)} | {q.entity} | {q.rows_read:,} | {q.rows_used:,} | "
+                f"| {markdown(q.path)} | {q.entity} | {q.rows_read:,} | {q.rows_used:,} | "
                 f"{q.rows_filtered:,} | {q.rows_rejected:,} |"
             )
         lines.append("")
         for q in inputs:
             if q.entity == HISTORY:
-                why = "".join(f" ({_escape(r.reason)})" for r in q.unmatched)
+                why = "".join(f" ({markdown(r.reason)})" for r in q.unmatched)
                 lines.append(
-                    f"{_escape(q.path)}: {q.rows_unmatched:,} stage history rows joined to no "
+                    f"{markdown(q.path)}: {q.rows_unmatched:,} stage history rows joined to no "
                     f"deal{why}."
                 )
                 lines.append("")
@@ -110,14 +140,16 @@ def _table(report: Report, values: list[KpiValue]) -> list[str]:
     rows = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for v in values:
         group = ", ".join(f"{k}: {val}" for k, val in group_dict(v).items())
-        cells = [v.label + (" \\*" if v.small_sample else ""), group, _formatted(v, report)]
+        cells = [v.label, group, _formatted(v, report)]
         if compared:
             cells += [
                 fmt.value(v.unit, v.previous, report.currency),
                 fmt.change(v.unit, v.change, v.change_pct, report.currency),
             ]
         cells.append((v.status or "").replace("_", " "))
-        rows.append("| " + " | ".join(_escape(c) for c in cells) + " |")
+        escaped = [markdown(c) for c in cells]
+        escaped[0] += " \\*" if v.small_sample else ""
+        rows.append("| " + " | ".join(escaped) + " |")
     return [*rows, ""]
 
 
@@ -130,12 +162,8 @@ def _totals_only(report: Report, values: list[KpiValue]) -> list[str]:
             reasons.setdefault(s.reason, []).append(f"`{s.id}`")
     if not reasons:
         return []
-    return [f"_Total only, {_escape(r)}:_ {', '.join(ids)}" for r, ids in reasons.items()] + [""]
+    return [f"_Total only, {markdown(r)}:_ {', '.join(ids)}" for r, ids in reasons.items()] + [""]
 
 
 def _formatted(v: KpiValue, report: Report) -> str:
     return fmt.value(v.unit, v.value, report.currency)
-
-
-def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")

@@ -1,6 +1,8 @@
 """The report for a person at a terminal: one section per funnel stage, then the details.
 
-Colour and arrows only where the console allows them; plain ASCII tables when piped.
+Colour and arrows only where the console allows them; plain ASCII tables when piped. Every
+text reaches rich as a Text, never as markup (an owner named "[red]" stays "[red]"), without
+control characters or escape sequences (see render/safe.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.render import format as fmt
 from salesmetrics.render.console import table_box
+from salesmetrics.render.safe import plain
 from salesmetrics.report import KpiValue, Report
 from salesmetrics.schema import HISTORY
 
@@ -54,16 +57,27 @@ def _stages(report: Report) -> list[str]:
     return [*STAGES, *dict.fromkeys(extra)]
 
 
+def _text(text: str, style: str = "") -> Text:
+    """A cell or line from data: shown as it is, never as markup or escape sequences."""
+    return Text(plain(text), style=style)
+
+
+def _add_row(table: Table, cells: Sequence[str | Text]) -> None:
+    table.add_row(*(c if isinstance(c, Text) else _text(c) for c in cells))
+
+
 def _header(report: Report, console: Console) -> None:
     p = report.period
-    line = f"[bold]salesmetrics report[/] {p.label} ({p.start} to {p.end})"
+    line = f" {p.label} ({p.start} to {p.end})"
     if report.comparison is not None:
         line += f", compared with {report.comparison.label}"
     if report.currency:
         line += f", in {report.currency}"
     if report.group_by:
         line += f", by {', '.join(report.group_by)}"
-    console.print(line + f"; as of {report.as_of}")
+    console.print(
+        Text.assemble(("salesmetrics report", "bold"), _text(line + f"; as of {report.as_of}"))
+    )
 
 
 def _warnings(report: Report, console: Console) -> None:
@@ -124,8 +138,8 @@ def _totals(report: Report, values: list[KpiValue], console: Console) -> None:
         if trended:
             row.append(fmt.sparkline([p.value for p in v.trend]))
         if noted:
-            row.append(Text(_note(v, report), style="dim"))
-        table.add_row(*row)
+            row.append(_text(_note(v, report), style="dim"))
+        _add_row(table, row)
     console.print(table)
 
 
@@ -166,7 +180,7 @@ def _categories(
     funnel = kpi_id == "stage_conversion"
     money = kpi is not None and any(_is_money(n) for n in kpi.needs)
     table = Table(title=totals[0].label, title_justify="left", box=table_box(console))
-    table.add_column(dimension)
+    table.add_column(_text(dimension))
     if funnel:
         table.add_column("reached", justify="right")
         table.add_column("", no_wrap=True)
@@ -181,17 +195,13 @@ def _categories(
     for v in shown:
         if funnel:
             reached = v.denominator or 0
-            table.add_row(
-                _category(v),
-                f"{reached:,.0f}",
-                fmt.bar(reached / widest, BAR_WIDTH),
-                _value(v, report),
-            )
+            bar = fmt.bar(reached / widest, BAR_WIDTH)
+            _add_row(table, [_category(v), f"{reached:,.0f}", bar, _value(v, report)])
         else:
             share = (v.value or 0.0) / (1.0 if v.unit == "ratio" else largest)
             count = v.numerator if v.numerator is not None else float(v.n)
             weight = fmt.money(count, report.currency) if money else f"{count:,.0f}"
-            table.add_row(_category(v), _value(v, report), fmt.bar(share, BAR_WIDTH), weight)
+            _add_row(table, [_category(v), _value(v, report), fmt.bar(share, BAR_WIDTH), weight])
     console.print(table)
     _left_out(len(totals) - len(shown), console)
 
@@ -214,7 +224,7 @@ def _breakdown(report: Report, values: list[KpiValue], console: Console, limit: 
         chunk = ids[start : start + COLUMNS_PER_TABLE]
         table = Table(box=table_box(console), show_footer=True)
         for d in dimensions:
-            table.add_column(d, footer="total" if d == dimensions[0] else "")
+            table.add_column(_text(d), footer="total" if d == dimensions[0] else "")
         for kpi_id in chunk:
             total = totals.get(kpi_id)
             table.add_column(
@@ -230,7 +240,7 @@ def _breakdown(report: Report, values: list[KpiValue], console: Console, limit: 
                 cells.append(
                     _value(found, report) + (" *" if found.small_sample else "") if found else ""
                 )
-            table.add_row(*cells)
+            _add_row(table, cells)
         console.print(table)
     _left_out(len(groups) - len(shown), console)
 
@@ -257,7 +267,8 @@ def _footer(report: Report, inputs: Sequence[InputQuality], console: Console) ->
     for q in inputs:
         console.print(
             Text.assemble(
-                f"{q.path} -> {q.entity}: {q.rows_read:,} rows read, {q.rows_used:,} used, "
+                plain(f"{q.path} -> {q.entity}: ")
+                + f"{q.rows_read:,} rows read, {q.rows_used:,} used, "
                 f"{q.rows_filtered:,} filtered, ",
                 (f"{q.rows_rejected:,} rejected", "red" if q.rows_rejected else ""),
                 f", {q.duplicates_dropped:,} duplicates",
@@ -268,4 +279,4 @@ def _footer(report: Report, inputs: Sequence[InputQuality], console: Console) ->
     if report.skipped:
         console.print(f"Skipped {len(report.skipped)} KPIs:")
         for s in report.skipped:
-            console.print(Text(f"  {s.id}: {s.reason}"), soft_wrap=True)
+            console.print(_text(f"  {s.id}: {s.reason}"), soft_wrap=True)

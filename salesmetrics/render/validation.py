@@ -1,4 +1,7 @@
-"""The `validate` report: what happened to every row of every input."""
+"""The `validate` report: what happened to every row of every input.
+
+Paths, values and column names come from the files: they reach rich as Text, never as markup,
+without control characters or escape sequences (see render/safe.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from rich.text import Text
 from salesmetrics import __version__
 from salesmetrics.ingest.quality import InputQuality, Reason
 from salesmetrics.render.console import table_box
+from salesmetrics.render.safe import plain
 from salesmetrics.report import Feeds
 from salesmetrics.schema import HISTORY
 
@@ -58,10 +62,14 @@ def _render_one(q: InputQuality, console: Console, fed: Feeds | None) -> None:
     if q.delimiter is not None:
         how.append(f"delimiter {q.delimiter!r}")
     how.append(f"header on row {q.header_row}" if q.header_row else "no header")
-    status = "[green]clean[/]" if q.clean else f"[red]{q.rows_rejected:,} rejected[/]"
-    console.print(f"[bold]{q.path}[/] -> {q.entity} ({', '.join(how)}): {status}")
+    status = ("clean", "green") if q.clean else (f"{q.rows_rejected:,} rejected", "red")
+    console.print(
+        Text.assemble(
+            (plain(q.path), "bold"), plain(f" -> {q.entity} ({', '.join(how)}): "), status
+        )
+    )
     for warning in q.warnings:
-        console.print(Text(f"warning: {warning}"))
+        console.print(Text(plain(f"warning: {warning}")))
 
     counts = Table(box=table_box(console), show_header=False, pad_edge=False)
     counts.add_column("what")
@@ -111,14 +119,20 @@ def _render_one(q: InputQuality, console: Console, fed: Feeds | None) -> None:
         [(r.field, r.first, r.last) for r in q.date_ranges],
     )
     if q.missing_columns:
-        console.print("Mapped columns missing from the file: " + ", ".join(q.missing_columns))
+        console.print(
+            Text(plain("Mapped columns missing from the file: " + ", ".join(q.missing_columns)))
+        )
     if q.dedupe_missing:
         console.print(
-            "Not de-duplicated (a row exported twice counts twice): the file lacks "
-            + ", ".join(q.dedupe_missing)
+            Text(
+                plain(
+                    "Not de-duplicated (a row exported twice counts twice): the file lacks "
+                    + ", ".join(q.dedupe_missing)
+                )
+            )
         )
     if q.unused_columns:
-        console.print("Columns present but unused: " + ", ".join(q.unused_columns))
+        console.print(Text(plain("Columns present but unused: " + ", ".join(q.unused_columns))))
     if fed is not None:
         _feeds(console, fed)
     console.print()
@@ -143,7 +157,7 @@ def _titled(
         return
     table = Table(*headers, title=title, box=table_box(console), title_justify="left")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(plain(cell)) for cell in row))
     console.print(table)
 
 

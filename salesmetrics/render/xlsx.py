@@ -17,13 +17,16 @@ editing such a cell keeps it text. The workbook holds no formulas at all.
 
 from __future__ import annotations
 
+import gc
+import io
 import math
 import numbers
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -35,7 +38,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from salesmetrics import __version__
-from salesmetrics.atomic import write_atomic
+from salesmetrics.atomic import signals_held, write_atomic
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
@@ -120,7 +123,35 @@ INPUT_HEADERS = ("path", "entity", "mapping", "sha256", "rows read", "rows used"
 def write_workbook(report: Report, inputs: Sequence[InputQuality], path: Path) -> None:
     """Write the report as an .xlsx workbook at `path`, atomically: whole or not at all."""
     book = build_workbook(report, inputs)
-    write_atomic(Path(path), book.save)
+    write_atomic(Path(path), lambda stream: _save(book, stream))
+
+
+def _save(book: Workbook, stream: BinaryIO) -> None:
+    """The zip is made in memory, then written: openpyxl writing the file itself leaves its
+    archive open when a write fails (a full disk, a file-size limit), and zipfile tries the
+    write again when the archive is collected ("Exception ignored ..." on stderr).
+
+    openpyxl still writes each sheet to a temporary file first. A signal that cut that would
+    leave the file behind, so signals wait until the zip is made (then write_atomic removes
+    its own temporary file). A write that fails leaves the sheet's writer suspended, to fail
+    again when collected: it is collected here, that second report of the same failure
+    silenced, and the failure raised once, plainly."""
+    buffer = io.BytesIO()
+    failed: OSError | None = None
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _: None
+    try:
+        try:
+            with signals_held():
+                book.save(buffer)
+        except OSError as exc:
+            failed = OSError(exc.errno, exc.strerror)
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    if failed is not None:
+        raise failed
+    stream.write(buffer.getbuffer())
 
 
 def build_workbook(report: Report, inputs: Sequence[InputQuality]) -> Workbook:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 
 from salesmetrics.render.flat import render_csv, render_markdown, render_ndjson
-from tests.render.reports import sample_inputs, sample_report, stale_report
+from tests.render.reports import sample_inputs, sample_report, stale_report, value
 
 
 def test_ndjson_is_one_parsable_object_per_value():
@@ -44,10 +45,67 @@ def test_csv_has_one_column_per_dimension_and_full_precision():
         "owner",
         "lost_reason",
     ]
-    assert rows[3]["owner"] == "=HYPERLINK(1)" and rows[3]["value"] == "0.5"
+    assert rows[3]["owner"] == "'=HYPERLINK(1)" and rows[3]["value"] == "0.5"
     assert rows[2]["small_sample"] == "true" and rows[2]["owner"] == ""
     assert rows[4]["value"] == "" and rows[6]["lost_reason"] == "(blank)"
     assert rows[2]["change"] == repr(0.1)
+    assert rows[1]["change"] == "-300.0" and rows[1]["change_pct"] == "-0.2"  # numbers, as such
+
+
+def _csv_rows(report, **options) -> list[dict[str, str]]:
+    out = io.StringIO()
+    render_csv(report, out, **options)
+    return list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
+
+
+HOSTILE = {
+    '=HYPERLINK("http://x","y")': '\'=HYPERLINK("http://x","y")',
+    "+Ben": "'+Ben",
+    "@SUM(A1)": "'@SUM(A1)",
+    "-2+3+cmd|' /C calc'!A0": "'-2+3+cmd|' /C calc'!A0",
+    "\t=1+1": "'\t=1+1",
+    "\r=1+1": "'\r=1+1",
+    "-": "'-",
+    "-5": "-5",  # a plain number is read as one, never run: left as it is
+    "-1,234.50": "-1,234.50",
+    "+3e5": "+3e5",
+    "Ana-Maria": "Ana-Maria",
+}
+
+
+def test_csv_escapes_formula_leading_texts_and_leaves_numbers():
+    values = tuple(
+        value("deals_won", "Deals won", "close", "count", -1.0, group=(("owner", name),))
+        for name in HOSTILE
+    )
+    report = replace(sample_report(), values=values)
+    escaped = _csv_rows(report)
+    assert [r["owner"] for r in escaped] == list(HOSTILE.values())
+    assert {r["value"] for r in escaped} == {"-1.0"}  # a negative number stays a number
+    kept = _csv_rows(report, escape_formulas=False)
+    assert [r["owner"] for r in kept] == list(HOSTILE)
+
+
+def test_markdown_escapes_data_and_drops_control_characters():
+    hostile = (
+        "[click](http://evil.example) ![img](http://evil.example/x.png) <script>x</script> "
+        "*b* _i_ `code` a|b ~~s~~ &lt; \\ \x1b]0;title\x07\x1b[2Jsnake_case \u202eevil\x9b31m"
+    )
+    report = replace(
+        sample_report(),
+        values=(
+            value("deals_won", "Deals won", "close", "count", 1.0, group=(("owner", hostile),)),
+        ),
+        skipped=(),
+    )
+    out = io.StringIO()
+    render_markdown(report, [], out)
+    row = next(line for line in out.getvalue().splitlines() if line.startswith("| Deals won"))
+    assert row.split(" | ")[1] == (
+        "owner: \\[click\\](http://evil.example) !\\[img\\](http://evil.example/x.png) "
+        "\\<script\\>x\\</script\\> \\*b\\* \\_i\\_ \\`code\\` a\\|b \\~\\~s\\~\\~ \\&lt; \\\\ "
+        "snake_case evil"
+    )
 
 
 def test_markdown_tables_escape_pipes_and_list_skips():

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
+
+import pytest
+from rich.console import Console
 
 from salesmetrics.render.console import make_console
 from salesmetrics.render.terminal import render
+from salesmetrics.report import Skipped
 from tests.render.reports import sample_inputs, sample_report, stale_report
 
 
@@ -51,3 +56,36 @@ def test_warnings_come_first_and_a_total_only_kpi_says_why_once():
     mrr = next(line for line in lines if "| MRR" in line)
     assert "$2,000" in mrr and "not split" not in mrr  # no note column for it alone
     assert "MRR: total only, not split by owner: subscriptions carry no owner" in lines
+
+
+HOSTILE = "\x1b]0;pwned\x07Ana \x1b[2J[/] [red]Ben\x9b31m \u202egnp.exe\x1b[0m"
+SHOWN = "Ana [/] [red]Ben gnp.exe"  # what is left: text, markup as text, nothing acted on
+ACTING = ("\x1b]0;", "\x07", "\x1b[2J", "\x9b", "\u202e")
+
+
+def _hostile_report():
+    report = sample_report()
+    values = tuple(replace(v, group=(("owner", HOSTILE),)) if v.group else v for v in report.values)
+    values = tuple(replace(v, note=HOSTILE) if v.id == "win_rate_by_amount" else v for v in values)
+    values += (replace(values[5], category=HOSTILE),)
+    skipped = (Skipped("email_open_rate", f"needs {HOSTILE}"),)
+    inputs = [replace(sample_inputs()[0], path=f"exports/{HOSTILE}.csv")]
+    return replace(report, values=values, skipped=skipped), inputs
+
+
+@pytest.mark.parametrize("colour", [False, True], ids=["plain", "colour"])
+def test_data_never_reaches_the_terminal_as_escape_sequences_or_markup(colour: bool):
+    report, inputs = _hostile_report()
+    out = io.StringIO()
+    console = (
+        Console(file=out, force_terminal=True, color_system="truecolor", width=200)
+        if colour
+        else make_console(out)
+    )
+    render(report, inputs, console, limit=0)
+    text = out.getvalue()
+    assert not [a for a in ACTING if a in text]
+    if not colour:
+        # a note, a category, the owner's breakdown row, an input's path, a skipped KPI's reason
+        assert text.count(SHOWN) == 5
+        assert f"email_open_rate: needs {SHOWN}" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import math
 import re
 import zipfile
@@ -763,13 +764,17 @@ def test_a_failed_write_leaves_the_earlier_file_and_no_temporary(
     write_workbook(build_report(), build_inputs(), path)
     before = path.read_bytes()
 
-    def broken_save(self, filename) -> None:
-        Path(filename).write_bytes(b"PK half a workbook")
-        raise OSError("disk full")
+    def broken_save(self, stream) -> None:
+        stream.write(b"PK half a workbook")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OSError) as caught:
         write_workbook(build_report(period=SEP), build_inputs(), path)
+    assert (caught.value.filename, caught.value.strerror) == (
+        str(path),
+        "cannot write: No space left on device",
+    )
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["report.xlsx"]
 
