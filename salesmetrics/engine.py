@@ -31,6 +31,7 @@ from salesmetrics.kpis.base import (
     Kpi,
     Settings,
     carrying,
+    edge_of,
 )
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.kpis.quotas import allocated
@@ -368,13 +369,14 @@ def _evaluate(
     `attrs` (then the total alone, and the dimensions they lack)."""
     found: dict[Key, KpiValue] = {}
     rows = kpi.rows(ctx, period)
+    edge = edge_of(rows)
     absent = [d for d in attrs if d not in rows.columns]
     _single_currency(kpi, rows)
     rows = _narrow(kpi, ctx, rows)
     for value in _values(kpi, rows, outer, small_sample):
         found[(value.group, value.category, value.subcategory)] = value
     if not attrs or absent:
-        return found, absent
+        return _at_edge(found, *edge), absent
     if kpi.category is None and kpi.aggregation in GROUPED:
         aggregates = _group_aggregates(kpi, rows, attrs)
         for labels in sorted(set(aggregates) | universe):
@@ -382,7 +384,7 @@ def _evaluate(
             pairs = outer + tuple(zip(attrs, labels, strict=True))
             value = _value(kpi, agg, n, pairs, None, None, small_sample)
             found[(value.group, None, None)] = value
-        return found, absent
+        return _at_edge(found, *edge), absent
     groups = rows.groupby(list(attrs), dropna=False, sort=False, observed=True).indices
     labelled = {_labels(k): v for k, v in groups.items()}
     for labels in sorted(set(labelled) | universe):
@@ -390,7 +392,20 @@ def _evaluate(
         pairs = outer + tuple(zip(attrs, labels, strict=True))
         for value in _values(kpi, part, pairs, small_sample):
             found[(value.group, value.category, value.subcategory)] = value
-    return found, absent
+    return _at_edge(found, *edge), absent
+
+
+def _at_edge(found: dict[Key, KpiValue], note: str | None, known: bool) -> dict[Key, KpiValue]:
+    """The values of rows at the data's edge (`kpis.base.at_edge`): none when not known, and
+    the edge's note on each."""
+    if note is None and known:
+        return found
+    if not known:
+        return {
+            k: replace(v, value=None, numerator=None, denominator=None, note=note)
+            for k, v in found.items()
+        }
+    return {k: replace(v, note=f"{v.note}; {note}" if v.note else note) for k, v in found.items()}
 
 
 def _group_aggregates(

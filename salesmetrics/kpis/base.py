@@ -278,3 +278,20 @@ def with_facts(rows: pd.DataFrame, **facts: Any) -> pd.DataFrame:
 def fact(rows: pd.DataFrame, name: str, default: Any = None) -> Any:
     """A fact `with_facts` put on the rows."""
     return rows.attrs.get(name, default)
+
+
+EDGE_NOTE = "salesmetrics.edge_note"
+EDGE_UNKNOWN = "salesmetrics.edge_unknown"
+
+
+def at_edge(rows: pd.DataFrame, note: str | None, known: bool = True) -> pd.DataFrame:
+    """The rows of a period that the data covers only in part (or not at all, `known` False):
+    the engine adds `note` to each of their values, and gives none when not `known`. For a
+    KPI of any kind whose rows' own builder cuts the period at an input's first or last month.
+    """
+    return with_facts(rows, **{EDGE_NOTE: note, EDGE_UNKNOWN: not known})
+
+
+def edge_of(rows: pd.DataFrame) -> tuple[str | None, bool]:
+    """The note `at_edge` put on the rows, and whether their values are known."""
+    return fact(rows, EDGE_NOTE), not fact(rows, EDGE_UNKNOWN, False)

@@ -45,10 +45,13 @@ from salesmetrics.kpis.base import (
     Context,
     Kpi,
     Unit,
+    at_edge,
     has,
     in_period,
 )
 from salesmetrics.kpis.close import won_deals
+from salesmetrics.kpis.edges import after_first_month
+from salesmetrics.kpis.mrr import window
 from salesmetrics.kpis.subscriptions import (
     book,
     end_month,
@@ -180,20 +183,49 @@ def _dated_subscriptions(ctx: Context) -> bool:
 def new_customers(ctx: Context, period: Period) -> pd.DataFrame:
     """The customers acquired in the period (customer_id, and the book's dimensions when from
     subscriptions), by the order of preference of the module docstring."""
-    if _dated_subscriptions(ctx):
-        first, last = months_in(period)
+    within, _ = acquired_within(ctx, period)
+    if within is None:
+        return pd.DataFrame({"customer_id": pd.Series([], dtype=object)})
+    source = _new_source(ctx)
+    if source == "subscriptions":
+        span = window(ctx, within)
         moves = movements(ctx)
-        chosen = (moves["movement"] == "new") & moves["month"].between(first, last)
+        chosen = (moves["movement"] == "new") & moves["month"].between(span.first, span.last)
         found = moves[chosen.to_numpy(dtype=bool)]
         return found.drop(columns=["month", "movement", "amount"])
-    if "deals" in ctx and has(ctx["deals"], "account_id") and "closed_at" in ctx["deals"].columns:
+    if source == "deals":
         firsts = ctx.memo("efficiency.first_won", lambda: _first_won(ctx))
-    elif "orders" in ctx and has(ctx["orders"], "customer_id"):
+    elif source == "orders":
         firsts = ctx.memo("efficiency.first_order", lambda: _first_order(ctx))
     else:
         return pd.DataFrame({"customer_id": pd.Series([], dtype=object)})
-    ids = firsts.index[in_period(firsts, period).to_numpy(dtype=bool)]
+    ids = firsts.index[in_period(firsts, within).to_numpy(dtype=bool)]
     return pd.DataFrame({"customer_id": pd.Series(ids, dtype=object)})
+
+
+def _new_source(ctx: Context) -> str | None:
+    """The input new customers come from, by the module docstring's order of preference."""
+    if _dated_subscriptions(ctx):
+        return "subscriptions"
+    if "deals" in ctx and has(ctx["deals"], "account_id") and "closed_at" in ctx["deals"].columns:
+        return "deals"
+    if "orders" in ctx and has(ctx["orders"], "customer_id"):
+        return "orders"
+    return None
+
+
+def acquired_within(ctx: Context, period: Period) -> tuple[Period | None, str | None]:
+    """The part of the period whose new customers the data can tell (None when no part), and
+    the note when it is not the whole period: with dated subscriptions, the months after the
+    opening month up to the horizon (salesmetrics.kpis.mrr.window); with deals or orders, the
+    days after their first month (salesmetrics.kpis.edges)."""
+    source = _new_source(ctx)
+    if source == "subscriptions":
+        span = window(ctx, period)
+        return (span.within if span.known and span.moved else None), span.note
+    if source is not None:
+        return after_first_month(ctx, source, period)
+    return period, None
 
 
 def _first_won(ctx: Context) -> pd.Series:
@@ -285,9 +317,10 @@ def _cac(ctx: Context, period: Period) -> pd.DataFrame:
     """Acquisition costs (numerator = amount) and new customers (denominator = 1 each): every
     new customer is one row with one set of dimensions, so a group's denominator is its
     distinct new customers."""
-    costs = _cost_values(ctx, period, ACQUISITION, _dated_subscriptions(ctx))
+    within, note = acquired_within(ctx, period)
+    costs = _cost_values(ctx, within or period, ACQUISITION, _dated_subscriptions(ctx))
     new = _customers(ctx, new_customers(ctx, period), "new").assign(value=1.0)
-    return _ratio(costs, new, _shared(ctx))
+    return at_edge(_ratio(costs, new, _shared(ctx)), note, within is not None)
 
 
 # cac_payback_months, clv, clv_to_cac (custom)
@@ -304,9 +337,13 @@ def _acquisition(ctx: Context, period: Period) -> list[pd.DataFrame]:
 
 
 def _payback_rows(ctx: Context, period: Period) -> pd.DataFrame:
-    """Acquisition costs, new customers, customers paying at the end (with mrr), the margin."""
-    parts = [*_acquisition(ctx, period), _active_at_end(ctx, period)]
-    return _custom(parts, _shared(ctx), **{MARGIN: gross_margin(ctx, period)})
+    """Acquisition costs, new customers, customers paying at the end (with mrr), the margin,
+    over the part of the period whose new customers are known."""
+    within, note = acquired_within(ctx, period)
+    days = within or period
+    parts = [*_acquisition(ctx, days), _active_at_end(ctx, days)]
+    rows = _custom(parts, _shared(ctx), **{MARGIN: gross_margin(ctx, days)})
+    return at_edge(rows, note, within is not None)
 
 
 def _subscription_clv_parts(ctx: Context, period: Period) -> list[pd.DataFrame]:
@@ -315,7 +352,8 @@ def _subscription_clv_parts(ctx: Context, period: Period) -> list[pd.DataFrame]:
     months: only the customers paying, which gives no churn rate."""
     if not _dated_subscriptions(ctx):
         return [_active_at_end(ctx, period)]
-    first, last = months_in(period)
+    span = window(ctx, period)
+    first, last = span.first, span.last
     moves = movements(ctx)
     inside = moves[moves["month"].between(first, last).to_numpy(dtype=bool)]
     churned = inside[(inside["movement"] == "churned").to_numpy(dtype=bool)]
@@ -360,6 +398,9 @@ def _clv_parts(ctx: Context, period: Period) -> list[pd.DataFrame]:
 
 def _clv_constants(ctx: Context, period: Period) -> dict[str, object]:
     first, last = months_in(period)
+    if _dated_subscriptions(ctx):
+        span = window(ctx, period)
+        first, last = span.first, span.last
     return {
         VARIANT: ctx.settings.clv_variant,
         CHURN: ctx.settings.churn_variant,
@@ -379,15 +420,33 @@ def _clv_rows(ctx: Context, period: Period) -> pd.DataFrame:
         own = [c for c in ORDER_DIMENSIONS if c in ctx["orders"].columns]
     elif "subscriptions" in ctx and _dated_subscriptions(ctx):
         own = [c for c in book(ctx).columns if c not in ("customer_id", "month", "mrr")]
-    parts = _clv_parts(ctx, period)
+    within, note = _clv_within(ctx, period)
+    days = within or period
+    parts = _clv_parts(ctx, days)
     dims = list(dict.fromkeys([*DIMENSIONS, *own]))
-    return _custom(parts, dims, **_clv_constants(ctx, period))
+    rows = _custom(parts, dims, **_clv_constants(ctx, days))
+    return at_edge(rows, note, within is not None)
+
+
+def _clv_within(ctx: Context, period: Period) -> tuple[Period | None, str | None]:
+    """The months subscription clv can measure: after the opening month, up to the horizon;
+    transactional clv reads a year of orders, whatever the period."""
+    if _transactional(ctx) or not _dated_subscriptions(ctx):
+        return period, None
+    span = window(ctx, period)
+    return (span.within if span.known and span.moved else None), span.note
 
 
 def _clv_to_cac_rows(ctx: Context, period: Period) -> pd.DataFrame:
-    """The acquisition rows of cac and the customer rows of clv, on the dimensions costs have."""
-    parts = [*_acquisition(ctx, period), *_clv_parts(ctx, period)]
-    return _custom(parts, _shared(ctx), **_clv_constants(ctx, period))
+    """The acquisition rows of cac and the customer rows of clv, on the dimensions costs have,
+    over the part of the period both can measure."""
+    within, note = acquired_within(ctx, period)
+    measured, said = _clv_within(ctx, within or period)
+    days = measured or within or period
+    parts = [*_acquisition(ctx, days), *_clv_parts(ctx, days)]
+    rows = _custom(parts, _shared(ctx), **_clv_constants(ctx, days))
+    known = within is not None and measured is not None
+    return at_edge(rows, "; ".join(dict.fromkeys(filter(None, (note, said)))) or None, known)
 
 
 def _ids(rows: pd.DataFrame, kind: str) -> pd.Series:

@@ -9,6 +9,11 @@ movements are those of its three months.
 - The data speaks up to its horizon (the last month of monthly rows; the month of as_of for
   intervals). A period that runs past the horizon is cut to it and each value says so in its
   note; a period that starts after it has no value (None, with the note).
+- Monthly rows also have an opening month (their first): its customers were paying before
+  it, the opening book, so no movement is known in it. A period that holds it counts
+  movements from the month after, starting from the opening book, and says so; when that
+  month is the period's only one, the movements and rates have no value (None, with the
+  note) while the MRR at its end has one; a period that ends before it has no value.
 - In a breakdown, a customer's rows carry the dimensions of its last paying month up to the
   period's end (for the MRR at the end: that month's). A customer that changes plan during a
   period then has its start, movements and end in one group, so each group's bridge adds up.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -41,6 +47,7 @@ from salesmetrics.kpis.subscriptions import (
     month_label,
     months_in,
     movements,
+    opening,
 )
 from salesmetrics.periods import Period
 
@@ -61,22 +68,67 @@ COMPUTED = {START, END, *MOVED.values(), *FLAGS.values()}
 class Window:
     """The months of a period that the data speaks for."""
 
-    first: int  # the first month whose first day is in the period
+    first: int  # the first month of movements: whose first day is in the period, after the opening
     last: int  # the end month (last < first when the period holds no first of a month)
-    note: str | None  # set when the period is cut at, or lies after, the horizon
-    known: bool  # False when the period starts after the horizon
+    note: str | None  # set when the period is cut at, or lies outside, the data
+    known: bool  # False when the period starts after the horizon or ends before the opening
+    moved: bool = True  # False when the opening month is the period's only month
+    opening: int | None = None  # the opening month, when the period holds it
+    within: Period | None = None  # the days of the period that are inside first..last
+    cut: bool = False  # whether the period runs past the horizon
+
+    def end_note(self, ctx: Context) -> str | None:
+        """The note on a value read at the period's end: the cut at the horizon, if any."""
+        return ends_note(ctx) if self.cut else None
 
 
 def window(ctx: Context, period: Period) -> Window:
-    """The period's months, cut at the horizon."""
+    """The period's months, cut at the opening month and at the horizon."""
     first, last = months_in(period)  # the end month is `last`: end_month(period)
-    limit = horizon(ctx)
+    limit, start = horizon(ctx), opening(ctx)
     ends = f"the subscription data ends with {month_label(limit)}"
     if index_of(period.start) > limit:
         return Window(first, last, ends, False)
+    if start is not None and last < start:
+        return Window(first, last, f"the subscription data starts {month_label(start)}", False)
+    notes, held, since, until = [], None, period.start, period.end
     if last > limit:
-        return Window(first, limit, f"{ends}: values up to its end", True)
-    return Window(first, last, None, True)
+        last = limit
+        until = first_day(limit + 1) - timedelta(days=1)
+    if start is not None and first <= start:
+        held, first = start, start + 1
+        since = max(period.start, first_day(first))
+        notes.append(opening_note(start, last))
+    if until != period.end:
+        notes.append(ends_note(ctx))
+    within = None
+    if (since, until) == (period.start, period.end):
+        within = period
+    elif since <= until:
+        within = Period(period.label, since, until)
+    moved = held is None or first <= last
+    cut = until != period.end
+    return Window(first, last, "; ".join(notes) or None, True, moved, held, within, cut)
+
+
+def first_day(month: int) -> date:
+    """The first day of a month index."""
+    year, month0 = divmod(int(month), 12)
+    return date(year, month0 + 1, 1)
+
+
+def ends_note(ctx: Context) -> str:
+    """What a period running past the horizon says: it is cut there."""
+    return f"the subscription data ends with {month_label(horizon(ctx))}: values up to its end"
+
+
+def opening_note(start: int, last: int) -> str:
+    """What a period holding the opening month says about its movements."""
+    said = f"the subscription data starts {month_label(start)}: customers paying then are the "
+    said += "opening book"
+    if last > start:
+        said += f"; new business and other movements are counted from {month_label(start + 1)}"
+    return said
 
 
 def dimensions(frame: pd.DataFrame) -> list[str]:
@@ -134,13 +186,23 @@ def unknown(rows: pd.DataFrame) -> bool:
 
 def period_rows(ctx: Context, period: Period) -> pd.DataFrame:
     """The per-customer table of the period (see `customers`), noted; empty when the period
-    starts after the data.
+    lies outside the data, unknown when the opening month is its only month (no movement is
+    known in it).
     """
     span = window(ctx, period)
     if not span.known:
         empty = customers(ctx, horizon(ctx) + 1, horizon(ctx)).iloc[0:0]
         return noted(empty, span.note, known=False)
-    return noted(customers(ctx, span.first, span.last), span.note)
+    return noted(customers(ctx, span.first, span.last), span.note, known=span.moved)
+
+
+def end_rows(ctx: Context, period: Period) -> pd.DataFrame:
+    """The per-customer table of the period for what is read at its end (the MRR then), known
+    whenever the end month is: the opening book is a book, only its movements are unknown."""
+    span = window(ctx, period)
+    if not span.known:
+        return period_rows(ctx, period)
+    return noted(customers(ctx, span.first, span.last), span.end_note(ctx))
 
 
 def snapshot(ctx: Context) -> pd.DataFrame:
@@ -205,7 +267,7 @@ def _active(ctx: Context, period: Period) -> pd.DataFrame:
         rows = snapshot(ctx)
         rows = rows[~rows["churned"].to_numpy(dtype=bool)]
         return rows.assign(value=rows["mrr"])
-    table = period_rows(ctx, period)
+    table = end_rows(ctx, period)
     rows = table[(table[END] > 0).to_numpy(dtype=bool)]
     return rows.assign(value=rows[END])
 

@@ -33,12 +33,14 @@ from salesmetrics.kpis.base import (
     Context,
     Kpi,
     Unit,
+    at_edge,
     fact,
     has,
     in_period,
     with_facts,
 )
 from salesmetrics.kpis.close import closed_deals, won_deals
+from salesmetrics.kpis.edges import after_first_month
 from salesmetrics.periods import Period
 
 STAGE = "purchase"
@@ -303,13 +305,16 @@ def _first_won(ctx: Context) -> pd.Series:
 
 def _first_wins(ctx: Context, period: Period) -> pd.DataFrame:
     """Won deals closed in the period that are their account's first won deal (several when
-    an account's first wins share the earliest closed_at); deals without account_id left out.
+    an account's first wins share the earliest closed_at); deals without account_id left out;
+    none known in the deals' first month (salesmetrics.kpis.edges).
     """
     first = ctx.memo("purchase.first_won", lambda: _first_won(ctx))
-    deals = won_deals(ctx, period)
+    within, note = after_first_month(ctx, "deals", period)
+    deals = won_deals(ctx, within or period)
     deals = deals[deals["account_id"].notna().to_numpy(dtype=bool)]
     earliest = deals["account_id"].map(first)
-    return deals[(deals["closed_at"] == earliest).fillna(False).to_numpy(dtype=bool)]
+    found = deals[(deals["closed_at"] == earliest).fillna(False).to_numpy(dtype=bool)]
+    return at_edge(found, note, within is not None)
 
 
 def _accounts(rows: pd.DataFrame) -> Aggregate:

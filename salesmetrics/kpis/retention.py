@@ -27,16 +27,19 @@ Choices where definitions differ:
   customers new in it) over the MRR at the start.
 - Cohorts: a customer's cohort is its first paying month; a customer paying in month k after
   it counts as retained in month k whether or not it left in between; its dimensions are those
-  of its first month (the plan it started on).
+  of its first month (the plan it started on). The customers of the opening month of monthly
+  data are the opening book, not a cohort: their cells have no value (None, with the note).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from salesmetrics.errors import SalesmetricsError
-from salesmetrics.kpis.base import Aggregation, Context, Kpi, Unit
+from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Unit
 from salesmetrics.kpis.mrr import (
     DATED,
     DATED_OR_SNAPSHOT,
@@ -49,19 +52,28 @@ from salesmetrics.kpis.mrr import (
     distinct,
     moved,
     noted,
+    opening_note,
     period_rows,
     ratio,
     snapshot,
     summed,
     window,
 )
-from salesmetrics.kpis.subscriptions import book, horizon, is_snapshot, month_start
+from salesmetrics.kpis.subscriptions import (
+    book,
+    horizon,
+    index_of,
+    is_snapshot,
+    month_start,
+    opening,
+)
 from salesmetrics.periods import Period
 
 STAGE = "retention"
 CHURN_VARIANTS = ("standard", "stripe")
 COHORT = "cohort"  # the cohort tables' category column: the first paying month, YYYY-MM
 MONTH_NUMBER = "month_number"  # their subcategory column: months since the cohort's month
+OPENING_BOOK = "opening_book"  # their column: True for the opening month's customers
 NO_START = "no customer paying at the start of the period"
 NO_START_MRR = "no MRR at the start of the period"
 
@@ -228,14 +240,31 @@ def _cohort_grid(ctx: Context) -> tuple[pd.DataFrame, np.ndarray]:
 
 def _cohort_rows(ctx: Context, period: Period) -> pd.DataFrame:
     """The cohort grid's rows of the customers whose first paying month is in the period
-    (every customer for period "all").
+    (every customer for period "all"), those of the opening month flagged OPENING_BOOK.
     """
     grid, cohort = _cohort_grid(ctx)
+    start = opening(ctx)
+    book_of = cohort == start if start is not None else np.zeros(len(cohort), dtype=bool)
     if period.label == "all":
-        return noted(grid, None)
+        return noted(grid.assign(**{OPENING_BOOK: book_of}), None)
     span = window(ctx, period)
-    inside = (cohort >= span.first) & (cohort <= span.last)
-    return noted(grid[inside], span.note, known=span.known)
+    first = span.opening if span.opening is not None else span.first
+    inside = (cohort >= first) & (cohort <= span.last)
+    rows = grid[inside].assign(**{OPENING_BOOK: book_of[inside]})
+    return noted(rows, span.end_note(ctx), known=span.known)
+
+
+def _cohort_ratio(empty: str) -> Callable[[pd.DataFrame], Aggregate]:
+    """`ratio(empty)`, but no value for the opening month's cohort: the opening book."""
+    measured = ratio(empty)
+
+    def combine(rows: pd.DataFrame) -> Aggregate:
+        if len(rows) and rows[OPENING_BOOK].to_numpy(dtype=bool).all():
+            month = index_of(pd.Timestamp(str(rows[COHORT].iloc[0]) + "-01"))
+            return Aggregate(None, note=opening_note(month, month))
+        return measured(rows)
+
+    return combine
 
 
 def _logo_retention(ctx: Context, period: Period) -> pd.DataFrame:
@@ -396,7 +425,7 @@ KPIS: tuple[Kpi, ...] = (
         _logo_retention,
         category=COHORT,
         subcategory=MONTH_NUMBER,
-        combine=ratio("no customer in the cohort"),
+        combine=_cohort_ratio("no customer in the cohort"),
     ),
     Kpi(
         "cohort_revenue_retention",
@@ -411,7 +440,7 @@ KPIS: tuple[Kpi, ...] = (
         _revenue_retention,
         category=COHORT,
         subcategory=MONTH_NUMBER,
-        combine=ratio("no MRR in the cohort's month"),
+        combine=_cohort_ratio("no MRR in the cohort's month"),
         sample_size="rows",
     ),
 )

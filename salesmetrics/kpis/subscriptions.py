@@ -11,6 +11,10 @@ Months are calendar months; a month is identified by its first day.
 - The horizon is the last month the data speaks for: the latest `month` in monthly data, the
   month of `as_of` for intervals. A customer whose last paying month is the horizon has not
   churned: nothing is known about the month after.
+- Monthly data has an opening month too, its earliest `month`: the customers paying in it were
+  paying before it (the opening book), so its `new` movements are not new business
+  (salesmetrics.kpis.mrr.window cuts periods there). Intervals have none: a `started_at` is a
+  real start.
 - Movements, dated by the month in which they show: `new` (first paying month), `expansion`
   and `contraction` (MRR up or down, not to zero, from the month before), `churned` (paying
   → zero: dated the month after the last paying month, with minus that month's MRR), and
@@ -79,6 +83,11 @@ def horizon(ctx: Context) -> int:
     return ctx.memo("subscriptions.horizon", lambda: _horizon(ctx))
 
 
+def opening(ctx: Context) -> int | None:
+    """The first month of monthly subscription rows (None for intervals, or without one)."""
+    return ctx.memo("subscriptions.opening", lambda: _opening(ctx))
+
+
 def movements(ctx: Context) -> pd.DataFrame:
     """customer_id, month (index), movement, amount (signed), and the customer-month's
     dimensions (for churn: those of the last paying month)."""
@@ -125,6 +134,13 @@ def _horizon(ctx: Context) -> int:
     if "month" in subs.columns and subs["month"].notna().any():
         return int(month_index(subs["month"].dropna()).max())
     return index_of(ctx.as_of)
+
+
+def _opening(ctx: Context) -> int | None:
+    subs = ctx["subscriptions"]
+    if "month" in subs.columns and subs["month"].notna().any():
+        return int(month_index(subs["month"].dropna()).min())
+    return None
 
 
 def _book(ctx: Context) -> pd.DataFrame:

@@ -351,11 +351,69 @@ def test_a_period_with_nothing_in_it():
     report = run(*IDS, period=JUNE, settings=HALF)
     for kpi in ("cac", "roi", "rosi", "cost_per_lead", "cost_per_opportunity"):
         assert report.value(kpi).value is None and report.value(kpi).note
-    assert report.value("cac_payback_months").note == "no costs or customers in the period"
-    assert report.value("clv").note == (
-        "no customers to measure (clv_variant subscription reads subscriptions, transactional "
-        "reads orders)"
+    # June is before the subscription data (it opens in August): nothing is known of it
+    for kpi in ("cac", "cac_payback_months", "clv", "clv_to_cac"):
+        assert report.value(kpi).note == "the subscription data starts 2026-08"
+
+
+OPENS = "the subscription data starts 2026-08: customers paying then are the opening book"
+
+
+def test_the_first_month_of_the_book_has_no_new_customers_to_measure():
+    """August opens the book (C6 was paying before it): no CAC, payback, CLV or CLV:CAC."""
+    august = run(
+        "cac",
+        "cac_payback_months",
+        "clv",
+        "clv_to_cac",
+        period=resolve_period("2026-08", AS_OF),
+        settings=HALF,
     )
+    for v in august.values:
+        assert (v.value, v.numerator, v.denominator, v.note) == (None, None, None, OPENS)
+
+
+def test_a_quarter_holding_the_first_month_counts_after_it():
+    """Q3: only September is measured. New in September: C1, C2, C3 over September's costs
+    700 + 400: CAC 1,100 / 3. CLV: C6 paying in August (the opening book) churned in
+    September, 1 of 1 in 1 month; ARPA at September's end (100 + 200 + 100) / 3; × 0.5."""
+    q3 = run(
+        "cac", "clv", "cac_payback_months", period=resolve_period("2026-Q3", AS_OF), settings=HALF
+    )
+    note = f"{OPENS}; new business and other movements are counted from 2026-09"
+    cac = q3.value("cac")
+    assert (cac.numerator, cac.denominator, cac.note) == (1100.0, 3.0, note)
+    assert q3.value("clv").value == pytest.approx(400 / 3 * 0.5 / 1.0)
+    assert q3.value("clv").note == note
+    assert q3.value("cac_payback_months").value == pytest.approx((1100 / 3) / (400 / 3 * 0.5))
+
+
+def test_a_quarter_running_past_the_data_is_cut_at_its_last_month():
+    """Q4 with the book ending in November: October and November. CLV: C1, C2, C3 paying in
+    September; C2 (October) and C3 (November) churned: 2 / 3 over 2 months, not 3; ARPA at
+    November's end (100 + 50 + 100 + 300) / 4 = 137.5. CAC: October's 1,600 + November's 1,000
+    over C4, C5, C7."""
+    q4 = run(*IDS[:4], period=resolve_period("2026-Q4", AS_OF), settings=HALF)
+    cut = "the subscription data ends with 2026-11: values up to its end"
+    clv = 137.5 * 0.5 / (2 / 3 / 2)
+    cac = 2600.0 / 3
+    assert q4.value("clv").value == pytest.approx(clv)  # 206.25
+    assert (q4.value("cac").numerator, q4.value("cac").denominator) == (2600.0, 3.0)
+    assert q4.value("cac_payback_months").value == pytest.approx(cac / (137.5 * 0.5))
+    assert q4.value("clv_to_cac").value == pytest.approx(clv / cac)
+    assert {v.note for v in q4.values} == {cut}
+
+
+def test_new_customers_from_orders_start_after_the_orders_first_month():
+    """Orders start on 31 October 2025 (P4): K2 may have ordered before. In Q4 2025 only K1
+    (1 November) is new, and no cost falls in November or December."""
+    book = without("subscriptions", "deals")
+    opens = "the orders data starts 2025-10: customers ordering then may have ordered before"
+    october = run("cac", book=book, period=resolve_period("2025-10", AS_OF)).value("cac")
+    assert (october.value, october.note) == (None, opens)
+    quarter = run("cac", book=book, period=resolve_period("2025-Q4", AS_OF)).value("cac")
+    assert (quarter.value, quarter.denominator) == (0.0, 1.0)
+    assert quarter.note == f"{opens}; new customers counted from 2025-11"
 
 
 def test_small_samples_are_judged_on_customers():

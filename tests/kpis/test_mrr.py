@@ -25,6 +25,7 @@ from tests.kpis.frames import AS_OF, OCTOBER, SEPTEMBER, context, frame
 ROOT = Path(__file__).parents[2]
 LEVELS = ["mrr", "arr", "customers_active", "arpa"]
 MOVES = ["mrr_new", "mrr_expansion", "mrr_contraction", "mrr_churned", "mrr_reactivation"]
+JANUARY = resolve_period("2026-01", AS_OF)
 LINES = ("start", "new", "expansion", "contraction", "churned", "reactivation", "end")
 
 
@@ -226,19 +227,24 @@ def test_one_customer_month_by_month():
     def by_month(kpi: str) -> list[float | None]:
         return [report.value(kpi, month=f"2026-{m:02d}").value for m in range(1, 9)]
 
-    assert by_month("mrr_new") == [100.0, 0, 0, 0, 0, 0, 0, 0]
-    assert by_month("mrr_expansion") == [0, 50.0, 0, 0, 0, 0, 0, 0]
-    assert by_month("mrr_contraction") == [0, 0, 30.0, 0, 0, 0, 0, 0]
-    assert by_month("mrr_churned") == [0, 0, 0, 0, 120.0, 0, 0, 0]
-    assert by_month("mrr_reactivation") == [0, 0, 0, 0, 0, 0, 80.0, 0]
+    # January opens the book: C1 was paying before it, so no movement is known in it
+    assert by_month("mrr_new") == [None, 0, 0, 0, 0, 0, 0, 0]
+    assert by_month("mrr_expansion") == [None, 50.0, 0, 0, 0, 0, 0, 0]
+    assert by_month("mrr_contraction") == [None, 0, 30.0, 0, 0, 0, 0, 0]
+    assert by_month("mrr_churned") == [None, 0, 0, 0, 120.0, 0, 0, 0]
+    assert by_month("mrr_reactivation") == [None, 0, 0, 0, 0, 0, 80.0, 0]
     assert by_month("mrr") == [100.0, 150.0, 120.0, 120.0, 0, 0, 80.0, 80.0]
-    assert by_month("net_new_mrr") == [100.0, 50.0, -30.0, 0, -120.0, 0, 80.0, 0]
+    assert by_month("net_new_mrr") == [None, 50.0, -30.0, 0, -120.0, 0, 80.0, 0]
     may = bridge(report, month="2026-05")
     assert (may["start"], may["churned"], may["end"]) == (120.0, -120.0, 0.0)
-    # the whole span: 0 + 100 + 50 − 30 − 120 + 80 = 80
+    # the whole span, from January's opening book: 100 + 50 − 30 − 120 + 80 = 80
+    assert report.value("mrr_bridge", "start").note == (
+        "the subscription data starts 2026-01: customers paying then are the opening book; "
+        "new business and other movements are counted from 2026-02"
+    )
     assert bridge(report) == {
-        "start": 0.0,
-        "new": 100.0,
+        "start": 100.0,
+        "new": 0.0,
         "expansion": 50.0,
         "contraction": -30.0,
         "churned": -120.0,
@@ -303,8 +309,46 @@ def test_a_period_after_the_data_has_no_value_and_one_running_past_it_is_cut():
     ytd = run(["mrr", "net_new_mrr"], resolve_period("ytd", AS_OF))  # 1 Jan to 23 Nov
     cut = "the subscription data ends with 2026-10: values up to its end"
     assert (ytd.value("mrr").value, ytd.value("mrr").note) == (1110.0, cut)  # October's
-    # from December 2025 (0) to October: 1110
-    assert (ytd.value("net_new_mrr").value, ytd.value("net_new_mrr").note) == (1110.0, cut)
+    # the book opens in January (G 1000), so from January to October: 110
+    opened = (
+        "the subscription data starts 2026-01: customers paying then are the opening book; "
+        f"new business and other movements are counted from 2026-02; {cut}"
+    )
+    assert (ytd.value("net_new_mrr").value, ytd.value("net_new_mrr").note) == (110.0, opened)
+
+
+def test_the_first_month_of_the_book_is_the_opening_book():
+    """G pays in January, the first month of the data: it was paying before, so January has an
+    MRR but no movement, no new customer and no rate; Q1 counts from February, from G's 1000."""
+    opens = "the subscription data starts 2026-01: customers paying then are the opening book"
+    counts = ["new_customers", "churned_customers", "customer_churn_rate", "nrr"]
+    january = run([*LEVELS, *MOVES, "net_new_mrr", "mrr_bridge", *counts], JANUARY)
+    assert values(january, LEVELS) == {
+        "mrr": 1000.0,
+        "arr": 12000.0,
+        "customers_active": 1.0,
+        "arpa": 1000.0,
+    }
+    assert all(january.value(k).note is None for k in LEVELS)
+    for kpi in [*MOVES, "net_new_mrr", *counts]:
+        assert (january.value(kpi).value, january.value(kpi).note) == (None, opens), kpi
+    assert set(bridge(january).values()) == {None}
+    q1 = run(["mrr_new", "mrr_churned", *counts], resolve_period("2026-Q1", AS_OF))
+    assert values(q1, ["mrr_new", "mrr_churned", *counts]) == {
+        "mrr_new": 0.0,
+        "mrr_churned": 1000.0,  # G, in February
+        "new_customers": 0.0,
+        "churned_customers": 1.0,
+        "customer_churn_rate": 1.0,  # G of G
+        "nrr": 0.0,
+    }
+    assert q1.value("new_customers").note == (
+        f"{opens}; new business and other movements are counted from 2026-02"
+    )
+    before = run(["mrr", "mrr_new"], resolve_period("2025-12", AS_OF))
+    assert {(v.value, v.note) for v in before.values} == {
+        (None, "the subscription data starts 2026-01")
+    }
 
 
 def test_by_month_in_a_quarter_that_runs_past_the_data():

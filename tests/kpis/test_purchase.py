@@ -14,7 +14,7 @@ from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import Settings
 from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.kpis.purchase import DAY_NOTE, KPIS, lines_in
-from salesmetrics.periods import resolve_period
+from salesmetrics.periods import between, resolve_period
 from salesmetrics.pipeline import frames_of, load_inputs
 from tests.golden import check_json
 from tests.kpis.frames import AS_OF, JUNE, OCTOBER, Q4, context, frame
@@ -388,7 +388,8 @@ def test_upsell_and_renewal_rates_and_expansion_revenue():
     empty = nothing.value("upsell_rate")
     assert (empty.value, empty.note) == (None, "no rows in the denominator")
     assert nothing.value("expansion_revenue_won").value == 0.0
-    assert nothing.value("new_customers_won").value == 0
+    before = nothing.value("new_customers_won")  # June is before the deals' first date
+    assert (before.value, before.note) == (None, "the deals data starts 2026-09")
 
 
 def test_deal_rates_per_owner_are_sums_over_sums():
@@ -420,8 +421,19 @@ def test_new_customers_won_are_accounts_whose_first_won_deal_closed_in_the_perio
     assert report.value("new_customers_won", owner="Ben").value == 2
     november = run(["new_customers_won"], {"deals": DEALS}, resolve_period("2026-11", AS_OF))
     assert november.value("new_customers_won").value == 1  # A9; D4 is A1's second win
+    # the deals start on 30 September (D10): an account won in their first month may have been
+    # won before, so September has no count, and a span holding it counts from October
+    opens = "the deals data starts 2026-09: accounts won then may have been won before"
     september = run(["new_customers_won"], {"deals": DEALS}, resolve_period("2026-09", AS_OF))
-    assert september.value("new_customers_won").value == 1  # A1 at 23:59 on 30 Sep
+    assert (
+        september.value("new_customers_won").value,
+        september.value("new_customers_won").note,
+    ) == (None, opens)
+    span = run(
+        ["new_customers_won"], {"deals": DEALS}, between(date(2026, 9, 15), date(2026, 10, 31))
+    )
+    counted = span.value("new_customers_won")  # A3, A4, A8 in October; A1 not counted
+    assert (counted.value, counted.note) == (3, f"{opens}; new customers counted from 2026-10")
 
 
 def test_sample_company_purchase_kpis_match_the_reviewed_golden_file():

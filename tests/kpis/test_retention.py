@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from salesmetrics.engine import compute
@@ -9,7 +11,7 @@ from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import Settings
 from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.kpis.retention import KPIS
-from salesmetrics.periods import Period, resolve_period
+from salesmetrics.periods import Period, between, resolve_period
 from tests.kpis.frames import AS_OF, OCTOBER
 from tests.kpis.test_mrr import FIVE, subscriptions, values
 
@@ -240,12 +242,14 @@ def test_the_period_edges_of_intervals():
     }
 
 
-# Cohorts, data to April 2026:
+# Cohorts, data from December 2025 to April 2026:
+#   K0 Basic Dec 10                          (the opening book: paying before the data)
 #   K1 Basic Jan 100, Feb 100, —, Apr 100   (churned in March, back in April)
 #   K2 Pro   Jan 300, Feb 200, Mar 200, Apr 200
 #   K3 Basic —, Feb 50, Mar 50, —
 COHORTS = subscriptions(
     [
+        ("K0", "2025-12", 10.0, "Basic"),
         ("K1", "2026-01", 100.0, "Basic"),
         ("K1", "2026-02", 100.0, "Basic"),
         ("K1", "2026-04", 100.0, "Basic"),
@@ -299,8 +303,27 @@ def test_cohorts_of_the_period_only_and_every_cohort_for_all():
     february = run(TABLES, resolve_period("2026-02", AS_OF), COHORTS)
     assert set(table(february, "cohort_retention")) == {("2026-02", k) for k in "012"}
     span = resolve_period("all", AS_OF, data_span=(AS_OF.replace(month=1, day=15), AS_OF))
-    everything = run(["cohort_retention"], span, COHORTS)  # from 15 January: Jan still counts
-    assert {c for c, _ in table(everything, "cohort_retention")} == {"2026-01", "2026-02"}
+    everything = run(["cohort_retention"], span, COHORTS)  # every cohort
+    assert {c for c, _ in table(everything, "cohort_retention")} == {
+        "2025-12",
+        "2026-01",
+        "2026-02",
+    }
+
+
+def test_the_opening_month_of_the_data_is_not_a_cohort():
+    """K0 paid in December 2025, the first month of the data: it was paying before, so its
+    cells have no value, in December alone as in a period that holds December."""
+    opening = "the subscription data starts 2025-12: customers paying then are the opening book"
+    for period in (resolve_period("2025-12", AS_OF), between(date(2025, 12, 1), date(2026, 1, 31))):
+        report = run(TABLES, period, COHORTS)
+        for kpi in TABLES:
+            cells = [v for v in report.values if v.id == kpi and v.category == "2025-12"]
+            assert [v.subcategory for v in cells] == list("01234")  # to April
+            assert {(v.value, v.note) for v in cells} == {(None, opening)}
+        assert table(report, "cohort_retention").get(("2026-01", "0")) == (
+            1.0 if period.end.month == 1 else None
+        )
 
 
 def test_cohorts_by_the_plan_they_started_on():

@@ -367,6 +367,9 @@ def test_the_bridge_kpi_adds_up_to_the_loop(rows, month):
     report = compute({"subscriptions": subs}, period=period, as_of=AS_OF, kpis=["mrr_bridge"])
     lines = {c: v.value for c, v in report.categories("mrr_bridge").items()}
     here = index_of(period.start)
+    if here <= min(index_of(date.fromisoformat(f"{m}-01")) for _, m, _ in rows):
+        assert set(lines.values()) == {None}  # the opening month, or before: nothing known
+        return
     assert lines["start"] == pytest.approx(sum(ms.get(here - 1, 0.0) for ms in mrr.values()))
     assert lines["end"] == pytest.approx(sum(ms.get(here, 0.0) for ms in mrr.values()))
     for kind in KINDS:
