@@ -239,6 +239,9 @@ def validate(
 
     Example: salesmetrics validate exports/2026-10/   (every file in it, each recognised)
     """
+    from datetime import date
+
+    from salesmetrics.anomalies import check
     from salesmetrics.config import load_config
     from salesmetrics.ingest import load_input
     from salesmetrics.ingest.history import join_history
@@ -262,6 +265,8 @@ def validate(
                 )
             )
     loaded = join_history(loaded)  # a stage history's rows that match no deal are counted
+    as_of = settings.as_of if settings is not None and settings.as_of else date.today()
+    loaded = check(loaded, as_of)  # impossible values: anomalies, after the history's dates
     qualities = [item.quality for item in loaded]
     if output_format is QualityFormat.json:
         render_json(qualities, sys.stdout)
@@ -451,7 +456,10 @@ def report(
     )
     err = make_console(sys.stderr, no_color=no_color)
     loaded = load_inputs(
-        specs, each=lambda spec: _progress(err, spec.path, quiet), strict=settings.strict
+        specs,
+        each=lambda spec: _progress(err, spec.path, quiet),
+        strict=settings.strict,
+        as_of=settings.as_of,
     )
     qualities = [item.quality for item in loaded]
     limit_rejects = max_reject_rate if max_reject_rate is not None else settings.max_reject_rate

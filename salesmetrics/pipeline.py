@@ -29,11 +29,14 @@ def load_inputs(
     each: Callable[[InputSpec], Any] | None = None,
     mapping_dirs: Iterable[Path] = (),
     strict: bool = False,
+    as_of: date | None = None,
 ) -> list[LoadedInput]:
     """Every input through its mapping; an `auto` mapping is first recognised from the file's
     headers among the presets and `mapping_dirs`. A stage history is then joined to the deals
-    (salesmetrics.ingest.history). `each(spec)` may return a context manager (the CLI's
-    progress spinner)."""
+    (salesmetrics.ingest.history), and the rows are checked for impossible values, with dates
+    after `as_of` (today unless given) + 10 years among them (salesmetrics.anomalies).
+    `each(spec)` may return a context manager (the CLI's progress spinner)."""
+    from salesmetrics.anomalies import check
     from salesmetrics.ingest.detect import recognise_inputs
     from salesmetrics.ingest.history import join_history
 
@@ -49,7 +52,7 @@ def load_inputs(
             loaded.append(
                 load_input(spec.path, spec.mapping, base_dir=spec.mapping_base, strict=strict)
             )
-    return join_history(loaded)
+    return check(join_history(loaded), as_of or date.today())
 
 
 def frames_of(loaded: Iterable[LoadedInput]) -> dict[str, pd.DataFrame]:

@@ -40,7 +40,7 @@ def _render_one(q: InputQuality, console: Console) -> None:
     if q.delimiter is not None:
         how.append(f"delimiter {q.delimiter!r}")
     how.append(f"header on row {q.header_row}" if q.header_row else "no header")
-    status = "[green]clean[/]" if q.clean else f"[red]{q.rows_rejected:,} rejected[/]"
+    status = "[green]clean[/]" if q.clean else _status(q)
     console.print(f"[bold]{q.path}[/] -> {q.entity} ({', '.join(how)}): {status}")
 
     counts = Table(box=table_box(console), show_header=False, pad_edge=False)
@@ -65,6 +65,7 @@ def _render_one(q: InputQuality, console: Console) -> None:
     _reasons(console, "Filtered", q.filtered)
     _reasons(console, "Rejected", q.rejected)
     _reasons(console, "Unreadable optional values (left blank)", q.unreadable)
+    _reasons(console, "Anomalies: impossible values, rows kept (row: values)", q.anomalies)
     _reasons(console, "Joined to no deal (row: deal id)", q.unmatched)
     _titled(
         console,
@@ -95,6 +96,15 @@ def _render_one(q: InputQuality, console: Console) -> None:
     if q.unused_columns:
         console.print("Columns present but unused: " + ", ".join(q.unused_columns))
     console.print()
+
+
+def _status(q: InputQuality) -> str:
+    """What keeps an input from being clean: rejected rows, anomalies, or both."""
+    said = [f"[red]{q.rows_rejected:,} rejected[/]"] if q.rows_rejected else []
+    if q.anomalies:
+        count = sum(a.count for a in q.anomalies)
+        said.append(f"[yellow]{count:,} anomal{'ies' if count != 1 else 'y'}[/]")
+    return ", ".join(said)
 
 
 def _titled(
