@@ -2,14 +2,16 @@
 reject the row.
 
 - A negative duration between two of a row's dates (`DATE_ORDER`): a deal closed before it
-  was created, a lead qualified before it was created, a deal's stages entered out of order.
+  was created, or that entered a stage before it was created, a lead qualified before it was
+  created.
 - A date before 1990 or more than ten years after `as_of` (a placeholder such as 1900-01-01 or
   2099-12-31), unless the mapping's `parse.date_range` allows it.
 - A probability outside 0–1 (found, and left blank, by salesmetrics.ingest.normalise).
 
 Such a row stays in the data: a deal closed before it was created still counts as won. Its
 input's quality account lists the anomalies, counted, with examples (`validate`), and the
-duration KPIs leave the row out with a note (`negative`, `out_of_order`, `implausible`).
+duration KPIs leave the row out with a note (`negative`, `entered_before_created`,
+`implausible`).
 
 Dates are compared by calendar day: a closing date without a time of day (Salesforce's
 CloseDate) on the day a deal was created is not before its creation, and the time between
@@ -46,9 +48,7 @@ DATE_ORDER: dict[str, tuple[tuple[str, str, str], ...]] = {
     "reps": (("started_at", "ended_at", "left before they started"),),
 }
 """Per entity: (earlier, later, what it means) for each pair of dates that cannot run backwards."""
-STAGE_ORDER = tuple(
-    STAGE_DATE_PREFIX + s for s in DEAL_STAGES[: DEAL_STAGES.index("won") + 1]
-)  # entered_prospecting .. entered_won; a deal may be lost from any stage
+STAGE_DATES = tuple(STAGE_DATE_PREFIX + s for s in DEAL_STAGES)  # entered_prospecting ..
 FLAGGED = ("deals", "leads")  # the inputs the duration KPIs read: their frames carry the flags
 IMPLAUSIBLE = "_implausible_"
 """Prefix of a flag column (`_implausible_closed_at`) a deals or leads frame carries when one
@@ -75,17 +75,16 @@ def duration(later: pd.Series, earlier: pd.Series, seconds: float) -> np.ndarray
     return np.where(same_day & (value < 0), 0.0, value)
 
 
-def out_of_order(deals: pd.DataFrame) -> np.ndarray:
-    """Where a deal entered a funnel stage on a day before a stage that comes earlier in the
-    funnel (prospecting .. won)."""
-    latest = np.full(len(deals), np.datetime64("NaT", "D"))
+def entered_before_created(deals: pd.DataFrame) -> np.ndarray:
+    """Where a deal entered a stage (an entered_<stage> date, the stage history's included) on
+    a day before it was created. Stages entered in another order than the funnel's are not
+    impossible: a deal that skipped demo and was sent back to it entered demo after proposal
+    (time_in_stage_days runs each stay to the first later stage entered after it)."""
     found = np.zeros(len(deals), dtype=bool)
-    for column in STAGE_ORDER:
-        if column not in deals.columns:
-            continue
-        day = days(deals[column])
-        found |= day < latest  # comparisons with NaT are False
-        latest = np.where(np.isnat(latest) | (day > latest), day, latest)
+    if "created_at" not in deals.columns:
+        return found
+    for column in stage_dates(deals):
+        found |= negative(deals[column], deals["created_at"])
     return found
 
 
@@ -100,8 +99,8 @@ def implausible(frame: pd.DataFrame, *fields: str) -> np.ndarray:
 
 
 def stage_dates(frame: pd.DataFrame) -> list[str]:
-    """The entered_<stage> columns of a deals frame, in funnel order."""
-    return [c for c in STAGE_ORDER if c in frame.columns]
+    """The entered_<stage> columns of a deals frame, in stage order."""
+    return [c for c in STAGE_DATES if c in frame.columns]
 
 
 def latest(as_of: date) -> date:
@@ -126,8 +125,9 @@ def _checked(item: LoadedInput, as_of: date) -> LoadedInput:
             mask = negative(frame[later], frame[earlier])
             found += _reason(f"{later} before {earlier} ({words})", mask, frame, rows, earlier, later)
     if item.entity == "deals":
-        columns = stage_dates(frame)
-        found += _reason("stages entered out of order", out_of_order(frame), frame, rows, *columns)
+        mask = entered_before_created(frame)
+        words = "entered_<stage> before created_at (a stage entered before it was created)"
+        found += _reason(words, mask, frame, rows, "created_at", *stage_dates(frame))
     parse = item.mapping.parse
     first = parse.earliest or EARLIEST
     last = parse.latest or latest(as_of)

@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesmetrics.anomalies import check, duration, implausible, latest, negative, out_of_order
+from salesmetrics.anomalies import (
+    check,
+    duration,
+    entered_before_created,
+    implausible,
+    latest,
+    negative,
+)
 from salesmetrics.ingest import load_input
 from tests.conftest import FIXTURES
 
@@ -33,14 +40,14 @@ def test_a_hubspot_export_with_every_kind_of_anomaly_keeps_its_rows_and_lists_th
             1,
             [(3, "created_at 2026-03-10T10:00:00, closed_at 2026-03-02")],
         ),
-        "stages entered out of order": (
+        "entered_<stage> before created_at (a stage entered before it was created)": (
             1,
             [
                 (
                     6,
-                    "entered_prospecting 2026-01-02T09:00:00, entered_qualification "
-                    "2026-01-20T09:00:00, entered_demo 2026-01-05T09:00:00, entered_won "
-                    "2026-02-01T09:00:00",
+                    "created_at 2026-01-10T09:00:00, entered_prospecting 2026-01-02T09:00:00, "
+                    "entered_qualification 2026-01-12T09:00:00, entered_demo "
+                    "2026-01-20T09:00:00, entered_won 2026-02-01T09:00:00",
                 )
             ],
         ),
@@ -94,17 +101,17 @@ def test_dates_compare_by_calendar_day_and_a_same_day_date_without_time_is_0():
     assert np.isnan(days[3])
 
 
-def test_stages_out_of_order_whatever_stages_are_skipped_or_blank():
+def test_a_stage_entered_before_creation_is_impossible_and_stages_in_any_order_are_not():
     deals = pd.DataFrame(
         {
-            "entered_prospecting": stamps("2026-01-01", "2026-01-01", None, "2026-01-05"),
-            "entered_qualification": stamps("2026-01-03", None, "2026-01-09", "2026-01-05"),
-            "entered_demo": stamps("2026-01-02", "2026-01-04", "2026-01-08", None),
-            "entered_won": stamps(None, "2026-01-03", None, "2026-01-05"),
+            "created_at": stamps("2026-01-05 10:00", "2026-01-05 10:00", "2026-01-05 10:00"),
+            "entered_prospecting": stamps("2026-01-05 00:00", "2026-01-05", None),
+            "entered_proposal": stamps("2026-01-08", "2026-01-06", "2026-01-04"),
+            "entered_demo": stamps(None, "2026-01-09", None),  # sent back from proposal
         }
     )
-    # demo before qualification; won before demo; demo before qualification; same days: fine
-    assert out_of_order(deals).tolist() == [True, True, True, False]
+    # the same day (a date without a time): fine; demo after proposal: fine; before creation: no
+    assert entered_before_created(deals).tolist() == [False, False, True]
 
 
 def test_the_latest_plausible_date_is_ten_years_after_as_of():
