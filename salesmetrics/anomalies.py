@@ -123,7 +123,9 @@ def _checked(item: LoadedInput, as_of: date) -> LoadedInput:
     for earlier, later, words in DATE_ORDER.get(item.entity, ()):
         if earlier in frame.columns and later in frame.columns:
             mask = negative(frame[later], frame[earlier])
-            found += _reason(f"{later} before {earlier} ({words})", mask, frame, rows, earlier, later)
+            found += _reason(
+                f"{later} before {earlier} ({words})", mask, frame, rows, earlier, later
+            )
     if item.entity == "deals":
         mask = entered_before_created(frame)
         words = "entered_<stage> before created_at (a stage entered before it was created)"

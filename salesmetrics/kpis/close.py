@@ -26,10 +26,10 @@ import pandas as pd
 from salesmetrics.anomalies import duration, implausible, negative
 from salesmetrics.kpis.base import (
     LEFT_OUT,
+    SMALL_SAMPLE,
     Aggregate,
     Aggregation,
     Context,
-    SMALL_SAMPLE,
     Kpi,
     Unit,
     before_end,
@@ -372,10 +372,11 @@ def _velocity(data: Context, period: Period) -> pd.DataFrame:
     "closed", with `days` from created_at to closed_at, and IMPOSSIBLE where those dates are
     impossible), for `_velocity_of`, which reads the report's small-sample threshold.
     """
-    still = open_deals(data, period).assign(**{PART: "open", IMPOSSIBLE: False}, days=np.nan)
+    still = open_deals(data, period)
+    still = still.assign(**{PART: "open"}, **{IMPOSSIBLE: np.zeros(len(still), bool)}, days=np.nan)
     closed = closed_deals(data, period)
     closed = closed.assign(
-        **{PART: "closed", IMPOSSIBLE: impossible_cycle(closed)}, days=_days(closed)
+        **{PART: "closed"}, **{IMPOSSIBLE: impossible_cycle(closed)}, days=_days(closed)
     )
     return with_facts(pd.concat([still, closed]), small_sample=data.small_sample)
 
@@ -403,7 +404,7 @@ def _velocity_of(rows: pd.DataFrame) -> Aggregate:
             f"small-sample threshold ({threshold}): too few for a velocity"
         )
         return Aggregate(None, note=why + left)
-    win_rate = won.sum() / closed.sum()
+    win_rate = float(won.sum() / closed.sum())
     size = float(np.nanmean(amounts))
     cycle = float(np.mean(cycles))
     expected = still * win_rate * size

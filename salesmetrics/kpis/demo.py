@@ -167,7 +167,7 @@ def _all_stage_days(data: Context) -> pd.DataFrame:
         left = pd.Series(np.fmin.reduce(later, axis=0))
         days = (left - pd.Series(start)).dt.total_seconds().to_numpy() / SECONDS_PER_DAY
         rows = carrying(data, deals).assign(
-            value=days, **{STAGE_COLUMN: stage, LEFT_OUT: impossible}
+            value=days, **{STAGE_COLUMN: stage}, **{LEFT_OUT: impossible}
         )
         rows[LEFT] = left.to_numpy()
         parts.append(rows[~np.isnan(days)])

@@ -551,6 +551,8 @@ def _rosi_of(rows: pd.DataFrame) -> Aggregate:
     denominator = float(rows["denominator"].sum()) if len(rows) else 0.0
     kind = rows[KIND].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
     won_now, won_before = int((kind == NOW).sum()), int((kind == BEFORE).sum())
+    if denominator == 0:
+        return Aggregate(None, numerator, denominator, "no rows in the denominator")
     threshold = int(fact(rows, "small_sample"))
     if min(won_now, won_before) < threshold:
         why = (
@@ -558,8 +560,6 @@ def _rosi_of(rows: pd.DataFrame) -> Aggregate:
             f"fewer than the small-sample threshold ({threshold}): the change is noise"
         )
         return Aggregate(None, numerator, denominator, why)
-    if denominator == 0:
-        return Aggregate(None, numerator, denominator, "no sales costs in the period")
     return Aggregate(numerator / denominator, numerator, denominator)
 
 

@@ -220,8 +220,7 @@ def _now_and_before(data: Context, period: Period) -> pd.DataFrame:
     early = None
     if first is not None and earlier.start < first:
         early = (
-            f"the activities start {first}: the comparison period {earlier.label} is before "
-            "them"
+            f"the activities start {first}: the comparison period {earlier.label} is before them"
         )
     rows = pd.concat([now, before], ignore_index=True)
     return with_facts(rows, small_sample=data.small_sample, before_data=early)

@@ -235,7 +235,9 @@ def test_research_response_roi_is_null_under_the_small_sample_threshold():
         "3 emails delivered or prospects contacted in one of the periods, fewer than the "
         "small-sample threshold (4): the change is noise"
     )
-    assert run("research_response_roi", book=FROM_AUGUST).value("research_response_roi").value is None
+    assert (
+        run("research_response_roi", book=FROM_AUGUST).value("research_response_roi").value is None
+    )
 
 
 def test_research_response_roi_is_null_when_the_comparison_period_starts_before_the_data():
