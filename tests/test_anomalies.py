@@ -35,7 +35,7 @@ def test_a_hubspot_export_with_every_kind_of_anomaly_keeps_its_rows_and_lists_th
     assert not q.clean
     found = {a.reason: (a.count, [(e.row, e.value) for e in a.examples]) for a in q.anomalies}
     assert found == {
-        "probability: outside 0–1, left blank": (1, [(5, "-0.2")]),
+        "probability: outside 0–1, left blank": (1, [(5, "probability -0.2")]),
         "closed_at before created_at (closed before it was created)": (
             1,
             [(3, "created_at 2026-03-10T10:00:00, closed_at 2026-03-02")],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -385,6 +385,8 @@ class _Validator:
         ends: list[date | None] = []
         for key in ("earliest", "latest"):
             value = node.get(key)
+            if isinstance(value, datetime):  # YAML reads `2099-12-31 23:59` as a timestamp
+                value = value.date()
             if value is None or isinstance(value, date):
                 ends.append(value)
                 continue

@@ -883,8 +883,11 @@ def _unreadable_reason(name: str, values: pd.Series, numbers: np.ndarray, keep) 
 
 
 def _anomaly_reason(name: str, values: pd.Series, numbers: np.ndarray, keep) -> Reason:
+    """A probability outside 0–1, with examples as the date anomalies give them: row: field
+    value (salesmetrics.anomalies)."""
     found = _unreadable_reason(name, values, numbers, keep)
-    return replace(found, reason=f"{name}: outside 0–1, left blank")
+    examples = tuple(replace(e, value=f"{name} {e.value}") for e in found.examples)
+    return replace(found, reason=f"{name}: outside 0–1, left blank", examples=examples)
 
 
 def _date_ranges(frame: pd.DataFrame) -> tuple[DateRange, ...]:

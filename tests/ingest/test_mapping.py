@@ -281,6 +281,13 @@ def test_date_range_sets_the_plausible_dates_and_is_checked(tmp_path):
     )
     options = load_mapping(str(good)).parse
     assert (options.earliest, options.latest) == (date(1900, 1, 1), None)
+    good.write_text(
+        "entity: deals\ncolumns: {deal_id: ID, created_at: Created, status: Status}\n"
+        "parse:\n  date_range: {earliest: '1900-01-01', latest: 2099-12-31 23:59:00}\n",
+        encoding="utf-8",
+    )
+    options = load_mapping(str(good)).parse
+    assert (options.earliest, options.latest) == (date(1900, 1, 1), date(2099, 12, 31))
     for bad, message in (
         ("{earliest: soon}", r"old\.yaml, line 4: earliest: expected a date"),
         ("{earliest: 2030-01-01, latest: 2020-01-01}", "earliest is after latest"),

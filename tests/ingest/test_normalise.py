@@ -458,7 +458,7 @@ def test_probability_outside_0_to_1_is_an_anomaly_left_blank_on_a_deal_kept(tmp_
     (anomaly,) = q.anomalies
     assert anomaly.reason == "probability: outside 0–1, left blank"
     assert anomaly.count == 1
-    assert anomaly.examples[0].row == 4 and anomaly.examples[0].value.startswith("1.4")
+    assert anomaly.examples[0].row == 4 and anomaly.examples[0].value.startswith("probability 1.4")
     assert not q.clean
 
 
