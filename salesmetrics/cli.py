@@ -331,6 +331,7 @@ def validate(
 
     Example: salesmetrics validate exports/2026-10/   (every file in it, each recognised)
     """
+
     from salesmetrics.config import load_config
     from salesmetrics.engine import feeds
     from salesmetrics.pipeline import hints_of
@@ -348,6 +349,7 @@ def validate(
         no_color=no_color,
         keep_all_columns=rejects is not None,
         strict=strict,
+        as_of=settings.as_of if settings is not None else None,
     )
     err = make_console(sys.stderr, no_color=no_color)
     qualities = [item.quality for item in loaded]
@@ -545,7 +547,13 @@ def report(
     )
     err = make_console(sys.stderr, no_color=no_color)
     loaded, unusable = _load(
-        specs, settings, mapping_dirs, quiet=quiet, no_color=no_color, strict=settings.strict
+        specs,
+        settings,
+        mapping_dirs,
+        quiet=quiet,
+        no_color=no_color,
+        strict=settings.strict,
+        as_of=settings.as_of,
     )
     if _unusable(unusable, len(specs), len(loaded), skip_unrecognised, computing=True):
         raise typer.Exit(EXIT_INPUT)

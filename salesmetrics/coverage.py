@@ -91,6 +91,16 @@ def covers(
     return found
 
 
+def first_day(frames: Mapping[str, pd.DataFrame], entity: str, as_of: date) -> date | None:
+    """The first day the `entity` input covers; None without such an input or a dated row.
+    A KPI that compares with an earlier period reads it: a period before the data is not a
+    period of zeros."""
+    if entity not in frames:
+        return None
+    cover = covers({entity: frames[entity]}, as_of).get(entity)
+    return cover.first if cover is not None else None
+
+
 def uncovered(
     covered: Mapping[str, Cover], period: Period, read: Mapping[str, Sequence[str]]
 ) -> tuple[DataWarning, ...]:

@@ -25,6 +25,7 @@ from salesmetrics.currency import Rates, convert
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import (
     LEFT_OUT,
+    SMALL_SAMPLE,
     Aggregate,
     Aggregation,
     Context,
@@ -40,7 +41,6 @@ from salesmetrics.report import DataWarning, Feeds, KpiValue, Report, Skipped, T
 from salesmetrics.schema import ENTITIES, Kind
 from salesmetrics.targets import KpiTargets, Target, status
 
-SMALL_SAMPLE = 20
 TIME_DIMENSIONS = ("month", "week", "quarter")
 QUOTA_WARN = 0.9  # at risk from 90% of quota, unless the report config says otherwise
 Key = tuple[tuple[tuple[str, str], ...], str | None, str | None]  # group, category, subcategory
@@ -85,7 +85,9 @@ def compute(
     attrs = tuple(d for d in by if d not in TIME_DIMENSIONS)
     data = prepare(frames, rates)
     _check_dimensions(attrs, data)
-    ctx = Context(data, as_of, settings or Settings(), compare, fiscal_start_month, attrs)
+    ctx = Context(
+        data, as_of, settings or Settings(), compare, fiscal_start_month, attrs, small_sample
+    )
     bucketed = buckets(period, time[0], fiscal_start_month=fiscal_start_month) if time else []
     current: list[tuple[Period, tuple[tuple[str, str], ...]]] = [(period, ())] + [
         (b, ((time[0], b.label),)) for b in bucketed

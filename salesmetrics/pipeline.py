@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from salesmetrics.anomalies import check
 from salesmetrics.config import InputSpec, ReportConfig
 from salesmetrics.engine import SMALL_SAMPLE, compute, span
 from salesmetrics.errors import ConfigError, InputError
@@ -49,12 +50,15 @@ def load_each(
     strict: bool = False,
     keep_all_columns: bool = False,
     on_recognised: Callable[[Recognition], None] | None = None,
+    as_of: date | None = None,
 ) -> tuple[list[LoadedInput], list[Unusable]]:
     """Every input that can be used, loaded through its mapping, and every one that cannot,
     with why: a file is never left unread because another failed. An `auto` mapping is first
     recognised from the file's headers among the presets and `mapping_dirs` (`on_recognised`
     hears of each); `each(spec)` may return a context manager (the CLI's progress spinner).
-    A stage history is then joined to the deals (salesmetrics.ingest.history)."""
+    A stage history is then joined to the deals (salesmetrics.ingest.history), and the rows
+    are checked for impossible values, dates after `as_of` (today unless given) + 10 years
+    among them (salesmetrics.anomalies)."""
     specs = tuple(specs)
     unusable: list[Unusable] = []
 
@@ -81,7 +85,7 @@ def load_each(
             refuse(spec, exc)
     order = {spec.path: i for i, spec in reversed(list(enumerate(specs)))}
     unusable.sort(key=lambda u: order.get(u.spec.path, len(specs)))
-    return join_history(loaded), unusable
+    return check(join_history(loaded), as_of or date.today()), unusable
 
 
 def load_inputs(
@@ -90,10 +94,13 @@ def load_inputs(
     each: Callable[[InputSpec], Any] | None = None,
     mapping_dirs: Iterable[Path] = (),
     strict: bool = False,
+    as_of: date | None = None,
 ) -> list[LoadedInput]:
     """Every input through its mapping (see `load_each`); the first input that cannot be
     used is an error, raised once every input has been tried."""
-    loaded, unusable = load_each(specs, each=each, mapping_dirs=mapping_dirs, strict=strict)
+    loaded, unusable = load_each(
+        specs, each=each, mapping_dirs=mapping_dirs, strict=strict, as_of=as_of
+    )
     if unusable:
         raise unusable[0].error
     return loaded

@@ -109,6 +109,23 @@ def test_validate_says_what_each_input_can_feed_and_what_it_lacks(runner):
     assert not set(fed["can_feed"]) & set(cannot)
 
 
+def test_validate_lists_anomalies_and_does_not_call_the_file_clean(runner):
+    path = FIXTURES / "crm" / "hubspot_deals_anomalies.csv"
+    result = runner.invoke(app, ["validate", str(path), "-m", "hubspot_deals"])
+    assert result.exit_code == 0, result.output  # anomalies are reported, not refused
+    first = " ".join(result.output.split("+")[0].split())
+    assert first.endswith("header on row 1): 5 anomalies")
+    assert "clean" not in result.output
+    words = " ".join(result.output.replace("|", " ").split())
+    assert "closed_at before created_at" in words and "3: created_at" in words
+    result = runner.invoke(app, ["validate", str(path), "-m", "hubspot_deals", "-f", "json"])
+    (item,) = json.loads(result.stdout)["inputs"]
+    assert [a["count"] for a in item["anomalies"]] == [1, 1, 1, 1, 1]
+    assert item["anomalies"][1]["examples"] == [
+        {"row": 3, "value": "created_at 2026-03-10T10:00:00, closed_at 2026-03-02"}
+    ]
+
+
 def test_rejected_rows_exit_3_and_say_why_on_stderr(runner):
     result = runner.invoke(app, ["validate", str(FIXTURES / "bad_rows.csv"), "-m", FIXTURE_MAPPING])
     assert result.exit_code == 3

@@ -171,3 +171,23 @@ def test_a_deals_export_without_a_creation_date_skips_what_needs_it_naming_the_h
         "opportunities_created": reason,
         "sales_cycle_days": reason,
     }
+
+
+def test_loaded_inputs_are_checked_for_anomalies_against_as_of(tmp_path: Path):
+    """The latest plausible date is as_of + 10 years: a report dated 2016-06-30 finds the
+    deals of October 2026 more than ten years ahead; one dated today does not."""
+    plain = str(FIXTURES / "plain.csv")  # created 2026-10-01..03, closed 2026-10-20 and 21
+    config_path = tmp_path / "report.yaml"
+    config_path.write_text(
+        f"inputs:\n  - {{path: {plain}, mapping: {FIXTURE_MAPPING}}}\n", encoding="utf-8"
+    )
+    inputs = load_config(config_path).inputs
+    (early,) = load_inputs(inputs, as_of=date(2016, 6, 30))
+    reasons = {a.reason: a.count for a in early.quality.anomalies}
+    assert reasons == {
+        "created_at: outside 1990-01-01 – 2026-06-30 (parse.date_range sets the range)": 3,
+        "closed_at: outside 1990-01-01 – 2026-06-30 (parse.date_range sets the range)": 2,
+    }
+    assert early.frame["_implausible_created_at"].tolist() == [True, True, True]
+    (today,) = load_inputs(inputs, as_of=date(2026, 11, 23))
+    assert today.quality.anomalies == () and today.quality.clean

@@ -121,13 +121,15 @@ def test_olist_lead_conversion_rate_by_origin_in_one_month(olist, olist_csv):
 
 
 def olist_days(mqls: list[dict[str, str]], won: dict[str, str]) -> list[float]:
-    """Days from first_contact_date (midnight) to won_date for each lead that closed a deal."""
+    """Days from first_contact_date (midnight) to won_date for each lead that closed a deal,
+    on or after the day of its first contact (one closed the day before: an anomaly)."""
     days = []
     for row in mqls:
         if row["mql_id"] in won:
             created = datetime.strptime(row["first_contact_date"], "%Y-%m-%d")
             closed = datetime.strptime(won[row["mql_id"]], "%Y-%m-%d %H:%M:%S")
-            days.append((closed - created).total_seconds() / 86400)
+            if closed.date() >= created.date():
+                days.append((closed - created).total_seconds() / 86400)
     return days
 
 
@@ -135,9 +137,13 @@ def test_olist_lead_to_customer_days_median(olist, olist_csv):
     mqls, won = olist_csv
     report = olist_report(olist, "all")
     days = olist_days(mqls, won)
-    assert len(days) == 842
+    assert len(days) == 841  # of 842 won leads: one won the day before its first contact
     value = report.value("lead_to_customer_days")
-    assert value.n == 842
+    assert value.n == 841
+    assert value.note == (
+        "1 leads with impossible dates left out (converted before they were created, or a "
+        "date outside the plausible range: see salesmetrics validate)"
+    )
     assert value.value == pytest.approx(statistics.median(days), abs=1e-9)
     # and for the leads of one month only
     february = [row for row in mqls if row["first_contact_date"].startswith("2018-02")]

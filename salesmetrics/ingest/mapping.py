@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,8 @@ class ParseOptions:
     date_format: str | None = None
     timezone: str = "UTC"
     percent: str = "auto"
+    earliest: date | None = None  # parse.date_range: the plausible dates (salesmetrics.anomalies)
+    latest: date | None = None
 
 
 @dataclass(frozen=True)
@@ -334,7 +337,10 @@ class _Validator:
 
     def _parse(self, raw: Node) -> ParseOptions:
         sec = self._section(raw, "parse")
-        known = ("decimal", "thousands", "date_order", "date_format", "timezone", "percent")
+        known = (
+            *("decimal", "thousands", "date_order", "date_format", "timezone", "percent"),
+            "date_range",
+        )
         self._only(sec, "parse", known)
         choices = {
             "decimal": ("auto", ".", ","),
@@ -356,6 +362,7 @@ class _Validator:
                 sec, "timezone", "unknown time zone; use an IANA name such as Europe/Berlin"
             ) from None
         fmt = sec.get("date_format")
+        earliest, latest = self._date_range(sec)
         return ParseOptions(
             decimal=str(sec.get("decimal", "auto")),
             thousands=str(sec.get("thousands", "auto")),
@@ -363,7 +370,33 @@ class _Validator:
             date_format=str(fmt) if fmt is not None else None,
             timezone=timezone,
             percent=str(sec.get("percent", "auto")),
+            earliest=earliest,
+            latest=latest,
         )
+
+    def _date_range(self, sec: Node) -> tuple[date | None, date | None]:
+        """`date_range: {earliest: 1900-01-01, latest: 2099-12-31}`: dates the data may hold
+        outside the default plausible range (1990 to as_of + 10 years); either end may be left
+        out."""
+        if sec.get("date_range") is None:
+            return None, None
+        node = self._section(sec, "date_range")
+        self._only(node, "parse.date_range", ("earliest", "latest"))
+        ends: list[date | None] = []
+        for key in ("earliest", "latest"):
+            value = node.get(key)
+            if isinstance(value, datetime):  # YAML reads `2099-12-31 23:59` as a timestamp
+                value = value.date()
+            if value is None or isinstance(value, date):
+                ends.append(value)
+                continue
+            try:
+                ends.append(date.fromisoformat(str(value)))
+            except ValueError:
+                raise self.fail(node, key, "expected a date, YYYY-MM-DD") from None
+        if ends[0] is not None and ends[1] is not None and ends[0] > ends[1]:
+            raise self.fail(node, "earliest", "earliest is after latest")
+        return ends[0], ends[1]
 
     def _only(self, sec: Node, name: str, known: tuple[str, ...]) -> None:
         for key in sec:

@@ -14,7 +14,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -261,7 +261,8 @@ def normalise(
         if flt.condition.field is not None:
             values = out.get(flt.condition.field, pd.Series([pd.NA] * n, dtype=TEXT))
             rows.filter(_test(values, flt.condition), flt.reason)
-    _reject(mapping, plan, out, unreadable, rows)
+    anomalous: dict[str, pd.Series] = {}
+    _reject(mapping, plan, out, unreadable, anomalous, rows)
     if mapping.lines_of:  # a row stands for each record: its first line, with the lines' sums
         records, line_counts = _join_lines(mapping, out, rows, path)
     else:
@@ -292,6 +293,11 @@ def normalise(
         unreadable=tuple(
             _unreadable_reason(name, values, rows.numbers, keep)
             for name, values in unreadable.items()
+            if (values.notna().to_numpy() & keep).any()
+        ),
+        anomalies=tuple(
+            _anomaly_reason(name, values, rows.numbers, keep)
+            for name, values in anomalous.items()
             if (values.notna().to_numpy() & keep).any()
         ),
         defaulted=tuple(Defaulted(*d) for d in defaulted),
@@ -675,9 +681,10 @@ def _entity_rules(mapping, plan, cells, out, n, found_currency, unplaced_rows) -
             out[spec.name] = current.fillna(spec.default)
 
 
-def _reject(mapping: Mapping, plan: ColumnPlan, out, unreadable, rows: _Rows) -> None:
+def _reject(mapping: Mapping, plan: ColumnPlan, out, unreadable, anomalous, rows: _Rows) -> None:
     """Rows missing a value they must have (a required field, or a `reject_blank` one the file
-    gives), or breaking a rule of their entity."""
+    gives), or breaking a rule of their entity; `anomalous` gets the values that are impossible
+    but cost the row nothing else (a probability outside 0–1)."""
     entity = mapping.entity
     for spec in entity.fields:
         if not (spec.required or (spec.reject_blank and spec.name in plan.given)):
@@ -700,12 +707,12 @@ def _reject(mapping: Mapping, plan: ColumnPlan, out, unreadable, rows: _Rows) ->
         score = out["score"]
         outside = (~score.between(0, 10)).fillna(False).to_numpy(dtype=bool)
         rows.reject(outside, "score: outside 0–10", score.astype(TEXT))
-    if "probability" in out:
+    if "probability" in out:  # an anomaly, not a reject: the deal stays, its probability is blank
         p = out["probability"]
         outside = (~p.between(0, 1)).fillna(False).to_numpy(dtype=bool)
         out["probability"] = p.mask(outside)
         if outside.any():
-            unreadable["probability"] = p.astype(TEXT).where(outside)
+            anomalous["probability"] = p.astype(TEXT).where(outside)
     if entity.name == "subscriptions" and "mrr" in out:
         negative = (out["mrr"] < 0).fillna(False).to_numpy(dtype=bool)
         rows.reject(negative, "mrr: negative", out["mrr"].astype(TEXT))
@@ -869,6 +876,14 @@ def _unreadable_reason(name: str, values: pd.Series, numbers: np.ndarray, keep) 
     where = np.flatnonzero(mask)
     examples = tuple(Example(int(numbers[i]), str(values.iloc[i])) for i in where[:MAX_EXAMPLES])
     return Reason(f"{name}: cannot read the value, left blank", int(mask.sum()), examples)
+
+
+def _anomaly_reason(name: str, values: pd.Series, numbers: np.ndarray, keep) -> Reason:
+    """A probability outside 0–1, with examples as the date anomalies give them: row: field
+    value (salesmetrics.anomalies)."""
+    found = _unreadable_reason(name, values, numbers, keep)
+    examples = tuple(replace(e, value=f"{name} {e.value}") for e in found.examples)
+    return replace(found, reason=f"{name}: outside 0–1, left blank", examples=examples)
 
 
 def _date_ranges(frame: pd.DataFrame) -> tuple[DateRange, ...]:

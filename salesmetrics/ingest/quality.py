@@ -2,6 +2,7 @@
 
 Every row read is used, filtered, rejected or dropped as a duplicate; nothing else. A stage
 history's rows are also used only once joined to a deal: those that match none are unmatched.
+A row used may still hold an impossible value (an anomaly): it is listed, and kept.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class InputQuality:
     filtered: tuple[Reason, ...] = ()
     rejected: tuple[Reason, ...] = ()
     unreadable: tuple[Reason, ...] = ()  # optional values that could not be read: left blank
+    anomalies: tuple[Reason, ...] = ()  # impossible values of rows kept (salesmetrics.anomalies)
     defaulted: tuple[Defaulted, ...] = ()
     unplaced: tuple[Unplaced, ...] = ()
     placing_yaml: str | None = None  # the YAML that would place the unplaced values
@@ -105,7 +107,8 @@ class InputQuality:
 
     @property
     def clean(self) -> bool:
-        return self.rows_rejected == 0
+        """No row rejected and no impossible value in the rows kept."""
+        return self.rows_rejected == 0 and not self.anomalies
 
     def to_dict(self) -> dict:
         result = asdict(self)

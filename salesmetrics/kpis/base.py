@@ -28,6 +28,7 @@ import pandas as pd
 from salesmetrics.periods import Period, comparison
 
 PERIODS_HELD = 3  # Context.for_period keeps rows of this many periods
+SMALL_SAMPLE = 20  # fewer records than this behind a value: a small sample (report: small_sample)
 LEFT_OUT = "left_out"
 """A column KPI rows may carry: True on a row left out of the value, as what it would add is
 unknown (a deal at a stage the mapping does not place). The engine aggregates the other rows
@@ -81,6 +82,7 @@ class Context:
     compare: str = "previous"  # previous | year | none, from the report
     fiscal_start_month: int = 1  # quarters and years in the targets entity follow it
     dimensions: tuple[str, ...] = ()  # the report's breakdown (owner, team): rows carry them
+    small_sample: int = SMALL_SAMPLE  # KPIs null below it read it (sales_velocity, rosi)
     cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def memo(self, key: str, build: Callable[[], Any]) -> Any:

@@ -23,8 +23,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesmetrics.anomalies import duration, implausible, negative
 from salesmetrics.kpis.base import (
     LEFT_OUT,
+    SMALL_SAMPLE,
     Aggregate,
     Aggregation,
     Context,
@@ -33,8 +35,10 @@ from salesmetrics.kpis.base import (
     before_end,
     carrying,
     datetimes,
+    fact,
     in_period,
     period_rows,
+    with_facts,
 )
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.periods import Period, step
@@ -48,10 +52,15 @@ REASON_COLUMN = "lost_reason"  # lost_reasons' category column
 BLANK = "(blank)"
 PEOPLE = ("owner", "team")  # the dimensions deals share with target rows
 PART = "part"  # sales_velocity's and forecast_accuracy's row kind column
+IMPOSSIBLE = "impossible_cycle"  # sales_velocity's column: a closed deal's dates are impossible
 SECONDS_PER_DAY = 86400.0
 UNPLACED = "unplaced"  # weighted_pipeline's column: the deal is at a stage no mapping places
 UNPLACED_NOTE = (
     "{n} deals at a stage the mapping does not place left out: how far they got is unknown"
+)
+IMPOSSIBLE_CYCLE_NOTE = (
+    "{n} deals with impossible dates left out (closed before they were created, or a date "
+    "outside the plausible range: see salesmetrics validate)"
 )
 
 
@@ -119,8 +128,17 @@ def unplaced(deals: pd.DataFrame) -> np.ndarray:
     return (deals["stage"].isna() & deals["stage_raw"].notna()).to_numpy(dtype=bool)
 
 
-def _days(deals: pd.DataFrame) -> pd.Series:
-    return (deals["closed_at"] - deals["created_at"]).dt.total_seconds() / SECONDS_PER_DAY
+def _days(deals: pd.DataFrame) -> np.ndarray:
+    """Days from created_at to closed_at (0 for a close without a time on the creation day)."""
+    return duration(deals["closed_at"], deals["created_at"], SECONDS_PER_DAY)
+
+
+def impossible_cycle(deals: pd.DataFrame) -> np.ndarray:
+    """Deals whose cycle is impossible (salesmetrics.anomalies): closed on a day before they
+    were created, or created or closed on a date outside the plausible range."""
+    return negative(deals["closed_at"], deals["created_at"]) | implausible(
+        deals, "created_at", "closed_at"
+    )
 
 
 def _naive(values: pd.Series) -> np.ndarray:
@@ -158,8 +176,10 @@ def _avg_deal_size(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _cycle_days(data: Context, period: Period) -> pd.DataFrame:
+    """Won deals closed in the period with their cycle in days; those with an impossible one
+    are left out (and counted in the note)."""
     deals = won_deals(data, period)
-    return deals.assign(value=_days(deals))
+    return deals.assign(value=_days(deals), **{LEFT_OUT: impossible_cycle(deals)})
 
 
 def _lost(data: Context, period: Period) -> pd.DataFrame:
@@ -353,16 +373,22 @@ def _coverage(data: Context, period: Period) -> pd.DataFrame:
 
 def _velocity(data: Context, period: Period) -> pd.DataFrame:
     """Deals open at the end of the period (part "open") and deals closed in it (part
-    "closed", with `days` from created_at to closed_at), for `_velocity_of`.
+    "closed", with `days` from created_at to closed_at, and IMPOSSIBLE where those dates are
+    impossible), for `_velocity_of`, which reads the report's small-sample threshold.
     """
-    still = open_deals(data, period).assign(**{PART: "open"}, days=np.nan)
+    still = open_deals(data, period)
+    still = still.assign(**{PART: "open"}, **{IMPOSSIBLE: np.zeros(len(still), bool)}, days=np.nan)
     closed = closed_deals(data, period)
-    closed = closed.assign(**{PART: "closed"}, days=_days(closed))
-    return pd.concat([still, closed])
+    closed = closed.assign(
+        **{PART: "closed"}, **{IMPOSSIBLE: impossible_cycle(closed)}, days=_days(closed)
+    )
+    return with_facts(pd.concat([still, closed]), small_sample=data.small_sample)
 
 
 def _velocity_of(rows: pd.DataFrame) -> Aggregate:
-    """Open deals × win rate × average deal size / median sales cycle days, from the rows."""
+    """Open deals × win rate × average deal size / mean sales cycle days, from the rows; null
+    when fewer won deals than the small-sample threshold stand behind the cycle and the size
+    (a mean of a few cycles, some of 0 days, can make a velocity of anything)."""
     part = rows[PART].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
     still = int((part == "open").sum())
     closed = part == "closed"
@@ -372,13 +398,23 @@ def _velocity_of(rows: pd.DataFrame) -> Aggregate:
     amounts = rows["amount"].to_numpy(dtype=float, na_value=np.nan)[won]
     if not won.any() or np.isnan(amounts).all():
         return Aggregate(None, note="no won deal with an amount in the period")
-    win_rate = won.sum() / closed.sum()
+    impossible = rows[IMPOSSIBLE].fillna(False).to_numpy(dtype=bool) & won
+    left = f"; {IMPOSSIBLE_CYCLE_NOTE.format(n=int(impossible.sum()))}" if impossible.any() else ""
+    cycles = rows["days"].to_numpy(dtype=float, na_value=np.nan)[won & ~impossible]
+    threshold = int(fact(rows, "small_sample", SMALL_SAMPLE))
+    if len(cycles) < threshold:
+        why = (
+            f"{len(cycles)} won deals behind the cycle and deal size, fewer than the "
+            f"small-sample threshold ({threshold}): too few for a velocity"
+        )
+        return Aggregate(None, note=why + left)
+    win_rate = float(won.sum() / closed.sum())
     size = float(np.nanmean(amounts))
-    cycle = float(np.median(rows["days"].to_numpy(dtype=float, na_value=np.nan)[won]))
+    cycle = float(np.mean(cycles))
     expected = still * win_rate * size
     if cycle <= 0:
-        return Aggregate(None, expected, cycle, "the median sales cycle is 0 days")
-    return Aggregate(expected / cycle, expected, cycle)
+        return Aggregate(None, expected, cycle, "the mean sales cycle is 0 days" + left)
+    return Aggregate(expected / cycle, expected, cycle, left[2:] or None)
 
 
 # forecast_accuracy
@@ -484,9 +520,11 @@ KPIS: tuple[Kpi, ...] = (
         Aggregation.MEDIAN,
         (*WON, "deals.created_at"),
         CLOSED,
-        "median of closed_at − created_at in days over won deals closed in the period",
+        "median of closed_at − created_at in days over won deals closed in the period; deals "
+        "with impossible dates (closed before created, out of range) left out",
         _cycle_days,
         higher_is_better=False,
+        left_out=IMPOSSIBLE_CYCLE_NOTE,
     ),
     Kpi(
         "win_rate_by_amount",
@@ -520,9 +558,11 @@ KPIS: tuple[Kpi, ...] = (
         Aggregation.MEAN,
         (*WON, "deals.created_at"),
         CLOSED,
-        "mean of closed_at − created_at in days over won deals closed in the period",
+        "mean of closed_at − created_at in days over won deals closed in the period; deals "
+        "with impossible dates (closed before created, out of range) left out",
         _cycle_days,
         higher_is_better=False,
+        left_out=IMPOSSIBLE_CYCLE_NOTE,
     ),
     Kpi(
         "quote_to_close_rate",
@@ -650,9 +690,10 @@ KPIS: tuple[Kpi, ...] = (
         Aggregation.CUSTOM,
         (*PIPELINE, "deals.closed_at", "deals.amount"),
         f"{OPEN_AT_END}; closed_at for win rate, deal size and cycle",
-        "deals open at the end of the period × win rate × average deal size / median sales "
+        "deals open at the end of the period × win rate × average deal size / mean sales "
         "cycle days, the last three over deals closed in the period (as win_rate, "
-        "avg_deal_size and sales_cycle_days)",
+        "avg_deal_size and sales_cycle_days_mean); null when fewer won deals than small_sample "
+        "stand behind them",
         _velocity,
         combine=_velocity_of,
         sample_size="rows",

@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesmetrics.anomalies import entered_before_created, implausible, stage_dates
 from salesmetrics.kpis.base import (
+    LEFT_OUT,
     Aggregation,
     Context,
     Kpi,
@@ -136,7 +138,10 @@ def _stage_days(data: Context, period: Period) -> pd.DataFrame:
 
     A deal left stage s when it first entered a later canonical stage (won and lost included,
     and its closed_at for a closed deal) at or after entering s; a later date before entering s
-    (a deal sent back) does not end the stay. Deals still in a stage have no row for it.
+    (a deal sent back) does not end the stay. Deals still in a stage have no row for it. A
+    deal that entered a stage before it was created (one of the two dates is wrong), or with a
+    date outside the plausible range (salesmetrics.anomalies), is left out and counted in the
+    note.
     """
     return period_rows(data, "stage_days", lambda: _all_stage_days(data), LEFT, period)
 
@@ -154,6 +159,8 @@ def _all_stage_days(data: Context) -> pd.DataFrame:
         else np.full(len(deals), nat)
         for s in DEAL_STAGES
     }
+    impossible = entered_before_created(deals)
+    impossible |= implausible(deals, "created_at", *stage_dates(deals), "closed_at")
     parts = []
     for i, stage in enumerate(OPEN_STAGES):
         start = entered[stage]
@@ -161,7 +168,9 @@ def _all_stage_days(data: Context) -> pd.DataFrame:
         later = np.where(later >= start, later, nat)
         left = pd.Series(np.fmin.reduce(later, axis=0))
         days = (left - pd.Series(start)).dt.total_seconds().to_numpy() / SECONDS_PER_DAY
-        rows = carrying(data, deals).assign(value=days, **{STAGE_COLUMN: stage})
+        rows = carrying(data, deals).assign(
+            value=days, **{STAGE_COLUMN: stage}, **{LEFT_OUT: impossible}
+        )
         rows[LEFT] = left.to_numpy()
         parts.append(rows[~np.isnan(days)])
     return pd.concat(parts)
@@ -232,9 +241,14 @@ KPIS: tuple[Kpi, ...] = (
         (STAGE_NEEDS,),
         "the date the deal left the stage (entered a later one, or closed)",
         "per stage: median days from entered_<stage> to the first later stage entry or close "
-        "at or after it, over deals that left the stage in the period",
+        "at or after it, over deals that left the stage in the period; deals that entered a "
+        "stage before they were created, or with a date out of range, left out",
         _stage_days,
         higher_is_better=False,
+        left_out=(
+            "{n} deals with impossible stage dates left out (a stage entered before the deal was "
+            "created, or a date outside the plausible range: see salesmetrics validate)"
+        ),
         category=STAGE_COLUMN,
         category_order=OPEN_STAGES,
     ),

@@ -39,6 +39,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from salesmetrics.coverage import first_day
 from salesmetrics.kpis.base import (
     Aggregate,
     Aggregation,
@@ -46,8 +47,10 @@ from salesmetrics.kpis.base import (
     Kpi,
     Unit,
     at_edge,
+    fact,
     has,
     in_period,
+    with_facts,
 )
 from salesmetrics.kpis.close import won_deals
 from salesmetrics.kpis.edges import after_first_month
@@ -67,7 +70,8 @@ DIMENSIONS = ("owner", "team", "source")  # what costs can carry and customers a
 ACQUISITION = ("sales", "marketing")
 SALES = ("sales",)
 ORDER_DIMENSIONS = ("product",)  # what transactional clv can be broken down by besides DIMENSIONS
-KIND = "kind"  # custom rows: cost | new | active | start | churned | order
+KIND = "kind"  # custom rows: cost | new | active | start | churned | order | now | before
+NOW, BEFORE = "now", "before"  # rosi's won deals in the period and in the comparison period
 EPOCH_MONTH = 1970 * 12  # month index of January 1970, where numpy's datetime64[M] counts from
 MARGIN = "margin"  # the gross margin (0..1, blank when unknown) on every custom row
 MONTHS = "months"  # how many months start in the period, for the monthly churn rate
@@ -575,14 +579,50 @@ def _roi(ctx: Context, period: Period) -> pd.DataFrame:
 
 
 def _rosi(ctx: Context, period: Period) -> pd.DataFrame:
-    """Won deals now (numerator = amount), won deals in the comparison period (numerator =
-    −amount) and sales costs now (denominator = amount)."""
+    """Won deals now (numerator = amount, kind "now"), won deals in the comparison period
+    (numerator = −amount, kind "before") and sales costs now (denominator = amount), with the
+    facts `_rosi_of` judges them by: the small-sample threshold, and whether the comparison
+    period starts before the deals do."""
+    earlier = ctx.earlier(period)
     now = _revenue(ctx, period).assign(numerator=lambda f: f["value"], denominator=0.0)
-    before = _revenue(ctx, ctx.earlier(period))
-    before = before.assign(numerator=-before["value"], denominator=0.0)
+    before = _revenue(ctx, earlier)
+    before = before.assign(numerator=-before["value"], denominator=0.0, **{KIND: BEFORE})
     costs = _cost_values(ctx, period, SALES)
     spent = costs.assign(numerator=0.0, denominator=costs["value"])
-    return _stack([now, before, spent], _shared(ctx, "deals"), ("numerator", "denominator"))
+    rows = _stack(
+        [now.assign(**{KIND: NOW}), before, spent],
+        _shared(ctx, "deals"),
+        ("numerator", "denominator", KIND),
+    )
+    first = ctx.memo("first_day:deals", lambda: first_day(ctx.frames, "deals", ctx.as_of))
+    early = None
+    if first is not None and earlier.start < first:
+        early = f"the deals start {first}: the comparison period {earlier.label} is before them"
+    return with_facts(rows, small_sample=ctx.small_sample, before_data=early)
+
+
+def _rosi_of(rows: pd.DataFrame) -> Aggregate:
+    """(Revenue won now − revenue won before) / sales costs now; null when the comparison
+    period is before the data, or when fewer won deals than the small-sample threshold stand
+    behind either revenue: a change between two sums of a few deals swings by hundreds of
+    percent on one deal more or less."""
+    early = fact(rows, "before_data")
+    if early:
+        return Aggregate(None, note=early)
+    numerator = float(rows["numerator"].sum()) if len(rows) else 0.0
+    denominator = float(rows["denominator"].sum()) if len(rows) else 0.0
+    kind = rows[KIND].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
+    won_now, won_before = int((kind == NOW).sum()), int((kind == BEFORE).sum())
+    if denominator == 0:
+        return Aggregate(None, numerator, denominator, "no rows in the denominator")
+    threshold = int(fact(rows, "small_sample"))
+    if min(won_now, won_before) < threshold:
+        why = (
+            f"{won_now} won deals in the period and {won_before} in the comparison period, "
+            f"fewer than the small-sample threshold ({threshold}): the change is noise"
+        )
+        return Aggregate(None, numerator, denominator, why)
+    return Aggregate(numerator / denominator, numerator, denominator)
 
 
 def _productivity(ctx: Context, period: Period) -> pd.DataFrame:
@@ -698,13 +738,16 @@ KPIS: tuple[Kpi, ...] = (
         "Return on sales investment",
         STAGE,
         Unit.RATIO,
-        Aggregation.RATIO,
+        Aggregation.CUSTOM,
         (*ACQUIRED, *WON),
         f"closed_at (deals won), in the period and the comparison period; {COST_DATE}",
         "(revenue won in the period − revenue won in the comparison period) / sum of sales "
-        "costs in the period; revenue won = sum of amount over won deals closed in it",
+        "costs in the period; revenue won = sum of amount over won deals closed in it; null "
+        "when either period has fewer won deals than small_sample, or the comparison period "
+        "starts before the deals",
         _rosi,
         benchmark="positive",
+        combine=_rosi_of,
         sample_size="rows",
     ),
     Kpi(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesmetrics.coverage import first_day
 from salesmetrics.kpis.base import (
     Aggregate,
     Aggregation,
@@ -18,9 +19,11 @@ from salesmetrics.kpis.base import (
     Kpi,
     Unit,
     carrying,
+    fact,
     has,
     id_codes,
     period_rows,
+    with_facts,
 )
 from salesmetrics.kpis.outreach import activities_in, is_email_sent, is_reach_out, responses
 from salesmetrics.periods import Period
@@ -32,6 +35,10 @@ PEOPLE = ("owner", "team")  # the dimensions activities share with leads
 LEAD_DIMENSIONS = ("quality", "source")  # a research activity takes these from its lead
 TEXT = pd.StringDtype("pyarrow")
 NOW, BEFORE = "now", "before"  # research_response_roi's `when` column
+MIN_CHANGE = 0.05
+"""research_response_roi divides by the change in research hours per prospect: a change
+smaller than this share of the earlier hours is within a month's noise, and dividing by it
+multiplies the noise (a 1% change in hours turns a 1 pp change in replies into 100%)."""
 
 
 # shared helpers
@@ -201,25 +208,45 @@ def _one_period(data: Context, period: Period, when: str) -> pd.DataFrame:
 
 
 def _now_and_before(data: Context, period: Period) -> pd.DataFrame:
-    """The period's rows (`when` = "now") and the comparison period's (`when` = "before")."""
+    """The period's rows (`when` = "now") and the comparison period's (`when` = "before"),
+    with the facts `_rrroi` judges them by: the small-sample threshold, and whether the
+    comparison period starts before the activities do."""
+    earlier = data.earlier(period)
     now = _one_period(data, period, NOW)
-    before = _one_period(data, data.earlier(period), BEFORE)
-    return pd.concat([now, before], ignore_index=True)
+    before = _one_period(data, earlier, BEFORE)
+    first = data.memo(
+        "first_day:activities", lambda: first_day(data.frames, "activities", data.as_of)
+    )
+    early = None
+    if first is not None and earlier.start < first:
+        early = (
+            f"the activities start {first}: the comparison period {earlier.label} is before them"
+        )
+    rows = pd.concat([now, before], ignore_index=True)
+    return with_facts(rows, small_sample=data.small_sample, before_data=early)
 
 
-def _rate_and_hours(rows: pd.DataFrame) -> tuple[float, float] | None:
-    """The email response rate and research hours per prospect contacted, or None if the rows
-    have no delivered email or no prospect contacted.
+def _rate_and_hours(rows: pd.DataFrame) -> tuple[float, float, int] | None:
+    """The email response rate, research hours per prospect contacted, and the smaller of
+    the emails delivered and the prospects contacted behind them; None if the rows have no
+    delivered email or no prospect contacted.
     """
     delivered = float(rows["delivered"].sum())
     contacted = float(rows["prospect"].nunique())
     if delivered == 0 or contacted == 0:
         return None
-    return float(rows["replied"].sum()) / delivered, float(rows["hours"].sum()) / contacted
+    rate = float(rows["replied"].sum()) / delivered
+    return rate, float(rows["hours"].sum()) / contacted, int(min(delivered, contacted))
 
 
 def _rrroi(rows: pd.DataFrame) -> Aggregate:
-    """Change in email response rate / change in research hours per prospect contacted."""
+    """Change in email response rate / change in research hours per prospect contacted; null
+    when the comparison period is before the data, when fewer emails delivered or prospects
+    contacted than the small-sample threshold stand behind either period's figures, or when
+    the hours changed by less than MIN_CHANGE of the earlier hours."""
+    early = fact(rows, "before_data")
+    if early:
+        return Aggregate(None, note=early)
     when = rows["when"].astype(str) if len(rows) else pd.Series(dtype=str)
     now = _rate_and_hours(rows[(when == NOW).to_numpy()])
     before = _rate_and_hours(rows[(when == BEFORE).to_numpy()])
@@ -227,10 +254,23 @@ def _rrroi(rows: pd.DataFrame) -> Aggregate:
         which = "the period" if now is None else "the comparison period"
         return Aggregate(None, note=f"no delivered email or prospect contacted in {which}")
     more_replies, more_hours = now[0] - before[0], now[1] - before[1]
+    threshold = int(fact(rows, "small_sample"))
+    if min(now[2], before[2]) < threshold:
+        why = (
+            f"{min(now[2], before[2])} emails delivered or prospects contacted in one of the "
+            f"periods, fewer than the small-sample threshold ({threshold}): the change is noise"
+        )
+        return Aggregate(None, more_replies, more_hours, why)
     if abs(more_hours) < 1e-12:
         return Aggregate(
             None, more_replies, 0.0, "research hours per prospect contacted did not change"
         )
+    if abs(more_hours) < MIN_CHANGE * abs(before[1]):
+        why = (
+            f"research hours per prospect contacted changed by less than {MIN_CHANGE:.0%}: too "
+            "small a change to divide by"
+        )
+        return Aggregate(None, more_replies, more_hours, why)
     return Aggregate(more_replies / more_hours, more_replies, more_hours)
 
 
@@ -317,7 +357,10 @@ KPIS = (
             PROSPECT,
         ),
         "occurred_at of the activity, in the period and in the comparison period",
-        "Δ email_response_rate / Δ (research_hours / accounts_contacted), period vs comparison",
+        "Δ email_response_rate / Δ (research_hours / accounts_contacted), period vs "
+        "comparison; null when either period has fewer emails delivered or accounts contacted "
+        "than small_sample, hours per account changed by less than 5%, or the comparison "
+        "period starts before the activities",
         _now_and_before,
         combine=_rrroi,
     ),

@@ -21,7 +21,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from salesmetrics.anomalies import duration, implausible, negative
 from salesmetrics.kpis.base import (
+    LEFT_OUT,
     Aggregate,
     Aggregation,
     Context,
@@ -189,12 +191,17 @@ def _hours(later: pd.Series, earlier: pd.Series) -> pd.Series:
 
 def _response_hours(data: Context, period: Period) -> pd.DataFrame:
     """Leads created in the period with hours to their first response; never-answered leads
-    are left out (they have no time), and counted by leads_responded_within_1h instead.
+    are left out (they have no time), and counted by leads_responded_within_1h instead. A lead
+    responded to on a day before it was created, or with a date out of range, is left out and
+    counted in the note (salesmetrics.anomalies).
     """
     leads = leads_created(data, period)
-    hours = _hours(first_response(data, leads), leads["created_at"])
-    rows = leads.assign(value=hours.to_numpy())
-    return rows[rows["value"].notna().to_numpy()]
+    response = pd.Series(first_response(data, leads).to_numpy(), index=leads.index)
+    hours = duration(response, leads["created_at"], SECONDS_PER_HOUR)
+    impossible = negative(response, leads["created_at"])
+    impossible |= implausible(leads, "created_at", "first_response_at")
+    rows = leads.assign(value=hours, **{LEFT_OUT: impossible})
+    return rows[~np.isnan(hours)]
 
 
 def _responded_within(data: Context, period: Period) -> pd.DataFrame:
@@ -317,14 +324,18 @@ def _lead_conversion(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _customer_days(data: Context, period: Period) -> pd.DataFrame:
-    """Leads created in the period that converted with a known date, with the days it took
-    (a conversion dated before creation, as exports sometimes have, counts as it is recorded).
+    """Leads created in the period that converted with a known date, with the days it took;
+    a conversion dated on a day before creation, or a date out of range, is left out and
+    counted in the note (salesmetrics.anomalies).
     """
     leads = leads_created(data, period)
     date, _ = conversion_date(data, leads)
-    days = (date - _naive(leads["created_at"])).dt.total_seconds() / SECONDS_PER_DAY
-    rows = leads.assign(value=days.to_numpy())
-    return rows[rows["value"].notna().to_numpy()]
+    date = pd.Series(date.to_numpy(), index=leads.index)
+    days = duration(date, leads["created_at"], SECONDS_PER_DAY)
+    impossible = negative(date, leads["created_at"])
+    impossible |= implausible(leads, "created_at", "converted_at")
+    rows = leads.assign(value=days, **{LEFT_OUT: impossible})
+    return rows[~np.isnan(days)]
 
 
 # opportunities_created, opportunities_created_amount
@@ -357,9 +368,14 @@ KPIS: tuple[Kpi, ...] = (
         ("leads.created_at", CONTACTED, TIED),
         "created_at (leads)",
         f"median hours from created_at to the first response ({RESPONSE}) over leads created "
-        "in the period that were responded to",
+        "in the period that were responded to; leads responded to before they were created, or "
+        "with a date out of range, left out",
         _response_hours,
         higher_is_better=False,
+        left_out=(
+            "{n} leads with impossible dates left out (responded to before they were created, "
+            "or a date outside the plausible range: see salesmetrics validate)"
+        ),
         benchmark="under 1 hour",
     ),
     Kpi(
@@ -482,9 +498,14 @@ KPIS: tuple[Kpi, ...] = (
         ),
         "created_at (leads)",
         "median days from created_at to conversion (converted_at, else the earliest closed_at "
-        "of the lead's won deals) over leads created in the period that converted",
+        "of the lead's won deals) over leads created in the period that converted; leads "
+        "converted before they were created, or with a date out of range, left out",
         _customer_days,
         higher_is_better=False,
+        left_out=(
+            "{n} leads with impossible dates left out (converted before they were created, or "
+            "a date outside the plausible range: see salesmetrics validate)"
+        ),
     ),
     Kpi(
         "opportunities_created",

@@ -62,10 +62,10 @@ def _render_one(q: InputQuality, console: Console, fed: Feeds | None) -> None:
     if q.delimiter is not None:
         how.append(f"delimiter {q.delimiter!r}")
     how.append(f"header on row {q.header_row}" if q.header_row else "no header")
-    status = ("clean", "green") if q.clean else (f"{q.rows_rejected:,} rejected", "red")
+    status = [("clean", "green")] if q.clean else _status(q)
     console.print(
         Text.assemble(
-            (plain(q.path), "bold"), plain(f" -> {q.entity} ({', '.join(how)}): "), status
+            (plain(q.path), "bold"), plain(f" -> {q.entity} ({', '.join(how)}): "), *status
         )
     )
     for warning in q.warnings:
@@ -93,6 +93,7 @@ def _render_one(q: InputQuality, console: Console, fed: Feeds | None) -> None:
     _reasons(console, "Filtered", q.filtered)
     _reasons(console, "Rejected", q.rejected)
     _reasons(console, "Unreadable optional values (left blank)", q.unreadable)
+    _reasons(console, "Anomalies: impossible values, rows kept (row: values)", q.anomalies)
     _reasons(console, "Joined to no deal (row: deal id)", q.unmatched)
     _titled(
         console,
@@ -147,6 +148,19 @@ def _feeds(console: Console, fed: Feeds) -> None:
         ("KPI", "why"),
         [(s.id, s.reason) for s in fed.cannot],
     )
+
+
+def _status(q: InputQuality) -> list[str | tuple[str, str]]:
+    """What keeps an input from being clean: rejected rows, anomalies, or both (styled parts
+    for Text.assemble)."""
+    said: list[str | tuple[str, str]] = []
+    if q.rows_rejected:
+        said.append((f"{q.rows_rejected:,} rejected", "red"))
+    if q.anomalies:
+        count = sum(a.count for a in q.anomalies)
+        said += [", "] if said else []
+        said.append((f"{count:,} anomal{'ies' if count != 1 else 'y'}", "yellow"))
+    return said
 
 
 def _titled(

@@ -678,6 +678,7 @@ def _quality(sheet: _Sheet, inputs: Sequence[InputQuality]) -> None:
             ("rejected", q.rejected),
             ("filtered", q.filtered),
             ("unreadable", q.unreadable),
+            ("anomaly", q.anomalies),
             ("joined to no deal", q.unmatched),
         ):
             for reason in reasons:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -269,3 +270,34 @@ def test_lines_of_is_inherited_and_null_turns_it_off(tmp_path):
     assert load_mapping(child).lines_of == ("deal_id",)
     off = write(tmp_path, "extends: p.yaml\nlines_of: null\n", "off.yaml")
     assert load_mapping(off).lines_of == ()
+
+
+def test_date_range_sets_the_plausible_dates_and_is_checked(tmp_path):
+    good = tmp_path / "old.yaml"
+    good.write_text(
+        "entity: deals\ncolumns: {deal_id: ID, created_at: Created, status: Status}\n"
+        "parse:\n  date_range: {earliest: 1900-01-01}\n",
+        encoding="utf-8",
+    )
+    options = load_mapping(str(good)).parse
+    assert (options.earliest, options.latest) == (date(1900, 1, 1), None)
+    good.write_text(
+        "entity: deals\ncolumns: {deal_id: ID, created_at: Created, status: Status}\n"
+        "parse:\n  date_range: {earliest: '1900-01-01', latest: 2099-12-31 23:59:00}\n",
+        encoding="utf-8",
+    )
+    options = load_mapping(str(good)).parse
+    assert (options.earliest, options.latest) == (date(1900, 1, 1), date(2099, 12, 31))
+    for bad, message in (
+        ("{earliest: soon}", r"old\.yaml, line 4: earliest: expected a date"),
+        ("{earliest: 2030-01-01, latest: 2020-01-01}", "earliest is after latest"),
+        ("{first: 1900-01-01}", "unknown option; expected one of earliest, latest"),
+        ("1900", "expected a mapping"),
+    ):
+        good.write_text(
+            "entity: deals\ncolumns: {deal_id: ID, created_at: Created, status: Status}\n"
+            f"parse:\n  date_range: {bad}\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(MappingError, match=message):
+            load_mapping(str(good))

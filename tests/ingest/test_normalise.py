@@ -495,7 +495,7 @@ def test_months_and_periods(tmp_path):
     assert targets.quality.rows_rejected == 1
 
 
-def test_probability_outside_0_to_1_is_left_blank_and_reported(tmp_path):
+def test_probability_outside_0_to_1_is_an_anomaly_left_blank_on_a_deal_kept(tmp_path):
     loaded = load_text(
         tmp_path,
         "ID,Created,Stage,Prob\nD1,2026-01-01,demo,40%\nD2,2026-01-01,demo,0.2\nD3,2026-01-01,demo,140%\n",
@@ -504,7 +504,13 @@ def test_probability_outside_0_to_1_is_left_blank_and_reported(tmp_path):
     probs = loaded.frame["probability"].tolist()
     assert probs[:2] == [pytest.approx(0.4), pytest.approx(0.2)]
     assert pd.isna(probs[2])
-    assert loaded.quality.unreadable[0].count == 1
+    q = loaded.quality
+    assert (q.rows_used, q.rows_rejected, q.unreadable) == (3, 0, ())
+    (anomaly,) = q.anomalies
+    assert anomaly.reason == "probability: outside 0–1, left blank"
+    assert anomaly.count == 1
+    assert anomaly.examples[0].row == 4 and anomaly.examples[0].value.startswith("probability 1.4")
+    assert not q.clean
 
 
 def test_ambiguous_day_month_order_is_an_error_naming_the_column(tmp_path):

@@ -444,29 +444,52 @@ def test_pipeline_coverage_of_a_span_of_days_looks_at_the_same_number_of_days_af
 # sales_velocity
 
 
-def test_sales_velocity_is_open_deals_times_win_rate_times_deal_size_per_cycle_day():
-    found = run("sales_velocity").value("sales_velocity")
+def test_sales_velocity_is_open_deals_times_win_rate_times_deal_size_per_mean_cycle_day():
+    found = run("sales_velocity", small_sample=4).value("sales_velocity")
     # open at the end: 5; win rate 4 won / 7 closed; average won deal (1000 + 3000 + 800) / 3 =
-    # 1600 (D5 has no amount); median cycle of 10, 10, 25, 30 = 17.5 days
+    # 1600 (D5 has no amount); mean cycle of 10, 30, 25, 10 = 18.75 days
     expected = 5 * (4 / 7) * 1600
     assert found.numerator == pytest.approx(expected)  # 4571.43
-    assert found.denominator == pytest.approx(17.5)
-    assert found.value == pytest.approx(expected / 17.5)  # 261.22 a day
-    # small samples are judged by rows (5 open + 7 closed = 12), not by the 17.5 days
-    assert found.n == 12
-    assert run("sales_velocity", small_sample=15).value("sales_velocity").small_sample
+    assert found.denominator == pytest.approx(18.75)
+    assert found.value == pytest.approx(expected / 18.75)  # 243.81 a day
+    assert (found.n, found.note) == (12, None)  # 5 open + 7 closed rows
+
+
+def test_sales_velocity_is_null_with_fewer_won_deals_than_the_small_sample_threshold():
+    found = run("sales_velocity", small_sample=5).value("sales_velocity")
+    assert found.value is None
+    assert found.note == (
+        "4 won deals behind the cycle and deal size, fewer than the small-sample threshold "
+        "(5): too few for a velocity"
+    )
+    assert run("sales_velocity").value("sales_velocity").value is None  # the default, 20
+
+
+def test_sales_velocity_leaves_a_deal_closed_before_it_was_created_out_of_the_cycle():
+    backwards = frame("deals", COLUMNS, [
+        ("X1", "won", "won", "2026-10-20", "2026-10-10", None, 600.0, 1.0, "Ana", None, None, None, None, None),
+    ]).assign(currency="USD")  # fmt: skip
+    book = {"deals": pd.concat([DEALS, backwards], ignore_index=True)}
+    found = run("sales_velocity", book=book, small_sample=4).value("sales_velocity")
+    # still won: win rate 5 / 8, average size (1000 + 3000 + 800 + 600) / 4 = 1350; its cycle
+    # (−10 days) is left out: mean of 10, 30, 25, 10 = 18.75
+    assert found.value == pytest.approx(5 * (5 / 8) * 1350 / 18.75)
+    assert found.note == (
+        "1 deals with impossible dates left out (closed before they were created, or a date "
+        "outside the plausible range: see salesmetrics validate)"
+    )
 
 
 def test_sales_velocity_per_owner_and_without_closed_deals():
-    report = run("sales_velocity", group_by=["owner"])
+    report = run("sales_velocity", group_by=["owner"], small_sample=1)
     # Ana: 3 open (O1, O4, D4) x 1/2 (D1 won, D3 lost) x 1000 / 10 days = 150
     assert report.value("sales_velocity", owner="Ana").value == pytest.approx(150.0)
-    # Ben: 1 open (O2) x 2/3 (D2, D5 won, D6 lost) x 3000 (D2) / median(30, 25) = 27.5
+    # Ben: 1 open (O2) x 2/3 (D2, D5 won, D6 lost) x 3000 (D2) / mean(30, 25) = 27.5
     assert report.value("sales_velocity", owner="Ben").value == pytest.approx(2000 / 27.5)
     dee = report.value("sales_velocity", owner="Dee")
     assert (dee.value, dee.note) == (None, "no deals closed in the period")
     # September: D8 won 9000 in 60 days (1 Aug to 30 Sep 23:59), 6 open at the end
-    september = run("sales_velocity", period=SEPTEMBER).value("sales_velocity")
+    september = run("sales_velocity", period=SEPTEMBER, small_sample=1).value("sales_velocity")
     assert september.value == pytest.approx(6 * 1.0 * 9000 / (60 + 1439 / 1440))
     lost_only = {"deals": DEALS[DEALS["deal_id"].isin(["D3", "O1"]).to_numpy()]}
     assert run("sales_velocity", book=lost_only).value("sales_velocity").note == (
@@ -554,3 +577,31 @@ def test_weighted_pipeline_says_which_deals_it_could_not_weigh_were_unplaced():
         1200.0,
         "1 open deals without a probability left out, 1 at a stage the mapping does not place",
     )
+
+
+# sales_cycle_days, sales_cycle_days_mean: impossible cycles
+
+
+def test_sales_cycle_leaves_out_impossible_cycles_with_a_note_and_counts_a_same_day_close_as_0():
+    odd = frame("deals", COLUMNS, [
+        # closed eight days before it was created: left out, still won
+        ("X1", "won", "won", "2026-10-20 10:00", "2026-10-12", None, 600.0, 1.0, "Ana", None, None, None, None, None),
+        # closed on the day it was created, the close without a time of day: 0 days
+        ("X2", "won", "won", "2026-10-14 15:00", "2026-10-14", None, 700.0, 1.0, "Ana", None, None, None, None, None),
+        # created on a placeholder date (flagged by salesmetrics.anomalies.check): left out
+        ("X3", "won", "won", "1900-01-01", "2026-10-16", None, 800.0, 1.0, "Ana", None, None, None, None, None),
+    ]).assign(currency="USD")  # fmt: skip
+    odd["_implausible_created_at"] = [False, False, True]
+    book = {"deals": pd.concat([DEALS, odd], ignore_index=True)}
+    report = run("sales_cycle_days", "sales_cycle_days_mean", "deals_won", book=book)
+    assert report.value("deals_won").value == 7  # D1, D2, D5, D10, X1, X2, X3
+    median = report.value("sales_cycle_days")
+    # 10, 30, 25, 10 (D1, D2, D5, D10) and 0 (X2): median 10, mean 75 / 5 = 15
+    assert (median.value, median.n) == (pytest.approx(10.0), 5)
+    assert median.note == (
+        "2 deals with impossible dates left out (closed before they were created, or a date "
+        "outside the plausible range: see salesmetrics validate)"
+    )
+    mean = report.value("sales_cycle_days_mean")
+    assert mean.value == pytest.approx(75 / 5)
+    assert mean.note == median.note

@@ -261,6 +261,27 @@ def test_time_in_stage_by_owner_and_in_a_quiet_month():
     assert september.categories("time_in_stage_days")["demo"].note == "no rows with a value"
 
 
+def test_time_in_stage_leaves_out_a_deal_that_entered_a_stage_before_it_was_created():
+    deals = frame(
+        "deals",
+        "deal_id status created_at entered_prospecting entered_qualification",
+        [
+            # prospecting from 1 Oct (the creation day, no time) to 4 Oct: 3 days
+            ("G1", "open", "2026-10-01 09:00", "2026-10-01", "2026-10-04"),
+            # created 10 Oct, prospecting since 1 Oct: one of the two is wrong, left out
+            ("G2", "open", "2026-10-10", "2026-10-01", "2026-10-08"),
+        ],
+    )
+    prospecting = run({"deals": deals}, "time_in_stage_days").categories("time_in_stage_days")[
+        "prospecting"
+    ]
+    assert (prospecting.value, prospecting.n) == (3.0, 1)
+    assert prospecting.note == (
+        "1 deals with impossible stage dates left out (a stage entered before the deal was "
+        "created, or a date outside the plausible range: see salesmetrics validate)"
+    )
+
+
 def test_time_in_stage_needs_stage_dates():
     deals = frame("deals", "deal_id status created_at", [("D1", "open", "2026-10-01")])
     skipped = run({"deals": deals}, "time_in_stage_days").skipped

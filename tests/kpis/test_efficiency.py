@@ -321,10 +321,29 @@ def test_roi_rosi_and_sales_productivity():
     # (4,500 − 2,100) / 2,100: all costs, "other" included
     assert (roi.numerator, roi.denominator) == (2400.0, 2100.0)
     assert roi.value == pytest.approx(8 / 7)
-    # (4,500 − 1,000 in September) / 900 of sales costs
-    assert report.value("rosi").value == pytest.approx(3500.0 / 900.0)
+    # (4,500 − 1,000 in September) / 900 of sales costs, once 1 won deal is enough
+    rosi = run("rosi", small_sample=1).value("rosi")
+    assert (rosi.numerator, rosi.denominator) == (3500.0, 900.0)
+    assert rosi.value == pytest.approx(3500.0 / 900.0)
     assert report.value("sales_productivity").value == pytest.approx(5.0)  # 4,500 / 900
     assert (roi.n, roi.small_sample) == (8, True)  # a money denominator: 4 won deals + 4 costs
+
+
+def test_rosi_is_null_under_the_small_sample_threshold_or_before_the_data():
+    # 4 won deals in October (W1b, W4, W5, W6), 1 in September (WS): under the default 20
+    rosi = run("rosi").value("rosi")
+    assert (rosi.value, rosi.numerator, rosi.denominator) == (None, 3500.0, 900.0)
+    assert rosi.note == (
+        "4 won deals in the period and 1 in the comparison period, fewer than the small-sample "
+        "threshold (20): the change is noise"
+    )
+    assert run("rosi", small_sample=2).value("rosi").value is None  # September's 1 deal
+    # the deals start 1 April (W1's created_at): March's revenue is unknown, not $0
+    april = run("rosi", period=resolve_period("2026-04", AS_OF), small_sample=1).value("rosi")
+    assert (april.value, april.note) == (
+        None,
+        "the deals start 2026-04-01: the comparison period 2026-03 is before them",
+    )
 
 
 def test_roi_by_source():

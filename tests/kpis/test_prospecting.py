@@ -205,19 +205,56 @@ def test_research_hours_per_qualified_lead_by_owner_and_missing_inputs():
 
 # research_response_roi
 
+# the activities start on 1 August (a call logged then), so September is not before the data
+EARLY = frame(
+    "activities",
+    "activity_id occurred_at channel direction owner",
+    [("E1", "2026-08-01 09:00", "call", "inbound", "Ana")],
+)
+FROM_AUGUST = {"leads": LEADS, "activities": pd.concat([ACTS, EARLY], ignore_index=True)}
+
 
 def test_research_response_roi_against_the_previous_period():
     # October: replied C1 C7 of delivered C1 C3 C7 = 2/3; 3 h / 4 prospects = 0.75 h
     # September: replied S4 of S1 S2 S4 = 1/3; 0.5 h / 3 prospects (A1 via L1, lead L5, A7)
     # = 1/6 h. RRROI = (2/3 - 1/3) / (0.75 - 1/6) = (1/3) / (7/12) = 4/7
-    found = run("research_response_roi").value("research_response_roi")
+    found = run("research_response_roi", book=FROM_AUGUST, small_sample=3)
+    found = found.value("research_response_roi")
     assert found.value == pytest.approx(4 / 7)
     assert found.numerator == pytest.approx(1 / 3)
     assert found.denominator == pytest.approx(7 / 12)
 
 
+def test_research_response_roi_is_null_under_the_small_sample_threshold():
+    # 3 emails delivered in each month (and 4 and 3 prospects): under 4, a change is noise
+    found = run("research_response_roi", book=FROM_AUGUST, small_sample=4)
+    found = found.value("research_response_roi")
+    assert found.value is None
+    assert (found.numerator, found.denominator) == (pytest.approx(1 / 3), pytest.approx(7 / 12))
+    assert found.note == (
+        "3 emails delivered or prospects contacted in one of the periods, fewer than the "
+        "small-sample threshold (4): the change is noise"
+    )
+    assert (
+        run("research_response_roi", book=FROM_AUGUST).value("research_response_roi").value is None
+    )
+
+
+def test_research_response_roi_is_null_when_the_comparison_period_starts_before_the_data():
+    # without the August call the activities start on 10 September: September is partly before
+    found = run("research_response_roi", small_sample=1).value("research_response_roi")
+    assert (found.value, found.note) == (
+        None,
+        "the activities start 2026-09-10: the comparison period 2026-09 is before them",
+    )
+    yearly = run("research_response_roi", book=FROM_AUGUST, compare="year", small_sample=1)
+    assert yearly.value("research_response_roi").note == (
+        "the activities start 2026-08-01: the comparison period 2025-10 is before them"
+    )
+
+
 def test_research_response_roi_by_owner():
-    report = run("research_response_roi", group_by=["owner"])
+    report = run("research_response_roi", group_by=["owner"], book=FROM_AUGUST, small_sample=1)
     # Ana October: C1 replied of C1 = 1; 2 h (R1 R4) / 2 prospects (A9, A1) = 1 h
     # Ana September: S4 of S1 S4 = 1/2; 0.5 h / 2 prospects (A1, A7) = 0.25 h
     # (1 - 1/2) / (1 - 0.25) = 2/3
@@ -228,35 +265,38 @@ def test_research_response_roi_by_owner():
 
 
 def test_research_response_roi_without_data_or_without_a_change_has_a_note():
-    september = run("research_response_roi", SEPTEMBER).value("research_response_roi")
+    september = run("research_response_roi", SEPTEMBER, book=FROM_AUGUST, small_sample=1)
     # August has no email and no reach out
-    assert (september.value, september.note) == (
-        None,
-        "no delivered email or prospect contacted in the comparison period",
+    assert (september.value("research_response_roi").note) == (
+        "no delivered email or prospect contacted in the comparison period"
     )
-    june = run("research_response_roi", JUNE).value("research_response_roi")
-    assert (june.value, june.note) == (
-        None,
-        "no delivered email or prospect contacted in the period",
-    )
-    # the report's comparison is a year earlier: October 2025 has nothing
-    yearly = run("research_response_roi", compare="year").value("research_response_roi")
-    assert yearly.note == "no delivered email or prospect contacted in the comparison period"
     flat = frame(
         "activities",
         "occurred_at channel direction account_id duration_minutes replied bounced",
         [
             # one email to one account a month and one hour of research each month:
-            # 1 h per prospect both times, the response rate goes from 0 to 1
-            ("2026-09-10 09:00", "email", "outbound", "A1", None, False, False),
+            # 1 h per prospect both times, the response rate goes from 0 to 1; then 1 h and
+            # 1 min in November, a change of 1.7%: too small to divide by
+            ("2026-09-01 09:00", "email", "outbound", "A1", None, False, False),
             ("2026-09-11 09:00", "research", "outbound", None, 60.0, None, None),
             ("2026-10-10 09:00", "email", "outbound", "A1", None, True, False),
             ("2026-10-11 09:00", "research", "outbound", None, 60.0, None, None),
+            ("2026-11-10 09:00", "email", "outbound", "A1", None, False, False),
+            ("2026-11-11 09:00", "research", "outbound", None, 61.0, None, None),
         ],
     )
-    same = run("research_response_roi", book={"activities": flat}).value("research_response_roi")
+    same = run("research_response_roi", book={"activities": flat}, small_sample=1)
+    same = same.value("research_response_roi")
     assert (same.value, same.numerator, same.denominator) == (None, 1.0, 0.0)
     assert same.note == "research hours per prospect contacted did not change"
+    small = run("research_response_roi", NOVEMBER, book={"activities": flat}, small_sample=1)
+    small = small.value("research_response_roi")
+    assert (small.value, small.numerator) == (None, -1.0)
+    assert small.denominator == pytest.approx(1 / 60)
+    assert small.note == (
+        "research hours per prospect contacted changed by less than 5%: too small a change to "
+        "divide by"
+    )
 
 
 def test_research_response_roi_needs_replies():

@@ -83,6 +83,24 @@ def test_lead_response_time_is_the_median_over_answered_leads():
     assert within.note is None
 
 
+def test_lead_response_time_leaves_out_a_response_before_creation_and_counts_same_day_as_0():
+    leads = frame(
+        "leads",
+        "lead_id created_at first_response_at",
+        [
+            ("R1", "2026-10-01 09:00", "2026-10-01 10:30"),  # 1.5 h
+            ("R2", "2026-10-12 10:00", "2026-10-11 09:00"),  # the day before: left out
+            ("R3", "2026-10-13 15:00", "2026-10-13"),  # that day, without a time: 0 h
+        ],
+    )
+    median = run({"leads": leads}, "lead_response_time_hours").value("lead_response_time_hours")
+    assert (median.value, median.n) == (0.75, 2)  # median of 1.5 and 0
+    assert median.note == (
+        "1 leads with impossible dates left out (responded to before they were created, or a "
+        "date outside the plausible range: see salesmetrics validate)"
+    )
+
+
 def test_response_threshold_comes_from_the_settings():
     report = run(
         RESPONSES, "leads_responded_within_1h", settings=Settings(response_within_hours=2.0)
@@ -394,6 +412,24 @@ def test_lead_conversion_window():
     )
     # C1 and C2 (exactly 20 days: 5 Oct 12:00 to 25 Oct 12:00) -> 2/6
     assert within_20.value("lead_conversion_rate").value == pytest.approx(2 / 6)
+
+
+def test_lead_to_customer_days_leaves_out_a_conversion_before_creation():
+    leads = frame(
+        "leads",
+        "lead_id created_at converted_at",
+        [
+            ("K1", "2026-10-01", "2026-10-11"),  # 10 days
+            ("K2", "2026-10-05 12:00", "2026-10-03"),  # converted two days before: left out
+            ("K3", "2026-10-06 12:00", "2026-10-06"),  # the same day, no time: 0 days
+        ],
+    )
+    median = run({"leads": leads}, "lead_to_customer_days").value("lead_to_customer_days")
+    assert (median.value, median.n) == (5.0, 2)
+    assert median.note == (
+        "1 leads with impossible dates left out (converted before they were created, or a "
+        "date outside the plausible range: see salesmetrics validate)"
+    )
 
 
 def test_lead_conversion_from_the_flag_alone_and_the_skip_reason():

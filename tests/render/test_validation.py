@@ -77,3 +77,32 @@ def _json(q: InputQuality) -> str:
     out = io.StringIO()
     render_json([q], out)
     return out.getvalue()
+
+
+def test_an_input_with_anomalies_is_never_called_clean_and_lists_them():
+    from salesmetrics.ingest.quality import Example, Reason
+
+    closed = Reason(
+        "closed_at before created_at (closed before it was created)",
+        3,
+        (Example(7, "created_at 2026-03-10, closed_at 2026-03-02"),),
+    )
+    q = quality(anomalies=(closed,))
+    text = table(q)
+    first = text.splitlines()[0]
+    assert "clean" not in first and first.endswith("3 anomalies")
+    assert "Anomalies: impossible values, rows kept" in text
+    row = " ".join(text.split())
+    assert "closed_at before created_at (closed before it was created) | 3 |" in row
+    assert "7: created_at 2026-03-10, closed_at 2026-03-02" in row
+    (item,) = json.loads(_json(q))["inputs"]
+    assert item["anomalies"] == [
+        {
+            "reason": "closed_at before created_at (closed before it was created)",
+            "count": 3,
+            "examples": [{"row": 7, "value": "created_at 2026-03-10, closed_at 2026-03-02"}],
+        }
+    ]
+    both = table(quality(rows_used=18, rows_rejected=2, anomalies=(closed,))).splitlines()[0]
+    assert both.endswith("2 rejected, 3 anomalies")
+    assert table(quality()).splitlines()[0].endswith("clean")

@@ -783,3 +783,22 @@ def test_a_missing_folder_is_an_error_and_writes_nothing(tmp_path: Path) -> None
     with pytest.raises(FileNotFoundError):
         write_workbook(build_report(), build_inputs(), tmp_path / "absent" / "report.xlsx")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_data_quality_lists_anomalies_with_their_examples(tmp_path: Path) -> None:
+    closed = Reason(
+        "closed_at before created_at (closed before it was created)",
+        1,
+        (Example(3, "created_at 2026-03-10T10:00:00, closed_at 2026-03-02"),),
+    )
+    ws = write(tmp_path, inputs=[quality(anomalies=(closed,))])["Data quality"]
+    found = row_of(ws, "item", "anomaly")
+    assert [c.value for c in found.values()] == [
+        "data/deals.csv",
+        "deals",
+        "anomaly",
+        "closed_at before created_at (closed before it was created)",
+        1,
+        3,
+        "created_at 2026-03-10T10:00:00, closed_at 2026-03-02",
+    ]
