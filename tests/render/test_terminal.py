@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 
+from salesmetrics.engine import compute
 from salesmetrics.render.console import make_console
 from salesmetrics.render.terminal import render
+from tests.kpis.frames import AS_OF, OCTOBER
+from tests.kpis.test_mrr import FIVE
 from tests.render.reports import sample_inputs, sample_report, stale_report
 
 
@@ -51,3 +54,23 @@ def test_warnings_come_first_and_a_total_only_kpi_says_why_once():
     mrr = next(line for line in lines if "| MRR" in line)
     assert "$2,000" in mrr and "not split" not in mrr  # no note column for it alone
     assert "MRR: total only, not split by owner: subscriptions carry no owner" in lines
+
+
+def test_category_tables_label_counts_as_counts_and_amounts_as_money():
+    # FIVE, October: start B, C, D (900), new F 500, churned D −400, end B, C, E, F (1,110)
+    report = compute(
+        FIVE,
+        period=OCTOBER,
+        as_of=AS_OF,
+        kpis=["mrr_bridge", "cohort_retention", "cohort_revenue_retention"],
+    )
+    out = io.StringIO()
+    render(report, [], make_console(out), limit=20)
+    text = out.getvalue()
+    assert "| movement     | amount |                                | customers |" in text
+    start = next(line for line in text.splitlines() if "| start " in line)
+    assert "|    900 |" in start and start.endswith("|         3 |")  # B, C, D: customers
+    logo, revenue = [line for line in text.splitlines() if "| 2026-10 " in line]
+    assert logo.endswith("|         1 |")  # F, the only customer of the cohort
+    assert revenue.endswith("|    500 |")  # F's MRR in its first month
+    assert "| cohort    |  share |                                | amount |" in text
