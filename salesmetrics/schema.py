@@ -113,6 +113,7 @@ ENTITIES: dict[str, Entity] = {
                 _f("sql_at", Kind.DATETIME),
                 _f("converted_at", Kind.DATETIME),
                 _f("converted", Kind.BOOL),
+                _f("conversion", Kind.ENUM, "customer", "opportunity"),
                 _f("first_response_at", Kind.DATETIME),
                 _f("account_id", Kind.ID),
                 _f("modified_at", Kind.DATETIME),
