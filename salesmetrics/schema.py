@@ -196,6 +196,7 @@ ENTITIES: dict[str, Entity] = {
                 _f("team", Kind.TEXT),
                 _f("metric", Kind.TEXT, default="quota"),
                 _f("currency", Kind.TEXT),
+                _f("calendar", Kind.ENUM, "fiscal", "calendar"),
             ),
         ),
         Entity(
