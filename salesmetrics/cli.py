@@ -731,7 +731,8 @@ def _check_failures(result, fail_on: set[FailOn]) -> None:
     for v in failing:
         group = ", ".join(f"{d}={x}" for d, x in v.group) or "total"
         typer.echo(f"{v.id} ({group}) is {v.status.replace('_', ' ')}", err=True)
-    if FailOn.stale in fail_on and result.warnings:
+    stale = [w for w in result.warnings if w.code in ("stale_input", "empty_period")]
+    if FailOn.stale in fail_on and stale:  # not the other warnings (targets_calendar)
         raise typer.Exit(EXIT_STALE)
     if failing:
         raise typer.Exit(EXIT_TARGETS)

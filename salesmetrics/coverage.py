@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from salesmetrics.kpis.base import datetimes
-from salesmetrics.periods import Period, PeriodError, resolve_period
+from salesmetrics.kpis.quotas import label_keys, label_period, undeclared_fiscal_labels
+from salesmetrics.periods import Period, PeriodError
 from salesmetrics.report import DataWarning
 from salesmetrics.schema import ENTITIES, Kind
 
@@ -120,6 +121,26 @@ def uncovered(
     return tuple(found)
 
 
+def calendar_warning(
+    targets: pd.DataFrame, cover: Cover | None, as_of: date, fiscal_start_month: int
+) -> DataWarning | None:
+    """A fiscal-year report reads the targets' quarter and year labels as fiscal ones; when
+    the targets mapping does not say that is what they are, a file written in calendar
+    quarters would be misread without a sign, so the report says how it read them."""
+    labels = undeclared_fiscal_labels(targets, as_of, fiscal_start_month)
+    if not labels or cover is None:
+        return None
+    shown = ", ".join(labels[:3]) + (", …" if len(labels) > 3 else "")
+    example = label_period(f"{labels[0]}|", as_of, fiscal_start_month)
+    message = (
+        f"targets {shown} read as fiscal periods (the fiscal year starts in month "
+        f"{fiscal_start_month}: {labels[0]} is {example.start} to {example.end}); if they are "
+        "calendar quarters or years, add `constants: {calendar: calendar}` to the targets "
+        "mapping (or `calendar: fiscal` to confirm)"
+    )
+    return DataWarning("targets_calendar", "targets", cover.first, cover.last, message)
+
+
 def _warning(entity: str, cover: Cover, period: Period, readers: str) -> DataWarning | None:
     first, last, label = cover.first, cover.last, period.label
     if period.end < first:
@@ -185,9 +206,9 @@ def _targets(frame: pd.DataFrame, as_of: date, fiscal_start_month: int) -> Cover
     if "period" not in frame.columns:
         return None
     spans = []
-    for label in frame["period"].dropna().unique():  # a few labels, however many rows
+    for key in label_keys(frame).dropna().unique():  # a few labels, however many rows
         try:
-            covered = resolve_period(str(label), as_of, fiscal_start_month=fiscal_start_month)
+            covered = label_period(str(key), as_of, fiscal_start_month)
         except PeriodError:
             continue
         spans.append((covered.start, covered.end))

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salesmetrics.coverage import SPAN_DATES, covers, uncovered
+from salesmetrics.coverage import SPAN_DATES, calendar_warning, covers, uncovered
 from salesmetrics.currency import Rates, convert
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import (
@@ -179,7 +179,13 @@ def _warnings(
     ordered = {e: read[e] for e in frames if e in read}
     named = {e: ids if e == "targets" else [] for e, ids in ordered.items()}
     covered = covers({e: frames[e] for e in named}, as_of, fiscal_start_month)
-    return uncovered(covered, period, named)
+    found = uncovered(covered, period, named)
+    if "targets" in named:
+        labels = calendar_warning(
+            frames["targets"], covered.get("targets"), as_of, fiscal_start_month
+        )
+        found += (labels,) if labels is not None else ()
+    return found
 
 
 def _check_dimensions(attrs: tuple[str, ...], data: Mapping[str, pd.DataFrame]) -> None:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-UNITS = ("month", "quarter", "year", "week", "days")
+UNITS = ("month", "quarter", "year", "week", "ytd", "days")
 RELATIVE = ("last-month", "latest-month", "last-quarter", "this-month", "ytd", "all")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
@@ -30,7 +30,7 @@ class Period:
     label: str
     start: date  # the first day, inclusive
     end: date  # the last day, inclusive
-    unit: str = "days"  # month | quarter | year | week | days: how it steps for trends
+    unit: str = "days"  # month | quarter | year | week | ytd | days: how it steps for trends
 
     def __post_init__(self) -> None:
         if self.end < self.start:
@@ -124,7 +124,7 @@ def resolve_period(
         case "ytd":
             fiscal_year = _fiscal_year_of(as_of, fiscal_start_month)
             start = _fiscal_year_start(fiscal_year, fiscal_start_month)
-            return Period(f"{fiscal_year} to {as_of}", start, as_of, "days")
+            return Period(f"{fiscal_year} to {as_of}", start, as_of, "ytd")
         case "all":
             if data_span is None:
                 raise PeriodError("period all: there is no dated row to take the span from")
@@ -159,6 +159,10 @@ def step(period: Period, count: int) -> Period:
         start = _add_months(period.start, 12 * count)
         label = str(int(period.label) + count)
         return Period(label, start, _add_months(start, 12) - timedelta(days=1), "year")
+    if period.unit == "ytd":  # the same days of the fiscal year `count` years later
+        start, end = _add_months(period.start, 12 * count), _add_months(period.end, 12 * count)
+        label = f"{int(period.label[:4]) + count} to {end}"
+        return Period(label, start, end, "ytd")
     if period.unit == "week":
         start = period.start + timedelta(weeks=count)
         year, week, _ = start.isocalendar()
@@ -169,7 +173,9 @@ def step(period: Period, count: int) -> Period:
 
 
 def comparison(period: Period, mode: str) -> Period | None:
-    """`previous`: the period of the same kind just before; `year`: a year earlier; `none`."""
+    """`previous`: the period of the same kind just before; `year`: a year earlier; `none`.
+    A year to date is compared with the year before to the same day either way: the days just
+    before it would be another season, and not a fiscal year's start."""
     if mode == "none":
         return None
     if mode == "previous":
@@ -177,7 +183,7 @@ def comparison(period: Period, mode: str) -> Period | None:
     if mode == "year":
         if period.unit in ("month", "quarter"):
             return step(period, -12 if period.unit == "month" else -4)
-        if period.unit == "year":
+        if period.unit in ("year", "ytd"):
             return step(period, -1)
         start, end = _add_months(period.start, -12), _add_months(period.end, -12)
         return Period(f"{start} to {end}", start, end, "days")

@@ -128,12 +128,19 @@ def hints_of(loaded: Iterable[LoadedInput]) -> dict[str, str]:
 
 
 def with_overrides(config: ReportConfig, **overrides: Any) -> ReportConfig:
-    """The config with every override that is not None (or empty) applied."""
+    """The config with every override that is not None (or empty) applied. A period and
+    from/to dates are two ways to say one thing: overriding either replaces the config's other
+    (`--from/--to` over a config's `period:`); both given at one level are still an error."""
     known = {f.name for f in fields(ReportConfig)}
     given = {k: v for k, v in overrides.items() if v not in (None, (), [])}
     unknown = set(given) - known
     if unknown:
         raise TypeError(f"unknown report options: {sorted(unknown)}")
+    dates = "date_from" in given or "date_to" in given
+    if dates and "period" not in given:
+        given["period"] = None
+    elif "period" in given and not dates:
+        given.update(date_from=None, date_to=None)
     return replace(config, **given)
 
 

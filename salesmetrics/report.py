@@ -49,6 +49,7 @@ class DataWarning:
     not measurements: a forgotten export looks like a collapse unless it is said."""
 
     code: str  # stale_input (the period starts after the input's last date) | empty_period
+    # | targets_calendar (a fiscal-year report read undeclared quarter/year target labels)
     entity: str
     first: date  # the first and last day the input's rows cover
     last: date

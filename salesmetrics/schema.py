@@ -127,6 +127,7 @@ ENTITIES: dict[str, Entity] = {
                 _f("sql_at", Kind.DATETIME),
                 _f("converted_at", Kind.DATETIME),
                 _f("converted", Kind.BOOL),
+                _f("conversion", Kind.ENUM, "customer", "opportunity"),
                 _f("first_response_at", Kind.DATETIME),
                 _f("account_id", Kind.ID),
                 _f("modified_at", Kind.DATETIME),
@@ -211,6 +212,7 @@ ENTITIES: dict[str, Entity] = {
                 _f("team", Kind.TEXT),
                 _f("metric", Kind.TEXT, default="quota"),
                 _f("currency", Kind.TEXT),
+                _f("calendar", Kind.ENUM, "fiscal", "calendar"),
             ),
         ),
         Entity(

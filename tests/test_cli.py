@@ -387,6 +387,25 @@ def test_a_period_after_the_data_warns_and_fail_on_stale_exits_5(runner):
     assert _report(runner, "--fail-on", "stale").exit_code == 0  # October is covered
 
 
+def test_from_to_override_the_configs_period(runner, tmp_path: Path):
+    config = tmp_path / "report.yaml"
+    config.write_text("period: 2026-09\n", encoding="utf-8")
+    plain = str(FIXTURES / "plain.csv")  # D1 won 20 Oct, D2 lost 21 Oct
+    common = ["report", plain, "-m", FIXTURE_MAPPING, "-c", str(config), "--as-of", "2026-11-23"]
+    dates = ["--from", "2026-10-20", "--to", "2026-10-20", "--kpi", "deals_won", "-f", "json"]
+    result = runner.invoke(app, [*common, *dates])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["period"] == {
+        "label": "2026-10-20 to 2026-10-20",
+        "start": "2026-10-20",
+        "end": "2026-10-20",
+    }
+    assert doc["kpis"][0]["value"] == 1  # D1
+    both = runner.invoke(app, [*common, *dates, "--period", "2026-10"])
+    assert both.exit_code != 0 and "either a period or from/to" in both.output
+
+
 def test_fail_on_is_repeatable_and_stale_data_wins_over_targets(runner, tmp_path: Path):
     config = tmp_path / "report.yaml"
     config.write_text("targets:\n  win_rate: {target: 0.6, warn: 0.4}\n", encoding="utf-8")

@@ -101,6 +101,22 @@ def test_bad_periods_say_what_is_accepted(spec):
         resolve_period(spec, AS_OF)
 
 
+def test_ytd_is_compared_with_last_years_ytd_to_the_same_day():
+    ytd = resolve_period("ytd", AS_OF)  # 2026-01-01 to 2026-11-23
+    last_year = ("2025 to 2025-11-23", "2025-01-01", "2025-11-23")
+    assert span(comparison(ytd, "previous")) == last_year
+    assert span(comparison(ytd, "year")) == last_year
+    assert [span(p)[0] for p in trend(ytd, 3)] == [
+        "2024 to 2024-11-23",
+        "2025 to 2025-11-23",
+        "2026 to 2026-11-23",
+    ]
+    # a fiscal year from April, to 29 February 2028: FY 2027 to 28 February 2027
+    leap = resolve_period("ytd", date(2028, 2, 29), fiscal_start_month=4)
+    assert span(leap) == ("2028 to 2028-02-29", "2027-04-01", "2028-02-29")
+    assert span(comparison(leap, "previous")) == ("2027 to 2027-02-28", "2026-04-01", "2027-02-28")
+
+
 def test_from_to_and_its_previous_period_of_the_same_length():
     period = between(date(2026, 10, 10), date(2026, 10, 19))
     assert period.days == 10

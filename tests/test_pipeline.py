@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -58,6 +59,16 @@ def test_latest_month_follows_the_data_where_last_month_warns():
     assert [(w.code, w.message) for w in stale.warnings] == [
         ("stale_input", "deals end 2026-01-15; period 2026-10 has no deals")
     ]
+
+
+def test_from_to_override_a_configs_period_and_a_period_its_from_to():
+    config = ReportConfig(None, (), period="2026-10", as_of=date(2026, 11, 23))
+    explicit = with_overrides(config, date_from=date(2026, 1, 1), date_to=date(2026, 1, 31))
+    assert resolve(explicit, {})[0].label == "2026-01-01 to 2026-01-31"
+    dated = replace(config, period=None, date_from=date(2026, 1, 1), date_to=date(2026, 1, 31))
+    assert resolve(with_overrides(dated, period="2026-Q3"), {})[0].label == "2026-Q3"
+    # other overrides keep the config's period
+    assert resolve(with_overrides(config, trend=3), {})[0].label == "2026-10"
 
 
 @pytest.mark.parametrize(

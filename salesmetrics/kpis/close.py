@@ -191,12 +191,18 @@ def _lost(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _win_rate_by_amount(data: Context, period: Period) -> pd.DataFrame:
-    """Deals closed in the period that have an amount; won ones carry it in the numerator."""
+    """Deals closed in the period; won ones carry their amount in the numerator. A deal with
+    no amount, or 0 (a lost deal nobody priced), would weigh nothing yet is not evidence of a
+    win rate of 100%: it is left out, and the note says how many."""
     deals = closed_deals(data, period)
-    deals = deals[deals["amount"].notna().to_numpy(dtype=bool)]
     won = (deals["status"] == "won").fillna(False).to_numpy(dtype=bool)
-    amount = deals["amount"].to_numpy(dtype=float)
-    return deals.assign(numerator=np.where(won, amount, 0.0), denominator=amount)
+    amount = deals["amount"].to_numpy(dtype=float, na_value=np.nan)
+    priced = np.nan_to_num(amount) != 0
+    return deals.assign(
+        numerator=np.where(won & priced, amount, 0.0),
+        denominator=np.where(priced, amount, 0.0),
+        **{LEFT_OUT: ~priced},
+    )
 
 
 # quote_to_close_rate
@@ -535,9 +541,11 @@ KPIS: tuple[Kpi, ...] = (
         (*WON, "deals.amount"),
         CLOSED_WON_LOST,
         "sum of amount over won deals closed in the period / sum of amount over deals won or "
-        "lost in the period; deals without an amount are left out of both",
+        "lost in the period; deals with a blank or 0 amount are left out of both, and counted "
+        "in the note",
         _win_rate_by_amount,
         sample_size="rows",
+        left_out="closed deals with no amount (blank or 0) left out: {n}",
     ),
     Kpi(
         "median_deal_size",

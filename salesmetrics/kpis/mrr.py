@@ -15,8 +15,12 @@ movements are those of its three months.
   month is the period's only one, the movements and rates have no value (None, with the
   note) while the MRR at its end has one; a period that ends before it has no value.
 - In a breakdown, a customer's rows carry the dimensions of its last paying month up to the
-  period's end (for the MRR at the end: that month's). A customer that changes plan during a
-  period then has its start, movements and end in one group, so each group's bridge adds up.
+  period's end (of its largest row in a month). A customer that changes plan during a period
+  then has its start, movements and end in one group, so each group's bridge adds up.
+- The MRR levels at the end (mrr, arr, customers_active, arpa) split a customer's month across
+  the plans (dimensions) it pays: an add-on paid beside the main plan counts in its own plan,
+  and the customer once in the total. The bridge's end for a plan is then the MRR of the
+  customers whose largest plan it is, which can differ from that plan's mrr.
 - Subscriptions given as a snapshot (one row per customer with a churned flag and no dates):
   mrr, arr, customers_active and arpa read the customers not churned, whatever the period (the
   note says so); the KPIs that need months are skipped for want of subscriptions.month or
@@ -40,6 +44,7 @@ from salesmetrics.kpis.subscriptions import (
     MOVEMENTS,
     NOT_DIMENSIONS,
     book,
+    by_dimensions,
     check_bridge,
     horizon,
     index_of,
@@ -260,16 +265,29 @@ def ratio(empty: str, distinct_customers: bool = False) -> Callable[[pd.DataFram
 
 
 def _active(ctx: Context, period: Period) -> pd.DataFrame:
-    """Customers paying at the end of the period, `value` their MRR then; in a snapshot, the
-    customers not churned with their MRR.
+    """Customers paying at the end of the period, one row per plan (combination of
+    dimensions) they pay then, `value` its MRR: a customer paying a plan and an add-on counts
+    in each plan with its part, once in the total. In a snapshot, the customers not churned
+    with their MRR.
     """
     if is_snapshot(ctx):
         rows = snapshot(ctx)
         rows = rows[~rows["churned"].to_numpy(dtype=bool)]
         return rows.assign(value=rows["mrr"])
-    table = end_rows(ctx, period)
-    rows = table[(table[END] > 0).to_numpy(dtype=bool)]
-    return rows.assign(value=rows[END])
+    table = end_rows(ctx, period)  # known whenever the end month is; the period's note
+    if unknown(table):
+        return table.assign(value=table[END])
+    frame, months = ctx.memo("mrr.levels", lambda: _by_month(by_dimensions(ctx)))
+    last = window(ctx, period).last
+    first, end = np.searchsorted(months, [last, last + 1], side="left")
+    rows = frame.iloc[first:end]
+    return noted(rows.assign(value=rows["mrr"]), note_of(table))
+
+
+def _by_month(split: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The customer-months by dimensions in month order, and their months, to slice by month."""
+    ordered = split.sort_values("month", kind="stable").reset_index(drop=True)
+    return ordered, ordered["month"].to_numpy(dtype="int64")
 
 
 def _arr(ctx: Context, period: Period) -> pd.DataFrame:

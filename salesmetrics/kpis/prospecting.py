@@ -3,7 +3,8 @@ spent on them, set against the leads it qualifies and the email responses it ear
 
 Reach outs, emails sent and the email response rate are defined in the outreach module. A
 prospect is an account: the activity's account_id, else the account_id of its lead (leads),
-else the lead itself; an activity with neither an account nor a lead names no prospect.
+else that of its deal (deals: a call logged only against a deal), else the lead itself; an
+activity with no account, lead or deal account names no prospect.
 """
 
 from __future__ import annotations
@@ -69,30 +70,33 @@ def _of_lead(acts: pd.DataFrame, data: Context, column: str) -> pd.Series:
 
 def prospect(acts: pd.DataFrame, data: Context) -> pd.Series:
     """Each reach out's prospect, for `acts` a selection of the activities input: its account
-    (the activity's account_id, else its lead's) or, with neither, the lead itself; blank for
-    other activities and for one with neither an account nor a lead. As integer codes (an
-    account's code >= 0, a lead's <= -2): only how many distinct prospects there are is asked.
+    (the activity's account_id, else its lead's, else its deal's) or, with none, the lead
+    itself; blank for other activities and for one with no account and no lead. As integer
+    codes (an account's code >= 0, a lead's <= -2): only how many distinct prospects there are
+    is asked.
     """
     account = id_codes(data, "activities", "account_id", acts)
+    for entity, column in (("leads", "lead_id"), ("deals", "deal_id")):
+        owner = id_codes(data, "activities", column, acts)
+        of = _account_of(data, entity, column, int(owner.max(initial=0)) + 1)
+        account = np.where((account < 0) & (owner >= 0), of[np.maximum(owner, 0)], account)
     lead = id_codes(data, "activities", "lead_id", acts)
-    of_lead = _account_of_lead(data, int(lead.max(initial=0)) + 1)
-    account = np.where((account < 0) & (lead >= 0), of_lead[np.maximum(lead, 0)], account)
     key = np.where(account >= 0, account, -2 - lead)  # -2 - (-1) = -1: neither
     key = np.where(is_reach_out(acts).to_numpy(dtype=bool) & (key != -1), key, -1)
     return pd.Series(key, index=acts.index, dtype="int64[pyarrow]").mask(key == -1)
 
 
-def _account_of_lead(data: Context, size: int) -> np.ndarray:
-    """The account code of each lead code below `size` (its first listing with an account),
-    -1 for a lead without one or not in the leads input."""
+def _account_of(data: Context, entity: str, column: str, size: int) -> np.ndarray:
+    """The account code of each code of `column` (lead_id of leads, deal_id of deals) below
+    `size`, from its first listing with an account; -1 for one without, or not in the input."""
     table = np.full(size, -1, dtype=np.int64)
-    if "leads" not in data or not has(data["leads"], "account_id"):
+    if entity not in data or not has(data[entity], "account_id"):
         return table
-    leads = data["leads"]
-    lead = id_codes(data, "leads", "lead_id", leads)
-    account = id_codes(data, "leads", "account_id", leads)
-    known = (lead >= 0) & (account >= 0) & (lead < size)
-    codes, first = np.unique(lead[known], return_index=True)
+    rows = data[entity]
+    key = id_codes(data, entity, column, rows)
+    account = id_codes(data, entity, "account_id", rows)
+    known = (key >= 0) & (account >= 0) & (key < size)
+    codes, first = np.unique(key[known], return_index=True)
     table[codes] = account[known][first]
     return table
 
@@ -275,7 +279,7 @@ def _rrroi(rows: pd.DataFrame) -> Aggregate:
 
 
 ACTIVITY_DATE = "occurred_at (the activity's date)"
-PROSPECT = "activities.account_id|activities.lead_id"
+PROSPECT = "activities.account_id|activities.lead_id|activities.deal_id"
 KPIS = (
     Kpi(
         "leads_created",
@@ -308,7 +312,8 @@ KPIS = (
         Aggregation.CUSTOM,
         ("activities.occurred_at", "activities.channel", PROSPECT),
         ACTIVITY_DATE,
-        "distinct accounts (activity's, else its lead's, else the lead) with a reach out",
+        "distinct accounts (activity's, else its lead's, else its deal's, else the lead) with "
+        "a reach out",
         _contacted,
         combine=_distinct_prospects,
     ),

@@ -7,9 +7,11 @@ Definitions shared by these KPIs:
   as outbound, the schema's default.
 - A lead's first response is its `first_response_at` when it has one (the CRM's own record of
   the response wins), else its first contact at or after its created_at.
-- A lead converted when it has a won deal (deals.lead_id), a converted_at date, or the
-  converted flag; its conversion date is converted_at, else the earliest closed_at of its won
-  deals.
+- A lead became a customer when it has a won deal (deals.lead_id), or a converted_at date or
+  the converted flag that its mapping declares a customer conversion (`conversion: customer`,
+  or no `conversion`); its date is that converted_at, else the earliest closed_at of its won
+  deals. A conversion declared `opportunity` (Salesforce's Converted: lead to contact, account
+  and opportunity) counts in lead_to_opportunity_rate instead, never as a customer.
 - Ratios over leads count distinct lead_ids in the group (a lead exported twice counts once),
   so they are custom KPIs whose numerator and denominator are both distinct counts.
 """
@@ -133,8 +135,27 @@ def conversion_date(data: Context, leads: pd.DataFrame) -> tuple[pd.Series, pd.S
     return date.loc[leads.index], converted.loc[leads.index]
 
 
+def _declared(leads: pd.DataFrame, kind: str) -> pd.Series:
+    """Whether each lead's converted/converted_at is a conversion of `kind` (customer or
+    opportunity), as its mapping declares; a lead without a declaration converts to customer."""
+    if "conversion" not in leads.columns:
+        return pd.Series(kind == "customer", index=leads.index)
+    return (leads["conversion"].fillna("customer") == kind).astype(bool)
+
+
+def _conversion_flag(leads: pd.DataFrame) -> pd.Series:
+    """The converted flag, or a converted_at date: the lead converted, to what its mapping says."""
+    flag = (
+        leads["converted"].fillna(False).astype(bool)
+        if "converted" in leads.columns
+        else pd.Series(False, index=leads.index)
+    )
+    return (flag | _naive(_column(leads, "converted_at")).notna()).astype(bool)
+
+
 def _conversion_date(data: Context, leads: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    date = _naive(_column(leads, "converted_at"))
+    customer = _declared(leads, "customer")
+    date = _naive(_column(leads, "converted_at")).where(customer.to_numpy())
     won_deal = pd.Series(False, index=leads.index)
     if "deals" in data and has(data["deals"], "lead_id") and "lead_id" in leads.columns:
         lead_ids = leads["lead_id"].astype(object)
@@ -146,12 +167,7 @@ def _conversion_date(data: Context, leads: pd.DataFrame) -> tuple[pd.Series, pd.
         earliest = closed.groupby("lead_id")["at"].min()
         date = date.fillna(pd.Series(lead_ids.map(earliest).to_numpy(), index=leads.index))
         won_deal = lead_ids.isin(closed["lead_id"]).astype(bool)
-    flag = (
-        leads["converted"].fillna(False).astype(bool)
-        if "converted" in leads.columns
-        else pd.Series(False, index=leads.index)
-    )
-    converted = (date.notna() | won_deal | flag).astype(bool)
+    converted = (date.notna() | won_deal | (_conversion_flag(leads) & customer)).astype(bool)
     return date, converted
 
 
@@ -304,9 +320,14 @@ def _contacts_before_sql(data: Context) -> pd.Series:
 
 
 def _lead_to_opportunity(data: Context, period: Period) -> pd.DataFrame:
+    """Leads created in the period, hit when a deal names them or their mapping declares
+    their conversion an opportunity (Salesforce's Converted)."""
     leads = leads_created(data, period)
-    with_deal = data["deals"]["lead_id"].dropna().astype(object)
-    return leads.assign(**{HIT: leads["lead_id"].astype(object).isin(with_deal).to_numpy(bool)})
+    hit = (_conversion_flag(leads) & _declared(leads, "opportunity")).to_numpy(dtype=bool)
+    if "deals" in data and "lead_id" in data["deals"].columns:
+        with_deal = data["deals"]["lead_id"].dropna().astype(object)
+        hit = hit | leads["lead_id"].astype(object).isin(with_deal).to_numpy(dtype=bool)
+    return leads.assign(**{HIT: hit})
 
 
 def _lead_conversion(data: Context, period: Period) -> pd.DataFrame:
@@ -463,10 +484,11 @@ KPIS: tuple[Kpi, ...] = (
         STAGE,
         Unit.RATIO,
         Aggregation.CUSTOM,
-        (LEADS, "leads.created_at", "deals.lead_id"),
+        (LEADS, "leads.created_at", "deals.lead_id|leads.conversion"),
         "created_at (leads)",
-        "distinct leads created in the period with a deal (deals.lead_id) / distinct leads "
-        "created in the period",
+        "distinct leads created in the period with a deal (deals.lead_id) or a conversion its "
+        "mapping declares an opportunity (conversion: opportunity) / distinct leads created in "
+        "the period",
         _lead_to_opportunity,
         combine=share_of_leads,
     ),
@@ -478,8 +500,9 @@ KPIS: tuple[Kpi, ...] = (
         Aggregation.CUSTOM,
         (LEADS, "leads.created_at", CONVERTED),
         "created_at (leads)",
-        "distinct leads created in the period with a won deal (deals.lead_id), a converted_at "
-        "or the converted flag / distinct leads created in the period; with "
+        "distinct leads created in the period that became customers: a won deal "
+        "(deals.lead_id), or a converted_at or converted flag declared a customer conversion "
+        "(conversion: customer, or none) / distinct leads created in the period; with "
         "conversion_window_days, only conversions dated within that many days of created_at",
         _lead_conversion,
         benchmark="2-5%",
@@ -497,9 +520,10 @@ KPIS: tuple[Kpi, ...] = (
             "leads.lead_id|leads.converted_at",
         ),
         "created_at (leads)",
-        "median days from created_at to conversion (converted_at, else the earliest closed_at "
-        "of the lead's won deals) over leads created in the period that converted; leads "
-        "converted before they were created, or with a date out of range, left out",
+        "median days from created_at to becoming a customer (a customer conversion's "
+        "converted_at, else the earliest closed_at of the lead's won deals) over leads created "
+        "in the period that became customers; leads converted before they were created, or "
+        "with a date out of range, left out",
         _customer_days,
         higher_is_better=False,
         left_out=(

@@ -6,9 +6,13 @@ customers "at the start" are those paying in the month before the period's first
 the end", those paying in its end month.
 
 Choices where definitions differ:
-- customer_churn_rate counts every customer that churned in the period, including one that
-  was new in it; the `stripe` variant (churn_variant: stripe) adds the customers new in the
-  period to the denominator, so that they can churn out of it.
+- customer_churn_rate counts the customers paying at the start that churned in the period: a
+  customer new in the period is not in the denominator, so its churn is not in the numerator
+  either; the `stripe` variant (churn_variant: stripe) adds the customers new in the period to
+  the denominator, and every customer that churned in the period to the numerator.
+- The rates (churn, retention, nrr, grr) compare the month before the period's first month
+  with its end month: a period in which no month starts (most weeks) has no value, with a
+  note, since MRR is monthly and nothing can have moved.
 - customer_retention_rate is (end − new) / start with "new" meaning every customer paying at
   the end that was not paying at the start (new or reactivated): the customers paying at both
   the start and the end over those paying at the start. A customer new in the period that left
@@ -21,8 +25,9 @@ Choices where definitions differ:
   back in the period (former customers outside the cohort, and cohort customers who left and
   returned within a longer period) in the numerator, never in the denominator.
 - grr counts each cohort customer at the lower of its start and end MRR (0 when it churned):
-  expansion never offsets a loss, so it is at most 100%; over one month this is exactly
-  (start − contraction − churned) / start.
+  expansion never offsets a loss, so it is at most 100%. Over one month this equals (start −
+  contraction − churned) / start; over longer periods it is the only definition (a customer
+  that shrank then grew back counts at its start MRR).
 - revenue_churn_rate and net_mrr_churn_rate take every movement of the period (also those of
   customers new in it) over the MRR at the start.
 - Cohorts: a customer's cohort is its first paying month; a customer paying in month k after
@@ -76,6 +81,7 @@ MONTH_NUMBER = "month_number"  # their subcategory column: months since the coho
 OPENING_BOOK = "opening_book"  # their column: True for the opening month's customers
 NO_START = "no customer paying at the start of the period"
 NO_START_MRR = "no MRR at the start of the period"
+NO_MONTH = "no month starts in the period: MRR is monthly, so there is no rate"
 
 
 def _flag(table: pd.DataFrame, kind: str) -> np.ndarray:
@@ -88,6 +94,17 @@ def _start(table: pd.DataFrame) -> np.ndarray:
 
 def _end(table: pd.DataFrame) -> np.ndarray:
     return table[END].to_numpy(dtype=float)
+
+
+def _rated(ctx: Context, period: Period) -> pd.DataFrame:
+    """The period's per-customer table for a rate; none, with a note, when no month starts in
+    the period (the start and end would be the same month: 100% retained, 0% churned)."""
+    table = period_rows(ctx, period)
+    span = window(ctx, period)
+    if span.known and span.first > span.last:
+        note = NO_MONTH if span.note is None else f"{NO_MONTH}; {span.note}"
+        return noted(table.iloc[0:0], note, known=False)
+    return table
 
 
 # new_customers, churned_customers
@@ -111,9 +128,10 @@ def _churned(ctx: Context, period: Period) -> pd.DataFrame:
 
 
 def _churn_rate(ctx: Context, period: Period) -> pd.DataFrame:
-    """One row per customer: numerator when it churned in the period, denominator when it was
-    paying at the start (or, stripe variant, new in the period); in a snapshot, every customer
-    is in the denominator and the churned ones in the numerator.
+    """One row per customer: denominator when it was paying at the start (stripe variant: or
+    new in the period), numerator when it is in the denominator and churned in the period
+    (stripe: any customer that churned in it); in a snapshot, every customer is in the
+    denominator and the churned ones in the numerator.
     """
     variant = ctx.settings.churn_variant
     if variant not in CHURN_VARIANTS:
@@ -123,18 +141,21 @@ def _churn_rate(ctx: Context, period: Period) -> pd.DataFrame:
     if is_snapshot(ctx):
         rows = snapshot(ctx)
         return rows.assign(numerator=rows["churned"], denominator=True)
-    table = period_rows(ctx, period)
+    table = _rated(ctx, period)
     counted = _start(table) > 0
+    churned = _flag(table, "churned")
     if variant == "stripe":
         counted |= _flag(table, "new")
-    return table.assign(numerator=_flag(table, "churned"), denominator=counted)
+    else:
+        churned = churned & counted
+    return table.assign(numerator=churned, denominator=counted)
 
 
 def _retention(ctx: Context, period: Period) -> pd.DataFrame:
     """One row per customer: denominator when paying at the start, numerator when paying at
     both the start and the end.
     """
-    table = period_rows(ctx, period)
+    table = _rated(ctx, period)
     at_start = _start(table) > 0
     return table.assign(numerator=at_start & (_end(table) > 0), denominator=at_start)
 
@@ -151,7 +172,7 @@ def _revenue_churn(ctx: Context, period: Period) -> pd.DataFrame:
     """One row per customer: contraction and churned MRR in the period (positive) over its MRR
     at the start.
     """
-    table = period_rows(ctx, period)
+    table = _rated(ctx, period)
     return table.assign(
         numerator=_lost(table, ("contraction", "churned")), denominator=_start(table)
     )
@@ -161,7 +182,7 @@ def _net_churn(ctx: Context, period: Period) -> pd.DataFrame:
     """One row per customer: contraction + churned − expansion − reactivation MRR in the
     period over its MRR at the start.
     """
-    table = period_rows(ctx, period)
+    table = _rated(ctx, period)
     lost = _lost(table, ("contraction", "churned", "expansion", "reactivation"))
     return table.assign(numerator=lost, denominator=_start(table))
 
@@ -175,7 +196,7 @@ def _nrr(ctx: Context, period: Period) -> pd.DataFrame:
     nrr_reactivation, also the customers who came back in the period, numerator their MRR at
     the end and denominator 0.
     """
-    table = period_rows(ctx, period)
+    table = _rated(ctx, period)
     back = ctx.settings.nrr_reactivation
     cohort = _start(table) > 0
     gone = _flag(table, "churned") & (not back)
@@ -188,7 +209,7 @@ def _grr(ctx: Context, period: Period) -> pd.DataFrame:
     """Customers paying at the start: numerator the lower of their MRR at the start and at the
     end (0 when they churned in the period), denominator their MRR at the start.
     """
-    table = period_rows(ctx, period)
+    table = _rated(ctx, period)
     start = _start(table)
     kept = np.where(_flag(table, "churned"), 0.0, np.minimum(start, _end(table)))
     return table.assign(numerator=kept, denominator=start)[start > 0]
@@ -277,7 +298,10 @@ def _revenue_retention(ctx: Context, period: Period) -> pd.DataFrame:
     return rows.assign(numerator=rows["mrr"], denominator=rows["mrr_first"])
 
 
-RATES = "months whose first day is in the period; start: the month before the first of them"
+RATES = (
+    "months whose first day is in the period; start: the month before the first of them "
+    "(no month starts in it: no value)"
+)
 COHORTS = (
     "the cohort's first paying month, in the period (period all: every cohort); then each "
     "month after it up to the last month of data"
@@ -318,9 +342,9 @@ KPIS: tuple[Kpi, ...] = (
         Aggregation.CUSTOM,
         (*SUBSCRIPTIONS, DATED_OR_SNAPSHOT),
         f"{RATES}; a snapshot ignores the period",
-        "distinct customers that churned in the period / distinct customers paying at its start "
-        "(churn_variant stripe: plus those new in the period); snapshot: customers flagged "
-        "churned / all its customers",
+        "distinct customers paying at the period's start that churned in it / distinct customers "
+        "paying at its start (churn_variant stripe: any churned / those plus the customers new "
+        "in the period); snapshot: customers flagged churned / all its customers",
         _churn_rate,
         higher_is_better=False,
         benchmark="5-7% annually",
@@ -393,8 +417,8 @@ KPIS: tuple[Kpi, ...] = (
         Aggregation.CUSTOM,
         (*SUBSCRIPTIONS, DATED),
         RATES,
-        "(start − contraction − churned) / start over customers paying at the start: the lower "
-        "of each one's start and end MRR, 0 if it churned in the period / their start MRR",
+        "over customers paying at the start: sum of the lower of each one's start and end MRR (0 "
+        "if it churned in the period) / sum of their start MRR",
         _grr,
         combine=ratio(NO_START_MRR),
         sample_size="rows",

@@ -20,7 +20,9 @@ Months are calendar months; a month is identified by its first day.
   → zero: dated the month after the last paying month, with minus that month's MRR), and
   `reactivation` (paying again after at least one month at zero). So for every month,
   MRR(month before) + that month's movements = MRR(month); `check_bridge` proves it.
-- Text dimensions (plan, segment, …) of a customer-month are those of its largest row.
+- Text dimensions (plan, segment, …) of a customer-month are those of its largest row; the
+  MRR levels (mrr, arr, customers_active, arpa) read `by_dimensions` instead, which splits a
+  customer-month across the plans it pays.
 - A change of less than a millionth of a currency unit (sums of several rows differing in
   their last bits) is rounding, not a movement.
 - Amounts in several currencies are never summed: rates are needed first (an error).
@@ -143,7 +145,30 @@ def _opening(ctx: Context) -> int | None:
     return None
 
 
-def _book(ctx: Context) -> pd.DataFrame:
+def by_dimensions(ctx: Context) -> pd.DataFrame:
+    """customer_id, month (index), mrr > 0 and the text dimensions: one row per customer-month
+    and combination of dimensions, so a customer paying two plans in a month has a row for
+    each with that plan's MRR (the book gives the month to its largest row's plan)."""
+
+    def build() -> pd.DataFrame:
+        rows, dims = _paying(ctx)
+        keys = ["customer_id", "month", *dims]
+        totals = rows.groupby(keys, dropna=False, sort=False)["mrr"].sum().reset_index()
+        totals["month"] = totals["month"].astype("int64")
+        ordered = totals.sort_values(["customer_id", "month"], kind="stable")
+        return ordered[["customer_id", "month", "mrr", *dims]].reset_index(drop=True)
+
+    found: pd.DataFrame = ctx.memo("subscriptions.by_dimensions", build)
+    return found
+
+
+def _paying(ctx: Context) -> tuple[pd.DataFrame, list[str]]:
+    """The paying rows (MRR > 0), each with its month index, and the text dimensions."""
+    found: tuple[pd.DataFrame, list[str]] = ctx.memo("subscriptions.paying", lambda: _rows(ctx))
+    return found
+
+
+def _rows(ctx: Context) -> tuple[pd.DataFrame, list[str]]:
     subs = ctx["subscriptions"]
     dims = [c for c in subs.columns if c not in NOT_DIMENSIONS]
     if "month" in subs.columns and subs["month"].notna().any():
@@ -154,6 +179,11 @@ def _book(ctx: Context) -> pd.DataFrame:
         rows = subs.iloc[0:0].assign(month=pd.Series(dtype="int64"))
     rows = rows[(rows["mrr"] > 0).fillna(False).to_numpy()]
     _single_currency(rows)
+    return rows, dims
+
+
+def _book(ctx: Context) -> pd.DataFrame:
+    rows, dims = _paying(ctx)
     rows = rows.sort_values("mrr", ascending=False, kind="stable")
     keys = ["customer_id", "month"]
     totals = rows.groupby(keys, sort=False)["mrr"].sum()

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from salesmetrics.engine import is_money as _is_money
 from salesmetrics.ingest.quality import InputQuality
+from salesmetrics.kpis.base import Aggregation, Kpi
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.render import format as fmt
 from salesmetrics.render.console import table_box
@@ -178,7 +179,7 @@ def _categories(
     kpi = CATALOGUE.get(kpi_id)
     dimension = kpi.category if kpi is not None and kpi.category else "category"
     funnel = kpi_id == "stage_conversion"
-    money = kpi is not None and any(_is_money(n) for n in kpi.needs)
+    weight, money = _weight(kpi, totals)
     table = Table(title=totals[0].label, title_justify="left", box=table_box(console))
     table.add_column(_text(dimension))
     if funnel:
@@ -186,9 +187,10 @@ def _categories(
         table.add_column("", no_wrap=True)
         table.add_column("to next", justify="right")
     else:
-        table.add_column(totals[0].unit if totals[0].unit != "ratio" else "share", justify="right")
+        unit = totals[0].unit
+        table.add_column({"ratio": "share", "currency": "amount"}.get(unit, unit), justify="right")
         table.add_column("", no_wrap=True)
-        table.add_column("amount" if money else "n", justify="right")
+        table.add_column(weight, justify="right")
     widest = max((v.denominator or 0) for v in totals) or 1
     largest = max((abs(v.value or 0.0) for v in totals), default=0.0) or 1.0  # bars of non-shares
     shown = totals if not limit else totals[:limit]
@@ -204,6 +206,23 @@ def _categories(
             _add_row(table, [_category(v), _value(v, report), fmt.bar(share, BAR_WIDTH), weight])
     console.print(table)
     _left_out(len(totals) - len(shown), console)
+
+
+def _weight(kpi: Kpi | None, totals: list[KpiValue]) -> tuple[str, bool]:
+    """What a category table's last column counts, and whether it is money. It is each
+    category's numerator where there is one, else its number of rows; a numerator is an amount
+    for a money KPI's distribution (revenue by source) or a ratio of amounts (sample_size
+    "rows": revenue retention), a count otherwise (customers still paying in a cohort). Rows
+    of the subscription book are customers (the MRR bridge)."""
+    if kpi is None:
+        return "n", False
+    money = any(_is_money(n) for n in kpi.needs)
+    if any(v.numerator is not None for v in totals):
+        amounts = kpi.aggregation is Aggregation.DISTRIBUTION or kpi.sample_size == "rows"
+        if money and amounts:
+            return "amount", True
+    book = kpi.needs[0].startswith("subscriptions.")
+    return ("customers" if book else "n"), False
 
 
 def _category(v: KpiValue) -> str:

@@ -209,6 +209,7 @@ def test_hubspot_deals_view_export_as_excel_with_single_quoted_labels():
 def test_hubspot_contacts_lifecycle_dates_in_every_spelling():
     loaded = load("hubspot_contacts.csv")
     assert counts(loaded) == (5, 4, 0, 1, 0)
+    assert values(loaded, "conversion") == ["customer"] * 4  # converted_at: became a Customer
     assert rejected(loaded) == {"lead_id: blank": [6]}
     assert values(loaded, "lead_id") == ["701", "702", "703", "704"]
     assert values(loaded, "created_at") == stamps(
@@ -390,6 +391,8 @@ def test_salesforce_lead_report():
     ]
     assert values(loaded, "converted") == [True, False, False, False]
     assert values(loaded, "converted_at") == stamps("2026-01-20", None, None, None)
+    # Converted is lead -> opportunity, declared so: it never makes a customer by itself
+    assert values(loaded, "conversion") == ["opportunity"] * 4
     assert values(loaded, "quality") == ["hot", "warm", "Tier 1", None]  # own ratings pass
     assert values(loaded, "company") == ["Acme Corp", "Globex GmbH", "Initech", "Example Org"]
 

@@ -125,6 +125,27 @@ def test_win_rate_by_amount_leaves_out_deals_without_an_amount():
     assert (found.numerator, found.denominator) == (4800.0, 9300.0)
     assert found.value == pytest.approx(4800 / 9300)
     assert found.n == 6 and found.small_sample  # 6 rows, judged by rows as the sums are money
+    assert found.note == "closed deals with no amount (blank or 0) left out: 1"  # D5
+
+
+def test_win_rate_by_amount_leaves_out_lost_deals_at_0():
+    # D3 and D6 lost with amount 0 (nobody priced them): they would make Ana 1000 / 1000 and
+    # Ben 3000 / 3000; left out, with D5 (blank), and counted in the note
+    priced = DEALS["deal_id"].isin(["D3", "D6"]).to_numpy()
+    zeroed = DEALS.assign(amount=DEALS["amount"].mask(priced, 0.0))
+    report = compute(
+        {"deals": zeroed},
+        period=OCTOBER,
+        as_of=AS_OF,
+        kpis=["win_rate_by_amount"],
+        group_by=["owner"],
+    )
+    found = report.value("win_rate_by_amount")
+    # won 1000 + 3000 + 800 / (4800 + D7's 1500)
+    assert (found.numerator, found.denominator, found.n) == (4800.0, 6300.0, 4)
+    assert found.note == "closed deals with no amount (blank or 0) left out: 3"  # D3, D5, D6
+    ana = report.value("win_rate_by_amount", owner="Ana")
+    assert (ana.value, ana.note) == (1.0, "closed deals with no amount (blank or 0) left out: 1")
 
 
 def test_win_rate_by_amount_per_owner_is_a_sum_over_a_sum():

@@ -208,6 +208,43 @@ def test_a_customer_changing_plan_stays_in_one_group_of_the_bridge():
     assert september.value("mrr", plan="Basic").value == 100.0
 
 
+def test_a_customer_paying_two_plans_in_a_month_is_split_across_them():
+    # J pays Pro 200 and the Add-on 50 in October (two rows), Pro 200 alone in September; K
+    # pays Pro 100 both months. October: Pro 300 (J 200, K 100), Add-on 50 (J), total 350 of
+    # 2 customers; the add-on is no longer booked to Pro
+    book = subscriptions(
+        [
+            ("J", "2026-09", 200.0, "Pro"),
+            ("J", "2026-10", 200.0, "Pro"),
+            ("J", "2026-10", 50.0, "Add-on"),
+            ("K", "2026-09", 100.0, "Pro"),
+            ("K", "2026-10", 100.0, "Pro"),
+        ]
+    )
+    report = run([*LEVELS, "mrr_bridge"], book=book, group_by=["plan"])
+    assert values(report, LEVELS, plan="Pro") == {
+        "mrr": 300.0,
+        "arr": 3600.0,
+        "customers_active": 2.0,  # J, K
+        "arpa": 150.0,  # 300 / 2
+    }
+    assert values(report, LEVELS, plan="Add-on") == {
+        "mrr": 50.0,
+        "arr": 600.0,
+        "customers_active": 1.0,  # J
+        "arpa": 50.0,
+    }
+    assert values(report, LEVELS) == {
+        "mrr": 350.0,
+        "arr": 4200.0,
+        "customers_active": 2.0,  # J once in the total
+        "arpa": 175.0,  # 350 / 2
+    }
+    # the bridge follows the customer: J's +50 is an expansion of its largest plan, Pro
+    pro = bridge(report, plan="Pro")
+    assert (pro["start"], pro["expansion"], pro["end"]) == (300.0, 50.0, 350.0)
+
+
 def test_one_customer_month_by_month():
     # Jan 100 new, Feb 150 (+50), Mar 120 (−30), Apr 120, May churned (−120), Jun nothing,
     # Jul 80 reactivation, Aug 80

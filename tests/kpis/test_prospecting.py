@@ -139,7 +139,25 @@ def test_accounts_contacted_without_leads_falls_back_to_the_lead():
     assert report.value("accounts_contacted").value == 5.0
     unnamed = ACTS.drop(columns=["account_id", "lead_id"])
     skipped = run("accounts_contacted", book={"activities": unnamed})
-    assert skipped.skipped[0].reason == "needs activities.account_id or activities.lead_id"
+    assert skipped.skipped[0].reason == (
+        "needs activities.account_id or activities.lead_id or activities.deal_id"
+    )
+
+
+def test_accounts_contacted_follows_a_reach_out_logged_against_a_deal():
+    # C6 (the meeting) was logged against deal K1 only; K1 is account A5: A9 A1 L2 A3 A5 = 5.
+    # C2 on L1 and deal K2 keeps L1's A1 (a lead's account comes before a deal's): not A6
+    acts = ACTS.assign(deal_id=ACTS["activity_id"].map({"C6": "K1", "C2": "K2"}))
+    deals = frame(
+        "deals",
+        "deal_id account_id created_at",
+        [("K1", "A5", "2026-09-01"), ("K2", "A6", "2026-09-01")],
+    )
+    report = run("accounts_contacted", book={**BOOK, "activities": acts, "deals": deals})
+    assert report.value("accounts_contacted").value == 5.0
+    # without the deals input the meeting names no prospect, as before
+    alone = run("accounts_contacted", book={**BOOK, "activities": acts})
+    assert alone.value("accounts_contacted").value == 4.0
 
 
 # research_hours, research_hours_per_qualified_lead

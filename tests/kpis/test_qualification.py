@@ -401,6 +401,28 @@ def test_lead_conversion_rate_counts_deals_dates_and_flags():
     assert report.value("lead_conversion_rate", source="Event").value is None
 
 
+def test_an_opportunity_conversion_is_not_a_customer():
+    # the mapping declares the conversion an opportunity (Salesforce's Converted): C1's
+    # converted_at and C3's flag no longer make customers; only C2's won deal does -> 1/6
+    declared = CONVERSION_LEADS.assign(conversion="opportunity")
+    book = {"leads": declared, "deals": CONVERSION_DEALS}
+    kpis = ("lead_conversion_rate", "lead_to_customer_days", "lead_to_opportunity_rate")
+    report = run(book, *kpis)
+    rate = report.value("lead_conversion_rate")
+    assert (rate.numerator, rate.denominator) == (1.0, 6.0)
+    # C2: 5 Oct 12:00 to its first win, 25 Oct 12:00 (C1's 10 days are no longer a customer's)
+    assert report.value("lead_to_customer_days").value == 20.0
+    # an opportunity: C1, C3 (converted) and C2, C4, C5 (a deal) -> 5/6
+    opportunity = report.value("lead_to_opportunity_rate")
+    assert (opportunity.numerator, opportunity.denominator) == (5.0, 6.0)
+    # declared a customer conversion (or not declared): as before, C1, C2, C3 -> 3/6
+    customer = {"leads": CONVERSION_LEADS.assign(conversion="customer"), "deals": CONVERSION_DEALS}
+    assert run(customer, "lead_conversion_rate").value("lead_conversion_rate").value == 0.5
+    # without deals, the declared opportunities alone give the rate: C1, C3 of 6
+    alone = run({"leads": declared}, "lead_to_opportunity_rate")
+    assert alone.value("lead_to_opportunity_rate").value == pytest.approx(2 / 6)
+
+
 def test_lead_conversion_window():
     within_15 = run(
         CONVERTING, "lead_conversion_rate", settings=Settings(conversion_window_days=15)

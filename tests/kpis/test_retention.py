@@ -162,7 +162,8 @@ def test_a_quarter_follows_the_start_cohort_to_its_end():
         "new_customers": 1.0,  # S
         "churned_customers": 2.0,  # P and S, in May
         "expansion_revenue": 70.0,  # Q in May
-        "customer_churn_rate": pytest.approx(2 / 3),  # P, S / P, Q, R
+        # P / P, Q, R: S, new in April, churned in May, is not among the start customers
+        "customer_churn_rate": pytest.approx(1 / 3),
         "customer_retention_rate": 1.0,  # P, Q, R pay in March and in June
         "revenue_churn_rate": pytest.approx(160 / 300),  # Q −20, P −100, S −40
         # (20 + 100 + 40 − 70 − P's 130 − T's 20) / 300
@@ -175,6 +176,33 @@ def test_a_quarter_follows_the_start_cohort_to_its_end():
     back = run(["nrr"], Q2, QUARTER, settings={"nrr_reactivation": True}).value("nrr")
     # P counts its June 130; T, outside the cohort, its 20: (130 + 150 + 100 + 20) / 300
     assert (back.numerator, back.denominator) == (400.0, 300.0)
+
+
+def test_the_churn_numerator_counts_only_the_customers_of_the_denominator():
+    # Q2: P (paying in March) churned in May; S, new in April, churned in May; T, churned in
+    # February, came back in May. Standard: P / P, Q, R. Stripe: P, S / P, Q, R, S.
+    churn = run(["customer_churn_rate"], Q2, QUARTER).value("customer_churn_rate")
+    assert (churn.numerator, churn.denominator) == (1.0, 3.0)
+    stripe = run(["customer_churn_rate"], Q2, QUARTER, settings={"churn_variant": "stripe"})
+    found = stripe.value("customer_churn_rate")
+    assert (found.numerator, found.denominator) == (2.0, 4.0)
+
+
+def test_a_week_in_which_no_month_starts_has_no_rate():
+    # 2026-W41 is 5 to 11 October: September's MRR would be compared with itself
+    week = resolve_period("2026-W41", AS_OF)
+    report = run([*RATES, "new_customers"], week)
+    for kpi in RATES:
+        found = report.value(kpi)
+        assert (found.value, found.note) == (
+            None,
+            "no month starts in the period: MRR is monthly, so there is no rate",
+        )
+    assert report.value("new_customers").value == 0.0  # no movement shows in the week
+    # 2026-W40, 28 September to 4 October, holds 1 October: October's rates
+    holding = run(RATES, resolve_period("2026-W40", AS_OF))
+    assert holding.value("customer_churn_rate").value == pytest.approx(1 / 3)  # D / B, C, D
+    assert holding.value("grr").value == 0.5
 
 
 def test_a_snapshot_churn_rate_is_the_share_flagged_churned():

@@ -85,6 +85,35 @@ def test_quota_attainment_is_revenue_won_over_the_pro_rated_quota():
     assert november.value == pytest.approx(700 / 4500)
 
 
+def test_a_fiscal_year_report_says_how_it_read_the_target_labels():
+    # the fiscal year starts in April: undeclared, 2026-Q4 is fiscal Q4, January to March 2026
+    # (and 2026-Q3 October to December 2025), so October's quota is only Dee's 1000 (the month
+    # label means the same in both calendars), and the report says how it read the labels
+    fiscal = run("quota_attainment", fiscal_start_month=4)
+    assert fiscal.value("quota_attainment").denominator == 1000.0
+    assert [(w.code, w.entity, w.message) for w in fiscal.warnings] == [
+        (
+            "targets_calendar",
+            "targets",
+            "targets 2026-Q3, 2026-Q4 read as fiscal periods (the fiscal year starts in month "
+            "4: 2026-Q3 is 2025-10-01 to 2025-12-31); if they are calendar quarters or years, add "
+            "`constants: {calendar: calendar}` to the targets mapping (or `calendar: fiscal` to "
+            "confirm)",
+        )
+    ]
+    # declared calendar: 2026-Q4 is October to December, as in a calendar-year report (5650)
+    calendar = {**BOOK, "targets": TARGETS.assign(calendar="calendar")}
+    declared = run("quota_attainment", book=calendar, fiscal_start_month=4)
+    assert declared.value("quota_attainment").denominator == pytest.approx(5650.0)
+    assert declared.warnings == ()
+    # declared fiscal: read as before, without the warning
+    confirmed = {**BOOK, "targets": TARGETS.assign(calendar="fiscal")}
+    read = run("quota_attainment", book=confirmed, fiscal_start_month=4)
+    assert (read.value("quota_attainment").denominator, read.warnings) == (1000.0, ())
+    # a calendar-year report has nothing to say
+    assert run("quota_attainment").warnings == ()
+
+
 def test_quota_attainment_per_owner_and_per_team_are_sums_over_sums():
     by_owner = run("quota_attainment", group_by=["owner"])
     assert by_owner.value("quota_attainment", owner="Ana").value == pytest.approx(1600 / 3100)

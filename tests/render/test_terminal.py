@@ -8,9 +8,12 @@ from dataclasses import replace
 import pytest
 from rich.console import Console
 
+from salesmetrics.engine import compute
 from salesmetrics.render.console import make_console
 from salesmetrics.render.terminal import render
 from salesmetrics.report import Skipped
+from tests.kpis.frames import AS_OF, OCTOBER
+from tests.kpis.test_mrr import FIVE
 from tests.render.reports import sample_inputs, sample_report, stale_report
 
 
@@ -89,3 +92,23 @@ def test_data_never_reaches_the_terminal_as_escape_sequences_or_markup(colour: b
         # a note, a category, the owner's breakdown row, an input's path, a skipped KPI's reason
         assert text.count(SHOWN) == 5
         assert f"email_open_rate: needs {SHOWN}" in text
+
+
+def test_category_tables_label_counts_as_counts_and_amounts_as_money():
+    # FIVE, October: start B, C, D (900), new F 500, churned D −400, end B, C, E, F (1,110)
+    report = compute(
+        FIVE,
+        period=OCTOBER,
+        as_of=AS_OF,
+        kpis=["mrr_bridge", "cohort_retention", "cohort_revenue_retention"],
+    )
+    out = io.StringIO()
+    render(report, [], make_console(out), limit=20)
+    text = out.getvalue()
+    assert "| movement     | amount |                                | customers |" in text
+    start = next(line for line in text.splitlines() if "| start " in line)
+    assert "|    900 |" in start and start.endswith("|         3 |")  # B, C, D: customers
+    logo, revenue = [line for line in text.splitlines() if "| 2026-10 " in line]
+    assert logo.endswith("|         1 |")  # F, the only customer of the cohort
+    assert revenue.endswith("|    500 |")  # F's MRR in its first month
+    assert "| cohort    |  share |                                | amount |" in text
