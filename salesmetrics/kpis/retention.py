@@ -70,6 +70,7 @@ from salesmetrics.kpis.subscriptions import (
     index_of,
     is_snapshot,
     month_start,
+    months_in,
     opening,
 )
 from salesmetrics.periods import Period
@@ -100,8 +101,9 @@ def _rated(ctx: Context, period: Period) -> pd.DataFrame:
     """The period's per-customer table for a rate; none, with a note, when no month starts in
     the period (the start and end would be the same month: 100% retained, 0% churned)."""
     table = period_rows(ctx, period)
-    span = window(ctx, period)
-    if span.known and span.first > span.last:
+    first, last = months_in(period)
+    if first > last:  # not the data's edge (its opening month has no rate either, said so)
+        span = window(ctx, period)
         note = NO_MONTH if span.note is None else f"{NO_MONTH}; {span.note}"
         return noted(table.iloc[0:0], note, known=False)
     return table
