@@ -22,10 +22,12 @@ import numpy as np
 import pandas as pd
 
 from salesmetrics.kpis.base import (
+    HIT,
     Aggregate,
     Aggregation,
     Context,
     Kpi,
+    Maturing,
     Unit,
     carrying,
     datetimes,
@@ -41,7 +43,11 @@ SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_DAY = 86400.0
 NOT_CONTACT = ("research",)  # outbound activities that are not a message to the lead
 DATE_ONLY = "created_at has no time of day: hours count from midnight"
-HIT = "hit"  # the column of a lead-share row: the lead is in the numerator
+# outcome dates on cohort rows (Kpi.matures): when the lead was answered, got a deal, converted
+RESPONDED = "responded_at"
+REPLIED = "replied_at"
+OPPORTUNITY = "opportunity_at"
+CONVERTED_ON = "converted_on"
 
 
 # shared helpers
@@ -190,16 +196,18 @@ def _response_hours(data: Context, period: Period) -> pd.DataFrame:
     are left out (they have no time), and counted by leads_responded_within_1h instead.
     """
     leads = leads_created(data, period)
-    hours = _hours(first_response(data, leads), leads["created_at"])
-    rows = leads.assign(value=hours.to_numpy())
+    answered = first_response(data, leads)
+    hours = _hours(answered, leads["created_at"])
+    rows = leads.assign(value=hours.to_numpy(), **{RESPONDED: answered.to_numpy()})
     return rows[rows["value"].notna().to_numpy()]
 
 
 def _responded_within(data: Context, period: Period) -> pd.DataFrame:
     leads = leads_created(data, period)
-    hours = _hours(first_response(data, leads), leads["created_at"])
+    answered = first_response(data, leads)
+    hours = _hours(answered, leads["created_at"])
     within = (hours <= data.settings.response_within_hours).fillna(False).astype(bool)
-    return leads.assign(**{HIT: within.to_numpy()})
+    return leads.assign(**{HIT: within.to_numpy(), RESPONDED: answered.to_numpy()})
 
 
 # average_response_time_hours
@@ -237,7 +245,7 @@ def _all_reply_hours(data: Context) -> pd.DataFrame:
     both = pd.concat(found) if found else pd.DataFrame({"pos": [], "reply_at": []})
     first = both.groupby("pos")["reply_at"].min().reindex(np.arange(len(inbound)))
     hours = (_naive(first) - at).dt.total_seconds().to_numpy() / SECONDS_PER_HOUR
-    rows = carrying(data, inbound, "occurred_at").assign(value=hours)
+    rows = carrying(data, inbound, "occurred_at").assign(value=hours, **{REPLIED: first.to_numpy()})
     return rows[rows["value"].notna().to_numpy()]
 
 
@@ -295,9 +303,25 @@ def _contacts_before_sql(data: Context) -> pd.Series:
 
 
 def _lead_to_opportunity(data: Context, period: Period) -> pd.DataFrame:
+    """Leads created in the period, whether each has a deal, and when its first deal was
+    created (the outcome date of the same-age view)."""
     leads = leads_created(data, period)
-    with_deal = data["deals"]["lead_id"].dropna().astype(object)
-    return leads.assign(**{HIT: leads["lead_id"].astype(object).isin(with_deal).to_numpy(bool)})
+    deals = data["deals"]
+    with_deal = deals["lead_id"].dropna().astype(object)
+    first = data.memo("qualification.first_deal", lambda: _first_deal(deals))
+    ids = leads["lead_id"].astype(object)
+    return leads.assign(
+        **{
+            HIT: ids.isin(with_deal).to_numpy(bool),
+            OPPORTUNITY: _naive(ids.map(first)).to_numpy(),
+        }
+    )
+
+
+def _first_deal(deals: pd.DataFrame) -> pd.Series:
+    """Each lead_id's earliest deal created_at."""
+    linked = deals.dropna(subset=["lead_id"])
+    return _naive(linked["created_at"]).groupby(linked["lead_id"].astype(object).to_numpy()).min()
 
 
 def _lead_conversion(data: Context, period: Period) -> pd.DataFrame:
@@ -311,7 +335,7 @@ def _lead_conversion(data: Context, period: Period) -> pd.DataFrame:
     if window is not None:
         days = (date - _naive(leads["created_at"])).dt.total_seconds() / SECONDS_PER_DAY
         converted = (days <= window).fillna(False).astype(bool)
-    return leads.assign(**{HIT: converted.to_numpy(dtype=bool)})
+    return leads.assign(**{HIT: converted.to_numpy(dtype=bool), CONVERTED_ON: date.to_numpy()})
 
 
 def _customer_days(data: Context, period: Period) -> pd.DataFrame:
@@ -321,7 +345,7 @@ def _customer_days(data: Context, period: Period) -> pd.DataFrame:
     leads = leads_created(data, period)
     date, _ = conversion_date(data, leads)
     days = (date - _naive(leads["created_at"])).dt.total_seconds() / SECONDS_PER_DAY
-    rows = leads.assign(value=days.to_numpy())
+    rows = leads.assign(value=days.to_numpy(), **{CONVERTED_ON: date.to_numpy()})
     return rows[rows["value"].notna().to_numpy()]
 
 
@@ -357,6 +381,7 @@ KPIS: tuple[Kpi, ...] = (
         _response_hours,
         higher_is_better=False,
         benchmark="under 1 hour",
+        matures=Maturing(7, RESPONDED),
     ),
     Kpi(
         "leads_responded_within_1h",
@@ -371,6 +396,7 @@ KPIS: tuple[Kpi, ...] = (
         "period, never-answered ones included",
         _responded_within,
         combine=_within_share,
+        matures=Maturing(1, RESPONDED),
     ),
     Kpi(
         "average_response_time_hours",
@@ -385,6 +411,7 @@ KPIS: tuple[Kpi, ...] = (
         _reply_hours,
         higher_is_better=False,
         benchmark="within 1 hour",
+        matures=Maturing(7, REPLIED),
     ),
     Kpi(
         "leads_qualified",
@@ -409,6 +436,7 @@ KPIS: tuple[Kpi, ...] = (
         "distinct leads first contacted in the period",
         _qualification,
         combine=share_of_leads,
+        matures=Maturing(30, "sql_at"),
     ),
     Kpi(
         "mql_to_sql_rate",
@@ -422,6 +450,7 @@ KPIS: tuple[Kpi, ...] = (
         "mql_at in the period",
         _mql_to_sql,
         combine=share_of_leads,
+        matures=Maturing(30, "sql_at"),
     ),
     Kpi(
         "avg_follow_ups_to_qualify",
@@ -449,6 +478,7 @@ KPIS: tuple[Kpi, ...] = (
         "created in the period",
         _lead_to_opportunity,
         combine=share_of_leads,
+        matures=Maturing(60, OPPORTUNITY),
     ),
     Kpi(
         "lead_conversion_rate",
@@ -464,6 +494,7 @@ KPIS: tuple[Kpi, ...] = (
         _lead_conversion,
         benchmark="2-5%",
         combine=share_of_leads,
+        matures=Maturing(180, CONVERTED_ON, setting="conversion_window_days"),
     ),
     Kpi(
         "lead_to_customer_days",
@@ -477,6 +508,7 @@ KPIS: tuple[Kpi, ...] = (
         "of the lead's won deals) over leads created in the period that converted",
         _customer_days,
         higher_is_better=False,
+        matures=Maturing(180, CONVERTED_ON),
     ),
     Kpi(
         "opportunities_created",

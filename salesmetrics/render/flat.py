@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.catalogue import STAGES
 from salesmetrics.render import format as fmt
+from salesmetrics.render.format import MATURING_MARK
 from salesmetrics.render.json_report import group_dict, value_dict
 from salesmetrics.report import KpiValue, Report
 from salesmetrics.schema import HISTORY
@@ -26,6 +27,7 @@ VALUE_COLUMNS = (
     "target",
     "status",
     "small_sample",
+    "maturing",
     "note",
 )
 
@@ -81,6 +83,7 @@ def render_markdown(report: Report, inputs: Sequence[InputQuality], stream: Text
         lines += [f"## {stage.capitalize()}", ""]
         lines += _table(report, values)
         lines += _totals_only(report, values)
+    lines += _legend(report)
     if report.skipped:
         lines += ["## Skipped", ""] + [f"- `{s.id}`: {_escape(s.reason)}" for s in report.skipped]
         lines.append("")
@@ -110,7 +113,8 @@ def _table(report: Report, values: list[KpiValue]) -> list[str]:
     rows = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for v in values:
         group = ", ".join(f"{k}: {val}" for k, val in group_dict(v).items())
-        cells = [v.label + (" \\*" if v.small_sample else ""), group, _formatted(v, report)]
+        mark = (" \\*" if v.small_sample else "") + (" ~" if v.maturing else "")
+        cells = [v.label + mark, group, _formatted(v, report)]
         if compared:
             cells += [
                 fmt.value(v.unit, v.previous, report.currency),
@@ -119,6 +123,13 @@ def _table(report: Report, values: list[KpiValue]) -> list[str]:
         cells.append((v.status or "").replace("_", " "))
         rows.append("| " + " | ".join(_escape(c) for c in cells) + " |")
     return [*rows, ""]
+
+
+def _legend(report: Report) -> list[str]:
+    """What the maturing mark after a KPI's label means, when a table uses it."""
+    if not any(v.maturing for v in report.values):
+        return []
+    return [f"~ {MATURING_MARK}", ""]
 
 
 def _totals_only(report: Report, values: list[KpiValue]) -> list[str]:

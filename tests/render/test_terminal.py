@@ -6,7 +6,7 @@ import io
 
 from salesmetrics.render.console import make_console
 from salesmetrics.render.terminal import render
-from tests.render.reports import sample_inputs, sample_report, stale_report
+from tests.render.reports import maturing_report, sample_inputs, sample_report, stale_report
 
 
 def _plain(limit: int = 20) -> str:
@@ -51,3 +51,21 @@ def test_warnings_come_first_and_a_total_only_kpi_says_why_once():
     mrr = next(line for line in lines if "| MRR" in line)
     assert "$2,000" in mrr and "not split" not in mrr  # no note column for it alone
     assert "MRR: total only, not split by owner: subscriptions carry no owner" in lines
+
+
+def test_a_maturing_value_is_marked_and_its_change_has_no_colour():
+    from rich.console import Console
+
+    from salesmetrics.render.terminal import _change
+
+    report = maturing_report()
+    sql, win = report.values
+    colour = Console(file=io.StringIO(), force_terminal=True)
+    assert _change(sql, report, colour).style == ""  # ▼, but no verdict
+    assert str(_change(sql, report, colour)).startswith("▼ ")
+    assert _change(win, report, colour).style == "red"
+    out = io.StringIO()
+    render(report, [], make_console(out))
+    text = out.getvalue()
+    assert "SQL to demo rate ~" in text and "Win rate ~" not in text
+    assert "~ maturing: later data can still change the value" in text
