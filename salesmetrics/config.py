@@ -40,6 +40,7 @@ TOP_KEYS = (
     "stage_probabilities",
     "addressable_market",
     "conversion_window_days",
+    "conversion_windows",
     "response_within_hours",
     "max_reject_rate",
     "churn_variant",
@@ -121,6 +122,7 @@ def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportC
         gross_margin=read.fraction("gross_margin"),
         clv_variant=read.choice("clv_variant", CLV_VARIANTS),
         customer_lifespan_years=read.number("customer_lifespan_years", positive=True),
+        conversion_windows=read.conversion_windows(),
     )
     compare = read.text("compare")
     if compare is not None and compare not in COMPARE:
@@ -376,6 +378,29 @@ class _Reader:
             if not _is_number(value) or not 0 <= value <= 1:
                 self.fail(key, f"expected a probability from 0 to 1, got {value!r}", given, stage)
             found[str(stage)] = float(value)
+        return found
+
+    def conversion_windows(self) -> dict[str, int]:
+        """KPI id -> days its cohorts are given to convert (maturing until then)."""
+        from salesmetrics.kpis.catalogue import CATALOGUE
+
+        given = self.raw.get("conversion_windows")
+        if given is None:
+            return {}
+        if not isinstance(given, Node):
+            self.fail("conversion_windows", "expected KPI_ID: DAYS lines")
+        found = {}
+        for kpi_id, value in given.items():
+            key = f"conversion_windows.{kpi_id}"
+            kpi = CATALOGUE.get(str(kpi_id))
+            if kpi is None or kpi.matures is None:
+                maturing = ", ".join(k.id for k in CATALOGUE.values() if k.matures is not None)
+                self.fail(key, f"not a KPI that matures; expected one of {maturing}", given, kpi_id)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                self.fail(
+                    key, f"expected a whole number of days from 0, got {value!r}", given, kpi_id
+                )
+            found[str(kpi_id)] = int(value)
         return found
 
 

@@ -5,6 +5,12 @@ breakdown, each bucket of it. In each slice there is a total and, with dimension
 one value per group: every combination of the dimensions found in the KPI's entity, so a group
 with no rows in the period still appears (a count of 0, a ratio with no value). The comparison
 period and the trend periods are evaluated the same way and matched to each value by group.
+
+A value that later data can still change (a cohort KPI, `Kpi.matures`, whose period ended
+fewer days before the cutoff than its conversion window; a snapshot of a period not over) is
+`maturing`: it gets no status, and a maturing cohort's comparison and trend periods are
+counted at the same age, with only the outcomes that happened within as many days after
+their own end as the report period has had (`_aged`).
 """
 
 from __future__ import annotations
@@ -12,8 +18,8 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -24,6 +30,7 @@ from salesmetrics.coverage import SPAN_DATES, calendar_warning, covers, uncovere
 from salesmetrics.currency import Rates, convert
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import (
+    HIT,
     LEFT_OUT,
     SMALL_SAMPLE,
     Aggregate,
@@ -32,6 +39,7 @@ from salesmetrics.kpis.base import (
     Kpi,
     Settings,
     carrying,
+    datetimes,
     edge_of,
 )
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
@@ -100,9 +108,9 @@ def compute(
     chosen = select(kpis, stages)
     missing = {kpi.id: reason for kpi in chosen if (reason := _missing(kpi.needs, data, hints))}
     able = [kpi for kpi in chosen if kpi.id not in missing]
-    found, unsplit = _evaluate_all(
-        able, ctx, [*current, *before, *((p, ()) for p in history)], attrs, small_sample
-    )
+    ages = {kpi.id: _ages(kpi, ctx, current) for kpi in able}
+    plans = {kpi.id: _plan(kpi, current, before, history, ages[kpi.id], period) for kpi in able}
+    found, unsplit = _evaluate_all(able, ctx, plans, attrs, small_sample)
     values: list[KpiValue] = []
     skipped = [Skipped(kpi.id, missing[kpi.id]) for kpi in chosen if kpi.id in missing]
     totals_only = [
@@ -112,9 +120,9 @@ def compute(
     ]
     why = {s.id: s.reason for s in totals_only}
     for kpi in able:
-        now = _merged(found[kpi.id], current)
-        previous = _merged(found[kpi.id], before)
-        series = [found[kpi.id][(p, ())] for p in history]
+        now = _merged(found[kpi.id], plans[kpi.id].current, ages[kpi.id])
+        previous = _merged(found[kpi.id], plans[kpi.id].before)
+        series = [found[kpi.id][each] for each in plans[kpi.id].history]
         goals = _targets(kpi, ctx, period, attrs, (targets or {}).get(kpi.id))
         for key, value in now.items():
             if kpi.id in why:
@@ -326,58 +334,181 @@ def _lacks(need: str, frames: Mapping[str, pd.DataFrame]) -> str | None:
     return None
 
 
-Slice = tuple[Period, tuple[tuple[str, str], ...]]  # a period, and its bucket's label if any
+Outer = tuple[tuple[str, str], ...]  # a time bucket's label, () for the whole period
+Slice = tuple[Period, Outer, date | None]
+"""A period, its bucket's label if any, and the cutoff of a same-age view (None: all data)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The slices one KPI is evaluated in: the report period and its buckets, the comparison
+    periods matched to them, and the trend periods; aged where the current value matures."""
+
+    current: list[Slice]
+    before: list[Slice]
+    history: list[Slice]
+
+
+def _ages(kpi: Kpi, ctx: Context, current: list[tuple[Period, Outer]]) -> dict[Outer, int]:
+    """For each slice of the report period whose value is maturing, its age: the days from the
+    slice's last day to the cutoff (`as_of`, or the last day of the data the KPI reads if
+    earlier); negative while the slice is not over. None maturing: an empty mapping."""
+    window = _window(kpi, ctx.settings)
+    if window is None:
+        return {}
+    cutoff = _cutoff(kpi, ctx)
+    found = {}
+    for period, outer in current:
+        age = (cutoff - period.end).days
+        if age < window:
+            found[outer] = age
+    return found
+
+
+def _window(kpi: Kpi, settings: Settings) -> int | None:
+    """The KPI's conversion window in days: the config's for it, else its own setting's
+    (conversion_window_days for lead_conversion_rate), else its declared default."""
+    if kpi.matures is None:
+        return None
+    if kpi.id in settings.conversion_windows:
+        return settings.conversion_windows[kpi.id]
+    own = getattr(settings, kpi.matures.setting) if kpi.matures.setting else None
+    return own if own is not None else kpi.matures.days
+
+
+def _cutoff(kpi: Kpi, ctx: Context) -> date:
+    """The last day later data could have reached: as_of, or the data's end when it is earlier
+    (an export taken before as_of): the last event date in the inputs the KPI reads. The
+    latest of them, as an input with no event near the end (no lead created in the last days)
+    still reaches it."""
+    ends = [day for e in _reads(kpi, ctx.frames) if (day := _last_day(ctx, e)) is not None]
+    return min(ctx.as_of, max(ends)) if ends else ctx.as_of
+
+
+def _last_day(ctx: Context, entity: str) -> date | None:
+    """The last event date of an input (the dates `--period all` spans); None if it has none."""
+
+    def build() -> date | None:
+        frame = ctx.frames.get(entity)
+        days = [
+            frame[c].max()
+            for c in SPAN_DATES.get(entity, ())
+            if frame is not None and c in frame.columns and frame[c].notna().any()
+        ]
+        return max(days).date() if days else None
+
+    found: date | None = ctx.memo(f"last_day:{entity}", build)
+    return found
+
+
+def _plan(
+    kpi: Kpi,
+    current: list[tuple[Period, Outer]],
+    before: list[tuple[Period, Outer]],
+    history: list[Period],
+    ages: Mapping[Outer, int],
+    period: Period,
+) -> Plan:
+    """The KPI's slices: a comparison or trend period of a maturing cohort is cut at the same
+    age (its last day + the age); the report period itself (the last trend period) is not."""
+    aged = kpi.matures is not None and kpi.matures.outcome is not None
+
+    def cut(p: Period, outer: Outer) -> date | None:
+        if not aged or outer not in ages or p == period:
+            return None
+        return p.end + timedelta(days=ages[outer])
+
+    return Plan(
+        [(p, outer, None) for p, outer in current],
+        [(p, outer, cut(p, outer)) for p, outer in before],
+        [(p, (), cut(p, ())) for p in history],
+    )
 
 
 def _evaluate_all(
     kpis: list[Kpi],
     ctx: Context,
-    slices: list[Slice],
+    plans: Mapping[str, Plan],
     attrs: tuple[str, ...],
     small_sample: int,
 ) -> tuple[dict[str, dict[Slice, dict[Key, KpiValue]]], dict[str, list[str]]]:
-    """Every KPI's values in each distinct slice (the report period is also the last trend
-    period, and the comparison period often another), and the KPIs whose rows lack some of
-    `attrs` (given in total only) with those dimensions. Slices are taken one after the
-    other, every KPI in each, so that rows several KPIs share in a period
+    """Every KPI's values in each distinct slice of its plan (the report period is also the
+    last trend period, and the comparison period often another), and the KPIs whose rows lack
+    some of `attrs` (given in total only) with those dimensions. Periods are taken one after
+    the other, every KPI in each, so that rows several KPIs share in a period
     (`Context.for_period`) are built once and freed after it.
     """
     found: dict[str, dict[Slice, dict[Key, KpiValue]]] = {kpi.id: {} for kpi in kpis}
     unsplit: dict[str, list[str]] = {}
     universes = {kpi.id: _universe(kpi, ctx, attrs) for kpi in kpis}
-    for period, outer in dict.fromkeys(slices):
+    slices = {
+        k: list(dict.fromkeys([*plan.current, *plan.before, *plan.history]))
+        for k, plan in plans.items()
+    }
+    periods = dict.fromkeys(p for each in slices.values() for p, _, _ in each)
+    for period in periods:
         for kpi in kpis:
-            values, absent = _evaluate(
-                kpi, ctx, period, outer, attrs, small_sample, universes[kpi.id]
-            )
-            if absent:
-                unsplit[kpi.id] = absent
-            found[kpi.id][(period, outer)] = values
+            for each in slices[kpi.id]:
+                if each[0] != period:
+                    continue
+                values, absent = _evaluate(kpi, ctx, each, attrs, small_sample, universes[kpi.id])
+                if absent:
+                    unsplit[kpi.id] = absent
+                found[kpi.id][each] = values
     return found, unsplit
 
 
-def _merged(found: Mapping[Slice, dict[Key, KpiValue]], slices: list[Slice]) -> dict[Key, KpiValue]:
-    """The values of several slices (a period and its buckets) as one mapping, in order."""
+def _merged(
+    found: Mapping[Slice, dict[Key, KpiValue]],
+    slices: list[Slice],
+    ages: Mapping[Outer, int] | None = None,
+) -> dict[Key, KpiValue]:
+    """The values of several slices (a period and its buckets) as one mapping, in order; those
+    of the slices `ages` holds marked maturing."""
     merged: dict[Key, KpiValue] = {}
     for each in slices:
-        merged.update(found[each])
+        if ages is not None and each[1] in ages:
+            merged.update((k, replace(v, maturing=True)) for k, v in found[each].items())
+        else:
+            merged.update(found[each])
     return merged
+
+
+def _aged(kpi: Kpi, rows: pd.DataFrame, cutoff: date) -> pd.DataFrame:
+    """The rows as they stood at the end of `cutoff`: a row whose outcome came later is not
+    converted yet (numerator 0, `hit` False; a row that is only its outcome, as a duration or
+    a later purchase, is left out), and a row that joined the denominator later is left out."""
+    maturing = kpi.matures
+    assert maturing is not None and maturing.outcome is not None
+    limit = np.datetime64(cutoff + timedelta(days=1), "us")
+    if maturing.entered is not None:
+        rows = rows[~(datetimes(rows[maturing.entered]).to_numpy() >= limit)]
+    later = datetimes(rows[maturing.outcome]).to_numpy() >= limit  # NaT: never later
+    if not later.any():
+        return rows
+    if "numerator" in rows.columns:
+        return rows.assign(numerator=np.where(later, 0.0, rows["numerator"].to_numpy(float)))
+    if HIT in rows.columns:
+        return rows.assign(**{HIT: rows[HIT].to_numpy(dtype=bool) & ~later})
+    return rows[~later]
 
 
 def _evaluate(
     kpi: Kpi,
     ctx: Context,
-    period: Period,
-    outer: tuple[tuple[str, str], ...],
+    each: Slice,
     attrs: tuple[str, ...],
     small_sample: int,
     universe: set[tuple[str, ...]],
 ) -> tuple[dict[Key, KpiValue], list[str]]:
     """The KPI's values in one slice: the total, and each group unless its rows lack one of
     `attrs` (then the total alone, and the dimensions they lack)."""
+    period, outer, cutoff = each
     found: dict[Key, KpiValue] = {}
     rows = kpi.rows(ctx, period)
     edge = edge_of(rows)
+    if cutoff is not None:
+        rows = _aged(kpi, rows, cutoff)
     absent = [d for d in attrs if d not in rows.columns]
     _single_currency(kpi, rows)
     rows = _narrow(kpi, ctx, rows)
@@ -707,6 +838,8 @@ def _complete(kpi, value: KpiValue, key: Key, previous, history, series, goals) 
         change=change,
         change_pct=change_pct,
         target=target.target if target else None,
-        status=status(value.value, target, kpi.higher_is_better) if target else None,
+        status=status(value.value, target, kpi.higher_is_better)
+        if target and not value.maturing
+        else None,
         trend=points,
     )

@@ -35,6 +35,7 @@ class KpiValue:
     target: float | None = None
     status: str | None = None  # on_track | at_risk | off_track, when there is a target
     trend: tuple[TrendPoint, ...] = ()  # oldest first, ending with this period
+    maturing: bool = False  # later data can still change it: no status, same-age comparison
 
 
 @dataclass(frozen=True)

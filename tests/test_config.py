@@ -214,8 +214,22 @@ def _write(folder: Path, text: str) -> Path:
         ("clv_variant: yearly\n", r"clv_variant: expected one of subscription, transactional"),
         ("max_reject_rate: 5\n", r"max_reject_rate: expected a fraction from 0 to 1"),
         ("repurchase_window_days: 0\n", r"repurchase_window_days: expected a whole number from 1"),
+        (
+            "conversion_windows:\n  win_rate: 30\n",
+            r"line 2: conversion_windows.win_rate: not a KPI that matures; expected one of ",
+        ),
+        (
+            "conversion_windows:\n  sql_to_demo_rate: -1\n",
+            r"conversion_windows.sql_to_demo_rate: expected a whole number of days from 0",
+        ),
     ],
 )
 def test_variant_mistakes_name_the_choices(tmp_path: Path, text: str, message: str):
     with pytest.raises(ConfigError, match=message):
         load_config(_write(tmp_path, text))
+
+
+def test_conversion_windows_are_read_per_kpi(tmp_path: Path):
+    text = "conversion_windows:\n  sql_to_demo_rate: 45\n  stage_conversion: 120\n"
+    config = load_config(_write(tmp_path, text))
+    assert config.settings.conversion_windows == {"sql_to_demo_rate": 45, "stage_conversion": 120}

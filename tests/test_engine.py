@@ -15,7 +15,7 @@ from salesmetrics.engine import compute, select, span
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import Settings
 from salesmetrics.periods import resolve_period
-from salesmetrics.report import DataWarning, Skipped
+from salesmetrics.report import DataWarning, KpiValue, Skipped
 from salesmetrics.targets import KpiTargets, Target
 from tests.kpis.frames import AS_OF, OCTOBER, frame
 
@@ -584,3 +584,95 @@ def test_every_kpi_runs_or_says_what_it_needs_when_an_optional_field_is_absent(
         else:
             assert kpi.id not in skipped or not any(g in skipped[kpi.id] for g in gone), kpi.id
     assert len({v.id for v in report.values}) + len(skipped) == len(select())
+
+
+# maturing cohorts and the same-age view
+
+COHORTS = {
+    "leads": frame(
+        "leads",
+        "lead_id created_at",
+        [
+            ("L0", "2026-08-20"),  # August: its deal 10 days after August's end
+            ("L1", "2026-09-05"),  # September: deals 20 days before, 20 and 36 days after
+            ("L2", "2026-09-10"),  # its end, and one lead without a deal
+            ("L3", "2026-09-15"),
+            ("L4", "2026-09-25"),
+            ("L5", "2026-10-03"),  # October: a deal before its end and one 2 days after
+            ("L6", "2026-10-12"),
+            ("L7", "2026-10-20"),
+            ("L8", "2026-10-28"),
+        ],
+    ),
+    "deals": frame(
+        "deals",
+        "deal_id lead_id status created_at",
+        [
+            ("D0", "L0", "open", "2026-09-10"),
+            ("D1", "L1", "open", "2026-09-20"),
+            ("D2", "L2", "open", "2026-10-20"),
+            ("D3", "L3", "open", "2026-11-05"),  # the data's last day
+            ("D5", "L5", "open", "2026-10-10"),
+            ("D6", "L6", "open", "2026-11-02"),
+        ],
+    ),
+}
+LATER = date(2026, 11, 10)  # as_of: after the data's end (2026-11-05), the cutoff
+
+
+def _cohorts(period: str = "2026-10", **options) -> KpiValue:
+    report = compute(
+        COHORTS,
+        period=resolve_period(period, LATER),
+        as_of=LATER,
+        compare="previous",
+        trend_periods=3,
+        kpis=["lead_to_opportunity_rate"],
+        **options,
+    )
+    return report.value("lead_to_opportunity_rate")
+
+
+def test_a_maturing_cohort_is_compared_with_the_previous_one_at_the_same_age():
+    # October's cohort has had 5 days (the data ends 2026-11-05, before as_of) of its 60:
+    # L5 and L6 have a deal, 2 of 4. September at the same age, up to 2026-10-05: only L1
+    # (L2's deal came 2026-10-20, L3's 2026-11-05): 1 of 4, not the 3 of 4 it has today
+    value = _cohorts()
+    assert value.maturing
+    assert (value.numerator, value.denominator, value.value) == (2.0, 4.0, 0.5)
+    assert value.previous == 0.25
+    assert value.change == 0.25
+    # the trend same-aged too: August up to 2026-09-05 (L0's deal came 2026-09-10): 0 of 1
+    assert [p.value for p in value.trend] == [0.0, 0.25, 0.5]
+
+
+def test_a_mature_cohort_is_not_marked_and_compared_with_all_the_data():
+    # with a 30-day window September (36 days old) is mature: August in full, L0's deal counts
+    value = _cohorts(
+        "2026-09", settings=Settings(conversion_windows={"lead_to_opportunity_rate": 30})
+    )
+    assert not value.maturing
+    assert (value.value, value.previous) == (0.75, 1.0)
+    assert [p.value for p in value.trend] == [None, 1.0, 0.75]  # July: no leads
+
+
+def test_a_maturing_value_gets_no_status_so_fail_on_is_not_tripped():
+    goal = {"lead_to_opportunity_rate": KpiTargets(Target(0.9, 0.8))}
+    value = _cohorts(targets=goal)
+    assert value.maturing and value.target == 0.9 and value.status is None
+    settled = _cohorts(
+        targets=goal, settings=Settings(conversion_windows={"lead_to_opportunity_rate": 5})
+    )
+    assert not settled.maturing and settled.status == "off_track"  # 5 days: mature, judged
+
+
+def test_a_snapshot_of_a_period_not_over_is_maturing():
+    # the pipeline at the end of November, seen on 2026-11-10: deals may still open or close
+    report = compute(
+        BOOK, period=resolve_period("2026-11", AS_OF), as_of=date(2026, 11, 10),
+        compare="previous", kpis=["pipeline_value", "deals_won"],
+    )  # fmt: skip
+    assert report.value("pipeline_value").maturing
+    assert not report.value("deals_won").maturing
+    october = compute(BOOK, period=OCTOBER, as_of=AS_OF, kpis=["pipeline_value"])
+    assert not october.value("pipeline_value").maturing

@@ -12,6 +12,9 @@ be broken down by and, by kind:
 With `Kpi.category` set, count/sum/ratio/mean/median values are given per category too (the
 median days in each stage, the conversion from each funnel stage to the next). Rows of any kind
 may be flagged LEFT_OUT: the value is made of the others, and its note says how many.
+
+A KPI whose value for a period can still change as later data arrives declares how with
+`Kpi.matures` (a `Maturing`): a cohort's outcome column, or a snapshot of an open period.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from salesmetrics.periods import Period, comparison
 
 PERIODS_HELD = 3  # Context.for_period keeps rows of this many periods
 SMALL_SAMPLE = 20  # fewer records than this behind a value: a small sample (report: small_sample)
+HIT = "hit"
+"""A column of share-of-records rows (a custom KPI's): True where the record is in the
+numerator. The same-age view sets it False where the outcome came after its cutoff."""
 LEFT_OUT = "left_out"
 """A column KPI rows may carry: True on a row left out of the value, as what it would add is
 unknown (a deal at a stage the mapping does not place). The engine aggregates the other rows
@@ -70,6 +76,33 @@ class Settings:
     gross_margin: float | None = None  # 0..1, when orders carry no cost
     clv_variant: str = "subscription"  # clv: subscription | transactional
     customer_lifespan_years: float | None = None  # transactional clv's expected lifespan
+    conversion_windows: Mapping[str, int] = field(default_factory=dict)  # kpi id -> days
+
+
+@dataclass(frozen=True)
+class Maturing:
+    """How a KPI's value for a period keeps changing after the period ends.
+
+    A cohort KPI follows records that enter it in the period (leads created, leads qualified)
+    to an outcome that comes later (a deal, a demo): its value is maturing while fewer than
+    `days` (its conversion window; the config's `conversion_windows` overrides it) have passed
+    between the period's last day and the cutoff (`as_of`, or the last day of the data it
+    reads if earlier). `outcome` names the column of its rows that holds the date each row's
+    outcome happened (blank when it has not, or when no date is known): the engine counts
+    earlier cohorts with only the outcomes that happened within the same number of days (the
+    same-age view). Without `outcome` (a snapshot at the period's end, a flag with no date)
+    the value is marked maturing but not re-aged; `days=0` is a snapshot: maturing while the
+    period's last day is after the cutoff. A KPI whose window is a setting of its own
+    (`setting`: lead_conversion_rate counts conversions within conversion_window_days) matures
+    with it. Rows may carry an `entered` column, the date the
+    row joined the denominator when that is later than its period date (a deal reaching a
+    stage): the same-age view leaves out rows that joined after its cutoff.
+    """
+
+    days: int | None  # None: only with `setting` set (else not maturing at all)
+    outcome: str | None = None
+    entered: str | None = None
+    setting: str | None = None  # a Settings field that, when set, is the window instead
 
 
 @dataclass(frozen=True)
@@ -154,6 +187,7 @@ class Kpi:
     # records (closed deals), "rows" when it is an amount (a quota, last period's revenue)
     sample_size: str = "denominator"
     left_out: str = "{n} rows left out"  # the note on rows flagged LEFT_OUT; {n}: their count
+    matures: Maturing | None = None  # a value that later data can still change (a cohort)
 
     def __post_init__(self) -> None:
         if (self.aggregation is Aggregation.CUSTOM) != (self.combine is not None):

@@ -31,6 +31,7 @@ from salesmetrics.kpis.base import (
     Aggregation,
     Context,
     Kpi,
+    Maturing,
     Unit,
     before_end,
     carrying,
@@ -48,6 +49,8 @@ STAGE = "close"
 FUNNEL = DEAL_STAGES[: DEAL_STAGES.index("won") + 1]  # prospecting .. negotiation, won
 OPEN_STAGES = FUNNEL[:-1]  # prospecting .. negotiation
 STAGE_COLUMN = "stage"  # stage_conversion's category column
+REACHED_AT = "reached_at"  # stage_conversion: when the deal reached the stage, and the next
+NEXT_AT = "next_at"
 REASON_COLUMN = "lost_reason"  # lost_reasons' category column
 BLANK = "(blank)"
 PEOPLE = ("owner", "team")  # the dimensions deals share with target rows
@@ -55,6 +58,7 @@ PART = "part"  # sales_velocity's and forecast_accuracy's row kind column
 IMPOSSIBLE = "impossible_cycle"  # sales_velocity's column: a closed deal's dates are impossible
 SECONDS_PER_DAY = 86400.0
 UNPLACED = "unplaced"  # weighted_pipeline's column: the deal is at a stage no mapping places
+SNAPSHOT = Maturing(0)  # deals open at the period's end: maturing while the period is not over
 UNPLACED_NOTE = (
     "{n} deals at a stage the mapping does not place left out: how far they got is unknown"
 )
@@ -241,10 +245,34 @@ def _all_stage_reach(data: Context) -> pd.DataFrame:
         rows = carrying(data, deals, "created_at").assign(
             numerator=went_on.astype(float),
             denominator=1.0,
-            **{STAGE_COLUMN: here, LEFT_OUT: unknown & ~went_on},
+            **{
+                STAGE_COLUMN: here,
+                LEFT_OUT: unknown & ~went_on,
+                REACHED_AT: reached_on(deals, here),
+                NEXT_AT: reached_on(deals, following),
+            },
         )
         parts.append(rows[reached(deals, here)])
     return pd.concat(parts)
+
+
+def reached_on(deals: pd.DataFrame, stage: str) -> np.ndarray:
+    """When each deal reached funnel `stage` as far as its dates tell: the earliest of its
+    entered_<stage> and later stages' dates, and closed_at if won; NaT when no date says
+    (the first stage, or a stage known only from the current stage)."""
+    nat = np.datetime64("NaT", "us")
+    found = np.full(len(deals), nat)
+    if stage == FUNNEL[0]:
+        return found
+    dates = [
+        _naive(deals[STAGE_DATE_PREFIX + name])
+        for name in FUNNEL[FUNNEL.index(stage) :]
+        if STAGE_DATE_PREFIX + name in deals.columns
+    ]
+    if "closed_at" in deals.columns:
+        won = (deals["status"] == "won").fillna(False).to_numpy(dtype=bool)
+        dates.append(np.where(won, _naive(deals["closed_at"]), nat))
+    return np.fmin.reduce(np.stack(dates), axis=0) if dates else found
 
 
 # lost_reasons
@@ -603,6 +631,7 @@ KPIS: tuple[Kpi, ...] = (
         category=STAGE_COLUMN,
         category_order=OPEN_STAGES,
         left_out=UNPLACED_NOTE,
+        matures=Maturing(90, NEXT_AT, entered=REACHED_AT),
     ),
     Kpi(
         "lost_reasons",
@@ -627,6 +656,7 @@ KPIS: tuple[Kpi, ...] = (
         OPEN_AT_END,
         "sum of amount over deals open at the end of the period",
         _pipeline,
+        matures=SNAPSHOT,
     ),
     Kpi(
         "weighted_pipeline",
@@ -642,6 +672,7 @@ KPIS: tuple[Kpi, ...] = (
         "end); deals with none left out",
         _weighted,
         combine=_weighted_sum,
+        matures=SNAPSHOT,
     ),
     Kpi(
         "pipeline_coverage",
@@ -663,6 +694,7 @@ KPIS: tuple[Kpi, ...] = (
         _coverage,
         benchmark="3-4x",
         sample_size="rows",
+        matures=SNAPSHOT,
     ),
     Kpi(
         "overdue_deals",
@@ -676,6 +708,7 @@ KPIS: tuple[Kpi, ...] = (
         "period's end",
         _overdue,
         higher_is_better=False,
+        matures=SNAPSHOT,
     ),
     Kpi(
         "overdue_deals_value",
@@ -689,6 +722,7 @@ KPIS: tuple[Kpi, ...] = (
         "before the period's end",
         _overdue_value,
         higher_is_better=False,
+        matures=SNAPSHOT,
     ),
     Kpi(
         "sales_velocity",
@@ -705,6 +739,7 @@ KPIS: tuple[Kpi, ...] = (
         _velocity,
         combine=_velocity_of,
         sample_size="rows",
+        matures=SNAPSHOT,
     ),
     Kpi(
         "forecast_accuracy",

@@ -16,6 +16,7 @@ from salesmetrics.kpis.base import (
     Aggregation,
     Context,
     Kpi,
+    Maturing,
     Unit,
     carrying,
     datetimes,
@@ -34,6 +35,7 @@ NOT_HELD = ("noshow", "cancelled", "canceled", "rescheduled")  # outcomes, lette
 OPEN_STAGES = DEAL_STAGES[: DEAL_STAGES.index("negotiation") + 1]  # prospecting..negotiation
 STAGE_COLUMN = "stage"  # time_in_stage_days's category column
 SECONDS_PER_DAY = 86400.0
+DEMO_AT = "demo_at"  # sql_to_demo_rate's outcome date: the lead's first demo
 
 
 def _held(acts: pd.DataFrame) -> pd.Series:
@@ -83,17 +85,30 @@ def _demos(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _sql_to_demo(data: Context, period: Period) -> pd.DataFrame:
-    """Leads qualified in the period and whether each got a demo at any time: a held demo
+    """Leads qualified in the period, whether each got a demo at any time (a held demo
     activity on the lead, or on a deal of the lead's (deals.lead_id), or a deal of the lead's
-    with an entered_demo date.
+    with an entered_demo date), and the date of its first one (`demo_at`, the outcome date of
+    the same-age view).
     """
     leads = leads_qualified(data, period)
+    ids, first = data.memo("demo.demoed", lambda: _demoed(data))
+    lead_ids = leads["lead_id"].astype(object)
+    hit = lead_ids.isin(ids).to_numpy(dtype=bool)
+    return leads.assign(**{HIT: hit, DEMO_AT: datetimes(lead_ids.map(first)).to_numpy()})
+
+
+def _demoed(data: Context) -> tuple[pd.Series, pd.Series]:
+    """The lead_ids with a demo, and each one's first demo date (where one is dated)."""
     demoed: list[pd.Series] = []  # lead_ids with a demo
+    dated: list[pd.Series] = []  # demo dates by lead_id
     deal_lead = pd.Series(dtype=object)  # deal_id -> lead_id
     if "deals" in data and has(data["deals"], "lead_id"):
         deals = data["deals"].dropna(subset=["lead_id"])
         if "entered_demo" in deals.columns:
-            demoed.append(deals["lead_id"][deals["entered_demo"].notna()].astype(object))
+            entered = deals["entered_demo"].notna().to_numpy()
+            leads_of = deals["lead_id"].astype(object)
+            demoed.append(leads_of[entered])
+            dated.append(_by(leads_of[entered], deals["entered_demo"][entered]))
         if "deal_id" in deals.columns:  # a deals export without ids cannot link activities
             deals = deals.drop_duplicates("deal_id")
             deal_lead = pd.Series(
@@ -103,12 +118,23 @@ def _sql_to_demo(data: Context, period: Period) -> pd.DataFrame:
         acts = data["activities"]
         demos = acts[_held(acts).to_numpy()]
         if "lead_id" in demos.columns:
-            demoed.append(demos["lead_id"].dropna().astype(object))
+            own = demos.dropna(subset=["lead_id"])
+            demoed.append(own["lead_id"].astype(object))
+            dated.append(_by(own["lead_id"].astype(object), own["occurred_at"]))
         if "deal_id" in demos.columns and len(deal_lead):
-            demoed.append(demos["deal_id"].dropna().astype(object).map(deal_lead).dropna())
+            via = demos["deal_id"].astype(object).map(deal_lead)
+            known = via.notna().to_numpy()
+            demoed.append(via[known])
+            dated.append(_by(via[known], demos["occurred_at"][known]))
     ids = pd.concat(demoed) if demoed else pd.Series(dtype=object)
-    hit = leads["lead_id"].astype(object).isin(ids).to_numpy(dtype=bool)
-    return leads.assign(**{HIT: hit})
+    stacked = pd.concat(dated) if dated else pd.Series(dtype="datetime64[us]")
+    first = stacked.groupby(level=0).min() if len(stacked) else stacked
+    return ids, first
+
+
+def _by(lead_ids: pd.Series, dates: pd.Series) -> pd.Series:
+    """Dates indexed by lead_id, as numpy datetimes."""
+    return pd.Series(datetimes(dates).to_numpy(), index=lead_ids.to_numpy())
 
 
 # demo_to_win_rate
@@ -219,6 +245,7 @@ KPIS: tuple[Kpi, ...] = (
         "sql_at in the period",
         _sql_to_demo,
         combine=share_of_leads,
+        matures=Maturing(30, DEMO_AT),
     ),
     Kpi(
         "demo_to_win_rate",

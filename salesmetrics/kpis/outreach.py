@@ -20,6 +20,7 @@ from salesmetrics.kpis.base import (
     Aggregation,
     Context,
     Kpi,
+    Maturing,
     Unit,
     carrying,
     datetimes,
@@ -299,6 +300,7 @@ KPIS = (
         OCCURRED,
         "emails sent, not bounced and marked opened / emails sent and not bounced",
         _open_rows,
+        matures=Maturing(7),
     ),
     Kpi(
         "email_response_rate",
@@ -310,6 +312,7 @@ KPIS = (
         OCCURRED,
         "emails sent, not bounced and marked replied / emails sent and not bounced",
         _response_rows,
+        matures=Maturing(7),
     ),
     Kpi(
         "email_response_rate_of_opened",
@@ -321,6 +324,7 @@ KPIS = (
         OCCURRED,
         "emails sent marked opened and replied / emails sent marked opened",
         _of_opened_rows,
+        matures=Maturing(7),
     ),
     Kpi(
         "activities_per_rep",

@@ -32,6 +32,7 @@ from salesmetrics.kpis.base import (
     Aggregation,
     Context,
     Kpi,
+    Maturing,
     Unit,
     at_edge,
     fact,
@@ -407,6 +408,7 @@ KPIS: tuple[Kpi, ...] = (
         "(and as_of) / customers with 1 or more",
         _repurchase,
         combine=_repurchase_rate,
+        matures=Maturing(None, "ordered_at", setting="repurchase_window_days"),
     ),
     Kpi(
         "gross_margin",

@@ -25,11 +25,13 @@ import pandas as pd
 
 from salesmetrics.anomalies import duration, implausible, negative
 from salesmetrics.kpis.base import (
+    HIT,
     LEFT_OUT,
     Aggregate,
     Aggregation,
     Context,
     Kpi,
+    Maturing,
     Unit,
     carrying,
     datetimes,
@@ -45,7 +47,11 @@ SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_DAY = 86400.0
 NOT_CONTACT = ("research",)  # outbound activities that are not a message to the lead
 DATE_ONLY = "created_at has no time of day: hours count from midnight"
-HIT = "hit"  # the column of a lead-share row: the lead is in the numerator
+# outcome dates on cohort rows (Kpi.matures): when the lead was answered, got a deal, converted
+RESPONDED = "responded_at"
+REPLIED = "replied_at"
+OPPORTUNITY = "opportunity_at"
+CONVERTED_ON = "converted_on"
 
 
 # shared helpers
@@ -212,19 +218,21 @@ def _response_hours(data: Context, period: Period) -> pd.DataFrame:
     counted in the note (salesmetrics.anomalies).
     """
     leads = leads_created(data, period)
-    response = pd.Series(first_response(data, leads).to_numpy(), index=leads.index)
+    answered = first_response(data, leads)
+    response = pd.Series(answered.to_numpy(), index=leads.index)
     hours = duration(response, leads["created_at"], SECONDS_PER_HOUR)
     impossible = negative(response, leads["created_at"])
     impossible |= implausible(leads, "created_at", "first_response_at")
-    rows = leads.assign(value=hours, **{LEFT_OUT: impossible})
+    rows = leads.assign(value=hours, **{LEFT_OUT: impossible, RESPONDED: answered.to_numpy()})
     return rows[~np.isnan(hours)]
 
 
 def _responded_within(data: Context, period: Period) -> pd.DataFrame:
     leads = leads_created(data, period)
-    hours = _hours(first_response(data, leads), leads["created_at"])
+    answered = first_response(data, leads)
+    hours = _hours(answered, leads["created_at"])
     within = (hours <= data.settings.response_within_hours).fillna(False).astype(bool)
-    return leads.assign(**{HIT: within.to_numpy()})
+    return leads.assign(**{HIT: within.to_numpy(), RESPONDED: answered.to_numpy()})
 
 
 # average_response_time_hours
@@ -262,7 +270,7 @@ def _all_reply_hours(data: Context) -> pd.DataFrame:
     both = pd.concat(found) if found else pd.DataFrame({"pos": [], "reply_at": []})
     first = both.groupby("pos")["reply_at"].min().reindex(np.arange(len(inbound)))
     hours = (_naive(first) - at).dt.total_seconds().to_numpy() / SECONDS_PER_HOUR
-    rows = carrying(data, inbound, "occurred_at").assign(value=hours)
+    rows = carrying(data, inbound, "occurred_at").assign(value=hours, **{REPLIED: first.to_numpy()})
     return rows[rows["value"].notna().to_numpy()]
 
 
@@ -321,13 +329,29 @@ def _contacts_before_sql(data: Context) -> pd.Series:
 
 def _lead_to_opportunity(data: Context, period: Period) -> pd.DataFrame:
     """Leads created in the period, hit when a deal names them or their mapping declares
-    their conversion an opportunity (Salesforce's Converted)."""
+    their conversion an opportunity (Salesforce's Converted), and when that first happened
+    (the outcome date of the same-age view: the conversion, or the lead's first deal)."""
     leads = leads_created(data, period)
-    hit = (_conversion_flag(leads) & _declared(leads, "opportunity")).to_numpy(dtype=bool)
-    if "deals" in data and "lead_id" in data["deals"].columns:
-        with_deal = data["deals"]["lead_id"].dropna().astype(object)
-        hit = hit | leads["lead_id"].astype(object).isin(with_deal).to_numpy(dtype=bool)
-    return leads.assign(**{HIT: hit})
+    declared = _declared(leads, "opportunity")
+    hit = (_conversion_flag(leads) & declared).to_numpy(dtype=bool)
+    opportunity = _naive(_column(leads, "converted_at")).where(declared.to_numpy())
+    if "deals" in data and has(data["deals"], "lead_id") and "lead_id" in leads.columns:
+        deals = data["deals"]
+        ids = leads["lead_id"].astype(object)
+        hit = hit | ids.isin(deals["lead_id"].dropna().astype(object)).to_numpy(dtype=bool)
+        if "created_at" in deals.columns:
+            first = data.memo("qualification.first_deal", lambda: _first_deal(deals))
+            dealt = pd.Series(_naive(ids.map(first)).to_numpy(), index=leads.index)
+            opportunity = pd.Series(
+                np.fmin(opportunity.to_numpy(), dealt.to_numpy()), index=leads.index
+            )
+    return leads.assign(**{HIT: hit, OPPORTUNITY: opportunity.to_numpy()})
+
+
+def _first_deal(deals: pd.DataFrame) -> pd.Series:
+    """Each lead_id's earliest deal created_at."""
+    linked = deals.dropna(subset=["lead_id"])
+    return _naive(linked["created_at"]).groupby(linked["lead_id"].astype(object).to_numpy()).min()
 
 
 def _lead_conversion(data: Context, period: Period) -> pd.DataFrame:
@@ -341,7 +365,7 @@ def _lead_conversion(data: Context, period: Period) -> pd.DataFrame:
     if window is not None:
         days = (date - _naive(leads["created_at"])).dt.total_seconds() / SECONDS_PER_DAY
         converted = (days <= window).fillna(False).astype(bool)
-    return leads.assign(**{HIT: converted.to_numpy(dtype=bool)})
+    return leads.assign(**{HIT: converted.to_numpy(dtype=bool), CONVERTED_ON: date.to_numpy()})
 
 
 def _customer_days(data: Context, period: Period) -> pd.DataFrame:
@@ -355,7 +379,7 @@ def _customer_days(data: Context, period: Period) -> pd.DataFrame:
     days = duration(date, leads["created_at"], SECONDS_PER_DAY)
     impossible = negative(date, leads["created_at"])
     impossible |= implausible(leads, "created_at", "converted_at")
-    rows = leads.assign(value=days, **{LEFT_OUT: impossible})
+    rows = leads.assign(value=days, **{LEFT_OUT: impossible, CONVERTED_ON: date.to_numpy()})
     return rows[~np.isnan(days)]
 
 
@@ -398,6 +422,7 @@ KPIS: tuple[Kpi, ...] = (
             "or a date outside the plausible range: see salesmetrics validate)"
         ),
         benchmark="under 1 hour",
+        matures=Maturing(7, RESPONDED),
     ),
     Kpi(
         "leads_responded_within_1h",
@@ -412,6 +437,7 @@ KPIS: tuple[Kpi, ...] = (
         "period, never-answered ones included",
         _responded_within,
         combine=_within_share,
+        matures=Maturing(1, RESPONDED),
     ),
     Kpi(
         "average_response_time_hours",
@@ -426,6 +452,7 @@ KPIS: tuple[Kpi, ...] = (
         _reply_hours,
         higher_is_better=False,
         benchmark="within 1 hour",
+        matures=Maturing(7, REPLIED),
     ),
     Kpi(
         "leads_qualified",
@@ -450,6 +477,7 @@ KPIS: tuple[Kpi, ...] = (
         "distinct leads first contacted in the period",
         _qualification,
         combine=share_of_leads,
+        matures=Maturing(30, "sql_at"),
     ),
     Kpi(
         "mql_to_sql_rate",
@@ -463,6 +491,7 @@ KPIS: tuple[Kpi, ...] = (
         "mql_at in the period",
         _mql_to_sql,
         combine=share_of_leads,
+        matures=Maturing(30, "sql_at"),
     ),
     Kpi(
         "avg_follow_ups_to_qualify",
@@ -491,6 +520,7 @@ KPIS: tuple[Kpi, ...] = (
         "the period",
         _lead_to_opportunity,
         combine=share_of_leads,
+        matures=Maturing(60, OPPORTUNITY),
     ),
     Kpi(
         "lead_conversion_rate",
@@ -507,6 +537,7 @@ KPIS: tuple[Kpi, ...] = (
         _lead_conversion,
         benchmark="2-5%",
         combine=share_of_leads,
+        matures=Maturing(180, CONVERTED_ON, setting="conversion_window_days"),
     ),
     Kpi(
         "lead_to_customer_days",
@@ -530,6 +561,7 @@ KPIS: tuple[Kpi, ...] = (
             "{n} leads with impossible dates left out (converted before they were created, or "
             "a date outside the plausible range: see salesmetrics validate)"
         ),
+        matures=Maturing(180, CONVERTED_ON),
     ),
     Kpi(
         "opportunities_created",

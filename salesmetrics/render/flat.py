@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.catalogue import STAGES
 from salesmetrics.render import format as fmt
+from salesmetrics.render.format import MATURING_MARK
 from salesmetrics.render.json_report import group_dict, value_dict
 from salesmetrics.render.safe import formula, markdown
 from salesmetrics.report import KpiValue, Report
@@ -31,6 +32,7 @@ VALUE_COLUMNS = (
     "target",
     "status",
     "small_sample",
+    "maturing",
     "note",
 )
 
@@ -111,6 +113,7 @@ def render_markdown(report: Report, inputs: Sequence[InputQuality], stream: Text
         lines += [f"## {stage.capitalize()}", ""]
         lines += _table(report, values)
         lines += _totals_only(report, values)
+    lines += _legend(report)
     if report.skipped:
         lines += ["## Skipped", ""] + [f"- `{s.id}`: {markdown(s.reason)}" for s in report.skipped]
         lines.append("")
@@ -140,7 +143,8 @@ def _table(report: Report, values: list[KpiValue]) -> list[str]:
     rows = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for v in values:
         group = ", ".join(f"{k}: {val}" for k, val in group_dict(v).items())
-        cells = [v.label, group, _formatted(v, report)]
+        mark = (" \\*" if v.small_sample else "") + (" ~" if v.maturing else "")
+        cells = [v.label + mark, group, _formatted(v, report)]
         if compared:
             cells += [
                 fmt.value(v.unit, v.previous, report.currency),
@@ -151,6 +155,13 @@ def _table(report: Report, values: list[KpiValue]) -> list[str]:
         escaped[0] += " \\*" if v.small_sample else ""
         rows.append("| " + " | ".join(escaped) + " |")
     return [*rows, ""]
+
+
+def _legend(report: Report) -> list[str]:
+    """What the maturing mark after a KPI's label means, when a table uses it."""
+    if not any(v.maturing for v in report.values):
+        return []
+    return [f"~ {MATURING_MARK}", ""]
 
 
 def _totals_only(report: Report, values: list[KpiValue]) -> list[str]:

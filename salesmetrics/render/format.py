@@ -7,6 +7,12 @@ from __future__ import annotations
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "BRL": "R$"}
 SPARKS = "▁▂▃▄▅▆▇█"
+SMALL_SAMPLE_MARK = "small sample: fewer rows behind the value than the small-sample threshold"
+MATURING_MARK = (
+    "maturing: later data can still change the value (a cohort still converting, a snapshot "
+    "of a period not over); no status and no colour on its change, and a cohort is compared "
+    "with earlier cohorts at the same age"
+)
 
 
 def value(unit: str, number: float | None, currency: str | None = None) -> str:

@@ -102,6 +102,7 @@ def value_dict(value: KpiValue) -> dict[str, Any]:
         "target": value.target,
         "status": value.status,
         "small_sample": value.small_sample,
+        "maturing": value.maturing,
         "note": value.note,
         "trend": [{"period": p.period, "value": p.value} for p in value.trend] or None,
     }

@@ -145,7 +145,7 @@ def _totals(report: Report, values: list[KpiValue], console: Console) -> None:
 
 
 def _label(v: KpiValue) -> str:
-    return v.label + (" *" if v.small_sample else "")
+    return v.label + (" *" if v.small_sample else "") + (" ~" if v.maturing else "")
 
 
 def _value(v: KpiValue, report: Report) -> str:
@@ -157,7 +157,8 @@ def _change(v: KpiValue, report: Report, console: Console) -> Text:
     if not text or not v.change:
         return Text(text)
     up = v.change > 0
-    good = up == CATALOGUE[v.id].higher_is_better if v.id in CATALOGUE else None
+    known = v.id in CATALOGUE and not v.maturing  # a maturing value earns no verdict
+    good = up == CATALOGUE[v.id].higher_is_better if known else None
     arrow = "▲ " if up else "▼ "
     style = "" if good is None else ("green" if good else "red")
     return Text(arrow + text, style=style)
@@ -226,7 +227,7 @@ def _weight(kpi: Kpi | None, totals: list[KpiValue]) -> tuple[str, bool]:
 
 
 def _category(v: KpiValue) -> str:
-    return (v.category or "") + (" *" if v.small_sample else "")
+    return (v.category or "") + (" *" if v.small_sample else "") + (" ~" if v.maturing else "")
 
 
 def _breakdown(report: Report, values: list[KpiValue], console: Console, limit: int) -> None:
@@ -257,7 +258,11 @@ def _breakdown(report: Report, values: list[KpiValue], console: Console, limit: 
             for kpi_id in chunk:
                 found = by_key.get((kpi_id, group))
                 cells.append(
-                    _value(found, report) + (" *" if found.small_sample else "") if found else ""
+                    _value(found, report)
+                    + (" *" if found.small_sample else "")
+                    + (" ~" if found.maturing else "")
+                    if found
+                    else ""
                 )
             _add_row(table, cells)
         console.print(table)
@@ -282,7 +287,9 @@ def _unmatched(q: InputQuality) -> str:
 def _footer(report: Report, inputs: Sequence[InputQuality], console: Console) -> None:
     console.print()
     if any(v.small_sample for v in report.values):
-        console.print("* small sample: fewer rows behind the value than the small-sample threshold")
+        console.print(f"* {fmt.SMALL_SAMPLE_MARK}")
+    if any(v.maturing for v in report.values):
+        console.print(f"~ {fmt.MATURING_MARK}", soft_wrap=True)
     for q in inputs:
         console.print(
             Text.assemble(

@@ -99,6 +99,7 @@ SUMMARY_HEADERS = (
     "target",
     "status",
     "small sample",
+    "maturing",
     "note",
     "id",
 )
@@ -373,8 +374,9 @@ def _summary(sheet: _Sheet, report: Report) -> None:
             sheet.put(row, 7, v.target, fmt)
             _status(sheet, row, 8, v.status)
             sheet.put(row, 9, v.small_sample)
-            sheet.put(row, 10, v.note)
-            sheet.put(row, 11, v.id)
+            sheet.put(row, 10, v.maturing)
+            sheet.put(row, 11, v.note)
+            sheet.put(row, 12, v.id)
     sheet.finish(header, row, columns, f"C{header + 1}")
 
 
@@ -434,6 +436,7 @@ def _breakdown(sheet: _Sheet, report: Report, values: Sequence[KpiValue]) -> Non
         sheet.put(row, at["target"], v.target, fmt)
         _status(sheet, row, at["status"], v.status)
         sheet.put(row, at["small_sample"], v.small_sample)
+        sheet.put(row, at["maturing"], v.maturing)
         sheet.put(row, at["note"], v.note)
     sheet.finish(1, len(values) + 1, columns, "B2")
 

@@ -172,3 +172,16 @@ def sample_inputs() -> list[InputQuality]:
             rejected=(Reason("created_at: blank", 1),),
         )
     ]
+
+
+def maturing_report() -> Report:
+    """October's SQL to demo rate, a cohort still maturing and down on September's at the same
+    age, beside win rate, down too and not maturing."""
+    sql = value(
+        "sql_to_demo_rate", "SQL to demo rate", "demo", "ratio", 0.08,
+        previous=0.1, change=-0.02, change_pct=-0.2, maturing=True,
+    )  # fmt: skip
+    win = value(
+        "win_rate", "Win rate", "close", "ratio", 0.2, previous=0.3, change=-0.1, change_pct=-1 / 3
+    )
+    return Report(OCTOBER, date(2026, 11, 1), (), (sql, win), (), comparison=SEPTEMBER)

@@ -8,7 +8,13 @@ import json
 from dataclasses import replace
 
 from salesmetrics.render.flat import render_csv, render_markdown, render_ndjson
-from tests.render.reports import sample_inputs, sample_report, stale_report, value
+from tests.render.reports import (
+    maturing_report,
+    sample_inputs,
+    sample_report,
+    stale_report,
+    value,
+)
 
 
 def test_ndjson_is_one_parsable_object_per_value():
@@ -132,3 +138,19 @@ def test_markdown_starts_with_the_warnings_and_lists_totals_only():
     )
     assert "| MRR |  | $2,000 |" in text
     assert "_Total only, not split by owner: subscriptions carry no owner:_ `mrr`\n" in text
+
+
+def test_maturing_values_are_marked_in_markdown_and_a_column_in_csv_and_ndjson():
+    report = maturing_report()
+    out = io.StringIO()
+    render_markdown(report, [], out)
+    text = out.getvalue()
+    assert "| SQL to demo rate ~ |" in text and "| Win rate |" in text
+    assert "~ maturing: later data can still change the value" in text
+    out = io.StringIO()
+    render_csv(report, out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [r["maturing"] for r in rows] == ["true", "false"]
+    out = io.StringIO()
+    render_ndjson(report, out)
+    assert [json.loads(line)["maturing"] for line in out.getvalue().splitlines()] == [True, False]

@@ -14,7 +14,7 @@ from salesmetrics.render.terminal import render
 from salesmetrics.report import Skipped
 from tests.kpis.frames import AS_OF, OCTOBER
 from tests.kpis.test_mrr import FIVE
-from tests.render.reports import sample_inputs, sample_report, stale_report
+from tests.render.reports import maturing_report, sample_inputs, sample_report, stale_report
 
 
 def _plain(limit: int = 20) -> str:
@@ -112,3 +112,21 @@ def test_category_tables_label_counts_as_counts_and_amounts_as_money():
     assert logo.endswith("|         1 |")  # F, the only customer of the cohort
     assert revenue.endswith("|    500 |")  # F's MRR in its first month
     assert "| cohort    |  share |                                | amount |" in text
+
+
+def test_a_maturing_value_is_marked_and_its_change_has_no_colour():
+    from rich.console import Console
+
+    from salesmetrics.render.terminal import _change
+
+    report = maturing_report()
+    sql, win = report.values
+    colour = Console(file=io.StringIO(), force_terminal=True)
+    assert _change(sql, report, colour).style == ""  # ▼, but no verdict
+    assert str(_change(sql, report, colour)).startswith("▼ ")
+    assert _change(win, report, colour).style == "red"
+    out = io.StringIO()
+    render(report, [], make_console(out))
+    text = out.getvalue()
+    assert "SQL to demo rate ~" in text and "Win rate ~" not in text
+    assert "~ maturing: later data can still change the value" in text

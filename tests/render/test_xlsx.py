@@ -308,7 +308,7 @@ def test_every_table_has_a_frozen_header_and_an_autofilter(tmp_path: Path) -> No
     assert frozen["Close"] == "B2"
     assert frozen["Trends"] == "B2"
     assert all(frozen[name] is not None for name in book.sheetnames)
-    assert book["Summary"].auto_filter.ref == "A2:K8"
+    assert book["Summary"].auto_filter.ref == "A2:L8"
     assert book["Inputs"].auto_filter.ref == "A1:F3"
     for ws in book.worksheets:
         assert ws.auto_filter.ref, ws.title
@@ -340,6 +340,7 @@ def test_summary_holds_only_the_totals_in_funnel_order(tmp_path: Path) -> None:
     assert revenue["change %"].value == pytest.approx(0.2345675)
     assert revenue["target"].value == 1500000
     assert revenue["status"].value == "off track"
+    assert revenue["maturing"].value is False
 
 
 def test_warnings_stand_above_the_summary_table(tmp_path: Path) -> None:
@@ -364,7 +365,7 @@ def test_warnings_stand_above_the_summary_table(tmp_path: Path) -> None:
     assert ws["A3"].value.startswith("warning: period 2026-10 has no leads")
     assert ws["A2"].font.bold
     assert [c.value for c in ws[4]][:3] == ["stage", "label", "value"]
-    assert ws.freeze_panes == "C5" and ws.auto_filter.ref == "A4:K10"
+    assert ws.freeze_panes == "C5" and ws.auto_filter.ref == "A4:L10"
     assert row_of(ws, "id", "revenue_won", 4)["value"].value == 1234567.5
 
 
@@ -425,7 +426,7 @@ def test_stage_sheet_holds_totals_and_breakdowns(tmp_path: Path) -> None:
     ws = write(tmp_path)["Close"]
     headers = [c.value for c in ws[1]]
     assert headers[:4] == ["KPI", "id", "unit", "owner"]
-    assert headers[-11:] == list(xlsx.BREAKDOWN_VALUES)
+    assert headers[-12:] == list(xlsx.BREAKDOWN_VALUES)
     ana = row_of(ws, "id", "revenue_won", owner="Ana")
     assert ana["value"].value == 600000
     assert ana["value"].number_format == '#,##0.00 "EUR"'
@@ -435,6 +436,7 @@ def test_stage_sheet_holds_totals_and_breakdowns(tmp_path: Path) -> None:
     win = row_of(ws, "id", "win_rate", owner="(all)")
     assert (win["numerator"].value, win["denominator"].value) == (25, 100)
     assert win["small_sample"].value is False
+    assert win["maturing"].value is False
     missing = row_of(ws, "id", "win_rate", owner="Ana")
     assert missing["value"].value is None
     assert missing["note"].value == "no rows in the denominator"
@@ -802,3 +804,13 @@ def test_data_quality_lists_anomalies_with_their_examples(tmp_path: Path) -> Non
         3,
         "created_at 2026-03-10T10:00:00, closed_at 2026-03-02",
     ]
+
+
+def test_a_maturing_value_is_marked_in_the_summary(tmp_path: Path) -> None:
+    from tests.render.reports import maturing_report
+
+    path = tmp_path / "maturing.xlsx"
+    write_workbook(maturing_report(), [], path)
+    ws = openpyxl.load_workbook(path)["Summary"]
+    assert row_of(ws, "id", "sql_to_demo_rate", 2)["maturing"].value is True
+    assert row_of(ws, "id", "win_rate", 2)["maturing"].value is False
