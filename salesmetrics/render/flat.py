@@ -143,8 +143,7 @@ def _table(report: Report, values: list[KpiValue]) -> list[str]:
     rows = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for v in values:
         group = ", ".join(f"{k}: {val}" for k, val in group_dict(v).items())
-        mark = (" \\*" if v.small_sample else "") + (" ~" if v.maturing else "")
-        cells = [v.label + mark, group, _formatted(v, report)]
+        cells = [v.label, group, _formatted(v, report)]
         if compared:
             cells += [
                 fmt.value(v.unit, v.previous, report.currency),
@@ -152,7 +151,7 @@ def _table(report: Report, values: list[KpiValue]) -> list[str]:
             ]
         cells.append((v.status or "").replace("_", " "))
         escaped = [markdown(c) for c in cells]
-        escaped[0] += " \\*" if v.small_sample else ""
+        escaped[0] += (" \\*" if v.small_sample else "") + (" ~" if v.maturing else "")
         rows.append("| " + " | ".join(escaped) + " |")
     return [*rows, ""]
 
