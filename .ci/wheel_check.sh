@@ -27,7 +27,25 @@ for fixture in "$repo"/tests/fixtures/presets/*.csv "$repo"/tests/fixtures/prese
     grep -q "recognised as $name " "$work/said" || {
         cat "$work/said" >&2; echo "$fixture: not recognised as $name" >&2; exit 1; }
 done
+# exports in the formats the CRMs really write: wide, without ids, custom stages, line items
+for pair in hubspot_contacts_all_properties:hubspot_contacts \
+    hubspot_deals_all_properties:hubspot_deals hubspot_deals_view_no_create_date:hubspot_deals \
+    salesforce_opportunities_no_ids:salesforce_opportunities \
+    salesforce_opportunity_products:salesforce_opportunity_products \
+    salesforce_opportunity_products_fr:salesforce_opportunity_products \
+    zoho_deals_custom_stages:zoho_deals pipedrive_deals_custom_pipeline:pipedrive_deals; do
+    fixture="$repo/tests/fixtures/crm/${pair%%:*}.csv"
+    "$bin" validate "$fixture" --format json >/dev/null 2>"$work/said" || {
+        cat "$work/said" >&2; echo "$fixture: not loaded by the installed wheel" >&2; exit 1; }
+    grep -q "recognised as ${pair#*:} " "$work/said" || {
+        cat "$work/said" >&2; echo "$fixture: not recognised as ${pair#*:}" >&2; exit 1; }
+done
+# a Zoho deals export and its stage history: the funnel KPIs from the joined dates
+"$bin" report "$repo/tests/fixtures/crm/zoho_history_deals.csv" \
+    "$repo/tests/fixtures/crm/zoho_stage_history.csv" --period 2025-Q1 --as-of 2025-04-01 \
+    --kpi stage_conversion --format json >"$work/history.json" 2>/dev/null
+grep -q '"id": "stage_conversion"' "$work/history.json"
 "$bin" report "$repo/tests/fixtures/presets/hubspot_deals.csv" --period all --as-of 2026-11-01 \
     --kpi win_rate --max-reject-rate 1 --format json >"$work/report.json"
 grep -q '"id": "win_rate"' "$work/report.json"
-echo "wheel check: installed from a wheel, presets listed, every preset fixture recognised"
+echo "wheel check: installed from a wheel, presets listed, every preset and CRM-format fixture recognised"
