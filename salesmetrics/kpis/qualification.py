@@ -219,12 +219,21 @@ def _response_hours(data: Context, period: Period) -> pd.DataFrame:
     """
     leads = leads_created(data, period)
     answered = first_response(data, leads)
-    response = pd.Series(answered.to_numpy(), index=leads.index)
-    hours = duration(response, leads["created_at"], SECONDS_PER_HOUR)
-    impossible = negative(response, leads["created_at"])
-    impossible |= implausible(leads, "created_at", "first_response_at")
-    rows = leads.assign(value=hours, **{LEFT_OUT: impossible, RESPONDED: answered.to_numpy()})
-    return rows[~np.isnan(hours)]
+    return _time_to(leads, answered, "first_response_at", SECONDS_PER_HOUR, RESPONDED)
+
+
+def _time_to(
+    leads: pd.DataFrame, outcome: pd.Series, field: str, unit: float, dated: str
+) -> pd.DataFrame:
+    """The leads with a dated outcome, `value` the time from creation to it in `unit` seconds,
+    the outcome date as the `dated` column (the same-age view's), and left out where the dates
+    are impossible (the outcome on a day before creation, or either `field` or created_at out
+    of the plausible range)."""
+    when = pd.Series(outcome.to_numpy(), index=leads.index)
+    took = duration(when, leads["created_at"], unit)
+    impossible = negative(when, leads["created_at"]) | implausible(leads, "created_at", field)
+    rows = leads.assign(value=took, **{LEFT_OUT: impossible, dated: when.to_numpy()})
+    return rows[~np.isnan(took)]
 
 
 def _responded_within(data: Context, period: Period) -> pd.DataFrame:
@@ -375,12 +384,7 @@ def _customer_days(data: Context, period: Period) -> pd.DataFrame:
     """
     leads = leads_created(data, period)
     date, _ = conversion_date(data, leads)
-    date = pd.Series(date.to_numpy(), index=leads.index)
-    days = duration(date, leads["created_at"], SECONDS_PER_DAY)
-    impossible = negative(date, leads["created_at"])
-    impossible |= implausible(leads, "created_at", "converted_at")
-    rows = leads.assign(value=days, **{LEFT_OUT: impossible, CONVERTED_ON: date.to_numpy()})
-    return rows[~np.isnan(days)]
+    return _time_to(leads, date, "converted_at", SECONDS_PER_DAY, CONVERTED_ON)
 
 
 # opportunities_created, opportunities_created_amount
