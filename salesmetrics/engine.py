@@ -352,7 +352,9 @@ class Plan:
 def _ages(kpi: Kpi, ctx: Context, current: list[tuple[Period, Outer]]) -> dict[Outer, int]:
     """For each slice of the report period whose value is maturing, its age: the days from the
     slice's last day to the cutoff (`as_of`, or the last day of the data the KPI reads if
-    earlier); negative while the slice is not over. None maturing: an empty mapping."""
+    earlier); negative while the slice is not over. None maturing: an empty mapping. A slice
+    that starts after the cutoff has no data to mature (its inputs are stale, and the report
+    warns of that): compared at a negative age, an earlier cohort would read as 0."""
     window = _window(kpi, ctx.settings)
     if window is None:
         return {}
@@ -360,7 +362,7 @@ def _ages(kpi: Kpi, ctx: Context, current: list[tuple[Period, Outer]]) -> dict[O
     found = {}
     for period, outer in current:
         age = (cutoff - period.end).days
-        if age < window:
+        if age < window and cutoff >= period.start:
             found[outer] = age
     return found
 

@@ -656,6 +656,15 @@ def test_a_mature_cohort_is_not_marked_and_compared_with_all_the_data():
     assert [p.value for p in value.trend] == [None, 1.0, 0.75]  # July: no leads
 
 
+def test_a_period_after_the_data_is_not_same_aged_to_nothing():
+    # the week of 9 November starts after the data's end (5 November): nothing in it can
+    # mature, and its inputs are stale (warned of); the week before is compared in full, not
+    # at a negative age that would count none of its conversions
+    after = _cohorts("2026-W46")
+    assert not after.maturing
+    assert after.previous == _cohorts("2026-W45").value
+
+
 def test_a_maturing_value_gets_no_status_so_fail_on_is_not_tripped():
     goal = {"lead_to_opportunity_rate": KpiTargets(Target(0.9, 0.8))}
     value = _cohorts(targets=goal)
