@@ -10,6 +10,17 @@ from typer.testing import CliRunner
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_MAPPING = str(FIXTURES / "deals.yaml")
+SAMPLE_MAPPINGS = {  # each sample_data export and its mapping, as recognition names it
+    "deals.csv": "sample_data/mappings/deals.yaml",
+    "leads.csv": "sample_data/mappings/leads.yaml",
+    "activities.csv": "sample_data/mappings/activities.yaml",
+    "subscriptions.csv": "sample_data/mappings/subscriptions.yaml",
+    "orders.xlsx": "sample_data/mappings/orders.yaml",
+    "costs.csv": "sample_data/mappings/costs.yaml",
+    "targets.csv": "sample_data/mappings/targets.yaml",
+    "nps.csv": "sample_data/mappings/surveys.yaml",
+    "reps.csv": "sample_data/mappings/reps.yaml",
+}
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from salesmetrics.ingest.load import LoadedInput
 from salesmetrics.ingest.mapping import fold, list_presets, load_mapping
 from salesmetrics.schema import ENTITIES
 from salesmetrics.yamlfile import load_yaml
-from tests.conftest import FIXTURES, realdata_dir
+from tests.conftest import FIXTURES, SAMPLE_MAPPINGS, realdata_dir
 from tests.test_nearfit import hubspot
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,20 +57,7 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     return path
 
 
-SAMPLE_PRESETS = {
-    "deals.csv": "sample_data/mappings/deals.yaml",
-    "leads.csv": "sample_data/mappings/leads.yaml",
-    "activities.csv": "sample_data/mappings/activities.yaml",
-    "subscriptions.csv": "sample_data/mappings/subscriptions.yaml",
-    "orders.xlsx": "sample_data/mappings/orders.yaml",
-    "costs.csv": "sample_data/mappings/costs.yaml",
-    "targets.csv": "sample_data/mappings/targets.yaml",
-    "nps.csv": "sample_data/mappings/surveys.yaml",
-    "reps.csv": "sample_data/mappings/reps.yaml",
-}
-
-
-@pytest.mark.parametrize(("file", "preset"), sorted(SAMPLE_PRESETS.items()))
+@pytest.mark.parametrize(("file", "preset"), sorted(SAMPLE_MAPPINGS.items()))
 def test_inferred_sample_mappings_read_what_the_presets_read(tmp_path, file, preset):
     found, loaded = infer_and_load(SAMPLE / file, tmp_path)
     expected = load_input(SAMPLE / file, preset)

@@ -25,23 +25,12 @@ from salesmetrics.ingest.detect import (
     score_file,
 )
 from salesmetrics.ingest.read import SNIFF_BYTES
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, SAMPLE_MAPPINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data"
 CRM = FIXTURES / "crm"  # real exports, written by make_recognition.py beside them
 
-SAMPLE_FILES = {
-    "deals.csv": "sample_data/mappings/deals.yaml",
-    "leads.csv": "sample_data/mappings/leads.yaml",
-    "activities.csv": "sample_data/mappings/activities.yaml",
-    "subscriptions.csv": "sample_data/mappings/subscriptions.yaml",
-    "orders.xlsx": "sample_data/mappings/orders.yaml",
-    "costs.csv": "sample_data/mappings/costs.yaml",
-    "targets.csv": "sample_data/mappings/targets.yaml",
-    "nps.csv": "sample_data/mappings/surveys.yaml",
-    "reps.csv": "sample_data/mappings/reps.yaml",
-}
 CRM_PRESETS = (
     "hubspot_deals",
     "hubspot_contacts",
@@ -73,7 +62,7 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("file", "preset"), sorted(SAMPLE_FILES.items()))
+@pytest.mark.parametrize(("file", "preset"), sorted(SAMPLE_MAPPINGS.items()))
 def test_each_sample_file_is_recognised_as_its_preset(presets, file, preset):
     found = recognise(str(SAMPLE / file), presets)
     assert found.name == preset
