@@ -26,12 +26,11 @@ from salesmetrics.ingest import fields, parse
 from salesmetrics.ingest.mapping import Condition, Mapping, ValueMap, fold
 from salesmetrics.ingest.quality import (
     DateRange,
-    Defaulted,
     Example,
     InputQuality,
     Lines,
     Reason,
-    Unplaced,
+    ValueCount,
 )
 from salesmetrics.ingest.read import RawTable
 from salesmetrics.schema import Kind
@@ -300,8 +299,8 @@ def normalise(
             for name, values in anomalous.items()
             if (values.notna().to_numpy() & keep).any()
         ),
-        defaulted=tuple(Defaulted(*d) for d in defaulted),
-        unplaced=tuple(Unplaced(*u) for u in unplaced),
+        defaulted=tuple(ValueCount(*d) for d in defaulted),
+        unplaced=tuple(ValueCount(*u) for u in unplaced),
         placing_yaml=_placing_yaml(mapping, unplaced) if unplaced else None,
         lines_of=Lines(mapping.lines_of, lines_used, len(used)) if mapping.lines_of else None,
         date_ranges=_date_ranges(used),

@@ -24,15 +24,9 @@ class Reason:
 
 
 @dataclass(frozen=True)
-class Defaulted:
-    field: str
-    value: str
-    count: int
-
-
-@dataclass(frozen=True)
-class Unplaced:
-    """A stage value the mapping does not place: its deals are open at an unknown stage."""
+class ValueCount:
+    """A raw value of a field and how many rows hold it: one that fell to a value map's
+    default, or a stage value the mapping does not place (its deals open at an unknown stage)."""
 
     field: str
     value: str
@@ -70,8 +64,8 @@ class InputQuality:
     rejected: tuple[Reason, ...] = ()
     unreadable: tuple[Reason, ...] = ()  # optional values that could not be read: left blank
     anomalies: tuple[Reason, ...] = ()  # impossible values of rows kept (salesmetrics.anomalies)
-    defaulted: tuple[Defaulted, ...] = ()
-    unplaced: tuple[Unplaced, ...] = ()
+    defaulted: tuple[ValueCount, ...] = ()
+    unplaced: tuple[ValueCount, ...] = ()
     placing_yaml: str | None = None  # the YAML that would place the unplaced values
     lines_of: Lines | None = None
     date_ranges: tuple[DateRange, ...] = ()

@@ -16,7 +16,7 @@ import pytest
 from salesmetrics.engine import compute
 from salesmetrics.ingest import load_input
 from salesmetrics.ingest.load import LoadedInput
-from salesmetrics.ingest.quality import Defaulted
+from salesmetrics.ingest.quality import ValueCount
 from salesmetrics.kpis.base import Settings
 from salesmetrics.periods import resolve_period
 
@@ -127,7 +127,7 @@ def test_zoho_custom_stage_has_no_default_and_validate_says_so(tmp_path):
     own = mapping(tmp_path, "extends: zoho_deals\nvalues:\n  stage: {map: {Pilot Running: demo}}\n")
     loaded = load_input(deals, own)
     assert values(loaded, "stage_probability")[5] is None
-    assert loaded.quality.defaulted == (Defaulted("stage_probability", "Pilot Running", 1),)
+    assert loaded.quality.defaulted == (ValueCount("stage_probability", "Pilot Running", 1),)
     found = weighted(loaded)
     assert (found.value, found.note) == (
         pytest.approx(12350.0),
@@ -154,6 +154,6 @@ def test_pipedrive_stage_of_your_own_is_100_percent_too(tmp_path):
     )
     loaded = load_input(deals, own)
     assert values(loaded, "stage_probability") == [1.0, 1.0, 1.0, 1.0]
-    assert loaded.quality.defaulted == (Defaulted("stage_probability", "Pilot Running", 1),)
+    assert loaded.quality.defaulted == (ValueCount("stage_probability", "Pilot Running", 1),)
     # P1 1000 + P2 1200 + P3 2000 x 1.0
     assert weighted(loaded).value == pytest.approx(4200.0)

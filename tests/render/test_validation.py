@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 
-from salesmetrics.ingest.quality import InputQuality, Lines, Unplaced
+from salesmetrics.ingest.quality import InputQuality, Lines, ValueCount
 from salesmetrics.render.console import make_console
 from salesmetrics.render.validation import render_json, render_table
 
@@ -41,7 +41,7 @@ def table(q: InputQuality) -> str:
 
 
 def test_unplaced_stage_values_are_listed_with_their_rows_and_the_yaml_that_places_them():
-    q = quality(unplaced=(Unplaced("stage", "Pilot [Running]", 12),), placing_yaml=PLACING)
+    q = quality(unplaced=(ValueCount("stage", "Pilot [Running]", 12),), placing_yaml=PLACING)
     text = table(q)
     assert "Stage values not placed" in text
     row = next(line for line in text.splitlines() if "Pilot [Running]" in line)
