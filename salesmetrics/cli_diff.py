@@ -42,7 +42,9 @@ def diff(
         str | None,
         typer.Option("--as-of", help="The day of the later export (YYYY-MM-DD; default today)."),
     ] = None,
-    by_owner: Annotated[bool, typer.Option("--by-owner", help="Add one line per owner.")] = False,
+    by_owner: Annotated[
+        bool, typer.Option("--by-owner", help="Add one line per owner (deals).")
+    ] = False,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -61,7 +63,8 @@ def diff(
 ) -> None:
     """Compare two exports of the same deals: what was created, advanced, moved back,
     slipped, pulled in, re-priced, won, lost or removed, and how it took the open pipeline
-    from its old value to its new one (the moves add up exactly).
+    from its old value to its new one (the moves add up exactly). Two subscriptions exports
+    that carry each customer's current MRR give the MRR's movement the same way.
 
     Example: salesmetrics diff deals-2026-10-01.csv deals-2026-11-01.csv --as-of 2026-11-01
     """
@@ -102,15 +105,18 @@ def diff(
     loaded, unusable = _load(specs, None, [], quiet=quiet, no_color=no_color, as_of=today)
     if _unusable(unusable, 2, len(loaded), False, computing=True):
         raise typer.Exit(EXIT_INPUT)
+    kinds = {"deals": "pipeline", "subscriptions": "mrr"}
     for item in loaded:
-        if item.entity != "deals":
+        if item.entity not in kinds or item.entity != loaded[0].entity:
             raise SalesmetricsError(
-                f"{item.path}: read as {item.entity}, but diff compares two deals exports; "
-                "give it a deals mapping with --mapping"
+                f"{item.path}: read as {item.entity}, but diff compares two deals exports "
+                f"or two subscriptions exports (here: {loaded[0].entity} and "
+                f"{loaded[1].entity}); give each its mapping with --mapping"
             )
+    entity = loaded[0].entity
     frames = [item.frame for item in loaded]
     if rates is not None:
-        frames = [convert({"deals": f}, rates)["deals"] for f in frames]
+        frames = [convert({entity: f}, rates)[entity] for f in frames]
     codes = {str(c) for f in frames if "currency" in f for c in f["currency"].dropna().unique()}
     if rates is None and len(codes) > 1:
         raise SalesmetricsError(
@@ -120,7 +126,9 @@ def diff(
     currency = rates.currency if rates is not None else (codes.pop() if codes else None)
     by = "owner" if by_owner else None
     rejected = (_rejected_ids(loaded[0]), _rejected_ids(loaded[1]))
-    result = movement(frames[0], frames[1], span, by=by, currency=currency, rejected=rejected)
+    result = movement(
+        frames[0], frames[1], span, kind=kinds[entity], by=by, currency=currency, rejected=rejected
+    )
     target = output or "-"
     _refuse_writing_an_input("--output", target, _sources(specs, config))
     buffer = io.StringIO() if target != "-" else sys.stdout
@@ -136,8 +144,9 @@ def diff(
 
 
 def _rejected_ids(item) -> set[str]:
-    """The deal ids of the rows an export rejected, as its deal id column holds them."""
-    for header in item.mapping.columns.get("deal_id", ()):
+    """The ids of the rows an export rejected, as its id column holds them."""
+    key = "deal_id" if item.entity == "deals" else "customer_id"
+    for header in item.mapping.columns.get(key, ()):
         if header in item.rejects.columns:
             return set(item.rejects[header].dropna().astype(str))
     return set()

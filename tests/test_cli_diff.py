@@ -65,9 +65,9 @@ def test_diff_of_two_hubspot_exports_as_json(runner, tmp_path):
     assert document["period"]["label"] == "2026-10"
     assert document["currency"] == "USD"
     total = document["total"]
-    assert total["start"] == {"deals": 6, "value": 2200.0}
-    assert total["end"] == {"deals": 5, "value": 2400.0}
-    assert {m["id"]: (m["deals"], m["value"]) for m in total["moves"]} == {
+    assert total["start"] == {"count": 6, "value": 2200.0}
+    assert total["end"] == {"count": 5, "value": 2400.0}
+    assert {m["id"]: (m["count"], m["value"]) for m in total["moves"]} == {
         "created": (1, 800.0),
         "reopened": (1, 1000.0),
         "increased": (1, 50.0),
@@ -77,7 +77,7 @@ def test_diff_of_two_hubspot_exports_as_json(runner, tmp_path):
         "disappeared": (1, -700.0),
         "rejected": (0, 0.0),
     }
-    assert {m["id"]: m["deals"] for m in total["movements"]} == {
+    assert {m["id"]: m["count"] for m in total["movements"]} == {
         "advanced": 1,
         "moved_back": 1,
         "slipped": 1,
@@ -108,9 +108,9 @@ def test_diff_csv_lists_every_step(runner, tmp_path):
     )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
-    steps = [(r["kind"], r["id"], float(r["value"])) for r in rows if r["kind"] != "movement"]
-    assert steps[0] == ("start", "open_at_start", 2200.0)
-    assert steps[-1] == ("end", "open_at_end", 2400.0)
+    steps = [(r["step"], r["id"], float(r["value"])) for r in rows if r["step"] != "movement"]
+    assert steps[0] == ("start", "start", 2200.0)
+    assert steps[-1] == ("end", "end", 2400.0)
     assert sum(v for kind, _, v in steps if kind == "move") == 200.0
 
 
@@ -155,3 +155,44 @@ def test_the_owner_table_rounds_amounts_on_a_narrow_terminal():
         assert max(len(line) for line in text.splitlines()) <= width
         assert ("$8.0M" in text) == (width == 80)  # Ann's start, rounded only when narrow
         assert "…" not in text
+
+
+def test_diff_of_two_subscription_snapshots(runner, tmp_path):
+    mapping = tmp_path / "subs.yaml"
+    mapping.write_text(
+        "entity: subscriptions\n"
+        "columns: {customer_id: Customer ID, mrr: MRR, plan: Plan, started_at: Start Date}\n",
+        encoding="utf-8",
+    )
+    old = tmp_path / "subs-2026-09-30.csv"
+    old.write_text(
+        "Customer ID,Plan,MRR,Start Date\nC1,Pro,100,2025-01-01\nC2,Pro,200,2025-03-01\n"
+        "C3,Basic,50,2026-02-01\n",
+        encoding="utf-8",
+    )
+    new = tmp_path / "subs-2026-10-31.csv"
+    new.write_text(
+        "Customer ID,Plan,MRR,Start Date\nC1,Pro,120,2025-01-01\nC2,Basic,150,2025-03-01\n"
+        "C4,Pro,90,2026-10-12\n",
+        encoding="utf-8",
+    )
+    args = ["diff", str(old), str(new), "-m", str(mapping), "--as-of", "2026-11-01", "-q"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == (
+        "MRR 350 -> 360 (+10), 3 -> 3 customers, period 2026-10"  # no currency given
+    )
+    document = json.loads(runner.invoke(app, [*args, "-f", "json"]).stdout)
+    assert document["kind"] == "mrr"
+    assert {m["id"]: m["value"] for m in document["total"]["moves"]} == {
+        "new": 90.0,
+        "reactivation": 0.0,
+        "expansion": 20.0,
+        "contraction": -50.0,
+        "churn": -50.0,
+        "rejected": 0.0,
+    }
+    mixed = runner.invoke(
+        app, ["diff", str(old), str(new), "-m", str(mapping), "-m", "hubspot_deals"]
+    )
+    assert mixed.exit_code == 1

@@ -67,9 +67,9 @@ def test_each_deal_has_one_move_and_its_movements():
 def test_the_waterfall_reconciles_in_total():
     result = diff(OLD, NEW, OCTOBER)
     total = result.total
-    assert (total.start_deals, total.start_value) == (6, 2200.0)  # D1-D5, D7
-    assert (total.end_deals, total.end_value) == (5, 2400.0)  # D1-D3, D8, D10
-    assert [(m.id, m.deals, m.value) for m in total.moves] == [
+    assert (total.start_count, total.start_value) == (6, 2200.0)  # D1-D5, D7
+    assert (total.end_count, total.end_value) == (5, 2400.0)  # D1-D3, D8, D10
+    assert [(m.id, m.count, m.value) for m in total.moves] == [
         ("created", 1, 800.0),
         ("reopened", 1, 1000.0),
         ("increased", 1, 50.0),
@@ -79,7 +79,7 @@ def test_the_waterfall_reconciles_in_total():
         ("disappeared", 1, -700.0),
         ("rejected", 0, 0.0),
     ]
-    assert [(m.id, m.deals, m.value) for m in total.movements] == [
+    assert [(m.id, m.count, m.value) for m in total.movements] == [
         ("advanced", 1, 150.0),
         ("moved_back", 1, 200.0),
         ("slipped", 1, 150.0),
@@ -93,13 +93,13 @@ def test_the_waterfall_reconciles_by_owner():
     groups = {g.group: g for g in diff(OLD, NEW, OCTOBER, by="owner").groups}
     ann, bob = groups["Ann"], groups["Bob"]
     assert (ann.start_value, ann.end_value) == (800.0, 1150.0)
-    assert {m.id: m.value for m in ann.moves if m.deals} == {
+    assert {m.id: m.value for m in ann.moves if m.count} == {
         "created": 800.0,
         "increased": 50.0,
         "lost": -500.0,
     }
     assert (bob.start_value, bob.end_value) == (1400.0, 1250.0)
-    assert {m.id: m.value for m in bob.moves if m.deals} == {
+    assert {m.id: m.value for m in bob.moves if m.count} == {
         "reopened": 1000.0,
         "decreased": -50.0,
         "won": -400.0,
@@ -124,7 +124,7 @@ def test_a_deal_in_a_rejected_row_is_neither_gone_nor_created():
     """D7 is open in the old export; the new one has it only in a rejected row (a blank
     create date): its -700 is not `disappeared`. D8 was rejected in the old export."""
     result = diff(OLD, NEW, OCTOBER, rejected=({"D8"}, {"D7"}))
-    moves = {m.id: (m.deals, m.value) for m in result.total.moves}
+    moves = {m.id: (m.count, m.value) for m in result.total.moves}
     assert moves["disappeared"] == (0, 0.0)
     assert moves["created"] == (0, 0.0)
     assert moves["rejected"] == (2, 100.0)  # +800 (D8) - 700 (D7)
@@ -139,3 +139,37 @@ def test_owners_without_pipeline_or_moves_are_left_out_with_a_note():
     assert result.notes == (
         "1 owner(s) with no open deal in either export and nothing that moved left out",
     )
+
+
+def test_mrr_movement_between_two_subscription_snapshots():
+    """C1 pays for two plans (its rows summed); C4 was flagged churned in the old export."""
+    old = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C1", "C2", "C3", "C4", "C5"],
+            "mrr": [100.0, 50.0, 200.0, 300.0, 80.0, 120.0],
+            "churned": [False, False, False, False, True, False],
+        }
+    )
+    new = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C4", "C5", "C6"],
+            "mrr": [180.0, 150.0, 90.0, 0.0, 400.0],
+            "churned": [False, False, False, True, False],
+        }
+    )
+    result = diff(old, new, OCTOBER, kind="mrr")
+    total = result.total
+    assert (total.start_count, total.start_value) == (4, 770.0)  # C1 150, C2, C3, C5
+    assert (total.end_count, total.end_value) == (4, 820.0)  # C1, C2, C4, C6
+    assert [(m.id, m.count, m.value) for m in total.moves] == [
+        ("new", 1, 400.0),
+        ("reactivation", 1, 90.0),
+        ("expansion", 1, 30.0),
+        ("contraction", 1, -50.0),
+        ("churn", 2, -420.0),  # C3 gone (-300), C5 at 0 (-120)
+        ("rejected", 0, 0.0),
+    ]
+    assert total.movements == ()
+    assert result.matched == 4
+    with pytest.raises(Exception, match="cannot be split by 'owner'"):
+        diff(old, new, OCTOBER, kind="mrr", by="owner")

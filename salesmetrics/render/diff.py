@@ -1,4 +1,4 @@
-"""The pipeline movement between two exports as a table for people, JSON or CSV for tools.
+"""The movement between two exports as a table for people, JSON or CSV for tools.
 
 The table starts with the answer (the open pipeline then and now, and what moved it), then the
 counts beside the waterfall, then one line per owner. JSON and CSV keep every move.
@@ -13,7 +13,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.table import Table
 
-from salesmetrics.diff import Diff, PipelineMovement
+from salesmetrics.diff import Diff, Waterfall
 from salesmetrics.render.console import table_box
 from salesmetrics.render.format import SYMBOLS, money
 from salesmetrics.render.safe import formula, plain
@@ -34,7 +34,13 @@ TITLES = {
     "slipped": "Slipped past period end",
     "pulled_in": "Pulled into period",
     "created_closed": "Created and closed",
+    "new": "New",
+    "reactivation": "Reactivation",
+    "expansion": "Expansion",
+    "contraction": "Contraction",
+    "churn": "Churn",
 }
+WHAT = {"pipeline": ("Open pipeline", "Open"), "mrr": ("MRR", "MRR")}
 
 
 def render_table(result: Diff, console: Console, *, old: str, new: str) -> None:
@@ -42,36 +48,44 @@ def render_table(result: Diff, console: Console, *, old: str, new: str) -> None:
     total = result.total
     cur = result.currency
     delta = total.end_value - total.start_value
+    what, short_name = WHAT[result.kind]
+    records = result.records
     console.print(
-        f"Open pipeline {money(total.start_value, cur)} -> {money(total.end_value, cur)} "
-        f"({'+' if delta >= 0 else ''}{money(delta, cur)}), {total.start_deals:,} -> "
-        f"{total.end_deals:,} deals, period {result.period.label}",
+        f"{what} {money(total.start_value, cur)} -> {money(total.end_value, cur)} "
+        f"({'+' if delta >= 0 else ''}{money(delta, cur)}), {total.start_count:,} -> "
+        f"{total.end_count:,} {records}, period {result.period.label}",
         markup=False,
     )
     console.print(
         plain(
-            f"from {old} ({result.old_rows:,} deals) to {new} ({result.new_rows:,} deals), "
-            f"{result.matched:,} in both"
+            f"from {old} ({result.old_rows:,} rows) to {new} ({result.new_rows:,} rows), "
+            f"{result.matched:,} {records} in both"
         ),
         markup=False,
     )
     box = table_box(console)
-    waterfall = Table(box=box, title="Open pipeline movement", title_justify="left")
-    for name, justify in (("Step", "left"), ("Deals", "right"), ("Value", "right")):
+    count = records.capitalize()
+    waterfall = Table(box=box, title=f"{what} movement", title_justify="left")
+    for name, justify in (("Step", "left"), (count, "right"), ("Value", "right")):
         waterfall.add_column(name, justify=justify)  # type: ignore[arg-type]
-    waterfall.add_row("Open at start", f"{total.start_deals:,}", money(total.start_value, cur))
+    waterfall.add_row(
+        f"{short_name} at start", f"{total.start_count:,}", money(total.start_value, cur)
+    )
     for move in total.moves:
-        if move.id == "rejected" and not move.deals:
+        if move.id == "rejected" and not move.count:
             continue  # a step only when a row was rejected
-        waterfall.add_row(TITLES[move.id], f"{move.deals:,}", _signed(move.value, cur))
-    waterfall.add_row("Open at end", f"{total.end_deals:,}", money(total.end_value, cur))
+        waterfall.add_row(TITLES[move.id], f"{move.count:,}", _signed(move.value, cur))
+    waterfall.add_row(f"{short_name} at end", f"{total.end_count:,}", money(total.end_value, cur))
     console.print(waterfall)
-    movements = Table(box=box, title="Other movements (value: new amount)", title_justify="left")
-    for name, justify in (("Movement", "left"), ("Deals", "right"), ("Value", "right")):
-        movements.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for move in total.movements:
-        movements.add_row(TITLES[move.id], f"{move.deals:,}", money(move.value, cur))
-    console.print(movements)
+    if total.movements:
+        movements = Table(
+            box=box, title="Other movements (value: new amount)", title_justify="left"
+        )
+        for name, justify in (("Movement", "left"), (count, "right"), ("Value", "right")):
+            movements.add_column(name, justify=justify)  # type: ignore[arg-type]
+        for move in total.movements:
+            movements.add_row(TITLES[move.id], f"{move.count:,}", money(move.value, cur))
+        console.print(movements)
     if result.groups:
         short = console.width < OWNERS_FULL_WIDTH
         console.print(_owners(result.groups, box, cur, short=short))
@@ -79,9 +93,7 @@ def render_table(result: Diff, console: Console, *, old: str, new: str) -> None:
         console.print(f"note: {plain(note)}", markup=False)
 
 
-def _owners(
-    groups: tuple[PipelineMovement, ...], box, currency: str | None, *, short: bool
-) -> Table:
+def _owners(groups: tuple[Waterfall, ...], box, currency: str | None, *, short: bool) -> Table:
     """One line per owner: start, the three moves people ask about first, the rest, end.
     On a narrow terminal the amounts are rounded ($1.2M, $938k) rather than cut."""
     table = Table(box=box, title="By owner", title_justify="left")
@@ -123,6 +135,7 @@ def _compact(number: float, currency: str | None) -> str:
 
 def render_json(result: Diff, stream: TextIO, *, old: str, new: str) -> None:
     document = {
+        "kind": result.kind,
         "period": {
             "label": result.period.label,
             "start": result.period.start.isoformat(),
@@ -141,28 +154,29 @@ def render_json(result: Diff, stream: TextIO, *, old: str, new: str) -> None:
     stream.write("\n")
 
 
-def _movement(m: PipelineMovement) -> dict:
+def _movement(m: Waterfall) -> dict:
     return {
         "group": m.group,
-        "start": {"deals": m.start_deals, "value": m.start_value},
-        "moves": [{"id": x.id, "deals": x.deals, "value": x.value} for x in m.moves],
-        "end": {"deals": m.end_deals, "value": m.end_value},
-        "movements": [{"id": x.id, "deals": x.deals, "value": x.value} for x in m.movements],
+        "start": {"count": m.start_count, "value": m.start_value},
+        "moves": [{"id": x.id, "count": x.count, "value": x.value} for x in m.moves],
+        "end": {"count": m.end_count, "value": m.end_value},
+        "movements": [{"id": x.id, "count": x.count, "value": x.value} for x in m.movements],
     }
 
 
 def render_csv(result: Diff, stream: TextIO, *, escape_formulas: bool = True) -> None:
-    """One line per group and step: group, kind (start, move, end, movement), id, deals, value."""
+    """One line per group and step: group, step kind (start, move, end, movement), id, count
+    (deals or customers), value."""
     writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(["period", "group", "kind", "id", "deals", "value", "currency"])
+    writer.writerow(["period", "group", "step", "id", "count", "value", "currency"])
     for m in (result.total, *result.groups):
         group = m.group or ""
         group = formula(group) if escape_formulas else group
-        steps = [("start", "open_at_start", m.start_deals, m.start_value)]
-        steps += [("move", x.id, x.deals, x.value) for x in m.moves]
-        steps += [("end", "open_at_end", m.end_deals, m.end_value)]
-        steps += [("movement", x.id, x.deals, x.value) for x in m.movements]
-        for kind, step, deals, value in steps:
+        steps = [("start", "start", m.start_count, m.start_value)]
+        steps += [("move", x.id, x.count, x.value) for x in m.moves]
+        steps += [("end", "end", m.end_count, m.end_value)]
+        steps += [("movement", x.id, x.count, x.value) for x in m.movements]
+        for step, step_id, count, value in steps:
             writer.writerow(
-                [result.period.label, group, kind, step, deals, value, result.currency or ""]
+                [result.period.label, group, step, step_id, count, value, result.currency or ""]
             )
