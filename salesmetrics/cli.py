@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from salesmetrics import __version__
+from salesmetrics.cli_diff import diff
 from salesmetrics.cli_mappings import init, mappings_app
 
 if TYPE_CHECKING:
@@ -773,6 +774,7 @@ def _write_rejects(path: Path, loaded, csv_formulas: CsvFormulas = CsvFormulas.e
 
 
 app.command("init")(_one_line_errors(init))
+app.command("diff")(_one_line_errors(diff))
 app.add_typer(mappings_app, name="mappings")
 
 

@@ -1343,6 +1343,49 @@ def write_orders_xlsx(orders: list[Order]) -> None:
 # --------------------------------------------------------------------------- main
 
 
+SNAPSHOT_AT = datetime(2026, 10, 1)  # the deals export a month earlier, for `salesmetrics diff`
+
+
+def write_deals_snapshot(deals: list[Deal]) -> dict:
+    """snapshots/deals-2026-09-30.csv: the deals export as it stood when September ended, for
+    `salesmetrics diff`. Each deal is shown as it was then: its stage, the stage dates reached,
+    the close date planned then. Some deals were re-priced in October (their old amount
+    differs), some had an earlier planned close (they slipped), and a few open deals were
+    deleted in October (they are only in this export)."""
+    rng = rng_for("deals-snapshot")
+    rows, repriced, slipped = [], 0, 0
+    for d in deals:
+        if d.created >= SNAPSHOT_AT:
+            continue
+        entered = {s: t for s, t in d.entered.items() if t < SNAPSHOT_AT}
+        stage = max(entered, key=lambda s: entered[s]) if entered else STAGES[d.first_stage]
+        closed = d.close if d.close is not None and d.close < SNAPSHOT_AT else None
+        amount, close = d.amount, closed or d.planned_close
+        if closed is None and rng.random() < 0.15:
+            amount = round(amount * rng.choice((0.8, 0.9, 1.1, 1.25)), 2)
+            repriced += 1
+        later = closed is None and (d.close or d.planned_close) >= datetime(2026, 11, 1)
+        if later and rng.random() < 0.3:  # planned for October then, later now
+            close = datetime(2026, 10, rng.randint(5, 30), 17, 0)
+            slipped += 1
+        was = Deal(**{**d.__dict__, "entered": entered, "stage": stage, "close": closed})
+        was.amount, was.modified = amount, min(d.modified, SNAPSHOT_AT - timedelta(minutes=1))
+        row = deal_row(was)
+        row[7] = fmt_dt(close)
+        rows.append(row)
+    open_then = [r for r in rows if r[2] in STAGES]
+    deleted = []
+    for n, row in enumerate(rng.sample(open_then, 4)):
+        gone = list(row)
+        gone[0] = str(14_299_990_001 + n)
+        gone[1] = row[1].replace(" - ", " - Duplicate of ", 1)
+        deleted.append(gone[0])
+        rows.append(gone)
+    (OUT / "snapshots").mkdir(exist_ok=True)
+    write_csv("snapshots/deals-2026-09-30.csv", DEAL_HEADER, rows, bom=True)
+    return {"rows": len(rows), "repriced": repriced, "slipped": slipped, "deleted": deleted}
+
+
 def main() -> None:
     names = CompanyNames(rng_for("company-names"))
     leads = make_leads(names)
@@ -1387,6 +1430,8 @@ def main() -> None:
     counts = {}
     warts = write_deals(deals)
     counts["deals.csv"] = warts["rows"]
+    snapshot = write_deals_snapshot(deals)
+    counts["snapshots/deals-2026-09-30.csv"] = snapshot["rows"]
     counts["leads.csv"] = write_csv(
         "leads.csv",
         [
@@ -1508,6 +1553,10 @@ def main() -> None:
         print(f"{name:18} {n:>6} rows")
     print(f"deals.csv: blank Create Date on {', '.join(warts['blank_create'])}")
     print(f"deals.csv: exported twice: {', '.join(warts['duplicated'])}")
+    print(
+        f"snapshots/deals-2026-09-30.csv: {snapshot['repriced']} re-priced and "
+        f"{snapshot['slipped']} slipped since; deleted in October: {', '.join(snapshot['deleted'])}"
+    )
 
 
 if __name__ == "__main__":
