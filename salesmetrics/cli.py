@@ -323,6 +323,14 @@ def validate(
             "a read option the file disagrees with) is an error.",
         ),
     ] = False,
+    export_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--export",
+            help="Write the loaded tables to this folder as a canonical dataset (Parquet, one "
+            "folder per entity, and a manifest), for `report --canonical`.",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
 ) -> None:
@@ -373,8 +381,27 @@ def validate(
         )
     if _unusable(unusable, len(specs), len(loaded), skip_unrecognised, computing=False):
         raise typer.Exit(EXIT_INPUT)
+    if export_to is not None:
+        _export(loaded, export_to, settings, quiet=quiet, no_color=no_color)
     if over:
         raise typer.Exit(EXIT_REJECTS)
+
+
+def _export(loaded, folder: Path, settings, *, quiet: bool, no_color: bool) -> None:
+    """The loaded inputs as a canonical dataset in `folder`, said on stderr."""
+    from datetime import date
+
+    from salesmetrics.canonical import export
+    from salesmetrics.pipeline import frames_of
+    from salesmetrics.render.console import make_console
+
+    as_of = (settings.as_of if settings is not None else None) or date.today()
+    manifest = export(frames_of(loaded), [item.quality for item in loaded], folder, as_of)
+    if not quiet:
+        listed = ", ".join(f"{n} {e['rows']:,}" for n, e in manifest["entities"].items())
+        make_console(sys.stderr, no_color=no_color).print(
+            f"wrote canonical dataset to {folder}: {listed} rows", markup=False
+        )
 
 
 @app.command()
@@ -457,6 +484,14 @@ def report(
     currency: Annotated[
         str | None, typer.Option("--currency", help="Reporting currency (rates in the config).")
     ] = None,
+    canonical: Annotated[
+        Path | None,
+        typer.Option(
+            "--canonical",
+            help="Compute from a canonical dataset (`validate --export`) instead of exports "
+            "(it replaces a config's inputs; the config's other settings apply).",
+        ),
+    ] = None,
     strict: Annotated[
         bool,
         typer.Option(
@@ -527,7 +562,13 @@ def report(
     template = _output_template(output)
     _check_selection(kpi or [], stage or [], period)
     settings = load_config(config, data_dir) if config is not None else ReportConfig(None, ())
-    specs = _pair_inputs(files or [], mapping or [], settings, data_dir)
+    if canonical is not None and files:
+        raise typer.BadParameter(
+            "give either --canonical or FILE..., not both (a config's inputs are replaced by "
+            "--canonical, its other settings kept)",
+            param_hint="--canonical",
+        )
+    specs = _pair_inputs(files or [], mapping or [], settings, data_dir) if not canonical else ()
     rates = settings.rates
     if currency is not None:
         rates = rebase(rates, currency.upper()) if rates else Rates(currency.upper())
@@ -547,21 +588,27 @@ def report(
         rates=rates,
     )
     err = make_console(sys.stderr, no_color=no_color)
-    loaded, unusable = _load(
-        specs,
-        settings,
-        mapping_dirs,
-        quiet=quiet,
-        no_color=no_color,
-        strict=settings.strict,
-        as_of=settings.as_of,
-    )
-    if _unusable(unusable, len(specs), len(loaded), skip_unrecognised, computing=True):
-        raise typer.Exit(EXIT_INPUT)
-    qualities = [item.quality for item in loaded]
+    if canonical is not None:
+        from salesmetrics.canonical import read as read_canonical
+
+        dataset = read_canonical(canonical)
+        frames, qualities, hints = dataset.frames, list(dataset.qualities), None
+    else:
+        loaded, unusable = _load(
+            specs,
+            settings,
+            mapping_dirs,
+            quiet=quiet,
+            no_color=no_color,
+            strict=settings.strict,
+            as_of=settings.as_of,
+        )
+        if _unusable(unusable, len(specs), len(loaded), skip_unrecognised, computing=True):
+            raise typer.Exit(EXIT_INPUT)
+        frames, qualities, hints = frames_of(loaded), [i.quality for i in loaded], hints_of(loaded)
     limit_rejects = max_reject_rate if max_reject_rate is not None else settings.max_reject_rate
     _refuse_rejects(qualities, limit_rejects if limit_rejects is not None else 0.05)
-    result = compute_report(settings, frames_of(loaded), hints=hints_of(loaded))
+    result = compute_report(settings, frames, hints=hints)
     failing = set(fail_on or ())
     target = template.format(period=result.period.label, as_of=result.as_of.isoformat())
     _refuse_writing_an_input("--output", target, _sources(specs, config))

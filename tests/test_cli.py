@@ -1137,3 +1137,20 @@ def test_a_full_stdout_is_one_line_naming_it():
         1,
         "error: standard output: No space left on device\n",
     )
+
+
+def test_validate_exports_a_canonical_dataset_and_report_reads_it(runner, tmp_path):
+    lake = tmp_path / "lake"
+    mapping = FIXTURE_MAPPING
+    result = runner.invoke(
+        app, ["validate", str(FIXTURES / "plain.csv"), "-m", mapping, "--export", str(lake)]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"wrote canonical dataset to {lake}: deals 3 rows" in result.stderr
+    args = ["--period", "2026-10", "--as-of", "2026-11-01", "-f", "json", "--kpi", "deals_won"]
+    direct = runner.invoke(app, ["report", str(FIXTURES / "plain.csv"), "-m", mapping, *args])
+    again = runner.invoke(app, ["report", "--canonical", str(lake), *args])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["kpis"] == json.loads(direct.stdout)["kpis"]
+    both = runner.invoke(app, ["report", str(FIXTURES / "plain.csv"), "--canonical", str(lake)])
+    assert both.exit_code == 2

@@ -1,0 +1,264 @@
+"""Canonical datasets: the loaded inputs' tables as Parquet, to compute from without the exports.
+
+`validate --export DIR` writes one folder per entity (`DIR/deals/`), partitioned by the month
+of the entity's first date (`partition_month=2026-10/`, Hive style, read as such by DuckDB,
+Spark, pandas and Polars), and `DIR/manifest.json`: the entities with their row counts and date
+spans, and each source file with its sha256, mapping and row accounting. `report --canonical
+DIR` computes from the folder without reading or mapping the exports again.
+
+It is also how other tools hand data to salesmetrics: a folder of entity folders whose columns
+follow `arrow_schema(entity)` (a dbt model or a warehouse table written as Parquet). The
+manifest is then optional; columns the schema does not name are kept as dimensions (text).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from salesmetrics.coverage import SPAN_DATES
+from salesmetrics.errors import InputError
+from salesmetrics.ingest.quality import InputQuality
+from salesmetrics.schema import ENTITIES, Kind
+
+FORMAT = "salesmetrics-canonical"
+VERSION = 1
+MANIFEST = "manifest.json"
+PARTITION = "partition_month"
+NO_MONTH = "__HIVE_DEFAULT_PARTITION__"  # Hive's name for the partition of blank keys
+ROW = "_row"  # the source row number the loaders keep
+ORDER = "_order"  # the row's place in the frame: partitions regroup rows, reading restores it
+ARROW_TYPES = {
+    Kind.ID: pa.string(),
+    Kind.TEXT: pa.string(),
+    Kind.ENUM: pa.string(),
+    Kind.PERIOD: pa.string(),
+    Kind.DATETIME: pa.timestamp("us"),
+    Kind.MONTH: pa.timestamp("us"),  # the month's first day
+    Kind.MONEY: pa.float64(),
+    Kind.NUMBER: pa.float64(),
+    Kind.PERCENT: pa.float64(),  # a fraction: 0.35 for 35 %
+    Kind.BOOL: pa.bool_(),
+}
+QUALITY_FIELDS = (
+    "path",
+    "entity",
+    "mapping",
+    "sha256",
+    "rows_read",
+    "rows_used",
+    "rows_filtered",
+    "rows_rejected",
+    "duplicates_dropped",
+    "rows_unmatched",
+)
+
+
+def arrow_schema(entity: str) -> pa.Schema:
+    """The Arrow schema of an entity's canonical table: every field the mappings can fill.
+    A table may lack any optional field; `deals` may also hold `entered_<stage>` timestamps."""
+    fields = [pa.field(f.name, ARROW_TYPES[f.kind]) for f in ENTITIES[entity].fields]
+    return pa.schema(fields)
+
+
+@dataclass(frozen=True)
+class Canonical:
+    """A canonical dataset read back: the frames, the sources' row accounting, the manifest."""
+
+    frames: dict[str, pd.DataFrame]
+    qualities: tuple[InputQuality, ...]
+    manifest: Mapping[str, Any]
+
+
+def export(
+    frames: Mapping[str, pd.DataFrame], qualities: Sequence[InputQuality], folder: Path, as_of: date
+) -> dict[str, Any]:
+    """Write `frames` (one per entity, as `pipeline.frames_of` gives them) under `folder`,
+    whole or not at all: into a temporary folder beside it, then renamed into place. An
+    existing folder is replaced only when it is a canonical dataset (it has a manifest)."""
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or _foreign(folder)):
+        raise InputError(
+            f"{folder}: exists and is not a canonical dataset (no {MANIFEST}); give a new or "
+            "empty folder"
+        )
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        entities = {name: _write(name, frame, work / name) for name, frame in frames.items()}
+        manifest = {
+            "format": FORMAT,
+            "version": VERSION,
+            "as_of": as_of.isoformat(),
+            "entities": entities,
+            "sources": [{k: getattr(q, k) for k in QUALITY_FIELDS} for q in qualities],
+        }
+        (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        _replace(work, folder)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return manifest
+
+
+def read(folder: Path) -> Canonical:
+    """The frames of a canonical dataset, typed as the loaders type them."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder; give the folder `validate --export` wrote")
+    manifest = _manifest(folder)
+    names = [p.name for p in sorted(folder.iterdir()) if p.is_dir() and p.name in ENTITIES]
+    if not names:
+        raise InputError(
+            f"{folder}: no entity folders ({', '.join(ENTITIES)}) in it; give the folder "
+            "`validate --export` wrote"
+        )
+    frames = {name: _read(name, folder / name) for name in names}
+    qualities = tuple(
+        InputQuality(**{k: source[k] for k in QUALITY_FIELDS})
+        for source in manifest.get("sources", ())
+    )
+    return Canonical(frames, qualities, manifest)
+
+
+def _write(name: str, frame: pd.DataFrame, target: Path) -> dict[str, Any]:
+    """One Parquet file per month of the entity's first date (`partition_month=YYYY-MM/`;
+    rows without it under Hive's default partition), or one file when it has no date.
+    Written file by file: Arrow's dataset writer leaves threads that can abort the process
+    at exit (apache/arrow#36980)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.append_column(ORDER, pa.array(range(len(table)), pa.int64()))
+    dated = next((c for c in SPAN_DATES.get(name, ()) if c in frame.columns), None)
+    span = None
+    if dated is None:
+        target.mkdir(parents=True)
+        pq.write_table(table, target / "part-0.parquet")
+        return {"rows": len(frame), "partitioned_by": None, "span": None}
+    stamps = table[dated]
+    if stamps.null_count < len(table):
+        span = [
+            pc.min(stamps).as_py().date().isoformat(),
+            pc.max(stamps).as_py().date().isoformat(),
+        ]
+    months = pc.fill_null(pc.strftime(stamps, format="%Y-%m"), NO_MONTH).to_numpy(
+        zero_copy_only=False
+    )
+    order = np.argsort(months, kind="stable")
+    keys, starts = np.unique(months[order], return_index=True)
+    table = table.take(pa.array(order))
+    for key, first, last in zip(keys, starts, [*starts[1:], len(order)], strict=True):
+        folder = target / f"{PARTITION}={key}"
+        folder.mkdir(parents=True)
+        pq.write_table(table.slice(first, last - first), folder / "part-0.parquet")
+    return {"rows": len(frame), "partitioned_by": dated, "span": span}
+
+
+def _read(name: str, source: Path) -> pd.DataFrame:
+    """Every Parquet file under `source` (Hive `key=value` folders become text columns),
+    stacked; the rows of our own datasets back in their order."""
+    tables = []
+    for path in sorted(source.rglob("*.parquet")):
+        try:
+            table = pq.ParquetFile(path).read()
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(f"{path}: cannot read it as Parquet: {exc}") from None
+        for part in path.relative_to(source).parts[:-1]:
+            key, sep, value = part.partition("=")
+            if sep and key not in table.column_names:
+                shown = None if value == NO_MONTH else value
+                table = table.append_column(key, pa.array([shown] * len(table), pa.string()))
+        tables.append(table)
+    if not tables:
+        raise InputError(f"{source}: no Parquet files in it")
+    try:
+        table = pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InputError(f"{source}: its Parquet files disagree on their columns: {exc}") from None
+    if PARTITION in table.column_names:
+        table = table.drop_columns([PARTITION])
+    if ORDER in table.column_names:
+        table = table.sort_by(ORDER).drop_columns([ORDER])
+    table = _typed(name, table, source)
+    return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def _typed(name: str, table: pa.Table, source: Path) -> pa.Table:
+    """Every column in its canonical type (a warehouse may write int ids, dates, decimals);
+    one that cannot be cast is an error naming it."""
+    schema = arrow_schema(name)
+    columns = []
+    for column in table.column_names:
+        if column in schema.names:
+            wanted = schema.field(column).type
+        elif name == "deals" and column.startswith("entered_"):
+            wanted = pa.timestamp("us")
+        elif column == ROW:
+            wanted = pa.int64()
+        else:
+            wanted = pa.string()  # a dimension
+        values = table[column]
+        if values.type != wanted:
+            try:
+                values = values.cast(wanted)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise InputError(
+                    f"{source}: column {column!r} is {values.type}, and cannot be read as "
+                    f"{wanted}, its canonical type (README: Canonical datasets)"
+                ) from None
+        columns.append(values)
+    missing = [f for f in ENTITIES[name].required if f not in table.column_names]
+    if missing:
+        raise InputError(f"{source}: {name} needs column(s) {', '.join(missing)}")
+    return pa.table(columns, names=table.column_names)
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST
+    if not path.exists():
+        return {}  # a dataset written by another tool
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a salesmetrics manifest: {exc}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise InputError(f'{path}: not a salesmetrics manifest (no "format": "{FORMAT}")')
+    if manifest.get("version") != VERSION:
+        raise InputError(
+            f"{path}: manifest version {manifest.get('version')!r}; this salesmetrics reads "
+            f"version {VERSION}: export it again"
+        )
+    return manifest
+
+
+def _foreign(folder: Path) -> bool:
+    """A folder that holds something other than a canonical dataset: never replaced."""
+    return any(folder.iterdir()) and not (folder / MANIFEST).is_file()
+
+
+def _replace(work: Path, folder: Path) -> None:
+    """Put `work` where `folder` is: the old dataset is moved aside first and removed after,
+    so a failure in between leaves one of the two whole."""
+    if not folder.exists():
+        os.replace(work, folder)
+        return
+    old = folder.with_name(f".{folder.name}.old.{os.getpid()}")
+    os.replace(folder, old)
+    try:
+        os.replace(work, folder)
+    except BaseException:
+        os.replace(old, folder)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

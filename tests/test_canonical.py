@@ -1,0 +1,111 @@
+"""Canonical datasets: written from loaded inputs, read back identical; from other tools, typed."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from salesmetrics.canonical import MANIFEST, arrow_schema, export, read
+from salesmetrics.config import load_config
+from salesmetrics.errors import InputError
+from salesmetrics.pipeline import compute_report, frames_of, load_inputs
+
+AS_OF = date(2026, 11, 1)
+
+
+@pytest.fixture(scope="module")
+def sample():
+    loaded = load_inputs(load_config("sample_data/report.yaml").inputs, as_of=AS_OF)
+    return frames_of(loaded), [item.quality for item in loaded]
+
+
+def test_a_round_trip_gives_the_same_frames_and_the_same_report(sample, tmp_path):
+    frames, qualities = sample
+    manifest = export(frames, qualities, tmp_path / "canonical", AS_OF)
+    back = read(tmp_path / "canonical")
+    assert sorted(back.frames) == sorted(frames)
+    for name, frame in frames.items():
+        pd.testing.assert_frame_equal(back.frames[name], frame.reset_index(drop=True))
+    assert [q.rows_used for q in back.qualities] == [q.rows_used for q in qualities]
+    assert manifest["entities"]["deals"]["rows"] == len(frames["deals"])
+    assert manifest["entities"]["deals"]["partitioned_by"] == "created_at"
+    assert manifest["entities"]["targets"]["partitioned_by"] is None
+    config = load_config("sample_data/report.yaml")
+    before = compute_report(config, frames, period="2026-10", as_of=AS_OF)
+    after = compute_report(config, back.frames, period="2026-10", as_of=AS_OF)
+    assert [(v.id, v.group, v.value) for v in after.values] == [
+        (v.id, v.group, v.value) for v in before.values
+    ]
+
+
+def test_months_are_hive_partitions(sample, tmp_path):
+    frames, qualities = sample
+    export({"deals": frames["deals"]}, qualities[:1], tmp_path / "c", AS_OF)
+    months = sorted(p.name for p in (tmp_path / "c" / "deals").iterdir())
+    created = frames["deals"]["created_at"].dropna()
+    expected = sorted({f"partition_month={m}" for m in created.dt.strftime("%Y-%m")})
+    assert [m for m in months if "HIVE_DEFAULT" not in m] == expected
+    assert any("HIVE_DEFAULT" in m for m in months) == frames["deals"]["created_at"].isna().any()
+
+
+def test_a_folder_that_is_not_a_dataset_is_never_replaced(sample, tmp_path):
+    frames, qualities = sample
+    mine = tmp_path / "reports"
+    mine.mkdir()
+    (mine / "q3.xlsx").write_bytes(b"mine")
+    with pytest.raises(InputError, match="is not a canonical dataset"):
+        export(frames, qualities, mine, AS_OF)
+    assert (mine / "q3.xlsx").read_bytes() == b"mine"
+    export(frames, qualities, tmp_path / "c", AS_OF)
+    export({"reps": frames["reps"]}, [], tmp_path / "c", AS_OF)  # replaces the earlier one
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == [MANIFEST, "reps"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_table_from_another_tool_is_typed_and_checked(tmp_path):
+    folder = tmp_path / "lake" / "deals"
+    folder.mkdir(parents=True)
+    table = pa.table(
+        {
+            "deal_id": pa.array([101, 102]),  # a warehouse's integer ids
+            "status": ["won", "open"],
+            "amount": pa.array([1200, 800], pa.int32()),
+            "created_at": pa.array([date(2026, 10, 1), date(2026, 10, 2)], pa.date32()),
+            "region": ["EMEA", "NA"],  # not in the schema: a dimension
+        }
+    )
+    pq.write_table(table, folder / "part-0.parquet")
+    frame = read(tmp_path / "lake").frames["deals"]
+    assert frame["deal_id"].tolist() == ["101", "102"]
+    assert frame["amount"].tolist() == [1200.0, 800.0]
+    assert str(frame["created_at"].dtype) == "timestamp[us][pyarrow]"
+    assert str(frame["region"].dtype) == "string[pyarrow]"
+    pq.write_table(pa.table({"deal_id": ["1"], "created_at": ["soon"]}), folder / "part-0.parquet")
+    with pytest.raises(InputError, match="column 'created_at' is string, and cannot be read"):
+        read(tmp_path / "lake")
+
+
+def test_a_manifest_of_another_format_or_version_is_refused(tmp_path):
+    (tmp_path / "deals").mkdir()
+    (tmp_path / MANIFEST).write_text(json.dumps({"format": "x"}), encoding="utf-8")
+    with pytest.raises(InputError, match="not a salesmetrics manifest"):
+        read(tmp_path)
+    (tmp_path / MANIFEST).write_text(
+        json.dumps({"format": "salesmetrics-canonical", "version": 99}), encoding="utf-8"
+    )
+    with pytest.raises(InputError, match="manifest version 99"):
+        read(tmp_path)
+
+
+def test_the_schema_names_every_field_with_its_arrow_type():
+    schema = arrow_schema("deals")
+    assert schema.field("deal_id").type == pa.string()
+    assert schema.field("amount").type == pa.float64()
+    assert schema.field("created_at").type == pa.timestamp("us")
+    assert schema.field("probability").type == pa.float64()
+    assert arrow_schema("leads").field("converted").type == pa.bool_()
