@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from salesmetrics.cli import app
 from salesmetrics.config import MAX_TREND, MAX_WINDOW_DAYS, load_config
 from salesmetrics.currency import Rates
 from salesmetrics.errors import ConfigError
@@ -369,3 +370,44 @@ def test_the_largest_trend_and_windows_are_read(tmp_path: Path):
     config = load_config(_write(tmp_path, text))
     assert config.trend == MAX_TREND
     assert config.settings.conversion_window_days == MAX_WINDOW_DAYS
+
+
+def _billion_laughs() -> str:
+    lines = ["lol0: &a0 [" + ", ".join(['"lol"'] * 9) + "]"]
+    lines += [f"lol{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [
+        ("up.yaml", "inputs:\n  - {path: ../../../../etc/passwd}\n", "inputs[0].path: ../../"),
+        (
+            "abs.yaml",
+            "inputs:\n  - {path: /etc/shadow}\n",
+            "inputs[0].path: /etc/shadow is outside",
+        ),
+        ("lol.yaml", _billion_laughs(), "its aliases (*name) would repeat more than 100,000"),
+        ("nan.yaml", "currency: USD\nrates: {EUR: .nan}\n", "rates.EUR: expected a finite number"),
+        ("inf.yaml", "targets:\n  win_rate: {target: .inf}\n", "targets.win_rate.target: expec"),
+        ("big.yaml", "# " + "x" * CONFIG_MAX_BYTES + "\n", "the most a report config may be"),
+        ("/dev/zero", None, "/dev/zero: not a regular file (a device or socket)"),
+    ],
+)
+@pytest.mark.parametrize("command", ["report", "validate"])
+def test_a_hostile_config_is_one_line_and_exit_1_through_the_cli(
+    runner, tmp_path: Path, command: str, name: str, text: str | None, said: str
+):
+    path = Path(name) if text is None else _write(tmp_path, text).rename(tmp_path / name)
+    result = runner.invoke(app, [command, "--config", str(path)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"error: {path}"), result.stderr
+    assert said in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_trend_longer_than_the_maximum_is_a_usage_error(runner):
+    result = runner.invoke(app, ["report", "deals.csv", "--trend", "100000"])
+    assert result.exit_code == 2
+    assert f"Invalid value for --trend: at most {MAX_TREND} periods, got 100000" in result.stderr

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from salesmetrics.cli import app
 from salesmetrics.errors import MappingError
 from salesmetrics.ingest.mapping import list_presets, load_mapping, resolve_mapping
 from tests.conftest import FIXTURE_MAPPING, FIXTURES
@@ -470,3 +471,41 @@ def test_a_wrong_type_anywhere_is_a_mapping_error_with_file_and_line(tmp_path, p
 def test_wrong_types_are_named(tmp_path, text, message):
     with pytest.raises(MappingError, match=message):
         load_mapping(write(tmp_path, text))
+
+
+def _chain(tmp_path: Path, length: int) -> str:
+    write(tmp_path, "entity: deals\ncolumns: {deal_id: Deal ID}\n", "c0.yaml")
+    for i in range(1, length):
+        write(tmp_path, f"extends: c{i - 1}.yaml\n", f"c{i}.yaml")
+    return f"c{length - 1}.yaml"
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda d: write(d, "entity: [deals]\ncolumns: {deal_id: ID}\n"), "line 1: entity: expec"),
+        (
+            lambda d: write(
+                d,
+                "entity: deals\ncolumns: {deal_id: Deal ID}\nfilters:\n"
+                "  - {column: Deal ID, matches: '(?<=D)1', reason: r}\n",
+            ),
+            "line 4: filters[0].matches: not a valid regular expression in RE2 syntax",
+        ),
+        (lambda d: _chain(d, 3000), "`extends` chains more than 20 files"),
+        (
+            lambda d: write(d, "a: &a [x, x]\n" + "b: [" + ", ".join(["*a"] * 60_000) + "]\n"),
+            "alias",
+        ),
+        (lambda d: (d / "zero.yaml").symlink_to("/dev/zero") or "zero.yaml", "not a regular file"),
+    ],
+)
+def test_a_hostile_mapping_is_one_line_and_exit_1_through_the_cli(runner, tmp_path, make, said):
+    name = Path(make(tmp_path)).name
+    result = runner.invoke(
+        app, ["validate", str(FIXTURES / "plain.csv"), "--mapping", str(tmp_path / name)]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"error: {tmp_path}"), result.stderr
+    assert said in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
