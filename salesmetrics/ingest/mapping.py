@@ -39,6 +39,8 @@ LINE_ENTITIES = ("deals",)
 DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "|": "|", "whitespace": "whitespace"}
 FILTER_TESTS = ("equals", "not_equals", "in", "not_in", "starts_with", "matches", "blank")
 CONDITION_TESTS = ("is", "equals", "in")
+TEXT_KINDS = (Kind.ID, Kind.TEXT, Kind.ENUM)
+"""The kinds of field a filter's `matches` or `starts_with` can test."""
 MAX_EXTENDS = 20
 """How many files an `extends` chain may hold (a user's file extends a preset: 2)."""
 
@@ -296,7 +298,7 @@ class _Validator:
             columns=columns,
             constants=constants,
             values=self._values(raw, entity),
-            filters=self._filters(raw),
+            filters=self._filters(raw, entity),
             derive=self._derive(raw, entity),
             dedupe_key=self._dedupe(raw),
             lines_of=self._lines_of(raw, entity),
@@ -522,7 +524,7 @@ class _Validator:
             value=value,
         )
 
-    def _filters(self, raw: Node) -> tuple[Filter, ...]:
+    def _filters(self, raw: Node, entity: Entity) -> tuple[Filter, ...]:
         items = raw.get("filters") or []
         if not isinstance(items, list):
             raise self.fail(raw, "filters", "expected a list of filters")
@@ -537,8 +539,22 @@ class _Validator:
             reason = item.get("reason")
             if not isinstance(reason, str) or not reason.strip():
                 raise self.fail(item, "reason", "every filter needs a `reason:`", keypath)
-            filters.append(Filter(self._condition(item, keypath, FILTER_TESTS), reason.strip()))
+            condition = self._condition(item, keypath, FILTER_TESTS)
+            self._on_text(item, keypath, condition, entity)
+            filters.append(Filter(condition, reason.strip()))
         return tuple(filters)
+
+    def _on_text(self, item: Node, keypath: str, condition: Condition, entity: Entity) -> None:
+        """`matches` and `starts_with` test text: a number or date field has none to test."""
+        f = entity.field(condition.field) if condition.field is not None else None
+        if condition.test in ("matches", "starts_with") and f and f.kind not in TEXT_KINDS:
+            raise self.fail(
+                item,
+                condition.test,
+                f"tests text, and {f.name} is a {f.kind} field; test its source column "
+                "(`column:` and the header) instead",
+                f"{keypath}.{condition.test}",
+            )
 
     def _derive(self, raw: Node, entity: Entity) -> dict[str, Derivation]:
         sec = self._section(raw, "derive")

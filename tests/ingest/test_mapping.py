@@ -509,3 +509,21 @@ def test_a_hostile_mapping_is_one_line_and_exit_1_through_the_cli(runner, tmp_pa
     assert result.stderr.startswith(f"error: {tmp_path}"), result.stderr
     assert said in result.stderr
     assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("field", "kind"), [("amount", "money"), ("created_at", "datetime")])
+@pytest.mark.parametrize("test", ["matches", "starts_with"])
+def test_a_text_test_on_a_number_or_date_field_is_refused(tmp_path, field, kind, test):
+    """`field: amount, matches: '^1'` was an internal error at run time, and `starts_with: '1'`
+    silently compared the amount with 1."""
+    path = write(
+        tmp_path,
+        "entity: deals\ncolumns: {deal_id: ID, amount: Amount, created_at: Created}\n"
+        f"filters:\n  - {{field: {field}, {test}: '1', reason: r}}\n",
+    )
+    with pytest.raises(MappingError) as caught:
+        load_mapping(path)
+    assert str(caught.value) == (
+        f"{path}, line 4: filters[0].{test}: tests text, and {field} is a {kind} field; "
+        "test its source column (`column:` and the header) instead"
+    )
