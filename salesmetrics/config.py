@@ -184,18 +184,27 @@ def _inputs(path: Path, raw: Node, data_dir: Path | None) -> tuple[InputSpec, ..
         extra = set(item) - {"path", "mapping"}
         if extra:
             raise ConfigError(f"{where}: unknown key {sorted(extra)[0]!r}; expected path, mapping")
-        # A config names files in its data folder and nothing else, once every `..` and
-        # symbolic link is followed: a config from elsewhere cannot have any file on the
-        # machine read (and its first line quoted in an error).
-        if file != "-" and not (base / file).resolve().is_relative_to(folder):
-            raise ConfigError(
-                f"{path}, line {item.line_of('path')}: inputs[{i}].path: {file} is outside "
-                f"{folder}, the folder a config's inputs are read from (--data-dir, else the "
-                "config's folder); move the file there, or give it on the command line"
-            )
+        if file != "-":
+            _check_inside(base, file, folder, f"{path}, line {item.line_of('path')}: inputs[{i}]")
         resolved = file if file == "-" else str(base / file)
         inputs.append(InputSpec(resolved, mapping, path.parent))
     return tuple(inputs)
+
+
+def _check_inside(base: Path, file: str, folder: Path, where: str) -> None:
+    """A config names files in its data folder and nothing else, once every `..` and symbolic
+    link is followed: a config from elsewhere cannot have any file on the machine read (and
+    its first line quoted in an error)."""
+    try:
+        real = (base / file).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symbolic link loop, a NUL byte
+        raise ConfigError(f"{where}.path: {file!r} cannot be followed ({exc})") from None
+    if not real.is_relative_to(folder):
+        raise ConfigError(
+            f"{where}.path: {file} is outside {folder}, the folder a config's inputs are read "
+            "from (--data-dir, else the config's folder); move the file there, or give it on "
+            "the command line"
+        )
 
 
 class _Reader:

@@ -284,6 +284,17 @@ def test_a_symbolic_link_to_a_file_outside_is_refused_and_one_inside_is_read(tmp
     ]
 
 
+def test_a_path_that_cannot_be_followed_is_named(tmp_path: Path):
+    (tmp_path / "l1").symlink_to("l2")
+    (tmp_path / "l2").symlink_to("l1")
+    path = _config_with_inputs(tmp_path, "l1")
+    with pytest.raises(ConfigError, match=r"line 3: inputs\[0\].path: 'l1' cannot be followed"):
+        load_config(path)
+    nul = _write(tmp_path, 'inputs:\n  - {path: "a\\0b.csv"}\n')
+    with pytest.raises(ConfigError, match=r"line 2: inputs\[0\].path: 'a\\x00b.csv' cannot be"):
+        load_config(nul)
+
+
 def test_with_a_data_dir_the_inputs_stay_inside_it(tmp_path: Path):
     """--data-dir replaces the config's folder: a file beside the config is outside it."""
     data = tmp_path / "2026-10"
