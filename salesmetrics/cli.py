@@ -543,7 +543,7 @@ def report(
     """
     from datetime import date
 
-    from salesmetrics.config import ReportConfig, load_config
+    from salesmetrics.config import MAX_TREND, ReportConfig, load_config
     from salesmetrics.currency import Rates, rebase
     from salesmetrics.pipeline import compute_report, frames_of, hints_of, with_overrides
     from salesmetrics.render.console import make_console
@@ -561,6 +561,8 @@ def report(
         raise typer.BadParameter("--format xlsx needs --output FILE.xlsx", param_hint="--output")
     template = _output_template(output)
     _check_selection(kpi or [], stage or [], period)
+    if trend is not None and trend > MAX_TREND:
+        raise typer.BadParameter(f"at most {MAX_TREND} periods, got {trend}", param_hint="--trend")
     settings = load_config(config, data_dir) if config is not None else ReportConfig(None, ())
     if canonical is not None and files:
         raise typer.BadParameter(

@@ -7,6 +7,7 @@ command line). Mistakes are reported with the file, the line and what was expect
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,7 +18,7 @@ from salesmetrics.currency import Rates
 from salesmetrics.errors import ConfigError
 from salesmetrics.kpis.base import Settings
 from salesmetrics.targets import KpiTargets, Target
-from salesmetrics.yamlfile import Node, YamlError, load_yaml
+from salesmetrics.yamlfile import CONFIG_MAX_BYTES, Node, YamlError, load_yaml
 
 TOP_KEYS = (
     "inputs",
@@ -53,6 +54,10 @@ TOP_KEYS = (
 CHURN_VARIANTS = ("standard", "stripe")
 CLV_VARIANTS = ("subscription", "transactional")
 COMPARE = ("previous", "year", "none")
+MAX_TREND = 120
+"""The most periods a trend may hold: ten years of months, over two years of weeks."""
+MAX_WINDOW_DAYS = 3660
+"""The longest conversion or repurchase window, ten years: dates stay in the calendar."""
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -96,7 +101,7 @@ def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportC
     path = Path(path)
     data_dir = Path(data_dir) if data_dir is not None else None
     try:
-        raw = load_yaml(path)
+        raw = load_yaml(path, max_bytes=CONFIG_MAX_BYTES, what="report config")
     except YamlError as exc:
         raise ConfigError(str(exc)) from None
     if not isinstance(raw, Node):
@@ -114,11 +119,11 @@ def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportC
     settings = Settings(
         stage_probabilities=read.stage_probabilities(),
         addressable_market=read.number("addressable_market", positive=True),
-        conversion_window_days=read.whole("conversion_window_days", least=1),
+        conversion_window_days=read.whole("conversion_window_days", least=1, most=MAX_WINDOW_DAYS),
         response_within_hours=read.number("response_within_hours", positive=True) or 1.0,
         churn_variant=read.choice("churn_variant", CHURN_VARIANTS),
         nrr_reactivation=read.flag("nrr_reactivation"),
-        repurchase_window_days=read.whole("repurchase_window_days", least=1),
+        repurchase_window_days=read.whole("repurchase_window_days", least=1, most=MAX_WINDOW_DAYS),
         gross_margin=read.fraction("gross_margin"),
         clv_variant=read.choice("clv_variant", CLV_VARIANTS),
         customer_lifespan_years=read.number("customer_lifespan_years", positive=True),
@@ -136,7 +141,7 @@ def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportC
         date_to=read.day("to"),
         as_of=read.day("as_of"),
         compare=compare,
-        trend=read.whole("trend", least=1),
+        trend=read.whole("trend", least=1, most=MAX_TREND),
         by=read.names("by"),
         kpis=read.names("kpis"),
         stages=read.names("stages"),
@@ -160,6 +165,7 @@ def _inputs(path: Path, raw: Node, data_dir: Path | None) -> tuple[InputSpec, ..
             "{path: FILE, mapping: NAME_OR_PATH} (mapping optional: recognised when left out)"
         )
     base = data_dir if data_dir is not None else path.parent
+    folder = base.resolve()
     inputs = []
     for i, item in enumerate(items):
         where = f"{path}, line {raw.line_of('inputs')}: inputs[{i}]"
@@ -178,9 +184,27 @@ def _inputs(path: Path, raw: Node, data_dir: Path | None) -> tuple[InputSpec, ..
         extra = set(item) - {"path", "mapping"}
         if extra:
             raise ConfigError(f"{where}: unknown key {sorted(extra)[0]!r}; expected path, mapping")
-        resolved = file if file == "-" or Path(file).is_absolute() else str(base / file)
+        if file != "-":
+            _check_inside(base, file, folder, f"{path}, line {item.line_of('path')}: inputs[{i}]")
+        resolved = file if file == "-" else str(base / file)
         inputs.append(InputSpec(resolved, mapping, path.parent))
     return tuple(inputs)
+
+
+def _check_inside(base: Path, file: str, folder: Path, where: str) -> None:
+    """A config names files in its data folder and nothing else, once every `..` and symbolic
+    link is followed: a config from elsewhere cannot have any file on the machine read (and
+    its first line quoted in an error)."""
+    try:
+        real = (base / file).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symbolic link loop, a NUL byte
+        raise ConfigError(f"{where}.path: {file!r} cannot be followed ({exc})") from None
+    if not real.is_relative_to(folder):
+        raise ConfigError(
+            f"{where}.path: {file} is outside {folder}, the folder a config's inputs are read "
+            "from (--data-dir, else the config's folder); move the file there, or give it on "
+            "the command line"
+        )
 
 
 class _Reader:
@@ -216,11 +240,17 @@ class _Reader:
         value = self.raw.get(key)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if not _is_number(value):
             self.fail(key, f"expected a number, got {value!r}")
+        self.finite(key, value)
         if positive and value <= 0:
             self.fail(key, f"expected a number above 0, got {value!r}")
         return float(value)
+
+    def finite(self, key: str, value: float, node: Node | None = None, sub: Any = None) -> None:
+        """Infinity or NaN would drop rows from sums, or break the JSON report."""
+        if not math.isfinite(value):
+            self.fail(key, f"expected a finite number, got {value!r}", node, sub)
 
     def choice(self, key: str, choices: tuple[str, ...]) -> str:
         value = self.text(key)
@@ -307,8 +337,9 @@ class _Reader:
         return Rates(currency, fixed, monthly)
 
     def _rate(self, key: str, value: Any, node: Node, sub: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        if not _is_number(value) or value <= 0:
             self.fail(key, f"expected a rate above 0, got {value!r}", node, sub)
+        self.finite(key, value, node, sub)
         return float(value)
 
     def targets(self) -> dict[str, KpiTargets]:
@@ -355,9 +386,12 @@ class _Reader:
     def _target(self, key: str, spec: Any, node: Node, sub: Any) -> Target:
         if not isinstance(spec, Node) or not _is_number(spec.get("target")):
             self.fail(key, "expected {target: N} with an optional warn: N", node, sub)
+        self.finite(f"{key}.target", spec["target"], spec, "target")
         warn = spec.get("warn")
         if warn is not None and not _is_number(warn):
             self.fail(f"{key}.warn", f"expected a number, got {warn!r}", spec, "warn")
+        if warn is not None:
+            self.finite(f"{key}.warn", warn, spec, "warn")
         return Target(float(spec["target"]), float(warn) if warn is not None else None)
 
     def stage_probabilities(self) -> dict[str, float]:
@@ -399,6 +433,10 @@ class _Reader:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 self.fail(
                     key, f"expected a whole number of days from 0, got {value!r}", given, kpi_id
+                )
+            if value > MAX_WINDOW_DAYS:
+                self.fail(
+                    key, f"expected at most {MAX_WINDOW_DAYS} days, got {value}", given, kpi_id
                 )
             found[str(kpi_id)] = int(value)
         return found

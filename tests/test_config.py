@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from salesmetrics.config import load_config
+from salesmetrics.cli import app
+from salesmetrics.config import MAX_TREND, MAX_WINDOW_DAYS, load_config
 from salesmetrics.currency import Rates
 from salesmetrics.errors import ConfigError
 from salesmetrics.kpis.base import Settings
 from salesmetrics.targets import KpiTargets, Target
+from salesmetrics.yamlfile import CONFIG_MAX_BYTES
 
 
 def test_inputs_resolve_against_the_config_folder_or_data_dir(tmp_path: Path):
@@ -233,3 +235,190 @@ def test_conversion_windows_are_read_per_kpi(tmp_path: Path):
     text = "conversion_windows:\n  sql_to_demo_rate: 45\n  stage_conversion: 120\n"
     config = load_config(_write(tmp_path, text))
     assert config.settings.conversion_windows == {"sql_to_demo_rate": 45, "stage_conversion": 120}
+
+
+def _config_with_inputs(folder: Path, *paths: str) -> Path:
+    lines = ["period: 2026-10", "inputs:"] + [
+        f"  - {{path: '{p}', mapping: m.yaml}}" for p in paths
+    ]
+    path = folder / "report.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["../../../../etc/passwd", "/etc/shadow", "sub/../../outside.csv", "link_out/passwd"],
+)
+def test_a_config_reads_no_input_outside_its_folder(tmp_path: Path, given: str):
+    """A config from elsewhere must not make a report read (and quote) any file on the host:
+    `..`, absolute paths and symbolic links are followed before the path is judged."""
+    folder = tmp_path / "exports"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "link_out").symlink_to("/etc")
+    path = _config_with_inputs(folder, "deals.csv", given)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (
+        f"{path}, line 4: inputs[1].path: {given} is outside {folder}, the folder a config's "
+        "inputs are read from (--data-dir, else the config's folder); move the file there, "
+        "or give it on the command line"
+    )
+
+
+def test_a_symbolic_link_to_a_file_outside_is_refused_and_one_inside_is_read(tmp_path: Path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    secret = tmp_path / "secret.csv"
+    secret.write_text("root:x:0:0\n", encoding="utf-8")
+    (folder / "deals.csv").symlink_to(secret)
+    with pytest.raises(ConfigError, match=r"line 3: inputs\[0\].path: deals.csv is outside"):
+        load_config(_config_with_inputs(folder, "deals.csv"))
+    (folder / "2026-10").mkdir()
+    (folder / "2026-10" / "real.csv").write_text("Deal ID\n", encoding="utf-8")
+    (folder / "latest.csv").symlink_to(folder / "2026-10" / "real.csv")
+    config = load_config(_config_with_inputs(folder, "latest.csv", f"{folder}/2026-10/real.csv"))
+    assert [spec.path for spec in config.inputs] == [
+        str(folder / "latest.csv"),
+        str(folder / "2026-10" / "real.csv"),
+    ]
+
+
+def test_a_path_that_cannot_be_followed_is_named(tmp_path: Path):
+    (tmp_path / "l1").symlink_to("l2")
+    (tmp_path / "l2").symlink_to("l1")
+    path = _config_with_inputs(tmp_path, "l1")
+    with pytest.raises(ConfigError, match=r"line 3: inputs\[0\].path: 'l1' cannot be followed"):
+        load_config(path)
+    nul = _write(tmp_path, 'inputs:\n  - {path: "a\\0b.csv"}\n')
+    with pytest.raises(ConfigError, match=r"line 2: inputs\[0\].path: 'a\\x00b.csv' cannot be"):
+        load_config(nul)
+
+
+def test_with_a_data_dir_the_inputs_stay_inside_it(tmp_path: Path):
+    """--data-dir replaces the config's folder: a file beside the config is outside it."""
+    data = tmp_path / "2026-10"
+    data.mkdir()
+    path = _config_with_inputs(tmp_path, "deals.csv", "-")
+    assert [s.path for s in load_config(path, data).inputs] == [str(data / "deals.csv"), "-"]
+    escape = _config_with_inputs(tmp_path, "../report.yaml")
+    with pytest.raises(ConfigError, match=rf"inputs\[0\].path: ../report.yaml is outside {data},"):
+        load_config(escape, data)
+
+
+def test_a_config_over_the_size_limit_is_one_line(tmp_path: Path):
+    """100,000 per-owner targets (4 MB) took 26 s and 630 MB; over 2 MB a config is refused."""
+    path = tmp_path / "report.yaml"
+    owners = "".join(f"      Rep {i:06d}: {{target: 0.3, warn: 0.2}}\n" for i in range(60_000))
+    path.write_text("targets:\n  win_rate:\n    owner:\n" + owners, encoding="utf-8")
+    assert path.stat().st_size > CONFIG_MAX_BYTES
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (
+        f"{path}: larger than {CONFIG_MAX_BYTES:,} bytes, the most a report config may be; "
+        "is it the right file?"
+    )
+
+
+def test_many_targets_within_the_limit_are_read(tmp_path: Path):
+    path = tmp_path / "report.yaml"
+    owners = "".join(f"      Rep {i:05d}: {{target: 0.{i % 9 + 1}}}\n" for i in range(20_000))
+    path.write_text("targets:\n  win_rate:\n    owner:\n" + owners, encoding="utf-8")
+    groups = load_config(path).targets["win_rate"].groups
+    assert len(groups) == 20_000
+    assert groups[("owner", "Rep 19999")] == Target(0.2)  # 19999 % 9 + 1 = 2
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("currency: USD\nrates:\n  EUR: .inf\n", r"line 3: rates.EUR: expected a finite number"),
+        (
+            "currency: USD\nrates:\n  EUR: {2026-10: .nan}\n",
+            r"line 3: rates.EUR.2026-10: expected a finite number, got nan",
+        ),
+        ("targets:\n  win_rate: {target: .nan}\n", r"targets.win_rate.target: expected a finite"),
+        (
+            "targets:\n  win_rate:\n    target: 0.3\n    warn: -.inf\n",
+            r"line 4: targets.win_rate.warn: expected a finite number, got -inf",
+        ),
+        (
+            "targets:\n  win_rate:\n    owner:\n      Ana: {target: 1.0e+309}\n",
+            r"line 4: targets.win_rate.owner.Ana.target: expected a finite number, got inf",
+        ),
+        ("stage_probabilities: {demo: .nan}\n", r"expected a probability from 0 to 1, got nan"),
+        ("addressable_market: .inf\n", r"line 1: addressable_market: expected a finite number"),
+        ("response_within_hours: .NaN\n", r"response_within_hours: expected a finite number"),
+        ("customer_lifespan_years: .inf\n", r"customer_lifespan_years: expected a finite"),
+        ("gross_margin: .nan\n", r"gross_margin: expected a finite number, got nan"),
+        ("max_reject_rate: .nan\n", r"max_reject_rate: expected a finite number, got nan"),
+        ("trend: 100000\n", rf"trend: expected a whole number from 1 to {MAX_TREND}, got 100000"),
+        (
+            f"conversion_window_days: {10**12}\n",
+            rf"conversion_window_days: expected a whole number from 1 to {MAX_WINDOW_DAYS}",
+        ),
+        (
+            "repurchase_window_days: 100000\n",
+            rf"repurchase_window_days: expected a whole number from 1 to {MAX_WINDOW_DAYS}",
+        ),
+        (
+            "conversion_windows:\n  sql_to_demo_rate: 99999999\n",
+            rf"line 2: conversion_windows.sql_to_demo_rate: expected at most {MAX_WINDOW_DAYS} ",
+        ),
+    ],
+)
+def test_numbers_are_finite_and_bounded(tmp_path: Path, text: str, message: str):
+    """Infinity or NaN in a config dropped rows from sums or broke the JSON output."""
+    with pytest.raises(ConfigError, match=message):
+        load_config(_write(tmp_path, text))
+
+
+def test_the_largest_trend_and_windows_are_read(tmp_path: Path):
+    text = (
+        f"trend: {MAX_TREND}\nconversion_window_days: {MAX_WINDOW_DAYS}\n"
+        f"conversion_windows: {{sql_to_demo_rate: {MAX_WINDOW_DAYS}}}\n"
+    )
+    config = load_config(_write(tmp_path, text))
+    assert config.trend == MAX_TREND
+    assert config.settings.conversion_window_days == MAX_WINDOW_DAYS
+
+
+def _billion_laughs() -> str:
+    lines = ["lol0: &a0 [" + ", ".join(['"lol"'] * 9) + "]"]
+    lines += [f"lol{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [
+        ("up.yaml", "inputs:\n  - {path: ../../../../etc/passwd}\n", "inputs[0].path: ../../"),
+        (
+            "abs.yaml",
+            "inputs:\n  - {path: /etc/shadow}\n",
+            "inputs[0].path: /etc/shadow is outside",
+        ),
+        ("lol.yaml", _billion_laughs(), "its aliases (*name) would repeat more than 100,000"),
+        ("nan.yaml", "currency: USD\nrates: {EUR: .nan}\n", "rates.EUR: expected a finite number"),
+        ("inf.yaml", "targets:\n  win_rate: {target: .inf}\n", "targets.win_rate.target: expec"),
+        ("big.yaml", "# " + "x" * CONFIG_MAX_BYTES + "\n", "the most a report config may be"),
+        ("/dev/zero", None, "/dev/zero: not a regular file (a device or socket)"),
+    ],
+)
+@pytest.mark.parametrize("command", ["report", "validate"])
+def test_a_hostile_config_is_one_line_and_exit_1_through_the_cli(
+    runner, tmp_path: Path, command: str, name: str, text: str | None, said: str
+):
+    path = Path(name) if text is None else _write(tmp_path, text).rename(tmp_path / name)
+    result = runner.invoke(app, [command, "--config", str(path)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"error: {path}"), result.stderr
+    assert said in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_trend_longer_than_the_maximum_is_a_usage_error(runner):
+    result = runner.invoke(app, ["report", "deals.csv", "--trend", "100000"])
+    assert result.exit_code == 2
+    assert f"Invalid value for --trend: at most {MAX_TREND} periods, got 100000" in result.stderr

@@ -104,7 +104,7 @@ def test_two_exports_of_one_entity_are_stacked(tmp_path: Path):
         f"  - {{path: {plain}, mapping: {FIXTURE_MAPPING}}}\n",
         encoding="utf-8",
     )
-    frames = frames_of(load_inputs(load_config(config_path).inputs))
+    frames = frames_of(load_inputs(load_config(config_path, FIXTURES).inputs))
     assert list(frames) == ["deals"]
     assert frames["deals"]["deal_id"].tolist() == ["D1", "D2", "D3"] * 2
 
@@ -127,7 +127,7 @@ def test_library_callers_get_files_recognised(tmp_path: Path):
     config_path.write_text(
         f"mappings: {mappings}\ninputs:\n  - {{path: {deals}}}\n", encoding="utf-8"
     )
-    config = load_config(config_path)
+    config = load_config(config_path, deals.parent)
     loaded = load_inputs(config.inputs, mapping_dirs=config.mapping_dirs)
     assert [(item.entity, item.mapping.name) for item in loaded] == [
         ("reps", "sample_data/mappings/reps.yaml")
@@ -192,7 +192,7 @@ def test_loaded_inputs_are_checked_for_anomalies_against_as_of(tmp_path: Path):
     config_path.write_text(
         f"inputs:\n  - {{path: {plain}, mapping: {FIXTURE_MAPPING}}}\n", encoding="utf-8"
     )
-    inputs = load_config(config_path).inputs
+    inputs = load_config(config_path, FIXTURES).inputs
     (early,) = load_inputs(inputs, as_of=date(2016, 6, 30))
     reasons = {a.reason: a.count for a in early.quality.anomalies}
     assert reasons == {

@@ -39,6 +39,10 @@ LINE_ENTITIES = ("deals",)
 DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "|": "|", "whitespace": "whitespace"}
 FILTER_TESTS = ("equals", "not_equals", "in", "not_in", "starts_with", "matches", "blank")
 CONDITION_TESTS = ("is", "equals", "in")
+TEXT_KINDS = (Kind.ID, Kind.TEXT, Kind.ENUM)
+"""The kinds of field a filter's `matches` or `starts_with` can test."""
+MAX_EXTENDS = 20
+"""How many files an `extends` chain may hold (a user's file extends a preset: 2)."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,11 @@ def _load_merged(path: Path, seen: tuple[Path, ...]) -> Node:
     if path.resolve() in seen:
         chain = " -> ".join(str(p) for p in (*seen, path.resolve()))
         raise MappingError(f"{path}: `extends` goes round in a circle: {chain}")
+    if len(seen) == MAX_EXTENDS:
+        raise MappingError(
+            f"{path}: `extends` chains more than {MAX_EXTENDS} files, from {seen[0]}; "
+            "let a mapping extend a preset or another mapping directly"
+        )
     try:
         raw = load_yaml(path)
     except YamlError as exc:
@@ -183,7 +192,7 @@ def _passed_on(parent: Node, entity: Any) -> Node:
     """What a mapping gives one that extends it: everything, or, to a mapping of another entity,
     only the value maps of the fields that entity has too (a stage history takes its CRM's deal
     stage map, and the stages a user's extension of it adds)."""
-    if entity is None or entity == parent.get("entity") or entity not in ENTITIES:
+    if not isinstance(entity, str) or entity == parent.get("entity") or entity not in ENTITIES:
         return parent
     kept = Node()
     kept.source, kept.line, kept.lines = parent.source, parent.line, {}
@@ -274,7 +283,7 @@ class _Validator:
             if key not in TOP_KEYS:
                 raise self.fail(raw, key, f"unknown key; expected one of {', '.join(TOP_KEYS)}")
         entity_name = raw.get("entity")
-        if entity_name not in ENTITIES:
+        if not isinstance(entity_name, str) or entity_name not in ENTITIES:
             raise self.fail(raw, "entity", f"expected one of {', '.join(ENTITIES)}")
         entity = ENTITIES[entity_name]
         columns = self._columns(raw, entity)
@@ -283,13 +292,13 @@ class _Validator:
             name=self.name,
             path=self.path,
             entity=entity,
-            description=str(raw.get("description") or ""),
+            description=self._text(raw, "description", "description") or "",
             read=self._read(raw),
             parse=self._parse(raw),
             columns=columns,
             constants=constants,
             values=self._values(raw, entity),
-            filters=self._filters(raw),
+            filters=self._filters(raw, entity),
             derive=self._derive(raw, entity),
             dedupe_key=self._dedupe(raw),
             lines_of=self._lines_of(raw, entity),
@@ -307,27 +316,35 @@ class _Validator:
             raise self.fail(raw, key, "expected a mapping of keys to values")
         return value
 
+    def _text(self, node: Node, key: Any, keypath: str) -> str | None:
+        """A key that holds one value, as text; a list or mapping there is a mistake."""
+        value = node.get(key)
+        if isinstance(value, list | dict):
+            kind = "list" if isinstance(value, list) else "mapping"
+            raise self.fail(node, key, f"expected a single value, got a {kind}", keypath)
+        return _scalar_text(value)
+
     def _read(self, raw: Node) -> ReadOptions:
         sec = self._section(raw, "read")
         known = ("encoding", "delimiter", "header", "header_row", "sheet", "footer")
         self._only(sec, "read", known)
-        delimiter = str(sec.get("delimiter", "auto"))
+        delimiter = self._text(sec, "delimiter", "read.delimiter") or "auto"
         if delimiter != "auto" and delimiter not in DELIMITERS:
             raise self.fail(sec, "delimiter", 'expected auto, ",", ";", "\\t", "|" or whitespace')
         header = sec.get("header", True)
         if not isinstance(header, bool):
             raise self.fail(sec, "header", "expected true or false", "read.header")
         header_row = sec.get("header_row")
-        if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
+        if header_row is not None and (not _is_whole(header_row) or header_row < 1):
             raise self.fail(sec, "header_row", "expected a row number from 1", "read.header_row")
         sheet = sec.get("sheet")
-        if sheet is not None and not isinstance(sheet, (str, int)):
+        if sheet is not None and not (isinstance(sheet, str) or _is_whole(sheet)):
             raise self.fail(sec, "sheet", "expected a sheet name or a 0-based index", "read.sheet")
         footer = sec.get("footer", "auto")
-        if footer != "auto" and not (isinstance(footer, int) and footer >= 0):
+        if footer != "auto" and not (_is_whole(footer) and footer >= 0):
             raise self.fail(sec, "footer", "expected auto or a number of lines", "read.footer")
         return ReadOptions(
-            encoding=str(sec.get("encoding", "auto")),
+            encoding=self._text(sec, "encoding", "read.encoding") or "auto",
             delimiter=DELIMITERS.get(delimiter, delimiter),
             header=header,
             header_row=header_row,
@@ -349,10 +366,10 @@ class _Validator:
             "percent": ("auto", "fraction", "percent"),
         }
         for key, allowed in choices.items():
-            if key in sec and str(sec[key]) not in allowed:
+            if key in sec and self._text(sec, key, f"parse.{key}") not in allowed:
                 shown = ", ".join(repr(a) for a in allowed)
                 raise self.fail(sec, key, f"expected one of {shown}", f"parse.{key}")
-        timezone = str(sec.get("timezone", "UTC"))
+        timezone = self._text(sec, "timezone", "parse.timezone") or "UTC"
         try:
             from zoneinfo import ZoneInfo
 
@@ -361,13 +378,13 @@ class _Validator:
             raise self.fail(
                 sec, "timezone", "unknown time zone; use an IANA name such as Europe/Berlin"
             ) from None
-        fmt = sec.get("date_format")
+        fmt = self._text(sec, "date_format", "parse.date_format")
         earliest, latest = self._date_range(sec)
         return ParseOptions(
             decimal=str(sec.get("decimal", "auto")),
             thousands=str(sec.get("thousands", "auto")),
             date_order=str(sec.get("date_order", "auto")),
-            date_format=str(fmt) if fmt is not None else None,
+            date_format=fmt,
             timezone=timezone,
             percent=str(sec.get("percent", "auto")),
             earliest=earliest,
@@ -447,8 +464,8 @@ class _Validator:
             f = entity.field(name)
             choices = f.choices if f else ()
             normalised: dict[str, str | None] = {}
-            for raw_value, canonical in pairs.items():
-                target = _scalar_text(canonical)
+            for raw_value in pairs:
+                target = self._text(pairs, raw_value, f"{keypath}.map.{raw_value}")
                 if choices and target is not None and target not in choices:
                     raise self.fail(
                         pairs,
@@ -457,7 +474,7 @@ class _Validator:
                         f"{keypath}.map",
                     )
                 normalised[fold(_scalar_text(raw_value) or "")] = target
-            default = _scalar_text(spec.get("default"))
+            default = self._text(spec, "default", f"{keypath}.default")
             if choices and default is not None and default not in choices:
                 raise self.fail(spec, "default", f"expected one of {', '.join(choices)}", keypath)
             keep = spec.get("keep_unmapped", False)
@@ -486,28 +503,28 @@ class _Validator:
         value = node[test]
         if test in ("in", "not_in") and not isinstance(value, list):
             raise self.fail(node, test, "expected a list of values", keypath)
+        if test in ("in", "not_in") and any(isinstance(v, list | dict) for v in value):
+            raise self.fail(node, test, "expected a list of single values", keypath)
+        if test not in ("in", "not_in"):
+            self._text(node, test, f"{keypath}.{test}")
         if test in ("is", "blank") and not isinstance(value, bool):
             raise self.fail(node, test, "expected true or false", keypath)
         if test == "matches":
-            try:
-                re.compile(str(value))
-            except re.error as exc:
-                raise self.fail(
-                    node, test, f"not a valid regular expression: {exc}", keypath
-                ) from None
+            problem = regex_problem(str(value))
+            if problem:
+                raise self.fail(node, test, problem, f"{keypath}.matches")
         if isinstance(value, list):
             value = tuple(_scalar_text(v) for v in value)
         elif test not in ("is", "blank"):
             value = _scalar_text(value)
-        column = node.get("column")
         return Condition(
-            column=str(column) if column is not None else None,
-            field=node.get("field"),
+            column=self._text(node, "column", f"{keypath}.column"),
+            field=self._text(node, "field", f"{keypath}.field"),
             test=test,
             value=value,
         )
 
-    def _filters(self, raw: Node) -> tuple[Filter, ...]:
+    def _filters(self, raw: Node, entity: Entity) -> tuple[Filter, ...]:
         items = raw.get("filters") or []
         if not isinstance(items, list):
             raise self.fail(raw, "filters", "expected a list of filters")
@@ -522,8 +539,22 @@ class _Validator:
             reason = item.get("reason")
             if not isinstance(reason, str) or not reason.strip():
                 raise self.fail(item, "reason", "every filter needs a `reason:`", keypath)
-            filters.append(Filter(self._condition(item, keypath, FILTER_TESTS), reason.strip()))
+            condition = self._condition(item, keypath, FILTER_TESTS)
+            self._on_text(item, keypath, condition, entity)
+            filters.append(Filter(condition, reason.strip()))
         return tuple(filters)
+
+    def _on_text(self, item: Node, keypath: str, condition: Condition, entity: Entity) -> None:
+        """`matches` and `starts_with` test text: a number or date field has none to test."""
+        f = entity.field(condition.field) if condition.field is not None else None
+        if condition.test in ("matches", "starts_with") and f and f.kind not in TEXT_KINDS:
+            raise self.fail(
+                item,
+                condition.test,
+                f"tests text, and {f.name} is a {f.kind} field; test its source column "
+                "(`column:` and the header) instead",
+                f"{keypath}.{condition.test}",
+            )
 
     def _derive(self, raw: Node, entity: Entity) -> dict[str, Derivation]:
         sec = self._section(raw, "derive")
@@ -532,12 +563,12 @@ class _Validator:
             keypath = f"derive.{name}"
             if isinstance(spec, Node) and len(spec) == 1 and "multiply" in spec:
                 args = spec["multiply"]
-                if not (isinstance(args, list) and len(args) == 2):
+                if not (isinstance(args, list) and len(args) == 2 and _all_names(args)):
                     raise self.fail(spec, "multiply", "expected two field names", keypath)
                 result[name] = Derivation("multiply", tuple(str(a) for a in args))
             elif isinstance(spec, Node) and len(spec) == 1 and "first_of" in spec:
                 args = spec["first_of"]
-                if not (isinstance(args, list) and args):
+                if not (isinstance(args, list) and args and _all_names(args)):
                     raise self.fail(spec, "first_of", "expected a list of field names", keypath)
                 result[name] = Derivation("first_of", tuple(str(a) for a in args))
             elif isinstance(spec, list) and spec:
@@ -553,7 +584,7 @@ class _Validator:
                     if when is not None and not isinstance(when, Node):
                         raise self.fail(rule, "when", "expected column/field and a test", rpath)
                     condition = self._condition(when, rpath, CONDITION_TESTS) if when else None
-                    rules.append(Rule(condition, _scalar_text(rule["value"])))
+                    rules.append(Rule(condition, self._text(rule, "value", f"{rpath}.value")))
                 result[name] = Derivation("rules", rules=tuple(rules))
             else:
                 raise self.fail(
@@ -617,6 +648,32 @@ class _Validator:
 def fold(text: str) -> str:
     """How raw values and headers are compared: case-folded, trimmed, BOM removed."""
     return text.replace("\ufeff", "").strip().casefold()
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _all_names(values: list[Any]) -> bool:
+    return all(isinstance(v, str) for v in values)
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why `pattern` cannot be a filter's `matches`, or None. Filters run on Arrow strings,
+    so the pattern is compiled by the engine that runs them (RE2): look-behind and
+    back-references, which RE2 refuses in order to run in linear time, are found on load."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        pc.match_substring_regex(pa.array([""], pa.string()), pattern=pattern)
+    except pa.ArrowInvalid as exc:
+        reason = str(exc).removeprefix("Invalid regular expression: ")
+        return (
+            f"not a valid regular expression in RE2 syntax, the one filters use ({reason}); "
+            "RE2 has no look-behind, look-ahead or back-references"
+        )
+    return None
 
 
 def _scalar_text(value: Any) -> str | None:

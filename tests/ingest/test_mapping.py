@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
+from salesmetrics.cli import app
 from salesmetrics.errors import MappingError
 from salesmetrics.ingest.mapping import list_presets, load_mapping, resolve_mapping
 from tests.conftest import FIXTURE_MAPPING, FIXTURES
@@ -110,13 +113,40 @@ def test_filter_with_two_tests_is_refused(tmp_path):
         load_mapping(path)
 
 
-def test_bad_regex_in_filter(tmp_path):
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("(", r"missing \)"),
+        ("(?<=Acme )Corp", r"invalid perl operator: \(\?<"),  # look-behind
+        ("(?!Test)", r"invalid perl operator: \(\?!"),  # negative look-ahead
+        (r"(\w)\1", r"invalid escape sequence: \\1"),  # back-reference
+        ("a{1001}", r"invalid repetition size"),
+    ],
+)
+def test_a_filter_regex_that_re2_cannot_run_is_refused_on_load(tmp_path, pattern, reason):
+    """Filters run on Arrow strings, whose engine is RE2: a pattern it cannot compile is a
+    mapping error naming the file, line and key, before any data is read."""
     path = write(
         tmp_path,
-        "entity: orders\ncolumns: {ordered_at: D}\nfilters:\n  - {column: X, matches: '(', reason: r}\n",
+        "entity: orders\ncolumns: {ordered_at: D}\nfilters:\n"
+        f"  - {{column: X, matches: '{pattern}', reason: r}}\n",
     )
-    with pytest.raises(MappingError, match="not a valid regular expression"):
+    with pytest.raises(MappingError) as caught:
         load_mapping(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}, line 4: filters[0].matches: not a valid regular ")
+    assert "RE2" in message
+    assert re.search(reason, message), message
+
+
+def test_a_filter_regex_in_re2_syntax_loads_where_python_would_refuse_it(tmp_path):
+    path = write(
+        tmp_path,
+        "entity: orders\ncolumns: {ordered_at: D}\nfilters:\n"
+        "  - {column: X, matches: '^\\pN+$', reason: a number and not a name}\n",
+    )
+    (only,) = load_mapping(path).filters
+    assert only.condition.value == "^\\pN+$"
 
 
 def test_derive_from_unmapped_field(tmp_path):
@@ -301,3 +331,199 @@ def test_date_range_sets_the_plausible_dates_and_is_checked(tmp_path):
         )
         with pytest.raises(MappingError, match=message):
             load_mapping(str(good))
+
+
+def test_an_extends_chain_is_bounded(tmp_path):
+    """A chain 3,000 files long hit Python's recursion limit; past 20 it is one line."""
+    write(tmp_path, "entity: deals\ncolumns: {deal_id: ID}\n", "m0.yaml")
+    for i in range(1, 21):
+        write(tmp_path, f"extends: m{i - 1}.yaml\ncolumns: {{owner: Owner {i}}}\n", f"m{i}.yaml")
+    assert load_mapping(str(tmp_path / "m19.yaml")).columns["owner"] == ("Owner 19",)
+    with pytest.raises(MappingError) as caught:
+        load_mapping(str(tmp_path / "m20.yaml"))
+    assert str(caught.value) == (
+        f"{tmp_path / 'm0.yaml'}: `extends` chains more than 20 files, from {tmp_path / 'm20.yaml'}; "
+        "let a mapping extend a preset or another mapping directly"
+    )
+
+
+EVERY_KEY = """\
+entity: deals
+description: every key a mapping may hold
+read:
+  encoding: utf-8
+  delimiter: ","
+  header: true
+  header_row: 1
+  sheet: Deals
+  footer: 0
+parse:
+  decimal: "."
+  thousands: ","
+  date_order: dmy
+  date_format: "%d.%m.%Y"
+  timezone: Europe/Berlin
+  percent: fraction
+  date_range: {earliest: 2000-01-01, latest: 2030-12-31}
+columns:
+  deal_id: Deal ID
+  stage: [Stage, Deal Stage]
+  amount: Amount
+  created_at: Created
+  owner: Owner
+  product: Product
+  source: Lead Source
+constants:
+  currency: EUR
+values:
+  stage:
+    map: {Won: won, Lost: lost}
+    default: prospecting
+  source:
+    map: {web: Website}
+    keep_unmapped: true
+filters:
+  - {column: Deal Name, matches: "^Test", reason: test deals}
+  - {field: owner, in: [Bot, Import], reason: robots}
+  - {column: Deal Name, blank: true, reason: no name}
+derive:
+  team:
+    - when: {field: owner, equals: Ana}
+      value: North
+    - value: South
+  pipeline: {first_of: [product, source]}
+dedupe:
+  key: [deal_id]
+lines_of: [deal_id]
+"""
+
+
+def _leaves(node, path=()):
+    """(key path, value) of every single value in a YAML tree."""
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in items:
+        if isinstance(value, dict | list):
+            yield from _leaves(value, (*path, key))
+        else:
+            yield (*path, key), value
+
+
+def _replaced(tree, path, value):
+    copy = yaml.safe_load(yaml.safe_dump(tree))
+    parent = copy
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    return copy
+
+
+def test_the_every_key_mapping_loads(tmp_path):
+    mapping = load_mapping(write(tmp_path, EVERY_KEY))
+    assert mapping.description == "every key a mapping may hold"
+    assert len(mapping.filters) == 3 and set(mapping.derive) == {"team", "pipeline"}
+
+
+@pytest.mark.parametrize(
+    "path", [path for path, _ in _leaves(yaml.safe_load(EVERY_KEY))], ids=lambda p: str(p)
+)
+@pytest.mark.parametrize("wrong", [{"x": 1}, [["x"]]], ids=["mapping", "list of lists"])
+def test_a_wrong_type_anywhere_is_a_mapping_error_with_file_and_line(tmp_path, path, wrong):
+    """A mapping or a list of lists where one value (or a list of values) belongs is never an
+    internal error: every key is checked, and named with its file and line."""
+    text = yaml.safe_dump(_replaced(yaml.safe_load(EVERY_KEY), path, wrong), sort_keys=False)
+    file = write(tmp_path, text)
+    with pytest.raises(MappingError, match=rf"^{re.escape(file)}, line \d+: "):
+        load_mapping(file)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("entity: [deals]\ncolumns: {deal_id: ID}\n", "line 1: entity: expected one of"),
+        (
+            "extends: hubspot_deals\nentity: [deals]\n",
+            "line 2: entity: expected one of",
+        ),
+        (
+            "entity: deals\ncolumns: {deal_id: ID}\nread: {footer: true}\n",
+            r"line 3: read.footer: expected auto or a number of lines",
+        ),
+        (
+            "entity: deals\ncolumns: {deal_id: ID}\nread: {header_row: true}\n",
+            r"line 3: read.header_row: expected a row number from 1",
+        ),
+        (
+            "entity: deals\ncolumns: {deal_id: ID}\nparse:\n  date_format: ['%d.%m.%Y']\n",
+            r"line 4: parse.date_format: expected a single value, got a list",
+        ),
+        (
+            "entity: deals\ncolumns: {deal_id: ID, owner: O}\nfilters:\n"
+            "  - {field: [owner], equals: Bot, reason: r}\n",
+            r"line 4: filters\[0\].field: expected a single value, got a list",
+        ),
+        (
+            "entity: deals\ncolumns: {deal_id: ID, owner: O}\nderive:\n"
+            "  team: {first_of: [owner, [owner]]}\n",
+            r"line 4: derive.team: expected a list of field names",
+        ),
+    ],
+)
+def test_wrong_types_are_named(tmp_path, text, message):
+    with pytest.raises(MappingError, match=message):
+        load_mapping(write(tmp_path, text))
+
+
+def _chain(tmp_path: Path, length: int) -> str:
+    write(tmp_path, "entity: deals\ncolumns: {deal_id: Deal ID}\n", "c0.yaml")
+    for i in range(1, length):
+        write(tmp_path, f"extends: c{i - 1}.yaml\n", f"c{i}.yaml")
+    return f"c{length - 1}.yaml"
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda d: write(d, "entity: [deals]\ncolumns: {deal_id: ID}\n"), "line 1: entity: expec"),
+        (
+            lambda d: write(
+                d,
+                "entity: deals\ncolumns: {deal_id: Deal ID}\nfilters:\n"
+                "  - {column: Deal ID, matches: '(?<=D)1', reason: r}\n",
+            ),
+            "line 4: filters[0].matches: not a valid regular expression in RE2 syntax",
+        ),
+        (lambda d: _chain(d, 3000), "`extends` chains more than 20 files"),
+        (
+            lambda d: write(d, "a: &a [x, x]\n" + "b: [" + ", ".join(["*a"] * 60_000) + "]\n"),
+            "alias",
+        ),
+        (lambda d: (d / "zero.yaml").symlink_to("/dev/zero") or "zero.yaml", "not a regular file"),
+    ],
+)
+def test_a_hostile_mapping_is_one_line_and_exit_1_through_the_cli(runner, tmp_path, make, said):
+    name = Path(make(tmp_path)).name
+    result = runner.invoke(
+        app, ["validate", str(FIXTURES / "plain.csv"), "--mapping", str(tmp_path / name)]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"error: {tmp_path}"), result.stderr
+    assert said in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("field", "kind"), [("amount", "money"), ("created_at", "datetime")])
+@pytest.mark.parametrize("test", ["matches", "starts_with"])
+def test_a_text_test_on_a_number_or_date_field_is_refused(tmp_path, field, kind, test):
+    """`field: amount, matches: '^1'` was an internal error at run time, and `starts_with: '1'`
+    silently compared the amount with 1."""
+    path = write(
+        tmp_path,
+        "entity: deals\ncolumns: {deal_id: ID, amount: Amount, created_at: Created}\n"
+        f"filters:\n  - {{field: {field}, {test}: '1', reason: r}}\n",
+    )
+    with pytest.raises(MappingError) as caught:
+        load_mapping(path)
+    assert str(caught.value) == (
+        f"{path}, line 4: filters[0].{test}: tests text, and {field} is a {kind} field; "
+        "test its source column (`column:` and the header) instead"
+    )
