@@ -129,11 +129,11 @@ def _checked_archive(path: str, data: bytes) -> zipfile.ZipFile:
         raise _damaged(path, exc) from None
     if len(infos) > excel_limits.WORKBOOK_PARTS.value():
         raise _too_many(path, len(infos))
+    most, ratio = excel_limits.WORKBOOK_BYTES.value(), excel_limits.WORKBOOK_RATIO.value()
     total = 0
-    ratio = excel_limits.WORKBOOK_RATIO
     for info in infos:
         total += info.file_size
-        if total > excel_limits.WORKBOOK_BYTES.value():
+        if total > most:
             raise InputError(
                 f"{path}: part {info.filename!r} takes the workbook over "
                 f"{excel_limits.size(total)} once inflated, above the limit of "
@@ -141,15 +141,12 @@ def _checked_archive(path: str, data: bytes) -> zipfile.ZipFile:
                 "inflated is likely a zip bomb; raise the limit if you trust it)"
             )
         stored = max(info.compress_size, 1)
-        if (
-            info.file_size > excel_limits.RATIO_GRACE_BYTES
-            and info.file_size > stored * ratio.value()
-        ):
+        if info.file_size > excel_limits.RATIO_GRACE_BYTES and info.file_size > stored * ratio:
             raise InputError(
                 f"{path}: part {info.filename!r} inflates {info.file_size // stored:,} times "
                 f"(to {excel_limits.size(info.file_size)}), above the limit of "
-                f"{ratio.shown()}; refused unread (likely a zip bomb; raise the limit if you "
-                "trust it)"
+                f"{excel_limits.WORKBOOK_RATIO.shown()}; refused unread (likely a zip bomb; "
+                "raise the limit if you trust it)"
             )
     return archive
 
@@ -254,10 +251,17 @@ def calamine_sheets(book) -> list[SheetInfo]:
     """The sheets as python-calamine lists them (for the formats other than .xlsx)."""
     from python_calamine import SheetTypeEnum, SheetVisibleEnum
 
-    kinds = {SheetTypeEnum.WorkSheet: "worksheet", SheetTypeEnum.ChartSheet: "chart"}
-    kinds[SheetTypeEnum.DialogSheet] = "dialog"
+    kinds = (
+        (SheetTypeEnum.WorkSheet, "worksheet"),
+        (SheetTypeEnum.ChartSheet, "chart"),
+        (SheetTypeEnum.DialogSheet, "dialog"),
+    )  # the enums cannot be dict keys
     return [
-        SheetInfo(m.name, kinds.get(m.typ, "macro"), m.visible == SheetVisibleEnum.Visible)
+        SheetInfo(
+            m.name,
+            next((kind for typ, kind in kinds if m.typ == typ), "macro"),
+            m.visible == SheetVisibleEnum.Visible,
+        )
         for m in book.sheets_metadata
     ]
 
