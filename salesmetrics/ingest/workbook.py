@@ -32,6 +32,9 @@ CHUNK_BYTES = 1 << 24
 # An encrypted OOXML workbook is an OLE file holding this stream (MS-OFFCRYPTO 2.3.4.4); the
 # name sits at the start of a 128-byte directory entry, in UTF-16, with its length after it.
 _ENCRYPTED = "EncryptedPackage\0".encode("utf-16-le")
+# The parts calamine inflates when it opens an .xlsx, besides the ones read here whole (the
+# workbook part and relationships) and the sheet it reads (scanned for formulas)
+EAGER_PARTS = ("xl/sharedStrings.xml", "xl/styles.xml")
 _EOCD = b"PK\x05\x06"  # the end of a zip's central directory, which counts its parts
 _MAIN = "/spreadsheetml/2006/main"
 _KINDS = {"worksheet": "worksheet", "chartsheet": "chart", "dialogsheet": "dialog"}
@@ -75,6 +78,8 @@ class Workbook:
         if kind == "zip":
             self.archive = _checked_archive(path, data)
             self.sheets = _xlsx_sheets(path, self.archive)
+            if self.sheets is not None:
+                _read_through(path, self.archive, EAGER_PARTS)
         elif kind == "ole":
             if _encrypted(data):
                 raise InputError(f"{path}: the workbook is password-protected: {_PASSWORD_FIX}")
@@ -149,6 +154,21 @@ def _checked_archive(path: str, data: bytes) -> zipfile.ZipFile:
                 "raise the limit if you trust it)"
             )
     return archive
+
+
+def _read_through(path: str, archive: zipfile.ZipFile, names: tuple[str, ...]) -> None:
+    """Inflate these parts block by block and let them go: zipfile stops at the size the
+    archive declares and then checks the part's CRC, so a part that holds more is damage
+    (calamine would inflate it whole)."""
+    present = set(archive.namelist())
+    try:
+        for name in names:
+            if name in present:
+                with archive.open(name) as part:
+                    while part.read(CHUNK_BYTES):
+                        pass
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise _damaged(path, exc) from None
 
 
 def _declared_parts(data: bytes) -> int | None:

@@ -94,12 +94,13 @@ def test_a_limit_that_is_not_a_number_is_named(tmp_path, monkeypatch):
         read(deals(tmp_path / "deals.xlsx"))
 
 
-def test_a_part_that_inflates_beyond_what_the_archive_declares_is_damage(tmp_path):
-    """calamine would inflate such a part whole; the scan reads no more than the declared size
-    and the checksum then fails."""
+@pytest.mark.parametrize("part", [SHEET, "xl/styles.xml"])
+def test_a_part_that_inflates_beyond_what_the_archive_declares_is_damage(tmp_path, part):
+    """calamine would inflate such a part whole; the check reads no more than the declared
+    size and the checksum then fails."""
     path = deals(tmp_path / "deals.xlsx")
     data = bytearray(path.read_bytes())
-    info = zipfile.ZipFile(path).getinfo(SHEET)
+    info = zipfile.ZipFile(path).getinfo(part)
     declared = info.file_size.to_bytes(4, "little")
     for at in (i for i in range(len(data) - 4) if data[i : i + 4] == declared):
         data[at : at + 4] = (info.file_size // 2).to_bytes(4, "little")
