@@ -680,13 +680,18 @@ def _uncached_formulas(
     for position, count in zip(positions.tolist(), counts.tolist(), strict=True):
         if position < 0:  # cells without references: the column cannot be told
             partial.append(
-                f"{path}: {count:,} formula cells hold no saved value and read as blank; {fix}"
+                f"{path}: {count:,} formula cell(s) without a reference hold no saved value "
+                f"and read as blank; {fix}"
             )
             continue
         name = names[position] if position < len(names) else None
         if name is None or name not in frame:
             continue
-        said = f"column {name!r} holds {count:,} formulas without saved values"
+        said = f"column {name!r} holds " + (
+            "1 formula without a saved value"
+            if count == 1
+            else f"{count:,} formulas without saved values"
+        )
         if frame[name].isna().all():
             empty.append(said)
         else:
