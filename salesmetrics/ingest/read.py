@@ -634,7 +634,7 @@ def _read_excel(
     last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
     footer = _excel_footer(frame.iloc[:last], filled[:last], len(names), options)
     frame, numbers = frame.iloc[: last - footer], numbers[: last - footer]
-    below = formula_rows > header_row
+    below = (formula_rows > header_row) | (formula_rows == 0)  # 0: a cell without a reference
     notices = _uncached_formulas(path, frame, names, formula_columns[below])
     return RawTable(
         cells=frame,

@@ -308,6 +308,18 @@ def test_formulas_in_a_column_the_mapping_does_not_read_are_not_mentioned(tmp_pa
     assert table.notices == ()
 
 
+def test_formulas_in_cells_without_references_are_counted_without_a_column(tmp_path):
+    """A cell may leave out its `r="D3"` (it is then the next one): its column is not told."""
+    path = formulas(tmp_path / "deals.xlsx", [12000, "=B2*2"])
+    path = rewrite_part(path, SHEET, lambda xml: xml.replace(b'<c r="D3">', b"<c>"))
+    table = read(path)
+    assert table.cells["Amount"].isna().tolist() == [False, True]
+    assert table.notices == (
+        f"{path}: 1 formula cell(s) without a reference hold no saved value and read as blank; "
+        "open the file in Excel and save it, or export values",
+    )
+
+
 def test_formulas_with_saved_values_are_read_as_their_values(tmp_path):
     """As Excel saves them: the formula and its last result, text results typed `str`."""
 
