@@ -22,6 +22,7 @@ Otherwise nothing is guessed: the error lists the tied mappings.
 from __future__ import annotations
 
 import gzip
+import io
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,7 +31,7 @@ from typing import Any
 
 from salesmetrics.config import AUTO_MAPPING, InputSpec
 from salesmetrics.errors import InputError, MappingError
-from salesmetrics.ingest import fields
+from salesmetrics.ingest import fields, workbook
 from salesmetrics.ingest.mapping import (
     PRESETS_DIR,
     Mapping,
@@ -313,6 +314,7 @@ class HeaderReader:
         self.path = path
         self._head: bytes | None = None
         self._book: object | None = None
+        self._sheet_list: list[workbook.SheetInfo] = []
         self._sheets: dict[str, list[list[str]]] = {}
         self._cache: dict[tuple, tuple[list[str], list[list[str]]]] = {}
 
@@ -359,9 +361,10 @@ class HeaderReader:
         return self._head
 
     def _is_excel(self) -> bool:
-        from salesmetrics.ingest.read import EXCEL_MAGIC
-
-        return is_excel(self.path) or self._bytes().startswith(EXCEL_MAGIC)
+        """Whether the content is a workbook (or claims to be by its name and is not text):
+        a CSV named `.xlsx` is read as the CSV it is."""
+        kind = workbook.content_kind(self._bytes())
+        return kind in ("zip", "ole") or (is_excel(self.path) and kind != "text")
 
     def _csv(self, options: ReadOptions) -> list[list[str]]:
         _, data, head = _decode_head(self.path, self._bytes(), options.encoding)
@@ -375,20 +378,29 @@ class HeaderReader:
         return _head_rows(head, delimiter, HEADER_SEARCH_ROWS + 30)
 
     def _excel(self, options: ReadOptions) -> list[list[str]]:
-        return self._sheet_rows(options.sheet if options.sheet is not None else 0)
+        return self._sheet_rows(options.sheet)
 
-    def _sheet_rows(self, ref: str | int) -> list[list[str]]:
-        """The first rows of a sheet as text, read once per sheet."""
-        from python_calamine import CalamineWorkbook
+    def _sheet_rows(self, ref: str | int | None) -> list[list[str]]:
+        """The first rows of a sheet as text, read once per sheet (None: the first visible
+        worksheet), once the file is checked as a full read checks it."""
+        from python_calamine import CalamineError, CalamineWorkbook
 
         if self._book is None:
             try:
-                self._book = CalamineWorkbook.from_path(self.path)
-            except Exception as exc:  # calamine raises its own untyped errors
+                data = Path(self.path).read_bytes()
+            except OSError as exc:
+                raise InputError(f"{self.path}: cannot read it ({exc.strerror})") from None
+            checked = workbook.Workbook(self.path, data)
+            try:
+                self._book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            except CalamineError as exc:
                 raise InputError(f"{self.path}: not a readable Excel workbook ({exc})") from None
+            self._sheet_list = checked.sheets or workbook.calamine_sheets(self._book)
         book: Any = self._book
-        names = list(book.sheet_names)
-        if isinstance(ref, int):
+        names = [s.name for s in self._sheet_list]
+        if ref is None:
+            sheet = workbook.choose_sheet(self.path, self._sheet_list, ref)[0].name
+        elif isinstance(ref, int):
             if not 0 <= ref < len(names):
                 raise InputError(f"{self.path}: there is no sheet number {ref}")
             sheet = names[ref]

@@ -13,6 +13,7 @@ import codecs
 import csv
 import gzip
 import hashlib
+import io
 import json
 import logging
 import re
@@ -30,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from salesmetrics.errors import InputError
-from salesmetrics.ingest import parse
+from salesmetrics.ingest import parse, workbook
 from salesmetrics.ingest.mapping import ReadOptions, fold
 
 TEXT = pd.ArrowDtype(pa.string())
@@ -588,19 +589,29 @@ def _read_excel(
     options: ReadOptions,
     wanted: Callable[[list[str]], list[str] | None],
 ) -> RawTable:
-    """Read a sheet with fastexcel. Each load parses the sheet's whole XML, most of the cost,
-    so the header is first taken to be in row 1 (or the row the mapping names), and the sheet
-    is read a second time only when the header search finds title rows above the header."""
+    """Read a sheet with fastexcel, once the file is checked (see `workbook`). Each load parses
+    the sheet's whole XML, most of the cost, so the header is first taken to be in row 1 (or the
+    row the mapping names), and the sheet is read a second time only when the header search
+    finds title rows above the header. A text file with an Excel name is read as the CSV it is."""
     import fastexcel
 
+    if workbook.content_kind(data[: workbook.SNIFF_BYTES]) == "text":
+        return _csv_named_as_workbook(path, data, sha, options, wanted)
+    checked = workbook.Workbook(path, data)
     # it logs a warning for every column with no value; blank columns are common in exports
     logging.getLogger("fastexcel").setLevel(logging.ERROR)
+    from python_calamine import CalamineError, CalamineWorkbook
+
     try:
         book = fastexcel.read_excel(data)
-        names_in_book = list(book.sheet_names)
-    except fastexcel.FastExcelError as exc:
+        sheets = checked.sheets
+        if sheets is None:  # not an .xlsx: calamine lists the sheets
+            sheets = workbook.calamine_sheets(CalamineWorkbook.from_filelike(io.BytesIO(data)))
+    except (fastexcel.FastExcelError, CalamineError) as exc:
         raise InputError(f"{path}: not a readable Excel workbook ({_first_line(exc)})") from None
-    sheet_name = _sheet_name(path, names_in_book, options)
+    chosen, notice = workbook.choose_sheet(path, sheets, options.sheet)
+    formula_columns, formula_rows = checked.uncached_formulas(chosen)
+    sheet_name = chosen.name
     header_row = (options.header_row or 1) if options.header else 0
     sheet = _load_sheet(path, book, sheet_name, header_row)
     if options.header and options.header_row is None:
@@ -623,6 +634,8 @@ def _read_excel(
     last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
     footer = _excel_footer(frame.iloc[:last], filled[:last], len(names), options)
     frame, numbers = frame.iloc[: last - footer], numbers[: last - footer]
+    below = (formula_rows > header_row) | (formula_rows == 0)  # 0: a cell without a reference
+    notices = _uncached_formulas(path, frame, names, formula_columns[below])
     return RawTable(
         cells=frame,
         columns=names,
@@ -631,30 +644,66 @@ def _read_excel(
         sheet=sheet_name,
         header_row=header_row if options.header else None,
         footer_lines=footer,
+        notices=tuple(n for n in (notice, *notices) if n),
     )
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0]
+def _csv_named_as_workbook(
+    path: str,
+    data: bytes,
+    sha: str,
+    options: ReadOptions,
+    wanted: Callable[[list[str]], list[str] | None],
+) -> RawTable:
+    """A text file named `.xlsx` (or another Excel suffix) read as the CSV its content is."""
+    encoding, utf8, head = _decode_head(path, data, options.encoding)
+    tail = utf8[-TAIL_BYTES:].decode("utf-8", "replace")
+    table = _read_csv(_CsvText(path, sha, encoding, head, tail, utf8), options, wanted)
+    said = (
+        f"{path}: this is a CSV file despite its Excel name; read as CSV (the content decides; "
+        "rename it to .csv to say so)"
+    )
+    return replace(table, notices=(said, *table.notices))
 
 
-def _sheet_name(path: str, names_in_book: list[str], options: ReadOptions) -> str:
-    """The sheet the mapping names, by 0-based index or by name ignoring case (default: 0)."""
-    sheet_ref = options.sheet if options.sheet is not None else 0
-    if isinstance(sheet_ref, int):
-        if not 0 <= sheet_ref < len(names_in_book):
-            raise InputError(
-                f"{path}: there is no sheet number {sheet_ref} (0-based); "
-                f"sheets: {', '.join(names_in_book)}"
+def _uncached_formulas(
+    path: str, frame: pd.DataFrame, names: list[str], columns: np.ndarray
+) -> list[str]:
+    """A formula saved without its value reads as blank. A read column whose cells are all
+    such formulas (or blank) is an error naming it; one that also holds values gets a line
+    with the count. Columns the mapping does not read are not mentioned."""
+    if not len(columns):
+        return []
+    positions, counts = np.unique(columns, return_counts=True)
+    empty, partial = [], []
+    fix = "open the file in Excel and save it, or export values"
+    for position, count in zip(positions.tolist(), counts.tolist(), strict=True):
+        if position < 0:  # cells without references: the column cannot be told
+            partial.append(
+                f"{path}: {count:,} formula cell(s) without a reference hold no saved value "
+                f"and read as blank; {fix}"
             )
-        return names_in_book[sheet_ref]
-    matches = [n for n in names_in_book if fold(n) == fold(sheet_ref)]
-    if not matches:
-        raise InputError(
-            f"{path}: no sheet named {sheet_ref!r}; sheets: {', '.join(names_in_book)}; "
-            "set read.sheet in the mapping"
+            continue
+        name = names[position] if position < len(names) else None
+        if name is None or name not in frame:
+            continue
+        said = f"column {name!r} holds " + (
+            "1 formula without a saved value"
+            if count == 1
+            else f"{count:,} formulas without saved values"
         )
-    return matches[0]
+        if frame[name].isna().all():
+            empty.append(said)
+        else:
+            partial.append(f"{path}: {said}, read as blank; {fix}")
+    if empty:
+        raise InputError(f"{path}: {'; '.join(empty)}: {fix}")
+    return partial
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 @dataclass
