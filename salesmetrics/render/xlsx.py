@@ -98,6 +98,7 @@ RISKY_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may read as
 MAX_TEXT = 32_767  # characters in one cell
 MAX_ROWS = 1_048_576
 MIN_WIDTH, MAX_WIDTH = 6, 50
+DEFAULT_WIDTH = 8.43  # Excel's; LibreOffice's own default is wider
 SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 RESERVED_SHEET_NAMES = {"history"}
 CHART_LINES = 6  # at most this many KPIs in one stage's trend chart
@@ -228,6 +229,7 @@ class _Sheet:
 
     ws: Worksheet
     widths: dict[int, float] = field(default_factory=dict)
+    drawn: tuple[int, int] = (1, 1)  # the last row and column a chart covers
 
     def put(self, row: int, column: int, value: Any, fmt: str | None = None) -> None:
         """Write one value: texts as string cells (never formulas), numbers finite or empty,
@@ -303,20 +305,32 @@ class _Sheet:
         self.ws.print_title_rows = f"{header_row}:{header_row}"
         self.ws.page_margins = MARGINS
         self.ws.oddFooter.center.text = "&A, page &P of &N"
+        rows, columns = max(self.ws.max_row, self.drawn[0]), max(self.ws.max_column, self.drawn[1])
+        self.ws.print_area = f"A1:{get_column_letter(columns)}{rows}"  # the charts too
+
+    def _cm(self, column: int) -> float:
+        """The width of a column in cm, as it will be set."""
+        width = min(max(self.widths.get(column, DEFAULT_WIDTH), MIN_WIDTH), MAX_WIDTH)
+        return (width * 7 + 5) / 37.8  # characters -> pixels at 96 dpi -> cm
 
     def column_at(self, offset_cm: float) -> int:
         """The first column starting at least `offset_cm` from the sheet's left edge."""
         left, column = 0.0, 1
         while left < offset_cm:
-            width = min(max(self.widths.get(column, 8.43), MIN_WIDTH), MAX_WIDTH)
-            left += (width * 7 + 5) / 37.8  # characters -> pixels at 96 dpi -> cm
+            left += self._cm(column)
             column += 1
         return column
 
     def chart(self, chart: LineChart | BarChart, row: int, column: int) -> int:
         """Place a chart; returns the first row below it."""
         self.ws.add_chart(chart, f"{get_column_letter(column)}{row}")
-        return row + math.ceil(chart.height / charts.ROW_CM) + 1
+        below = row + math.ceil(chart.height / charts.ROW_CM) + 1
+        left = sum(self._cm(c) for c in range(1, column))
+        right = self.column_at(left + chart.width) - 1  # the last column it covers
+        for covered in range(1, right + 1):  # set, so every reader places it the same
+            self.widths.setdefault(covered, DEFAULT_WIDTH)
+        self.drawn = (max(self.drawn[0], below), max(self.drawn[1], right))
+        return below
 
 
 def _status(sheet: _Sheet, row: int, column: int, status: str | None) -> None:
@@ -592,9 +606,9 @@ def _trends(charts_sheet: _Sheet, table: _Sheet, report: Report) -> None:
         "and of a like size; every value on the Trend table sheet",
         SECTION_FONT,
     )
-    across = [1] + [
-        charts_sheet.column_at(i * (charts.SMALL_WIDTH_CM + 0.2)) for i in range(1, CHARTS_ACROSS)
-    ]
+    across = list(range(1, CHARTS_ACROSS + 1))  # a column each, as wide as a chart
+    for column in across:
+        charts_sheet.widths[column] = ((charts.SMALL_WIDTH_CM + 0.3) * 37.8 - 5) / 7
     at = 3
     for line, start in enumerate(range(0, len(plans), CHARTS_ACROSS)):
         if line and line % CHART_LINES_A_PAGE == 0:
@@ -604,11 +618,9 @@ def _trends(charts_sheet: _Sheet, table: _Sheet, report: Report) -> None:
             plans[start : start + CHARTS_ACROSS], across, strict=False
         ):
             unit = values[0].unit
-            title = _stage_title(stage)
-            title = f"{title}: {values[0].label}" if len(values) == 1 else title
             chart = charts.rows_chart(
                 table.ws,
-                _with_currency(title, unit, currency),
+                _with_currency(_stage_title(stage), unit, currency),
                 shown,
                 1,
                 last_period,

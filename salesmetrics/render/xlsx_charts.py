@@ -59,7 +59,7 @@ def rows_chart(
     small: bool = False,
 ) -> LineChart:
     """A line per row of a table whose columns are periods (the label just left of them);
-    a small chart keeps its size whatever its legend."""
+    a small chart keeps its size whatever its legend, and names even one line in it."""
     chart = LineChart()
     chart.title = title
     if small:
@@ -76,8 +76,9 @@ def rows_chart(
     for line in chart.series:
         line.smooth = False  # straight segments: a smoothed line would invent values
     chart.y_axis.number_format = axis_format
+    chart.x_axis.tickLblPos = "low"  # the periods below the plot, under negative values too
     _axes(chart)
-    if len(rows) == 1:
+    if len(rows) == 1 and not small:  # the title names it
         chart.legend = None
     else:
         chart.legend.position = "b"
