@@ -136,6 +136,7 @@ DEFINITION_HEADERS = (
 )
 DEFINITION_WIDTHS = (30, 22, 12, 8, 12, 11, 48, 32, 28, 15, 16, 30)  # the texts wrap in these
 CHARACTERS_A_WIDTH = 1.2  # a column's width is in "0"s; an average letter is narrower
+SPAN_CHARACTERS = 100  # a wrapped note across the Summary's columns: characters a line
 QUALITY_HEADERS = ("Input", "Entity", "Item", "Reason", "Count", "Example row", "Example")
 INPUT_HEADERS = ("Path", "Entity", "Mapping", "SHA-256", "Rows read", "Rows used")
 
@@ -265,14 +266,22 @@ class _Sheet:
         if width > self.widths.get(column, 0.0):
             self.widths[column] = width
 
-    def styled(self, row: int, column: int, value: str, font: Font) -> None:
-        """A title, section or note: spills over the next columns, so it sets no width."""
+    def styled(self, row: int, column: int, value: str, font: Font, span: int = 0) -> None:
+        """A title, section or note: spills over the next columns, so it sets no width; or,
+        given a `span` of columns, wraps within them (a warning the page must not cut)."""
         cell = self.ws.cell(row=row, column=column)
         cell.value = text(value)
         cell.data_type = "s"
         if cell.value.startswith(RISKY_START):
             cell.quotePrefix = True
         cell.font = font
+        if span > 1:
+            self.ws.merge_cells(
+                start_row=row, start_column=column, end_row=row, end_column=column + span - 1
+            )
+            cell.alignment = WRAP
+            lines = _lines(cell.value, SPAN_CHARACTERS)
+            self.ws.row_dimensions[row].height = LINE_POINTS * lines + 2
 
     def header(self, row: int, names: Iterable[str], column: int = 1) -> int:
         """Bold header cells from `column`; returns the last column."""
@@ -359,11 +368,11 @@ def _values(sheet: _Sheet, row: int, column: int, v: KpiValue, currency: str | N
     sheet.ws.cell(row=row, column=column + 6).alignment = CENTRE
 
 
-def _flags_note(sheet: _Sheet, row: int, values: Iterable[KpiValue]) -> int:
+def _flags_note(sheet: _Sheet, row: int, values: Iterable[KpiValue], span: int = 0) -> int:
     """The note that explains `*` and `~`, when a value has one; returns the last row."""
     if not any(v.small_sample or v.maturing for v in values):
         return row - 1
-    sheet.styled(row, 1, FLAGS_NOTE, NOTE_FONT)
+    sheet.styled(row, 1, FLAGS_NOTE, NOTE_FONT, span)
     return row
 
 
@@ -402,16 +411,24 @@ def _stage_title(stage: str) -> str:
 
 
 def _title(report: Report) -> str:
+    head, details = _title_lines(report)
+    return f"{head}; {details}" if details.startswith("as of") else f"{head}, {details}"
+
+
+def _title_lines(report: Report) -> tuple[str, str]:
+    """The report's period, then what it is compared with, in what and as of when."""
     p = report.period
-    line = f"salesmetrics report {p.label} ({p.start} to {p.end})"
+    details = []
     if report.comparison is not None:
         c = report.comparison
-        line += f", compared with {c.label} ({c.start} to {c.end})"
+        details.append(f"compared with {c.label} ({c.start} to {c.end})")
     if report.currency:
-        line += f", amounts in {report.currency}"
+        details.append(f"amounts in {report.currency}")
     if report.group_by:
-        line += f", by {', '.join(report.group_by)}"
-    return line + f"; as of {report.as_of}"
+        details.append(f"by {', '.join(report.group_by)}")
+    known = ", ".join(details)
+    when = f"{known}; as of {report.as_of}" if known else f"as of {report.as_of}"
+    return f"salesmetrics report {p.label} ({p.start} to {p.end})", when
 
 
 def _category_column(kpi_id: str) -> str:
@@ -427,11 +444,14 @@ def _dimensions(report: Report, values: Sequence[KpiValue]) -> list[str]:
 
 def _summary(sheet: _Sheet, report: Report) -> None:
     """The title and warnings, the headline KPIs, and a chart of what matters most."""
-    sheet.styled(1, 1, _title(report), TITLE_FONT)
-    row = 1
+    head, details = _title_lines(report)
+    sheet.styled(1, 1, head, TITLE_FONT)
+    sheet.styled(2, 1, details, NOTE_FONT)
+    row = 2
+    span = 1 + len(VALUE_HEADERS)  # the headline's columns
     for warning in report.warnings:  # before any number
         row += 1
-        sheet.styled(row, 1, f"warning: {warning.message}", WARNING_FONT)
+        sheet.styled(row, 1, f"warning: {warning.message}", WARNING_FONT, span)
     row += 2
     panel = headline(report)
     if panel:
@@ -441,7 +461,7 @@ def _summary(sheet: _Sheet, report: Report) -> None:
             row += 1
             sheet.put(row, 1, v.label)
             _values(sheet, row, 2, v, report.currency)
-        row = _flags_note(sheet, row + 1, panel)
+        row = _flags_note(sheet, row + 1, panel, span)
     else:
         sheet.styled(row, 1, "no headline KPI in this report: see the stage sheets", NOTE_FONT)
         columns = 1
@@ -488,21 +508,20 @@ def _summary_chart(sheet: _Sheet, report: Report, row: int) -> None:
             v = found
             sheet.styled(row, 1, f"{v.label} by period", SECTION_FONT)
             header = row + 1
-            last = sheet.header(header, ("Period", *(p.period for p in v.trend)))
-            sheet.put(header + 1, 1, v.label)
+            sheet.header(header, ("Period", v.label))
             fmt = value_format(v.unit, currency, *(p.value for p in v.trend))
-            for column, point in enumerate(v.trend, start=2):
-                sheet.put(header + 1, column, point.value, fmt)
-            chart = charts.rows_chart(
+            for at, point in enumerate(v.trend, start=header + 1):
+                sheet.put(at, 1, point.period)
+                sheet.put(at, 2, point.value, fmt)
+            chart = charts.column_line(
                 sheet.ws,
                 _with_currency(v.label, v.unit, currency),
-                [header + 1],
-                1,
-                last,
+                (1, header + 1, header + len(v.trend)),
+                2,
                 header,
                 value_format(v.unit, currency, 1_000),
             )
-            sheet.chart(chart, header + 3, 1)
+            sheet.chart(chart, header, 4)
             return
 
 

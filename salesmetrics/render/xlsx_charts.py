@@ -85,6 +85,33 @@ def rows_chart(
     return chart
 
 
+def column_line(
+    ws: Worksheet,
+    title: str,
+    categories: tuple[int, int, int],
+    values: int,
+    header_row: int,
+    axis_format: str,
+) -> LineChart:
+    """One line from a column of values beside a column of periods: `categories` is (column,
+    first row, last row), `values` the column whose header is at `header_row`."""
+    column, first, last = categories
+    chart = LineChart()
+    chart.title = title
+    chart.width, chart.height = WIDTH_CM, HEIGHT_CM
+    chart.display_blanks = "gap"
+    chart.add_data(
+        Reference(ws, min_col=values, min_row=header_row, max_row=last), titles_from_data=True
+    )
+    chart.set_categories(Reference(ws, min_col=column, min_row=first, max_row=last))
+    chart.series[0].smooth = False
+    chart.y_axis.number_format = axis_format
+    chart.x_axis.tickLblPos = "low"
+    _axes(chart)
+    chart.legend = None
+    return chart
+
+
 def bar_chart(
     ws: Worksheet,
     title: str,

@@ -294,7 +294,7 @@ def test_an_empty_report_still_writes_a_workbook(tmp_path: Path) -> None:
     report = Report(OCT, date(2026, 11, 23), (), (), ())
     book = write(tmp_path, report, [])
     assert book.sheetnames == ["Summary", "Definitions", "Data quality", "Inputs"]
-    assert book["Summary"]["A3"].value.startswith("no headline KPI")
+    assert book["Summary"]["A4"].value.startswith("no headline KPI")
     assert not book["Summary"]._charts
 
 
@@ -340,8 +340,12 @@ def test_tables_have_a_frozen_header_and_an_autofilter(tmp_path: Path) -> None:
 
 def test_summary_opens_with_the_headline_kpis(tmp_path: Path) -> None:
     ws = write(tmp_path)["Summary"]
-    assert ws["A1"].value.startswith("salesmetrics report 2026-10 (2026-10-01 to 2026-10-31)")
-    assert [c.value for c in ws[3]] == ["KPI", *xlsx.VALUE_HEADERS]
+    assert ws["A1"].value == "salesmetrics report 2026-10 (2026-10-01 to 2026-10-31)"
+    assert ws["A2"].value == (
+        "compared with 2026-09 (2026-09-01 to 2026-09-30), amounts in EUR, by owner; "
+        "as of 2026-11-23"
+    )
+    assert [c.value for c in ws[4]] == ["KPI", *xlsx.VALUE_HEADERS]
     rows = panel(ws)
     labels = [CATALOGUE[k].label for k in ("revenue_won", "win_rate", "sales_cycle_days")]
     assert [r["KPI"].value for r in rows] == labels  # HEADLINE's order; others stay out
@@ -389,10 +393,11 @@ def test_warnings_stand_above_the_headline(tmp_path: Path) -> None:
         ),
     )
     ws = write(tmp_path, build_report(warnings=warnings))["Summary"]
-    assert ws["A2"].value == "warning: deals end 2026-09-30; period 2026-10 has no deals"
-    assert ws["A3"].value.startswith("warning: period 2026-10 has no leads")
-    assert ws["A2"].font.bold
-    assert ws["A5"].value == "KPI"
+    assert ws["A3"].value == "warning: deals end 2026-09-30; period 2026-10 has no deals"
+    assert ws["A4"].value.startswith("warning: period 2026-10 has no leads")
+    assert ws["A3"].font.bold
+    assert "A3:H3" in ws.merged_cells and ws["A3"].alignment.wrap_text  # never cut by the page
+    assert ws["A6"].value == "KPI"
     assert panel(ws)[0]["Value"].value == 1234567.5
 
 
@@ -403,13 +408,11 @@ def test_summary_charts_the_won_revenue_trend_without_mrr_or_quotas(tmp_path: Pa
     assert chart_title(chart) == f"{CATALOGUE['revenue_won'].label} (EUR)"
     (line,) = chart.series
     header = next(c.row for c in ws["A"] if c.value == "Period")
-    assert [c.value for c in ws[header + 1]][:4] == [
-        CATALOGUE["revenue_won"].label,
-        900000,
-        1000000,
-        1234567.5,
-    ]
-    assert line.val.numRef.f == f"'Summary'!$B${header + 1}:$D${header + 1}"
+    assert [c.value for c in ws[header]][:2] == ["Period", CATALOGUE["revenue_won"].label]
+    data = [[c.value for c in row][:2] for row in ws.iter_rows(min_row=header + 1)]
+    assert data == [["2026-08", 900000], ["2026-09", 1000000], ["2026-10", 1234567.5]]
+    assert line.val.numRef.f == f"'Summary'!$B${header + 1}:$B${header + 3}"
+    assert ws[f"B{header + 1}"].number_format == '"€"#,##0'
 
 
 def test_summary_charts_mrr_before_won_revenue(tmp_path: Path) -> None:
@@ -990,7 +993,7 @@ def test_another_reader_opens_every_sheet(tmp_path: Path) -> None:
     book = CalamineWorkbook.from_path(str(path))
     assert book.sheet_names == openpyxl.load_workbook(path).sheetnames
     summary = book.get_sheet_by_name("Summary").to_python()
-    assert summary[2][:3] == ["KPI", "Value", "Previous"]
+    assert summary[3][:3] == ["KPI", "Value", "Previous"]
     assert [CATALOGUE["revenue_won"].label, 1234567.5, 1000000] in [r[:3] for r in summary]
 
 
