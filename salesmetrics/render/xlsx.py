@@ -205,7 +205,8 @@ def build_workbook(report: Report, inputs: Sequence[InputQuality]) -> Workbook:
 
 
 def headline(report: Report) -> list[KpiValue]:
-    """The Summary's executive panel: the HEADLINE KPIs the report holds a total for."""
+    """The Summary's executive panel: the HEADLINE KPIs the report holds a total for. One
+    small function, so the terminal's executive panel can supply the choice instead."""
     totals = {v.id: v for v in report.values if not v.group and v.category is None}
     return [totals[k] for k in HEADLINE if k in totals and totals[k].value is not None]
 
