@@ -2,9 +2,9 @@
 
 Sheets, in order: Summary (the warnings about inputs that do not cover the period, then the
 headline KPIs and a chart), one sheet per funnel stage with every value the report holds for
-it (totals first, then each group and category), Trends (a period per column and a chart per
-stage, when a trend is asked), Funnel (stage_conversion, as a funnel), MRR bridge (mrr_bridge,
-as a waterfall), then Definitions, Data quality and Inputs.
+it (totals first, then each group and category), Trends (a chart per stage, when a trend is
+asked) and Trend table (the KPIs by the periods), Funnel (stage_conversion, as a funnel),
+MRR bridge (mrr_bridge, as a waterfall), then Definitions, Data quality and Inputs.
 
 Numbers are written raw, as in the JSON report (ratios as fractions, money in the reporting
 currency), with number formats by unit (xlsx_formats); a ratio's change is in percentage
@@ -430,11 +430,6 @@ def _title_lines(report: Report) -> tuple[str, str]:
     known = ", ".join(details)
     when = f"{known}; as of {report.as_of}" if known else f"as of {report.as_of}"
     return f"salesmetrics report {p.label} ({p.start} to {p.end})", when
-
-
-def _category_column(kpi_id: str) -> str:
-    kpi = CATALOGUE.get(kpi_id)
-    return kpi.category if kpi is not None and kpi.category else "category"
 
 
 def _dimensions(report: Report, values: Sequence[KpiValue]) -> list[str]:
