@@ -1,18 +1,22 @@
-"""The report as an Excel workbook: for people who read numbers in a spreadsheet.
+"""The report as an Excel workbook that reads, and prints, like a report.
 
-Sheets, in order: Summary (warnings about inputs that do not cover the period, then each
-KPI's total, by funnel stage), one sheet per funnel stage with every value the report holds
-for it (groups as columns, categories as a column), Trends (a table and a line chart per
-KPI), Funnel (stage_conversion), MRR bridge (mrr_bridge), then Definitions, Data quality and
-Inputs.
+Sheets, in order: Summary (the warnings about inputs that do not cover the period, then the
+headline KPIs and a chart), one sheet per funnel stage with every value the report holds for
+it (totals first, then each group and category), Trends (a chart per stage, when a trend is
+asked) and Trend table (the KPIs by the periods), Funnel (stage_conversion, as a funnel),
+MRR bridge (mrr_bridge, as a waterfall), then Definitions, Data quality and Inputs.
 
 Numbers are written raw, as in the JSON report (ratios as fractions, money in the reporting
-currency), with number formats per unit. Missing numbers are empty cells, never NaN.
+currency), with number formats by unit (xlsx_formats); a ratio's change is in percentage
+points. Missing numbers are empty cells, never NaN. A small sample or a maturing value is
+marked `*` or `~` in a Flags column, explained on the sheet. Every sheet prints landscape, one
+page wide, with its header row on each page.
 
 Security: group values, categories, notes, paths and examples come from input files, so every
 text is written as a string cell, never a formula, whatever it starts with (`=HYPERLINK(...)`
 is shown as text); texts starting with = + - @ are also marked with Excel's quote prefix, so
-editing such a cell keeps it text. The workbook holds no formulas at all.
+editing such a cell keeps it text. The workbook holds no formulas at all: the charts' helper
+columns (a waterfall's invisible base) are numbers computed here.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import math
 import numbers
 import re
 import sys
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +37,11 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart import BarChart, LineChart
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from salesmetrics import __version__
@@ -42,23 +49,24 @@ from salesmetrics.atomic import signals_held, write_atomic
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
+from salesmetrics.render import xlsx_charts as charts
 from salesmetrics.render.catalogue import kpi_dict
-from salesmetrics.render.flat import VALUE_COLUMNS
+from salesmetrics.render.xlsx_formats import (
+    COUNT,
+    FLAGS_NOTE,
+    GENERAL,
+    PERCENT,
+    PERCENT_CHANGE,
+    change_format,
+    flags,
+    money,
+    number,
+    plain,
+    ratio_change,
+    value_format,
+)
 from salesmetrics.report import KpiValue, Report
 from salesmetrics.schema import HISTORY
-
-# number formats by unit; currency gets the report's currency code appended
-FORMATS = {
-    "count": "#,##0",
-    "ratio": "0.0%",
-    "days": "0.0",
-    "hours": "0.0",
-    "score": "0.0",
-    "multiple": '0.00"x"',
-}
-FRACTIONAL_COUNT = "#,##0.00"  # a count that is not whole: deals per rep
-PERCENT_CHANGE = "+0.0%;-0.0%;0.0%"
-GENERAL = "General"
 
 STATUS_COLOURS = {  # Excel's Good / Neutral / Bad cell styles
     "on_track": ("C6EFCE", "006100"),
@@ -69,56 +77,68 @@ STATUS_FILLS = {
     s: PatternFill(fill_type="solid", start_color=bg, end_color=bg)
     for s, (bg, _) in STATUS_COLOURS.items()
 }
-STATUS_FONTS = {s: Font(color=fg) for s, (_, fg) in STATUS_COLOURS.items()}
-HEADER_FONT = Font(bold=True)
+FONT = "Calibri"  # the workbook's own: a font without a name is the reader's default
+STATUS_FONTS = {s: Font(name=FONT, color=fg) for s, (_, fg) in STATUS_COLOURS.items()}
+HEADER_FONT = Font(name=FONT, bold=True)
 HEADER_FILL = PatternFill(fill_type="solid", start_color="DDEBF7", end_color="DDEBF7")
-TITLE_FONT = Font(bold=True, size=12)
-WARNING_FONT = Font(bold=True, color="9C5700")  # Excel's Neutral: a caution, not a verdict
+TITLE_FONT = Font(name=FONT, bold=True, size=12)
+SECTION_FONT = Font(name=FONT, bold=True)
+NOTE_FONT = Font(name=FONT, italic=True, color="595959")
+WARNING_FONT = Font(
+    name=FONT, bold=True, color="9C5700"
+)  # Excel's Neutral: a caution, not a verdict
 WRAP = Alignment(wrap_text=True, vertical="top")
+INDENT = Alignment(indent=1)  # a text column right of right-aligned numbers
+CENTRE = Alignment(horizontal="center")
+LINE_POINTS = 15.0  # the height of one line of text in a row
+MARGINS = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.3, footer=0.3)
 
 ALL = "(all)"  # a group dimension of a total row
 RISKY_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may read as a formula
 MAX_TEXT = 32_767  # characters in one cell
 MAX_ROWS = 1_048_576
 MIN_WIDTH, MAX_WIDTH = 6, 50
+DEFAULT_WIDTH = 8.43  # Excel's; LibreOffice's own default is wider
 SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 RESERVED_SHEET_NAMES = {"history"}
-CHART_WIDTH_CM, CHART_HEIGHT_CM = 16.0, 7.5
-CHART_LEGEND_CM = 0.45  # more height per line of a legend below the chart
-CHART_ROW_CM = 0.53  # the height of a row: 15 points
-CHART_LINES = 12  # at most this many categories in one chart: the largest on average
+CHART_LINES = 6  # at most this many KPIs in one stage's trend chart
+CHART_SPREAD = 5.0  # ... each within this factor of the stage's first KPI, so none is flat
+CHARTS_ACROSS, CHART_LINES_A_PAGE = 3, 2  # trend charts on a landscape page
 
-BREAKDOWN_VALUES = VALUE_COLUMNS  # the same columns as the CSV output
-SUMMARY_HEADERS = (
-    "stage",
-    "label",
-    "value",
-    "previous",
-    "change",
-    "change %",
-    "target",
-    "status",
-    "small sample",
-    "maturing",
-    "note",
-    "id",
+# The Summary's headline KPIs, in this order, those the report holds (the executive panel).
+HEADLINE = (
+    "revenue_won",
+    "quota_attainment",
+    "win_rate",
+    "pipeline_value",
+    "pipeline_coverage",
+    "sales_cycle_days",
+    "mrr",
+    "net_new_mrr",
+    "nrr",
 )
+VALUE_HEADERS = ("Value", "Previous", "Change", "Change %", "Target", "Status", "Flags")
+BREAKDOWN_EXTRA = ("Numerator", "Denominator", "Rows", "Note", "ID")
+BRIDGE_ORDER = ("start", "new", "expansion", "reactivation", "contraction", "churned", "end")
 DEFINITION_HEADERS = (
-    "id",
-    "label",
-    "stage",
-    "unit",
-    "kind",
-    "category",
-    "formula",
-    "inputs",
-    "period date",
-    "higher is better",
-    "benchmark",
-    "skipped",
+    "ID",
+    "KPI",
+    "Stage",
+    "Unit",
+    "Kind",
+    "Category",
+    "Formula",
+    "Inputs",
+    "Period date",
+    "Higher is better",
+    "Benchmark",
+    "Skipped because",
 )
-QUALITY_HEADERS = ("input", "entity", "item", "reason", "count", "example row", "example")
-INPUT_HEADERS = ("path", "entity", "mapping", "sha256", "rows read", "rows used")
+DEFINITION_WIDTHS = (30, 22, 12, 8, 12, 11, 48, 32, 28, 15, 16, 30)  # the texts wrap in these
+CHARACTERS_A_WIDTH = 1.2  # a column's width is in "0"s; an average letter is narrower
+SPAN_CHARACTERS = 100  # a wrapped note across the Summary's columns: characters a line
+QUALITY_HEADERS = ("Input", "Entity", "Item", "Reason", "Count", "Example row", "Example")
+INPUT_HEADERS = ("Path", "Entity", "Mapping", "SHA-256", "Rows read", "Rows used")
 
 
 def write_workbook(report: Report, inputs: Sequence[InputQuality], path: Path) -> None:
@@ -168,7 +188,9 @@ def build_workbook(report: Report, inputs: Sequence[InputQuality]) -> Workbook:
         sheet = book.create_sheet(_sheet_name(_stage_title(stage), names))
         _breakdown(_Sheet(sheet), report, values)
     if any(v.trend for v in report.values):
-        _trends(_Sheet(book.create_sheet(_sheet_name("Trends", names))), report)
+        chart_sheet = _Sheet(book.create_sheet(_sheet_name("Trends", names)))
+        table_sheet = _Sheet(book.create_sheet(_sheet_name("Trend table", names)))
+        _trends(chart_sheet, table_sheet, report)
     funnel = [v for v in report.values if v.id == "stage_conversion"]
     if funnel:
         _funnel(_Sheet(book.create_sheet(_sheet_name("Funnel", names))), report, funnel)
@@ -182,6 +204,13 @@ def build_workbook(report: Report, inputs: Sequence[InputQuality]) -> Workbook:
     return book
 
 
+def headline(report: Report) -> list[KpiValue]:
+    """The Summary's executive panel: the HEADLINE KPIs the report holds a total for. One
+    small function, so the terminal's executive panel can supply the choice instead."""
+    totals = {v.id: v for v in report.values if not v.group and v.category is None}
+    return [totals[k] for k in HEADLINE if k in totals and totals[k].value is not None]
+
+
 # cells
 
 
@@ -190,43 +219,10 @@ def text(value: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_TEXT]
 
 
-def number(value: object) -> float | int | None:
-    """A finite number, or None for a missing one (NaN, infinity, pandas NA)."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        return None
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    result = float(value)
-    return result if math.isfinite(result) else None
-
-
-def number_format(unit: str, currency: str | None, *values: object) -> str:
-    """The format of numbers in `unit`: 1,234,567.00 USD; 63.2%; 12.5; 1,234; 3.20x.
-
-    Counts are whole numbers unless one of `values` is not (deals per rep): 2.75.
-    """
-    if unit == "currency":
-        code = re.sub(r"[^A-Za-z0-9]", "", currency or "")[:10]
-        return f'#,##0.00 "{code}"' if code else "#,##0.00"
-    if unit == "count":
-        return plain_format(*values)
-    return FORMATS.get(unit, GENERAL)
-
-
-def plain_format(*values: object) -> str:
-    """A number with thousands separators: whole, or with 2 decimals if any value is not."""
-    whole = all(n is None or float(n).is_integer() for n in map(number, values))
-    return FORMATS["count"] if whole else FRACTIONAL_COUNT
-
-
-def _row_format(v: KpiValue, currency: str | None) -> str:
-    """One format for a value, its previous value, change and target."""
-    return number_format(v.unit, currency, v.value, v.previous, v.change, v.target)
-
-
-def signed(fmt: str) -> str:
-    """The format with an explicit sign, for changes: +1,234 / -1,234 / 0."""
-    return fmt if fmt == GENERAL else f"+{fmt};-{fmt};{fmt}"
+def human(name: str) -> str:
+    """A column name as a header: lost_reason -> Lost reason."""
+    spaced = name.replace("_", " ").strip()
+    return spaced[:1].upper() + spaced[1:]
 
 
 @dataclass
@@ -235,17 +231,18 @@ class _Sheet:
 
     ws: Worksheet
     widths: dict[int, float] = field(default_factory=dict)
+    drawn: tuple[int, int] = (1, 1)  # the last row and column a chart covers
 
     def put(self, row: int, column: int, value: Any, fmt: str | None = None) -> None:
-        """Write one value: texts as string cells (never formulas), numbers finite or empty."""
+        """Write one value: texts as string cells (never formulas), numbers finite or empty,
+        yes/no for a flag (a bool cell reads as 0/1 in some spreadsheets)."""
         if value is None:
             return
         kind = type(value)
         if kind is str:
             self._text(row, column, value)
         elif kind is bool or isinstance(value, np.bool_):
-            self.ws.cell(row=row, column=column, value=bool(value))
-            self._width(column, 6.0)
+            self._text(row, column, "yes" if value else "no")
         elif kind is float or kind is int or isinstance(value, numbers.Real):
             found = number(value)
             if found is None:
@@ -253,7 +250,7 @@ class _Sheet:
             cell = self.ws.cell(row=row, column=column, value=found)
             if fmt is not None:
                 cell.number_format = fmt
-            self._width(column, 16.0 if fmt is not None and '"' in fmt else 12.0)
+            self._width(column, 14.0 if fmt is not None and '"' in fmt else 12.0)
         elif value is not pd.NA and value is not pd.NaT:
             self._text(row, column, str(value))
 
@@ -270,36 +267,114 @@ class _Sheet:
         if width > self.widths.get(column, 0.0):
             self.widths[column] = width
 
-    def header(self, row: int, names: Iterable[str]) -> int:
-        """Bold header cells from column 1; returns the number of columns."""
-        count = 0
-        for column, name in enumerate(names, start=1):
-            self.put(row, column, name)
-            cell = self.ws.cell(row=row, column=column)
+    def styled(self, row: int, column: int, value: str, font: Font, span: int = 0) -> None:
+        """A title, section or note: spills over the next columns, so it sets no width; or,
+        given a `span` of columns, wraps within them (a warning the page must not cut)."""
+        cell = self.ws.cell(row=row, column=column)
+        cell.value = text(value)
+        cell.data_type = "s"
+        if cell.value.startswith(RISKY_START):
+            cell.quotePrefix = True
+        cell.font = font
+        if span > 1:
+            self.ws.merge_cells(
+                start_row=row, start_column=column, end_row=row, end_column=column + span - 1
+            )
+            cell.alignment = WRAP
+            lines = _lines(cell.value, SPAN_CHARACTERS)
+            self.ws.row_dimensions[row].height = LINE_POINTS * lines + 2
+
+    def header(self, row: int, names: Iterable[str], column: int = 1) -> int:
+        """Bold header cells from `column`; returns the last column."""
+        last = column - 1
+        for last, name in enumerate(names, start=column):
+            self.put(row, last, name)
+            cell = self.ws.cell(row=row, column=last)
             cell.font = HEADER_FONT
             cell.fill = HEADER_FILL
-            count = column
-        return count
+        return last
 
-    def finish(self, header_row: int, last_row: int, columns: int, freeze: str) -> None:
-        """Autofilter over the table, frozen header, and each column as wide as it needs."""
-        if columns:
+    def finish(
+        self, header_row: int, last_row: int, columns: int, freeze: str | None, *, table=True
+    ) -> None:
+        """Autofilter over the table, frozen header, each column as wide as it needs, and the
+        page set up to print: landscape, one page wide, the header row on every page."""
+        if columns and table:
             last = get_column_letter(columns)
             self.ws.auto_filter.ref = f"A{header_row}:{last}{max(last_row, header_row)}"
         self.ws.freeze_panes = freeze
         for column, width in self.widths.items():
             letter = get_column_letter(column)
             self.ws.column_dimensions[letter].width = min(max(width, MIN_WIDTH), MAX_WIDTH)
+        setup = self.ws.page_setup
+        setup.orientation = "landscape"
+        setup.paperSize = self.ws.PAPERSIZE_A4
+        setup.fitToWidth = 1
+        setup.fitToHeight = 0  # as many pages down as it takes
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
+        self.ws.print_title_rows = f"{header_row}:{header_row}"
+        self.ws.page_margins = MARGINS
+        self.ws.oddFooter.center.text = "&A, page &P of &N"
+        rows, columns = max(self.ws.max_row, self.drawn[0]), max(self.ws.max_column, self.drawn[1])
+        self.ws.print_area = f"A1:{get_column_letter(columns)}{rows}"  # the charts too
+
+    def _cm(self, column: int) -> float:
+        """The width of a column in cm, as it will be set."""
+        width = min(max(self.widths.get(column, DEFAULT_WIDTH), MIN_WIDTH), MAX_WIDTH)
+        return (width * 7 + 5) / 37.8  # characters -> pixels at 96 dpi -> cm
+
+    def column_at(self, offset_cm: float) -> int:
+        """The first column starting at least `offset_cm` from the sheet's left edge."""
+        left, column = 0.0, 1
+        while left < offset_cm:
+            left += self._cm(column)
+            column += 1
+        return column
+
+    def chart(self, chart: LineChart | BarChart, row: int, column: int) -> int:
+        """Place a chart; returns the first row below it."""
+        self.ws.add_chart(chart, f"{get_column_letter(column)}{row}")
+        below = row + math.ceil(chart.height / charts.ROW_CM) + 1
+        left = sum(self._cm(c) for c in range(1, column))
+        right = self.column_at(left + chart.width) - 1  # the last column it covers
+        for covered in range(1, right + 1):  # set, so every reader places it the same
+            self.widths.setdefault(covered, DEFAULT_WIDTH)
+        self.drawn = (max(self.drawn[0], below), max(self.drawn[1], right))
+        return below
 
 
 def _status(sheet: _Sheet, row: int, column: int, status: str | None) -> None:
     if status is None:
         return
     sheet.put(row, column, status.replace("_", " "))
+    cell = sheet.ws.cell(row=row, column=column)
+    cell.alignment = INDENT
     if status in STATUS_FILLS:
-        cell = sheet.ws.cell(row=row, column=column)
         cell.fill = STATUS_FILLS[status]
         cell.font = STATUS_FONTS[status]
+
+
+def _values(sheet: _Sheet, row: int, column: int, v: KpiValue, currency: str | None) -> None:
+    """VALUE_HEADERS from `column`: value, previous, change (pp for a ratio), change %,
+    target, status and flags, the value's formats by its unit."""
+    fmt = value_format(v.unit, currency, v.value, v.previous, v.target)
+    sheet.put(row, column, v.value, fmt)
+    sheet.put(row, column + 1, v.previous, fmt)
+    change = change_format(v.unit, currency, v.value, v.previous, v.change)
+    sheet.put(row, column + 2, ratio_change(v.unit, v.change), change)
+    sheet.put(row, column + 3, v.change_pct, PERCENT_CHANGE)
+    sheet.put(row, column + 4, v.target, fmt)
+    _status(sheet, row, column + 5, v.status)
+    sheet.put(row, column + 6, flags(v.small_sample, v.maturing))
+    sheet.ws.cell(row=row, column=column + 6).alignment = CENTRE
+
+
+def _flags_note(sheet: _Sheet, row: int, values: Iterable[KpiValue], span: int = 0) -> int:
+    """The note that explains `*` and `~`, when a value has one; returns the last row."""
+    if not any(v.small_sample or v.maturing for v in values):
+        return row - 1
+    sheet.styled(row, 1, FLAGS_NOTE, NOTE_FONT, span)
+    return row
 
 
 def _check_rows(rows: int, what: str) -> None:
@@ -337,52 +412,24 @@ def _stage_title(stage: str) -> str:
 
 
 def _title(report: Report) -> str:
+    head, details = _title_lines(report)
+    return f"{head}; {details}" if details.startswith("as of") else f"{head}, {details}"
+
+
+def _title_lines(report: Report) -> tuple[str, str]:
+    """The report's period, then what it is compared with, in what and as of when."""
     p = report.period
-    line = f"salesmetrics report {p.label} ({p.start} to {p.end})"
+    details = []
     if report.comparison is not None:
         c = report.comparison
-        line += f", compared with {c.label} ({c.start} to {c.end})"
+        details.append(f"compared with {c.label} ({c.start} to {c.end})")
     if report.currency:
-        line += f", amounts in {report.currency}"
+        details.append(f"amounts in {report.currency}")
     if report.group_by:
-        line += f", by {', '.join(report.group_by)}"
-    return line + f"; as of {report.as_of}"
-
-
-def _summary(sheet: _Sheet, report: Report) -> None:
-    sheet.put(1, 1, _title(report))
-    sheet.ws.cell(row=1, column=1).font = TITLE_FONT
-    for row, warning in enumerate(report.warnings, start=2):  # before any number
-        sheet.put(row, 1, f"warning: {warning.message}")
-        sheet.ws.cell(row=row, column=1).font = WARNING_FONT
-    sheet.widths.pop(1, None)  # the title and warnings may spill over the next columns
-    header = 2 + len(report.warnings)
-    columns = sheet.header(header, SUMMARY_HEADERS)
-    row = header
-    for stage in _stages(report):
-        for v in report.values:
-            if v.stage != stage or v.group or v.category is not None:
-                continue
-            row += 1
-            fmt = _row_format(v, report.currency)
-            sheet.put(row, 1, v.stage)
-            sheet.put(row, 2, v.label)
-            sheet.put(row, 3, v.value, fmt)
-            sheet.put(row, 4, v.previous, fmt)
-            sheet.put(row, 5, v.change, signed(fmt))
-            sheet.put(row, 6, v.change_pct, PERCENT_CHANGE)
-            sheet.put(row, 7, v.target, fmt)
-            _status(sheet, row, 8, v.status)
-            sheet.put(row, 9, v.small_sample)
-            sheet.put(row, 10, v.maturing)
-            sheet.put(row, 11, v.note)
-            sheet.put(row, 12, v.id)
-    sheet.finish(header, row, columns, f"C{header + 1}")
-
-
-def _category_column(kpi_id: str) -> str:
-    kpi = CATALOGUE.get(kpi_id)
-    return kpi.category if kpi is not None and kpi.category else "category"
+        details.append(f"by {', '.join(report.group_by)}")
+    known = ", ".join(details)
+    when = f"{known}; as of {report.as_of}" if known else f"as of {report.as_of}"
+    return f"salesmetrics report {p.label} ({p.start} to {p.end})", when
 
 
 def _dimensions(report: Report, values: Sequence[KpiValue]) -> list[str]:
@@ -391,175 +438,247 @@ def _dimensions(report: Report, values: Sequence[KpiValue]) -> list[str]:
     return [d for d in report.group_by if d in seen] + [d for d in seen if d not in report.group_by]
 
 
-def _category_columns(values: Sequence[KpiValue], taken: Iterable[str]) -> dict[str, str]:
-    """KPI id -> the header of its category column; "x (category)" when x is taken."""
+def _summary(sheet: _Sheet, report: Report) -> None:
+    """The title and warnings, the headline KPIs, and a chart of what matters most."""
+    head, details = _title_lines(report)
+    sheet.styled(1, 1, head, TITLE_FONT)
+    sheet.styled(2, 1, details, NOTE_FONT)
+    row = 2
+    span = 1 + len(VALUE_HEADERS)  # the headline's columns
+    for warning in report.warnings:  # before any number
+        row += 1
+        sheet.styled(row, 1, f"warning: {warning.message}", WARNING_FONT, span)
+    row += 2
+    panel = headline(report)
+    if panel:
+        header = row
+        columns = sheet.header(header, ("KPI", *VALUE_HEADERS))
+        for v in panel:
+            row += 1
+            sheet.put(row, 1, v.label)
+            _values(sheet, row, 2, v, report.currency)
+        row = _flags_note(sheet, row + 1, panel, span)
+    else:
+        sheet.styled(row, 1, "no headline KPI in this report: see the stage sheets", NOTE_FONT)
+        columns = 1
+    _summary_chart(sheet, report, row + 2)
+    sheet.finish(1, row, columns, None, table=False)
+
+
+def _summary_chart(sheet: _Sheet, report: Report, row: int) -> None:
+    """Bookings against quota by owner when owners have quotas, else the MRR trend, else the
+    won revenue trend; the chart's data is written first, from `row`."""
+    currency = report.currency
+    owners = [
+        v
+        for v in report.values
+        if v.id == "revenue_won" and v.category is None and [d for d, _ in v.group] == ["owner"]
+    ]
+    if any(v.target is not None for v in owners):  # those with a quota or a sale
+        owners = [v for v in owners if v.target is not None or number(v.value)]
+        owners.sort(key=lambda v: -(number(v.value) or 0.0))
+        sheet.styled(row, 1, "Revenue won against quota by owner", SECTION_FONT)
+        header = row + 1
+        sheet.header(header, ("Owner", "Revenue won", "Quota", "Status"))
+        fmt = money(currency, *(v.value for v in owners), *(v.target for v in owners))
+        for at, v in enumerate(owners, start=header + 1):
+            sheet.put(at, 1, v.group[0][1])
+            sheet.put(at, 2, v.value, fmt)
+            sheet.put(at, 3, v.target, fmt)
+            _status(sheet, at, 4, v.status)
+        last = header + len(owners)
+        chart = charts.bar_chart(
+            sheet.ws,
+            _with_currency("Revenue won vs quota", "currency", currency),
+            (1, header + 1, last),
+            ((2, charts.BLUE), (3, charts.GREY)),
+            header,
+            money(currency, 1_000),
+        )
+        sheet.chart(chart, header, 6)
+        return
+    totals = {v.id: v for v in report.values if not v.group and v.category is None}
+    for kpi_id in ("mrr", "revenue_won"):
+        found = totals.get(kpi_id)
+        if found is not None and len(found.trend) > 1:
+            v = found
+            sheet.styled(row, 1, f"{v.label} by period", SECTION_FONT)
+            header = row + 1
+            sheet.header(header, ("Period", v.label))
+            fmt = value_format(v.unit, currency, *(p.value for p in v.trend))
+            for at, point in enumerate(v.trend, start=header + 1):
+                sheet.put(at, 1, point.period)
+                sheet.put(at, 2, point.value, fmt)
+            chart = charts.column_line(
+                sheet.ws,
+                _with_currency(v.label, v.unit, currency),
+                (1, header + 1, header + len(v.trend)),
+                2,
+                header,
+                value_format(v.unit, currency, 1_000),
+            )
+            sheet.chart(chart, header, 4)
+            return
+
+
+def _with_currency(title: str, unit: str, currency: str | None) -> str:
+    return text(f"{title} ({currency})" if unit == "currency" and currency else title)
+
+
+def _category_columns(values: Sequence[KpiValue], attribute: str) -> dict[str, str]:
+    """KPI id -> the header of its category (or subcategory) column: Lost reason."""
     columns: dict[str, str] = {}
     for v in values:
-        if v.category is not None and v.id not in columns:
-            name = _category_column(v.id)
-            columns[v.id] = f"{name} (category)" if name in taken else name
+        if getattr(v, attribute) is not None and v.id not in columns:
+            kpi = CATALOGUE.get(v.id)
+            name = getattr(kpi, attribute, None) if kpi is not None else None
+            columns[v.id] = human(name or attribute)
     return columns
 
 
 def _breakdown(sheet: _Sheet, report: Report, values: Sequence[KpiValue]) -> None:
     """Every value of one stage: the totals and each group, one row each."""
-    _check_rows(len(values) + 1, values[0].stage if values else "stage")
-    fixed = ("KPI", "id", "unit")
+    _check_rows(len(values) + 3, values[0].stage if values else "stage")
     dims = _dimensions(report, values)
-    dim_headers = [f"{d} (group)" if d in fixed or d in BREAKDOWN_VALUES else d for d in dims]
-    categories = _category_columns(values, {*fixed, *dims, *BREAKDOWN_VALUES})
-    category_headers = list(dict.fromkeys(categories.values()))
-    headers = [*fixed, *dim_headers, *category_headers, *BREAKDOWN_VALUES]
+    dim_headers = [human(d) for d in dims]
+    categories = _category_columns(values, "category")
+    subcategories = _category_columns(values, "subcategory")
+    split_headers = list(dict.fromkeys([*categories.values(), *subcategories.values()]))
+    taken = {"KPI", *VALUE_HEADERS, *BREAKDOWN_EXTRA}
+    dim_headers = [f"{h} (group)" if h in taken else h for h in dim_headers]
+    split_names = [
+        f"{h} (category)" if h in taken or h in dim_headers else h for h in split_headers
+    ]
+    headers = ["KPI", *dim_headers, *split_names, *VALUE_HEADERS, *BREAKDOWN_EXTRA]
     columns = sheet.header(1, headers)
-    dim_at = {d: len(fixed) + i for i, d in enumerate(dims, start=1)}
-    category_at = {h: len(fixed) + len(dims) + i for i, h in enumerate(category_headers, start=1)}
-    first_value = len(fixed) + len(dims) + len(category_headers) + 1
-    at = {name: first_value + i for i, name in enumerate(BREAKDOWN_VALUES)}
+    dim_at = {d: 1 + i for i, d in enumerate(dims, start=1)}
+    split_at = {h: 1 + len(dims) + i for i, h in enumerate(split_headers, start=1)}
+    first_value = 2 + len(dims) + len(split_headers)
+    extra = first_value + len(VALUE_HEADERS)
     currency = report.currency
-    for row, v in enumerate(values, start=2):
+    ordered = sorted(values, key=lambda v: bool(v.group))  # stable: totals first
+    for row, v in enumerate(ordered, start=2):
         sheet.put(row, 1, v.label)
-        sheet.put(row, 2, v.id)
-        sheet.put(row, 3, v.unit)
         group = dict(v.group)
         for d, column in dim_at.items():
             sheet.put(row, column, group.get(d, ALL))
         if v.category is not None:
-            sheet.put(row, category_at[categories[v.id]], v.category)
-        fmt = _row_format(v, currency)
-        sheet.put(row, at["value"], v.value, fmt)
-        sheet.put(row, at["numerator"], v.numerator, plain_format(v.numerator))
-        sheet.put(row, at["denominator"], v.denominator, plain_format(v.denominator))
-        sheet.put(row, at["n"], v.n, FORMATS["count"])
-        sheet.put(row, at["previous"], v.previous, fmt)
-        sheet.put(row, at["change"], v.change, signed(fmt))
-        sheet.put(row, at["change_pct"], v.change_pct, PERCENT_CHANGE)
-        sheet.put(row, at["target"], v.target, fmt)
-        _status(sheet, row, at["status"], v.status)
-        sheet.put(row, at["small_sample"], v.small_sample)
-        sheet.put(row, at["maturing"], v.maturing)
-        sheet.put(row, at["note"], v.note)
-    sheet.finish(1, len(values) + 1, columns, "B2")
+            sheet.put(row, split_at[categories[v.id]], v.category)
+        if v.subcategory is not None:
+            sheet.put(row, split_at[subcategories[v.id]], v.subcategory)
+        _values(sheet, row, first_value, v, currency)
+        sheet.put(row, extra, v.numerator, plain(v.numerator))
+        sheet.put(row, extra + 1, v.denominator, plain(v.denominator))
+        sheet.put(row, extra + 2, v.n, COUNT)
+        sheet.put(row, extra + 3, v.note)
+        sheet.put(row, extra + 4, v.id)
+        sheet.ws.cell(row=row, column=extra + 3).alignment = INDENT
+        sheet.ws.cell(row=row, column=extra + 4).alignment = INDENT
+    last = len(values) + 1
+    _flags_note(sheet, last + 2, values)
+    sheet.finish(1, last, columns, "B2")
 
 
-def _trends(sheet: _Sheet, report: Report) -> None:
-    """Periods as rows, each total (and each category of a total) as a column; a chart each."""
+def _trends(charts_sheet: _Sheet, table: _Sheet, report: Report) -> None:
+    """A chart per stage on one sheet, three across and two rows a page; the KPIs as rows by
+    stage and the periods as columns on the next sheet, which the charts draw from."""
     series = [v for v in report.values if v.trend and not v.group]
     periods = [p.label for p in report.trend] or list(
         dict.fromkeys(p.period for v in series for p in v.trend)
     )
-    row_of = {label: row for row, label in enumerate(periods, start=2)}
-    headers = ["period"] + [
-        v.label if v.category is None else f"{v.label}: {v.category}" for v in series
-    ]
-    columns = sheet.header(1, headers)
-    for label, row in row_of.items():
-        sheet.put(row, 1, label)
-    for column, v in enumerate(series, start=2):
-        fmt = number_format(v.unit, report.currency, *(p.value for p in v.trend))
-        for point in v.trend:
-            if point.period in row_of:
-                sheet.put(row_of[point.period], column, point.value, fmt)
-    last_row = len(periods) + 1
-    sheet.finish(1, last_row, columns, "B2")
-    by_kpi: dict[str, list[int]] = {}
-    for column, v in enumerate(series, start=2):
-        by_kpi.setdefault(v.id, []).append(column)
-    first = {v.id: v for v in reversed(series)}
-    charts = [
-        _line_chart(sheet, report, first[k], _largest(series, columns), last_row, len(columns))
-        for k, columns in by_kpi.items()
-    ]
-    row = last_row + 3  # two charts side by side, each pair below the one before
-    for start in range(0, len(charts), 2):
-        pair = charts[start : start + 2]
-        for chart, column in zip(pair, (1, _column_at(sheet, CHART_WIDTH_CM + 0.5)), strict=False):
-            sheet.ws.add_chart(chart, f"{get_column_letter(column)}{row}")
-        row += math.ceil(max(c.height for c in pair) / CHART_ROW_CM) + 2
+    column_of = {label: column for column, label in enumerate(periods, start=2)}
+    last_period = len(periods) + 1
+    columns = table.header(1, ["KPI", *periods, "ID"])
+    currency = report.currency
+    row = 1
+    plans: list[tuple[str, list[KpiValue], list[int]]] = []
+    for stage in _stages(report):
+        in_stage = [v for v in series if v.stage == stage]
+        if not in_stage:
+            continue
+        row += 1
+        table.styled(row, 1, _stage_title(stage), SECTION_FONT)
+        rows: dict[int, KpiValue] = {}
+        for v in in_stage:
+            row += 1
+            rows[row] = v
+            table.put(row, 1, v.label if v.category is None else f"{v.label}: {v.category}")
+            fmt = value_format(v.unit, currency, *(p.value for p in v.trend))
+            for point in v.trend:
+                if point.period in column_of:
+                    table.put(row, column_of[point.period], point.value, fmt)
+            table.put(row, last_period + 1, v.id)
+            table.ws.cell(row=row, column=last_period + 1).alignment = INDENT
+        chosen = _charted(list(rows.items()))
+        plans.append((stage, [rows[r] for r in chosen], chosen))
+    _check_rows(row, "Trend table")
+    table.finish(1, row, columns, "B2", table=False)
+    span = f"{periods[0]} to {periods[-1]}" if periods else "no period"
+    charts_sheet.styled(
+        1,
+        1,
+        f"Trends {span}: one chart per stage, of its first KPI and those in the same unit "
+        "and of a like size; every value on the Trend table sheet",
+        SECTION_FONT,
+    )
+    across = list(range(1, CHARTS_ACROSS + 1))  # a column each, as wide as a chart
+    for column in across:
+        charts_sheet.widths[column] = ((charts.SMALL_WIDTH_CM + 0.3) * 37.8 - 5) / 7
+    at = 3
+    for line, start in enumerate(range(0, len(plans), CHARTS_ACROSS)):
+        if line and line % CHART_LINES_A_PAGE == 0:
+            charts_sheet.ws.row_breaks.append(Break(id=at - 1))
+        below = at
+        for (stage, values, shown), column in zip(
+            plans[start : start + CHARTS_ACROSS], across, strict=False
+        ):
+            unit = values[0].unit
+            chart = charts.rows_chart(
+                table.ws,
+                _with_currency(_stage_title(stage), unit, currency),
+                shown,
+                1,
+                last_period,
+                1,
+                value_format(unit, currency, *(p.value for v in values for p in v.trend)),
+                small=True,
+            )
+            below = max(below, charts_sheet.chart(chart, at, column))
+        at = below
+    charts_sheet.finish(1, at, 0, None, table=False)
 
 
-def _largest(series: Sequence[KpiValue], columns: list[int]) -> list[int]:
-    """The columns of the CHART_LINES series with the largest mean, in their order."""
-    if len(columns) <= CHART_LINES:
-        return columns
+def _charted(rows: Sequence[tuple[int, KpiValue]]) -> list[int]:
+    """The rows one stage's chart shows: its first KPI's total and the totals in the same unit
+    and of a like size (a line 100 times smaller would lie flat), at most CHART_LINES."""
+    totals = [(row, v) for row, v in rows if v.category is None] or list(rows)
+    first = totals[0][1]
 
-    def size(column: int) -> float:
-        known = [abs(n) for p in series[column - 2].trend if (n := number(p.value)) is not None]
-        return sum(known) / len(known) if known else -1.0
+    def size(v: KpiValue) -> float:
+        known = [abs(n) for p in v.trend if (n := number(p.value)) is not None]
+        return sum(known) / len(known) if known else 0.0
 
-    kept = set(sorted(columns, key=size, reverse=True)[:CHART_LINES])
-    return [c for c in columns if c in kept]
+    lead = size(first)
 
+    def alike(v: KpiValue) -> bool:
+        if v is first:
+            return True
+        return (
+            v.unit == first.unit and lead > 0 and 1 / CHART_SPREAD <= size(v) / lead <= CHART_SPREAD
+        )
 
-def _line_chart(
-    sheet: _Sheet,
-    report: Report,
-    v: KpiValue,
-    columns: Sequence[int],
-    last_row: int,
-    categories: int,
-) -> LineChart:
-    """One KPI over the trend periods: a line, or one per category (the largest ones)."""
-    chart = LineChart()
-    title = v.label + (f" ({report.currency})" if v.unit == "currency" else "")
-    if categories > len(columns):
-        title += f": the {len(columns)} largest of {categories}"
-    chart.title = text(title)
-    chart.width = CHART_WIDTH_CM
-    chart.height = CHART_HEIGHT_CM + (CHART_LEGEND_CM * len(columns) if len(columns) > 1 else 0)
-    chart.display_blanks = "gap"
-    for column in columns:  # a KPI's categories may not be side by side
-        data = Reference(sheet.ws, min_col=column, min_row=1, max_row=last_row)
-        chart.add_data(data, titles_from_data=True)
-    chart.set_categories(Reference(sheet.ws, min_col=1, min_row=2, max_row=last_row))
-    for line in chart.series:
-        line.smooth = False  # straight segments: a smoothed line would invent values
-    if v.unit == "currency":  # the code is in the title; whole amounts on the axis
-        chart.y_axis.number_format = FORMATS["count"]
-    else:
-        chart.y_axis.number_format = number_format(v.unit, None, *(p.value for p in v.trend))
-        chart.y_axis.title = v.unit
-    _show_axes(chart)
-    if len(columns) == 1:
-        chart.legend = None
-    else:
-        chart.legend.position = "b"
-    return chart
-
-
-def _show_axes(chart: LineChart | BarChart) -> None:
-    """Axes with labels: recent Excel hides axes that do not say they are not deleted."""
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
-
-
-def _column_at(sheet: _Sheet, offset_cm: float) -> int:
-    """The first column starting at least `offset_cm` from the sheet's left edge."""
-    left, column = 0.0, 1
-    while left < offset_cm:
-        width = min(max(sheet.widths.get(column, 8.43), MIN_WIDTH), MAX_WIDTH)
-        left += (width * 7 + 5) / 37.8  # characters -> pixels at 96 dpi -> cm
-        column += 1
-    return column
+    chosen = [row for row, v in totals if alike(v)]
+    return chosen[:CHART_LINES]
 
 
 def _funnel(sheet: _Sheet, report: Report, values: Sequence[KpiValue]) -> None:
-    """stage_conversion: each stage reached and its conversion to the next, totals first."""
+    """stage_conversion: each stage reached and its conversion to the next, totals first;
+    then the totals as a funnel, each bar labelled with its conversion to the next."""
     rows = [v for v in values if v.category is not None]
     rows.sort(key=lambda v: bool(v.group))  # stable: totals first, stages in funnel order
     dims = _dimensions(report, rows)
-    stage_header = _category_column("stage_conversion")
-    if stage_header in dims:
-        stage_header += " (category)"
-    headers = [
-        *dims,
-        stage_header,
-        "reached",
-        "converted",
-        "conversion",
-        "of first stage",
-        "small_sample",
-        "note",
-    ]
+    headers = [*(human(d) for d in dims), "Stage", "Reached", "Converted", "Conversion"]
+    headers += ["Of first stage", "Flags", "Note"]
     columns = sheet.header(1, headers)
     c = len(dims)
     first: dict[tuple[tuple[str, str], ...], float] = {}
@@ -569,55 +688,131 @@ def _funnel(sheet: _Sheet, report: Report, values: Sequence[KpiValue]) -> None:
             sheet.put(row, i, group.get(d, ALL))
         reached = number(v.denominator)
         sheet.put(row, c + 1, v.category)
-        sheet.put(row, c + 2, reached, plain_format(reached))
-        sheet.put(row, c + 3, v.numerator, plain_format(v.numerator))
-        sheet.put(row, c + 4, v.value, FORMATS["ratio"])
+        sheet.put(row, c + 2, reached, plain(reached))
+        sheet.put(row, c + 3, v.numerator, plain(v.numerator))
+        sheet.put(row, c + 4, v.value, PERCENT)
         if reached is not None:
             top = first.setdefault(v.group, reached)
-            sheet.put(row, c + 5, reached / top if top else None, FORMATS["ratio"])
-        sheet.put(row, c + 6, v.small_sample)
+            sheet.put(row, c + 5, reached / top if top else None, PERCENT)
+        sheet.put(row, c + 6, flags(v.small_sample, v.maturing))
         sheet.put(row, c + 7, v.note)
-    sheet.finish(1, len(rows) + 1, columns, "A2")
-    totals = sum(1 for v in rows if not v.group)
+    last = len(rows) + 1
+    row = _flags_note(sheet, last + 2, rows)
+    totals = [v for v in rows if not v.group and number(v.denominator) is not None]
     if totals:
-        chart = BarChart()
-        chart.type = "bar"
-        chart.title = text(rows[0].label)
-        chart.width, chart.height = CHART_WIDTH_CM, CHART_HEIGHT_CM
-        data = Reference(sheet.ws, min_col=c + 2, min_row=1, max_row=totals + 1)
-        chart.add_data(data, titles_from_data=True)
-        chart.set_categories(Reference(sheet.ws, min_col=c + 1, min_row=2, max_row=totals + 1))
-        chart.x_axis.scaling.orientation = "maxMin"  # the first stage on top
-        chart.y_axis.crosses = "max"  # and the value axis still at the bottom
-        chart.y_axis.number_format = FORMATS["count"]
-        chart.legend = None
-        _show_axes(chart)
-        sheet.ws.add_chart(chart, f"{get_column_letter(columns + 2)}2")
+        row += 2
+        sheet.styled(row, 1, "Chart data: each stage centred on an invisible offset", NOTE_FONT)
+        header = row + 1
+        sheet.header(header, ("Stage", "Offset", "Reached"))
+        widest = max(number(v.denominator) or 0.0 for v in totals)
+        for at, v in enumerate(totals, start=header + 1):
+            reached = number(v.denominator) or 0.0
+            conversion = number(v.value)
+            label = str(v.category)
+            if conversion is not None:
+                label += f": {conversion:.1%} to next"
+            sheet.put(at, 1, label)
+            sheet.put(at, 2, (widest - reached) / 2, plain(0.5))
+            sheet.put(at, 3, reached, plain(reached))
+        chart = charts.stacked_chart(
+            sheet.ws,
+            text(totals[0].label),
+            (1, header + 1, header + len(totals)),
+            ((2, None), (3, charts.BLUE)),
+            header,
+            COUNT,
+            horizontal=True,
+        )
+        sheet.chart(chart, header, 5)
+    sheet.finish(1, last, columns, "A2")
 
 
 def _bridge(sheet: _Sheet, report: Report, values: Sequence[KpiValue]) -> None:
-    """mrr_bridge: one row per movement (and group), as the report holds them."""
+    """mrr_bridge: one row per movement (and group); then the total as a waterfall."""
     dims = _dimensions(report, values)
-    movement = _category_column("mrr_bridge")
-    movement = "movement" if movement == "category" else movement
-    if movement in dims:
-        movement += " (category)"
-    headers = [*dims, movement, "value", "previous", "change", "n", "small_sample", "note"]
+    headers = [*(human(d) for d in dims), "Movement", "Value", "Previous", "Change", "Rows"]
+    headers += ["Flags", "Note"]
     columns = sheet.header(1, headers)
     c = len(dims)
+    currency = report.currency
     for row, v in enumerate(values, start=2):
         group = dict(v.group)
         for i, d in enumerate(dims, start=1):
             sheet.put(row, i, group.get(d, ALL))
         sheet.put(row, c + 1, v.category if v.category is not None else "(total)")
-        fmt = _row_format(v, report.currency)
+        fmt = value_format(v.unit, currency, v.value, v.previous)
         sheet.put(row, c + 2, v.value, fmt)
         sheet.put(row, c + 3, v.previous, fmt)
-        sheet.put(row, c + 4, v.change, signed(fmt))
-        sheet.put(row, c + 5, v.n, FORMATS["count"])
-        sheet.put(row, c + 6, v.small_sample)
+        sheet.put(row, c + 4, v.change, change_format(v.unit, currency, v.value, v.previous))
+        sheet.put(row, c + 5, v.n, COUNT)
+        sheet.put(row, c + 6, flags(v.small_sample, v.maturing))
         sheet.put(row, c + 7, v.note)
-    sheet.finish(1, len(values) + 1, columns, "A2")
+    last = len(values) + 1
+    row = _flags_note(sheet, last + 2, values)
+    steps = _waterfall(values)
+    if steps:
+        row += 2
+        sheet.styled(row, 1, "Chart data: the waterfall's bars on an invisible base", NOTE_FONT)
+        header = row + 1
+        sheet.header(header, ("Step", "Base", "Increase", "Decrease", "Total"))
+        fmt = money(currency, *(n for step in steps for n in step[1:] if n is not None))
+        for at, step in enumerate(steps, start=header + 1):
+            sheet.put(at, 1, step[0])
+            for column, amount in enumerate(step[1:], start=2):
+                sheet.put(at, column, amount, fmt)
+        chart = charts.stacked_chart(
+            sheet.ws,
+            _with_currency("MRR bridge", "currency", currency),
+            (1, header + 1, header + len(steps)),
+            ((2, None), (3, charts.GREEN), (4, charts.RED), (5, charts.BLUE)),
+            header,
+            money(currency, 1_000),
+            floor=_floor(steps),
+        )
+        sheet.chart(chart, header, 7)
+    sheet.finish(1, last, columns, "A2")
+
+
+Step = tuple[str, float | None, float | None, float | None, float | None]
+
+
+def _waterfall(values: Sequence[KpiValue]) -> list[Step]:
+    """The total bridge as bars (step, base, increase, decrease, total) from start to end,
+    its movements in BRIDGE_ORDER (others after them); none without a start and an end, with
+    a movement missing its value, or when the running total goes below zero (the base would
+    show)."""
+    totals = {v.category: number(v.value) for v in values if not v.group}
+    start, end = totals.get("start"), totals.get("end")
+    moves = [m for m in BRIDGE_ORDER[1:-1] if m in totals]
+    moves += [m for m in totals if m is not None and m not in BRIDGE_ORDER]
+    if start is None or end is None or any(totals[m] is None for m in moves):
+        return []
+    steps: list[Step] = [("Start", None, None, None, start)]
+    running = float(start)
+    for movement in moves:
+        amount = float(totals[movement] or 0.0)
+        if amount >= 0:
+            steps.append((human(movement), running, amount, None, None))
+            running += amount
+        else:
+            running += amount
+            steps.append((human(movement), running, None, -amount, None))
+        if running < 0:
+            return []
+    return [*steps, ("End", None, None, None, end)]
+
+
+def _floor(steps: Sequence[Step]) -> float:
+    """Where a waterfall's axis starts: below its lowest bar by half the bars' span, at a
+    round number, and never below zero; the invisible base hides under it."""
+    bottoms = [b if b is not None else t for _, b, _, _, t in steps]
+    tops = [(b or 0.0) + (i or 0.0) + (d or 0.0) + (t or 0.0) for _, b, i, d, t in steps]
+    low = min(n for n in bottoms if n is not None)
+    span = max(tops) - low
+    if span <= 0 or low <= span:
+        return 0.0
+    step = 10 ** math.floor(math.log10(span))
+    return max(0.0, math.floor((low - span / 2) / step) * step)
 
 
 def _definitions(sheet: _Sheet, report: Report) -> None:
@@ -649,9 +844,21 @@ def _definitions(sheet: _Sheet, report: Report) -> None:
         cells += [None] * (len(DEFINITION_HEADERS) - 1 - len(cells)) + [skipped.get(kpi_id)]
         for column, value in enumerate(cells, start=1):
             sheet.put(row, column, value)
-        sheet.ws.cell(row=row, column=7).alignment = WRAP  # the formula, in words
-    sheet.finish(1, len(ids) + 1, columns, "B2")
-    sheet.ws.column_dimensions["G"].width = 60
+        lines = 1
+        for column, value in enumerate(cells, start=1):  # wrapped, and as high as it needs
+            sheet.ws.cell(row=row, column=column).alignment = WRAP
+            width = (DEFINITION_WIDTHS[column - 1] - 1) * CHARACTERS_A_WIDTH
+            if isinstance(value, str):
+                lines = max(lines, _lines(value, width))
+        sheet.ws.row_dimensions[row].height = LINE_POINTS * lines
+    sheet.finish(1, len(ids) + 1, columns, "C2")
+    for column, width in enumerate(DEFINITION_WIDTHS, start=1):
+        sheet.ws.column_dimensions[get_column_letter(column)].width = width
+
+
+def _lines(value: str, width: float) -> int:
+    """The lines a text wraps to in a column `width` characters wide, word by word."""
+    return sum(len(textwrap.wrap(part, int(width))) or 1 for part in value.split("\n"))
 
 
 def _quality(sheet: _Sheet, inputs: Sequence[InputQuality]) -> None:
@@ -669,14 +876,14 @@ def _quality(sheet: _Sheet, inputs: Sequence[InputQuality]) -> None:
         sheet.put(row, 5, count, fmt)
 
     for q in inputs:
-        add(q, "rows read", None, q.rows_read, FORMATS["count"])
-        add(q, "rows used", None, q.rows_used, FORMATS["count"])
-        add(q, "rows filtered", None, q.rows_filtered, FORMATS["count"])
-        add(q, "rows rejected", None, q.rows_rejected, FORMATS["count"])
-        add(q, "duplicates dropped", None, q.duplicates_dropped, FORMATS["count"])
+        add(q, "rows read", None, q.rows_read, COUNT)
+        add(q, "rows used", None, q.rows_used, COUNT)
+        add(q, "rows filtered", None, q.rows_filtered, COUNT)
+        add(q, "rows rejected", None, q.rows_rejected, COUNT)
+        add(q, "duplicates dropped", None, q.duplicates_dropped, COUNT)
         if q.entity == HISTORY:
-            add(q, "rows joined to no deal", None, q.rows_unmatched, FORMATS["count"])
-        add(q, "reject rate", None, q.reject_rate, FORMATS["ratio"])
+            add(q, "rows joined to no deal", None, q.rows_unmatched, COUNT)
+        add(q, "reject rate", None, q.reject_rate, PERCENT)
         for item, reasons in (
             ("rejected", q.rejected),
             ("filtered", q.filtered),
@@ -685,14 +892,14 @@ def _quality(sheet: _Sheet, inputs: Sequence[InputQuality]) -> None:
             ("joined to no deal", q.unmatched),
         ):
             for reason in reasons:
-                add(q, item, reason.reason, reason.count, FORMATS["count"])
+                add(q, item, reason.reason, reason.count, COUNT)
                 for index, example in enumerate(reason.examples):
                     if index:  # one row per example; the count only once
-                        add(q, item, reason.reason, None, FORMATS["count"])
+                        add(q, item, reason.reason, None, COUNT)
                     sheet.put(row, 6, example.row, GENERAL)
                     sheet.put(row, 7, example.value)
         for d in q.defaulted:
-            add(q, "defaulted", f"{d.field} set to {d.value}", d.count, FORMATS["count"])
+            add(q, "defaulted", f"{d.field} set to {d.value}", d.count, COUNT)
     _check_rows(row, "Data quality")
     sheet.finish(1, row, columns, "A2")
 
@@ -702,7 +909,7 @@ def _inputs(sheet: _Sheet, inputs: Sequence[InputQuality]) -> None:
     for row, q in enumerate(inputs, start=2):
         cells = (q.path, q.entity, q.mapping, q.sha256, q.rows_read, q.rows_used)
         for column, value in enumerate(cells, start=1):
-            sheet.put(row, column, value, FORMATS["count"])
+            sheet.put(row, column, value, COUNT)
     sheet.finish(1, len(inputs) + 1, columns, "A2")
 
 
