@@ -47,6 +47,9 @@ LABEL_MIN = 18  # a label narrower than this wraps over too many lines: columns 
 NOTE_MIN = 24
 DROP_ORDER = ("spark", "target", "note", "previous")
 """The columns a too-wide KPI table gives up, first to last."""
+PANEL_DROP_ORDER = ("target", "spark")
+"""The summary panel's: its target first, as the sentence below the panel gives the quota and
+the status the verdict, and each panel KPI keeps its trend."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,15 @@ def _panel(report: Report, summary: Summary, look: _Look) -> None:
     _rule("Summary", look)
     if summary.panel:
         labels = [PANEL_LABELS.get(v.id, v.label) for v in summary.panel]
-        _kpi_table(report, list(summary.panel), look, labels=labels, previous=False, notes=False)
+        _kpi_table(
+            report,
+            list(summary.panel),
+            look,
+            labels=labels,
+            previous=False,
+            notes=False,
+            drop=PANEL_DROP_ORDER,
+        )
     for line in summary_lines(summary, look.currency, ascii=look.ascii):
         look.console.print(look.text(line))
     if summary.moves and report.comparison is not None:
@@ -232,9 +243,11 @@ def _kpi_table(
     previous: bool = True,
     targets: bool = True,
     notes: bool = True,
+    drop: tuple[str, ...] = DROP_ORDER,
 ) -> None:
     """KPIs as rows: value, previous, change, target, status, sparkline and note, as many as
-    the width holds (DROP_ORDER); the notes of a table without its note column follow it."""
+    the width holds, giving up columns in `drop` order; the notes of a table without its note
+    column follow it."""
     compared = report.comparison is not None
     columns = [_Column("KPI", "label"), _Column("value", "number")]
     if compared and previous:
@@ -264,7 +277,7 @@ def _kpi_table(
         }
         for column in columns:
             column.cells.append(cells[_key(column)])
-    kept = _fit(columns, look.width)
+    kept = _fit(columns, look.width, drop)
     table = Table(box=table_box(look.console))
     for column in kept:
         table.add_column(
@@ -289,11 +302,11 @@ def _key(column: _Column) -> str:
     return column.kind
 
 
-def _fit(columns: list[_Column], width: int) -> list[_Column]:
+def _fit(columns: list[_Column], width: int, drop: tuple[str, ...]) -> list[_Column]:
     """The columns that fit `width` with every number whole: the label and the note keep at
-    least their least width, and columns drop in DROP_ORDER until the rest fit."""
+    least their least width, and columns drop in `drop` order until the rest fit."""
     kept = list(columns)
-    for kind in DROP_ORDER:
+    for kind in drop:
         if _needed(kept) <= width:
             break
         kept = [c for c in kept if c.kind != kind]

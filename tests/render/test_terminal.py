@@ -17,28 +17,38 @@ from tests.kpis.test_mrr import FIVE
 from tests.render.reports import maturing_report, sample_inputs, sample_report, stale_report
 
 
-def _plain(limit: int = 20) -> str:
+def _wide(out: io.StringIO) -> Console:
+    """A piped console 120 wide, where each line of these small reports is one line."""
+    console = make_console(out)
+    console.width = 120
+    return console
+
+
+def _plain(limit: int = 20, **options) -> str:
     out = io.StringIO()
-    render(sample_report(), sample_inputs(), make_console(out), limit=limit)
+    render(sample_report(), sample_inputs(), _wide(out), limit=limit, **options)
     return out.getvalue()
 
 
 def test_plain_view_has_every_part_and_no_escape_codes():
-    text = _plain()
+    text = _plain(show_skipped=True)
     assert "\x1b[" not in text
     assert text.startswith(
         "salesmetrics report 2026-10 (2026-10-01 to 2026-10-31), compared with 2026-09, in USD, "
         "by owner; as of 2026-11-23"
     )
     revenue = next(line for line in text.splitlines() if "Revenue won" in line)
-    # value, previous, change with its arrow, target, status, sparkline of 1,000 / 1,500 / 1,200
-    for part in ("$1,200", "$1,500", "▼ -20.0%", "$2,000", "off track", "▁█▄"):
+    # value, previous, change (no arrow in ASCII: the sign says it), target, status; no
+    # sparkline in ASCII
+    for part in ("$1,200", "$1,500", " -20.0% ", "$2,000", "off track"):
         assert part in revenue
-    win = next(line for line in text.splitlines() if "Win rate *" in line)
-    assert "60.0%" in win and "▲ +10.0 pp" in win and "on track" in win
+    assert "last 3" not in text and "▼" not in text
+    win = next(line for line in text.splitlines() if "| Win rate *" in line)
+    assert "60.0%" in win and " +10.0 pp " in win and "on track" in win
     unknown = next(line for line in text.splitlines() if "Win rate by amount" in line)
-    assert "—" in unknown and "no rows in the denominator" in unknown  # why there is no value
-    assert "| Price " in text and "75.0%" in text  # the distribution, with its bar
+    assert unknown.split("|")[2].strip() == "-"  # no value: ASCII's null mark
+    assert "no rows in the denominator" in unknown  # and why
+    assert "| Price " in text and "75.0%" in text and "#" * 22 in text  # the bar: 0.75 of 30
     assert "=HYPERLINK(1)" in text  # a breakdown row, printed as text
     assert "exports/deals.csv -> deals: 12 rows read, 9 used, 1 filtered, 1 rejected" in text
     assert "email_open_rate: needs activities.opened" in text
@@ -48,12 +58,12 @@ def test_plain_view_has_every_part_and_no_escape_codes():
 def test_long_breakdowns_are_capped_with_a_hint():
     text = _plain(limit=1)
     assert "Ben | Jr" not in text
-    assert "… 1 more rows not shown; --limit 0 shows all" in text
+    assert "... 1 more rows not shown; --limit 0 shows all" in text
 
 
 def test_warnings_come_first_and_a_total_only_kpi_says_why_once():
     out = io.StringIO()
-    render(stale_report(), sample_inputs(), make_console(out), limit=20)
+    render(stale_report(), sample_inputs(), _wide(out), limit=20)
     lines = out.getvalue().splitlines()
     assert lines[1] == "warning: deals end 2026-09-30; period 2026-10 has no deals"
     mrr = next(line for line in lines if "| MRR" in line)
@@ -83,9 +93,9 @@ def test_data_never_reaches_the_terminal_as_escape_sequences_or_markup(colour: b
     console = (
         Console(file=out, force_terminal=True, color_system="truecolor", width=200)
         if colour
-        else make_console(out)
+        else _wide(out)
     )
-    render(report, inputs, console, limit=0)
+    render(report, inputs, console, limit=0, show_skipped=True)
     text = out.getvalue()
     assert not [a for a in ACTING if a in text]
     if not colour:
@@ -119,9 +129,11 @@ def test_a_maturing_value_is_marked_and_its_change_has_no_colour():
 
     from salesmetrics.render.terminal import _change
 
+    from salesmetrics.render.terminal import _Look
+
     report = maturing_report()
     sql, win = report.values
-    colour = Console(file=io.StringIO(), force_terminal=True)
+    colour = _Look(Console(file=io.StringIO(), force_terminal=True), False, 80, None)
     assert _change(sql, report, colour).style == ""  # ▼, but no verdict
     assert str(_change(sql, report, colour)).startswith("▼ ")
     assert _change(win, report, colour).style == "red"
