@@ -127,9 +127,7 @@ def test_category_tables_label_counts_as_counts_and_amounts_as_money():
 def test_a_maturing_value_is_marked_and_its_change_has_no_colour():
     from rich.console import Console
 
-    from salesmetrics.render.terminal import _change
-
-    from salesmetrics.render.terminal import _Look
+    from salesmetrics.render.terminal import _change, _Look
 
     report = maturing_report()
     sql, win = report.values
