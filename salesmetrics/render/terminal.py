@@ -113,7 +113,8 @@ def render(
         if view is View.default and not has_data(report, stage):
             continue
         values = [v for v in report.values if v.stage == stage and v.id not in copies]
-        _stage(report, stage, values, look, limit, copies)
+        if values:
+            _stage(report, stage, values, look, limit, copies)
     _footer(report, inputs, look, listed=show_skipped or view is View.all)
 
 
@@ -496,16 +497,24 @@ def _chunks(
 ) -> list[list[str]]:
     """KPI ids in tables that fit `width`: each column as wide as its widest number or the
     longest word of its label, beside the group columns; one KPI alone when none fits more."""
+    least = {
+        k: max([c.cell_len for c in column.cells] + _words(column.header))
+        for k, column in columns.items()
+    }
+    base = sum(c.least() for c in groups)
     chunks: list[list[str]] = []
     for kpi_id in ids:
         if chunks and len(chunks[-1]) < COLUMNS_PER_TABLE:
             trial = [*chunks[-1], kpi_id]
-            kpis = [_Column(columns[k].header, "label", columns[k].cells) for k in trial]
-            if _needed([*groups, *kpis]) <= width:
+            if base + sum(least[k] for k in trial) + 3 * (len(groups) + len(trial)) + 1 <= width:
                 chunks[-1] = trial
                 continue
         chunks.append([kpi_id])
     return chunks
+
+
+def _words(text: str) -> list[int]:
+    return [cell_len(word) for word in text.split()]
 
 
 def _left_out(count: int, look: _Look) -> None:

@@ -104,16 +104,17 @@ def skipped_line(report: Report, inputs: Sequence[InputQuality]) -> str:
             entities.update(dict.fromkeys(absent))
     parts = []
     if lacking:
-        parts.append(f"{_kpis(lacking)} need inputs you did not give: " + ", ".join(entities))
+        parts.append(f"{_need(lacking)} inputs you did not give: " + ", ".join(entities))
     rest = len(report.skipped) - lacking
-    if rest:
-        what = "need columns or settings the inputs lack" if inputs else "cannot be computed"
-        parts.append(f"{_kpis(rest)} {what}")
+    if rest and inputs:
+        parts.append(f"{_need(rest)} columns or settings the inputs lack")
+    elif rest:
+        parts.append(f"{rest} KPI{'s' if rest != 1 else ''} cannot be computed")
     return (
         "; ".join(parts) + "; `salesmetrics kpis --missing` with the same inputs lists them "
         "(--show-skipped: here)"
     )
 
 
-def _kpis(count: int) -> str:
-    return f"{count} KPI{'s' if count != 1 else ''}"
+def _need(count: int) -> str:
+    return f"{count} KPI needs" if count == 1 else f"{count} KPIs need"

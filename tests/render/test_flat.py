@@ -131,7 +131,7 @@ def test_markdown_says_the_skipped_kpis_in_one_line_unless_asked():
     text = out.getvalue()
     assert "email_open_rate" not in text
     assert (  # activities: email_open_rate's input, not among the inputs (deals only)
-        "1 KPI need inputs you did not give: activities; `salesmetrics kpis --missing` with "
+        "1 KPI needs inputs you did not give: activities; `salesmetrics kpis --missing` with "
         "the same inputs lists them (--show-skipped: here)\n" in text
     )
 
