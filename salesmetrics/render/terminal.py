@@ -45,6 +45,7 @@ BAR_WIDTH = 30
 BAR_MIN = 8  # a narrower bar says nothing: the column goes
 LABEL_MIN = 18  # a label narrower than this wraps over too many lines: columns drop first
 NOTE_MIN = 24
+GROUP_MIN = 24  # a group's name (an owner) up to this wide stays on one line
 DROP_ORDER = ("spark", "target", "note", "previous")
 """The columns a too-wide KPI table gives up, first to last."""
 PANEL_DROP_ORDER = ("target", "spark")
@@ -69,7 +70,7 @@ class _Look:
 @dataclass
 class _Column:
     header: str
-    kind: str  # label | number | status | spark | note | previous | target
+    kind: str  # label | number | status | spark | note | previous | target | group
     cells: list[Text] = field(default_factory=list)
 
     @property
@@ -86,6 +87,8 @@ class _Column:
             return min(self.natural(), max(LABEL_MIN, longest_word))
         if self.kind == "note":
             return min(self.natural(), NOTE_MIN)
+        if self.kind == "group":
+            return min(self.natural(), GROUP_MIN)
         return self.natural()
 
 
@@ -463,21 +466,24 @@ def _breakdown(report: Report, values: list[KpiValue], look: _Look, limit: int) 
         column.cells.append(_number(total.unit, total.value, places, look) if total else Text(""))
         columns[kpi_id] = column
     group_columns = [
-        _Column(d, "label", [look.text(dict(g).get(d, "")) for g in shown]) for d in dimensions
+        _Column(d, "group", [look.text(dict(g).get(d, "")) for g in shown]) for d in dimensions
     ]
     for chunk in _chunks(ids, columns, group_columns, look.width):
         table = Table(box=table_box(look.console), show_footer=True)
-        for d in dimensions:
+        kpi_columns = [columns[k] for k in chunk]
+        least = [c.least() for c in group_columns] + [_least_number(c) for c in kpi_columns]
+        natural = [c.natural() for c in (*group_columns, *kpi_columns)]
+        widths = _spread(least, natural, look.width)
+        for d, size in zip(dimensions, widths, strict=False):
             table.add_column(
-                look.text(d), footer="total" if d == dimensions[0] else "", overflow="fold"
+                look.text(d),
+                footer="total" if d == dimensions[0] else "",
+                overflow="fold",
+                width=size,
             )
-        for kpi_id in chunk:
-            column = columns[kpi_id]
+        for column, size in zip(kpi_columns, widths[len(dimensions) :], strict=True):
             table.add_column(
-                look.text(column.header),
-                justify="right",
-                footer=column.cells[-1],
-                min_width=max(c.cell_len for c in column.cells),
+                look.text(column.header), justify="right", footer=column.cells[-1], width=size
             )
         for i in range(len(shown)):
             _add_row(
@@ -497,10 +503,7 @@ def _chunks(
 ) -> list[list[str]]:
     """KPI ids in tables that fit `width`: each column as wide as its widest number or the
     longest word of its label, beside the group columns; one KPI alone when none fits more."""
-    least = {
-        k: max([c.cell_len for c in column.cells] + _words(column.header))
-        for k, column in columns.items()
-    }
+    least = {k: _least_number(column) for k, column in columns.items()}
     base = sum(c.least() for c in groups)
     chunks: list[list[str]] = []
     for kpi_id in ids:
@@ -513,8 +516,22 @@ def _chunks(
     return chunks
 
 
-def _words(text: str) -> list[int]:
-    return [cell_len(word) for word in text.split()]
+def _least_number(column: _Column) -> int:
+    """A breakdown's KPI column at its narrowest: its widest number, its label's longest word."""
+    return max([c.cell_len for c in column.cells] + [cell_len(w) for w in column.header.split()])
+
+
+def _spread(least: list[int], natural: list[int], width: int) -> list[int]:
+    """Column widths from their least, growing one by one towards their natural width, while
+    the table (a space either side of each, a border between and around) fits `width`."""
+    widths = list(least)
+    spare = width - (sum(widths) + 3 * len(widths) + 1)
+    while spare > 0 and any(w < n for w, n in zip(widths, natural, strict=True)):
+        for i, n in enumerate(natural):
+            if widths[i] < n and spare > 0:
+                widths[i] += 1
+                spare -= 1
+    return widths
 
 
 def _left_out(count: int, look: _Look) -> None:
