@@ -16,6 +16,7 @@ from salesmetrics.kpis.base import Kpi
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.render.console import table_box
 from salesmetrics.render.safe import plain
+from salesmetrics.render.words import stage_title
 from salesmetrics.report import Skipped
 
 
@@ -48,7 +49,10 @@ def render_json(kpis: Sequence[Kpi], stream: TextIO) -> None:
 def render_table(kpis: Sequence[Kpi], console: Console) -> None:
     for stage in dict.fromkeys(k.stage for k in kpis):
         table = Table(
-            title=stage.capitalize(), title_justify="left", box=table_box(console), expand=True
+            title=stage_title(stage),
+            title_justify="left",
+            box=table_box(console),
+            expand=True,
         )
         table.add_column("id", style="bold", no_wrap=True)
         table.add_column("unit")

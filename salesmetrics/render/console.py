@@ -38,10 +38,17 @@ def make_console(stream: TextIO | None = None, *, no_color: bool = False) -> Con
             no_color=True,
             highlight=False,
             emoji=False,
-            width=PLAIN_WIDTH if not tty else None,
+            width=_plain_width() if not tty else None,
             soft_wrap=False,
         )
     return _Console(file=stream, highlight=False)
+
+
+def _plain_width() -> int:
+    """The width of output that is not a terminal: COLUMNS when it says, else PLAIN_WIDTH (never
+    the size of a terminal the output does not go to)."""
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else PLAIN_WIDTH
 
 
 def is_ascii(console: Console) -> bool:

@@ -30,7 +30,9 @@ def _text(fn, *args) -> str:
 def test_table_view_golden(sample_company):
     report, qualities = sample_company
     out = io.StringIO()
-    render(report, qualities, make_console(out), limit=20)
+    console = make_console(out)
+    console.width = 80  # as piped with COLUMNS unset
+    render(report, qualities, console, limit=20)
     check_text("sample_report.txt", out.getvalue())
 
 

@@ -297,4 +297,7 @@ def test_term_dumb_and_no_color_are_plain_even_at_a_terminal(monkeypatch):
     monkeypatch.delenv("TERM")
     monkeypatch.setenv("NO_COLOR", "1")
     assert is_ascii(make_console(Tty()))
+    monkeypatch.delenv("COLUMNS", raising=False)
     assert make_console(io.StringIO()).width == 80  # piped: 80 columns, not 120
+    monkeypatch.setenv("COLUMNS", "100")
+    assert make_console(io.StringIO()).width == 100  # unless COLUMNS says
