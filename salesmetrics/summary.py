@@ -55,7 +55,9 @@ class Pace:
 
 @dataclass(frozen=True)
 class Forecast:
-    """The forecast roll-up's totals present in the report, by category, and the quota."""
+    """The forecast roll-up's totals present in the report, by category, and the quota: the
+    forecast's own target where it has one (the quota of the period it forecasts), else the
+    report period's (revenue won's)."""
 
     closed: KpiValue | None
     commit: KpiValue | None
@@ -125,8 +127,10 @@ def _forecast(found: dict[str, KpiValue]) -> Forecast | None:
     if not any(parts):
         return None
     won = found.get("revenue_won")
+    targets = [v.target for v in parts if v is not None and v.target is not None]
+    quota = targets[0] if targets else (won.target if won else None)
     closed, commit, best_case, pipeline = parts
-    return Forecast(closed, commit, best_case, pipeline, won.target if won else None)
+    return Forecast(closed, commit, best_case, pipeline, quota)
 
 
 def _moves(found: dict[str, KpiValue], chosen: set[str]) -> tuple[KpiValue, ...]:

@@ -74,6 +74,8 @@ def test_the_forecast_is_in_the_panel_when_the_report_has_it():
     assert (summary.forecast.closed, summary.forecast.commit) == (closed, commit)
     assert summary.forecast.best_case is None and summary.forecast.quota == 3100.0
     assert summary.ids == ["revenue_won", "forecast_closed", "forecast_commit"]
+    ahead = replace(commit, target=4000.0)  # the forecast's own quota: the period it forecasts
+    assert summarise(_report(WON, closed, ahead)).forecast.quota == 4000.0
 
 
 def test_the_moves_are_the_largest_changes_not_maturing_nor_small_nor_in_the_panel():

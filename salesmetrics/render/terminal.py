@@ -1,14 +1,14 @@
 """The report for a person at a terminal: the executive summary, one section per funnel stage,
 then the details.
 
-It fits the console's width (80 columns when unknown): no number is ever cut. Labels and notes
-wrap; when a table is still too wide its columns drop in a fixed order (the sparkline, then the
-target, then the note, which goes below the table, then the previous value); a breakdown puts
-fewer KPIs side by side, down to one table per KPI; bars shorten. Colour and arrows only where
-the console allows them; piped, under NO_COLOR or TERM=dumb, every mark is ASCII (no arrows,
-the change's sign says it; no sparklines; bars of `#`). Every text reaches rich as a Text,
-never as markup (an owner named "[red]" stays "[red]"), without control characters or escape
-sequences (see render/safe.py).
+It fits the console's width (80 columns when unknown): no number is ever cut. Notes go below
+the table when they would make a label wrap; labels wrap; when a table is still too wide its
+columns drop in a fixed order (the sparkline, then the target, then the previous value); a
+breakdown puts fewer KPIs side by side, down to one table per KPI; bars shorten. Colour and
+arrows only where the console allows them; piped, under NO_COLOR or TERM=dumb, every mark is
+ASCII (no arrows, the change's sign says it; no sparklines; bars of `#`). Every text reaches
+rich as a Text, never as markup (an owner named "[red]" stays "[red]"), without control
+characters or escape sequences (see render/safe.py).
 """
 
 from __future__ import annotations
@@ -46,8 +46,9 @@ BAR_MIN = 8  # a narrower bar says nothing: the column goes
 LABEL_MIN = 18  # a label narrower than this wraps over too many lines: columns drop first
 NOTE_MIN = 24
 GROUP_MIN = 24  # a group's name (an owner) up to this wide stays on one line
-DROP_ORDER = ("spark", "target", "note", "previous")
-"""The columns a too-wide KPI table gives up, first to last."""
+DROP_ORDER = ("spark", "target", "previous")
+"""The columns a too-wide KPI table gives up, first to last (the note column goes below the
+table first, as soon as it would make a label wrap)."""
 PANEL_DROP_ORDER = ("target", "spark")
 """The summary panel's: its target first, as the sentence below the panel gives the quota and
 the status the verdict, and each panel KPI keeps its trend."""
@@ -282,6 +283,7 @@ def _kpi_table(
         for column in columns:
             column.cells.append(cells[_key(column)])
     kept = _fit(columns, look.width, drop)
+    widths = _text_widths(kept, look.width)
     table = Table(box=table_box(look.console))
     for column in kept:
         table.add_column(
@@ -289,6 +291,7 @@ def _kpi_table(
             justify="right" if column.number else "left",
             no_wrap=column.kind not in ("label", "note"),
             overflow="fold",
+            width=widths.get(column.kind),
         )
     for row in zip(*(c.cells for c in kept), strict=True):
         _add_row(table, row)
@@ -307,14 +310,32 @@ def _key(column: _Column) -> str:
 
 
 def _fit(columns: list[_Column], width: int, drop: tuple[str, ...]) -> list[_Column]:
-    """The columns that fit `width` with every number whole: the label and the note keep at
-    least their least width, and columns drop in `drop` order until the rest fit."""
+    """The columns that fit `width` with every number whole. The note column stays only where
+    the labels beside it stay whole (else the notes go below the table); then columns drop in
+    `drop` order, the label wrapping down to its least width, until the rest fit."""
     kept = list(columns)
+    whole = sum(c.natural() if c.kind == "label" else c.least() for c in kept)
+    if any(c.kind == "note" for c in kept) and whole + 3 * len(kept) + 1 > width:
+        kept = [c for c in kept if c.kind != "note"]
     for kind in drop:
         if _needed(kept) <= width:
             break
         kept = [c for c in kept if c.kind != kind]
     return kept
+
+
+def _text_widths(columns: list[_Column], width: int) -> dict[str, int]:
+    """The widths of the label and the note: the label whole where the width allows it, the
+    note wrapping first; the numbers keep their own."""
+    fixed = sum(c.natural() for c in columns if c.kind not in ("label", "note"))
+    room = width - fixed - 3 * len(columns) - 1
+    label = next(c for c in columns if c.kind == "label")
+    note = next((c for c in columns if c.kind == "note"), None)
+    left = note.least() if note is not None else 0
+    sizes = {"label": max(label.least(), min(label.natural(), room - left))}
+    if note is not None:
+        sizes["note"] = max(note.least(), min(note.natural(), room - sizes["label"]))
+    return sizes
 
 
 def _needed(columns: list[_Column]) -> int:
