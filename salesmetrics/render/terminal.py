@@ -30,6 +30,7 @@ from salesmetrics.render.console import is_ascii, table_box
 from salesmetrics.render.safe import plain
 from salesmetrics.render.words import (
     PANEL_LABELS,
+    kpi_name,
     same_line,
     skipped_line,
     stage_title,
@@ -221,10 +222,6 @@ def _same(values: list[KpiValue], copies: dict[str, str], look: _Look) -> None:
     for copy, kept in copies.items():
         if kept in shown:
             look.console.print(look.text(same_line(kept, copy), style="dim"))
-
-
-def _name(kpi_id: str) -> str:
-    return CATALOGUE[kpi_id].label if kpi_id in CATALOGUE else kpi_id
 
 
 def _note(v: KpiValue, report: Report) -> str:
@@ -474,7 +471,7 @@ def _breakdown(report: Report, values: list[KpiValue], look: _Look, limit: int) 
             (total or next(f for f in found if f)).unit,
             [f.value for f in found if f] + ([total.value] if total else []),
         )
-        column = _Column(_name(kpi_id), "number")
+        column = _Column(kpi_name(kpi_id), "number")
         column.cells = [
             Text(
                 fmt.value(f.unit, f.value, report.currency, places=places, ascii=look.ascii)

@@ -76,12 +76,13 @@ def summary_lines(summary: Summary, currency: str | None, *, ascii: bool = False
 def same_line(kept: str, copy: str) -> str:
     """What a KPI shown once for two ids says under its table."""
     return (
-        f"{_name(kept)} ({kept}) is also {_name(copy)} ({copy}) in "
+        f"{kpi_name(kept)} ({kept}) is also {kpi_name(copy)} ({copy}) in "
         f"{stage_title(CATALOGUE[copy].stage)}: the same amount, shown once."
     )
 
 
-def _name(kpi_id: str) -> str:
+def kpi_name(kpi_id: str) -> str:
+    """A KPI's label, or its id when the catalogue does not know it."""
     return CATALOGUE[kpi_id].label if kpi_id in CATALOGUE else kpi_id
 
 
