@@ -407,17 +407,39 @@ def _export(loaded, folder: Path, settings, *, quiet: bool, no_color: bool) -> N
 @app.command()
 @_one_line_errors
 def kpis(
+    files: Files = None,
+    mapping: Mappings = None,
+    mapping_dirs: MappingDirs = None,
     stage: Annotated[
         list[str] | None, typer.Option("--stage", "-s", help="Only this funnel stage (repeatable).")
+    ] = None,
+    missing: Annotated[
+        bool,
+        typer.Option(
+            "--missing",
+            help="Only the KPIs a report over these inputs (--config or FILE...) skips, each "
+            "with what it needs.",
+        ),
+    ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="With --missing: the report config's inputs."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Folder the config's input paths are relative to."),
     ] = None,
     output_format: Annotated[
         QualityFormat, typer.Option("--format", "-f", help="table or json.")
     ] = QualityFormat.table,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
 ) -> None:
-    """List the KPI catalogue: id, stage, unit, formula, inputs and benchmark.
+    """List the KPI catalogue: id, stage, unit, formula, inputs and benchmark; with --missing,
+    the KPIs the given inputs cannot feed and why.
 
     Example: salesmetrics kpis --stage close --format json
+
+    Example: salesmetrics kpis --missing --config sample_data/report.yaml
     """
     from salesmetrics.engine import select
     from salesmetrics.errors import SalesmetricsError
@@ -428,10 +450,46 @@ def kpis(
         chosen = select(stages=stage or None)
     except SalesmetricsError as exc:
         raise typer.BadParameter(str(exc), param_hint="--stage") from None
+    if not missing:
+        if files or mapping or config is not None:
+            raise typer.BadParameter("inputs are read only with --missing", param_hint="--missing")
+        if output_format is QualityFormat.json:
+            catalogue.render_json(chosen, sys.stdout)
+        else:
+            catalogue.render_table(chosen, make_console(sys.stdout, no_color=no_color))
+        return
+    skipped = _skipped_by(files or [], mapping or [], mapping_dirs, config, data_dir, no_color)
+    wanted = {k.id for k in chosen}
+    skipped = [s for s in skipped if s.id in wanted]
     if output_format is QualityFormat.json:
-        catalogue.render_json(chosen, sys.stdout)
+        catalogue.render_missing_json(skipped, sys.stdout)
     else:
-        catalogue.render_table(chosen, make_console(sys.stdout, no_color=no_color))
+        catalogue.render_missing_table(skipped, make_console(sys.stdout, no_color=no_color))
+
+
+def _skipped_by(files, mappings, mapping_dirs, config, data_dir, no_color: bool):
+    """The KPIs the report over these inputs skips, with their reasons: the config's report
+    (its period, selection and settings), without trend, comparison or breakdown."""
+    import dataclasses
+
+    from salesmetrics.config import ReportConfig, load_config
+    from salesmetrics.pipeline import compute_report, frames_of, hints_of
+
+    if not files and config is None:
+        raise typer.BadParameter(
+            "--missing lists what a report's inputs lack: give the report's --config or "
+            "FILE... [--mapping M...]",
+            param_hint="--missing",
+        )
+    settings = load_config(config, data_dir) if config is not None else ReportConfig(None, ())
+    specs = _pair_inputs(files, mappings, settings, data_dir)
+    loaded, unusable = _load(
+        specs, settings, mapping_dirs, quiet=True, no_color=no_color, as_of=settings.as_of
+    )
+    if _unusable(unusable, len(specs), len(loaded), False, computing=True):
+        raise typer.Exit(EXIT_INPUT)
+    quick = dataclasses.replace(settings, trend=0, compare="none", by=(), strict=False)
+    return compute_report(quick, frames_of(loaded), hints=hints_of(loaded)).skipped
 
 
 @app.command()
@@ -524,6 +582,26 @@ def report(
     limit: Annotated[
         int, typer.Option(help="Rows per breakdown table in table view; 0 for all.", min=0)
     ] = 20,
+    summary: Annotated[
+        bool,
+        typer.Option(
+            "--summary",
+            help="Table and Markdown: only the executive summary (bookings vs quota, win rate, "
+            "pipeline, forecast, cycle, MRR; the largest moves).",
+        ),
+    ] = False,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Table and Markdown: the summary, then every stage's KPIs and every skipped "
+            "KPI (default: the stages whose KPIs have data, the skipped ones in one line).",
+        ),
+    ] = False,
+    show_skipped: Annotated[
+        bool,
+        typer.Option("--show-skipped", help="List each skipped KPI and why, not one line."),
+    ] = False,
     fail_on: Annotated[
         list[FailOn] | None,
         typer.Option(
@@ -557,6 +635,8 @@ def report(
                 f"expected YYYY-MM-DD, got {value!r}", param_hint=option
             ) from None
 
+    if summary and show_all:
+        raise typer.BadParameter("give --summary or --all, not both", param_hint="--summary")
     if output_format is ReportFormat.xlsx and output in (None, "-"):
         raise typer.BadParameter("--format xlsx needs --output FILE.xlsx", param_hint="--output")
     template = _output_template(output)
@@ -626,6 +706,8 @@ def report(
         limit=limit,
         no_color=no_color,
         escape_formulas=csv_formulas is CsvFormulas.escape,
+        view="summary" if summary else "all" if show_all else "default",
+        show_skipped=show_skipped,
     )
     if target != "-" and not quiet:
         err.print(
@@ -744,10 +826,13 @@ def _write_report(
     limit: int,
     no_color: bool,
     escape_formulas: bool = True,
+    view: str = "default",
+    show_skipped: bool = False,
 ):
     from salesmetrics.atomic import write_text_atomic
     from salesmetrics.render import flat, json_report, terminal
     from salesmetrics.render.console import make_console
+    from salesmetrics.summary import View
 
     if output_format is ReportFormat.xlsx:
         from salesmetrics.render.xlsx import write_workbook
@@ -757,7 +842,9 @@ def _write_report(
     buffer = io.StringIO() if target != "-" else sys.stdout
     if output_format is ReportFormat.table:
         console = make_console(buffer, no_color=no_color or target != "-")
-        terminal.render(result, qualities, console, limit=limit)
+        terminal.render(
+            result, qualities, console, limit=limit, view=View(view), show_skipped=show_skipped
+        )
     elif output_format is ReportFormat.json:
         json_report.render(result, qualities, buffer)
     elif output_format is ReportFormat.ndjson:
@@ -765,7 +852,7 @@ def _write_report(
     elif output_format is ReportFormat.csv:
         flat.render_csv(result, buffer, escape_formulas=escape_formulas)
     else:
-        flat.render_markdown(result, qualities, buffer)
+        flat.render_markdown(result, qualities, buffer, view=View(view), show_skipped=show_skipped)
     if isinstance(buffer, io.StringIO):
         write_text_atomic(Path(target), buffer.getvalue())
 

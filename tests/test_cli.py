@@ -1154,3 +1154,53 @@ def test_validate_exports_a_canonical_dataset_and_report_reads_it(runner, tmp_pa
     assert json.loads(again.stdout)["kpis"] == json.loads(direct.stdout)["kpis"]
     both = runner.invoke(app, ["report", str(FIXTURES / "plain.csv"), "--canonical", str(lake)])
     assert both.exit_code == 2
+
+
+def test_report_views_summary_all_and_skipped(runner):
+    summary = _report(runner, "--summary")
+    assert summary.exit_code == 0, summary.output
+    assert "Summary ---" in summary.output and "Close ---" not in summary.output
+    assert "Win rate" in summary.output  # D1 won, D2 lost: 50.0%
+    default = _report(runner)
+    assert "Close ---" in default.output and "Prospecting ---" not in default.output
+    said = " ".join(default.output.split())
+    found = re.search(
+        r"(\d+) KPIs need inputs you did not give: leads, activities, [a-z, ]+; (\d+) KPIs need "
+        r"columns or settings the inputs lack; `salesmetrics kpis --missing` with the same "
+        r"inputs lists them",
+        said,
+    )
+    assert found and int(found[1]) + int(found[2]) == len(_skipped(runner))  # every one
+    assert "leads_created" not in default.output
+    listed = _report(runner, "--show-skipped")
+    assert "  leads_created: needs leads (no leads input)" in listed.output
+    both = _report(runner, "--summary", "--all")
+    assert both.exit_code == 2 and "give --summary or --all, not both" in both.output
+
+
+def _skipped(runner) -> list[dict]:
+    done = runner.invoke(
+        app, ["kpis", "--missing", str(FIXTURES / "plain.csv"), "-m", FIXTURE_MAPPING, "-f", "json"]
+    )
+    assert done.exit_code == 0, done.output
+    return json.loads(done.output)["missing"]
+
+
+def test_kpis_missing_lists_what_the_inputs_cannot_feed(runner):
+    missing = _skipped(runner)
+    leads = next(m for m in missing if m["id"] == "leads_created")
+    assert leads == {
+        "id": "leads_created",
+        "stage": "prospecting",
+        "reason": "needs leads (no leads input)",
+    }
+    assert "win_rate" not in {m["id"] for m in missing}  # the deals feed it
+    table = runner.invoke(
+        app, ["kpis", "--missing", str(FIXTURES / "plain.csv"), "-m", FIXTURE_MAPPING]
+    )
+    assert table.exit_code == 0 and "leads_created" in table.output
+    assert f"{len(missing)} KPIs cannot be computed from these inputs." in table.output
+    alone = runner.invoke(app, ["kpis", "--missing"])
+    assert alone.exit_code == 2 and "give the report's --config or FILE" in alone.output
+    unasked = runner.invoke(app, ["kpis", str(FIXTURES / "plain.csv")])
+    assert unasked.exit_code == 2 and "inputs are read only with --missing" in unasked.output

@@ -1,4 +1,5 @@
-"""`salesmetrics kpis`: the catalogue as a table for people or JSON for tools."""
+"""`salesmetrics kpis`: the catalogue as a table for people or JSON for tools, and with
+`--missing` the KPIs a report's inputs cannot feed."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ from typing import TextIO
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from salesmetrics import __version__
 from salesmetrics.kpis.base import Kpi
+from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.render.console import table_box
+from salesmetrics.render.safe import plain
+from salesmetrics.render.words import stage_title
+from salesmetrics.report import Skipped
 
 
 def kpi_dict(kpi: Kpi) -> dict:
@@ -43,7 +49,10 @@ def render_json(kpis: Sequence[Kpi], stream: TextIO) -> None:
 def render_table(kpis: Sequence[Kpi], console: Console) -> None:
     for stage in dict.fromkeys(k.stage for k in kpis):
         table = Table(
-            title=stage.capitalize(), title_justify="left", box=table_box(console), expand=True
+            title=stage_title(stage),
+            title_justify="left",
+            box=table_box(console),
+            expand=True,
         )
         table.add_column("id", style="bold", no_wrap=True)
         table.add_column("unit")
@@ -55,3 +64,31 @@ def render_table(kpis: Sequence[Kpi], console: Console) -> None:
                 inputs = ", ".join(n.replace("|", " or ") for n in k.needs)
                 table.add_row(k.id, str(k.unit), k.formula, inputs, k.benchmark or "")
         console.print(table)
+
+
+def render_missing_json(skipped: Sequence[Skipped], stream: TextIO) -> None:
+    """`kpis --missing --format json`: each KPI the inputs cannot feed, its stage and why."""
+    document = {
+        "schema_version": "1",
+        "tool": {"name": "salesmetrics", "version": __version__},
+        "missing": [
+            {"id": s.id, "stage": CATALOGUE[s.id].stage, "reason": s.reason} for s in skipped
+        ],
+    }
+    json.dump(document, stream, indent=2, ensure_ascii=False)
+    stream.write("\n")
+
+
+def render_missing_table(skipped: Sequence[Skipped], console: Console) -> None:
+    """`kpis --missing`: the KPIs the inputs cannot feed, by stage, each with what it needs."""
+    if not skipped:
+        console.print("Every KPI can be computed from these inputs.")
+        return
+    table = Table(box=table_box(console))
+    table.add_column("stage", no_wrap=True)
+    table.add_column("KPI", no_wrap=True)
+    table.add_column("reason", overflow="fold")
+    for s in sorted(skipped, key=lambda s: STAGES.index(CATALOGUE[s.id].stage)):
+        table.add_row(CATALOGUE[s.id].stage, s.id, Text(plain(s.reason)))
+    console.print(table)
+    console.print(f"{len(skipped)} KPIs cannot be computed from these inputs.")

@@ -1,4 +1,5 @@
-"""Consoles that behave at a terminal and stay plain in pipes, cron jobs and NO_COLOR."""
+"""Consoles that behave at a terminal and stay plain in pipes, cron jobs, NO_COLOR and
+TERM=dumb: no colour, ASCII marks and boxes, 80 columns when the width is unknown."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import TextIO
 from rich import box
 from rich.console import Console
 
-PLAIN_WIDTH = 120
+PLAIN_WIDTH = 80  # piped: the width of a terminal nobody measured
 
 
 class _Console(Console):
@@ -23,10 +24,12 @@ class _Console(Console):
 
 
 def make_console(stream: TextIO | None = None, *, no_color: bool = False) -> Console:
-    """A console for `stream` (stdout by default): colour only on a terminal without NO_COLOR."""
+    """A console for `stream` (stdout by default): colour only on a terminal without NO_COLOR
+    and not TERM=dumb."""
     stream = stream or sys.stdout
     tty = stream.isatty() if hasattr(stream, "isatty") else False
-    plain = not tty or no_color or bool(os.environ.get("NO_COLOR"))
+    dumb = os.environ.get("TERM") == "dumb"
+    plain = not tty or no_color or bool(os.environ.get("NO_COLOR")) or dumb
     if plain:
         return _Console(
             file=stream,
@@ -35,12 +38,24 @@ def make_console(stream: TextIO | None = None, *, no_color: bool = False) -> Con
             no_color=True,
             highlight=False,
             emoji=False,
-            width=PLAIN_WIDTH if not tty else None,
+            width=_plain_width() if not tty else None,
             soft_wrap=False,
         )
     return _Console(file=stream, highlight=False)
 
 
+def _plain_width() -> int:
+    """The width of output that is not a terminal: COLUMNS when it says, else PLAIN_WIDTH (never
+    the size of a terminal the output does not go to)."""
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else PLAIN_WIDTH
+
+
+def is_ascii(console: Console) -> bool:
+    """Whether only ASCII may be written: the output is piped or colourless."""
+    return console.no_color or not console.is_terminal
+
+
 def table_box(console: Console) -> box.Box:
     """Box lines for a terminal; plain ASCII when the output is piped or colourless."""
-    return box.ASCII2 if console.no_color or not console.is_terminal else box.SIMPLE_HEAD
+    return box.ASCII2 if is_ascii(console) else box.SIMPLE_HEAD

@@ -18,8 +18,16 @@ from salesmetrics.render import format as fmt
 from salesmetrics.render.format import MATURING_MARK
 from salesmetrics.render.json_report import group_dict, value_dict
 from salesmetrics.render.safe import formula, markdown
+from salesmetrics.render.words import (
+    PANEL_LABELS,
+    same_line,
+    skipped_line,
+    stage_title,
+    summary_lines,
+)
 from salesmetrics.report import KpiValue, Report
 from salesmetrics.schema import HISTORY
+from salesmetrics.summary import View, has_data, same_value, summarise
 
 VALUE_COLUMNS = (
     "value",
@@ -93,7 +101,16 @@ def _cell(x: Any) -> Any:
     return float(x) if isinstance(x, float) else x
 
 
-def render_markdown(report: Report, inputs: Sequence[InputQuality], stream: TextIO) -> None:
+def render_markdown(
+    report: Report,
+    inputs: Sequence[InputQuality],
+    stream: TextIO,
+    *,
+    view: View = View.default,
+    show_skipped: bool = False,
+) -> None:
+    """The report for a chat or an email: the summary first, then (with `view` default) the
+    stages whose KPIs have data, or (all) every stage and skipped KPI."""
     p = report.period
     lines = [f"# Sales report {p.label}", ""]
     about = f"{p.start} to {p.end}"
@@ -105,18 +122,24 @@ def render_markdown(report: Report, inputs: Sequence[InputQuality], stream: Text
     if report.warnings:  # first: the numbers below are not measurements
         lines += ["**Warnings**", ""] + [f"- {markdown(w.message)}" for w in report.warnings]
         lines.append("")
+    lines += _summary(report)
+    copies = same_value(report) if view is not View.summary else {}
     stages = [*STAGES, *dict.fromkeys(v.stage for v in report.values if v.stage not in STAGES)]
-    for stage in stages:
-        values = [v for v in report.values if v.stage == stage]
-        if not values:
+    for stage in stages if view is not View.summary else ():
+        values = [v for v in report.values if v.stage == stage and v.id not in copies]
+        if not values or (view is View.default and not has_data(report, stage)):
             continue
-        lines += [f"## {stage.capitalize()}", ""]
+        lines += [f"## {stage_title(stage)}", ""]
         lines += _table(report, values)
+        shown = {v.id for v in values}
+        lines += [f"_{markdown(same_line(k, c))}_\n" for c, k in copies.items() if k in shown]
         lines += _totals_only(report, values)
-    lines += _legend(report)
-    if report.skipped:
+    lines += _legend(report) if view is not View.summary else []
+    if report.skipped and (show_skipped or view is View.all):
         lines += ["## Skipped", ""] + [f"- `{s.id}`: {markdown(s.reason)}" for s in report.skipped]
         lines.append("")
+    elif report.skipped:
+        lines += [_skipped(report, inputs), ""]
     if inputs:
         lines += ["## Inputs", "", "| file | entity | read | used | filtered | rejected |"]
         lines.append("|---|---|--:|--:|--:|--:|")
@@ -137,18 +160,53 @@ def render_markdown(report: Report, inputs: Sequence[InputQuality], stream: Text
     stream.write("\n".join(lines))
 
 
-def _table(report: Report, values: list[KpiValue]) -> list[str]:
+def _skipped(report: Report, inputs: Sequence[InputQuality]) -> str:
+    """The skipped KPIs' line, its command in code."""
+    text = markdown(skipped_line(report, inputs))
+    return text.replace("\\`salesmetrics kpis --missing\\`", "`salesmetrics kpis --missing`")
+
+
+def _summary(report: Report) -> list[str]:
+    """The summary panel: its KPIs, the pace, coverage and forecast, the largest moves."""
+    summary = summarise(report)
+    if not summary.panel and summary.forecast is None:
+        return []
+    lines = ["## Summary", ""]
+    if summary.panel:
+        lines += _table(report, list(summary.panel), panel=True, targets=True)
+    lines += [markdown(line) + "  " for line in summary_lines(summary, report.currency)]
+    if summary.moves and report.comparison is not None:
+        lines += ["", f"**Largest moves against {report.comparison.label}**", ""]
+        lines += _table(report, list(summary.moves), panel=True)
+    elif lines[-1] != "":
+        lines.append("")
+    return lines
+
+
+def _table(
+    report: Report, values: list[KpiValue], *, panel: bool = False, targets: bool = False
+) -> list[str]:
+    """KPIs as rows; the numbers of a row share their decimals. The summary's `panel` has its
+    own labels and no group column."""
     compared = report.comparison is not None
-    head = ["KPI", "group", "value"] + (["previous", "change"] if compared else []) + ["status"]
-    rows = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    targeted = targets and any(v.target is not None for v in values)
+    head = ["KPI", *([] if panel else ["group"]), "value"]
+    head += (["previous", "change"] if compared else []) + (["target"] if targeted else [])
+    rows = ["| " + " | ".join([*head, "status"]) + " |", "|" + "|".join("---" for _ in head)]
+    rows[1] += "|---|"
     for v in values:
+        places = fmt.decimals(v.unit, (v.value, v.previous, v.target, v.change))
         group = ", ".join(f"{k}: {val}" for k, val in group_dict(v).items())
-        cells = [v.label, group, _formatted(v, report)]
+        cells = [PANEL_LABELS.get(v.id, v.label) if panel else v.label]
+        cells += [] if panel else [group]
+        cells.append(fmt.value(v.unit, v.value, report.currency, places=places))
         if compared:
             cells += [
-                fmt.value(v.unit, v.previous, report.currency),
-                fmt.change(v.unit, v.change, v.change_pct, report.currency),
+                fmt.value(v.unit, v.previous, report.currency, places=places),
+                fmt.change(v.unit, v.change, v.change_pct, report.currency, places=places),
             ]
+        if targeted:
+            cells.append(fmt.value(v.unit, v.target, report.currency, places=places))
         cells.append((v.status or "").replace("_", " "))
         escaped = [markdown(c) for c in cells]
         escaped[0] += (" \\*" if v.small_sample else "") + (" ~" if v.maturing else "")
@@ -173,7 +231,3 @@ def _totals_only(report: Report, values: list[KpiValue]) -> list[str]:
     if not reasons:
         return []
     return [f"_Total only, {markdown(r)}:_ {', '.join(ids)}" for r, ids in reasons.items()] + [""]
-
-
-def _formatted(v: KpiValue, report: Report) -> str:
-    return fmt.value(v.unit, v.value, report.currency)

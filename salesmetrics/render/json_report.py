@@ -17,6 +17,7 @@ from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.periods import Period
 from salesmetrics.report import DataWarning, KpiValue, Report
 from salesmetrics.schema import HISTORY
+from salesmetrics.summary import Summary, summarise
 
 SCHEMA_VERSION = "1"
 INPUT_KEYS = (
@@ -49,7 +50,13 @@ def document(
         "warnings": [warning_dict(w) for w in report.warnings],
         "kpis": [value_dict(v) for v in report.values],
         "skipped": [{"id": s.id, "reason": s.reason} for s in report.skipped],
+        "summary": summary_dict(summarise(report)),
     }
+
+
+def summary_dict(summary: Summary) -> dict[str, list[str]]:
+    """The ids of the table view's summary panel and of its largest moves."""
+    return {"kpis": summary.ids, "moves": [v.id for v in summary.moves]}
 
 
 def input_dict(q: InputQuality) -> dict[str, Any]:

@@ -1,14 +1,22 @@
-"""The report for a person at a terminal: one section per funnel stage, then the details.
+"""The report for a person at a terminal: the executive summary, one section per funnel stage,
+then the details.
 
-Colour and arrows only where the console allows them; plain ASCII tables when piped. Every
-text reaches rich as a Text, never as markup (an owner named "[red]" stays "[red]"), without
-control characters or escape sequences (see render/safe.py).
+It fits the console's width (80 columns when unknown): no number is ever cut. Notes go below
+the table when they would make a label wrap; labels wrap; when a table is still too wide its
+columns drop in a fixed order (the sparkline, then the target, then the previous value); a
+breakdown puts fewer KPIs side by side, down to one table per KPI; bars shorten. Colour and
+arrows only where the console allows them; piped, under NO_COLOR or TERM=dumb, every mark is
+ASCII (no arrows, the change's sign says it; no sparklines; bars of `#`). Every text reaches
+rich as a Text, never as markup (an owner named "[red]" stays "[red]"), without control
+characters or escape sequences (see render/safe.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -18,56 +26,139 @@ from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.base import Aggregation, Kpi
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.render import format as fmt
-from salesmetrics.render.console import table_box
+from salesmetrics.render.console import is_ascii, table_box
 from salesmetrics.render.safe import plain
+from salesmetrics.render.words import (
+    PANEL_LABELS,
+    kpi_name,
+    same_line,
+    skipped_line,
+    stage_title,
+    summary_lines,
+)
 from salesmetrics.report import KpiValue, Report
 from salesmetrics.schema import HISTORY
+from salesmetrics.summary import Summary, View, has_data, same_value, summarise
 
 STATUS_STYLE = {"on_track": "green", "at_risk": "yellow", "off_track": "red"}
-COLUMNS_PER_TABLE = 5  # KPIs side by side in a breakdown table
+COLUMNS_PER_TABLE = 5  # at most this many KPIs side by side in a breakdown table
 BAR_WIDTH = 30
+BAR_MIN = 8  # a narrower bar says nothing: the column goes
+LABEL_MIN = 18  # a label narrower than this wraps over too many lines: columns drop first
+NOTE_MIN = 24
+GROUP_MIN = 24  # a group's name (an owner) up to this wide stays on one line
+DROP_ORDER = ("spark", "target", "previous")
+"""The columns a too-wide KPI table gives up, first to last (the note column goes below the
+table first, as soon as it would make a label wrap)."""
+PANEL_DROP_ORDER = ("target", "spark")
+"""The summary panel's: its target first, as the sentence below the panel gives the quota and
+the status the verdict, and each panel KPI keeps its trend."""
+
+
+@dataclass(frozen=True)
+class _Look:
+    """What the output can show: its width, and whether only ASCII."""
+
+    console: Console
+    ascii: bool
+    width: int
+    currency: str | None
+
+    def text(self, text: str, style: str = "") -> Text:
+        """A cell or line: never markup or escape sequences; ASCII marks when asked."""
+        return Text(fmt.plain_text(plain(text), self.ascii), style=style)
+
+
+@dataclass
+class _Column:
+    header: str
+    kind: str  # label | number | status | spark | note | previous | target | group
+    cells: list[Text] = field(default_factory=list)
+
+    @property
+    def number(self) -> bool:
+        return self.kind in ("number", "previous", "target")
+
+    def natural(self) -> int:
+        return max([cell_len(self.header), *(c.cell_len for c in self.cells)])
+
+    def least(self) -> int:
+        """The narrowest it may be: numbers whole, labels and notes wrapped."""
+        if self.kind == "label":
+            longest_word = max((len(w) for c in self.cells for w in c.plain.split()), default=0)
+            return min(self.natural(), max(LABEL_MIN, longest_word))
+        if self.kind == "note":
+            return min(self.natural(), NOTE_MIN)
+        if self.kind == "group":
+            return min(self.natural(), GROUP_MIN)
+        return self.natural()
 
 
 def render(
-    report: Report, inputs: Sequence[InputQuality], console: Console, *, limit: int = 20
+    report: Report,
+    inputs: Sequence[InputQuality],
+    console: Console,
+    *,
+    limit: int = 20,
+    view: View = View.default,
+    show_skipped: bool = False,
 ) -> None:
-    """The whole report; breakdown tables are capped at `limit` rows (0: no cap)."""
-    _header(report, console)
-    _warnings(report, console)
-    stages = [s for s in _stages(report) if any(v.stage == s for v in report.values)]
-    for stage in stages:
-        values = [v for v in report.values if v.stage == stage]
-        console.print()
-        plain = console.no_color or not console.is_terminal
-        console.rule(
-            Text(stage.capitalize(), style="bold"), align="left", characters="-" if plain else "─"
-        )
-        _totals(report, [v for v in values if not v.group and v.category is None], console)
-        for kpi_id in dict.fromkeys(v.id for v in values if v.category is not None):
-            _categories(report, kpi_id, [v for v in values if v.id == kpi_id], console, limit)
-        if report.group_by:
-            _breakdown(
-                report, [v for v in values if v.group and v.category is None], console, limit
-            )
-            _totals_only(report, values, console)
-    _footer(report, inputs, console)
+    """The report: the summary panel; with `view` default the stages whose KPIs have data, with
+    all every stage and skipped KPI. Breakdown tables are capped at `limit` rows (0: no cap)."""
+    look = _Look(console, is_ascii(console), console.width, report.currency)
+    _header(report, look)
+    _warnings(report, look)
+    summary = summarise(report)
+    _panel(report, summary, look)
+    if view is View.summary:
+        _legend([*summary.panel, *summary.moves], look)
+        return
+    copies = same_value(report)
+    for stage in _stages(report):
+        if view is View.default and not has_data(report, stage):
+            continue
+        values = [v for v in report.values if v.stage == stage and v.id not in copies]
+        if values:
+            _stage(report, stage, values, look, limit, copies)
+    _footer(report, inputs, look, listed=show_skipped or view is View.all)
 
 
 def _stages(report: Report) -> list[str]:
     extra = [v.stage for v in report.values if v.stage not in STAGES]
-    return [*STAGES, *dict.fromkeys(extra)]
+    present = {v.stage for v in report.values}
+    return [s for s in (*STAGES, *dict.fromkeys(extra)) if s in present]
 
 
-def _text(text: str, style: str = "") -> Text:
-    """A cell or line from data: shown as it is, never as markup or escape sequences."""
-    return Text(plain(text), style=style)
+def _rule(title: str, look: _Look) -> None:
+    look.console.print()
+    look.console.rule(
+        Text(title, style="bold"), align="left", characters="-" if look.ascii else "─"
+    )
 
 
-def _add_row(table: Table, cells: Sequence[str | Text]) -> None:
-    table.add_row(*(c if isinstance(c, Text) else _text(c) for c in cells))
+def _stage(
+    report: Report,
+    stage: str,
+    values: list[KpiValue],
+    look: _Look,
+    limit: int,
+    copies: dict[str, str],
+) -> None:
+    _rule(stage_title(stage), look)
+    _totals(report, [v for v in values if not v.group and v.category is None], look)
+    _same(values, copies, look)
+    for kpi_id in dict.fromkeys(v.id for v in values if v.category is not None):
+        _categories(report, kpi_id, [v for v in values if v.id == kpi_id], look, limit)
+    if report.group_by:
+        _breakdown(report, [v for v in values if v.group and v.category is None], look, limit)
+        _totals_only(report, values, look)
 
 
-def _header(report: Report, console: Console) -> None:
+def _add_row(table: Table, cells: Sequence[Text]) -> None:
+    table.add_row(*cells)
+
+
+def _header(report: Report, look: _Look) -> None:
     p = report.period
     line = f" {p.label} ({p.start} to {p.end})"
     if report.comparison is not None:
@@ -76,18 +167,42 @@ def _header(report: Report, console: Console) -> None:
         line += f", in {report.currency}"
     if report.group_by:
         line += f", by {', '.join(report.group_by)}"
-    console.print(
-        Text.assemble(("salesmetrics report", "bold"), _text(line + f"; as of {report.as_of}"))
+    look.console.print(
+        Text.assemble(("salesmetrics report", "bold"), look.text(line + f"; as of {report.as_of}"))
     )
 
 
-def _warnings(report: Report, console: Console) -> None:
+def _warnings(report: Report, look: _Look) -> None:
     """Inputs that do not cover the period, first: the numbers below are not measurements."""
     for warning in report.warnings:
-        console.print(Text(f"warning: {warning.message}", style="bold yellow"), soft_wrap=True)
+        look.console.print(look.text(f"warning: {warning.message}", style="bold yellow"))
 
 
-def _totals_only(report: Report, values: list[KpiValue], console: Console) -> None:
+def _panel(report: Report, summary: Summary, look: _Look) -> None:
+    """The executive summary: the panel's KPIs with change, status and trend, the pace, the
+    coverage and the forecast in words, then the largest moves."""
+    if not summary.panel and summary.forecast is None:
+        return
+    _rule("Summary", look)
+    if summary.panel:
+        labels = [PANEL_LABELS.get(v.id, v.label) for v in summary.panel]
+        _kpi_table(
+            report,
+            list(summary.panel),
+            look,
+            labels=labels,
+            previous=False,
+            notes=False,
+            drop=PANEL_DROP_ORDER,
+        )
+    for line in summary_lines(summary, look.currency, ascii=look.ascii):
+        look.console.print(look.text(line))
+    if summary.moves and report.comparison is not None:
+        look.console.print(look.text(f"Largest moves against {report.comparison.label}:"))
+        _kpi_table(report, list(summary.moves), look, targets=False, notes=False)
+
+
+def _totals_only(report: Report, values: list[KpiValue], look: _Look) -> None:
     """The stage's KPIs that the breakdown leaves out, given in total only, and why: once per
     reason, rather than in the note of each."""
     ids = {v.id for v in values}
@@ -98,9 +213,15 @@ def _totals_only(report: Report, values: list[KpiValue], console: Console) -> No
                 CATALOGUE[s.id].label if s.id in CATALOGUE else s.id
             )
     for reason, labels in reasons.items():
-        console.print(
-            Text(f"{', '.join(labels)}: total only, {reason}", style="dim"), soft_wrap=True
-        )
+        look.console.print(look.text(f"{', '.join(labels)}: total only, {reason}", style="dim"))
+
+
+def _same(values: list[KpiValue], copies: dict[str, str], look: _Look) -> None:
+    """A KPI shown once for two ids that are the same formula: both ids, under its table."""
+    shown = {v.id for v in values if not v.group and v.category is None}
+    for copy, kept in copies.items():
+        if kept in shown:
+            look.console.print(look.text(same_line(kept, copy), style="dim"))
 
 
 def _note(v: KpiValue, report: Report) -> str:
@@ -110,51 +231,131 @@ def _note(v: KpiValue, report: Report) -> str:
     return note.removesuffix(reason).removesuffix("; ") if reason else note
 
 
-def _totals(report: Report, values: list[KpiValue], console: Console) -> None:
-    if not values:
-        return
+def _totals(report: Report, values: list[KpiValue], look: _Look) -> None:
+    if values:
+        _kpi_table(report, values, look)
+
+
+def _kpi_table(
+    report: Report,
+    values: list[KpiValue],
+    look: _Look,
+    *,
+    labels: list[str] | None = None,
+    previous: bool = True,
+    targets: bool = True,
+    notes: bool = True,
+    drop: tuple[str, ...] = DROP_ORDER,
+) -> None:
+    """KPIs as rows: value, previous, change, target, status, sparkline and note, as many as
+    the width holds, giving up columns in `drop` order; the notes of a table without its note
+    column follow it."""
     compared = report.comparison is not None
-    trended = any(v.trend for v in values)
-    targeted = any(v.target is not None for v in values)
-    table = Table(box=table_box(console))
-    table.add_column("KPI")
-    table.add_column("value", justify="right")
+    columns = [_Column("KPI", "label"), _Column("value", "number")]
+    if compared and previous:
+        columns.append(_Column("previous", "previous"))
     if compared:
-        table.add_column("previous", justify="right")
-        table.add_column("change", justify="right")
-    if targeted:
-        table.add_column("target", justify="right")
-        table.add_column("status")
-    if trended:
-        table.add_column(f"last {len(report.trend)}")
-    noted = any(_note(v, report) for v in values)
+        columns.append(_Column("change", "number"))
+    if targets and any(v.target is not None for v in values):
+        columns += [_Column("target", "target"), _Column("status", "status")]
+    elif any(v.status for v in values):
+        columns.append(_Column("status", "status"))
+    if any(v.trend for v in values) and not look.ascii:
+        columns.append(_Column(f"last {len(report.trend)}", "spark"))
+    noted = notes and any(_note(v, report) for v in values)
     if noted:
-        table.add_column("note", overflow="fold")
-    for v in values:
-        row: list[str | Text] = [_label(v), _value(v, report)]
-        if compared:
-            row += [fmt.value(v.unit, v.previous, report.currency), _change(v, report, console)]
-        if targeted:
-            row += [fmt.value(v.unit, v.target, report.currency), _status(v.status)]
-        if trended:
-            row.append(fmt.sparkline([p.value for p in v.trend]))
-        if noted:
-            row.append(_text(_note(v, report), style="dim"))
+        columns.append(_Column("note", "note"))
+    for i, v in enumerate(values):
+        places = fmt.decimals(v.unit, (v.value, v.previous, v.target, v.change))
+        cells = {
+            "label": look.text(_marked(labels[i] if labels else v.label, v)),
+            "value": _number(v.unit, v.value, places, look),
+            "previous": _number(v.unit, v.previous, places, look),
+            "change": _change(v, report, look, places),
+            "target": _number(v.unit, v.target, places, look),
+            "status": _status(v.status),
+            "spark": Text(fmt.sparkline([p.value for p in v.trend])),
+            "note": look.text(_note(v, report), style="dim"),
+        }
+        for column in columns:
+            column.cells.append(cells[_key(column)])
+    kept = _fit(columns, look.width, drop)
+    widths = _text_widths(kept, look.width)
+    table = Table(box=table_box(look.console))
+    for column in kept:
+        table.add_column(
+            column.header,
+            justify="right" if column.number else "left",
+            no_wrap=column.kind not in ("label", "note"),
+            overflow="fold",
+            width=widths.get(column.kind),
+        )
+    for row in zip(*(c.cells for c in kept), strict=True):
         _add_row(table, row)
-    console.print(table)
+    look.console.print(table)
+    if noted and not any(c.kind == "note" for c in kept):
+        for v in values:
+            if note := _note(v, report):
+                look.console.print(look.text(f"{v.label}: {note}", style="dim"))
 
 
-def _label(v: KpiValue) -> str:
-    return v.label + (" *" if v.small_sample else "") + (" ~" if v.maturing else "")
+def _key(column: _Column) -> str:
+    """Which cell of a row a column shows."""
+    if column.kind == "number":
+        return "value" if column.header == "value" else "change"
+    return column.kind
 
 
-def _value(v: KpiValue, report: Report) -> str:
-    return fmt.value(v.unit, v.value, report.currency)
+def _fit(columns: list[_Column], width: int, drop: tuple[str, ...]) -> list[_Column]:
+    """The columns that fit `width` with every number whole. The note column stays only where
+    the labels beside it stay whole (else the notes go below the table); then columns drop in
+    `drop` order, the label wrapping down to its least width, until the rest fit."""
+    kept = list(columns)
+    whole = sum(c.natural() if c.kind == "label" else c.least() for c in kept)
+    if any(c.kind == "note" for c in kept) and whole + 3 * len(kept) + 1 > width:
+        kept = [c for c in kept if c.kind != "note"]
+    for kind in drop:
+        if _needed(kept) <= width:
+            break
+        kept = [c for c in kept if c.kind != kind]
+    return kept
 
 
-def _change(v: KpiValue, report: Report, console: Console) -> Text:
-    text = fmt.change(v.unit, v.change, v.change_pct, report.currency)
-    if not text or not v.change:
+def _text_widths(columns: list[_Column], width: int) -> dict[str, int]:
+    """The widths of the label and the note: the label whole where the width allows it, the
+    note wrapping first; the numbers keep their own."""
+    fixed = sum(c.natural() for c in columns if c.kind not in ("label", "note"))
+    room = width - fixed - 3 * len(columns) - 1
+    label = next(c for c in columns if c.kind == "label")
+    note = next((c for c in columns if c.kind == "note"), None)
+    left = note.least() if note is not None else 0
+    sizes = {"label": max(label.least(), min(label.natural(), room - left))}
+    if note is not None:
+        sizes["note"] = max(note.least(), min(note.natural(), room - sizes["label"]))
+    return sizes
+
+
+def _needed(columns: list[_Column]) -> int:
+    """The width of a table of these columns at their least: each cell padded by one space on
+    either side, and a border between and around them."""
+    return sum(c.least() for c in columns) + 3 * len(columns) + 1
+
+
+def _marked(label: str, v: KpiValue) -> str:
+    return label + (" *" if v.small_sample else "") + (" ~" if v.maturing else "")
+
+
+def _number(unit: str, number: float | None, places: int | None, look: _Look) -> Text:
+    return Text(fmt.value(unit, number, look.currency, places=places, ascii=look.ascii))
+
+
+def _change(v: KpiValue, report: Report, look: _Look, places: int | None = None) -> Text:
+    """The change, with an arrow coloured by whether it is good for the KPI; none for a change
+    that rounds to zero or is maturing (no verdict), nor in ASCII, where the sign says it."""
+    text = fmt.change(
+        v.unit, v.change, v.change_pct, report.currency, places=places, ascii=look.ascii
+    )
+    if not text or not v.change or fmt.rounds_to_zero(text) or look.ascii:
         return Text(text)
     up = v.change > 0
     known = v.id in CATALOGUE and not v.maturing  # a maturing value earns no verdict
@@ -171,9 +372,10 @@ def _status(status: str | None) -> Text:
 
 
 def _categories(
-    report: Report, kpi_id: str, values: list[KpiValue], console: Console, limit: int
+    report: Report, kpi_id: str, values: list[KpiValue], look: _Look, limit: int
 ) -> None:
-    """A distribution or per-stage KPI's total, one row per category with a bar."""
+    """A distribution or per-stage KPI's total, one row per category with a bar (as wide as
+    the width leaves, none when under BAR_MIN)."""
     totals = [v for v in values if not v.group]
     if not totals:
         return
@@ -181,32 +383,52 @@ def _categories(
     dimension = kpi.category if kpi is not None and kpi.category else "category"
     funnel = kpi_id == "stage_conversion"
     weight, money = _weight(kpi, totals)
-    table = Table(title=totals[0].label, title_justify="left", box=table_box(console))
-    table.add_column(_text(dimension))
-    if funnel:
-        table.add_column("reached", justify="right")
-        table.add_column("", no_wrap=True)
-        table.add_column("to next", justify="right")
-    else:
-        unit = totals[0].unit
-        table.add_column({"ratio": "share", "currency": "amount"}.get(unit, unit), justify="right")
-        table.add_column("", no_wrap=True)
-        table.add_column(weight, justify="right")
+    unit = totals[0].unit
+    heads = (
+        (dimension, "reached", "to next")
+        if funnel
+        else (dimension, {"ratio": "share", "currency": "amount"}.get(unit, unit), weight)
+    )
     widest = max((v.denominator or 0) for v in totals) or 1
     largest = max((abs(v.value or 0.0) for v in totals), default=0.0) or 1.0  # bars of non-shares
     shown = totals if not limit else totals[:limit]
-    for v in shown:
+    counts = [v.numerator if v.numerator is not None else float(v.n) for v in shown]
+    places = fmt.decimals(unit, [v.value for v in shown])
+    count_places = fmt.decimals("currency" if money else "count", counts)
+    rows: list[tuple[Text, Text, float, Text]] = []
+    for v, count in zip(shown, counts, strict=True):
+        label = look.text(_category(v))
         if funnel:
             reached = v.denominator or 0
-            bar = fmt.bar(reached / widest, BAR_WIDTH)
-            _add_row(table, [_category(v), f"{reached:,.0f}", bar, _value(v, report)])
+            rows.append((label, Text(f"{reached:,.0f}"), reached / widest, _value(v, look)))
         else:
             share = (v.value or 0.0) / (1.0 if v.unit == "ratio" else largest)
-            count = v.numerator if v.numerator is not None else float(v.n)
-            weight = fmt.money(count, report.currency) if money else f"{count:,.0f}"
-            _add_row(table, [_category(v), _value(v, report), fmt.bar(share, BAR_WIDTH), weight])
-    console.print(table)
-    _left_out(len(totals) - len(shown), console)
+            amount = (
+                fmt.money(count, report.currency, places=count_places, ascii=look.ascii)
+                if money
+                else fmt.value("count", count, places=count_places)
+            )
+            rows.append((label, _number(unit, v.value, places, look), share, Text(amount)))
+    texts = [(label, number, last) for label, number, _, last in rows]
+    sizes = [
+        max([cell_len(head), *(row[i].cell_len for row in texts)]) for i, head in enumerate(heads)
+    ]
+    bar_width = min(BAR_WIDTH, look.width - sum(sizes) - 3 * 4 - 1)
+    table = Table(title=totals[0].label, title_justify="left", box=table_box(look.console))
+    table.add_column(look.text(heads[0]), overflow="fold")
+    table.add_column(heads[1], justify="right", no_wrap=True)
+    if bar_width >= BAR_MIN:
+        table.add_column("", no_wrap=True)
+    table.add_column(heads[2], justify="right", no_wrap=True)
+    for label, number, share, last in rows:
+        bar = [Text(fmt.bar(share, bar_width, ascii=look.ascii))] if bar_width >= BAR_MIN else []
+        _add_row(table, [label, number, *bar, last])
+    look.console.print(table)
+    _left_out(len(totals) - len(shown), look)
+
+
+def _value(v: KpiValue, look: _Look) -> Text:
+    return _number(v.unit, v.value, None, look)
 
 
 def _weight(kpi: Kpi | None, totals: list[KpiValue]) -> tuple[str, bool]:
@@ -230,8 +452,9 @@ def _category(v: KpiValue) -> str:
     return (v.category or "") + (" *" if v.small_sample else "") + (" ~" if v.maturing else "")
 
 
-def _breakdown(report: Report, values: list[KpiValue], console: Console, limit: int) -> None:
-    """Groups as rows, KPIs as columns (a few per table), the total row last."""
+def _breakdown(report: Report, values: list[KpiValue], look: _Look, limit: int) -> None:
+    """Groups as rows, KPIs as columns, the total row last: as many KPIs side by side as the
+    width holds (at most COLUMNS_PER_TABLE), down to one table per KPI."""
     if not values:
         return
     ids = list(dict.fromkeys(v.id for v in values))
@@ -240,39 +463,102 @@ def _breakdown(report: Report, values: list[KpiValue], console: Console, limit: 
     groups = list(dict.fromkeys(v.group for v in values))
     dimensions = list(dict.fromkeys(d for g in groups for d, _ in g))
     shown = groups if not limit else groups[:limit]
-    for start in range(0, len(ids), COLUMNS_PER_TABLE):
-        chunk = ids[start : start + COLUMNS_PER_TABLE]
-        table = Table(box=table_box(console), show_footer=True)
-        for d in dimensions:
-            table.add_column(_text(d), footer="total" if d == dimensions[0] else "")
-        for kpi_id in chunk:
-            total = totals.get(kpi_id)
-            table.add_column(
-                CATALOGUE[kpi_id].label if kpi_id in CATALOGUE else kpi_id,
-                justify="right",
-                footer=_value(total, report) if total else "",
+    columns: dict[str, _Column] = {}
+    for kpi_id in ids:
+        total = totals.get(kpi_id)
+        found = [by_key.get((kpi_id, g)) for g in shown]
+        places = fmt.decimals(
+            (total or next(f for f in found if f)).unit,
+            [f.value for f in found if f] + ([total.value] if total else []),
+        )
+        column = _Column(kpi_name(kpi_id), "number")
+        column.cells = [
+            Text(
+                fmt.value(f.unit, f.value, report.currency, places=places, ascii=look.ascii)
+                + _marks(f)
             )
-        for group in shown:
-            labels = dict(group)
-            cells = [labels.get(d, "") for d in dimensions]
-            for kpi_id in chunk:
-                found = by_key.get((kpi_id, group))
-                cells.append(
-                    _value(found, report)
-                    + (" *" if found.small_sample else "")
-                    + (" ~" if found.maturing else "")
-                    if found
-                    else ""
-                )
-            _add_row(table, cells)
-        console.print(table)
-    _left_out(len(groups) - len(shown), console)
+            if f
+            else Text("")
+            for f in found
+        ]
+        column.cells.append(_number(total.unit, total.value, places, look) if total else Text(""))
+        columns[kpi_id] = column
+    group_columns = [
+        _Column(d, "group", [look.text(dict(g).get(d, "")) for g in shown]) for d in dimensions
+    ]
+    for chunk in _chunks(ids, columns, group_columns, look.width):
+        table = Table(box=table_box(look.console), show_footer=True)
+        kpi_columns = [columns[k] for k in chunk]
+        least = [c.least() for c in group_columns] + [_least_number(c) for c in kpi_columns]
+        natural = [c.natural() for c in (*group_columns, *kpi_columns)]
+        widths = _spread(least, natural, look.width)
+        for d, size in zip(dimensions, widths, strict=False):
+            table.add_column(
+                look.text(d),
+                footer="total" if d == dimensions[0] else "",
+                overflow="fold",
+                width=size,
+            )
+        for column, size in zip(kpi_columns, widths[len(dimensions) :], strict=True):
+            table.add_column(
+                look.text(column.header), justify="right", footer=column.cells[-1], width=size
+            )
+        for i in range(len(shown)):
+            _add_row(
+                table,
+                [c.cells[i] for c in group_columns] + [columns[k].cells[i] for k in chunk],
+            )
+        look.console.print(table)
+    _left_out(len(groups) - len(shown), look)
 
 
-def _left_out(count: int, console: Console) -> None:
+def _marks(v: KpiValue) -> str:
+    return (" *" if v.small_sample else "") + (" ~" if v.maturing else "")
+
+
+def _chunks(
+    ids: list[str], columns: dict[str, _Column], groups: list[_Column], width: int
+) -> list[list[str]]:
+    """KPI ids in tables that fit `width`: each column as wide as its widest number or the
+    longest word of its label, beside the group columns; one KPI alone when none fits more."""
+    least = {k: _least_number(column) for k, column in columns.items()}
+    base = sum(c.least() for c in groups)
+    chunks: list[list[str]] = []
+    for kpi_id in ids:
+        if chunks and len(chunks[-1]) < COLUMNS_PER_TABLE:
+            trial = [*chunks[-1], kpi_id]
+            if base + sum(least[k] for k in trial) + 3 * (len(groups) + len(trial)) + 1 <= width:
+                chunks[-1] = trial
+                continue
+        chunks.append([kpi_id])
+    return chunks
+
+
+def _least_number(column: _Column) -> int:
+    """A breakdown's KPI column at its narrowest: its widest number, its label's longest word."""
+    return max([c.cell_len for c in column.cells] + [cell_len(w) for w in column.header.split()])
+
+
+def _spread(least: list[int], natural: list[int], width: int) -> list[int]:
+    """Column widths from their least, growing one by one towards their natural width, while
+    the table (a space either side of each, a border between and around) fits `width`."""
+    widths = list(least)
+    spare = width - (sum(widths) + 3 * len(widths) + 1)
+    while spare > 0 and any(w < n for w, n in zip(widths, natural, strict=True)):
+        for i, n in enumerate(natural):
+            if widths[i] < n and spare > 0:
+                widths[i] += 1
+                spare -= 1
+    return widths
+
+
+def _left_out(count: int, look: _Look) -> None:
     if count > 0:
-        console.print(
-            f"… {count:,} more rows not shown; --limit 0 shows all, --format csv gives every row"
+        look.console.print(
+            look.text(
+                f"… {count:,} more rows not shown; --limit 0 shows all, --format csv gives "
+                "every row"
+            )
         )
 
 
@@ -284,25 +570,34 @@ def _unmatched(q: InputQuality) -> str:
     return f", {q.rows_unmatched:,} joined to no deal{why}"
 
 
-def _footer(report: Report, inputs: Sequence[InputQuality], console: Console) -> None:
-    console.print()
-    if any(v.small_sample for v in report.values):
-        console.print(f"* {fmt.SMALL_SAMPLE_MARK}")
-    if any(v.maturing for v in report.values):
-        console.print(f"~ {fmt.MATURING_MARK}", soft_wrap=True)
+def _legend(values: list[KpiValue], look: _Look) -> None:
+    """What the marks after a label mean, for those the shown values carry."""
+    look.console.print()
+    if any(v.small_sample for v in values):
+        look.console.print(look.text(f"* {fmt.SMALL_SAMPLE_MARK}"))
+    if any(v.maturing for v in values):
+        look.console.print(look.text(f"~ {fmt.MATURING_MARK}"))
+
+
+def _footer(report: Report, inputs: Sequence[InputQuality], look: _Look, *, listed: bool) -> None:
+    console = look.console
+    _legend(list(report.values), look)
     for q in inputs:
         console.print(
             Text.assemble(
-                plain(f"{q.path} -> {q.entity}: ")
-                + f"{q.rows_read:,} rows read, {q.rows_used:,} used, "
-                f"{q.rows_filtered:,} filtered, ",
+                look.text(
+                    f"{q.path} -> {q.entity}: {q.rows_read:,} rows read, {q.rows_used:,} used, "
+                    f"{q.rows_filtered:,} filtered, "
+                ),
                 (f"{q.rows_rejected:,} rejected", "red" if q.rows_rejected else ""),
-                f", {q.duplicates_dropped:,} duplicates",
-                _unmatched(q),
+                look.text(f", {q.duplicates_dropped:,} duplicates" + _unmatched(q)),
             ),
-            soft_wrap=True,
         )
-    if report.skipped:
+    if not report.skipped:
+        return
+    if listed:
         console.print(f"Skipped {len(report.skipped)} KPIs:")
         for s in report.skipped:
-            console.print(_text(f"  {s.id}: {s.reason}"), soft_wrap=True)
+            console.print(look.text(f"  {s.id}: {s.reason}"))
+    else:
+        console.print(look.text(skipped_line(report, inputs)))

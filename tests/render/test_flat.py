@@ -116,13 +116,24 @@ def test_markdown_escapes_data_and_drops_control_characters():
 
 def test_markdown_tables_escape_pipes_and_list_skips():
     out = io.StringIO()
-    render_markdown(sample_report(), sample_inputs(), out)
+    render_markdown(sample_report(), sample_inputs(), out, show_skipped=True)
     text = out.getvalue()
     assert text.startswith("# Sales report 2026-10\n")
     assert "| Revenue won |  | $1,200 | $1,500 | -20.0% | off track |" in text
     assert "| Win rate \\* | owner: Ben \\| Jr | — | — |  |  |" in text
     assert "- `email_open_rate`: needs activities.opened" in text
     assert "| exports/deals.csv | deals | 12 | 9 | 1 | 1 |" in text
+
+
+def test_markdown_says_the_skipped_kpis_in_one_line_unless_asked():
+    out = io.StringIO()
+    render_markdown(sample_report(), sample_inputs(), out)
+    text = out.getvalue()
+    assert "email_open_rate" not in text
+    assert (  # activities: email_open_rate's input, not among the inputs (deals only)
+        "1 KPI needs inputs you did not give: activities; `salesmetrics kpis --missing` with "
+        "the same inputs lists them (--show-skipped: here)\n" in text
+    )
 
 
 def test_markdown_starts_with_the_warnings_and_lists_totals_only():
@@ -134,7 +145,7 @@ def test_markdown_starts_with_the_warnings_and_lists_totals_only():
         "_2026-10-01 to 2026-10-31, compared with 2026-09; amounts in USD; as of 2026-11-23._\n\n"
         "**Warnings**\n\n"
         "- deals end 2026-09-30; period 2026-10 has no deals\n\n"
-        "## Close\n"
+        "## Summary\n"
     )
     assert "| MRR |  | $2,000 |" in text
     assert "_Total only, not split by owner: subscriptions carry no owner:_ `mrr`\n" in text

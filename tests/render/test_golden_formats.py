@@ -10,11 +10,14 @@ import io
 
 import pytest
 from openpyxl import load_workbook
+from rich.console import Console
+from rich.text import Text
 
 from salesmetrics.render.console import make_console
 from salesmetrics.render.flat import render_csv, render_markdown, render_ndjson
 from salesmetrics.render.terminal import render
 from salesmetrics.render.xlsx import write_workbook
+from salesmetrics.summary import View
 from tests.golden import check_text
 
 
@@ -27,8 +30,30 @@ def _text(fn, *args) -> str:
 def test_table_view_golden(sample_company):
     report, qualities = sample_company
     out = io.StringIO()
-    render(report, qualities, make_console(out), limit=20)
+    console = make_console(out)
+    console.width = 80  # as piped with COLUMNS unset
+    render(report, qualities, console, limit=20)
     check_text("sample_report.txt", out.getvalue())
+
+
+@pytest.mark.parametrize("width", [80, 120])
+@pytest.mark.parametrize("colour", [False, True], ids=["plain", "colour"])
+def test_summary_golden(sample_company, width, colour):
+    """The executive summary as a terminal of `width` columns shows it: plain (piped, ASCII)
+    and coloured (ANSI codes kept in the file: `cat` it in a terminal to see it)."""
+    report, qualities = sample_company
+    out = io.StringIO()
+    if colour:
+        console = Console(
+            file=out, force_terminal=True, color_system="standard", width=width, highlight=False
+        )
+    else:
+        console = make_console(out)
+        console.width = width
+    render(report, qualities, console, view=View.summary)
+    text = out.getvalue()
+    assert max(Text.from_ansi(line).cell_len for line in text.splitlines()) <= width
+    check_text(f"sample_summary_{width}{'.ansi' if colour else ''}.txt", text)
 
 
 @pytest.mark.parametrize(

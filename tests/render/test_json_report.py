@@ -31,7 +31,11 @@ def test_document_has_the_contract_keys_and_validates():
         "warnings",
         "kpis",
         "skipped",
+        "summary",
     ]
+    # the panel: revenue won and win rate (a small sample, still in the panel); the moves:
+    # deals won (+50%), the one other total with a change
+    assert doc["summary"] == {"kpis": ["revenue_won", "win_rate"], "moves": ["deals_won"]}
     assert doc["generated_at"] == "2026-11-23T06:00:00Z"
     assert doc["period"] == {"label": "2026-10", "start": "2026-10-01", "end": "2026-10-31"}
     assert doc["comparison"]["label"] == "2026-09" and doc["group_by"] == ["owner"]

@@ -9,36 +9,53 @@ import pytest
 from rich.console import Console
 
 from salesmetrics.engine import compute
-from salesmetrics.render.console import make_console
+from salesmetrics.render.console import is_ascii, make_console
 from salesmetrics.render.terminal import render
-from salesmetrics.report import Skipped
+from salesmetrics.report import Skipped, TrendPoint
+from salesmetrics.summary import View
 from tests.kpis.frames import AS_OF, OCTOBER
 from tests.kpis.test_mrr import FIVE
-from tests.render.reports import maturing_report, sample_inputs, sample_report, stale_report
+from tests.render.reports import (
+    maturing_report,
+    sample_inputs,
+    sample_report,
+    stale_report,
+    value,
+)
 
 
-def _plain(limit: int = 20) -> str:
+def _wide(out: io.StringIO) -> Console:
+    """A piped console 120 wide, where each line of these small reports is one line."""
+    console = make_console(out)
+    console.width = 120
+    return console
+
+
+def _plain(limit: int = 20, **options) -> str:
     out = io.StringIO()
-    render(sample_report(), sample_inputs(), make_console(out), limit=limit)
+    render(sample_report(), sample_inputs(), _wide(out), limit=limit, **options)
     return out.getvalue()
 
 
 def test_plain_view_has_every_part_and_no_escape_codes():
-    text = _plain()
+    text = _plain(show_skipped=True)
     assert "\x1b[" not in text
     assert text.startswith(
         "salesmetrics report 2026-10 (2026-10-01 to 2026-10-31), compared with 2026-09, in USD, "
         "by owner; as of 2026-11-23"
     )
     revenue = next(line for line in text.splitlines() if "Revenue won" in line)
-    # value, previous, change with its arrow, target, status, sparkline of 1,000 / 1,500 / 1,200
-    for part in ("$1,200", "$1,500", "▼ -20.0%", "$2,000", "off track", "▁█▄"):
+    # value, previous, change (no arrow in ASCII: the sign says it), target, status; no
+    # sparkline in ASCII
+    for part in ("$1,200", "$1,500", " -20.0% ", "$2,000", "off track"):
         assert part in revenue
-    win = next(line for line in text.splitlines() if "Win rate *" in line)
-    assert "60.0%" in win and "▲ +10.0 pp" in win and "on track" in win
+    assert "last 3" not in text and "▼" not in text
+    win = next(line for line in text.splitlines() if "| Win rate *" in line)
+    assert "60.0%" in win and " +10.0 pp " in win and "on track" in win
     unknown = next(line for line in text.splitlines() if "Win rate by amount" in line)
-    assert "—" in unknown and "no rows in the denominator" in unknown  # why there is no value
-    assert "| Price " in text and "75.0%" in text  # the distribution, with its bar
+    assert unknown.split("|")[2].strip() == "-"  # no value: ASCII's null mark
+    assert "no rows in the denominator" in unknown  # and why
+    assert "| Price " in text and "75.0%" in text and "#" * 22 in text  # the bar: 0.75 of 30
     assert "=HYPERLINK(1)" in text  # a breakdown row, printed as text
     assert "exports/deals.csv -> deals: 12 rows read, 9 used, 1 filtered, 1 rejected" in text
     assert "email_open_rate: needs activities.opened" in text
@@ -48,12 +65,12 @@ def test_plain_view_has_every_part_and_no_escape_codes():
 def test_long_breakdowns_are_capped_with_a_hint():
     text = _plain(limit=1)
     assert "Ben | Jr" not in text
-    assert "… 1 more rows not shown; --limit 0 shows all" in text
+    assert "... 1 more rows not shown; --limit 0 shows all" in text
 
 
 def test_warnings_come_first_and_a_total_only_kpi_says_why_once():
     out = io.StringIO()
-    render(stale_report(), sample_inputs(), make_console(out), limit=20)
+    render(stale_report(), sample_inputs(), _wide(out), limit=20)
     lines = out.getvalue().splitlines()
     assert lines[1] == "warning: deals end 2026-09-30; period 2026-10 has no deals"
     mrr = next(line for line in lines if "| MRR" in line)
@@ -83,9 +100,9 @@ def test_data_never_reaches_the_terminal_as_escape_sequences_or_markup(colour: b
     console = (
         Console(file=out, force_terminal=True, color_system="truecolor", width=200)
         if colour
-        else make_console(out)
+        else _wide(out)
     )
-    render(report, inputs, console, limit=0)
+    render(report, inputs, console, limit=0, show_skipped=True)
     text = out.getvalue()
     assert not [a for a in ACTING if a in text]
     if not colour:
@@ -117,11 +134,11 @@ def test_category_tables_label_counts_as_counts_and_amounts_as_money():
 def test_a_maturing_value_is_marked_and_its_change_has_no_colour():
     from rich.console import Console
 
-    from salesmetrics.render.terminal import _change
+    from salesmetrics.render.terminal import _change, _Look
 
     report = maturing_report()
     sql, win = report.values
-    colour = Console(file=io.StringIO(), force_terminal=True)
+    colour = _Look(Console(file=io.StringIO(), force_terminal=True), False, 80, None)
     assert _change(sql, report, colour).style == ""  # ▼, but no verdict
     assert str(_change(sql, report, colour)).startswith("▼ ")
     assert _change(win, report, colour).style == "red"
@@ -130,3 +147,157 @@ def test_a_maturing_value_is_marked_and_its_change_has_no_colour():
     text = out.getvalue()
     assert "SQL to demo rate ~" in text and "Win rate ~" not in text
     assert "~ maturing: later data can still change the value" in text
+
+
+def _at(width: int, report, inputs=(), *, colour: bool = False, **options) -> str:
+    out = io.StringIO()
+    if colour:
+        console = Console(file=out, force_terminal=True, color_system="standard", width=width)
+    else:
+        console = make_console(out)
+        console.width = width
+    render(report, list(inputs), console, **options)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("width", [80, 120])
+@pytest.mark.parametrize("colour", [False, True], ids=["plain", "colour"])
+def test_the_sample_company_fits_and_no_number_is_cut(sample_company, width, colour):
+    from rich.text import Text
+
+    from salesmetrics.render import format as fmt
+    from salesmetrics.summary import same_value
+
+    report, qualities = sample_company
+    text = _at(width, report, qualities, colour=colour, view=View.all)
+    assert max(Text.from_ansi(line).cell_len for line in text.splitlines()) <= width
+    assert "…" not in text  # rich's mark of a cut cell
+    copies = same_value(report)
+    for v in report.values:
+        if v.group or v.category is not None or v.id in copies:
+            continue
+        places = fmt.decimals(v.unit, (v.value, v.previous, v.target, v.change))
+        shown = fmt.value(v.unit, v.value, report.currency, places=places, ascii=not colour)
+        assert f" {shown} " in text, (v.id, shown)  # whole, between its cell's spaces
+    if not colour:
+        assert text.isascii()  # piped: every mark ASCII (the sample's data is ASCII too)
+
+
+def _long_row(**extra):
+    trend = tuple(TrendPoint(p, float(i)) for i, p in enumerate(("2026-08", "2026-09", "2026-10")))
+    return value(
+        "median_deal_size", "Revenue won from deals closed in the period", "close", "currency",
+        1234567.0, previous=1200000.0, change=34567.0, change_pct=0.0288, target=1300000.0,
+        status="at_risk", trend=trend, note="a note long enough to need its own column", **extra,
+    )  # fmt: skip
+
+
+def test_columns_drop_in_the_stated_order_as_the_width_shrinks():
+    report = replace(sample_report(), values=(_long_row(),), skipped=(), group_by=())
+    wide = _at(140, report, colour=True)
+    assert all(h in wide for h in ("previous", "target", "last 3", "note"))
+    # 80: the sparkline goes, then the target; the note moves below the table
+    narrow = _at(80, report, colour=True)
+    header = [line for line in narrow.splitlines() if "KPI" in line][-1]  # the stage's table
+    assert "last 3" not in header and "target" not in header and "note" not in header
+    assert "previous" in header and "status" in header and "$1,300,000" not in narrow
+    assert "Revenue won from deals closed in the period: a note long enough" in " ".join(
+        narrow.split()
+    )
+    for number in ("$1,234,567", "$1,200,000", "+2.9%"):
+        assert number in narrow
+
+
+def test_a_wide_breakdown_becomes_one_table_per_kpi():
+    ids = ("revenue_won", "avg_deal_size", "median_deal_size", "pipeline_value")
+    values = []
+    for kpi_id in ids:
+        label = f"{kpi_id.replace('_', ' ').capitalize()} of every deal"
+        for owner in ("Ana Maria Lindqvist-Sorensen", "Ben"):
+            values.append(
+                value(kpi_id, label, "close", "currency", 12345678.0, group=(("owner", owner),))
+            )
+        values.append(value(kpi_id, label, "close", "currency", 24691356.0))
+    report = replace(sample_report(), values=tuple(values), skipped=())
+    tables = lambda text: sum(1 for line in text.splitlines() if line.startswith("| owner"))  # noqa: E731
+    assert tables(_at(160, report)) == 1
+    narrow = _at(45, report)  # owner 18 wide (its longest word), each amount 11
+    assert tables(narrow) == len(ids) and narrow.count("$12,345,678") == 2 * len(ids)
+
+
+def test_a_change_that_rounds_to_zero_has_no_arrow_nor_colour():
+    from salesmetrics.render.terminal import _change, _Look
+
+    report = sample_report()
+    churn = value(
+        "customer_churn_rate", "Customer churn rate", "retention", "ratio", 0.00902,
+        previous=0.00905, change=-0.00003, change_pct=-0.0033,
+    )  # fmt: skip
+    look = _Look(Console(file=io.StringIO(), force_terminal=True), False, 80, "USD")
+    shown = _change(churn, report, look)
+    assert (str(shown), shown.style) == ("+0.0 pp", "")
+
+
+def test_numbers_of_a_row_share_their_decimals():
+    per_week = value(
+        "reach_outs_per_week", "Reach outs per week", "outreach", "count", 588.0,
+        previous=561.4, change=26.6, change_pct=0.047,
+    )  # fmt: skip
+    per_rep = value(
+        "deals_closed_per_rep", "Deals closed per rep", "team", "count", 20.0,
+        previous=21.57, change=-1.57, change_pct=-0.073,
+    )  # fmt: skip
+    report = replace(sample_report(), values=(per_week, per_rep), skipped=(), group_by=())
+    text = _at(120, report)
+    week = next(line for line in text.splitlines() if "Reach outs per week" in line)
+    rep = next(line for line in text.splitlines() if "Deals closed per rep" in line)
+    assert "| 588 |" in " ".join(week.split()) and "561 |" in week and "561.40" not in week
+    assert "| 20.00 | 21.57 |" in " ".join(rep.split())
+
+
+def test_one_formula_under_two_ids_is_shown_once_and_mrr_is_titled_mrr():
+    kept = value(
+        "mrr_expansion", "Expansion MRR", "mrr", "currency", 15910.0, previous=13962.0,
+        change=1948.0, change_pct=0.1395,
+    )  # fmt: skip
+    copy = replace(kept, id="expansion_revenue", label="Expansion revenue", stage="retention")
+    report = replace(sample_report(), values=(kept, copy), skipped=(), group_by=())
+    text = _at(120, report)
+    assert "MRR ---" in text and "Mrr" not in text
+    assert "Retention ---" not in text and text.count("$15,910") == 1
+    assert (
+        "Expansion MRR (mrr_expansion) is also Expansion revenue (expansion_revenue) in "
+        "Retention: the same amount, shown once." in text
+    )
+
+
+def test_views_summary_default_and_all():
+    report = sample_report()
+    empty = value("nps", "Net Promoter Score", "retention", "score", None, n=0)
+    report = replace(report, values=(*report.values, empty))
+    summary = _at(120, report, sample_inputs(), view=View.summary)
+    assert "Summary ---" in summary and "Close ---" not in summary
+    assert "exports/deals.csv" not in summary and "KPIs need" not in summary
+    default = _at(120, report, sample_inputs())
+    assert "Close ---" in default and "Retention ---" not in default  # no data in it
+    assert "1 KPI needs inputs you did not give: activities" in default
+    assert "email_open_rate" not in default
+    every = _at(120, report, sample_inputs(), view=View.all)
+    assert "Retention ---" in every and "  email_open_rate: needs activities.opened" in every
+
+
+def test_term_dumb_and_no_color_are_plain_even_at_a_terminal(monkeypatch):
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert not is_ascii(make_console(Tty()))
+    monkeypatch.setenv("TERM", "dumb")
+    assert is_ascii(make_console(Tty()))
+    monkeypatch.delenv("TERM")
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert is_ascii(make_console(Tty()))
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert make_console(io.StringIO()).width == 80  # piped: 80 columns, not 120
+    monkeypatch.setenv("COLUMNS", "100")
+    assert make_console(io.StringIO()).width == 100  # unless COLUMNS says

@@ -36,7 +36,9 @@ def quality(**kw) -> InputQuality:
 
 def table(q: InputQuality) -> str:
     out = io.StringIO()
-    render_table([q], make_console(out))
+    console = make_console(out)
+    console.width = 120  # wide enough that each row is one line (piped output is 80 wide)
+    render_table([q], console)
     return out.getvalue()
 
 

@@ -1,0 +1,121 @@
+"""Sentences the terminal and Markdown views share: the summary's pace, coverage and forecast,
+a KPI shown once for two ids, and the skipped KPIs in one line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from salesmetrics.ingest.quality import InputQuality
+from salesmetrics.kpis.catalogue import CATALOGUE
+from salesmetrics.render import format as fmt
+from salesmetrics.report import Report
+from salesmetrics.summary import Summary
+
+STAGE_TITLES = {"mrr": "MRR"}
+PANEL_LABELS = {
+    "revenue_won": "Bookings (revenue won)",
+    "pipeline_value": "Pipeline (open deals)",
+    "pipeline_coverage": "Coverage, next period",
+}
+
+
+def stage_title(stage: str) -> str:
+    """A stage's section title: `MRR`, `Close`."""
+    return STAGE_TITLES.get(stage, stage.capitalize())
+
+
+def summary_lines(summary: Summary, currency: str | None, *, ascii: bool = False) -> list[str]:
+    """The pace, the coverage of the next period and the forecast, one sentence each."""
+
+    def money(number: float | None) -> str:
+        return fmt.value("currency", number, currency, ascii=ascii)
+
+    lines = []
+    pace = summary.pace
+    if pace is not None:
+        line = f"Bookings {money(pace.bookings)} of a {money(pace.quota)} quota"
+        if pace.quota:
+            line += f" ({pace.bookings / pace.quota:.1%})"
+        if pace.elapsed >= 1:
+            line += "."
+        else:
+            gap = pace.bookings - pace.expected
+            where = f"ahead by {money(gap)}" if gap >= 0 else f"behind by {money(-gap)}"
+            line += (
+                f"; {money(pace.expected)} by today at an even pace ({pace.elapsed:.0%} of the "
+                f"period gone): {where}."
+            )
+        lines.append(line)
+    coverage = next((v for v in summary.panel if v.id == "pipeline_coverage"), None)
+    if coverage is not None and coverage.numerator is not None and coverage.denominator:
+        lines.append(
+            f"Coverage: {money(coverage.numerator)} of open deals expected to close in the next "
+            f"period, against its quota of {money(coverage.denominator)}."
+        )
+    forecast = summary.forecast
+    if forecast is not None:
+        parts = [
+            f"{name} {money(v.value)}"
+            for name, v in (("closed", forecast.closed), ("commit", forecast.commit))
+            if v is not None
+        ]
+        extra = [
+            f"{name} {money(v.value)}"
+            for name, v in (("best case", forecast.best_case), ("pipeline", forecast.pipeline))
+            if v is not None
+        ]
+        line = "Forecast: " + " + ".join(parts) if parts else "Forecast:"
+        if extra:
+            line += f" ({', '.join(extra)})" if parts else " " + ", ".join(extra)
+        if forecast.quota is not None:
+            line += f" vs quota {money(forecast.quota)}"
+        lines.append(line + ".")
+    return lines
+
+
+def same_line(kept: str, copy: str) -> str:
+    """What a KPI shown once for two ids says under its table."""
+    return (
+        f"{kpi_name(kept)} ({kept}) is also {kpi_name(copy)} ({copy}) in "
+        f"{stage_title(CATALOGUE[copy].stage)}: the same amount, shown once."
+    )
+
+
+def kpi_name(kpi_id: str) -> str:
+    """A KPI's label, or its id when the catalogue does not know it."""
+    return CATALOGUE[kpi_id].label if kpi_id in CATALOGUE else kpi_id
+
+
+def skipped_line(report: Report, inputs: Sequence[InputQuality]) -> str:
+    """The skipped KPIs in one sentence: how many need an input that was not given (named),
+    how many something else (a column, a setting), and how to list them."""
+    given = {q.entity for q in inputs}
+    entities: dict[str, None] = {}
+    lacking = 0
+    for s in report.skipped:
+        kpi = CATALOGUE.get(s.id)
+        absent = [
+            entity
+            for need in (kpi.needs if kpi else ())
+            if not (options := {o.split(".")[0] for o in need.split("|")}) & given
+            for entity in sorted(options)
+        ]
+        if absent and inputs:
+            lacking += 1
+            entities.update(dict.fromkeys(absent))
+    parts = []
+    if lacking:
+        parts.append(f"{_need(lacking)} inputs you did not give: " + ", ".join(entities))
+    rest = len(report.skipped) - lacking
+    if rest and inputs:
+        parts.append(f"{_need(rest)} columns or settings the inputs lack")
+    elif rest:
+        parts.append(f"{rest} KPI{'s' if rest != 1 else ''} cannot be computed")
+    return (
+        "; ".join(parts) + "; `salesmetrics kpis --missing` with the same inputs lists them "
+        "(--show-skipped: here)"
+    )
+
+
+def _need(count: int) -> str:
+    return f"{count} KPI needs" if count == 1 else f"{count} KPIs need"

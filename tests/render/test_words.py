@@ -1,0 +1,65 @@
+"""The sentences the terminal and Markdown views share."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from salesmetrics.render.words import same_line, skipped_line, stage_title, summary_lines
+from salesmetrics.report import Report, Skipped
+from salesmetrics.summary import summarise
+from tests.render.reports import OCTOBER, SEPTEMBER, sample_inputs, value
+
+
+def _lines(*values, as_of=date(2026, 11, 1)) -> list[str]:
+    report = Report(OCTOBER, as_of, (), values, (), comparison=SEPTEMBER, currency="USD")
+    return summary_lines(summarise(report), "USD")
+
+
+WON = value("revenue_won", "Revenue won", "close", "currency", 300.0, target=3100.0)
+
+
+def test_the_pace_says_where_bookings_should_be_by_today():
+    # 10 of 31 days: 3,100 × 10/31 = 1,000 expected; 300 booked, 700 behind
+    assert _lines(WON, as_of=date(2026, 10, 10)) == [
+        "Bookings $300 of a $3,100 quota (9.7%); $1,000 by today at an even pace (32% of the "
+        "period gone): behind by $700."
+    ]
+    assert _lines(WON) == ["Bookings $300 of a $3,100 quota (9.7%)."]  # the period is over
+
+
+def test_the_coverage_and_the_forecast_in_words():
+    coverage = value(
+        "pipeline_coverage", "Pipeline coverage", "close", "multiple", 3.0,
+        numerator=6000.0, denominator=2000.0,
+    )  # fmt: skip
+    closed = value("forecast_closed", "closed", "close", "currency", 300.0)
+    commit = value("forecast_commit", "commit", "close", "currency", 500.0)
+    best = value("forecast_best_case", "best case", "close", "currency", 900.0)
+    assert _lines(WON, coverage, closed, commit, best)[1:] == [
+        "Coverage: $6,000 of open deals expected to close in the next period, against its "
+        "quota of $2,000.",
+        "Forecast: closed $300 + commit $500 (best case $900) vs quota $3,100.",
+    ]
+    assert _lines(best) == ["Forecast: best case $900."]  # no quota, no closed or commit
+
+
+def test_skipped_kpis_in_one_line_name_the_inputs_not_given():
+    skipped = (
+        Skipped("email_open_rate", "needs activities (no activities input)"),
+        Skipped("leads_created", "needs leads (no leads input)"),
+        Skipped("sales_cycle_days", "needs deals.created_at: add Create Date to the export"),
+    )
+    report = Report(OCTOBER, date(2026, 11, 1), (), (), skipped)
+    assert skipped_line(report, sample_inputs()) == (  # the inputs: deals only
+        "2 KPIs need inputs you did not give: activities, leads; 1 KPI needs columns or settings "
+        "the inputs lack; `salesmetrics kpis --missing` with the same inputs lists them "
+        "(--show-skipped: here)"
+    )
+
+
+def test_titles_and_one_kpi_under_two_ids():
+    assert [stage_title(s) for s in ("mrr", "close")] == ["MRR", "Close"]
+    assert same_line("mrr_expansion", "expansion_revenue") == (
+        "Expansion MRR (mrr_expansion) is also Expansion revenue (expansion_revenue) in "
+        "Retention: the same amount, shown once."
+    )
