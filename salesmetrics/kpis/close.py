@@ -33,6 +33,7 @@ from salesmetrics.kpis.base import (
     Kpi,
     Maturing,
     Unit,
+    at_edge,
     before_end,
     carrying,
     datetimes,
@@ -41,6 +42,7 @@ from salesmetrics.kpis.base import (
     period_rows,
     with_facts,
 )
+from salesmetrics.kpis.edges import covered
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.periods import Period, step
 from salesmetrics.schema import DEAL_STAGES, STAGE_DATE_PREFIX
@@ -456,13 +458,18 @@ def _velocity_of(rows: pd.DataFrame) -> Aggregate:
 
 def _forecast(data: Context, period: Period) -> pd.DataFrame:
     """Won deals closed in the period (part "actual", value = amount) and forecast rows of the
-    targets (metric forecast, pro-rated by days; part "forecast", value = amount).
+    targets (metric forecast, pro-rated by days; part "forecast", value = amount). As
+    quota_attainment's quota, the forecast counts only over the days the deals cover.
     """
     won = won_deals(data, period)
-    forecast = allocated(data, period, metric="forecast")
+    days, note = covered(data, period, "deals")
+    if days is None:
+        forecast = data["targets"].iloc[0:0]
+    else:
+        forecast = allocated(data, days, metric="forecast")
     actual = won.assign(**{PART: "actual"}, value=won["amount"])
     expected = forecast.assign(**{PART: "forecast"}, value=forecast["amount"])
-    return _stack(actual, expected, (PART, "value"))
+    return at_edge(_stack(actual, expected, (PART, "value")), note, days is not None)
 
 
 def _accuracy(rows: pd.DataFrame) -> Aggregate:

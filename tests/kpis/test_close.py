@@ -528,8 +528,11 @@ def test_forecast_accuracy_against_revenue_won():
     assert found.value == pytest.approx(1 - 700 / 4800)  # 0.854
     # judged by rows (4 won deals + 2 forecast rows = 6 < 20), not by the 4800 of revenue
     assert (found.n, found.small_sample) == (6, True)
+    # the deals end on 1 November (D4, D9 closed and O3 created at 00:00): November's forecast
+    # counts its first day only, 9200 x 1/92 = 100, against D9's 5000
     november = run("forecast_accuracy", period=NOVEMBER).value("forecast_accuracy")
-    assert november.value == pytest.approx(1 - 2000 / 5000)  # 3000 against D9's 5000
+    assert november.value == pytest.approx(1 - 4900 / 5000)
+    assert november.note == "the deals data ends 2026-11-01: values up to its end"
 
 
 def test_forecast_accuracy_per_owner_without_forecast_or_revenue():
@@ -539,10 +542,17 @@ def test_forecast_accuracy_per_owner_without_forecast_or_revenue():
     assert (ana.value, ana.note) == (None, "no forecast for the period")
     blank = report.value("forecast_accuracy", owner="(blank)")  # the team forecast, no deals
     assert (blank.value, blank.note) == (None, "no revenue won in the period")
+    # December is after the deals (they end on 1 November), June before them (1 August)
     december = run("forecast_accuracy", period=DECEMBER).value("forecast_accuracy")
-    assert (december.value, december.note) == (None, "no revenue won in the period")
+    assert (december.value, december.note) == (
+        None,
+        "the deals data ends 2026-11-01: values up to its end",
+    )
     june = run("forecast_accuracy", period=JUNE).value("forecast_accuracy")
-    assert (june.value, june.note) == (None, "no forecast for the period")
+    assert (june.value, june.note) == (
+        None,
+        "the deals data starts 2026-08-01: values from its start",
+    )
     skipped = run("forecast_accuracy", book={"deals": DEALS}).skipped
     assert skipped[0].reason == "needs targets (no targets input)"
 
