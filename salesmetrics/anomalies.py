@@ -150,7 +150,7 @@ def _across(
         if item.entity != entity or not {key, later} <= set(frame.columns):
             found.append(item)
             continue
-        at = first.index.get_indexer(frame[key].astype(first.index.dtype))
+        at = first.index.get_indexer(pd.Index(frame[key].astype(first.index.dtype)))
         theirs = pd.Series(first.to_numpy()[at], index=frame.index).where(at >= 0)
         mask = negative(frame[later], theirs)
         rows = frame["_row"].to_numpy() if "_row" in frame.columns else np.full(len(frame), -1)
