@@ -757,7 +757,8 @@ KPIS: tuple[Kpi, ...] = (
         (*WON, "deals.amount", "targets.period", "targets.amount", "targets.metric"),
         "closed_at (deals won); forecasts by the share of their days inside the period",
         "1 − |forecast − actual| / actual, forecast = sum of targets with metric forecast "
-        "pro-rated to the period by days, actual = sum of amount over won deals closed in it",
+        "pro-rated by days to the days of the period the deals cover, actual = sum of amount "
+        "over won deals closed in it",
         _forecast,
         benchmark="80-90%",
         combine=_accuracy,

@@ -246,7 +246,7 @@ KPIS: tuple[Kpi, ...] = (
         (*WON, "targets.period", "targets.amount"),
         "closed_at (deals won); quotas by the share of their days inside the period",
         "sum of amount over won deals closed in the period / sum of targets with metric quota, "
-        "pro-rated to the period by days",
+        "pro-rated by days to the days of the period the deals cover",
         _attainment,
         benchmark="100% (80-90% often acceptable)",
         sample_size="rows",
