@@ -7,6 +7,8 @@ reject the row.
 - A date before 1990 or more than ten years after `as_of` (a placeholder such as 1900-01-01 or
   2099-12-31), unless the mapping's `parse.date_range` allows it.
 - A probability outside 0–1 (found, and left blank, by salesmetrics.ingest.normalise).
+- Across inputs (`ACROSS`): a deal closed before the lead it came from was created (Olist's
+  deals won before the lead's first contact), found on the deals input, naming the leads'.
 
 Such a row stays in the data: a deal closed before it was created still counts as won. Its
 input's quality account lists the anomalies, counted, with examples (`validate`), and the
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -48,6 +50,11 @@ DATE_ORDER: dict[str, tuple[tuple[str, str, str], ...]] = {
     "reps": (("started_at", "ended_at", "left before they started"),),
 }
 """Per entity: (earlier, later, what it means) for each pair of dates that cannot run backwards."""
+ACROSS: tuple[tuple[str, str, str, str, str, str], ...] = (
+    ("deals", "closed_at", "lead_id", "leads", "created_at", "closed before its lead was created"),
+)
+"""(entity, later, key, other entity, earlier, what it means): a row of `entity` whose `later`
+falls on a day before the earliest `earlier` of the `other` rows with the same `key`."""
 STAGE_DATES = tuple(STAGE_DATE_PREFIX + s for s in DEAL_STAGES)  # entered_prospecting ..
 FLAGGED = ("deals", "leads")  # the inputs the duration KPIs read: their frames carry the flags
 IMPLAUSIBLE = "_implausible_"
@@ -112,8 +119,56 @@ def latest(as_of: date) -> date:
 def check(loaded: Sequence[LoadedInput], as_of: date) -> list[LoadedInput]:
     """The inputs with their anomalies added to their quality accounts; deals and leads frames
     carry an IMPLAUSIBLE flag column for each date field with a date out of range. Run after
-    the stage history is joined, so that the stage dates it gives are checked too."""
-    return [_checked(item, as_of) for item in loaded]
+    the stage history is joined, so that the stage dates it gives are checked too. Then the
+    rules across inputs (`ACROSS`), on the rows of all inputs of each entity."""
+    checked = [_checked(item, as_of) for item in loaded]
+    for rule in ACROSS:
+        checked = _across(checked, *rule)
+    return checked
+
+
+def _across(
+    loaded: list[LoadedInput],
+    entity: str,
+    later: str,
+    key: str,
+    other: str,
+    earlier: str,
+    words: str,
+) -> list[LoadedInput]:
+    """The inputs with rows of `entity` whose `later` is on a day before the earliest `earlier`
+    of the `other` rows sharing their `key` counted among their anomalies."""
+    sources = [i for i in loaded if i.entity == other and {key, earlier} <= set(i.frame.columns)]
+    if not sources:
+        return loaded
+    stacked = pd.concat([i.frame[[key, earlier]] for i in sources], ignore_index=True)
+    first = stacked.dropna().groupby(key, observed=True, sort=False)[earlier].min()
+    named = ", ".join(dict.fromkeys(i.path for i in sources))
+    found = []
+    for item in loaded:
+        frame = item.frame
+        if item.entity != entity or not {key, later} <= set(frame.columns):
+            found.append(item)
+            continue
+        at = first.index.get_indexer(pd.Index(frame[key].astype(first.index.dtype)))
+        theirs = pd.Series(first.to_numpy()[at], index=frame.index).where(at >= 0)
+        mask = negative(frame[later], theirs)
+        rows = frame["_row"].to_numpy() if "_row" in frame.columns else np.full(len(frame), -1)
+        shown = frame[[later, key]].assign(**{f"{other} {earlier}": theirs})
+        reason = _reason(
+            f"{later} before {other}.{earlier} of its {key} in {named} ({words})",
+            mask,
+            shown,
+            rows,
+            later,
+            key,
+            f"{other} {earlier}",
+        )
+        if reason:
+            quality = replace(item.quality, anomalies=(*item.quality.anomalies, *reason))
+            item = replace(item, quality=quality)
+        found.append(item)
+    return found
 
 
 def _checked(item: LoadedInput, as_of: date) -> LoadedInput:
@@ -166,6 +221,9 @@ def _reason(
 
 
 def _text(value: object) -> str:
-    """A date as ISO text; without the time when it is midnight, as date-only exports are."""
-    stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    """A date as ISO text, without the time when it is midnight, as date-only exports are;
+    anything else (an id) as it is."""
+    if not isinstance(value, (pd.Timestamp, datetime, np.datetime64)):
+        return str(value)
+    stamp = pd.Timestamp(value)
     return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat()

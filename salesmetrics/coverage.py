@@ -64,6 +64,13 @@ class Cover:
         start, end = np.datetime64(period.start, "D"), np.datetime64(period.end, "D")
         return bool(((self.starts <= end) & (self.ends >= start)).any())
 
+    def usual_gap(self) -> int:
+        """The days from one day with a row to the next that the input usually has (the 95th
+        percentile of those steps; 0 with fewer than two such days): 3 for a team that does
+        not work at weekends, a month or more for a quarterly survey."""
+        steps = np.diff(np.unique(self.starts)).astype(np.int64)
+        return int(np.percentile(steps, 95, method="higher")) if len(steps) else 0
+
     def months(self) -> np.ndarray:
         """The months (counted from 1970-01) that some row covers, in order: the days first,
         counted over the span (a few thousand), then the months of those days."""

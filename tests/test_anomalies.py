@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from salesmetrics.anomalies import (
     check,
@@ -17,6 +19,7 @@ from salesmetrics.anomalies import (
     latest,
     negative,
 )
+from salesmetrics.cli import app
 from salesmetrics.ingest import load_input
 from tests.conftest import FIXTURES
 
@@ -117,3 +120,46 @@ def test_a_stage_entered_before_creation_is_impossible_and_stages_in_any_order_a
 def test_the_latest_plausible_date_is_ten_years_after_as_of():
     assert latest(date(2026, 11, 23)) == date(2036, 11, 23)
     assert latest(date(2028, 2, 29)) == date(2038, 2, 28)
+
+
+OLIST_MQLS = FIXTURES / "crm" / "olist_mqls.csv"
+OLIST_DEALS = FIXTURES / "crm" / "olist_closed_deals.csv"
+OLIST_MAPPINGS = Path(__file__).parents[1] / "configs" / "examples" / "olist_funnel"
+WON_BEFORE = (
+    f"closed_at before leads.created_at of its lead_id in {OLIST_MQLS} "
+    "(closed before its lead was created)"
+)
+
+
+def test_a_deal_won_before_its_lead_was_created_is_an_anomaly_across_the_two_inputs():
+    leads = load_input(OLIST_MQLS, str(OLIST_MAPPINGS / "leads.yaml"))
+    deals = load_input(OLIST_DEALS, str(OLIST_MAPPINGS / "deals.yaml"))
+    checked_leads, checked_deals = check([leads, deals], AS_OF)
+    assert checked_leads.quality.anomalies == ()  # the row counted is the deal's
+    # MQL 2: first contact 2018-03-08, won 2018-03-06 19:38:55 (row 3 of the deals file);
+    # MQL 3, won on its first contact's day, is not; MQL 4 has no lead to compare with
+    (anomaly,) = checked_deals.quality.anomalies
+    assert (anomaly.reason, anomaly.count) == (WON_BEFORE, 1)
+    lead = "6d716c30320000000000000000000000"
+    assert [(e.row, e.value) for e in anomaly.examples] == [
+        (3, f"closed_at 2018-03-06T19:38:55, lead_id {lead}, leads created_at 2018-03-08")
+    ]
+    assert not checked_deals.quality.clean
+    # alone, the deals file has nothing to compare with
+    (alone,) = check([deals], AS_OF)
+    assert alone.quality.anomalies == ()
+
+
+def test_validate_with_several_inputs_reports_the_anomaly_across_them():
+    runner = CliRunner()
+    args = ["validate", str(OLIST_MQLS), str(OLIST_DEALS), "-m", str(OLIST_MAPPINGS / "leads.yaml")]
+    args += ["-m", str(OLIST_MAPPINGS / "deals.yaml"), "--format", "json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    leads, deals = json.loads(result.stdout)["inputs"]
+    assert (leads["anomalies"], [a["reason"] for a in deals["anomalies"]]) == ([], [WON_BEFORE])
+    assert deals["anomalies"][0]["count"] == 1
+    table = runner.invoke(app, args[:-2])
+    words = " ".join(table.output.replace("|", " ").split())
+    assert "closed_at before leads.created_at of its lead_id" in words
+    assert "3: closed_at 2018-03-06T19:38:55" in words

@@ -134,3 +134,17 @@ def test_reference_and_undated_inputs_are_never_warned_about():
     frames = {"reps": reps, "subscriptions": snapshot}
     assert covers(frames, AS_OF) == {}
     assert warnings(frames, NOVEMBER) == ()
+
+
+def test_the_usual_gap_is_the_95th_percentile_of_steps_between_days_with_rows():
+    # Monday 5 to Friday 30 October, weekdays only: steps of 1 day, and 3 over each weekend
+    weekdays = [d for d in range(5, 31) if date(2026, 10, d).weekday() < 5]
+    acts = frame(
+        "activities",
+        "activity_id occurred_at",
+        [(f"A{d}", f"2026-10-{d:02d} 09:00") for d in weekdays],
+    )
+    assert covers({"activities": acts}, AS_OF)["activities"].usual_gap() == 3
+    # one day with rows: no step
+    single = acts.iloc[:1]
+    assert covers({"activities": single}, AS_OF)["activities"].usual_gap() == 0

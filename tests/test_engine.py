@@ -646,6 +646,36 @@ def test_a_maturing_cohort_is_compared_with_the_previous_one_at_the_same_age():
     assert [p.value for p in value.trend] == [0.0, 0.25, 0.5]
 
 
+def test_by_month_each_maturing_month_is_compared_with_the_month_before_at_the_same_age():
+    # Q4 by month, seen with the data ending 2026-11-05: October's bucket has had 5 days, so
+    # September is counted up to 2026-10-05 (L1's deal only: 1 of 4, not the 3 of 4 it has
+    # in full); November's bucket has no lead yet (no value) and December is after the data
+    report = compute(
+        COHORTS,
+        period=resolve_period("2026-Q4", LATER),
+        as_of=LATER,
+        compare="previous",
+        group_by=["month"],
+        kpis=["lead_to_opportunity_rate"],
+    )
+    october = report.value("lead_to_opportunity_rate", month="2026-10")
+    assert october.maturing
+    assert (october.numerator, october.denominator, october.value) == (2.0, 4.0, 0.5)
+    assert (october.previous, october.change) == (0.25, 0.25)
+    # the same bucket settled (a 5-day window: 5 days old is mature): September in full
+    settled = compute(
+        COHORTS,
+        period=resolve_period("2026-Q4", LATER),
+        as_of=LATER,
+        compare="previous",
+        group_by=["month"],
+        kpis=["lead_to_opportunity_rate"],
+        settings=Settings(conversion_windows={"lead_to_opportunity_rate": 5}),
+    ).value("lead_to_opportunity_rate", month="2026-10")
+    assert not settled.maturing
+    assert (settled.value, settled.previous) == (0.5, 0.75)
+
+
 def test_a_mature_cohort_is_not_marked_and_compared_with_all_the_data():
     # with a 30-day window September (36 days old) is mature: August in full, L0's deal counts
     value = _cohorts(

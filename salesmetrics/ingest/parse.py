@@ -742,10 +742,20 @@ def _percents(u: pa.Array, column: str, scale: str, decimal: str) -> Outputs:
     amount, currency = _numbers(body, column, decimal, "auto", originals=u)
     amount = pc.if_else(pc.is_null(currency), amount, _NULL_FLOAT)  # no currency in a percent
     if scale == "auto":
-        above_one = pc.and_(pc.invert(marked), pc.greater(pc.abs(amount), 1.0))
-        scale = "percent" if pc.any(above_one).as_py() else "fraction"
+        scale = _auto_scale(pc.filter(amount, pc.invert(marked)))
     hundredths = pc.divide(amount, 100.0)
     return (hundredths if scale == "percent" else pc.if_else(marked, hundredths, amount),)
+
+
+def _auto_scale(unmarked: pa.Array) -> str:
+    """`percent` when more distinct values without ``%`` are above 1 in size than strictly
+    between 0 and 1, else `fraction`: a fraction column with a stray 150 (or 1.5) stays a
+    fraction column, and the stray value, outside 0–1, is reported rather than turning the
+    others into hundredths of themselves (0 and 1 read the same either way)."""
+    sizes = pc.unique(pc.abs(unmarked))
+    above = pc.sum(pc.greater(sizes, 1.0)).as_py() or 0
+    inside = pc.sum(pc.and_(pc.greater(sizes, 0.0), pc.less(sizes, 1.0))).as_py() or 0
+    return "percent" if above > inside else "fraction"
 
 
 def parse_percent(
@@ -754,15 +764,15 @@ def parse_percent(
     """Read percentages as float64 fractions: ``35%`` is 0.35.
 
     Values without ``%`` are fractions (``scale="fraction"``) or percents (``"percent"``); with
-    ``"auto"`` the whole column is percents when any such value is above 1 in size, since a
-    fraction column (0-1) never is.
+    ``"auto"`` the whole column is percents when more of its distinct such values are above 1
+    in size than between 0 and 1 (`_auto_scale`).
     """
     _check_choice("scale", scale, PERCENT_SCALES)
     _check_separators(decimal, "auto")
     if _is_number(_arrow_type(raw)):  # Excel number cells: unmarked values, scaled as text is
         amount = pc.cast(pa.array(raw.array), pa.float64())
         if scale == "auto":
-            scale = "percent" if pc.any(pc.greater(pc.abs(amount), 1.0)).as_py() else "fraction"
+            scale = _auto_scale(amount)
         values = pc.divide(amount, 100.0) if scale == "percent" else amount
         return _result(raw, values, np.zeros(len(raw), dtype=bool))
     [values], invalid = _per_distinct(

@@ -33,6 +33,7 @@ from salesmetrics.kpis.base import (
     Kpi,
     Maturing,
     Unit,
+    at_edge,
     before_end,
     carrying,
     datetimes,
@@ -41,6 +42,7 @@ from salesmetrics.kpis.base import (
     period_rows,
     with_facts,
 )
+from salesmetrics.kpis.edges import covered
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.periods import Period, step
 from salesmetrics.schema import DEAL_STAGES, STAGE_DATE_PREFIX
@@ -181,9 +183,35 @@ def _avg_deal_size(data: Context, period: Period) -> pd.DataFrame:
 
 def _cycle_days(data: Context, period: Period) -> pd.DataFrame:
     """Won deals closed in the period with their cycle in days; those with an impossible one
-    are left out (and counted in the note)."""
+    are left out (and counted in the note). No value when no deal's creation is known apart
+    from its close (`one_date`)."""
     deals = won_deals(data, period)
-    return deals.assign(value=_days(deals), **{LEFT_OUT: impossible_cycle(deals)})
+    rows = deals.assign(value=_days(deals), **{LEFT_OUT: impossible_cycle(deals)})
+    same = one_date(data)
+    return at_edge(rows, same, known=False) if same else rows
+
+
+def one_date(data: Context) -> str | None:
+    """Why a cycle cannot be measured when every closed deal (two or more) was created at the
+    very instant it closed: the export has no creation date, and created_at was mapped from
+    the close (Olist's deals, whose won_date is both); their cycles would all read 0 days."""
+
+    def build() -> str | None:
+        deals = data["deals"]
+        both = deals["created_at"].notna() & deals["closed_at"].notna()
+        dated = both.fillna(False).to_numpy(dtype=bool)
+        if dated.sum() < 2:
+            return None
+        same = _naive(deals["created_at"])[dated] == _naive(deals["closed_at"])[dated]
+        if not same.all():
+            return None
+        return (
+            f"every one of the {int(dated.sum())} closed deals was created at the instant it "
+            "closed: the export has no creation date to measure a cycle from"
+        )
+
+    found: str | None = data.memo("close.one_date", build)
+    return found
 
 
 def _lost(data: Context, period: Period) -> pd.DataFrame:
@@ -290,8 +318,18 @@ def _lost_reasons(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _pipeline(data: Context, period: Period) -> pd.DataFrame:
-    deals = open_deals(data, period)
-    return deals.assign(value=deals["amount"])
+    return _amounts(open_deals(data, period))
+
+
+def _amounts(deals: pd.DataFrame) -> pd.DataFrame:
+    """Open deals with their amount as `value`; those without one left out and counted (a
+    CRM that gives amounts only to closed deals, as Maven's, would read as a pipeline of $0
+    that was worth $977k a month before), and no value when none has one."""
+    blank = deals["amount"].isna().to_numpy(dtype=bool)
+    rows = deals.assign(value=deals["amount"], **{LEFT_OUT: blank})
+    if len(rows) and blank.all():
+        return at_edge(rows, f"none of the {len(rows)} open deals has an amount", known=False)
+    return rows
 
 
 def _stage_at_end(deals: pd.DataFrame, period: Period) -> pd.Series:
@@ -374,8 +412,7 @@ def _overdue(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _overdue_value(data: Context, period: Period) -> pd.DataFrame:
-    deals = _overdue(data, period)
-    return deals.assign(value=deals["amount"])
+    return _amounts(_overdue(data, period))
 
 
 # pipeline_coverage
@@ -416,7 +453,9 @@ def _velocity(data: Context, period: Period) -> pd.DataFrame:
     closed = closed.assign(
         **{PART: "closed"}, **{IMPOSSIBLE: impossible_cycle(closed)}, days=_days(closed)
     )
-    return with_facts(pd.concat([still, closed]), small_sample=data.small_sample)
+    rows = with_facts(pd.concat([still, closed]), small_sample=data.small_sample)
+    same = one_date(data)
+    return at_edge(rows, same, known=False) if same else rows
 
 
 def _velocity_of(rows: pd.DataFrame) -> Aggregate:
@@ -456,13 +495,18 @@ def _velocity_of(rows: pd.DataFrame) -> Aggregate:
 
 def _forecast(data: Context, period: Period) -> pd.DataFrame:
     """Won deals closed in the period (part "actual", value = amount) and forecast rows of the
-    targets (metric forecast, pro-rated by days; part "forecast", value = amount).
+    targets (metric forecast, pro-rated by days; part "forecast", value = amount). As
+    quota_attainment's quota, the forecast counts only over the days the deals cover.
     """
     won = won_deals(data, period)
-    forecast = allocated(data, period, metric="forecast")
+    days, note = covered(data, period, "deals")
+    if days is None:
+        forecast = data["targets"].iloc[0:0]
+    else:
+        forecast = allocated(data, days, metric="forecast")
     actual = won.assign(**{PART: "actual"}, value=won["amount"])
     expected = forecast.assign(**{PART: "forecast"}, value=forecast["amount"])
-    return _stack(actual, expected, (PART, "value"))
+    return at_edge(_stack(actual, expected, (PART, "value")), note, days is not None)
 
 
 def _accuracy(rows: pd.DataFrame) -> Aggregate:
@@ -654,9 +698,11 @@ KPIS: tuple[Kpi, ...] = (
         Aggregation.SUM,
         (*PIPELINE, "deals.amount"),
         OPEN_AT_END,
-        "sum of amount over deals open at the end of the period",
+        "sum of amount over deals open at the end of the period; deals without an amount left "
+        "out and counted in the note (none with one: no value)",
         _pipeline,
         matures=SNAPSHOT,
+        left_out="{n} open deals without an amount left out",
     ),
     Kpi(
         "weighted_pipeline",
@@ -719,10 +765,12 @@ KPIS: tuple[Kpi, ...] = (
         (*PIPELINE, "deals.expected_close_at", "deals.amount"),
         OPEN_AT_END,
         "sum of amount over deals open at the end of the period whose expected_close_at is "
-        "before the period's end",
+        "before the period's end; deals without an amount left out and counted in the note "
+        "(none with one: no value)",
         _overdue_value,
         higher_is_better=False,
         matures=SNAPSHOT,
+        left_out="{n} open deals without an amount left out",
     ),
     Kpi(
         "sales_velocity",
@@ -750,7 +798,8 @@ KPIS: tuple[Kpi, ...] = (
         (*WON, "deals.amount", "targets.period", "targets.amount", "targets.metric"),
         "closed_at (deals won); forecasts by the share of their days inside the period",
         "1 − |forecast − actual| / actual, forecast = sum of targets with metric forecast "
-        "pro-rated to the period by days, actual = sum of amount over won deals closed in it",
+        "pro-rated by days to the days of the period the deals cover, actual = sum of amount "
+        "over won deals closed in it",
         _forecast,
         benchmark="80-90%",
         combine=_accuracy,

@@ -34,7 +34,7 @@ quotient.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -53,8 +53,8 @@ from salesmetrics.kpis.base import (
     with_facts,
 )
 from salesmetrics.kpis.close import won_deals
-from salesmetrics.kpis.edges import after_first_month
-from salesmetrics.kpis.mrr import window
+from salesmetrics.kpis.edges import after_first_month, covered, joined, reach, same_part
+from salesmetrics.kpis.mrr import NO_MOVEMENT, window
 from salesmetrics.kpis.subscriptions import (
     book,
     end_month,
@@ -222,14 +222,29 @@ def acquired_within(ctx: Context, period: Period) -> tuple[Period | None, str | 
     """The part of the period whose new customers the data can tell (None when no part), and
     the note when it is not the whole period: with dated subscriptions, the months after the
     opening month up to the horizon (salesmetrics.kpis.mrr.window); with deals or orders, the
-    days after their first month (salesmetrics.kpis.edges)."""
+    days after their first month up to their last day (salesmetrics.kpis.edges). The book
+    dates a new customer by month: in a period in which no month starts, none."""
     source = _new_source(ctx)
     if source == "subscriptions":
         span = window(ctx, period)
+        first, last = months_in(period)
+        if first > last:
+            return None, joined(NO_MOVEMENT, span.note)
         return (span.within if span.known and span.moved else None), span.note
     if source is not None:
-        return after_first_month(ctx, source, period)
+        within, note = after_first_month(ctx, source, period)
+        within, said = covered(ctx, within, source)
+        return within, joined(note, said)
     return period, None
+
+
+def _acquiring(ctx: Context, period: Period) -> tuple[Period | None, str | None]:
+    """The part of the period whose new customers and acquisition costs the data both has:
+    `acquired_within`, cut at the costs' edges too (costs of months the deals do not reach
+    yet, over the customers they give, would make a dearer CAC)."""
+    within, note = acquired_within(ctx, period)
+    within, said = covered(ctx, within, "costs")
+    return within, joined(note, said)
 
 
 def _first_won(ctx: Context) -> pd.Series:
@@ -321,9 +336,10 @@ def _cac(ctx: Context, period: Period) -> pd.DataFrame:
     """Acquisition costs (numerator = amount) and new customers (denominator = 1 each): every
     new customer is one row with one set of dimensions, so a group's denominator is its
     distinct new customers."""
-    within, note = acquired_within(ctx, period)
-    costs = _cost_values(ctx, within or period, ACQUISITION, _dated_subscriptions(ctx))
-    new = _customers(ctx, new_customers(ctx, period), "new").assign(value=1.0)
+    within, note = _acquiring(ctx, period)
+    days = within or period
+    costs = _cost_values(ctx, days, ACQUISITION, _dated_subscriptions(ctx))
+    new = _customers(ctx, new_customers(ctx, days), "new").assign(value=1.0)
     return at_edge(_ratio(costs, new, _shared(ctx)), note, within is not None)
 
 
@@ -342,8 +358,8 @@ def _acquisition(ctx: Context, period: Period) -> list[pd.DataFrame]:
 
 def _payback_rows(ctx: Context, period: Period) -> pd.DataFrame:
     """Acquisition costs, new customers, customers paying at the end (with mrr), the margin,
-    over the part of the period whose new customers are known."""
-    within, note = acquired_within(ctx, period)
+    over the part of the period whose new customers and costs are known."""
+    within, note = _acquiring(ctx, period)
     days = within or period
     parts = [*_acquisition(ctx, days), _active_at_end(ctx, days)]
     rows = _custom(parts, _shared(ctx), **{MARGIN: gross_margin(ctx, days)})
@@ -434,23 +450,42 @@ def _clv_rows(ctx: Context, period: Period) -> pd.DataFrame:
 
 def _clv_within(ctx: Context, period: Period) -> tuple[Period | None, str | None]:
     """The months subscription clv can measure: after the opening month, up to the horizon;
-    transactional clv reads a year of orders, whatever the period."""
-    if _transactional(ctx) or not _dated_subscriptions(ctx):
+    transactional clv reads the year of orders up to the period's end, or up to the orders'
+    last day when the period runs past it (`_year_of_orders`)."""
+    if _transactional(ctx):
+        return _year_of_orders(ctx, period)
+    if not _dated_subscriptions(ctx):
         return period, None
     span = window(ctx, period)
     return (span.within if span.known and span.moved else None), span.note
 
 
+def _year_of_orders(ctx: Context, period: Period) -> tuple[Period | None, str | None]:
+    """The period cut at the orders' last day (the 12 months of transactional clv end there),
+    with the note; None when the orders do not hold those whole 12 months: revenue per
+    customer over fewer months is not a year's."""
+    found = reach(ctx, "orders")
+    if found is None or found[1] < period.start:
+        return covered(ctx, period, "orders")
+    first, last = found
+    end = min(period.end, last)
+    note = f"the orders data ends {last}: values up to its end" if end < period.end else None
+    if first > _year_before(end + timedelta(days=1)):
+        said = f"the orders data starts {first}: the 12 months up to {end} are not all in it"
+        return None, joined(note, said)
+    return Period(period.label, period.start, end), note
+
+
 def _clv_to_cac_rows(ctx: Context, period: Period) -> pd.DataFrame:
     """The acquisition rows of cac and the customer rows of clv, on the dimensions costs have,
     over the part of the period both can measure."""
-    within, note = acquired_within(ctx, period)
+    within, note = _acquiring(ctx, period)
     measured, said = _clv_within(ctx, within or period)
     days = measured or within or period
     parts = [*_acquisition(ctx, days), *_clv_parts(ctx, days)]
     rows = _custom(parts, _shared(ctx), **_clv_constants(ctx, days))
     known = within is not None and measured is not None
-    return at_edge(rows, "; ".join(dict.fromkeys(filter(None, (note, said)))) or None, known)
+    return at_edge(rows, joined(note, said), known)
 
 
 def _ids(rows: pd.DataFrame, kind: str) -> pd.Series:
@@ -570,24 +605,38 @@ def _revenue(ctx: Context, period: Period) -> pd.DataFrame:
     return won.assign(value=won["amount"].astype(float).fillna(0.0))
 
 
+def _spent(ctx: Context, period: Period, entity: str) -> tuple[Period | None, str | None]:
+    """The days of the period that both the costs and `entity` (what they are set against)
+    cover, and the note when that is not the whole period (salesmetrics.kpis.edges)."""
+    return covered(ctx, period, "costs", entity)
+
+
 def _roi(ctx: Context, period: Period) -> pd.DataFrame:
-    """Won deals (numerator = amount) and all costs (numerator = −amount, denominator = amount)."""
-    costs = _cost_values(ctx, period, None)
-    won = _revenue(ctx, period).assign(numerator=lambda f: f["value"], denominator=0.0)
+    """Won deals (numerator = amount) and all costs (numerator = −amount, denominator = amount),
+    over the days both cover."""
+    days, note = _spent(ctx, period, "deals")
+    costs = _cost_values(ctx, days or period, None)
+    won = _revenue(ctx, days or period).assign(numerator=lambda f: f["value"], denominator=0.0)
     spent = costs.assign(numerator=-costs["value"], denominator=costs["value"])
-    return _stack([won, spent], _shared(ctx, "deals"), ("numerator", "denominator"))
+    rows = _stack([won, spent], _shared(ctx, "deals"), ("numerator", "denominator"))
+    return at_edge(rows, note, days is not None)
 
 
 def _rosi(ctx: Context, period: Period) -> pd.DataFrame:
     """Won deals now (numerator = amount, kind "now"), won deals in the comparison period
     (numerator = −amount, kind "before") and sales costs now (denominator = amount), with the
     facts `_rosi_of` judges them by: the small-sample threshold, and whether the comparison
-    period starts before the deals do."""
+    period starts before the deals do. Over the days the costs and deals both cover, against
+    the same days of the comparison period (as sales_growth)."""
+    days, note = _spent(ctx, period, "deals")
     earlier = ctx.earlier(period)
-    now = _revenue(ctx, period).assign(numerator=lambda f: f["value"], denominator=0.0)
+    if days is not None and note is not None:
+        earlier = same_part(days, period, earlier)
+        note = f"{note}, against {earlier.start} to {earlier.end}"
+    now = _revenue(ctx, days or period).assign(numerator=lambda f: f["value"], denominator=0.0)
     before = _revenue(ctx, earlier)
     before = before.assign(numerator=-before["value"], denominator=0.0, **{KIND: BEFORE})
-    costs = _cost_values(ctx, period, SALES)
+    costs = _cost_values(ctx, days or period, SALES)
     spent = costs.assign(numerator=0.0, denominator=costs["value"])
     rows = _stack(
         [now.assign(**{KIND: NOW}), before, spent],
@@ -598,7 +647,8 @@ def _rosi(ctx: Context, period: Period) -> pd.DataFrame:
     early = None
     if first is not None and earlier.start < first:
         early = f"the deals start {first}: the comparison period {earlier.label} is before them"
-    return with_facts(rows, small_sample=ctx.small_sample, before_data=early)
+    rows = with_facts(rows, small_sample=ctx.small_sample, before_data=early)
+    return at_edge(rows, note, days is not None)
 
 
 def _rosi_of(rows: pd.DataFrame) -> Aggregate:
@@ -626,22 +676,29 @@ def _rosi_of(rows: pd.DataFrame) -> Aggregate:
 
 
 def _productivity(ctx: Context, period: Period) -> pd.DataFrame:
-    costs = _cost_values(ctx, period, SALES)
-    return _ratio(_revenue(ctx, period), costs, _shared(ctx, "deals"))
+    days, note = _spent(ctx, period, "deals")
+    costs = _cost_values(ctx, days or period, SALES)
+    rows = _ratio(_revenue(ctx, days or period), costs, _shared(ctx, "deals"))
+    return at_edge(rows, note, days is not None)
+
+
+def _created(ctx: Context, period: Period, entity: str) -> pd.DataFrame:
+    """Acquisition costs (numerator) over the `entity` rows created in the period
+    (denominator), over the days both cover."""
+    days, note = _spent(ctx, period, entity)
+    frame = ctx[entity]
+    inside = in_period(frame["created_at"], days or period).to_numpy()
+    created = frame[inside].assign(value=1.0)
+    costs = _cost_values(ctx, days or period, ACQUISITION)
+    return at_edge(_ratio(costs, created, _shared(ctx, entity)), note, days is not None)
 
 
 def _per_lead(ctx: Context, period: Period) -> pd.DataFrame:
-    leads = ctx["leads"]
-    created = leads[in_period(leads["created_at"], period).to_numpy()].assign(value=1.0)
-    costs = _cost_values(ctx, period, ACQUISITION)
-    return _ratio(costs, created, _shared(ctx, "leads"))
+    return _created(ctx, period, "leads")
 
 
 def _per_opportunity(ctx: Context, period: Period) -> pd.DataFrame:
-    deals = ctx["deals"]
-    created = deals[in_period(deals["created_at"], period).to_numpy()].assign(value=1.0)
-    costs = _cost_values(ctx, period, ACQUISITION)
-    return _ratio(costs, created, _shared(ctx, "deals"))
+    return _created(ctx, period, "deals")
 
 
 COSTS = ("costs.amount", "costs.incurred_at|costs.month")

@@ -22,12 +22,14 @@ from salesmetrics.kpis.base import (
     Kpi,
     Maturing,
     Unit,
+    at_edge,
     carrying,
     datetimes,
     id_codes,
     period_rows,
 )
 from salesmetrics.kpis.close import closed_deals
+from salesmetrics.kpis.edges import covered
 from salesmetrics.periods import Period
 
 STAGE = "outreach"
@@ -105,11 +107,15 @@ def _response_rows(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _per_week(data: Context, period: Period) -> pd.DataFrame:
-    """Each reach out weighs 7 / days in the period, so a group's sum is its reach outs per
-    week; a month bucket or a week cut at the edge of the period uses its own number of days.
-    """
+    """Each reach out weighs 7 / the days of the period the activities cover, so a group's sum
+    is its reach outs per week; a month bucket or a week cut at the edge of the period uses its
+    own number of days, and a period running past the activities' last day (or starting before
+    their first) only the days they cover, with a note (salesmetrics.kpis.edges)."""
     rows = reach_outs(data, period)
-    return rows.assign(value=DAYS_PER_WEEK / period.days)
+    days, note = covered(data, period, "activities")
+    if days is None:
+        return at_edge(rows.assign(value=0.0), note, known=False)
+    return at_edge(rows.assign(value=DAYS_PER_WEEK / days.days), note)
 
 
 # email_bounce_rate, email_open_rate, email_response_rate_of_opened
@@ -264,7 +270,7 @@ KPIS = (
         Aggregation.SUM,
         SENT_NEEDS,
         OCCURRED,
-        "reach outs in the period / (days in the period / 7)",
+        "reach outs in the period / (days of the period the activities cover / 7)",
         _per_week,
     ),
     Kpi(

@@ -55,10 +55,10 @@ from salesmetrics.kpis.mrr import (
     START,
     SUBSCRIPTIONS,
     distinct,
+    monthly_rows,
     moved,
     noted,
     opening_note,
-    period_rows,
     ratio,
     snapshot,
     summed,
@@ -70,7 +70,6 @@ from salesmetrics.kpis.subscriptions import (
     index_of,
     is_snapshot,
     month_start,
-    months_in,
     opening,
 )
 from salesmetrics.periods import Period
@@ -100,20 +99,14 @@ def _end(table: pd.DataFrame) -> np.ndarray:
 def _rated(ctx: Context, period: Period) -> pd.DataFrame:
     """The period's per-customer table for a rate; none, with a note, when no month starts in
     the period (the start and end would be the same month: 100% retained, 0% churned)."""
-    table = period_rows(ctx, period)
-    first, last = months_in(period)
-    if first > last:  # not the data's edge (its opening month has no rate either, said so)
-        span = window(ctx, period)
-        note = NO_MONTH if span.note is None else f"{NO_MONTH}; {span.note}"
-        return noted(table.iloc[0:0], note, known=False)
-    return table
+    return monthly_rows(ctx, period, NO_MONTH)
 
 
 # new_customers, churned_customers
 
 
 def _new(ctx: Context, period: Period) -> pd.DataFrame:
-    table = period_rows(ctx, period)
+    table = monthly_rows(ctx, period)
     return table[_flag(table, "new")]
 
 
@@ -122,7 +115,7 @@ def _churned(ctx: Context, period: Period) -> pd.DataFrame:
     if is_snapshot(ctx):
         rows = snapshot(ctx)
         return rows[rows["churned"].to_numpy(dtype=bool)]
-    table = period_rows(ctx, period)
+    table = monthly_rows(ctx, period)
     return table[_flag(table, "churned")]
 
 

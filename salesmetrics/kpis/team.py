@@ -16,6 +16,7 @@ from salesmetrics.kpis.base import (
     Context,
     Kpi,
     Unit,
+    at_edge,
     before_end,
     carrying,
     fact,
@@ -23,6 +24,7 @@ from salesmetrics.kpis.base import (
     with_facts,
 )
 from salesmetrics.kpis.close import closed_deals, won_deals
+from salesmetrics.kpis.edges import covered, same_part
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.periods import Period
 
@@ -59,12 +61,16 @@ def _attainment(data: Context, period: Period) -> pd.DataFrame:
 
     Deal rows carry numerator = amount and denominator = 0; quota rows (targets with metric
     quota, pro-rated to the period by days) carry numerator = 0 and denominator = the quota.
+    The quota counts only over the days the deals cover: a quarter that runs past their last
+    day holds the revenue of the days up to it, so it is measured against their share of the
+    quota, with a note (salesmetrics.kpis.edges).
     """
     won = won_deals(data, period)
-    quota = allocated(data, period)
+    days, note = covered(data, period, "deals")
+    quota = allocated(data, days) if days is not None else data["targets"].iloc[0:0]
     revenue = won.assign(numerator=won["amount"].fillna(0.0), denominator=0.0)
     target = quota.assign(numerator=0.0, denominator=quota["amount"])
-    return _stack(revenue, target, ("numerator", "denominator"))
+    return at_edge(_stack(revenue, target, ("numerator", "denominator")), note, days is not None)
 
 
 # sales_per_rep, deals_closed_per_rep
@@ -115,18 +121,29 @@ def _growth(data: Context, period: Period) -> pd.DataFrame:
     """Revenue won now and in the comparison period, as (now − before) / before.
 
     Deals won in the period carry numerator = amount, denominator = 0; deals won in the
-    comparison period carry numerator = −amount, denominator = amount.
+    comparison period carry numerator = −amount, denominator = amount. A period the deals
+    cover only in part (running past their last day) is compared with the same days of the
+    comparison period, with a note: a quarter with a month of data against a whole quarter
+    would read as a collapse.
     """
+    days, note = covered(data, period, "deals")
+    if days is None:
+        return at_edge(won_deals(data, period).assign(numerator=0.0, denominator=0.0), note, False)
     now = won_deals(data, period)
-    before = won_deals(data, data.earlier(period))
-    earlier = before["amount"].fillna(0.0)
-    return pd.concat(
+    earlier = data.earlier(period)
+    if note is not None:
+        earlier = same_part(days, period, earlier)
+        note = f"{note}, against {earlier.start} to {earlier.end}"
+    before = won_deals(data, earlier)
+    amounts = before["amount"].fillna(0.0)
+    rows = pd.concat(
         [
             now.assign(numerator=now["amount"].fillna(0.0), denominator=0.0),
-            before.assign(numerator=-earlier, denominator=earlier),
+            before.assign(numerator=-amounts, denominator=amounts),
         ],
         ignore_index=True,
     )
+    return at_edge(rows, note)
 
 
 # revenue_by_source, new_vs_existing_revenue
@@ -229,7 +246,7 @@ KPIS: tuple[Kpi, ...] = (
         (*WON, "targets.period", "targets.amount"),
         "closed_at (deals won); quotas by the share of their days inside the period",
         "sum of amount over won deals closed in the period / sum of targets with metric quota, "
-        "pro-rated to the period by days",
+        "pro-rated by days to the days of the period the deals cover",
         _attainment,
         benchmark="100% (80-90% often acceptable)",
         sample_size="rows",

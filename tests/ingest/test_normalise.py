@@ -513,6 +513,26 @@ def test_probability_outside_0_to_1_is_an_anomaly_left_blank_on_a_deal_kept(tmp_
     assert not q.clean
 
 
+def test_a_stray_probability_above_1_among_fractions_is_an_anomaly_not_a_rescale(tmp_path):
+    # parse.percent auto: 0.2 and 0.5 make a fraction column, so 1.5 is 1.5 (not 1.5%, and
+    # the others not 0.2% and 0.5%): outside 0-1, left blank and reported
+    loaded = load_text(
+        tmp_path,
+        "ID,Created,Stage,Prob\nD1,2026-01-01,demo,0.2\nD2,2026-01-01,demo,1.5\n"
+        "D3,2026-01-01,demo,0.5\nD4,2026-01-01,demo,150\n",
+        "entity: deals\ncolumns: {deal_id: ID, created_at: Created, stage: Stage, probability: Prob}\n",
+    )
+    probs = loaded.frame["probability"].tolist()
+    assert [probs[0], probs[2]] == [pytest.approx(0.2), pytest.approx(0.5)]
+    assert pd.isna(probs[1]) and pd.isna(probs[3])
+    (anomaly,) = loaded.quality.anomalies
+    assert (anomaly.reason, anomaly.count) == ("probability: outside 0–1, left blank", 2)
+    assert [(e.row, e.value) for e in anomaly.examples] == [
+        (3, "probability 1.5"),
+        (5, "probability 150"),
+    ]
+
+
 def test_ambiguous_day_month_order_is_an_error_naming_the_column(tmp_path):
     with pytest.raises(InputError, match=r"data\.csv: .*'Created'.*set parse\.date_order"):
         load_text(

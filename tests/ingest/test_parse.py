@@ -565,6 +565,18 @@ def test_percent_auto_percent_column() -> None:
     assert values_of(percent(["35", "0.5", "100", "50%"])) == [0.35, 0.005, 1.0, 0.5]
 
 
+def test_percent_auto_keeps_a_fraction_column_with_a_stray_value_above_one() -> None:
+    # more distinct values between 0 and 1 than above 1: fractions, and the stray value stays
+    # as it is (outside 0-1, for the caller to report), not every value / 100
+    assert values_of(percent(["0.2", "0.5", "1.5"])) == [0.2, 0.5, 1.5]
+    assert values_of(percent(["0.2", "0.5", "0.8", "150", "0.5"])) == [0.2, 0.5, 0.8, 150.0, 0.5]
+    assert values_of(percent(["0.5", "50"])) == [0.5, 50.0]  # as many of each: fractions
+    # 0 and 1 are no evidence either way: one value above 1 makes a percent column
+    assert values_of(percent(["0", "1", "40"])) == [0.0, 0.01, 0.4]
+    cells = values_of(parse_percent(typed([0.2, 0.5, 1.5], pa.float64()), "p"))
+    assert cells == pytest.approx([0.2, 0.5, 1.5])
+
+
 def test_percent_auto_ignores_percent_marked_values_above_one() -> None:
     assert values_of(percent(["0.35", "80%"])) == [0.35, 0.8]
 

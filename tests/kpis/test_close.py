@@ -313,7 +313,23 @@ def test_pipeline_value_is_the_open_pipeline_at_the_end_of_the_period():
     assert report.value("pipeline_value", owner="Dee").value == 0.0  # O3 is not there yet
     # end of September: O2 2000, D1 1000 (closed at midnight of 1 Oct), D3 500, D5 (no amount),
     # D7 1500, D9 5000; D8 closed at 23:59 on 30 September
-    assert run("pipeline_value", period=SEPTEMBER).value("pipeline_value").value == 10000.0
+    september = run("pipeline_value", period=SEPTEMBER).value("pipeline_value")
+    assert september.value == 10000.0
+    assert september.note == "1 open deals without an amount left out"  # D5, not as $0
+
+
+def test_a_pipeline_whose_open_deals_have_no_amount_has_no_value():
+    # a CRM that gives amounts to closed deals only: the end of October's open deals (O1, O2,
+    # O4, D4, D9) without amounts are no pipeline of $0
+    deals = DEALS.assign(amount=DEALS["amount"].where(DEALS["status"] != "open"))
+    book = {**BOOK, "deals": deals}
+    report = run("pipeline_value", "overdue_deals_value", book=book)
+    found = report.value("pipeline_value")  # D4 700 + D9 5000, both open then, closed since
+    assert (found.value, found.note) == (5700.0, "3 open deals without an amount left out")
+    opened = DEALS["deal_id"].isin(["O1", "O2", "O4", "D4", "D9"])
+    deals = DEALS.assign(amount=DEALS["amount"].where(~opened))
+    found = run("pipeline_value", book={**BOOK, "deals": deals}).value("pipeline_value")
+    assert (found.value, found.note) == (None, "none of the 5 open deals has an amount")
 
 
 def test_pipeline_value_per_month_is_a_snapshot_at_each_month_end():
@@ -528,8 +544,11 @@ def test_forecast_accuracy_against_revenue_won():
     assert found.value == pytest.approx(1 - 700 / 4800)  # 0.854
     # judged by rows (4 won deals + 2 forecast rows = 6 < 20), not by the 4800 of revenue
     assert (found.n, found.small_sample) == (6, True)
+    # the deals end on 1 November (D4, D9 closed and O3 created at 00:00): November's forecast
+    # counts its first day only, 9200 x 1/92 = 100, against D9's 5000
     november = run("forecast_accuracy", period=NOVEMBER).value("forecast_accuracy")
-    assert november.value == pytest.approx(1 - 2000 / 5000)  # 3000 against D9's 5000
+    assert november.value == pytest.approx(1 - 4900 / 5000)
+    assert november.note == "the deals data ends 2026-11-01: values up to its end"
 
 
 def test_forecast_accuracy_per_owner_without_forecast_or_revenue():
@@ -539,10 +558,17 @@ def test_forecast_accuracy_per_owner_without_forecast_or_revenue():
     assert (ana.value, ana.note) == (None, "no forecast for the period")
     blank = report.value("forecast_accuracy", owner="(blank)")  # the team forecast, no deals
     assert (blank.value, blank.note) == (None, "no revenue won in the period")
+    # December is after the deals (they end on 1 November), June before them (1 August)
     december = run("forecast_accuracy", period=DECEMBER).value("forecast_accuracy")
-    assert (december.value, december.note) == (None, "no revenue won in the period")
+    assert (december.value, december.note) == (
+        None,
+        "the deals data ends 2026-11-01: values up to its end",
+    )
     june = run("forecast_accuracy", period=JUNE).value("forecast_accuracy")
-    assert (june.value, june.note) == (None, "no forecast for the period")
+    assert (june.value, june.note) == (
+        None,
+        "the deals data starts 2026-08-01: values from its start",
+    )
     skipped = run("forecast_accuracy", book={"deals": DEALS}).skipped
     assert skipped[0].reason == "needs targets (no targets input)"
 
@@ -626,3 +652,28 @@ def test_sales_cycle_leaves_out_impossible_cycles_with_a_note_and_counts_a_same_
     mean = report.value("sales_cycle_days_mean")
     assert mean.value == pytest.approx(75 / 5)
     assert mean.note == median.note
+
+
+def test_no_cycle_when_every_deal_was_created_at_the_instant_it_closed():
+    # Olist's deals carry one date, won_date, mapped to both created_at and closed_at: every
+    # cycle would read 0 days, a measurement of the mapping, not of the sales
+    one = frame("deals", "deal_id status created_at closed_at amount", [
+        ("W1", "won", "2026-10-05 19:58:54", "2026-10-05 19:58:54", 100.0),
+        ("W2", "won", "2026-10-09 10:00:00", "2026-10-09 10:00:00", 200.0),
+        ("W3", "won", "2026-09-30 08:00:00", "2026-09-30 08:00:00", 300.0),
+    ])  # fmt: skip
+    said = (
+        "every one of the 3 closed deals was created at the instant it closed: the export has "
+        "no creation date to measure a cycle from"
+    )
+    ids = ("sales_cycle_days", "sales_cycle_days_mean", "sales_velocity")
+    report = run(*ids, book={"deals": one})
+    assert {(report.value(k).value, report.value(k).note) for k in ids} == {(None, said)}
+    # one deal created earlier: the dates are real, and a same-instant deal is a 0-day cycle
+    real = frame("deals", "deal_id status created_at closed_at amount", [
+        ("W1", "won", "2026-10-05 19:58:54", "2026-10-05 19:58:54", 100.0),
+        ("W2", "won", "2026-10-09 10:00:00", "2026-10-09 10:00:00", 200.0),
+        ("W3", "won", "2026-09-01 08:00:00", "2026-09-30 08:00:00", 300.0),
+    ])  # fmt: skip
+    cycle = run("sales_cycle_days", book={"deals": real}).value("sales_cycle_days")
+    assert (cycle.value, cycle.note) == (0.0, None)  # W1, W2 in October: 0 and 0 days

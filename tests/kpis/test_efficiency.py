@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from salesmetrics.config import load_config
@@ -18,6 +19,7 @@ from salesmetrics.kpis.efficiency import (
     gross_margin,
     new_customers,
 )
+from salesmetrics.kpis.mrr import NO_MOVEMENT
 from salesmetrics.periods import between, resolve_period
 from salesmetrics.pipeline import frames_of, load_inputs
 from tests.golden import check_json
@@ -298,7 +300,10 @@ def test_weeks_use_whole_months_of_costs_like_the_book():
     report = run("cac", "clv", period=first_week, settings=HALF)
     assert report.value("cac").value == 750.0  # October's 600 + 900 / C4 and C5
     later = run("cac", "clv", period=between(date(2026, 10, 5), date(2026, 10, 11)), settings=HALF)
-    assert (later.value("cac").value, later.value("cac").numerator) == (None, 0.0)
+    # the book dates new customers by month: a week holding no first of a month has none
+    cac = later.value("cac")
+    assert (cac.value, cac.numerator) == (None, None)
+    assert cac.note == NO_MOVEMENT
     assert later.value("clv").note == "no month starts in the period: no monthly churn rate"
 
 
@@ -338,8 +343,14 @@ def test_rosi_is_null_under_the_small_sample_threshold_or_before_the_data():
         "threshold (20): the change is noise"
     )
     assert run("rosi", small_sample=2).value("rosi").value is None  # September's 1 deal
-    # the deals start 1 April (W1's created_at): March's revenue is unknown, not $0
-    april = run("rosi", period=resolve_period("2026-04", AS_OF), small_sample=1).value("rosi")
+    # the deals start 1 April (W1's created_at): March's revenue is unknown, not $0 (a sales
+    # cost in April, so that the costs cover it)
+    april_cost = frame("costs", "month category amount currency", [
+        ("2026-04-01", "sales", 100.0, "USD"),
+    ])  # fmt: skip
+    book = {**BOOK, "costs": pd.concat([COSTS, april_cost], ignore_index=True)}
+    april = run("rosi", book=book, period=resolve_period("2026-04", AS_OF), small_sample=1)
+    april = april.value("rosi")
     assert (april.value, april.note) == (
         None,
         "the deals start 2026-04-01: the comparison period 2026-03 is before them",
@@ -420,19 +431,88 @@ def test_a_quarter_running_past_the_data_is_cut_at_its_last_month():
     assert (q4.value("cac").numerator, q4.value("cac").denominator) == (2600.0, 3.0)
     assert q4.value("cac_payback_months").value == pytest.approx(cac / (137.5 * 0.5))
     assert q4.value("clv_to_cac").value == pytest.approx(clv / cac)
-    assert {v.note for v in q4.values} == {cut}
+    assert q4.value("clv").note == cut
+    # the costs end with the marketing cost of 1 November: CAC counts costs and new customers
+    # up to then (the book's November, whole, as its first day is in)
+    costs_cut = f"{cut}; the costs data ends 2026-11-01: values up to its end"
+    assert {q4.value(k).note for k in ("cac", "cac_payback_months", "clv_to_cac")} == {costs_cut}
 
 
 def test_new_customers_from_orders_start_after_the_orders_first_month():
     """Orders start on 31 October 2025 (P4): K2 may have ordered before. In Q4 2025 only K1
-    (1 November) is new, and no cost falls in November or December."""
+    (1 November) is new; the costs start in September 2026, so the quarter's CAC is unknown
+    (not 0). With a November 2025 cost of 300, it is 300 over K1."""
     book = without("subscriptions", "deals")
     opens = "the orders data starts 2025-10: customers ordering then may have ordered before"
     october = run("cac", book=book, period=resolve_period("2025-10", AS_OF)).value("cac")
     assert (october.value, october.note) == (None, opens)
     quarter = run("cac", book=book, period=resolve_period("2025-Q4", AS_OF)).value("cac")
-    assert (quarter.value, quarter.denominator) == (0.0, 1.0)
-    assert quarter.note == f"{opens}; new customers counted from 2025-11"
+    counted = f"{opens}; new customers counted from 2025-11"
+    assert (quarter.value, quarter.denominator) == (None, None)
+    assert quarter.note == f"{counted}; the costs data starts 2026-09-01: values from its start"
+    november = frame("costs", "month category amount currency", [
+        ("2025-11-01", "marketing", 300.0, "USD"),
+    ])  # fmt: skip
+    book["costs"] = pd.concat([COSTS, november], ignore_index=True)
+    quarter = run("cac", book=book, period=resolve_period("2025-Q4", AS_OF)).value("cac")
+    assert (quarter.value, quarter.denominator, quarter.note) == (300.0, 1.0, counted)
+
+
+def test_costs_count_only_over_the_days_the_deals_or_orders_cover():
+    """December's 5,000 of marketing falls after the deals and the orders, which end on
+    1 November (X closed and O2 created then; P5): Q4 counts costs and what they are set
+    against up to that day, not 5,000 of costs over no customer, lead or deal."""
+    december = frame("costs", "month category amount currency", [
+        ("2026-12-01", "marketing", 5000.0, "USD"),
+    ])  # fmt: skip
+    costs = pd.concat([COSTS, december], ignore_index=True)
+    q4 = resolve_period("2026-Q4", AS_OF)
+    ends = "the {} data ends 2026-11-01: values up to its end"
+    ids = ("cac", "cost_per_opportunity", "roi")
+    deals = run(*ids, book={**without("subscriptions"), "costs": costs}, period=q4)
+    # accounts first won from 1 October to 1 November: C4, C5, C6, C9; acquisition costs
+    # 600 + 900 (October) + 100 (31 October) + 1,000 (1 November) = 2,600
+    cac = deals.value("cac")
+    assert (cac.numerator, cac.denominator, cac.note) == (2600.0, 4.0, ends.format("deals"))
+    # deals created from 1 October to 1 November: W1b, W5, L, W6, X, O1, O2
+    per_deal = deals.value("cost_per_opportunity")
+    assert (per_deal.numerator, per_deal.denominator) == (2600.0, 7.0)
+    assert per_deal.note == ends.format("deals")
+    # won 4,500 in October + X's 5,000; all costs 2,600 + 500 of "other"
+    roi = deals.value("roi")
+    assert (roi.numerator, roi.denominator) == (9500.0 - 3100.0, 3100.0)
+    # from orders: customers whose first order is from 1 October to 1 November, K4 and K3
+    orders = run("cac", book={**without("subscriptions", "deals"), "costs": costs}, period=q4)
+    cac = orders.value("cac")
+    assert (cac.numerator, cac.denominator, cac.note) == (2600.0, 2.0, ends.format("orders"))
+    # costs that end before the customers do leave the rest of the period out too
+    september = resolve_period("2026-09", AS_OF)
+    early = run("cac", book={**without("subscriptions"), "costs": COSTS}, period=september)
+    assert early.value("cac").note is None  # the costs and the deals cover September
+    stale = run("cac", book={**without("subscriptions"), "costs": COSTS.iloc[5:]}, period=OCTOBER)
+    assert (stale.value("cac").value, stale.value("cac").note) == (
+        None,
+        "the costs data ends 2026-09-30: values up to its end",
+    )
+
+
+def test_transactional_clv_reads_the_12_months_up_to_the_orders_end():
+    settings = Settings(clv_variant="transactional", customer_lifespan_years=2)
+    # November runs past the orders (they end with P5 on 1 November): the 12 months end on 1
+    # November, from 2 November 2025: P2 K1 200, P3 K2 300, P5 K3 500, P7 K4 200 (P1 is on
+    # 1 November 2025) = 1,200 over 4 customers, x 2 years
+    november = run("clv", settings=settings, period=resolve_period("2026-11", AS_OF))
+    clv = november.value("clv")
+    assert (clv.value, clv.denominator) == (600.0, 4.0)
+    assert clv.note == "the orders data ends 2026-11-01: values up to its end"
+    # the orders start on 31 October 2025 (P4): the 12 months up to September 2026's end,
+    # from 1 October 2025, are not all in them, so revenue per customer is not a year's
+    september = run("clv", settings=settings, period=resolve_period("2026-09", AS_OF))
+    clv = september.value("clv")
+    assert (clv.value, clv.note) == (
+        None,
+        "the orders data starts 2025-10-31: the 12 months up to 2026-09-30 are not all in it",
+    )
 
 
 def test_small_samples_are_judged_on_customers():

@@ -403,13 +403,18 @@ def test_by_month_in_a_quarter_that_runs_past_the_data():
 
 def test_a_week_holds_no_first_of_a_month_so_no_movement():
     week = resolve_period("2026-W42", AS_OF)  # 12 to 18 October
-    report = run(["mrr", "net_new_mrr", "mrr_new"], week)
-    # the MRR at the week's end is October's; movements show on the first of a month
-    assert values(report, ["mrr", "net_new_mrr", "mrr_new"]) == {
-        "mrr": 1110.0,
-        "net_new_mrr": 0.0,
-        "mrr_new": 0.0,
-    }
+    moving = [*MOVES, "net_new_mrr", "mrr_bridge"]
+    report = run(["mrr", *moving], week)
+    # the MRR at the week's end is October's; movements show on the first of a month, so the
+    # week has none to count: no value (not 0), and the note says why
+    assert report.value("mrr").value == 1110.0
+    said = "no month starts in the period: MRR is monthly, so no movement is dated in it"
+    for kpi in moving:
+        found = [v for v in report.values if v.id == kpi]
+        assert found and {(v.value, v.note) for v in found} == {(None, said)}, kpi
+    # 2026-W40, 28 September to 4 October, holds 1 October: October's movements
+    holding = run(MOVES, resolve_period("2026-W40", AS_OF))
+    assert values(holding, MOVES) == values(run(MOVES), MOVES)
 
 
 def test_a_snapshot_reads_the_customers_not_churned_whatever_the_period():

@@ -6,6 +6,7 @@ import pytest
 
 from salesmetrics.engine import compute
 from salesmetrics.kpis.outreach import KPIS
+from salesmetrics.periods import resolve_period
 from tests.kpis.frames import AS_OF, JUNE, NOVEMBER, OCTOBER, Q4, frame
 
 ACTS = frame(
@@ -97,16 +98,35 @@ def test_reach_outs_by_channel_and_owner_including_groups_without_rows():
 
 def test_reach_outs_per_week_divides_by_the_weeks_in_the_period_or_bucket():
     # 9 reach outs in the 31 days of October: 9 / (31 / 7) = 63 / 31
-    assert run("reach_outs_per_week").value("reach_outs_per_week").value == pytest.approx(63 / 31)
-    by_month = run("reach_outs_per_week", Q4, group_by=["month"])
-    # Q4 has 92 days and 10 reach outs (9 in October, E5 in November): 10 x 7 / 92
-    assert by_month.value("reach_outs_per_week").value == pytest.approx(70 / 92)
-    assert by_month.value("reach_outs_per_week", month="2026-10").value == pytest.approx(63 / 31)
-    assert by_month.value("reach_outs_per_week", month="2026-11").value == pytest.approx(7 / 30)
-    assert by_month.value("reach_outs_per_week", month="2026-12").value == 0.0
+    found = run("reach_outs_per_week").value("reach_outs_per_week")
+    assert (found.value, found.note) == (pytest.approx(63 / 31), None)
     # ISO week 44 (Mon 26 Oct) is cut to the 6 days 26-31 October, with E4 only: 1 x 7 / 6
     by_week = run("reach_outs_per_week", group_by=["week"])
     assert by_week.value("reach_outs_per_week", week="2026-W44").value == pytest.approx(7 / 6)
+
+
+def test_reach_outs_per_week_count_only_the_days_the_activities_cover():
+    # the activities run from 30 September 23:59 (S1) to 1 November 00:00 (E5)
+    ends = "the activities data ends 2026-11-01: values up to its end"
+    by_month = run("reach_outs_per_week", Q4, group_by=["month"])
+    # Q4 is covered from 1 October to 1 November, 32 days, with 10 reach outs (9 in October,
+    # E5 in November): 10 x 7 / 32, not 10 x 7 / 92
+    total = by_month.value("reach_outs_per_week")
+    assert (total.value, total.note) == (pytest.approx(70 / 32), ends)
+    october = by_month.value("reach_outs_per_week", month="2026-10")
+    assert (october.value, october.note) == (pytest.approx(63 / 31), None)
+    # November is covered on its first day only, with E5: 1 x 7 / 1
+    november = by_month.value("reach_outs_per_week", month="2026-11")
+    assert (november.value, november.note) == (pytest.approx(7.0), ends)
+    december = by_month.value("reach_outs_per_week", month="2026-12")  # after the activities
+    assert (december.value, december.note) == (None, ends)
+    # September is covered from its last day, 30 September, with S1: 1 x 7 / 1
+    september = run("reach_outs_per_week", resolve_period("2026-09", AS_OF))
+    found = september.value("reach_outs_per_week")
+    assert (found.value, found.note) == (
+        pytest.approx(7.0),
+        "the activities data starts 2026-09-30: values from its start",
+    )
 
 
 # email rates
@@ -166,7 +186,12 @@ def test_a_bounced_email_is_out_of_open_and_response_rates_even_if_marked():
 def test_email_rates_with_no_email_sent_have_no_value():
     report = compute(BOOK, period=JUNE, as_of=AS_OF, kpis=[k.id for k in KPIS[:8]])
     assert report.value("emails_sent").value == 0.0
-    assert report.value("reach_outs_per_week").value == 0.0
+    # June is before the activities (30 September to 1 November): no day of it is covered
+    per_week = report.value("reach_outs_per_week")
+    assert (per_week.value, per_week.note) == (
+        None,
+        "the activities data starts 2026-09-30: values from its start",
+    )
     for kpi in ("email_bounce_rate", "email_open_rate", "email_response_rate_of_opened"):
         assert (report.value(kpi).value, report.value(kpi).note) == (
             None,

@@ -65,6 +65,15 @@ TARGETS = frame(
     ],
 )
 BOOK = {"deals": DEALS, "reps": REPS, "targets": TARGETS}
+# The deals above run from 10 September to 1 November (D4); with a deal lost on the last
+# minute of the year they cover the whole of Q4.
+LOST_IN_DECEMBER = frame(
+    "deals",
+    "deal_id status closed_at amount currency owner",
+    [("D9", "lost", "2026-12-31 23:59", 100.0, "USD", "Cy")],
+)
+THROUGH_DECEMBER = {**BOOK, "deals": pd.concat([DEALS, LOST_IN_DECEMBER], ignore_index=True)}
+ENDS = "the deals data ends 2026-11-01: values up to its end"
 
 
 def run(kpi: str, period=OCTOBER, book=None, **options):
@@ -80,9 +89,24 @@ def test_quota_attainment_is_revenue_won_over_the_pro_rated_quota():
     assert (found.numerator, found.denominator) == (4600.0, pytest.approx(5650.0))
     assert found.value == pytest.approx(4600 / 5650)  # 0.814
     assert (found.target, found.status) == (1.0, "off_track")  # under 90% of quota
-    november = run("quota_attainment", resolve_period("2026-11", AS_OF)).value("quota_attainment")
+    november = run("quota_attainment", resolve_period("2026-11", AS_OF), THROUGH_DECEMBER)
     # D4 at 00:00 on 1 Nov counts in November: 700 / (9200 * 30/92 + 4600 * 30/92 = 4500)
-    assert november.value == pytest.approx(700 / 4500)
+    assert november.value("quota_attainment").value == pytest.approx(700 / 4500)
+
+
+def test_quota_attainment_counts_the_quota_of_the_days_the_deals_cover():
+    # the deals end on 1 November: November's revenue is that of its first day, so it is
+    # measured against that day's quota, 9200 / 92 + 4600 / 92 = 150 (not 4500)
+    november = run("quota_attainment", resolve_period("2026-11", AS_OF))
+    found = november.value("quota_attainment")
+    assert (found.numerator, found.denominator) == (700.0, pytest.approx(150.0))
+    assert (found.value, found.note) == (pytest.approx(700 / 150), ENDS)
+    # Q4 up to 1 November: (4600 + 700) / (5650 + 150)
+    quarter = run("quota_attainment", Q4, group_by=["month"])
+    found = quarter.value("quota_attainment")
+    assert (found.value, found.note) == (pytest.approx(5300 / 5800), ENDS)
+    december = quarter.value("quota_attainment", month="2026-12")  # after the deals
+    assert (december.value, december.note) == (None, ENDS)
 
 
 def test_a_fiscal_year_report_says_how_it_read_the_target_labels():
@@ -132,7 +156,7 @@ def test_quota_attainment_per_owner_and_per_team_are_sums_over_sums():
 
 
 def test_quota_attainment_per_month_looks_only_at_each_month():
-    report = run("quota_attainment", Q4, group_by=["month"])
+    report = run("quota_attainment", Q4, THROUGH_DECEMBER, group_by=["month"])
     # Oct 4600 / 5650; Nov 700 / 4500; Dec 0 / (3100 + 1550)
     assert report.value("quota_attainment", month="2026-10").value == pytest.approx(4600 / 5650)
     assert report.value("quota_attainment", month="2026-11").value == pytest.approx(700 / 4500)
@@ -142,8 +166,18 @@ def test_quota_attainment_per_month_looks_only_at_each_month():
 
 
 def test_quota_attainment_without_quota_or_targets():
+    # June is before the deals: neither revenue nor quota is known
     june = run("quota_attainment", JUNE).value("quota_attainment")
-    assert (june.value, june.denominator, june.note) == (None, 0.0, "no rows in the denominator")
+    starts = "the deals data starts 2026-09-10: values from its start"
+    assert (june.value, june.denominator, june.note) == (None, None, starts)
+    # a quota for a period the deals cover, with no revenue won: 0
+    august = frame("deals", "deal_id status closed_at amount currency", [
+        ("D0", "lost", "2026-08-01", 100.0, "USD"),
+    ])  # fmt: skip
+    book = {**BOOK, "deals": pd.concat([DEALS, august], ignore_index=True)}
+    august = run("quota_attainment", resolve_period("2026-08", AS_OF), book)
+    found = august.value("quota_attainment")  # Ana's Q3: 9999 x 31/92
+    assert (found.value, found.denominator) == (0.0, pytest.approx(9999 * 31 / 92))
     skipped = run("quota_attainment", book={"deals": DEALS}).skipped
     assert [(s.id, s.reason) for s in skipped] == [
         ("quota_attainment", "needs targets (no targets input)")
@@ -268,7 +302,7 @@ def test_sales_growth_per_owner_is_a_sum_over_sums():
 
 
 def test_sales_growth_per_month_compares_each_month_with_the_one_before():
-    report = run("sales_growth", Q4, group_by=["month"])
+    report = run("sales_growth", Q4, THROUGH_DECEMBER, group_by=["month"])
     assert report.value("sales_growth", month="2026-10").value == pytest.approx(0.84)
     # November 700 against October 4600; December 0 against November 700
     assert report.value("sales_growth", month="2026-11").value == pytest.approx(-3900 / 4600)
@@ -281,8 +315,25 @@ def test_sales_growth_a_year_earlier_and_with_nothing_before():
     yearly = run("sales_growth", compare="year").value("sales_growth")
     # October 2025 has no revenue: 4600 over 0
     assert (yearly.value, yearly.denominator) == (None, 0.0)
-    june = run("sales_growth", JUNE).value("sales_growth")
-    assert (june.value, june.note) == (None, "no rows in the denominator")
+    june = run("sales_growth", JUNE).value("sales_growth")  # before the deals
+    assert (june.value, june.note) == (
+        None,
+        "the deals data starts 2026-09-10: values from its start",
+    )
+
+
+def test_sales_growth_of_a_period_past_the_deals_compares_the_same_days():
+    # the deals end on 1 November: November's first day (D4, 700) against October's first day
+    # (D1, 1000), not against the whole of October (4600)
+    november = run("sales_growth", resolve_period("2026-11", AS_OF)).value("sales_growth")
+    assert (november.numerator, november.denominator) == (-300.0, 1000.0)
+    assert november.note == f"{ENDS}, against 2026-10-01 to 2026-10-01"
+    # Q4 up to 1 November (32 days) against Q3's first 32 days, 1 July to 1 August: no revenue
+    quarter = run("sales_growth", Q4).value("sales_growth")
+    assert (quarter.value, quarter.denominator) == (None, 0.0)
+    assert quarter.note == f"no rows in the denominator; {ENDS}, against 2026-07-01 to 2026-08-01"
+    december = run("sales_growth", resolve_period("2026-12", AS_OF)).value("sales_growth")
+    assert (december.value, december.note) == (None, ENDS)
 
 
 # revenue_by_source
