@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from salesmetrics.anomalies import (
     check,
@@ -150,8 +149,7 @@ def test_a_deal_won_before_its_lead_was_created_is_an_anomaly_across_the_two_inp
     assert alone.quality.anomalies == ()
 
 
-def test_validate_with_several_inputs_reports_the_anomaly_across_them():
-    runner = CliRunner()
+def test_validate_with_several_inputs_reports_the_anomaly_across_them(runner):
     args = ["validate", str(OLIST_MQLS), str(OLIST_DEALS), "-m", str(OLIST_MAPPINGS / "leads.yaml")]
     args += ["-m", str(OLIST_MAPPINGS / "deals.yaml"), "--format", "json"]
     result = runner.invoke(app, args)
