@@ -31,6 +31,7 @@ from typing import Any
 from salesmetrics.config import AUTO_MAPPING, InputSpec
 from salesmetrics.errors import InputError, MappingError
 from salesmetrics.ingest import fields
+from salesmetrics.ingest.decode import decode_head
 from salesmetrics.ingest.mapping import (
     PRESETS_DIR,
     Mapping,
@@ -43,7 +44,6 @@ from salesmetrics.ingest.mapping import (
 from salesmetrics.ingest.read import (
     HEADER_SEARCH_ROWS,
     SNIFF_BYTES,
-    _decode_head,
     _find_header_row,
     _head_rows,
     _sniff_delimiter,
@@ -364,7 +364,7 @@ class HeaderReader:
         return is_excel(self.path) or self._bytes().startswith(EXCEL_MAGIC)
 
     def _csv(self, options: ReadOptions) -> list[list[str]]:
-        _, data, head = _decode_head(self.path, self._bytes(), options.encoding)
+        _, data, head = decode_head(self.path, self._bytes(), options.encoding)
         delimiter = options.delimiter
         if delimiter == "whitespace":
             data = re.sub(rb"(?m)^[ \t]+|[ \t]+(?=\r?$)", b"", data)

@@ -13,8 +13,9 @@ import pyarrow as pa
 import pytest
 
 from salesmetrics.errors import InputError
+from salesmetrics.ingest.decode import hash_and_check_utf8
 from salesmetrics.ingest.mapping import ReadOptions
-from salesmetrics.ingest.read import _hash_and_check_utf8, read_table
+from salesmetrics.ingest.read import read_table
 from tests.conftest import FIXTURES
 from tests.ingest.workbooks import write_workbook
 
@@ -324,12 +325,12 @@ def test_utf8_csv_read_from_disk_as_from_memory(tmp_path: Path, name: str):
 def test_utf8_check_and_hash_in_blocks_that_split_characters():
     text = "Zoë Müller – 東京 🙂,".encode() * 5
     for size in (1, 2, 3, 5, 7):
-        assert _hash_and_check_utf8(io.BytesIO(text), size) == (
+        assert hash_and_check_utf8(io.BytesIO(text), size) == (
             hashlib.sha256(text).hexdigest(),
             True,
         )
-        assert not _hash_and_check_utf8(io.BytesIO(text + b"\xe9 abc"), size)[1]
-    assert _hash_and_check_utf8(io.BytesIO(text[:-2]), 4)[1]  # a character cut off by the end
+        assert not hash_and_check_utf8(io.BytesIO(text + b"\xe9 abc"), size)[1]
+    assert hash_and_check_utf8(io.BytesIO(text[:-2]), 4)[1]  # a character cut off by the end
 
 
 # ------------------------------------------------------- a mapping's read options as hints
@@ -386,11 +387,12 @@ def test_the_refusal_names_the_delimiter_when_the_header_is_one_column_holding_a
     # the file lacks engage_date, so the detected `;` does not find every column either
     with pytest.raises(InputError) as exc:
         read_table(str(path), ReadOptions(delimiter=","), needs("opportunity_id", "engage_date"))
+    # the names as the likely delimiter splits them, never the header line as it is (issue 14)
     assert str(exc.value) == (
-        "x.csv: column 'opportunity_id' is not in the file; the file has: "
-        '\'opportunity_id;"sales_agent";"deal_stage"\'; the header reads as one column '
-        "holding ';': the file is likely delimited by ';', not the mapping's ','; set "
-        '`delimiter: ";"` under `read:` in the mapping, or leave it out to have it detected'
+        f"{path}: the header reads as one column holding ';': the file is likely delimited "
+        "by ';', not the mapping's ',' (its columns would be 'opportunity_id', 'sales_agent', "
+        "'deal_stage'); set `delimiter: \";\"` under `read:` in the mapping, or leave it out to "
+        "have it detected"
     )
 
 
