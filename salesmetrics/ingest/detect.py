@@ -50,6 +50,7 @@ from salesmetrics.ingest.read import (
     _unique_names,
     is_excel,
 )
+from salesmetrics.ingest.source import kept_pipe
 from salesmetrics.yamlfile import Node, YamlError, load_yaml
 
 MIN_SCORE = 0.5
@@ -342,8 +343,8 @@ class HeaderReader:
                 if self.path.lower().endswith(".gz"):
                     with gzip.open(self.path, "rb") as handle:
                         head = handle.read(SNIFF_BYTES)
-                else:
-                    with open(self.path, "rb") as handle:
+                else:  # a pipe is copied first, for the read that follows to see it whole
+                    with open(kept_pipe(self.path, text=not is_excel(self.path)), "rb") as handle:
                         head = handle.read(SNIFF_BYTES)
             except FileNotFoundError:
                 raise InputError(f"{self.path}: file not found") from None

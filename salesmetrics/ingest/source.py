@@ -15,6 +15,7 @@ import io
 import os
 import stat
 import sys
+import tempfile
 import zlib
 from pathlib import Path
 from typing import BinaryIO
@@ -44,8 +45,7 @@ def local_file(path: str, scratch: Path, *, text: bool) -> Path:
                 handle.seek(0)
                 return _copy(path, handle, scratch, text, "once decompressed")
         if stat.S_ISFIFO(mode):
-            with open(path, "rb") as handle:
-                return _copy(path, handle, scratch, text, "read from the pipe")
+            return kept_pipe(path, text=text)
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
     except OSError as exc:
@@ -54,6 +54,28 @@ def local_file(path: str, scratch: Path, *, text: bool) -> Path:
         f"{path}: not a regular file, pipe or standard input; give the path of the CSV or "
         "Excel export itself"
     )
+
+
+_PIPES: dict[str, Path] = {}  # each pipe read in this run, by its path, and its copy
+_SHELF: list[tempfile.TemporaryDirectory] = []  # where those copies are, removed at exit
+
+
+def kept_pipe(path: str, *, text: bool = True) -> Path:
+    """The copy of a named pipe or process substitution (`<(cat deals.csv)`), made on the first
+    look, so that recognising the file from its header and reading it see the same bytes: a
+    pipe can be read only once. Other paths are returned as they are."""
+    if path in _PIPES:
+        return _PIPES[path]
+    try:
+        if not stat.S_ISFIFO(os.stat(path).st_mode):
+            return Path(path)
+        if not _SHELF:
+            _SHELF.append(tempfile.TemporaryDirectory(prefix="salesmetrics-pipes-"))
+        with open(path, "rb") as handle:
+            _PIPES[path] = _copy(path, handle, Path(_SHELF[0].name), text, "read from the pipe")
+    except OSError:
+        return Path(path)  # the read that follows reports it
+    return _PIPES[path]
 
 
 class _Prefixed(io.RawIOBase):
