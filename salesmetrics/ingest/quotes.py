@@ -56,7 +56,7 @@ def unclosed(data: pa.Buffer, delimiter: str, header_row: int, max_lines: int) -
     odd = quotes_per_line % 2 == 1
     odd[:header_row] = False  # title rows and the header are not data
     found: list[int] = []
-    view = memoryview(data)  # type: ignore[arg-type]
+    view = memoryview(data)
     for _ in range(MAX_UNCLOSED):
         opening = _first_unclosed(odd, max_lines)
         if opening is None:
@@ -95,7 +95,7 @@ def _as_array(data: pa.Buffer) -> pa.Array:
 def _line_quotes(data: pa.Buffer) -> tuple[np.ndarray, np.ndarray]:
     """Where each line ends, and how many quote characters each line holds, a chunk at a time
     so that no array as large as the data is built."""
-    whole = np.frombuffer(data, dtype=np.uint8)  # type: ignore[call-overload]
+    whole = np.frombuffer(data, dtype=np.uint8)
     ends = [np.flatnonzero(whole[i : i + CHUNK_BYTES] == 0x0A) + i for i in _chunks(len(whole))]
     newlines = np.concatenate(ends) if ends else np.array([], dtype=np.int64)
     counts = np.zeros(len(newlines) + 1, dtype=np.int64)

@@ -88,7 +88,7 @@ class _Prefixed(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer) -> int:
         if self._first:
             n = min(len(buffer), len(self._first))
             buffer[:n] = self._first[:n]
