@@ -37,16 +37,17 @@ class Unclosed:
 
 def odd_quotes(data: pa.Buffer) -> bool:
     """Whether the data holds an odd number of quote characters: some quote never closes, or
-    one stands in an unquoted cell. Counted in place."""
-    return bool(pc.count_substring(_as_array(data), '"')[0].as_py() % 2)
+    one stands in an unquoted cell."""
+    return bool(_count(data, 0x22) % 2)
 
 
 def long_fields(values: pa.Array | pa.ChunkedArray, max_lines: int) -> bool:
-    """Whether a value holds more than `max_lines` line breaks."""
-    if not len(values):
+    """Whether a value holds more than `max_lines` line breaks (only values longer than that
+    are searched)."""
+    longer = pc.filter(values, pc.greater(pc.binary_length(values), max_lines))
+    if not len(longer):
         return False
-    most = pc.max(pc.count_substring(values, "\n")).as_py()
-    return most is not None and most > max_lines
+    return bool(pc.max(pc.count_substring(longer, "\n")).as_py() > max_lines)
 
 
 def unclosed(data: pa.Buffer, delimiter: str, header_row: int, max_lines: int) -> Unclosed | None:
@@ -85,11 +86,6 @@ def unclosed(data: pa.Buffer, delimiter: str, header_row: int, max_lines: int) -
         rows[np.sort(at)],
         [_line(view, newlines, i).rstrip("\r") for i in sorted(found)],
     )
-
-
-def _as_array(data: pa.Buffer) -> pa.Array:
-    offsets = pa.py_buffer(np.array([0, data.size], dtype=np.int64))
-    return pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, data])
 
 
 def _line_quotes(data: pa.Buffer) -> tuple[np.ndarray, np.ndarray]:
@@ -142,5 +138,13 @@ def _is_cr(view: memoryview, starts: np.ndarray) -> np.ndarray:
 
 
 def newlines(data: pa.Buffer) -> int:
-    """The line breaks in the data, counted in place."""
-    return int(pc.count_substring(_as_array(data), "\n")[0].as_py())
+    """The line breaks in the data."""
+    return _count(data, 0x0A)
+
+
+def _count(data: pa.Buffer, byte: int) -> int:
+    """How often `byte` is in the data, a chunk at a time."""
+    whole = np.frombuffer(data, dtype=np.uint8)
+    return sum(
+        int(np.count_nonzero(whole[i : i + CHUNK_BYTES] == byte)) for i in _chunks(len(whole))
+    )
