@@ -1030,14 +1030,15 @@ def guess_value(field_name: str, raw: str, know: Knowledge | None = None) -> tup
 
 def _layout(path: str) -> ReadOptions:
     """Read options for an unknown file: whitespace-delimited and headerless files found."""
+    from salesmetrics.ingest.decode import decode_head
     from salesmetrics.ingest.detect import HeaderReader
-    from salesmetrics.ingest.read import _decode_head, _sniff_delimiter
+    from salesmetrics.ingest.read import _sniff_delimiter
 
     reader = HeaderReader(path)
     if reader._is_excel():
         first = reader.headers(ReadOptions())
         return ReadOptions(header=not _looks_like_data(first))
-    _, _, head = _decode_head(path, reader._bytes(), "auto")
+    _, _, head = decode_head(path, reader._bytes(), "auto")
     lines = [ln for ln in head.splitlines()[:20] if ln.strip()]
     delimiter = _sniff_delimiter(lines)
     import csv

@@ -32,6 +32,7 @@ from typing import Any
 from salesmetrics.config import AUTO_MAPPING, InputSpec
 from salesmetrics.errors import InputError, MappingError
 from salesmetrics.ingest import fields, workbook
+from salesmetrics.ingest.decode import decode_head
 from salesmetrics.ingest.mapping import (
     PRESETS_DIR,
     Mapping,
@@ -44,13 +45,13 @@ from salesmetrics.ingest.mapping import (
 from salesmetrics.ingest.read import (
     HEADER_SEARCH_ROWS,
     SNIFF_BYTES,
-    _decode_head,
     _find_header_row,
     _head_rows,
     _sniff_delimiter,
     _unique_names,
     is_excel,
 )
+from salesmetrics.ingest.source import kept_pipe
 from salesmetrics.yamlfile import Node, YamlError, load_yaml
 
 MIN_SCORE = 0.5
@@ -344,8 +345,8 @@ class HeaderReader:
                 if self.path.lower().endswith(".gz"):
                     with gzip.open(self.path, "rb") as handle:
                         head = handle.read(SNIFF_BYTES)
-                else:
-                    with open(self.path, "rb") as handle:
+                else:  # a pipe is copied first, for the read that follows to see it whole
+                    with open(kept_pipe(self.path, text=not is_excel(self.path)), "rb") as handle:
                         head = handle.read(SNIFF_BYTES)
             except FileNotFoundError:
                 raise InputError(f"{self.path}: file not found") from None
@@ -367,7 +368,7 @@ class HeaderReader:
         return kind in ("zip", "ole") or (is_excel(self.path) and kind != "text")
 
     def _csv(self, options: ReadOptions) -> list[list[str]]:
-        _, data, head = _decode_head(self.path, self._bytes(), options.encoding)
+        _, data, head = decode_head(self.path, self._bytes(), options.encoding)
         delimiter = options.delimiter
         if delimiter == "whitespace":
             data = re.sub(rb"(?m)^[ \t]+|[ \t]+(?=\r?$)", b"", data)

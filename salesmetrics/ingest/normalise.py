@@ -32,7 +32,7 @@ from salesmetrics.ingest.quality import (
     Reason,
     ValueCount,
 )
-from salesmetrics.ingest.read import RawTable
+from salesmetrics.ingest.read import RawTable, shown_name
 from salesmetrics.schema import Kind
 
 TEXT = pd.ArrowDtype(pa.string())
@@ -151,9 +151,12 @@ def _missing_message(
     close: list[str] = []
     for alias in aliases:
         close += [folded[c] for c in difflib.get_close_matches(fold(alias), folded, n=3)]
-    hint = f"closest: {', '.join(repr(c) for c in dict.fromkeys(close))}; " if close else ""
+    closest = ", ".join(repr(shown_name(c)) for c in dict.fromkeys(close))
+    hint = f"closest: {closest}; " if close else ""
     what = f"column for {name}" if name else "column"
-    shown = ", ".join(repr(h) for h in headers[:40]) + (" …" if len(headers) > 40 else "")
+    shown = ", ".join(repr(shown_name(h)) for h in headers[:40]) + (
+        " …" if len(headers) > 40 else ""
+    )
     return (
         f"{path}: {what} {wanted} (mapping {mapping.name}) is not in the file; {hint}"
         f"the file has: {shown}"
@@ -311,6 +314,7 @@ def normalise(
             f"{k} ({plan.absent[k]})" if k in plan.absent else k for k in key_missing
         ),
         footer_lines_dropped=raw.footer_lines,
+        footer_first_line=raw.footer_at,
         encoding=raw.encoding,
         delimiter=raw.delimiter,
         sheet=raw.sheet,
@@ -863,7 +867,7 @@ def _ragged_reasons(raw: RawTable) -> tuple[Reason, ...]:
         return ()
     by_reason: dict[str, list] = {}
     for r in raw.ragged:
-        by_reason.setdefault(f"row has {r.fields} fields, the header {r.expected}", []).append(r)
+        by_reason.setdefault(r.reason, []).append(r)
     return tuple(
         Reason(reason, len(found), tuple(Example(r.row, r.text[:80]) for r in found[:MAX_EXAMPLES]))
         for reason, found in by_reason.items()
@@ -914,9 +918,7 @@ def _rejects_frame(raw: RawTable, rows: _Rows) -> pd.DataFrame:
         extra = pd.DataFrame(
             {
                 "row": [r.row for r in raw.ragged],
-                "reason": [
-                    f"row has {r.fields} fields, the header {r.expected}" for r in raw.ragged
-                ],
+                "reason": [r.reason for r in raw.ragged],
                 "raw_line": [r.text for r in raw.ragged],
             }
         )

@@ -74,6 +74,7 @@ class InputQuality:
     dedupe_key: tuple[str, ...] = ()  # the fields rows were de-duplicated on; () for none
     dedupe_missing: tuple[str, ...] = ()  # key fields the file lacks (so no de-duplication)
     footer_lines_dropped: int = 0
+    footer_first_line: int | None = None  # where the footer dropped starts (a CSV's line)
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None

@@ -82,7 +82,11 @@ def _render_one(q: InputQuality, console: Console, fed: Feeds | None) -> None:
     if q.entity == HISTORY:
         counts.add_row("joined to no deal", f"{q.rows_unmatched:,}")
     if q.footer_lines_dropped:
-        counts.add_row("footer lines dropped", f"{q.footer_lines_dropped:,}")
+        lines = q.footer_first_line
+        where = (
+            "" if lines is None else f" (lines {lines:,}–{lines + q.footer_lines_dropped - 1:,})"
+        )
+        counts.add_row("footer lines dropped", f"{q.footer_lines_dropped:,}{where}")
     if q.lines_of is not None:
         counts.add_row(
             f"lines joined (lines_of: {', '.join(q.lines_of.key)})",
