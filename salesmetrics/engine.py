@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from salesmetrics.coverage import SPAN_DATES, calendar_warning, covers, uncovered
 from salesmetrics.currency import Rates, convert
 from salesmetrics.errors import SalesmetricsError
+from salesmetrics.kpis import forecast
 from salesmetrics.kpis.base import (
     HIT,
     LEFT_OUT,
@@ -51,6 +52,7 @@ from salesmetrics.targets import KpiTargets, Target, status
 
 TIME_DIMENSIONS = ("month", "week", "quarter")
 QUOTA_WARN = 0.9  # at risk from 90% of quota, unless the report config says otherwise
+QUOTA_KPIS = ("revenue_won", *forecast.IDS)  # held against the quotas when no target is given
 Key = tuple[tuple[tuple[str, str], ...], str | None, str | None]  # group, category, subcategory
 
 
@@ -181,9 +183,9 @@ def _warnings(
     for kpi in kpis:
         for entity in _reads(kpi, frames):
             read.setdefault(entity, []).append(kpi.id)
-    revenue_quota = "targets" in frames and not (targets or {}).get("revenue_won")
-    if revenue_quota and any(kpi.id == "revenue_won" for kpi in kpis):
-        read.setdefault("targets", []).append("revenue_won")  # its target: the quotas
+    for kpi in kpis:
+        if kpi.id in QUOTA_KPIS and "targets" in frames and not (targets or {}).get(kpi.id):
+            read.setdefault("targets", []).append(kpi.id)  # its target: the quotas
     ordered = {e: read[e] for e in frames if e in read}
     named = {e: ids if e == "targets" else [] for e, ids in ordered.items()}
     covered = covers({e: frames[e] for e in named}, as_of, fiscal_start_month)
@@ -784,7 +786,8 @@ def _value(
 def _targets(
     kpi: Kpi, ctx: Context, period: Period, attrs: tuple[str, ...], spec: KpiTargets | None
 ) -> dict[tuple[tuple[str, str], ...], Target]:
-    """Targets by group for the period's values: from the config, else quotas for revenue."""
+    """Targets by group for the period's values: from the config, else quotas for revenue
+    and the forecast roll-up (QUOTA_KPIS)."""
     goals: dict[tuple[tuple[str, str], ...], Target] = {}
     if spec is not None:
         if spec.overall is not None:
@@ -796,7 +799,7 @@ def _targets(
         return {(): Target(1.0, QUOTA_WARN)} | {
             ((d, v),): Target(1.0, QUOTA_WARN) for d, v in _quota_groups(ctx, period, attrs)
         }
-    if kpi.id == "revenue_won" and "targets" in ctx.frames:
+    if kpi.id in QUOTA_KPIS and "targets" in ctx.frames:
         quotas = allocated(ctx, period)
         if len(quotas):
             total = float(quotas["amount"].sum())
