@@ -61,11 +61,11 @@ def _built(ctx: Context, period: Period) -> pd.DataFrame:
     won = won_deals(ctx, period)
     none = np.zeros(len(won), dtype=bool)
     closed = carrying(ctx, won, "amount", "currency").assign(
-        **{TIER: "closed", PLACED: none, UNKNOWN: none}
+        **{TIER: np.full(len(won), "closed", dtype=object), PLACED: none, UNKNOWN: none}
     )
     over = ctx.as_of > period.end
     parts = [closed]
-    if not over:
+    if not over and "expected_close_at" in ctx["deals"].columns:  # forecast_closed needs none
         parts.append(_open(ctx, period))
     rows = pd.concat(parts) if len(parts) > 1 else closed
     rows = rows.assign(value=rows["amount"].to_numpy(dtype=float, na_value=np.nan))
@@ -146,6 +146,8 @@ PERIOD_DATE = (
     "closed_at (deals won); expected_close_at (deals open now), none once the period is over"
 )
 NEEDS = ("deals.status", "deals.closed_at", "deals.amount")
+# a book of open deals with no deal won yet has a forecast: closed_at mapped, all blank
+OPEN_NEEDS = ("deals.status", "deals.closed_at?", "deals.amount", "deals.expected_close_at")
 OPEN = "open deals (status open now) with expected_close_at in the period"
 PLACING = (
     "; an open deal without a forecast_category: commit from a probability of 90%, best_case "
@@ -170,7 +172,7 @@ KPIS: tuple[Kpi, ...] = (
         STAGE,
         Unit.CURRENCY,
         Aggregation.CUSTOM,
-        (*NEEDS, "deals.expected_close_at"),
+        OPEN_NEEDS,
         PERIOD_DATE,
         f"forecast_closed + sum of amount over {OPEN} in forecast_category commit" + PLACING,
         _book,
@@ -182,7 +184,7 @@ KPIS: tuple[Kpi, ...] = (
         STAGE,
         Unit.CURRENCY,
         Aggregation.CUSTOM,
-        (*NEEDS, "deals.expected_close_at"),
+        OPEN_NEEDS,
         PERIOD_DATE,
         f"forecast_closed + sum of amount over {OPEN} in forecast_category commit or best_case"
         + PLACING,
@@ -195,7 +197,7 @@ KPIS: tuple[Kpi, ...] = (
         STAGE,
         Unit.CURRENCY,
         Aggregation.CUSTOM,
-        (*NEEDS, "deals.expected_close_at"),
+        OPEN_NEEDS,
         PERIOD_DATE,
         f"sum of amount over {OPEN} not in forecast_category omitted (commit, best_case and "
         "pipeline; closed deals not included)" + PLACING,
