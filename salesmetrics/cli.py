@@ -488,6 +488,12 @@ def report(
     limit: Annotated[
         int, typer.Option(help="Rows per breakdown table in table view; 0 for all.", min=0)
     ] = 20,
+    all_groups: Annotated[
+        bool,
+        typer.Option(
+            "--all-groups", help="Keep breakdown groups with no rows in the period or comparison."
+        ),
+    ] = False,
     fail_on: Annotated[
         list[FailOn] | None,
         typer.Option(
@@ -560,7 +566,9 @@ def report(
     qualities = [item.quality for item in loaded]
     limit_rejects = max_reject_rate if max_reject_rate is not None else settings.max_reject_rate
     _refuse_rejects(qualities, limit_rejects if limit_rejects is not None else 0.05)
-    result = compute_report(settings, frames_of(loaded), hints=hints_of(loaded))
+    result = compute_report(
+        settings, frames_of(loaded), hints=hints_of(loaded), all_groups=all_groups
+    )
     failing = set(fail_on or ())
     target = template.format(period=result.period.label, as_of=result.as_of.isoformat())
     _refuse_writing_an_input("--output", target, _sources(specs, config))

@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesmetrics.breakdowns import arrange, by_value, natural
 from salesmetrics.coverage import SPAN_DATES, calendar_warning, covers, uncovered
 from salesmetrics.currency import Rates, convert
 from salesmetrics.errors import SalesmetricsError
@@ -44,6 +45,7 @@ from salesmetrics.kpis.base import (
     edge_of,
 )
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
+from salesmetrics.kpis.close import SNAPSHOT
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.periods import Period, buckets, comparison, trend
 from salesmetrics.report import DataWarning, Feeds, KpiValue, Report, Skipped, TrendPoint
@@ -84,10 +86,13 @@ def compute(
     strict: bool = False,
     fiscal_start_month: int = 1,
     hints: Mapping[str, str] | None = None,
+    all_groups: bool = False,
 ) -> Report:
     """Every selected KPI, in total and per group of `group_by`, for `period`. `hints` gives,
     for an `entity.field` an input lacks, the header(s) that would bring it ("Create Date"):
-    a KPI skipped for want of it says what to add to the export."""
+    a KPI skipped for want of it says what to add to the export. Groups and categories come
+    in the order of `salesmetrics.breakdowns`; groups with no rows in the period or the
+    comparison are left out of their stage unless `all_groups`."""
     by = tuple(group_by)
     time = [d for d in by if d in TIME_DIMENSIONS]
     if len(time) > 1:
@@ -121,6 +126,7 @@ def compute(
         if kpi.id in unsplit
     ]
     why = {s.id: s.reason for s in totals_only}
+    active: dict[tuple[str, tuple[tuple[str, str], ...]], bool] = {}
     for kpi in able:
         now = _merged(found[kpi.id], plans[kpi.id].current, ages[kpi.id])
         previous = _merged(found[kpi.id], plans[kpi.id].before)
@@ -129,7 +135,11 @@ def compute(
         for key, value in now.items():
             if kpi.id in why:
                 value = replace(value, note="; ".join(filter(None, (value.note, why[kpi.id]))))
+            prior = previous.get(key)
+            rows = value.n > 0 or (prior is not None and prior.n > 0)
+            active[(kpi.stage, value.group)] = active.get((kpi.stage, value.group), False) or rows
             values.append(_complete(kpi, value, key, previous, history, series, goals))
+    values, left_out = arrange(values, attrs, active, all_groups)
     if strict and skipped:
         listed = "; ".join(f"{s.id}: {s.reason}" for s in skipped)
         raise SalesmetricsError(f"strict mode: {len(skipped)} KPIs cannot be computed: {listed}")
@@ -144,6 +154,7 @@ def compute(
         tuple(history),
         warnings=_warnings(able, data, period, as_of, fiscal_start_month, targets),
         unsplit=tuple(totals_only),
+        groups_left_out=tuple(left_out.items()),
     )
 
 
@@ -612,13 +623,18 @@ def _narrow(kpi: Kpi, ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _universe(kpi: Kpi, ctx: Context, attrs: tuple[str, ...]) -> set[tuple[str, ...]]:
-    """The groups that exist in the KPI's entity, whether or not they have rows in a period."""
+    """The groups that exist in the KPI's entity, whether or not they have rows in a period;
+    for a pipeline KPI (a snapshot of open deals) by stage, the open stages only."""
     entity = kpi.needs[0].split("|")[0].split(".")[0]
     frame = ctx.frames.get(entity)
     if not attrs or frame is None or any(d not in frame.columns for d in attrs):
         return set()
     combos = frame[list(attrs)].drop_duplicates()
-    return {tuple(_label(v) for v in row) for row in combos.itertuples(index=False)}
+    found = {tuple(_label(v) for v in row) for row in combos.itertuples(index=False)}
+    if kpi.matures == SNAPSHOT and "stage" in attrs:  # the pipeline: open stages only
+        at = attrs.index("stage")
+        found = {labels for labels in found if labels[at] not in ("won", "lost")}
+    return found
 
 
 def _labels(key: object) -> tuple[str, ...]:
@@ -662,12 +678,13 @@ def _values(kpi: Kpi, rows: pd.DataFrame, pairs, small_sample: int) -> list[KpiV
         _labels(k): v for k, v in rows.groupby(columns, dropna=False, sort=False).indices.items()
     }
     categories = {key[0] for key in parts}
-    order = [*kpi.category_order, *sorted(categories - set(kpi.category_order), key=_natural)]
+    fixed = [*kpi.category_order]
+    order = [*fixed, *sorted(categories - set(fixed), key=natural)]
     distribution = kpi.aggregation is Aggregation.DISTRIBUTION
     total = float(rows["value"][~_left_out(rows)].sum()) if distribution else 0.0
-    result = []
+    result: list[KpiValue] = []
     for category in order:
-        inner = sorted((k for k in parts if k[0] == category), key=lambda k: _natural(k[-1]))
+        inner = sorted((k for k in parts if k[0] == category), key=lambda k: natural(k[-1]))
         for key in inner or [(category,) * len(columns)]:
             part = rows.iloc[parts[key]] if key in parts else rows.iloc[0:0]
             agg, n = _measure(kpi, part, total)
@@ -675,18 +692,14 @@ def _values(kpi: Kpi, rows: pd.DataFrame, pairs, small_sample: int) -> list[KpiV
             if kpi.subcategory and sub is None:
                 continue  # a fixed category with no rows has no subcategories to show
             result.append(_value(kpi, agg, n, pairs, category, sub, small_sample))
+    if not kpi.subcategory:  # the categories no fixed order places: largest value first
+        free = [v for v in result if v.category not in fixed]
+        result = [v for v in result if v.category in fixed]
+        result += sorted(free, key=lambda v: by_value(v.value, str(v.category)))
     if not result:  # nothing to split: one value that says so, rather than silence
         empty = Aggregate(None, note="no rows in the period")
         result.append(_value(kpi, empty, 0, pairs, None, None, small_sample))
     return result
-
-
-def _natural(label: str) -> tuple[int, float | str]:
-    """Numbers in numeric order (month 2 before month 10), then text in text order."""
-    try:
-        return (0, float(label))
-    except ValueError:
-        return (1, label)
 
 
 def _left_out(rows: pd.DataFrame) -> np.ndarray:
