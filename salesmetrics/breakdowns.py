@@ -4,9 +4,9 @@ that every output (JSON, CSV, table, workbook) lists them the same way.
 - Groups (an owner, a source, a month and an owner...) are ordered within each funnel stage by
   the value of the stage's first KPI that is split by them, largest first, so a stage's table
   reads top down by its first column; a `stage` dimension keeps the funnel order, time buckets
-  keep their calendar order, and `(blank)` and "other" come last.
+  keep their calendar order, and "other" and `(blank)` come last.
 - A category of a KPI (a lost reason, a lead source) is ordered by its own value, largest first,
-  `(blank)` and "other" last, unless the KPI fixes an order (funnel stages, the MRR bridge's
+  "other" and `(blank)` last, unless the KPI fixes an order (funnel stages, the MRR bridge's
   movements) or splits it again (a cohort's months: calendar order).
 - A group with no rows in the period or the comparison period for any KPI of a stage is left
   out of that stage (a rep who left, a source no longer used) unless all groups are asked for;
@@ -21,16 +21,17 @@ from salesmetrics.report import KpiValue
 from salesmetrics.schema import DEAL_STAGES
 
 Group = tuple[tuple[str, str], ...]
-LAST = ("(blank)", "other")  # labels that go after every other, whatever their value
+LAST = ("other", "(blank)")  # labels that go after every other, whatever their value
 
 
-def last(label: str) -> bool:
-    """A label that sorts after the others: the blank group, or a catch-all "other"."""
-    return label.strip().casefold() in LAST
+def last(label: str) -> int:
+    """0 for most labels; 1 for a catch-all "other", 2 for the blank group: they sort last."""
+    folded = label.strip().casefold()
+    return LAST.index(folded) + 1 if folded in LAST else 0
 
 
 def by_value(value: float | None, label: str) -> tuple:
-    """Largest value first, no value after any, `(blank)` and "other" last, then by label."""
+    """Largest value first, no value after any, "other" then `(blank)` last, then by label."""
     return (last(label), value is None, -(value or 0.0), natural(label))
 
 
@@ -114,7 +115,7 @@ def _key(group: Group, value: float | None) -> tuple:
         if d == "stage"
     )
     return (
-        any(last(label) for label in labels),
+        max((last(label) for label in labels), default=0),
         funnel,
         value is None,
         -(value or 0.0),

@@ -86,13 +86,14 @@ def compute(
     strict: bool = False,
     fiscal_start_month: int = 1,
     hints: Mapping[str, str] | None = None,
-    all_groups: bool = False,
+    all_groups: bool = True,
 ) -> Report:
     """Every selected KPI, in total and per group of `group_by`, for `period`. `hints` gives,
     for an `entity.field` an input lacks, the header(s) that would bring it ("Create Date"):
     a KPI skipped for want of it says what to add to the export. Groups and categories come
-    in the order of `salesmetrics.breakdowns`; groups with no rows in the period or the
-    comparison are left out of their stage unless `all_groups`."""
+    in the order of `salesmetrics.breakdowns`; `all_groups` False leaves out of each stage the
+    groups with no rows in the period or the comparison, as the report does by default
+    (`pipeline.compute_report`); a caller of this function gets every group unless it asks."""
     by = tuple(group_by)
     time = [d for d in by if d in TIME_DIMENSIONS]
     if len(time) > 1:
