@@ -108,7 +108,7 @@ def _odds(ctx: Context, deals: pd.DataFrame) -> np.ndarray:
     stage = (
         deals["stage"].astype(object).map(chances).astype(float)
         if "stage" in deals.columns
-        else column("stage")
+        else pd.Series(np.nan, index=deals.index)
     )
     odds = column("probability").fillna(stage).fillna(column("stage_probability"))
     return odds.to_numpy(dtype=float)
