@@ -602,6 +602,12 @@ def report(
         bool,
         typer.Option("--show-skipped", help="List each skipped KPI and why, not one line."),
     ] = False,
+    all_groups: Annotated[
+        bool,
+        typer.Option(
+            "--all-groups", help="Keep breakdown groups with no rows in the period or comparison."
+        ),
+    ] = False,
     fail_on: Annotated[
         list[FailOn] | None,
         typer.Option(
@@ -690,7 +696,7 @@ def report(
         frames, qualities, hints = frames_of(loaded), [i.quality for i in loaded], hints_of(loaded)
     limit_rejects = max_reject_rate if max_reject_rate is not None else settings.max_reject_rate
     _refuse_rejects(qualities, limit_rejects if limit_rejects is not None else 0.05)
-    result = compute_report(settings, frames, hints=hints)
+    result = compute_report(settings, frames, hints=hints, all_groups=all_groups)
     failing = set(fail_on or ())
     target = template.format(period=result.period.label, as_of=result.as_of.isoformat())
     _refuse_writing_an_input("--output", target, _sources(specs, config))

@@ -26,9 +26,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesmetrics.breakdowns import arrange, by_value, natural
 from salesmetrics.coverage import SPAN_DATES, calendar_warning, covers, uncovered
 from salesmetrics.currency import Rates, convert
 from salesmetrics.errors import SalesmetricsError
+from salesmetrics.kpis import forecast
 from salesmetrics.kpis.base import (
     HIT,
     LEFT_OUT,
@@ -43,6 +45,7 @@ from salesmetrics.kpis.base import (
     edge_of,
 )
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
+from salesmetrics.kpis.close import SNAPSHOT
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.periods import Period, buckets, comparison, trend
 from salesmetrics.report import DataWarning, Feeds, KpiValue, Report, Skipped, TrendPoint
@@ -51,6 +54,7 @@ from salesmetrics.targets import KpiTargets, Target, status
 
 TIME_DIMENSIONS = ("month", "week", "quarter")
 QUOTA_WARN = 0.9  # at risk from 90% of quota, unless the report config says otherwise
+QUOTA_KPIS = ("revenue_won", *forecast.IDS)  # held against the quotas when no target is given
 Key = tuple[tuple[tuple[str, str], ...], str | None, str | None]  # group, category, subcategory
 
 
@@ -82,10 +86,14 @@ def compute(
     strict: bool = False,
     fiscal_start_month: int = 1,
     hints: Mapping[str, str] | None = None,
+    all_groups: bool = True,
 ) -> Report:
     """Every selected KPI, in total and per group of `group_by`, for `period`. `hints` gives,
     for an `entity.field` an input lacks, the header(s) that would bring it ("Create Date"):
-    a KPI skipped for want of it says what to add to the export."""
+    a KPI skipped for want of it says what to add to the export. Groups and categories come
+    in the order of `salesmetrics.breakdowns`; `all_groups` False leaves out of each stage the
+    groups with no rows in the period or the comparison, as the report does by default
+    (`pipeline.compute_report`); a caller of this function gets every group unless it asks."""
     by = tuple(group_by)
     time = [d for d in by if d in TIME_DIMENSIONS]
     if len(time) > 1:
@@ -119,6 +127,7 @@ def compute(
         if kpi.id in unsplit
     ]
     why = {s.id: s.reason for s in totals_only}
+    active: dict[tuple[str, tuple[tuple[str, str], ...]], bool] = {}
     for kpi in able:
         now = _merged(found[kpi.id], plans[kpi.id].current, ages[kpi.id])
         previous = _merged(found[kpi.id], plans[kpi.id].before)
@@ -127,7 +136,11 @@ def compute(
         for key, value in now.items():
             if kpi.id in why:
                 value = replace(value, note="; ".join(filter(None, (value.note, why[kpi.id]))))
+            prior = previous.get(key)
+            rows = value.n > 0 or (prior is not None and prior.n > 0)
+            active[(kpi.stage, value.group)] = active.get((kpi.stage, value.group), False) or rows
             values.append(_complete(kpi, value, key, previous, history, series, goals))
+    values, left_out = arrange(values, attrs, active, all_groups)
     if strict and skipped:
         listed = "; ".join(f"{s.id}: {s.reason}" for s in skipped)
         raise SalesmetricsError(f"strict mode: {len(skipped)} KPIs cannot be computed: {listed}")
@@ -142,6 +155,7 @@ def compute(
         tuple(history),
         warnings=_warnings(able, data, period, as_of, fiscal_start_month, targets),
         unsplit=tuple(totals_only),
+        groups_left_out=tuple(left_out.items()),
     )
 
 
@@ -181,9 +195,9 @@ def _warnings(
     for kpi in kpis:
         for entity in _reads(kpi, frames):
             read.setdefault(entity, []).append(kpi.id)
-    revenue_quota = "targets" in frames and not (targets or {}).get("revenue_won")
-    if revenue_quota and any(kpi.id == "revenue_won" for kpi in kpis):
-        read.setdefault("targets", []).append("revenue_won")  # its target: the quotas
+    for kpi in kpis:
+        if kpi.id in QUOTA_KPIS and "targets" in frames and not (targets or {}).get(kpi.id):
+            read.setdefault("targets", []).append(kpi.id)  # its target: the quotas
     ordered = {e: read[e] for e in frames if e in read}
     named = {e: ids if e == "targets" else [] for e, ids in ordered.items()}
     covered = covers({e: frames[e] for e in named}, as_of, fiscal_start_month)
@@ -610,13 +624,18 @@ def _narrow(kpi: Kpi, ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _universe(kpi: Kpi, ctx: Context, attrs: tuple[str, ...]) -> set[tuple[str, ...]]:
-    """The groups that exist in the KPI's entity, whether or not they have rows in a period."""
+    """The groups that exist in the KPI's entity, whether or not they have rows in a period;
+    for a pipeline KPI (a snapshot of open deals) by stage, the open stages only."""
     entity = kpi.needs[0].split("|")[0].split(".")[0]
     frame = ctx.frames.get(entity)
     if not attrs or frame is None or any(d not in frame.columns for d in attrs):
         return set()
     combos = frame[list(attrs)].drop_duplicates()
-    return {tuple(_label(v) for v in row) for row in combos.itertuples(index=False)}
+    found = {tuple(_label(v) for v in row) for row in combos.itertuples(index=False)}
+    if kpi.matures == SNAPSHOT and "stage" in attrs:  # the pipeline: open stages only
+        at = attrs.index("stage")
+        found = {labels for labels in found if labels[at] not in ("won", "lost")}
+    return found
 
 
 def _labels(key: object) -> tuple[str, ...]:
@@ -660,12 +679,13 @@ def _values(kpi: Kpi, rows: pd.DataFrame, pairs, small_sample: int) -> list[KpiV
         _labels(k): v for k, v in rows.groupby(columns, dropna=False, sort=False).indices.items()
     }
     categories = {key[0] for key in parts}
-    order = [*kpi.category_order, *sorted(categories - set(kpi.category_order), key=_natural)]
+    fixed = [*kpi.category_order]
+    order = [*fixed, *sorted(categories - set(fixed), key=natural)]
     distribution = kpi.aggregation is Aggregation.DISTRIBUTION
     total = float(rows["value"][~_left_out(rows)].sum()) if distribution else 0.0
-    result = []
+    result: list[KpiValue] = []
     for category in order:
-        inner = sorted((k for k in parts if k[0] == category), key=lambda k: _natural(k[-1]))
+        inner = sorted((k for k in parts if k[0] == category), key=lambda k: natural(k[-1]))
         for key in inner or [(category,) * len(columns)]:
             part = rows.iloc[parts[key]] if key in parts else rows.iloc[0:0]
             agg, n = _measure(kpi, part, total)
@@ -673,18 +693,14 @@ def _values(kpi: Kpi, rows: pd.DataFrame, pairs, small_sample: int) -> list[KpiV
             if kpi.subcategory and sub is None:
                 continue  # a fixed category with no rows has no subcategories to show
             result.append(_value(kpi, agg, n, pairs, category, sub, small_sample))
+    if not kpi.subcategory:  # the categories no fixed order places: largest value first
+        free = [v for v in result if v.category not in fixed]
+        result = [v for v in result if v.category in fixed]
+        result += sorted(free, key=lambda v: by_value(v.value, str(v.category)))
     if not result:  # nothing to split: one value that says so, rather than silence
         empty = Aggregate(None, note="no rows in the period")
         result.append(_value(kpi, empty, 0, pairs, None, None, small_sample))
     return result
-
-
-def _natural(label: str) -> tuple[int, float | str]:
-    """Numbers in numeric order (month 2 before month 10), then text in text order."""
-    try:
-        return (0, float(label))
-    except ValueError:
-        return (1, label)
 
 
 def _left_out(rows: pd.DataFrame) -> np.ndarray:
@@ -784,7 +800,8 @@ def _value(
 def _targets(
     kpi: Kpi, ctx: Context, period: Period, attrs: tuple[str, ...], spec: KpiTargets | None
 ) -> dict[tuple[tuple[str, str], ...], Target]:
-    """Targets by group for the period's values: from the config, else quotas for revenue."""
+    """Targets by group for the period's values: from the config, else quotas for revenue
+    and the forecast roll-up (QUOTA_KPIS)."""
     goals: dict[tuple[tuple[str, str], ...], Target] = {}
     if spec is not None:
         if spec.overall is not None:
@@ -796,7 +813,7 @@ def _targets(
         return {(): Target(1.0, QUOTA_WARN)} | {
             ((d, v),): Target(1.0, QUOTA_WARN) for d, v in _quota_groups(ctx, period, attrs)
         }
-    if kpi.id == "revenue_won" and "targets" in ctx.frames:
+    if kpi.id in QUOTA_KPIS and "targets" in ctx.frames:
         quotas = allocated(ctx, period)
         if len(quotas):
             total = float(quotas["amount"].sum())

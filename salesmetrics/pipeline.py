@@ -172,11 +172,13 @@ def compute_report(
     frames: dict[str, pd.DataFrame],
     *,
     hints: dict[str, str] | None = None,
+    all_groups: bool = False,
     **overrides: Any,
 ) -> Report:
     """The Report a config asks for, over already loaded frames; keyword arguments override
     the config's options (period="2026-10", by=("owner",), as_of=date(2026, 11, 23), ...).
-    `hints` (from `hints_of`) name the headers an input lacks, for the skipped KPIs' reasons."""
+    `hints` (from `hints_of`) name the headers an input lacks, for the skipped KPIs' reasons;
+    `all_groups` keeps the breakdown groups with no rows (`--all-groups`)."""
     config = with_overrides(config, **overrides)
     period, as_of = resolve(config, frames)
     return compute(
@@ -195,4 +197,5 @@ def compute_report(
         strict=config.strict,
         fiscal_start_month=config.fiscal_year_start,
         hints=hints,
+        all_groups=all_groups,
     )

@@ -77,6 +77,13 @@ class Report:
     trend: tuple[Period, ...] = ()
     warnings: tuple[DataWarning, ...] = ()
     unsplit: tuple[Skipped, ...] = ()  # KPIs given in total only: why they are not split
+    # per stage, the breakdown groups left out: no rows in the period or the comparison for
+    # any of its KPIs (salesmetrics.breakdowns); none with --all-groups
+    groups_left_out: tuple[tuple[str, int], ...] = ()
+
+    def left_out(self, stage: str) -> int:
+        """How many breakdown groups of `stage` were left out for having no rows."""
+        return dict(self.groups_left_out).get(stage, 0)
 
     def value(
         self,

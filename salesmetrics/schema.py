@@ -24,6 +24,10 @@ class Kind(StrEnum):
     BOOL = "bool"
 
 
+FORECAST_CATEGORIES = ("closed", "commit", "best_case", "pipeline", "omitted")
+"""Canonical forecast categories, surest first: Salesforce's Closed, Commit, Best Case,
+Pipeline and Omitted, HubSpot's Closed won, Commit, Best case, Pipeline and Not forecasted."""
+
 DEAL_STAGES = ("prospecting", "qualification", "demo", "proposal", "negotiation", "won", "lost")
 """Canonical deal stages in funnel order; `won` and `lost` close a deal."""
 
@@ -100,6 +104,7 @@ ENTITIES: dict[str, Entity] = {
                 _f("expected_close_at", Kind.DATETIME),
                 _f("probability", Kind.PERCENT),
                 _f("stage_probability", Kind.PERCENT),  # the CRM's default for the stage
+                _f("forecast_category", Kind.ENUM, *FORECAST_CATEGORIES),
                 _f("owner", Kind.TEXT),
                 _f("team", Kind.TEXT),
                 _f("source", Kind.TEXT),

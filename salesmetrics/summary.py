@@ -29,7 +29,7 @@ PANEL = (
 )
 FORECAST = ("forecast_closed", "forecast_commit", "forecast_best_case", "forecast_pipeline")
 MOVES = 3
-SAME_VALUE = {"expansion_revenue": "mrr_expansion"}
+SAME_VALUE = {"expansion_revenue": "mrr_expansion", "forecast_closed": "revenue_won"}
 """KPIs whose value is another's by definition (the same formula under two ids, one per stage
 that reads it): shown once, under the first, with both ids."""
 
@@ -100,7 +100,8 @@ def summarise(report: Report) -> Summary:
     """The panel and the moves for `report`; empty where the report has none of them."""
     found = totals(report)
     panel = tuple(found[k] for k in PANEL if k in found)
-    forecast = _forecast(found)
+    # once the period is over its forecast is what was closed: the bookings, already shown
+    forecast = _forecast(found) if elapsed(report) < 1 else None
     chosen = {v.id for v in panel} | set(FORECAST)
     return Summary(panel, _pace(report, found), forecast, _moves(found, chosen))
 

@@ -315,7 +315,11 @@ def test_report_formats_for_machines(runner):
     csv_out = _report(runner, "--format", "csv", "--kpi", "deals_won", "--by", "owner")
     lines = csv_out.output.splitlines()
     assert lines[0].startswith("period,as_of,id,label,stage,unit,owner,value")
-    assert len(lines) == 4  # the total, Ana, Ben
+    assert len(lines) == 3  # the total and Ana; Ben won nothing in October or September
+    every = _report(
+        runner, "--format", "csv", "--kpi", "deals_won", "--by", "owner", "--all-groups"
+    )
+    assert [line.split(",")[6] for line in every.output.splitlines()[1:]] == ["", "Ana", "Ben"]
     markdown = _report(runner, "--format", "markdown", "--kpi", "deals_won")
     assert markdown.output.startswith("# Sales report 2026-10")
 

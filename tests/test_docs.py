@@ -27,7 +27,6 @@ def test_readme_mapping_example_loads(tmp_path: Path):
         "region",
         "opportunity_name",
         "fiscal_period",
-        "forecast_category",
     }
     assert [r.value for r in mapping.derive["status"].rules] == ["won", "lost", "open"]
 

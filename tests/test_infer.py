@@ -268,6 +268,7 @@ EXPORTS = {
             "source": "Original Traffic Source",
             "pipeline": "Pipeline",
             "deal_type": "Deal Type",
+            "forecast_category": "Forecast category",
             "modified_at": "Last Modified Date",
         },
         # `Amount` is filled on 1 row of 40; never `Forecast amount` (amount x probability)

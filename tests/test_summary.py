@@ -69,13 +69,15 @@ def test_the_panel_holds_the_kpis_present_in_its_own_order():
 def test_the_forecast_is_in_the_panel_when_the_report_has_it():
     closed = value("forecast_closed", "Forecast: closed", "close", "currency", 300.0)
     commit = value("forecast_commit", "Forecast: commit", "close", "currency", 500.0)
-    summary = summarise(_report(WON, closed, commit))
+    running = date(2026, 10, 20)  # the period is not over: a forecast is one
+    summary = summarise(_report(WON, closed, commit, as_of=running))
     assert summary.forecast is not None
     assert (summary.forecast.closed, summary.forecast.commit) == (closed, commit)
     assert summary.forecast.best_case is None and summary.forecast.quota == 3100.0
     assert summary.ids == ["revenue_won", "forecast_closed", "forecast_commit"]
     ahead = replace(commit, target=4000.0)  # the forecast's own quota: the period it forecasts
-    assert summarise(_report(WON, closed, ahead)).forecast.quota == 4000.0
+    assert summarise(_report(WON, closed, ahead, as_of=running)).forecast.quota == 4000.0
+    assert summarise(_report(WON, closed, commit)).forecast is None  # over: what was closed
 
 
 def test_the_moves_are_the_largest_changes_not_maturing_nor_small_nor_in_the_panel():

@@ -48,6 +48,7 @@ def document(
         "group_by": list(report.group_by),
         "inputs": [input_dict(q) for q in inputs],
         "warnings": [warning_dict(w) for w in report.warnings],
+        "groups_left_out": dict(report.groups_left_out),
         "kpis": [value_dict(v) for v in report.values],
         "skipped": [{"id": s.id, "reason": s.reason} for s in report.skipped],
         "summary": summary_dict(summarise(report)),

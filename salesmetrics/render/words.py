@@ -53,23 +53,22 @@ def summary_lines(summary: Summary, currency: str | None, *, ascii: bool = False
             f"period, against its quota of {money(coverage.denominator)}."
         )
     forecast = summary.forecast
-    if forecast is not None:
-        parts = [
+    if forecast is not None:  # commit and best case include what is closed (Salesforce's way)
+        parts = []
+        if forecast.closed is not None:
+            parts.append(f"closed {money(forecast.closed.value)} so far")
+        cumulative = [
             f"{name} {money(v.value)}"
-            for name, v in (("closed", forecast.closed), ("commit", forecast.commit))
+            for name, v in (("commit", forecast.commit), ("best case", forecast.best_case))
             if v is not None
         ]
-        extra = [
-            f"{name} {money(v.value)}"
-            for name, v in (("best case", forecast.best_case), ("pipeline", forecast.pipeline))
-            if v is not None
-        ]
-        line = "Forecast: " + " + ".join(parts) if parts else "Forecast:"
-        if extra:
-            line += f" ({', '.join(extra)})" if parts else " " + ", ".join(extra)
+        if cumulative:
+            parts.append(", ".join(cumulative) + " (closed included)")
+        if forecast.pipeline is not None:
+            parts.append(f"pipeline {money(forecast.pipeline.value)} open")
         if forecast.quota is not None:
-            line += f" vs quota {money(forecast.quota)}"
-        lines.append(line + ".")
+            parts.append(f"quota {money(forecast.quota)}")
+        lines.append("Forecast: " + "; ".join(parts) + ".")
     return lines
 
 

@@ -28,17 +28,11 @@ CRM_FIXTURES = FIXTURES / "crm"
 PRESETS = {
     "hubspot_deals": (
         "deals",
-        {"deal_name", "amount_in_company_currency", "forecast_category", "last_activity_at"},
+        {"deal_name", "amount_in_company_currency", "last_activity_at"},
     ),
     "hubspot_contacts": ("leads", {"lifecycle_stage", "opportunity_at"}),
-    "salesforce_opportunities": (
-        "deals",
-        {"opportunity_name", "fiscal_period", "forecast_category"},
-    ),
-    "salesforce_opportunity_products": (
-        "deals",
-        {"opportunity_name", "fiscal_period", "forecast_category"},
-    ),
+    "salesforce_opportunities": ("deals", {"opportunity_name", "fiscal_period"}),
+    "salesforce_opportunity_products": ("deals", {"opportunity_name", "fiscal_period"}),
     "salesforce_leads": ("leads", {"company"}),
     "pipedrive_deals": ("deals", {"title", "closed_on", "won_at", "lost_at"}),
     "zoho_deals": ("deals", {"deal_name", "account_name"}),
@@ -166,7 +160,7 @@ def test_hubspot_deals_with_bom_both_quote_styles_and_internal_and_label_stages(
     assert values(loaded, "lost_reason") == [None, "Went with a competitor", None, None]
     assert values(loaded, "source") == ["Organic Search", "Referrals", "Paid Search", None]
     assert values(loaded, "pipeline") == ["Sales Pipeline"] * 4
-    assert values(loaded, "forecast_category") == ["Closed won", "Omit", "Best case", "Commit"]
+    assert values(loaded, "forecast_category") == ["closed", "omitted", "best_case", "commit"]
     assert values(loaded, "account_id") == ["501", "503", "502", None]
     assert values(loaded, "lead_id") == ["701", None, "702", None]
     assert values(loaded, "modified_at")[2] == pd.Timestamp("2026-03-10 15:30")
@@ -342,7 +336,7 @@ def test_salesforce_opportunity_report_with_footer_dollar_amounts_and_currency_c
     assert values(loaded, "source") == ["Web", "Partner Referral", "Trade Show", None]
     assert values(loaded, "deal_type") == ["new", "upsell", "new", "other"]
     assert values(loaded, "fiscal_period") == ["Q1-2026", "Q1-2026", "Q2-2026", "Q2-2026"]
-    assert values(loaded, "forecast_category")[0] == "Closed"
+    assert values(loaded, "forecast_category") == ["closed", "omitted", "pipeline", "commit"]
 
 
 def test_salesforce_won_flag_decides_status_and_its_absence_leaves_it_to_the_stage(tmp_path):

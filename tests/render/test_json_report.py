@@ -29,6 +29,7 @@ def test_document_has_the_contract_keys_and_validates():
         "group_by",
         "inputs",
         "warnings",
+        "groups_left_out",
         "kpis",
         "skipped",
         "summary",

@@ -35,12 +35,16 @@ def test_the_coverage_and_the_forecast_in_words():
     closed = value("forecast_closed", "closed", "close", "currency", 300.0)
     commit = value("forecast_commit", "commit", "close", "currency", 500.0)
     best = value("forecast_best_case", "best case", "close", "currency", 900.0)
-    assert _lines(WON, coverage, closed, commit, best)[1:] == [
+    running = date(2026, 10, 10)
+    assert _lines(WON, coverage, closed, commit, best, as_of=running)[1:] == [
         "Coverage: $6,000 of open deals expected to close in the next period, against its "
         "quota of $2,000.",
-        "Forecast: closed $300 + commit $500 (best case $900) vs quota $3,100.",
+        "Forecast: closed $300 so far; commit $500, best case $900 (closed included); "
+        "quota $3,100.",
     ]
-    assert _lines(best) == ["Forecast: best case $900."]  # no quota, no closed or commit
+    assert _lines(best, as_of=running) == ["Forecast: best case $900 (closed included)."]
+    # once the period is over, the forecast is what was closed: the bookings line says it
+    assert _lines(WON, closed, commit, best) == ["Bookings $300 of a $3,100 quota (9.7%)."]
 
 
 def test_skipped_kpis_in_one_line_name_the_inputs_not_given():
