@@ -1,5 +1,8 @@
 """The bounds on what reading one input may take, in one place.
 
+A workbook is a zip archive: 10 MB of it can inflate to gigabytes of sheet XML, so its limits
+are checked on the archive's own list of parts before any part is inflated.
+
 Each limit has a safe default and an environment variable that overrides it, read when the limit
 is checked (so a test or a run can set it): a whole number of bytes or lines, with an optional
 K, M or G suffix for bytes (powers of 1024). A hostile or broken file then stops with one line
@@ -22,7 +25,7 @@ _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 class Limit:
     variable: str  # the environment variable that overrides the default
     default: int
-    unit: str  # "bytes" or "lines": how a message shows the value
+    unit: str  # "bytes", or what a plain number counts ("lines", "parts", "times")
 
     def value(self) -> int:
         raw = os.environ.get(self.variable)
@@ -38,8 +41,10 @@ class Limit:
         return int(found[1]) * _UNITS[found[2].upper()]
 
     def shown(self) -> str:
-        """The limit as a message names it: `2 GB (SALESMETRICS_MAX_INPUT_BYTES)`."""
-        return f"{size(self.value()) if self.unit == 'bytes' else self.value()} ({self.variable})"
+        """The limit as a message names it: `2 GB (SALESMETRICS_MAX_INPUT_BYTES)`,
+        `200 times (SALESMETRICS_MAX_WORKBOOK_RATIO)`."""
+        value = size(self.value()) if self.unit == "bytes" else f"{self.value():,} {self.unit}"
+        return f"{value} ({self.variable})"
 
 
 def size(n: int) -> str:
@@ -57,3 +62,12 @@ INPUT_BYTES = Limit("SALESMETRICS_MAX_INPUT_BYTES", 2 << 30, "bytes")
 FIELD_BYTES = Limit("SALESMETRICS_MAX_FIELD_BYTES", 16 << 20, "bytes")
 # The most lines one quoted CSV field may span before its quote counts as never closed.
 FIELD_LINES = Limit("SALESMETRICS_MAX_FIELD_LINES", 100, "lines")
+# The most bytes a workbook's parts may hold once inflated, all together (a 30 MB export's
+# sheets come to about 300 MB of XML).
+WORKBOOK_BYTES = Limit("SALESMETRICS_MAX_WORKBOOK_BYTES", 1 << 30, "bytes")
+# The most a part larger than RATIO_GRACE_BYTES may inflate, as a multiple of its stored size:
+# sheet XML deflates 5 to 30 times; a zip bomb's part a thousand times.
+WORKBOOK_RATIO = Limit("SALESMETRICS_MAX_WORKBOOK_RATIO", 200, "times")
+RATIO_GRACE_BYTES = 1 << 20
+# The most parts a workbook may have: one holds about 10 per sheet, and a few per image.
+WORKBOOK_PARTS = Limit("SALESMETRICS_MAX_WORKBOOK_PARTS", 10_000, "parts")

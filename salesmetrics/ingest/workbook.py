@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from salesmetrics import excel_limits
+from salesmetrics import limits
 from salesmetrics.errors import InputError
 from salesmetrics.ingest.mapping import fold
 
@@ -125,32 +125,32 @@ def _checked_archive(path: str, data: bytes) -> zipfile.ZipFile:
     """The zip archive, once its parts are counted and their inflated sizes are within the
     limits, and the parts calamine inflates up front are read to check they hold no more."""
     declared = _declared_parts(data)
-    if declared is not None and declared > excel_limits.WORKBOOK_PARTS.value():
+    if declared is not None and declared > limits.WORKBOOK_PARTS.value():
         raise _too_many(path, declared)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
         raise _damaged(path, exc) from None
-    if len(infos) > excel_limits.WORKBOOK_PARTS.value():
+    if len(infos) > limits.WORKBOOK_PARTS.value():
         raise _too_many(path, len(infos))
-    most, ratio = excel_limits.WORKBOOK_BYTES.value(), excel_limits.WORKBOOK_RATIO.value()
+    most, ratio = limits.WORKBOOK_BYTES.value(), limits.WORKBOOK_RATIO.value()
     total = 0
     for info in infos:
         total += info.file_size
         if total > most:
             raise InputError(
                 f"{path}: part {info.filename!r} takes the workbook over "
-                f"{excel_limits.size(total)} once inflated, above the limit of "
-                f"{excel_limits.WORKBOOK_BYTES.shown()}; refused unread (a file this large "
+                f"{limits.size(total)} once inflated, above the limit of "
+                f"{limits.WORKBOOK_BYTES.shown()}; refused unread (a file this large "
                 "inflated is likely a zip bomb; raise the limit if you trust it)"
             )
         stored = max(info.compress_size, 1)
-        if info.file_size > excel_limits.RATIO_GRACE_BYTES and info.file_size > stored * ratio:
+        if info.file_size > limits.RATIO_GRACE_BYTES and info.file_size > stored * ratio:
             raise InputError(
                 f"{path}: part {info.filename!r} inflates {info.file_size // stored:,} times "
-                f"(to {excel_limits.size(info.file_size)}), above the limit of "
-                f"{excel_limits.WORKBOOK_RATIO.shown()}; refused unread (likely a zip bomb; "
+                f"(to {limits.size(info.file_size)}), above the limit of "
+                f"{limits.WORKBOOK_RATIO.shown()}; refused unread (likely a zip bomb; "
                 "raise the limit if you trust it)"
             )
     return archive
@@ -184,7 +184,7 @@ def _declared_parts(data: bytes) -> int | None:
 def _too_many(path: str, count: int) -> InputError:
     return InputError(
         f"{path}: the workbook has {count:,} parts, above the limit of "
-        f"{excel_limits.WORKBOOK_PARTS.shown()}; refused unread"
+        f"{limits.WORKBOOK_PARTS.shown()}; refused unread"
     )
 
 
