@@ -1137,3 +1137,44 @@ def test_a_full_stdout_is_one_line_naming_it():
         1,
         "error: standard output: No space left on device\n",
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--period", "9999-12"], "--period"),
+        (["--period", "0000-01"], "--period"),
+        (["--from", "2026-10-01", "--to", "9999-12-31"], "--to"),
+        (["--from", "1899-12-31", "--to", "2026-10-31"], "--from"),
+        (["--as-of", "0001-01-15"], "--as-of"),
+        (["--as-of", "9999-12-31"], "--as-of"),
+        (["--trend", "100000"], "--trend"),
+    ],
+)
+def test_dates_outside_1900_to_2200_are_usage_errors_naming_the_option(runner, args, option):
+    plain = str(FIXTURES / "plain.csv")
+    result = runner.invoke(app, ["report", plain, "-m", FIXTURE_MAPPING, *args])
+    assert result.exit_code == 2, result.output
+    error = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(error) == 1 and f"Invalid value for {option}:" in error[0]
+    assert "outside 1900-01-01 – 2200-12-31" in error[0] or "starts before 1900-01-01" in error[0]
+    assert "Traceback" not in result.output
+
+
+def test_sentinel_dates_in_the_data_never_break_a_period(runner):
+    """A 9999-12-31 expected close and a 1900-01-01 creation date: `all` runs from 1900."""
+    sentinels = str(FIXTURES / "crm" / "hubspot_deals_sentinel_dates.csv")
+    for period in ("all", "latest-month", "2026-10"):
+        result = runner.invoke(
+            app,
+            ["report", sentinels, "-m", "hubspot_deals", "--period", period, "--as-of",
+             "2026-11-02", "--max-reject-rate", "1", "-f", "json", "--kpi", "revenue_won"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        document = json.loads(result.stdout)
+        assert document["kpis"][0]["value"] == 12000.0  # 9203, closed 9999-12-31, rejected
+        if period == "all":
+            assert (document["period"]["start"], document["period"]["end"]) == (
+                "1900-01-01",
+                "2026-10-10",
+            )

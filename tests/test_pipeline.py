@@ -202,3 +202,15 @@ def test_loaded_inputs_are_checked_for_anomalies_against_as_of(tmp_path: Path):
     assert early.frame["_implausible_created_at"].tolist() == [True, True, True]
     (today,) = load_inputs(inputs, as_of=date(2026, 11, 23))
     assert today.quality.anomalies == () and today.quality.clean
+
+
+def test_an_as_of_or_dates_in_a_config_outside_the_span_are_config_errors():
+    spec = InputSpec(str(FIXTURES / "plain.csv"), FIXTURE_MAPPING, None)
+    with pytest.raises(ConfigError, match=r"^as_of 0001-01-15 is outside 1900-01-01"):
+        load_inputs([spec], as_of=date(1, 1, 15))
+    frames = frames_of(load_inputs([spec], as_of=date(2026, 11, 23)))
+    config = ReportConfig(None, (spec,))
+    with pytest.raises(ConfigError, match=r"^to 9999-12-31 is outside"):
+        compute_report(config, frames, date_from=date(2026, 1, 1), date_to=date(9999, 12, 31))
+    with pytest.raises(ConfigError, match="trend of 2,000 periods ending 2026-10 starts before"):
+        compute_report(config, frames, period="2026-10", trend=2000, as_of=date(2026, 11, 23))

@@ -876,3 +876,31 @@ def test_a_plain_export_has_no_lines_account():
     loaded = load("plain.csv")
     assert loaded.quality.lines_of is None
     assert loaded.quality.to_dict()["lines_of"] is None
+
+
+def test_dates_no_period_can_hold_are_blank_and_reported_or_rejected():
+    """tests/fixtures/crm/make_sentinel_dates.py says what each row holds."""
+    loaded = load_input(FIXTURES / "crm" / "hubspot_deals_sentinel_dates.csv", "hubspot_deals")
+    frame = loaded.frame.set_index("deal_id")
+    assert list(frame.index) == ["9201", "9202", "9204"]
+    assert frame["expected_close_at"].isna().tolist() == [False, True, False]
+    assert frame.loc["9204", "created_at"] == pd.Timestamp("1900-01-01")  # in the span: kept
+    span = "outside 1900-01-01 – 2200-12-31, the dates salesmetrics reports on"
+    q = loaded.quality
+    assert [(r.reason, r.count, [e.row for e in r.examples]) for r in q.rejected] == [
+        (f"closed_at: {span}", 1, [4]),
+        (f"created_at: {span}", 1, [6]),
+    ]
+    assert [(r.reason, r.examples[0].value) for r in q.anomalies] == [
+        (f"expected_close_at: {span}, left blank", "expected_close_at 9999-12-31 00:00")
+    ]
+    assert (q.rows_read, q.rows_used, q.rows_rejected) == (5, 3, 2)
+
+
+def test_a_target_for_a_year_no_period_can_hold_is_rejected(tmp_path):
+    mapping = "entity: targets\ncolumns: {period: Period, amount: Amount}\n"
+    loaded = load_text(tmp_path, "Period,Amount\n2026-Q4,100\n9999-Q4,50\n1900,10\n", mapping)
+    assert loaded.frame["period"].tolist() == ["2026-Q4"]
+    assert [(r.reason, r.count) for r in loaded.quality.rejected] == [
+        ("period: outside 1901–2200, the years reported on", 2)
+    ]
