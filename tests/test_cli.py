@@ -1178,3 +1178,53 @@ def test_sentinel_dates_in_the_data_never_break_a_period(runner):
                 "1900-01-01",
                 "2026-10-10",
             )
+
+
+@pytest.mark.parametrize("output_format", ["table", "json", "ndjson", "csv", "markdown", "xlsx"])
+def test_amounts_whose_sum_overflows_are_one_error_naming_the_column(
+    runner, tmp_path, output_format
+):
+    """1.5e308 + 1.7e308 is infinity: no format gets `inf`, `nan` or a broken JSON."""
+    data = tmp_path / "deals.csv"
+    data.write_text(
+        "Record ID,Deal Name,Deal Stage,Amount,Currency,Close Date,Create Date\n"
+        "1,A,closedwon,1.5e308,USD,2026-10-05,2026-09-01\n"
+        "2,B,closedwon,1.7e308,USD,2026-10-06,2026-09-01\n",
+        encoding="utf-8",
+    )
+    target = tmp_path / f"report.{output_format}"
+    result = runner.invoke(
+        app,
+        ["report", str(data), "-m", "hubspot_deals", "--period", "2026-10", "-f", output_format,
+         "--output", str(target)],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {data}: column 'Amount': its values add up to more than 1.798e+308, the "
+        "largest number a sum can hold; check it for values such as 1e308 (a placeholder or "
+        "a mistyped amount)"
+    ]
+    assert not target.exists()
+
+
+def test_a_rate_that_makes_amounts_overflow_is_one_error_naming_the_field(runner, tmp_path):
+    data = tmp_path / "deals.csv"
+    data.write_text(
+        "Record ID,Deal Name,Deal Stage,Amount,Currency,Close Date,Create Date\n"
+        "1,A,closedwon,1e308,EUR,2026-10-05,2026-09-01\n"
+        "2,B,closedwon,10,USD,2026-10-06,2026-09-01\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "report.yaml"
+    config.write_text("currency: USD\nrates: {EUR: 1000}\n", encoding="utf-8")
+    result = runner.invoke(
+        app,
+        ["report", str(data), "-m", "hubspot_deals", "-c", str(config), "--period", "2026-10",
+         "-f", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "error: deals.amount: in USD the amounts add up to more than 1.798e+308, the largest "
+        "number a sum can hold; check the export for values such as 1e308 and the rates for a "
+        "mistyped one"
+    ]

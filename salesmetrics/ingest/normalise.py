@@ -248,6 +248,8 @@ def normalise(
             found_currency = currency
         if parsed.invalid.any():
             unreadable[name] = parse.as_text(values).where(parsed.invalid.to_numpy())
+        if kind in (Kind.MONEY, Kind.NUMBER):
+            _check_sum(parsed.values, path, plan.sources.get(name, name))
         beyond = _outside_span(kind, parsed.values)
         if beyond is None:
             return parsed.values
@@ -911,6 +913,19 @@ def _anomaly_reason(name: str, words: str, values: pd.Series, numbers: np.ndarra
     found = _unreadable_reason(name, values, numbers, keep)
     examples = tuple(replace(e, value=f"{name} {e.value}") for e in found.examples)
     return replace(found, reason=f"{name}: {words}, left blank", examples=examples)
+
+
+def _check_sum(values: pd.Series, path: str, column: str) -> None:
+    """Numbers whose sum overflows (amounts near 1e308) would make every total infinite: an
+    error naming the column, rather than `inf` in a report or a JSON that cannot be written."""
+    with np.errstate(over="ignore"):
+        total = np.abs(values.to_numpy(dtype=float, na_value=0.0)).sum()
+    if not np.isfinite(total):
+        raise InputError(
+            f"{path}: column {column!r}: its values add up to more than "
+            f"{np.finfo(float).max:.4g}, the largest number a sum can hold; check it for "
+            "values such as 1e308 (a placeholder or a mistyped amount)"
+        )
 
 
 def _outside_span(kind: Kind, values: pd.Series) -> np.ndarray | None:
