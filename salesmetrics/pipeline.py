@@ -6,6 +6,7 @@ Command-line options arrive as overrides, so the CLI and library users share one
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import date
@@ -61,6 +62,7 @@ def load_each(
     among them (salesmetrics.anomalies)."""
     specs = tuple(specs)
     today = _day(as_of or date.today(), "as_of")
+    _refuse_the_same_file_twice(specs)
     unusable: list[Unusable] = []
 
     def refuse(spec: InputSpec, exc: InputError) -> None:
@@ -87,6 +89,30 @@ def load_each(
     order = {spec.path: i for i, spec in reversed(list(enumerate(specs)))}
     unusable.sort(key=lambda u: order.get(u.spec.path, len(specs)))
     return check(join_history(loaded), today), unusable
+
+
+def _refuse_the_same_file_twice(specs: Iterable[InputSpec]) -> None:
+    """One file given as two inputs (the same path, a link to it, `./x/../deals.csv`) would
+    count every row twice: an error naming both, before anything is read. Files are compared
+    by device and inode, as the paths may differ; one that cannot be opened is left to the
+    error that reading it gives."""
+    seen: dict[tuple[int, int], str] = {}
+    for spec in specs:
+        try:
+            found = os.stat(spec.path) if spec.path != "-" else None
+        except OSError:
+            continue
+        if found is None or not os.path.isfile(spec.path):
+            continue  # standard input, a pipe: read once whatever it is called
+        first = seen.get((found.st_dev, found.st_ino))
+        if first is not None:
+            which = (
+                f"{first} is given twice"
+                if first == spec.path
+                else f"{first} and {spec.path} are the same file"
+            )
+            raise InputError(f"{which}: its rows would count twice; give it once")
+        seen[(found.st_dev, found.st_ino)] = spec.path
 
 
 def load_inputs(

@@ -1228,3 +1228,33 @@ def test_a_rate_that_makes_amounts_overflow_is_one_error_naming_the_field(runner
         "number a sum can hold; check the export for values such as 1e308 and the rates for a "
         "mistyped one"
     ]
+
+
+def test_the_same_file_given_twice_is_an_error_naming_both(runner, tmp_path, monkeypatch):
+    """However the second path names it: the same text, ./x/../, a symbolic or hard link."""
+    (tmp_path / "x").mkdir()
+    (tmp_path / "deals.csv").write_bytes((FIXTURES / "plain.csv").read_bytes())
+    (tmp_path / "link.csv").symlink_to(tmp_path / "deals.csv")
+    (tmp_path / "hard.csv").hardlink_to(tmp_path / "deals.csv")
+    monkeypatch.chdir(tmp_path)
+    for second, first_words in [
+        ("deals.csv", "deals.csv is given twice"),
+        ("./x/../deals.csv", "deals.csv and ./x/../deals.csv are the same file"),
+        ("link.csv", "deals.csv and link.csv are the same file"),
+        ("hard.csv", "deals.csv and hard.csv are the same file"),
+    ]:
+        for command in ("validate", "report"):
+            result = runner.invoke(
+                app,
+                [command, "deals.csv", second, "-m", FIXTURE_MAPPING, "-m", FIXTURE_MAPPING],
+            )
+            assert result.exit_code == 1, result.output
+            assert result.stderr.splitlines() == [
+                f"error: {first_words}: its rows would count twice; give it once"
+            ]
+    copy = tmp_path / "copy.csv"  # a copy is another file: two exports of the same deals
+    copy.write_bytes((tmp_path / "deals.csv").read_bytes())
+    result = runner.invoke(
+        app, ["validate", "deals.csv", "copy.csv", "-m", FIXTURE_MAPPING, "-m", FIXTURE_MAPPING]
+    )
+    assert result.exit_code == 0, result.output
