@@ -221,10 +221,11 @@ def normalise(
     unplaced: list[tuple[str, str, int]] = []
     unplaced_rows = np.zeros(n, dtype=bool)  # rows whose stage value the mapping does not place
     found_currency: pd.Series | None = None
+    money_field: str | None = None  # the field whose values named found_currency
     opts = mapping.parse
 
     def read_field(name: str, values: pd.Series) -> pd.Series:
-        nonlocal found_currency, unplaced_rows
+        nonlocal found_currency, money_field, unplaced_rows
         kind = mapping.kind_of(name)
         spec = mapping.entity.field(name)
         vmap = mapping.values.get(name)
@@ -245,7 +246,7 @@ def normalise(
         except parse.ColumnError as exc:
             raise InputError(f"{path}: {exc}") from None
         if currency is not None and found_currency is None:
-            found_currency = currency
+            found_currency, money_field = currency, name
         if parsed.invalid.any():
             unreadable[name] = parse.as_text(values).where(parsed.invalid.to_numpy())
         if kind in (Kind.MONEY, Kind.NUMBER):
@@ -269,6 +270,9 @@ def normalise(
             values = out.get(flt.condition.field, pd.Series([pd.NA] * n, dtype=TEXT))
             rows.filter(_test(values, flt.condition), flt.reason)
     anomalous: dict[str, tuple[str, pd.Series]] = {}
+    if money_field is not None and found_currency is not None and "currency" in plan.sources:
+        as_read = parse.as_text(cells[plan.sources[money_field]])
+        anomalous.update(_currency_disagrees(plan, out, money_field, found_currency, as_read))
     _reject(mapping, plan, out, unreadable, outside, anomalous, rows)
     if mapping.lines_of:  # a row stands for each record: its first line, with the lines' sums
         records, line_counts = _join_lines(mapping, out, rows, path)
@@ -713,7 +717,7 @@ def _reject(
             words = f"outside {FIRST_DAY.year + 1}–{LAST_DAY.year}, the years reported on"
         if must.any():
             rows.reject(must, f"{name}: {words}", values)
-        anomalous[name] = (words, values.where(beyond & ~must))
+        anomalous[name] = (f"{words}, left blank", values.where(beyond & ~must))
     for spec in entity.fields:
         if not (spec.required or (spec.reject_blank and spec.name in plan.given)):
             continue
@@ -740,7 +744,7 @@ def _reject(
         outside = (~p.between(0, 1)).fillna(False).to_numpy(dtype=bool)
         out["probability"] = p.mask(outside)
         if outside.any():
-            anomalous["probability"] = ("outside 0–1", p.astype(TEXT).where(outside))
+            anomalous["probability"] = ("outside 0–1, left blank", p.astype(TEXT).where(outside))
     if entity.name == "subscriptions" and "mrr" in out:
         negative = (out["mrr"] < 0).fillna(False).to_numpy(dtype=bool)
         rows.reject(negative, "mrr: negative", out["mrr"].astype(TEXT))
@@ -912,7 +916,26 @@ def _anomaly_reason(name: str, words: str, values: pd.Series, numbers: np.ndarra
     value (salesmetrics.anomalies)."""
     found = _unreadable_reason(name, values, numbers, keep)
     examples = tuple(replace(e, value=f"{name} {e.value}") for e in found.examples)
-    return replace(found, reason=f"{name}: {words}, left blank", examples=examples)
+    return replace(found, reason=f"{name}: {words}", examples=examples)
+
+
+def _currency_disagrees(
+    plan: ColumnPlan, out: dict[str, pd.Series], field: str, named: pd.Series, raw: pd.Series
+) -> dict[str, tuple[str, pd.Series]]:
+    """Where an amount names a currency (`€100`, `100 EUR`) that the currency column does
+    not (it says USD): the row is summed as the currency column says, which may be wrong, so
+    it is an anomaly, with examples of both values."""
+    column = plan.sources["currency"]
+    given = out["currency"]
+    differ = (named.notna() & given.notna() & (named != given)).fillna(False).to_numpy(bool)
+    if not differ.any():
+        return {}
+    shown = raw.astype(TEXT) + f" with {column} " + given
+    words = (
+        f"the currency in {plan.sources[field]!r} disagrees with {column!r}; summed in the "
+        f"currency {column!r} gives"
+    )
+    return {field: (words, shown.where(differ))}
 
 
 def _check_sum(values: pd.Series, path: str, column: str) -> None:

@@ -904,3 +904,28 @@ def test_a_target_for_a_year_no_period_can_hold_is_rejected(tmp_path):
     assert [(r.reason, r.count) for r in loaded.quality.rejected] == [
         ("period: outside 1901–2200, the years reported on", 2)
     ]
+
+
+def test_a_currency_symbol_that_disagrees_with_the_currency_column_is_an_anomaly(tmp_path):
+    data = tmp_path / "deals.csv"
+    data.write_text(
+        "Record ID,Deal Stage,Amount,Currency,Close Date,Create Date\n"
+        "1,closedwon,€100,USD,2026-10-05,2026-09-01\n"
+        "2,closedwon,$200,USD,2026-10-06,2026-09-01\n"
+        "3,closedwon,300 EUR,USD,2026-10-06,2026-09-01\n"
+        "4,closedwon,400,EUR,2026-10-06,2026-09-01\n",
+        encoding="utf-8",
+    )
+    loaded = load_input(data, "hubspot_deals")
+    assert loaded.frame["currency"].tolist() == ["USD", "USD", "USD", "EUR"]  # as the column says
+    assert loaded.frame["amount"].tolist() == [100.0, 200.0, 300.0, 400.0]
+    [found] = loaded.quality.anomalies
+    assert found.reason == (
+        "amount: the currency in 'Amount' disagrees with 'Currency'; summed in the currency "
+        "'Currency' gives"
+    )
+    assert found.count == 2
+    assert [(e.row, e.value) for e in found.examples] == [
+        (2, "amount €100 with Currency USD"),
+        (4, "amount 300 EUR with Currency USD"),
+    ]
