@@ -929,3 +929,21 @@ def test_a_currency_symbol_that_disagrees_with_the_currency_column_is_an_anomaly
         (2, "amount €100 with Currency USD"),
         (4, "amount 300 EUR with Currency USD"),
     ]
+
+
+def test_a_german_report_of_whole_amounts_reads_1_500_as_fifteen_hundred(tmp_path):
+    """A German Salesforce opportunity report (header of tests/fixtures/locale's) whose
+    amounts have no decimals: `EUR 1.500` is 1500, not 1.5; `parse.decimal: "."` says 1.5."""
+    header = '"Opportunity-Name","Opportunity-ID","Phase","Betrag","Schlusstermin","Erstelldatum"'
+    rows = [
+        '"Nord","0065g00000DeB01","Geschlossen und gewonnen","EUR 1.500","23.03.2025","14.02.2025"',
+        '"Süd","0065g00000DeB02","Geschlossen und gewonnen","EUR 12.000","24.03.2025","05.02.2025"',
+        '"Ost","0065g00000DeB03","Geschlossen und gewonnen","EUR 800","25.03.2025","06.02.2025"',
+    ]
+    data = tmp_path / "opportunities_de.csv"
+    data.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    loaded = load_input(data, "salesforce_opportunities")
+    assert loaded.frame["amount"].tolist() == [1500.0, 12000.0, 800.0]
+    own = tmp_path / "dot.yaml"
+    own.write_text('extends: salesforce_opportunities\nparse: {decimal: "."}\n', encoding="utf-8")
+    assert load_input(data, str(own)).frame["amount"].tolist() == [1.5, 12.0, 800.0]
