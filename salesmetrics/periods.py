@@ -71,8 +71,8 @@ def _beyond(day: date, shift: str) -> PeriodError:
 
 
 def _add_days(day: date, days: int) -> date:
-    """`day` + `days`; beyond Python's dates (years 1–9999) a PeriodError, within them the
-    Period built from it checks the span."""
+    """`day` + `days`; beyond Python's dates (years 1–9999) a PeriodError, not the
+    OverflowError of datetime (a trend of 100,000 periods)."""
     if not 1 <= day.toordinal() + days <= date.max.toordinal():
         raise _beyond(day, f"{days:+,} days")
     return day + timedelta(days=days)
@@ -236,16 +236,18 @@ def comparison(period: Period, mode: str) -> Period | None:
     """`previous`: the period of the same kind just before; `year`: a year earlier; `none`.
     A year to date is compared with the year before to the same day either way: the days just
     before it would be another season, and not a fiscal year's start."""
-    if mode not in ("previous", "year", "none"):
-        raise PeriodError(f"comparison {mode!r} is not understood; use previous, year or none")
     if mode == "none":
         return None
-    if mode == "previous" or period.unit in ("year", "ytd"):
+    if mode == "previous":
         return step(period, -1)
-    if period.unit in ("month", "quarter"):
-        return step(period, -12 if period.unit == "month" else -4)
-    start, end = _add_months(period.start, -12), _add_months(period.end, -12)
-    return Period(f"{start} to {end}", start, end, "days")
+    if mode == "year":
+        if period.unit in ("month", "quarter"):
+            return step(period, -12 if period.unit == "month" else -4)
+        if period.unit in ("year", "ytd"):
+            return step(period, -1)
+        start, end = _add_months(period.start, -12), _add_months(period.end, -12)
+        return Period(f"{start} to {end}", start, end, "days")
+    raise PeriodError(f"comparison {mode!r} is not understood; use previous, year or none")
 
 
 def trend(period: Period, count: int) -> list[Period]:
@@ -260,7 +262,7 @@ def trend(period: Period, count: int) -> list[Period]:
         raise PeriodError(
             f"a trend of {count:,} periods ending {period.label} starts before {FIRST_DAY}, "
             "the first day reported on; ask for fewer periods"
-        ) from None
+        )
     return [step(period, -back) for back in range(count - 1, -1, -1)]
 
 
