@@ -41,20 +41,23 @@ class KpiValue:
     trend: tuple[TrendPoint, ...] = ()  # oldest first, ending with this period
     maturing: bool = False  # later data can still change it: no status, same-age comparison
 
-    def __post_init__(self) -> None:
-        """No NaN or infinity reaches a report: JSON cannot hold them, and a CSV or a table
-        would show `inf` as if measured. Sums of amounts too large to add are stopped where
-        the amounts are read or converted, naming the column; this is the last guard."""
-        found = [(name, getattr(self, name)) for name in NUMBERS]
-        found += [(f"trend {p.period}", p.value) for p in self.trend]
-        for name, number in found:
-            if number is not None and not math.isfinite(number):
-                group = "".join(f", {d} {v}" for d, v in self.group)
-                raise SalesmetricsError(
-                    f"{self.id}{group}: the {name} is {number}, not a number a report can "
-                    "hold; an amount in the data is too large to add up (check the amount "
-                    "columns for values near 1e308)"
-                )
+
+def finite(value: KpiValue) -> KpiValue:
+    """`value`, when every number it holds is finite: no NaN or infinity reaches a report, as
+    JSON cannot hold them and a CSV or a table would show `inf` as if measured. Sums of
+    amounts too large to add are stopped where the amounts are read or converted, naming the
+    column; this is the last guard, where the engine finishes each value."""
+    found = [(name, getattr(value, name)) for name in NUMBERS]
+    found += [(f"trend {p.period}", p.value) for p in value.trend]
+    for name, number in found:
+        if number is not None and not math.isfinite(number):
+            group = "".join(f", {d} {v}" for d, v in value.group)
+            raise SalesmetricsError(
+                f"{value.id}{group}: the {name} is {number}, not a number a report can hold; "
+                "an amount in the data is too large to add up (check the amount columns for "
+                "values near 1e308)"
+            )
+    return value
 
 
 @dataclass(frozen=True)
