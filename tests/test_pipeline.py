@@ -98,10 +98,12 @@ def test_overrides_replace_only_what_is_given():
 
 def test_two_exports_of_one_entity_are_stacked(tmp_path: Path):
     plain = str(FIXTURES / "plain.csv")  # three deals, D1..D3
+    other = tmp_path / "other.csv"  # another export of them (the same file twice: an error)
+    other.write_bytes((FIXTURES / "plain.csv").read_bytes())
     config_path = tmp_path / "report.yaml"
     config_path.write_text(
         f"inputs:\n  - {{path: {plain}, mapping: {FIXTURE_MAPPING}}}\n"
-        f"  - {{path: {plain}, mapping: {FIXTURE_MAPPING}}}\n",
+        f"  - {{path: {other}, mapping: {FIXTURE_MAPPING}}}\n",
         encoding="utf-8",
     )
     frames = frames_of(load_inputs(load_config(config_path).inputs))
