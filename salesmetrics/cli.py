@@ -634,8 +634,12 @@ def report(
     from salesmetrics.render.safe import plain
 
     def day(value: str | None, option: str) -> date | None:
+        from salesmetrics.periods import PeriodError, in_span
+
         try:
-            return date.fromisoformat(value) if value else None
+            return in_span(date.fromisoformat(value), option) if value else None
+        except PeriodError as exc:
+            raise typer.BadParameter(str(exc), param_hint=option) from None
         except ValueError:
             raise typer.BadParameter(
                 f"expected YYYY-MM-DD, got {value!r}", param_hint=option
@@ -675,6 +679,7 @@ def report(
         strict=strict or None,
         rates=rates,
     )
+    _check_trend(settings, trend)
     err = make_console(sys.stderr, no_color=no_color)
     if canonical is not None:
         from salesmetrics.canonical import read as read_canonical
@@ -742,6 +747,32 @@ def _check_selection(kpis: list[str], stages: list[str], period: str | None) -> 
             resolve_period(period, today, data_span=(today, today))
         except PeriodError as exc:
             raise typer.BadParameter(str(exc), param_hint="--period") from None
+
+
+def _check_trend(settings, trend: int | None) -> None:
+    """A --trend that starts before the first day reported on is a usage error, found before
+    any file is read unless the period depends on the data (`all`, `latest-month`)."""
+    from datetime import date
+
+    from salesmetrics.periods import PeriodError, between, resolve_period
+    from salesmetrics.periods import trend as trend_of
+    from salesmetrics.pipeline import DEFAULT_PERIOD
+
+    spec = settings.period or DEFAULT_PERIOD
+    if trend is None or (settings.date_from is None and spec.lower() in ("all", "latest-month")):
+        return
+    try:
+        if settings.date_from is not None and settings.date_to is not None:
+            chosen = between(settings.date_from, settings.date_to)
+        else:
+            today = settings.as_of or date.today()
+            chosen = resolve_period(spec, today, fiscal_start_month=settings.fiscal_year_start)
+    except PeriodError:
+        return  # said in full where the period is resolved
+    try:
+        trend_of(chosen, trend)
+    except PeriodError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--trend") from None
 
 
 def _refuse_rejects(qualities, max_reject_rate: float) -> None:

@@ -77,6 +77,15 @@ def _convert_frame(name: str, frame: pd.DataFrame, rates: Rates) -> pd.DataFrame
         if rows.any():
             factor[rows] = _monthly(name, frame[rows], code, by_month)
     converted = {column: frame[column] * factor for column in money}
+    for column, values in converted.items():
+        with np.errstate(over="ignore"):
+            total = np.abs(values.to_numpy(dtype=float, na_value=0.0)).sum()
+        if not np.isfinite(total):
+            raise SalesmetricsError(
+                f"{name}.{column}: in {rates.currency} the amounts add up to more than "
+                f"{np.finfo(float).max:.4g}, the largest number a sum can hold; check the "
+                "export for values such as 1e308 and the rates for a mistyped one"
+            )
     return frame.assign(**converted, currency=rates.currency)
 
 

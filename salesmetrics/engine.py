@@ -48,7 +48,15 @@ from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.kpis.close import SNAPSHOT
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.periods import Period, buckets, comparison, trend
-from salesmetrics.report import DataWarning, Feeds, KpiValue, Report, Skipped, TrendPoint
+from salesmetrics.report import (
+    DataWarning,
+    Feeds,
+    KpiValue,
+    Report,
+    Skipped,
+    TrendPoint,
+    finite,
+)
 from salesmetrics.schema import ENTITIES, Kind
 from salesmetrics.targets import KpiTargets, Target, status
 
@@ -851,14 +859,16 @@ def _complete(kpi, value: KpiValue, key: Key, previous, history, series, goals) 
     target = goals.get(value.group) if value.category is None else None
     if any(d in TIME_DIMENSIONS for d, _ in value.group):
         target = None
-    return replace(
-        value,
-        previous=prior,
-        change=change,
-        change_pct=change_pct,
-        target=target.target if target else None,
-        status=status(value.value, target, kpi.higher_is_better)
-        if target and not value.maturing
-        else None,
-        trend=points,
+    return finite(
+        replace(
+            value,
+            previous=prior,
+            change=change,
+            change_pct=change_pct,
+            target=target.target if target else None,
+            status=status(value.value, target, kpi.higher_is_better)
+            if target and not value.maturing
+            else None,
+            trend=points,
+        )
     )

@@ -4,6 +4,11 @@ A row is in a period when its date falls on or after the first day and before th
 the last day, so a deal closed at 23:59 on the last day belongs to the period.
 Fiscal years are named by the calendar year they end in (with the year starting in April,
 FY 2026 runs from 2025-04-01 to 2026-03-31); quarters count from the fiscal year's start.
+
+A period asked for, `as_of`, and the first period of a trend lie within FIRST_DAY – LAST_DAY
+(1900-01-01 – 2200-12-31): wide enough for any CRM's dates, placeholders such as 1900-01-01
+included, and far enough from years 1 and 9999, Python's limits, that no step or comparison
+from them overflows. Outside it they are a PeriodError naming them.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 _YEAR = re.compile(r"^(\d{4})$")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.IGNORECASE)
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2200, 12, 31)
+SPAN = f"{FIRST_DAY} – {LAST_DAY}"
 
 
 class PeriodError(ValueError):
@@ -45,10 +53,37 @@ class Period:
         return (self.end - self.start).days + 1
 
 
+def in_span(day: date, what: str) -> date:
+    """`day`, when it lies within FIRST_DAY – LAST_DAY; else a PeriodError naming `what`."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise PeriodError(f"{what} {day} is outside {SPAN}, the dates reported on")
+    return day
+
+
+def _year_in_span(year: int, spec: str) -> int:
+    if not FIRST_DAY.year <= year <= LAST_DAY.year:
+        raise PeriodError(f"period {spec!r} is outside {SPAN}, the dates reported on")
+    return year
+
+
+def _beyond(day: date, shift: str) -> PeriodError:
+    return PeriodError(f"{day} {shift} is outside {SPAN}, the dates reported on")
+
+
+def _add_days(day: date, days: int) -> date:
+    """`day` + `days`; beyond Python's dates (years 1–9999) a PeriodError, not the
+    OverflowError of datetime (a trend of 100,000 periods)."""
+    if not 1 <= day.toordinal() + days <= date.max.toordinal():
+        raise _beyond(day, f"{days:+,} days")
+    return day + timedelta(days=days)
+
+
 def _add_months(day: date, months: int) -> date:
     """The same day `months` later, clipped to the month's end (31 Jan + 1 = 28/29 Feb)."""
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
+    if not date.min.year <= year <= date.max.year:
+        raise _beyond(day, f"{months:+,} months")
     last = calendar.monthrange(year, month + 1)[1]
     return date(year, month + 1, min(day.day, last))
 
@@ -82,7 +117,7 @@ def _week(year: int, week: int) -> Period:
         start = date.fromisocalendar(year, week, 1)
     except ValueError:
         raise PeriodError(f"period {year}-W{week:02d}: {year} has no ISO week {week}") from None
-    return Period(f"{year}-W{week:02d}", start, start + timedelta(days=6), "week")
+    return Period(f"{year}-W{week:02d}", start, _add_days(start, 6), "week")
 
 
 def resolve_period(
@@ -93,18 +128,32 @@ def resolve_period(
     data_span: tuple[date, date] | None = None,
 ) -> Period:
     """The period a `--period` value names, with `as_of` as today and `data_span` the first
-    and last event date in the data (for `all` and `latest-month`)."""
+    and last event date in the data (for `all` and `latest-month`); within the span."""
+    return _within(
+        _resolve(spec, as_of, fiscal_start_month=fiscal_start_month, data_span=data_span)
+    )
+
+
+def _resolve(
+    spec: str,
+    as_of: date,
+    *,
+    fiscal_start_month: int = 1,
+    data_span: tuple[date, date] | None = None,
+) -> Period:
     text = spec.strip()
     if m := _MONTH.match(text):
         if not 1 <= int(m[2]) <= 12:
             raise PeriodError(f"period {spec!r}: month {m[2]} does not exist")
-        return _month(int(m[1]), int(m[2]))
+        return _month(_year_in_span(int(m[1]), spec), int(m[2]))
     if m := _QUARTER.match(text):
-        return _quarter(int(m[1]), int(m[2]), fiscal_start_month)
+        return _quarter(_year_in_span(int(m[1]), spec), int(m[2]), fiscal_start_month)
     if m := _YEAR.match(text):
-        return _year(int(m[1]), fiscal_start_month)
+        return _year(_year_in_span(int(m[1]), spec), fiscal_start_month)
     if m := _WEEK.match(text):
-        return _week(int(m[1]), int(m[2]))
+        return _week(_year_in_span(int(m[1]), spec), int(m[2]))
+    if text.lower() in RELATIVE:
+        in_span(as_of, "as_of")
     this_month = _month(as_of.year, as_of.month)
     match text.lower():
         case "last-month":
@@ -137,7 +186,16 @@ def resolve_period(
 
 def between(start: date, end: date) -> Period:
     """An explicit `--from/--to` period, both days included."""
-    return Period(f"{start} to {end}", start, end, "days")
+    return _within(Period(f"{start} to {end}", in_span(start, "from"), in_span(end, "to"), "days"))
+
+
+def _within(period: Period) -> Period:
+    """A period asked for, when it lies within FIRST_DAY – LAST_DAY. The periods computed from
+    it (a comparison, a sales growth's earlier period) may reach before FIRST_DAY: they need
+    only stay within Python's dates, which they do, being a year or a period back."""
+    if period.start < FIRST_DAY or period.end > LAST_DAY:
+        raise PeriodError(f"period {period.label} is outside {SPAN}, the dates reported on")
+    return period
 
 
 def step(period: Period, count: int) -> Period:
@@ -164,11 +222,13 @@ def step(period: Period, count: int) -> Period:
         label = f"{int(period.label[:4]) + count} to {end}"
         return Period(label, start, end, "ytd")
     if period.unit == "week":
-        start = period.start + timedelta(weeks=count)
+        start = _add_days(period.start, 7 * count)
         year, week, _ = start.isocalendar()
         return _week(year, week)
-    shift = timedelta(days=period.days * count)
-    start, end = period.start + shift, period.end + shift
+    start, end = (
+        _add_days(period.start, period.days * count),
+        _add_days(period.end, period.days * count),
+    )
     return Period(f"{start} to {end}", start, end, "days")
 
 
@@ -194,6 +254,15 @@ def trend(period: Period, count: int) -> list[Period]:
     """The last `count` periods of the same kind, oldest first, ending with `period`."""
     if count < 1:
         raise PeriodError("--trend needs a number of periods from 1")
+    try:
+        within = step(period, 1 - count).start >= FIRST_DAY
+    except PeriodError:
+        within = False
+    if not within:
+        raise PeriodError(
+            f"a trend of {count:,} periods ending {period.label} starts before {FIRST_DAY}, "
+            "the first day reported on; ask for fewer periods"
+        )
     return [step(period, -back) for back in range(count - 1, -1, -1)]
 
 
@@ -212,9 +281,10 @@ def buckets(period: Period, unit: str, *, fiscal_start_month: int = 1) -> list[P
     else:
         raise PeriodError(f"cannot break down by {unit!r}; use month, week or quarter")
     found = []
-    while current.start <= period.end:
+    while True:
         start, end = max(current.start, period.start), min(current.end, period.end)
         whole = (start, end) == (current.start, current.end)
         found.append(current if whole else Period(current.label, start, end, "days"))
+        if current.end >= period.end:  # the last: a step further may leave the span
+            return found
         current = step(current, 1)
-    return found

@@ -6,6 +6,7 @@ Command-line options arrive as overrides, so the CLI and library users share one
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import date
@@ -21,7 +22,7 @@ from salesmetrics.errors import ConfigError, InputError
 from salesmetrics.ingest.detect import NotRecognised, Recognition, recognise_inputs
 from salesmetrics.ingest.history import join_history
 from salesmetrics.ingest.load import LoadedInput, load_input
-from salesmetrics.periods import Period, PeriodError, between, resolve_period
+from salesmetrics.periods import Period, PeriodError, between, in_span, resolve_period
 from salesmetrics.report import Report
 
 DEFAULT_PERIOD = "last-month"
@@ -60,6 +61,8 @@ def load_each(
     are checked for impossible values, dates after `as_of` (today unless given) + 10 years
     among them (salesmetrics.anomalies)."""
     specs = tuple(specs)
+    today = _day(as_of or date.today(), "as_of")
+    _refuse_the_same_file_twice(specs)
     unusable: list[Unusable] = []
 
     def refuse(spec: InputSpec, exc: InputError) -> None:
@@ -85,7 +88,31 @@ def load_each(
             refuse(spec, exc)
     order = {spec.path: i for i, spec in reversed(list(enumerate(specs)))}
     unusable.sort(key=lambda u: order.get(u.spec.path, len(specs)))
-    return check(join_history(loaded), as_of or date.today()), unusable
+    return check(join_history(loaded), today), unusable
+
+
+def _refuse_the_same_file_twice(specs: Iterable[InputSpec]) -> None:
+    """One file given as two inputs (the same path, a link to it, `./x/../deals.csv`) would
+    count every row twice: an error naming both, before anything is read. Files are compared
+    by device and inode, as the paths may differ; one that cannot be opened is left to the
+    error that reading it gives."""
+    seen: dict[tuple[int, int], str] = {}
+    for spec in specs:
+        try:
+            found = os.stat(spec.path) if spec.path != "-" else None
+        except OSError:
+            continue
+        if found is None or not os.path.isfile(spec.path):
+            continue  # standard input, a pipe: read once whatever it is called
+        first = seen.get((found.st_dev, found.st_ino))
+        if first is not None:
+            which = (
+                f"{first} is given twice"
+                if first == spec.path
+                else f"{first} and {spec.path} are the same file"
+            )
+            raise InputError(f"{which}: its rows would count twice; give it once")
+        seen[(found.st_dev, found.st_ino)] = spec.path
 
 
 def load_inputs(
@@ -146,7 +173,7 @@ def with_overrides(config: ReportConfig, **overrides: Any) -> ReportConfig:
 
 def resolve(config: ReportConfig, frames: dict[str, pd.DataFrame]) -> tuple[Period, date]:
     """The report period and `as_of` (today unless fixed) from the config."""
-    as_of = config.as_of or date.today()
+    as_of = _day(config.as_of or date.today(), "as_of")
     if (config.date_from is None) != (config.date_to is None):
         raise ConfigError("give both a from and a to date, or neither")
     try:
@@ -181,21 +208,32 @@ def compute_report(
     `all_groups` keeps the breakdown groups with no rows (`--all-groups`)."""
     config = with_overrides(config, **overrides)
     period, as_of = resolve(config, frames)
-    return compute(
-        frames,
-        period=period,
-        as_of=as_of,
-        group_by=config.by,
-        kpis=config.kpis or None,
-        stages=config.stages or None,
-        compare=config.compare or ("none" if period.label == "all" else "previous"),
-        trend_periods=config.trend or 0,
-        settings=config.settings,
-        targets=config.targets,
-        rates=config.rates,
-        small_sample=config.small_sample if config.small_sample is not None else SMALL_SAMPLE,
-        strict=config.strict,
-        fiscal_start_month=config.fiscal_year_start,
-        hints=hints,
-        all_groups=all_groups,
-    )
+    try:
+        return compute(
+            frames,
+            period=period,
+            as_of=as_of,
+            group_by=config.by,
+            kpis=config.kpis or None,
+            stages=config.stages or None,
+            compare=config.compare or ("none" if period.label == "all" else "previous"),
+            trend_periods=config.trend or 0,
+            settings=config.settings,
+            targets=config.targets,
+            rates=config.rates,
+            small_sample=config.small_sample if config.small_sample is not None else SMALL_SAMPLE,
+            strict=config.strict,
+            fiscal_start_month=config.fiscal_year_start,
+            hints=hints,
+            all_groups=all_groups,
+        )
+    except PeriodError as exc:  # a trend reaching before the first day reported on
+        raise ConfigError(str(exc)) from None
+
+
+def _day(day: date, key: str) -> date:
+    """`day` when periods can be computed around it, else a ConfigError naming `key`."""
+    try:
+        return in_span(day, key)
+    except PeriodError as exc:
+        raise ConfigError(str(exc)) from None

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
+from salesmetrics.errors import SalesmetricsError
 from salesmetrics.periods import Period
+
+NUMBERS = ("value", "numerator", "denominator", "previous", "change", "change_pct", "target")
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,24 @@ class KpiValue:
     status: str | None = None  # on_track | at_risk | off_track, when there is a target
     trend: tuple[TrendPoint, ...] = ()  # oldest first, ending with this period
     maturing: bool = False  # later data can still change it: no status, same-age comparison
+
+
+def finite(value: KpiValue) -> KpiValue:
+    """`value`, when every number it holds is finite: no NaN or infinity reaches a report, as
+    JSON cannot hold them and a CSV or a table would show `inf` as if measured. Sums of
+    amounts too large to add are stopped where the amounts are read or converted, naming the
+    column; this is the last guard, where the engine finishes each value."""
+    found = [(name, getattr(value, name)) for name in NUMBERS]
+    found += [(f"trend {p.period}", p.value) for p in value.trend]
+    for name, number in found:
+        if number is not None and not math.isfinite(number):
+            group = "".join(f", {d} {v}" for d, v in value.group)
+            raise SalesmetricsError(
+                f"{value.id}{group}: the {name} is {number}, not a number a report can hold; "
+                "an amount in the data is too large to add up (check the amount columns for "
+                "values near 1e308)"
+            )
+    return value
 
 
 @dataclass(frozen=True)

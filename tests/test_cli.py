@@ -1208,3 +1208,124 @@ def test_kpis_missing_lists_what_the_inputs_cannot_feed(runner):
     assert alone.exit_code == 2 and "give the report's --config or FILE" in alone.output
     unasked = runner.invoke(app, ["kpis", str(FIXTURES / "plain.csv")])
     assert unasked.exit_code == 2 and "inputs are read only with --missing" in unasked.output
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--period", "9999-12"], "--period"),
+        (["--period", "0000-01"], "--period"),
+        (["--from", "2026-10-01", "--to", "9999-12-31"], "--to"),
+        (["--from", "1899-12-31", "--to", "2026-10-31"], "--from"),
+        (["--as-of", "0001-01-15"], "--as-of"),
+        (["--as-of", "9999-12-31"], "--as-of"),
+        (["--period", "1900-03", "--trend", "12"], "--trend"),  # 100000 is over MAX_TREND
+    ],
+)
+def test_dates_outside_1900_to_2200_are_usage_errors_naming_the_option(runner, args, option):
+    plain = str(FIXTURES / "plain.csv")
+    result = runner.invoke(app, ["report", plain, "-m", FIXTURE_MAPPING, *args])
+    assert result.exit_code == 2, result.output
+    error = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(error) == 1 and f"Invalid value for {option}:" in error[0]
+    assert "outside 1900-01-01 – 2200-12-31" in error[0] or "starts before 1900-01-01" in error[0]
+    assert "Traceback" not in result.output
+
+
+def test_sentinel_dates_in_the_data_never_break_a_period(runner):
+    """A 9999-12-31 expected close and a 1900-01-01 creation date: `all` runs from 1900."""
+    sentinels = str(FIXTURES / "crm" / "hubspot_deals_sentinel_dates.csv")
+    for period in ("all", "latest-month", "2026-10"):
+        result = runner.invoke(
+            app,
+            ["report", sentinels, "-m", "hubspot_deals", "--period", period, "--as-of",
+             "2026-11-02", "--max-reject-rate", "1", "-f", "json", "--kpi", "revenue_won"],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        document = json.loads(result.stdout)
+        assert document["kpis"][0]["value"] == 12000.0  # 9203, closed 9999-12-31, rejected
+        if period == "all":
+            assert (document["period"]["start"], document["period"]["end"]) == (
+                "1900-01-01",
+                "2026-10-10",
+            )
+
+
+@pytest.mark.parametrize("output_format", ["table", "json", "ndjson", "csv", "markdown", "xlsx"])
+def test_amounts_whose_sum_overflows_are_one_error_naming_the_column(
+    runner, tmp_path, output_format
+):
+    """1.5e308 + 1.7e308 is infinity: no format gets `inf`, `nan` or a broken JSON."""
+    data = tmp_path / "deals.csv"
+    data.write_text(
+        "Record ID,Deal Name,Deal Stage,Amount,Currency,Close Date,Create Date\n"
+        "1,A,closedwon,1.5e308,USD,2026-10-05,2026-09-01\n"
+        "2,B,closedwon,1.7e308,USD,2026-10-06,2026-09-01\n",
+        encoding="utf-8",
+    )
+    target = tmp_path / f"report.{output_format}"
+    result = runner.invoke(
+        app,
+        ["report", str(data), "-m", "hubspot_deals", "--period", "2026-10", "-f", output_format,
+         "--output", str(target)],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {data}: column 'Amount': its values add up to more than 1.798e+308, the "
+        "largest number a sum can hold; check it for values such as 1e308 (a placeholder or "
+        "a mistyped amount)"
+    ]
+    assert not target.exists()
+
+
+def test_a_rate_that_makes_amounts_overflow_is_one_error_naming_the_field(runner, tmp_path):
+    data = tmp_path / "deals.csv"
+    data.write_text(
+        "Record ID,Deal Name,Deal Stage,Amount,Currency,Close Date,Create Date\n"
+        "1,A,closedwon,1e308,EUR,2026-10-05,2026-09-01\n"
+        "2,B,closedwon,10,USD,2026-10-06,2026-09-01\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "report.yaml"
+    config.write_text("currency: USD\nrates: {EUR: 1000}\n", encoding="utf-8")
+    result = runner.invoke(
+        app,
+        ["report", str(data), "-m", "hubspot_deals", "-c", str(config), "--period", "2026-10",
+         "-f", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "error: deals.amount: in USD the amounts add up to more than 1.798e+308, the largest "
+        "number a sum can hold; check the export for values such as 1e308 and the rates for a "
+        "mistyped one"
+    ]
+
+
+def test_the_same_file_given_twice_is_an_error_naming_both(runner, tmp_path, monkeypatch):
+    """However the second path names it: the same text, ./x/../, a symbolic or hard link."""
+    (tmp_path / "x").mkdir()
+    (tmp_path / "deals.csv").write_bytes((FIXTURES / "plain.csv").read_bytes())
+    (tmp_path / "link.csv").symlink_to(tmp_path / "deals.csv")
+    (tmp_path / "hard.csv").hardlink_to(tmp_path / "deals.csv")
+    monkeypatch.chdir(tmp_path)
+    for second, first_words in [
+        ("deals.csv", "deals.csv is given twice"),
+        ("./x/../deals.csv", "deals.csv and ./x/../deals.csv are the same file"),
+        ("link.csv", "deals.csv and link.csv are the same file"),
+        ("hard.csv", "deals.csv and hard.csv are the same file"),
+    ]:
+        for command in ("validate", "report"):
+            result = runner.invoke(
+                app,
+                [command, "deals.csv", second, "-m", FIXTURE_MAPPING, "-m", FIXTURE_MAPPING],
+            )
+            assert result.exit_code == 1, result.output
+            assert result.stderr.splitlines() == [
+                f"error: {first_words}: its rows would count twice; give it once"
+            ]
+    copy = tmp_path / "copy.csv"  # a copy is another file: two exports of the same deals
+    copy.write_bytes((tmp_path / "deals.csv").read_bytes())
+    result = runner.invoke(
+        app, ["validate", "deals.csv", "copy.csv", "-m", FIXTURE_MAPPING, "-m", FIXTURE_MAPPING]
+    )
+    assert result.exit_code == 0, result.output

@@ -9,7 +9,9 @@ import pytest
 from salesmetrics.periods import (
     PeriodError,
     between,
+    buckets,
     comparison,
+    in_span,
     resolve_period,
     step,
     trend,
@@ -160,3 +162,53 @@ def test_trend_is_oldest_first_and_ends_with_the_period():
     assert quarters == ["2025-Q4", "2026-Q1", "2026-Q2"]
     with pytest.raises(PeriodError):
         trend(resolve_period("2026-02", AS_OF), 0)
+
+
+@pytest.mark.parametrize(
+    ("spec", "as_of"),
+    [
+        ("9999-12", AS_OF),
+        ("0000-01", AS_OF),
+        ("1899-12", AS_OF),
+        ("2201-Q1", AS_OF),
+        ("9999", AS_OF),
+        ("9999-W52", AS_OF),
+        ("last-month", date(1900, 1, 15)),  # December 1899
+        ("last-month", date(1, 1, 15)),
+        ("this-month", date(9999, 12, 31)),
+    ],
+)
+def test_a_period_outside_1900_to_2200_is_an_error_not_an_overflow(spec, as_of):
+    with pytest.raises(PeriodError, match="outside 1900-01-01 – 2200-12-31"):
+        resolve_period(spec, as_of)
+
+
+def test_the_edges_of_the_span_are_periods_and_their_steps_do_not_overflow():
+    first, last = resolve_period("1900-01", AS_OF), resolve_period("2200", AS_OF)
+    assert span(comparison(first, "year")) == ("1899-01", "1899-01-01", "1899-01-31")
+    assert [b.label for b in buckets(last, "month")][-1] == "2200-12"
+    assert span(between(date(1900, 1, 1), date(2200, 12, 31)))[1:] == ("1900-01-01", "2200-12-31")
+    assert span(resolve_period("all", AS_OF, data_span=(date(1900, 1, 1), date(2026, 1, 2))))[
+        1:
+    ] == ("1900-01-01", "2026-01-02")
+
+
+def test_from_to_and_as_of_outside_the_span_are_errors_naming_them():
+    with pytest.raises(PeriodError, match=r"^to 9999-12-31 is outside"):
+        between(date(2026, 10, 1), date(9999, 12, 31))
+    with pytest.raises(PeriodError, match=r"^as_of 0001-01-15 is outside"):
+        resolve_period("ytd", date(1, 1, 15))
+    with pytest.raises(PeriodError, match=r"^--as-of 9999-12-31 is outside"):
+        in_span(date(9999, 12, 31), "--as-of")
+
+
+def test_a_trend_may_start_on_the_first_day_but_not_before_it():
+    october = resolve_period("2026-10", AS_OF)
+    months = (2026 - 1900) * 12 + 10  # 1900-01 to 2026-10
+    assert trend(october, months)[0].label == "1900-01"
+    with pytest.raises(PeriodError, match="trend of 1,523 periods ending 2026-10 starts before"):
+        trend(october, months + 1)
+    with pytest.raises(PeriodError, match="trend of 100,000 periods"):
+        trend(october, 100_000)  # year -6307 before: no ValueError from datetime
+    with pytest.raises(PeriodError, match="trend of 50,000 periods"):
+        trend(between(date(2026, 1, 1), date(2026, 12, 31)), 50_000)

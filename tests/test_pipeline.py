@@ -97,14 +97,17 @@ def test_overrides_replace_only_what_is_given():
 
 
 def test_two_exports_of_one_entity_are_stacked(tmp_path: Path):
-    plain = str(FIXTURES / "plain.csv")  # three deals, D1..D3
+    plain = tmp_path / "plain.csv"  # three deals, D1..D3
+    plain.write_bytes((FIXTURES / "plain.csv").read_bytes())
+    other = tmp_path / "other.csv"  # another export of them (the same file twice: an error)
+    other.write_bytes(plain.read_bytes())
     config_path = tmp_path / "report.yaml"
     config_path.write_text(
-        f"inputs:\n  - {{path: {plain}, mapping: {FIXTURE_MAPPING}}}\n"
-        f"  - {{path: {plain}, mapping: {FIXTURE_MAPPING}}}\n",
+        f"inputs:\n  - {{path: plain.csv, mapping: {FIXTURE_MAPPING}}}\n"
+        f"  - {{path: other.csv, mapping: {FIXTURE_MAPPING}}}\n",
         encoding="utf-8",
     )
-    frames = frames_of(load_inputs(load_config(config_path, FIXTURES).inputs))
+    frames = frames_of(load_inputs(load_config(config_path).inputs))
     assert list(frames) == ["deals"]
     assert frames["deals"]["deal_id"].tolist() == ["D1", "D2", "D3"] * 2
 
@@ -202,3 +205,15 @@ def test_loaded_inputs_are_checked_for_anomalies_against_as_of(tmp_path: Path):
     assert early.frame["_implausible_created_at"].tolist() == [True, True, True]
     (today,) = load_inputs(inputs, as_of=date(2026, 11, 23))
     assert today.quality.anomalies == () and today.quality.clean
+
+
+def test_an_as_of_or_dates_in_a_config_outside_the_span_are_config_errors():
+    spec = InputSpec(str(FIXTURES / "plain.csv"), FIXTURE_MAPPING, None)
+    with pytest.raises(ConfigError, match=r"^as_of 0001-01-15 is outside 1900-01-01"):
+        load_inputs([spec], as_of=date(1, 1, 15))
+    frames = frames_of(load_inputs([spec], as_of=date(2026, 11, 23)))
+    config = ReportConfig(None, (spec,))
+    with pytest.raises(ConfigError, match=r"^to 9999-12-31 is outside"):
+        compute_report(config, frames, date_from=date(2026, 1, 1), date_to=date(9999, 12, 31))
+    with pytest.raises(ConfigError, match="trend of 2,000 periods ending 2026-10 starts before"):
+        compute_report(config, frames, period="2026-10", trend=2000, as_of=date(2026, 11, 23))

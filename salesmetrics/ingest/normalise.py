@@ -33,6 +33,7 @@ from salesmetrics.ingest.quality import (
     ValueCount,
 )
 from salesmetrics.ingest.read import RawTable, shown_name
+from salesmetrics.periods import FIRST_DAY, LAST_DAY, SPAN
 from salesmetrics.schema import Kind
 
 TEXT = pd.ArrowDtype(pa.string())
@@ -218,14 +219,16 @@ def normalise(
 
     out: dict[str, pd.Series] = {}
     unreadable: dict[str, pd.Series] = {}
+    outside: dict[str, pd.Series] = {}  # dates no period can hold, as read: blanked
     defaulted: list[tuple[str, str, int]] = []
     unplaced: list[tuple[str, str, int]] = []
     unplaced_rows = np.zeros(n, dtype=bool)  # rows whose stage value the mapping does not place
     found_currency: pd.Series | None = None
+    money_field: str | None = None  # the field whose values named found_currency
     opts = mapping.parse
 
     def read_field(name: str, values: pd.Series) -> pd.Series:
-        nonlocal found_currency, unplaced_rows
+        nonlocal found_currency, money_field, unplaced_rows
         kind = mapping.kind_of(name)
         spec = mapping.entity.field(name)
         vmap = mapping.values.get(name)
@@ -246,10 +249,16 @@ def normalise(
         except parse.ColumnError as exc:
             raise InputError(f"{path}: {exc}") from None
         if currency is not None and found_currency is None:
-            found_currency = currency
+            found_currency, money_field = currency, name
         if parsed.invalid.any():
             unreadable[name] = parse.as_text(values).where(parsed.invalid.to_numpy())
-        return parsed.values
+        if kind in (Kind.MONEY, Kind.NUMBER):
+            _check_sum(parsed.values, path, plan.sources.get(name, name))
+        beyond = _outside_span(kind, parsed.values)
+        if beyond is None:
+            return parsed.values
+        outside[name] = parse.as_text(values).where(beyond)
+        return parsed.values.mask(beyond)
 
     for name, header in plan.sources.items():
         out[name] = read_field(name, cells[header])
@@ -263,8 +272,11 @@ def normalise(
         if flt.condition.field is not None:
             values = out.get(flt.condition.field, pd.Series([pd.NA] * n, dtype=TEXT))
             rows.filter(_test(values, flt.condition), flt.reason)
-    anomalous: dict[str, pd.Series] = {}
-    _reject(mapping, plan, out, unreadable, anomalous, rows)
+    anomalous: dict[str, tuple[str, pd.Series]] = {}
+    if money_field is not None and found_currency is not None and "currency" in plan.sources:
+        as_read = parse.as_text(cells[plan.sources[money_field]])
+        anomalous.update(_currency_disagrees(plan, out, money_field, found_currency, as_read))
+    _reject(mapping, plan, out, unreadable, outside, anomalous, rows)
     if mapping.lines_of:  # a row stands for each record: its first line, with the lines' sums
         records, line_counts = _join_lines(mapping, out, rows, path)
     else:
@@ -298,8 +310,8 @@ def normalise(
             if (values.notna().to_numpy() & keep).any()
         ),
         anomalies=tuple(
-            _anomaly_reason(name, values, rows.numbers, keep)
-            for name, values in anomalous.items()
+            _anomaly_reason(name, words, values, rows.numbers, keep)
+            for name, (words, values) in anomalous.items()
             if (values.notna().to_numpy() & keep).any()
         ),
         defaulted=tuple(ValueCount(*d) for d in defaulted),
@@ -684,11 +696,32 @@ def _entity_rules(mapping, plan, cells, out, n, found_currency, unplaced_rows) -
             out[spec.name] = current.fillna(spec.default)
 
 
-def _reject(mapping: Mapping, plan: ColumnPlan, out, unreadable, anomalous, rows: _Rows) -> None:
+def _reject(
+    mapping: Mapping, plan: ColumnPlan, out, unreadable, outside, anomalous, rows: _Rows
+) -> None:
     """Rows missing a value they must have (a required field, or a `reject_blank` one the file
     gives), or breaking a rule of their entity; `anomalous` gets the values that are impossible
-    but cost the row nothing else (a probability outside 0–1)."""
+    but cost the row nothing else (a probability outside 0–1, a date `outside` the span)."""
     entity = mapping.entity
+    closed = np.zeros(len(rows.numbers), dtype=bool)
+    if entity.name == "deals" and "status" in out:
+        closed = out["status"].isin(["won", "lost"]).fillna(False).to_numpy(dtype=bool)
+    for name, values in outside.items():  # before `blank`, to say why the value is gone
+        spec = entity.field(name)
+        beyond = values.notna().to_numpy()
+        if spec is not None and (spec.required or (spec.reject_blank and name in plan.given)):
+            must = beyond
+        elif name == "closed_at":  # an open deal's close date is dropped whatever it holds
+            must = beyond & closed
+            beyond = must
+        else:
+            must = np.zeros_like(beyond)
+        words = f"outside {SPAN}, the dates salesmetrics reports on"
+        if name == "period":
+            words = f"outside {FIRST_DAY.year + 1}–{LAST_DAY.year}, the years reported on"
+        if must.any():
+            rows.reject(must, f"{name}: {words}", values)
+        anomalous[name] = (f"{words}, left blank", values.where(beyond & ~must))
     for spec in entity.fields:
         if not (spec.required or (spec.reject_blank and spec.name in plan.given)):
             continue
@@ -715,7 +748,7 @@ def _reject(mapping: Mapping, plan: ColumnPlan, out, unreadable, anomalous, rows
         outside = (~p.between(0, 1)).fillna(False).to_numpy(dtype=bool)
         out["probability"] = p.mask(outside)
         if outside.any():
-            anomalous["probability"] = p.astype(TEXT).where(outside)
+            anomalous["probability"] = ("outside 0–1, left blank", p.astype(TEXT).where(outside))
     if entity.name == "subscriptions" and "mrr" in out:
         negative = (out["mrr"] < 0).fillna(False).to_numpy(dtype=bool)
         rows.reject(negative, "mrr: negative", out["mrr"].astype(TEXT))
@@ -881,12 +914,64 @@ def _unreadable_reason(name: str, values: pd.Series, numbers: np.ndarray, keep) 
     return Reason(f"{name}: cannot read the value, left blank", int(mask.sum()), examples)
 
 
-def _anomaly_reason(name: str, values: pd.Series, numbers: np.ndarray, keep) -> Reason:
-    """A probability outside 0–1, with examples as the date anomalies give them: row: field
+def _anomaly_reason(name: str, words: str, values: pd.Series, numbers: np.ndarray, keep) -> Reason:
+    """A value left blank as impossible (a probability outside 0–1, a date outside the span
+    periods are computed in), with examples as the date anomalies give them: row: field
     value (salesmetrics.anomalies)."""
     found = _unreadable_reason(name, values, numbers, keep)
     examples = tuple(replace(e, value=f"{name} {e.value}") for e in found.examples)
-    return replace(found, reason=f"{name}: outside 0–1, left blank", examples=examples)
+    return replace(found, reason=f"{name}: {words}", examples=examples)
+
+
+def _currency_disagrees(
+    plan: ColumnPlan, out: dict[str, pd.Series], field: str, named: pd.Series, raw: pd.Series
+) -> dict[str, tuple[str, pd.Series]]:
+    """Where an amount names a currency (`€100`, `100 EUR`) that the currency column does
+    not (it says USD): the row is summed as the currency column says, which may be wrong, so
+    it is an anomaly, with examples of both values."""
+    column = plan.sources["currency"]
+    given = out["currency"]
+    differ = (named.notna() & given.notna() & (named != given)).fillna(False).to_numpy(bool)
+    if not differ.any():
+        return {}
+    shown = raw.astype(TEXT) + f" with {column} " + given
+    words = (
+        f"the currency in {plan.sources[field]!r} disagrees with {column!r}; summed in the "
+        f"currency {column!r} gives"
+    )
+    return {field: (words, shown.where(differ))}
+
+
+def _check_sum(values: pd.Series, path: str, column: str) -> None:
+    """Numbers whose sum overflows (amounts near 1e308) would make every total infinite: an
+    error naming the column, rather than `inf` in a report or a JSON that cannot be written."""
+    with np.errstate(over="ignore"):
+        total = np.abs(values.to_numpy(dtype=float, na_value=0.0)).sum()
+    if not np.isfinite(total):
+        raise InputError(
+            f"{path}: column {column!r}: its values add up to more than "
+            f"{np.finfo(float).max:.4g}, the largest number a sum can hold; check it for "
+            "values such as 1e308 (a placeholder or a mistyped amount)"
+        )
+
+
+def _outside_span(kind: Kind, values: pd.Series) -> np.ndarray | None:
+    """Where a date (or a target's period label) lies outside FIRST_DAY – LAST_DAY, which no
+    period can hold (salesmetrics.periods); None where none does, as is usual. A label's
+    year is kept within the span's inner years, as a fiscal year may start a year before."""
+    if kind is Kind.PERIOD:
+        year = pd.to_numeric(values.str.slice(0, 4), errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+        found = (year <= FIRST_DAY.year) | (year > LAST_DAY.year)
+    elif kind in (Kind.DATETIME, Kind.MONTH):
+        day = values.to_numpy(dtype="datetime64[us]", na_value=np.datetime64("NaT")).astype(
+            "datetime64[D]"
+        )
+        found = (day < np.datetime64(FIRST_DAY)) | (day > np.datetime64(LAST_DAY))
+    else:
+        return None
+    return found if found.any() else None
 
 
 def _date_ranges(frame: pd.DataFrame) -> tuple[DateRange, ...]:

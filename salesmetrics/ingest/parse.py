@@ -633,14 +633,17 @@ def _readable(s: pa.Array, decimal: str, thousands: str) -> np.ndarray:
 
 
 def _decide_decimal(
-    originals: pa.Array, s: pa.Array, thousands: str, column: str
+    originals: pa.Array, s: pa.Array, thousands: str, column: str, amounts: bool = False
 ) -> tuple[str, np.ndarray]:
     """The decimal separator of a column: the one its values can only be read with.
 
     ``1,234.5``, ``12,5`` and ``1 234,56`` each read one way only and decide; ``1,234`` reads
     either way and decides nothing. ``1.234.567`` also reads one way only but, being thousands
     groups alone, decides only when no value of the first kind does. When nothing decides,
-    ``.`` is the decimal separator. Returns it and which values read with it.
+    ``.`` is the decimal separator, but for `amounts` whose only dots each stand before three
+    digits (``1.500``, ``12.000 €``, as a German export writes whole amounts): no currency has
+    amounts with three decimals written so, so the dots group thousands and ``,`` is the
+    decimal separator. Returns it and which values read with it.
     """
     dot, comma = _readable(s, ".", thousands), _readable(s, ",", thousands)
     n_dot = np.asarray(pc.count_substring(s, ".").fill_null(0).to_numpy(zero_copy_only=False))
@@ -660,13 +663,23 @@ def _decide_decimal(
             return ",", comma
         if by_dot.any():
             return ".", dot
+    if amounts and not (n_comma > 0).any():
+        grouped = _mask(pc.match_substring_regex(s, r"^[^\d.]*[1-9]\d{0,2}\.\d{3}[^\d.]*$"))
+        if grouped.any() and not ((n_dot > 0) & ~grouped).any():
+            return ",", comma
     return ".", dot
 
 
 def _numbers(
-    s: pa.Array, column: str, decimal: str, thousands: str, originals: pa.Array | None = None
+    s: pa.Array,
+    column: str,
+    decimal: str,
+    thousands: str,
+    originals: pa.Array | None = None,
+    amounts: bool = False,
 ) -> Outputs:
-    """Amounts and ISO currency codes (null where unreadable or no currency).
+    """Amounts and ISO currency codes (null where unreadable or no currency). `amounts`: the
+    values are money, whose decimal separator is decided as `_decide_decimal` says.
 
     The shape of each value is checked by one regex; its number and currency are then cut out
     by trimming, which is much faster than extracting regex groups.
@@ -674,7 +687,7 @@ def _numbers(
     """
     if decimal == "auto":
         decimal, readable = _decide_decimal(
-            s if originals is None else originals, s, thousands, column
+            s if originals is None else originals, s, thousands, column, amounts
         )
     else:
         readable = _readable(s, decimal, thousands)
@@ -705,7 +718,12 @@ def _check_separators(decimal: str, thousands: str) -> None:
 
 
 def parse_money(
-    raw: pd.Series, column: str, *, decimal: str = "auto", thousands: str = "auto"
+    raw: pd.Series,
+    column: str,
+    *,
+    decimal: str = "auto",
+    thousands: str = "auto",
+    amounts: bool = True,
 ) -> tuple[Parsed, pd.Series]:
     """Read amounts as float64, and the currency each value names as an ISO code (else NA).
 
@@ -714,8 +732,10 @@ def parse_money(
     any three capitals are a code. With ``decimal="auto"`` the column's values that read only
     one way (``1,234.5``, ``12,5``) decide the decimal separator, and mixed evidence raises
     :class:`ColumnError`. When nothing decides, ``.`` is the decimal separator: ``1,234`` is
-    1234 but ``1.234`` is 1.234. ``thousands="auto"`` takes any one grouping character per
-    value (comma, dot, space or apostrophe; not the decimal one).
+    1234 but ``1.234`` is 1.234 — unless every dotted value is ``1.234``-shaped: then, as
+    no amount has three decimals, the dots group thousands (``1.500`` is 1500). ``amounts``
+    False (:func:`parse_number`) keeps ``.`` then. ``thousands="auto"`` takes any one grouping
+    character per value (comma, dot, space or apostrophe; not the decimal one).
     """
     _check_separators(decimal, thousands)
     if _is_number(_arrow_type(raw)):  # Excel number cells: nothing to read, no currency named
@@ -723,7 +743,7 @@ def parse_money(
         no_currency = pa.nulls(len(raw), pa.string())
         return _result(raw, values, np.zeros(len(raw), dtype=bool)), _series(raw, no_currency)
     [values, currency], invalid = _per_distinct(
-        _as_strings(raw), lambda u: _numbers(u, column, decimal, thousands)
+        _as_strings(raw), lambda u: _numbers(u, column, decimal, thousands, amounts=amounts)
     )
     return _result(raw, values, invalid), _series(raw, currency)
 
@@ -732,7 +752,7 @@ def parse_number(
     raw: pd.Series, column: str, *, decimal: str = "auto", thousands: str = "auto"
 ) -> Parsed:
     """Read numbers as float64 by the money rules; a currency mark is accepted and ignored."""
-    return parse_money(raw, column, decimal=decimal, thousands=thousands)[0]
+    return parse_money(raw, column, decimal=decimal, thousands=thousands, amounts=False)[0]
 
 
 def _percents(u: pa.Array, column: str, scale: str, decimal: str) -> Outputs:

@@ -896,3 +896,74 @@ def test_a_plain_export_has_no_lines_account():
     loaded = load("plain.csv")
     assert loaded.quality.lines_of is None
     assert loaded.quality.to_dict()["lines_of"] is None
+
+
+def test_dates_no_period_can_hold_are_blank_and_reported_or_rejected():
+    """tests/fixtures/crm/make_sentinel_dates.py says what each row holds."""
+    loaded = load_input(FIXTURES / "crm" / "hubspot_deals_sentinel_dates.csv", "hubspot_deals")
+    frame = loaded.frame.set_index("deal_id")
+    assert list(frame.index) == ["9201", "9202", "9204"]
+    assert frame["expected_close_at"].isna().tolist() == [False, True, False]
+    assert frame.loc["9204", "created_at"] == pd.Timestamp("1900-01-01")  # in the span: kept
+    span = "outside 1900-01-01 – 2200-12-31, the dates salesmetrics reports on"
+    q = loaded.quality
+    assert [(r.reason, r.count, [e.row for e in r.examples]) for r in q.rejected] == [
+        (f"closed_at: {span}", 1, [4]),
+        (f"created_at: {span}", 1, [6]),
+    ]
+    assert [(r.reason, r.examples[0].value) for r in q.anomalies] == [
+        (f"expected_close_at: {span}, left blank", "expected_close_at 9999-12-31 00:00")
+    ]
+    assert (q.rows_read, q.rows_used, q.rows_rejected) == (5, 3, 2)
+
+
+def test_a_target_for_a_year_no_period_can_hold_is_rejected(tmp_path):
+    mapping = "entity: targets\ncolumns: {period: Period, amount: Amount}\n"
+    loaded = load_text(tmp_path, "Period,Amount\n2026-Q4,100\n9999-Q4,50\n1900,10\n", mapping)
+    assert loaded.frame["period"].tolist() == ["2026-Q4"]
+    assert [(r.reason, r.count) for r in loaded.quality.rejected] == [
+        ("period: outside 1901–2200, the years reported on", 2)
+    ]
+
+
+def test_a_currency_symbol_that_disagrees_with_the_currency_column_is_an_anomaly(tmp_path):
+    data = tmp_path / "deals.csv"
+    data.write_text(
+        "Record ID,Deal Stage,Amount,Currency,Close Date,Create Date\n"
+        "1,closedwon,€100,USD,2026-10-05,2026-09-01\n"
+        "2,closedwon,$200,USD,2026-10-06,2026-09-01\n"
+        "3,closedwon,300 EUR,USD,2026-10-06,2026-09-01\n"
+        "4,closedwon,400,EUR,2026-10-06,2026-09-01\n",
+        encoding="utf-8",
+    )
+    loaded = load_input(data, "hubspot_deals")
+    assert loaded.frame["currency"].tolist() == ["USD", "USD", "USD", "EUR"]  # as the column says
+    assert loaded.frame["amount"].tolist() == [100.0, 200.0, 300.0, 400.0]
+    [found] = loaded.quality.anomalies
+    assert found.reason == (
+        "amount: the currency in 'Amount' disagrees with 'Currency'; summed in the currency "
+        "'Currency' gives"
+    )
+    assert found.count == 2
+    assert [(e.row, e.value) for e in found.examples] == [
+        (2, "amount €100 with Currency USD"),
+        (4, "amount 300 EUR with Currency USD"),
+    ]
+
+
+def test_a_german_report_of_whole_amounts_reads_1_500_as_fifteen_hundred(tmp_path):
+    """A German Salesforce opportunity report (header of tests/fixtures/locale's) whose
+    amounts have no decimals: `EUR 1.500` is 1500, not 1.5; `parse.decimal: "."` says 1.5."""
+    header = '"Opportunity-Name","Opportunity-ID","Phase","Betrag","Schlusstermin","Erstelldatum"'
+    rows = [
+        '"Nord","0065g00000DeB01","Geschlossen und gewonnen","EUR 1.500","23.03.2025","14.02.2025"',
+        '"Süd","0065g00000DeB02","Geschlossen und gewonnen","EUR 12.000","24.03.2025","05.02.2025"',
+        '"Ost","0065g00000DeB03","Geschlossen und gewonnen","EUR 800","25.03.2025","06.02.2025"',
+    ]
+    data = tmp_path / "opportunities_de.csv"
+    data.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    loaded = load_input(data, "salesforce_opportunities")
+    assert loaded.frame["amount"].tolist() == [1500.0, 12000.0, 800.0]
+    own = tmp_path / "dot.yaml"
+    own.write_text('extends: salesforce_opportunities\nparse: {decimal: "."}\n', encoding="utf-8")
+    assert load_input(data, str(own)).frame["amount"].tolist() == [1.5, 12.0, 800.0]

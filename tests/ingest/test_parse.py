@@ -841,3 +841,22 @@ def test_parsers_read_a_column_in_chunks_as_in_one(parse, values) -> None:
     whole = parse(text(values), "c")
     assert values_of(parsed) == values_of(whole)
     assert parsed.invalid.tolist() == whole.invalid.tolist()
+
+
+@pytest.mark.parametrize(
+    ("values", "amounts", "numbers"),
+    [
+        # a German export's whole amounts: the dots group thousands
+        (["1.500", "800", "12.000 €", "EUR 2.000"], [1500, 800, 12000, 2000], [1.5, 800, 12, 2]),
+        (["1.500", "2.750,50"], [1500, 2750.5], [1500, 2750.5]),  # a comma decimal decides
+        (["1.500", "12.5"], [1.5, 12.5], [1.5, 12.5]),  # a dot decimal decides
+        (["0.500", "800"], [0.5, 800], [0.5, 800]),  # 0.500 is no thousands group
+        (["1.500", "1,500"], [1.5, 1500], [1.5, 1500]),  # both shapes: nothing to go by
+    ],
+)
+def test_amounts_whose_dots_all_group_thousands_read_as_thousands(values, amounts, numbers):
+    assert values_of(parse_money(text(values), "Betrag")[0]) == amounts
+    assert values_of(parse_number(text(values), "Anzahl")) == numbers  # not money: 1.5
+    assert values_of(parse_money(text(values), "Betrag", decimal=".")[0])[0] == (
+        1.5 if values[0] == "1.500" else 0.5
+    )  # parse.decimal overrides
