@@ -273,7 +273,7 @@ def hash_and_check_utf8(handle, block_size: int = BLOCK_BYTES) -> tuple[str, boo
             cut = _utf8_prefix(block)
             utf8 = _valid_utf8(memoryview(block)[:cut])
             carry = block[cut:]
-    return sha.hexdigest(), utf8
+    return sha.hexdigest(), utf8 and not carry  # a character cut short by the end of the file
 
 
 def _valid_utf8(data: memoryview) -> bool:

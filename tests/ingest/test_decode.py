@@ -45,6 +45,16 @@ def test_a_windows_1252_file_is_named_so_without_a_notice(tmp_path: Path):
     assert table.frame["Owner"].tolist() == ["François", "Ana"]
 
 
+def test_a_last_line_cut_short_in_a_character_is_not_utf8(tmp_path: Path):
+    """A lone 0xC0 ends the file without a newline: 'À' in Windows-1252, never UTF-8 (the
+    check by blocks once took a character still open at the end for one to be finished)."""
+    path = tmp_path / "deals.csv"
+    path.write_bytes((HEADER + "D1,Zoë,1\r\nD2,").encode() + b"\xc0,2")
+    table = read(path)
+    assert table.frame["Owner"].tolist() == ["Zoë", "À"]
+    assert table.notices[0].startswith(f"{path}: 1 line not valid UTF-8 (line 3)")
+
+
 def test_line_by_line_decoding_across_blocks(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(decode, "BLOCK_BYTES", 16)  # lines cut by blocks, and longer than one
     path = tmp_path / "deals.csv"
