@@ -37,6 +37,7 @@ from salesmetrics.ingest import parse, quotes, workbook
 from salesmetrics.ingest.decode import SNIFF_BYTES, Utf8File, to_utf8
 from salesmetrics.ingest.mapping import ReadOptions, fold
 from salesmetrics.ingest.source import EXCEL_MAGIC, local_file
+from salesmetrics.render.safe import plain
 
 TEXT = pd.ArrowDtype(pa.string())
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
@@ -687,7 +688,9 @@ def _arrow_csv(text, names, header_row, delimiter, keep, on_invalid, threads) ->
                 f"{limits.FIELD_BYTES.shown()} can fill; shorten its long fields in the CRM, "
                 f"or raise {limits.FIELD_BYTES.variable}"
             ) from None
-        raise InputError(f"{text.path}: cannot read it as CSV ({message})") from None
+        # pyarrow's message ends with the row's text: file content, never quoted (README)
+        message = re.sub(r"(Expected \d+ columns?, got \d+).*", r"\1", message)
+        raise InputError(f"{text.path}: cannot read it as CSV ({plain(message)})") from None
 
 
 # -------------------------------------------------------------------------------------- Excel
