@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from salesmetrics import __version__
 from salesmetrics.cli import app
@@ -309,7 +310,7 @@ def test_report_json_and_output_file_with_period_in_its_name(runner, tmp_path: P
     assert [p.name for p in tmp_path.iterdir()] == ["sales-2026-10.json"]  # no temporary left
 
 
-def test_report_formats_for_machines(runner):
+def test_report_formats_for_machines(runner, tmp_path):
     ndjson = _report(runner, "--format", "ndjson", "--kpi", "deals_won")
     assert [json.loads(line)["value"] for line in ndjson.output.splitlines()] == [1.0]
     csv_out = _report(runner, "--format", "csv", "--kpi", "deals_won", "--by", "owner")
@@ -320,6 +321,18 @@ def test_report_formats_for_machines(runner):
         runner, "--format", "csv", "--kpi", "deals_won", "--by", "owner", "--all-groups"
     )
     assert [line.split(",")[6] for line in every.output.splitlines()[1:]] == ["", "Ana", "Ben"]
+    said = "1 owner with no rows in 2026-10 or in 2026-09 left out; --all-groups keeps them."
+    for fmt in ("table", "markdown"):
+        shown = _report(runner, "--format", fmt, "--kpi", "deals_won", "--by", "owner")
+        assert said in " ".join(shown.output.replace("_", "").split()), shown.output
+        kept = _report(
+            runner, "--format", fmt, "--kpi", "deals_won", "--by", "owner", "--all-groups"
+        )
+        assert "left out" not in kept.output
+    book = tmp_path / "r.xlsx"
+    _report(runner, "-f", "xlsx", "-o", str(book), "--kpi", "deals_won", "--by", "owner")
+    cells = [c for ws in load_workbook(book) for row in ws.iter_rows(values_only=True) for c in row]
+    assert said in cells
     markdown = _report(runner, "--format", "markdown", "--kpi", "deals_won")
     assert markdown.output.startswith("# Sales report 2026-10")
 

@@ -20,6 +20,7 @@ from salesmetrics.render.json_report import group_dict, value_dict
 from salesmetrics.render.safe import formula, markdown
 from salesmetrics.render.words import (
     PANEL_LABELS,
+    groups_left_out,
     same_line,
     skipped_line,
     stage_title,
@@ -131,6 +132,8 @@ def render_markdown(
             continue
         lines += [f"## {stage_title(stage)}", ""]
         lines += _table(report, values)
+        left_out = groups_left_out(report, stage)
+        lines += [f"_{markdown(left_out)}_", ""] if left_out else []
         shown = {v.id for v in values}
         lines += [f"_{markdown(same_line(k, c))}_\n" for c, k in copies.items() if k in shown]
         lines += _totals_only(report, values)

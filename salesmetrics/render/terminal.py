@@ -30,6 +30,7 @@ from salesmetrics.render.console import is_ascii, table_box
 from salesmetrics.render.safe import plain
 from salesmetrics.render.words import (
     PANEL_LABELS,
+    groups_left_out,
     kpi_name,
     same_line,
     skipped_line,
@@ -151,6 +152,9 @@ def _stage(
         _categories(report, kpi_id, [v for v in values if v.id == kpi_id], look, limit)
     if report.group_by:
         _breakdown(report, [v for v in values if v.group and v.category is None], look, limit)
+        left_out = groups_left_out(report, stage)
+        if left_out:
+            look.console.print(look.text(left_out))
         _totals_only(report, values, look)
 
 

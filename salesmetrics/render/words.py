@@ -72,6 +72,20 @@ def summary_lines(summary: Summary, currency: str | None, *, ascii: bool = False
     return lines
 
 
+def groups_left_out(report: Report, stage: str) -> str | None:
+    """The line under a stage's breakdown that says how many groups it leaves out."""
+    count = report.left_out(stage)
+    if not count:
+        return None
+    what = " or ".join(d for d in report.group_by if d not in ("month", "week", "quarter"))
+    what = what or "group"
+    compared = f" or in {report.comparison.label}" if report.comparison else ""
+    return (
+        f"{count:,} {what}{'s' if count > 1 else ''} with no rows in {report.period.label}"
+        f"{compared} left out; --all-groups keeps them."
+    )
+
+
 def same_line(kept: str, copy: str) -> str:
     """What a KPI shown once for two ids says under its table."""
     return (

@@ -51,6 +51,7 @@ from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.render import xlsx_charts as charts
 from salesmetrics.render.catalogue import kpi_dict
+from salesmetrics.render.words import groups_left_out
 from salesmetrics.render.xlsx_formats import (
     COUNT,
     FLAGS_NOTE,
@@ -575,7 +576,10 @@ def _breakdown(sheet: _Sheet, report: Report, values: Sequence[KpiValue]) -> Non
         sheet.ws.cell(row=row, column=extra + 3).alignment = INDENT
         sheet.ws.cell(row=row, column=extra + 4).alignment = INDENT
     last = len(values) + 1
-    _flags_note(sheet, last + 2, values)
+    noted = _flags_note(sheet, last + 2, values)
+    left_out = groups_left_out(report, values[0].stage) if values else None
+    if left_out:
+        sheet.styled(noted + 1, 1, left_out, NOTE_FONT)
     sheet.finish(1, last, columns, "B2")
 
 
