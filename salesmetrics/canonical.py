@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from salesmetrics.coverage import SPAN_DATES
 from salesmetrics.errors import InputError
 from salesmetrics.ingest.quality import InputQuality
+from salesmetrics.render.json_report import INPUT_KEYS
 from salesmetrics.schema import ENTITIES, Kind
 
 FORMAT = "salesmetrics-canonical"
@@ -53,18 +54,7 @@ ARROW_TYPES = {
     Kind.PERCENT: pa.float64(),  # a fraction: 0.35 for 35 %
     Kind.BOOL: pa.bool_(),
 }
-QUALITY_FIELDS = (
-    "path",
-    "entity",
-    "mapping",
-    "sha256",
-    "rows_read",
-    "rows_used",
-    "rows_filtered",
-    "rows_rejected",
-    "duplicates_dropped",
-    "rows_unmatched",
-)
+QUALITY_FIELDS = (*INPUT_KEYS, "rows_unmatched")  # what accounts for every row read
 
 
 def arrow_schema(entity: str) -> pa.Schema:

@@ -68,6 +68,7 @@ from salesmetrics.render.xlsx_formats import (
 )
 from salesmetrics.report import KpiValue, Report
 from salesmetrics.schema import HISTORY
+from salesmetrics.summary import summarise
 
 STATUS_COLOURS = {  # Excel's Good / Neutral / Bad cell styles
     "on_track": ("C6EFCE", "006100"),
@@ -106,18 +107,6 @@ CHART_LINES = 6  # at most this many KPIs in one stage's trend chart
 CHART_SPREAD = 5.0  # ... each within this factor of the stage's first KPI, so none is flat
 CHARTS_ACROSS, CHART_LINES_A_PAGE = 3, 2  # trend charts on a landscape page
 
-# The Summary's headline KPIs, in this order, those the report holds (the executive panel).
-HEADLINE = (
-    "revenue_won",
-    "quota_attainment",
-    "win_rate",
-    "pipeline_value",
-    "pipeline_coverage",
-    "sales_cycle_days",
-    "mrr",
-    "net_new_mrr",
-    "nrr",
-)
 VALUE_HEADERS = ("Value", "Previous", "Change", "Change %", "Target", "Status", "Flags")
 BREAKDOWN_EXTRA = ("Numerator", "Denominator", "Rows", "Note", "ID")
 BRIDGE_ORDER = ("start", "new", "expansion", "reactivation", "contraction", "churned", "end")
@@ -206,10 +195,9 @@ def build_workbook(report: Report, inputs: Sequence[InputQuality]) -> Workbook:
 
 
 def headline(report: Report) -> list[KpiValue]:
-    """The Summary's executive panel: the HEADLINE KPIs the report holds a total for. One
-    small function, so the terminal's executive panel can supply the choice instead."""
-    totals = {v.id: v for v in report.values if not v.group and v.category is None}
-    return [totals[k] for k in HEADLINE if k in totals and totals[k].value is not None]
+    """The Summary's executive panel: the terminal's (salesmetrics.summary), those with a
+    value."""
+    return [v for v in summarise(report).panel if v.value is not None]
 
 
 # cells

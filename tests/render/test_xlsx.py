@@ -348,7 +348,7 @@ def test_summary_opens_with_the_headline_kpis(tmp_path: Path) -> None:
     assert [c.value for c in ws[4]] == ["KPI", *xlsx.VALUE_HEADERS]
     rows = panel(ws)
     labels = [CATALOGUE[k].label for k in ("revenue_won", "win_rate", "sales_cycle_days")]
-    assert [r["KPI"].value for r in rows] == labels  # HEADLINE's order; others stay out
+    assert [r["KPI"].value for r in rows] == labels  # the panel's order; others stay out
     revenue = rows[0]
     assert revenue["Value"].value == 1234567.5
     assert revenue["Previous"].value == 1000000
