@@ -332,7 +332,9 @@ def test_utf8_check_and_hash_in_blocks_that_split_characters():
             True,
         )
         assert not hash_and_check_utf8(io.BytesIO(text + b"\xe9 abc"), size)[1]
-    assert hash_and_check_utf8(io.BytesIO(text[:-2]), 4)[1]  # a character cut off by the end
+    # a character cut off by the end of the file is not UTF-8 (its line is recoded; pyarrow
+    # would meet the broken character otherwise)
+    assert not hash_and_check_utf8(io.BytesIO(text[:-2]), 4)[1]
 
 
 # ------------------------------------------------------- a mapping's read options as hints
