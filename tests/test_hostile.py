@@ -189,9 +189,9 @@ def _refuse_constant(name: str):
     raise AssertionError(f"JSON holds {name}")
 
 
-@pytest.mark.filterwarnings(
-    "error::pytest.PytestUnraisableExceptionWarning"
-)  # no 'Exception ignored'
+# no 'Exception ignored', and no library warning: either is noise on a user's stderr
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("error::UserWarning")
 @settings(
     max_examples=60,
     deadline=None,

@@ -13,6 +13,7 @@ import difflib
 import json
 import re
 import unicodedata
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -607,7 +608,9 @@ def _test(values: pd.Series, cond: Condition) -> np.ndarray:
     if values.dtype == TEXT:
         folded = values.str.casefold()
         if cond.test == "matches":
-            hit = values.str.contains(cond.value, regex=True)
+            with warnings.catch_warnings():  # a group in the pattern only groups: no noise
+                warnings.filterwarnings("ignore", "This pattern is interpreted as a regular")
+                hit = values.str.contains(cond.value, regex=True)
         elif cond.test == "starts_with":
             hit = folded.str.startswith(cond.value.casefold())
         elif cond.test in ("equals", "not_equals"):
