@@ -625,25 +625,12 @@ def report(
 
     Example: salesmetrics report exports/2026-10/ --period 2026-10   (files recognised)
     """
-    from datetime import date
 
     from salesmetrics.config import MAX_TREND, ReportConfig, load_config
     from salesmetrics.currency import Rates, rebase
     from salesmetrics.pipeline import compute_report, frames_of, hints_of, with_overrides
     from salesmetrics.render.console import make_console
     from salesmetrics.render.safe import plain
-
-    def day(value: str | None, option: str) -> date | None:
-        from salesmetrics.periods import PeriodError, in_span
-
-        try:
-            return in_span(date.fromisoformat(value), option) if value else None
-        except PeriodError as exc:
-            raise typer.BadParameter(str(exc), param_hint=option) from None
-        except ValueError:
-            raise typer.BadParameter(
-                f"expected YYYY-MM-DD, got {value!r}", param_hint=option
-            ) from None
 
     if summary and show_all:
         raise typer.BadParameter("give --summary or --all, not both", param_hint="--summary")
@@ -668,9 +655,9 @@ def report(
         settings,
         inputs=tuple(specs),
         period=period,
-        date_from=day(date_from, "--from"),
-        date_to=day(date_to, "--to"),
-        as_of=day(as_of, "--as-of"),
+        date_from=_day(date_from, "--from"),
+        date_to=_day(date_to, "--to"),
+        as_of=_day(as_of, "--as-of"),
         compare=compare.value if compare else None,
         trend=trend,
         by=tuple(by or ()),
@@ -726,6 +713,21 @@ def report(
             markup=False,
         )
     _check_failures(result, failing)
+
+
+def _day(value: str | None, option: str):
+    """A --from, --to or --as-of day: YYYY-MM-DD within the span reports are made for, else a
+    usage error naming the option."""
+    from datetime import date
+
+    from salesmetrics.periods import PeriodError, in_span
+
+    try:
+        return in_span(date.fromisoformat(value), option) if value else None
+    except PeriodError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from None
+    except ValueError:
+        raise typer.BadParameter(f"expected YYYY-MM-DD, got {value!r}", param_hint=option) from None
 
 
 def _check_selection(kpis: list[str], stages: list[str], period: str | None) -> None:

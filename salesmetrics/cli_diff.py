@@ -73,6 +73,7 @@ def diff(
     from salesmetrics.atomic import write_text_atomic
     from salesmetrics.cli import (
         EXIT_INPUT,
+        _day,
         _load,
         _pair_inputs,
         _refuse_writing_an_input,
@@ -89,12 +90,7 @@ def diff(
 
     if mapping is not None and len(mapping) not in (1, 2):
         raise typer.BadParameter("give one --mapping for both exports, or two (old, new)")
-    try:
-        today = date.fromisoformat(as_of) if as_of else date.today()
-    except ValueError:
-        raise typer.BadParameter(
-            f"expected YYYY-MM-DD, got {as_of!r}", param_hint="--as-of"
-        ) from None
+    today = _day(as_of, "--as-of") or date.today()
     try:
         span = resolve_period(period or "last-month", today)
     except PeriodError as exc:

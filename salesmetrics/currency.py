@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from salesmetrics.errors import SalesmetricsError
+from salesmetrics.ingest.parse import sum_overflows
 from salesmetrics.schema import ENTITIES, Kind
 
 RATE_DATES = {
@@ -78,9 +79,7 @@ def _convert_frame(name: str, frame: pd.DataFrame, rates: Rates) -> pd.DataFrame
             factor[rows] = _monthly(name, frame[rows], code, by_month)
     converted = {column: frame[column] * factor for column in money}
     for column, values in converted.items():
-        with np.errstate(over="ignore"):
-            total = np.abs(values.to_numpy(dtype=float, na_value=0.0)).sum()
-        if not np.isfinite(total):
+        if sum_overflows(values):
             raise SalesmetricsError(
                 f"{name}.{column}: in {rates.currency} the amounts add up to more than "
                 f"{np.finfo(float).max:.4g}, the largest number a sum can hold; check the "

@@ -948,9 +948,7 @@ def _currency_disagrees(
 def _check_sum(values: pd.Series, path: str, column: str) -> None:
     """Numbers whose sum overflows (amounts near 1e308) would make every total infinite: an
     error naming the column, rather than `inf` in a report or a JSON that cannot be written."""
-    with np.errstate(over="ignore"):
-        total = np.abs(values.to_numpy(dtype=float, na_value=0.0)).sum()
-    if not np.isfinite(total):
+    if parse.sum_overflows(values):
         raise InputError(
             f"{path}: column {column!r}: its values add up to more than "
             f"{np.finfo(float).max:.4g}, the largest number a sum can hold; check it for "

@@ -842,3 +842,11 @@ def parse_bool(raw: pd.Series, column: str) -> Parsed:
 
     [values], invalid = _per_distinct(_as_strings(raw), read)
     return _result(raw, values.fill_null(False) if only_marks else values, invalid)
+
+
+def sum_overflows(values: pd.Series) -> bool:
+    """Whether the numbers' sum is past the largest float (amounts near 1e308): every total
+    made of them would be infinite."""
+    with np.errstate(over="ignore"):
+        total = np.abs(values.to_numpy(dtype=float, na_value=0.0)).sum()
+    return not np.isfinite(total)
