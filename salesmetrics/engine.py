@@ -95,13 +95,16 @@ def compute(
     fiscal_start_month: int = 1,
     hints: Mapping[str, str] | None = None,
     all_groups: bool = True,
+    engine: str = "duckdb",
 ) -> Report:
     """Every selected KPI, in total and per group of `group_by`, for `period`. `hints` gives,
     for an `entity.field` an input lacks, the header(s) that would bring it ("Create Date"):
     a KPI skipped for want of it says what to add to the export. Groups and categories come
     in the order of `salesmetrics.breakdowns`; `all_groups` False leaves out of each stage the
     groups with no rows in the period or the comparison, as the report does by default
-    (`pipeline.compute_report`); a caller of this function gets every group unless it asks."""
+    (`pipeline.compute_report`); a caller of this function gets every group unless it asks.
+    `engine` "pandas" computes the KPIs declared in SQL from their pandas rows too, for the
+    equivalence of the two engines while the KPIs move onto DuckDB."""
     by = tuple(group_by)
     time = [d for d in by if d in TIME_DIMENSIONS]
     if len(time) > 1:
@@ -126,7 +129,7 @@ def compute(
     able = [kpi for kpi in chosen if kpi.id not in missing]
     ages = {kpi.id: _ages(kpi, ctx, current) for kpi in able}
     plans = {kpi.id: _plan(kpi, current, before, history, ages[kpi.id], period) for kpi in able}
-    found, unsplit = _evaluate_all(able, ctx, plans, attrs, small_sample)
+    found, unsplit = _evaluate_all(able, ctx, plans, attrs, small_sample, engine)
     values: list[KpiValue] = []
     skipped = [Skipped(kpi.id, missing[kpi.id]) for kpi in chosen if kpi.id in missing]
     totals_only = [
@@ -455,11 +458,13 @@ def _evaluate_all(
     plans: Mapping[str, Plan],
     attrs: tuple[str, ...],
     small_sample: int,
+    engine: str = "duckdb",
 ) -> tuple[dict[str, dict[Slice, dict[Key, KpiValue]]], dict[str, list[str]]]:
     """Every KPI's values in each distinct slice of its plan (the report period is also the
     last trend period, and the comparison period often another), and the KPIs whose rows lack
-    some of `attrs` (given in total only) with those dimensions. Periods are taken one after
-    the other, every KPI in each, so that rows several KPIs share in a period
+    some of `attrs` (given in total only) with those dimensions. A KPI declared in SQL gets
+    all its slices from one query (salesmetrics.duck). For the others, periods are taken one
+    after the other, every KPI in each, so that rows several KPIs share in a period
     (`Context.for_period`) are built once and freed after it.
     """
     found: dict[str, dict[Slice, dict[Key, KpiValue]]] = {kpi.id: {} for kpi in kpis}
@@ -469,9 +474,17 @@ def _evaluate_all(
         k: list(dict.fromkeys([*plan.current, *plan.before, *plan.history]))
         for k, plan in plans.items()
     }
-    periods = dict.fromkeys(p for each in slices.values() for p, _, _ in each)
+    declared = [k for k in kpis if k.relation is not None and engine == "duckdb"]
+    for kpi in declared:
+        found[kpi.id], absent = _declared(
+            kpi, ctx, slices[kpi.id], attrs, small_sample, universes[kpi.id]
+        )
+        if absent:
+            unsplit[kpi.id] = absent
+    rest = [k for k in kpis if k not in declared]
+    periods = dict.fromkeys(p for k in rest for p, _, _ in slices[k.id])
     for period in periods:
-        for kpi in kpis:
+        for kpi in rest:
             for each in slices[kpi.id]:
                 if each[0] != period:
                     continue
@@ -480,6 +493,91 @@ def _evaluate_all(
                     unsplit[kpi.id] = absent
                 found[kpi.id][each] = values
     return found, unsplit
+
+
+def _declared(
+    kpi: Kpi,
+    ctx: Context,
+    slices: list[Slice],
+    attrs: tuple[str, ...],
+    small_sample: int,
+    universe: set[tuple[str, ...]],
+) -> tuple[dict[Slice, dict[Key, KpiValue]], list[str]]:
+    """A KPI declared in SQL: its values in every slice, from one grouped query; the total
+    only (and the dimensions it lacks) when its input lacks one of `attrs`."""
+    from salesmetrics import duck
+
+    rows = kpi.relation
+    assert rows is not None
+    entity = kpi.needs[0].split("|")[0].split(".")[0]
+    have = ctx.frames[entity].columns
+    absent = [d for d in attrs if d not in have]
+    split = () if absent else attrs
+    periods = [(period, cutoff) for period, _, cutoff in slices]
+    if any(is_money(n) for n in kpi.needs):
+        for listed in duck.currencies(kpi, ctx, periods).values():
+            shown = ", ".join(f"{c} ({n:,} rows)" for c, n in listed)
+            raise SalesmetricsError(
+                f"{kpi.id}: amounts are in several currencies: {shown}; "
+                "give a reporting currency and rates in the report config"
+            )
+    measured = duck.measure(kpi, ctx, periods, split)
+    found: dict[Slice, dict[Key, KpiValue]] = {}
+    for at, (period, outer, _) in enumerate(slices):
+        groups = measured[at]
+        values: dict[Key, KpiValue] = {}
+        named = {labels for labels in groups if labels is not None}
+        labelled = [None, *sorted(named | (universe if split else set()))]
+        for labels in labelled:
+            pairs = outer + (() if labels is None else tuple(zip(split, labels, strict=True)))
+            for value in _declared_values(kpi, groups.get(labels, {}), pairs, small_sample):
+                values[(value.group, value.category, value.subcategory)] = value
+        note, known = rows.edge(ctx, period) if rows.edge is not None else (None, True)
+        total = groups.get(None, {})
+        if rows.none_kept and total and not any(s.n for s in total.values()):
+            note, known = rows.none_kept.format(n=sum(s.left_out for s in total.values())), False
+        found[slices[at]] = _at_edge(values, note, known)
+    return found, absent
+
+
+def _declared_values(kpi: Kpi, stats, pairs, small_sample: int) -> list[KpiValue]:
+    """One group's values from the Stats of its categories (salesmetrics.duck.measure)."""
+    from salesmetrics.duck import Stats
+
+    if kpi.category is None:
+        found = stats.get((None, None), Stats(0, 0, 0, None, 0.0, 0.0))
+        return [_value(kpi, *_of_stats(kpi, found, 0.0), pairs, None, None, small_sample)]
+    total = sum(s.value or 0.0 for s in stats.values())
+    measured = {key: _of_stats(kpi, each, total) for key, each in stats.items()}
+    empty = _of_stats(kpi, Stats(0, 0, 0, None, 0.0, 0.0), total)
+    return _categorised(kpi, measured, empty, pairs, small_sample)
+
+
+def _of_stats(kpi: Kpi, stats, total: float) -> tuple[Aggregate, int]:
+    """The Aggregate of a declared KPI's kind from its Stats, with the rows left out noted;
+    `total` is a distribution's weight over the whole group."""
+    match kpi.aggregation:
+        case Aggregation.COUNT:
+            agg = Aggregate(float(stats.n))
+        case Aggregation.COUNT_DISTINCT:
+            agg = Aggregate(stats.value or 0.0)
+        case Aggregation.SUM:
+            agg = Aggregate(stats.value or 0.0)
+        case Aggregation.RATIO:
+            a, b = float(stats.numerator), float(stats.denominator)
+            agg = (
+                Aggregate(a / b, a, b) if b else Aggregate(None, a, b, "no rows in the denominator")
+            )
+        case Aggregation.DISTRIBUTION:
+            weight = stats.value or 0.0
+            agg = Aggregate(weight / total if total else None, weight, total)
+        case _:  # mean, median
+            agg = (
+                Aggregate(_number(stats.value))
+                if stats.present
+                else Aggregate(None, note="no rows with a value")
+            )
+    return _noted(kpi, agg, stats.left_out), stats.n
 
 
 def _merged(
@@ -686,28 +784,45 @@ def _values(kpi: Kpi, rows: pd.DataFrame, pairs, small_sample: int) -> list[KpiV
     parts = {
         _labels(k): v for k, v in rows.groupby(columns, dropna=False, sort=False).indices.items()
     }
-    categories = {key[0] for key in parts}
-    fixed = [*kpi.category_order]
-    order = [*fixed, *sorted(categories - set(fixed), key=natural)]
     distribution = kpi.aggregation is Aggregation.DISTRIBUTION
     total = float(rows["value"][~_left_out(rows)].sum()) if distribution else 0.0
+    measured = {
+        (key[0], key[1] if kpi.subcategory else None): _measure(kpi, rows.iloc[index], total)
+        for key, index in parts.items()
+    }
+    return _categorised(kpi, measured, _measure(kpi, rows.iloc[0:0], total), pairs, small_sample)
+
+
+def _categorised(
+    kpi: Kpi,
+    measured: Mapping[tuple[str, str | None], tuple[Aggregate, int]],
+    empty: tuple[Aggregate, int],
+    pairs,
+    small_sample: int,
+) -> list[KpiValue]:
+    """The values of one group per category (and subcategory), from each one's Aggregate and
+    number of rows: the fixed categories in their order (a fixed category with no rows gets
+    `empty`), then the others, largest value first (by subcategory when split by one)."""
+    categories = {key[0] for key in measured}
+    fixed = [*kpi.category_order]
+    order = [*fixed, *sorted(categories - set(fixed), key=natural)]
     result: list[KpiValue] = []
     for category in order:
-        inner = sorted((k for k in parts if k[0] == category), key=lambda k: natural(k[-1]))
-        for key in inner or [(category,) * len(columns)]:
-            part = rows.iloc[parts[key]] if key in parts else rows.iloc[0:0]
-            agg, n = _measure(kpi, part, total)
-            sub = key[1] if kpi.subcategory and key in parts else None
-            if kpi.subcategory and sub is None:
-                continue  # a fixed category with no rows has no subcategories to show
-            result.append(_value(kpi, agg, n, pairs, category, sub, small_sample))
+        inner = sorted(
+            (k for k in measured if k[0] == category), key=lambda k: natural(k[-1] or k[0])
+        )
+        if not inner and kpi.subcategory:
+            continue  # a fixed category with no rows has no subcategories to show
+        for key in inner or [(category, None)]:
+            agg, n = measured.get(key, empty)
+            result.append(_value(kpi, agg, n, pairs, category, key[1], small_sample))
     if not kpi.subcategory:  # the categories no fixed order places: largest value first
         free = [v for v in result if v.category not in fixed]
         result = [v for v in result if v.category in fixed]
         result += sorted(free, key=lambda v: by_value(v.value, str(v.category)))
     if not result:  # nothing to split: one value that says so, rather than silence
-        empty = Aggregate(None, note="no rows in the period")
-        result.append(_value(kpi, empty, 0, pairs, None, None, small_sample))
+        none = Aggregate(None, note="no rows in the period")
+        result.append(_value(kpi, none, 0, pairs, None, None, small_sample))
     return result
 
 

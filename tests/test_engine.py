@@ -124,7 +124,13 @@ def test_each_distinct_period_is_evaluated_once(monkeypatch):
 
     monkeypatch.setitem(engine.CATALOGUE, "deals_won", replace(kpi, rows=counted))
     report = compute(
-        BOOK, period=OCTOBER, as_of=AS_OF, compare="previous", trend_periods=3, kpis=["deals_won"]
+        BOOK,
+        period=OCTOBER,
+        as_of=AS_OF,
+        compare="previous",
+        trend_periods=3,
+        kpis=["deals_won"],
+        engine="pandas",  # the DuckDB engine takes every period in one query
     )
     assert sorted(seen) == ["2026-08", "2026-09", "2026-10"]
     won = report.value("deals_won")

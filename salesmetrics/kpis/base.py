@@ -59,6 +59,7 @@ class Aggregation(StrEnum):
     MEAN = "mean"
     MEDIAN = "median"
     DISTRIBUTION = "distribution"  # per category: sum(value) in it / sum(value) in the group
+    COUNT_DISTINCT = "count_distinct"  # the number of distinct `key`s (declared KPIs only)
     CUSTOM = "custom"  # Kpi.combine(rows)
 
 
@@ -103,6 +104,51 @@ class Maturing:
     outcome: str | None = None
     entered: str | None = None
     setting: str | None = None  # a Settings field that, when set, is the window instead
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A KPI's rows declared as SQL over all time, for the DuckDB engine (salesmetrics.duck),
+    which places them in every period and group of a report at once.
+
+    `source` is a canonical table (deals, leads, …: every canonical field is there, blank
+    where the input lacks it) or a shared view of `kpis.views`. `where` keeps the rows the
+    KPI reads, each condition with what a row failing it is ("open: neither won nor lost"),
+    so the rows left out can be told apart. `at` is the date that puts a row in a period;
+    with `until`, the KPI is a snapshot: a row counts in a period when `at` is before the
+    period's end and `until` is blank or not before it (a deal open at the end). `during`
+    is a further condition on a row in a period, which may read the period's first instant
+    `kpi_start` and the instant after its last, `kpi_stop` (due before the period's end).
+
+    The other fields are SQL expressions over the source's columns, by kind: `value` (sum,
+    mean, median; a distribution's weight), `numerator` and `denominator` (ratio), `key`
+    (count distinct); `category` and `subcategory` split the value as `Kpi.category` does;
+    `left_out` is true for a row in the period that the value leaves out (counted in its
+    note, worded by `Kpi.left_out`). For a maturing KPI, `outcome` is the date its outcome
+    happened and `entered` the date the row joined the denominator (`Maturing`). `{name}`
+    in any of them is the report's KPI setting of that name (`Settings`), as a literal.
+
+    When every row of a period is left out, its values are unknown and noted `none_kept`
+    ({n}: the rows), if given. `edge` says, for a period, a note on its values and whether
+    they are known at all, for what no row can tell (`at_edge`).
+    """
+
+    source: str
+    at: str
+    where: tuple[tuple[str, str], ...] = ()
+    until: str | None = None
+    during: str | None = None
+    value: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    key: str | None = None
+    category: str | None = None
+    subcategory: str | None = None
+    left_out: str | None = None
+    outcome: str | None = None
+    entered: str | None = None
+    none_kept: str | None = None  # when every row of a period is left out: no value, this note
+    edge: Callable[[Context, Period], tuple[str | None, bool]] | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +234,7 @@ class Kpi:
     sample_size: str = "denominator"
     left_out: str = "{n} rows left out"  # the note on rows flagged LEFT_OUT; {n}: their count
     matures: Maturing | None = None  # a value that later data can still change (a cohort)
+    relation: Rows | None = None  # the rows as SQL: computed by the DuckDB engine
 
     def __post_init__(self) -> None:
         if (self.aggregation is Aggregation.CUSTOM) != (self.combine is not None):

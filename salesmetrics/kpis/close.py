@@ -32,6 +32,7 @@ from salesmetrics.kpis.base import (
     Context,
     Kpi,
     Maturing,
+    Rows,
     Unit,
     at_edge,
     before_end,
@@ -44,6 +45,8 @@ from salesmetrics.kpis.base import (
 )
 from salesmetrics.kpis.edges import covered
 from salesmetrics.kpis.quotas import allocated
+from salesmetrics.kpis.views import UNPLACED as UNPLACED_SQL
+from salesmetrics.kpis.views import reached as reached_sql
 from salesmetrics.periods import Period, step
 from salesmetrics.schema import DEAL_STAGES, STAGE_DATE_PREFIX
 
@@ -522,6 +525,36 @@ def _accuracy(rows: pd.DataFrame) -> Aggregate:
     return Aggregate(1 - abs(forecast - actual) / actual, forecast, actual)
 
 
+def _one_date_edge(data: Context, period: Period) -> tuple[str | None, bool]:
+    """A cycle's values are unknown when the export has no creation date (`one_date`)."""
+    same = one_date(data)
+    return (same, False) if same else (None, True)
+
+
+IS_WON = ("status = 'won'", "not won")
+IS_LOST = ("status = 'lost'", "not lost")
+IS_CLOSED = ("status IN ('won', 'lost')", "open: neither won nor lost")
+WON_SQL = "CASE WHEN status = 'won' THEN 1.0 ELSE 0.0 END"
+CYCLE_SQL = (
+    "CASE WHEN CAST(closed_at AS DATE) = CAST(created_at AS DATE) AND closed_at < created_at "
+    "THEN 0.0 ELSE (epoch_us(closed_at) - epoch_us(created_at)) / 1000000.0 / 86400.0 END"
+)
+IMPOSSIBLE_SQL = (
+    "CAST(closed_at AS DATE) < CAST(created_at AS DATE) "
+    "OR _implausible_created_at OR _implausible_closed_at"
+)
+OPEN_SQL = (
+    "status = 'open' OR (status IN ('won', 'lost') AND closed_at IS NOT NULL)",
+    "closed without a closing date",
+)
+UNTIL_SQL = "CASE WHEN status = 'open' THEN NULL ELSE closed_at END"
+PRICED_SQL = "coalesce(amount, 0.0) <> 0.0"
+QUOTED_SQL = reached_sql("proposal")
+CYCLE_ROWS = Rows(
+    "deals", "closed_at", (IS_WON,), value=CYCLE_SQL, left_out=IMPOSSIBLE_SQL, edge=_one_date_edge
+)
+NO_AMOUNT = "none of the {n} open deals has an amount"
+
 CLOSED = "closed_at"
 CLOSED_WON_LOST = "closed_at (deals won or lost)"
 OPEN_AT_END = (
@@ -543,6 +576,7 @@ KPIS: tuple[Kpi, ...] = (
         CLOSED,
         "count of deals with status won and closed_at in the period",
         won_deals,
+        relation=Rows("deals", "closed_at", (IS_WON,)),
     ),
     Kpi(
         "deals_lost",
@@ -555,6 +589,7 @@ KPIS: tuple[Kpi, ...] = (
         "count of deals with status lost and closed_at in the period",
         _lost,
         higher_is_better=False,
+        relation=Rows("deals", "closed_at", (IS_LOST,)),
     ),
     Kpi(
         "revenue_won",
@@ -566,6 +601,7 @@ KPIS: tuple[Kpi, ...] = (
         CLOSED,
         "sum of amount over won deals closed in the period",
         _revenue,
+        relation=Rows("deals", "closed_at", (IS_WON,), value="amount"),
     ),
     Kpi(
         "win_rate",
@@ -578,6 +614,7 @@ KPIS: tuple[Kpi, ...] = (
         "won / (won + lost) over deals closed in the period; open deals excluded",
         _win_rate,
         benchmark="around 30% (opportunity win rate)",
+        relation=Rows("deals", "closed_at", (IS_CLOSED,), numerator=WON_SQL, denominator="1.0"),
     ),
     Kpi(
         "avg_deal_size",
@@ -589,6 +626,13 @@ KPIS: tuple[Kpi, ...] = (
         CLOSED,
         "sum of amount / count of won deals closed in the period that have an amount",
         _avg_deal_size,
+        relation=Rows(
+            "deals",
+            "closed_at",
+            (IS_WON,),
+            numerator="amount",
+            denominator="CASE WHEN amount IS NULL THEN 0.0 ELSE 1.0 END",
+        ),
     ),
     Kpi(
         "sales_cycle_days",
@@ -603,6 +647,7 @@ KPIS: tuple[Kpi, ...] = (
         _cycle_days,
         higher_is_better=False,
         left_out=IMPOSSIBLE_CYCLE_NOTE,
+        relation=CYCLE_ROWS,
     ),
     Kpi(
         "win_rate_by_amount",
@@ -618,6 +663,14 @@ KPIS: tuple[Kpi, ...] = (
         _win_rate_by_amount,
         sample_size="rows",
         left_out="closed deals with no amount (blank or 0) left out: {n}",
+        relation=Rows(
+            "deals",
+            "closed_at",
+            (IS_CLOSED,),
+            numerator=f"CASE WHEN status = 'won' AND {PRICED_SQL} THEN amount ELSE 0.0 END",
+            denominator=f"CASE WHEN {PRICED_SQL} THEN amount ELSE 0.0 END",
+            left_out=f"NOT ({PRICED_SQL})",
+        ),
     ),
     Kpi(
         "median_deal_size",
@@ -629,6 +682,7 @@ KPIS: tuple[Kpi, ...] = (
         CLOSED,
         "median of amount over won deals closed in the period that have an amount",
         _revenue,
+        relation=Rows("deals", "closed_at", (IS_WON,), value="amount"),
     ),
     Kpi(
         "sales_cycle_days_mean",
@@ -643,6 +697,7 @@ KPIS: tuple[Kpi, ...] = (
         _cycle_days,
         higher_is_better=False,
         left_out=IMPOSSIBLE_CYCLE_NOTE,
+        relation=CYCLE_ROWS,
     ),
     Kpi(
         "quote_to_close_rate",
@@ -658,6 +713,14 @@ KPIS: tuple[Kpi, ...] = (
         _quote_to_close,
         benchmark="around 30%",
         left_out=UNPLACED_NOTE,
+        relation=Rows(
+            "deals",
+            "closed_at",
+            (IS_CLOSED,),
+            numerator=f"CASE WHEN {QUOTED_SQL} AND status = 'won' THEN 1.0 ELSE 0.0 END",
+            denominator=f"CASE WHEN {QUOTED_SQL} THEN 1.0 ELSE 0.0 END",
+            left_out=f"{UNPLACED_SQL} AND NOT {QUOTED_SQL}",
+        ),
     ),
     Kpi(
         "stage_conversion",
@@ -676,6 +739,16 @@ KPIS: tuple[Kpi, ...] = (
         category_order=OPEN_STAGES,
         left_out=UNPLACED_NOTE,
         matures=Maturing(90, NEXT_AT, entered=REACHED_AT),
+        relation=Rows(
+            "stage_reach",
+            "created_at",
+            numerator="CASE WHEN went_on THEN 1.0 ELSE 0.0 END",
+            denominator="1.0",
+            category="stage_reached",
+            left_out=f"{UNPLACED_SQL} AND NOT went_on",
+            outcome="next_at",
+            entered="reached_at",
+        ),
     ),
     Kpi(
         "lost_reasons",
@@ -689,6 +762,13 @@ KPIS: tuple[Kpi, ...] = (
         "the period",
         _lost_reasons,
         category=REASON_COLUMN,
+        relation=Rows(
+            "deals",
+            "closed_at",
+            (IS_LOST,),
+            value="1.0",
+            category="coalesce(nullif(trim(lost_reason), ''), '(blank)')",
+        ),
     ),
     Kpi(
         "pipeline_value",
@@ -703,6 +783,15 @@ KPIS: tuple[Kpi, ...] = (
         _pipeline,
         matures=SNAPSHOT,
         left_out="{n} open deals without an amount left out",
+        relation=Rows(
+            "deals",
+            "created_at",
+            (OPEN_SQL,),
+            until=UNTIL_SQL,
+            value="amount",
+            left_out="amount IS NULL",
+            none_kept=NO_AMOUNT,
+        ),
     ),
     Kpi(
         "weighted_pipeline",
@@ -755,6 +844,13 @@ KPIS: tuple[Kpi, ...] = (
         _overdue,
         higher_is_better=False,
         matures=SNAPSHOT,
+        relation=Rows(
+            "deals",
+            "created_at",
+            (OPEN_SQL,),
+            until=UNTIL_SQL,
+            during="expected_close_at < kpi_stop",
+        ),
     ),
     Kpi(
         "overdue_deals_value",
@@ -771,6 +867,16 @@ KPIS: tuple[Kpi, ...] = (
         higher_is_better=False,
         matures=SNAPSHOT,
         left_out="{n} open deals without an amount left out",
+        relation=Rows(
+            "deals",
+            "created_at",
+            (OPEN_SQL,),
+            until=UNTIL_SQL,
+            during="expected_close_at < kpi_stop",
+            value="amount",
+            left_out="amount IS NULL",
+            none_kept=NO_AMOUNT,
+        ),
     ),
     Kpi(
         "sales_velocity",

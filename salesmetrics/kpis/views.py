@@ -1,0 +1,58 @@
+"""Relations several declared KPIs read, as SQL over the canonical tables (salesmetrics.duck):
+defined once per report, computed only inside the queries that read them.
+
+Each view keeps every column of the table it is made from, so a KPI over it can be broken
+down by the same dimensions as the table.
+"""
+
+from __future__ import annotations
+
+from salesmetrics.schema import DEAL_STAGES, STAGE_DATE_PREFIX
+
+FUNNEL = DEAL_STAGES[: DEAL_STAGES.index("won") + 1]  # prospecting .. negotiation, won
+OPEN_STAGES = FUNNEL[:-1]
+
+
+def reached(stage: str) -> str:
+    """Whether a deal reached funnel `stage`: its entered_<stage> date or a later stage's, a
+    current stage at or after it, or status won; every deal reached the first stage (as
+    `kpis.close.reached`)."""
+    if stage == FUNNEL[0]:
+        return "TRUE"
+    later = FUNNEL[FUNNEL.index(stage) :]
+    dated = " OR ".join(f"{STAGE_DATE_PREFIX}{s} IS NOT NULL" for s in later)
+    listed = ", ".join(f"'{s}'" for s in later)
+    return f"coalesce({dated} OR stage IN ({listed}) OR status = 'won', FALSE)"
+
+
+def reached_on(stage: str) -> str:
+    """When a deal reached funnel `stage` as far as its dates tell: the earliest of its
+    entered_<stage> and later stages' dates, and closed_at if won; blank when no date says
+    (the first stage, or a stage known only from the current stage)."""
+    if stage == FUNNEL[0]:
+        return "NULL::TIMESTAMP"
+    later = [f"{STAGE_DATE_PREFIX}{s}" for s in FUNNEL[FUNNEL.index(stage) :]]
+    return f"least({', '.join(later)}, CASE WHEN status = 'won' THEN closed_at END)"
+
+
+UNPLACED = "coalesce(stage IS NULL AND stage_raw IS NOT NULL, FALSE)"
+"""A deal at a stage value the mapping does not place: a stage_raw but no canonical stage."""
+
+
+def _stage_reach() -> str:
+    """One row per deal and open stage it reached: `stage_reached` names the stage,
+    `went_on` whether it reached the next one (won after negotiation), `reached_at` and
+    `next_at` when, as far as the dates tell."""
+    parts = [
+        f"SELECT deals.*, '{here}' AS stage_reached, {reached(following)} AS went_on, "
+        f"{reached_on(here)} AS reached_at, {reached_on(following)} AS next_at "
+        f"FROM deals WHERE {reached(here)}"
+        for here, following in zip(OPEN_STAGES, FUNNEL[1:], strict=True)
+    ]
+    return " UNION ALL ".join(parts)
+
+
+VIEWS: dict[str, str] = {
+    "stage_reach": _stage_reach(),
+}
+"""The shared views by name, in an order in which each reads only the ones before it."""
