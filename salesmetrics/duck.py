@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -95,8 +96,12 @@ def _canonical(name: str, frame: pd.DataFrame | None) -> pa.Table:
     rows = table.num_rows
     for column, kind in wanted.items():
         if column not in table.column_names:
-            blank = False if column.startswith(IMPLAUSIBLE) else None
-            table = table.append_column(pa.field(column, kind), pa.array([blank] * rows, kind))
+            blank = (
+                pa.array(np.zeros(rows, dtype=bool))
+                if column.startswith(IMPLAUSIBLE)
+                else pa.nulls(rows, kind)
+            )
+            table = table.append_column(pa.field(column, kind), blank)
     return table
 
 

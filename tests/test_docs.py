@@ -41,13 +41,24 @@ def test_readme_kpi_table_matches_the_catalogue():
 
 def test_readme_library_example_runs(monkeypatch, capsys):
     monkeypatch.chdir(Path(__file__).parents[1])
-    block = next(b for b in re.findall(r"```python\n(.*?)```", README, re.DOTALL))
+    blocks = re.findall(r"```python\n(.*?)```", README, re.DOTALL)
+    block = next(b for b in blocks if "import salesmetrics\n" in b)
     exec(compile(block, "README.md", "exec"), {})
     printed = capsys.readouterr().out.splitlines()
     period, win_rate = printed[0].split()
     assert re.fullmatch(r"\d{4}-\d{2}", period) and 0 < float(win_rate) < 1
     assert "Price too high" in printed[1]  # a lost reason of the sample company
     assert 0 <= float(printed[2]) <= 1
+
+
+def test_readme_declaration_example_is_the_catalogues():
+    from salesmetrics.kpis.catalogue import CATALOGUE
+
+    blocks = re.findall(r"```python\n(.*?)```", README, re.DOTALL)
+    block = next(b for b in blocks if "win_rate = Rows(" in b)
+    found: dict = {}
+    exec(compile(block, "README.md", "exec"), found)
+    assert found["win_rate"] == CATALOGUE["win_rate"].relation
 
 
 def test_readme_preset_extension_example_loads(tmp_path: Path):
