@@ -474,7 +474,9 @@ def _evaluate_all(
         k: list(dict.fromkeys([*plan.current, *plan.before, *plan.history]))
         for k, plan in plans.items()
     }
-    declared = [k for k in kpis if k.relation is not None and engine == "duckdb"]
+    declared = [
+        k for k in kpis if k.relation is not None and (engine == "duckdb" or k.rows is None)
+    ]
     for kpi in declared:
         found[kpi.id], absent = _declared(
             kpi, ctx, slices[kpi.id], attrs, small_sample, universes[kpi.id]
@@ -627,6 +629,7 @@ def _evaluate(
     `attrs` (then the total alone, and the dimensions they lack)."""
     period, outer, cutoff = each
     found: dict[Key, KpiValue] = {}
+    assert kpi.rows is not None  # a KPI without pandas rows is declared (_declared)
     rows = kpi.rows(ctx, period)
     edge = edge_of(rows)
     if cutoff is not None:

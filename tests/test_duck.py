@@ -219,3 +219,24 @@ def test_both_engines_agree_on_the_sample_company(sample, options):
             return compute_report(config, frames, kpis=DECLARED, all_groups=True, **options)
 
     assert assert_same(run("pandas"), run("duckdb")) >= len(DECLARED)
+
+
+def test_a_kpi_declared_in_sql_alone_is_computed_by_duckdb_on_either_engine():
+    from dataclasses import replace
+
+    import salesmetrics.engine as engine
+
+    alone = replace(CATALOGUE["deals_won"], rows=None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(engine.CATALOGUE, "deals_won", alone)
+        for name in ("pandas", "duckdb"):
+            found = compute(
+                {"deals": BOOK},
+                period=OCTOBER,
+                as_of=date(2026, 11, 15),
+                kpis=["deals_won"],
+                engine=name,
+            )
+            assert found.value("deals_won").value == 3
+    with pytest.raises(ValueError, match="deals_won: give its rows"):
+        replace(alone, relation=None)

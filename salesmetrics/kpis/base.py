@@ -222,7 +222,7 @@ class Kpi:
     needs: tuple[str, ...]
     period_date: str  # which date puts a row in the period, in words for the docs
     formula: str
-    rows: Callable[[Context, Period], pd.DataFrame]
+    rows: Callable[[Context, Period], pd.DataFrame] | None  # None: declared in SQL only
     higher_is_better: bool = True
     benchmark: str | None = None
     category: str | None = None  # a column of `rows` whose values split the KPI
@@ -237,6 +237,8 @@ class Kpi:
     relation: Rows | None = None  # the rows as SQL: computed by the DuckDB engine
 
     def __post_init__(self) -> None:
+        if self.rows is None and self.relation is None:
+            raise ValueError(f"{self.id}: give its rows, as SQL (`relation`) or in pandas")
         if (self.aggregation is Aggregation.CUSTOM) != (self.combine is not None):
             raise ValueError(f"{self.id}: `combine` is given for, and only for, custom KPIs")
         if self.aggregation is Aggregation.DISTRIBUTION and not self.category:
