@@ -54,11 +54,19 @@ class Stats:
     value: float | None  # count (distinct), sum, mean or median of the kept rows' values
     numerator: float
     denominator: float
+    also: tuple[int, ...] = ()  # rows left out that meet each of `Rows.also`'s conditions
 
 
 def connection(ctx: Context) -> duckdb.DuckDBPyConnection:
-    """The report's DuckDB connection with its frames and the shared views, made once."""
-    found: duckdb.DuckDBPyConnection = ctx.memo("duckdb", lambda: _connect(ctx.frames))
+    """The report's DuckDB connection with its frames, settings and the shared views, made
+    once."""
+
+    def build() -> duckdb.DuckDBPyConnection:
+        con = _connect(ctx.frames)
+        _settings_tables(con, ctx.settings)
+        return con
+
+    found: duckdb.DuckDBPyConnection = ctx.memo("duckdb", build)
     return found
 
 
@@ -133,27 +141,24 @@ def slices_table(slices: Sequence[tuple[Period, date | None]]) -> pa.Table:
 
 def relation(kpi: Kpi, ctx: Context) -> str:
     """The KPI's rows over all time as SQL: the source's rows that pass its conditions, with
-    the declaration's columns under fixed names (kpi_at, kpi_value, …)."""
+    the dates that place them in slices under fixed names (kpi_at, kpi_until, …)."""
     rows = kpi.relation
     assert rows is not None
-    settings = ctx.settings
-    parts = {
+    dates = {
         "kpi_at": rows.at,
         "kpi_until": rows.until,
-        "kpi_value": rows.value,
-        "kpi_numerator": rows.numerator,
-        "kpi_denominator": rows.denominator,
-        "kpi_key": rows.key,
-        "kpi_category": rows.category,
-        "kpi_subcategory": rows.subcategory,
-        "kpi_left_out": rows.left_out,
         "kpi_outcome": rows.outcome,
         "kpi_entered": rows.entered,
     }
-    chosen = [f"({sql}) AS {name}" for name, sql in parts.items() if sql is not None]
+    chosen = [f"({sql}) AS {name}" for name, sql in dates.items() if sql is not None]
     where = " AND ".join(f"({condition})" for condition, _ in rows.where) or "TRUE"
-    sql = f'SELECT *, {", ".join(chosen)} FROM "{rows.source}" WHERE {where}'
-    return sql.format_map(_Settings(settings))
+    return _with_settings(f'SELECT *, {", ".join(chosen)} FROM "{rows.source}" WHERE {where}', ctx)
+
+
+def _with_settings(sql: str, ctx: Context) -> str:
+    """`sql` with each `{name}` replaced by the report's KPI setting of that name, as a SQL
+    literal; a mapping setting is a table `setting_<name>` (key, value) instead."""
+    return sql.format_map(_Settings(ctx.settings))
 
 
 class _Settings(dict[str, Any]):
@@ -168,6 +173,19 @@ class _Settings(dict[str, Any]):
         return "NULL" if value is None else repr(value)
 
 
+def _settings_tables(con: duckdb.DuckDBPyConnection, settings: Any) -> None:
+    """Each mapping setting (stage_probabilities) as a table setting_<name>(key, value)."""
+    for name in ("stage_probabilities",):
+        pairs = dict(getattr(settings, name))
+        table = pa.table(
+            {
+                "key": pa.array(list(pairs), pa.string()),
+                "value": pa.array([float(v) for v in pairs.values()], pa.float64()),
+            }
+        )
+        con.register(f"setting_{name}", table)
+
+
 def measure(
     kpi: Kpi,
     ctx: Context,
@@ -175,50 +193,66 @@ def measure(
     attrs: tuple[str, ...],
 ) -> dict[int, dict[Labels, dict[Split, Stats]]]:
     """The KPI's Stats in each slice (by position), for the total (None) and, by its labels,
-    each group of `attrs` (none when `attrs` is empty), per category and subcategory."""
+    each group of `attrs` (none when `attrs` is empty), per category and subcategory.
+
+    The rows are joined to the slices first; the declaration's values are computed on the
+    joined rows, so they may read the slice's kpi_start and kpi_stop (a deal's stage at the
+    period's end)."""
     rows = kpi.relation
     assert rows is not None
     con = connection(ctx)
     con.register(SLICES, slices_table(slices))
-    splits = [
-        c
-        for c, sql in (("kpi_category", rows.category), ("kpi_subcategory", rows.subcategory))
-        if sql
-    ]
-    dims = [f'r."{d}"' for d in attrs]
-    keys = ["s.kpi_slice", *(f"r.{c}" for c in splits)]
+    values = {
+        "kpi_value": rows.value,
+        "kpi_numerator": rows.numerator,
+        "kpi_denominator": rows.denominator,
+        "kpi_key": rows.key,
+        "kpi_category": rows.category,
+        "kpi_subcategory": rows.subcategory,
+        "kpi_left_out": rows.left_out,
+        **{f"kpi_also_{i}": condition for i, (condition, _) in enumerate(rows.also)},
+    }
+    splits = [c for c in ("kpi_category", "kpi_subcategory") if values[c] is not None]
+    dims = [f'j."{d}"' for d in attrs]
+    keys = ["j.kpi_slice", *(f"j.{c}" for c in splits)]
     if dims:
         grouping = f"GROUPING SETS (({', '.join(keys)}), ({', '.join(keys + dims)}))"
         total = f"GROUPING({', '.join(dims)}) <> 0"
     else:
         grouping = ", ".join(keys)
         total = "TRUE"
-    kept = "NOT coalesce(r.kpi_left_out, FALSE)" if rows.left_out else "TRUE"
+    kept = "NOT coalesce(j.kpi_left_out, FALSE)" if rows.left_out else "TRUE"
     value = _value_sql(kpi.aggregation, kept)
-    numerator = "r.kpi_numerator"
     joined = _in_slice(rows)
     if kpi.matures is not None and rows.outcome is not None:
         later = "(s.kpi_cutoff IS NOT NULL AND r.kpi_outcome >= s.kpi_cutoff)"
         if rows.numerator is not None:
-            numerator = f"CASE WHEN {later} THEN 0.0 ELSE r.kpi_numerator END"
+            values["kpi_numerator"] = f"CASE WHEN {later} THEN 0.0 ELSE ({rows.numerator}) END"
         else:
             joined += f" AND NOT coalesce({later}, FALSE)"
         if rows.entered is not None:
             joined += " AND NOT coalesce(r.kpi_entered >= s.kpi_cutoff, FALSE)"
     fractions = (
-        f"coalesce(fsum({numerator}) FILTER (WHERE {kept}), 0.0), "
-        f"coalesce(fsum(r.kpi_denominator) FILTER (WHERE {kept}), 0.0)"
+        f"coalesce(fsum(j.kpi_numerator) FILTER (WHERE {kept}), 0.0), "
+        f"coalesce(fsum(j.kpi_denominator) FILTER (WHERE {kept}), 0.0)"
         if rows.numerator is not None
         else "0.0, 0.0"
     )
-    present = f"count(r.kpi_value) FILTER (WHERE {kept})" if rows.value is not None else "0"
-    selected = ", ".join([*keys, *dims])
+    present = f"count(j.kpi_value) FILTER (WHERE {kept})" if rows.value is not None else "0"
+    also = "".join(
+        f", count(*) FILTER (WHERE NOT ({kept}) AND coalesce(j.kpi_also_{i}, FALSE))"
+        for i in range(len(rows.also))
+    )
+    computed = ", ".join(f"({sql}) AS {name}" for name, sql in values.items() if sql is not None)
+    inner = (
+        f"SELECT r.*, s.*{', ' if computed else ''}{computed} "
+        f"FROM ({relation(kpi, ctx)}) r JOIN {SLICES} s ON {joined}"
+    )
     sql = (
-        f"SELECT {selected}, {total} AS is_total, "
+        f"SELECT {', '.join([*keys, *dims])}, {total} AS is_total, "
         f"count(*) FILTER (WHERE {kept}), "
-        f"count(*) FILTER (WHERE NOT ({kept})), {present}, {value}, {fractions} "
-        f"FROM ({relation(kpi, ctx)}) r JOIN {SLICES} s ON {joined} "
-        f"GROUP BY {grouping}"
+        f"count(*) FILTER (WHERE NOT ({kept})), {present}, {value}, {fractions}{also} "
+        f"FROM ({_with_settings(inner, ctx)}) j GROUP BY {grouping}"
     )
     found: dict[int, dict[Labels, dict[Split, Stats]]] = {i: {} for i in range(len(slices))}
     width = len(splits)
@@ -226,14 +260,20 @@ def measure(
         slice_, *rest = record
         split_values = rest[:width]
         labels = tuple(_label(v) for v in rest[width : width + len(dims)])
-        is_total, n, left, present_n, agg, num, den = rest[width + len(dims) :]
+        is_total, n, left, present_n, agg, num, den, *counted = rest[width + len(dims) :]
         split: Split = (
             _label(split_values[0]) if width > 0 else None,
             _label(split_values[1]) if width > 1 else None,
         )
         key: Labels = None if is_total else labels
         found[slice_].setdefault(key, {})[split] = Stats(
-            int(n), int(left), int(present_n), None if agg is None else float(agg), num, den
+            int(n),
+            int(left),
+            int(present_n),
+            None if agg is None else float(agg),
+            num,
+            den,
+            tuple(int(c) for c in counted),
         )
     con.unregister(SLICES)
     return found
@@ -255,13 +295,13 @@ def _value_sql(kind: Aggregation, kept: str) -> str:
         case Aggregation.COUNT:
             return f"count(*) FILTER (WHERE {kept})"
         case Aggregation.COUNT_DISTINCT:
-            return f"count(DISTINCT r.kpi_key) FILTER (WHERE {kept})"
+            return f"count(DISTINCT j.kpi_key) FILTER (WHERE {kept})"
         case Aggregation.SUM | Aggregation.DISTRIBUTION:
-            return f"coalesce(fsum(r.kpi_value) FILTER (WHERE {kept}), 0.0)"
+            return f"coalesce(fsum(j.kpi_value) FILTER (WHERE {kept}), 0.0)"
         case Aggregation.MEAN:
-            return f"avg(r.kpi_value) FILTER (WHERE {kept})"
+            return f"avg(j.kpi_value) FILTER (WHERE {kept})"
         case Aggregation.MEDIAN:
-            return f"median(r.kpi_value) FILTER (WHERE {kept})"
+            return f"median(j.kpi_value) FILTER (WHERE {kept})"
         case Aggregation.RATIO:
             return "NULL"
     raise SalesmetricsError(f"no SQL for a {kind} KPI")

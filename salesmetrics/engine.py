@@ -535,9 +535,6 @@ def _declared(
             for value in _declared_values(kpi, groups.get(labels, {}), pairs, small_sample):
                 values[(value.group, value.category, value.subcategory)] = value
         note, known = rows.edge(ctx, period) if rows.edge is not None else (None, True)
-        total = groups.get(None, {})
-        if rows.none_kept and total and not any(s.n for s in total.values()):
-            note, known = rows.none_kept.format(n=sum(s.left_out for s in total.values())), False
         found[slices[at]] = _at_edge(values, note, known)
     return found, absent
 
@@ -579,7 +576,7 @@ def _of_stats(kpi: Kpi, stats, total: float) -> tuple[Aggregate, int]:
                 if stats.present
                 else Aggregate(None, note="no rows with a value")
             )
-    return _noted(kpi, agg, stats.left_out), stats.n
+    return _noted(kpi, agg, stats.left_out, stats.n, stats.also), stats.n
 
 
 def _merged(
@@ -679,12 +676,17 @@ def _group_aggregates(
     from one group-by: a breakdown by owner and week has thousands of groups."""
     left = _left_out(rows)
     if left.any():
-        lost = rows[left].groupby(list(attrs), dropna=False, sort=False, observed=True).size()
+        flags = _also_columns(kpi, rows)
+        grouped = rows[left].groupby(list(attrs), dropna=False, sort=False, observed=True)
+        lost = grouped.size()
+        # the same groups in the same order (of first appearance) as `lost`
+        also = grouped[flags].sum().to_numpy(dtype=np.int64) if flags else None
         found = _group_aggregates(kpi, rows[~left], attrs)
-        for key, count in lost.items():
+        for at, (key, count) in enumerate(lost.items()):
             labels = _labels(key)
             agg, n = found.get(labels) or (_aggregate(kpi, rows.iloc[0:0]), 0)
-            found[labels] = (_noted(kpi, agg, int(count)), n)
+            flagged = tuple(int(c) for c in also[at]) if also is not None else ()
+            found[labels] = (_noted(kpi, agg, int(count), n, flagged), n)
         return found
     grouped = rows.groupby(list(attrs), dropna=False, sort=False, observed=True)
     sizes = grouped.size()
@@ -729,7 +731,8 @@ def _narrow(kpi: Kpi, ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
     if kpi.aggregation is Aggregation.CUSTOM:
         return rows
     split = [c for c in (kpi.category, kpi.subcategory) if c is not None]
-    return carrying(ctx, rows, *split, "value", "numerator", "denominator", LEFT_OUT)
+    also = _also_columns(kpi, rows)
+    return carrying(ctx, rows, *split, "value", "numerator", "denominator", LEFT_OUT, *also)
 
 
 def _universe(kpi: Kpi, ctx: Context, attrs: tuple[str, ...]) -> set[tuple[str, ...]]:
@@ -846,14 +849,33 @@ def _measure(kpi: Kpi, rows: pd.DataFrame, total: float = 0.0) -> tuple[Aggregat
         agg = Aggregate(weight / total if total else None, weight, total)
     else:
         agg = _aggregate(kpi, kept)
-    return _noted(kpi, agg, int(left.sum())), len(kept)
+    also = tuple(int(rows.loc[left, c].sum()) for c in _also_columns(kpi, rows))
+    return _noted(kpi, agg, int(left.sum()), len(kept), also), len(kept)
 
 
-def _noted(kpi: Kpi, agg: Aggregate, left_out: int) -> Aggregate:
-    """The Aggregate with `left_out` rows counted in its note, after any note of its own."""
+ALSO = "also_"
+"""Pandas KPI rows carry `also_<i>` (bool) for the declaration's `Rows.also` conditions."""
+
+
+def _also_columns(kpi: Kpi, rows: pd.DataFrame) -> list[str]:
+    """The columns of a KPI's pandas rows that flag its declaration's `also` conditions."""
+    said = kpi.relation.also if kpi.relation is not None else ()
+    return [f"{ALSO}{i}" for i in range(len(said)) if f"{ALSO}{i}" in rows.columns]
+
+
+def _noted(
+    kpi: Kpi, agg: Aggregate, left_out: int, kept: int = 1, also: tuple[int, ...] = ()
+) -> Aggregate:
+    """The Aggregate with `left_out` rows counted in its note, after any note of its own, and
+    those of them meeting each of the declaration's `also` conditions (`also`: their counts);
+    no value, only the declaration's `none_kept` note, when it has one and none was `kept`."""
     if not left_out:
         return agg
-    said = kpi.left_out.format(n=left_out)
+    rows = kpi.relation
+    extra = [t.format(n=c) for (_, t), c in zip(rows.also, also, strict=False) if c] if rows else []
+    if rows is not None and rows.none_kept and not kept:
+        return Aggregate(None, note="; ".join([rows.none_kept.format(n=left_out), *extra]))
+    said = "; ".join([kpi.left_out.format(n=left_out), *extra])
     return replace(agg, note=f"{agg.note}; {said}" if agg.note else said)
 
 

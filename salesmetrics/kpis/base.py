@@ -128,9 +128,12 @@ class Rows:
     happened and `entered` the date the row joined the denominator (`Maturing`). `{name}`
     in any of them is the report's KPI setting of that name (`Settings`), as a literal.
 
-    When every row of a period is left out, its values are unknown and noted `none_kept`
-    ({n}: the rows), if given. `edge` says, for a period, a note on its values and whether
-    they are known at all, for what no row can tell (`at_edge`).
+    A group of a period whose rows are all left out has no value when `none_kept` is given,
+    only that note ({n}: the rows). `also` counts, among the rows left out, those meeting each
+    condition, for the note ("{n} at a stage the mapping does not place"). The values and
+    conditions may read the period's `kpi_start` and `kpi_stop`, and a mapping setting as a
+    table `setting_<name>(key, value)`. `edge` says, for a period, a note on its values and
+    whether they are known at all, for what no row can tell (`at_edge`).
     """
 
     source: str
@@ -147,7 +150,8 @@ class Rows:
     left_out: str | None = None
     outcome: str | None = None
     entered: str | None = None
-    none_kept: str | None = None  # when every row of a period is left out: no value, this note
+    none_kept: str | None = None  # a group whose rows are all left out: no value, this note
+    also: tuple[tuple[str, str], ...] = ()  # (condition, note with {n}) on rows left out
     edge: Callable[[Context, Period], tuple[str | None, bool]] | None = None
 
 

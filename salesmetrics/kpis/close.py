@@ -47,6 +47,7 @@ from salesmetrics.kpis.edges import covered
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.kpis.views import UNPLACED as UNPLACED_SQL
 from salesmetrics.kpis.views import reached as reached_sql
+from salesmetrics.kpis.views import stage_at_end
 from salesmetrics.periods import Period, step
 from salesmetrics.schema import DEAL_STAGES, STAGE_DATE_PREFIX
 
@@ -62,7 +63,6 @@ PEOPLE = ("owner", "team")  # the dimensions deals share with target rows
 PART = "part"  # sales_velocity's and forecast_accuracy's row kind column
 IMPOSSIBLE = "impossible_cycle"  # sales_velocity's column: a closed deal's dates are impossible
 SECONDS_PER_DAY = 86400.0
-UNPLACED = "unplaced"  # weighted_pipeline's column: the deal is at a stage no mapping places
 SNAPSHOT = Maturing(0)  # deals open at the period's end: maturing while the period is not over
 UNPLACED_NOTE = (
     "{n} deals at a stage the mapping does not place left out: how far they got is unknown"
@@ -327,12 +327,10 @@ def _pipeline(data: Context, period: Period) -> pd.DataFrame:
 def _amounts(deals: pd.DataFrame) -> pd.DataFrame:
     """Open deals with their amount as `value`; those without one left out and counted (a
     CRM that gives amounts only to closed deals, as Maven's, would read as a pipeline of $0
-    that was worth $977k a month before), and no value when none has one."""
+    that was worth $977k a month before), and a group in which none has one has no value
+    (the declaration's none_kept)."""
     blank = deals["amount"].isna().to_numpy(dtype=bool)
-    rows = deals.assign(value=deals["amount"], **{LEFT_OUT: blank})
-    if len(rows) and blank.all():
-        return at_edge(rows, f"none of the {len(rows)} open deals has an amount", known=False)
-    return rows
+    return deals.assign(value=deals["amount"], **{LEFT_OUT: blank})
 
 
 def _stage_at_end(deals: pd.DataFrame, period: Period) -> pd.Series:
@@ -371,7 +369,8 @@ def _weighted(data: Context, period: Period) -> pd.DataFrame:
     a deal without one: the stage_probabilities setting for its stage at the period's end.
     Last comes the CRM's default for the stage a deal still open is in (stage_probability, from
     its mapping), so that a report config's stage_probabilities overrides a preset's defaults.
-    A deal with none of them has a blank weight and is left out (and counted in a note).
+    A deal with none of them has a blank weight and is left out (and counted in a note, with
+    those of them at a stage the mapping does not place: `also_0`).
     """
     deals = open_deals(data, period)
     chances = pd.Series(dict(data.settings.stage_probabilities), dtype=float)
@@ -387,25 +386,16 @@ def _weighted(data: Context, period: Period) -> pd.DataFrame:
     weight = if_open("probability").fillna(by_stage).fillna(if_open("stage_probability"))
     amount = deals["amount"].to_numpy(dtype=float, na_value=np.nan)
     return deals.assign(
-        weight=weight.to_numpy(), value=amount * weight.to_numpy(), **{UNPLACED: unplaced(deals)}
+        value=amount * weight.to_numpy(),
+        **{LEFT_OUT: weight.isna().to_numpy(), "also_0": unplaced(deals)},
     )
 
 
-def _weighted_sum(rows: pd.DataFrame) -> Aggregate:
-    """The sum of amount × probability over the deals that have a probability; the note counts
-    the others, and those of them at a stage the mapping does not place."""
-    if not len(rows):
-        return Aggregate(0.0)
-    weighed = rows["weight"].notna().to_numpy(dtype=bool)
-    total = float(np.nansum(rows["value"].to_numpy(dtype=float, na_value=np.nan)[weighed]))
-    left_out = int((~weighed).sum())
-    unknown = int((~weighed & rows[UNPLACED].to_numpy(dtype=bool)).sum())
-    why = f", {unknown} at a stage the mapping does not place" if unknown else ""
-    if not weighed.any():
-        missing = f"none of the {left_out} open deals has a probability or a stage probability"
-        return Aggregate(None, note=missing + why)
-    note = f"{left_out} open deals without a probability left out{why}" if left_out else None
-    return Aggregate(total, note=note)
+WEIGHT_SQL = (
+    "coalesce(CASE WHEN status = 'open' THEN probability END, "
+    f"(SELECT value FROM setting_stage_probabilities WHERE key = {stage_at_end()}), "
+    "CASE WHEN status = 'open' THEN stage_probability END)"
+)
 
 
 def _overdue(data: Context, period: Period) -> pd.DataFrame:
@@ -798,7 +788,7 @@ KPIS: tuple[Kpi, ...] = (
         "Weighted pipeline",
         STAGE,
         Unit.CURRENCY,
-        Aggregation.CUSTOM,
+        Aggregation.SUM,
         (*PIPELINE, "deals.amount", "deals.probability|deals.stage"),
         OPEN_AT_END,
         "sum of amount × probability over deals open at the end of the period (a deal still "
@@ -806,8 +796,18 @@ KPIS: tuple[Kpi, ...] = (
         "stage_probability; closed since: stage_probabilities of its stage at the period's "
         "end); deals with none left out",
         _weighted,
-        combine=_weighted_sum,
         matures=SNAPSHOT,
+        left_out="{n} open deals without a probability left out",
+        relation=Rows(
+            "deals",
+            "created_at",
+            (OPEN_SQL,),
+            until=UNTIL_SQL,
+            value=f"amount * {WEIGHT_SQL}",
+            left_out=f"{WEIGHT_SQL} IS NULL",
+            none_kept="none of the {n} open deals has a probability or a stage probability",
+            also=((UNPLACED_SQL, "{n} of them at a stage the mapping does not place"),),
+        ),
     ),
     Kpi(
         "pipeline_coverage",

@@ -35,6 +35,24 @@ def reached_on(stage: str) -> str:
     return f"least({', '.join(later)}, CASE WHEN status = 'won' THEN closed_at END)"
 
 
+def stage_at_end(stop: str = "kpi_stop") -> str:
+    """A deal's open stage at the instant `stop`: the one it entered last before then (a later
+    stage on the same date wins); without such an entry, the current stage of a deal still
+    open; else blank (as `kpis.close._stage_at_end`)."""
+    dated = [f"{STAGE_DATE_PREFIX}{s}" for s in OPEN_STAGES]
+    cases = []
+    for i, here in enumerate(dated):
+        others = [
+            f"({there} IS NULL OR {there} >= {stop} OR {there} {'<' if j > i else '<='} {here})"
+            for j, there in enumerate(dated)
+            if j != i
+        ]
+        cases.append(f"WHEN {here} < {stop} AND {' AND '.join(others)} THEN '{OPEN_STAGES[i]}'")
+    listed = ", ".join(f"'{s}'" for s in OPEN_STAGES)
+    current = f"WHEN status = 'open' AND stage IN ({listed}) THEN stage"
+    return f"CASE {' '.join(cases)} {current} END"
+
+
 UNPLACED = "coalesce(stage IS NULL AND stage_raw IS NOT NULL, FALSE)"
 """A deal at a stage value the mapping does not place: a stage_raw but no canonical stage."""
 

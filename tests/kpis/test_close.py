@@ -622,7 +622,15 @@ def test_weighted_pipeline_says_which_deals_it_could_not_weigh_were_unplaced():
     # 2000 x 0.6)
     assert (value.value, value.note) == (
         1200.0,
-        "1 open deals without a probability left out, 1 at a stage the mapping does not place",
+        "1 open deals without a probability left out; 1 of them at a stage the mapping does "
+        "not place",
+    )
+    alone = {"deals": UNPLACED[UNPLACED["deal_id"].isin(["P1", "K2"])]}  # K2: closed
+    none = run("weighted_pipeline", book=alone, settings=CHANCES).value("weighted_pipeline")
+    assert (none.value, none.note) == (
+        None,
+        "none of the 1 open deals has a probability or a stage probability; 1 of them at a "
+        "stage the mapping does not place",
     )
 
 
@@ -677,3 +685,17 @@ def test_no_cycle_when_every_deal_was_created_at_the_instant_it_closed():
     ])  # fmt: skip
     cycle = run("sales_cycle_days", book={"deals": real}).value("sales_cycle_days")
     assert (cycle.value, cycle.note) == (0.0, None)  # W1, W2 in October: 0 and 0 days
+
+
+def test_both_engines_note_unweighed_and_unplaced_deals_alike_in_every_group():
+    from tests.test_duck import same_values
+
+    compared = same_values(
+        {"deals": UNPLACED},
+        period=OCTOBER,
+        as_of=AS_OF,
+        group_by=["owner"],
+        settings=CHANCES,
+        kpis=["weighted_pipeline", "pipeline_value", "quote_to_close_rate", "stage_conversion"],
+    )
+    assert compared == 3 * 4 + 5 * 4  # total and 3 owners: 1 value each, 5 stages each
