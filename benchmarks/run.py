@@ -111,9 +111,12 @@ class Series:
         return max(r.rss_mb for r in self.runs)
 
 
-def measure(command: Sequence[str], *, stdout_path: Path | None = None) -> Run:
-    """Run one process to its end; its wall time, CPU time and peak RSS. Fails on exit != 0."""
-    env = {**os.environ, "NO_COLOR": "1"}
+def measure(
+    command: Sequence[str], *, stdout_path: Path | None = None, env: dict[str, str] | None = None
+) -> Run:
+    """Run one process to its end (with `env` added to the environment); its wall time, CPU
+    time and peak RSS. Fails on exit != 0."""
+    env = {**os.environ, "NO_COLOR": "1", **(env or {})}
     out = stdout_path.open("wb") if stdout_path else subprocess.DEVNULL
     try:
         if shutil.which("time", path="/usr/bin"):
@@ -238,6 +241,7 @@ def check_command(data: Path, output: Path, time_dimension: str, kpis: list[str]
         "owner",
         "--by",
         time_dimension,
+        "--all-groups",  # the reference shows every owner in every month or week
         "--format",
         "json",
         "--output",
@@ -314,6 +318,32 @@ def compare(reference: Path, ours: Sequence[Path]) -> Check:
     for key in sorted(k for k in found if k[0] in kpis and k not in keys):
         mismatches.append(f"{_key(key)}: report {found[key]!r}, missing from the reference")
     return Check(len(expected), mismatches)
+
+
+def compare_engines(duckdb: Path, pandas: Path) -> Check:
+    """Every value of the report computed by the DuckDB engine against the same report by the
+    pandas engine (SALESMETRICS_ENGINE=pandas): value, previous and trend, at REL_TOL."""
+
+    def values(path: Path) -> dict[tuple, list[float | None]]:
+        found = {}
+        for item in json.loads(path.read_text(encoding="utf-8"))["kpis"]:
+            key = (item["id"], tuple(sorted(item["group"].items())), item.get("category"))
+            trend = [point["value"] for point in item.get("trend", [])]
+            found[key] = [item["value"], item.get("previous"), *trend]
+        return found
+
+    ours, theirs = values(duckdb), values(pandas)
+    mismatches = [f"{k}: present in one report only" for k in sorted(set(ours) ^ set(theirs))]
+    for key in sorted(set(ours) & set(theirs)):
+        a, b = ours[key], theirs[key]
+        same = len(a) == len(b) and all(
+            (x is None and y is None)
+            or (x is not None and y is not None and math.isclose(x, y, rel_tol=REL_TOL))
+            for x, y in zip(a, b, strict=False)
+        )
+        if not same:
+            mismatches.append(f"{key}: duckdb {a!r}, pandas {b!r}")
+    return Check(len(ours), mismatches)
 
 
 def _key(key: tuple) -> str:
@@ -494,6 +524,8 @@ class SizeResult:
     check_week: Series
     stages: dict
     check: Check
+    pandas_json: Series | None = None  # the JSON report by the pandas engine, while it exists
+    engines: Check | None = None  # the two engines' JSON reports compared
 
 
 def run_size(name: str, seed: int, repeat: int, budget: float) -> SizeResult:
@@ -529,6 +561,16 @@ def run_size(name: str, seed: int, repeat: int, budget: float) -> SizeResult:
     check_week = series("email KPIs by owner × week", _week(data, week_out), 1)
     check = compare(work / "reference.json", [month_out, week_out])
     say(f"{name}: {check.compared:,} values compared, {len(check.mismatches)} differ")
+    say(f"{name}: the JSON report by the pandas engine")
+    pandas_out = work / "report_pandas.json"
+    pandas_json = series(
+        "report, JSON, pandas engine",
+        json_command(data, pandas_out),
+        1,
+        env={"SALESMETRICS_ENGINE": "pandas"},
+    )
+    engines = compare_engines(work / "report.json", pandas_out)
+    say(f"{name}: engines: {engines.compared:,} values, {len(engines.mismatches)} differ")
     say(f"{name}: stages")
     stages_out = work / "stages.json"
     stages_run = measure(
@@ -547,6 +589,8 @@ def run_size(name: str, seed: int, repeat: int, budget: float) -> SizeResult:
         check_week,
         stages,
         check,
+        pandas_json,
+        engines,
     )
 
 
@@ -756,6 +800,7 @@ def write_results(outcome: Outcome) -> None:
             size.report_xlsx,
             size.check_month,
             size.check_week,
+            *([size.pandas_json] if size.pandas_json else []),
         ):
             lines.append(
                 f"| {size.name} | {item.label} | {len(item.runs)} | {_s(item.stat('wall'))} | "
@@ -822,6 +867,26 @@ def write_results(outcome: Outcome) -> None:
     )
     if len(sizes) > 1:
         lines += _scaling(sizes[0], sizes[-1])
+    lines += [
+        "",
+        "## The two engines (issue 16)",
+        "",
+        "While the KPIs move onto DuckDB, the full default JSON report is run once more with "
+        "`SALESMETRICS_ENGINE=pandas` (every KPI from its pandas rows) and compared with the "
+        "timed report value by value (value, previous and trend, 1e-9 relative).",
+        "",
+        "| size | DuckDB engine wall (CPU) s | pandas engine wall (CPU) s | values | differ |",
+        "|---|---|---|---|---|",
+    ]
+    for size in sizes:
+        if size.pandas_json is None or size.engines is None:
+            continue
+        lines.append(
+            f"| {size.name} | {size.report_json.wall:.2f} ({size.report_json.cpu:.2f}) | "
+            f"{size.pandas_json.wall:.2f} ({size.pandas_json.cpu:.2f}) | "
+            f"{size.engines.compared:,} | {len(size.engines.mismatches)} |"
+        )
+        lines += [f"  - {m}" for m in size.engines.mismatches[:20]]
     lines += ["", "## Reference check", ""]
     for size in sizes:
         if not size.check.mismatches:
@@ -1010,7 +1075,12 @@ def main() -> int:
         say(f"{size.name}: {len(size.check.mismatches)} values differ from the reference:")
         for line in size.check.mismatches[:10]:
             say(f"  {line}")
-    return 1 if failed else 0
+    split = [s for s in sizes if s.engines is not None and s.engines.mismatches]
+    for size in split:
+        say(f"{size.name}: {len(size.engines.mismatches)} values differ between the engines:")
+        for line in size.engines.mismatches[:10]:
+            say(f"  {line}")
+    return 1 if failed or split else 0
 
 
 if __name__ == "__main__":

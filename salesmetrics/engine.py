@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -60,6 +61,7 @@ from salesmetrics.report import (
 from salesmetrics.schema import ENTITIES, Kind
 from salesmetrics.targets import KpiTargets, Target, status
 
+ENGINE = "SALESMETRICS_ENGINE"  # duckdb (the default) or pandas, while the KPIs move
 TIME_DIMENSIONS = ("month", "week", "quarter")
 QUOTA_WARN = 0.9  # at risk from 90% of quota, unless the report config says otherwise
 QUOTA_KPIS = ("revenue_won", *forecast.IDS)  # held against the quotas when no target is given
@@ -95,7 +97,7 @@ def compute(
     fiscal_start_month: int = 1,
     hints: Mapping[str, str] | None = None,
     all_groups: bool = True,
-    engine: str = "duckdb",
+    engine: str | None = None,
 ) -> Report:
     """Every selected KPI, in total and per group of `group_by`, for `period`. `hints` gives,
     for an `entity.field` an input lacks, the header(s) that would bring it ("Create Date"):
@@ -103,8 +105,12 @@ def compute(
     in the order of `salesmetrics.breakdowns`; `all_groups` False leaves out of each stage the
     groups with no rows in the period or the comparison, as the report does by default
     (`pipeline.compute_report`); a caller of this function gets every group unless it asks.
-    `engine` "pandas" computes the KPIs declared in SQL from their pandas rows too, for the
-    equivalence of the two engines while the KPIs move onto DuckDB."""
+    `engine` "pandas" (or SALESMETRICS_ENGINE=pandas) computes the KPIs declared in SQL from
+    their pandas rows too, for the equivalence of the two engines while the KPIs move onto
+    DuckDB; the default is "duckdb"."""
+    engine = engine or os.environ.get(ENGINE, "duckdb")
+    if engine not in ("duckdb", "pandas"):
+        raise SalesmetricsError(f"{ENGINE}={engine!r}: give duckdb or pandas")
     by = tuple(group_by)
     time = [d for d in by if d in TIME_DIMENSIONS]
     if len(time) > 1:
@@ -458,7 +464,7 @@ def _evaluate_all(
     plans: Mapping[str, Plan],
     attrs: tuple[str, ...],
     small_sample: int,
-    engine: str = "duckdb",
+    engine: str,
 ) -> tuple[dict[str, dict[Slice, dict[Key, KpiValue]]], dict[str, list[str]]]:
     """Every KPI's values in each distinct slice of its plan (the report period is also the
     last trend period, and the comparison period often another), and the KPIs whose rows lack

@@ -240,3 +240,30 @@ def test_a_kpi_declared_in_sql_alone_is_computed_by_duckdb_on_either_engine():
             assert found.value("deals_won").value == 3
     with pytest.raises(ValueError, match="deals_won: give its rows"):
         replace(alone, relation=None)
+
+
+def test_the_engine_is_chosen_by_the_environment_while_both_exist(monkeypatch):
+    monkeypatch.setenv("SALESMETRICS_ENGINE", "pandas")
+    seen = []
+    kpi = CATALOGUE["deals_won"]
+
+    def counted(ctx, period):
+        seen.append(period.label)
+        assert kpi.rows is not None
+        return kpi.rows(ctx, period)
+
+    from dataclasses import replace
+
+    import salesmetrics.engine as engine
+
+    monkeypatch.setitem(engine.CATALOGUE, "deals_won", replace(kpi, rows=counted))
+    assert compute(
+        {"deals": BOOK}, period=OCTOBER, as_of=date(2026, 11, 15), kpis=["deals_won"]
+    ).value("deals_won").value == 3 and seen == ["2026-10"]
+    monkeypatch.setenv("SALESMETRICS_ENGINE", "duckdb")
+    assert compute(
+        {"deals": BOOK}, period=OCTOBER, as_of=date(2026, 11, 15), kpis=["deals_won"]
+    ).value("deals_won").value == 3 and seen == ["2026-10"]
+    monkeypatch.setenv("SALESMETRICS_ENGINE", "spark")
+    with pytest.raises(SalesmetricsError, match="SALESMETRICS_ENGINE='spark': give duckdb or"):
+        compute({"deals": BOOK}, period=OCTOBER, as_of=date(2026, 11, 15), kpis=["deals_won"])
