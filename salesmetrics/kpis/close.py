@@ -454,7 +454,10 @@ def _velocity(data: Context, period: Period) -> pd.DataFrame:
 def _velocity_of(rows: pd.DataFrame) -> Aggregate:
     """Open deals × win rate × average deal size / mean sales cycle days, from the rows; null
     when fewer won deals than the small-sample threshold stand behind the cycle and the size
-    (a mean of a few cycles, some of 0 days, can make a velocity of anything)."""
+    (a mean of a few cycles, some of 0 days, can make a velocity of anything).
+
+    Custom, not a declared kind: it multiplies four aggregates of two sets of rows (the deals
+    open at the period's end, the deals closed in it), which no single sum, ratio or mean is."""
     part = rows[PART].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
     still = int((part == "open").sum())
     closed = part == "closed"
@@ -503,7 +506,9 @@ def _forecast(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _accuracy(rows: pd.DataFrame) -> Aggregate:
-    """1 − |forecast − actual| / actual over the group's rows."""
+    """1 − |forecast − actual| / actual over the group's rows.
+
+    Custom, not a declared kind: an absolute difference of two sums is not a sum over a sum."""
     part = rows[PART].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
     values = rows["value"].to_numpy(dtype=float, na_value=np.nan) if len(rows) else np.array([])
     if not (part == "forecast").any():
