@@ -128,6 +128,34 @@ def uncovered(
     return tuple(found)
 
 
+def outside(
+    covered: Mapping[str, Cover],
+    period: Period,
+    entities: Sequence[str],
+    before: bool = True,
+    later: Mapping[str, date] | None = None,
+) -> str | None:
+    """Why values of the inputs `entities` are unknown in `period`: it starts after one's last
+    date, or (with `before`) ends before the first date of the first (the input whose dates
+    put rows in the period; the others may be read after it, as a cohort's outcomes), and is
+    not in the input's usual quiet months. The reason is that input's warning ("deals end
+    2026-10-31; period 2026-11 has no deals"); None when the period is not outside. A count
+    there is not 0, nor a snapshot the last one known: the data stops short of it. `later`
+    gives, by input, the last of the dates a KPI counts by when they are not event dates (a
+    lead's sql_at): the input reaches that far for it."""
+    for at, entity in enumerate(entities):
+        cover = covered.get(entity)
+        if cover is None:
+            continue
+        last = max(cover.last, (later or {}).get(entity, cover.last))
+        early = before and at == 0 and period.end < cover.first
+        if early or period.start > last:
+            warning = _warning(entity, cover, period, "")
+            if warning is not None:
+                return warning.message
+    return None
+
+
 def calendar_warning(
     targets: pd.DataFrame, cover: Cover | None, as_of: date, fiscal_start_month: int
 ) -> DataWarning | None:

@@ -11,6 +11,11 @@ fewer days before the cutoff than its conversion window; a snapshot of a period 
 `maturing`: it gets no status, and a maturing cohort's comparison and trend periods are
 counted at the same age, with only the outcomes that happened within as many days after
 their own end as the report period has had (`_aged`).
+
+At the data's edges: a count or sum of a slice that runs past its inputs' end (or `as_of`) is
+taken up to it, compared on the same days of the earlier periods, and maturing too (`_plan`);
+a slice wholly after an input the KPI reads, or a comparison slice wholly before it, has no
+values, only the reason (`_outside`): whatever engine found them, they are not measurements.
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from __future__ import annotations
 import difflib
 import math
 import os
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -28,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesmetrics.breakdowns import arrange, by_value, natural
-from salesmetrics.coverage import SPAN_DATES, calendar_warning, covers, uncovered
+from salesmetrics.coverage import SPAN_DATES, Cover, calendar_warning, covers, outside, uncovered
 from salesmetrics.currency import Rates, convert
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis import forecast
@@ -47,6 +53,7 @@ from salesmetrics.kpis.base import (
 )
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.kpis.close import SNAPSHOT
+from salesmetrics.kpis.edges import joined, reach, same_part
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.periods import Period, buckets, comparison, trend
 from salesmetrics.report import (
@@ -134,8 +141,12 @@ def compute(
     missing = {kpi.id: reason for kpi in chosen if (reason := _missing(kpi.needs, data, hints))}
     able = [kpi for kpi in chosen if kpi.id not in missing]
     ages = {kpi.id: _ages(kpi, ctx, current) for kpi in able}
-    plans = {kpi.id: _plan(kpi, current, before, history, ages[kpi.id], period) for kpi in able}
+    plans = {
+        kpi.id: _plan(kpi, current, before, history, ages[kpi.id], period, _edges(kpi, ctx))
+        for kpi in able
+    }
     found, unsplit = _evaluate_all(able, ctx, plans, attrs, small_sample, engine)
+    covered = covers(data, as_of, fiscal_start_month)
     values: list[KpiValue] = []
     skipped = [Skipped(kpi.id, missing[kpi.id]) for kpi in chosen if kpi.id in missing]
     totals_only = [
@@ -146,13 +157,21 @@ def compute(
     why = {s.id: s.reason for s in totals_only}
     active: dict[tuple[str, tuple[tuple[str, str], ...]], bool] = {}
     for kpi in able:
-        now = _merged(found[kpi.id], plans[kpi.id].current, ages[kpi.id])
-        previous = _merged(found[kpi.id], plans[kpi.id].before)
-        series = [found[kpi.id][each] for each in plans[kpi.id].history]
+        plan = plans[kpi.id]
+        later = {e: last for e, (_, last) in _counted_days(kpi, ctx).items()}
+        unknown = _outside(kpi, found[kpi.id], plan, covered, _reads(kpi, data), as_of, later)
+        now = _merged(found[kpi.id], plan.current, {*ages[kpi.id], *plan.notes})
+        previous = _merged(found[kpi.id], plan.before)
+        series = [found[kpi.id][each] for each in plan.history]
         goals = _targets(kpi, ctx, period, attrs, (targets or {}).get(kpi.id))
+        gone = {
+            each[1]: f"no comparison: {unknown[each]}" for each in plan.before if each in unknown
+        }
         for key, value in now.items():
-            if kpi.id in why:
-                value = replace(value, note="; ".join(filter(None, (value.note, why[kpi.id]))))
+            outer = tuple(pair for pair in value.group if pair[0] in TIME_DIMENSIONS)
+            said = (plan.notes.get(outer), gone.get(outer) if value.value is not None else None)
+            if kpi.id in why or any(said):
+                value = replace(value, note=joined(value.note, *said, why.get(kpi.id)))
             prior = previous.get(key)
             rows = value.n > 0 or (prior is not None and prior.n > 0)
             active[(kpi.stage, value.group)] = active.get((kpi.stage, value.group), False) or rows
@@ -373,11 +392,120 @@ Slice = tuple[Period, Outer, date | None]
 @dataclass(frozen=True)
 class Plan:
     """The slices one KPI is evaluated in: the report period and its buckets, the comparison
-    periods matched to them, and the trend periods; aged where the current value matures."""
+    periods matched to them, and the trend periods; aged where the current value matures. A
+    count or sum cut at the data's edge has, for its slice, a note saying so (`notes`)."""
 
     current: list[Slice]
     before: list[Slice]
     history: list[Slice]
+    notes: Mapping[Outer, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Edges:
+    """The days a count or sum is known on (`_edges`), each end with what sets it ("deals start
+    2025-01-01", "leads end 2026-10-31", "as of 2026-10-20")."""
+
+    since: date
+    until: date
+    start: str
+    end: str
+
+
+def _grows(kpi: Kpi) -> bool:
+    """Whether the KPI is a total that grows with the days of its period (leads created,
+    revenue won): not a snapshot at the period's end, a cohort, or a rate per day."""
+    counted = kpi.aggregation in (Aggregation.COUNT, Aggregation.SUM)
+    return counted and kpi.matures is None and not kpi.per_day
+
+
+def _edges(kpi: Kpi, ctx: Context) -> Edges | None:
+    """Where a growing total's data starts and stops: the days its inputs reach
+    (`kpis.edges.reach`), stretched to the dates it counts by (`_counted_days`), from the
+    earliest first day to the latest last day (a count of demos held, from the activities or
+    else the deals, has data as long as either has); None for other KPIs, or without a dated
+    input."""
+    if not _grows(kpi):
+        return None
+    reached = {e: r for e in _reads(kpi, ctx.frames) if (r := reach(ctx, e)) is not None}
+    for entity, (earliest, latest) in _counted_days(kpi, ctx).items():
+        since, until = reached.get(entity, (earliest, latest))
+        reached[entity] = (min(since, earliest), max(until, latest))
+    if not reached:
+        return None
+    opens = min(reached, key=lambda e: reached[e][0])
+    closes = max(reached, key=lambda e: reached[e][1])
+    since, until = reached[opens][0], reached[closes][1]
+    end = f"{closes} end {until}"
+    if ctx.as_of < until:
+        until, end = ctx.as_of, f"as of {ctx.as_of}"
+    return Edges(since, until, f"{opens} start {since}", end)
+
+
+PLANNED = ("deals.expected_close_at", "subscriptions.ended_at")
+"""Dates a plan or a schedule sets, which may lie ahead: not how far an input's data reaches."""
+
+
+def _counted_days(kpi: Kpi, ctx: Context) -> dict[str, tuple[date, date]]:
+    """By input, the first and last day of the date columns the KPI needs (not PLANNED ones):
+    a date it counts by that is not one of the input's event dates (a lead's sql_at, a deal's
+    entered_demo) may run past them, and the input reaches as far as it does for this KPI."""
+    found: dict[str, tuple[date, date]] = {}
+    for need in kpi.needs:
+        for option in need.split("|"):
+            if option.rstrip("?") in PLANNED:
+                continue
+            entity, column = option.rstrip("?").split(".")
+            spec = ENTITIES[entity].field(column) if entity in ENTITIES else None
+            frame = ctx.frames.get(entity)
+            if spec is None or spec.kind is not Kind.DATETIME or frame is None:
+                continue
+            days = ctx.memo(f"days:{option}", partial(_days_of, frame, column))
+            if days is not None:
+                first, last = found.get(entity, days)
+                found[entity] = (min(first, days[0]), max(last, days[1]))
+    return found
+
+
+def _days_of(frame: pd.DataFrame, column: str) -> tuple[date, date] | None:
+    """The first and last day of a date column; None when it is absent or blank."""
+    if column not in frame.columns or not frame[column].notna().any():
+        return None
+    return frame[column].min().date(), frame[column].max().date()
+
+
+def _outside(
+    kpi: Kpi,
+    found: dict[Slice, dict[Key, KpiValue]],
+    plan: Plan,
+    covered: Mapping[str, Cover],
+    reads: list[str],
+    as_of: date,
+    later: Mapping[str, date],
+) -> dict[Slice, str]:
+    """The slices wholly after an input the KPI reads, or (comparison and trend slices) wholly
+    before it (`coverage.outside`), their values made unknown in `found` with the reason as
+    their note; the reason of each. A report slice before the data keeps its values: its
+    warning says it has no rows. A slice that starts after `as_of` is the future, not data
+    gone stale, and a forecast of a period not over reads the deals open now."""
+    unknown = {}
+    mine = set(plan.current)
+    for each, values in found.items():
+        period = each[0]
+        if period.start > as_of or (kpi.id in forecast.IDS and period.end >= as_of):
+            continue
+        reason = outside(covered, period, reads, before=each not in mine, later=later)
+        if reason is None:
+            continue
+        unknown[each] = reason
+        found[each] = {
+            key: replace(
+                v, value=None, numerator=None, denominator=None, n=0, small_sample=False,
+                note=reason, maturing=False,
+            )
+            for key, v in values.items()
+        }  # fmt: skip
+    return unknown
 
 
 def _ages(kpi: Kpi, ctx: Context, current: list[tuple[Period, Outer]]) -> dict[Outer, int]:
@@ -441,21 +569,64 @@ def _plan(
     history: list[Period],
     ages: Mapping[Outer, int],
     period: Period,
+    edges: Edges | None = None,
 ) -> Plan:
-    """The KPI's slices: a comparison or trend period of a maturing cohort is cut at the same
-    age (its last day + the age); the report period itself (the last trend period) is not."""
+    """The KPI's slices. A comparison or trend period of a maturing cohort is cut at the same
+    age: at its last day + the age, or, while the report slice is not over (a negative age),
+    after as many days from its start as the report slice has had, and its records created
+    after that day are left out: they did not exist yet at that age. The report period itself
+    (the last trend period) is not cut.
+
+    A growing total (`_grows`) whose slice runs past `edges.until` (an input's end, or as_of)
+    is taken up to it, and its comparison and trend periods over the same days of theirs
+    (`kpis.edges.same_part`, the same-length view): a quarter with one month of data against
+    the first month of the quarter before, not all of it. A comparison period that starts
+    before the data (`edges.since`) is counted on the days it covers; both are noted."""
     aged = kpi.matures is not None and kpi.matures.outcome is not None
+    whole = {outer: p for p, outer in current}
+    parts = {outer: _part(p, edges) for p, outer in current}
+    notes: dict[Outer, str] = {}
 
-    def cut(p: Period, outer: Outer) -> date | None:
-        if not aged or outer not in ages or p == period:
-            return None
-        return p.end + timedelta(days=ages[outer])
+    def earlier(p: Period, outer: Outer) -> Slice:
+        mine, part = whole.get(outer, period), parts.get(outer, period)
+        if part != mine:
+            return (same_part(part, mine, p), outer, None)
+        if not aged or outer not in ages:
+            return (p, outer, None)
+        if ages[outer] >= 0:
+            return (p, outer, p.end + timedelta(days=ages[outer]))
+        limit = min(p.end, p.start + (mine.end + timedelta(days=ages[outer]) - mine.start))
+        return (replace(p, end=limit), outer, limit)
 
+    compared = [earlier(p, outer) for p, outer in before]
+    for p, outer in before:
+        mine, part = whole[outer], parts[outer]
+        if part != mine and edges is not None:
+            notes[outer] = (
+                f"{edges.end}: {part.days} of {mine.days} days; "
+                f"compared with the same days of {p.label}"
+            )
+        elif edges is not None and p.start < edges.since <= p.end:
+            notes[outer] = (
+                f"{p.label}: {edges.start}: {(p.end - edges.since).days + 1} of {p.days} days"
+            )
+    for outer, part in parts.items():
+        if part != whole[outer] and edges is not None and outer not in notes:
+            notes[outer] = f"{edges.end}: {part.days} of {whole[outer].days} days"
     return Plan(
-        [(p, outer, None) for p, outer in current],
-        [(p, outer, cut(p, outer)) for p, outer in before],
-        [(p, (), cut(p, ())) for p in history],
+        [(parts[outer], outer, None) for _, outer in current],
+        compared,
+        [(parts[()], (), None) if p == period else earlier(p, ()) for p in history],
+        notes,
     )
+
+
+def _part(p: Period, edges: Edges | None) -> Period:
+    """The days of a report slice up to where a growing total's data stops (the slice itself
+    when it does not run past it, or starts after it: after the data, or in the future)."""
+    if edges is None or not p.start <= edges.until < p.end:
+        return p
+    return replace(p, end=edges.until)
 
 
 def _evaluate_all(
@@ -588,13 +759,13 @@ def _of_stats(kpi: Kpi, stats, total: float) -> tuple[Aggregate, int]:
 def _merged(
     found: Mapping[Slice, dict[Key, KpiValue]],
     slices: list[Slice],
-    ages: Mapping[Outer, int] | None = None,
+    maturing: Collection[Outer] = (),
 ) -> dict[Key, KpiValue]:
     """The values of several slices (a period and its buckets) as one mapping, in order; those
-    of the slices `ages` holds marked maturing."""
+    of the slices `maturing` holds marked so."""
     merged: dict[Key, KpiValue] = {}
     for each in slices:
-        if ages is not None and each[1] in ages:
+        if each[1] in maturing:
             merged.update((k, replace(v, maturing=True)) for k, v in found[each].items())
         else:
             merged.update(found[each])

@@ -806,7 +806,8 @@ OWNERS = {  # owner name in the export -> as the CSV report writes it
 
 
 def _hostile_deals(tmp_path: Path, owners) -> Path:
-    """The fixture export (plain.csv's columns), one won October deal per owner name."""
+    """The fixture export (plain.csv's columns), one won October deal per owner name, created
+    on 1 September: the comparison month is inside the data, and won nothing."""
     import csv
 
     path = tmp_path / "deals.csv"
@@ -814,7 +815,7 @@ def _hostile_deals(tmp_path: Path, owners) -> Path:
         writer = csv.writer(f, lineterminator="\r\n")  # as a CRM writes it: CR LF, CRs quoted
         writer.writerow(["Deal ID", "Created", "Stage", "Amount", "Owner", "Closed"])
         for i, owner in enumerate(owners):
-            writer.writerow([f"D{i}", "2026-10-01", "Won", "100", owner, "2026-10-20"])
+            writer.writerow([f"D{i}", "2026-09-01", "Won", "100", owner, "2026-10-20"])
     return path
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from salesmetrics.coverage import covers, uncovered
+from salesmetrics.coverage import covers, outside, uncovered
 from salesmetrics.periods import resolve_period
 from salesmetrics.report import DataWarning
 from tests.kpis.frames import AS_OF, NOVEMBER, OCTOBER, frame
@@ -148,3 +148,30 @@ def test_the_usual_gap_is_the_95th_percentile_of_steps_between_days_with_rows():
     # one day with rows: no step
     single = acts.iloc[:1]
     assert covers({"activities": single}, AS_OF)["activities"].usual_gap() == 0
+
+
+def test_a_period_outside_an_input_gives_the_reason_its_values_are_unknown():
+    leads = frame("leads", "lead_id created_at sql_at", [("L1", "2026-08-03", "2026-10-05")])
+    covered = covers({"deals": DEALS, "leads": leads}, AS_OF)
+    # after the deals' last day (31 October): unknown, in the words of the warning
+    assert outside(covered, NOVEMBER, ["deals"]) == (
+        "deals end 2026-10-31; period 2026-11 has no deals"
+    )
+    assert outside(covered, OCTOBER, ["deals"]) is None
+    # before the first date of the input that places the rows (the first named) only: the
+    # others may be read after it, as a cohort's outcomes are
+    june = resolve_period("2026-06", AS_OF)
+    assert outside(covered, june, ["deals"]) == (
+        "deals start 2026-07-14; period 2026-06 has no deals"
+    )
+    assert outside(covered, june, ["leads", "deals"]) == (
+        "leads start 2026-08-03; period 2026-06 has no leads"
+    )
+    july = resolve_period("2026-07", AS_OF)
+    assert outside(covered, july, ["leads", "deals"]) is not None
+    assert outside(covered, july, ["deals", "leads"]) is None
+    assert outside(covered, june, ["deals"], before=False) is None  # a report period's own
+    # the leads' event dates end 3 August, but a KPI counting by sql_at reads them to October
+    september = resolve_period("2026-09", AS_OF)
+    assert outside(covered, september, ["leads"]) is not None
+    assert outside(covered, september, ["leads"], later={"leads": date(2026, 10, 5)}) is None

@@ -66,7 +66,9 @@ def test_ratios_are_sums_over_sums_per_group():
 
 
 def test_zero_denominator_gives_no_value_and_a_reason():
-    report = compute(BOOK, period=resolve_period("2026-06", AS_OF), as_of=AS_OF)
+    # August: a deal created (D5), none closed; inside the data, so measured (June, before
+    # the data, has no value at all: test_a_period_outside_an_input_has_no_value)
+    report = compute(BOOK, period=resolve_period("2026-08", AS_OF), as_of=AS_OF)
     win = report.value("win_rate")
     assert (win.value, win.denominator, win.note) == (None, 0.0, "no rows in the denominator")
     assert report.value("sales_cycle_days").value is None
@@ -319,7 +321,8 @@ def test_break_down_by_month_gives_every_month_of_the_period_and_the_total():
     won = {
         dict(v.group).get("month", "total"): v.value for v in report.values if v.id == "deals_won"
     }
-    # D1 and D2 won in October; nothing in November or December; D4 lost on 1 November
+    # D1 and D2 won in October; nothing in November or December (December is after as_of:
+    # the future, not a period the data stops short of); D4 lost on 1 November
     assert won == {"total": 2.0, "2026-10": 2.0, "2026-11": 0.0, "2026-12": 0.0}
     assert report.value("deals_lost", month="2026-11").value == 1.0
 
@@ -363,8 +366,11 @@ def test_comparison_with_the_previous_period_and_a_year_earlier():
     assert (revenue.previous, revenue.change) == (9000.0, -5000.0)
     assert revenue.change_pct == pytest.approx(-5000 / 9000)
     assert report.comparison is not None and report.comparison.label == "2026-09"
+    # October 2025 is before the deals' first day (2026-08-01): unknown, not 0
     yearly = compute(BOOK, period=OCTOBER, as_of=AS_OF, compare="year").value("deals_won")
-    assert (yearly.previous, yearly.change, yearly.change_pct) == (0.0, 2.0, None)  # from zero
+    assert (yearly.previous, yearly.change, yearly.change_pct) == (None, None, None)
+    assert yearly.note == "no comparison: deals start 2026-08-01; period 2025-10 has no deals"
+    assert not yearly.maturing
     win = compute(BOOK, period=OCTOBER, as_of=AS_OF, compare="year").value("win_rate")
     assert (win.previous, win.change) == (None, None)  # no value a year earlier
 
@@ -376,8 +382,17 @@ def test_comparison_per_month_bucket():
     )
     october = report.value("deals_won", month="2026-10")
     assert (october.value, october.previous) == (2.0, 1.0)  # against September
+    assert not october.maturing and october.note is None
+    # the deals end 2026-11-01 (D4's close): Q4 has 32 of its 92 days, and is compared with
+    # Q3's first 32 days, 1 July to 1 August: none won then (D5 was won 30 September)
     total = report.value("deals_won")
-    assert (total.value, total.previous) == (2.0, 1.0)  # Q4 against Q3 (D5)
+    assert (total.value, total.previous, total.maturing) == (2.0, 0.0, True)
+    assert total.note == (
+        "deals end 2026-11-01: 32 of 92 days; compared with the same days of 2026-Q3"
+    )
+    # November's 1 day against 1 October: D1, won at its first minute
+    november = report.value("deals_won", month="2026-11")
+    assert (november.value, november.previous, november.maturing) == (0.0, 1.0, True)
 
 
 def test_trend_gives_the_last_n_periods_oldest_first():
@@ -521,10 +536,10 @@ def test_span_covers_event_dates():
 
 
 def test_a_split_kpi_without_rows_gives_one_value_saying_so():
-    june = resolve_period("2026-06", AS_OF)  # no deal lost in June
+    august = resolve_period("2026-08", AS_OF)  # no deal lost in August
     reasons = [None, None, "Price", "Timing", None, None]  # D3 lost for price in October
     book = {"deals": BOOK["deals"].assign(lost_reason=pd.array(reasons, dtype="string[pyarrow]"))}
-    report = compute(book, period=june, as_of=AS_OF, kpis=["lost_reasons"])
+    report = compute(book, period=august, as_of=AS_OF, kpis=["lost_reasons"])
     empty = report.value("lost_reasons")
     assert (empty.value, empty.note, empty.n) == (None, "no rows in the period", 0)
     assert report.categories("lost_reasons") == {}
@@ -715,9 +730,207 @@ def test_a_snapshot_of_a_period_not_over_is_maturing():
     # the pipeline at the end of November, seen on 2026-11-10: deals may still open or close
     report = compute(
         BOOK, period=resolve_period("2026-11", AS_OF), as_of=date(2026, 11, 10),
-        compare="previous", kpis=["pipeline_value", "deals_won"],
+        compare="previous", kpis=["pipeline_value", "win_rate"],
     )  # fmt: skip
     assert report.value("pipeline_value").maturing
-    assert not report.value("deals_won").maturing
+    assert not report.value("win_rate").maturing
     october = compute(BOOK, period=OCTOBER, as_of=AS_OF, kpis=["pipeline_value"])
     assert not october.value("pipeline_value").maturing
+
+
+# the data's edges: totals cut at its end, periods outside it
+
+LEADS = {
+    "leads": frame(
+        "leads",
+        "lead_id created_at",
+        [
+            ("L1", "2026-07-05"),  # the leads' first day
+            ("L2", "2026-08-15"),
+            ("L3", "2026-09-10"),
+            ("L4", "2026-09-20"),
+            ("L5", "2026-10-03"),
+            ("L6", "2026-10-31"),  # their last day
+        ],
+    )
+}
+
+
+def test_a_total_cut_at_the_data_s_end_is_compared_with_the_same_days_and_not_judged():
+    # Q4 seen on 23 November has leads up to 31 October: 31 of its 92 days. It is compared
+    # with Q3's first 31 days (1 to 31 July: L1), not with all of Q3 (4 leads): 2 against 1,
+    # not a fall of 50%; the trend is of the same days of each quarter; and a total still
+    # growing is marked maturing: no colour on its change, no status against its target
+    report = compute(
+        LEADS,
+        period=resolve_period("2026-Q4", AS_OF),
+        as_of=AS_OF,
+        compare="previous",
+        trend_periods=2,
+        kpis=["leads_created"],
+        targets={"leads_created": KpiTargets(Target(3.0))},
+    )
+    leads = report.value("leads_created")
+    assert (leads.value, leads.previous, leads.change) == (2.0, 1.0, 1.0)
+    assert [p.value for p in leads.trend] == [1.0, 2.0]
+    assert leads.maturing and (leads.target, leads.status) == (3.0, None)
+    assert (
+        leads.note == "leads end 2026-10-31: 31 of 92 days; compared with the same days of 2026-Q3"
+    )
+    # Q3 itself is whole: compared with all of Q2, which is before the leads (unknown)
+    q3 = compute(
+        LEADS,
+        period=resolve_period("2026-Q3", AS_OF),
+        as_of=AS_OF,
+        compare="previous",
+        kpis=["leads_created"],
+    ).value("leads_created")
+    assert (q3.value, q3.previous, q3.maturing) == (4.0, None, False)
+
+
+def test_a_running_period_is_taken_up_to_as_of_and_its_total_has_no_status():
+    # October seen on the 20th: D1 (1,000, won 1 October) is in; D2, won on the 31st, is not
+    # yet. September's first 20 days won nothing (D5 was won on the 30th). Against a quota of
+    # 6,200 the pace is 4,000 by the 20th (20 of 31 days): the summary says behind, and the
+    # value, still growing, gets no status to say otherwise
+    from salesmetrics.summary import summarise
+
+    report = compute(
+        BOOK,
+        period=OCTOBER,
+        as_of=date(2026, 10, 20),
+        compare="previous",
+        kpis=["revenue_won"],
+        targets={"revenue_won": KpiTargets(Target(6200.0, 5580.0))},
+    )
+    won = report.value("revenue_won")
+    assert (won.value, won.previous, won.maturing, won.status) == (1000.0, 0.0, True, None)
+    assert won.note == "as of 2026-10-20: 20 of 31 days; compared with the same days of 2026-09"
+    pace = summarise(report).pace
+    assert pace is not None
+    assert (pace.bookings, pace.quota) == (1000.0, 6200.0)
+    assert pace.expected == pytest.approx(4000.0)
+
+
+def test_a_comparison_period_before_the_data_has_no_value_and_says_why():
+    # June is before the leads' first day (5 July): July's 1 lead is not a rise from 0
+    july = compute(
+        LEADS,
+        period=resolve_period("2026-07", AS_OF),
+        as_of=AS_OF,
+        compare="previous",
+        trend_periods=2,
+        kpis=["leads_created"],
+    ).value("leads_created")
+    assert (july.value, july.previous, july.change, july.change_pct) == (1.0, None, None, None)
+    assert july.note == "no comparison: leads start 2026-07-05; period 2026-06 has no leads"
+    assert [p.value for p in july.trend] == [None, 1.0]
+    # the week of 29 June to 5 July is partly before them: counted on its 1 covered day (L1),
+    # and the change is not judged
+    week = compute(
+        LEADS,
+        period=resolve_period("2026-W28", AS_OF),
+        as_of=AS_OF,
+        compare="previous",
+        kpis=["leads_created"],
+    ).value("leads_created")
+    assert (week.value, week.previous, week.maturing) == (0.0, 1.0, True)
+    assert week.note == "2026-W27: leads start 2026-07-05: 1 of 7 days"
+
+
+def test_a_period_after_the_data_has_no_value_snapshots_included():
+    # the deals end 1 November (D4's close): December has no deal, so the deals won are not
+    # 0 and the pipeline at its end is not the last one known; each says why, with no change
+    # and no status
+    report = compute(
+        BOOK,
+        period=resolve_period("2026-12", AS_OF),
+        as_of=date(2027, 1, 5),
+        compare="previous",
+        kpis=["deals_won", "revenue_won", "pipeline_value", "win_rate"],
+        targets={"revenue_won": KpiTargets(Target(1000.0))},
+    )
+    why = "deals end 2026-11-01; period 2026-12 has no deals"
+    for kpi in ("deals_won", "revenue_won", "pipeline_value", "win_rate"):
+        value = report.value(kpi)
+        assert (value.value, value.change, value.status, value.note) == (None, None, None, why)
+        assert not value.maturing
+    assert report.value("pipeline_value").previous == 8000.0  # D6, open at November's end
+    assert [w.code for w in report.warnings] == ["stale_input"]
+
+
+RUNNING = {
+    "leads": frame(
+        "leads",
+        "lead_id created_at",
+        [
+            ("S1", "2026-09-03"),  # September: a deal 5 days later
+            ("S2", "2026-09-05"),  # a deal on the 15th
+            ("S3", "2026-09-20"),  # created after the 10th: not in September at October's age
+            ("S4", "2026-09-25"),
+            ("O1", "2026-10-02"),  # October, up to as_of: a deal on the 5th
+            ("O2", "2026-10-08"),
+            ("O3", "2026-10-10"),
+        ],
+    ),
+    "deals": frame(
+        "deals",
+        "deal_id lead_id status created_at",
+        [
+            ("D1", "S1", "open", "2026-09-08"),
+            ("D2", "S2", "open", "2026-09-15"),
+            ("D3", "S3", "open", "2026-09-22"),
+            ("D4", "O1", "open", "2026-10-05"),
+        ],
+    ),
+}
+
+
+def test_a_running_cohort_is_compared_with_the_earlier_one_as_it_stood_as_many_days_in():
+    # October seen on the 10th (the data's last day) is 10 days in: 1 of its 3 leads has a
+    # deal. September 10 days in held S1 and S2 (S3, S4 did not exist yet), and S1 had its
+    # deal: 1 of 2, not 1 of 4
+    value = compute(
+        RUNNING,
+        period=resolve_period("2026-10", AS_OF),
+        as_of=date(2026, 10, 10),
+        compare="previous",
+        trend_periods=2,
+        kpis=["lead_to_opportunity_rate"],
+    ).value("lead_to_opportunity_rate")
+    assert value.maturing
+    assert (value.numerator, value.denominator) == (1.0, 3.0)
+    assert value.previous == 0.5
+    assert [p.value for p in value.trend] == [0.5, pytest.approx(1 / 3)]
+
+
+def test_the_sample_company_at_the_data_s_edges(sample_frames):
+    frames, config = sample_frames
+
+    def value(period: str, as_of: date, kpi: str) -> KpiValue:
+        return compute(
+            frames,
+            period=resolve_period(period, as_of),
+            as_of=as_of,
+            compare="previous",
+            kpis=[kpi],
+            rates=config.rates,
+        ).value(kpi)
+
+    # Q4 seen mid-November: October's leads against July's, not against all of Q3
+    leads = value("2026-Q4", date(2026, 11, 15), "leads_created")
+    q3 = value("2026-Q3", date(2026, 11, 15), "leads_created")
+    assert leads.maturing and leads.note.startswith("leads end 2026-10-31: 31 of 92 days")
+    assert leads.previous == value("2026-07", date(2026, 11, 15), "leads_created").value
+    assert leads.previous < q3.value
+    # January 2025 against December 2024, before the data: no change, no status
+    for kpi in ("revenue_won", "pipeline_value", "pipeline_coverage"):
+        first = value("2025-01", date(2026, 11, 15), kpi)
+        assert (first.previous, first.change) == (None, None), kpi
+        assert "no comparison: deals start 2025-01-" in str(first.note), kpi
+    # November 2026, after the data: nothing measured (the deals' expected close dates, which
+    # run later, are plans and do not stretch the data)
+    for kpi in ("revenue_won", "pipeline_value", "pipeline_coverage", "overdue_deals"):
+        after = value("2026-11", date(2026, 12, 1), kpi)
+        assert (after.value, after.status) == (None, None), kpi
+        assert after.note == "deals end 2026-10-31; period 2026-11 has no deals"

@@ -55,7 +55,8 @@ def test_latest_month_follows_the_data_where_last_month_warns():
     assert resolve(latest, frames)[0].label == "2026-01"
     assert compute_report(latest, frames).warnings == ()
     stale = compute_report(config, frames, kpis=("deals_won",))  # last-month: 2026-10
-    assert stale.value("deals_won").value == 0.0
+    won = stale.value("deals_won")  # not 0: the deals stop before October
+    assert (won.value, won.note) == (None, "deals end 2026-01-15; period 2026-10 has no deals")
     assert [(w.code, w.message) for w in stale.warnings] == [
         ("stale_input", "deals end 2026-01-15; period 2026-10 has no deals")
     ]

@@ -236,6 +236,9 @@ class Kpi:
     # what the small-sample threshold is held against for ratios: "denominator" when it counts
     # records (closed deals), "rows" when it is an amount (a quota, last period's revenue)
     sample_size: str = "denominator"
+    # a sum already divided by the days its period covers (reach outs per week): not a total
+    # that grows with the days, so not cut at the data's end by the engine (it cuts itself)
+    per_day: bool = False
     left_out: str = "{n} rows left out"  # the note on rows flagged LEFT_OUT; {n}: their count
     matures: Maturing | None = None  # a value that later data can still change (a cohort)
     relation: Rows | None = None  # the rows as SQL: computed by the DuckDB engine

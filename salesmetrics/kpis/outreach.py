@@ -272,6 +272,7 @@ KPIS = (
         OCCURRED,
         "reach outs in the period / (days of the period the activities cover / 7)",
         _per_week,
+        per_day=True,
     ),
     Kpi(
         "emails_sent",

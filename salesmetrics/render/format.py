@@ -16,8 +16,8 @@ NULL, ASCII_NULL = "—", "-"
 SMALL_SAMPLE_MARK = "small sample: fewer rows behind the value than the small-sample threshold"
 MATURING_MARK = (
     "maturing: later data can still change the value (a cohort still converting, a snapshot "
-    "of a period not over); no status and no colour on its change, and a cohort is compared "
-    "with earlier cohorts at the same age"
+    "or a total of a period not over); no status and no colour on its change, and it is "
+    "compared with earlier periods at the same age, or on the same days"
 )
 FREE_DECIMALS = ("count", "currency")  # units whose decimals depend on the numbers
 TYPOGRAPHY = str.maketrans(

@@ -106,5 +106,6 @@ def flags(small_sample: bool, maturing: bool) -> str | None:
 
 FLAGS_NOTE = (
     "* small sample: too few rows behind the value to trust it; "
-    "~ maturing: later data can still change it (compared at the same age, no status)"
+    "~ maturing: later data can still change it (compared at the same age or on the same "
+    "days, no status)"
 )

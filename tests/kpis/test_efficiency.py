@@ -489,10 +489,12 @@ def test_costs_count_only_over_the_days_the_deals_or_orders_cover():
     september = resolve_period("2026-09", AS_OF)
     early = run("cac", book={**without("subscriptions"), "costs": COSTS}, period=september)
     assert early.value("cac").note is None  # the costs and the deals cover September
+    # a period after the costs' last day: unknown, with the warning of the costs (the engine's
+    # rule for a period outside an input, before the KPI's own cut)
     stale = run("cac", book={**without("subscriptions"), "costs": COSTS.iloc[5:]}, period=OCTOBER)
     assert (stale.value("cac").value, stale.value("cac").note) == (
         None,
-        "the costs data ends 2026-09-30: values up to its end",
+        "costs end 2026-09-30; period 2026-10 has no costs",
     )
 
 

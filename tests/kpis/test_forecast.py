@@ -102,7 +102,11 @@ def test_each_is_held_against_the_quota_in_total_and_by_owner():
 def test_a_period_that_is_over_is_what_was_closed_and_has_no_pipeline():
     report = forecast(OCTOBER)
     assert [report.value(k).value for k in IDS[:3]] == [9000.0] * 3
-    assert report.value("forecast_commit").note == "the period is over: what was closed"
+    # September, its comparison, is before the deals' first day: no comparison, and why
+    assert report.value("forecast_commit").note == (
+        "the period is over: what was closed; "
+        "no comparison: deals start 2026-10-15; period 2026-09 has no deals"
+    )
     pipeline = report.value("forecast_pipeline")
     assert (pipeline.value, pipeline.status) == (None, None)
     assert pipeline.note == "the period is over: nothing open is left to close"
