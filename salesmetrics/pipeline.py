@@ -26,6 +26,8 @@ from salesmetrics.periods import Period, PeriodError, between, in_span, resolve_
 from salesmetrics.report import Report
 
 DEFAULT_PERIOD = "last-month"
+SNAPSHOT = "previous_snapshot"
+"""The frame of the config's previous_snapshot (salesmetrics.kpis.movement reads it)."""
 
 
 @dataclass(frozen=True)
@@ -133,11 +135,23 @@ def load_inputs(
     return loaded
 
 
-def frames_of(loaded: Iterable[LoadedInput]) -> dict[str, pd.DataFrame]:
-    """One frame per entity; several files of one entity (two deal exports) are stacked."""
+def frames_of(
+    loaded: Iterable[LoadedInput], snapshot: InputSpec | None = None
+) -> dict[str, pd.DataFrame]:
+    """One frame per entity; several files of one entity (two deal exports) are stacked. The
+    input read from `snapshot` (the config's previous_snapshot) is kept apart, under
+    `previous_snapshot`: an earlier export of the same deals, for the pipeline movement."""
     by_entity: dict[str, list[pd.DataFrame]] = {}
     for item in loaded:
-        by_entity.setdefault(item.entity, []).append(item.frame)
+        name = item.entity
+        if snapshot is not None and item.path == snapshot.path:
+            if item.entity != "deals":
+                raise ConfigError(
+                    f"previous_snapshot: {item.path} is read as {item.entity}, but a snapshot "
+                    "is an earlier deals export; give it its deals mapping (`mapping:`)"
+                )
+            name = SNAPSHOT
+        by_entity.setdefault(name, []).append(item.frame)
     return {
         name: parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
         for name, parts in by_entity.items()
@@ -208,6 +222,12 @@ def compute_report(
     `all_groups` keeps the breakdown groups with no rows (`--all-groups`)."""
     config = with_overrides(config, **overrides)
     period, as_of = resolve(config, frames)
+    snapshot = config.previous_snapshot
+    if snapshot is not None and snapshot.as_of >= as_of:
+        raise ConfigError(
+            f"previous_snapshot.as_of: {snapshot.as_of} is not before the report's as_of "
+            f"({as_of}), the day of the current exports; the movement runs from one to the other"
+        )
     try:
         return compute(
             frames,
