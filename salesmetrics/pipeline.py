@@ -9,7 +9,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +17,16 @@ import pandas as pd
 
 from salesmetrics.anomalies import check
 from salesmetrics.config import InputSpec, ReportConfig
+from salesmetrics.diff import stages_seen
 from salesmetrics.engine import SMALL_SAMPLE, compute, span
 from salesmetrics.errors import ConfigError, InputError
 from salesmetrics.ingest.detect import NotRecognised, Recognition, recognise_inputs
 from salesmetrics.ingest.history import join_history
 from salesmetrics.ingest.load import LoadedInput, load_input
+from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.periods import Period, PeriodError, between, in_span, resolve_period
 from salesmetrics.report import Report
+from salesmetrics.schema import STAGE_DATE_PREFIX
 
 DEFAULT_PERIOD = "last-month"
 SNAPSHOT = "previous_snapshot"
@@ -228,8 +231,18 @@ def compute_report(
             f"previous_snapshot.as_of: {snapshot.as_of} is not before the report's as_of "
             f"({as_of}), the day of the current exports; the movement runs from one to the other"
         )
+    seen, stage_note = 0, ""
+    if SNAPSHOT in frames and "deals" in frames:
+        last_day = as_of - timedelta(days=1)
+        deals, seen = stages_seen(frames[SNAPSHOT], frames["deals"], last_day)
+        frames = {**frames, "deals": deals}
+        stage_note = (
+            f"{seen:,} stage date(s) from the snapshots: a deal at a later stage in the current "
+            f"export than in the previous one entered it on {last_day} at the latest (an upper "
+            "bound; the export has no stage dates of its own)"
+        )
     try:
-        return compute(
+        report = compute(
             frames,
             period=period,
             as_of=as_of,
@@ -249,6 +262,23 @@ def compute_report(
         )
     except PeriodError as exc:  # a trend reaching before the first day reported on
         raise ConfigError(str(exc)) from None
+    return _noted(report, STAGE_DATE_KPIS, stage_note) if seen else report
+
+
+STAGE_DATE_KPIS = frozenset(
+    k.id for k in CATALOGUE.values() if any(STAGE_DATE_PREFIX in need for need in k.needs)
+)
+"""The KPIs that read deals' entered_<stage> dates: their values say when some are upper
+bounds seen between two snapshots (`diff.stages_seen`)."""
+
+
+def _noted(report: Report, ids: frozenset[str], note: str) -> Report:
+    """The report with `note` added to every value of the KPIs `ids`."""
+    values = tuple(
+        replace(v, note=f"{v.note}; {note}" if v.note else note) if v.id in ids else v
+        for v in report.values
+    )
+    return replace(report, values=values)
 
 
 def _day(day: date, key: str) -> date:

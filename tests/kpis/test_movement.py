@@ -154,3 +154,27 @@ def test_kpis_missing_lists_the_movement_until_a_snapshot_is_given(runner, tmp_p
     given = runner.invoke(app, ["kpis", "--missing", "-c", _config(tmp_path), "-f", "json"])
     assert given.exit_code == 0, given.output
     assert not {m["id"] for m in json.loads(given.stdout)["missing"]} & set(IDS)
+
+
+def test_stage_changes_seen_between_the_snapshots_feed_the_stage_kpis(runner, tmp_path):
+    """The HubSpot exports have no `Date entered` columns: without the earlier snapshot the
+    stage KPIs are skipped; with it, D1's move from demo to proposal is dated 2026-10-31 (the
+    day before the current export's, an upper bound), and their values say so."""
+    new = _export(tmp_path / "new.csv", HUBSPOT_NEW)
+    args = ["--kpi", "stage_conversion", "--period", "2026-09", "-f", "json", "-q"]
+    alone = runner.invoke(app, ["report", new, "--as-of", "2026-11-01", *args])
+    assert [s["id"] for s in json.loads(alone.stdout)["skipped"]] == ["stage_conversion"]
+    _export(tmp_path / "old.csv", HUBSPOT_OLD)
+    result = runner.invoke(app, ["report", "-c", _config(tmp_path), *args])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["skipped"] == []
+    values = {v["group"]["stage"]: v for v in document["kpis"]}
+    # created in September and still in the export: D1-D5, D10; reaching demo: D1 (now at
+    # proposal, dated), D2 (demo now), D4 (won), D10 (demo now); of them, on to proposal: D1, D4
+    assert (values["demo"]["numerator"], values["demo"]["denominator"]) == (2, 4)
+    assert values["demo"]["note"] == (
+        "1 stage date(s) from the snapshots: a deal at a later stage in the current export than "
+        "in the previous one entered it on 2026-10-31 at the latest (an upper bound; the export "
+        "has no stage dates of its own)"
+    )
