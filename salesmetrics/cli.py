@@ -348,7 +348,8 @@ def validate(
     from salesmetrics.render.validation import render_json, render_table
 
     settings = load_config(config, data_dir) if config is not None else None
-    specs = _pair_inputs(files or [], mapping or [], settings, data_dir)
+    snapshots = settings.snapshot_inputs if settings is not None else ()
+    specs = (*_pair_inputs(files or [], mapping or [], settings, data_dir), *snapshots)
     _refuse_writing_an_input("--rejects", rejects, _sources(specs, config))
     loaded, unusable = _load(
         specs,
@@ -381,8 +382,9 @@ def validate(
         )
     if _unusable(unusable, len(specs), len(loaded), skip_unrecognised, computing=False):
         raise typer.Exit(EXIT_INPUT)
-    if export_to is not None:
-        _export(loaded, export_to, settings, quiet=quiet, no_color=no_color)
+    if export_to is not None:  # the current exports: a snapshot is read with its config
+        current = [item for item in loaded if item.path not in {s.path for s in snapshots}]
+        _export(current, export_to, settings, quiet=quiet, no_color=no_color)
     if over:
         raise typer.Exit(EXIT_REJECTS)
 

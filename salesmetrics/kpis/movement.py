@@ -31,7 +31,7 @@ from salesmetrics.periods import Period, between
 
 STAGE = "movement"
 ENTITY = "previous_snapshot"
-NEEDS = (f"{ENTITY}.deal_id", f"{ENTITY}.status", "deals.deal_id", "deals.status", "deals.amount")
+NEEDS = ("deals.deal_id", "deals.status", "deals.amount", f"{ENTITY}.deal_id", f"{ENTITY}.status")
 PERIOD_DATE = "the span between the two exports (previous_snapshot's as_of to the report's)"
 
 

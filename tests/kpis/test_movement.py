@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -178,3 +179,18 @@ def test_stage_changes_seen_between_the_snapshots_feed_the_stage_kpis(runner, tm
         "in the previous one entered it on 2026-10-31 at the latest (an upper bound; the export "
         "has no stage dates of its own)"
     )
+
+
+def test_validate_reads_the_snapshot_and_exports_only_the_current_deals(runner, tmp_path):
+    _export(tmp_path / "old.csv", HUBSPOT_OLD)
+    _export(tmp_path / "new.csv", HUBSPOT_NEW)
+    lake = tmp_path / "lake"
+    args = ["validate", "-c", _config(tmp_path), "-f", "json", "--export", str(lake)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    inputs = json.loads(result.stdout)["inputs"]
+    assert [(Path(i["path"]).name, i["rows_used"]) for i in inputs] == [
+        ("new.csv", 8),
+        ("old.csv", 8),
+    ]
+    assert "deals 8 rows" in result.stderr  # the current export's, not both stacked
