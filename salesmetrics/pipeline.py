@@ -24,12 +24,13 @@ from salesmetrics.ingest.detect import NotRecognised, Recognition, recognise_inp
 from salesmetrics.ingest.history import join_history
 from salesmetrics.ingest.load import LoadedInput, load_input
 from salesmetrics.kpis.catalogue import CATALOGUE
+from salesmetrics.kpis.movement import ENTITY
 from salesmetrics.periods import Period, PeriodError, between, in_span, resolve_period
 from salesmetrics.report import Report
 from salesmetrics.schema import STAGE_DATE_PREFIX
 
 DEFAULT_PERIOD = "last-month"
-SNAPSHOT = "previous_snapshot"
+SNAPSHOT = ENTITY
 """The frame of the config's previous_snapshot (salesmetrics.kpis.movement reads it)."""
 
 
