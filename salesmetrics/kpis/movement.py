@@ -190,7 +190,7 @@ KPIS = (
         "counted_new",
         "value_new",
         "sum of amount over deals open in the current export (numerator: their number); "
-        "pipeline_start plus the eight moves above",
+        "pipeline_start plus the seven moves above",
     ),
     _kpi(
         "pipeline_advanced",
