@@ -348,7 +348,8 @@ def validate(
     from salesmetrics.render.validation import render_json, render_table
 
     settings = load_config(config, data_dir) if config is not None else None
-    specs = _pair_inputs(files or [], mapping or [], settings, data_dir)
+    snapshots = settings.snapshot_inputs if settings is not None else ()
+    specs = (*_pair_inputs(files or [], mapping or [], settings, data_dir), *snapshots)
     _refuse_writing_an_input("--rejects", rejects, _sources(specs, config))
     loaded, unusable = _load(
         specs,
@@ -381,8 +382,9 @@ def validate(
         )
     if _unusable(unusable, len(specs), len(loaded), skip_unrecognised, computing=False):
         raise typer.Exit(EXIT_INPUT)
-    if export_to is not None:
-        _export(loaded, export_to, settings, quiet=quiet, no_color=no_color)
+    if export_to is not None:  # the current exports: a snapshot is read with its config
+        current = [item for item in loaded if item.path not in {s.path for s in snapshots}]
+        _export(current, export_to, settings, quiet=quiet, no_color=no_color)
     if over:
         raise typer.Exit(EXIT_REJECTS)
 
@@ -482,14 +484,15 @@ def _skipped_by(files, mappings, mapping_dirs, config, data_dir, no_color: bool)
             param_hint="--missing",
         )
     settings = load_config(config, data_dir) if config is not None else ReportConfig(None, ())
-    specs = _pair_inputs(files, mappings, settings, data_dir)
+    specs = (*_pair_inputs(files, mappings, settings, data_dir), *settings.snapshot_inputs)
     loaded, unusable = _load(
         specs, settings, mapping_dirs, quiet=True, no_color=no_color, as_of=settings.as_of
     )
     if _unusable(unusable, len(specs), len(loaded), False, computing=True):
         raise typer.Exit(EXIT_INPUT)
     quick = dataclasses.replace(settings, trend=0, compare="none", by=(), strict=False)
-    return compute_report(quick, frames_of(loaded), hints=hints_of(loaded)).skipped
+    snapshot = settings.previous_snapshot.spec if settings.previous_snapshot else None
+    return compute_report(quick, frames_of(loaded, snapshot), hints=hints_of(loaded)).skipped
 
 
 @app.command()
@@ -668,30 +671,34 @@ def report(
     )
     _check_trend(settings, trend)
     err = make_console(sys.stderr, no_color=no_color)
+    snapshot = settings.previous_snapshot.spec if settings.previous_snapshot else None
+    reads = (*specs, *settings.snapshot_inputs)
+    loaded, unusable = _load(
+        reads,
+        settings,
+        mapping_dirs,
+        quiet=quiet,
+        no_color=no_color,
+        strict=settings.strict,
+        as_of=settings.as_of,
+    )
+    if _unusable(unusable, len(reads), len(loaded), skip_unrecognised, computing=True):
+        raise typer.Exit(EXIT_INPUT)
+    frames, qualities = frames_of(loaded, snapshot), [i.quality for i in loaded]
+    hints: dict[str, str] | None = hints_of(loaded)
     if canonical is not None:
         from salesmetrics.canonical import read as read_canonical
 
         dataset = read_canonical(canonical)
-        frames, qualities, hints = dataset.frames, list(dataset.qualities), None
-    else:
-        loaded, unusable = _load(
-            specs,
-            settings,
-            mapping_dirs,
-            quiet=quiet,
-            no_color=no_color,
-            strict=settings.strict,
-            as_of=settings.as_of,
-        )
-        if _unusable(unusable, len(specs), len(loaded), skip_unrecognised, computing=True):
-            raise typer.Exit(EXIT_INPUT)
-        frames, qualities, hints = frames_of(loaded), [i.quality for i in loaded], hints_of(loaded)
+        frames = {**dataset.frames, **frames}
+        qualities = [*dataset.qualities, *qualities]
+        hints = None
     limit_rejects = max_reject_rate if max_reject_rate is not None else settings.max_reject_rate
     _refuse_rejects(qualities, limit_rejects if limit_rejects is not None else 0.05)
     result = compute_report(settings, frames, hints=hints, all_groups=all_groups)
     failing = set(fail_on or ())
     target = template.format(period=result.period.label, as_of=result.as_of.isoformat())
-    _refuse_writing_an_input("--output", target, _sources(specs, config))
+    _refuse_writing_an_input("--output", target, _sources(reads, config))
     on_screen = output_format is ReportFormat.table and target == "-" and sys.stdout.isatty()
     if (not quiet or FailOn.stale in failing) and not on_screen:  # the table starts with them
         for warning in result.warnings:

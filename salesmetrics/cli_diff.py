@@ -15,6 +15,7 @@ class DiffFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    xlsx = "xlsx"
 
 
 def diff(
@@ -52,7 +53,8 @@ def diff(
         ),
     ] = None,
     output_format: Annotated[
-        DiffFormat, typer.Option("--format", "-f", help="table, json or csv.")
+        DiffFormat,
+        typer.Option("--format", "-f", help="table, json, csv or xlsx (a waterfall chart)."),
     ] = DiffFormat.table,
     output: Annotated[
         str | None,
@@ -88,6 +90,8 @@ def diff(
     from salesmetrics.render import diff as render
     from salesmetrics.render.console import make_console
 
+    if output_format is DiffFormat.xlsx and output in (None, "-"):
+        raise typer.BadParameter("--format xlsx needs --output FILE.xlsx", param_hint="--output")
     if mapping is not None and len(mapping) not in (1, 2):
         raise typer.BadParameter("give one --mapping for both exports, or two (old, new)")
     today = _day(as_of, "--as-of") or date.today()
@@ -127,6 +131,11 @@ def diff(
     )
     target = output or "-"
     _refuse_writing_an_input("--output", target, _sources(specs, config))
+    if output_format is DiffFormat.xlsx:
+        from salesmetrics.render.xlsx import write_movement_workbook
+
+        write_movement_workbook(result, Path(target), old=old, new=new)
+        return
     buffer = io.StringIO() if target != "-" else sys.stdout
     if output_format is DiffFormat.table:
         console = make_console(buffer, no_color=no_color or target != "-")

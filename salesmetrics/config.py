@@ -6,6 +6,7 @@ command line). Mistakes are reported with the file, the line and what was expect
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import re
@@ -50,6 +51,7 @@ TOP_KEYS = (
     "gross_margin",
     "clv_variant",
     "customer_lifespan_years",
+    "previous_snapshot",
 )
 CHURN_VARIANTS = ("standard", "stripe")
 CLV_VARIANTS = ("subscription", "transactional")
@@ -74,6 +76,15 @@ class InputSpec:
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """An earlier export of the deals and the day it was taken: the report's pipeline movement
+    (salesmetrics.kpis.movement) runs from it to the deals input, taken on the report's as_of."""
+
+    spec: InputSpec
+    as_of: date
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     path: Path | None
     inputs: tuple[InputSpec, ...]
@@ -94,6 +105,12 @@ class ReportConfig:
     targets: dict[str, KpiTargets] = field(default_factory=dict)
     settings: Settings = field(default_factory=Settings)
     mapping_dirs: tuple[Path, ...] = ()  # folders of the user's own mappings, for recognition
+    previous_snapshot: Snapshot | None = None
+
+    @property
+    def snapshot_inputs(self) -> tuple[InputSpec, ...]:
+        """The previous snapshot's input, if any: read with the others, kept apart from them."""
+        return (self.previous_snapshot.spec,) if self.previous_snapshot is not None else ()
 
 
 def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportConfig:
@@ -116,6 +133,7 @@ def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportC
             )
             raise ConfigError(f"{path}, line {raw.line_of(key)}: {key}: unknown key; {hint}")
     read = _Reader(path, raw)
+    snapshot = _snapshot(path, raw, data_dir)
     settings = Settings(
         stage_probabilities=read.stage_probabilities(),
         addressable_market=read.number("addressable_market", positive=True),
@@ -128,6 +146,7 @@ def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportC
         clv_variant=read.choice("clv_variant", CLV_VARIANTS),
         customer_lifespan_years=read.number("customer_lifespan_years", positive=True),
         conversion_windows=read.conversion_windows(),
+        snapshot_day=snapshot.as_of if snapshot is not None else None,
     )
     compare = read.text("compare")
     if compare is not None and compare not in COMPARE:
@@ -152,6 +171,7 @@ def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportC
         rates=read.rates(),
         targets=read.targets(),
         settings=settings,
+        previous_snapshot=snapshot,
     )
 
 
@@ -164,31 +184,68 @@ def _inputs(path: Path, raw: Node, data_dir: Path | None) -> tuple[InputSpec, ..
             f"{path}, line {raw.line_of('inputs')}: inputs: expected a list of "
             "{path: FILE, mapping: NAME_OR_PATH} (mapping optional: recognised when left out)"
         )
-    base = data_dir if data_dir is not None else path.parent
-    folder = base.resolve()
     inputs = []
     for i, item in enumerate(items):
         where = f"{path}, line {raw.line_of('inputs')}: inputs[{i}]"
         if not isinstance(item, Node):
             raise ConfigError(f"{where}: expected {{path: FILE, mapping: NAME_OR_PATH}}")
-        where = f"{path}, line {item.line}: inputs[{i}]"
-        file, mapping = item.get("path"), item.get("mapping")
-        if mapping is None:  # left out (or left empty): recognised from the file's headers
-            mapping = AUTO_MAPPING
-        if not isinstance(file, str):
-            raise ConfigError(f"{where}: needs `path:` (and `mapping:`, or it is recognised)")
-        if not isinstance(mapping, str):
-            raise ConfigError(
-                f"{where}: mapping: expected a preset name or a .yaml path, got {mapping!r}"
-            )
-        extra = set(item) - {"path", "mapping"}
-        if extra:
-            raise ConfigError(f"{where}: unknown key {sorted(extra)[0]!r}; expected path, mapping")
-        if file != "-":
-            _check_inside(base, file, folder, f"{path}, line {item.line_of('path')}: inputs[{i}]")
-        resolved = file if file == "-" else str(base / file)
-        inputs.append(InputSpec(resolved, mapping, path.parent))
+        inputs.append(_input(path, item, f"inputs[{i}]", data_dir))
     return tuple(inputs)
+
+
+def _input(path: Path, item: Node, key: str, data_dir: Path | None, extra=()) -> InputSpec:
+    """One `{path, mapping}` (and the `extra` keys the caller reads): the file resolved
+    against the data folder and inside it, the mapping `auto` when left out."""
+    base = data_dir if data_dir is not None else path.parent
+    where = f"{path}, line {item.line}: {key}"
+    file, mapping = item.get("path"), item.get("mapping")
+    if mapping is None:  # left out (or left empty): recognised from the file's headers
+        mapping = AUTO_MAPPING
+    if not isinstance(file, str):
+        raise ConfigError(f"{where}: needs `path:` (and `mapping:`, or it is recognised)")
+    if not isinstance(mapping, str):
+        raise ConfigError(
+            f"{where}: mapping: expected a preset name or a .yaml path, got {mapping!r}"
+        )
+    known = ("path", "mapping", *extra)
+    unknown = set(item) - set(known)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key {sorted(unknown)[0]!r}; expected {', '.join(known)}"
+        )
+    if file != "-":
+        _check_inside(base, file, base.resolve(), f"{path}, line {item.line_of('path')}: {key}")
+    resolved = file if file == "-" else str(base / file)
+    return InputSpec(resolved, mapping, path.parent)
+
+
+def _snapshot(path: Path, raw: Node, data_dir: Path | None) -> Snapshot | None:
+    """`previous_snapshot: {path, mapping, as_of}`: an earlier deals export, read like an
+    input, and the day it was exported (the movement runs from that day to the report's
+    as_of)."""
+    item = raw.get("previous_snapshot")
+    if item is None:
+        return None
+    where = f"{path}, line {raw.line_of('previous_snapshot')}: previous_snapshot"
+    if not isinstance(item, Node):
+        raise ConfigError(
+            f"{where}: expected {{path: FILE, mapping: NAME_OR_PATH, as_of: YYYY-MM-DD}}, the "
+            "deals export of an earlier day and the day it was taken"
+        )
+    spec = _input(path, item, "previous_snapshot", data_dir, extra=("as_of",))
+    if spec.path == "-":
+        raise ConfigError(f"{where}.path: a snapshot is a file, not standard input")
+    day = item.get("as_of")
+    if isinstance(day, str):
+        with contextlib.suppress(ValueError):
+            day = date.fromisoformat(day)
+    if not isinstance(day, date):
+        line = item.line_of("as_of") if "as_of" in item else item.line
+        raise ConfigError(
+            f"{path}, line {line}: previous_snapshot.as_of: expected the day the snapshot was "
+            f"exported as YYYY-MM-DD, got {day!r}"
+        )
+    return Snapshot(spec, day)
 
 
 def _check_inside(base: Path, file: str, folder: Path, where: str) -> None:

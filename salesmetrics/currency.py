@@ -27,6 +27,9 @@ RATE_DATES = {
     "costs": ("month", "incurred_at"),
 }
 """Which date picks a row's monthly rate: the first of these that the row has."""
+READ_AS = {"previous_snapshot": "deals"}
+"""Inputs held under another name than their entity's (an earlier deals export, for the
+pipeline movement): converted as that entity is."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,8 @@ def convert(frames: Mapping[str, pd.DataFrame], rates: Rates) -> dict[str, pd.Da
     return {name: _convert_frame(name, frame, rates) for name, frame in frames.items()}
 
 
-def _convert_frame(name: str, frame: pd.DataFrame, rates: Rates) -> pd.DataFrame:
+def _convert_frame(held: str, frame: pd.DataFrame, rates: Rates) -> pd.DataFrame:
+    name = READ_AS.get(held, held)
     money = (
         [f.name for f in ENTITIES[name].fields if f.kind is Kind.MONEY and f.name in frame.columns]
         if name in ENTITIES

@@ -25,6 +25,11 @@ row flagged churned counts 0): `new` (not in the old export), `reactivation` (in
 `expansion` / `contraction` (paying in both, more / less), `churn` (paying in the old export,
 at 0 or absent in the new one).
 
+Stage changes seen: a deal at a later open stage in the new export than in the old one entered
+that stage between the two, on a day no export says. Where the deals export carries no stage
+dates at all, `stages_seen` gives it one: the last day before the new export's, an upper
+bound (it entered the stage on that day at the latest), never over a date the export has.
+
 Both: `rejected`: counted in one export and, in the other, only in a row that export rejected
 (a blank create date, an unreadable amount...): its value leaves (or enters) with it, not as a
 record gone or created. Fixing the row makes the move go away.
@@ -34,13 +39,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.periods import Period
-from salesmetrics.schema import DEAL_STAGES
+from salesmetrics.schema import DEAL_STAGES, STAGE_DATE_PREFIX
 
 PIPELINE_MOVES = (
     ("created", "new open deals"),
@@ -370,3 +376,48 @@ def _customers(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _dates(values: pd.Series) -> np.ndarray:
     return pd.to_datetime(values).to_numpy(dtype="datetime64[us]")
+
+
+OPEN = DEAL_STAGES[: DEAL_STAGES.index("won")]  # prospecting .. negotiation
+
+
+def stages_seen(old: pd.DataFrame, new: pd.DataFrame, day: date) -> tuple[pd.DataFrame, int]:
+    """`new` with an entered_<stage> date of `day` for each deal seen at a later open stage
+    in it than in `old` (matched by deal id, the old export's last row of each), and how many
+    dates were added. Only for an export with no stage dates at all: one that has some keeps
+    them, and gets none of these upper bounds beside them."""
+    needed = ("deal_id", "stage")
+    if any(c not in f.columns for f in (old, new) for c in needed) or _dated(new):
+        return new, 0
+    order = {stage: float(i) for i, stage in enumerate(OPEN)}
+    last = old.dropna(subset=["deal_id"]).drop_duplicates("deal_id", keep="last")
+    before = pd.Series(
+        last["stage"].astype("object").map(order).to_numpy(dtype=float),
+        index=last["deal_id"].astype("string").to_numpy(),
+    )
+    rank_old = new["deal_id"].astype("string").map(before).to_numpy(dtype=float, na_value=np.nan)
+    stage_new = new["stage"].astype("object")
+    rank_new = stage_new.map(order).to_numpy(dtype=float, na_value=np.nan)
+    advanced = rank_new > rank_old  # NaN (a closed or unknown stage, a new deal) compares False
+    stamp = np.datetime64(day, "us")
+    added, columns = 0, {}
+    for stage in OPEN[1:]:
+        column = STAGE_DATE_PREFIX + stage
+        here = advanced & (stage_new == stage).to_numpy(dtype=bool)
+        if not here.any():
+            continue
+        known = (
+            pd.to_datetime(new[column]).to_numpy(dtype="datetime64[us]")
+            if column in new.columns
+            else np.full(len(new), np.datetime64("NaT", "us"))
+        )
+        columns[column] = pd.Series(np.where(here, stamp, known), index=new.index).astype(
+            "timestamp[us][pyarrow]"
+        )
+        added += int(here.sum())
+    return (new.assign(**columns) if columns else new), added
+
+
+def _dated(deals: pd.DataFrame) -> bool:
+    """Whether the export has any stage date (its own columns, or a joined stage history)."""
+    return any(c.startswith(STAGE_DATE_PREFIX) and deals[c].notna().any() for c in deals.columns)

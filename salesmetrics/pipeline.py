@@ -9,7 +9,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +17,21 @@ import pandas as pd
 
 from salesmetrics.anomalies import check
 from salesmetrics.config import InputSpec, ReportConfig
+from salesmetrics.diff import stages_seen
 from salesmetrics.engine import SMALL_SAMPLE, compute, span
 from salesmetrics.errors import ConfigError, InputError
 from salesmetrics.ingest.detect import NotRecognised, Recognition, recognise_inputs
 from salesmetrics.ingest.history import join_history
 from salesmetrics.ingest.load import LoadedInput, load_input
+from salesmetrics.kpis.catalogue import CATALOGUE
+from salesmetrics.kpis.movement import ENTITY
 from salesmetrics.periods import Period, PeriodError, between, in_span, resolve_period
 from salesmetrics.report import Report
+from salesmetrics.schema import STAGE_DATE_PREFIX
 
 DEFAULT_PERIOD = "last-month"
+SNAPSHOT = ENTITY
+"""The frame of the config's previous_snapshot (salesmetrics.kpis.movement reads it)."""
 
 
 @dataclass(frozen=True)
@@ -133,11 +139,23 @@ def load_inputs(
     return loaded
 
 
-def frames_of(loaded: Iterable[LoadedInput]) -> dict[str, pd.DataFrame]:
-    """One frame per entity; several files of one entity (two deal exports) are stacked."""
+def frames_of(
+    loaded: Iterable[LoadedInput], snapshot: InputSpec | None = None
+) -> dict[str, pd.DataFrame]:
+    """One frame per entity; several files of one entity (two deal exports) are stacked. The
+    input read from `snapshot` (the config's previous_snapshot) is kept apart, under
+    `previous_snapshot`: an earlier export of the same deals, for the pipeline movement."""
     by_entity: dict[str, list[pd.DataFrame]] = {}
     for item in loaded:
-        by_entity.setdefault(item.entity, []).append(item.frame)
+        name = item.entity
+        if snapshot is not None and item.path == snapshot.path:
+            if item.entity != "deals":
+                raise ConfigError(
+                    f"previous_snapshot: {item.path} is read as {item.entity}, but a snapshot "
+                    "is an earlier deals export; give it its deals mapping (`mapping:`)"
+                )
+            name = SNAPSHOT
+        by_entity.setdefault(name, []).append(item.frame)
     return {
         name: parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
         for name, parts in by_entity.items()
@@ -208,8 +226,24 @@ def compute_report(
     `all_groups` keeps the breakdown groups with no rows (`--all-groups`)."""
     config = with_overrides(config, **overrides)
     period, as_of = resolve(config, frames)
+    snapshot = config.previous_snapshot
+    if snapshot is not None and snapshot.as_of >= as_of:
+        raise ConfigError(
+            f"previous_snapshot.as_of: {snapshot.as_of} is not before the report's as_of "
+            f"({as_of}), the day of the current exports; the movement runs from one to the other"
+        )
+    seen, stage_note = 0, ""
+    if SNAPSHOT in frames and "deals" in frames:
+        last_day = as_of - timedelta(days=1)
+        deals, seen = stages_seen(frames[SNAPSHOT], frames["deals"], last_day)
+        frames = {**frames, "deals": deals}
+        stage_note = (
+            f"{seen:,} stage date(s) from the snapshots: a deal at a later stage in the current "
+            f"export than in the previous one entered it on {last_day} at the latest (an upper "
+            "bound; the export has no stage dates of its own)"
+        )
     try:
-        return compute(
+        report = compute(
             frames,
             period=period,
             as_of=as_of,
@@ -229,6 +263,23 @@ def compute_report(
         )
     except PeriodError as exc:  # a trend reaching before the first day reported on
         raise ConfigError(str(exc)) from None
+    return _noted(report, STAGE_DATE_KPIS, stage_note) if seen else report
+
+
+STAGE_DATE_KPIS = frozenset(
+    k.id for k in CATALOGUE.values() if any(STAGE_DATE_PREFIX in need for need in k.needs)
+)
+"""The KPIs that read deals' entered_<stage> dates: their values say when some are upper
+bounds seen between two snapshots (`diff.stages_seen`)."""
+
+
+def _noted(report: Report, ids: frozenset[str], note: str) -> Report:
+    """The report with `note` added to every value of the KPIs `ids`."""
+    values = tuple(
+        replace(v, note=f"{v.note}; {note}" if v.note else note) if v.id in ids else v
+        for v in report.values
+    )
+    return replace(report, values=values)
 
 
 def _day(day: date, key: str) -> date:

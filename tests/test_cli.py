@@ -1183,7 +1183,7 @@ def test_report_views_summary_all_and_skipped(runner):
     assert "Close ---" in default.output and "Prospecting ---" not in default.output
     said = " ".join(default.output.split())
     found = re.search(
-        r"(\d+) KPIs need inputs you did not give: leads, activities, [a-z, ]+; (\d+) KPIs need "
+        r"(\d+) KPIs need inputs you did not give: leads, activities, [a-z_, ]+; (\d+) KPIs need "
         r"columns or settings the inputs lack; `salesmetrics kpis --missing` with the same "
         r"inputs lists them",
         said,

@@ -196,3 +196,36 @@ def test_diff_of_two_subscription_snapshots(runner, tmp_path):
         app, ["diff", str(old), str(new), "-m", str(mapping), "-m", "hubspot_deals"]
     )
     assert mixed.exit_code == 1
+
+
+def test_diff_as_a_workbook_has_the_waterfall_sheet(runner, tmp_path):
+    import openpyxl
+
+    old, new = _export(tmp_path / "old.csv", OLD), _export(tmp_path / "new.csv", NEW)
+    out = tmp_path / "movement.xlsx"
+    args = ["diff", old, new, "--as-of", "2026-11-01", "--by-owner", "-f", "xlsx", "-q"]
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 2
+    assert "--format xlsx needs --output FILE.xlsx" in refused.output
+    result = runner.invoke(app, [*args, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["Open pipeline movement"]
+    ws = book["Open pipeline movement"]
+    assert ws["A1"].value == "Open pipeline movement, 2026-10 (2026-10-01 to 2026-10-31)"
+    steps = {ws.cell(r, 1).value: (ws.cell(r, 2).value, ws.cell(r, 3).value) for r in range(5, 14)}
+    assert steps == {
+        "Open pipeline at start": (6, 2200),
+        "Created": (1, 800),
+        "Reopened": (1, 1000),
+        "Amount up": (1, 50),
+        "Amount down": (1, -50),
+        "Won": (1, -400),
+        "Lost": (1, -500),
+        "Gone from export": (1, -700),
+        "Open pipeline at end": (5, 2400),
+    }
+    assert ws["C6"].number_format == '"+$"#,##0;"-$"#,##0;"$"#,##0'
+    owners = [c.row for c in ws["A"] if c.value == "Ann"]
+    assert [ws.cell(owners[0], c).value for c in (2, 10)] == [800, 1150]  # start, end
+    assert len(ws._charts) == 1

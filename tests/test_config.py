@@ -422,3 +422,53 @@ def test_a_trend_longer_than_the_maximum_is_a_usage_error(runner):
     result = runner.invoke(app, ["report", "deals.csv", "--trend", "100000"])
     assert result.exit_code == 2
     assert f"Invalid value for --trend: at most {MAX_TREND} periods, got 100000" in result.stderr
+
+
+def test_previous_snapshot_is_an_input_with_the_day_it_was_exported(tmp_path: Path):
+    path = tmp_path / "report.yaml"
+    path.write_text(
+        "inputs:\n  - {path: deals.csv}\n"
+        "previous_snapshot:\n  path: old/deals.csv\n  mapping: hubspot_deals\n"
+        "  as_of: 2026-10-01\n",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    assert config.previous_snapshot is not None
+    assert config.previous_snapshot.spec.path == str(tmp_path / "old" / "deals.csv")
+    assert config.previous_snapshot.spec.mapping == "hubspot_deals"
+    assert config.previous_snapshot.as_of == date(2026, 10, 1)
+    assert config.snapshot_inputs == (config.previous_snapshot.spec,)
+    assert config.settings.snapshot_day == date(2026, 10, 1)
+    assert load_config(tmp_path / "report.yaml", tmp_path / "2026-11").snapshot_inputs[0].path == (
+        str(tmp_path / "2026-11" / "old" / "deals.csv")
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("previous_snapshot: old.csv\n", r"line 1: previous_snapshot: expected \{path: FILE"),
+        ("previous_snapshot: {path: old.csv}\n", r"previous_snapshot.as_of: expected the day"),
+        (
+            "previous_snapshot: {path: old.csv, as_of: '2026-13-01'}\n",
+            r"previous_snapshot.as_of: expected the day .* got '2026-13-01'",
+        ),
+        (
+            "previous_snapshot: {path: old.csv, as_of: 2026-10-01, day: 1}\n",
+            r"previous_snapshot: unknown key 'day'; expected path, mapping, as_of",
+        ),
+        (
+            "previous_snapshot: {path: ../old.csv, as_of: 2026-10-01}\n",
+            r"line 1: previous_snapshot.path: ../old.csv is outside",
+        ),
+        (
+            "previous_snapshot: {path: '-', as_of: 2026-10-01}\n",
+            r"previous_snapshot.path: a snapshot is a file, not standard input",
+        ),
+    ],
+)
+def test_previous_snapshot_mistakes_name_the_key(tmp_path: Path, text: str, message: str):
+    path = tmp_path / "report.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)

@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from salesmetrics.diff import classify, diff
+from salesmetrics.diff import classify, diff, stages_seen
 from salesmetrics.periods import resolve_period
 
 OCTOBER = resolve_period("2026-10", date(2026, 11, 1))
@@ -173,3 +173,19 @@ def test_mrr_movement_between_two_subscription_snapshots():
     assert result.matched == 4
     with pytest.raises(Exception, match="cannot be split by 'owner'"):
         diff(old, new, OCTOBER, kind="mrr", by="owner")
+
+
+def test_a_stage_reached_between_the_exports_gets_the_last_day_as_an_upper_bound():
+    new, added = stages_seen(OLD, NEW, date(2026, 10, 31))
+    assert added == 1  # D1, demo -> proposal; D2 moved back, D4/D5 closed, D8 new: none
+    dates = new.set_index("deal_id")["entered_proposal"]
+    assert dates["D1"] == pd.Timestamp("2026-10-31")
+    assert dates.drop("D1").isna().all()
+    assert [c for c in new.columns if c.startswith("entered_")] == ["entered_proposal"]
+
+
+def test_an_export_with_stage_dates_keeps_them_and_gets_none_from_the_snapshots():
+    dated = NEW.assign(entered_demo=pd.to_datetime(["2026-09-02"] + [None] * 7))
+    same, added = stages_seen(OLD, dated, date(2026, 10, 31))
+    assert added == 0 and same is dated
+    assert stages_seen(OLD, NEW.drop(columns="stage"), date(2026, 10, 31))[1] == 0

@@ -78,6 +78,7 @@ class Settings:
     clv_variant: str = "subscription"  # clv: subscription | transactional
     customer_lifespan_years: float | None = None  # transactional clv's expected lifespan
     conversion_windows: Mapping[str, int] = field(default_factory=dict)  # kpi id -> days
+    snapshot_day: date | None = None  # the day previous_snapshot was exported (movement KPIs)
 
 
 @dataclass(frozen=True)

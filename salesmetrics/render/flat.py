@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.catalogue import STAGES
+from salesmetrics.kpis.movement import STAGE as MOVEMENT_STAGE
 from salesmetrics.render import format as fmt
 from salesmetrics.render.format import MATURING_MARK
 from salesmetrics.render.json_report import group_dict, value_dict
@@ -131,7 +132,10 @@ def render_markdown(
         if not values or (view is View.default and not has_data(report, stage)):
             continue
         lines += [f"## {stage_title(stage)}", ""]
-        lines += _table(report, values)
+        lines += _table(report, values, counts=stage == MOVEMENT_STAGE)
+        if stage == MOVEMENT_STAGE:  # the span of the snapshots, when it is not the period's
+            notes = dict.fromkeys(v.note for v in values if v.note and not v.group)
+            lines += [f"_{markdown(note)}_\n" for note in notes]
         left_out = groups_left_out(report, stage)
         lines += [f"_{markdown(left_out)}_", ""] if left_out else []
         shown = {v.id for v in values}
@@ -187,13 +191,19 @@ def _summary(report: Report) -> list[str]:
 
 
 def _table(
-    report: Report, values: list[KpiValue], *, panel: bool = False, targets: bool = False
+    report: Report,
+    values: list[KpiValue],
+    *,
+    panel: bool = False,
+    targets: bool = False,
+    counts: bool = False,
 ) -> list[str]:
     """KPIs as rows; the numbers of a row share their decimals. The summary's `panel` has its
-    own labels and no group column."""
-    compared = report.comparison is not None
+    own labels and no group column; with `counts` (the pipeline movement) each value's deals
+    (its numerator) come before it, and no comparison (one snapshot pair spans one period)."""
+    compared = report.comparison is not None and not counts
     targeted = targets and any(v.target is not None for v in values)
-    head = ["KPI", *([] if panel else ["group"]), "value"]
+    head = ["KPI", *([] if panel else ["group"]), *(["deals"] if counts else []), "value"]
     head += (["previous", "change"] if compared else []) + (["target"] if targeted else [])
     rows = ["| " + " | ".join([*head, "status"]) + " |", "|" + "|".join("---" for _ in head)]
     rows[1] += "|---|"
@@ -202,6 +212,7 @@ def _table(
         group = ", ".join(f"{k}: {val}" for k, val in group_dict(v).items())
         cells = [PANEL_LABELS.get(v.id, v.label) if panel else v.label]
         cells += [] if panel else [group]
+        cells += [fmt.value("count", v.numerator, None)] if counts else []
         cells.append(fmt.value(v.unit, v.value, report.currency, places=places))
         if compared:
             cells += [

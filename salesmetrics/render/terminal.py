@@ -25,6 +25,7 @@ from salesmetrics.engine import is_money as _is_money
 from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.base import Aggregation, Kpi
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
+from salesmetrics.kpis.movement import STAGE as MOVEMENT_STAGE
 from salesmetrics.render import format as fmt
 from salesmetrics.render.console import is_ascii, table_box
 from salesmetrics.render.safe import plain
@@ -146,7 +147,11 @@ def _stage(
     copies: dict[str, str],
 ) -> None:
     _rule(stage_title(stage), look)
-    _totals(report, [v for v in values if not v.group and v.category is None], look)
+    totals = [v for v in values if not v.group and v.category is None]
+    if stage == MOVEMENT_STAGE:
+        _movement(report, totals, look)
+    else:
+        _totals(report, totals, look)
     _same(values, copies, look)
     for kpi_id in dict.fromkeys(v.id for v in values if v.category is not None):
         _categories(report, kpi_id, [v for v in values if v.id == kpi_id], look, limit)
@@ -233,6 +238,28 @@ def _note(v: KpiValue, report: Report) -> str:
     reason = next((s.reason for s in report.unsplit if s.id == v.id), None)
     note = v.note or ""
     return note.removesuffix(reason).removesuffix("; ") if reason else note
+
+
+def _movement(report: Report, values: list[KpiValue], look: _Look) -> None:
+    """The pipeline movement (kpis.movement): each step's deals (its numerator) and value, as
+    `salesmetrics diff` shows them; no comparison, as one pair of snapshots spans one period.
+    A note shared by the values (the span is not the period's) is said once, below."""
+    if not values:
+        return
+    table = Table(box=table_box(look.console))
+    table.add_column("KPI", overflow="fold")
+    for name in ("deals", "value"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for v in values:
+        deals = fmt.value("count", v.numerator, None, ascii=look.ascii)
+        _add_row(
+            table,
+            [look.text(_marked(v.label, v)), Text(deals), _number(v.unit, v.value, 0, look)],
+        )
+    look.console.print(table)
+    for note in dict.fromkeys(_note(v, report) for v in values):
+        if note:
+            look.console.print(look.text(note, style="dim"))
 
 
 def _totals(report: Report, values: list[KpiValue], look: _Look) -> None:

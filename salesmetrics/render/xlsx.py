@@ -4,7 +4,9 @@ Sheets, in order: Summary (the warnings about inputs that do not cover the perio
 headline KPIs and a chart), one sheet per funnel stage with every value the report holds for
 it (totals first, then each group and category), Trends (a chart per stage, when a trend is
 asked) and Trend table (the KPIs by the periods), Funnel (stage_conversion, as a funnel),
-MRR bridge (mrr_bridge, as a waterfall), then Definitions, Data quality and Inputs.
+MRR bridge (mrr_bridge, as a waterfall), Pipeline movement (the movement KPIs, from a
+config's previous_snapshot, as a waterfall; `salesmetrics diff -f xlsx` writes this sheet
+alone), then Definitions, Data quality and Inputs.
 
 Numbers are written raw, as in the JSON report (ratios as fractions, money in the reporting
 currency), with number formats by unit (xlsx_formats); a ratio's change is in percentage
@@ -46,6 +48,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from salesmetrics import __version__
 from salesmetrics.atomic import signals_held, write_atomic
+from salesmetrics.diff import Diff, Move, Waterfall
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
@@ -187,6 +190,10 @@ def build_workbook(report: Report, inputs: Sequence[InputQuality]) -> Workbook:
     bridge = [v for v in report.values if v.id == "mrr_bridge"]
     if bridge:
         _bridge(_Sheet(book.create_sheet(_sheet_name("MRR bridge", names))), report, bridge)
+    moved = movement_of(report)
+    if moved:
+        sheet = _Sheet(book.create_sheet(_sheet_name("Pipeline movement", names)))
+        _movement(sheet, "pipeline", moved, report.currency, _movement_lines(report))
     _definitions(_Sheet(book.create_sheet(_sheet_name("Definitions", names))), report)
     _quality(_Sheet(book.create_sheet(_sheet_name("Data quality", names))), inputs)
     _inputs(_Sheet(book.create_sheet(_sheet_name("Inputs", names))), inputs)
@@ -805,6 +812,227 @@ def _floor(steps: Sequence[Step]) -> float:
         return 0.0
     step = 10 ** math.floor(math.log10(span))
     return max(0.0, math.floor((low - span / 2) / step) * step)
+
+
+MOVEMENT_KPIS = {  # the movement KPIs (kpis.movement) and the diff's steps they are
+    "pipeline_created": "created",
+    "pipeline_reopened": "reopened",
+    "pipeline_increased": "increased",
+    "pipeline_decreased": "decreased",
+    "pipeline_won": "won",
+    "pipeline_lost": "lost",
+    "pipeline_disappeared": "disappeared",
+    "pipeline_advanced": "advanced",
+    "pipeline_moved_back": "moved_back",
+    "pipeline_slipped": "slipped",
+    "pipeline_pulled_in": "pulled_in",
+}
+MOVEMENT_ENDS = ("pipeline_start", "pipeline_end")
+MOVEMENT_HEADERS = {"pipeline": ("Open pipeline", "Deals"), "mrr": ("MRR", "Customers")}
+
+
+def movement_of(report: Report) -> tuple[Waterfall, ...]:
+    """The movement KPIs of the report as waterfalls (the total first, then each group), from
+    the values that have one: a group's start, end and every move. None without them (no
+    previous_snapshot, or a period the snapshots do not span)."""
+    found = {
+        (v.id, v.group): v
+        for v in report.values
+        if v.category is None and (v.id in MOVEMENT_KPIS or v.id in MOVEMENT_ENDS)
+    }
+    groups = dict.fromkeys(group for kpi_id, group in found if kpi_id == MOVEMENT_ENDS[0])
+    result = []
+    for group in groups:
+        wanted = [found.get((kpi_id, group)) for kpi_id in (*MOVEMENT_ENDS, *MOVEMENT_KPIS)]
+        if any(v is None or v.value is None or v.numerator is None for v in wanted):
+            continue
+        start, end = found[(MOVEMENT_ENDS[0], group)], found[(MOVEMENT_ENDS[1], group)]
+        steps = {
+            step: Move(step, int(found[(k, group)].numerator or 0), found[(k, group)].value or 0.0)
+            for k, step in MOVEMENT_KPIS.items()
+        }
+        result.append(
+            Waterfall(
+                ", ".join(label for _, label in group) or None,
+                int(start.numerator or 0),
+                start.value or 0.0,
+                int(end.numerator or 0),
+                end.value or 0.0,
+                tuple(m for m in steps.values() if m.id in PIPELINE_STEPS),
+                tuple(m for m in steps.values() if m.id not in PIPELINE_STEPS),
+            )
+        )
+    return tuple(result)
+
+
+PIPELINE_STEPS = ("created", "reopened", "increased", "decreased", "won", "lost", "disappeared")
+
+
+def _movement_lines(report: Report) -> tuple[str, str]:
+    head, details = _title_lines(report)
+    values = [v for v in report.values if v.id == MOVEMENT_ENDS[0] and not v.group]
+    note = values[0].note if values and values[0].note else ""
+    said = f"; {note}" if note else ""
+    return (
+        f"Pipeline movement, {head.removeprefix('salesmetrics report ')}",
+        f"from the previous snapshot to the current deals export{said}; {details}",
+    )
+
+
+def write_movement_workbook(result: Diff, path: Path, *, old: str, new: str) -> None:
+    """`salesmetrics diff -f xlsx`: the movement's sheet alone, atomically."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    what = MOVEMENT_HEADERS[result.kind][0]
+    sheet.title = f"{what[:1].upper()}{what[1:]} movement"
+    p = result.period
+    lines = (
+        f"{sheet.title}, {p.label} ({p.start} to {p.end})",
+        f"from {old} ({result.old_rows:,} rows) to {new} ({result.new_rows:,} rows), "
+        f"{result.matched:,} {result.records} in both"
+        + (f"; amounts in {result.currency}" if result.currency else ""),
+    )
+    _movement(_Sheet(sheet), result.kind, (result.total, *result.groups), result.currency, lines)
+    for note in result.notes:
+        at = sheet.max_row + 2
+        _Sheet(sheet).styled(at, 1, f"note: {note}", NOTE_FONT)
+    book.properties.title = text(lines[0])
+    book.properties.creator = f"salesmetrics {__version__}"
+    write_atomic(Path(path), lambda stream: _save(book, stream))
+
+
+def _movement(
+    sheet: _Sheet,
+    kind: str,
+    waterfalls: Sequence[Waterfall],
+    currency: str | None,
+    lines: tuple[str, str],
+) -> None:
+    """The total's waterfall as a table (step, records, value) with its chart beside it, the
+    other movements, then one line per group (values, then counts) when there are groups."""
+    from salesmetrics.render.diff import TITLES
+
+    total, groups = waterfalls[0], waterfalls[1:]
+    what, records = MOVEMENT_HEADERS[kind]
+    sheet.styled(1, 1, lines[0], TITLE_FONT)
+    sheet.styled(2, 1, lines[1], NOTE_FONT)
+    header = 4
+    columns = sheet.header(header, ("Step", records, "Value"))
+    moves = [m for m in total.moves if m.id != "rejected" or m.count]
+    amounts = [total.start_value, total.end_value, *(m.value for m in total.moves)]
+    fmt = money(currency, *amounts)
+    signed = change_format("currency", currency, *amounts)
+    rows = [
+        (f"{what} at start", total.start_count, total.start_value, fmt),
+        *((TITLES[m.id], m.count, m.value, signed) for m in moves),
+        (f"{what} at end", total.end_count, total.end_value, fmt),
+    ]
+    row = header
+    for label, count, value, shown in rows:
+        row += 1
+        sheet.put(row, 1, label)
+        sheet.put(row, 2, count, COUNT)
+        sheet.put(row, 3, value, shown)
+    last = row
+    if total.movements:
+        row += 2
+        sheet.styled(row, 1, "Other movements (value: the current amount)", SECTION_FONT)
+        row += 1
+        sheet.header(row, ("Movement", records, "Value"))
+        for m in total.movements:
+            row += 1
+            sheet.put(row, 1, TITLES[m.id])
+            sheet.put(row, 2, m.count, COUNT)
+            sheet.put(row, 3, m.value, fmt)
+    steps = _movement_steps(total, TITLES)
+    if steps:  # the chart goes right of the tables above, from the header down
+        row = max(row, header + math.ceil(charts.WATERFALL_CM[1] / charts.ROW_CM))
+    if groups:
+        row += 2
+        for title, pick, shown in (
+            ("value", lambda v, c: v, signed),
+            (records.lower(), lambda v, c: c, COUNT),
+        ):
+            sheet.styled(row, 1, f"By {_group_name(groups)}: {title}", SECTION_FONT)
+            ends = fmt if shown is signed else COUNT
+            row = _movement_groups(sheet, row + 1, groups, pick, (shown, ends), TITLES) + 2
+    printed = row  # the chart's data is for the chart, not the page
+    if steps:
+        row += 2
+        sheet.styled(row, 1, "Chart data: the waterfall's bars on an invisible base", NOTE_FONT)
+        data = row + 1
+        sheet.header(data, ("Step", "Base", "Increase", "Decrease", "Total"))
+        short = _thousands(fmt, total.start_value, total.end_value)  # the bars' labels too
+        for at, step in enumerate(steps, start=data + 1):
+            sheet.put(at, 1, step[0])
+            for column, amount in enumerate(step[1:], start=2):
+                sheet.put(at, column, amount, short)
+        chart = charts.stacked_chart(
+            sheet.ws,
+            _with_currency(f"{what} from start to end", "currency", currency),
+            (1, data + 1, data + len(steps)),
+            ((2, None), (3, charts.GREEN), (4, charts.RED), (5, charts.BLUE)),
+            data,
+            short,
+            floor=_floor(steps),
+            size=charts.WATERFALL_CM,
+        )
+        sheet.chart(chart, header, 5)
+    sheet.finish(header, last, columns, None, table=False)
+    sheet.ws.print_area = f"A1:{get_column_letter(sheet.drawn[1] if steps else columns)}{printed}"
+
+
+def _group_name(groups: Sequence[Waterfall]) -> str:
+    return "owner" if all(g.group is not None for g in groups) else "group"
+
+
+def _movement_groups(sheet: _Sheet, row: int, groups, pick, formats, titles) -> int:
+    """One line per group: start, each move, end; `pick` chooses value or count, `formats`
+    are the moves' and the ends'."""
+    ids = [
+        m.id
+        for m in groups[0].moves
+        if m.id != "rejected" or any(g.move(m.id).count for g in groups)
+    ]
+    moves, ends = formats
+    sheet.header(row, ("Owner", "Start", *(titles[i] for i in ids), "End"))
+    for g in groups:
+        row += 1
+        sheet.put(row, 1, g.group or "(blank)")
+        sheet.put(row, 2, pick(g.start_value, g.start_count), ends)
+        for column, move_id in enumerate(ids, start=3):
+            m = g.move(move_id)
+            sheet.put(row, column, pick(m.value, m.count), moves)
+        sheet.put(row, len(ids) + 3, pick(g.end_value, g.end_count), ends)
+    return row
+
+
+def _thousands(fmt: str, *values: float) -> str:
+    """A money format in thousands ($7,136k) when the amounts are large: a chart's labels
+    stay short enough not to run into each other."""
+    if max((abs(v) for v in values), default=0.0) < 100_000:
+        return fmt
+    return re.sub(r"#,##0(\.00)?", '#,##0,"k"', fmt, count=1)
+
+
+def _movement_steps(total: Waterfall, titles) -> list[Step]:
+    """The waterfall's bars: start, each move that moved something, end; none when the running
+    total goes below zero (the base would show)."""
+    steps: list[Step] = [("Start", None, None, None, total.start_value)]
+    running = total.start_value
+    for m in total.moves:
+        if not m.count:
+            continue
+        if m.value >= 0:
+            steps.append((titles[m.id], running, m.value, None, None))
+            running += m.value
+        else:
+            running += m.value
+            steps.append((titles[m.id], running, None, -m.value, None))
+        if running < 0:
+            return []
+    return [*steps, ("End", None, None, None, total.end_value)]
 
 
 def _definitions(sheet: _Sheet, report: Report) -> None:

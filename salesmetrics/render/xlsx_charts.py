@@ -14,6 +14,7 @@ from openpyxl.chart.label import DataLabelList
 from openpyxl.worksheet.worksheet import Worksheet
 
 WIDTH_CM, HEIGHT_CM = 13.0, 7.5  # two side by side fit a landscape page
+WATERFALL_CM = (20.0, 10.0)  # a waterfall of up to nine bars, each with its label
 SMALL_WIDTH_CM, SMALL_HEIGHT_CM = 8.8, 7.0  # three across, two down: six trends a page
 ROW_CM = 0.53  # the height of a row: 15 points
 LEGEND_CM = 0.45  # more height per line of a legend below the chart
@@ -155,10 +156,12 @@ def stacked_chart(
     *,
     horizontal: bool = False,
     floor: float | None = None,
+    size: tuple[float, float] | None = None,
 ) -> BarChart:
     """Stacked bars whose first series (colour None) is invisible: a waterfall (columns: base,
     increase, decrease, total) or a funnel (horizontal: offset, reached). `floor` is where the
-    value axis starts: a waterfall's moves are small against its totals."""
+    value axis starts: a waterfall's moves are small against its totals; `size` (width,
+    height in cm) for a chart with more bars than the usual."""
     column, first, last = categories
     chart = BarChart()
     chart.type = "bar" if horizontal else "col"
@@ -168,6 +171,8 @@ def stacked_chart(
     chart.title = title
     chart.width = WIDTH_CM + (0 if horizontal else 3.0)  # room for a label on each column
     chart.height = HEIGHT_CM
+    if size is not None:
+        chart.width, chart.height = size
     for data_column, colour in values:
         chart.add_data(
             Reference(ws, min_col=data_column, min_row=header_row, max_row=last),

@@ -165,3 +165,15 @@ def test_maturing_values_are_marked_in_markdown_and_a_column_in_csv_and_ndjson()
     out = io.StringIO()
     render_ndjson(report, out)
     assert [json.loads(line)["maturing"] for line in out.getvalue().splitlines()] == [True, False]
+
+
+def test_markdown_movement_has_deals_and_the_span_once():
+    from salesmetrics.periods import resolve_period
+    from tests.kpis.test_movement import AS_OF, _report
+
+    out = io.StringIO()
+    render_markdown(_report(period=resolve_period("2026-Q4", AS_OF)), [], out)
+    text = out.getvalue()
+    assert "| KPI | group | deals | value | status |" in text
+    assert "| Pipeline lost |  | 1 | -500 |  |" in text
+    assert text.count("_movement over 2026-10-01 to 2026-10-31, not the whole of 2026-Q4_") == 1

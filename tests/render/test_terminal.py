@@ -9,6 +9,7 @@ import pytest
 from rich.console import Console
 
 from salesmetrics.engine import compute
+from salesmetrics.periods import resolve_period
 from salesmetrics.render.console import is_ascii, make_console
 from salesmetrics.render.terminal import render
 from salesmetrics.report import Skipped, TrendPoint
@@ -301,3 +302,15 @@ def test_term_dumb_and_no_color_are_plain_even_at_a_terminal(monkeypatch):
     assert make_console(io.StringIO()).width == 80  # piped: 80 columns, not 120
     monkeypatch.setenv("COLUMNS", "100")
     assert make_console(io.StringIO()).width == 100  # unless COLUMNS says
+
+
+def test_the_movement_shows_each_steps_deals_beside_its_value():
+    from tests.kpis.test_movement import _report
+
+    out = io.StringIO()
+    render(_report(period=resolve_period("2026-Q4", AS_OF)), [], _wide(out))
+    text = out.getvalue()
+    assert "| KPI                         | deals | value |" in text  # no comparison
+    assert "| Open pipeline at start      |     6 | 2,200 |" in text
+    assert "| Pipeline gone from export   |     1 |  -700 |" in text
+    assert text.count("movement over 2026-10-01 to 2026-10-31, not the whole of 2026-Q4") == 1

@@ -1062,3 +1062,73 @@ def test_a_maturing_value_is_marked_on_its_stage_sheet(tmp_path: Path) -> None:
     }
     assert found["sql_to_demo_rate"] == "~"
     assert found["win_rate"] in (None, "*")
+
+
+def _movement_rows(ws: Worksheet, first: str, columns: int = 3, nth: int = 0) -> list[list]:
+    """The rows of the `nth` table whose header starts with `first`, up to a blank row."""
+    header = [c.row for c in ws["A"] if c.value == first][nth]
+    found = []
+    for row in ws.iter_rows(min_row=header + 1, max_col=columns):
+        if row[0].value is None:
+            break
+        found.append([c.value for c in row])
+    return found
+
+
+def test_a_report_with_movement_has_its_waterfall_sheet(tmp_path: Path) -> None:
+    from salesmetrics.engine import compute
+    from salesmetrics.kpis.base import Settings
+    from salesmetrics.kpis.movement import KPIS
+    from tests.test_diff import NEW, OLD
+
+    report = compute(
+        {"deals": NEW, "previous_snapshot": OLD},
+        period=OCT,
+        as_of=date(2026, 11, 1),
+        kpis=[k.id for k in KPIS],
+        group_by=("owner",),
+        settings=Settings(snapshot_day=date(2026, 10, 1)),
+    )
+    write_workbook(report, [], tmp_path / "r.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "r.xlsx")["Pipeline movement"]
+    assert ws["A1"].value == "Pipeline movement, 2026-10 (2026-10-01 to 2026-10-31)"
+    assert _movement_rows(ws, "Step") == [
+        ["Open pipeline at start", 6, 2200],
+        ["Created", 1, 800],
+        ["Reopened", 1, 1000],
+        ["Amount up", 1, 50],
+        ["Amount down", 1, -50],
+        ["Won", 1, -400],
+        ["Lost", 1, -500],
+        ["Gone from export", 1, -700],
+        ["Open pipeline at end", 5, 2400],
+    ]
+    assert _movement_rows(ws, "Movement") == [
+        ["Advanced a stage", 1, 150],
+        ["Moved back a stage", 1, 200],
+        ["Slipped past period end", 1, 150],
+        ["Pulled into period", 1, 250],
+    ]
+    assert _movement_rows(ws, "Owner", 10) == [  # the report's order: largest first
+        ["Bob", 1400, 0, 1000, 0, -50, -400, 0, -700, 1250],
+        ["Ann", 800, 800, 0, 50, 0, 0, -500, 0, 1150],
+    ]
+    assert _movement_rows(ws, "Owner", 10, nth=1) == [  # deals
+        ["Bob", 3, 0, 1, 0, 1, 1, 0, 1, 2],  # D3, D4, D7 open at start
+        ["Ann", 3, 1, 0, 1, 0, 0, 1, 0, 3],  # D1, D2, D5; D1, D2, D8
+    ]
+    bars = _movement_rows(ws, "Step", 5, nth=1)  # the chart's data, below the tables
+    assert bars[0] == ["Start", None, None, None, 2200]
+    assert bars[1] == ["Created", 2200, 800, None, None]
+    assert bars[-2] == ["Gone from export", 2400, None, 700, None]
+    (chart,) = ws._charts
+    assert (chart.grouping, len(chart.series)) == ("stacked", 4)
+    assert chart.series[0].graphicalProperties.noFill  # the invisible base
+    note = next(c.row for c in ws["A"] if str(c.value).startswith("Chart data"))
+    last_owner = [c.row for c in ws["A"] if c.value == "Ann"][-1]
+    printed = int(re.search(r"\$(\d+)$", ws.print_area).group(1))
+    assert last_owner < printed < note  # the tables printed, the chart's data not
+
+
+def test_a_report_without_movement_has_no_such_sheet(tmp_path: Path) -> None:
+    assert "Pipeline movement" not in write(tmp_path).sheetnames

@@ -1,0 +1,227 @@
+"""Pipeline movement: how the open pipeline went from an earlier deals export to the current one.
+
+A deals export is a snapshot; the report config's `previous_snapshot:` gives an earlier one
+(read under the entity `previous_snapshot`) and the day it was exported (`Settings.
+snapshot_day`); the current deals input is taken on the report's `as_of`. The two are matched
+deal by deal by `salesmetrics.diff.classify`, which puts each deal in one move, so
+`pipeline_start` + the moves = `pipeline_end`, to the cent, in total and per owner. These KPIs
+read two snapshots at once, which no row-per-record relation of one input can say: their rows
+are built here in Python (one row per deal, its `value` what the move adds to the open
+pipeline) and aggregated by `_count_and_value`, a custom kind only for its pair: the value,
+and the number of deals as the numerator.
+
+The movement covers the days from the earlier export's day to the day before `as_of`, and
+belongs to the one period that holds that last day: the report period, or the trend or time
+bucket that holds it, gets the values (with a note when that period is not exactly the span
+between the exports); every other period has no value, as no snapshot pair covers it. Like
+`salesmetrics diff`, `slipped` and `pulled_in` are about the span's end. A deal whose row
+one export rejected counts here as created or gone (`salesmetrics diff` sets it apart).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+
+from salesmetrics.diff import classify
+from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Unit, at_edge
+from salesmetrics.periods import Period, between
+
+STAGE = "movement"
+ENTITY = "previous_snapshot"
+NEEDS = ("deals.deal_id", "deals.status", "deals.amount", f"{ENTITY}.deal_id", f"{ENTITY}.status")
+PERIOD_DATE = "the span between the two exports (previous_snapshot's as_of to the report's)"
+
+
+def span(ctx: Context) -> Period | None:
+    """The days the movement covers: from the earlier export's day to the day before as_of
+    (None without the earlier day, or when it is not before as_of)."""
+    day = ctx.settings.snapshot_day
+    if day is None or day >= ctx.as_of:
+        return None
+    return between(day, ctx.as_of - timedelta(days=1))
+
+
+def _classified(ctx: Context) -> pd.DataFrame:
+    """Each deal in either export with its move and movements (salesmetrics.diff), and the
+    report's breakdown dimensions and currency: the current export's, else the earlier's."""
+    old, new = ctx[ENTITY], ctx["deals"]
+    found = span(ctx)
+    assert found is not None
+    rows = classify(old, new, found)
+    ids = rows["deal_id"].astype("string")
+    for column in dict.fromkeys([*ctx.dimensions, "currency"]):
+        if column == "owner" or (column not in new.columns and column not in old.columns):
+            continue
+        rows[column] = _by_id(new, column, ids).fillna(_by_id(old, column, ids))
+    return rows
+
+
+def _by_id(frame: pd.DataFrame, column: str, ids: pd.Series) -> pd.Series:
+    """`column` of each of `ids` in `frame` (its last row of the id), blank where absent."""
+    if column not in frame.columns:
+        return pd.Series(pd.NA, index=ids.index, dtype="object")
+    last = frame.dropna(subset=["deal_id"]).drop_duplicates("deal_id", keep="last")
+    values = pd.Series(last[column].to_numpy(), index=last["deal_id"].astype("string"))
+    return ids.map(values).astype("object")
+
+
+def _rows_of(pick: str, value: str):
+    """A KPI's rows: the deals where `pick` holds (a move's id, or a boolean column), each
+    with `value` (`change`: what it adds; `value_old` / `value_new`: an amount)."""
+
+    def rows(ctx: Context, period: Period) -> pd.DataFrame:
+        covered = span(ctx)
+        table = ctx.memo("movement.pipeline", lambda: _classified(ctx)) if covered else None
+        if table is None or covered is None:
+            return at_edge(pd.DataFrame({"value": []}), _no_day(ctx), known=False)
+        if not period.start <= covered.end <= period.end:
+            note = f"no snapshot pair for {period.label}: the exports span {_days(covered)}"
+            return at_edge(table.iloc[0:0].assign(value=[]), note, known=False)
+        where = table["move"] == pick if pick not in table.columns else table[pick]
+        kept = table[where.to_numpy(dtype=bool)]
+        found = kept.assign(value=kept[value].to_numpy(dtype=float))
+        if (period.start, period.end) == (covered.start, covered.end):
+            return found
+        return at_edge(found, f"movement over {_days(covered)}, not the whole of {period.label}")
+
+    return rows
+
+
+def _no_day(ctx: Context) -> str:
+    day = ctx.settings.snapshot_day
+    if day is None:
+        return "no day for the previous snapshot (previous_snapshot.as_of in the config)"
+    return f"the previous snapshot ({day}) is not before as_of ({ctx.as_of})"
+
+
+def _days(covered: Period) -> str:
+    return f"{covered.start} to {covered.end}"
+
+
+def _count_and_value(rows: pd.DataFrame) -> Aggregate:
+    """The deals' value summed, and their number as the numerator."""
+    value = float(np.sum(rows["value"].to_numpy(dtype=float))) if len(rows) else 0.0
+    return Aggregate(value, float(len(rows)))
+
+
+def _kpi(kpi_id: str, label: str, pick: str, value: str, formula: str, better: bool = True):
+    return Kpi(
+        kpi_id,
+        label,
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.CUSTOM,
+        NEEDS,
+        PERIOD_DATE,
+        formula,
+        _rows_of(pick, value),
+        higher_is_better=better,
+        combine=_count_and_value,
+    )
+
+
+KPIS = (
+    _kpi(
+        "pipeline_start",
+        "Open pipeline at start",
+        "counted_old",
+        "value_old",
+        "sum of amount over deals open in the previous snapshot (numerator: their number)",
+    ),
+    _kpi(
+        "pipeline_created",
+        "Pipeline created",
+        "created",
+        "change",
+        "sum of amount over deals open in the current export and absent from the previous one",
+    ),
+    _kpi(
+        "pipeline_reopened",
+        "Pipeline reopened",
+        "reopened",
+        "change",
+        "sum of amount over deals closed in the previous snapshot and open now",
+    ),
+    _kpi(
+        "pipeline_increased",
+        "Pipeline amount up",
+        "increased",
+        "change",
+        "sum of (amount now - amount then) over deals open in both with a larger amount now",
+    ),
+    _kpi(
+        "pipeline_decreased",
+        "Pipeline amount down",
+        "decreased",
+        "change",
+        "sum of (amount now - amount then) over deals open in both with a smaller amount now "
+        "(negative)",
+    ),
+    _kpi(
+        "pipeline_won",
+        "Pipeline won",
+        "won",
+        "change",
+        "- sum of the previous amount over deals open then and won now (negative: it leaves "
+        "the open pipeline)",
+        better=False,
+    ),
+    _kpi(
+        "pipeline_lost",
+        "Pipeline lost",
+        "lost",
+        "change",
+        "- sum of the previous amount over deals open then and lost now (negative)",
+    ),
+    _kpi(
+        "pipeline_disappeared",
+        "Pipeline gone from export",
+        "disappeared",
+        "change",
+        "- sum of the previous amount over deals open then and absent from the current export "
+        "(deleted, merged or filtered out; negative)",
+    ),
+    _kpi(
+        "pipeline_end",
+        "Open pipeline at end",
+        "counted_new",
+        "value_new",
+        "sum of amount over deals open in the current export (numerator: their number); "
+        "pipeline_start plus the seven moves above",
+    ),
+    _kpi(
+        "pipeline_advanced",
+        "Pipeline advanced a stage",
+        "advanced",
+        "value_new",
+        "sum of the current amount over deals open in both whose stage moved forward in the funnel",
+    ),
+    _kpi(
+        "pipeline_moved_back",
+        "Pipeline moved back a stage",
+        "moved_back",
+        "value_new",
+        "sum of the current amount over deals open in both whose stage moved back",
+        better=False,
+    ),
+    _kpi(
+        "pipeline_slipped",
+        "Pipeline slipped",
+        "slipped",
+        "value_new",
+        "sum of the current amount over deals open in both whose expected close moved from "
+        "before the current export's day to on or after it",
+        better=False,
+    ),
+    _kpi(
+        "pipeline_pulled_in",
+        "Pipeline pulled in",
+        "pulled_in",
+        "value_new",
+        "sum of the current amount over deals open in both whose expected close moved from on "
+        "or after the current export's day to before it",
+    ),
+)
