@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from salesmetrics.coverage import SPAN_DATES
 from salesmetrics.errors import InputError
+from salesmetrics.ingest.encode import encode_repeated
 from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.render.json_report import INPUT_KEYS
 from salesmetrics.schema import ENTITIES, Kind
@@ -105,7 +106,8 @@ def export(
 
 
 def read(folder: Path) -> Canonical:
-    """The frames of a canonical dataset, typed as the loaders type them."""
+    """The frames of a canonical dataset, typed as the loaders type them (repeated text
+    dictionary-encoded too)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder; give the folder `validate --export` wrote")
@@ -182,7 +184,7 @@ def _read(name: str, source: Path) -> pd.DataFrame:
     if ORDER in table.column_names:
         table = table.sort_by(ORDER).drop_columns([ORDER])
     table = _typed(name, table, source)
-    return table.to_pandas(types_mapper=pd.ArrowDtype)
+    return encode_repeated(table.to_pandas(types_mapper=pd.ArrowDtype), name)
 
 
 def _typed(name: str, table: pa.Table, source: Path) -> pa.Table:

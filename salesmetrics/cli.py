@@ -125,10 +125,15 @@ def _pair_inputs(files: list[str], mappings: list[str], settings, data_dir: Path
     from salesmetrics.config import AUTO_MAPPING, InputSpec
     from salesmetrics.ingest.detect import files_in
 
-    if settings is not None and settings.inputs:
+    if settings is not None and (settings.inputs or settings.canonical):
         if files or mappings:
             raise typer.BadParameter(
                 "give inputs either in --config or as FILE... [--mapping ...], not both"
+            )
+        if not settings.inputs:
+            raise typer.BadParameter(
+                f"{settings.path} computes from a canonical dataset (canonical: "
+                f"{settings.canonical}), not from exports; give the exports as FILE..."
             )
         return settings.inputs
     if not files:
@@ -550,7 +555,7 @@ def report(
         typer.Option(
             "--canonical",
             help="Compute from a canonical dataset (`validate --export`) instead of exports "
-            "(it replaces a config's inputs; the config's other settings apply).",
+            "(it replaces a config's inputs or canonical:; its other settings apply).",
         ),
     ] = None,
     strict: Annotated[
@@ -650,6 +655,8 @@ def report(
             "--canonical, its other settings kept)",
             param_hint="--canonical",
         )
+    if canonical is None and not files:
+        canonical = settings.canonical  # the config's `canonical:`, unless --canonical replaces it
     specs = _pair_inputs(files or [], mapping or [], settings, data_dir) if not canonical else ()
     rates = settings.rates
     if currency is not None:

@@ -23,6 +23,7 @@ from salesmetrics.yamlfile import CONFIG_MAX_BYTES, Node, YamlError, load_yaml
 
 TOP_KEYS = (
     "inputs",
+    "canonical",
     "mappings",
     "period",
     "from",
@@ -88,6 +89,7 @@ class Snapshot:
 class ReportConfig:
     path: Path | None
     inputs: tuple[InputSpec, ...]
+    canonical: Path | None = None  # a canonical dataset to compute from instead of inputs
     period: str | None = None
     date_from: date | None = None
     date_to: date | None = None
@@ -154,6 +156,7 @@ def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportC
     return ReportConfig(
         path=path,
         inputs=_inputs(path, raw, data_dir),
+        canonical=_canonical(path, raw, data_dir),
         mapping_dirs=read.folders("mappings"),
         period=read.text("period"),
         date_from=read.day("from"),
@@ -214,7 +217,9 @@ def _input(path: Path, item: Node, key: str, data_dir: Path | None, extra=()) ->
             f"{where}: unknown key {sorted(unknown)[0]!r}; expected {', '.join(known)}"
         )
     if file != "-":
-        _check_inside(base, file, base.resolve(), f"{path}, line {item.line_of('path')}: {key}")
+        _check_inside(
+            base, file, base.resolve(), f"{path}, line {item.line_of('path')}: {key}.path"
+        )
     resolved = file if file == "-" else str(base / file)
     return InputSpec(resolved, mapping, path.parent)
 
@@ -248,6 +253,40 @@ def _snapshot(path: Path, raw: Node, data_dir: Path | None) -> Snapshot | None:
     return Snapshot(spec, day)
 
 
+def _canonical(path: Path, raw: Node, data_dir: Path | None) -> Path | None:
+    """The canonical dataset (`validate --export DIR`) the report computes from instead of
+    `inputs:`, found as the inputs are: inside `data_dir`, else the config's folder. A folder
+    with neither a manifest nor an entity folder is refused here, before anything is read."""
+    from salesmetrics.canonical import MANIFEST
+    from salesmetrics.schema import ENTITIES
+
+    if "canonical" not in raw:
+        return None
+    where = f"{path}, line {raw.line_of('canonical')}: canonical"
+    if "inputs" in raw:
+        raise ConfigError(
+            f"{where}: give either inputs: (exports) or canonical: (a dataset `validate "
+            "--export` wrote), not both"
+        )
+    name = raw["canonical"]
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}: expected a folder, got {name!r}")
+    base = data_dir if data_dir is not None else path.parent
+    _check_inside(base, name, base.resolve(), where)
+    folder = base / name
+    if not folder.is_dir():
+        raise ConfigError(
+            f"{where}: {name}: no such folder in {base} (write one with `salesmetrics validate "
+            "--export DIR`)"
+        )
+    if not (folder / MANIFEST).is_file() and not any((folder / e).is_dir() for e in ENTITIES):
+        raise ConfigError(
+            f"{where}: {name} is not a canonical dataset (no {MANIFEST} and no entity folder: "
+            f"{', '.join(ENTITIES)}); write one with `salesmetrics validate --export DIR`"
+        )
+    return folder
+
+
 def _check_inside(base: Path, file: str, folder: Path, where: str) -> None:
     """A config names files in its data folder and nothing else, once every `..` and symbolic
     link is followed: a config from elsewhere cannot have any file on the machine read (and
@@ -255,10 +294,10 @@ def _check_inside(base: Path, file: str, folder: Path, where: str) -> None:
     try:
         real = (base / file).resolve()
     except (OSError, RuntimeError, ValueError) as exc:  # a symbolic link loop, a NUL byte
-        raise ConfigError(f"{where}.path: {file!r} cannot be followed ({exc})") from None
+        raise ConfigError(f"{where}: {file!r} cannot be followed ({exc})") from None
     if not real.is_relative_to(folder):
         raise ConfigError(
-            f"{where}.path: {file} is outside {folder}, the folder a config's inputs are read "
+            f"{where}: {file} is outside {folder}, the folder a config's inputs are read "
             "from (--data-dir, else the config's folder); move the file there, or give it on "
             "the command line"
         )

@@ -1174,6 +1174,27 @@ def test_validate_exports_a_canonical_dataset_and_report_reads_it(runner, tmp_pa
     assert both.exit_code == 2
 
 
+def test_a_config_canonical_is_the_twin_of_report_canonical(runner, tmp_path):
+    lake = tmp_path / "lake"
+    exported = runner.invoke(
+        app, ["validate", str(FIXTURES / "plain.csv"), "-m", FIXTURE_MAPPING, "--export", str(lake)]
+    )
+    assert exported.exit_code == 0, exported.output
+    config = tmp_path / "report.yaml"
+    config.write_text("canonical: lake\nperiod: 2026-10\nkpis: [deals_won]\n", encoding="utf-8")
+    args = ["--as-of", "2026-11-01", "-f", "json"]
+    by_option = runner.invoke(
+        app,
+        ["report", "--canonical", str(lake), "--period", "2026-10", "--kpi", "deals_won", *args],
+    )
+    by_config = runner.invoke(app, ["report", "--config", str(config), *args])
+    assert by_config.exit_code == 0, by_config.output
+    assert json.loads(by_config.stdout)["kpis"] == json.loads(by_option.stdout)["kpis"]
+    exports = runner.invoke(app, ["validate", "--config", str(config)])
+    assert exports.exit_code == 2
+    assert "computes from a canonical dataset (canonical:" in " ".join(exports.output.split())
+
+
 def test_report_views_summary_all_and_skipped(runner):
     summary = _report(runner, "--summary")
     assert summary.exit_code == 0, summary.output

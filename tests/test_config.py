@@ -306,6 +306,47 @@ def test_with_a_data_dir_the_inputs_stay_inside_it(tmp_path: Path):
         load_config(escape, data)
 
 
+def test_canonical_names_a_dataset_found_as_the_inputs_are(tmp_path: Path):
+    """`canonical:` is `report --canonical DIR` in a config: relative to the config's folder,
+    else to --data-dir, and never outside it."""
+    (tmp_path / "lake" / "deals").mkdir(parents=True)
+    path = _write(tmp_path, "canonical: lake\nperiod: 2026-10\n")
+    config = load_config(path)
+    assert (config.canonical, config.inputs) == (tmp_path / "lake", ())
+    data = tmp_path / "2026-10"
+    (data / "lake").mkdir(parents=True)
+    (data / "lake" / "manifest.json").write_text("{}", encoding="utf-8")
+    assert load_config(path, data).canonical == data / "lake"
+    escape = _write(tmp_path, "canonical: ../lake\n")
+    with pytest.raises(ConfigError, match=rf"line 1: canonical: ../lake is outside {data},"):
+        load_config(escape, data)
+    assert load_config(_write(tmp_path, "period: 2026-10\n")).canonical is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "inputs:\n  - {path: deals.csv}\ncanonical: lake\n",
+            "line 3: canonical: give either inputs: (exports) or canonical: (a dataset "
+            "`validate --export` wrote), not both",
+        ),
+        ("canonical: [lake]\n", "line 1: canonical: expected a folder, got ['lake']"),
+        ("canonical: gone\n", "line 1: canonical: gone: no such folder in "),
+        (
+            "canonical: empty\n",
+            "line 1: canonical: empty is not a canonical dataset (no manifest.json and no "
+            "entity folder: deals, ",
+        ),
+    ],
+)
+def test_a_canonical_that_cannot_be_read_is_one_line(tmp_path: Path, text: str, message: str):
+    (tmp_path / "empty" / "notes").mkdir(parents=True)
+    with pytest.raises(ConfigError) as caught:
+        load_config(_write(tmp_path, text))
+    assert str(caught.value).startswith(f"{tmp_path / 'other.yaml'}, {message}")
+
+
 def test_a_config_over_the_size_limit_is_one_line(tmp_path: Path):
     """100,000 per-owner targets (4 MB) took 26 s and 630 MB; over 2 MB a config is refused."""
     path = tmp_path / "report.yaml"

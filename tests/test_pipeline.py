@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -167,6 +168,52 @@ def test_every_input_is_tried_and_those_that_cannot_be_used_say_why(tmp_path: Pa
     with pytest.raises(InputError) as first:  # the library's one-call form: the first problem
         load_inputs(specs, mapping_dirs=dirs)
     assert str(first.value).startswith(f"{mystery}: not recognised")
+
+
+def test_inputs_are_read_at_once_but_taken_in_their_order(tmp_path, monkeypatch):
+    """Two loads meet at a barrier, which only threads reading at once can pass; the first
+    input finishes last, yet `each`, the results and the errors keep the inputs' order."""
+    import threading
+    import time
+
+    from salesmetrics import pipeline
+
+    met = threading.Barrier(2, timeout=20)
+    real = pipeline.load_input
+
+    def meeting(path, *args, **kwargs):
+        if Path(path).name in ("reps.csv", "nps.csv"):
+            met.wait()
+        if Path(path).name == "reps.csv":
+            time.sleep(0.2)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "load_input", meeting)
+    broken = tmp_path / "broken.csv"
+    broken.write_text("\n", encoding="utf-8")
+    reps = "sample_data/mappings/reps.yaml"
+    specs = [
+        InputSpec(str(ROOT / "sample_data" / "reps.csv"), reps, ROOT),
+        InputSpec(str(broken), reps, ROOT),
+        InputSpec(str(ROOT / "sample_data" / "nps.csv"), AUTO_MAPPING, tmp_path),
+    ]
+    said = []
+    loaded, unusable = load_each(
+        specs,
+        mapping_dirs=[ROOT / "sample_data" / "mappings"],
+        each=lambda spec: said.append(Path(spec.path).name) or contextlib.nullcontext(),
+    )
+    assert said == ["reps.csv", "broken.csv", "nps.csv"]
+    assert [item.entity for item in loaded] == ["reps", "surveys"]
+    assert [Path(u.spec.path).name for u in unusable] == ["broken.csv"]
+    monkeypatch.setenv("SALESMETRICS_LOAD_THREADS", "1")  # one at a time: the same
+    monkeypatch.setattr(pipeline, "load_input", real)
+    one, none = load_each(specs, mapping_dirs=[ROOT / "sample_data" / "mappings"])
+    assert [i.frame.equals(j.frame) for i, j in zip(one, loaded, strict=True)] == [True, True]
+    assert [str(u.error) for u in none] == [str(u.error) for u in unusable]
+    monkeypatch.setenv("SALESMETRICS_LOAD_THREADS", "two")
+    with pytest.raises(ConfigError, match="SALESMETRICS_LOAD_THREADS='two': expected a whole"):
+        load_each(specs)
 
 
 def test_a_deals_export_without_a_creation_date_skips_what_needs_it_naming_the_header():

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from salesmetrics.ingest.encode import encode_repeated
 from salesmetrics.ingest.mapping import Mapping, load_mapping
 from salesmetrics.ingest.normalise import normalise, plan_columns
 from salesmetrics.ingest.quality import InputQuality
@@ -39,7 +40,8 @@ def load_input(
 
     Only the mapped columns are read unless `keep_all_columns`, which the rejects file needs
     to show rejected rows whole. `strict` turns what is otherwise a warning about the file
-    into an error; the warnings are in `quality.warnings`.
+    into an error; the warnings are in `quality.warnings`. Repeated text comes
+    dictionary-encoded (ingest.encode).
     """
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping, base_dir)
@@ -54,4 +56,5 @@ def load_input(
     frame, quality, rejects = normalise(raw, mapping, plans[-1], name, strict=strict)
     if raw.notices:
         quality = replace(quality, warnings=(*raw.notices, *quality.warnings))
+    frame = encode_repeated(frame, mapping.entity.name)
     return LoadedInput(name, mapping, frame, quality, rejects, plans[-1].absent)
