@@ -46,6 +46,7 @@ from salesmetrics.kpis.base import (
 )
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
 from salesmetrics.kpis.close import SNAPSHOT
+from salesmetrics.kpis.edges import joined
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.periods import Period, buckets, comparison, trend
 from salesmetrics.report import (
@@ -504,16 +505,24 @@ def _declared(
     universe: set[tuple[str, ...]],
 ) -> tuple[dict[Slice, dict[Key, KpiValue]], list[str]]:
     """A KPI declared in SQL: its values in every slice, from one grouped query; the total
-    only (and the dimensions it lacks) when its input lacks one of `attrs`."""
+    only (and the dimensions they lack) when its inputs lack one of `attrs`. Each slice's
+    rows are counted over the part of its period `Rows.within` gives, if any."""
     from salesmetrics import duck
 
     rows = kpi.relation
     assert rows is not None
-    entity = kpi.needs[0].split("|")[0].split(".")[0]
-    have = ctx.frames[entity].columns
+    inputs = rows.inputs or (kpi.needs[0].split("|")[0].split(".")[0],)
+    frames = [set(ctx.frames[e].columns) for e in inputs if e in ctx.frames]
+    have = set.intersection(*frames, duck.columns(ctx, rows.source))
     absent = [d for d in attrs if d not in have]
     split = () if absent else attrs
-    periods = [(period, cutoff) for period, _, cutoff in slices]
+    cuts = [
+        rows.within(ctx, period) if rows.within is not None else (period, None)
+        for period, _, _ in slices
+    ]
+    periods = [
+        (cut or period, cutoff) for (cut, _), (period, _, cutoff) in zip(cuts, slices, strict=True)
+    ]
     if any(is_money(n) for n in kpi.needs):
         for listed in duck.currencies(kpi, ctx, periods).values():
             shown = ", ".join(f"{c} ({n:,} rows)" for c, n in listed)
@@ -533,6 +542,8 @@ def _declared(
             for value in _declared_values(kpi, groups.get(labels, {}), pairs, small_sample):
                 values[(value.group, value.category, value.subcategory)] = value
         note, known = rows.edge(ctx, period) if rows.edge is not None else (None, True)
+        cut, said = cuts[at]
+        note, known = joined(said, note), known and cut is not None
         total = groups.get(None, {})
         if rows.none_kept and total and not any(s.n for s in total.values()):
             note, known = rows.none_kept.format(n=sum(s.left_out for s in total.values())), False
