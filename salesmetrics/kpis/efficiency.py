@@ -962,7 +962,8 @@ KPIS: tuple[Kpi, ...] = (
         (*ACQUIRED, "activities.channel|deals.entered_demo"),
         f"{COST_DATE}; occurred_at of the demo activity, else entered_demo of the deal",
         f"{ACQUISITION_COSTS} / demos held in the period, as demos_held counts them (demo "
-        "activities not missed; without any demo activity, deals with entered_demo)",
+        "activities whose outcome is not a no-show, cancellation or reschedule; without any "
+        "demo activity, deals with entered_demo)",
         _per_demo,
         higher_is_better=False,
         relation=_demo_grid(),
