@@ -23,6 +23,11 @@ leads or deals keep only the dimensions that costs and the other kind both have,
 by source puts the source's costs over the source's customers (sums over sums), and under a
 breakdown by a dimension that costs lack they give their total only ("not split by ...").
 
+The cost grid (cost_per_lead … cost_per_negotiation) sets acquisition costs against the
+funnel steps taken in the period: leads created or qualified, demos held, deals created or
+reaching a stage. Its SQL is one view of costs and steps (kpis.views costs_and_steps); a deal
+takes a step on the date kpis.close.reached_on gives (the same in SQL).
+
 Gross margin is `gross_margin` in the report config when set, else (Σ amount − Σ cost) /
 Σ amount over orders ordered in the period that have a cost.
 
@@ -759,7 +764,8 @@ def accomplished_on(deals: pd.DataFrame) -> np.ndarray:
 def _deal_step(
     dates: Callable[[pd.DataFrame], np.ndarray],
 ) -> Callable[[Context, Period], pd.DataFrame]:
-    """The rows of a cost per deal step: deals dated by `dates` (reached a stage...)."""
+    """The rows of a cost per deal step, the deals dated by `dates` (when each took the step,
+    worked out once per report)."""
 
     def rows(ctx: Context, period: Period) -> pd.DataFrame:
         found = ctx.memo(f"efficiency.step.{dates.__name__}", lambda: dates(ctx["deals"]))
@@ -778,18 +784,18 @@ def negotiated_on(deals: pd.DataFrame) -> np.ndarray:
     return reached_on(deals, "negotiation")
 
 
-def _cost_grid(step: str, entity: str, *inputs: str) -> Rows:
+def _cost_grid(step: str, entity: str) -> Rows:
     """Acquisition costs over the `step` rows of the costs_and_steps view (kpis.views), over
-    the days costs and `entity` both cover; split by what costs and `inputs` all carry."""
+    the days costs and `entity` both cover; split by what both carry."""
     return Rows(
         "costs_and_steps",
         "happened_at",
-        ((f"step IN ('cost', '{step}')", f"neither an acquisition cost nor a {step}"),),
+        ((f"step IN ('cost', '{step}')", f"neither an acquisition cost nor step {step}"),),
         spans="ends_at",
         numerator="coalesce(cost, 0.0)",
         denominator=f"CASE WHEN step = '{step}' THEN 1.0 ELSE 0.0 END",
         within=lambda ctx, period: _spent(ctx, period, entity),
-        inputs=("costs", *inputs),
+        inputs=("costs", entity),
     )
 
 
@@ -925,7 +931,7 @@ KPIS: tuple[Kpi, ...] = (
         "sum of sales and marketing costs in the period / leads with created_at in the period",
         _per_lead,
         higher_is_better=False,
-        relation=_cost_grid("lead", "leads", "leads"),
+        relation=_cost_grid("lead", "leads"),
     ),
     Kpi(
         "cost_per_opportunity",
@@ -938,7 +944,7 @@ KPIS: tuple[Kpi, ...] = (
         "sum of sales and marketing costs in the period / deals with created_at in the period",
         _per_opportunity,
         higher_is_better=False,
-        relation=_cost_grid("opportunity", "deals", "deals"),
+        relation=_cost_grid("opportunity", "deals"),
     ),
     Kpi(
         "cost_per_sql",
@@ -951,7 +957,7 @@ KPIS: tuple[Kpi, ...] = (
         f"{ACQUISITION_COSTS} / leads with sql_at in the period",
         _per_sql,
         higher_is_better=False,
-        relation=_cost_grid("sql", "leads", "leads"),
+        relation=_cost_grid("sql", "leads"),
     ),
     Kpi(
         "cost_per_demo",
@@ -980,7 +986,7 @@ KPIS: tuple[Kpi, ...] = (
         f"{REACHED_PROPOSAL}, or were lost (closed_at) after reaching the demo stage",
         _deal_step(accomplished_on),
         higher_is_better=False,
-        relation=_cost_grid("poc_accomplished", "deals", "deals"),
+        relation=_cost_grid("poc_accomplished", "deals"),
     ),
     Kpi(
         "cost_per_successful_poc",
@@ -994,7 +1000,7 @@ KPIS: tuple[Kpi, ...] = (
         "as successful",
         _deal_step(successful_on),
         higher_is_better=False,
-        relation=_cost_grid("poc_successful", "deals", "deals"),
+        relation=_cost_grid("poc_successful", "deals"),
     ),
     Kpi(
         "cost_per_negotiation",
@@ -1008,7 +1014,7 @@ KPIS: tuple[Kpi, ...] = (
         "entered_negotiation, entered_won and closed_at if won)",
         _deal_step(negotiated_on),
         higher_is_better=False,
-        relation=_cost_grid("negotiation", "deals", "deals"),
+        relation=_cost_grid("negotiation", "deals"),
     ),
     Kpi(
         "sales_productivity",
