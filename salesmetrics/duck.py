@@ -149,6 +149,7 @@ def relation(kpi: Kpi, ctx: Context) -> str:
         "kpi_until": rows.until,
         "kpi_outcome": rows.outcome,
         "kpi_entered": rows.entered,
+        "kpi_spans": rows.spans,
     }
     chosen = [f"({sql}) AS {name}" for name, sql in dates.items() if sql is not None]
     where = " AND ".join(f"({condition})" for condition, _ in rows.where) or "TRUE"
@@ -222,6 +223,7 @@ def measure(
         grouping = ", ".join(keys)
         total = "TRUE"
     kept = "NOT coalesce(j.kpi_left_out, FALSE)" if rows.left_out else "TRUE"
+    values["kpi_share"] = _share(rows)
     value = _value_sql(kpi.aggregation, kept)
     joined = _in_slice(rows)
     if kpi.matures is not None and rows.outcome is not None:
@@ -233,8 +235,8 @@ def measure(
         if rows.entered is not None:
             joined += " AND NOT coalesce(r.kpi_entered >= s.kpi_cutoff, FALSE)"
     fractions = (
-        f"coalesce(fsum(j.kpi_numerator) FILTER (WHERE {kept}), 0.0), "
-        f"coalesce(fsum(j.kpi_denominator) FILTER (WHERE {kept}), 0.0)"
+        f"coalesce(fsum(j.kpi_numerator * j.kpi_share) FILTER (WHERE {kept}), 0.0), "
+        f"coalesce(fsum(j.kpi_denominator * j.kpi_share) FILTER (WHERE {kept}), 0.0)"
         if rows.numerator is not None
         else "0.0, 0.0"
     )
@@ -279,25 +281,43 @@ def measure(
     return found
 
 
+LASTS = "r.kpi_spans > r.kpi_at"  # a row whose span has a length (`Rows.spans`)
+
+
 def _in_slice(rows: Rows) -> str:
-    """When a row is in a slice: its date in the period (a snapshot's row: open at its end),
-    and the declaration's own condition on the slice, if any."""
+    """When a row is in a slice: its date in the period (a snapshot's row: open at its end; a
+    row that lasts: its span overlaps the period), and the declaration's own condition on the
+    slice, if any."""
     if rows.until is None:
         found = "r.kpi_at >= s.kpi_start AND r.kpi_at < s.kpi_stop"
+        if rows.spans is not None:
+            overlaps = "r.kpi_at < s.kpi_stop AND r.kpi_spans > s.kpi_start"
+            found = f"CASE WHEN {LASTS} THEN {overlaps} ELSE {found} END"
     else:
         found = "r.kpi_at < s.kpi_stop AND (r.kpi_until IS NULL OR r.kpi_until >= s.kpi_stop)"
     return found if rows.during is None else f"{found} AND coalesce({rows.during}, FALSE)"
 
 
+def _share(rows: Rows) -> str:
+    """The share of a row's amounts that counts in its slice: of a row that lasts, the part of
+    its span inside the slice; else all of it."""
+    if rows.spans is None:
+        return "1.0"
+    inside = "epoch_us(least(r.kpi_spans, s.kpi_stop)) - epoch_us(greatest(r.kpi_at, s.kpi_start))"
+    span = "epoch_us(r.kpi_spans) - epoch_us(r.kpi_at)"
+    return f"(CASE WHEN {LASTS} THEN ({inside})::DOUBLE / ({span})::DOUBLE ELSE 1.0 END)"
+
+
 def _value_sql(kind: Aggregation, kept: str) -> str:
-    """The SQL of the kind's value over the kept rows (ratios are made of their sums)."""
+    """The SQL of the kind's value over the kept rows (ratios are made of their sums); sums
+    count each row by its share in the slice (`_share`)."""
     match kind:
         case Aggregation.COUNT:
             return f"count(*) FILTER (WHERE {kept})"
         case Aggregation.COUNT_DISTINCT:
             return f"count(DISTINCT j.kpi_key) FILTER (WHERE {kept})"
         case Aggregation.SUM | Aggregation.DISTRIBUTION:
-            return f"coalesce(fsum(j.kpi_value) FILTER (WHERE {kept}), 0.0)"
+            return f"coalesce(fsum(j.kpi_value * j.kpi_share) FILTER (WHERE {kept}), 0.0)"
         case Aggregation.MEAN:
             return f"avg(j.kpi_value) FILTER (WHERE {kept})"
         case Aggregation.MEDIAN:

@@ -683,16 +683,24 @@ def _declared(
     universe: set[tuple[str, ...]],
 ) -> tuple[dict[Slice, dict[Key, KpiValue]], list[str]]:
     """A KPI declared in SQL: its values in every slice, from one grouped query; the total
-    only (and the dimensions it lacks) when its input lacks one of `attrs`."""
+    only (and the dimensions they lack) when its inputs lack one of `attrs`. Each slice's
+    rows are counted over the part of its period `Rows.within` gives, if any."""
     from salesmetrics import duck
 
     rows = kpi.relation
     assert rows is not None
-    entity = kpi.needs[0].split("|")[0].split(".")[0]
-    have = ctx.frames[entity].columns
+    inputs = rows.inputs or (kpi.needs[0].split("|")[0].split(".")[0],)
+    frames = [set(ctx.frames[e].columns) for e in inputs if e in ctx.frames]
+    have = set.intersection(*frames, duck.columns(ctx, rows.source))
     absent = [d for d in attrs if d not in have]
     split = () if absent else attrs
-    periods = [(period, cutoff) for period, _, cutoff in slices]
+    cuts = [
+        rows.within(ctx, period) if rows.within is not None else (period, None)
+        for period, _, _ in slices
+    ]
+    periods = [
+        (cut or period, cutoff) for (cut, _), (period, _, cutoff) in zip(cuts, slices, strict=True)
+    ]
     if any(is_money(n) for n in kpi.needs):
         for listed in duck.currencies(kpi, ctx, periods).values():
             shown = ", ".join(f"{c} ({n:,} rows)" for c, n in listed)
@@ -712,6 +720,8 @@ def _declared(
             for value in _declared_values(kpi, groups.get(labels, {}), pairs, small_sample):
                 values[(value.group, value.category, value.subcategory)] = value
         note, known = rows.edge(ctx, period) if rows.edge is not None else (None, True)
+        cut, said = cuts[at]
+        note, known = joined(said, note), known and cut is not None
         found[slices[at]] = _at_edge(values, note, known)
     return found, absent
 

@@ -39,6 +39,49 @@ def test_readme_kpi_table_matches_the_catalogue():
         assert row in README, f"README KPI table lacks or misstates {kpi.id}"
 
 
+def _seed_rows() -> list[list[str]]:
+    """The cells of each row of the README's seed table (seed, name, definition, ids)."""
+    section = README.split("### Seed KPIs: names people look for\n", 1)[1]
+    section = re.split(r"\n#{2,3} ", section, maxsplit=1)[0]
+    rows = [line for line in section.splitlines() if re.match(r"\| [1-4] \|", line)]
+    return [[cell.strip() for cell in row.strip("|").split(" | ")] for row in rows]
+
+
+def test_readme_seed_table_names_only_kpis_that_exist_or_are_planned():
+    """Every id the seed table names is in the catalogue, or is marked planned and is not (so
+    the table is updated when it lands); every variant is marked planned; every need it
+    names is a field no canonical entity has yet, of an entity that exists."""
+    from salesmetrics.kpis.base import Settings
+    from salesmetrics.kpis.catalogue import CATALOGUE
+    from salesmetrics.schema import ENTITIES
+
+    settings = set(Settings.__dataclass_fields__)
+    rows = _seed_rows()
+    assert len(rows) == 128 and {r[0] for r in rows} == {"1", "2", "3", "4"}
+    assert "name 128 quantitative metrics" in README
+    named: set[str] = set()
+    for _, name, definition, found in rows:
+        assert name and definition and found, name
+        for variant in re.findall(r"variants? \*[^*]+\*( and \*[^*]+\*)?( \(planned\))?", found):
+            assert variant[1] == " (planned)", (name, found)
+        planned = set(re.findall(r"\*\*to add\*\* `([a-z_]+)` \(planned\)", found))
+        for token in re.findall(r"`([^`]+)`", found):
+            if token in planned:
+                assert token not in CATALOGUE, f"{token} exists: update the seed table's row"
+            elif "." in token:
+                entity, field = token.split(".")
+                assert entity in ENTITIES and ENTITIES[entity].field(field) is None, token
+                assert f"**needs** `{token}`" in found, token
+            elif ":" in token or token in settings:
+                assert token.split(":")[0] in settings, token
+            else:
+                assert token in CATALOGUE, f"the seed table names {token}, not a KPI"
+                named.add(token)
+    # the third seed's cost grid is there
+    assert {"cost_per_lead", "cost_per_sql", "cost_per_demo", "cost_per_accomplished_poc"} < named
+    assert "cost_per_successful_poc" in named
+
+
 def test_readme_library_example_runs(monkeypatch, capsys):
     monkeypatch.chdir(Path(__file__).parents[1])
     blocks = re.findall(r"```python\n(.*?)```", README, re.DOTALL)

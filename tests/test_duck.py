@@ -175,6 +175,41 @@ def test_the_thread_count_is_checked(monkeypatch):
     assert report(kpis=["deals_won"]).value("deals_won").value == 3
 
 
+def test_a_row_that_lasts_counts_by_the_share_of_its_span_in_each_period():
+    """Rows.spans: a September cost (30 days) and an October one (31 days) in ISO week 40,
+    Monday 28 September to Sunday 4 October: 3/30 of 300 and 4/31 of 620; a cost of one
+    instant counts whole where it falls (1 October), and not at all outside (5 October)."""
+    from salesmetrics.duck import measure
+    from salesmetrics.kpis.base import Aggregation, Context, Kpi, Rows, Unit
+
+    costs = pd.DataFrame(
+        {
+            "incurred_at": [None, None, "2026-10-01 09:00", "2026-10-05"],
+            "month": ["2026-09-01", "2026-10-01", None, None],
+            "amount": [300.0, 620.0, 7.0, 1000.0],
+        }
+    ).astype(
+        {
+            "incurred_at": "timestamp[us][pyarrow]",
+            "month": "timestamp[us][pyarrow]",
+            "amount": "double[pyarrow]",
+        }
+    )
+    lasting = Rows(
+        "costs",
+        "coalesce(incurred_at, month)",
+        spans="CASE WHEN incurred_at IS NULL THEN month + INTERVAL 1 MONTH END",
+        value="amount",
+    )
+    kpi = Kpi("spent", "Spent", "efficiency", Unit.CURRENCY, Aggregation.SUM, ("costs.amount",),
+              "", "", lambda c, p: pd.DataFrame(), relation=lasting)  # fmt: skip
+    week = resolve_period("2026-W40", date(2026, 11, 15))
+    found = measure(kpi, Context({"costs": costs}, date(2026, 11, 15)), [(week, None)], ())
+    stats = found[0][None][(None, None)]
+    assert stats.value == pytest.approx(300.0 * 3 / 30 + 620.0 * 4 / 31 + 7.0, rel=1e-12)
+    assert stats.n == 3  # the two months and the instant in the week
+
+
 def test_both_engines_agree_on_the_hand_made_book():
     for by in ((), ("owner",), ("month",)):
         assert same_values({"deals": BOOK}, period=OCTOBER, as_of=date(2026, 11, 15), group_by=by)

@@ -135,6 +135,16 @@ class Rows:
     conditions may read the period's `kpi_start` and `kpi_stop`, and a mapping setting as a
     table `setting_<name>(key, value)`. `edge` says, for a period, a note on its values and
     whether they are known at all, for what no row can tell (`at_edge`).
+
+    A row may last: with `spans`, the instant its span ends (its start being `at`; blank, or
+    not after `at`, for a row of one instant), a row counts in every period its span overlaps,
+    its value, numerator and denominator by the share of the span inside the period (a
+    monthly cost counts 7/31 in a week of a 31-day month). `within` gives, for a period, the
+    part of it the rows are counted over and the note when that is not all of it (None: no
+    part, no value): a ratio of two inputs counts only the days both cover
+    (`kpis.edges.covered`). `inputs` names the inputs a view mixes (costs and leads): a
+    breakdown by a dimension one of them lacks gives the total only (default: the input of
+    the KPI's first need).
     """
 
     source: str
@@ -154,6 +164,9 @@ class Rows:
     none_kept: str | None = None  # a group whose rows are all left out: no value, this note
     also: tuple[tuple[str, str], ...] = ()  # (condition, note with {n}) on rows left out
     edge: Callable[[Context, Period], tuple[str | None, bool]] | None = None
+    spans: str | None = None
+    within: Callable[[Context, Period], tuple[Period | None, str | None]] | None = None
+    inputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

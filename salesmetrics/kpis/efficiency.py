@@ -23,6 +23,11 @@ leads or deals keep only the dimensions that costs and the other kind both have,
 by source puts the source's costs over the source's customers (sums over sums), and under a
 breakdown by a dimension that costs lack they give their total only ("not split by ...").
 
+The cost grid (cost_per_lead … cost_per_negotiation) sets acquisition costs against the
+funnel steps taken in the period: leads created or qualified, demos held, deals created or
+reaching a stage. Its SQL is one view of costs and steps (kpis.views costs_and_steps); a deal
+takes a step on the date kpis.close.reached_on gives (the same in SQL).
+
 Gross margin is `gross_margin` in the report config when set, else (Σ amount − Σ cost) /
 Σ amount over orders ordered in the period that have a cost.
 
@@ -34,6 +39,8 @@ quotient.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -45,14 +52,18 @@ from salesmetrics.kpis.base import (
     Aggregation,
     Context,
     Kpi,
+    Rows,
     Unit,
     at_edge,
+    datetimes,
     fact,
     has,
     in_period,
     with_facts,
 )
-from salesmetrics.kpis.close import won_deals
+from salesmetrics.kpis.close import reached, reached_on, won_deals
+from salesmetrics.kpis.demo import _from_activities as from_activities
+from salesmetrics.kpis.demo import _held as held
 from salesmetrics.kpis.edges import after_first_month, covered, joined, reach, same_part
 from salesmetrics.kpis.mrr import NO_MOVEMENT, window
 from salesmetrics.kpis.subscriptions import (
@@ -64,6 +75,7 @@ from salesmetrics.kpis.subscriptions import (
     movements,
 )
 from salesmetrics.periods import Period
+from salesmetrics.schema import STAGE_DATE_PREFIX
 
 STAGE = "efficiency"
 DIMENSIONS = ("owner", "team", "source")  # what costs can carry and customers are given
@@ -79,6 +91,7 @@ VARIANT = "variant"  # clv_variant on every clv row
 CHURN = "churn_variant"  # churn_variant on every subscription clv row
 LIFESPAN = "lifespan"  # customer_lifespan_years on every transactional clv row
 SNAPSHOT = "snapshot"  # whether subscriptions came as a snapshot, on every clv row
+NAT = np.datetime64("NaT", "us")
 NO_MARGIN = "needs gross_margin in the report config or orders with a cost in the period"
 NO_CUSTOMERS = (
     "no customers to measure (clv_variant subscription reads subscriptions, transactional "
@@ -682,23 +695,117 @@ def _productivity(ctx: Context, period: Period) -> pd.DataFrame:
     return at_edge(rows, note, days is not None)
 
 
-def _created(ctx: Context, period: Period, entity: str) -> pd.DataFrame:
-    """Acquisition costs (numerator) over the `entity` rows created in the period
-    (denominator), over the days both cover."""
+# the cost grid: acquisition costs per lead, opportunity, SQL, demo, POC and negotiation
+
+
+def _per_step(
+    ctx: Context, period: Period, entity: str, dates: np.ndarray, *inputs: str
+) -> pd.DataFrame:
+    """Acquisition costs (numerator) over the `entity` rows whose date in `dates` (one per
+    row) is in the period (denominator, 1 each), over the days costs and `entity` both
+    cover; on the dimensions costs share with every one of `inputs`."""
     days, note = _spent(ctx, period, entity)
+    within = days or period
+    start = np.datetime64(within.start, "us")
+    end = np.datetime64(within.end_exclusive, "us")
     frame = ctx[entity]
-    inside = in_period(frame["created_at"], days or period).to_numpy()
-    created = frame[inside].assign(value=1.0)
-    costs = _cost_values(ctx, days or period, ACQUISITION)
-    return at_edge(_ratio(costs, created, _shared(ctx, entity)), note, days is not None)
+    dims = _shared(ctx, *inputs)
+    steps = frame[(dates >= start) & (dates < end)].reindex(columns=dims).assign(value=1.0)
+    costs = _cost_values(ctx, within, ACQUISITION)
+    return at_edge(_ratio(costs, steps, dims), note, days is not None)
+
+
+def _stamps(values: pd.Series) -> np.ndarray:
+    return datetimes(values).to_numpy()
 
 
 def _per_lead(ctx: Context, period: Period) -> pd.DataFrame:
-    return _created(ctx, period, "leads")
+    return _per_step(ctx, period, "leads", _stamps(ctx["leads"]["created_at"]), "leads")
 
 
 def _per_opportunity(ctx: Context, period: Period) -> pd.DataFrame:
-    return _created(ctx, period, "deals")
+    return _per_step(ctx, period, "deals", _stamps(ctx["deals"]["created_at"]), "deals")
+
+
+def _per_sql(ctx: Context, period: Period) -> pd.DataFrame:
+    return _per_step(ctx, period, "leads", _stamps(ctx["leads"]["sql_at"]), "leads")
+
+
+def _demo_source(ctx: Context) -> str:
+    """Where demos come from, as demos_held counts them: activities with any demo, else deals."""
+    return "activities" if from_activities(ctx) else "deals"
+
+
+def _demo_inputs(ctx: Context) -> tuple[str, ...]:
+    return tuple(e for e in ("activities", "deals") if e in ctx)
+
+
+def _per_demo(ctx: Context, period: Period) -> pd.DataFrame:
+    source = _demo_source(ctx)
+    if source == "activities":
+        acts = ctx["activities"]
+        dates = np.where(held(acts).to_numpy(dtype=bool), _stamps(acts["occurred_at"]), NAT)
+    else:
+        deals = ctx["deals"]
+        demo = f"{STAGE_DATE_PREFIX}demo"
+        dates = _stamps(deals[demo]) if demo in deals.columns else np.full(len(deals), NAT)
+    return _per_step(ctx, period, source, dates, *_demo_inputs(ctx))
+
+
+def accomplished_on(deals: pd.DataFrame) -> np.ndarray:
+    """When each deal's demo (POC) was accomplished: when it reached proposal, else, for a
+    deal lost after reaching the demo stage, its closed_at; NaT when neither is known."""
+    onward = reached_on(deals, "proposal")
+    lost = (deals["status"] == "lost").fillna(False).to_numpy(dtype=bool) & reached(deals, "demo")
+    closed = _stamps(deals["closed_at"]) if "closed_at" in deals.columns else onward
+    return np.where(np.isnat(onward) & lost, closed, onward)
+
+
+def _deal_step(
+    dates: Callable[[pd.DataFrame], np.ndarray],
+) -> Callable[[Context, Period], pd.DataFrame]:
+    """The rows of a cost per deal step, the deals dated by `dates` (when each took the step,
+    worked out once per report)."""
+
+    def rows(ctx: Context, period: Period) -> pd.DataFrame:
+        found = ctx.memo(f"efficiency.step.{dates.__name__}", lambda: dates(ctx["deals"]))
+        return _per_step(ctx, period, "deals", found, "deals")
+
+    return rows
+
+
+def successful_on(deals: pd.DataFrame) -> np.ndarray:
+    """When each deal's POC evaluation succeeded: when it reached proposal."""
+    return reached_on(deals, "proposal")
+
+
+def negotiated_on(deals: pd.DataFrame) -> np.ndarray:
+    """When each deal's negotiation was initiated: when it reached negotiation."""
+    return reached_on(deals, "negotiation")
+
+
+def _cost_grid(step: str, entity: str) -> Rows:
+    """Acquisition costs over the `step` rows of the costs_and_steps view (kpis.views), over
+    the days costs and `entity` both cover; split by what both carry."""
+    return Rows(
+        "costs_and_steps",
+        "happened_at",
+        ((f"step IN ('cost', '{step}')", f"neither an acquisition cost nor step {step}"),),
+        spans="ends_at",
+        numerator="coalesce(cost, 0.0)",
+        denominator=f"CASE WHEN step = '{step}' THEN 1.0 ELSE 0.0 END",
+        within=lambda ctx, period: _spent(ctx, period, entity),
+        inputs=("costs", entity),
+    )
+
+
+def _demo_grid() -> Rows:
+    """cost_per_demo's rows: as `_cost_grid`, over the days costs and the demos' input cover."""
+    return replace(
+        _cost_grid("demo", "activities"),
+        within=lambda ctx, period: _spent(ctx, period, _demo_source(ctx)),
+        inputs=("costs", "activities", "deals"),
+    )
 
 
 COSTS = ("costs.amount", "costs.incurred_at|costs.month")
@@ -706,6 +813,12 @@ ACQUIRED = (*COSTS, "costs.category")
 CUSTOMERS = "subscriptions.mrr|deals.account_id|orders.customer_id"
 WON = ("deals.status", "deals.closed_at", "deals.amount")
 COST_DATE = "incurred_at of the cost, else the share of its month's days in the period"
+ACQUISITION_COSTS = "sum of sales and marketing costs in the period"
+PROPOSAL = "deals.entered_proposal|deals.entered_negotiation"
+REACHED_PROPOSAL = (
+    "reached proposal (the earliest of entered_proposal, a later stage's date, and closed_at if "
+    "won)"
+)
 NEW = (
     "new customers: from dated subscriptions, customers whose first paying month starts in the "
     "period; else accounts whose first won deal closed in it; else customers whose first order "
@@ -818,6 +931,7 @@ KPIS: tuple[Kpi, ...] = (
         "sum of sales and marketing costs in the period / leads with created_at in the period",
         _per_lead,
         higher_is_better=False,
+        relation=_cost_grid("lead", "leads"),
     ),
     Kpi(
         "cost_per_opportunity",
@@ -830,6 +944,77 @@ KPIS: tuple[Kpi, ...] = (
         "sum of sales and marketing costs in the period / deals with created_at in the period",
         _per_opportunity,
         higher_is_better=False,
+        relation=_cost_grid("opportunity", "deals"),
+    ),
+    Kpi(
+        "cost_per_sql",
+        "Cost per SQL",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.RATIO,
+        (*ACQUIRED, "leads.sql_at"),
+        f"{COST_DATE}; sql_at of the lead",
+        f"{ACQUISITION_COSTS} / leads with sql_at in the period",
+        _per_sql,
+        higher_is_better=False,
+        relation=_cost_grid("sql", "leads"),
+    ),
+    Kpi(
+        "cost_per_demo",
+        "Cost per demo (POC) held",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.RATIO,
+        (*ACQUIRED, "activities.channel|deals.entered_demo"),
+        f"{COST_DATE}; occurred_at of the demo activity, else entered_demo of the deal",
+        f"{ACQUISITION_COSTS} / demos held in the period, as demos_held counts them (demo "
+        "activities whose outcome is not a no-show, cancellation or reschedule; without any "
+        "demo activity, deals with entered_demo)",
+        _per_demo,
+        higher_is_better=False,
+        relation=_demo_grid(),
+    ),
+    Kpi(
+        "cost_per_accomplished_poc",
+        "Cost per accomplished POC",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.RATIO,
+        (*ACQUIRED, "deals.status", "deals.closed_at", f"deals.entered_demo|{PROPOSAL}"),
+        f"{COST_DATE}; the date the deal's POC was accomplished",
+        f"{ACQUISITION_COSTS} / deals whose demo (POC) was accomplished in the period: they "
+        f"{REACHED_PROPOSAL}, or were lost (closed_at) after reaching the demo stage",
+        _deal_step(accomplished_on),
+        higher_is_better=False,
+        relation=_cost_grid("poc_accomplished", "deals"),
+    ),
+    Kpi(
+        "cost_per_successful_poc",
+        "Cost per successful POC",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.RATIO,
+        (*ACQUIRED, "deals.status", PROPOSAL),
+        f"{COST_DATE}; the date the deal reached proposal",
+        f"{ACQUISITION_COSTS} / deals that {REACHED_PROPOSAL} in the period: a POC evaluated "
+        "as successful",
+        _deal_step(successful_on),
+        higher_is_better=False,
+        relation=_cost_grid("poc_successful", "deals"),
+    ),
+    Kpi(
+        "cost_per_negotiation",
+        "Cost per negotiation initiated",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.RATIO,
+        (*ACQUIRED, "deals.status", "deals.entered_negotiation"),
+        f"{COST_DATE}; the date the deal reached negotiation",
+        f"{ACQUISITION_COSTS} / deals that reached negotiation in the period (the earliest of "
+        "entered_negotiation, entered_won and closed_at if won)",
+        _deal_step(negotiated_on),
+        higher_is_better=False,
+        relation=_cost_grid("negotiation", "deals"),
     ),
     Kpi(
         "sales_productivity",

@@ -70,7 +70,58 @@ def _stage_reach() -> str:
     return " UNION ALL ".join(parts)
 
 
+# efficiency: the cost grid (cost per lead, SQL, demo, POC, negotiation)
+
+NOT_HELD = ("noshow", "cancelled", "canceled", "rescheduled")  # as kpis.demo.NOT_HELD
+DIMENSIONS = "COLUMNS('^(owner|team|source)$')"  # those of the costs' dimensions a table has
+HELD_SQL = (
+    "channel = 'demo' AND NOT coalesce(regexp_replace(lower(outcome), '[^a-z]', '', 'g') "
+    f"IN ({', '.join(repr(o) for o in NOT_HELD)}), FALSE)"
+)
+ACCOMPLISHED_SQL = (
+    f"coalesce({reached_on('proposal')}, "
+    f"CASE WHEN status = 'lost' AND {reached('demo')} THEN closed_at END)"
+)
+"""When a deal's demo (POC) was accomplished: when it went on to proposal, else when it was
+lost after reaching the demo stage."""
+
+
+def _costs_and_steps() -> str:
+    """Acquisition costs (`step` cost: `cost` the amount, from `happened_at`, the incurred_at
+    instant or the month's first day, to `ends_at`, the next month's, for a monthly cost) and
+    the funnel steps they are set against, one row each at `happened_at`: lead (created),
+    sql, demo (held: a demo activity not missed; without any demo activity, a deal entering
+    the demo stage), opportunity (a deal created), poc_accomplished (`ACCOMPLISHED_SQL`),
+    poc_successful (a deal reaching proposal) and negotiation (a deal reaching negotiation).
+    Each row keeps the owner, team and source its table has (blank where it has none)."""
+    costs = (
+        "SELECT 'cost' AS step, coalesce(incurred_at, month) AS happened_at, "
+        "CASE WHEN incurred_at IS NULL THEN month + INTERVAL 1 MONTH END AS ends_at, "
+        f"amount AS cost, currency, {DIMENSIONS} FROM costs "
+        "WHERE amount IS NOT NULL AND category IN ('sales', 'marketing')"
+    )
+    demos = "EXISTS (SELECT 1 FROM activities WHERE channel = 'demo')"
+    steps = [
+        ("lead", "created_at", "leads", "TRUE"),
+        ("sql", "sql_at", "leads", "TRUE"),
+        ("demo", "occurred_at", "activities", HELD_SQL),
+        ("demo", f"{STAGE_DATE_PREFIX}demo", "deals", f"NOT {demos}"),
+        ("opportunity", "created_at", "deals", "TRUE"),
+        ("poc_accomplished", ACCOMPLISHED_SQL, "deals", "TRUE"),
+        ("poc_successful", reached_on("proposal"), "deals", "TRUE"),
+        ("negotiation", reached_on("negotiation"), "deals", "TRUE"),
+    ]
+    parts = [
+        f"SELECT '{step}' AS step, {at} AS happened_at, {DIMENSIONS} FROM {table} "
+        f"WHERE ({at}) IS NOT NULL AND {condition}"
+        for step, at, table, condition in steps
+    ]
+    return " UNION ALL BY NAME ".join([costs, *parts])
+
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
+    # efficiency
+    "costs_and_steps": _costs_and_steps(),
 }
 """The shared views by name, in an order in which each reads only the ones before it."""

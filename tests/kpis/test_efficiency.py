@@ -26,6 +26,13 @@ from tests.golden import check_json
 from tests.kpis.frames import AS_OF, JUNE, OCTOBER, context, frame
 
 IDS = [k.id for k in KPIS]
+GRID = [
+    "cost_per_sql",
+    "cost_per_demo",
+    "cost_per_accomplished_poc",
+    "cost_per_successful_poc",
+    "cost_per_negotiation",
+]  # the third seed's cost grid, beside cost_per_lead: its steps need more than BOOK has
 ROOT = Path(__file__).parents[2]
 
 # fmt: off
@@ -116,6 +123,11 @@ def test_every_kpi_is_declared_in_the_catalogue_with_its_stage():
         "rosi",
         "cost_per_lead",
         "cost_per_opportunity",
+        "cost_per_sql",
+        "cost_per_demo",
+        "cost_per_accomplished_poc",
+        "cost_per_successful_poc",
+        "cost_per_negotiation",
         "sales_productivity",
     ]
     for kpi in KPIS:
@@ -188,7 +200,7 @@ def test_cac_rows_carry_costs_and_one_row_per_new_customer():
 
 
 def test_cac_and_what_is_built_on_it_from_subscriptions():
-    report = run(*IDS, settings=HALF)
+    report = run(*[i for i in IDS if i not in GRID], settings=HALF)
     cac = report.value("cac")
     assert (cac.numerator, cac.denominator, cac.value) == (1600.0, 2.0, 800.0)  # 1,600 / 2
     assert cac.small_sample  # 2 new customers, under 20
@@ -575,3 +587,132 @@ def test_sample_company_efficiency_matches_the_reviewed_golden_file():
             for v in report.values
         ]
     check_json("efficiency_sample.json", actual)
+
+
+# the cost grid: acquisition costs per SQL, demo (POC) held, POC accomplished or successful,
+# negotiation, on both engines
+
+# fmt: off
+SQLS = frame("leads", "lead_id created_at sql_at source", [
+    ("Q1", "2026-09-20", "2026-10-02", "Ads"),
+    ("Q2", "2026-10-01", "2026-10-31 23:59", "Referral"),
+    ("Q3", "2026-10-05", None, "Ads"),  # never qualified
+    ("Q4", "2026-10-10", "2026-11-01 00:00", "Ads"),  # November
+    ("Q5", "2026-11-02", None, "Ads"),
+])
+# SQLs in October: Q1 (Ads), Q2 (Referral).
+DEMOS = frame("activities", "activity_id occurred_at channel outcome owner", [
+    ("A0", "2026-09-01", "email", None, "Ana"),
+    ("A1", "2026-10-03", "demo", "Completed", "Ana"),
+    ("A2", "2026-10-07", "demo", "No-show", "Ana"),  # not held
+    ("A3", "2026-10-20", "demo", None, "Ben"),
+    ("A4", "2026-10-05", "email", None, "Ben"),
+    ("A5", "2026-11-02", "demo", "Held", "Ben"),  # November
+])
+# Demos held in October: A1, A3.
+STEPS = frame("deals", (
+    "deal_id status stage created_at closed_at source entered_demo entered_proposal "
+    "entered_negotiation"
+), [
+    ("D1", "won", "won", "2026-09-01", "2026-10-20", "Ads", "2026-09-20", "2026-10-03", "2026-10-10"),
+    ("D2", "lost", "lost", "2026-09-01", "2026-10-15", "Ads", "2026-10-02", None, None),
+    ("D3", "open", "proposal", "2026-09-01", None, "Referral", "2026-10-05", "2026-11-02", None),
+    ("D4", "lost", "lost", "2026-09-01", "2026-10-12", "Ads", None, None, None),  # before demo
+    ("D5", "won", "won", "2026-09-01", "2026-10-25", "Referral", None, None, None),  # no dates
+    ("D6", "open", "negotiation", "2026-09-01", None, "Ads", None, None, "2026-09-28"),
+    ("D7", "open", "prospecting", "2026-11-02", None, "Ads", None, None, None),
+])
+# fmt: on
+# POC accomplished in October: D1 (proposal 3 Oct), D2 (lost 15 Oct after its demo), D5 (won
+# 25 Oct: it reached every stage then); D3 went on to proposal in November, D4 lost before a
+# demo. Successful POC (reached proposal) in October: D1, D5 (D6 reached negotiation, so
+# proposal, on 28 September). Negotiation reached in October: D1 (10 Oct), D5 (25 Oct).
+GRID_BOOK = {"costs": COSTS, "leads": SQLS, "activities": DEMOS, "deals": STEPS}
+ENGINES = ("pandas", "duckdb")
+
+
+def grid(*ids: str, book=None, period=OCTOBER, engine: str, **options):
+    return compute(
+        GRID_BOOK if book is None else book,
+        period=period,
+        as_of=AS_OF,
+        kpis=list(ids),
+        engine=engine,
+        **options,
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_cost_grid_divides_acquisition_costs_by_each_steps_count(engine):
+    report = grid(*GRID, "cost_per_lead", "cost_per_opportunity", engine=engine)
+    assert report.skipped == ()
+    # acquisition costs in October: 600 + 900 + 100 = 1,600 (the 500 of "other" is not one)
+    expected = {
+        "cost_per_sql": 2.0,  # Q1, Q2
+        "cost_per_demo": 2.0,  # A1, A3
+        "cost_per_accomplished_poc": 3.0,  # D1, D2, D5
+        "cost_per_successful_poc": 2.0,  # D1, D5
+        "cost_per_negotiation": 2.0,  # D1, D5
+        "cost_per_lead": 3.0,  # Q2, Q3, Q4
+        "cost_per_opportunity": 0.0,  # every deal was created in September
+    }
+    for kpi, steps in expected.items():
+        value = report.value(kpi)
+        assert (value.numerator, value.denominator) == (1600.0, steps), kpi
+        assert value.value == (1600.0 / steps if steps else None), kpi
+        assert value.n == 3 + steps, kpi  # three cost rows and the steps
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_cost_grid_by_source_puts_a_sources_costs_over_its_steps(engine):
+    report = grid(*GRID, engine=engine, group_by=["source"])
+    ads = report.value("cost_per_sql", source="Ads")  # 600 + 100 over Q1
+    assert (ads.numerator, ads.denominator) == (700.0, 1.0)
+    referral = report.value("cost_per_sql", source="Referral")  # no Referral costs, Q2
+    assert (referral.value, referral.denominator) == (0.0, 1.0)
+    blank = report.value("cost_per_sql", source="(blank)")  # 900 of sales, no SQL
+    assert (blank.value, blank.note) == (None, "no rows in the denominator")
+    # the activities carry no source: the demos are given in total only
+    assert [(u.id, u.reason) for u in report.unsplit] == [
+        ("cost_per_demo", "not split by source: activities carry no source")
+    ]
+    assert {v.group for v in report.values if v.id == "cost_per_demo"} == {()}
+    poc = report.value("cost_per_accomplished_poc", source="Ads")  # 700 over D1, D2
+    assert (poc.numerator, poc.denominator) == (700.0, 2.0)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_week_counts_the_share_of_each_monthly_cost_in_it(engine):
+    """2026-W40 runs from Monday 28 September to Sunday 4 October: 3/30 of September's 700 +
+    400 and 4/31 of October's 600 + 900 (the 100 of 31 October is after it); Q1 qualified
+    on 2 October."""
+    week = resolve_period("2026-W40", AS_OF)
+    value = grid("cost_per_sql", engine=engine, period=week).value("cost_per_sql")
+    assert value.numerator == pytest.approx(1100.0 * 3 / 30 + 1500.0 * 4 / 31, rel=1e-12)
+    assert (value.denominator, value.n) == (1.0, 5)  # four monthly costs and Q1
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_without_demo_activities_demos_are_deals_entering_the_demo_stage(engine):
+    emails = DEMOS[DEMOS["channel"] == "email"]
+    value = grid("cost_per_demo", book={**GRID_BOOK, "activities": emails}, engine=engine)
+    demo = value.value("cost_per_demo")  # D2 (2 Oct) and D3 (5 Oct) entered demo in October
+    assert (demo.numerator, demo.denominator) == (1600.0, 2.0)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_cost_grid_counts_only_the_days_costs_and_steps_both_cover(engine):
+    """Costs that end with September leave October without a value, and say why (in the
+    words of the stale-input warning: a period after an input is not measured)."""
+    stale = {**GRID_BOOK, "costs": COSTS.iloc[5:]}
+    value = grid("cost_per_negotiation", book=stale, engine=engine).value("cost_per_negotiation")
+    assert (value.value, value.note) == (None, "costs end 2026-09-30; period 2026-10 has no costs")
+
+
+def test_the_cost_grid_skips_without_the_stage_dates_it_needs():
+    report = grid(*GRID, book={**GRID_BOOK, "deals": DEALS}, engine="duckdb")
+    assert [s.id for s in report.skipped] == [
+        "cost_per_accomplished_poc",
+        "cost_per_successful_poc",
+        "cost_per_negotiation",
+    ]
