@@ -21,6 +21,7 @@ from salesmetrics.kpis.base import (
     Context,
     Kpi,
     Maturing,
+    Rows,
     Unit,
     at_edge,
     carrying,
@@ -30,6 +31,7 @@ from salesmetrics.kpis.base import (
 )
 from salesmetrics.kpis.close import closed_deals
 from salesmetrics.kpis.edges import covered
+from salesmetrics.kpis.views import NOT_RESEARCH, OUTBOUND
 from salesmetrics.periods import Period
 
 STAGE = "outreach"
@@ -248,6 +250,20 @@ def _per_lead(rows: pd.DataFrame) -> Aggregate:
     return Aggregate(follow_ups / leads, follow_ups, leads)
 
 
+def one_if(condition: str) -> str:
+    """SQL: 1.0 where `condition` holds, 0.0 where it does not or is blank."""
+    return f"CASE WHEN {condition} THEN 1.0 ELSE 0.0 END"
+
+
+IS_OUTBOUND = (OUTBOUND, "inbound")
+IS_NOT_RESEARCH = (NOT_RESEARCH, "research")
+SENT = (IS_OUTBOUND, ("channel = 'email'", "not an email"))
+BOUNCED_SQL = "coalesce(bounced, FALSE)"
+OPENED_SQL = "coalesce(opened, FALSE)"
+REPLIED_SQL = "coalesce(replied, FALSE)"
+DELIVERED_SQL = one_if(f"NOT {BOUNCED_SQL}")
+REACH_OUT_ROWS = Rows("activities", "occurred_at", (IS_OUTBOUND, IS_NOT_RESEARCH))
+
 SENT_NEEDS = ("activities.occurred_at", "activities.channel")
 BOUNCED = "activities.bounced?"  # mapped but all blank: no email bounced, not a skip
 KPIS = (
@@ -261,6 +277,7 @@ KPIS = (
         OCCURRED,
         "count of outbound activities (blank direction = outbound) in any channel but research",
         reach_outs,
+        relation=REACH_OUT_ROWS,
     ),
     Kpi(
         "reach_outs_per_week",
@@ -283,6 +300,7 @@ KPIS = (
         OCCURRED,
         "count of outbound activities in the email channel",
         emails_sent,
+        relation=Rows("activities", "occurred_at", SENT),
     ),
     Kpi(
         "email_bounce_rate",
@@ -295,6 +313,9 @@ KPIS = (
         "emails sent marked bounced / emails sent (blank bounced = not bounced)",
         _bounce_rows,
         higher_is_better=False,
+        relation=Rows(
+            "activities", "occurred_at", SENT, numerator=one_if(BOUNCED_SQL), denominator="1.0"
+        ),
     ),
     Kpi(
         "email_open_rate",
@@ -307,6 +328,13 @@ KPIS = (
         "emails sent, not bounced and marked opened / emails sent and not bounced",
         _open_rows,
         matures=Maturing(7),
+        relation=Rows(
+            "activities",
+            "occurred_at",
+            SENT,
+            numerator=one_if(f"{OPENED_SQL} AND NOT {BOUNCED_SQL}"),
+            denominator=DELIVERED_SQL,
+        ),
     ),
     Kpi(
         "email_response_rate",
@@ -319,6 +347,13 @@ KPIS = (
         "emails sent, not bounced and marked replied / emails sent and not bounced",
         _response_rows,
         matures=Maturing(7),
+        relation=Rows(
+            "activities",
+            "occurred_at",
+            SENT,
+            numerator=one_if(f"{REPLIED_SQL} AND NOT {BOUNCED_SQL}"),
+            denominator=DELIVERED_SQL,
+        ),
     ),
     Kpi(
         "email_response_rate_of_opened",
@@ -331,6 +366,13 @@ KPIS = (
         "emails sent marked opened and replied / emails sent marked opened",
         _of_opened_rows,
         matures=Maturing(7),
+        relation=Rows(
+            "activities",
+            "occurred_at",
+            SENT,
+            numerator=one_if(f"{REPLIED_SQL} AND {OPENED_SQL}"),
+            denominator=one_if(OPENED_SQL),
+        ),
     ),
     Kpi(
         "activities_per_rep",

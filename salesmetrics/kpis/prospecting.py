@@ -18,6 +18,7 @@ from salesmetrics.kpis.base import (
     Aggregation,
     Context,
     Kpi,
+    Rows,
     Unit,
     carrying,
     fact,
@@ -291,6 +292,7 @@ KPIS = (
         "created_at of the lead",
         "count of leads with created_at in the period",
         _leads_created,
+        relation=Rows("leads", "created_at"),
     ),
     Kpi(
         "leads_by_source",
@@ -303,6 +305,7 @@ KPIS = (
         "per source: leads created in the period with that source / all leads created in it",
         _source_weights,
         category="source",
+        relation=Rows("leads", "created_at", value="1.0", category="source"),
     ),
     Kpi(
         "accounts_contacted",
@@ -327,6 +330,12 @@ KPIS = (
         ACTIVITY_DATE,
         "sum of duration_minutes / 60 over research activities (blank duration = 0)",
         _research_rows,
+        relation=Rows(
+            "activities",
+            "occurred_at",
+            (("channel = 'research'", "not research"),),
+            value=f"coalesce(duration_minutes, 0.0) / {MINUTES_PER_HOUR}",
+        ),
     ),
     Kpi(
         "research_hours_per_qualified_lead",

@@ -52,7 +52,19 @@ def _stage_reach() -> str:
     return " UNION ALL ".join(parts)
 
 
+# outreach and prospecting: activities as the outreach KPIs read them
+
+OUTBOUND = "coalesce(direction, 'outbound') = 'outbound'"
+"""An outbound activity: direction outbound or blank (the schema's default)."""
+NOT_RESEARCH = "channel IS DISTINCT FROM 'research'"
+"""Any channel but research (a blank channel too): research is time spent on a prospect, not a
+message to one."""
+REACH_OUT = f"({OUTBOUND} AND {NOT_RESEARCH})"
+"""A reach out: an outbound activity in any channel but research (`kpis.outreach`)."""
+
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
+    # outreach and prospecting
 }
 """The shared views by name, in an order in which each reads only the ones before it."""
