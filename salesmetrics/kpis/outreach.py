@@ -29,7 +29,7 @@ from salesmetrics.kpis.base import (
     id_codes,
     period_rows,
 )
-from salesmetrics.kpis.close import closed_deals
+from salesmetrics.kpis.close import IS_LOST, IS_WON, closed_deals
 from salesmetrics.kpis.edges import covered
 from salesmetrics.kpis.views import NOT_RESEARCH, OUTBOUND
 from salesmetrics.periods import Period
@@ -405,6 +405,9 @@ KPIS = (
         _won_touches,
         higher_is_better=False,
         benchmark="5-7 follow-ups to close a deal",
+        relation=Rows(
+            "deal_touches", "closed_at", (IS_WON,), numerator="touches", denominator="1.0"
+        ),
     ),
     Kpi(
         "touches_per_lost_deal",
@@ -424,6 +427,9 @@ KPIS = (
         "activities but research on lost deals closed in the period, up to the close / those deals",
         _lost_touches,
         higher_is_better=False,
+        relation=Rows(
+            "deal_touches", "closed_at", (IS_LOST,), numerator="touches", denominator="1.0"
+        ),
     ),
     Kpi(
         "follow_ups_per_lead",

@@ -63,8 +63,21 @@ REACH_OUT = f"({OUTBOUND} AND {NOT_RESEARCH})"
 """A reach out: an outbound activity in any channel but research (`kpis.outreach`)."""
 
 
+DEAL_TOUCHES = """
+SELECT deals.*, (
+    SELECT count(*)::DOUBLE FROM activities AS a
+    WHERE a.deal_id = deals.deal_id AND a.channel IS DISTINCT FROM 'research'
+        AND a.occurred_at <= deals.closed_at
+) AS touches
+FROM deals WHERE status IN ('won', 'lost')
+"""
+"""Every deal won or lost, with `touches`: its activities but research (either direction)
+linked by deal_id and dated up to its closed_at, however long before (0 with none)."""
+
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
     # outreach and prospecting
+    "deal_touches": DEAL_TOUCHES,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""

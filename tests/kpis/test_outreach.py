@@ -8,6 +8,7 @@ from salesmetrics.engine import compute
 from salesmetrics.kpis.outreach import KPIS
 from salesmetrics.periods import resolve_period
 from tests.kpis.frames import AS_OF, JUNE, NOVEMBER, OCTOBER, Q4, frame
+from tests.test_duck import same_values
 
 ACTS = frame(
     "activities",
@@ -348,6 +349,24 @@ def test_touches_per_deal_by_owner_and_with_no_deals():
         kpis=["touches_per_won_deal"],
     )
     assert unlinked.skipped[0].reason == "needs activities.deal_id"
+
+
+def test_each_listing_of_a_deal_counts_its_own_touches_and_a_deal_without_an_id_none():
+    relisted = frame(
+        "deals",
+        "deal_id status closed_at owner",
+        [
+            ("D1", "won", "2026-10-31 23:59", "Ana"),  # the four touches of the test above
+            ("D1", "won", "2026-10-03 00:00", "Ben"),  # listed again, closed earlier: 2
+            (None, "won", "2026-10-20 00:00", "Ben"),  # no id: no touch, still a deal
+        ],
+    )
+    book = {"deals": relisted, "activities": TOUCHES}
+    report = compute(book, period=OCTOBER, as_of=AS_OF, kpis=["touches_per_won_deal"])
+    won = report.value("touches_per_won_deal")
+    assert (won.numerator, won.denominator) == (6.0, 3.0)  # 4 + the 15 Sep call, 2 Oct email + 0
+    for by in ((), ("owner",)):
+        assert same_values(book, period=OCTOBER, as_of=AS_OF, group_by=by)
 
 
 # follow_ups_per_lead
