@@ -33,6 +33,7 @@ from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis import forecast
 from salesmetrics.kpis.base import (
     HIT,
+    KEY,
     LEFT_OUT,
     SMALL_SAMPLE,
     Aggregate,
@@ -565,9 +566,7 @@ def _of_stats(kpi: Kpi, stats, total: float) -> tuple[Aggregate, int]:
             agg = Aggregate(stats.value or 0.0)
         case Aggregation.RATIO:
             a, b = float(stats.numerator), float(stats.denominator)
-            agg = (
-                Aggregate(a / b, a, b) if b else Aggregate(None, a, b, "no rows in the denominator")
-            )
+            agg = Aggregate(a / b, a, b) if b else Aggregate(None, a, b, kpi.no_denominator)
         case Aggregation.DISTRIBUTION:
             weight = stats.value or 0.0
             agg = Aggregate(weight / total if total else None, weight, total)
@@ -699,11 +698,15 @@ def _group_aggregates(
             aggregates = [Aggregate(float(v)) for v in column(grouped["value"].sum())]
         case Aggregation.RATIO:
             numerators = column(grouped["numerator"].sum())
-            denominators = column(grouped["denominator"].sum())
+            denominators = column(
+                grouped["denominator"].sum()
+                if "denominator" in rows.columns
+                else grouped[KEY].nunique()
+            )
             aggregates = [
                 Aggregate(float(a / b), float(a), float(b))
                 if b != 0
-                else Aggregate(None, float(a), float(b), "no rows in the denominator")
+                else Aggregate(None, float(a), float(b), kpi.no_denominator)
                 for a, b in zip(numerators, denominators, strict=True)
             ]
         case _:  # mean, median
@@ -726,7 +729,7 @@ def _narrow(kpi: Kpi, ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
     if kpi.aggregation is Aggregation.CUSTOM:
         return rows
     split = [c for c in (kpi.category, kpi.subcategory) if c is not None]
-    return carrying(ctx, rows, *split, "value", "numerator", "denominator", LEFT_OUT)
+    return carrying(ctx, rows, *split, "value", "numerator", "denominator", KEY, LEFT_OUT)
 
 
 def _universe(kpi: Kpi, ctx: Context, attrs: tuple[str, ...]) -> set[tuple[str, ...]]:
@@ -861,11 +864,16 @@ def _aggregate(kpi: Kpi, rows: pd.DataFrame) -> Aggregate:
             return Aggregate(float(n))
         case Aggregation.SUM:
             return Aggregate(float(rows["value"].sum()) if n else 0.0)
+        case Aggregation.COUNT_DISTINCT:
+            return Aggregate(float(rows[KEY].nunique()) if n else 0.0)
         case Aggregation.RATIO:
             numerator = float(rows["numerator"].sum()) if n else 0.0
-            denominator = float(rows["denominator"].sum()) if n else 0.0
+            if "denominator" in rows.columns:
+                denominator = float(rows["denominator"].sum()) if n else 0.0
+            else:
+                denominator = float(rows[KEY].nunique()) if n else 0.0
             if denominator == 0:
-                return Aggregate(None, numerator, denominator, "no rows in the denominator")
+                return Aggregate(None, numerator, denominator, kpi.no_denominator)
             return Aggregate(numerator / denominator, numerator, denominator)
         case Aggregation.CUSTOM:
             assert kpi.combine is not None

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from salesmetrics.kpis.base import (
-    Aggregate,
+    KEY,
     Aggregation,
     Context,
     Kpi,
@@ -148,18 +148,11 @@ def _of_opened_rows(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _rep_activities(data: Context, period: Period) -> pd.DataFrame:
-    """Activities in the period that have an owner: one without an owner is no rep's activity."""
+    """Activities in the period that have an owner (one without is no rep's activity), 1 each,
+    keyed by owner: a group's activities over its distinct owners, a rep counted once."""
     acts = activities_in(data, period)
-    return acts[acts["owner"].notna().to_numpy()]
-
-
-def _per_rep(rows: pd.DataFrame) -> Aggregate:
-    """Activities over the distinct owners of the group (a rep counts once, not per activity)."""
-    activities = float(len(rows))
-    reps = float(rows["owner"].nunique()) if len(rows) else 0.0
-    if reps == 0:
-        return Aggregate(None, activities, 0.0, "no rep with an activity in the period")
-    return Aggregate(activities / reps, activities, reps)
+    acts = acts[acts["owner"].notna().to_numpy()]
+    return acts.assign(numerator=1.0, **{KEY: acts["owner"]})
 
 
 # touches_per_won_deal, touches_per_lost_deal
@@ -223,10 +216,10 @@ def _follow_ups(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _all_follow_ups(data: Context) -> pd.DataFrame:
-    """Reach outs on a lead in the period, with follow_up = 1 unless it is the lead's first
+    """Reach outs on a lead, with numerator 1 (a follow-up) unless it is the lead's first
     reach out ever (before the period too): a lead first contacted in September and twice in
     October had two follow-ups in October. Of two first reach outs at the same minute, the one
-    listed first is the first.
+    listed first is the first. Keyed by lead: a group's follow-ups over its distinct leads.
     """
     acts = data["activities"]
     keep = is_reach_out(acts) & acts["lead_id"].notna() & acts["occurred_at"].notna()
@@ -238,16 +231,7 @@ def _all_follow_ups(data: Context) -> pd.DataFrame:
     first[1:] = lead[order][1:] != lead[order][:-1]
     follow_up = np.ones(len(on_leads), dtype=float)
     follow_up[order[first]] = 0.0
-    return on_leads.assign(follow_up=follow_up)
-
-
-def _per_lead(rows: pd.DataFrame) -> Aggregate:
-    """Follow-ups over the distinct leads reached out to in the group."""
-    follow_ups = float(rows["follow_up"].sum()) if len(rows) else 0.0
-    leads = float(rows["lead_id"].nunique()) if len(rows) else 0.0
-    if leads == 0:
-        return Aggregate(None, follow_ups, 0.0, "no lead reached out to in the period")
-    return Aggregate(follow_ups / leads, follow_ups, leads)
+    return on_leads.assign(numerator=follow_up, **{KEY: on_leads["lead_id"]})
 
 
 def one_if(condition: str) -> str:
@@ -379,12 +363,19 @@ KPIS = (
         "Activities per rep",
         STAGE,
         Unit.COUNT,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         ("activities.occurred_at", "activities.owner"),
         OCCURRED,
         "activities with an owner (any channel, either direction) / distinct owners among them",
         _rep_activities,
-        combine=_per_rep,
+        no_denominator="no rep with an activity in the period",
+        relation=Rows(
+            "activities",
+            "occurred_at",
+            (("owner IS NOT NULL", "no owner: no rep's activity"),),
+            numerator="1.0",
+            key="owner",
+        ),
     ),
     Kpi(
         "touches_per_won_deal",
@@ -436,11 +427,12 @@ KPIS = (
         "Follow-ups per lead",
         STAGE,
         Unit.COUNT,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         (*SENT_NEEDS, "activities.lead_id"),
         OCCURRED,
         "reach outs on a lead but its first ever / distinct leads with a reach out in the period",
         _follow_ups,
-        combine=_per_lead,
+        no_denominator="no lead reached out to in the period",
+        relation=Rows("follow_ups", "occurred_at", numerator="follow_up", key="lead_id"),
     ),
 )

@@ -7,6 +7,7 @@ down by the same dimensions as the table.
 
 from __future__ import annotations
 
+from salesmetrics.kpis.base import ROW
 from salesmetrics.schema import DEAL_STAGES, STAGE_DATE_PREFIX
 
 FUNNEL = DEAL_STAGES[: DEAL_STAGES.index("won") + 1]  # prospecting .. negotiation, won
@@ -75,9 +76,19 @@ FROM deals WHERE status IN ('won', 'lost')
 linked by deal_id and dated up to its closed_at, however long before (0 with none)."""
 
 
+FOLLOW_UPS = f"""
+SELECT *, CASE WHEN row_number() OVER (PARTITION BY lead_id ORDER BY occurred_at, {ROW}) = 1
+    THEN 0.0 ELSE 1.0 END AS follow_up
+FROM activities WHERE {REACH_OUT} AND lead_id IS NOT NULL AND occurred_at IS NOT NULL
+"""
+"""Every reach out on a lead, with `follow_up` 1 unless it is the lead's first reach out ever
+(of two at the same minute, the one listed first is the first)."""
+
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
     # outreach and prospecting
     "deal_touches": DEAL_TOUCHES,
+    "follow_ups": FOLLOW_UPS,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""

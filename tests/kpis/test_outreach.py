@@ -404,3 +404,31 @@ def test_follow_ups_of_two_reach_outs_at_the_same_minute_count_one():
     )
     found = run("follow_ups_per_lead", book={"activities": acts}).value("follow_ups_per_lead")
     assert (found.numerator, found.denominator, found.value) == (1.0, 1.0, 1.0)
+
+
+def test_of_two_first_reach_outs_at_the_same_minute_the_one_listed_first_is_the_first():
+    acts = frame(
+        "activities",
+        "occurred_at channel direction owner lead_id",
+        [
+            ("2026-10-05 09:00", "call", "outbound", "Ben", "L1"),  # listed first: the first
+            ("2026-10-05 09:00", "email", "outbound", "Ana", "L1"),  # a follow-up
+            ("2026-10-05 09:00", "email", "outbound", "Ben", "L2"),  # listed first again
+            ("2026-10-05 09:00", "call", "outbound", "Ana", "L2"),
+        ],
+    )
+    for listed in (acts, acts.iloc[[1, 0, 3, 2]].reset_index(drop=True)):
+        book = {"activities": listed}
+        report = run("follow_ups_per_lead", book=book, group_by=["owner"])
+        first = listed["owner"].iloc[0]  # the first listed of each lead's pair
+        other = "Ana" if first == "Ben" else "Ben"
+        assert report.value("follow_ups_per_lead", owner=first).numerator == 0.0
+        assert report.value("follow_ups_per_lead", owner=other).numerator == 2.0
+        assert same_values(book, period=OCTOBER, as_of=AS_OF, group_by=("owner",))
+
+
+@pytest.mark.parametrize("by", [(), ("owner",), ("channel",), ("week",)])
+def test_both_engines_agree_on_the_books_of_these_tests(by):
+    ids = [k.id for k in KPIS if k.relation is not None]
+    for book in (BOOK, DEAL_BOOK):
+        assert same_values(book, period=Q4, as_of=AS_OF, group_by=by, kpis=ids, compare="previous")
