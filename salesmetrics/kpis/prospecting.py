@@ -14,6 +14,7 @@ import pandas as pd
 
 from salesmetrics.coverage import first_day
 from salesmetrics.kpis.base import (
+    KEY,
     Aggregate,
     Aggregation,
     Context,
@@ -27,7 +28,14 @@ from salesmetrics.kpis.base import (
     period_rows,
     with_facts,
 )
-from salesmetrics.kpis.outreach import activities_in, is_email_sent, is_reach_out, responses
+from salesmetrics.kpis.outreach import (
+    IS_NOT_RESEARCH,
+    IS_OUTBOUND,
+    activities_in,
+    is_email_sent,
+    is_reach_out,
+    responses,
+)
 from salesmetrics.periods import Period
 
 STAGE = "prospecting"
@@ -131,13 +139,11 @@ def _source_weights(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _contacted(data: Context, period: Period) -> pd.DataFrame:
+    """Reach outs to a prospect, keyed by it: an account reached by two reps counts once in
+    total."""
     rows = _prospect_rows(data, period)
-    return rows[rows["prospect"].notna().to_numpy()]
-
-
-def _distinct_prospects(rows: pd.DataFrame) -> Aggregate:
-    """Distinct prospects in the group: an account reached by two reps counts once in total."""
-    return Aggregate(float(rows["prospect"].nunique()) if len(rows) else 0.0)
+    rows = rows[rows["prospect"].notna().to_numpy()]
+    return rows.assign(**{KEY: rows["prospect"]})
 
 
 # research_hours_per_qualified_lead
@@ -312,13 +318,18 @@ KPIS = (
         "Accounts contacted",
         STAGE,
         Unit.COUNT,
-        Aggregation.CUSTOM,
+        Aggregation.COUNT_DISTINCT,
         ("activities.occurred_at", "activities.channel", PROSPECT),
         ACTIVITY_DATE,
         "distinct accounts (activity's, else its lead's, else its deal's, else the lead) with "
         "a reach out",
         _contacted,
-        combine=_distinct_prospects,
+        relation=Rows(
+            "activity_prospects",
+            "occurred_at",
+            (IS_OUTBOUND, IS_NOT_RESEARCH, ("prospect IS NOT NULL", "no account and no lead")),
+            key="prospect",
+        ),
     ),
     Kpi(
         "research_hours",

@@ -85,10 +85,30 @@ FROM activities WHERE {REACH_OUT} AND lead_id IS NOT NULL AND occurred_at IS NOT
 (of two at the same minute, the one listed first is the first)."""
 
 
+ACTIVITY_PROSPECTS = f"""
+WITH lead_accounts AS (
+    SELECT lead_id, arg_min(account_id, {ROW}) AS account FROM leads
+    WHERE lead_id IS NOT NULL AND account_id IS NOT NULL GROUP BY lead_id
+), deal_accounts AS (
+    SELECT deal_id, arg_min(account_id, {ROW}) AS account FROM deals
+    WHERE deal_id IS NOT NULL AND account_id IS NOT NULL GROUP BY deal_id
+)
+SELECT a.*, coalesce(
+    'account ' || coalesce(a.account_id, l.account, d.account), 'lead ' || a.lead_id
+) AS prospect
+FROM activities AS a
+LEFT JOIN lead_accounts AS l ON l.lead_id = a.lead_id
+LEFT JOIN deal_accounts AS d ON d.deal_id = a.deal_id
+"""
+"""Every activity with its `prospect`: its account (the activity's account_id, else that of
+its lead's first listing with one, else its deal's), else the lead itself; blank with none."""
+
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
     # outreach and prospecting
     "deal_touches": DEAL_TOUCHES,
     "follow_ups": FOLLOW_UPS,
+    "activity_prospects": ACTIVITY_PROSPECTS,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""

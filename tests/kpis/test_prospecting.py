@@ -9,6 +9,7 @@ from salesmetrics.engine import compute
 from salesmetrics.kpis.prospecting import KPIS
 from salesmetrics.periods import resolve_period
 from tests.kpis.frames import AS_OF, NOVEMBER, OCTOBER, SEPTEMBER, frame
+from tests.test_duck import same_values
 
 JUNE = resolve_period("2026-06", AS_OF)  # nothing happens in June or May
 
@@ -158,6 +159,32 @@ def test_accounts_contacted_follows_a_reach_out_logged_against_a_deal():
     # without the deals input the meeting names no prospect, as before
     alone = run("accounts_contacted", book={**BOOK, "activities": acts})
     assert alone.value("accounts_contacted").value == 4.0
+
+
+def test_a_lead_listed_twice_gives_the_account_of_its_first_listing_that_has_one():
+    leads = frame(
+        "leads",
+        "lead_id created_at account_id",
+        [
+            ("L1", "2026-09-01", None),  # listed first, without an account
+            ("L1", "2026-09-02", "A2"),  # the first listing with one: L1 is A2
+            ("L1", "2026-09-03", "A3"),
+        ],
+    )
+    acts = frame(
+        "activities",
+        "occurred_at channel direction owner lead_id account_id",
+        [
+            ("2026-10-02 09:00", "call", "outbound", "Ana", "L1", None),  # A2
+            ("2026-10-03 09:00", "call", "outbound", "Ana", None, "A2"),  # A2 again
+            ("2026-10-04 09:00", "call", "outbound", "Ben", "A2", None),  # the lead named A2
+        ],
+    )
+    book = {"leads": leads, "activities": acts}
+    report = run("accounts_contacted", book=book, group_by=["owner"])
+    assert report.value("accounts_contacted").value == 2.0  # account A2, lead A2
+    assert report.value("accounts_contacted", owner="Ana").value == 1.0
+    assert same_values(book, period=OCTOBER, as_of=AS_OF, group_by=("owner",))
 
 
 # research_hours, research_hours_per_qualified_lead
@@ -320,3 +347,9 @@ def test_research_response_roi_without_data_or_without_a_change_has_a_note():
 def test_research_response_roi_needs_replies():
     report = run("research_response_roi", book={"activities": ACTS.drop(columns=["replied"])})
     assert report.skipped[0].reason == "needs activities.replied"
+
+
+@pytest.mark.parametrize("by", [(), ("owner",), ("quality",), ("month",)])
+def test_both_engines_agree_on_the_book_of_these_tests(by):
+    ids = [k.id for k in KPIS if k.relation is not None]
+    assert same_values(BOOK, period=OCTOBER, as_of=AS_OF, group_by=by, kpis=ids, trend_periods=3)
