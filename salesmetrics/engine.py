@@ -526,6 +526,8 @@ def _declared(
     found: dict[Slice, dict[Key, KpiValue]] = {}
     for at, (period, outer, _) in enumerate(slices):
         groups = measured[at]
+        if rows.scale is not None:
+            groups = _scaled(groups, rows.scale(ctx, period))
         values: dict[Key, KpiValue] = {}
         named = {labels for labels in groups if labels is not None}
         labelled = [None, *sorted(named | (universe if split else set()))]
@@ -539,6 +541,18 @@ def _declared(
             note, known = rows.none_kept.format(n=sum(s.left_out for s in total.values())), False
         found[slices[at]] = _at_edge(values, note, known)
     return found, absent
+
+
+def _scaled(groups, factor: float):
+    """The Stats of a slice's groups (salesmetrics.duck.measure) with their values multiplied
+    by `factor` (`Rows.scale`)."""
+    return {
+        labels: {
+            split: replace(each, value=None if each.value is None else each.value * factor)
+            for split, each in found.items()
+        }
+        for labels, found in groups.items()
+    }
 
 
 def _declared_values(kpi: Kpi, stats, pairs, small_sample: int) -> list[KpiValue]:

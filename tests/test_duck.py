@@ -186,6 +186,23 @@ def test_a_ratio_over_distinct_keys_counts_each_key_once_in_each_group():
     assert (none.value, none.note) == (None, "no rep with an activity in the period")
 
 
+def test_a_scale_of_each_period_multiplies_its_values():
+    acts = pd.DataFrame(
+        {
+            "occurred_at": pd.to_datetime(
+                ["2026-10-01", "2026-10-02", "2026-10-04 18:00"], format="ISO8601"
+            ),
+            "channel": ["email", "call", "email"],
+        }
+    ).astype({"occurred_at": "timestamp[us][pyarrow]", "channel": "string[pyarrow]"})
+    found = report({"activities": acts}, kpis=["reach_outs_per_week"], compare="previous")
+    week = found.value("reach_outs_per_week")
+    # 3 reach outs over the 4 days the activities cover (1 to 4 October), 7 days a week
+    assert week.value == pytest.approx(3 * 7 / 4)
+    assert week.note == "the activities data ends 2026-10-04: values up to its end"
+    assert week.previous is None  # September: before the activities, no days to divide by
+
+
 def test_amounts_in_two_currencies_are_never_summed():
     book = BOOK.assign(currency=pd.array(["USD"] * 7 + ["EUR"], "string"))
     book.loc[7, "closed_at"] = pd.Timestamp("2026-10-03")

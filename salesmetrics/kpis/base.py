@@ -142,7 +142,10 @@ class Rows:
 
     When every row of a period is left out, its values are unknown and noted `none_kept`
     ({n}: the rows), if given. `edge` says, for a period, a note on its values and whether
-    they are known at all, for what no row can tell (`at_edge`).
+    they are known at all, for what no row can tell (`at_edge`). `scale` gives, for a
+    period, a factor its values (sums, means, medians) are multiplied by, for a value per
+    length of time whose length no row can tell (reach outs per week: 7 / the days of the
+    period the activities cover).
     """
 
     source: str
@@ -161,6 +164,7 @@ class Rows:
     entered: str | None = None
     none_kept: str | None = None  # when every row of a period is left out: no value, this note
     edge: Callable[[Context, Period], tuple[str | None, bool]] | None = None
+    scale: Callable[[Context, Period], float] | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ Definitions shared by these KPIs (and by the prospecting KPIs that build on them
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -113,11 +115,21 @@ def _per_week(data: Context, period: Period) -> pd.DataFrame:
     is its reach outs per week; a month bucket or a week cut at the edge of the period uses its
     own number of days, and a period running past the activities' last day (or starting before
     their first) only the days they cover, with a note (salesmetrics.kpis.edges)."""
-    rows = reach_outs(data, period)
+    return at_edge(
+        reach_outs(data, period).assign(value=_weekly(data, period)), *_weeks_edge(data, period)
+    )
+
+
+def _weekly(data: Context, period: Period) -> float:
+    """7 / the days of the period the activities cover (0 when they cover none)."""
+    days, _ = covered(data, period, "activities")
+    return 0.0 if days is None else DAYS_PER_WEEK / days.days
+
+
+def _weeks_edge(data: Context, period: Period) -> tuple[str | None, bool]:
+    """The note on a period the activities cover in part, and whether they cover any of it."""
     days, note = covered(data, period, "activities")
-    if days is None:
-        return at_edge(rows.assign(value=0.0), note, known=False)
-    return at_edge(rows.assign(value=DAYS_PER_WEEK / days.days), note)
+    return note, days is not None
 
 
 # email_bounce_rate, email_open_rate, email_response_rate_of_opened
@@ -273,6 +285,7 @@ KPIS = (
         OCCURRED,
         "reach outs in the period / (days of the period the activities cover / 7)",
         _per_week,
+        relation=replace(REACH_OUT_ROWS, value="1.0", edge=_weeks_edge, scale=_weekly),
     ),
     Kpi(
         "emails_sent",
