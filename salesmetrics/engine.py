@@ -511,7 +511,7 @@ def _declared(
     rows = kpi.relation
     assert rows is not None
     entity = kpi.needs[0].split("|")[0].split(".")[0]
-    have = ctx.frames[entity].columns
+    have = rows.dimensions(ctx) if rows.dimensions is not None else ctx.frames[entity].columns
     absent = [d for d in attrs if d not in have]
     split = () if absent else attrs
     periods = [(period, cutoff) for period, _, cutoff in slices]

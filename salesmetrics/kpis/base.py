@@ -21,7 +21,7 @@ A KPI whose value for a period can still change as later data arrives declares h
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -145,7 +145,9 @@ class Rows:
     they are known at all, for what no row can tell (`at_edge`). `scale` gives, for a
     period, a factor its values (sums, means, medians) are multiplied by, for a value per
     length of time whose length no row can tell (reach outs per week: 7 / the days of the
-    period the activities cover).
+    period the activities cover). `dimensions` gives the report's dimensions the rows can be
+    broken down by, for rows made of several inputs (default: the columns of the KPI's first
+    input).
     """
 
     source: str
@@ -165,6 +167,7 @@ class Rows:
     none_kept: str | None = None  # when every row of a period is left out: no value, this note
     edge: Callable[[Context, Period], tuple[str | None, bool]] | None = None
     scale: Callable[[Context, Period], float] | None = None
+    dimensions: Callable[[Context], Collection[str]] | None = None
 
 
 @dataclass(frozen=True)

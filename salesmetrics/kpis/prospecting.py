@@ -150,8 +150,9 @@ def _contacted(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _hours_and_qualified(data: Context, period: Period) -> pd.DataFrame:
-    """Research activities in the period (`hours`, and the quality and source of their lead)
-    and leads with sql_at in the period (`lead_id`) on one frame.
+    """Research activities in the period (their hours the `numerator`, with the quality and
+    source of their lead) and leads with sql_at in the period (their lead_id the `key`) on
+    one frame: a group's research hours over its distinct leads qualified.
 
     An activity's hours go to its own owner, and to its lead's quality and source, so a
     breakdown by quality sets the research on hot leads against the hot leads qualified.
@@ -160,34 +161,34 @@ def _hours_and_qualified(data: Context, period: Period) -> pd.DataFrame:
     research = _research_rows(data, period)
     leads = data["leads"]
     qualified = period_rows(data, "leads", lambda: leads, "sql_at", period)
-    people = [d for d in PEOPLE if d in research.columns and d in leads.columns]
-    lead_dims = [d for d in LEAD_DIMENSIONS if d in leads.columns]
+    dims = _research_dimensions(data)
+    people = [d for d in dims if d in PEOPLE]
+    lead_dims = [d for d in dims if d in LEAD_DIMENSIONS]
     hours = pd.DataFrame(
         {
             **{d: research[d].astype(TEXT) for d in people},
             **{d: _of_lead(research, data, d) for d in lead_dims},
-            "hours": research["value"].astype(float),
-            "lead_id": pd.Series(pd.NA, index=research.index, dtype=TEXT),
+            "numerator": research["value"].astype(float),
+            KEY: pd.Series(pd.NA, index=research.index, dtype=TEXT),
         }
     )
     leads_qualified = pd.DataFrame(
         {
             **{d: qualified[d].astype(TEXT) for d in [*people, *lead_dims]},
-            "hours": 0.0,
-            "lead_id": qualified["lead_id"].astype(TEXT),
+            "numerator": 0.0,
+            KEY: qualified["lead_id"].astype(TEXT),
         },
         index=qualified.index,
     )
     return pd.concat([hours, leads_qualified], ignore_index=True)
 
 
-def _hours_per_lead(rows: pd.DataFrame) -> Aggregate:
-    """Research hours over the distinct leads qualified in the group."""
-    hours = float(rows["hours"].sum()) if len(rows) else 0.0
-    leads = float(rows["lead_id"].nunique()) if len(rows) else 0.0
-    if leads == 0:
-        return Aggregate(None, hours, 0.0, "no leads qualified in the period")
-    return Aggregate(hours / leads, hours, leads)
+def _research_dimensions(data: Context) -> list[str]:
+    """The dimensions research hours per qualified lead can be broken down by: the owner and
+    team where both activities and leads have them, the lead's quality and source."""
+    acts, leads = data["activities"].columns, data["leads"].columns
+    people = [d for d in PEOPLE if d in acts and d in leads]
+    return [*people, *(d for d in LEAD_DIMENSIONS if d in leads)]
 
 
 # research_response_roi
@@ -353,7 +354,7 @@ KPIS = (
         "Research hours per qualified lead",
         STAGE,
         Unit.HOURS,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         (
             "leads.sql_at",
             "leads.lead_id",
@@ -365,7 +366,14 @@ KPIS = (
         "research hours in the period / distinct leads with sql_at in the period",
         _hours_and_qualified,
         higher_is_better=False,
-        combine=_hours_per_lead,
+        no_denominator="no leads qualified in the period",
+        relation=Rows(
+            "research_and_qualified",
+            "dated_at",
+            numerator="hours",
+            key="qualified",
+            dimensions=_research_dimensions,
+        ),
     ),
     Kpi(
         "research_response_roi",

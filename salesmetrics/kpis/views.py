@@ -104,11 +104,34 @@ LEFT JOIN deal_accounts AS d ON d.deal_id = a.deal_id
 its lead's first listing with one, else its deal's), else the lead itself; blank with none."""
 
 
+RESEARCH_AND_QUALIFIED = f"""
+WITH lead_dimensions AS (
+    SELECT lead_id,
+        arg_min(quality, {ROW}) FILTER (WHERE quality IS NOT NULL) AS quality,
+        arg_min(source, {ROW}) FILTER (WHERE source IS NOT NULL) AS source
+    FROM leads WHERE lead_id IS NOT NULL GROUP BY lead_id
+)
+SELECT r.*, l.quality, l.source, r.occurred_at AS dated_at,
+    coalesce(r.duration_minutes, 0.0) / 60.0 AS hours, NULL::VARCHAR AS qualified
+FROM (
+    SELECT COLUMNS(lambda c: c NOT IN ('quality', 'source')) FROM activities
+    WHERE channel = 'research'
+) AS r
+LEFT JOIN lead_dimensions AS l ON l.lead_id = r.lead_id
+UNION ALL BY NAME
+SELECT *, sql_at AS dated_at, 0.0 AS hours, lead_id AS qualified FROM leads WHERE sql_at IS NOT NULL
+"""
+"""Research activities (`hours`, the quality and source of their lead's first listing with
+one) and qualified leads (`qualified`: the lead_id) as one relation, dated (`dated_at`) by
+occurred_at and sql_at: research on hot leads is set against the hot leads qualified."""
+
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
     # outreach and prospecting
     "deal_touches": DEAL_TOUCHES,
     "follow_ups": FOLLOW_UPS,
     "activity_prospects": ACTIVITY_PROSPECTS,
+    "research_and_qualified": RESEARCH_AND_QUALIFIED,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""

@@ -248,6 +248,34 @@ def test_research_hours_per_qualified_lead_by_owner_and_missing_inputs():
     assert by_channel.note == "not split by channel: leads carry no channel"
 
 
+def test_research_takes_each_dimension_of_its_lead_from_its_first_listing_with_one():
+    leads = frame(
+        "leads",
+        "lead_id created_at quality source sql_at",
+        [
+            ("L1", "2026-09-01", None, "Web", "2026-10-05"),  # source from here
+            ("L1", "2026-09-02", "hot", "Event", None),  # quality from here
+            ("L1", "2026-09-03", "cold", None, None),
+        ],
+    )
+    acts = frame(
+        "activities",
+        "occurred_at channel direction owner lead_id duration_minutes",
+        [("2026-10-02 09:00", "research", "outbound", "Ana", "L1", 30.0)],
+    )
+    book = {"leads": leads, "activities": acts}
+    for by, label in (("quality", "hot"), ("source", "Web")):
+        report = run("research_hours_per_qualified_lead", book=book, group_by=[by])
+        found = report.value("research_hours_per_qualified_lead", **{by: label})
+        assert found.numerator == 0.5
+        assert same_values(book, period=OCTOBER, as_of=AS_OF, group_by=(by,))
+    # activities without owners cannot be split by owner, though leads have them
+    unowned = {"leads": leads.assign(owner="Ana"), "activities": acts.drop(columns=["owner"])}
+    (total,) = run("research_hours_per_qualified_lead", book=unowned, group_by=["owner"]).values
+    assert total.note == "not split by owner: activities carry no owner"
+    assert same_values(unowned, period=OCTOBER, as_of=AS_OF, group_by=("owner",))
+
+
 # research_response_roi
 
 # the activities start on 1 August (a call logged then), so September is not before the data
