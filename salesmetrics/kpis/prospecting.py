@@ -255,7 +255,11 @@ def _rrroi(rows: pd.DataFrame) -> Aggregate:
     """Change in email response rate / change in research hours per prospect contacted; null
     when the comparison period is before the data, when fewer emails delivered or prospects
     contacted than the small-sample threshold stand behind either period's figures, or when
-    the hours changed by less than MIN_CHANGE of the earlier hours."""
+    the hours changed by less than MIN_CHANGE of the earlier hours.
+
+    Custom, on the pandas engine: its value is a change divided by a change, each a ratio of
+    two periods (one over distinct prospects), with rules on both periods at once; no kind
+    aggregates one period's rows into it."""
     early = fact(rows, "before_data")
     if early:
         return Aggregate(None, note=early)
