@@ -19,6 +19,8 @@ DATASETS = realdata_dir()
 
 
 READ = ("maven_crm", "olist_funnel")  # the examples with an input a declared KPI reads
+
+
 @pytest.mark.parametrize("name", READ)
 def test_both_engines_agree_on_each_example_report(name, monkeypatch):
     import salesmetrics.pipeline as pipeline
