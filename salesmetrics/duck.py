@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from salesmetrics.canonical import ARROW_TYPES
 from salesmetrics.errors import SalesmetricsError
-from salesmetrics.kpis.base import Aggregation, Context, Kpi, Rows
+from salesmetrics.kpis.base import ROW, Aggregation, Context, Kpi, Rows
 from salesmetrics.kpis.views import VIEWS
 from salesmetrics.periods import Period
 from salesmetrics.schema import DEAL_STAGES, ENTITIES, STAGE_DATE_PREFIX
@@ -91,17 +91,20 @@ def _connect(frames: Mapping[str, pd.DataFrame]) -> duckdb.DuckDBPyConnection:
 
 def _canonical(name: str, frame: pd.DataFrame | None) -> pa.Table:
     """The entity's frame as Arrow, with every canonical field (typed blanks where the input
-    has none, and none at all when there is no such input), the deals' entered_<stage> dates
-    and the anomaly flags of its date fields; the frame's own columns (dimensions) kept."""
+    has none, and none at all when there is no such input), the deals' entered_<stage> dates,
+    the anomaly flags of its date fields and each row's position (`ROW`); the frame's own
+    columns (dimensions) kept."""
     wanted = {f.name: ARROW_TYPES[f.kind] for f in ENTITIES[name].fields}
     if name == "deals":
         wanted |= {STAGE_DATE_PREFIX + s: pa.timestamp("us") for s in DEAL_STAGES}
     dates = [f.name for f in ENTITIES[name].fields if pa.types.is_timestamp(ARROW_TYPES[f.kind])]
     wanted |= {IMPLAUSIBLE + d: pa.bool_() for d in dates}
     if frame is None:
-        return pa.table({c: pa.array([], t) for c, t in wanted.items()})
+        return pa.table({c: pa.array([], t) for c, t in {**wanted, ROW: pa.int64()}.items()})
     table = pa.Table.from_pandas(frame, preserve_index=False)
     rows = table.num_rows
+    position = pa.array(np.arange(rows, dtype=np.int64))
+    table = table.append_column(pa.field(ROW, pa.int64()), position)
     for column, kind in wanted.items():
         if column not in table.column_names:
             blank = (
@@ -234,9 +237,13 @@ def measure(
             joined += f" AND NOT coalesce({later}, FALSE)"
         if rows.entered is not None:
             joined += " AND NOT coalesce(r.kpi_entered >= s.kpi_cutoff, FALSE)"
-    fractions = (
-        f"coalesce(fsum(j.kpi_numerator * j.kpi_share) FILTER (WHERE {kept}), 0.0), "
+    denominator = (
         f"coalesce(fsum(j.kpi_denominator * j.kpi_share) FILTER (WHERE {kept}), 0.0)"
+        if rows.denominator is not None
+        else f"count(DISTINCT j.kpi_key) FILTER (WHERE {kept})::DOUBLE"  # per distinct key
+    )
+    fractions = (
+        f"coalesce(fsum(j.kpi_numerator * j.kpi_share) FILTER (WHERE {kept}), 0.0), {denominator}"
         if rows.numerator is not None
         else "0.0, 0.0"
     )

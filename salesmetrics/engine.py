@@ -40,6 +40,7 @@ from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis import forecast
 from salesmetrics.kpis.base import (
     HIT,
+    KEY,
     LEFT_OUT,
     SMALL_SAMPLE,
     Aggregate,
@@ -689,9 +690,12 @@ def _declared(
 
     rows = kpi.relation
     assert rows is not None
-    inputs = rows.inputs or (kpi.needs[0].split("|")[0].split(".")[0],)
-    frames = [set(ctx.frames[e].columns) for e in inputs if e in ctx.frames]
-    have = set.intersection(*frames, duck.columns(ctx, rows.source))
+    if rows.dimensions is not None:
+        have = set(rows.dimensions(ctx))
+    else:
+        inputs = rows.inputs or (kpi.needs[0].split("|")[0].split(".")[0],)
+        frames = [set(ctx.frames[e].columns) for e in inputs if e in ctx.frames]
+        have = set.intersection(*frames, duck.columns(ctx, rows.source))
     absent = [d for d in attrs if d not in have]
     split = () if absent else attrs
     cuts = [
@@ -712,6 +716,8 @@ def _declared(
     found: dict[Slice, dict[Key, KpiValue]] = {}
     for at, (period, outer, _) in enumerate(slices):
         groups = measured[at]
+        if rows.scale is not None:
+            groups = _scaled(groups, rows.scale(ctx, period))
         values: dict[Key, KpiValue] = {}
         named = {labels for labels in groups if labels is not None}
         labelled = [None, *sorted(named | (universe if split else set()))]
@@ -724,6 +730,18 @@ def _declared(
         note, known = joined(said, note), known and cut is not None
         found[slices[at]] = _at_edge(values, note, known)
     return found, absent
+
+
+def _scaled(groups, factor: float):
+    """The Stats of a slice's groups (salesmetrics.duck.measure) with their values multiplied
+    by `factor` (`Rows.scale`)."""
+    return {
+        labels: {
+            split: replace(each, value=None if each.value is None else each.value * factor)
+            for split, each in found.items()
+        }
+        for labels, found in groups.items()
+    }
 
 
 def _declared_values(kpi: Kpi, stats, pairs, small_sample: int) -> list[KpiValue]:
@@ -751,9 +769,7 @@ def _of_stats(kpi: Kpi, stats, total: float) -> tuple[Aggregate, int]:
             agg = Aggregate(stats.value or 0.0)
         case Aggregation.RATIO:
             a, b = float(stats.numerator), float(stats.denominator)
-            agg = (
-                Aggregate(a / b, a, b) if b else Aggregate(None, a, b, "no rows in the denominator")
-            )
+            agg = Aggregate(a / b, a, b) if b else Aggregate(None, a, b, kpi.no_denominator)
         case Aggregation.DISTRIBUTION:
             weight = stats.value or 0.0
             agg = Aggregate(weight / total if total else None, weight, total)
@@ -891,11 +907,15 @@ def _group_aggregates(
             aggregates = [Aggregate(float(v)) for v in column(grouped["value"].sum())]
         case Aggregation.RATIO:
             numerators = column(grouped["numerator"].sum())
-            denominators = column(grouped["denominator"].sum())
+            denominators = column(
+                grouped["denominator"].sum()
+                if "denominator" in rows.columns
+                else grouped[KEY].nunique()
+            )
             aggregates = [
                 Aggregate(float(a / b), float(a), float(b))
                 if b != 0
-                else Aggregate(None, float(a), float(b), "no rows in the denominator")
+                else Aggregate(None, float(a), float(b), kpi.no_denominator)
                 for a, b in zip(numerators, denominators, strict=True)
             ]
         case _:  # mean, median
@@ -919,7 +939,7 @@ def _narrow(kpi: Kpi, ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
         return rows
     split = [c for c in (kpi.category, kpi.subcategory) if c is not None]
     also = _also_columns(kpi, rows)
-    return carrying(ctx, rows, *split, "value", "numerator", "denominator", LEFT_OUT, *also)
+    return carrying(ctx, rows, *split, "value", "numerator", "denominator", KEY, LEFT_OUT, *also)
 
 
 def _universe(kpi: Kpi, ctx: Context, attrs: tuple[str, ...]) -> set[tuple[str, ...]]:
@@ -1073,11 +1093,16 @@ def _aggregate(kpi: Kpi, rows: pd.DataFrame) -> Aggregate:
             return Aggregate(float(n))
         case Aggregation.SUM:
             return Aggregate(float(rows["value"].sum()) if n else 0.0)
+        case Aggregation.COUNT_DISTINCT:
+            return Aggregate(float(rows[KEY].nunique()) if n else 0.0)
         case Aggregation.RATIO:
             numerator = float(rows["numerator"].sum()) if n else 0.0
-            denominator = float(rows["denominator"].sum()) if n else 0.0
+            if "denominator" in rows.columns:
+                denominator = float(rows["denominator"].sum()) if n else 0.0
+            else:
+                denominator = float(rows[KEY].nunique()) if n else 0.0
             if denominator == 0:
-                return Aggregate(None, numerator, denominator, "no rows in the denominator")
+                return Aggregate(None, numerator, denominator, kpi.no_denominator)
             return Aggregate(numerator / denominator, numerator, denominator)
         case Aggregation.CUSTOM:
             assert kpi.combine is not None

@@ -160,6 +160,57 @@ def test_a_distribution_splits_by_category_largest_first():
     assert shares == [("Price", 0.5, 1.0), ("(blank)", 0.5, 1.0)]  # blanks last on a tie
 
 
+def test_a_ratio_over_distinct_keys_counts_each_key_once_in_each_group():
+    acts = pd.DataFrame(
+        {
+            "occurred_at": pd.to_datetime(["2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04"]),
+            "channel": ["email", "call", "email", "call"],
+            "owner": ["Ann", "Ann", "Bob", None],
+        }
+    ).astype({"occurred_at": "timestamp[us][pyarrow]", "channel": "string[pyarrow]"})
+    acts = acts.astype({"owner": "string[pyarrow]"})
+    by = {"group_by": ("channel",), "kpis": ["activities_per_rep"]}
+    for engine in ("duckdb", "pandas"):
+        found = compute(
+            {"activities": acts}, period=OCTOBER, as_of=date(2026, 11, 15), engine=engine, **by
+        )
+        total = found.value("activities_per_rep")  # 3 with an owner / Ann and Bob
+        assert (total.numerator, total.denominator, total.value) == (3.0, 2.0, 1.5)
+        email = found.value("activities_per_rep", channel="email")  # Ann, Bob: 1 each
+        assert (email.numerator, email.denominator) == (2.0, 2.0)
+        call = found.value("activities_per_rep", channel="call")  # Ann's; the other has no owner
+        assert (call.numerator, call.denominator) == (1.0, 1.0)
+    # a week inside the data with no activity: the KPI's own words for it (a week after the
+    # data would be unknown instead, with the stale input's reason)
+    week = resolve_period("2026-W39", date(2026, 11, 15))  # 21 to 27 September
+    early = acts.assign(
+        occurred_at=acts["occurred_at"].where(acts.index > 0, pd.Timestamp("2026-09-14"))
+    )
+    empty = report({"activities": early}, period=week, kpis=["activities_per_rep"])
+    none = empty.value("activities_per_rep")
+    assert (none.value, none.note) == (None, "no rep with an activity in the period")
+
+
+def test_a_scale_of_each_period_multiplies_its_values():
+    acts = pd.DataFrame(
+        {
+            "occurred_at": pd.to_datetime(
+                ["2026-10-01", "2026-10-02", "2026-10-04 18:00"], format="ISO8601"
+            ),
+            "channel": ["email", "call", "email"],
+        }
+    ).astype({"occurred_at": "timestamp[us][pyarrow]", "channel": "string[pyarrow]"})
+    found = report({"activities": acts}, kpis=["reach_outs_per_week"], compare="previous")
+    week = found.value("reach_outs_per_week")
+    # 3 reach outs over the 4 days the activities cover (1 to 4 October), 7 days a week
+    assert week.value == pytest.approx(3 * 7 / 4)
+    assert week.note == (
+        "the activities data ends 2026-10-04: values up to its end; no comparison: activities "
+        "start 2026-10-01; period 2026-09 has no activities"
+    )
+    assert week.previous is None  # September: before the activities, no days to divide by
+
+
 def test_amounts_in_two_currencies_are_never_summed():
     book = BOOK.assign(currency=pd.array(["USD"] * 7 + ["EUR"], "string"))
     book.loc[7, "closed_at"] = pd.Timestamp("2026-10-03")

@@ -5,7 +5,9 @@ be broken down by and, by kind:
 - count: any rows (the value is how many there are);
 - sum, mean, median: a `value` column;
 - ratio: `numerator` and `denominator` columns, summed per group before dividing, so a ratio
-  is always a sum over a sum;
+  is always a sum over a sum; or `numerator` and `key`, a sum over the group's number of
+  distinct keys (activities per rep: the reps are counted once each, not per activity);
+- count distinct: a `key` column (the value is how many distinct non-blank keys there are);
 - distribution: a `value` weight (1 per row to count) and the category column named by
   `Kpi.category`; each category's share is its weight over the group's total weight;
 - custom: whatever columns `Kpi.combine` reads, which turns a group's rows into one Aggregate.
@@ -19,7 +21,7 @@ A KPI whose value for a period can still change as later data arrives declares h
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -39,6 +41,14 @@ LEFT_OUT = "left_out"
 """A column KPI rows may carry: True on a row left out of the value, as what it would add is
 unknown (a deal at a stage the mapping does not place). The engine aggregates the other rows
 and counts these in the value's note, worded by `Kpi.left_out`."""
+KEY = "key"
+"""The column of a count-distinct KPI's rows whose distinct values it counts, and of a ratio's
+rows without a `denominator` column, whose distinct values are the denominator."""
+NO_DENOMINATOR = "no rows in the denominator"
+ROW = "_row_"
+"""A column of every table a declaration's SQL reads (salesmetrics.duck): the row's position
+in its input, for a rule that takes the first listed of several rows (a lead's account from
+its first listing that has one)."""
 
 
 class Unit(StrEnum):
@@ -55,11 +65,11 @@ class Unit(StrEnum):
 class Aggregation(StrEnum):
     COUNT = "count"  # the number of rows
     SUM = "sum"  # the sum of `value`
-    RATIO = "ratio"  # sum(numerator) / sum(denominator)
+    RATIO = "ratio"  # sum(numerator) / sum(denominator), or / the number of distinct `key`s
     MEAN = "mean"
     MEDIAN = "median"
     DISTRIBUTION = "distribution"  # per category: sum(value) in it / sum(value) in the group
-    COUNT_DISTINCT = "count_distinct"  # the number of distinct `key`s (declared KPIs only)
+    COUNT_DISTINCT = "count_distinct"  # the number of distinct `key`s
     CUSTOM = "custom"  # Kpi.combine(rows)
 
 
@@ -123,11 +133,13 @@ class Rows:
 
     The other fields are SQL expressions over the source's columns, by kind: `value` (sum,
     mean, median; a distribution's weight), `numerator` and `denominator` (ratio), `key`
-    (count distinct); `category` and `subcategory` split the value as `Kpi.category` does;
-    `left_out` is true for a row in the period that the value leaves out (counted in its
-    note, worded by `Kpi.left_out`). For a maturing KPI, `outcome` is the date its outcome
-    happened and `entered` the date the row joined the denominator (`Maturing`). `{name}`
-    in any of them is the report's KPI setting of that name (`Settings`), as a literal.
+    (count distinct; a ratio with a `key` instead of a `denominator` is divided by the
+    number of distinct keys); `category` and `subcategory` split the value as
+    `Kpi.category` does; `left_out` is true for a row in the period that the value leaves
+    out (counted in its note, worded by `Kpi.left_out`). For a maturing KPI, `outcome` is
+    the date its outcome happened and `entered` the date the row joined the denominator
+    (`Maturing`). `{name}` in any of them is the report's KPI setting of that name
+    (`Settings`), as a literal.
 
     A group of a period whose rows are all left out has no value when `none_kept` is given,
     only that note ({n}: the rows). `also` counts, among the rows left out, those meeting each
@@ -144,7 +156,11 @@ class Rows:
     part, no value): a ratio of two inputs counts only the days both cover
     (`kpis.edges.covered`). `inputs` names the inputs a view mixes (costs and leads): a
     breakdown by a dimension one of them lacks gives the total only (default: the input of
-    the KPI's first need).
+    the KPI's first need). `scale` gives, for a
+    period, a factor its values (sums, means, medians) are multiplied by, for a value per
+    length of time whose length no row can tell (reach outs per week: 7 / the days of the
+    period the activities cover). `dimensions` gives the report's dimensions the rows can be
+    broken down by, for rows made of several inputs (instead of `inputs`).
     """
 
     source: str
@@ -167,6 +183,8 @@ class Rows:
     spans: str | None = None
     within: Callable[[Context, Period], tuple[Period | None, str | None]] | None = None
     inputs: tuple[str, ...] = ()
+    scale: Callable[[Context, Period], float] | None = None
+    dimensions: Callable[[Context], Collection[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -255,6 +273,7 @@ class Kpi:
     per_day: bool = False
     left_out: str = "{n} rows left out"  # the note on rows flagged LEFT_OUT; {n}: their count
     matures: Maturing | None = None  # a value that later data can still change (a cohort)
+    no_denominator: str = NO_DENOMINATOR  # a ratio's note when its denominator is 0
     relation: Rows | None = None  # the rows as SQL: computed by the DuckDB engine
 
     def __post_init__(self) -> None:

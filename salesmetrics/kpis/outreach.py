@@ -12,15 +12,18 @@ Definitions shared by these KPIs (and by the prospecting KPIs that build on them
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from salesmetrics.kpis.base import (
-    Aggregate,
+    KEY,
     Aggregation,
     Context,
     Kpi,
     Maturing,
+    Rows,
     Unit,
     at_edge,
     carrying,
@@ -28,8 +31,9 @@ from salesmetrics.kpis.base import (
     id_codes,
     period_rows,
 )
-from salesmetrics.kpis.close import closed_deals
+from salesmetrics.kpis.close import IS_LOST, IS_WON, closed_deals
 from salesmetrics.kpis.edges import covered
+from salesmetrics.kpis.views import NOT_RESEARCH, OUTBOUND
 from salesmetrics.periods import Period
 
 STAGE = "outreach"
@@ -111,11 +115,21 @@ def _per_week(data: Context, period: Period) -> pd.DataFrame:
     is its reach outs per week; a month bucket or a week cut at the edge of the period uses its
     own number of days, and a period running past the activities' last day (or starting before
     their first) only the days they cover, with a note (salesmetrics.kpis.edges)."""
-    rows = reach_outs(data, period)
+    return at_edge(
+        reach_outs(data, period).assign(value=_weekly(data, period)), *_weeks_edge(data, period)
+    )
+
+
+def _weekly(data: Context, period: Period) -> float:
+    """7 / the days of the period the activities cover (0 when they cover none)."""
+    days, _ = covered(data, period, "activities")
+    return 0.0 if days is None else DAYS_PER_WEEK / days.days
+
+
+def _weeks_edge(data: Context, period: Period) -> tuple[str | None, bool]:
+    """The note on a period the activities cover in part, and whether they cover any of it."""
     days, note = covered(data, period, "activities")
-    if days is None:
-        return at_edge(rows.assign(value=0.0), note, known=False)
-    return at_edge(rows.assign(value=DAYS_PER_WEEK / days.days), note)
+    return note, days is not None
 
 
 # email_bounce_rate, email_open_rate, email_response_rate_of_opened
@@ -146,18 +160,11 @@ def _of_opened_rows(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _rep_activities(data: Context, period: Period) -> pd.DataFrame:
-    """Activities in the period that have an owner: one without an owner is no rep's activity."""
+    """Activities in the period that have an owner (one without is no rep's activity), 1 each,
+    keyed by owner: a group's activities over its distinct owners, a rep counted once."""
     acts = activities_in(data, period)
-    return acts[acts["owner"].notna().to_numpy()]
-
-
-def _per_rep(rows: pd.DataFrame) -> Aggregate:
-    """Activities over the distinct owners of the group (a rep counts once, not per activity)."""
-    activities = float(len(rows))
-    reps = float(rows["owner"].nunique()) if len(rows) else 0.0
-    if reps == 0:
-        return Aggregate(None, activities, 0.0, "no rep with an activity in the period")
-    return Aggregate(activities / reps, activities, reps)
+    acts = acts[acts["owner"].notna().to_numpy()]
+    return acts.assign(numerator=1.0, **{KEY: acts["owner"]})
 
 
 # touches_per_won_deal, touches_per_lost_deal
@@ -221,10 +228,10 @@ def _follow_ups(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _all_follow_ups(data: Context) -> pd.DataFrame:
-    """Reach outs on a lead in the period, with follow_up = 1 unless it is the lead's first
+    """Reach outs on a lead, with numerator 1 (a follow-up) unless it is the lead's first
     reach out ever (before the period too): a lead first contacted in September and twice in
     October had two follow-ups in October. Of two first reach outs at the same minute, the one
-    listed first is the first.
+    listed first is the first. Keyed by lead: a group's follow-ups over its distinct leads.
     """
     acts = data["activities"]
     keep = is_reach_out(acts) & acts["lead_id"].notna() & acts["occurred_at"].notna()
@@ -236,17 +243,22 @@ def _all_follow_ups(data: Context) -> pd.DataFrame:
     first[1:] = lead[order][1:] != lead[order][:-1]
     follow_up = np.ones(len(on_leads), dtype=float)
     follow_up[order[first]] = 0.0
-    return on_leads.assign(follow_up=follow_up)
+    return on_leads.assign(numerator=follow_up, **{KEY: on_leads["lead_id"]})
 
 
-def _per_lead(rows: pd.DataFrame) -> Aggregate:
-    """Follow-ups over the distinct leads reached out to in the group."""
-    follow_ups = float(rows["follow_up"].sum()) if len(rows) else 0.0
-    leads = float(rows["lead_id"].nunique()) if len(rows) else 0.0
-    if leads == 0:
-        return Aggregate(None, follow_ups, 0.0, "no lead reached out to in the period")
-    return Aggregate(follow_ups / leads, follow_ups, leads)
+def one_if(condition: str) -> str:
+    """SQL: 1.0 where `condition` holds, 0.0 where it does not or is blank."""
+    return f"CASE WHEN {condition} THEN 1.0 ELSE 0.0 END"
 
+
+IS_OUTBOUND = (OUTBOUND, "inbound")
+IS_NOT_RESEARCH = (NOT_RESEARCH, "research")
+SENT = (IS_OUTBOUND, ("channel = 'email'", "not an email"))
+BOUNCED_SQL = "coalesce(bounced, FALSE)"
+OPENED_SQL = "coalesce(opened, FALSE)"
+REPLIED_SQL = "coalesce(replied, FALSE)"
+DELIVERED_SQL = one_if(f"NOT {BOUNCED_SQL}")
+REACH_OUT_ROWS = Rows("activities", "occurred_at", (IS_OUTBOUND, IS_NOT_RESEARCH))
 
 SENT_NEEDS = ("activities.occurred_at", "activities.channel")
 BOUNCED = "activities.bounced?"  # mapped but all blank: no email bounced, not a skip
@@ -261,6 +273,7 @@ KPIS = (
         OCCURRED,
         "count of outbound activities (blank direction = outbound) in any channel but research",
         reach_outs,
+        relation=REACH_OUT_ROWS,
     ),
     Kpi(
         "reach_outs_per_week",
@@ -273,6 +286,7 @@ KPIS = (
         "reach outs in the period / (days of the period the activities cover / 7)",
         _per_week,
         per_day=True,
+        relation=replace(REACH_OUT_ROWS, value="1.0", edge=_weeks_edge, scale=_weekly),
     ),
     Kpi(
         "emails_sent",
@@ -284,6 +298,7 @@ KPIS = (
         OCCURRED,
         "count of outbound activities in the email channel",
         emails_sent,
+        relation=Rows("activities", "occurred_at", SENT),
     ),
     Kpi(
         "email_bounce_rate",
@@ -296,6 +311,9 @@ KPIS = (
         "emails sent marked bounced / emails sent (blank bounced = not bounced)",
         _bounce_rows,
         higher_is_better=False,
+        relation=Rows(
+            "activities", "occurred_at", SENT, numerator=one_if(BOUNCED_SQL), denominator="1.0"
+        ),
     ),
     Kpi(
         "email_open_rate",
@@ -308,6 +326,13 @@ KPIS = (
         "emails sent, not bounced and marked opened / emails sent and not bounced",
         _open_rows,
         matures=Maturing(7),
+        relation=Rows(
+            "activities",
+            "occurred_at",
+            SENT,
+            numerator=one_if(f"{OPENED_SQL} AND NOT {BOUNCED_SQL}"),
+            denominator=DELIVERED_SQL,
+        ),
     ),
     Kpi(
         "email_response_rate",
@@ -320,6 +345,13 @@ KPIS = (
         "emails sent, not bounced and marked replied / emails sent and not bounced",
         _response_rows,
         matures=Maturing(7),
+        relation=Rows(
+            "activities",
+            "occurred_at",
+            SENT,
+            numerator=one_if(f"{REPLIED_SQL} AND NOT {BOUNCED_SQL}"),
+            denominator=DELIVERED_SQL,
+        ),
     ),
     Kpi(
         "email_response_rate_of_opened",
@@ -332,18 +364,32 @@ KPIS = (
         "emails sent marked opened and replied / emails sent marked opened",
         _of_opened_rows,
         matures=Maturing(7),
+        relation=Rows(
+            "activities",
+            "occurred_at",
+            SENT,
+            numerator=one_if(f"{REPLIED_SQL} AND {OPENED_SQL}"),
+            denominator=one_if(OPENED_SQL),
+        ),
     ),
     Kpi(
         "activities_per_rep",
         "Activities per rep",
         STAGE,
         Unit.COUNT,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         ("activities.occurred_at", "activities.owner"),
         OCCURRED,
         "activities with an owner (any channel, either direction) / distinct owners among them",
         _rep_activities,
-        combine=_per_rep,
+        no_denominator="no rep with an activity in the period",
+        relation=Rows(
+            "activities",
+            "occurred_at",
+            (("owner IS NOT NULL", "no owner: no rep's activity"),),
+            numerator="1.0",
+            key="owner",
+        ),
     ),
     Kpi(
         "touches_per_won_deal",
@@ -364,6 +410,9 @@ KPIS = (
         _won_touches,
         higher_is_better=False,
         benchmark="5-7 follow-ups to close a deal",
+        relation=Rows(
+            "deal_touches", "closed_at", (IS_WON,), numerator="touches", denominator="1.0"
+        ),
     ),
     Kpi(
         "touches_per_lost_deal",
@@ -383,17 +432,21 @@ KPIS = (
         "activities but research on lost deals closed in the period, up to the close / those deals",
         _lost_touches,
         higher_is_better=False,
+        relation=Rows(
+            "deal_touches", "closed_at", (IS_LOST,), numerator="touches", denominator="1.0"
+        ),
     ),
     Kpi(
         "follow_ups_per_lead",
         "Follow-ups per lead",
         STAGE,
         Unit.COUNT,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         (*SENT_NEEDS, "activities.lead_id"),
         OCCURRED,
         "reach outs on a lead but its first ever / distinct leads with a reach out in the period",
         _follow_ups,
-        combine=_per_lead,
+        no_denominator="no lead reached out to in the period",
+        relation=Rows("follow_ups", "occurred_at", numerator="follow_up", key="lead_id"),
     ),
 )

@@ -14,10 +14,12 @@ import pandas as pd
 
 from salesmetrics.coverage import first_day
 from salesmetrics.kpis.base import (
+    KEY,
     Aggregate,
     Aggregation,
     Context,
     Kpi,
+    Rows,
     Unit,
     carrying,
     fact,
@@ -26,7 +28,14 @@ from salesmetrics.kpis.base import (
     period_rows,
     with_facts,
 )
-from salesmetrics.kpis.outreach import activities_in, is_email_sent, is_reach_out, responses
+from salesmetrics.kpis.outreach import (
+    IS_NOT_RESEARCH,
+    IS_OUTBOUND,
+    activities_in,
+    is_email_sent,
+    is_reach_out,
+    responses,
+)
 from salesmetrics.periods import Period
 
 STAGE = "prospecting"
@@ -130,21 +139,20 @@ def _source_weights(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _contacted(data: Context, period: Period) -> pd.DataFrame:
+    """Reach outs to a prospect, keyed by it: an account reached by two reps counts once in
+    total."""
     rows = _prospect_rows(data, period)
-    return rows[rows["prospect"].notna().to_numpy()]
-
-
-def _distinct_prospects(rows: pd.DataFrame) -> Aggregate:
-    """Distinct prospects in the group: an account reached by two reps counts once in total."""
-    return Aggregate(float(rows["prospect"].nunique()) if len(rows) else 0.0)
+    rows = rows[rows["prospect"].notna().to_numpy()]
+    return rows.assign(**{KEY: rows["prospect"]})
 
 
 # research_hours_per_qualified_lead
 
 
 def _hours_and_qualified(data: Context, period: Period) -> pd.DataFrame:
-    """Research activities in the period (`hours`, and the quality and source of their lead)
-    and leads with sql_at in the period (`lead_id`) on one frame.
+    """Research activities in the period (their hours the `numerator`, with the quality and
+    source of their lead) and leads with sql_at in the period (their lead_id the `key`) on
+    one frame: a group's research hours over its distinct leads qualified.
 
     An activity's hours go to its own owner, and to its lead's quality and source, so a
     breakdown by quality sets the research on hot leads against the hot leads qualified.
@@ -153,34 +161,34 @@ def _hours_and_qualified(data: Context, period: Period) -> pd.DataFrame:
     research = _research_rows(data, period)
     leads = data["leads"]
     qualified = period_rows(data, "leads", lambda: leads, "sql_at", period)
-    people = [d for d in PEOPLE if d in research.columns and d in leads.columns]
-    lead_dims = [d for d in LEAD_DIMENSIONS if d in leads.columns]
+    dims = _research_dimensions(data)
+    people = [d for d in dims if d in PEOPLE]
+    lead_dims = [d for d in dims if d in LEAD_DIMENSIONS]
     hours = pd.DataFrame(
         {
             **{d: research[d].astype(TEXT) for d in people},
             **{d: _of_lead(research, data, d) for d in lead_dims},
-            "hours": research["value"].astype(float),
-            "lead_id": pd.Series(pd.NA, index=research.index, dtype=TEXT),
+            "numerator": research["value"].astype(float),
+            KEY: pd.Series(pd.NA, index=research.index, dtype=TEXT),
         }
     )
     leads_qualified = pd.DataFrame(
         {
             **{d: qualified[d].astype(TEXT) for d in [*people, *lead_dims]},
-            "hours": 0.0,
-            "lead_id": qualified["lead_id"].astype(TEXT),
+            "numerator": 0.0,
+            KEY: qualified["lead_id"].astype(TEXT),
         },
         index=qualified.index,
     )
     return pd.concat([hours, leads_qualified], ignore_index=True)
 
 
-def _hours_per_lead(rows: pd.DataFrame) -> Aggregate:
-    """Research hours over the distinct leads qualified in the group."""
-    hours = float(rows["hours"].sum()) if len(rows) else 0.0
-    leads = float(rows["lead_id"].nunique()) if len(rows) else 0.0
-    if leads == 0:
-        return Aggregate(None, hours, 0.0, "no leads qualified in the period")
-    return Aggregate(hours / leads, hours, leads)
+def _research_dimensions(data: Context) -> list[str]:
+    """The dimensions research hours per qualified lead can be broken down by: the owner and
+    team where both activities and leads have them, the lead's quality and source."""
+    acts, leads = data["activities"].columns, data["leads"].columns
+    people = [d for d in PEOPLE if d in acts and d in leads]
+    return [*people, *(d for d in LEAD_DIMENSIONS if d in leads)]
 
 
 # research_response_roi
@@ -247,7 +255,11 @@ def _rrroi(rows: pd.DataFrame) -> Aggregate:
     """Change in email response rate / change in research hours per prospect contacted; null
     when the comparison period is before the data, when fewer emails delivered or prospects
     contacted than the small-sample threshold stand behind either period's figures, or when
-    the hours changed by less than MIN_CHANGE of the earlier hours."""
+    the hours changed by less than MIN_CHANGE of the earlier hours.
+
+    Custom, on the pandas engine: its value is a change divided by a change, each a ratio of
+    two periods (one over distinct prospects), with rules on both periods at once; no kind
+    aggregates one period's rows into it."""
     early = fact(rows, "before_data")
     if early:
         return Aggregate(None, note=early)
@@ -291,6 +303,7 @@ KPIS = (
         "created_at of the lead",
         "count of leads with created_at in the period",
         _leads_created,
+        relation=Rows("leads", "created_at"),
     ),
     Kpi(
         "leads_by_source",
@@ -303,19 +316,25 @@ KPIS = (
         "per source: leads created in the period with that source / all leads created in it",
         _source_weights,
         category="source",
+        relation=Rows("leads", "created_at", value="1.0", category="source"),
     ),
     Kpi(
         "accounts_contacted",
         "Accounts contacted",
         STAGE,
         Unit.COUNT,
-        Aggregation.CUSTOM,
+        Aggregation.COUNT_DISTINCT,
         ("activities.occurred_at", "activities.channel", PROSPECT),
         ACTIVITY_DATE,
         "distinct accounts (activity's, else its lead's, else its deal's, else the lead) with "
         "a reach out",
         _contacted,
-        combine=_distinct_prospects,
+        relation=Rows(
+            "activity_prospects",
+            "occurred_at",
+            (IS_OUTBOUND, IS_NOT_RESEARCH, ("prospect IS NOT NULL", "no account and no lead")),
+            key="prospect",
+        ),
     ),
     Kpi(
         "research_hours",
@@ -327,13 +346,19 @@ KPIS = (
         ACTIVITY_DATE,
         "sum of duration_minutes / 60 over research activities (blank duration = 0)",
         _research_rows,
+        relation=Rows(
+            "activities",
+            "occurred_at",
+            (("channel = 'research'", "not research"),),
+            value=f"coalesce(duration_minutes, 0.0) / {MINUTES_PER_HOUR}",
+        ),
     ),
     Kpi(
         "research_hours_per_qualified_lead",
         "Research hours per qualified lead",
         STAGE,
         Unit.HOURS,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         (
             "leads.sql_at",
             "leads.lead_id",
@@ -345,7 +370,14 @@ KPIS = (
         "research hours in the period / distinct leads with sql_at in the period",
         _hours_and_qualified,
         higher_is_better=False,
-        combine=_hours_per_lead,
+        no_denominator="no leads qualified in the period",
+        relation=Rows(
+            "research_and_qualified",
+            "dated_at",
+            numerator="hours",
+            key="qualified",
+            dimensions=_research_dimensions,
+        ),
     ),
     Kpi(
         "research_response_roi",

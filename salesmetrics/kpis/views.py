@@ -7,6 +7,7 @@ down by the same dimensions as the table.
 
 from __future__ import annotations
 
+from salesmetrics.kpis.base import ROW
 from salesmetrics.schema import DEAL_STAGES, STAGE_DATE_PREFIX
 
 FUNNEL = DEAL_STAGES[: DEAL_STAGES.index("won") + 1]  # prospecting .. negotiation, won
@@ -119,9 +120,87 @@ def _costs_and_steps() -> str:
     return " UNION ALL BY NAME ".join([costs, *parts])
 
 
+# outreach and prospecting: activities as the outreach KPIs read them
+
+OUTBOUND = "coalesce(direction, 'outbound') = 'outbound'"
+"""An outbound activity: direction outbound or blank (the schema's default)."""
+NOT_RESEARCH = "channel IS DISTINCT FROM 'research'"
+"""Any channel but research (a blank channel too): research is time spent on a prospect, not a
+message to one."""
+REACH_OUT = f"({OUTBOUND} AND {NOT_RESEARCH})"
+"""A reach out: an outbound activity in any channel but research (`kpis.outreach`)."""
+
+
+DEAL_TOUCHES = """
+SELECT deals.*, (
+    SELECT count(*)::DOUBLE FROM activities AS a
+    WHERE a.deal_id = deals.deal_id AND a.channel IS DISTINCT FROM 'research'
+        AND a.occurred_at <= deals.closed_at
+) AS touches
+FROM deals WHERE status IN ('won', 'lost')
+"""
+"""Every deal won or lost, with `touches`: its activities but research (either direction)
+linked by deal_id and dated up to its closed_at, however long before (0 with none)."""
+
+
+FOLLOW_UPS = f"""
+SELECT *, CASE WHEN row_number() OVER (PARTITION BY lead_id ORDER BY occurred_at, {ROW}) = 1
+    THEN 0.0 ELSE 1.0 END AS follow_up
+FROM activities WHERE {REACH_OUT} AND lead_id IS NOT NULL AND occurred_at IS NOT NULL
+"""
+"""Every reach out on a lead, with `follow_up` 1 unless it is the lead's first reach out ever
+(of two at the same minute, the one listed first is the first)."""
+
+
+ACTIVITY_PROSPECTS = f"""
+WITH lead_accounts AS (
+    SELECT lead_id, arg_min(account_id, {ROW}) AS account FROM leads
+    WHERE lead_id IS NOT NULL AND account_id IS NOT NULL GROUP BY lead_id
+), deal_accounts AS (
+    SELECT deal_id, arg_min(account_id, {ROW}) AS account FROM deals
+    WHERE deal_id IS NOT NULL AND account_id IS NOT NULL GROUP BY deal_id
+)
+SELECT a.*, coalesce(
+    'account ' || coalesce(a.account_id, l.account, d.account), 'lead ' || a.lead_id
+) AS prospect
+FROM activities AS a
+LEFT JOIN lead_accounts AS l ON l.lead_id = a.lead_id
+LEFT JOIN deal_accounts AS d ON d.deal_id = a.deal_id
+"""
+"""Every activity with its `prospect`: its account (the activity's account_id, else that of
+its lead's first listing with one, else its deal's), else the lead itself; blank with none."""
+
+
+RESEARCH_AND_QUALIFIED = f"""
+WITH lead_dimensions AS (
+    SELECT lead_id,
+        arg_min(quality, {ROW}) FILTER (WHERE quality IS NOT NULL) AS quality,
+        arg_min(source, {ROW}) FILTER (WHERE source IS NOT NULL) AS source
+    FROM leads WHERE lead_id IS NOT NULL GROUP BY lead_id
+)
+SELECT r.*, l.quality, l.source, r.occurred_at AS dated_at,
+    coalesce(r.duration_minutes, 0.0) / 60.0 AS hours, NULL::VARCHAR AS qualified
+FROM (
+    SELECT COLUMNS(lambda c: c NOT IN ('quality', 'source')) FROM activities
+    WHERE channel = 'research'
+) AS r
+LEFT JOIN lead_dimensions AS l ON l.lead_id = r.lead_id
+UNION ALL BY NAME
+SELECT *, sql_at AS dated_at, 0.0 AS hours, lead_id AS qualified FROM leads WHERE sql_at IS NOT NULL
+"""
+"""Research activities (`hours`, the quality and source of their lead's first listing with
+one) and qualified leads (`qualified`: the lead_id) as one relation, dated (`dated_at`) by
+occurred_at and sql_at: research on hot leads is set against the hot leads qualified."""
+
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
     # efficiency
     "costs_and_steps": _costs_and_steps(),
+    # outreach and prospecting
+    "deal_touches": DEAL_TOUCHES,
+    "follow_ups": FOLLOW_UPS,
+    "activity_prospects": ACTIVITY_PROSPECTS,
+    "research_and_qualified": RESEARCH_AND_QUALIFIED,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""

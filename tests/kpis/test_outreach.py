@@ -8,6 +8,7 @@ from salesmetrics.engine import compute
 from salesmetrics.kpis.outreach import KPIS
 from salesmetrics.periods import resolve_period
 from tests.kpis.frames import AS_OF, JUNE, NOVEMBER, OCTOBER, Q4, frame
+from tests.test_duck import same_values
 
 ACTS = frame(
     "activities",
@@ -350,6 +351,24 @@ def test_touches_per_deal_by_owner_and_with_no_deals():
     assert unlinked.skipped[0].reason == "needs activities.deal_id"
 
 
+def test_each_listing_of_a_deal_counts_its_own_touches_and_a_deal_without_an_id_none():
+    relisted = frame(
+        "deals",
+        "deal_id status closed_at owner",
+        [
+            ("D1", "won", "2026-10-31 23:59", "Ana"),  # the four touches of the test above
+            ("D1", "won", "2026-10-03 00:00", "Ben"),  # listed again, closed earlier: 2
+            (None, "won", "2026-10-20 00:00", "Ben"),  # no id: no touch, still a deal
+        ],
+    )
+    book = {"deals": relisted, "activities": TOUCHES}
+    report = compute(book, period=OCTOBER, as_of=AS_OF, kpis=["touches_per_won_deal"])
+    won = report.value("touches_per_won_deal")
+    assert (won.numerator, won.denominator) == (6.0, 3.0)  # 4 + the 15 Sep call, 2 Oct email + 0
+    for by in ((), ("owner",)):
+        assert same_values(book, period=OCTOBER, as_of=AS_OF, group_by=by)
+
+
 # follow_ups_per_lead
 
 
@@ -385,3 +404,31 @@ def test_follow_ups_of_two_reach_outs_at_the_same_minute_count_one():
     )
     found = run("follow_ups_per_lead", book={"activities": acts}).value("follow_ups_per_lead")
     assert (found.numerator, found.denominator, found.value) == (1.0, 1.0, 1.0)
+
+
+def test_of_two_first_reach_outs_at_the_same_minute_the_one_listed_first_is_the_first():
+    acts = frame(
+        "activities",
+        "occurred_at channel direction owner lead_id",
+        [
+            ("2026-10-05 09:00", "call", "outbound", "Ben", "L1"),  # listed first: the first
+            ("2026-10-05 09:00", "email", "outbound", "Ana", "L1"),  # a follow-up
+            ("2026-10-05 09:00", "email", "outbound", "Ben", "L2"),  # listed first again
+            ("2026-10-05 09:00", "call", "outbound", "Ana", "L2"),
+        ],
+    )
+    for listed in (acts, acts.iloc[[1, 0, 3, 2]].reset_index(drop=True)):
+        book = {"activities": listed}
+        report = run("follow_ups_per_lead", book=book, group_by=["owner"])
+        first = listed["owner"].iloc[0]  # the first listed of each lead's pair
+        other = "Ana" if first == "Ben" else "Ben"
+        assert report.value("follow_ups_per_lead", owner=first).numerator == 0.0
+        assert report.value("follow_ups_per_lead", owner=other).numerator == 2.0
+        assert same_values(book, period=OCTOBER, as_of=AS_OF, group_by=("owner",))
+
+
+@pytest.mark.parametrize("by", [(), ("owner",), ("channel",), ("week",)])
+def test_both_engines_agree_on_the_books_of_these_tests(by):
+    ids = [k.id for k in KPIS if k.relation is not None]
+    for book in (BOOK, DEAL_BOOK):
+        assert same_values(book, period=Q4, as_of=AS_OF, group_by=by, kpis=ids, compare="previous")

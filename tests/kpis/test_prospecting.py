@@ -9,6 +9,7 @@ from salesmetrics.engine import compute
 from salesmetrics.kpis.prospecting import KPIS
 from salesmetrics.periods import resolve_period
 from tests.kpis.frames import AS_OF, NOVEMBER, OCTOBER, SEPTEMBER, frame
+from tests.test_duck import same_values
 
 JUNE = resolve_period("2026-06", AS_OF)  # nothing happens in June or May
 
@@ -160,6 +161,32 @@ def test_accounts_contacted_follows_a_reach_out_logged_against_a_deal():
     assert alone.value("accounts_contacted").value == 4.0
 
 
+def test_a_lead_listed_twice_gives_the_account_of_its_first_listing_that_has_one():
+    leads = frame(
+        "leads",
+        "lead_id created_at account_id",
+        [
+            ("L1", "2026-09-01", None),  # listed first, without an account
+            ("L1", "2026-09-02", "A2"),  # the first listing with one: L1 is A2
+            ("L1", "2026-09-03", "A3"),
+        ],
+    )
+    acts = frame(
+        "activities",
+        "occurred_at channel direction owner lead_id account_id",
+        [
+            ("2026-10-02 09:00", "call", "outbound", "Ana", "L1", None),  # A2
+            ("2026-10-03 09:00", "call", "outbound", "Ana", None, "A2"),  # A2 again
+            ("2026-10-04 09:00", "call", "outbound", "Ben", "A2", None),  # the lead named A2
+        ],
+    )
+    book = {"leads": leads, "activities": acts}
+    report = run("accounts_contacted", book=book, group_by=["owner"])
+    assert report.value("accounts_contacted").value == 2.0  # account A2, lead A2
+    assert report.value("accounts_contacted", owner="Ana").value == 1.0
+    assert same_values(book, period=OCTOBER, as_of=AS_OF, group_by=("owner",))
+
+
 # research_hours, research_hours_per_qualified_lead
 
 
@@ -219,6 +246,34 @@ def test_research_hours_per_qualified_lead_by_owner_and_missing_inputs():
     total = run("research_hours_per_qualified_lead").value("research_hours_per_qualified_lead")
     assert (by_channel.group, by_channel.value) == ((), total.value)  # as without --by
     assert by_channel.note == "not split by channel: leads carry no channel"
+
+
+def test_research_takes_each_dimension_of_its_lead_from_its_first_listing_with_one():
+    leads = frame(
+        "leads",
+        "lead_id created_at quality source sql_at",
+        [
+            ("L1", "2026-09-01", None, "Web", "2026-10-05"),  # source from here
+            ("L1", "2026-09-02", "hot", "Event", None),  # quality from here
+            ("L1", "2026-09-03", "cold", None, None),
+        ],
+    )
+    acts = frame(
+        "activities",
+        "occurred_at channel direction owner lead_id duration_minutes",
+        [("2026-10-02 09:00", "research", "outbound", "Ana", "L1", 30.0)],
+    )
+    book = {"leads": leads, "activities": acts}
+    for by, label in (("quality", "hot"), ("source", "Web")):
+        report = run("research_hours_per_qualified_lead", book=book, group_by=[by])
+        found = report.value("research_hours_per_qualified_lead", **{by: label})
+        assert found.numerator == 0.5
+        assert same_values(book, period=OCTOBER, as_of=AS_OF, group_by=(by,))
+    # activities without owners cannot be split by owner, though leads have them
+    unowned = {"leads": leads.assign(owner="Ana"), "activities": acts.drop(columns=["owner"])}
+    (total,) = run("research_hours_per_qualified_lead", book=unowned, group_by=["owner"]).values
+    assert total.note == "not split by owner: activities carry no owner"
+    assert same_values(unowned, period=OCTOBER, as_of=AS_OF, group_by=("owner",))
 
 
 # research_response_roi
@@ -320,3 +375,9 @@ def test_research_response_roi_without_data_or_without_a_change_has_a_note():
 def test_research_response_roi_needs_replies():
     report = run("research_response_roi", book={"activities": ACTS.drop(columns=["replied"])})
     assert report.skipped[0].reason == "needs activities.replied"
+
+
+@pytest.mark.parametrize("by", [(), ("owner",), ("quality",), ("month",)])
+def test_both_engines_agree_on_the_book_of_these_tests(by):
+    ids = [k.id for k in KPIS if k.relation is not None]
+    assert same_values(BOOK, period=OCTOBER, as_of=AS_OF, group_by=by, kpis=ids, trend_periods=3)
