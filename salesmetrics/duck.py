@@ -83,11 +83,12 @@ def _connect(frames: Mapping[str, pd.DataFrame]) -> duckdb.DuckDBPyConnection:
 def _canonical(name: str, frame: pd.DataFrame | None) -> pa.Table:
     """The entity's frame as Arrow, with every canonical field (typed blanks where the input
     has none, and none at all when there is no such input), the deals' entered_<stage> dates
-    and the anomaly flags of its date fields; the frame's own columns (dimensions) kept."""
+    and the anomaly flags of its date fields (the stage dates' too); the frame's own columns
+    (dimensions) kept."""
     wanted = {f.name: ARROW_TYPES[f.kind] for f in ENTITIES[name].fields}
     if name == "deals":
         wanted |= {STAGE_DATE_PREFIX + s: pa.timestamp("us") for s in DEAL_STAGES}
-    dates = [f.name for f in ENTITIES[name].fields if pa.types.is_timestamp(ARROW_TYPES[f.kind])]
+    dates = [c for c, kind in wanted.items() if pa.types.is_timestamp(kind)]
     wanted |= {IMPLAUSIBLE + d: pa.bool_() for d in dates}
     if frame is None:
         return pa.table({c: pa.array([], t) for c, t in wanted.items()})
@@ -200,12 +201,18 @@ def measure(
             joined += f" AND NOT coalesce({later}, FALSE)"
         if rows.entered is not None:
             joined += " AND NOT coalesce(r.kpi_entered >= s.kpi_cutoff, FALSE)"
-    fractions = (
-        f"coalesce(fsum({numerator}) FILTER (WHERE {kept}), 0.0), "
-        f"coalesce(fsum(r.kpi_denominator) FILTER (WHERE {kept}), 0.0)"
-        if rows.numerator is not None
-        else "0.0, 0.0"
-    )
+    if rows.numerator is None:
+        fractions = "0.0, 0.0"
+    elif rows.key is not None:  # distinct keys of the rows with a nonzero numerator, denominator
+        fractions = ", ".join(
+            f"count(DISTINCT r.kpi_key) FILTER (WHERE {kept} AND {part} <> 0)"
+            for part in (numerator, "r.kpi_denominator")
+        )
+    else:
+        fractions = (
+            f"coalesce(fsum({numerator}) FILTER (WHERE {kept}), 0.0), "
+            f"coalesce(fsum(r.kpi_denominator) FILTER (WHERE {kept}), 0.0)"
+        )
     present = f"count(r.kpi_value) FILTER (WHERE {kept})" if rows.value is not None else "0"
     selected = ", ".join([*keys, *dims])
     sql = (

@@ -33,6 +33,7 @@ from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis import forecast
 from salesmetrics.kpis.base import (
     HIT,
+    KEY,
     LEFT_OUT,
     SMALL_SAMPLE,
     Aggregate,
@@ -509,7 +510,7 @@ def _declared(
 
     rows = kpi.relation
     assert rows is not None
-    entity = kpi.needs[0].split("|")[0].split(".")[0]
+    entity = _reads(kpi, ctx.frames)[0]  # of "a.x|b.y", the input the data has
     have = ctx.frames[entity].columns
     absent = [d for d in attrs if d not in have]
     split = () if absent else attrs
@@ -638,7 +639,7 @@ def _evaluate(
         found[(value.group, value.category, value.subcategory)] = value
     if not attrs or absent:
         return _at_edge(found, *edge), absent
-    if kpi.category is None and kpi.aggregation in GROUPED:
+    if kpi.category is None and kpi.aggregation in GROUPED and KEY not in rows.columns:
         aggregates = _group_aggregates(kpi, rows, attrs)
         for labels in sorted(set(aggregates) | universe):
             agg, n = aggregates.get(labels) or (_aggregate(kpi, rows.iloc[0:0]), 0)
@@ -726,7 +727,7 @@ def _narrow(kpi: Kpi, ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
     if kpi.aggregation is Aggregation.CUSTOM:
         return rows
     split = [c for c in (kpi.category, kpi.subcategory) if c is not None]
-    return carrying(ctx, rows, *split, "value", "numerator", "denominator", LEFT_OUT)
+    return carrying(ctx, rows, *split, "value", "numerator", "denominator", KEY, LEFT_OUT)
 
 
 def _universe(kpi: Kpi, ctx: Context, attrs: tuple[str, ...]) -> set[tuple[str, ...]]:
@@ -862,8 +863,14 @@ def _aggregate(kpi: Kpi, rows: pd.DataFrame) -> Aggregate:
         case Aggregation.SUM:
             return Aggregate(float(rows["value"].sum()) if n else 0.0)
         case Aggregation.RATIO:
-            numerator = float(rows["numerator"].sum()) if n else 0.0
-            denominator = float(rows["denominator"].sum()) if n else 0.0
+            if KEY in rows.columns:
+                numerator, denominator = (
+                    _distinct(rows, "numerator"),
+                    _distinct(rows, "denominator"),
+                )
+            else:
+                numerator = float(rows["numerator"].sum()) if n else 0.0
+                denominator = float(rows["denominator"].sum()) if n else 0.0
             if denominator == 0:
                 return Aggregate(None, numerator, denominator, "no rows in the denominator")
             return Aggregate(numerator / denominator, numerator, denominator)
@@ -875,6 +882,12 @@ def _aggregate(kpi: Kpi, rows: pd.DataFrame) -> Aggregate:
         return Aggregate(None, note="no rows with a value")
     middle = present.median() if kpi.aggregation is Aggregation.MEDIAN else present.mean()
     return Aggregate(_number(middle))
+
+
+def _distinct(rows: pd.DataFrame, column: str) -> float:
+    """The number of distinct keys (`KEY`) of the rows whose `column` is nonzero."""
+    nonzero = np.nan_to_num(rows[column].to_numpy(dtype=float, na_value=np.nan)) != 0
+    return float(rows[KEY][nonzero].nunique())
 
 
 def _number(x: object) -> float | None:

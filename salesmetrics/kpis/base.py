@@ -5,7 +5,7 @@ be broken down by and, by kind:
 - count: any rows (the value is how many there are);
 - sum, mean, median: a `value` column;
 - ratio: `numerator` and `denominator` columns, summed per group before dividing, so a ratio
-  is always a sum over a sum;
+  is always a sum over a sum (or, with a `KEY` column, a count of distinct keys over one);
 - distribution: a `value` weight (1 per row to count) and the category column named by
   `Kpi.category`; each category's share is its weight over the group's total weight;
 - custom: whatever columns `Kpi.combine` reads, which turns a group's rows into one Aggregate.
@@ -39,6 +39,10 @@ LEFT_OUT = "left_out"
 """A column KPI rows may carry: True on a row left out of the value, as what it would add is
 unknown (a deal at a stage the mapping does not place). The engine aggregates the other rows
 and counts these in the value's note, worded by `Kpi.left_out`."""
+KEY = "key"
+"""A column ratio rows may carry: the numerator and the denominator then count the distinct
+keys of the rows where each is nonzero, rather than summing (a lead exported twice, or
+stacked from two exports, counts once)."""
 
 
 class Unit(StrEnum):
@@ -122,11 +126,13 @@ class Rows:
 
     The other fields are SQL expressions over the source's columns, by kind: `value` (sum,
     mean, median; a distribution's weight), `numerator` and `denominator` (ratio), `key`
-    (count distinct); `category` and `subcategory` split the value as `Kpi.category` does;
-    `left_out` is true for a row in the period that the value leaves out (counted in its
-    note, worded by `Kpi.left_out`). For a maturing KPI, `outcome` is the date its outcome
-    happened and `entered` the date the row joined the denominator (`Maturing`). `{name}`
-    in any of them is the report's KPI setting of that name (`Settings`), as a literal.
+    (count distinct; in a ratio, its numerator and denominator then count the distinct keys
+    of the rows where each is nonzero, as a `KEY` column does); `category` and `subcategory`
+    split the value as `Kpi.category` does; `left_out` is true for a row in the period that
+    the value leaves out (counted in its note, worded by `Kpi.left_out`). For a maturing
+    KPI, `outcome` is the date its outcome happened and `entered` the date the row joined
+    the denominator (`Maturing`). `{name}` in any of them is the report's KPI setting of
+    that name (`Settings`), as a literal.
 
     When every row of a period is left out, its values are unknown and noted `none_kept`
     ({n}: the rows), if given. `edge` says, for a period, a note on its values and whether
