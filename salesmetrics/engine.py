@@ -32,7 +32,6 @@ from salesmetrics.currency import Rates, convert
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis import forecast
 from salesmetrics.kpis.base import (
-    HIT,
     KEY,
     LEFT_OUT,
     SMALL_SAMPLE,
@@ -599,7 +598,7 @@ def _merged(
 
 def _aged(kpi: Kpi, rows: pd.DataFrame, cutoff: date) -> pd.DataFrame:
     """The rows as they stood at the end of `cutoff`: a row whose outcome came later is not
-    converted yet (numerator 0, `hit` False; a row that is only its outcome, as a duration or
+    converted yet (numerator 0; a row that is only its outcome, as a duration or
     a later purchase, is left out), and a row that joined the denominator later is left out."""
     maturing = kpi.matures
     assert maturing is not None and maturing.outcome is not None
@@ -611,8 +610,6 @@ def _aged(kpi: Kpi, rows: pd.DataFrame, cutoff: date) -> pd.DataFrame:
         return rows
     if "numerator" in rows.columns:
         return rows.assign(numerator=np.where(later, 0.0, rows["numerator"].to_numpy(float)))
-    if HIT in rows.columns:
-        return rows.assign(**{HIT: rows[HIT].to_numpy(dtype=bool) & ~later})
     return rows[~later]
 
 

@@ -32,9 +32,6 @@ from salesmetrics.periods import Period, comparison
 
 PERIODS_HELD = 3  # Context.for_period keeps rows of this many periods
 SMALL_SAMPLE = 20  # fewer records than this behind a value: a small sample (report: small_sample)
-HIT = "hit"
-"""A column of share-of-records rows (a custom KPI's): True where the record is in the
-numerator. The same-age view sets it False where the outcome came after its cutoff."""
 LEFT_OUT = "left_out"
 """A column KPI rows may carry: True on a row left out of the value, as what it would add is
 unknown (a deal at a stage the mapping does not place). The engine aggregates the other rows
