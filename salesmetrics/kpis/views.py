@@ -96,15 +96,20 @@ LEAD_RESPONSES = (
 """Each lead with its first response: first_response_at when it has one, else its first
 contact at or after its created_at (blank when neither)."""
 
+
+def _next_contact(key: str) -> str:
+    """The first contact strictly after an inbound activity `a` on the same `key`."""
+    return (
+        f"(SELECT min(c.occurred_at) FROM contacts c WHERE c.{key} = a.{key} "
+        "AND c.occurred_at > a.occurred_at)"
+    )
+
+
+REPLIED = f"least({_next_contact('lead_id')}, {_next_contact('deal_id')})"
 REPLY_WAITS = (
-    "SELECT a.*, least(l.occurred_at, d.occurred_at) AS replied_at, "
-    "(epoch_us(least(l.occurred_at, d.occurred_at)) - epoch_us(a.occurred_at)) "
-    "/ 1000000.0 / 3600.0 AS wait_hours "
-    "FROM (SELECT * FROM activities WHERE direction = 'inbound') a "
-    "ASOF LEFT JOIN (SELECT lead_id, occurred_at FROM contacts) l "
-    "ON a.lead_id = l.lead_id AND a.occurred_at < l.occurred_at "
-    "ASOF LEFT JOIN (SELECT deal_id, occurred_at FROM contacts) d "
-    "ON a.deal_id = d.deal_id AND a.occurred_at < d.occurred_at"
+    f"SELECT *, (epoch_us(replied_at) - epoch_us(occurred_at)) / 1000000.0 / 3600.0 "
+    f"AS wait_hours FROM (SELECT a.*, {REPLIED} AS replied_at FROM activities a "
+    "WHERE direction = 'inbound')"
 )
 """Each inbound activity with the first contact strictly after it on the same lead or the same
 deal (`replied_at`, blank when none) and the hours until then (`wait_hours`)."""
