@@ -118,20 +118,20 @@ CUSTOMER_DECLARED = "coalesce(conversion, 'customer') = 'customer'"
 FLAGGED = "(coalesce(converted, FALSE) OR converted_at IS NOT NULL)"
 LEAD_CONVERSIONS = (
     "SELECT *, coalesce(customer_on, first_won) AS customer_at, "
-    "customer_on IS NOT NULL OR first_won IS NOT NULL OR won_deal "
+    "customer_on IS NOT NULL OR won_deal "
     f"OR ({FLAGGED} AND {CUSTOMER_DECLARED}) AS customer, "
     "least(opportunity_on, first_deal) AS opportunity_at, "
     f"({FLAGGED} AND conversion = 'opportunity') OR dealt AS opportunity "
     "FROM (SELECT leads.*, "
     f"CASE WHEN {CUSTOMER_DECLARED} THEN converted_at END AS customer_on, "
     "CASE WHEN conversion = 'opportunity' THEN converted_at END AS opportunity_on, "
-    "(SELECT min(d.closed_at) FROM deals d WHERE d.status = 'won' "
-    "AND d.lead_id = leads.lead_id) AS first_won, "
-    "EXISTS (SELECT 1 FROM deals d WHERE d.status = 'won' AND d.lead_id = leads.lead_id) "
-    "AS won_deal, "
-    "(SELECT min(d.created_at) FROM deals d WHERE d.lead_id = leads.lead_id) AS first_deal, "
-    "EXISTS (SELECT 1 FROM deals d WHERE d.lead_id = leads.lead_id) AS dealt "
-    "FROM leads)"
+    "w.first_won, w.lead_id IS NOT NULL AS won_deal, "
+    "d.first_deal, d.lead_id IS NOT NULL AS dealt FROM leads "
+    "LEFT JOIN (SELECT lead_id, min(closed_at) AS first_won FROM deals "
+    "WHERE status = 'won' AND lead_id IS NOT NULL GROUP BY lead_id) w "
+    "ON w.lead_id = leads.lead_id "
+    "LEFT JOIN (SELECT lead_id, min(created_at) AS first_deal FROM deals "
+    "WHERE lead_id IS NOT NULL GROUP BY lead_id) d ON d.lead_id = leads.lead_id)"
 )
 """Each lead with what it became. A customer (`customer`): a won deal (deals.lead_id), or a
 converted_at or converted flag its mapping declares a customer conversion (`conversion:
@@ -166,10 +166,9 @@ DEMO_EVENTS = (
 the lead, or one on a deal of its."""
 
 LEAD_DEMOS = (
-    "SELECT leads.*, (SELECT min(e.demo_at) FROM demo_events e "
-    "WHERE e.lead_id = leads.lead_id) AS demo_at, "
-    "EXISTS (SELECT 1 FROM demo_events e WHERE e.lead_id = leads.lead_id) AS demoed "
-    "FROM leads"
+    "SELECT leads.*, e.demo_at, e.lead_id IS NOT NULL AS demoed FROM leads "
+    "LEFT JOIN (SELECT lead_id, min(demo_at) AS demo_at FROM demo_events GROUP BY lead_id) e "
+    "ON e.lead_id = leads.lead_id"
 )
 """Each lead, whether it got a demo (`demoed`) and the date of its first (`demo_at`)."""
 
