@@ -92,12 +92,12 @@ def _connect(frames: Mapping[str, pd.DataFrame]) -> duckdb.DuckDBPyConnection:
 def _canonical(name: str, frame: pd.DataFrame | None) -> pa.Table:
     """The entity's frame as Arrow, with every canonical field (typed blanks where the input
     has none, and none at all when there is no such input), the deals' entered_<stage> dates,
-    the anomaly flags of its date fields and each row's position (`ROW`); the frame's own
-    columns (dimensions) kept."""
+    the anomaly flags of its date fields (the stage dates' too) and each row's position
+    (`ROW`); the frame's own columns (dimensions) kept."""
     wanted = {f.name: ARROW_TYPES[f.kind] for f in ENTITIES[name].fields}
     if name == "deals":
         wanted |= {STAGE_DATE_PREFIX + s: pa.timestamp("us") for s in DEAL_STAGES}
-    dates = [f.name for f in ENTITIES[name].fields if pa.types.is_timestamp(ARROW_TYPES[f.kind])]
+    dates = [c for c, kind in wanted.items() if pa.types.is_timestamp(kind)]
     wanted |= {IMPLAUSIBLE + d: pa.bool_() for d in dates}
     if frame is None:
         return pa.table({c: pa.array([], t) for c, t in {**wanted, ROW: pa.int64()}.items()})
@@ -142,9 +142,10 @@ def slices_table(slices: Sequence[tuple[Period, date | None]]) -> pa.Table:
     )
 
 
-def relation(kpi: Kpi, ctx: Context) -> str:
+def relation(kpi: Kpi, ctx: Context, columns: Mapping[str, str] | None = None) -> str:
     """The KPI's rows over all time as SQL: the source's rows that pass its conditions, with
-    the dates that place them in slices under fixed names (kpi_at, kpi_until, …)."""
+    the dates that place them in slices under fixed names (kpi_at, kpi_until, …) and the
+    `columns` (name: SQL) computed on the source's rows, which may name the source."""
     rows = kpi.relation
     assert rows is not None
     dates = {
@@ -153,6 +154,7 @@ def relation(kpi: Kpi, ctx: Context) -> str:
         "kpi_outcome": rows.outcome,
         "kpi_entered": rows.entered,
         "kpi_spans": rows.spans,
+        **(columns or {}),
     }
     chosen = [f"({sql}) AS {name}" for name, sql in dates.items() if sql is not None]
     where = " AND ".join(f"({condition})" for condition, _ in rows.where) or "TRUE"
@@ -229,33 +231,50 @@ def measure(
     values["kpi_share"] = _share(rows)
     value = _value_sql(kpi.aggregation, kept)
     joined = _in_slice(rows)
+    # values that read the slice (kpi_start, kpi_stop) are computed on the joined rows; the
+    # others on the source's rows, where a correlated subquery may name the source
+    sliced = {n: e for n, e in values.items() if e is not None and _reads_slice(e)}
+    static = {n: e for n, e in values.items() if e is not None and n not in sliced}
     if kpi.matures is not None and rows.outcome is not None:
         later = "(s.kpi_cutoff IS NOT NULL AND r.kpi_outcome >= s.kpi_cutoff)"
         if rows.numerator is not None:
-            values["kpi_numerator"] = f"CASE WHEN {later} THEN 0.0 ELSE ({rows.numerator}) END"
+            if "kpi_numerator" in sliced:
+                own = f"({sliced['kpi_numerator']})"
+            else:  # computed on the source's rows under another name, aged on the joined
+                static["kpi_numerator_all"] = static.pop("kpi_numerator")
+                own = "r.kpi_numerator_all"
+            sliced["kpi_numerator"] = f"CASE WHEN {later} THEN 0.0 ELSE {own} END"
         else:
             joined += f" AND NOT coalesce({later}, FALSE)"
         if rows.entered is not None:
             joined += " AND NOT coalesce(r.kpi_entered >= s.kpi_cutoff, FALSE)"
-    denominator = (
-        f"coalesce(fsum(j.kpi_denominator * j.kpi_share) FILTER (WHERE {kept}), 0.0)"
-        if rows.denominator is not None
-        else f"count(DISTINCT j.kpi_key) FILTER (WHERE {kept})::DOUBLE"  # per distinct key
-    )
-    fractions = (
-        f"coalesce(fsum(j.kpi_numerator * j.kpi_share) FILTER (WHERE {kept}), 0.0), {denominator}"
-        if rows.numerator is not None
-        else "0.0, 0.0"
-    )
+    if rows.numerator is None:
+        fractions = "0.0, 0.0"
+    elif rows.key is not None and rows.denominator is not None:
+        # distinct keys of the rows with a nonzero numerator, and with a nonzero denominator
+        fractions = ", ".join(
+            f"count(DISTINCT j.kpi_key) FILTER (WHERE {kept} AND {part} <> 0)::DOUBLE"
+            for part in ("j.kpi_numerator", "j.kpi_denominator")
+        )
+    else:
+        denominator = (
+            f"coalesce(fsum(j.kpi_denominator * j.kpi_share) FILTER (WHERE {kept}), 0.0)"
+            if rows.denominator is not None
+            else f"count(DISTINCT j.kpi_key) FILTER (WHERE {kept})::DOUBLE"  # per distinct key
+        )
+        fractions = (
+            f"coalesce(fsum(j.kpi_numerator * j.kpi_share) FILTER (WHERE {kept}), 0.0), "
+            f"{denominator}"
+        )
     present = f"count(j.kpi_value) FILTER (WHERE {kept})" if rows.value is not None else "0"
     also = "".join(
         f", count(*) FILTER (WHERE NOT ({kept}) AND coalesce(j.kpi_also_{i}, FALSE))"
         for i in range(len(rows.also))
     )
-    computed = ", ".join(f"({sql}) AS {name}" for name, sql in values.items() if sql is not None)
+    computed = "".join(f", ({sql}) AS {name}" for name, sql in sliced.items())
     inner = (
-        f"SELECT r.*, s.*{', ' if computed else ''}{computed} "
-        f"FROM ({relation(kpi, ctx)}) r JOIN {SLICES} s ON {joined}"
+        f"SELECT r.*, s.*{computed} "
+        f"FROM ({relation(kpi, ctx, static)}) r JOIN {SLICES} s ON {joined}"
     )
     sql = (
         f"SELECT {', '.join([*keys, *dims])}, {total} AS is_total, "
@@ -289,6 +308,11 @@ def measure(
 
 
 LASTS = "r.kpi_spans > r.kpi_at"  # a row whose span has a length (`Rows.spans`)
+
+
+def _reads_slice(sql: str) -> bool:
+    """Whether a declared expression reads the slice it is counted in."""
+    return "kpi_start" in sql or "kpi_stop" in sql or "s.kpi_" in sql
 
 
 def _in_slice(rows: Rows) -> str:

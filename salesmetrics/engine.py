@@ -39,7 +39,6 @@ from salesmetrics.currency import Rates, convert
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis import forecast
 from salesmetrics.kpis.base import (
-    HIT,
     KEY,
     LEFT_OUT,
     SMALL_SAMPLE,
@@ -693,8 +692,8 @@ def _declared(
     if rows.dimensions is not None:
         have = set(rows.dimensions(ctx))
     else:
-        inputs = rows.inputs or (kpi.needs[0].split("|")[0].split(".")[0],)
-        frames = [set(ctx.frames[e].columns) for e in inputs if e in ctx.frames]
+        default = (_reads(kpi, ctx.frames)[0],)  # of "a.x|b.y", the input the data has
+        frames = [set(ctx.frames[e].columns) for e in rows.inputs or default if e in ctx.frames]
         have = set.intersection(*frames, duck.columns(ctx, rows.source))
     absent = [d for d in attrs if d not in have]
     split = () if absent else attrs
@@ -800,7 +799,7 @@ def _merged(
 
 def _aged(kpi: Kpi, rows: pd.DataFrame, cutoff: date) -> pd.DataFrame:
     """The rows as they stood at the end of `cutoff`: a row whose outcome came later is not
-    converted yet (numerator 0, `hit` False; a row that is only its outcome, as a duration or
+    converted yet (numerator 0; a row that is only its outcome, as a duration or
     a later purchase, is left out), and a row that joined the denominator later is left out."""
     maturing = kpi.matures
     assert maturing is not None and maturing.outcome is not None
@@ -812,8 +811,6 @@ def _aged(kpi: Kpi, rows: pd.DataFrame, cutoff: date) -> pd.DataFrame:
         return rows
     if "numerator" in rows.columns:
         return rows.assign(numerator=np.where(later, 0.0, rows["numerator"].to_numpy(float)))
-    if HIT in rows.columns:
-        return rows.assign(**{HIT: rows[HIT].to_numpy(dtype=bool) & ~later})
     return rows[~later]
 
 
@@ -841,7 +838,7 @@ def _evaluate(
         found[(value.group, value.category, value.subcategory)] = value
     if not attrs or absent:
         return _at_edge(found, *edge), absent
-    if kpi.category is None and kpi.aggregation in GROUPED:
+    if kpi.category is None and kpi.aggregation in GROUPED and KEY not in rows.columns:
         aggregates = _group_aggregates(kpi, rows, attrs)
         for labels in sorted(set(aggregates) | universe):
             agg, n = aggregates.get(labels) or (_aggregate(kpi, rows.iloc[0:0]), 0)
@@ -1096,11 +1093,17 @@ def _aggregate(kpi: Kpi, rows: pd.DataFrame) -> Aggregate:
         case Aggregation.COUNT_DISTINCT:
             return Aggregate(float(rows[KEY].nunique()) if n else 0.0)
         case Aggregation.RATIO:
-            numerator = float(rows["numerator"].sum()) if n else 0.0
-            if "denominator" in rows.columns:
-                denominator = float(rows["denominator"].sum()) if n else 0.0
-            else:
+            if "denominator" not in rows.columns:  # over the number of distinct keys
+                numerator = float(rows["numerator"].sum()) if n else 0.0
                 denominator = float(rows[KEY].nunique()) if n else 0.0
+            elif KEY in rows.columns:  # distinct keys where each is nonzero
+                numerator, denominator = (
+                    _distinct(rows, "numerator"),
+                    _distinct(rows, "denominator"),
+                )
+            else:
+                numerator = float(rows["numerator"].sum()) if n else 0.0
+                denominator = float(rows["denominator"].sum()) if n else 0.0
             if denominator == 0:
                 return Aggregate(None, numerator, denominator, kpi.no_denominator)
             return Aggregate(numerator / denominator, numerator, denominator)
@@ -1112,6 +1115,12 @@ def _aggregate(kpi: Kpi, rows: pd.DataFrame) -> Aggregate:
         return Aggregate(None, note="no rows with a value")
     middle = present.median() if kpi.aggregation is Aggregation.MEDIAN else present.mean()
     return Aggregate(_number(middle))
+
+
+def _distinct(rows: pd.DataFrame, column: str) -> float:
+    """The number of distinct keys (`KEY`) of the rows whose `column` is nonzero."""
+    nonzero = np.nan_to_num(rows[column].to_numpy(dtype=float, na_value=np.nan)) != 0
+    return float(rows[KEY][nonzero].nunique())
 
 
 def _number(x: object) -> float | None:

@@ -211,6 +211,54 @@ def test_a_scale_of_each_period_multiplies_its_values():
     assert week.previous is None  # September: before the activities, no days to divide by
 
 
+def test_a_ratio_with_a_key_counts_distinct_keys_and_ages_its_numerator():
+    from salesmetrics import duck
+    from salesmetrics.kpis.base import Aggregation, Context, Kpi, Maturing, Rows, Unit
+
+    book = deals(
+        ("e1", "Ann", "won", "2026-10-01", "2026-10-05", 1.0, "won"),
+        ("e2", "Ann", "won", "2026-10-02", "2026-10-25", 1.0, "won"),  # Ann again: once
+        ("e3", "Bob", "won", "2026-10-03", "2026-10-20", 1.0, "won"),
+        ("e4", "Bob", "lost", "2026-10-04", "2026-10-06", 1.0, "lost"),
+        ("e5", "Cy", "open", "2026-10-05", None, 1.0, "demo"),
+        ("e6", None, "won", "2026-10-06", "2026-10-07", 1.0, "won"),  # no key: counts nowhere
+    )
+    closers = Kpi(
+        "closers",
+        "Owners who won",
+        "close",
+        Unit.RATIO,
+        Aggregation.RATIO,
+        ("deals.owner",),
+        "created_at",
+        "owners with a won deal created in the period / owners with a deal created in it",
+        lambda ctx, period: book,
+        matures=Maturing(30, "closed_at"),
+        relation=Rows(
+            "deals",
+            "created_at",
+            numerator="CASE WHEN status = 'won' THEN 1.0 ELSE 0.0 END",
+            denominator="1.0",
+            key="owner",
+            outcome="closed_at",
+        ),
+    )
+    ctx = Context({"deals": book}, date(2026, 11, 15), dimensions=("owner",))
+    slices = [(OCTOBER, None), (OCTOBER, date(2026, 10, 10))]
+    found = duck.measure(closers, ctx, slices, ("owner",))
+
+    def fractions(at: int, owner: str | None) -> tuple[float, float, int]:
+        stats = found[at][None if owner is None else (owner,)][(None, None)]
+        return stats.numerator, stats.denominator, stats.n
+
+    # all data: Ann and Bob won (e6 has no owner) of Ann, Bob and Cy; six rows
+    assert fractions(0, None) == (2, 3, 6)
+    assert fractions(0, "Ann") == (1, 1, 2) and fractions(0, "(blank)") == (0, 0, 1)
+    # as of 10 October: e2's and e3's wins came later, so only Ann had won
+    assert fractions(1, None) == (1, 3, 6)
+    assert fractions(1, "Bob") == (0, 1, 2) and fractions(1, "Ann") == (1, 1, 2)
+
+
 def test_amounts_in_two_currencies_are_never_summed():
     book = BOOK.assign(currency=pd.array(["USD"] * 7 + ["EUR"], "string"))
     book.loc[7, "closed_at"] = pd.Timestamp("2026-10-03")

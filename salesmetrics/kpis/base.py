@@ -6,7 +6,9 @@ be broken down by and, by kind:
 - sum, mean, median: a `value` column;
 - ratio: `numerator` and `denominator` columns, summed per group before dividing, so a ratio
   is always a sum over a sum; or `numerator` and `key`, a sum over the group's number of
-  distinct keys (activities per rep: the reps are counted once each, not per activity);
+  distinct keys (activities per rep: the reps are counted once each, not per activity); or
+  `numerator`, `denominator` and `key`, the distinct keys of the rows where each is nonzero
+  (a lead exported twice, or stacked from two exports, counts once);
 - count distinct: a `key` column (the value is how many distinct non-blank keys there are);
 - distribution: a `value` weight (1 per row to count) and the category column named by
   `Kpi.category`; each category's share is its weight over the group's total weight;
@@ -34,16 +36,15 @@ from salesmetrics.periods import Period, comparison
 
 PERIODS_HELD = 3  # Context.for_period keeps rows of this many periods
 SMALL_SAMPLE = 20  # fewer records than this behind a value: a small sample (report: small_sample)
-HIT = "hit"
-"""A column of share-of-records rows (a custom KPI's): True where the record is in the
-numerator. The same-age view sets it False where the outcome came after its cutoff."""
 LEFT_OUT = "left_out"
 """A column KPI rows may carry: True on a row left out of the value, as what it would add is
 unknown (a deal at a stage the mapping does not place). The engine aggregates the other rows
 and counts these in the value's note, worded by `Kpi.left_out`."""
 KEY = "key"
-"""The column of a count-distinct KPI's rows whose distinct values it counts, and of a ratio's
-rows without a `denominator` column, whose distinct values are the denominator."""
+"""The column of a count-distinct KPI's rows whose distinct values it counts; of a ratio's
+rows without a `denominator` column, whose distinct values are the denominator; and of a
+ratio's rows with both, whose distinct values where each is nonzero are the numerator and the
+denominator (a lead exported twice, or stacked from two exports, counts once)."""
 NO_DENOMINATOR = "no rows in the denominator"
 ROW = "_row_"
 """A column of every table a declaration's SQL reads (salesmetrics.duck): the row's position
@@ -134,7 +135,8 @@ class Rows:
     The other fields are SQL expressions over the source's columns, by kind: `value` (sum,
     mean, median; a distribution's weight), `numerator` and `denominator` (ratio), `key`
     (count distinct; a ratio with a `key` instead of a `denominator` is divided by the
-    number of distinct keys); `category` and `subcategory` split the value as
+    number of distinct keys; with both, its numerator and denominator count the distinct keys
+    of the rows where each is nonzero); `category` and `subcategory` split the value as
     `Kpi.category` does; `left_out` is true for a row in the period that the value leaves
     out (counted in its note, worded by `Kpi.left_out`). For a maturing KPI, `outcome` is
     the date its outcome happened and `entered` the date the row joined the denominator

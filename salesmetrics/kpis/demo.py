@@ -3,6 +3,10 @@ stage.
 
 A demo is an activity with channel demo, unless its outcome says it did not take place (no
 show, cancelled, rescheduled); a deal's demo is its entered_demo date.
+
+Each KPI declares its rows as SQL (`relation`) over the shared views of `kpis.views` (demos,
+lead_demos, stage_stays), next to the pandas rows the engines are compared with while the
+KPIs move onto DuckDB.
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ import numpy as np
 import pandas as pd
 
 from salesmetrics.anomalies import entered_before_created, implausible, stage_dates
+from salesmetrics.kpis import views
 from salesmetrics.kpis.base import (
     LEFT_OUT,
     Aggregation,
     Context,
     Kpi,
     Maturing,
+    Rows,
     Unit,
     carrying,
     datetimes,
@@ -24,14 +30,14 @@ from salesmetrics.kpis.base import (
     in_period,
     period_rows,
 )
-from salesmetrics.kpis.close import closed_deals
-from salesmetrics.kpis.qualification import HIT, leads_qualified, share_of_leads
+from salesmetrics.kpis.close import IS_CLOSED, closed_deals
+from salesmetrics.kpis.qualification import leads_qualified, share_of_leads
+from salesmetrics.kpis.views import NOT_HELD
 from salesmetrics.periods import Period
 from salesmetrics.schema import DEAL_STAGES, STAGE_DATE_PREFIX
 
 STAGE = "demo"
 DEMO = "demo"
-NOT_HELD = ("noshow", "cancelled", "canceled", "rescheduled")  # outcomes, letters only
 OPEN_STAGES = DEAL_STAGES[: DEAL_STAGES.index("negotiation") + 1]  # prospecting..negotiation
 STAGE_COLUMN = "stage"  # time_in_stage_days's category column
 SECONDS_PER_DAY = 86400.0
@@ -94,7 +100,7 @@ def _sql_to_demo(data: Context, period: Period) -> pd.DataFrame:
     ids, first = data.memo("demo.demoed", lambda: _demoed(data))
     lead_ids = leads["lead_id"].astype(object)
     hit = lead_ids.isin(ids).to_numpy(dtype=bool)
-    return leads.assign(**{HIT: hit, DEMO_AT: datetimes(lead_ids.map(first)).to_numpy()})
+    return share_of_leads(leads, hit, **{DEMO_AT: datetimes(lead_ids.map(first)).to_numpy()})
 
 
 def _demoed(data: Context) -> tuple[pd.Series, pd.Series]:
@@ -218,6 +224,12 @@ def _demo_time(data: Context, period: Period) -> pd.DataFrame:
 
 
 STAGE_NEEDS = "|".join(f"deals.{STAGE_DATE_PREFIX}{s}" for s in OPEN_STAGES)
+DEMOED = "entered_demo IS NOT NULL"
+STAGE_DATES = [f"{STAGE_DATE_PREFIX}{s}" for s in DEAL_STAGES]
+IMPOSSIBLE_STAY = " OR ".join(
+    [views.negative(d, "created_at") for d in STAGE_DATES]
+    + [views.implausible("created_at", *STAGE_DATES, "closed_at")]
+)
 KPIS: tuple[Kpi, ...] = (
     Kpi(
         "demos_held",
@@ -231,21 +243,29 @@ KPIS: tuple[Kpi, ...] = (
         "cancellation or reschedule; if the activities have no demo at all, count of deals "
         "with entered_demo in the period",
         _demos,
+        relation=Rows("demos", "demo_at"),
     ),
     Kpi(
         "sql_to_demo_rate",
         "SQL to demo rate",
         STAGE,
         Unit.RATIO,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         ("leads.lead_id", "leads.sql_at", "activities.lead_id|deals.lead_id"),
         "sql_at (leads)",
         "distinct leads with sql_at in the period that got a demo (a held demo activity on "
         "the lead or its deal, or a deal of theirs with entered_demo) / distinct leads with "
         "sql_at in the period",
         _sql_to_demo,
-        combine=share_of_leads,
         matures=Maturing(30, DEMO_AT),
+        relation=Rows(
+            "lead_demos",
+            "sql_at",
+            numerator="CASE WHEN demoed THEN 1.0 ELSE 0.0 END",
+            denominator="1.0",
+            key="lead_id",
+            outcome=DEMO_AT,
+        ),
     ),
     Kpi(
         "demo_to_win_rate",
@@ -258,6 +278,13 @@ KPIS: tuple[Kpi, ...] = (
         "deals closed in the period with entered_demo that were won / deals closed in the "
         "period with entered_demo",
         _demo_to_win,
+        relation=Rows(
+            "deals",
+            "closed_at",
+            (IS_CLOSED,),
+            numerator=f"CASE WHEN {DEMOED} AND status = 'won' THEN 1.0 ELSE 0.0 END",
+            denominator=f"CASE WHEN {DEMOED} THEN 1.0 ELSE 0.0 END",
+        ),
     ),
     Kpi(
         "time_in_stage_days",
@@ -278,6 +305,13 @@ KPIS: tuple[Kpi, ...] = (
         ),
         category=STAGE_COLUMN,
         category_order=OPEN_STAGES,
+        relation=Rows(
+            "stage_stays",
+            "stay_until",
+            value="(epoch_us(stay_until) - epoch_us(stay_from)) / 1000000.0 / 86400.0",
+            category="stay_stage",
+            left_out=IMPOSSIBLE_STAY,
+        ),
     ),
     Kpi(
         "demo_time_share",
@@ -290,5 +324,12 @@ KPIS: tuple[Kpi, ...] = (
         "sum of duration_minutes over demo activities in the period / sum of duration_minutes "
         "over all activities in the period that have one",
         _demo_time,
+        relation=Rows(
+            "activities",
+            "occurred_at",
+            (("duration_minutes IS NOT NULL", "no duration"),),
+            numerator="CASE WHEN channel = 'demo' THEN duration_minutes ELSE 0.0 END",
+            denominator="duration_minutes",
+        ),
     ),
 )

@@ -12,27 +12,32 @@ Definitions shared by these KPIs:
   or no `conversion`); its date is that converted_at, else the earliest closed_at of its won
   deals. A conversion declared `opportunity` (Salesforce's Converted: lead to contact, account
   and opportunity) counts in lead_to_opportunity_rate instead, never as a customer.
-- Ratios over leads count distinct lead_ids in the group (a lead exported twice counts once),
-  so they are custom KPIs whose numerator and denominator are both distinct counts.
+- Ratios over leads count distinct lead_ids in the group (a lead exported twice counts once):
+  their rows carry the lead_id as their `KEY`, and numerator and denominator count the
+  distinct leads of the rows where each is nonzero.
+
+Each KPI declares its rows as SQL (`relation`) over the shared views of `kpis.views`
+(contacts, lead_responses, reply_waits, lead_conversions), next to the pandas rows the
+engines are compared with while the KPIs move onto DuckDB.
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from salesmetrics.anomalies import duration, implausible, negative
+from salesmetrics.kpis import views
 from salesmetrics.kpis.base import (
-    HIT,
+    KEY,
     LEFT_OUT,
-    Aggregate,
     Aggregation,
     Context,
     Kpi,
     Maturing,
+    Rows,
     Unit,
+    at_edge,
     carrying,
     datetimes,
     has,
@@ -40,18 +45,18 @@ from salesmetrics.kpis.base import (
     in_period,
     period_rows,
 )
+from salesmetrics.kpis.views import NOT_CONTACT
 from salesmetrics.periods import Period
 
 STAGE = "qualification"
 SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_DAY = 86400.0
-NOT_CONTACT = ("research",)  # outbound activities that are not a message to the lead
 DATE_ONLY = "created_at has no time of day: hours count from midnight"
 # outcome dates on cohort rows (Kpi.matures): when the lead was answered, got a deal, converted
 RESPONDED = "responded_at"
 REPLIED = "replied_at"
 OPPORTUNITY = "opportunity_at"
-CONVERTED_ON = "converted_on"
+CONVERTED_ON = "customer_at"
 
 
 # shared helpers
@@ -181,27 +186,27 @@ def leads_created(data: Context, period: Period) -> pd.DataFrame:
     return period_rows(data, "leads", lambda: data["leads"], "created_at", period)
 
 
-def share_of_leads(rows: pd.DataFrame) -> Aggregate:
-    """Distinct leads with `hit` over distinct leads in the group."""
-    if not len(rows):
-        return Aggregate(None, 0.0, 0.0, "no leads in the denominator")
-    ids = rows["lead_id"]
-    leads = float(ids.nunique())
-    hits = float(ids[rows[HIT].to_numpy(dtype=bool)].nunique())
-    if leads == 0:
-        return Aggregate(None, hits, 0.0, "no leads in the denominator")
-    return Aggregate(hits / leads, hits, leads)
+def share_of_leads(leads: pd.DataFrame, hit: np.ndarray, **outcome: np.ndarray) -> pd.DataFrame:
+    """Rows of a ratio over leads: numerator 1 where `hit`, denominator 1, the lead_id as the
+    `KEY` (distinct leads are counted), and the outcome date column(s) of the same-age view."""
+    return leads.assign(
+        numerator=hit.astype(float), denominator=1.0, **{KEY: leads["lead_id"]}, **outcome
+    )
 
 
-def _within_share(rows: pd.DataFrame) -> Aggregate:
-    """share_of_leads, with a warning when no created_at has a time of day: hours are then
-    counted from midnight, so a lead answered the same morning looks hours late.
-    """
-    found = share_of_leads(rows)
-    created = _naive(rows["created_at"]) if len(rows) else pd.Series(dtype="datetime64[us]")
-    if len(created) and bool((created == created.dt.normalize()).all()):
-        return replace(found, note=DATE_ONLY)
-    return found
+def _date_only(data: Context, period: Period) -> tuple[str | None, bool]:
+    """A note when no lead's created_at has a time of day (an export of dates): hours are
+    then counted from midnight, so a lead answered the same morning looks hours late.
+    Decided on the whole leads input, as it is a property of the export."""
+
+    def build() -> str | None:
+        created = _naive(data["leads"]["created_at"]).dropna()
+        return (
+            DATE_ONLY if len(created) and bool((created == created.dt.normalize()).all()) else None
+        )
+
+    found: str | None = data.memo("qualification.date_only", build)
+    return found, True
 
 
 def _hours(later: pd.Series, earlier: pd.Series) -> pd.Series:
@@ -240,8 +245,9 @@ def _responded_within(data: Context, period: Period) -> pd.DataFrame:
     leads = leads_created(data, period)
     answered = first_response(data, leads)
     hours = _hours(answered, leads["created_at"])
-    within = (hours <= data.settings.response_within_hours).fillna(False).astype(bool)
-    return leads.assign(**{HIT: within.to_numpy(), RESPONDED: answered.to_numpy()})
+    within = (hours <= data.settings.response_within_hours).fillna(False).to_numpy(dtype=bool)
+    rows = share_of_leads(leads, within, **{RESPONDED: answered.to_numpy()})
+    return at_edge(rows, *_date_only(data, period))
 
 
 # average_response_time_hours
@@ -298,12 +304,12 @@ def _qualification(data: Context, period: Period) -> pd.DataFrame:
     leads = data["leads"]
     contacted = pd.Series(first_response(data, leads).to_numpy(), index=leads.index)
     rows = leads[in_period(contacted, period).to_numpy()]
-    return rows.assign(**{HIT: rows["sql_at"].notna().to_numpy(dtype=bool)})
+    return share_of_leads(rows, rows["sql_at"].notna().to_numpy(dtype=bool))
 
 
 def _mql_to_sql(data: Context, period: Period) -> pd.DataFrame:
     rows = period_rows(data, "leads", lambda: data["leads"], "mql_at", period)
-    return rows.assign(**{HIT: rows["sql_at"].notna().to_numpy(dtype=bool)})
+    return share_of_leads(rows, rows["sql_at"].notna().to_numpy(dtype=bool))
 
 
 def _follow_ups(data: Context, period: Period) -> pd.DataFrame:
@@ -354,7 +360,7 @@ def _lead_to_opportunity(data: Context, period: Period) -> pd.DataFrame:
             opportunity = pd.Series(
                 np.fmin(opportunity.to_numpy(), dealt.to_numpy()), index=leads.index
             )
-    return leads.assign(**{HIT: hit, OPPORTUNITY: opportunity.to_numpy()})
+    return share_of_leads(leads, hit, **{OPPORTUNITY: opportunity.to_numpy()})
 
 
 def _first_deal(deals: pd.DataFrame) -> pd.Series:
@@ -374,7 +380,7 @@ def _lead_conversion(data: Context, period: Period) -> pd.DataFrame:
     if window is not None:
         days = (date - _naive(leads["created_at"])).dt.total_seconds() / SECONDS_PER_DAY
         converted = (days <= window).fillna(False).astype(bool)
-    return leads.assign(**{HIT: converted.to_numpy(dtype=bool), CONVERTED_ON: date.to_numpy()})
+    return share_of_leads(leads, converted.to_numpy(dtype=bool), **{CONVERTED_ON: date.to_numpy()})
 
 
 def _customer_days(data: Context, period: Period) -> pd.DataFrame:
@@ -407,6 +413,23 @@ RESPONSE = (
 )
 CONVERTED = "deals.lead_id|leads.converted_at|leads.converted"
 LEADS = "leads.lead_id"  # ratios over leads count distinct lead ids
+
+
+def _yes(condition: str) -> str:
+    """A numerator of 1 where `condition` holds, else 0."""
+    return f"CASE WHEN {condition} THEN 1.0 ELSE 0.0 END"
+
+
+HOURS_TO_RESPONSE = "(epoch_us(responded_at) - epoch_us(created_at)) / 1000000.0 / 3600.0"
+DAYS_TO_CUSTOMER = "(epoch_us(customer_at) - epoch_us(created_at)) / 1000000.0 / 86400.0"
+CUSTOMER_SQL = (
+    "({conversion_window_days} IS NULL AND customer) "
+    f"OR {DAYS_TO_CUSTOMER} <= {{conversion_window_days}}"
+)
+FOLLOW_UPS_SQL = (
+    "CAST((SELECT count(*) FROM contacts c WHERE c.lead_id = leads.lead_id "
+    "AND c.occurred_at < leads.sql_at) AS DOUBLE)"
+)
 KPIS: tuple[Kpi, ...] = (
     Kpi(
         "lead_response_time_hours",
@@ -427,21 +450,39 @@ KPIS: tuple[Kpi, ...] = (
         ),
         benchmark="under 1 hour",
         matures=Maturing(7, RESPONDED),
+        relation=Rows(
+            "lead_responses",
+            "created_at",
+            (("responded_at IS NOT NULL", "never responded to"),),
+            value=views.duration("responded_at", "created_at", SECONDS_PER_HOUR),
+            left_out=views.negative("responded_at", "created_at")
+            + " OR "
+            + views.implausible("created_at", "first_response_at"),
+            outcome=RESPONDED,
+        ),
     ),
     Kpi(
         "leads_responded_within_1h",
         "Leads responded to within 1 hour",
         STAGE,
         Unit.RATIO,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         (LEADS, "leads.created_at", CONTACTED),
         "created_at (leads)",
         "distinct leads created in the period with a first response within "
         "response_within_hours (1 by default) of created_at / distinct leads created in the "
         "period, never-answered ones included",
         _responded_within,
-        combine=_within_share,
         matures=Maturing(1, RESPONDED),
+        relation=Rows(
+            "lead_responses",
+            "created_at",
+            numerator=_yes(f"{HOURS_TO_RESPONSE} <= {{response_within_hours}}"),
+            denominator="1.0",
+            key="lead_id",
+            outcome=RESPONDED,
+            edge=_date_only,
+        ),
     ),
     Kpi(
         "average_response_time_hours",
@@ -457,6 +498,13 @@ KPIS: tuple[Kpi, ...] = (
         higher_is_better=False,
         benchmark="within 1 hour",
         matures=Maturing(7, REPLIED),
+        relation=Rows(
+            "reply_waits",
+            "occurred_at",
+            (("replied_at IS NOT NULL", "never answered"),),
+            value="wait_hours",
+            outcome=REPLIED,
+        ),
     ),
     Kpi(
         "leads_qualified",
@@ -468,34 +516,49 @@ KPIS: tuple[Kpi, ...] = (
         "sql_at (leads)",
         "count of leads with sql_at in the period",
         leads_qualified,
+        relation=Rows("leads", "sql_at"),
     ),
     Kpi(
         "qualification_rate",
         "Qualification rate",
         STAGE,
         Unit.RATIO,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         (LEADS, "leads.sql_at", CONTACTED),
         "the lead's first contact (its first response)",
         f"distinct leads first contacted in the period ({RESPONSE}) that have an sql_at / "
         "distinct leads first contacted in the period",
         _qualification,
-        combine=share_of_leads,
         matures=Maturing(30, "sql_at"),
+        relation=Rows(
+            "lead_responses",
+            "responded_at",
+            numerator=_yes("sql_at IS NOT NULL"),
+            denominator="1.0",
+            key="lead_id",
+            outcome="sql_at",
+        ),
     ),
     Kpi(
         "mql_to_sql_rate",
         "MQL to SQL rate",
         STAGE,
         Unit.RATIO,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         (LEADS, "leads.mql_at", "leads.sql_at"),
         "mql_at (leads)",
         "distinct leads with mql_at in the period that have an sql_at / distinct leads with "
         "mql_at in the period",
         _mql_to_sql,
-        combine=share_of_leads,
         matures=Maturing(30, "sql_at"),
+        relation=Rows(
+            "leads",
+            "mql_at",
+            numerator=_yes("sql_at IS NOT NULL"),
+            denominator="1.0",
+            key="lead_id",
+            outcome="sql_at",
+        ),
     ),
     Kpi(
         "avg_follow_ups_to_qualify",
@@ -510,28 +573,36 @@ KPIS: tuple[Kpi, ...] = (
         _follow_ups,
         higher_is_better=False,
         benchmark="6-8 touches",
+        relation=Rows("leads", "sql_at", value=FOLLOW_UPS_SQL),
     ),
     Kpi(
         "lead_to_opportunity_rate",
         "Lead to opportunity rate",
         STAGE,
         Unit.RATIO,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         (LEADS, "leads.created_at", "deals.lead_id|leads.conversion"),
         "created_at (leads)",
         "distinct leads created in the period with a deal (deals.lead_id) or a conversion its "
         "mapping declares an opportunity (conversion: opportunity) / distinct leads created in "
         "the period",
         _lead_to_opportunity,
-        combine=share_of_leads,
         matures=Maturing(60, OPPORTUNITY),
+        relation=Rows(
+            "lead_conversions",
+            "created_at",
+            numerator=_yes("opportunity"),
+            denominator="1.0",
+            key="lead_id",
+            outcome=OPPORTUNITY,
+        ),
     ),
     Kpi(
         "lead_conversion_rate",
         "Lead conversion rate",
         STAGE,
         Unit.RATIO,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         (LEADS, "leads.created_at", CONVERTED),
         "created_at (leads)",
         "distinct leads created in the period that became customers: a won deal "
@@ -540,8 +611,15 @@ KPIS: tuple[Kpi, ...] = (
         "conversion_window_days, only conversions dated within that many days of created_at",
         _lead_conversion,
         benchmark="2-5%",
-        combine=share_of_leads,
         matures=Maturing(180, CONVERTED_ON, setting="conversion_window_days"),
+        relation=Rows(
+            "lead_conversions",
+            "created_at",
+            numerator=_yes(CUSTOMER_SQL),
+            denominator="1.0",
+            key="lead_id",
+            outcome=CONVERTED_ON,
+        ),
     ),
     Kpi(
         "lead_to_customer_days",
@@ -566,6 +644,16 @@ KPIS: tuple[Kpi, ...] = (
             "a date outside the plausible range: see salesmetrics validate)"
         ),
         matures=Maturing(180, CONVERTED_ON),
+        relation=Rows(
+            "lead_conversions",
+            "created_at",
+            (("customer_at IS NOT NULL", "not a customer, or not when"),),
+            value=views.duration(CONVERTED_ON, "created_at", SECONDS_PER_DAY),
+            left_out=views.negative(CONVERTED_ON, "created_at")
+            + " OR "
+            + views.implausible("created_at", "converted_at"),
+            outcome=CONVERTED_ON,
+        ),
     ),
     Kpi(
         "opportunities_created",
@@ -577,6 +665,7 @@ KPIS: tuple[Kpi, ...] = (
         "created_at (deals)",
         "count of deals with created_at in the period, whatever their status",
         opportunities_created,
+        relation=Rows("deals", "created_at"),
     ),
     Kpi(
         "opportunities_created_amount",
@@ -588,5 +677,6 @@ KPIS: tuple[Kpi, ...] = (
         "created_at (deals)",
         "sum of amount over deals with created_at in the period, whatever their status",
         _opportunity_amount,
+        relation=Rows("deals", "created_at", value="amount"),
     ),
 )

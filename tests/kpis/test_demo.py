@@ -9,10 +9,17 @@ from salesmetrics.engine import compute
 from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.kpis.demo import KPIS, OPEN_STAGES
 from tests.kpis.frames import AS_OF, JUNE, OCTOBER, Q4, SEPTEMBER, frame
+from tests.test_duck import assert_same
 
 
 def run(frames: dict[str, pd.DataFrame], *ids: str, period=OCTOBER, **options):
-    return compute(frames, period=period, as_of=AS_OF, kpis=list(ids), **options)
+    """The KPIs from the DuckDB engine, each value the same as the pandas engine's."""
+    found = compute(frames, period=period, as_of=AS_OF, kpis=list(ids), **options)
+    expected = compute(
+        frames, period=period, as_of=AS_OF, kpis=list(ids), engine="pandas", **options
+    )
+    assert_same(expected, found)
+    return found
 
 
 def test_every_kpi_is_declared_once_in_the_catalogue():
@@ -125,7 +132,7 @@ def test_sql_to_demo_rate_counts_demos_on_the_lead_or_its_deals():
     # the total is 4/6 = 0.667, not the mean of 2/3, 1/2 and 1 (0.722)
     assert rate.value == pytest.approx(4 / 6)
     ice = report.value("sql_to_demo_rate", quality="ice")  # L6 qualified in November
-    assert (ice.value, ice.note) == (None, "no leads in the denominator")
+    assert (ice.value, ice.note) == (None, "no rows in the denominator")
 
 
 def test_sql_to_demo_rate_from_deals_alone_and_its_skip_reason():
@@ -280,6 +287,27 @@ def test_time_in_stage_leaves_out_a_deal_that_entered_a_stage_before_it_was_crea
         "1 deals with impossible stage dates left out (a stage entered before the deal was "
         "created, or a date outside the plausible range: see salesmetrics validate)"
     )
+
+
+def test_time_in_stage_leaves_out_a_deal_with_a_stage_date_out_of_range():
+    deals = frame(
+        "deals",
+        "deal_id status created_at entered_prospecting entered_demo entered_negotiation",
+        [
+            ("G1", "open", "2026-10-01", "2026-10-01", "2026-10-03", None),  # 2 days
+            ("G2", "open", "2026-10-01", "2026-10-01", "2026-10-05", "2099-12-31"),  # 4 days
+            ("G3", "open", "2026-10-01", "2026-10-01", "2026-10-07", None),  # 6 days
+        ],
+    )
+    # salesmetrics.anomalies flags G2's placeholder negotiation date (every date field's,
+    # the stage dates' too), so none of its stays can be trusted
+    flagged = deals.assign(_implausible_entered_negotiation=[False, True, False])
+    prospecting = run({"deals": flagged}, "time_in_stage_days").categories("time_in_stage_days")[
+        "prospecting"
+    ]
+    # G1 2 days, G3 6 days -> 4; G2 left out and counted
+    assert (prospecting.value, prospecting.n) == (4.0, 2)
+    assert prospecting.note.startswith("1 deals with impossible stage dates left out")
 
 
 def test_time_in_stage_needs_stage_dates():

@@ -10,10 +10,17 @@ from salesmetrics.kpis.base import Settings
 from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.kpis.qualification import DATE_ONLY, KPIS
 from tests.kpis.frames import AS_OF, JUNE, OCTOBER, Q4, SEPTEMBER, frame
+from tests.test_duck import assert_same
 
 
 def run(frames: dict[str, pd.DataFrame], *ids: str, period=OCTOBER, **options):
-    return compute(frames, period=period, as_of=AS_OF, kpis=list(ids), **options)
+    """The KPIs from the DuckDB engine, each value the same as the pandas engine's."""
+    found = compute(frames, period=period, as_of=AS_OF, kpis=list(ids), **options)
+    expected = compute(
+        frames, period=period, as_of=AS_OF, kpis=list(ids), engine="pandas", **options
+    )
+    assert_same(expected, found)
+    return found
 
 
 def test_every_kpi_is_declared_once_in_the_catalogue():
@@ -122,7 +129,7 @@ def test_response_by_owner_sums_leads_and_keeps_an_empty_owner():
     assert report.value("leads_responded_within_1h").value == 0.2
     # Cy's only lead was created in November: no value, and a reason
     cy = report.value("leads_responded_within_1h", owner="Cy")
-    assert (cy.value, cy.denominator, cy.note) == (None, 0.0, "no leads in the denominator")
+    assert (cy.value, cy.denominator, cy.note) == (None, 0.0, "no rows in the denominator")
     # medians: Ana 1.5, 1, 5 -> 1.5; Ben 2 (L5 has no time); Cy none
     assert report.value("lead_response_time_hours", owner="Ana").value == 1.5
     assert report.value("lead_response_time_hours", owner="Ben").value == 2.0
@@ -136,7 +143,7 @@ def test_response_with_no_leads_in_the_period_has_no_value():
     assert (within.value, within.denominator, within.note) == (
         None,
         0.0,
-        "no leads in the denominator",
+        "no rows in the denominator",
     )
     assert report.value("lead_response_time_hours").value is None
 
@@ -166,6 +173,17 @@ def test_date_only_creation_times_are_flagged():
     within = run({"leads": leads}, "leads_responded_within_1h").value("leads_responded_within_1h")
     # 1 of 2 within 1 h, but both dates lack a time of day, so the value says so
     assert (within.value, within.note) == (0.5, DATE_ONLY)
+    # a period with no lead says so too: it is the export that has no times
+    empty = run({"leads": leads}, "leads_responded_within_1h", period=JUNE)
+    assert empty.value("leads_responded_within_1h").note == (
+        f"no rows in the denominator; {DATE_ONLY}"
+    )
+    # one created_at with a time of day, even in another month: the export has times, and
+    # October's two leads were created at midnight
+    timed = frame("leads", "lead_id created_at", [("L3", "2026-09-15 10:00")])
+    both = {"leads": pd.concat([leads, timed], ignore_index=True)}
+    within = run(both, "leads_responded_within_1h").value("leads_responded_within_1h")
+    assert (within.value, within.note) == (0.5, None)
 
 
 # average_response_time_hours
@@ -301,7 +319,7 @@ def test_qualification_rate_by_quality_is_a_sum_over_a_sum():
     assert report.value("qualification_rate").value == pytest.approx(2 / 3)
     # no cold lead was first contacted in October (Q5 in September, Q6 never)
     cold = report.value("qualification_rate", quality="cold")
-    assert (cold.value, cold.denominator, cold.note) == (None, 0.0, "no leads in the denominator")
+    assert (cold.value, cold.denominator, cold.note) == (None, 0.0, "no rows in the denominator")
 
 
 def test_mql_to_sql_rate():
@@ -314,7 +332,37 @@ def test_mql_to_sql_rate():
     assert report.value("mql_to_sql_rate", owner="Ana").value == 0.5
     assert report.value("mql_to_sql_rate", owner="Ben").value == 1.0
     none = run(QUALIFYING, "mql_to_sql_rate", period=JUNE).value("mql_to_sql_rate")
-    assert (none.value, none.note) == (None, "no leads in the denominator")
+    assert (none.value, none.note) == (None, "no rows in the denominator")
+
+
+def test_a_lead_exported_twice_counts_once():
+    # the leads stacked from two exports, and Q1 once more under another owner
+    again = QUALIFY_LEADS[QUALIFY_LEADS["lead_id"] == "Q1"].assign(owner="Ben")
+    twice = pd.concat([QUALIFY_LEADS, QUALIFY_LEADS, again], ignore_index=True)
+    report = run({"leads": twice}, "mql_to_sql_rate", group_by=["owner"])
+    rate = report.value("mql_to_sql_rate")
+    # still Q1, Q3, Q6 of Q1, Q2, Q3, Q6 -> 3/4, from 9 rows
+    assert (rate.numerator, rate.denominator, rate.n) == (3.0, 4.0, 9)
+    # Ana: Q1 of Q1, Q2 = 1/2; Ben: Q1, Q3, Q6 = 3/3 (Q1 is in both groups, once in the total)
+    ana = report.value("mql_to_sql_rate", owner="Ana")
+    ben = report.value("mql_to_sql_rate", owner="Ben")
+    assert (ana.numerator, ana.denominator) == (1.0, 2.0)
+    assert (ben.numerator, ben.denominator) == (3.0, 3.0)
+
+
+def test_a_maturing_rate_is_compared_with_the_earlier_cohort_at_the_same_age():
+    # a lead created the day before as_of: the data reaches as_of, so October's age is the
+    # 23 days to as_of (with the data ending earlier, its age would count to that end)
+    late = frame("leads", "lead_id created_at owner", [("Q9", "2026-11-22", "Ana")])
+    reaching = {**QUALIFYING, "leads": pd.concat([QUALIFY_LEADS, late], ignore_index=True)}
+    report = run(reaching, "mql_to_sql_rate", compare="previous")
+    rate = report.value("mql_to_sql_rate")
+    # as_of is 23 days after October's end, within the 30-day window: October is maturing,
+    # and September is counted as of 23 October: its only MQL, Q5, reached SQL on 31 October
+    # (after that), so September stood at 0/1, not at the 1/1 it reached since
+    assert rate.maturing and rate.previous == 0.0
+    september = run(QUALIFYING, "mql_to_sql_rate", period=SEPTEMBER).value("mql_to_sql_rate")
+    assert (september.numerator, september.denominator) == (1.0, 1.0)
 
 
 def test_mql_to_sql_rate_needs_sql_dates():
@@ -386,7 +434,7 @@ def test_lead_to_opportunity_rate():
     assert report.value("lead_to_opportunity_rate", source="Ads").value == pytest.approx(2 / 3)
     assert report.value("lead_to_opportunity_rate", source="Referral").value == 0.0
     event = report.value("lead_to_opportunity_rate", source="Event")  # C6 is November's
-    assert (event.value, event.note) == (None, "no leads in the denominator")
+    assert (event.value, event.note) == (None, "no rows in the denominator")
 
 
 def test_lead_conversion_rate_counts_deals_dates_and_flags():
