@@ -225,3 +225,6 @@ KPIS = (
         "or after the current export's day to before it",
     ),
 )
+ENDS = ("pipeline_start", "pipeline_end")
+MOVES = {k.id: k.id.removeprefix("pipeline_") for k in KPIS if k.id not in ENDS}
+"""Each movement KPI and the step of the diff's waterfall (salesmetrics.diff) it is."""

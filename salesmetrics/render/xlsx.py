@@ -52,6 +52,8 @@ from salesmetrics.diff import Diff, Move, Waterfall
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
+from salesmetrics.kpis.movement import ENDS as MOVEMENT_ENDS
+from salesmetrics.kpis.movement import MOVES as MOVEMENT_KPIS
 from salesmetrics.render import xlsx_charts as charts
 from salesmetrics.render.catalogue import kpi_dict
 from salesmetrics.render.words import groups_left_out
@@ -814,20 +816,6 @@ def _floor(steps: Sequence[Step]) -> float:
     return max(0.0, math.floor((low - span / 2) / step) * step)
 
 
-MOVEMENT_KPIS = {  # the movement KPIs (kpis.movement) and the diff's steps they are
-    "pipeline_created": "created",
-    "pipeline_reopened": "reopened",
-    "pipeline_increased": "increased",
-    "pipeline_decreased": "decreased",
-    "pipeline_won": "won",
-    "pipeline_lost": "lost",
-    "pipeline_disappeared": "disappeared",
-    "pipeline_advanced": "advanced",
-    "pipeline_moved_back": "moved_back",
-    "pipeline_slipped": "slipped",
-    "pipeline_pulled_in": "pulled_in",
-}
-MOVEMENT_ENDS = ("pipeline_start", "pipeline_end")
 MOVEMENT_HEADERS = {"pipeline": ("Open pipeline", "Deals"), "mrr": ("MRR", "Customers")}
 
 

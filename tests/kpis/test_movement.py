@@ -14,7 +14,7 @@ from salesmetrics.cli import app
 from salesmetrics.diff import diff
 from salesmetrics.engine import compute
 from salesmetrics.kpis.base import Settings
-from salesmetrics.kpis.movement import KPIS
+from salesmetrics.kpis.movement import KPIS, MOVES
 from salesmetrics.periods import resolve_period
 from tests.test_cli_diff import NEW as HUBSPOT_NEW
 from tests.test_cli_diff import OLD as HUBSPOT_OLD
@@ -24,19 +24,6 @@ from tests.test_diff import NEW, OCTOBER, OLD
 AS_OF = date(2026, 11, 1)  # the day of the current export; the old one: 2026-10-01
 SETTINGS = Settings(snapshot_day=date(2026, 10, 1))
 IDS = [k.id for k in KPIS]
-MOVES = {  # each KPI and the diff's step it is
-    "pipeline_created": "created",
-    "pipeline_reopened": "reopened",
-    "pipeline_increased": "increased",
-    "pipeline_decreased": "decreased",
-    "pipeline_won": "won",
-    "pipeline_lost": "lost",
-    "pipeline_disappeared": "disappeared",
-    "pipeline_advanced": "advanced",
-    "pipeline_moved_back": "moved_back",
-    "pipeline_slipped": "slipped",
-    "pipeline_pulled_in": "pulled_in",
-}
 
 
 def _report(period=OCTOBER, settings=SETTINGS, **options):
