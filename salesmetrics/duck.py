@@ -16,6 +16,7 @@ of every slice in one pass over the rows.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -62,7 +63,7 @@ def connection(ctx: Context) -> duckdb.DuckDBPyConnection:
     once."""
 
     def build() -> duckdb.DuckDBPyConnection:
-        con = _connect(ctx.frames)
+        con = _connect()
         _settings_tables(con, ctx.settings)
         return con
 
@@ -70,7 +71,7 @@ def connection(ctx: Context) -> duckdb.DuckDBPyConnection:
     return found
 
 
-def _connect(frames: Mapping[str, pd.DataFrame]) -> duckdb.DuckDBPyConnection:
+def _connect() -> duckdb.DuckDBPyConnection:
     import duckdb
 
     config: dict[str, Any] = {}
@@ -79,14 +80,35 @@ def _connect(frames: Mapping[str, pd.DataFrame]) -> duckdb.DuckDBPyConnection:
         if not threads.isdigit() or int(threads) < 1:
             raise SalesmetricsError(f"{THREADS}={threads!r}: give a whole number of threads, 1+")
         config["threads"] = int(threads)
-    con = duckdb.connect(":memory:", config=config)
-    for name in ENTITIES:
-        table = _canonical(name, frames.get(name))
-        con.register(f"input_{name}", table)
-        con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM "input_{name}"')
-    for name, sql in VIEWS.items():
-        con.execute(f'CREATE VIEW "{name}" AS {sql}')
-    return con
+    return duckdb.connect(":memory:", config=config)
+
+
+def source(ctx: Context, name: str) -> str:
+    """`name`, an entity's table or a shared view, ready to be read: each is made on first use
+    (a view after the tables and views it reads), as making all of them for every report
+    costs more than most reports' queries."""
+    made: set[str] = ctx.memo("duckdb.made", set)
+    if name in made:
+        return name
+    if name in ENTITIES:
+        connection(ctx).register(name, _canonical(name, ctx.frames.get(name)))
+    elif name in VIEWS:
+        sql = VIEWS[name]
+        for other in (*ENTITIES, *VIEWS):
+            if other != name and re.search(rf"\b{other}\b", sql):
+                source(ctx, other)
+        connection(ctx).execute(f'CREATE VIEW "{name}" AS {sql}')
+    made.add(name)
+    return name
+
+
+def _ready(ctx: Context, sql: str) -> str:
+    """`sql`, once every table and view it names is made (`source`): a declaration's
+    expressions may read other views in subqueries."""
+    for name in (*ENTITIES, *VIEWS):
+        if re.search(rf"\b{name}\b", sql):
+            source(ctx, name)
+    return sql
 
 
 def _canonical(name: str, frame: pd.DataFrame | None) -> pa.Table:
@@ -116,10 +138,10 @@ def _canonical(name: str, frame: pd.DataFrame | None) -> pa.Table:
     return table
 
 
-def columns(ctx: Context, source: str) -> set[str]:
+def columns(ctx: Context, name: str) -> set[str]:
     """The columns a table or view of the connection has."""
     con = connection(ctx)
-    return {row[0] for row in con.execute(f'DESCRIBE "{source}"').fetchall()}
+    return {row[0] for row in con.execute(f'DESCRIBE "{source(ctx, name)}"').fetchall()}
 
 
 def slices_table(slices: Sequence[tuple[Period, date | None]]) -> pa.Table:
@@ -158,7 +180,9 @@ def relation(kpi: Kpi, ctx: Context, columns: Mapping[str, str] | None = None) -
     }
     chosen = [f"({sql}) AS {name}" for name, sql in dates.items() if sql is not None]
     where = " AND ".join(f"({condition})" for condition, _ in rows.where) or "TRUE"
-    return _with_settings(f'SELECT *, {", ".join(chosen)} FROM "{rows.source}" WHERE {where}', ctx)
+    return _with_settings(
+        f'SELECT *, {", ".join(chosen)} FROM "{source(ctx, rows.source)}" WHERE {where}', ctx
+    )
 
 
 def _with_settings(sql: str, ctx: Context) -> str:
@@ -284,7 +308,7 @@ def measure(
     )
     found: dict[int, dict[Labels, dict[Split, Stats]]] = {i: {} for i in range(len(slices))}
     width = len(splits)
-    for record in con.execute(sql).fetchall():
+    for record in con.execute(_ready(ctx, sql)).fetchall():
         slice_, *rest = record
         split_values = rest[:width]
         labels = tuple(_label(v) for v in rest[width : width + len(dims)])
@@ -350,7 +374,10 @@ def _value_sql(kind: Aggregation, kept: str) -> str:
         case Aggregation.SUM | Aggregation.DISTRIBUTION:
             return f"coalesce(fsum(j.kpi_value * j.kpi_share) FILTER (WHERE {kept}), 0.0)"
         case Aggregation.MEAN:
-            return f"avg(j.kpi_value) FILTER (WHERE {kept})"
+            # a compensated sum over the count, not avg: the same last digit whatever the
+            # order DuckDB's threads add the rows in
+            total = f"fsum(j.kpi_value) FILTER (WHERE {kept})"
+            return f"{total} / count(j.kpi_value) FILTER (WHERE {kept})"
         case Aggregation.MEDIAN:
             return f"median(j.kpi_value) FILTER (WHERE {kept})"
         case Aggregation.RATIO:
@@ -378,7 +405,7 @@ def currencies(
         "GROUP BY s.kpi_slice, r.currency ORDER BY s.kpi_slice, 3 DESC, 2"
     )
     found: dict[int, list[tuple[str, int]]] = {}
-    for slice_, currency, n in con.execute(sql).fetchall():
+    for slice_, currency, n in con.execute(_ready(ctx, sql)).fetchall():
         found.setdefault(int(slice_), []).append((str(currency), int(n)))
     con.unregister(SLICES)
     return {s: listed for s, listed in found.items() if len(listed) > 1}

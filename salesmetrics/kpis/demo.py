@@ -100,7 +100,11 @@ def _sql_to_demo(data: Context, period: Period) -> pd.DataFrame:
     ids, first = data.memo("demo.demoed", lambda: _demoed(data))
     lead_ids = leads["lead_id"].astype(object)
     hit = lead_ids.isin(ids).to_numpy(dtype=bool)
-    return share_of_leads(leads, hit, **{DEMO_AT: datetimes(lead_ids.map(first)).to_numpy()})
+    if len(first):
+        demo_at = datetimes(lead_ids.map(first)).to_numpy()
+    else:  # no dated demo at all (mapping through an empty series fails in pandas)
+        demo_at = np.full(len(leads), np.datetime64("NaT", "us"))
+    return share_of_leads(leads, hit, **{DEMO_AT: demo_at})
 
 
 def _demoed(data: Context) -> tuple[pd.Series, pd.Series]:
