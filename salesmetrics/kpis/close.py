@@ -20,6 +20,8 @@ target under "(blank)".
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -549,6 +551,13 @@ CYCLE_ROWS = Rows(
     "deals", "closed_at", (IS_WON,), value=CYCLE_SQL, left_out=IMPOSSIBLE_SQL, edge=_one_date_edge
 )
 NO_AMOUNT = "none of the {n} open deals has an amount"
+OPEN_AT_END_ROWS = Rows("deals", "created_at", (OPEN_SQL,), until=UNTIL_SQL)
+"""Deals open at the end of each period (`open_deals`): created before its end, not closed by
+then."""
+OPEN_AMOUNTS = replace(
+    OPEN_AT_END_ROWS, value="amount", left_out="amount IS NULL", none_kept=NO_AMOUNT
+)
+OVERDUE_SQL = "expected_close_at < kpi_stop"  # expected to close before the period's end
 
 CLOSED = "closed_at"
 CLOSED_WON_LOST = "closed_at (deals won or lost)"
@@ -778,15 +787,7 @@ KPIS: tuple[Kpi, ...] = (
         _pipeline,
         matures=SNAPSHOT,
         left_out="{n} open deals without an amount left out",
-        relation=Rows(
-            "deals",
-            "created_at",
-            (OPEN_SQL,),
-            until=UNTIL_SQL,
-            value="amount",
-            left_out="amount IS NULL",
-            none_kept=NO_AMOUNT,
-        ),
+        relation=OPEN_AMOUNTS,
     ),
     Kpi(
         "weighted_pipeline",
@@ -803,11 +804,8 @@ KPIS: tuple[Kpi, ...] = (
         _weighted,
         matures=SNAPSHOT,
         left_out="{n} open deals without a probability left out",
-        relation=Rows(
-            "deals",
-            "created_at",
-            (OPEN_SQL,),
-            until=UNTIL_SQL,
+        relation=replace(
+            OPEN_AT_END_ROWS,
             value=f"amount * {WEIGHT_SQL}",
             left_out=f"{WEIGHT_SQL} IS NULL",
             none_kept="none of the {n} open deals has a probability or a stage probability",
@@ -849,13 +847,7 @@ KPIS: tuple[Kpi, ...] = (
         _overdue,
         higher_is_better=False,
         matures=SNAPSHOT,
-        relation=Rows(
-            "deals",
-            "created_at",
-            (OPEN_SQL,),
-            until=UNTIL_SQL,
-            during="expected_close_at < kpi_stop",
-        ),
+        relation=replace(OPEN_AT_END_ROWS, during=OVERDUE_SQL),
     ),
     Kpi(
         "overdue_deals_value",
@@ -872,16 +864,7 @@ KPIS: tuple[Kpi, ...] = (
         higher_is_better=False,
         matures=SNAPSHOT,
         left_out="{n} open deals without an amount left out",
-        relation=Rows(
-            "deals",
-            "created_at",
-            (OPEN_SQL,),
-            until=UNTIL_SQL,
-            during="expected_close_at < kpi_stop",
-            value="amount",
-            left_out="amount IS NULL",
-            none_kept=NO_AMOUNT,
-        ),
+        relation=replace(OPEN_AMOUNTS, during=OVERDUE_SQL),
     ),
     Kpi(
         "sales_velocity",
