@@ -163,6 +163,12 @@ class _Settings(dict[str, Any]):
         return "NULL" if value is None else repr(value)
 
 
+def with_settings(sql: str, ctx: Context) -> str:
+    """One expression of a declaration with `{name}` replaced by the report's KPI setting of
+    that name, as `relation` does for the whole query (salesmetrics.explain reads each)."""
+    return sql.format_map(_Settings(ctx.settings))
+
+
 def measure(
     kpi: Kpi,
     ctx: Context,
