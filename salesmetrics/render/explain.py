@@ -223,12 +223,12 @@ def render_csv(found: Explanation, stream: TextIO, *, escape_formulas: bool = Tr
     writer.writerows(cells.itertuples(index=False, name=None))
 
 
-def _flat(rows: pd.DataFrame) -> pd.DataFrame:
-    """The rows with flags as true/false and times in ISO form."""
+def _flat(rows: pd.DataFrame, *, flags: bool = True) -> pd.DataFrame:
+    """The rows with times in ISO form and, with `flags`, flags as the texts true/false."""
     out = {}
     for name in rows.columns:
         column = rows[name]
-        if pd.api.types.is_bool_dtype(column):
+        if flags and pd.api.types.is_bool_dtype(column):
             out[name] = column.map({True: "true", False: "false"}).astype("string")
         elif pd.api.types.is_datetime64_any_dtype(column) or "timestamp" in str(column.dtype):
             out[name] = column.astype("datetime64[us]").dt.strftime("%Y-%m-%dT%H:%M:%S")
@@ -239,7 +239,7 @@ def _flat(rows: pd.DataFrame) -> pd.DataFrame:
 
 def render_json(found: Explanation, stream: TextIO) -> None:
     """One document: the value, the counts by reason, the notes and every row."""
-    flat = _flat(found.rows).astype(object)
+    flat = _flat(found.rows, flags=False).astype(object)
     records = flat.where(flat.notna(), None).to_dict("records")
     document = {
         "kpi": found.kpi.id,
