@@ -81,10 +81,10 @@ class Explanation:
         return int(self.rows[COUNTED].sum())
 
     def reasons(self) -> list[tuple[str, int]]:
-        """The rows left out by reason, most first (ties in the order they are met)."""
+        """The rows left out by reason, most first (ties in the reasons' order)."""
         left = self.rows.loc[~self.rows[COUNTED].to_numpy(dtype=bool), REASON]
         counts = left.value_counts(sort=False)
-        return sorted(((str(r), int(n)) for r, n in counts.items()), key=lambda x: -x[1])
+        return sorted(((str(r), int(n)) for r, n in counts.items()), key=lambda x: (-x[1], x[0]))
 
     def shown(self, value: KpiValue) -> float | None:
         """The number explained: the value, or its comparison value."""
