@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from salesmetrics.explain import COUNTED, FILE, REASON, ROW, Explanation, recompute
+from salesmetrics.kpis.base import Aggregation
 from salesmetrics.render.console import is_ascii, table_box
 from salesmetrics.render.format import value as shown_value
 from salesmetrics.render.safe import formulas, plain
@@ -68,8 +69,8 @@ def _parts(found: Explanation) -> str:
     """The counted rows' sums behind the value, by kind: numerator / denominator, a sum."""
     rows = found.rows[found.rows[COUNTED].to_numpy(dtype=bool)]
     roles = found.roles
-    if "category" in roles:
-        return ""
+    if "category" in roles or found.kpi.aggregation is Aggregation.CUSTOM:
+        return ""  # a value per category; a custom combination of its own
     if "numerator" in roles:
         top = _number(_sum(rows[roles["numerator"]]))
         bottom = _number(_sum(rows[roles["denominator"]]))
@@ -140,13 +141,13 @@ def render_table(found: Explanation, console: Console, *, limit: int = 20) -> No
 
 def _columns(found: Explanation, multiple: bool) -> list[str]:
     """The columns that tell most, in order: the row (and file), the id, the date, the KPI's
-    columns, the reason, the group's dimensions, then the rest."""
+    columns, the reason, then the rest (the columns its SQL reads) but the group's own."""
     rows = found.rows
     ids = [c for c in rows.columns if c.endswith("_id")][:1]
     dated = [c for c in (found.when, "until") if c is not None and c in rows.columns]
     first = [ROW, *([FILE] if multiple else []), *ids, *dated, *found.roles.values(), REASON]
-    first += [d for d, _ in found.group]
-    rest = [c for c in rows.columns if c not in first and c not in (COUNTED, FILE)]
+    same = [COUNTED, FILE, *(d for d, _ in found.group)]  # the group's labels: in the title
+    rest = [c for c in rows.columns if c not in first and c not in same]
     return [c for c in dict.fromkeys([*first, *rest]) if c in rows.columns]
 
 
