@@ -302,12 +302,12 @@ def _declared(
         if conditions
         else "NULL::INTEGER"
     )
-    used = _referenced([*conditions, *exprs.values()], have)
+    used = _referenced([*conditions, *exprs.values()], have)  # at, until, during, then roles
     ident = _identifier(rows.at)
     kept = [c for c in (ROW, FILE) if c in have]
     kept += [c for c in _id_columns(entity, have) if c not in kept]
     kept += [c for c in ctx.dimensions if c in have and c not in kept]
-    kept += [c for c in sorted(used) if c not in kept]
+    kept += [c for c in used if c not in kept]
     inner = ", ".join(
         [f"{_quoted(c)}" for c in kept]
         + [f"({failed}) AS kpi_failed"]
@@ -452,12 +452,11 @@ def _identifier(sql: str) -> str | None:
     return text if IDENTIFIER.fullmatch(text) else None
 
 
-def _referenced(sqls: Iterable[str], columns: set[str]) -> set[str]:
-    """The source columns the SQL expressions name (quoted texts are not names)."""
-    found: set[str] = set()
-    for sql in sqls:
-        found |= set(IDENTIFIER.findall(QUOTED.sub("", sql))) & columns
-    return found
+def _referenced(sqls: Iterable[str], columns: set[str]) -> list[str]:
+    """The source columns the SQL expressions name (quoted texts are not names), in the
+    order they are first named: the conditions' columns first."""
+    found = [n for sql in sqls for n in IDENTIFIER.findall(QUOTED.sub("", sql)) if n in columns]
+    return list(dict.fromkeys(found))
 
 
 def _quoted(name: str) -> str:

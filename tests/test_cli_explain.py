@@ -83,7 +83,7 @@ def test_the_workbook_read_back_holds_the_rows_as_values_never_formulas(runner, 
     assert book["Summary"]["A1"].value == f"Revenue won (revenue_won), 2026-10, owner {HOSTILE}: $0"
     sheet = book["Rows"]
     header = [c.value for c in sheet[1]]
-    assert header[:5] == ["Counted", "Reason", "row", "file", "Deal id"]
+    assert header[:5] == ["Counted", "Reason", "Row", "File", "Deal id"]
     owner = header.index("Owner") + 1
     cells = [sheet.cell(row=r, column=owner) for r in range(2, sheet.max_row + 1)]
     assert {c.value for c in cells} == {HOSTILE} and {c.data_type for c in cells} == {"s"}
@@ -130,3 +130,19 @@ def test_the_output_is_never_an_input_and_a_workbook_needs_a_path(runner, tmp_pa
     assert Path(path).read_text(encoding="utf-8-sig").startswith('"Record ID"')
     result = runner.invoke(app, [*base, "-f", "xlsx"])
     assert result.exit_code == 2 and "needs --output" in result.stderr
+
+
+def test_the_readme_examples_print_what_the_readme_shows(runner, monkeypatch):
+    """The README's two examples on the sample company, at 80 columns, as it shows them."""
+    import re
+
+    readme = Path("README.md").read_text(encoding="utf-8")
+    section = readme.split("### `salesmetrics explain`")[1].split("\n### ")[0]
+    pairs = re.findall(r"```sh\n(salesmetrics explain .*?)\n```\n\n```\n(.*?)```", section, re.S)
+    assert len(pairs) == 2
+    monkeypatch.setenv("COLUMNS", "80")
+    for command, shown in pairs:
+        args = [a.strip('"') for a in re.findall(r'"[^"]*"|\S+', command)][1:]
+        result = runner.invoke(app, [*args, "-q"])
+        assert result.exit_code == 0, result.output
+        assert result.stdout == shown, command

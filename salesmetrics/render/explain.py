@@ -331,7 +331,7 @@ def write_workbook(found: Explanation, path: Path) -> None:
     top.finish(header, row - 1, 2, None, table=False)
     sheet = _Sheet(book.create_sheet("Rows"))
     columns = list(found.rows.columns)
-    sheet.header(1, [HEADERS.get(c, human(c)) for c in columns])
+    sheet.header(1, [human(c) for c in columns])
     for at, name in enumerate(columns, start=1):
         _column(sheet, at, found.rows[name])
     sheet.finish(1, len(found.rows) + 1, len(columns), "A2")
