@@ -27,6 +27,7 @@ from salesmetrics.render.format import value as shown_value
 from salesmetrics.render.safe import formulas, plain
 
 BORDER = 3  # the characters a column adds to a table: its padding and a rule
+MOST_VALUES = 12  # the values of a split KPI named in the first line
 FOLDED = 20  # the reason's narrowest width: wider when the other columns leave room
 HEADERS = {ROW: "row", FILE: "file"}
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
@@ -38,7 +39,8 @@ def summary_lines(found: Explanation, *, ascii: bool = False) -> list[str]:
     period = found.period.label + (" (the comparison period)" if found.compared else "")
     group = "".join(f", {d} {v}" for d, v in found.group)
     lines = [f"{kpi.label} ({kpi.id}), {period}{group}: {_values(found, ascii)}"]
-    rows = found.entity if found.declared and kpi.relation.source == found.entity else "rows"  # type: ignore[union-attr]
+    source = kpi.relation.source if kpi.relation is not None else None
+    rows = found.entity if source == found.entity else "rows"  # a view's rows are not records
     left = len(found.rows) - found.counted
     reasons = ", ".join(f"{n:,} {reason}" for reason, n in found.reasons())
     line = f"{found.counted:,} {rows} counted, {left:,} left out"
@@ -62,6 +64,8 @@ def _values(found: Explanation, ascii: bool) -> str:
             text += " ~"
         name = " ".join(x for x in (v.category, v.subcategory) if x)
         shown.append(f"{name} {text}" if name else text)
+    if len(shown) > MOST_VALUES:  # a cohort matrix: -f json has them all
+        return ", ".join(shown[:MOST_VALUES]) + f", ... ({len(shown):,} values)"
     return ", ".join(shown)
 
 
