@@ -138,6 +138,7 @@ def explain(
         )
     if len(set(dims)) != len(dims):
         raise SalesmetricsError("give each dimension of --group once")
+    threshold = SMALL_SAMPLE if small_sample is None else small_sample
     report = compute(
         frames,
         period=period,
@@ -149,7 +150,7 @@ def explain(
         rates=rates,
         fiscal_start_month=fiscal_start_month,
         hints=hints,
-        small_sample=SMALL_SAMPLE if small_sample is None else small_sample,
+        small_sample=threshold,
     )
     if report.skipped:
         raise SalesmetricsError(
@@ -164,14 +165,7 @@ def explain(
             raise SalesmetricsError("no comparison period: give --compare previous or year")
         target = report.comparison
     data = prepare(frames, rates)
-    ctx = Context(
-        data,
-        as_of,
-        settings or Settings(),
-        compare,
-        fiscal_start_month,
-        dims,
-    )
+    ctx = Context(data, as_of, settings or Settings(), compare, fiscal_start_month, dims, threshold)
     cutoff = _cutoff(kpi, ctx, period, target) if compared else None
     entity = _entity(kpi)
     notes: list[str] = []
