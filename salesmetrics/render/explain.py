@@ -86,9 +86,9 @@ def _parts(found: Explanation) -> str:
         shown = shown_value(found.kpi.unit, again, found.currency)
         return f"numerator {top} / {keys:,} {keys_of} = {shown}"
     if "numerator" in roles and "key" in roles:  # distinct keys where each is nonzero
-        key = rows[roles["key"]]
+        keyed = rows[roles["key"]]
         top, bottom = (
-            key[rows[roles[r]].fillna(0).to_numpy(dtype=float) != 0].dropna().nunique()
+            keyed[rows[roles[r]].fillna(0).to_numpy(dtype=float) != 0].dropna().nunique()
             for r in ("numerator", "denominator")
         )
         shown = shown_value(found.kpi.unit, again, found.currency)
