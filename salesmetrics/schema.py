@@ -128,6 +128,7 @@ ENTITIES: dict[str, Entity] = {
                 _f("owner", Kind.TEXT),
                 _f("status", Kind.TEXT),
                 _f("quality", Kind.TEXT),
+                _f("lead_type", Kind.TEXT),  # what qualified it: MQL, PQL (product), IQL…
                 _f("mql_at", Kind.DATETIME),
                 _f("sql_at", Kind.DATETIME),
                 _f("converted_at", Kind.DATETIME),
