@@ -373,4 +373,24 @@ KPIS: tuple[Kpi, ...] = (
             ((f"({views.reached_on('proposal')}) IS NOT NULL", "no proposal dated"),),
         ),
     ),
+    # the third seed's "goals / events accomplished in POC", on data no CRM export carries
+    Kpi(
+        "poc_goals_met",
+        "POC goals met",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.MEAN,
+        ("activities.channel", "activities.poc_goals_met"),
+        "occurred_at (demo activities)",
+        "mean of poc_goals_met (the share of a POC's goals it met) over the demos held in the "
+        "period that have one (demo activities whose outcome is not a no-show, cancellation "
+        "or reschedule)",
+        None,
+        relation=Rows(
+            "held_demos",
+            "occurred_at",
+            (("poc_goals_met IS NOT NULL", "no share of goals met"),),
+            value="poc_goals_met",
+        ),
+    ),
 )

@@ -498,4 +498,23 @@ KPIS = (
             key=f"coalesce(activity_id, '#' || {ROW})",
         ),
     ),
+    # the second seed's "Prospect Engagement Level", on a score no CRM export carries (issue 18)
+    Kpi(
+        "prospect_engagement_score",
+        "Prospect engagement score",
+        STAGE,
+        Unit.SCORE,
+        Aggregation.MEAN,
+        ("activities.occurred_at", "activities.engagement_score"),
+        OCCURRED,
+        "mean of engagement_score (an engagement tool's score of the interaction) over "
+        "activities in the period that have one",
+        None,
+        relation=Rows(
+            "activities",
+            "occurred_at",
+            (("engagement_score IS NOT NULL", "no engagement score"),),
+            value="engagement_score",
+        ),
+    ),
 )

@@ -393,6 +393,25 @@ on its account for one with neither); the first of two at the same minute is the
 first."""
 
 
+# team KPIs on data of their own (issue 18: kpis.team coaching_effectiveness)
+
+COACHING_DAYS = 90  # the window before and after a coaching: the seed's 3-6 months, at least
+COACHING_WINDOWS = f"""
+SELECT *, bool_or(NOT after) OVER (PARTITION BY owner, coached_at) AS won_before
+FROM (
+    SELECT r.owner, r.team, r.coached_at, d.amount, d.currency, d.closed_at,
+        d.closed_at >= r.coached_at AS after
+    FROM reps AS r JOIN deals AS d ON d.owner = r.owner
+    WHERE r.coached_at IS NOT NULL AND d.status = 'won' AND d.amount IS NOT NULL
+        AND d.closed_at >= r.coached_at - INTERVAL {COACHING_DAYS} DAY
+        AND d.closed_at < r.coached_at + INTERVAL {COACHING_DAYS} DAY
+)
+"""
+"""Each won deal of a coached rep (by owner) closed in the COACHING_DAYS before the rep's
+coached_at or the COACHING_DAYS from it (`after`), with the rep's owner and team, the deal's
+amount, and whether the rep won anything in the days before (`won_before`)."""
+
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
     # efficiency
@@ -415,5 +434,7 @@ VIEWS: dict[str, str] = {
     # sales calls (issue 18)
     "call_sales": CALL_SALES,
     "follow_up_call_sales": FOLLOW_UP_CALL_SALES,
+    # team KPIs on data of their own (issue 18)
+    "coaching_windows": COACHING_WINDOWS,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""

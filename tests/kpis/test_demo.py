@@ -33,6 +33,7 @@ def test_every_kpi_is_declared_once_in_the_catalogue():
         "demo_time_share",
         "pocs_accomplished",
         "pocs_successful",
+        "poc_goals_met",
     ]
     assert all(CATALOGUE[i].stage == "demo" for i in ids)
     assert OPEN_STAGES == ("prospecting", "qualification", "demo", "proposal", "negotiation")
@@ -395,4 +396,22 @@ def test_the_poc_counts_need_the_stage_dates():
     assert [(s.id, s.reason) for s in report.skipped] == [
         ("pocs_accomplished", "needs deals.entered_demo or deals.entered_proposal"),
         ("pocs_successful", "needs deals.entered_proposal or deals.entered_negotiation"),
+    ]
+
+
+def test_poc_goals_met_is_the_mean_share_over_the_demos_held():
+    demos = frame("activities", "activity_id occurred_at channel outcome poc_goals_met owner", [
+        ("G1", "2026-10-03", "demo", "Completed", 0.5, "Ana"),
+        ("G2", "2026-10-07", "demo", "No-show", 0.0, "Ana"),  # not held
+        ("G3", "2026-10-20", "demo", None, 1.0, "Ben"),
+        ("G4", "2026-10-21", "demo", None, None, "Ben"),  # no share given
+        ("G5", "2026-10-22", "email", None, 0.1, "Ben"),  # not a demo
+        ("G6", "2026-11-02", "demo", "Held", 0.2, "Ben"),  # November
+    ])  # fmt: skip
+    report = run({"activities": demos}, "poc_goals_met", group_by=["owner"])
+    assert report.value("poc_goals_met").value == 0.75  # G1 0.5, G3 1.0
+    assert report.value("poc_goals_met", owner="Ana").value == 0.5
+    bare = run({"activities": demos.drop(columns=["poc_goals_met"])}, "poc_goals_met")
+    assert [(s.id, s.reason) for s in bare.skipped] == [
+        ("poc_goals_met", "needs activities.poc_goals_met")
     ]

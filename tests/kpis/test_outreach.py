@@ -65,6 +65,7 @@ def test_every_kpi_is_declared_in_the_outreach_stage():
         "follow_ups_per_lead",
         "sales_call_conversion_rate",
         "follow_up_calls_to_sale",
+        "prospect_engagement_score",
     ]
     assert {k.stage for k in KPIS} == {"outreach"}
     assert CATALOGUE["sales_call_conversion_rate"].benchmark == "2-20% (sales call conversion rate)"
@@ -221,6 +222,7 @@ def test_email_kpis_without_an_opened_column_are_skipped():
         "touches_per_lost_deal": "needs deals (no deals input)",
         "sales_call_conversion_rate": "needs deals (no deals input)",
         "follow_up_calls_to_sale": "needs deals (no deals input)",
+        "prospect_engagement_score": "needs activities.engagement_score",
     }
     assert report.value("email_response_rate").value == 0.4  # replied still known
     # an opened column that is mapped but never filled in: opens are not tracked
@@ -526,4 +528,24 @@ def test_the_call_kpis_need_calls_linked_to_deals():
     assert [(s.id, s.reason) for s in report.skipped] == [
         ("sales_call_conversion_rate", reason),
         ("follow_up_calls_to_sale", reason),
+    ]
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_prospect_engagement_score_is_the_mean_over_scored_activities(engine):
+    scored = frame("activities", "occurred_at channel direction engagement_score owner", [
+        ("2026-10-01 00:00", "email", "outbound", 40.0, "Ana"),
+        ("2026-10-02", "call", "outbound", 80.0, "Ben"),
+        ("2026-10-03", "email", "inbound", 90.0, "Ben"),  # an answer is an interaction too
+        ("2026-10-04", "email", "outbound", None, "Ana"),  # not scored
+        ("2026-09-30 23:59", "call", "outbound", 10.0, "Ana"),  # September
+    ])  # fmt: skip
+    report = run("prospect_engagement_score", book={"activities": scored}, engine=engine)
+    value = report.value("prospect_engagement_score")
+    assert (value.value, value.n) == (70.0, 3)  # (40 + 80 + 90) / 3
+    bare = run(
+        "prospect_engagement_score", book={"activities": scored.drop(columns=["engagement_score"])}
+    )
+    assert [(s.id, s.reason) for s in bare.skipped] == [
+        ("prospect_engagement_score", "needs activities.engagement_score")
     ]
