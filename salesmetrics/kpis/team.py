@@ -357,7 +357,7 @@ KPIS: tuple[Kpi, ...] = (
         STAGE,
         Unit.RATIO,
         Aggregation.RATIO,
-        ("reps.owner", "reps.coached_at", "deals.status", "deals.closed_at", "deals.amount"),
+        ("deals.status", "deals.closed_at", "deals.amount", "reps.owner", "reps.coached_at"),
         "coached_at (reps)",
         f"over reps coached in the period: (revenue they won in the {COACHING_DAYS} days from "
         f"their coaching − revenue they won in the {COACHING_DAYS} days before it) / revenue "
