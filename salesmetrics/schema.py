@@ -115,6 +115,7 @@ ENTITIES: dict[str, Entity] = {
                 _f("lead_id", Kind.ID),
                 _f("lost_reason", Kind.TEXT),
                 _f("modified_at", Kind.DATETIME),
+                _f("collaborators", Kind.NUMBER),  # reps who worked the deal together
             ),
             one_of=(("stage", "status"),),
             important=("deal_id", "created_at", "stage|status", "amount", "closed_at", "owner"),
@@ -128,6 +129,7 @@ ENTITIES: dict[str, Entity] = {
                 _f("owner", Kind.TEXT),
                 _f("status", Kind.TEXT),
                 _f("quality", Kind.TEXT),
+                _f("lead_type", Kind.TEXT),  # what qualified it: MQL, PQL (product), IQL…
                 _f("mql_at", Kind.DATETIME),
                 _f("sql_at", Kind.DATETIME),
                 _f("converted_at", Kind.DATETIME),
@@ -162,6 +164,8 @@ ENTITIES: dict[str, Entity] = {
                 _f("duration_minutes", Kind.NUMBER),
                 _f("outcome", Kind.TEXT),
                 _f("modified_at", Kind.DATETIME),
+                _f("engagement_score", Kind.NUMBER),  # an engagement tool's score of it
+                _f("poc_goals_met", Kind.PERCENT),  # of a demo (POC): the share of its goals met
             ),
         ),
         Entity(
@@ -248,6 +252,9 @@ ENTITIES: dict[str, Entity] = {
                 _f("manager", Kind.TEXT),
                 _f("started_at", Kind.DATETIME),
                 _f("ended_at", Kind.DATETIME),
+                _f("coached_at", Kind.DATETIME),  # the rep's latest coaching
+                _f("satisfaction", Kind.NUMBER),  # the rep's latest satisfaction survey score
+                _f("tool_adopted_at", Kind.DATETIME),  # when the rep took up the new tool
             ),
         ),
     )

@@ -49,6 +49,7 @@ from salesmetrics.kpis.edges import covered
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.kpis.views import UNPLACED as UNPLACED_SQL
 from salesmetrics.kpis.views import reached as reached_sql
+from salesmetrics.kpis.views import reached_on as reached_on_sql
 from salesmetrics.kpis.views import stage_at_end
 from salesmetrics.periods import Period, step
 from salesmetrics.schema import DEAL_STAGES, STAGE_DATE_PREFIX
@@ -547,6 +548,10 @@ OPEN_SQL = (
 UNTIL_SQL = "CASE WHEN status = 'open' THEN NULL ELSE closed_at END"
 PRICED_SQL = "coalesce(amount, 0.0) <> 0.0"
 QUOTED_SQL = reached_sql("proposal")
+CYCLE_BENCHMARK = (
+    "days for quick-turnaround consumer goods, a few weeks for simple products, 6-12 months "
+    "or more for enterprise software and complex solutions"
+)
 CYCLE_ROWS = Rows(
     "deals", "closed_at", (IS_WON,), value=CYCLE_SQL, left_out=IMPOSSIBLE_SQL, edge=_one_date_edge
 )
@@ -617,7 +622,7 @@ KPIS: tuple[Kpi, ...] = (
         CLOSED,
         "won / (won + lost) over deals closed in the period; open deals excluded",
         _win_rate,
-        benchmark="around 30% (opportunity win rate)",
+        benchmark="around 30% (opportunity win rate); 10-15% of B2B opportunities lead to sales",
         relation=Rows("deals", "closed_at", (IS_CLOSED,), numerator=WON_SQL, denominator="1.0"),
     ),
     Kpi(
@@ -650,6 +655,7 @@ KPIS: tuple[Kpi, ...] = (
         "with impossible dates (closed before created, out of range) left out",
         _cycle_days,
         higher_is_better=False,
+        benchmark=CYCLE_BENCHMARK,
         left_out=IMPOSSIBLE_CYCLE_NOTE,
         relation=CYCLE_ROWS,
     ),
@@ -700,6 +706,7 @@ KPIS: tuple[Kpi, ...] = (
         "with impossible dates (closed before created, out of range) left out",
         _cycle_days,
         higher_is_better=False,
+        benchmark=CYCLE_BENCHMARK,
         left_out=IMPOSSIBLE_CYCLE_NOTE,
         relation=CYCLE_ROWS,
     ),
@@ -715,7 +722,7 @@ KPIS: tuple[Kpi, ...] = (
         "entered, or won) and were won / deals closed in the period that reached proposal; a "
         "deal lost at a stage the mapping does not place is left out unless it reached proposal",
         _quote_to_close,
-        benchmark="around 30%",
+        benchmark="around 30% (quote to close ratio); 30-50% (quote conversion rate)",
         left_out=UNPLACED_NOTE,
         relation=Rows(
             "deals",
@@ -898,5 +905,25 @@ KPIS: tuple[Kpi, ...] = (
         benchmark="80-90%",
         combine=_accuracy,
         sample_size="rows",
+    ),
+    # the third seed's negotiation count (issue 18): the step cost_per_negotiation divides by,
+    # counted on its own; declared in SQL only
+    Kpi(
+        "negotiations_initiated",
+        "Negotiations initiated",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.COUNT,
+        ("deals.status", "deals.entered_negotiation"),
+        "the date the deal reached negotiation",
+        "count of deals that reached negotiation in the period (the earliest of "
+        "entered_negotiation, entered_won and closed_at if won); each deal once, when it first "
+        "reached it, not a share of a cohort",
+        None,
+        relation=Rows(
+            "deals",
+            reached_on_sql("negotiation"),
+            ((f"({reached_on_sql('negotiation')}) IS NOT NULL", "no negotiation dated"),),
+        ),
     ),
 )

@@ -336,4 +336,61 @@ KPIS: tuple[Kpi, ...] = (
             denominator="duration_minutes",
         ),
     ),
+    # the third seed's POC counts (issue 18): the steps cost_per_accomplished_poc and
+    # cost_per_successful_poc divide by, counted on their own; declared in SQL only
+    Kpi(
+        "pocs_accomplished",
+        "POCs accomplished",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.COUNT,
+        ("deals.status", "deals.closed_at", "deals.entered_demo|deals.entered_proposal"),
+        "the date the deal's POC was accomplished",
+        "count of deals whose demo (POC) was accomplished in the period: they reached proposal "
+        "(the earliest of entered_proposal, a later stage's date, and closed_at if won), or "
+        "were lost (closed_at) after reaching the demo stage",
+        None,
+        relation=Rows(
+            "deals",
+            views.ACCOMPLISHED_SQL,
+            ((f"({views.ACCOMPLISHED_SQL}) IS NOT NULL", "no accomplished POC dated"),),
+        ),
+    ),
+    Kpi(
+        "pocs_successful",
+        "Successful POC evaluations",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.COUNT,
+        ("deals.status", "deals.entered_proposal|deals.entered_negotiation"),
+        "the date the deal reached proposal",
+        "count of deals that reached proposal in the period (the earliest of entered_proposal, "
+        "a later stage's date, and closed_at if won): a POC evaluated as successful",
+        None,
+        relation=Rows(
+            "deals",
+            views.reached_on("proposal"),
+            ((f"({views.reached_on('proposal')}) IS NOT NULL", "no proposal dated"),),
+        ),
+    ),
+    # the third seed's "goals / events accomplished in POC", on data no CRM export carries
+    Kpi(
+        "poc_goals_met",
+        "POC goals met",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.MEAN,
+        ("activities.channel", "activities.poc_goals_met"),
+        "occurred_at (demo activities)",
+        "mean of poc_goals_met (the share of a POC's goals it met) over the demos held in the "
+        "period that have one (demo activities whose outcome is not a no-show, cancellation "
+        "or reschedule)",
+        None,
+        relation=Rows(
+            "held_demos",
+            "occurred_at",
+            (("poc_goals_met IS NOT NULL", "no share of goals met"),),
+            value="poc_goals_met",
+        ),
+    ),
 )

@@ -19,6 +19,7 @@ import pandas as pd
 
 from salesmetrics.kpis.base import (
     KEY,
+    ROW,
     Aggregation,
     Context,
     Kpi,
@@ -41,6 +42,12 @@ RESEARCH = "research"
 EMAIL = "email"
 DAYS_PER_WEEK = 7.0
 OCCURRED = "occurred_at (the activity's date)"
+SALES_CALLS = "sales calls (outbound activities of channel call)"
+CALL_NEEDS = (
+    "activities.channel",
+    "activities.occurred_at",
+    "activities.deal_id|activities.lead_id|activities.account_id",
+)
 
 
 # shared helpers
@@ -448,5 +455,66 @@ KPIS = (
         _follow_ups,
         no_denominator="no lead reached out to in the period",
         relation=Rows("follow_ups", "occurred_at", numerator="follow_up", key="lead_id"),
+    ),
+    # sales calls and the sales they lead to (issue 18); declared in SQL only
+    Kpi(
+        "sales_call_conversion_rate",
+        "Sales call conversion rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        (*CALL_NEEDS, "deals.status", "deals.closed_at"),
+        "closed_at (won deals), occurred_at (calls): over the days both inputs cover",
+        "won deals closed in the period with a call linked to them (their deal_id, lead_id or "
+        f"account_id on the call) made at or before the close / {SALES_CALLS} in the period",
+        None,
+        benchmark="2-20% (sales call conversion rate)",
+        no_denominator="no sales call in the period",
+        relation=Rows(
+            "call_sales",
+            "happened_at",
+            numerator="sold",
+            denominator="called",
+            within=lambda ctx, period: covered(ctx, period, "activities", "deals"),
+            inputs=("activities", "deals"),
+        ),
+    ),
+    Kpi(
+        "follow_up_calls_to_sale",
+        "Follow-up calls that led to a sale",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.COUNT_DISTINCT,
+        (*CALL_NEEDS, "deals.status", "deals.closed_at"),
+        "closed_at of the won deal (its calls may be dated any time up to it)",
+        f"count of distinct follow-up {SALES_CALLS} (any but the first reach out on their "
+        "lead, their own or their deal's; on their deal without one, on their account with "
+        "neither) linked to a deal won in the period (its deal_id, lead_id or account_id on "
+        "the call) and made at or before its close",
+        None,
+        relation=Rows(
+            "follow_up_call_sales",
+            "sold_at",
+            key=f"coalesce(activity_id, '#' || {ROW})",
+        ),
+    ),
+    # the second seed's "Prospect Engagement Level", on a score no CRM export carries (issue 18)
+    Kpi(
+        "prospect_engagement_score",
+        "Prospect engagement score",
+        STAGE,
+        Unit.SCORE,
+        Aggregation.MEAN,
+        ("activities.occurred_at", "activities.engagement_score"),
+        OCCURRED,
+        "mean of engagement_score (an engagement tool's score of the interaction) over "
+        "activities in the period that have one",
+        None,
+        relation=Rows(
+            "activities",
+            "occurred_at",
+            (("engagement_score IS NOT NULL", "no engagement score"),),
+            value="engagement_score",
+        ),
     ),
 )

@@ -679,4 +679,30 @@ KPIS: tuple[Kpi, ...] = (
         _opportunity_amount,
         relation=Rows("deals", "created_at", value="amount"),
     ),
+    # the third seed's "PQL, IQL conversion to SQL" (issue 18); declared in SQL only
+    Kpi(
+        "lead_type_to_sql_rate",
+        "Lead type to SQL rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        (LEADS, "leads.created_at", "leads.lead_type", "leads.sql_at"),
+        "created_at (leads)",
+        "per lead_type (MQL, PQL, IQL…): distinct leads of the type created in the period that "
+        "have an sql_at / distinct leads of the type created in the period; leads without a "
+        "type are not counted",
+        None,
+        category="lead_type",
+        matures=Maturing(30, "sql_at"),
+        relation=Rows(
+            "leads",
+            "created_at",
+            (("lead_type IS NOT NULL", "no lead type"),),
+            numerator=_yes("sql_at IS NOT NULL"),
+            denominator="1.0",
+            key="lead_id",
+            category="lead_type",
+            outcome="sql_at",
+        ),
+    ),
 )

@@ -15,6 +15,8 @@ from salesmetrics.kpis.base import (
     Aggregation,
     Context,
     Kpi,
+    Maturing,
+    Rows,
     Unit,
     at_edge,
     before_end,
@@ -26,9 +28,11 @@ from salesmetrics.kpis.base import (
 from salesmetrics.kpis.close import closed_deals, won_deals
 from salesmetrics.kpis.edges import covered, same_part
 from salesmetrics.kpis.quotas import allocated
+from salesmetrics.kpis.views import COACHING_DAYS
 from salesmetrics.periods import Period
 
 STAGE = "team"
+ON_STAFF_FROM = "coalesce(started_at, TIMESTAMP '0001-01-01')"  # a blank start: long ago
 PEOPLE = ("owner", "team")  # the dimensions deals share with quotas and reps
 CUSTOMERS = "customers"  # new_vs_existing_revenue's category column
 CUSTOMER_OF = {"new": "new", "renewal": "existing", "upsell": "existing", "expansion": "existing"}
@@ -344,5 +348,98 @@ KPIS: tuple[Kpi, ...] = (
         "addressable_market from the report config",
         _won_to_date,
         combine=_penetration,
+    ),
+    # the second seed's team KPIs on data no CRM export carries (issue 18): each needs a reps
+    # or deals field of its own (`salesmetrics kpis --missing` says which); SQL only
+    Kpi(
+        "coaching_effectiveness",
+        "Coaching effectiveness",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        ("deals.status", "deals.closed_at", "deals.amount", "reps.owner", "reps.coached_at"),
+        "coached_at (reps)",
+        f"over reps coached in the period: (revenue they won in the {COACHING_DAYS} days from "
+        f"their coaching − revenue they won in the {COACHING_DAYS} days before it) / revenue "
+        f"they won in the {COACHING_DAYS} days before it (won deals by owner); reps who won "
+        "nothing before it left out",
+        None,
+        benchmark="+10-20% within 3-6 months of the coaching",
+        left_out=(
+            "{n} deals of reps who won nothing in the "
+            f"{COACHING_DAYS} days before their coaching left out"
+        ),
+        matures=Maturing(COACHING_DAYS),
+        no_denominator=f"no revenue won in the {COACHING_DAYS} days before the coaching",
+        sample_size="rows",
+        relation=Rows(
+            "coaching_windows",
+            "coached_at",
+            numerator="CASE WHEN after THEN amount ELSE -amount END",
+            denominator="CASE WHEN after THEN 0.0 ELSE amount END",
+            left_out="NOT won_before",
+        ),
+    ),
+    Kpi(
+        "rep_satisfaction",
+        "Rep satisfaction",
+        STAGE,
+        Unit.SCORE,
+        Aggregation.MEAN,
+        ("reps.owner", "reps.satisfaction"),
+        "on staff at the period's end (started_at before it, ended_at blank or not before it)",
+        "mean of satisfaction (each rep's latest survey score, as the reps file gives it) over "
+        "reps on staff at the period's end that have one",
+        None,
+        matures=Maturing(0),
+        relation=Rows(
+            "reps",
+            ON_STAFF_FROM,
+            (("satisfaction IS NOT NULL", "no satisfaction score"),),
+            until="ended_at",
+            value="satisfaction",
+        ),
+    ),
+    Kpi(
+        "tool_adoption_rate",
+        "Tool adoption rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        ("reps.owner", "reps.tool_adopted_at?"),
+        "on staff at the period's end (started_at before it, ended_at blank or not before it)",
+        "reps on staff at the period's end with tool_adopted_at before it / reps on staff at "
+        "the period's end",
+        None,
+        matures=Maturing(0),
+        relation=Rows(
+            "reps",
+            ON_STAFF_FROM,
+            until="ended_at",
+            numerator="CASE WHEN tool_adopted_at < kpi_stop THEN 1.0 ELSE 0.0 END",
+            denominator="1.0",
+        ),
+    ),
+    Kpi(
+        "joint_deal_win_rate",
+        "Joint deal win rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        ("deals.status", "deals.closed_at", "deals.collaborators"),
+        "closed_at",
+        "won / (won + lost) over deals closed in the period that two or more reps worked "
+        "together (collaborators at least 2)",
+        None,
+        relation=Rows(
+            "deals",
+            "closed_at",
+            (
+                ("status IN ('won', 'lost')", "open: neither won nor lost"),
+                ("collaborators >= 2", "not worked by two or more reps"),
+            ),
+            numerator="CASE WHEN status = 'won' THEN 1.0 ELSE 0.0 END",
+            denominator="1.0",
+        ),
     ),
 )

@@ -333,6 +333,85 @@ def _stage_stays() -> str:
     return " UNION ALL ".join(parts)
 
 
+# sales calls (issue 18: kpis.outreach sales_call_conversion_rate, follow_up_calls_to_sale)
+
+CALLS = f"channel = 'call' AND {OUTBOUND} AND occurred_at IS NOT NULL"
+"""A sales call: an outbound activity of channel call, dated."""
+
+
+def _call_links(calls: str, won: str, columns: str) -> str:
+    """`columns` of each pair of a call of `calls` and a won deal of `won` it is linked to (the
+    deal's deal_id, lead_id or account_id on the call), made at or before the deal's
+    closed_at; a pair linked twice is listed twice."""
+    return " UNION ALL ".join(
+        f"SELECT {columns} FROM {calls} AS c JOIN {won} AS w ON c.{link} = w.{link} "
+        "AND c.occurred_at <= w.closed_at"
+        for link in ("deal_id", "lead_id", "account_id")
+    )
+
+
+WON_DEALS = "(SELECT * FROM deals WHERE status = 'won' AND closed_at IS NOT NULL)"
+CALL_SALES = f"""
+WITH calls AS (SELECT * FROM activities WHERE {CALLS}),
+called AS (
+    SELECT DISTINCT w.{ROW} AS won_row
+    FROM ({_call_links("calls", WON_DEALS, f"w.{ROW}")}) AS w
+)
+SELECT *, occurred_at AS happened_at, 0.0 AS sold, 1.0 AS called FROM calls
+UNION ALL BY NAME
+SELECT *, closed_at AS happened_at, 1.0 AS sold, 0.0 AS called FROM deals
+WHERE status = 'won' AND closed_at IS NOT NULL AND {ROW} IN (SELECT won_row FROM called)
+"""
+"""Every sales call (`called` 1, dated `happened_at` by its occurred_at) and every won deal
+with a call linked to it at or before its close (`sold` 1, dated by its closed_at): a call
+links to a deal through the deal's deal_id, lead_id or account_id on the call."""
+
+FOLLOW_UP_CALL_SALES = f"""
+WITH deal_leads AS (
+    SELECT deal_id, arg_min(lead_id, {ROW}) AS deal_lead FROM deals
+    WHERE deal_id IS NOT NULL AND lead_id IS NOT NULL GROUP BY deal_id
+),
+reach AS (
+    SELECT a.*, row_number() OVER (
+        PARTITION BY coalesce(
+            'lead ' || coalesce(a.lead_id, l.deal_lead), 'deal ' || a.deal_id,
+            'account ' || a.account_id
+        )
+        ORDER BY a.occurred_at, a.{ROW}
+    ) > 1 AS follow_up
+    FROM activities AS a LEFT JOIN deal_leads AS l ON l.deal_id = a.deal_id
+    WHERE {REACH_OUT} AND a.occurred_at IS NOT NULL
+        AND coalesce(a.lead_id, a.deal_id, a.account_id) IS NOT NULL
+),
+calls AS (SELECT * FROM reach WHERE follow_up AND {CALLS})
+{_call_links("calls", WON_DEALS, "c.*, w.closed_at AS sold_at")}
+"""
+"""Each pair of a follow-up call and a won deal it is linked to (as in CALL_SALES), made at
+or before the deal's close (`sold_at`, its closed_at). A follow-up call is any but the first
+reach out on its lead (its own lead_id, else its deal's; on its deal for a call with no lead,
+on its account for one with neither); the first of two at the same minute is the one listed
+first."""
+
+
+# team KPIs on data of their own (issue 18: kpis.team coaching_effectiveness)
+
+COACHING_DAYS = 90  # the window before and after a coaching: the seed's 3-6 months, at least
+COACHING_WINDOWS = f"""
+SELECT *, bool_or(NOT after) OVER (PARTITION BY owner, coached_at) AS won_before
+FROM (
+    SELECT r.owner, r.team, r.coached_at, d.amount, d.currency, d.closed_at,
+        d.closed_at >= r.coached_at AS after
+    FROM reps AS r JOIN deals AS d ON d.owner = r.owner
+    WHERE r.coached_at IS NOT NULL AND d.status = 'won' AND d.amount IS NOT NULL
+        AND d.closed_at >= r.coached_at - INTERVAL {COACHING_DAYS} DAY
+        AND d.closed_at < r.coached_at + INTERVAL {COACHING_DAYS} DAY
+)
+"""
+"""Each won deal of a coached rep (by owner) closed in the COACHING_DAYS before the rep's
+coached_at or the COACHING_DAYS from it (`after`), with the rep's owner and team, the deal's
+amount, and whether the rep won anything in the days before (`won_before`)."""
+
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
     # efficiency
@@ -352,5 +431,10 @@ VIEWS: dict[str, str] = {
     "demo_events": DEMO_EVENTS,
     "lead_demos": LEAD_DEMOS,
     "stage_stays": _stage_stays(),
+    # sales calls (issue 18)
+    "call_sales": CALL_SALES,
+    "follow_up_call_sales": FOLLOW_UP_CALL_SALES,
+    # team KPIs on data of their own (issue 18)
+    "coaching_windows": COACHING_WINDOWS,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""

@@ -96,13 +96,23 @@ def test_every_kpi_is_declared_once_in_the_catalogue():
         "overdue_deals_value",
         "sales_velocity",
         "forecast_accuracy",
+        "negotiations_initiated",
     ]
     assert all(CATALOGUE[i].stage == "close" for i in ids)
     assert OPEN_STAGES == ("prospecting", "qualification", "demo", "proposal", "negotiation")
     assert FUNNEL[-1] == "won" and FUNNEL[:-1] == OPEN_STAGES
+    # the seeds' words: "quick-turnaround consumer goods may see cycles of just days, whereas
+    # high-value enterprise software sales might take 6-12 months"; "a few weeks for simple
+    # products to several months or even years for complex solutions" (seed 2)
+    CYCLE = (
+        "days for quick-turnaround consumer goods, a few weeks for simple products, 6-12 "
+        "months or more for enterprise software and complex solutions"
+    )
     assert {k.id: k.benchmark for k in KPIS if k.benchmark} == {
-        "win_rate": "around 30% (opportunity win rate)",
-        "quote_to_close_rate": "around 30%",
+        "win_rate": "around 30% (opportunity win rate); 10-15% of B2B opportunities lead to sales",
+        "quote_to_close_rate": "around 30% (quote to close ratio); 30-50% (quote conversion rate)",
+        "sales_cycle_days": CYCLE,
+        "sales_cycle_days_mean": CYCLE,
         "pipeline_coverage": "3-4x",
         "forecast_accuracy": "80-90%",
     }
@@ -699,3 +709,38 @@ def test_both_engines_note_unweighed_and_unplaced_deals_alike_in_every_group():
         kpis=["weighted_pipeline", "pipeline_value", "quote_to_close_rate", "stage_conversion"],
     )
     assert compared == 3 * 4 + 5 * 4  # total and 3 owners: 1 value each, 5 stages each
+
+
+# negotiations_initiated (the third seed's count of negotiations)
+
+NEGOTIATIONS = frame("deals", (
+    "deal_id status stage created_at closed_at owner entered_negotiation entered_won"
+), [
+    ("N1", "won", "won", "2026-09-01", "2026-10-20", "Ana", "2026-10-10", "2026-10-20"),
+    ("N2", "won", "won", "2026-09-01", "2026-10-25", "Ben", None, None),  # won: negotiated then
+    ("N3", "open", "negotiation", "2026-09-01", None, "Ana", "2026-09-28", None),
+    ("N4", "open", "negotiation", "2026-09-01", None, "Ben", None, None),  # no date says when
+    ("N5", "lost", "lost", "2026-09-01", "2026-10-12", "Ana", "2026-10-01 00:00", None),
+    ("N6", "open", "negotiation", "2026-09-01", None, "Ben", "2026-11-01 00:00", None),
+    ("N7", "open", "proposal", "2026-10-02", None, "Ana", None, None),
+])  # fmt: skip
+# Negotiations initiated in October: N1 (10 Oct), N2 (won on 25 Oct with no earlier date), N5
+# (00:00 on 1 Oct, lost later); N3 in September, N6 in November, N4 never dated, N7 not yet.
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_negotiations_initiated_counts_deals_when_they_first_reach_negotiation(engine):
+    report = run(
+        "negotiations_initiated", book={"deals": NEGOTIATIONS}, group_by=["owner"], engine=engine
+    )
+    assert report.value("negotiations_initiated").value == 3  # N1 N2 N5
+    assert report.value("negotiations_initiated", owner="Ana").value == 2  # N1 N5
+    assert report.value("negotiations_initiated", owner="Ben").value == 1  # N2
+    for period, expected in ((SEPTEMBER, 1), (NOVEMBER, 1)):  # N3; N6
+        found = run("negotiations_initiated", period=period, book={"deals": NEGOTIATIONS})
+        assert found.value("negotiations_initiated").value == expected
+    bare = NEGOTIATIONS.drop(columns=["entered_negotiation"])
+    skipped = run("negotiations_initiated", book={"deals": bare}).skipped
+    assert [(s.id, s.reason) for s in skipped] == [
+        ("negotiations_initiated", "needs deals.entered_negotiation")
+    ]

@@ -8,6 +8,7 @@ import pytest
 from salesmetrics.engine import compute
 from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.kpis.demo import KPIS, OPEN_STAGES
+from salesmetrics.periods import resolve_period
 from tests.kpis.frames import AS_OF, JUNE, OCTOBER, Q4, SEPTEMBER, frame
 from tests.test_duck import assert_same
 
@@ -30,6 +31,9 @@ def test_every_kpi_is_declared_once_in_the_catalogue():
         "demo_to_win_rate",
         "time_in_stage_days",
         "demo_time_share",
+        "pocs_accomplished",
+        "pocs_successful",
+        "poc_goals_met",
     ]
     assert all(CATALOGUE[i].stage == "demo" for i in ids)
     assert OPEN_STAGES == ("prospecting", "qualification", "demo", "proposal", "negotiation")
@@ -337,3 +341,77 @@ def test_demo_time_share_needs_durations():
     acts = frame("activities", "occurred_at channel", [("2026-10-01", "demo")])
     skipped = run({"activities": acts}, "demo_time_share").skipped
     assert skipped[0].reason == "needs activities.duration_minutes"
+
+
+# pocs_accomplished, pocs_successful (the third seed's POC counts)
+
+# fmt: off
+POCS = frame("deals", (
+    "deal_id status stage created_at closed_at owner entered_demo entered_proposal "
+    "entered_negotiation"
+), [
+    ("P1", "won", "won", "2026-09-01", "2026-10-20", "Ana", "2026-09-20", "2026-10-03", "2026-10-10"),
+    ("P2", "lost", "lost", "2026-09-01", "2026-10-15", "Ana", "2026-10-02", None, None),
+    ("P3", "open", "proposal", "2026-09-01", None, "Ben", "2026-10-05", "2026-11-02", None),
+    ("P4", "lost", "lost", "2026-09-01", "2026-10-12", "Ben", None, None, None),  # before a demo
+    ("P5", "won", "won", "2026-09-01", "2026-10-25", "Ben", None, None, None),  # no stage dates
+    ("P6", "open", "negotiation", "2026-09-01", None, "Ana", None, None, "2026-09-28"),
+    ("P7", "open", "negotiation", "2026-09-01", None, "Ben", None, "2026-10-31 23:59", None),
+])
+# fmt: on
+# POC accomplished: P1 on 3 Oct (proposal), P2 on 15 Oct (lost after its demo), P5 on 25 Oct
+# (won: it reached every stage at its close), P7 at 23:59 on 31 Oct; P3 in November (2 Nov), P6
+# in September (negotiation on 28 Sep means proposal by then); P4 was lost before a demo.
+# Successful (reached proposal): P1, P5, P7 in October, P6 in September, P3 in November.
+
+
+def test_pocs_accomplished_and_successful_count_deals_by_the_date_they_took_the_step():
+    report = run({"deals": POCS}, "pocs_accomplished", "pocs_successful", group_by=["owner"])
+    assert report.skipped == ()
+    assert report.value("pocs_accomplished").value == 4  # P1 P2 P5 P7
+    assert report.value("pocs_accomplished", owner="Ana").value == 2  # P1 P2
+    assert report.value("pocs_accomplished", owner="Ben").value == 2  # P5 P7
+    assert report.value("pocs_successful").value == 3  # P1 P5 P7
+    assert report.value("pocs_successful", owner="Ana").value == 1  # P1
+    september = run({"deals": POCS}, "pocs_accomplished", "pocs_successful", period=SEPTEMBER)
+    assert september.value("pocs_accomplished").value == 1  # P6
+    assert september.value("pocs_successful").value == 1  # P6
+    november = run({"deals": POCS}, "pocs_successful", period=resolve_period("2026-11", AS_OF))
+    assert november.value("pocs_successful").value == 1  # P3
+
+
+def test_the_poc_counts_are_the_cost_grids_steps():
+    """The cost per accomplished (successful) POC divides by the same deals."""
+    costs = frame("costs", "month category amount", [("2026-10-01", "sales", 1200.0)])
+    book = {"deals": POCS, "costs": costs}
+    ids = ("pocs_accomplished", "cost_per_accomplished_poc", "pocs_successful")
+    report = run(book, *ids, "cost_per_successful_poc")
+    assert report.value("cost_per_accomplished_poc").denominator == 4
+    assert report.value("cost_per_successful_poc").denominator == 3
+
+
+def test_the_poc_counts_need_the_stage_dates():
+    bare = POCS[["deal_id", "status", "created_at", "closed_at"]]
+    report = run({"deals": bare}, "pocs_accomplished", "pocs_successful")
+    assert [(s.id, s.reason) for s in report.skipped] == [
+        ("pocs_accomplished", "needs deals.entered_demo or deals.entered_proposal"),
+        ("pocs_successful", "needs deals.entered_proposal or deals.entered_negotiation"),
+    ]
+
+
+def test_poc_goals_met_is_the_mean_share_over_the_demos_held():
+    demos = frame("activities", "activity_id occurred_at channel outcome poc_goals_met owner", [
+        ("G1", "2026-10-03", "demo", "Completed", 0.5, "Ana"),
+        ("G2", "2026-10-07", "demo", "No-show", 0.0, "Ana"),  # not held
+        ("G3", "2026-10-20", "demo", None, 1.0, "Ben"),
+        ("G4", "2026-10-21", "demo", None, None, "Ben"),  # no share given
+        ("G5", "2026-10-22", "email", None, 0.1, "Ben"),  # not a demo
+        ("G6", "2026-11-02", "demo", "Held", 0.2, "Ben"),  # November
+    ])  # fmt: skip
+    report = run({"activities": demos}, "poc_goals_met", group_by=["owner"])
+    assert report.value("poc_goals_met").value == 0.75  # G1 0.5, G3 1.0
+    assert report.value("poc_goals_met", owner="Ana").value == 0.5
+    bare = run({"activities": demos.drop(columns=["poc_goals_met"])}, "poc_goals_met")
+    assert [(s.id, s.reason) for s in bare.skipped] == [
+        ("poc_goals_met", "needs activities.poc_goals_met")
+    ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from salesmetrics.engine import compute
+from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.kpis.outreach import KPIS
 from salesmetrics.periods import resolve_period
-from tests.kpis.frames import AS_OF, JUNE, NOVEMBER, OCTOBER, Q4, frame
+from tests.kpis.frames import AS_OF, JUNE, NOVEMBER, OCTOBER, Q4, SEPTEMBER, frame
 from tests.test_duck import same_values
 
 ACTS = frame(
@@ -61,8 +63,12 @@ def test_every_kpi_is_declared_in_the_outreach_stage():
         "touches_per_won_deal",
         "touches_per_lost_deal",
         "follow_ups_per_lead",
+        "sales_call_conversion_rate",
+        "follow_up_calls_to_sale",
+        "prospect_engagement_score",
     ]
     assert {k.stage for k in KPIS} == {"outreach"}
+    assert CATALOGUE["sales_call_conversion_rate"].benchmark == "2-20% (sales call conversion rate)"
 
 
 # reach_outs, reach_outs_per_week, emails_sent
@@ -214,6 +220,9 @@ def test_email_kpis_without_an_opened_column_are_skipped():
         "email_response_rate_of_opened": "needs activities.opened",
         "touches_per_won_deal": "needs deals (no deals input)",
         "touches_per_lost_deal": "needs deals (no deals input)",
+        "sales_call_conversion_rate": "needs deals (no deals input)",
+        "follow_up_calls_to_sale": "needs deals (no deals input)",
+        "prospect_engagement_score": "needs activities.engagement_score",
     }
     assert report.value("email_response_rate").value == 0.4  # replied still known
     # an opened column that is mapped but never filled in: opens are not tracked
@@ -432,3 +441,111 @@ def test_both_engines_agree_on_the_books_of_these_tests(by):
     ids = [k.id for k in KPIS if k.relation is not None]
     for book in (BOOK, DEAL_BOOK):
         assert same_values(book, period=Q4, as_of=AS_OF, group_by=by, kpis=ids, compare="previous")
+
+
+# sales_call_conversion_rate, follow_up_calls_to_sale
+
+CALL_DEALS = frame("deals", "deal_id status created_at closed_at lead_id account_id owner", [
+    ("D1", "won", "2026-09-01", "2026-10-10", "L1", "C1", "Ana"),
+    ("D2", "won", "2026-09-01", "2026-10-20", "L2", None, "Ben"),
+    ("D3", "won", "2026-09-01", "2026-10-25", None, "C3", "Ben"),
+    ("D4", "lost", "2026-09-01", "2026-10-12", "L4", None, "Ana"),
+    ("D5", "won", "2026-09-01", "2026-10-28", None, None, "Ana"),
+    ("D6", "won", "2026-09-01", "2026-09-15", "L6", None, "Ana"),
+])  # fmt: skip
+CALLS = frame("activities", (
+    "activity_id occurred_at channel direction lead_id deal_id account_id owner"
+), [
+    ("A1", "2026-09-20", "email", "outbound", "L1", None, None, "Ana"),
+    ("A2", "2026-10-01", "call", "outbound", "L1", None, None, "Ana"),
+    ("A3", "2026-10-05", "call", "outbound", None, "D1", None, "Ana"),  # D1's lead is L1
+    ("A4", "2026-10-21", "call", "outbound", "L2", None, None, "Ben"),  # after D2 was won
+    ("A5", "2026-10-02", "call", "outbound", None, None, "C3", "Ben"),
+    ("A6", "2026-10-03", "call", "outbound", None, None, "C3", "Ben"),
+    ("A7", "2026-10-04", "call", "inbound", "L4", None, None, "Ana"),  # not a sales call
+    ("A8", "2026-10-06", "call", "outbound", "L4", None, None, "Ana"),
+    ("A9", "2026-09-10", "call", "outbound", "L6", None, None, "Ana"),
+    ("A10", "2026-09-11", "call", "outbound", "L6", None, None, "Ana"),
+    ("A11", "2026-10-31", "call", "outbound", "L9", None, None, "Ana"),
+])  # fmt: skip
+CALL_BOOK = {"deals": CALL_DEALS, "activities": CALLS}
+# Sales calls in October: A2 A3 A8 A11 (Ana), A4 A5 A6 (Ben) = 7. Won deals closed in October
+# with a call at or before the close: D1 (A2 on its lead, A3 on it), D3 (A5, A6 on its
+# account); not D2 (its call came a day after), nor D5 (no call). Follow-up calls (not the
+# first reach out on their lead, their deal's or account's): A2 (after A1 on L1), A3 (on D1,
+# whose lead is L1), A6 (after A5 on C3), A10 (after A9 on L6; D6 was won in September).
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_sales_call_conversion_rate_sets_won_deals_with_a_call_against_calls(engine):
+    report = run("sales_call_conversion_rate", book=CALL_BOOK, group_by=["owner"], engine=engine)
+    total = report.value("sales_call_conversion_rate")
+    assert (total.numerator, total.denominator, total.note) == (2.0, 7.0, None)  # D1 D3
+    ana = report.value("sales_call_conversion_rate", owner="Ana")
+    assert (ana.numerator, ana.denominator) == (1.0, 4.0)  # D1 over A2 A3 A8 A11
+    ben = report.value("sales_call_conversion_rate", owner="Ben")
+    assert (ben.numerator, ben.denominator) == (1.0, 3.0)  # D3 over A4 A5 A6
+    september = run("sales_call_conversion_rate", SEPTEMBER, book=CALL_BOOK, engine=engine)
+    found = september.value("sales_call_conversion_rate")
+    assert (found.numerator, found.denominator) == (1.0, 2.0)  # D6 over A9 A10
+
+
+def test_sales_call_conversion_rate_counts_only_the_days_both_inputs_cover():
+    """Without A4 and A11 the calls stop on 6 October (A8): October's value is of its first 6
+    days, no sale over A2 A3 A5 A6 A8; D1 (10 Oct) and D3 (25 Oct) were won after the calls'
+    end, where no call is known (not 2 sales over 5 calls)."""
+    early = CALLS[CALLS["occurred_at"] <= pd.Timestamp("2026-10-20")]
+    report = run("sales_call_conversion_rate", book={**CALL_BOOK, "activities": early})
+    value = report.value("sales_call_conversion_rate")
+    assert (value.numerator, value.denominator) == (0.0, 5.0)
+    assert value.note == "the activities data ends 2026-10-06: values up to its end"
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_follow_up_calls_to_sale_counts_each_follow_up_call_behind_a_sale_once(engine):
+    report = run("follow_up_calls_to_sale", book=CALL_BOOK, group_by=["owner"], engine=engine)
+    assert report.value("follow_up_calls_to_sale").value == 3  # A2 A3 (D1), A6 (D3)
+    assert report.value("follow_up_calls_to_sale", owner="Ana").value == 2  # the callers'
+    assert report.value("follow_up_calls_to_sale", owner="Ben").value == 1
+    september = run("follow_up_calls_to_sale", SEPTEMBER, book=CALL_BOOK, engine=engine)
+    assert september.value("follow_up_calls_to_sale").value == 1  # A10 (D6), not A9 (the first)
+    twice = CALL_DEALS.assign(
+        lead_id=CALL_DEALS["lead_id"].where(CALL_DEALS["deal_id"] != "D3", "L1")
+    )
+    again = run("follow_up_calls_to_sale", book={**CALL_BOOK, "deals": twice}, engine=engine)
+    assert again.value("follow_up_calls_to_sale").value == 3  # A2 behind D1 and D3: once
+
+
+def test_the_call_kpis_need_calls_linked_to_deals():
+    calls = CALLS.drop(columns=["lead_id", "deal_id", "account_id"])
+    report = compute(
+        {**CALL_BOOK, "activities": calls},
+        period=OCTOBER,
+        as_of=AS_OF,
+        kpis=["sales_call_conversion_rate", "follow_up_calls_to_sale"],
+    )
+    reason = "needs activities.deal_id or activities.lead_id or activities.account_id"
+    assert [(s.id, s.reason) for s in report.skipped] == [
+        ("sales_call_conversion_rate", reason),
+        ("follow_up_calls_to_sale", reason),
+    ]
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_prospect_engagement_score_is_the_mean_over_scored_activities(engine):
+    scored = frame("activities", "occurred_at channel direction engagement_score owner", [
+        ("2026-10-01 00:00", "email", "outbound", 40.0, "Ana"),
+        ("2026-10-02", "call", "outbound", 80.0, "Ben"),
+        ("2026-10-03", "email", "inbound", 90.0, "Ben"),  # an answer is an interaction too
+        ("2026-10-04", "email", "outbound", None, "Ana"),  # not scored
+        ("2026-09-30 23:59", "call", "outbound", 10.0, "Ana"),  # September
+    ])  # fmt: skip
+    report = run("prospect_engagement_score", book={"activities": scored}, engine=engine)
+    value = report.value("prospect_engagement_score")
+    assert (value.value, value.n) == (70.0, 3)  # (40 + 80 + 90) / 3
+    bare = run(
+        "prospect_engagement_score", book={"activities": scored.drop(columns=["engagement_score"])}
+    )
+    assert [(s.id, s.reason) for s in bare.skipped] == [
+        ("prospect_engagement_score", "needs activities.engagement_score")
+    ]

@@ -38,6 +38,7 @@ def test_every_kpi_is_declared_once_in_the_catalogue():
         "lead_to_customer_days",
         "opportunities_created",
         "opportunities_created_amount",
+        "lead_type_to_sql_rate",
     ]
     assert all(CATALOGUE[i].stage == "qualification" for i in ids)
     assert CATALOGUE["lead_response_time_hours"].benchmark == "under 1 hour"
@@ -580,3 +581,40 @@ def test_opportunities_created_amount_needs_amounts():
     report = run({"deals": deals}, "opportunities_created", "opportunities_created_amount")
     assert report.value("opportunities_created").value == 1
     assert report.skipped[0].reason == "needs deals.amount"
+
+
+# lead_type_to_sql_rate (the third seed's "PQL, IQL conversion to SQL")
+
+TYPED = frame("leads", "lead_id created_at lead_type sql_at source", [
+    ("T1", "2026-10-01", "PQL", "2026-10-05", "Ads"),
+    ("T2", "2026-10-02", "PQL", None, "Ads"),
+    ("T2", "2026-10-02", "PQL", None, "Ads"),  # listed twice: one lead
+    ("T3", "2026-10-03", "IQL", "2026-11-20", "Web"),  # qualified in November
+    ("T4", "2026-10-04", "IQL", None, "Web"),
+    ("T5", "2026-10-05", None, "2026-10-06", "Web"),  # no type: not counted
+    ("T6", "2026-09-30 23:59", "PQL", "2026-10-02", "Web"),  # a September lead
+    ("T7", "2026-10-31 23:59", "IQL", "2026-11-01", "Ads"),
+])  # fmt: skip
+# Created in October: PQL T1 (SQL), T2; IQL T3 (SQL), T4, T7 (SQL).
+
+
+def test_lead_type_to_sql_rate_follows_each_types_leads_created_in_the_period():
+    report = run({"leads": TYPED}, "lead_type_to_sql_rate", group_by=["source"])
+    assert report.skipped == ()
+    pql = report.value("lead_type_to_sql_rate", category="PQL")
+    assert (pql.numerator, pql.denominator, pql.value) == (1.0, 2.0, 0.5)  # T1 of T1, T2
+    iql = report.value("lead_type_to_sql_rate", category="IQL")
+    assert (iql.numerator, iql.denominator) == (2.0, 3.0)  # T3, T7 of T3, T4, T7
+    assert iql.maturing  # 23 days after October: SQLs may still come
+    assert {v.category for v in report.values if v.group == ()} == {"PQL", "IQL"}
+    ads = report.value("lead_type_to_sql_rate", category="IQL", source="Ads")
+    assert (ads.numerator, ads.denominator) == (1.0, 1.0)  # T7
+    september = run({"leads": TYPED}, "lead_type_to_sql_rate", period=SEPTEMBER)
+    assert september.value("lead_type_to_sql_rate", category="PQL").value == 1.0  # T6
+
+
+def test_lead_type_to_sql_rate_needs_a_mapped_lead_type():
+    report = run({"leads": TYPED.drop(columns=["lead_type"])}, "lead_type_to_sql_rate")
+    assert [(s.id, s.reason) for s in report.skipped] == [
+        ("lead_type_to_sql_rate", "needs leads.lead_type")
+    ]

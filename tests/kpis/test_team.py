@@ -536,8 +536,105 @@ def test_every_team_kpi_is_declared_in_the_catalogue():
         "new_vs_existing_revenue",
         "rep_turnover",
         "market_penetration",
+        "coaching_effectiveness",
+        "rep_satisfaction",
+        "tool_adoption_rate",
+        "joint_deal_win_rate",
     ]
     assert all(CATALOGUE[i].stage == "team" for i in ids)
     assert all("\n" not in k.formula and "|" not in k.formula + k.period_date for k in KPIS)
     assert CATALOGUE["rep_turnover"].higher_is_better is False
     assert "deals.account_id" in CATALOGUE["market_penetration"].needs
+
+
+# coaching_effectiveness, rep_satisfaction, tool_adoption_rate, joint_deal_win_rate: the second
+# seed's team KPIs on fields no CRM export carries
+
+STAFF = frame("reps", "owner team started_at ended_at coached_at satisfaction tool_adopted_at", [
+    ("Ana", "East", "2024-01-01", None, "2026-07-01", 8.0, "2026-09-15"),
+    ("Ben", "East", None, None, "2026-10-15", 6.0, "2026-11-02"),
+    ("Cy", "West", "2025-01-01", "2026-10-31 23:59", None, 9.0, "2026-10-01"),  # leaves in October
+    ("Di", "West", "2026-10-05", None, "2026-10-20", None, None),
+    ("Ed", "West", "2026-11-03", None, None, 2.0, None),  # starts in November
+])  # fmt: skip
+JOINT = frame("deals", "deal_id status created_at closed_at amount owner collaborators currency", [
+    ("B1", "won", "2026-06-01", "2026-07-20", 1000.0, "Ben", 1, "USD"),  # 87 days before coaching
+    ("B2", "won", "2026-06-01", "2026-07-16", 500.0, "Ben", 2, "USD"),  # 91 days before: outside
+    ("B3", "won", "2026-06-01", "2026-10-15", 1500.0, "Ben", 3, "USD"),  # at the coaching: after
+    ("B4", "lost", "2026-06-01", "2026-10-16", 700.0, "Ben", 2, "USD"),
+    ("B5", "won", "2026-06-01", "2027-01-13", 900.0, "Ben", None, "USD"),  # 90 days after: outside
+    ("D1", "won", "2026-06-01", "2026-10-25", 400.0, "Di", 2, "USD"),  # Di won nothing before
+    ("A1", "won", "2026-06-01", "2026-10-05", 300.0, "Ana", 1, "USD"),
+])  # fmt: skip
+STAFF_BOOK = {"reps": STAFF, "deals": JOINT}
+# On staff at October's end: Ana, Ben, Di (Cy left at 23:59 on the 31st, Ed starts in
+# November); at September's end: Ana, Ben, Cy.
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_coaching_effectiveness_compares_the_revenue_won_after_a_coaching_with_before(engine):
+    ids = ["coaching_effectiveness"]
+    report = compute(STAFF_BOOK, period=OCTOBER, as_of=AS_OF, kpis=ids, engine=engine)
+    value = report.value("coaching_effectiveness")
+    # Ben, coached on 15 October: B3 1,500 after, B1 1,000 before: (1,500 − 1,000) / 1,000;
+    # Di, coached on 20 October, won D1 after but nothing before: left out
+    assert (value.numerator, value.denominator, value.value) == (500.0, 1000.0, 0.5)
+    assert (
+        value.note
+        == "1 deals of reps who won nothing in the 90 days before their coaching left out"
+    )
+    assert value.maturing  # the 90 days after the coaching run into January
+    july = compute(
+        STAFF_BOOK, period=resolve_period("2026-07", AS_OF), as_of=AS_OF, kpis=ids, engine=engine
+    ).value("coaching_effectiveness")  # Ana, coached on 1 July: A1 (5 Oct) is 96 days after
+    assert (july.value, july.n, july.note) == (
+        None,
+        0,
+        "no revenue won in the 90 days before the coaching",
+    )
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_rep_satisfaction_and_tool_adoption_are_of_the_reps_on_staff_at_the_end(engine):
+    ids = ["rep_satisfaction", "tool_adoption_rate"]
+    october = compute(STAFF_BOOK, period=OCTOBER, as_of=AS_OF, kpis=ids, engine=engine)
+    assert october.value("rep_satisfaction").value == 7.0  # Ana 8, Ben 6 (Di has no score)
+    adopted = october.value("tool_adoption_rate")  # Ana (15 Sep) of Ana, Ben (2 Nov), Di
+    assert (adopted.numerator, adopted.denominator) == (1.0, 3.0)
+    september = compute(STAFF_BOOK, period=SEPTEMBER, as_of=AS_OF, kpis=ids, engine=engine)
+    assert september.value("rep_satisfaction").value == pytest.approx(23 / 3)  # Ana Ben Cy
+    adopted = september.value("tool_adoption_rate")  # Ana of Ana, Ben, Cy (1 Oct)
+    assert (adopted.numerator, adopted.denominator) == (1.0, 3.0)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_joint_deal_win_rate_is_the_win_rate_of_deals_two_or_more_reps_worked(engine):
+    report = compute(
+        STAFF_BOOK,
+        period=OCTOBER,
+        as_of=AS_OF,
+        kpis=["joint_deal_win_rate"],
+        engine=engine,
+        group_by=["owner"],
+    )
+    total = report.value("joint_deal_win_rate")  # B3, D1 won, B4 lost; A1 worked alone
+    assert (total.numerator, total.denominator) == (2.0, 3.0)
+    assert report.value("joint_deal_win_rate", owner="Ben").value == 0.5
+
+
+def test_the_team_kpis_on_data_of_their_own_say_which_field_to_add():
+    ids = ["coaching_effectiveness", "rep_satisfaction", "tool_adoption_rate"]
+    reps = STAFF[["owner", "team", "started_at", "ended_at"]]
+    deals = JOINT.drop(columns=["collaborators"])
+    report = compute(
+        {"reps": reps, "deals": deals},
+        period=OCTOBER,
+        as_of=AS_OF,
+        kpis=[*ids, "joint_deal_win_rate"],
+    )
+    assert [(s.id, s.reason) for s in report.skipped] == [
+        ("coaching_effectiveness", "needs reps.coached_at"),
+        ("rep_satisfaction", "needs reps.satisfaction"),
+        ("tool_adoption_rate", "needs reps.tool_adopted_at"),
+        ("joint_deal_win_rate", "needs deals.collaborators"),
+    ]
