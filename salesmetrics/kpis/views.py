@@ -333,6 +333,16 @@ def _stage_stays() -> str:
     return " UNION ALL ".join(parts)
 
 
+OPEN_AND_CLOSED_DEALS = (
+    "SELECT *, 'open' AS part FROM deals WHERE status = 'open' "
+    "OR (status IN ('won', 'lost') AND closed_at IS NOT NULL) "
+    "UNION ALL SELECT *, 'closed' AS part FROM deals WHERE status IN ('won', 'lost')"
+)
+"""Each deal as a row that may be open at a period's end (`part` open: open, or closed with a
+date, which ends it), and each closed deal again as a row closed in a period (`part` closed);
+a KPI places the first by created_at until it closes, the second by closed_at."""
+
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
     # efficiency
@@ -352,5 +362,7 @@ VIEWS: dict[str, str] = {
     "demo_events": DEMO_EVENTS,
     "lead_demos": LEAD_DEMOS,
     "stage_stays": _stage_stays(),
+    # custom KPIs over two kinds of deal (kpis.close: sales_velocity)
+    "open_and_closed_deals": OPEN_AND_CLOSED_DEALS,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""
