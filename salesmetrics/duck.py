@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +56,7 @@ class Stats:
     numerator: float
     denominator: float
     also: tuple[int, ...] = ()  # rows left out that meet each of `Rows.also`'s conditions
+    measures: Mapping[str, float | None] = field(default_factory=dict)  # `Rows.measures`
 
 
 def connection(ctx: Context) -> duckdb.DuckDBPyConnection:
@@ -296,6 +297,7 @@ def measure(
         f", count(*) FILTER (WHERE NOT ({kept}) AND coalesce(j.kpi_also_{i}, FALSE))"
         for i in range(len(rows.also))
     )
+    also += "".join(f", ({sql})::DOUBLE" for _, sql in rows.measures)
     computed = "".join(f", ({sql}) AS {name}" for name, sql in sliced.items())
     inner = (
         f"SELECT r.*, s.*{computed} "
@@ -314,6 +316,8 @@ def measure(
         split_values = rest[:width]
         labels = tuple(_label(v) for v in rest[width : width + len(dims)])
         is_total, n, left, present_n, agg, num, den, *counted = rest[width + len(dims) :]
+        measured = counted[len(rows.also) :]
+        counted = counted[: len(rows.also)]
         split: Split = (
             _label(split_values[0]) if width > 0 else None,
             _label(split_values[1]) if width > 1 else None,
@@ -327,6 +331,7 @@ def measure(
             num,
             den,
             tuple(int(c) for c in counted),
+            {name: m for (name, _), m in zip(rows.measures, measured, strict=True)},
         )
     con.unregister(SLICES)
     return found
@@ -381,7 +386,7 @@ def _value_sql(kind: Aggregation, kept: str) -> str:
             return f"{total} / count(j.kpi_value) FILTER (WHERE {kept})"
         case Aggregation.MEDIAN:
             return f"median(j.kpi_value) FILTER (WHERE {kept})"
-        case Aggregation.RATIO:
+        case Aggregation.RATIO | Aggregation.CUSTOM:  # made of its sums, or its measures
             return "NULL"
     raise SalesmetricsError(f"no SQL for a {kind} KPI")
 

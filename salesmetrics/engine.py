@@ -749,16 +749,18 @@ def _declared_values(kpi: Kpi, stats, pairs, small_sample: int) -> list[KpiValue
 
     if kpi.category is None:
         found = stats.get((None, None), Stats(0, 0, 0, None, 0.0, 0.0))
-        return [_value(kpi, *_of_stats(kpi, found, 0.0), pairs, None, None, small_sample)]
+        agg, n = _of_stats(kpi, found, 0.0, small_sample)
+        return [_value(kpi, agg, n, pairs, None, None, small_sample)]
     total = sum(s.value or 0.0 for s in stats.values())
-    measured = {key: _of_stats(kpi, each, total) for key, each in stats.items()}
-    empty = _of_stats(kpi, Stats(0, 0, 0, None, 0.0, 0.0), total)
+    measured = {key: _of_stats(kpi, each, total, small_sample) for key, each in stats.items()}
+    empty = _of_stats(kpi, Stats(0, 0, 0, None, 0.0, 0.0), total, small_sample)
     return _categorised(kpi, measured, empty, pairs, small_sample)
 
 
-def _of_stats(kpi: Kpi, stats, total: float) -> tuple[Aggregate, int]:
+def _of_stats(kpi: Kpi, stats, total: float, small_sample: int) -> tuple[Aggregate, int]:
     """The Aggregate of a declared KPI's kind from its Stats, with the rows left out noted;
-    `total` is a distribution's weight over the whole group."""
+    `total` is a distribution's weight over the whole group. A custom KPI's value is its
+    `summarise` of its measures (a group with no rows: every measure blank)."""
     match kpi.aggregation:
         case Aggregation.COUNT:
             agg = Aggregate(float(stats.n))
@@ -772,6 +774,10 @@ def _of_stats(kpi: Kpi, stats, total: float) -> tuple[Aggregate, int]:
         case Aggregation.DISTRIBUTION:
             weight = stats.value or 0.0
             agg = Aggregate(weight / total if total else None, weight, total)
+        case Aggregation.CUSTOM:
+            assert kpi.summarise is not None and kpi.relation is not None
+            measures = {name: stats.measures.get(name) for name, _ in kpi.relation.measures}
+            agg = kpi.summarise(measures, small_sample)
         case _:  # mean, median
             agg = (
                 Aggregate(_number(stats.value))

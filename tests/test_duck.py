@@ -309,6 +309,45 @@ def test_a_row_that_lasts_counts_by_the_share_of_its_span_in_each_period():
     assert stats.n == 3  # the two months and the instant in the week
 
 
+def test_a_custom_kpi_is_made_of_its_named_measures_in_each_group():
+    """Rows.measures and Kpi.summarise: the largest won amount over the number of deals
+    closed, per owner, in October of BOOK (Ann: d1 won 100 and d2 lost, so 100 / 2; Bob: d3
+    won 300 and d4 won without an amount, so 300 / 2); a group with no rows has blank
+    measures (d6's owner is blank and it is open)."""
+    from salesmetrics.kpis.base import Aggregate, Aggregation, Kpi, Rows, Unit
+
+    seen = []
+
+    def summarise(m, threshold):
+        seen.append((dict(m), threshold))
+        if not m["closed"]:
+            return Aggregate(None, note="nothing closed")
+        return Aggregate(m["top"] / m["closed"], m["top"], m["closed"])
+
+    rows = Rows(
+        "deals",
+        "closed_at",
+        (("status IN ('won', 'lost')", "open"),),
+        measures=(
+            ("top", "max(amount) FILTER (WHERE status = 'won')"),
+            ("closed", "count(*)"),
+        ),
+    )
+    kpi = Kpi("top_per_closed", "Top per closed", "close", Unit.CURRENCY, Aggregation.CUSTOM,
+              ("deals.status", "deals.closed_at"), "closed_at", "", None, relation=rows,
+              summarise=summarise)  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(CATALOGUE, kpi.id, kpi)
+        found = report(kpis=[kpi.id], group_by=["owner"], small_sample=3)
+    total = found.value(kpi.id)
+    assert (total.value, total.numerator, total.denominator) == (75.0, 300.0, 4.0)
+    assert found.value(kpi.id, owner="Ann").value == 50.0
+    assert found.value(kpi.id, owner="Bob").value == 150.0
+    blank = found.value(kpi.id, owner="(blank)")
+    assert (blank.value, blank.note) == (None, "nothing closed")
+    assert ({"top": None, "closed": None}, 3) in seen  # no rows: blank measures
+
+
 def test_both_engines_agree_on_the_hand_made_book():
     for by in ((), ("owner",), ("month",)):
         assert same_values({"deals": BOOK}, period=OCTOBER, as_of=date(2026, 11, 15), group_by=by)

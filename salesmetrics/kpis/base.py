@@ -163,6 +163,11 @@ class Rows:
     length of time whose length no row can tell (reach outs per week: 7 / the days of the
     period the activities cover). `dimensions` gives the report's dimensions the rows can be
     broken down by, for rows made of several inputs (instead of `inputs`).
+
+    A custom KPI names `measures`: (name, SQL aggregate) pairs computed over each group's
+    rows in a slice (the source's columns, and `kpi_left_out`), which `Kpi.summarise` makes
+    its value from (deals open × win rate × deal size / cycle: four aggregates of two kinds
+    of row, which no one kind is).
     """
 
     source: str
@@ -187,6 +192,7 @@ class Rows:
     inputs: tuple[str, ...] = ()
     scale: Callable[[Context, Period], float] | None = None
     dimensions: Callable[[Context], Collection[str]] | None = None
+    measures: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -277,12 +283,19 @@ class Kpi:
     matures: Maturing | None = None  # a value that later data can still change (a cohort)
     no_denominator: str = NO_DENOMINATOR  # a ratio's note when its denominator is 0
     relation: Rows | None = None  # the rows as SQL: computed by the DuckDB engine
+    # a custom KPI declared in SQL: its value from its `Rows.measures` by name, and the
+    # report's small-sample threshold
+    summarise: Callable[[Mapping[str, float | None], int], Aggregate] | None = None
 
     def __post_init__(self) -> None:
         if self.rows is None and self.relation is None:
             raise ValueError(f"{self.id}: give its rows, as SQL (`relation`) or in pandas")
-        if (self.aggregation is Aggregation.CUSTOM) != (self.combine is not None):
+        custom = self.aggregation is Aggregation.CUSTOM
+        if self.rows is not None and custom != (self.combine is not None):
             raise ValueError(f"{self.id}: `combine` is given for, and only for, custom KPIs")
+        measured = self.summarise is not None and bool(self.relation and self.relation.measures)
+        if self.relation is not None and custom != measured:
+            raise ValueError(f"{self.id}: a custom KPI in SQL gives `measures` and `summarise`")
         if self.aggregation is Aggregation.DISTRIBUTION and not self.category:
             raise ValueError(f"{self.id}: a distribution needs a `category` column")
 

@@ -20,6 +20,7 @@ target under "(blank)".
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -455,35 +456,49 @@ def _velocity(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _velocity_of(rows: pd.DataFrame) -> Aggregate:
-    """Open deals × win rate × average deal size / mean sales cycle days, from the rows; null
-    when fewer won deals than the small-sample threshold stand behind the cycle and the size
-    (a mean of a few cycles, some of 0 days, can make a velocity of anything).
+    """`_velocity_summary` of the pandas rows' measures (as the SQL declaration's)."""
+    part = rows[PART].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
+    closed = part == "closed"
+    won = closed & (rows["status"] == "won").fillna(False).to_numpy(dtype=bool)
+    amounts = rows["amount"].to_numpy(dtype=float, na_value=np.nan)[won]
+    impossible = rows[IMPOSSIBLE].fillna(False).to_numpy(dtype=bool) & won
+    cycles = rows["days"].to_numpy(dtype=float, na_value=np.nan)[won & ~impossible]
+    cycles = cycles[~np.isnan(cycles)]
+    measures = {
+        "open": float((part == "open").sum()),
+        "closed": float(closed.sum()),
+        "won": float(won.sum()),
+        "sized": float((~np.isnan(amounts)).sum()),
+        "size": float(np.nansum(amounts)),
+        "impossible": float(impossible.sum()),
+        "cycles": float(len(cycles)),
+        "cycle": float(cycles.sum()),
+    }
+    return _velocity_summary(measures, int(fact(rows, "small_sample", SMALL_SAMPLE)))
+
+
+def _velocity_summary(m: Mapping[str, float | None], threshold: int) -> Aggregate:
+    """Open deals × win rate × average deal size / mean sales cycle days; null when fewer won
+    deals than the small-sample threshold stand behind the cycle and the size (a mean of a
+    few cycles, some of 0 days, can make a velocity of anything).
 
     Custom, not a declared kind: it multiplies four aggregates of two sets of rows (the deals
     open at the period's end, the deals closed in it), which no single sum, ratio or mean is."""
-    part = rows[PART].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
-    still = int((part == "open").sum())
-    closed = part == "closed"
-    won = closed & (rows["status"] == "won").fillna(False).to_numpy(dtype=bool)
-    if not closed.any():
+    n = {name: value or 0.0 for name, value in m.items()}  # blank: a group with no rows
+    if not n["closed"]:
         return Aggregate(None, note="no deals closed in the period")
-    amounts = rows["amount"].to_numpy(dtype=float, na_value=np.nan)[won]
-    if not won.any() or np.isnan(amounts).all():
+    if not n["won"] or not n["sized"]:
         return Aggregate(None, note="no won deal with an amount in the period")
-    impossible = rows[IMPOSSIBLE].fillna(False).to_numpy(dtype=bool) & won
-    left = f"; {IMPOSSIBLE_CYCLE_NOTE.format(n=int(impossible.sum()))}" if impossible.any() else ""
-    cycles = rows["days"].to_numpy(dtype=float, na_value=np.nan)[won & ~impossible]
-    threshold = int(fact(rows, "small_sample", SMALL_SAMPLE))
-    if len(cycles) < threshold:
+    impossible = int(n["impossible"])
+    left = f"; {IMPOSSIBLE_CYCLE_NOTE.format(n=impossible)}" if impossible else ""
+    if n["cycles"] < threshold:
         why = (
-            f"{len(cycles)} won deals behind the cycle and deal size, fewer than the "
+            f"{int(n['cycles'])} won deals behind the cycle and deal size, fewer than the "
             f"small-sample threshold ({threshold}): too few for a velocity"
         )
         return Aggregate(None, note=why + left)
-    win_rate = float(won.sum() / closed.sum())
-    size = float(np.nanmean(amounts))
-    cycle = float(np.mean(cycles))
-    expected = still * win_rate * size
+    expected = n["open"] * (n["won"] / n["closed"]) * (n["size"] / n["sized"])
+    cycle = n["cycle"] / n["cycles"]
     if cycle <= 0:
         return Aggregate(None, expected, cycle, "the mean sales cycle is 0 days" + left)
     return Aggregate(expected / cycle, expected, cycle, left[2:] or None)
@@ -563,6 +578,31 @@ OPEN_AMOUNTS = replace(
     OPEN_AT_END_ROWS, value="amount", left_out="amount IS NULL", none_kept=NO_AMOUNT
 )
 OVERDUE_SQL = "expected_close_at < kpi_stop"  # expected to close before the period's end
+WON_CLOSED = "part = 'closed' AND status = 'won'"
+POSSIBLE = f"NOT coalesce({IMPOSSIBLE_SQL}, FALSE)"
+VELOCITY_ROWS = Rows(
+    "open_and_closed_deals",
+    "CASE WHEN part = 'open' THEN created_at ELSE closed_at END",
+    until="CASE WHEN part = 'open' THEN (CASE WHEN status = 'open' THEN NULL "
+    "ELSE closed_at END) END",
+    during="part = 'open' OR closed_at >= kpi_start",  # a closed deal: closed in the period
+    edge=_one_date_edge,
+    measures=(
+        ("open", "count(*) FILTER (WHERE part = 'open')"),
+        ("closed", "count(*) FILTER (WHERE part = 'closed')"),
+        ("won", f"count(*) FILTER (WHERE {WON_CLOSED})"),
+        ("sized", f"count(amount) FILTER (WHERE {WON_CLOSED})"),
+        ("size", f"fsum(amount) FILTER (WHERE {WON_CLOSED})"),
+        (
+            "impossible",
+            f"count(*) FILTER (WHERE {WON_CLOSED} AND coalesce({IMPOSSIBLE_SQL}, FALSE))",
+        ),
+        ("cycles", f"count({CYCLE_SQL}) FILTER (WHERE {WON_CLOSED} AND {POSSIBLE})"),
+        ("cycle", f"fsum({CYCLE_SQL}) FILTER (WHERE {WON_CLOSED} AND {POSSIBLE})"),
+    ),
+)
+"""sales_velocity's rows: the deals open at each period's end and those closed in it, and the
+aggregates `_velocity_summary` makes the velocity of."""
 
 CLOSED = "closed_at"
 CLOSED_WON_LOST = "closed_at (deals won or lost)"
@@ -889,6 +929,8 @@ KPIS: tuple[Kpi, ...] = (
         combine=_velocity_of,
         sample_size="rows",
         matures=SNAPSHOT,
+        relation=VELOCITY_ROWS,
+        summarise=_velocity_summary,
     ),
     Kpi(
         "forecast_accuracy",

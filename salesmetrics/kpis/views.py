@@ -410,6 +410,14 @@ FROM (
 """Each won deal of a coached rep (by owner) closed in the COACHING_DAYS before the rep's
 coached_at or the COACHING_DAYS from it (`after`), with the rep's owner and team, the deal's
 amount, and whether the rep won anything in the days before (`won_before`)."""
+OPEN_AND_CLOSED_DEALS = (
+    "SELECT *, 'open' AS part FROM deals WHERE status = 'open' "
+    "OR (status IN ('won', 'lost') AND closed_at IS NOT NULL) "
+    "UNION ALL SELECT *, 'closed' AS part FROM deals WHERE status IN ('won', 'lost')"
+)
+"""Each deal as a row that may be open at a period's end (`part` open: open, or closed with a
+date, which ends it), and each closed deal again as a row closed in a period (`part` closed);
+a KPI places the first by created_at until it closes, the second by closed_at."""
 
 
 VIEWS: dict[str, str] = {
@@ -436,5 +444,7 @@ VIEWS: dict[str, str] = {
     "follow_up_call_sales": FOLLOW_UP_CALL_SALES,
     # team KPIs on data of their own (issue 18)
     "coaching_windows": COACHING_WINDOWS,
+    # custom KPIs over two kinds of deal (kpis.close: sales_velocity)
+    "open_and_closed_deals": OPEN_AND_CLOSED_DEALS,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""
