@@ -333,6 +333,30 @@ def _stage_stays() -> str:
     return " UNION ALL ".join(parts)
 
 
+# named variants (issue 18; salesmetrics.variants)
+
+WON_AND_QUALIFIED = (
+    "SELECT *, closed_at AS won_or_qualified_at, 1.0 AS won, 0.0 AS qualified FROM deals "
+    "WHERE status = 'won' UNION ALL BY NAME "
+    "SELECT *, sql_at AS won_or_qualified_at, 0.0 AS won, 1.0 AS qualified FROM leads "
+    "WHERE sql_at IS NOT NULL"
+)
+"""Won deals (`won` 1, dated by closed_at) and leads that became SQLs (`qualified` 1, dated
+by sql_at) as one relation (`won_or_qualified_at`): win rate as won / SQLs."""
+
+FIRST_CONTACTS = (
+    "SELECT deals.*, l.lead_id IS NOT NULL AS has_lead, "
+    "least(deals.created_at, l.created_at, a.occurred_at) AS first_contact_at FROM deals "
+    "LEFT JOIN (SELECT lead_id, min(created_at) AS created_at FROM leads "
+    "WHERE lead_id IS NOT NULL GROUP BY lead_id) l ON l.lead_id = deals.lead_id "
+    "LEFT JOIN (SELECT lead_id, min(occurred_at) AS occurred_at FROM activities "
+    "WHERE lead_id IS NOT NULL GROUP BY lead_id) a ON l.lead_id = a.lead_id "
+    "WHERE deals.status = 'won'"
+)
+"""Won deals with their first contact (`first_contact_at`): the earliest of the deal's
+created_at, its lead's (deals.lead_id in leads) created_at and the first activity on that
+lead; `has_lead` whether the lead is in the leads input."""
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
     # efficiency
@@ -352,5 +376,8 @@ VIEWS: dict[str, str] = {
     "demo_events": DEMO_EVENTS,
     "lead_demos": LEAD_DEMOS,
     "stage_stays": _stage_stays(),
+    # named variants (issue 18)
+    "won_and_qualified": WON_AND_QUALIFIED,
+    "first_contacts": FIRST_CONTACTS,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""

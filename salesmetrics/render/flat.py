@@ -61,14 +61,16 @@ def render_csv(report: Report, stream: TextIO, *, escape_formulas: bool = True) 
     `'`, so a spreadsheet shows it instead of running it (a plain number such as `-5` is left
     as it is); numbers are never touched."""
     dimensions = list(dict.fromkeys(d for v in report.values for d in group_dict(v)))
-    head = ["period", "as_of", "id", "label", "stage", "unit", *dimensions, *VALUE_COLUMNS]
+    head = ["period", "as_of", "id", "variant", "label", "stage", "unit", *dimensions]
+    head += VALUE_COLUMNS
     writer = csv_writer(stream.write)
     writer.writerow(head)
     for v in report.values:
         group = group_dict(v)
         item = value_dict(v)
         row = (
-            [report.period.label, report.as_of.isoformat(), v.id, v.label, v.stage, v.unit]
+            [report.period.label, report.as_of.isoformat(), v.id, v.variant or "", v.label]
+            + [v.stage, v.unit]
             + [group.get(d, "") for d in dimensions]
             + [_cell(item[c]) for c in VALUE_COLUMNS]
         )
