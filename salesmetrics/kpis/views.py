@@ -357,6 +357,21 @@ FIRST_CONTACTS = (
 created_at, its lead's (deals.lead_id in leads) created_at and the first activity on that
 lead; `has_lead` whether the lead is in the leads input."""
 
+ASSIGNED_RESPONSES = (
+    "SELECT leads.*, coalesce(first_response_at, (SELECT min(c.occurred_at) FROM contacts c "
+    "WHERE c.lead_id = leads.lead_id AND c.occurred_at >= leads.assigned_at)) AS responded_at "
+    "FROM leads"
+)
+"""Each lead with its first response after its assignment: first_response_at when it has
+one, else its first contact at or after its assigned_at (blank when neither)."""
+
+LATEST_WAITS = (
+    "SELECT *, row_number() OVER (PARTITION BY lead_id, deal_id, replied_at "
+    f"ORDER BY occurred_at DESC, {ROW} DESC) = 1 AS latest FROM reply_waits"
+)
+"""Each inbound activity of `reply_waits`, `latest` when no later inbound activity on the same
+lead and deal was answered by the same contact: the most recent message before a reply."""
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
     # efficiency
@@ -379,5 +394,7 @@ VIEWS: dict[str, str] = {
     # named variants (issue 18)
     "won_and_qualified": WON_AND_QUALIFIED,
     "first_contacts": FIRST_CONTACTS,
+    "assigned_responses": ASSIGNED_RESPONSES,
+    "latest_waits": LATEST_WAITS,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""
