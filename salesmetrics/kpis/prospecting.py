@@ -19,6 +19,7 @@ from salesmetrics.kpis.base import (
     Aggregation,
     Context,
     Kpi,
+    Maturing,
     Rows,
     Unit,
     carrying,
@@ -378,6 +379,7 @@ KPIS = (
             key="qualified",
             dimensions=_research_dimensions,
         ),
+        variant="all_sqls",
     ),
     Kpi(
         "research_response_roi",
@@ -400,5 +402,50 @@ KPIS = (
         "period starts before the activities",
         _now_and_before,
         combine=_rrroi,
+    ),
+)
+
+
+# named variants (issue 18; salesmetrics.variants)
+
+
+def _researched_dimensions(data: Context) -> list[str]:
+    """The activities' owner and team, the researched lead's quality and source."""
+    acts, leads = data["activities"].columns, data["leads"].columns
+    return [*(d for d in PEOPLE if d in acts), *(d for d in LEAD_DIMENSIONS if d in leads)]
+
+
+VARIANTS: tuple[Kpi, ...] = (
+    Kpi(
+        "research_hours_per_qualified_lead",
+        "Qualified leads per research hour (researched leads)",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.RATIO,
+        (
+            "leads.sql_at",
+            "leads.lead_id",
+            "activities.lead_id",
+            "activities.occurred_at",
+            "activities.channel",
+            "activities.duration_minutes",
+        ),
+        "occurred_at of the research activity (a lead's first research, for the leads)",
+        "distinct leads researched for the first time in the period that became SQLs (sql_at) "
+        "at or after that research / research hours on leads in the period (the seed's "
+        "orientation; by quality, the leads of each quality); research on no lead not counted",
+        None,
+        no_denominator="no research hours on leads in the period",
+        matures=Maturing(90, "qualified_at"),
+        sample_size="rows",
+        relation=Rows(
+            "researched_leads",
+            "occurred_at",
+            numerator="generated",
+            denominator="hours",
+            outcome="qualified_at",
+            dimensions=_researched_dimensions,
+        ),
+        variant="researched_leads",
     ),
 )

@@ -372,6 +372,28 @@ LATEST_WAITS = (
 """Each inbound activity of `reply_waits`, `latest` when no later inbound activity on the same
 lead and deal was answered by the same contact: the most recent message before a reply."""
 
+RESEARCHED_LEADS = f"""
+WITH lead_facts AS (
+    SELECT lead_id, min(sql_at) AS sql_at,
+        arg_min(quality, {ROW}) FILTER (WHERE quality IS NOT NULL) AS quality,
+        arg_min(source, {ROW}) FILTER (WHERE source IS NOT NULL) AS source
+    FROM leads WHERE lead_id IS NOT NULL GROUP BY lead_id
+)
+SELECT r.*, l.quality, l.source, coalesce(r.duration_minutes, 0.0) / 60.0 AS hours,
+    CASE WHEN l.sql_at >= r.occurred_at THEN l.sql_at END AS qualified_at,
+    CASE WHEN l.sql_at >= r.occurred_at AND row_number() OVER (
+        PARTITION BY r.lead_id ORDER BY r.occurred_at, r.{ROW}) = 1 THEN 1.0 ELSE 0.0 END
+        AS generated
+FROM (
+    SELECT COLUMNS(lambda c: c NOT IN ('quality', 'source')) FROM activities
+    WHERE channel = 'research' AND lead_id IS NOT NULL AND occurred_at IS NOT NULL
+) AS r
+LEFT JOIN lead_facts AS l ON l.lead_id = r.lead_id
+"""
+"""Research activities on a lead, with `hours`, the quality and source of the lead's first
+listing with one, and `generated` 1 on the lead's first research when the lead became an
+SQL at or after it (`qualified_at`, its sql_at): the research generated a qualified lead."""
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
     # efficiency
@@ -396,5 +418,6 @@ VIEWS: dict[str, str] = {
     "first_contacts": FIRST_CONTACTS,
     "assigned_responses": ASSIGNED_RESPONSES,
     "latest_waits": LATEST_WAITS,
+    "researched_leads": RESEARCHED_LEADS,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""

@@ -55,24 +55,25 @@ def render_ndjson(report: Report, stream: TextIO) -> None:
 
 
 def render_csv(report: Report, stream: TextIO, *, escape_formulas: bool = True) -> None:
-    """The same rows, flat: one column per group dimension (blank where a row has none).
+    """The same rows, flat: one column per group dimension (blank where a row has none), and
+    last the value's `variant` (blank for a KPI with one definition).
 
     With `escape_formulas`, a text starting with = + - @ tab or CR is written with a leading
     `'`, so a spreadsheet shows it instead of running it (a plain number such as `-5` is left
     as it is); numbers are never touched."""
     dimensions = list(dict.fromkeys(d for v in report.values for d in group_dict(v)))
-    head = ["period", "as_of", "id", "variant", "label", "stage", "unit", *dimensions]
-    head += VALUE_COLUMNS
+    head = ["period", "as_of", "id", "label", "stage", "unit", *dimensions, *VALUE_COLUMNS]
+    head.append("variant")  # last: the columns before it keep their places
     writer = csv_writer(stream.write)
     writer.writerow(head)
     for v in report.values:
         group = group_dict(v)
         item = value_dict(v)
         row = (
-            [report.period.label, report.as_of.isoformat(), v.id, v.variant or "", v.label]
-            + [v.stage, v.unit]
+            [report.period.label, report.as_of.isoformat(), v.id, v.label, v.stage, v.unit]
             + [group.get(d, "") for d in dimensions]
             + [_cell(item[c]) for c in VALUE_COLUMNS]
+            + [v.variant or ""]
         )
         writer.writerow([formula(x) if escape_formulas and isinstance(x, str) else x for x in row])
 
