@@ -65,6 +65,7 @@ def finite(value: KpiValue) -> KpiValue:
 class Skipped:
     id: str
     reason: str
+    variant: str | None = None  # a named variant shown beside the KPI (`--variants`) skipped
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,9 @@ def side_by_side(report: Report, compute: Compute, chosen: Mapping[str, str]) ->
         found = compute(list(each), {**chosen, **each})
         for v in found.values:  # a target is set for the definition the report chose
             extra.setdefault(_key(v), []).append(replace(v, target=None, status=None))
-        skipped += [Skipped(s.id, f"variant {each[s.id]}: {s.reason}") for s in found.skipped]
+        skipped += [
+            Skipped(s.id, f"variant {each[s.id]}: {s.reason}", each[s.id]) for s in found.skipped
+        ]
         unsplit += [s for s in found.unsplit if s not in unsplit]
         warnings += [w for w in found.warnings if w not in warnings]
     values: list[KpiValue] = []
