@@ -105,7 +105,8 @@ def skipped_line(report: Report, inputs: Sequence[InputQuality]) -> str:
     given = {q.entity for q in inputs}
     entities: dict[str, None] = {}
     lacking = 0
-    for s in report.skipped:
+    whole = [s for s in report.skipped if s.variant is None]  # not a variant `--variants` adds
+    for s in whole:
         kpi = CATALOGUE.get(s.id)
         absent = [
             entity
@@ -119,14 +120,20 @@ def skipped_line(report: Report, inputs: Sequence[InputQuality]) -> str:
     parts = []
     if lacking:
         parts.append(f"{_need(lacking)} inputs you did not give: " + ", ".join(entities))
-    rest = len(report.skipped) - lacking
+    rest = len(whole) - lacking
     if rest and inputs:
         parts.append(f"{_need(rest)} columns or settings the inputs lack")
     elif rest:
         parts.append(f"{rest} KPI{'s' if rest != 1 else ''} cannot be computed")
+    variants = len(report.skipped) - len(whole)
+    some = f"{variants} named variant{'s' if variants != 1 else ''} cannot be computed"
+    if not parts:  # only variants `--variants` adds
+        return f"{some} from these inputs (--show-skipped: here)"
     return (
-        "; ".join(parts) + "; `salesmetrics kpis --missing` with the same inputs lists them "
-        "(--show-skipped: here)"
+        "; ".join(parts)
+        + "; `salesmetrics kpis --missing` with the same inputs lists them"
+        + (f"; {some}" if variants else "")
+        + " (--show-skipped: here)"
     )
 
 

@@ -61,6 +61,20 @@ def test_skipped_kpis_in_one_line_name_the_inputs_not_given():
     )
 
 
+def test_skipped_variants_are_counted_apart_from_the_kpis():
+    variant = Skipped("win_rate", "variant per_sql: needs leads (no leads input)", "per_sql")
+    alone = Report(OCTOBER, date(2026, 11, 1), (), (), (variant,))
+    assert skipped_line(alone, sample_inputs()) == (
+        "1 named variant cannot be computed from these inputs (--show-skipped: here)"
+    )
+    kpi = Skipped("leads_created", "needs leads (no leads input)")
+    both = Report(OCTOBER, date(2026, 11, 1), (), (), (kpi, variant))
+    assert skipped_line(both, sample_inputs()) == (
+        "1 KPI needs inputs you did not give: leads; `salesmetrics kpis --missing` with the "
+        "same inputs lists them; 1 named variant cannot be computed (--show-skipped: here)"
+    )
+
+
 def test_titles_and_one_kpi_under_two_ids():
     assert [stage_title(s) for s in ("mrr", "close")] == ["MRR", "Close"]
     assert same_line("mrr_expansion", "expansion_revenue") == (
