@@ -250,6 +250,23 @@ def test_kpis_lists_the_catalogue_as_json_and_filters_by_stage(runner):
     assert bad.exit_code == 2 and "unknown stage 'closing'" in bad.output
 
 
+def test_kpis_lists_each_named_variant_under_its_kpi(runner):
+    from salesmetrics.kpis.catalogue import VARIANTS
+
+    listed = json.loads(runner.invoke(app, ["kpis", "--format", "json"]).output)["kpis"]
+    win = next(k for k in listed if k["id"] == "win_rate")
+    assert win["variant"] == "won_lost"
+    assert [(v["id"], v["variant"], v["formula"]) for v in win["variants"]] == [
+        ("win_rate", "per_sql", VARIANTS["win_rate"]["per_sql"].formula)
+    ]
+    assert "variants" not in next(k for k in listed if k["id"] == "deals_won")
+    table = runner.invoke(app, ["kpis", "--stage", "close"]).output
+    rows = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("|")]
+    at = rows.index("win_rate")
+    assert rows[at + 1 :].index("win_rate:") < rows[at + 1 :].index("avg_deal_size")
+    assert "per_sql" in rows
+
+
 def test_a_closed_output_pipe_ends_quietly():
     reader = subprocess.Popen(
         [sys.executable, "-m", "salesmetrics", "kpis", "--format", "json"],
