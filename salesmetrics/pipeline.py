@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -271,7 +272,7 @@ def compute_report(
             "bound; the export has no stage dates of its own)"
         )
 
-    def run(kpis: Sequence[str], variants: Mapping[str, str]) -> Report:
+    def run(kpis: Sequence[str], variants: Mapping[str, str], strict: bool) -> Report:
         return compute(
             frames,
             period=period,
@@ -285,7 +286,7 @@ def compute_report(
             targets=config.targets,
             rates=config.rates,
             small_sample=config.small_sample if config.small_sample is not None else SMALL_SAMPLE,
-            strict=config.strict,
+            strict=strict,
             fiscal_start_month=config.fiscal_year_start,
             hints=hints,
             all_groups=all_groups,
@@ -293,9 +294,10 @@ def compute_report(
         )
 
     try:
-        report = run(config.kpis, config.variants)
-        if config.all_variants:
-            report = side_by_side(report, run, config.variants)
+        report = run(config.kpis, config.variants, config.strict)
+        if config.all_variants:  # a variant the inputs cannot feed is skipped, even if strict
+            others = partial(run, strict=False)
+            report = side_by_side(report, others, config.variants)
     except PeriodError as exc:  # a trend reaching before the first day reported on
         raise ConfigError(str(exc)) from None
     return _noted(report, STAGE_DATE_KPIS, stage_note) if seen else report

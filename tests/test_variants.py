@@ -65,3 +65,8 @@ def test_a_variant_the_data_cannot_feed_is_skipped_with_its_name():
 def test_the_config_chooses_the_variant_shown_under_the_id():
     report = _report(VARIANT_BOOK, kpis=("win_rate",), variants={"win_rate": "per_sql"})
     assert [(v.id, v.variant, v.value) for v in report.values] == [("win_rate", "per_sql", 0.8)]
+
+
+def test_strict_refuses_a_kpi_but_not_a_variant_shown_beside_it():
+    report = _report(BOOK, kpis=("sales_cycle_days",), all_variants=True, strict=True)
+    assert [s.variant for s in report.skipped] == ["from_first_contact"]

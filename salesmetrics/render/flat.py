@@ -20,8 +20,8 @@ from salesmetrics.render.format import MATURING_MARK
 from salesmetrics.render.json_report import group_dict, value_dict
 from salesmetrics.render.safe import formula, markdown
 from salesmetrics.render.words import (
-    PANEL_LABELS,
     groups_left_out,
+    panel_label,
     same_line,
     skipped_line,
     stage_title,
@@ -213,7 +213,7 @@ def _table(
     for v in values:
         places = fmt.decimals(v.unit, (v.value, v.previous, v.target, v.change))
         group = ", ".join(f"{k}: {val}" for k, val in group_dict(v).items())
-        cells = [PANEL_LABELS.get(v.id, v.label) if panel else v.label]
+        cells = [panel_label(v) if panel else v.label]
         cells += [] if panel else [group]
         cells += [fmt.value("count", v.numerator, None)] if counts else []
         cells.append(fmt.value(v.unit, v.value, report.currency, places=places))

@@ -30,8 +30,8 @@ from salesmetrics.render import format as fmt
 from salesmetrics.render.console import is_ascii, table_box
 from salesmetrics.render.safe import plain
 from salesmetrics.render.words import (
-    PANEL_LABELS,
     groups_left_out,
+    panel_label,
     same_line,
     skipped_line,
     stage_title,
@@ -193,7 +193,7 @@ def _panel(report: Report, summary: Summary, look: _Look) -> None:
         return
     _rule("Summary", look)
     if summary.panel:
-        labels = [PANEL_LABELS.get(v.id, v.label) for v in summary.panel]
+        labels = [panel_label(v) for v in summary.panel]
         _kpi_table(
             report,
             list(summary.panel),

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.render import format as fmt
-from salesmetrics.report import Report
+from salesmetrics.report import KpiValue, Report
 from salesmetrics.summary import Summary
 
 STAGE_TITLES = {"mrr": "MRR"}
@@ -48,9 +48,13 @@ def summary_lines(summary: Summary, currency: str | None, *, ascii: bool = False
         lines.append(line)
     coverage = next((v for v in summary.panel if v.id == "pipeline_coverage"), None)
     if coverage is not None and coverage.numerator is not None and coverage.denominator:
+        due = coverage.variant in (None, CATALOGUE["pipeline_coverage"].variant)  # not all_open
         lines.append(
             f"Coverage: {money(coverage.numerator)} of open deals expected to close in the next "
             f"period, against its quota of {money(coverage.denominator)}."
+            if due
+            else f"Coverage: {money(coverage.numerator)} of open deals, against the period's "
+            f"quota of {money(coverage.denominator)}."
         )
     forecast = summary.forecast
     if forecast is not None:  # commit and best case include what is closed (Salesforce's way)
@@ -92,6 +96,14 @@ def same_line(kept: str, copy: str) -> str:
         f"{kpi_name(kept)} ({kept}) is also {kpi_name(copy)} ({copy}) in "
         f"{stage_title(CATALOGUE[copy].stage)}: the same amount, shown once."
     )
+
+
+def panel_label(v: KpiValue) -> str:
+    """A summary panel row's label: the panel's short one, unless the report shows another
+    named variant of the KPI than the one the short label is for (its own label then)."""
+    kpi = CATALOGUE.get(v.id)
+    default = kpi is None or v.variant in (None, kpi.variant)
+    return PANEL_LABELS.get(v.id, v.label) if default else v.label
 
 
 def kpi_name(kpi_id: str) -> str:
