@@ -241,7 +241,7 @@ def test_variant_mistakes_name_the_choices(tmp_path: Path, text: str, message: s
         ),
         (
             "variants:\n  deals_won: per_sql\n",
-            r"line 2: variants.deals_won: not a KPI with variants; expected one of win_rate, ",
+            r"line 2: variants.deals_won: not a KPI with variants; expected one of .*win_rate",
         ),
         ("variants: per_sql\n", r"line 1: variants: expected KPI_ID: VARIANT lines"),
     ],
