@@ -617,6 +617,14 @@ def report(
             "--all-groups", help="Keep breakdown groups with no rows in the period or comparison."
         ),
     ] = False,
+    variants: Annotated[
+        bool,
+        typer.Option(
+            "--variants",
+            help="Every named variant of a KPI (win rate as won / SQL...) under it, not only "
+            "the one the config's variants: chooses (salesmetrics kpis lists them).",
+        ),
+    ] = False,
     fail_on: Annotated[
         list[FailOn] | None,
         typer.Option(
@@ -676,6 +684,7 @@ def report(
         stages=tuple(stage or ()),
         strict=strict or None,
         rates=rates,
+        all_variants=variants or None,
     )
     _check_trend(settings, trend)
     err = make_console(sys.stderr, no_color=no_color)

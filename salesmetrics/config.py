@@ -42,6 +42,7 @@ TOP_KEYS = (
     "targets",
     "stage_probabilities",
     "addressable_market",
+    "market_sales_volume",
     "conversion_window_days",
     "conversion_windows",
     "response_within_hours",
@@ -53,6 +54,7 @@ TOP_KEYS = (
     "clv_variant",
     "customer_lifespan_years",
     "previous_snapshot",
+    "variants",
 )
 CHURN_VARIANTS = ("standard", "stripe")
 CLV_VARIANTS = ("subscription", "transactional")
@@ -108,6 +110,8 @@ class ReportConfig:
     settings: Settings = field(default_factory=Settings)
     mapping_dirs: tuple[Path, ...] = ()  # folders of the user's own mappings, for recognition
     previous_snapshot: Snapshot | None = None
+    variants: dict[str, str] = field(default_factory=dict)  # KPI id -> its variant shown
+    all_variants: bool = False  # every variant of each KPI side by side (`--variants`)
 
     @property
     def snapshot_inputs(self) -> tuple[InputSpec, ...]:
@@ -139,6 +143,7 @@ def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportC
     settings = Settings(
         stage_probabilities=read.stage_probabilities(),
         addressable_market=read.number("addressable_market", positive=True),
+        market_sales_volume=read.number("market_sales_volume", positive=True),
         conversion_window_days=read.whole("conversion_window_days", least=1, most=MAX_WINDOW_DAYS),
         response_within_hours=read.number("response_within_hours", positive=True) or 1.0,
         churn_variant=read.choice("churn_variant", CHURN_VARIANTS),
@@ -175,6 +180,7 @@ def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportC
         targets=read.targets(),
         settings=settings,
         previous_snapshot=snapshot,
+        variants=read.variants(),
     )
 
 
@@ -508,6 +514,23 @@ class _Reader:
             if not _is_number(value) or not 0 <= value <= 1:
                 self.fail(key, f"expected a probability from 0 to 1, got {value!r}", given, stage)
             found[str(stage)] = float(value)
+        return found
+
+    def variants(self) -> dict[str, str]:
+        """KPI id -> the name of the variant the report shows under it (salesmetrics.variants)."""
+        from salesmetrics.variants import check
+
+        given = self.raw.get("variants")
+        if given is None:
+            return {}
+        if not isinstance(given, Node):
+            self.fail("variants", "expected KPI_ID: VARIANT lines (salesmetrics kpis lists them)")
+        found = {str(k): str(v) for k, v in given.items()}
+        for kpi_id in given:
+            problem = check({str(kpi_id): found[str(kpi_id)]})
+            if problem is not None:
+                key, _, said = problem.partition(": ")
+                self.fail(key, said, given, kpi_id)
         return found
 
     def conversion_windows(self) -> dict[str, int]:

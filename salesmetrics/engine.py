@@ -51,7 +51,7 @@ from salesmetrics.kpis.base import (
     datetimes,
     edge_of,
 )
-from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
+from salesmetrics.kpis.catalogue import CATALOGUE, STAGES, VARIANTS
 from salesmetrics.kpis.close import SNAPSHOT
 from salesmetrics.kpis.edges import joined, reach, same_part
 from salesmetrics.kpis.quotas import allocated
@@ -105,6 +105,7 @@ def compute(
     hints: Mapping[str, str] | None = None,
     all_groups: bool = True,
     engine: str | None = None,
+    variants: Mapping[str, str] | None = None,
 ) -> Report:
     """Every selected KPI, in total and per group of `group_by`, for `period`. `hints` gives,
     for an `entity.field` an input lacks, the header(s) that would bring it ("Create Date"):
@@ -114,7 +115,8 @@ def compute(
     (`pipeline.compute_report`); a caller of this function gets every group unless it asks.
     `engine` "pandas" (or SALESMETRICS_ENGINE=pandas) computes the KPIs declared in SQL from
     their pandas rows too, for the equivalence of the two engines while the KPIs move onto
-    DuckDB; the default is "duckdb"."""
+    DuckDB; the default is "duckdb". `variants` chooses, by KPI id, which of its named
+    variants is computed under the id (salesmetrics.variants); the default one otherwise."""
     engine = engine or os.environ.get(ENGINE, "duckdb")
     if engine not in ("duckdb", "pandas"):
         raise SalesmetricsError(f"{ENGINE}={engine!r}: give duckdb or pandas")
@@ -137,7 +139,7 @@ def compute(
     if earlier is not None:
         before = [(earlier, ())] + [(_earlier(b, compare), ((time[0], b.label),)) for b in bucketed]
     history = trend(period, trend_periods) if trend_periods else []
-    chosen = select(kpis, stages)
+    chosen = select(kpis, stages, variants)
     missing = {kpi.id: reason for kpi in chosen if (reason := _missing(kpi.needs, data, hints))}
     able = [kpi for kpi in chosen if kpi.id not in missing]
     ages = {kpi.id: _ages(kpi, ctx, current) for kpi in able}
@@ -266,11 +268,16 @@ def _earlier(period: Period, mode: str) -> Period:
     return found
 
 
-def select(kpis: Iterable[str] | None = None, stages: Iterable[str] | None = None) -> list[Kpi]:
-    """The KPIs named by id or by stage, in catalogue order; all of them when neither is given."""
+def select(
+    kpis: Iterable[str] | None = None,
+    stages: Iterable[str] | None = None,
+    variants: Mapping[str, str] | None = None,
+) -> list[Kpi]:
+    """The KPIs named by id or by stage, in catalogue order; all of them when neither is given;
+    each KPI `variants` names a variant of as that variant (names checked by the config)."""
     ids, wanted = list(kpis or ()), list(stages or ())
     if not ids and not wanted:
-        return list(CATALOGUE.values())
+        return [_chosen(k, variants) for k in CATALOGUE.values()]
     for kpi_id in ids:
         if kpi_id not in CATALOGUE:
             close = difflib.get_close_matches(kpi_id, CATALOGUE, n=1)
@@ -279,7 +286,13 @@ def select(kpis: Iterable[str] | None = None, stages: Iterable[str] | None = Non
     for stage in wanted:
         if stage not in STAGES:
             raise SalesmetricsError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
-    return [k for k in CATALOGUE.values() if k.id in ids or k.stage in wanted]
+    return [_chosen(k, variants) for k in CATALOGUE.values() if k.id in ids or k.stage in wanted]
+
+
+def _chosen(kpi: Kpi, variants: Mapping[str, str] | None) -> Kpi:
+    """The KPI's declaration, or the variant of it that `variants` names."""
+    name = (variants or {}).get(kpi.id)
+    return VARIANTS[kpi.id][name] if name is not None else kpi
 
 
 def prepare(frames: Mapping[str, pd.DataFrame], rates: Rates | None) -> dict[str, pd.DataFrame]:
@@ -1237,5 +1250,6 @@ def _complete(kpi, value: KpiValue, key: Key, previous, history, series, goals) 
             if target and not value.maturing
             else None,
             trend=points,
+            variant=kpi.variant,
         )
     )

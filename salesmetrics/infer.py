@@ -129,6 +129,10 @@ COMMON: dict[str, tuple[str, ...]] = {
         *("first response", "first response date", "first response at", "first contacted"),
         *("date of first engagement", "first engagement date", "first activity date"),
     ),
+    "assigned_at": (
+        *("owner assigned date", "assigned date", "assigned at", "date assigned"),
+        "assignment date",
+    ),
     "month": ("month", "billing month"),
     "period": ("period", "quarter", "quota period", "fiscal period"),
     "amount": (

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from salesmetrics.kpis.movement import ENTITY
 from salesmetrics.periods import Period, PeriodError, between, in_span, resolve_period
 from salesmetrics.report import Report
 from salesmetrics.schema import STAGE_DATE_PREFIX
+from salesmetrics.variants import side_by_side
 
 DEFAULT_PERIOD = "last-month"
 SNAPSHOT = ENTITY
@@ -248,7 +250,9 @@ def compute_report(
     """The Report a config asks for, over already loaded frames; keyword arguments override
     the config's options (period="2026-10", by=("owner",), as_of=date(2026, 11, 23), ...).
     `hints` (from `hints_of`) name the headers an input lacks, for the skipped KPIs' reasons;
-    `all_groups` keeps the breakdown groups with no rows (`--all-groups`)."""
+    `all_groups` keeps the breakdown groups with no rows (`--all-groups`); the config's
+    `variants` choose the KPIs' named variants, and `all_variants` adds the others
+    (salesmetrics.variants)."""
     config = with_overrides(config, **overrides)
     period, as_of = resolve(config, frames)
     snapshot = config.previous_snapshot
@@ -267,25 +271,33 @@ def compute_report(
             f"export than in the previous one entered it on {last_day} at the latest (an upper "
             "bound; the export has no stage dates of its own)"
         )
-    try:
-        report = compute(
+
+    def run(kpis: Sequence[str], variants: Mapping[str, str], strict: bool) -> Report:
+        return compute(
             frames,
             period=period,
             as_of=as_of,
             group_by=config.by,
-            kpis=config.kpis or None,
-            stages=config.stages or None,
+            kpis=kpis or None,
+            stages=None if kpis else config.stages or None,
             compare=config.compare or ("none" if period.label == "all" else "previous"),
             trend_periods=config.trend or 0,
             settings=config.settings,
             targets=config.targets,
             rates=config.rates,
             small_sample=config.small_sample if config.small_sample is not None else SMALL_SAMPLE,
-            strict=config.strict,
+            strict=strict,
             fiscal_start_month=config.fiscal_year_start,
             hints=hints,
             all_groups=all_groups,
+            variants=variants,
         )
+
+    try:
+        report = run(config.kpis, config.variants, config.strict)
+        if config.all_variants:  # a variant the inputs cannot feed is skipped, even if strict
+            others = partial(run, strict=False)
+            report = side_by_side(report, others, config.variants)
     except PeriodError as exc:  # a trend reaching before the first day reported on
         raise ConfigError(str(exc)) from None
     return _noted(report, STAGE_DATE_KPIS, stage_note) if seen else report

@@ -40,6 +40,7 @@ class KpiValue:
     status: str | None = None  # on_track | at_risk | off_track, when there is a target
     trend: tuple[TrendPoint, ...] = ()  # oldest first, ending with this period
     maturing: bool = False  # later data can still change it: no status, same-age comparison
+    variant: str | None = None  # which named variant of the KPI it is (None: it has one)
 
 
 def finite(value: KpiValue) -> KpiValue:
@@ -64,6 +65,7 @@ def finite(value: KpiValue) -> KpiValue:
 class Skipped:
     id: str
     reason: str
+    variant: str | None = None  # a named variant shown beside the KPI (`--variants`) skipped
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,7 @@ ENTITIES: dict[str, Entity] = {
                 _f("converted", Kind.BOOL),
                 _f("conversion", Kind.ENUM, "customer", "opportunity"),
                 _f("first_response_at", Kind.DATETIME),
+                _f("assigned_at", Kind.DATETIME),  # to its owner (lead response time)
                 _f("account_id", Kind.ID),
                 _f("modified_at", Kind.DATETIME),
             ),

@@ -92,8 +92,13 @@ class Summary:
 
 
 def totals(report: Report) -> dict[str, KpiValue]:
-    """Each KPI's total: no group, no category."""
-    return {v.id: v for v in report.values if not v.group and v.category is None}
+    """Each KPI's total: no group, no category; of a KPI shown with its other variants
+    (`--variants`), the chosen one's, which comes first."""
+    found: dict[str, KpiValue] = {}
+    for v in report.values:
+        if not v.group and v.category is None:
+            found.setdefault(v.id, v)
+    return found
 
 
 def summarise(report: Report) -> Summary:

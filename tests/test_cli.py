@@ -250,6 +250,23 @@ def test_kpis_lists_the_catalogue_as_json_and_filters_by_stage(runner):
     assert bad.exit_code == 2 and "unknown stage 'closing'" in bad.output
 
 
+def test_kpis_lists_each_named_variant_under_its_kpi(runner):
+    from salesmetrics.kpis.catalogue import VARIANTS
+
+    listed = json.loads(runner.invoke(app, ["kpis", "--format", "json"]).output)["kpis"]
+    win = next(k for k in listed if k["id"] == "win_rate")
+    assert win["variant"] == "won_lost"
+    assert [(v["id"], v["variant"], v["formula"]) for v in win["variants"]] == [
+        ("win_rate", "per_sql", VARIANTS["win_rate"]["per_sql"].formula)
+    ]
+    assert "variants" not in next(k for k in listed if k["id"] == "deals_won")
+    table = runner.invoke(app, ["kpis", "--stage", "close"]).output
+    rows = [line.split("|")[1].strip() for line in table.splitlines() if line.startswith("|")]
+    at = rows.index("win_rate")
+    assert rows[at + 1 :].index("win_rate:") < rows[at + 1 :].index("avg_deal_size")
+    assert "per_sql" in rows
+
+
 def test_a_closed_output_pipe_ends_quietly():
     reader = subprocess.Popen(
         [sys.executable, "-m", "salesmetrics", "kpis", "--format", "json"],
@@ -1365,3 +1382,25 @@ def test_the_same_file_given_twice_is_an_error_naming_both(runner, tmp_path, mon
         app, ["validate", "deals.csv", "copy.csv", "-m", FIXTURE_MAPPING, "-m", FIXTURE_MAPPING]
     )
     assert result.exit_code == 0, result.output
+
+
+def test_report_variants_shows_each_variant_under_its_kpi(runner):
+    """`--variants`: the sample company's win rate both ways, in JSON and in the table."""
+    base = ["report", "-c", str(SAMPLE / "report.yaml"), "--period", "2026-10"]
+    base += ["--as-of", "2026-11-01", "--kpi", "win_rate", "--kpi", "deals_won", "--variants"]
+    result = runner.invoke(app, [*base, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    totals = [
+        (k["id"], k["variant"], k["label"], k["numerator"], k["denominator"])
+        for k in json.loads(result.stdout)["kpis"]
+        if k["group"] == {}
+    ]
+    assert totals == [
+        ("deals_won", None, "Deals won", None, None),
+        ("win_rate", "won_lost", "Win rate", 33.0, 142.0),  # 33 won, 109 lost
+        ("win_rate", "per_sql", "Win rate (won / SQL)", 33.0, 163.0),  # 163 SQLs in October
+    ]
+    table = runner.invoke(app, [*base, "--no-color"])
+    assert table.exit_code == 0, table.output
+    lines = [line for line in table.stdout.splitlines() if "Win rate" in line]
+    assert "Win rate (won / SQL)" in lines[-1] and "20.2%" in lines[-1]

@@ -231,6 +231,33 @@ def test_variant_mistakes_name_the_choices(tmp_path: Path, text: str, message: s
         load_config(_write(tmp_path, text))
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "variants:\n  win_rate: per_sq\n",
+            r"^\S+other.yaml, line 2: variants.win_rate: unknown variant 'per_sq'; expected one "
+            r"of won_lost, per_sql$",
+        ),
+        (
+            "variants:\n  deals_won: per_sql\n",
+            r"line 2: variants.deals_won: not a KPI with variants; expected one of .*win_rate",
+        ),
+        ("variants: per_sql\n", r"line 1: variants: expected KPI_ID: VARIANT lines"),
+    ],
+)
+def test_unknown_variants_name_the_key_and_the_valid_names(tmp_path: Path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(_write(tmp_path, text))
+
+
+def test_variants_are_read_per_kpi(tmp_path: Path):
+    text = "variants:\n  win_rate: per_sql\n  pipeline_coverage: next_period_due\n"
+    config = load_config(_write(tmp_path, text))
+    assert config.variants == {"win_rate": "per_sql", "pipeline_coverage": "next_period_due"}
+    assert not config.all_variants
+
+
 def test_conversion_windows_are_read_per_kpi(tmp_path: Path):
     text = "conversion_windows:\n  sql_to_demo_rate: 45\n  stage_conversion: 120\n"
     config = load_config(_write(tmp_path, text))

@@ -39,6 +39,22 @@ def test_readme_kpi_table_matches_the_catalogue():
         assert row in README, f"README KPI table lacks or misstates {kpi.id}"
 
 
+def test_readme_kpi_table_lists_each_variant_under_its_kpi():
+    from salesmetrics.kpis.catalogue import VARIANTS
+
+    lines = README.splitlines()
+    for kpi_id, named in VARIANTS.items():
+        at = lines.index(next(line for line in lines if line.startswith(f"| `{kpi_id}` |")))
+        below = [line.split(" | ")[0] for line in lines[at + 1 : at + len(named)]]
+        assert below == [f"| `{kpi_id}: {name}`" for name in list(named)[1:]], kpi_id
+        for name, kpi in list(named.items())[1:]:
+            row = (
+                f"| `{kpi_id}: {name}` | {kpi.stage} | {kpi.unit} | {kpi.formula} | "
+                f"{kpi.period_date} |"
+            )
+            assert row in README, f"README KPI table lacks or misstates {kpi_id}: {name}"
+
+
 def _seed_rows() -> list[list[str]]:
     """The cells of each row of the README's seed table (seed, name, definition, ids)."""
     section = README.split("### Seed KPIs: names people look for\n", 1)[1]
@@ -49,10 +65,11 @@ def _seed_rows() -> list[list[str]]:
 
 def test_readme_seed_table_names_only_kpis_that_exist_or_are_planned():
     """Every id the seed table names is in the catalogue, or is marked planned and is not (so
-    the table is updated when it lands); every variant is marked planned; every need it
-    names is a field no canonical entity has yet, of an entity that exists."""
+    the table is updated when it lands); every variant it names (`id: name`) is declared, or
+    is marked planned; every need it names is a field no canonical entity has yet, of an
+    entity that exists."""
     from salesmetrics.kpis.base import Settings
-    from salesmetrics.kpis.catalogue import CATALOGUE
+    from salesmetrics.kpis.catalogue import CATALOGUE, VARIANTS
     from salesmetrics.schema import ENTITIES
 
     settings = set(Settings.__dataclass_fields__)
@@ -68,6 +85,10 @@ def test_readme_seed_table_names_only_kpis_that_exist_or_are_planned():
         for token in re.findall(r"`([^`]+)`", found):
             if token in planned:
                 assert token not in CATALOGUE, f"{token} exists: update the seed table's row"
+            elif ": " in token and token.split(": ")[0] in VARIANTS:
+                kpi_id, name = token.split(": ")
+                assert name in VARIANTS[kpi_id], f"the seed table names {token}, not a variant"
+                named.add(kpi_id)
             elif "." in token:
                 entity, field = token.split(".")
                 assert entity in ENTITIES and ENTITIES[entity].field(field) is None, token

@@ -80,6 +80,7 @@ class Settings:
 
     stage_probabilities: Mapping[str, float] = field(default_factory=dict)  # stage -> 0..1
     addressable_market: float | None = None  # accounts in the market, for market_penetration
+    market_sales_volume: float | None = None  # the market's sales, market_penetration: sales
     conversion_window_days: int | None = None  # lead_conversion_rate counts only within it
     response_within_hours: float = 1.0  # leads_responded_within_1h's threshold
     churn_variant: str = "standard"  # customer_churn_rate: standard | stripe
@@ -286,6 +287,9 @@ class Kpi:
     # a custom KPI declared in SQL: its value from its `Rows.measures` by name, and the
     # report's small-sample threshold
     summarise: Callable[[Mapping[str, float | None], int], Aggregate] | None = None
+    # the name of this definition among the KPI's named variants (salesmetrics.variants): set
+    # on the default declaration of a KPI that has others, and on each of those (same id)
+    variant: str | None = None
 
     def __post_init__(self) -> None:
         if self.rows is None and self.relation is None:

@@ -46,7 +46,7 @@ from salesmetrics.kpis.base import (
     period_rows,
     with_facts,
 )
-from salesmetrics.kpis.edges import covered
+from salesmetrics.kpis.edges import covered, joined
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.kpis.views import UNPLACED as UNPLACED_SQL
 from salesmetrics.kpis.views import reached as reached_sql
@@ -664,6 +664,7 @@ KPIS: tuple[Kpi, ...] = (
         _win_rate,
         benchmark="around 30% (opportunity win rate); 10-15% of B2B opportunities lead to sales",
         relation=Rows("deals", "closed_at", (IS_CLOSED,), numerator=WON_SQL, denominator="1.0"),
+        variant="won_lost",
     ),
     Kpi(
         "avg_deal_size",
@@ -698,6 +699,7 @@ KPIS: tuple[Kpi, ...] = (
         benchmark=CYCLE_BENCHMARK,
         left_out=IMPOSSIBLE_CYCLE_NOTE,
         relation=CYCLE_ROWS,
+        variant="from_creation",
     ),
     Kpi(
         "win_rate_by_amount",
@@ -749,6 +751,7 @@ KPIS: tuple[Kpi, ...] = (
         benchmark=CYCLE_BENCHMARK,
         left_out=IMPOSSIBLE_CYCLE_NOTE,
         relation=CYCLE_ROWS,
+        variant="from_creation",
     ),
     Kpi(
         "quote_to_close_rate",
@@ -880,6 +883,7 @@ KPIS: tuple[Kpi, ...] = (
         benchmark="3-4x",
         sample_size="rows",
         matures=SNAPSHOT,
+        variant="next_period_due",
     ),
     Kpi(
         "overdue_deals",
@@ -967,5 +971,148 @@ KPIS: tuple[Kpi, ...] = (
             reached_on_sql("negotiation"),
             ((f"({reached_on_sql('negotiation')}) IS NOT NULL", "no negotiation dated"),),
         ),
+    ),
+)
+
+
+# named variants (issue 18; salesmetrics.variants)
+
+FIRST_CONTACT_CYCLE_SQL = CYCLE_SQL.replace("created_at", "first_contact_at")
+FIRST_CONTACT_IMPOSSIBLE_SQL = (
+    "CAST(closed_at AS DATE) < CAST(first_contact_at AS DATE) "
+    "OR _implausible_created_at OR _implausible_closed_at"
+)
+NO_LEAD_SQL = "NOT has_lead"
+FIRST_CONTACT_ROWS = Rows(
+    "first_contacts",
+    "closed_at",
+    value=FIRST_CONTACT_CYCLE_SQL,
+    left_out=f"{NO_LEAD_SQL} OR {FIRST_CONTACT_IMPOSSIBLE_SQL}",
+    also=((NO_LEAD_SQL, "{n} without a lead (deals.lead_id in leads) to date a first contact"),),
+    edge=_one_date_edge,
+)
+FIRST_CONTACT = (
+    "days from the first contact (the earliest of the deal's created_at, its lead's "
+    "created_at (deals.lead_id) and the first activity on that lead) to closed_at"
+)
+FIRST_CONTACT_NEEDS = (*WON, "deals.created_at", "deals.lead_id", "leads.lead_id")
+FIRST_CONTACT_LEFT_OUT = (
+    "{n} won deals left out (no lead to date a first contact, or impossible dates: closed "
+    "before the first contact, or out of range)"
+)
+
+
+def _all_open_coverage(data: Context, period: Period) -> pd.DataFrame:
+    """Every deal open at the end of the period (numerator = amount, `part` overdue when
+    expected to close before the period's end, undated without an expected_close_at, else
+    due) and the period's own quota (denominator), for `_all_open_of`."""
+    deals = open_deals(data, period)
+    expected = (
+        deals["expected_close_at"]
+        if "expected_close_at" in deals.columns
+        else pd.Series(pd.NaT, index=deals.index)
+    )
+    part = np.where(
+        expected.isna().to_numpy(dtype=bool),
+        "undated",
+        np.where(before_end(expected, period).to_numpy(), "overdue", "due"),
+    )
+    pipeline = deals.assign(numerator=deals["amount"].fillna(0.0), denominator=0.0, **{PART: part})
+    quota = allocated(data, period)
+    target = quota.assign(numerator=0.0, denominator=quota["amount"], **{PART: "quota"})
+    return _stack(pipeline, target, ("numerator", "denominator", PART))
+
+
+def _all_open_of(rows: pd.DataFrame) -> Aggregate:
+    """All open pipeline / the period's quota, the overdue and the undated deals in it said
+    in the note: a pipeline padded with deals past their date covers a quota only on paper.
+
+    Custom, not a ratio: its note counts and sums two parts of the numerator's rows."""
+    part = rows[PART].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
+    amounts = rows["numerator"].to_numpy(dtype=float, na_value=0.0) if len(rows) else part
+    said = []
+    for name, words in (("overdue", "overdue (expected to close before the period's end)"),
+                        ("undated", "with no expected_close_at")):  # fmt: skip
+        chosen = part == name
+        if chosen.any():
+            said.append(f"{int(chosen.sum())} deals {words}: {float(amounts[chosen].sum()):,.2f}")
+    note = "of it " + "; ".join(said) if said else None
+    numerator = float(amounts.sum()) if len(rows) else 0.0
+    denominator = float(rows["denominator"].sum()) if len(rows) else 0.0
+    if denominator == 0:
+        return Aggregate(None, numerator, denominator, joined("no quota for the period", note))
+    return Aggregate(numerator / denominator, numerator, denominator, note)
+
+
+VARIANTS: tuple[Kpi, ...] = (
+    Kpi(
+        "win_rate",
+        "Win rate (won / SQL)",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        (*WON, "leads.sql_at"),
+        "closed_at (deals won); sql_at (leads)",
+        "won deals closed in the period / leads with sql_at in the period",
+        None,
+        no_denominator="no leads qualified (sql_at) in the period",
+        relation=Rows(
+            "won_and_qualified",
+            "won_or_qualified_at",
+            numerator="won",
+            denominator="qualified",
+            inputs=("deals", "leads"),
+        ),
+        variant="per_sql",
+    ),
+    Kpi(
+        "sales_cycle_days",
+        "Sales cycle from first contact (median days)",
+        STAGE,
+        Unit.DAYS,
+        Aggregation.MEDIAN,
+        FIRST_CONTACT_NEEDS,
+        CLOSED,
+        f"median of the {FIRST_CONTACT} over won deals closed in the period; deals without a "
+        "lead, or with impossible dates, left out",
+        None,
+        higher_is_better=False,
+        left_out=FIRST_CONTACT_LEFT_OUT,
+        relation=FIRST_CONTACT_ROWS,
+        variant="from_first_contact",
+    ),
+    Kpi(
+        "sales_cycle_days_mean",
+        "Sales cycle from first contact (mean days)",
+        STAGE,
+        Unit.DAYS,
+        Aggregation.MEAN,
+        FIRST_CONTACT_NEEDS,
+        CLOSED,
+        f"mean of the {FIRST_CONTACT} over won deals closed in the period; deals without a "
+        "lead, or with impossible dates, left out",
+        None,
+        higher_is_better=False,
+        left_out=FIRST_CONTACT_LEFT_OUT,
+        relation=FIRST_CONTACT_ROWS,
+        variant="from_first_contact",
+    ),
+    Kpi(
+        "pipeline_coverage",
+        "Pipeline coverage (all open / this period's quota)",
+        STAGE,
+        Unit.MULTIPLE,
+        Aggregation.CUSTOM,
+        (*PIPELINE, "deals.amount", "targets.period", "targets.amount", "targets.metric"),
+        f"{OPEN_AT_END}; quotas in the period",
+        "sum of amount over every deal open at the end of the period / sum of targets with "
+        "metric quota pro-rated to the period by days; the note gives the overdue deals "
+        "(expected_close_at before the period's end) and those with no expected_close_at in it",
+        _all_open_coverage,
+        benchmark="3-4x",
+        combine=_all_open_of,
+        sample_size="rows",
+        matures=SNAPSHOT,
+        variant="all_open",
     ),
 )

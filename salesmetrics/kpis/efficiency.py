@@ -42,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -345,13 +346,13 @@ def _cost_values(
 # cac
 
 
-def _cac(ctx: Context, period: Period) -> pd.DataFrame:
-    """Acquisition costs (numerator = amount) and new customers (denominator = 1 each): every
-    new customer is one row with one set of dimensions, so a group's denominator is its
-    distinct new customers."""
+def _cac(ctx: Context, period: Period, categories: tuple[str, ...] = ACQUISITION) -> pd.DataFrame:
+    """Acquisition costs (numerator = amount; sales and marketing, or `categories`) and new
+    customers (denominator = 1 each): every new customer is one row with one set of
+    dimensions, so a group's denominator is its distinct new customers."""
     within, note = _acquiring(ctx, period)
     days = within or period
-    costs = _cost_values(ctx, days, ACQUISITION, _dated_subscriptions(ctx))
+    costs = _cost_values(ctx, days, categories, _dated_subscriptions(ctx))
     new = _customers(ctx, new_customers(ctx, days), "new").assign(value=1.0)
     return at_edge(_ratio(costs, new, _shared(ctx)), note, within is not None)
 
@@ -624,11 +625,11 @@ def _spent(ctx: Context, period: Period, entity: str) -> tuple[Period | None, st
     return covered(ctx, period, "costs", entity)
 
 
-def _roi(ctx: Context, period: Period) -> pd.DataFrame:
-    """Won deals (numerator = amount) and all costs (numerator = −amount, denominator = amount),
-    over the days both cover."""
+def _roi(ctx: Context, period: Period, categories: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Won deals (numerator = amount) and all costs, or those of `categories` (numerator =
+    −amount, denominator = amount), over the days both cover."""
     days, note = _spent(ctx, period, "deals")
-    costs = _cost_values(ctx, days or period, None)
+    costs = _cost_values(ctx, days or period, categories)
     won = _revenue(ctx, days or period).assign(numerator=lambda f: f["value"], denominator=0.0)
     spent = costs.assign(numerator=-costs["value"], denominator=costs["value"])
     rows = _stack([won, spent], _shared(ctx, "deals"), ("numerator", "denominator"))
@@ -849,6 +850,7 @@ KPIS: tuple[Kpi, ...] = (
         _cac,
         higher_is_better=False,
         benchmark="$100-$400 common for tech startups; judge it against CLV",
+        variant="sales_and_marketing",
     ),
     Kpi(
         "cac_payback_months",
@@ -919,6 +921,7 @@ KPIS: tuple[Kpi, ...] = (
         benchmark="positive",
         combine=_rosi_of,
         sample_size="rows",
+        variant="incremental",
     ),
     Kpi(
         "cost_per_lead",
@@ -1028,5 +1031,41 @@ KPIS: tuple[Kpi, ...] = (
         "(revenue per rep is sales_per_rep in the team stage)",
         _productivity,
         sample_size="rows",
+    ),
+)
+
+
+# named variants (issue 18; salesmetrics.variants)
+
+VARIANTS: tuple[Kpi, ...] = (
+    Kpi(
+        "cac",
+        "Sales CAC",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.RATIO,
+        (*ACQUIRED, CUSTOMERS),
+        f"{COST_DATE}; {NEW}",
+        "sum of sales costs (category sales only) in the period / new customers in the period "
+        "(first paying month from subscriptions, else first won deal of an account, else "
+        "first order)",
+        partial(_cac, categories=SALES),
+        higher_is_better=False,
+        variant="sales_only",
+    ),
+    Kpi(
+        "rosi",
+        "Return on sales investment (net)",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        (*ACQUIRED, *WON),
+        f"closed_at (deals won); {COST_DATE}",
+        "(sum of amount over won deals closed in the period − sum of sales costs in the "
+        "period) / sum of sales costs in the period",
+        partial(_roi, categories=SALES),
+        benchmark="positive",
+        sample_size="rows",
+        variant="net",
     ),
 )

@@ -15,16 +15,20 @@ import pandas as pd
 from salesmetrics.coverage import first_day
 from salesmetrics.kpis.base import (
     KEY,
+    SMALL_SAMPLE,
     Aggregate,
     Aggregation,
     Context,
     Kpi,
+    Maturing,
     Rows,
     Unit,
     carrying,
+    datetimes,
     fact,
     has,
     id_codes,
+    in_period,
     period_rows,
     with_facts,
 )
@@ -84,15 +88,21 @@ def prospect(acts: pd.DataFrame, data: Context) -> pd.Series:
     codes (an account's code >= 0, a lead's <= -2): only how many distinct prospects there are
     is asked.
     """
+    key = _prospect_of(acts, data)
+    key = np.where(is_reach_out(acts).to_numpy(dtype=bool) & (key != -1), key, -1)
+    return pd.Series(key, index=acts.index, dtype="int64[pyarrow]").mask(key == -1)
+
+
+def _prospect_of(acts: pd.DataFrame, data: Context) -> np.ndarray:
+    """Each activity's prospect as `prospect` codes it, whatever the activity (research too);
+    -1 for one with no account and no lead."""
     account = id_codes(data, "activities", "account_id", acts)
     for entity, column in (("leads", "lead_id"), ("deals", "deal_id")):
         owner = id_codes(data, "activities", column, acts)
         of = _account_of(data, entity, column, int(owner.max(initial=0)) + 1)
         account = np.where((account < 0) & (owner >= 0), of[np.maximum(owner, 0)], account)
     lead = id_codes(data, "activities", "lead_id", acts)
-    key = np.where(account >= 0, account, -2 - lead)  # -2 - (-1) = -1: neither
-    key = np.where(is_reach_out(acts).to_numpy(dtype=bool) & (key != -1), key, -1)
-    return pd.Series(key, index=acts.index, dtype="int64[pyarrow]").mask(key == -1)
+    return np.where(account >= 0, account, -2 - lead)  # -2 - (-1) = -1: neither
 
 
 def _account_of(data: Context, entity: str, column: str, size: int) -> np.ndarray:
@@ -378,6 +388,7 @@ KPIS = (
             key="qualified",
             dimensions=_research_dimensions,
         ),
+        variant="all_sqls",
     ),
     Kpi(
         "research_response_roi",
@@ -400,5 +411,148 @@ KPIS = (
         "period starts before the activities",
         _now_and_before,
         combine=_rrroi,
+        variant="period_change",
+    ),
+)
+
+
+# named variants (issue 18; salesmetrics.variants)
+
+
+def _researched_dimensions(data: Context) -> list[str]:
+    """The activities' owner and team, the researched lead's quality and source."""
+    acts, leads = data["activities"].columns, data["leads"].columns
+    return [*(d for d in PEOPLE if d in acts), *(d for d in LEAD_DIMENSIONS if d in leads)]
+
+
+def _trial(data: Context, period: Period) -> pd.DataFrame:
+    """The period's delivered emails to a prospect (kind "email", `replied`, and `researched`
+    when the prospect had research before the email) and, per prospect researched and emailed
+    in the period, the research hours on it before its first email in the period (kind
+    "hours", with that email's dimensions), for `_trial_of`: the seed's trial, read from who
+    was researched before being reached."""
+    rows = data.memo("prospecting.trial", lambda: _all_trial_rows(data))
+    stamps = datetimes(rows["occurred_at"]).to_numpy()
+    research = rows["research"].to_numpy(dtype=bool)
+    prospects = rows["prospect"].to_numpy(dtype=np.int64)
+    first = pd.Series(stamps[research]).groupby(prospects[research]).min()
+    inside = in_period(rows["occurred_at"], period).to_numpy() & ~research
+    emails = rows[inside]
+    at = stamps[inside]
+    began = first.reindex(prospects[inside]).to_numpy(dtype="datetime64[us]")
+    researched = ~np.isnat(began) & (began < at)
+    emails = emails.assign(researched=researched, kind="email")
+    opened = (
+        pd.DataFrame({"prospect": prospects[inside], "at": at, "row": np.arange(len(at))})[
+            researched
+        ]
+        .sort_values(["at", "row"], kind="stable")
+        .drop_duplicates("prospect")
+    )
+    hours = pd.DataFrame({"prospect": prospects[research], "at": stamps[research]})
+    hours = hours.assign(hours=rows["hours"].to_numpy(dtype=float)[research])
+    before = hours.merge(opened[["prospect", "at", "row"]], on="prospect", suffixes=("", "_email"))
+    spent = before[before["at"] < before["at_email"]].groupby("row")["hours"].sum()
+    per = emails.iloc[opened["row"].to_numpy()].assign(
+        kind="hours", hours=spent.reindex(opened["row"].to_numpy(), fill_value=0.0).to_numpy()
+    )
+    both = pd.concat([emails.assign(hours=0.0), per], ignore_index=True)
+    return with_facts(both, small_sample=data.small_sample)
+
+
+def _all_trial_rows(data: Context) -> pd.DataFrame:
+    """Every delivered email and research activity on a prospect, with `replied`, `hours`
+    (research) and `prospect` (its code; research too), once per report."""
+    acts = data["activities"]
+    replied, delivered = responses(acts)
+    research = (acts["channel"] == RESEARCH).fillna(False).astype(bool)
+    key = _prospect_of(acts, data)
+    keep = ((delivered | research).to_numpy(dtype=bool)) & (key != -1)
+    keep &= acts["occurred_at"].notna().to_numpy(dtype=bool)
+    rows = carrying(data, acts, "occurred_at").assign(
+        replied=replied.astype(float).to_numpy(),
+        research=research.to_numpy(),
+        hours=_research(acts).to_numpy() if "duration_minutes" in acts.columns else 0.0,
+        prospect=key,
+    )
+    return rows[keep]
+
+
+def _trial_of(rows: pd.DataFrame) -> Aggregate:
+    """(Response rate of researched emails − that of the others) / research hours per
+    researched prospect; null when fewer delivered emails than the small-sample threshold
+    stand behind either rate, or no hours were spent.
+
+    Custom: a difference of two ratios over a third, no kind aggregates rows into it."""
+    kind = rows["kind"].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
+    email = kind == "email"
+    researched = rows["researched"].to_numpy(dtype=bool, na_value=False) & email
+    plain = email & ~researched
+    replied = rows["replied"].to_numpy(dtype=float, na_value=0.0)
+    counts = int(researched.sum()), int(plain.sum())
+    said = (
+        f"researched: {int(replied[researched].sum())} of {counts[0]} delivered emails "
+        f"replied; not researched: {int(replied[plain].sum())} of {counts[1]}"
+    )
+    threshold = int(fact(rows, "small_sample", SMALL_SAMPLE))
+    if min(counts) < threshold:
+        why = f"{said}: fewer than the small-sample threshold ({threshold}) in one of them"
+        return Aggregate(None, note=why)
+    per = kind == "hours"
+    hours = float(rows["hours"].to_numpy(dtype=float)[per].sum()) / max(int(per.sum()), 1)
+    lift = replied[researched].sum() / counts[0] - replied[plain].sum() / counts[1]
+    if hours == 0:
+        return Aggregate(None, float(lift), 0.0, f"{said}; no research hours before them")
+    return Aggregate(float(lift) / hours, float(lift), hours, said)
+
+
+VARIANTS: tuple[Kpi, ...] = (
+    Kpi(
+        "research_hours_per_qualified_lead",
+        "Qualified leads per research hour (researched leads)",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.RATIO,
+        (
+            "leads.sql_at",
+            "leads.lead_id",
+            "activities.lead_id",
+            "activities.occurred_at",
+            "activities.channel",
+            "activities.duration_minutes",
+        ),
+        "occurred_at of the research activity (a lead's first research, for the leads)",
+        "distinct leads researched for the first time in the period that became SQLs (sql_at) "
+        "at or after that research / research hours on leads in the period (the seed's "
+        "orientation; by quality, the leads of each quality); research on no lead not counted",
+        None,
+        no_denominator="no research hours on leads in the period",
+        matures=Maturing(90, "qualified_at"),
+        sample_size="rows",
+        relation=Rows(
+            "researched_leads",
+            "occurred_at",
+            numerator="generated",
+            denominator="hours",
+            outcome="qualified_at",
+            dimensions=_researched_dimensions,
+        ),
+        variant="researched_leads",
+    ),
+    Kpi(
+        "research_response_roi",
+        "Research-response rate ROI (researched against not)",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        next(k for k in KPIS if k.id == "research_response_roi").needs,
+        "occurred_at of the email (research at any time before it)",
+        "(email response rate of the emails delivered in the period to prospects researched "
+        "before the email − that of the other emails delivered in it) / research hours per "
+        "researched prospect before its first email in the period; null when fewer emails "
+        "than small_sample stand behind either rate",
+        _trial,
+        combine=_trial_of,
+        variant="researched_against_not",
     ),
 )

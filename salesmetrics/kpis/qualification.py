@@ -23,6 +23,8 @@ engines are compared with while the KPIs move onto DuckDB.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -460,6 +462,7 @@ KPIS: tuple[Kpi, ...] = (
             + views.implausible("created_at", "first_response_at"),
             outcome=RESPONDED,
         ),
+        variant="median",
     ),
     Kpi(
         "leads_responded_within_1h",
@@ -505,6 +508,7 @@ KPIS: tuple[Kpi, ...] = (
             value="wait_hours",
             outcome=REPLIED,
         ),
+        variant="each_message",
     ),
     Kpi(
         "leads_qualified",
@@ -704,5 +708,96 @@ KPIS: tuple[Kpi, ...] = (
             category="lead_type",
             outcome="sql_at",
         ),
+    ),
+)
+
+
+# named variants (issue 18; salesmetrics.variants)
+
+RESPONSE_ROWS = next(k for k in KPIS if k.id == "lead_response_time_hours").relation
+FROM_ASSIGNMENT = Rows(
+    "assigned_responses",
+    "assigned_at",
+    (("responded_at IS NOT NULL", "never responded to"),),
+    value=views.duration("responded_at", "assigned_at", SECONDS_PER_HOUR),
+    left_out=views.negative("responded_at", "assigned_at")
+    + " OR "
+    + views.implausible("assigned_at", "first_response_at"),
+    outcome=RESPONDED,
+)
+ASSIGNED_NEEDS = ("leads.assigned_at", CONTACTED, TIED)
+ASSIGNED_LEFT_OUT = (
+    "{n} leads with impossible dates left out (responded to before they were assigned, or "
+    "a date outside the plausible range: see salesmetrics validate)"
+)
+ASSIGNED_RESPONSE = (
+    "hours from assigned_at to the first response after it (first_response_at if the lead "
+    "has one, else its first outbound non-research activity at or after assigned_at) over "
+    "leads assigned in the period that were responded to; leads responded to before they "
+    "were assigned, or with a date out of range, left out"
+)
+
+
+def _response_variant(name: str, label: str, aggregation: Aggregation, **given) -> Kpi:
+    """lead_response_time_hours as the mean, or counted from the lead's assignment."""
+    default = next(k for k in KPIS if k.id == "lead_response_time_hours")
+    return replace(default, label=label, aggregation=aggregation, rows=None, variant=name, **given)
+
+
+VARIANTS: tuple[Kpi, ...] = (
+    _response_variant(
+        "mean",
+        "Lead response time (mean hours)",
+        Aggregation.MEAN,
+        formula=f"mean hours from created_at to the first response ({RESPONSE}) over leads "
+        "created in the period that were responded to; leads responded to before they were "
+        "created, or with a date out of range, left out",
+    ),
+    _response_variant(
+        "median_from_assignment",
+        "Lead response time from assignment (median hours)",
+        Aggregation.MEDIAN,
+        needs=ASSIGNED_NEEDS,
+        period_date="assigned_at (leads)",
+        formula=f"median {ASSIGNED_RESPONSE}",
+        left_out=ASSIGNED_LEFT_OUT,
+        relation=FROM_ASSIGNMENT,
+    ),
+    _response_variant(
+        "mean_from_assignment",
+        "Lead response time from assignment (mean hours)",
+        Aggregation.MEAN,
+        needs=ASSIGNED_NEEDS,
+        period_date="assigned_at (leads)",
+        formula=f"mean {ASSIGNED_RESPONSE}",
+        left_out=ASSIGNED_LEFT_OUT,
+        relation=FROM_ASSIGNMENT,
+    ),
+    Kpi(
+        "average_response_time_hours",
+        "Average response time to the latest message (hours)",
+        STAGE,
+        Unit.HOURS,
+        Aggregation.MEAN,
+        ("activities.direction", "activities.occurred_at", "activities.lead_id|activities.deal_id"),
+        "occurred_at (the latest inbound activity before a reply)",
+        "mean hours from the most recent inbound activity before a reply (the next outbound "
+        "non-research activity on the same lead or deal) to that reply, over the replies to an "
+        "inbound activity in the period; earlier messages the same reply answered not counted",
+        None,
+        higher_is_better=False,
+        benchmark="within 1 hour",
+        matures=Maturing(7, REPLIED),
+        relation=Rows(
+            "latest_waits",
+            "occurred_at",
+            (
+                ("replied_at IS NOT NULL", "never answered"),
+                ("latest", "an earlier message the same reply answered"),
+            ),
+            value="wait_hours",
+            outcome=REPLIED,
+        ),
+        variant="latest_message",
     ),
 )

@@ -38,6 +38,7 @@ CUSTOMERS = "customers"  # new_vs_existing_revenue's category column
 CUSTOMER_OF = {"new": "new", "renewal": "existing", "upsell": "existing", "expansion": "existing"}
 OTHER = "(other)"  # deal_type other or blank
 MARKET = "addressable_market"  # a fact (base.with_facts) for _penetration
+MARKET_SALES = "market_sales_volume"  # a fact for _sales_share
 
 
 def _dates(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -234,6 +235,29 @@ def _penetration(rows: pd.DataFrame) -> Aggregate:
     return Aggregate(accounts / market, accounts, float(market))
 
 
+def _won_in_the_year(data: Context, period: Period) -> pd.DataFrame:
+    """Won deals closed in the 12 months up to the period's end, with the market's sales
+    volume (a setting, a year's) as a fact: a year of sales against a year of the market's,
+    whatever the period's length."""
+    deals = data["deals"]
+    end = pd.Timestamp(period.end_exclusive)
+    closed = deals["closed_at"]
+    won = (deals["status"] == "won").fillna(False).astype(bool)
+    inside = ((closed >= end - pd.DateOffset(years=1)) & (closed < end)).fillna(False)
+    rows = carrying(data, deals, "amount")[(won & inside.astype(bool)).to_numpy()]
+    return with_facts(rows, **{MARKET_SALES: data.settings.market_sales_volume})
+
+
+def _sales_share(rows: pd.DataFrame) -> Aggregate:
+    """The year's sales over the market's; custom as the default is: the denominator is a
+    setting, not a sum of rows."""
+    sales = float(rows["amount"].sum()) if len(rows) else 0.0
+    market = fact(rows, MARKET_SALES)
+    if market is None:
+        return Aggregate(None, sales, None, "needs market_sales_volume in the report config")
+    return Aggregate(sales / market, sales, float(market))
+
+
 WON = ("deals.status", "deals.closed_at", "deals.amount")
 REPS = "reps.owner|deals.owner"
 REP_COUNT = (
@@ -348,6 +372,7 @@ KPIS: tuple[Kpi, ...] = (
         "addressable_market from the report config",
         _won_to_date,
         combine=_penetration,
+        variant="accounts",
     ),
     # the second seed's team KPIs on data no CRM export carries (issue 18): each needs a reps
     # or deals field of its own (`salesmetrics kpis --missing` says which); SQL only
@@ -441,5 +466,25 @@ KPIS: tuple[Kpi, ...] = (
             numerator="CASE WHEN status = 'won' THEN 1.0 ELSE 0.0 END",
             denominator="1.0",
         ),
+    ),
+)
+
+
+# named variants (issue 18; salesmetrics.variants)
+
+VARIANTS: tuple[Kpi, ...] = (
+    Kpi(
+        "market_penetration",
+        "Market penetration (share of market sales)",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.CUSTOM,
+        WON,
+        "closed_at in the 12 months up to the period's end",
+        "sum of amount over won deals closed in the 12 months up to the period's end / "
+        "market_sales_volume (the market's sales in a year) from the report config",
+        _won_in_the_year,
+        combine=_sales_share,
+        variant="sales_volume",
     ),
 )

@@ -419,6 +419,66 @@ OPEN_AND_CLOSED_DEALS = (
 date, which ends it), and each closed deal again as a row closed in a period (`part` closed);
 a KPI places the first by created_at until it closes, the second by closed_at."""
 
+# named variants (issue 18; salesmetrics.variants)
+
+WON_AND_QUALIFIED = (
+    "SELECT *, closed_at AS won_or_qualified_at, 1.0 AS won, 0.0 AS qualified FROM deals "
+    "WHERE status = 'won' UNION ALL BY NAME "
+    "SELECT *, sql_at AS won_or_qualified_at, 0.0 AS won, 1.0 AS qualified FROM leads "
+    "WHERE sql_at IS NOT NULL"
+)
+"""Won deals (`won` 1, dated by closed_at) and leads that became SQLs (`qualified` 1, dated
+by sql_at) as one relation (`won_or_qualified_at`): win rate as won / SQLs."""
+
+FIRST_CONTACTS = (
+    "SELECT deals.*, l.lead_id IS NOT NULL AS has_lead, "
+    "least(deals.created_at, l.created_at, a.occurred_at) AS first_contact_at FROM deals "
+    "LEFT JOIN (SELECT lead_id, min(created_at) AS created_at FROM leads "
+    "WHERE lead_id IS NOT NULL GROUP BY lead_id) l ON l.lead_id = deals.lead_id "
+    "LEFT JOIN (SELECT lead_id, min(occurred_at) AS occurred_at FROM activities "
+    "WHERE lead_id IS NOT NULL GROUP BY lead_id) a ON l.lead_id = a.lead_id "
+    "WHERE deals.status = 'won'"
+)
+"""Won deals with their first contact (`first_contact_at`): the earliest of the deal's
+created_at, its lead's (deals.lead_id in leads) created_at and the first activity on that
+lead; `has_lead` whether the lead is in the leads input."""
+
+ASSIGNED_RESPONSES = (
+    "SELECT leads.*, coalesce(first_response_at, (SELECT min(c.occurred_at) FROM contacts c "
+    "WHERE c.lead_id = leads.lead_id AND c.occurred_at >= leads.assigned_at)) AS responded_at "
+    "FROM leads"
+)
+"""Each lead with its first response after its assignment: first_response_at when it has
+one, else its first contact at or after its assigned_at (blank when neither)."""
+
+LATEST_WAITS = (
+    "SELECT *, row_number() OVER (PARTITION BY lead_id, deal_id, replied_at "
+    f"ORDER BY occurred_at DESC, {ROW} DESC) = 1 AS latest FROM reply_waits"
+)
+"""Each inbound activity of `reply_waits`, `latest` when no later inbound activity on the same
+lead and deal was answered by the same contact: the most recent message before a reply."""
+
+RESEARCHED_LEADS = f"""
+WITH lead_facts AS (
+    SELECT lead_id, min(sql_at) AS sql_at,
+        arg_min(quality, {ROW}) FILTER (WHERE quality IS NOT NULL) AS quality,
+        arg_min(source, {ROW}) FILTER (WHERE source IS NOT NULL) AS source
+    FROM leads WHERE lead_id IS NOT NULL GROUP BY lead_id
+)
+SELECT r.*, l.quality, l.source, coalesce(r.duration_minutes, 0.0) / 60.0 AS hours,
+    CASE WHEN l.sql_at >= r.occurred_at THEN l.sql_at END AS qualified_at,
+    CASE WHEN l.sql_at >= r.occurred_at AND row_number() OVER (
+        PARTITION BY r.lead_id ORDER BY r.occurred_at, r.{ROW}) = 1 THEN 1.0 ELSE 0.0 END
+        AS generated
+FROM (
+    SELECT COLUMNS(lambda c: c NOT IN ('quality', 'source')) FROM activities
+    WHERE channel = 'research' AND lead_id IS NOT NULL AND occurred_at IS NOT NULL
+) AS r
+LEFT JOIN lead_facts AS l ON l.lead_id = r.lead_id
+"""
+"""Research activities on a lead, with `hours`, the quality and source of the lead's first
+listing with one, and `generated` 1 on the lead's first research when the lead became an
+SQL at or after it (`qualified_at`, its sql_at): the research generated a qualified lead."""
 
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
@@ -446,5 +506,11 @@ VIEWS: dict[str, str] = {
     "coaching_windows": COACHING_WINDOWS,
     # custom KPIs over two kinds of deal (kpis.close: sales_velocity)
     "open_and_closed_deals": OPEN_AND_CLOSED_DEALS,
+    # named variants (issue 18)
+    "won_and_qualified": WON_AND_QUALIFIED,
+    "first_contacts": FIRST_CONTACTS,
+    "assigned_responses": ASSIGNED_RESPONSES,
+    "latest_waits": LATEST_WAITS,
+    "researched_leads": RESEARCHED_LEADS,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""

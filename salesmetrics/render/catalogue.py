@@ -1,11 +1,12 @@
-"""`salesmetrics kpis`: the catalogue as a table for people or JSON for tools, and with
-`--missing` the KPIs a report's inputs cannot feed."""
+"""`salesmetrics kpis`: the catalogue as a table for people or JSON for tools, each KPI's
+named variants under it (`id: variant`), and with `--missing` the KPIs a report's inputs
+cannot feed."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -13,7 +14,7 @@ from rich.text import Text
 
 from salesmetrics import __version__
 from salesmetrics.kpis.base import Kpi
-from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
+from salesmetrics.kpis.catalogue import CATALOGUE, STAGES, VARIANTS
 from salesmetrics.render.console import table_box
 from salesmetrics.render.safe import plain
 from salesmetrics.render.words import stage_title
@@ -21,8 +22,10 @@ from salesmetrics.report import Skipped
 
 
 def kpi_dict(kpi: Kpi) -> dict:
-    return {
+    """The KPI's declaration; with its other named variants (`variants`) if it has any."""
+    found: dict[str, Any] = {
         "id": kpi.id,
+        "variant": kpi.variant,
         "label": kpi.label,
         "stage": kpi.stage,
         "unit": str(kpi.unit),
@@ -34,6 +37,9 @@ def kpi_dict(kpi: Kpi) -> dict:
         "higher_is_better": kpi.higher_is_better,
         "benchmark": kpi.benchmark,
     }
+    if kpi is CATALOGUE.get(kpi.id) and kpi.id in VARIANTS:
+        found["variants"] = [kpi_dict(v) for v in VARIANTS[kpi.id].values() if v is not kpi]
+    return found
 
 
 def render_json(kpis: Sequence[Kpi], stream: TextIO) -> None:
@@ -61,8 +67,10 @@ def render_table(kpis: Sequence[Kpi], console: Console) -> None:
         table.add_column("benchmark", ratio=1)
         for k in kpis:
             if k.stage == stage:
-                inputs = ", ".join(n.replace("|", " or ") for n in k.needs)
-                table.add_row(k.id, str(k.unit), k.formula, inputs, k.benchmark or "")
+                for each in VARIANTS.get(k.id, {k.variant: k}).values():
+                    inputs = ", ".join(n.replace("|", " or ") for n in each.needs)
+                    name = k.id if each is k else f"{k.id}:\n  {each.variant}"
+                    table.add_row(name, str(each.unit), each.formula, inputs, each.benchmark or "")
         console.print(table)
 
 

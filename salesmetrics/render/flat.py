@@ -20,8 +20,8 @@ from salesmetrics.render.format import MATURING_MARK
 from salesmetrics.render.json_report import group_dict, value_dict
 from salesmetrics.render.safe import formula, markdown
 from salesmetrics.render.words import (
-    PANEL_LABELS,
     groups_left_out,
+    panel_label,
     same_line,
     skipped_line,
     stage_title,
@@ -55,13 +55,15 @@ def render_ndjson(report: Report, stream: TextIO) -> None:
 
 
 def render_csv(report: Report, stream: TextIO, *, escape_formulas: bool = True) -> None:
-    """The same rows, flat: one column per group dimension (blank where a row has none).
+    """The same rows, flat: one column per group dimension (blank where a row has none), and
+    last the value's `variant` (blank for a KPI with one definition).
 
     With `escape_formulas`, a text starting with = + - @ tab or CR is written with a leading
     `'`, so a spreadsheet shows it instead of running it (a plain number such as `-5` is left
     as it is); numbers are never touched."""
     dimensions = list(dict.fromkeys(d for v in report.values for d in group_dict(v)))
     head = ["period", "as_of", "id", "label", "stage", "unit", *dimensions, *VALUE_COLUMNS]
+    head.append("variant")  # last: the columns before it keep their places
     writer = csv_writer(stream.write)
     writer.writerow(head)
     for v in report.values:
@@ -71,6 +73,7 @@ def render_csv(report: Report, stream: TextIO, *, escape_formulas: bool = True) 
             [report.period.label, report.as_of.isoformat(), v.id, v.label, v.stage, v.unit]
             + [group.get(d, "") for d in dimensions]
             + [_cell(item[c]) for c in VALUE_COLUMNS]
+            + [v.variant or ""]
         )
         writer.writerow([formula(x) if escape_formulas and isinstance(x, str) else x for x in row])
 
@@ -210,7 +213,7 @@ def _table(
     for v in values:
         places = fmt.decimals(v.unit, (v.value, v.previous, v.target, v.change))
         group = ", ".join(f"{k}: {val}" for k, val in group_dict(v).items())
-        cells = [PANEL_LABELS.get(v.id, v.label) if panel else v.label]
+        cells = [panel_label(v) if panel else v.label]
         cells += [] if panel else [group]
         cells += [fmt.value("count", v.numerator, None)] if counts else []
         cells.append(fmt.value(v.unit, v.value, report.currency, places=places))

@@ -96,6 +96,7 @@ def group_dict(value: KpiValue) -> dict[str, str]:
 def value_dict(value: KpiValue) -> dict[str, Any]:
     return {
         "id": value.id,
+        "variant": value.variant,
         "label": value.label,
         "stage": value.stage,
         "unit": value.unit,

@@ -13,7 +13,7 @@ characters or escape sequences (see render/safe.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rich.cells import cell_len
@@ -30,9 +30,8 @@ from salesmetrics.render import format as fmt
 from salesmetrics.render.console import is_ascii, table_box
 from salesmetrics.render.safe import plain
 from salesmetrics.render.words import (
-    PANEL_LABELS,
     groups_left_out,
-    kpi_name,
+    panel_label,
     same_line,
     skipped_line,
     stage_title,
@@ -194,7 +193,7 @@ def _panel(report: Report, summary: Summary, look: _Look) -> None:
         return
     _rule("Summary", look)
     if summary.panel:
-        labels = [PANEL_LABELS.get(v.id, v.label) for v in summary.panel]
+        labels = [panel_label(v) for v in summary.panel]
         _kpi_table(
             report,
             list(summary.panel),
@@ -488,9 +487,11 @@ def _breakdown(report: Report, values: list[KpiValue], look: _Look, limit: int) 
     width holds (at most COLUMNS_PER_TABLE), down to one table per KPI."""
     if not values:
         return
-    ids = list(dict.fromkeys(v.id for v in values))
-    by_key = {(v.id, v.group): v for v in values}
-    totals = {v.id: v for v in report.values if not v.group and v.category is None}
+    key = column_key(report.values)
+    ids = list(dict.fromkeys(key(v) for v in values))
+    labels = {key(v): v.label for v in values}
+    by_key = {(key(v), v.group): v for v in values}
+    totals = {key(v): v for v in report.values if not v.group and v.category is None}
     groups = list(dict.fromkeys(v.group for v in values))
     dimensions = list(dict.fromkeys(d for g in groups for d, _ in g))
     shown = groups if not limit else groups[:limit]
@@ -502,7 +503,7 @@ def _breakdown(report: Report, values: list[KpiValue], look: _Look, limit: int) 
             (total or next(f for f in found if f)).unit,
             [f.value for f in found if f] + ([total.value] if total else []),
         )
-        column = _Column(kpi_name(kpi_id), "number")
+        column = _Column(labels[kpi_id], "number")
         column.cells = [
             Text(
                 fmt.value(f.unit, f.value, report.currency, places=places, ascii=look.ascii)
@@ -541,6 +542,15 @@ def _breakdown(report: Report, values: list[KpiValue], look: _Look, limit: int) 
             )
         look.console.print(table)
     _left_out(len(groups) - len(shown), look)
+
+
+def column_key(values: Sequence[KpiValue]) -> Callable[[KpiValue], str]:
+    """A value's KPI column: its id, or for a variant shown beside the one the report chose
+    (`--variants`), `id:variant`."""
+    chosen: dict[str, str | None] = {}
+    for v in values:
+        chosen.setdefault(v.id, v.variant)
+    return lambda v: v.id if v.variant == chosen.get(v.id, v.variant) else f"{v.id}:{v.variant}"
 
 
 def _marks(v: KpiValue) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.render import format as fmt
-from salesmetrics.report import Report
+from salesmetrics.report import KpiValue, Report
 from salesmetrics.summary import Summary
 
 STAGE_TITLES = {"mrr": "MRR"}
@@ -48,9 +48,13 @@ def summary_lines(summary: Summary, currency: str | None, *, ascii: bool = False
         lines.append(line)
     coverage = next((v for v in summary.panel if v.id == "pipeline_coverage"), None)
     if coverage is not None and coverage.numerator is not None and coverage.denominator:
+        due = coverage.variant in (None, CATALOGUE["pipeline_coverage"].variant)  # not all_open
         lines.append(
             f"Coverage: {money(coverage.numerator)} of open deals expected to close in the next "
             f"period, against its quota of {money(coverage.denominator)}."
+            if due
+            else f"Coverage: {money(coverage.numerator)} of open deals, against the period's "
+            f"quota of {money(coverage.denominator)}."
         )
     forecast = summary.forecast
     if forecast is not None:  # commit and best case include what is closed (Salesforce's way)
@@ -94,6 +98,14 @@ def same_line(kept: str, copy: str) -> str:
     )
 
 
+def panel_label(v: KpiValue) -> str:
+    """A summary panel row's label: the panel's short one, unless the report shows another
+    named variant of the KPI than the one the short label is for (its own label then)."""
+    kpi = CATALOGUE.get(v.id)
+    default = kpi is None or v.variant in (None, kpi.variant)
+    return PANEL_LABELS.get(v.id, v.label) if default else v.label
+
+
 def kpi_name(kpi_id: str) -> str:
     """A KPI's label, or its id when the catalogue does not know it."""
     return CATALOGUE[kpi_id].label if kpi_id in CATALOGUE else kpi_id
@@ -105,7 +117,8 @@ def skipped_line(report: Report, inputs: Sequence[InputQuality]) -> str:
     given = {q.entity for q in inputs}
     entities: dict[str, None] = {}
     lacking = 0
-    for s in report.skipped:
+    whole = [s for s in report.skipped if s.variant is None]  # not a variant `--variants` adds
+    for s in whole:
         kpi = CATALOGUE.get(s.id)
         absent = [
             entity
@@ -119,14 +132,20 @@ def skipped_line(report: Report, inputs: Sequence[InputQuality]) -> str:
     parts = []
     if lacking:
         parts.append(f"{_need(lacking)} inputs you did not give: " + ", ".join(entities))
-    rest = len(report.skipped) - lacking
+    rest = len(whole) - lacking
     if rest and inputs:
         parts.append(f"{_need(rest)} columns or settings the inputs lack")
     elif rest:
         parts.append(f"{rest} KPI{'s' if rest != 1 else ''} cannot be computed")
+    variants = len(report.skipped) - len(whole)
+    some = f"{variants} named variant{'s' if variants != 1 else ''} cannot be computed"
+    if not parts:  # only variants `--variants` adds
+        return f"{some} from these inputs (--show-skipped: here)"
     return (
-        "; ".join(parts) + "; `salesmetrics kpis --missing` with the same inputs lists them "
-        "(--show-skipped: here)"
+        "; ".join(parts)
+        + "; `salesmetrics kpis --missing` with the same inputs lists them"
+        + (f"; {some}" if variants else "")
+        + " (--show-skipped: here)"
     )
 
 

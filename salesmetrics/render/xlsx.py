@@ -51,7 +51,7 @@ from salesmetrics.atomic import signals_held, write_atomic
 from salesmetrics.diff import Diff, Move, Waterfall
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.ingest.quality import InputQuality
-from salesmetrics.kpis.catalogue import CATALOGUE, STAGES
+from salesmetrics.kpis.catalogue import CATALOGUE, STAGES, VARIANTS
 from salesmetrics.kpis.movement import ENDS as MOVEMENT_ENDS
 from salesmetrics.kpis.movement import MOVES as MOVEMENT_KPIS
 from salesmetrics.render import xlsx_charts as charts
@@ -1024,17 +1024,21 @@ def _movement_steps(total: Waterfall, titles) -> list[Step]:
 
 
 def _definitions(sheet: _Sheet, report: Report) -> None:
-    """Every KPI in the report, computed or skipped, as the catalogue defines it."""
+    """Every KPI in the report, computed or skipped, as the catalogue defines it; each named
+    variant the report shows as its own declaration (`id: variant` when not the default)."""
     columns = sheet.header(1, DEFINITION_HEADERS)
-    skipped = {s.id: s.reason for s in report.skipped}
+    skipped = {(s.id, s.variant): s.reason for s in report.skipped}
     first = {v.id: v for v in reversed(report.values)}
-    ids = list(dict.fromkeys([v.id for v in report.values] + list(skipped)))
-    for row, kpi_id in enumerate(ids, start=2):
-        kpi = CATALOGUE.get(kpi_id)
+    pairs = list(dict.fromkeys([*((v.id, v.variant) for v in report.values), *skipped]))
+    order = {kpi_id: i for i, (kpi_id, _) in reversed(list(enumerate(pairs)))}
+    pairs.sort(key=lambda pair: order[pair[0]])  # a skipped variant under its KPI
+    for row, (kpi_id, variant) in enumerate(pairs, start=2):
+        kpi = VARIANTS.get(kpi_id, {}).get(variant or "") or CATALOGUE.get(kpi_id)
         if kpi is not None:
             d = kpi_dict(kpi)
+            named = kpi is not CATALOGUE.get(kpi_id)
             cells: list[Any] = [
-                d["id"],
+                f"{d['id']}: {variant}" if named else d["id"],
                 d["label"],
                 d["stage"],
                 d["unit"],
@@ -1049,7 +1053,8 @@ def _definitions(sheet: _Sheet, report: Report) -> None:
         else:  # not in this version's catalogue: what the value itself says
             v = first.get(kpi_id)
             cells = [kpi_id, v.label if v else None, v.stage if v else None, v.unit if v else None]
-        cells += [None] * (len(DEFINITION_HEADERS) - 1 - len(cells)) + [skipped.get(kpi_id)]
+        reason = skipped.get((kpi_id, variant))
+        cells += [None] * (len(DEFINITION_HEADERS) - 1 - len(cells)) + [reason]
         for column, value in enumerate(cells, start=1):
             sheet.put(row, column, value)
         lines = 1
@@ -1059,7 +1064,7 @@ def _definitions(sheet: _Sheet, report: Report) -> None:
             if isinstance(value, str):
                 lines = max(lines, _lines(value, width))
         sheet.ws.row_dimensions[row].height = LINE_POINTS * lines
-    sheet.finish(1, len(ids) + 1, columns, "C2")
+    sheet.finish(1, len(pairs) + 1, columns, "C2")
     for column, width in enumerate(DEFINITION_WIDTHS, start=1):
         sheet.ws.column_dimensions[get_column_letter(column)].width = width
 

@@ -744,3 +744,131 @@ def test_negotiations_initiated_counts_deals_when_they_first_reach_negotiation(e
     assert [(s.id, s.reason) for s in skipped] == [
         ("negotiations_initiated", "needs deals.entered_negotiation")
     ]
+
+
+# named variants (issue 18): win_rate per_sql, the cycles from first contact, all-open coverage
+
+# fmt: off
+VARIANT_LEADS = frame("leads", "lead_id created_at sql_at owner", [
+    ("L1", "2026-09-01 00:00", "2026-10-03", "Ana"),
+    ("L2", "2026-10-05", "2026-10-31 23:59", "Ben"),
+    ("L3", "2026-10-01", "2026-11-01 00:00", "Ben"),  # an SQL of November
+    ("L4", "2026-10-01", None, "Cy"),  # never qualified
+    ("L5", "2026-09-01", "2026-09-30 23:59", "Cy"),  # an SQL of September
+    ("L6", "2026-10-01", "2026-10-01 00:00", "Ben"),
+    ("L7", "2026-10-01", "2026-10-15", "Cy"),
+    ("L8", "2026-10-01", "2026-10-16", "Dee"),
+    ("L10", "2026-10-01 00:00", None, "Cy"),
+])
+VARIANT_ACTIVITIES = frame("activities", "activity_id occurred_at lead_id direction channel", [
+    ("A1", "2026-08-31 00:00", "L1", "outbound", "email"),  # before L1 was created
+    ("A2", "2026-09-21 23:59", "L2", "inbound", "email"),  # before D2 was created
+    ("A3", "2026-10-20", "L2", "outbound", "call"),  # later: not the first
+])
+# fmt: on
+# D1 -> L1, D2 -> L2, D10 -> L10; D5 has no lead, D3 (lost) -> L3 is not won
+VARIANT_BOOK = {
+    "deals": DEALS.assign(
+        lead_id=pd.Series(
+            ["L1", "L2", "L3", None, None, None, "L10", None, None, None, None, None, None, None],
+            dtype=VARIANT_LEADS["lead_id"].dtype,
+        )
+    ),
+    "targets": TARGETS,
+    "leads": VARIANT_LEADS,
+    "activities": VARIANT_ACTIVITIES,
+}
+
+
+def test_win_rate_per_sql_is_won_deals_over_the_periods_sqls():
+    report = run("win_rate", book=VARIANT_BOOK, variants={"win_rate": "per_sql"})
+    found = report.value("win_rate")
+    # won in October: D1, D2, D5, D10 = 4; SQLs in October: L1, L2, L6 (the first minute),
+    # L7, L8 = 5 (not L3 at midnight of 1 November, L5 in September, L4 and L10 never)
+    assert (found.numerator, found.denominator, found.value) == (4.0, 5.0, 0.8)
+    assert (found.variant, found.label) == ("per_sql", "Win rate (won / SQL)")
+    by_owner = compute(
+        VARIANT_BOOK,
+        period=OCTOBER,
+        as_of=AS_OF,
+        kpis=["win_rate"],
+        group_by=["owner"],
+        variants={"win_rate": "per_sql"},
+    )
+    # Ana: D1 / L1; Ben: D2, D5 / L2, L6; Cy: D10 / L7; Dee: no win / L8
+    assert {o: by_owner.value("win_rate", owner=o).value for o in ("Ana", "Ben", "Cy", "Dee")} == {
+        "Ana": 1.0,
+        "Ben": 1.0,
+        "Cy": 1.0,
+        "Dee": 0.0,
+    }
+
+
+def test_win_rate_per_sql_without_sqls_has_no_value_and_says_why():
+    book = {
+        **VARIANT_BOOK,
+        "leads": VARIANT_LEADS.assign(sql_at=VARIANT_LEADS["sql_at"].iloc[[4] * 9].to_numpy()),
+    }
+    found = run("win_rate", book=book, variants={"win_rate": "per_sql"}).value("win_rate")
+    assert (found.value, found.numerator, found.note) == (
+        None,
+        4.0,
+        "no leads qualified (sql_at) in the period",
+    )
+
+
+def test_the_default_win_rate_says_its_variant_only_by_name():
+    found = run("win_rate", book=VARIANT_BOOK).value("win_rate")
+    assert (found.variant, found.label, found.value) == ("won_lost", "Win rate", 4 / 7)
+
+
+@pytest.mark.parametrize(
+    ("kpi_id", "expected"), [("sales_cycle_days", 31.0), ("sales_cycle_days_mean", 82 / 3)]
+)
+def test_sales_cycle_from_first_contact_counts_from_the_leads_first_touch(kpi_id, expected):
+    report = run(kpi_id, book=VARIANT_BOOK, variants={kpi_id: "from_first_contact"})
+    found = report.value(kpi_id)
+    # D1: A1 on L1 (31 Aug 00:00, before L1's creation and D1's) to 1 Oct 00:00 = 31 days;
+    # D2: A2 on L2 (21 Sep 23:59, before D2's creation) to 31 Oct 23:59 = 40 days;
+    # D10: L10's creation (1 Oct 00:00, before D10's) to 12 Oct = 11 days;
+    # D5 has no lead: left out. Median of 11, 31, 40 = 31; mean 82 / 3.
+    assert found.value == pytest.approx(expected) and found.n == 3
+    assert found.note == (
+        "1 won deals left out (no lead to date a first contact, or impossible dates: closed "
+        "before the first contact, or out of range); 1 without a lead (deals.lead_id in "
+        "leads) to date a first contact"
+    )
+
+
+def test_sales_cycle_from_first_contact_is_skipped_without_leads():
+    report = run("sales_cycle_days", variants={"sales_cycle_days": "from_first_contact"})
+    assert [(s.id, s.reason) for s in report.skipped] == [
+        ("sales_cycle_days", "needs deals.lead_id")
+    ]
+
+
+def test_all_open_coverage_is_every_open_deal_over_the_periods_quota():
+    report = run("pipeline_coverage", variants={"pipeline_coverage": "all_open"})
+    found = report.value("pipeline_coverage")
+    # open at the end of October: O1 4000, O2 2000, O4 1000, D4 700, D9 5000 = 12700;
+    # October quota: Ana 9200 x 31/92 = 3100 and 1000, Ben 4600 x 31/92 = 1550 = 5650
+    assert (found.numerator, found.denominator) == (12700.0, pytest.approx(5650.0))
+    assert found.value == pytest.approx(12700 / 5650)
+    # O2 (expected 20 Oct) and O4 (31 Oct 23:00) are overdue: 3000
+    assert found.note == (
+        "of it 2 deals overdue (expected to close before the period's end): 3,000.00"
+    )
+
+
+def test_all_open_coverage_says_the_undated_deals_and_no_quota():
+    undated = DEALS.assign(
+        expected_close_at=DEALS["expected_close_at"].where(DEALS["deal_id"] != "O1")
+    )
+    book = {"deals": undated, "targets": TARGETS[TARGETS["period"] == "2026-11"]}
+    found = run("pipeline_coverage", book=book, variants={"pipeline_coverage": "all_open"})
+    value = found.value("pipeline_coverage")
+    assert (value.value, value.numerator, value.denominator) == (None, 12700.0, 0.0)
+    assert value.note == (
+        "no quota for the period; of it 2 deals overdue (expected to close before the "
+        "period's end): 3,000.00; 1 deals with no expected_close_at: 4,000.00"
+    )

@@ -716,3 +716,20 @@ def test_the_cost_grid_skips_without_the_stage_dates_it_needs():
         "cost_per_successful_poc",
         "cost_per_negotiation",
     ]
+
+
+# named variants (issue 18): sales CAC, net ROSI
+
+
+def test_sales_cac_counts_sales_costs_only():
+    cac = run("cac", variants={"cac": "sales_only"}).value("cac")
+    # October's sales costs: 900 (not marketing's 600 + 100) / C4 and C5
+    assert (cac.numerator, cac.denominator, cac.value) == (900.0, 2.0, 450.0)
+    assert (cac.variant, cac.label) == ("sales_only", "Sales CAC")
+
+
+def test_net_rosi_is_revenue_less_sales_costs_over_them():
+    rosi = run("rosi", variants={"rosi": "net"}).value("rosi")
+    # (4,500 won in October − 900 of sales costs) / 900, no comparison period involved
+    assert (rosi.numerator, rosi.denominator, rosi.value) == (3600.0, 900.0, 4.0)
+    assert rosi.note is None

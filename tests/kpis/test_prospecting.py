@@ -381,3 +381,78 @@ def test_research_response_roi_needs_replies():
 def test_both_engines_agree_on_the_book_of_these_tests(by):
     ids = [k.id for k in KPIS if k.relation is not None]
     assert same_values(BOOK, period=OCTOBER, as_of=AS_OF, group_by=by, kpis=ids, trend_periods=3)
+
+
+# named variants (issue 18): qualified leads per research hour, as the seed defines it
+
+
+def test_qualified_leads_per_research_hour_counts_the_leads_the_research_generated():
+    # fmt: off
+    leads = frame("leads", "lead_id created_at sql_at quality", [
+        ("R1", "2026-09-01", "2026-10-20", "hot"),  # researched 5 Oct, SQL after: generated
+        ("R2", "2026-09-01", "2026-10-01", "hot"),  # SQL before its research: not generated
+        ("R3", "2026-09-01", None, "cold"),  # never an SQL
+        ("R4", "2026-09-01", "2026-10-10", "hot"),  # first researched in September: not October's
+        ("R5", "2026-09-01", "2026-11-05", "cold"),  # SQL in November: generated, later
+    ])
+    acts = frame("activities", "activity_id occurred_at channel duration_minutes lead_id", [
+        ("A1", "2026-10-05", "research", 90.0, "R1"),
+        ("A2", "2026-10-06", "research", 30.0, "R1"),  # R1's second: hours only
+        ("A3", "2026-10-07", "research", 60.0, "R2"),
+        ("A4", "2026-10-08", "research", 120.0, "R3"),
+        ("A5", "2026-09-20", "research", 60.0, "R4"),  # September
+        ("A6", "2026-10-09", "research", 60.0, "R4"),
+        ("A7", "2026-10-10", "research", 60.0, None),  # on no lead: not counted
+        ("A8", "2026-10-11", "email", 15.0, "R1"),  # not research
+        ("A9", "2026-10-12", "research", 60.0, "R5"),
+    ])
+    # fmt: on
+    book = {"leads": leads, "activities": acts}
+    chosen = {"research_hours_per_qualified_lead": "researched_leads"}
+    found = run("research_hours_per_qualified_lead", book=book, variants=chosen)
+    value = found.value("research_hours_per_qualified_lead")
+    # generated in October: R1 and R5 = 2; hours on leads: 1.5 + 0.5 + 1 + 2 + 1 + 1 = 7
+    assert (value.numerator, value.denominator) == (2.0, 7.0)
+    assert value.value == pytest.approx(2 / 7)
+    by_quality = run(
+        "research_hours_per_qualified_lead", book=book, variants=chosen, group_by=["quality"]
+    )
+    hot = by_quality.value("research_hours_per_qualified_lead", quality="hot")
+    # hot: R1 of R1's 2 h, R2's 1 h and R4's October 1 h
+    assert (hot.numerator, hot.denominator) == (1.0, 4.0)
+    # as of 23 November, R5's SQL on 5 November is within the 90 days: October is maturing
+    assert value.maturing
+
+
+def test_research_response_roi_sets_researched_emails_against_the_others():
+    # fmt: off
+    acts = frame("activities", "activity_id occurred_at channel direction lead_id replied bounced duration_minutes", [
+        ("R1", "2026-10-01 09:00", "research", "outbound", "L1", None, None, 60.0),
+        ("R2", "2026-10-10", "research", "outbound", "L1", None, None, 30.0),  # after L1's email
+        ("R3", "2026-09-20", "research", "outbound", "L2", None, None, 120.0),
+        ("R4", "2026-10-20", "research", "outbound", "L5", None, None, 60.0),  # after L5's email
+        ("E1", "2026-10-02", "email", "outbound", "L1", True, False, None),  # researched
+        ("E2", "2026-10-05", "email", "outbound", "L1", False, False, None),  # researched
+        ("E3", "2026-10-03", "email", "outbound", "L2", True, False, None),  # researched
+        ("E4", "2026-10-04", "email", "outbound", "L3", False, False, None),
+        ("E5", "2026-10-06", "email", "outbound", "L4", True, False, None),
+        ("E6", "2026-10-07", "email", "outbound", "L4", True, True, None),  # bounced
+        ("E7", "2026-10-15", "email", "outbound", "L5", False, False, None),
+        ("E8", "2026-11-01", "email", "outbound", "L3", True, False, None),  # November
+    ])
+    # fmt: on
+    chosen = {"research_response_roi": "researched_against_not"}
+    book = {"activities": acts}
+    found = run("research_response_roi", book=book, variants=chosen, small_sample=1)
+    value = found.value("research_response_roi")
+    # researched: E1, E2, E3, 2 replied of 3; not: E4, E5, E7, 1 of 3: a lift of 1/3;
+    # hours before the first email in October: L1 1 (R1, not R2), L2 2: 1.5 per prospect
+    assert value.numerator == pytest.approx(1 / 3) and value.denominator == 1.5
+    assert value.value == pytest.approx(2 / 9)
+    assert value.note == "researched: 2 of 3 delivered emails replied; not researched: 1 of 3"
+    few = run("research_response_roi", book=book, variants=chosen).value("research_response_roi")
+    assert (few.value, few.note) == (
+        None,
+        "researched: 2 of 3 delivered emails replied; not researched: 1 of 3: fewer than the "
+        "small-sample threshold (20) in one of them",
+    )

@@ -618,3 +618,78 @@ def test_lead_type_to_sql_rate_needs_a_mapped_lead_type():
     assert [(s.id, s.reason) for s in report.skipped] == [
         ("lead_type_to_sql_rate", "needs leads.lead_type")
     ]
+
+
+# named variants (issue 18): lead response time as the mean and from assignment, and the
+# average response time to the latest message before a reply
+
+
+def test_lead_response_time_mean_is_the_mean_over_answered_leads():
+    value = run(
+        RESPONSES, "lead_response_time_hours", variants={"lead_response_time_hours": "mean"}
+    ).value("lead_response_time_hours")
+    # October leads answered: L1 1.5, L2 2, L3 1, L6 5 -> 9.5 / 4
+    assert (value.value, value.n, value.variant) == (2.375, 4, "mean")
+
+
+# fmt: off
+ASSIGNED_LEADS = frame("leads", "lead_id created_at assigned_at first_response_at", [
+    ("M1", "2026-10-01 09:00", "2026-10-01 11:00", "2026-10-01 12:00"),  # 1 h after assignment
+    ("M2", "2026-10-02 08:00", "2026-10-02 09:00", None),  # A2 at 13:00, not A1: 4 h
+    ("M3", "2026-09-30 09:00", "2026-10-03 10:00", "2026-10-02 09:00"),  # the day before: out
+    ("M4", "2026-10-04 09:00", None, "2026-10-04 10:00"),  # never assigned: no period
+    ("M5", "2026-10-31 09:00", "2026-11-01 00:00", "2026-11-01 01:00"),  # assigned in November
+    ("M6", "2026-10-05 09:00", "2026-10-05 10:00", "2026-10-06 10:00"),  # 24 h
+])
+ASSIGNED_ACTIVITIES = frame("activities", "activity_id occurred_at channel direction lead_id", [
+    ("A1", "2026-10-02 08:30", "call", "outbound", "M2"),  # before the assignment
+    ("A2", "2026-10-02 13:00", "email", "outbound", "M2"),
+])
+# fmt: on
+
+
+@pytest.mark.parametrize(
+    ("variant", "expected"), [("median_from_assignment", 4.0), ("mean_from_assignment", 29 / 3)]
+)
+def test_lead_response_time_from_assignment(variant: str, expected: float):
+    book = {"leads": ASSIGNED_LEADS, "activities": ASSIGNED_ACTIVITIES}
+    value = run(
+        book, "lead_response_time_hours", variants={"lead_response_time_hours": variant}
+    ).value("lead_response_time_hours")
+    # assigned in October and answered: M1 1 h, M2 4 h, M6 24 h; M3 answered the day before
+    assert (value.value, value.n) == (pytest.approx(expected), 3)
+    assert value.note == (
+        "1 leads with impossible dates left out (responded to before they were assigned, or "
+        "a date outside the plausible range: see salesmetrics validate)"
+    )
+
+
+def test_lead_response_time_from_assignment_needs_the_assignment_date():
+    report = run(
+        RESPONSES,
+        "lead_response_time_hours",
+        variants={"lead_response_time_hours": "median_from_assignment"},
+    )
+    assert [(s.id, s.reason) for s in report.skipped] == [
+        ("lead_response_time_hours", "needs leads.assigned_at")
+    ]
+
+
+def test_average_response_time_to_the_latest_message_counts_one_wait_per_reply():
+    # A17: a second inbound message on L1 at 11:00, answered by the same call A4 at 12:00
+    later = frame(
+        "activities",
+        "activity_id occurred_at channel direction owner lead_id deal_id",
+        [("A17", "2026-10-01 11:00", "email", "inbound", "Ana", "L1", None)],
+    )
+    book = {"activities": pd.concat([MESSAGES, later], ignore_index=True)}
+    each = run(book, "average_response_time_hours").value("average_response_time_hours")
+    # each message: A1 2, A17 1, A5 0.5, A7 3, A10 2, A15 1 -> 9.5 / 6
+    assert (each.value, each.n) == (pytest.approx(9.5 / 6), 6)
+    latest = run(
+        book,
+        "average_response_time_hours",
+        variants={"average_response_time_hours": "latest_message"},
+    ).value("average_response_time_hours")
+    # the latest before each reply: A17 1 (not A1), A5 0.5, A7 3, A10 2, A15 1 -> 7.5 / 5
+    assert (latest.value, latest.n, latest.variant) == (1.5, 5, "latest_message")

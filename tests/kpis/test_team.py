@@ -638,3 +638,29 @@ def test_the_team_kpis_on_data_of_their_own_say_which_field_to_add():
         ("tool_adoption_rate", "needs reps.tool_adopted_at"),
         ("joint_deal_win_rate", "needs deals.collaborators"),
     ]
+
+
+def test_market_penetration_as_a_share_of_the_markets_sales_of_a_year():
+    # 1 November 2025 is the first day of the 12 months to the end of October 2026
+    edges = frame(
+        "deals",
+        "deal_id status closed_at amount currency owner account_id",
+        [
+            ("D9", "won", "2025-10-31 23:59", 900.0, "USD", "Ana", "A9"),  # before them
+            ("D10", "won", "2025-11-01 00:00", 400.0, "USD", "Ana", "A10"),
+        ],
+    )
+    book = {"deals": pd.concat([DEALS, edges], ignore_index=True)}
+    chosen = {"market_penetration": "sales_volume"}
+    found = run(
+        "market_penetration",
+        book=book,
+        variants=chosen,
+        settings=Settings(market_sales_volume=75_000),
+    ).value("market_penetration")
+    # D1 1000 + D2 3000 + D7 600 + D5 2000 + D8 500 + D10 400 = 7500 (not D4 in November,
+    # D9 a year and a minute before, D3 lost, D6 open) / 75,000
+    assert (found.numerator, found.denominator, found.value) == (7500.0, 75000.0, 0.1)
+    unset = run("market_penetration", book=book, variants=chosen).value("market_penetration")
+    assert (unset.value, unset.numerator) == (None, 7500.0)
+    assert unset.note == "needs market_sales_volume in the report config"

@@ -41,6 +41,7 @@ def test_csv_has_one_column_per_dimension_and_full_precision():
     out = io.StringIO()
     render_csv(sample_report(), out)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert list(rows[0])[-1] == "variant" and rows[0]["variant"] == ""
     assert list(rows[0])[:8] == [
         "period",
         "as_of",

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
-from salesmetrics.render.words import same_line, skipped_line, stage_title, summary_lines
+from salesmetrics.render.words import (
+    panel_label,
+    same_line,
+    skipped_line,
+    stage_title,
+    summary_lines,
+)
 from salesmetrics.report import Report, Skipped
 from salesmetrics.summary import summarise
 from tests.render.reports import OCTOBER, SEPTEMBER, sample_inputs, value
@@ -47,6 +54,19 @@ def test_the_coverage_and_the_forecast_in_words():
     assert _lines(WON, closed, commit, best) == ["Bookings $300 of a $3,100 quota (9.7%)."]
 
 
+def test_all_open_coverage_is_said_as_what_it_is():
+    coverage = value(
+        "pipeline_coverage", "Pipeline coverage (all open / this period's quota)", "close",
+        "multiple", 3.0, numerator=6000.0, denominator=2000.0,
+    )  # fmt: skip
+    coverage = replace(coverage, variant="all_open")
+    assert _lines(coverage) == [
+        "Coverage: $6,000 of open deals, against the period's quota of $2,000."
+    ]
+    assert panel_label(coverage) == "Pipeline coverage (all open / this period's quota)"
+    assert panel_label(replace(coverage, variant="next_period_due")) == "Coverage, next period"
+
+
 def test_skipped_kpis_in_one_line_name_the_inputs_not_given():
     skipped = (
         Skipped("email_open_rate", "needs activities (no activities input)"),
@@ -58,6 +78,20 @@ def test_skipped_kpis_in_one_line_name_the_inputs_not_given():
         "2 KPIs need inputs you did not give: activities, leads; 1 KPI needs columns or settings "
         "the inputs lack; `salesmetrics kpis --missing` with the same inputs lists them "
         "(--show-skipped: here)"
+    )
+
+
+def test_skipped_variants_are_counted_apart_from_the_kpis():
+    variant = Skipped("win_rate", "variant per_sql: needs leads (no leads input)", "per_sql")
+    alone = Report(OCTOBER, date(2026, 11, 1), (), (), (variant,))
+    assert skipped_line(alone, sample_inputs()) == (
+        "1 named variant cannot be computed from these inputs (--show-skipped: here)"
+    )
+    kpi = Skipped("leads_created", "needs leads (no leads input)")
+    both = Report(OCTOBER, date(2026, 11, 1), (), (), (kpi, variant))
+    assert skipped_line(both, sample_inputs()) == (
+        "1 KPI needs inputs you did not give: leads; `salesmetrics kpis --missing` with the "
+        "same inputs lists them; 1 named variant cannot be computed (--show-skipped: here)"
     )
 
 

@@ -763,6 +763,35 @@ def test_definitions_cover_every_kpi_in_the_report(tmp_path: Path) -> None:
     assert ws.row_dimensions[formula.row].height >= xlsx.LINE_POINTS
 
 
+def test_definitions_give_each_variant_shown_its_own_row(tmp_path: Path) -> None:
+    """With --variants, each named variant is defined under its KPI, one skipped too."""
+    from salesmetrics.config import ReportConfig
+    from salesmetrics.kpis.catalogue import VARIANTS
+    from salesmetrics.pipeline import compute_report
+    from tests.kpis.frames import AS_OF
+    from tests.kpis.test_close import VARIANT_BOOK
+
+    config = ReportConfig(
+        None, (), period="2026-10", as_of=AS_OF, kpis=("win_rate", "cac"), all_variants=True
+    )
+    report = compute_report(config, VARIANT_BOOK)
+    rows = [
+        (r["ID"].value, r["Formula"].value, r["Skipped because"].value)
+        for r in table(write(tmp_path, report)["Definitions"])
+    ]
+    per_sql = VARIANTS["win_rate"]["per_sql"]
+    assert rows == [
+        ("win_rate", CATALOGUE["win_rate"].formula, None),
+        ("win_rate: per_sql", per_sql.formula, None),
+        ("cac", CATALOGUE["cac"].formula, "needs costs (no costs input)"),
+        (
+            "cac: sales_only",
+            VARIANTS["cac"]["sales_only"].formula,
+            "variant sales_only: needs costs (no costs input)",
+        ),
+    ]
+
+
 def test_data_quality_accounts_for_every_row_and_reason(tmp_path: Path) -> None:
     ws = write(tmp_path)["Data quality"]
     assert [c.value for c in ws[1]] == list(xlsx.QUALITY_HEADERS)
