@@ -13,6 +13,7 @@ from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.kpis.team import KPIS
 from salesmetrics.periods import resolve_period
 from tests.kpis.frames import AS_OF, OCTOBER, Q4, SEPTEMBER, frame
+from tests.test_duck import same_values
 
 JUNE = resolve_period("2026-06", AS_OF)  # nothing happens in June or May
 
@@ -541,3 +542,10 @@ def test_every_team_kpi_is_declared_in_the_catalogue():
     assert all("\n" not in k.formula and "|" not in k.formula + k.period_date for k in KPIS)
     assert CATALOGUE["rep_turnover"].higher_is_better is False
     assert "deals.account_id" in CATALOGUE["market_penetration"].needs
+
+
+def test_both_engines_agree_on_the_team_book():
+    declared = [k.id for k in KPIS if k.relation is not None]
+    for period in (OCTOBER, JUNE, Q4):
+        for by in ((), ("owner",), ("source",), ("month",)):
+            assert same_values(BOOK, kpis=declared, period=period, as_of=AS_OF, group_by=by)
