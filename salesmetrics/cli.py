@@ -18,6 +18,7 @@ import typer
 
 from salesmetrics import __version__
 from salesmetrics.cli_diff import diff
+from salesmetrics.cli_explain import explain
 from salesmetrics.cli_mappings import init, mappings_app
 
 if TYPE_CHECKING:
@@ -964,6 +965,7 @@ def _write_rejects(path: Path, loaded, csv_formulas: CsvFormulas = CsvFormulas.e
 
 app.command("init")(_one_line_errors(init))
 app.command("diff")(_one_line_errors(diff))
+app.command("explain")(_one_line_errors(explain))
 app.add_typer(mappings_app, name="mappings")
 
 

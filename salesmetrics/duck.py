@@ -104,7 +104,7 @@ def source(ctx: Context, name: str) -> str:
     return name
 
 
-def _ready(ctx: Context, sql: str) -> str:
+def ready(ctx: Context, sql: str) -> str:
     """`sql`, once every table and view it names is made (`source`): a declaration's
     expressions may read other views in subqueries."""
     for name in (*ENTITIES, *VIEWS):
@@ -182,14 +182,15 @@ def relation(kpi: Kpi, ctx: Context, columns: Mapping[str, str] | None = None) -
     }
     chosen = [f"({sql}) AS {name}" for name, sql in dates.items() if sql is not None]
     where = " AND ".join(f"({condition})" for condition, _ in rows.where) or "TRUE"
-    return _with_settings(
+    return with_settings(
         f'SELECT *, {", ".join(chosen)} FROM "{source(ctx, rows.source)}" WHERE {where}', ctx
     )
 
 
-def _with_settings(sql: str, ctx: Context) -> str:
+def with_settings(sql: str, ctx: Context) -> str:
     """`sql` with each `{name}` replaced by the report's KPI setting of that name, as a SQL
-    literal; a mapping setting is a table `setting_<name>` (key, value) instead."""
+    literal; a mapping setting is a table `setting_<name>` (key, value) instead. Used for a
+    whole query here, and for each expression of a declaration by salesmetrics.explain."""
     return sql.format_map(_Settings(ctx.settings))
 
 
@@ -257,9 +258,9 @@ def measure(
         grouping = ", ".join(keys)
         total = "TRUE"
     kept = "NOT coalesce(j.kpi_left_out, FALSE)" if rows.left_out else "TRUE"
-    values["kpi_share"] = _share(rows)
+    values["kpi_share"] = share(rows)
     value = _value_sql(kpi.aggregation, kept)
-    joined = _in_slice(rows)
+    joined = in_slice(rows)
     # values that read the slice (kpi_start, kpi_stop) are computed on the joined rows; the
     # others on the source's rows, where a correlated subquery may name the source
     sliced = {n: e for n, e in values.items() if e is not None and _reads_slice(e)}
@@ -324,11 +325,11 @@ def measure(
         f"count(*) FILTER (WHERE {kept}), "
         f"count(*) FILTER (WHERE NOT ({kept})), {present}, {value}, {fractions}, "
         f"{flagged}{also}{tallies} "
-        f"FROM ({_with_settings(inner, ctx)}) j GROUP BY {grouping}"
+        f"FROM ({with_settings(inner, ctx)}) j GROUP BY {grouping}"
     )
     found: dict[int, dict[Labels, dict[Split, Stats]]] = {i: {} for i in range(len(slices))}
     width = len(splits)
-    for record in con.execute(_ready(ctx, sql)).fetchall():
+    for record in con.execute(ready(ctx, sql)).fetchall():
         slice_, *rest = record
         split_values = rest[:width]
         labels = tuple(_label(v) for v in rest[width : width + len(dims)])
@@ -362,7 +363,7 @@ def _reads_slice(sql: str) -> bool:
     return "kpi_start" in sql or "kpi_stop" in sql or "s.kpi_" in sql
 
 
-def _in_slice(rows: Rows) -> str:
+def in_slice(rows: Rows) -> str:
     """When a row is in a slice: its date in the period (a snapshot's row: open at its end; a
     row that lasts: its span overlaps the period, or, counted `whole`, meets it), and the
     declaration's own condition on the slice, if any."""
@@ -381,7 +382,7 @@ def _in_slice(rows: Rows) -> str:
     return found if rows.during is None else f"{found} AND coalesce({rows.during}, FALSE)"
 
 
-def _share(rows: Rows) -> str:
+def share(rows: Rows) -> str:
     """The share of a row's amounts that counts in its slice: of a row that lasts, the part of
     its span inside the slice (unless it counts `whole`); else all of it."""
     if rows.spans is None or rows.whole:
@@ -429,11 +430,11 @@ def currencies(
     con.register(SLICES, slices_table(slices))
     sql = (
         f"SELECT s.kpi_slice, r.currency, count(*) FROM ({relation(kpi, ctx)}) r "
-        f"JOIN {SLICES} s ON {_in_slice(rows)} WHERE r.currency IS NOT NULL "
+        f"JOIN {SLICES} s ON {in_slice(rows)} WHERE r.currency IS NOT NULL "
         "GROUP BY s.kpi_slice, r.currency ORDER BY s.kpi_slice, 3 DESC, 2"
     )
     found: dict[int, list[tuple[str, int]]] = {}
-    for slice_, currency, n in con.execute(_ready(ctx, sql)).fetchall():
+    for slice_, currency, n in con.execute(ready(ctx, sql)).fetchall():
         found.setdefault(int(slice_), []).append((str(currency), int(n)))
     con.unregister(SLICES)
     return {s: listed for s, listed in found.items() if len(listed) > 1}
