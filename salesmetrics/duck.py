@@ -56,6 +56,8 @@ class Stats:
     numerator: float
     denominator: float
     also: tuple[int, ...] = ()  # rows left out that meet each of `Rows.also`'s conditions
+    flagged: int = 0  # kept rows that meet `Rows.flagged`'s condition
+    tallies: tuple[int, ...] = ()  # kept rows that meet each of `Rows.tally`'s conditions
     measures: Mapping[str, float | None] = field(default_factory=dict)  # `Rows.measures`
 
 
@@ -243,6 +245,9 @@ def measure(
         "kpi_subcategory": rows.subcategory,
         "kpi_left_out": rows.left_out,
         **{f"kpi_also_{i}": condition for i, (condition, _) in enumerate(rows.also)},
+        "kpi_per": rows.per,
+        "kpi_flagged": rows.flagged[0] if rows.flagged is not None else None,
+        **{f"kpi_tally_{i}": condition for i, (condition, _) in enumerate(rows.tally)},
     }
     splits = [c for c in ("kpi_category", "kpi_subcategory") if values[c] is not None]
     dims = [f'j."{d}"' for d in attrs]
@@ -274,7 +279,12 @@ def measure(
             joined += f" AND NOT coalesce({later}, FALSE)"
         if rows.entered is not None:
             joined += " AND NOT coalesce(r.kpi_entered >= s.kpi_cutoff, FALSE)"
-    if rows.numerator is None:
+    if rows.per is not None:  # distinct keys per distinct `per`
+        fractions = ", ".join(
+            f"count(DISTINCT j.{part}) FILTER (WHERE {kept})::DOUBLE"
+            for part in ("kpi_key", "kpi_per")
+        )
+    elif rows.numerator is None:
         fractions = "0.0, 0.0"
     elif rows.key is not None and rows.denominator is not None:
         # distinct keys of the rows with a nonzero numerator, and with a nonzero denominator
@@ -297,7 +307,16 @@ def measure(
         f", count(*) FILTER (WHERE NOT ({kept}) AND coalesce(j.kpi_also_{i}, FALSE))"
         for i in range(len(rows.also))
     )
-    also += "".join(f", ({sql})::DOUBLE" for _, sql in rows.measures)
+    flagged = (
+        f"count(*) FILTER (WHERE {kept} AND coalesce(j.kpi_flagged, FALSE))"
+        if rows.flagged is not None
+        else "0"
+    )
+    tallies = "".join(
+        f", count(*) FILTER (WHERE {kept} AND coalesce(j.kpi_tally_{i}, FALSE))"
+        for i in range(len(rows.tally))
+    )
+    measures = "".join(f", ({sql})::DOUBLE" for _, sql in rows.measures)
     computed = "".join(f", ({sql}) AS {name}" for name, sql in sliced.items())
     inner = (
         f"SELECT r.*, s.*{computed} "
@@ -306,7 +325,8 @@ def measure(
     sql = (
         f"SELECT {', '.join([*keys, *dims])}, {total} AS is_total, "
         f"count(*) FILTER (WHERE {kept}), "
-        f"count(*) FILTER (WHERE NOT ({kept})), {present}, {value}, {fractions}{also} "
+        f"count(*) FILTER (WHERE NOT ({kept})), {present}, {value}, {fractions}, "
+        f"{flagged}{also}{tallies}{measures} "
         f"FROM ({with_settings(inner, ctx)}) j GROUP BY {grouping}"
     )
     found: dict[int, dict[Labels, dict[Split, Stats]]] = {i: {} for i in range(len(slices))}
@@ -315,9 +335,13 @@ def measure(
         slice_, *rest = record
         split_values = rest[:width]
         labels = tuple(_label(v) for v in rest[width : width + len(dims)])
-        is_total, n, left, present_n, agg, num, den, *counted = rest[width + len(dims) :]
-        measured = counted[len(rows.also) :]
-        counted = counted[: len(rows.also)]
+        is_total, n, left, present_n, agg, num, den, flags, *counted = rest[width + len(dims) :]
+        ends = (len(rows.also), len(rows.also) + len(rows.tally))
+        left_met, tallied, measured = (
+            counted[: ends[0]],
+            counted[ends[0] : ends[1]],
+            counted[ends[1] :],
+        )
         split: Split = (
             _label(split_values[0]) if width > 0 else None,
             _label(split_values[1]) if width > 1 else None,
@@ -330,7 +354,9 @@ def measure(
             None if agg is None else float(agg),
             num,
             den,
-            tuple(int(c) for c in counted),
+            tuple(int(c) for c in left_met),
+            int(flags),
+            tuple(int(c) for c in tallied),
             {name: m for (name, _), m in zip(rows.measures, measured, strict=True)},
         )
     con.unregister(SLICES)
@@ -347,9 +373,14 @@ def _reads_slice(sql: str) -> bool:
 
 def in_slice(rows: Rows) -> str:
     """When a row is in a slice: its date in the period (a snapshot's row: open at its end; a
-    row that lasts: its span overlaps the period), and the declaration's own condition on the
-    slice, if any."""
-    if rows.until is None:
+    row that lasts: its span overlaps the period, or, counted `whole`, meets it), and the
+    declaration's own condition on the slice, if any."""
+    if rows.whole and rows.spans is not None:  # met, ends included, a blank end open
+        found = (
+            "(r.kpi_at IS NULL OR r.kpi_at < s.kpi_stop) "
+            "AND (r.kpi_spans IS NULL OR r.kpi_spans >= s.kpi_start)"
+        )
+    elif rows.until is None:
         found = "r.kpi_at >= s.kpi_start AND r.kpi_at < s.kpi_stop"
         if rows.spans is not None:
             overlaps = "r.kpi_at < s.kpi_stop AND r.kpi_spans > s.kpi_start"
@@ -361,8 +392,8 @@ def in_slice(rows: Rows) -> str:
 
 def share(rows: Rows) -> str:
     """The share of a row's amounts that counts in its slice: of a row that lasts, the part of
-    its span inside the slice; else all of it."""
-    if rows.spans is None:
+    its span inside the slice (unless it counts `whole`); else all of it."""
+    if rows.spans is None or rows.whole:
         return "1.0"
     inside = "epoch_us(least(r.kpi_spans, s.kpi_stop)) - epoch_us(greatest(r.kpi_at, s.kpi_start))"
     span = "epoch_us(r.kpi_spans) - epoch_us(r.kpi_at)"

@@ -39,8 +39,10 @@ from salesmetrics.currency import Rates, convert
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis import forecast
 from salesmetrics.kpis.base import (
+    FLAGGED,
     KEY,
     LEFT_OUT,
+    PER,
     SMALL_SAMPLE,
     Aggregate,
     Aggregation,
@@ -764,7 +766,7 @@ def _declared_values(kpi: Kpi, stats, pairs, small_sample: int) -> list[KpiValue
         found = stats.get((None, None), Stats(0, 0, 0, None, 0.0, 0.0))
         agg, n = _of_stats(kpi, found, 0.0, small_sample)
         return [_value(kpi, agg, n, pairs, None, None, small_sample)]
-    total = sum(s.value or 0.0 for s in stats.values())
+    total = sum((s.value or 0.0 for s in stats.values()), 0.0)  # a float with no categories
     measured = {key: _of_stats(kpi, each, total, small_sample) for key, each in stats.items()}
     empty = _of_stats(kpi, Stats(0, 0, 0, None, 0.0, 0.0), total, small_sample)
     return _categorised(kpi, measured, empty, pairs, small_sample)
@@ -782,8 +784,7 @@ def _of_stats(kpi: Kpi, stats, total: float, small_sample: int) -> tuple[Aggrega
         case Aggregation.SUM:
             agg = Aggregate(stats.value or 0.0)
         case Aggregation.RATIO:
-            a, b = float(stats.numerator), float(stats.denominator)
-            agg = Aggregate(a / b, a, b) if b else Aggregate(None, a, b, kpi.no_denominator)
+            agg = _ratio(kpi, float(stats.numerator), float(stats.denominator))
         case Aggregation.DISTRIBUTION:
             weight = stats.value or 0.0
             agg = Aggregate(weight / total if total else None, weight, total)
@@ -797,6 +798,7 @@ def _of_stats(kpi: Kpi, stats, total: float, small_sample: int) -> tuple[Aggrega
                 if stats.present
                 else Aggregate(None, note="no rows with a value")
             )
+    agg = _told(kpi, agg, stats.n, stats.flagged, stats.tallies)
     return _noted(kpi, agg, stats.left_out, stats.n, stats.also), stats.n
 
 
@@ -857,7 +859,7 @@ def _evaluate(
         found[(value.group, value.category, value.subcategory)] = value
     if not attrs or absent:
         return _at_edge(found, *edge), absent
-    if kpi.category is None and kpi.aggregation in GROUPED and KEY not in rows.columns:
+    if kpi.category is None and kpi.aggregation in GROUPED and not _by_row(kpi, rows):
         aggregates = _group_aggregates(kpi, rows, attrs)
         for labels in sorted(set(aggregates) | universe):
             agg, n = aggregates.get(labels) or (_aggregate(kpi, rows.iloc[0:0]), 0)
@@ -929,9 +931,7 @@ def _group_aggregates(
                 else grouped[KEY].nunique()
             )
             aggregates = [
-                Aggregate(float(a / b), float(a), float(b))
-                if b != 0
-                else Aggregate(None, float(a), float(b), kpi.no_denominator)
+                _ratio(kpi, float(a), float(b))
                 for a, b in zip(numerators, denominators, strict=True)
             ]
         case _:  # mean, median
@@ -954,8 +954,16 @@ def _narrow(kpi: Kpi, ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
     if kpi.aggregation is Aggregation.CUSTOM:
         return rows
     split = [c for c in (kpi.category, kpi.subcategory) if c is not None]
-    also = _also_columns(kpi, rows)
-    return carrying(ctx, rows, *split, "value", "numerator", "denominator", KEY, LEFT_OUT, *also)
+    also = [*_also_columns(kpi, rows), *_tally_columns(kpi)]
+    return carrying(
+        ctx, rows, *split, "value", "numerator", "denominator", KEY, PER, LEFT_OUT, FLAGGED, *also
+    )
+
+
+def _by_row(kpi: Kpi, rows: pd.DataFrame) -> bool:
+    """Whether a KPI's value reads more of its rows than sums (distinct keys, a flag's or a
+    tally's note), so that its groups are taken one by one."""
+    return KEY in rows.columns or FLAGGED in rows.columns or bool(_tally_columns(kpi))
 
 
 def _universe(kpi: Kpi, ctx: Context, attrs: tuple[str, ...]) -> set[tuple[str, ...]]:
@@ -1072,6 +1080,9 @@ def _measure(kpi: Kpi, rows: pd.DataFrame, total: float = 0.0) -> tuple[Aggregat
         agg = Aggregate(weight / total if total else None, weight, total)
     else:
         agg = _aggregate(kpi, kept)
+    flagged = int(kept[FLAGGED].to_numpy(dtype=bool).sum()) if FLAGGED in kept.columns else 0
+    tallies = tuple(int(kept[c].to_numpy(dtype=bool).sum()) for c in _tally_columns(kpi))
+    agg = _told(kpi, agg, len(kept), flagged, tallies)
     also = tuple(int(rows.loc[left, c].sum()) for c in _also_columns(kpi, rows))
     return _noted(kpi, agg, int(left.sum()), len(kept), also), len(kept)
 
@@ -1086,6 +1097,36 @@ def _also_columns(kpi: Kpi, rows: pd.DataFrame) -> list[str]:
     return [f"{ALSO}{i}" for i in range(len(said)) if f"{ALSO}{i}" in rows.columns]
 
 
+TALLY = "tally_"
+"""Pandas KPI rows carry `tally_<i>` (bool) for the declaration's `Rows.tally` conditions."""
+
+
+def _tally_columns(kpi: Kpi) -> list[str]:
+    """The columns of a KPI's pandas rows that flag its declaration's `tally` conditions."""
+    said = kpi.relation.tally if kpi.relation is not None else ()
+    return [f"{TALLY}{i}" for i in range(len(said))]
+
+
+def _told(kpi: Kpi, agg: Aggregate, kept: int, flagged: int, tallies: tuple[int, ...]) -> Aggregate:
+    """The Aggregate with its declaration's notes on the kept rows after its own: `flagged`'s
+    when a kept row is flagged, `tally`'s counts (`tallies`) when it has kept rows."""
+    rows = kpi.relation
+    if rows is None:
+        return agg
+    said = [rows.flagged[1]] if rows.flagged is not None and flagged else []
+    if rows.tally and kept:
+        counted = zip(rows.tally, tallies, strict=True)
+        said.append(", ".join(note.format(n=c, s=_plural(c)) for (_, note), c in counted))
+    if not said:
+        return agg
+    return replace(agg, note="; ".join([agg.note, *said] if agg.note else said))
+
+
+def _plural(n: int) -> str:
+    """{s} in a note: "s" unless there is one."""
+    return "" if n == 1 else "s"
+
+
 def _noted(
     kpi: Kpi, agg: Aggregate, left_out: int, kept: int = 1, also: tuple[int, ...] = ()
 ) -> Aggregate:
@@ -1095,10 +1136,12 @@ def _noted(
     if not left_out:
         return agg
     rows = kpi.relation
-    extra = [t.format(n=c) for (_, t), c in zip(rows.also, also, strict=False) if c] if rows else []
+    also_said = zip(rows.also, also, strict=False) if rows else ()
+    extra = [t.format(n=c, s=_plural(c)) for (_, t), c in also_said if c]
     if rows is not None and rows.none_kept and not kept:
-        return Aggregate(None, note="; ".join([rows.none_kept.format(n=left_out), *extra]))
-    said = "; ".join([kpi.left_out.format(n=left_out), *extra])
+        none_kept = rows.none_kept.format(n=left_out, s=_plural(left_out))
+        return Aggregate(None, note="; ".join([none_kept, *extra]))
+    said = "; ".join([kpi.left_out.format(n=left_out, s=_plural(left_out)), *extra])
     return replace(agg, note=f"{agg.note}; {said}" if agg.note else said)
 
 
@@ -1112,7 +1155,10 @@ def _aggregate(kpi: Kpi, rows: pd.DataFrame) -> Aggregate:
         case Aggregation.COUNT_DISTINCT:
             return Aggregate(float(rows[KEY].nunique()) if n else 0.0)
         case Aggregation.RATIO:
-            if "denominator" not in rows.columns:  # over the number of distinct keys
+            if PER in rows.columns:  # distinct keys per distinct `per`
+                numerator = float(rows[KEY].nunique()) if n else 0.0
+                denominator = float(rows[PER].nunique()) if n else 0.0
+            elif "denominator" not in rows.columns:  # over the number of distinct keys
                 numerator = float(rows["numerator"].sum()) if n else 0.0
                 denominator = float(rows[KEY].nunique()) if n else 0.0
             elif KEY in rows.columns:  # distinct keys where each is nonzero
@@ -1123,9 +1169,7 @@ def _aggregate(kpi: Kpi, rows: pd.DataFrame) -> Aggregate:
             else:
                 numerator = float(rows["numerator"].sum()) if n else 0.0
                 denominator = float(rows["denominator"].sum()) if n else 0.0
-            if denominator == 0:
-                return Aggregate(None, numerator, denominator, kpi.no_denominator)
-            return Aggregate(numerator / denominator, numerator, denominator)
+            return _ratio(kpi, numerator, denominator)
         case Aggregation.CUSTOM:
             assert kpi.combine is not None
             return kpi.combine(rows)
@@ -1134,6 +1178,17 @@ def _aggregate(kpi: Kpi, rows: pd.DataFrame) -> Aggregate:
         return Aggregate(None, note="no rows with a value")
     middle = present.median() if kpi.aggregation is Aggregation.MEDIAN else present.mean()
     return Aggregate(_number(middle))
+
+
+def _ratio(kpi: Kpi, numerator: float, denominator: float) -> Aggregate:
+    """A ratio's Aggregate: no value, with a note, when its denominator is 0, or below 0 where
+    the KPI says a negative one means nothing (`Kpi.below_zero`: a margin of negative revenue).
+    """
+    if denominator == 0:
+        return Aggregate(None, numerator, denominator, kpi.no_denominator)
+    if denominator < 0 and kpi.below_zero is not None:
+        return Aggregate(None, numerator, denominator, kpi.below_zero)
+    return Aggregate(numerator / denominator, numerator, denominator)
 
 
 def _distinct(rows: pd.DataFrame, column: str) -> float:

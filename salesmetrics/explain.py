@@ -48,7 +48,7 @@ FILE = "_file"  # the source file of each row, added to the frames by `sourced`
 ROW = "_row"  # the source row number, as the loader gives it
 COUNTED, REASON = "counted", "reason"
 BLANK = "(blank)"
-ROLES = ("numerator", "denominator", "value", "key", "category", "subcategory")
+ROLES = ("numerator", "denominator", "value", "key", "per", "category", "subcategory")
 CUSTOM_NOTE = "the value comes from a custom combination of these rows: {formula}"
 NOT_LISTED = "rows outside the period are not listed for this KPI yet (it is not declared in SQL)"
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -341,7 +341,8 @@ def _declared(
     )
     if rows.until is None:
         inside = duck.in_slice(replace(rows, during=None))
-        place = f"CASE WHEN r.kpi_at IS NULL THEN 1 WHEN NOT ({inside}) THEN 2"
+        blank = "FALSE" if rows.whole else "r.kpi_at IS NULL"  # a whole span's blank: open
+        place = f"CASE WHEN {blank} THEN 1 WHEN NOT ({inside}) THEN 2"
     else:
         place = (
             "CASE WHEN r.kpi_at IS NULL THEN 1 WHEN r.kpi_at >= s.kpi_stop THEN 2 "
@@ -423,7 +424,7 @@ def _reasoned(
     choices += [
         f"entered after {cut}",
         f"outcome after {cut}",
-        kpi.left_out.format(n="").strip(" :"),
+        _left_out_reason(kpi),
     ]
     reason = np.select(conditions, choices, default="")
     counted = reason == ""
@@ -445,7 +446,7 @@ def _reasoned(
         data = found[column]
         if role in ("category", "subcategory"):
             data = data.astype("string").fillna(BLANK)
-        elif role != "key":
+        elif role not in ("key", "per"):
             data = data.astype("double[pyarrow]")  # SQL's 1.0 is a decimal
         if role == "numerator":
             data = data.mask(late, 0.0)
@@ -462,6 +463,12 @@ def _reasoned(
     dated = [c for c in (when, "until") if c is not None and c in out.columns]
     out = _front(out, [COUNTED, REASON, ROW, FILE, *ids, *dated, "share", *roles.values()])
     return out, roles, when
+
+
+def _left_out_reason(kpi: Kpi) -> str:
+    """The Kpi's note on rows left out as the reason of one row: without its count ({n},
+    however formatted), in the singular ({s})."""
+    return re.sub(r"\{n(:[^}]*)?\}", "", kpi.left_out).format(s="").strip(" :")
 
 
 def _entity(kpi: Kpi) -> str:
@@ -521,7 +528,7 @@ def _from_pandas(
     rows = pd.DataFrame(rows).copy(deep=False)
     n = len(rows)
     left = rows[LEFT_OUT].to_numpy(dtype=bool) if LEFT_OUT in rows.columns else np.zeros(n, bool)
-    reason = np.where(left, kpi.left_out.format(n="").strip(" :"), "")
+    reason = np.where(left, _left_out_reason(kpi), "")
     maturing = kpi.matures
     if cutoff is not None and maturing is not None and maturing.outcome is not None:
         limit = np.datetime64(cutoff + timedelta(days=1), "us")
@@ -628,6 +635,9 @@ def _of(kind: Aggregation, rows: pd.DataFrame, roles: Mapping[str, str], total) 
         case Aggregation.DISTRIBUTION:
             weight = math.fsum(_numbers(rows[roles["value"]]))
             return weight / total if total else None
+        case Aggregation.RATIO if "per" in roles:  # distinct keys per distinct `per`
+            per = rows[roles["per"]].dropna().nunique()
+            return rows[roles["key"]].dropna().nunique() / per if per else None
         case Aggregation.RATIO if "denominator" not in roles:  # over the distinct keys
             keys = rows[roles["key"]].dropna().nunique()
             return math.fsum(_numbers(rows[roles["numerator"]])) / keys if keys else None

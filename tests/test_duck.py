@@ -348,6 +348,158 @@ def test_a_custom_kpi_is_made_of_its_named_measures_in_each_group():
     assert ({"top": None, "closed": None}, 3) in seen  # no rows: blank measures
 
 
+def test_a_row_that_lasts_whole_counts_in_every_period_its_span_meets():
+    """Rows.whole: in ISO week 40 (28 September to 4 October) a row with blank ends (always),
+    one ending at the week's first instant (its end included), one starting in its last hour
+    all count whole, not by a share; one starting at the instant after the week and one
+    ending the minute before it do not."""
+    from salesmetrics.duck import measure
+    from salesmetrics.kpis.base import Aggregation, Context, Kpi, Rows, Unit
+
+    reps = pd.DataFrame(
+        {
+            "owner": ["Ann", "Bob", "Cy", "Dee", "Eve"],
+            "started_at": [None, "2026-09-01", "2026-10-04 23:00", "2026-10-05", "2026-09-01"],
+            "ended_at": [None, "2026-09-28", "2026-12-01", None, "2026-09-27 23:59"],
+            "quota": [1.0, 10.0, 100.0, 1000.0, 10000.0],
+        }
+    ).astype({"started_at": "timestamp[us][pyarrow]", "ended_at": "timestamp[us][pyarrow]"})
+    employed = Rows("reps", "started_at", spans="ended_at", value="quota", whole=True)
+    kpi = Kpi("quota_held", "Quota held", "team", Unit.CURRENCY, Aggregation.SUM, ("reps.owner",),
+              "", "", lambda c, p: pd.DataFrame(), relation=employed)  # fmt: skip
+    week = resolve_period("2026-W40", date(2026, 11, 15))
+    found = measure(kpi, Context({"reps": reps}, date(2026, 11, 15)), [(week, None)], ())
+    stats = found[0][None][(None, None)]
+    assert (stats.value, stats.n) == (111.0, 3)  # Ann, Bob and Cy
+
+
+def test_a_ratio_per_distinct_value_flagged_rows_and_their_note():
+    orders = pd.DataFrame(
+        {
+            "order_id": ["o1", "o1", "o2", None, None, "o3"],
+            "customer_id": ["C1", "C1", "C1", "C2", "C2", None],
+            "ordered_at": [
+                "2026-10-01",
+                "2026-10-01",
+                "2026-10-02",
+                "2026-10-03 09:00",
+                "2026-10-03 17:00",
+                "2026-10-04",
+            ],
+            "amount": [10.0, 20.0, 30.0, 5.0, 5.0, 30.0],
+        }
+    ).astype({"ordered_at": "timestamp[us][pyarrow]", "amount": "double[pyarrow]"})
+    ids = ["purchase_frequency", "avg_purchase_value", "customers_purchasing"]
+    found = report({"orders": orders}, kpis=ids)
+    # purchases: o1 (2 lines), o2, C2 on 3 October (2 lines, no order id: flagged), o3
+    frequency = found.value("purchase_frequency")
+    # Rows.per: of customers C1 (o1, o2) and C2 (its day): 3 / 2; o3 has no customer, left out
+    assert (frequency.numerator, frequency.denominator, frequency.n) == (3.0, 2.0, 5)
+    assert frequency.note == (
+        "purchases without an order_id are distinct customer-days; "
+        "1 order row without a customer_id left out"
+    )
+    average = found.value("avg_purchase_value")  # 100 over 4 purchases; o3 counts here
+    assert (average.numerator, average.denominator, average.value) == (100.0, 4.0, 25.0)
+    assert average.note == "purchases without an order_id are distinct customer-days"
+    # without C2's day, no row is flagged; without customers, no denominator
+    plain = report({"orders": orders.iloc[[0, 1, 2, 5]]}, kpis=ids)
+    assert plain.value("avg_purchase_value").note is None
+    later = orders.iloc[[5, 5, 0]].copy()
+    later.iloc[2, 2] = pd.Timestamp("2026-11-02")  # C1 buys only in November
+    anonymous = report({"orders": later}, kpis=ids).value("purchase_frequency")
+    assert (anonymous.value, anonymous.note) == (
+        None,
+        "no customers in the period; 2 order rows without a customer_id left out",
+    )
+    for book in (orders, later):
+        assert same_values({"orders": book}, kpis=ids, period=OCTOBER, as_of=date(2026, 11, 15))
+
+
+def test_a_ratio_below_zero_has_no_value_where_the_kpi_says_so():
+    orders = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3"],
+            "ordered_at": ["2026-10-01", "2026-10-02", "2026-10-03"],
+            "amount": [-100.0, 20.0, 30.0],  # o1 refunded
+            "cost": [-60.0, 5.0, None],
+        }
+    ).astype(
+        {
+            "ordered_at": "timestamp[us][pyarrow]",
+            "amount": "double[pyarrow]",
+            "cost": "double[pyarrow]",
+        }
+    )
+    margin = report({"orders": orders}, kpis=["gross_margin"]).value("gross_margin")
+    # of o1 and o2: (−80 − (−55)) / −80, revenue below 0: no value; o3 has no cost
+    assert (margin.value, margin.numerator, margin.denominator) == (None, -25.0, -80.0)
+    assert margin.note == "revenue in the period is below 0; 1 order row without a cost left out"
+    refunds = report({"orders": orders.iloc[[0, 2, 2]]}, kpis=["gross_margin"])
+    assert refunds.value("gross_margin").note == (
+        "revenue in the period is below 0; 2 order rows without a cost left out"
+    )
+    revenue = report({"orders": orders.iloc[[1, 2]]}, kpis=["gross_margin"])
+    assert revenue.value("gross_margin").value == 0.75  # (20 − 5) / 20: above 0, a value
+    for book in (orders, orders.iloc[[0, 2, 2]]):
+        assert same_values({"orders": book}, kpis=["gross_margin"], period=OCTOBER,
+                           as_of=date(2026, 11, 15))  # fmt: skip
+
+
+def test_rows_that_span_days_count_reps_employed_in_each_period():
+    reps = pd.DataFrame(
+        {
+            "owner": ["Ann", "Bob", "Cy", "Dee"],
+            "started_at": [None, "2025-01-01", "2026-10-31 23:59", "2026-11-01"],
+            "ended_at": [None, "2026-09-30 23:59", None, None],
+        }
+    ).astype({"started_at": "timestamp[us][pyarrow]", "ended_at": "timestamp[us][pyarrow]"})
+    ids = ["sales_per_rep", "deals_closed_per_rep"]
+    found = report({"deals": BOOK, "reps": reps}, kpis=ids, group_by=("owner",))
+    # employed in October: Ann (no dates), Cy (from its last minute); Bob left the minute
+    # before it, Dee starts after it. Won in October: d1 100, d3 300, d4 (no amount)
+    sales = found.value("sales_per_rep")
+    assert (sales.numerator, sales.denominator, sales.value) == (400.0, 2.0, 200.0)
+    closed = found.value("deals_closed_per_rep")  # d1, d2, d3, d4
+    assert (closed.numerator, closed.denominator, closed.value) == (4.0, 2.0, 2.0)
+    bob = found.value("sales_per_rep", owner="Bob")
+    assert (bob.value, bob.numerator, bob.note) == (None, 300.0, "no active reps in the period")
+    # Bob leaving at October's first instant is employed in it
+    stayed = reps.assign(ended_at=reps["ended_at"].where(reps["owner"] != "Bob", OCTOBER_FIRST))
+    assert report({"deals": BOOK, "reps": stayed}, kpis=ids).value("sales_per_rep").value == (
+        400.0 / 3
+    )
+    # without reps, the owners of the deals closed in the period: Ann and Bob
+    alone = report({"deals": BOOK}, kpis=ids).value("sales_per_rep")
+    assert (alone.numerator, alone.denominator) == (400.0, 2.0)
+    for book in ({"deals": BOOK, "reps": reps}, {"deals": BOOK, "reps": stayed}):
+        for by in ((), ("owner",), ("month",)):
+            assert same_values(book, kpis=ids, period=OCTOBER, as_of=date(2026, 11, 15),
+                               group_by=by)  # fmt: skip
+
+
+OCTOBER_FIRST = pd.Timestamp("2026-10-01")
+
+
+def test_a_tally_of_the_kept_rows_is_the_note_of_a_value_with_rows():
+    surveys = pd.DataFrame(
+        {
+            "responded_at": ["2026-10-02", "2026-10-03", "2026-10-04", "2026-09-30"],
+            "score": [10.0, 3.0, None, 9.0],
+            "segment": ["SMB", "SMB", "SMB", "Enterprise"],
+        }
+    ).astype({"responded_at": "timestamp[us][pyarrow]", "score": "double[pyarrow]"})
+    found = report({"surveys": surveys}, kpis=["nps"], group_by=("segment",))
+    nps = found.value("nps")  # (100 − 100) / 2; the blank score is no response
+    assert (nps.value, nps.numerator, nps.denominator, nps.n) == (0.0, 0.0, 2.0, 2)
+    assert nps.note == "1 promoter, 0 passives, 1 detractor"
+    enterprise = found.value("nps", segment="Enterprise")  # no rows in October: no tally
+    assert (enterprise.value, enterprise.note) == (None, "no survey responses in the period")
+    for by in ((), ("segment",)):
+        assert same_values({"surveys": surveys}, kpis=["nps"], period=OCTOBER,
+                           as_of=date(2026, 11, 15), group_by=by)  # fmt: skip
+
+
 def test_both_engines_agree_on_the_hand_made_book():
     for by in ((), ("owner",), ("month",)):
         assert same_values({"deals": BOOK}, period=OCTOBER, as_of=date(2026, 11, 15), group_by=by)

@@ -244,6 +244,23 @@ def test_a_kpi_on_pandas_rows_lists_its_rows_of_the_period(sample, kpi_id):
     gives_the_value(of_sample(sample, kpi_id, compared=True))
 
 
+def test_a_rows_reason_is_the_left_out_note_without_its_count():
+    from salesmetrics.explain import _left_out_reason
+
+    # "{n:,} order row{s} without a customer_id left out": no count, in the singular
+    reason = _left_out_reason(CATALOGUE["customers_purchasing"])
+    assert reason == "order row without a customer_id left out"
+    assert _left_out_reason(CATALOGUE["revenue"]) == "rows left out"  # "{n} rows left out"
+
+
+def test_reps_employed_in_the_period_are_counted_however_blank_their_dates(sample):
+    found = of_sample(sample, "sales_per_rep")  # Rows.whole: a blank ended_at is open
+    reps = found.rows[found.rows["part"] == "rep"]
+    counted = reps[reps[COUNTED].to_numpy(dtype=bool)]
+    assert len(counted) == found.values[0].denominator and counted["until"].isna().all()
+    gives_the_value(found)
+
+
 def test_a_custom_kpi_lists_its_rows_and_says_its_value_is_combined(sample):
     found = of_sample(sample, "mrr")
     assert found.counted > 0

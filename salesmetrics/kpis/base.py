@@ -8,14 +8,17 @@ be broken down by and, by kind:
   is always a sum over a sum; or `numerator` and `key`, a sum over the group's number of
   distinct keys (activities per rep: the reps are counted once each, not per activity); or
   `numerator`, `denominator` and `key`, the distinct keys of the rows where each is nonzero
-  (a lead exported twice, or stacked from two exports, counts once);
+  (a lead exported twice, or stacked from two exports, counts once); or `key` and `per`, the
+  number of distinct keys over the number of distinct `per` values (purchases per customer);
 - count distinct: a `key` column (the value is how many distinct non-blank keys there are);
 - distribution: a `value` weight (1 per row to count) and the category column named by
   `Kpi.category`; each category's share is its weight over the group's total weight;
 - custom: whatever columns `Kpi.combine` reads, which turns a group's rows into one Aggregate.
 With `Kpi.category` set, count/sum/ratio/mean/median values are given per category too (the
 median days in each stage, the conversion from each funnel stage to the next). Rows of any kind
-may be flagged LEFT_OUT: the value is made of the others, and its note says how many.
+may be flagged LEFT_OUT: the value is made of the others, and its note says how many. Kept
+rows flagged FLAGGED put the declaration's `Rows.flagged` note on the value, and `tally_<i>`
+columns are counted for its `Rows.tally` note.
 
 A KPI whose value for a period can still change as later data arrives declares how with
 `Kpi.matures` (a `Maturing`): a cohort's outcome column, or a snapshot of an open period.
@@ -45,6 +48,12 @@ KEY = "key"
 rows without a `denominator` column, whose distinct values are the denominator; and of a
 ratio's rows with both, whose distinct values where each is nonzero are the numerator and the
 denominator (a lead exported twice, or stacked from two exports, counts once)."""
+PER = "per"
+"""The column of a ratio's rows whose distinct values are its denominator, its numerator being
+the number of distinct keys (`Rows.per`)."""
+FLAGGED = "flagged"
+"""A column KPI rows may carry: True on a kept row that puts `Rows.flagged`'s note on the value
+(a purchase told apart by its customer and day, for want of an order id)."""
 NO_DENOMINATOR = "no rows in the denominator"
 ROW = "_row_"
 """A column of every table a declaration's SQL reads (salesmetrics.duck): the row's position
@@ -165,6 +174,15 @@ class Rows:
     period the activities cover). `dimensions` gives the report's dimensions the rows can be
     broken down by, for rows made of several inputs (instead of `inputs`).
 
+    `per` makes a ratio of distinct counts: the number of distinct non-blank `key`s over that
+    of distinct non-blank `per` values (purchases per customer). `flagged` is a condition on
+    the kept rows and the note a value gets when any meets it; `tally` counts, among the kept
+    rows, those meeting each condition, the notes ({n}, {s}: "s" unless one) joined by ", "
+    as the note of a value with rows ("2 promoters, 1 passive, 0 detractors"). With `whole`,
+    a row that lasts (`spans`) counts whole, not by a share, in every period its span meets,
+    its ends included and a blank one open (a rep employed from started_at to ended_at,
+    either blank: since ever, still).
+
     A custom KPI names `measures`: (name, SQL aggregate) pairs computed over each group's
     rows in a slice (the source's columns, and `kpi_left_out`), which `Kpi.summarise` makes
     its value from (deals open × win rate × deal size / cycle: four aggregates of two kinds
@@ -193,6 +211,10 @@ class Rows:
     inputs: tuple[str, ...] = ()
     scale: Callable[[Context, Period], float] | None = None
     dimensions: Callable[[Context], Collection[str]] | None = None
+    per: str | None = None
+    flagged: tuple[str, str] | None = None  # (condition, note) on the kept rows
+    tally: tuple[tuple[str, str], ...] = ()  # (condition, note with {n}, {s}) on the kept rows
+    whole: bool = False
     measures: tuple[tuple[str, str], ...] = ()
 
 
@@ -280,9 +302,11 @@ class Kpi:
     # a sum already divided by the days its period covers (reach outs per week): not a total
     # that grows with the days, so not cut at the data's end by the engine (it cuts itself)
     per_day: bool = False
-    left_out: str = "{n} rows left out"  # the note on rows flagged LEFT_OUT; {n}: their count
+    # the note on rows flagged LEFT_OUT; {n}: their count, {s}: "s" unless there is one
+    left_out: str = "{n} rows left out"
     matures: Maturing | None = None  # a value that later data can still change (a cohort)
     no_denominator: str = NO_DENOMINATOR  # a ratio's note when its denominator is 0
+    below_zero: str | None = None  # a ratio's note, and no value, when its denominator is < 0
     relation: Rows | None = None  # the rows as SQL: computed by the DuckDB engine
     # a custom KPI declared in SQL: its value from its `Rows.measures` by name, and the
     # report's small-sample threshold

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Unit, in_period
+from salesmetrics.kpis.base import Aggregation, Context, Kpi, Rows, Unit, in_period
 from salesmetrics.periods import Period
 
 STAGE = "retention"
@@ -28,34 +28,37 @@ def responses(ctx: Context, period: Period) -> pd.DataFrame:
 
 
 def _grouped(ctx: Context, period: Period) -> pd.DataFrame:
-    """Responses in the period with a score, each with its group and weight 1."""
+    """Responses in the period with a score, each with its group and weight 1, whether it is
+    in each group (`tally_<i>`, for the note), and its part of the NPS: 100 for a promoter,
+    −100 for a detractor, over 1.
+    """
     found = responses(ctx, period)
     found = found[found["score"].notna().to_numpy(dtype=bool)]
     score = found["score"].to_numpy(dtype=float)
     group = np.select([score >= PROMOTER, score <= DETRACTOR], ["promoter", "detractor"], "passive")
-    return found.assign(**{GROUP: pd.Series(group, index=found.index)}).assign(value=1.0)
-
-
-def _nps(rows: pd.DataFrame) -> Aggregate:
-    """100 × (promoters − detractors) / responses, with each group's count in the note."""
-    if not len(rows):
-        return Aggregate(None, 0.0, 0.0, "no survey responses in the period")
-    group = rows[GROUP].to_numpy(dtype=object)
-    counts = {name: int((group == name).sum()) for name in GROUPS}
-    total = float(len(rows))
-    net = 100.0 * (counts["promoter"] - counts["detractor"])
-    note = ", ".join(f"{n} {name}{'' if n == 1 else 's'}" for name, n in counts.items())
-    return Aggregate(net / total, net, total, note)
+    net = 100.0 * (score >= PROMOTER) - 100.0 * (score <= DETRACTOR)
+    return found.assign(
+        **{GROUP: pd.Series(group, index=found.index)},
+        **{f"tally_{i}": group == name for i, name in enumerate(GROUPS)},
+        value=1.0,
+        numerator=net,
+        denominator=1.0,
+    )
 
 
 RESPONDED = "responded_at"
+SCORED = ("score IS NOT NULL", "no score")
+GROUP_SQL = (
+    f"CASE WHEN score >= {PROMOTER} THEN 'promoter' WHEN score <= {DETRACTOR} THEN 'detractor' "
+    "ELSE 'passive' END"
+)
 KPIS: tuple[Kpi, ...] = (
     Kpi(
         "nps",
         "Net Promoter Score",
         STAGE,
         Unit.SCORE,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         ("surveys.responded_at", "surveys.score"),
         RESPONDED,
         "100 × (responses scoring 9-10 − responses scoring 0-6) / all responses with responded_at "
@@ -63,7 +66,16 @@ KPIS: tuple[Kpi, ...] = (
         "counts promoters, passives and detractors)",
         _grouped,
         benchmark="above 0 is good, +50 excellent",
-        combine=_nps,
+        no_denominator="no survey responses in the period",
+        relation=Rows(
+            "surveys",
+            RESPONDED,
+            (SCORED,),
+            numerator=f"CASE WHEN score >= {PROMOTER} THEN 100.0 "
+            f"WHEN score <= {DETRACTOR} THEN -100.0 ELSE 0.0 END",
+            denominator="1.0",
+            tally=tuple((f"{GROUP_SQL} = '{name}'", f"{{n}} {name}{{s}}") for name in GROUPS),
+        ),
     ),
     Kpi(
         "nps_groups",
@@ -78,6 +90,7 @@ KPIS: tuple[Kpi, ...] = (
         _grouped,
         category=GROUP,
         category_order=GROUPS,
+        relation=Rows("surveys", RESPONDED, (SCORED,), value="1.0", category=GROUP_SQL),
     ),
     Kpi(
         "survey_responses",
@@ -89,5 +102,6 @@ KPIS: tuple[Kpi, ...] = (
         RESPONDED,
         "count of survey responses with responded_at in the period",
         responses,
+        relation=Rows("surveys", RESPONDED),
     ),
 )

@@ -22,17 +22,23 @@ the first time.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 
 from salesmetrics.kpis.base import (
+    FLAGGED,
+    KEY,
+    LEFT_OUT,
+    PER,
     Aggregate,
     Aggregation,
     Context,
     Kpi,
     Maturing,
+    Rows,
     Unit,
     at_edge,
     fact,
@@ -40,7 +46,7 @@ from salesmetrics.kpis.base import (
     in_period,
     with_facts,
 )
-from salesmetrics.kpis.close import closed_deals, won_deals
+from salesmetrics.kpis.close import IS_CLOSED, IS_WON, WON_SQL, closed_deals, won_deals
 from salesmetrics.kpis.edges import after_first_month
 from salesmetrics.periods import Period
 
@@ -51,8 +57,6 @@ DAY_KEYED = "day_keyed"  # column: True where the purchase is a customer-day (no
 LATER = "later"  # column: repurchase_rate's rows after the period, inside the window
 WINDOW = "repurchase_window_days"  # facts (base.with_facts) for the combine functions
 AS_OF = "as_of"
-MARGIN = "gross_margin"
-COSTED = "orders_have_cost"
 UPSELL_TYPES = ("upsell", "expansion")
 RENEWAL_TYPES = ("renewal",)
 DAY_NOTE = "purchases without an order_id are distinct customer-days"
@@ -91,10 +95,6 @@ def _keyed(orders: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _rows(count: int) -> str:
-    return f"{count:,} order row" + ("" if count == 1 else "s")
-
-
 def _notes(*notes: str | None) -> str | None:
     found = [n for n in notes if n]
     return "; ".join(found) if found else None
@@ -104,23 +104,13 @@ def _day_note(rows: pd.DataFrame) -> str | None:
     return DAY_NOTE if len(rows) and bool(rows[DAY_KEYED].to_numpy(dtype=bool).any()) else None
 
 
-def _blank_note(rows: pd.DataFrame) -> str | None:
-    blank = int(rows[CUSTOMER].isna().sum()) if len(rows) else 0
-    return f"{_rows(blank)} without a customer_id left out" if blank else None
-
-
 def _known(rows: pd.DataFrame) -> pd.DataFrame:
     """The rows of identified customers."""
     return rows[rows[CUSTOMER].notna().to_numpy(dtype=bool)] if len(rows) else rows
 
 
-def _revenue_of(rows: pd.DataFrame) -> float:
-    if not len(rows):
-        return 0.0
-    return float(np.nansum(rows["amount"].to_numpy(dtype=float, na_value=np.nan)))
-
-
-# orders, revenue, customers_purchasing, avg_purchase_value, purchase_frequency
+# orders, revenue, customers_purchasing, avg_purchase_value, purchase_frequency: distinct
+# purchases and customers, each group's own (count distinct, and ratios of them)
 
 
 def _revenue(ctx: Context, period: Period) -> pd.DataFrame:
@@ -128,39 +118,35 @@ def _revenue(ctx: Context, period: Period) -> pd.DataFrame:
     return lines.assign(value=lines["amount"])
 
 
-def _purchase_count(rows: pd.DataFrame) -> Aggregate:
-    """The distinct purchases among the group's rows."""
-    count = float(rows[PURCHASE].nunique()) if len(rows) else 0.0
-    return Aggregate(count, note=_day_note(rows))
+def _purchases(ctx: Context, period: Period) -> pd.DataFrame:
+    """The period's rows keyed by their purchase, those keyed by a customer-day flagged."""
+    lines = lines_in(ctx, period)
+    return lines.assign(**{KEY: lines[PURCHASE], FLAGGED: lines[DAY_KEYED]})
 
 
-def _customer_count(rows: pd.DataFrame) -> Aggregate:
-    """The distinct non-blank customer_ids among the group's rows."""
-    count = float(rows[CUSTOMER].nunique()) if len(rows) else 0.0
-    return Aggregate(count, note=_blank_note(rows))
+def _customers(ctx: Context, period: Period) -> pd.DataFrame:
+    """The period's rows keyed by their customer, those without one left out."""
+    lines = lines_in(ctx, period)
+    return lines.assign(**{KEY: lines[CUSTOMER], LEFT_OUT: lines[CUSTOMER].isna()})
 
 
-def _avg_purchase(rows: pd.DataFrame) -> Aggregate:
-    """The group's revenue over its distinct purchases."""
-    purchases = float(rows[PURCHASE].nunique()) if len(rows) else 0.0
-    revenue = _revenue_of(rows)
-    if purchases == 0:
-        return Aggregate(None, revenue, 0.0, "no purchases in the period")
-    return Aggregate(revenue / purchases, revenue, purchases, _day_note(rows))
+def _avg_purchase(ctx: Context, period: Period) -> pd.DataFrame:
+    """The period's rows: their amount over their distinct purchases."""
+    lines = lines_in(ctx, period)
+    flagged = lines[DAY_KEYED].to_numpy(dtype=bool)
+    return lines.assign(numerator=lines["amount"], **{KEY: lines[PURCHASE]}, **{FLAGGED: flagged})
 
 
-def _frequency(rows: pd.DataFrame) -> Aggregate:
-    """Distinct purchases of identified customers over those distinct customers."""
-    known = _known(rows)
-    purchases = float(known[PURCHASE].nunique()) if len(known) else 0.0
-    customers = float(known[CUSTOMER].nunique()) if len(known) else 0.0
-    if customers == 0:
-        return Aggregate(
-            None, purchases, 0.0, _notes("no customers in the period", _blank_note(rows))
-        )
-    return Aggregate(
-        purchases / customers, purchases, customers, _notes(_day_note(known), _blank_note(rows))
-    )
+def _frequency(ctx: Context, period: Period) -> pd.DataFrame:
+    """The period's rows: distinct purchases over distinct customers, rows without a customer
+    left out."""
+    lines = lines_in(ctx, period)
+    flags = {FLAGGED: lines[DAY_KEYED].to_numpy(dtype=bool), LEFT_OUT: _anonymous(lines)}
+    return lines.assign(**{KEY: lines[PURCHASE], PER: lines[CUSTOMER]}, **flags)
+
+
+def _anonymous(lines: pd.DataFrame) -> np.ndarray:
+    return lines[CUSTOMER].isna().to_numpy(dtype=bool)
 
 
 # repurchase_rate
@@ -188,7 +174,13 @@ def _repurchase(ctx: Context, period: Period) -> pd.DataFrame:
 
 
 def _repurchase_rate(rows: pd.DataFrame) -> Aggregate:
-    """Customers who bought again over customers who bought, within the group's rows."""
+    """Customers who bought again over customers who bought, within the group's rows.
+
+    It stays custom, on the pandas engine: its numerator counts the customers whose distinct
+    purchases in the group number two or more (a count over a count, per group and period),
+    and with a window it follows each customer from their own first purchase in the period to
+    later ones after it; no kind of the DuckDB engine says either.
+    """
     inside = rows[~rows[LATER].to_numpy(dtype=bool)] if len(rows) else rows
     customers = float(inside[CUSTOMER].nunique()) if len(inside) else 0.0
     if customers == 0:
@@ -237,38 +229,37 @@ def _again_within(
 
 
 def _margin_rows(ctx: Context, period: Period) -> pd.DataFrame:
-    """Orders rows in the period, with whether the orders input carries costs at all and the
-    gross_margin setting (the fallback when it does not), as facts for the combine function.
-    """
-    facts = {COSTED: has(ctx["orders"], "cost"), MARGIN: ctx.settings.gross_margin}
-    return with_facts(lines_in(ctx, period), **facts)
+    """Orders rows in the period: (amount − cost) over amount where the orders input carries
+    costs (rows without one left out), else amount × the gross_margin setting over amount
+    (`_margin_source` says which)."""
+    lines = lines_in(ctx, period)
+    amount = lines["amount"].to_numpy(dtype=float, na_value=np.nan)
+    if has(ctx["orders"], "cost"):
+        cost = lines["cost"].to_numpy(dtype=float, na_value=np.nan)
+        rows = lines.assign(
+            numerator=np.nan_to_num(amount) - cost,
+            denominator=amount,
+            **{LEFT_OUT: np.isnan(cost)},
+        )
+    else:
+        margin = ctx.settings.gross_margin
+        rows = lines.assign(numerator=amount * (np.nan if margin is None else margin))
+        rows = rows.assign(denominator=amount)
+    return at_edge(rows, *_margin_source(ctx, period))
 
 
-def _gross_margin(rows: pd.DataFrame) -> Aggregate:
-    """(revenue − cost) / revenue over the rows that have a cost; without any cost in the
-    orders input, the gross_margin setting over the period's revenue.
-    """
-    if fact(rows, COSTED):
-        costed = rows["cost"].notna().to_numpy(dtype=bool) if len(rows) else np.array([], bool)
-        revenue = _revenue_of(rows[costed])
-        cost = float(np.nansum(rows["cost"].to_numpy(dtype=float, na_value=np.nan)[costed]))
-        left_out = int((~costed).sum())
-        note = f"{_rows(left_out)} without a cost left out" if left_out else None
-        return _margin_of(revenue, revenue - cost, note)
-    margin = fact(rows, MARGIN)
+def _margin_source(ctx: Context, period: Period) -> tuple[str | None, bool]:
+    """Where the margin comes from when the orders carry no cost at all: the gross_margin
+    setting, said in a note, or nowhere (no value)."""
+    if has(ctx["orders"], "cost"):
+        return None, True
+    margin = ctx.settings.gross_margin
     if margin is None:
-        return Aggregate(None, note="needs orders.cost or gross_margin in the report config")
-    revenue = _revenue_of(rows)
-    source = f"gross_margin {margin:g} from the report config: the orders carry no cost"
-    return _margin_of(revenue, revenue * margin, source)
+        return "needs orders.cost or gross_margin in the report config", False
+    return f"gross_margin {margin:g} from the report config: the orders carry no cost", True
 
 
-def _margin_of(revenue: float, profit: float, note: str | None) -> Aggregate:
-    if revenue == 0:
-        return Aggregate(None, profit, revenue, _notes("no revenue in the period", note))
-    if revenue < 0:
-        return Aggregate(None, profit, revenue, _notes("revenue in the period is below 0", note))
-    return Aggregate(profit / revenue, profit, revenue, note)
+COSTED_SQL = "EXISTS (SELECT 1 FROM orders WHERE cost IS NOT NULL)"
 
 
 # upsell_rate, renewal_rate, expansion_revenue_won
@@ -306,23 +297,38 @@ def _first_won(ctx: Context) -> pd.Series:
 
 def _first_wins(ctx: Context, period: Period) -> pd.DataFrame:
     """Won deals closed in the period that are their account's first won deal (several when
-    an account's first wins share the earliest closed_at); deals without account_id left out;
-    none known in the deals' first month (salesmetrics.kpis.edges).
+    an account's first wins share the earliest closed_at), keyed by account; deals without
+    account_id left out; none known, and no rows, in the deals' first month
+    (salesmetrics.kpis.edges).
     """
     first = ctx.memo("purchase.first_won", lambda: _first_won(ctx))
     within, note = after_first_month(ctx, "deals", period)
     deals = won_deals(ctx, within or period)
+    if within is None:
+        deals = deals.iloc[0:0]
     deals = deals[deals["account_id"].notna().to_numpy(dtype=bool)]
     earliest = deals["account_id"].map(first)
     found = deals[(deals["closed_at"] == earliest).fillna(False).to_numpy(dtype=bool)]
-    return at_edge(found, note, within is not None)
+    return at_edge(found.assign(**{KEY: found["account_id"]}), note, within is not None)
 
 
-def _accounts(rows: pd.DataFrame) -> Aggregate:
-    return Aggregate(float(rows["account_id"].nunique()) if len(rows) else 0.0)
+def _first_month_edge(ctx: Context, period: Period) -> tuple[str | None, bool]:
+    """In the deals' first month an account may have been won before: no value."""
+    within, note = after_first_month(ctx, "deals", period)
+    return note, within is not None
+
+
+AFTER_FIRST_MONTH = (
+    "closed_at >= (SELECT date_trunc('month', least(min(created_at), min(closed_at))) "
+    "+ INTERVAL 1 MONTH FROM deals)",
+    "closed in the deals' first month, when the account may have been won before",
+)
 
 
 ORDERED = "ordered_at"
+NO_CUSTOMER = "{n:,} order row{s} without a customer_id left out"
+IN_ORDERS = Rows("order_lines", "ordered_at")
+BY_DAY = ("day_keyed", DAY_NOTE)  # a purchase told apart by its customer and day, and its note
 ORDERS = ("orders.ordered_at",)
 AMOUNTS = ("orders.ordered_at", "orders.amount")
 CUSTOMERS = ("orders.ordered_at", "orders.customer_id")
@@ -330,18 +336,26 @@ A_PURCHASE = (
     "a purchase is a distinct order_id, or without one a distinct customer_id and day of ordered_at"
 )
 CLOSED_TYPED = ("deals.status", "deals.closed_at", "deals.deal_type")
+
+
+def _typed(types: tuple[str, ...]) -> tuple[str, str]:
+    """The condition that a deal is of one of `types`, and what a deal failing it is."""
+    listed = ", ".join(f"'{t}'" for t in types)
+    return f"deal_type IN ({listed})", f"deal_type not {' or '.join(types)}"
+
+
 KPIS: tuple[Kpi, ...] = (
     Kpi(
         "orders",
         "Orders",
         STAGE,
         Unit.COUNT,
-        Aggregation.CUSTOM,
+        Aggregation.COUNT_DISTINCT,
         ORDERS,
         ORDERED,
         f"count of distinct purchases with ordered_at in the period; {A_PURCHASE}",
-        lines_in,
-        combine=_purchase_count,
+        _purchases,
+        relation=replace(IN_ORDERS, key="purchase_key", flagged=BY_DAY),
     ),
     Kpi(
         "revenue",
@@ -354,44 +368,55 @@ KPIS: tuple[Kpi, ...] = (
         "sum of amount over orders rows with ordered_at in the period (zero and negative "
         "amounts included)",
         _revenue,
+        relation=replace(IN_ORDERS, value="amount"),
     ),
     Kpi(
         "customers_purchasing",
         "Customers purchasing",
         STAGE,
         Unit.COUNT,
-        Aggregation.CUSTOM,
+        Aggregation.COUNT_DISTINCT,
         CUSTOMERS,
         ORDERED,
         "count of distinct non-blank customer_id over orders rows with ordered_at in the period",
-        lines_in,
-        combine=_customer_count,
+        _customers,
+        left_out=NO_CUSTOMER,
+        relation=replace(IN_ORDERS, key="customer_key", left_out="customer_key IS NULL"),
     ),
     Kpi(
         "avg_purchase_value",
         "Average purchase value",
         STAGE,
         Unit.CURRENCY,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         AMOUNTS,
         ORDERED,
         "sum of amount over orders rows with ordered_at in the period / count of distinct "
         f"purchases among them; {A_PURCHASE}",
-        lines_in,
-        combine=_avg_purchase,
+        _avg_purchase,
+        no_denominator="no purchases in the period",
+        relation=replace(IN_ORDERS, numerator="amount", key="purchase_key", flagged=BY_DAY),
     ),
     Kpi(
         "purchase_frequency",
         "Purchase frequency",
         STAGE,
         Unit.COUNT,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         CUSTOMERS,
         ORDERED,
         "distinct purchases of customers with a customer_id, ordered_at in the period / "
         "distinct customer_id among them",
-        lines_in,
-        combine=_frequency,
+        _frequency,
+        left_out=NO_CUSTOMER,
+        no_denominator="no customers in the period",
+        relation=replace(
+            IN_ORDERS,
+            key="purchase_key",
+            per="customer_key",
+            flagged=BY_DAY,
+            left_out="customer_key IS NULL",
+        ),
     ),
     Kpi(
         "repurchase_rate",
@@ -415,15 +440,25 @@ KPIS: tuple[Kpi, ...] = (
         "Gross margin",
         STAGE,
         Unit.RATIO,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         AMOUNTS,
         ORDERED,
         "(sum of amount − sum of cost) / sum of amount over orders rows in the period that "
         "have a cost; if no order has a cost, gross_margin from the report config",
         _margin_rows,
         benchmark="software often over 70%, retail around 20-30%",
-        combine=_gross_margin,
         sample_size="rows",
+        left_out="{n:,} order row{s} without a cost left out",
+        no_denominator="no revenue in the period",
+        below_zero="revenue in the period is below 0",
+        relation=replace(
+            IN_ORDERS,
+            numerator=f"CASE WHEN {COSTED_SQL} THEN coalesce(amount, 0.0) - cost "
+            "ELSE amount * {gross_margin} END",
+            denominator="amount",
+            left_out=f"{COSTED_SQL} AND cost IS NULL",
+            edge=_margin_source,
+        ),
     ),
     Kpi(
         "upsell_rate",
@@ -437,6 +472,13 @@ KPIS: tuple[Kpi, ...] = (
         "won or lost with closed_at in the period",
         _success(UPSELL_TYPES),
         benchmark="20-30% (upsell/cross-sell success rate)",
+        relation=Rows(
+            "deals",
+            "closed_at",
+            (IS_CLOSED, _typed(UPSELL_TYPES)),
+            numerator=WON_SQL,
+            denominator="1.0",
+        ),
     ),
     Kpi(
         "renewal_rate",
@@ -449,6 +491,13 @@ KPIS: tuple[Kpi, ...] = (
         "deals with deal_type renewal won with closed_at in the period / those won or lost "
         "with closed_at in the period",
         _success(RENEWAL_TYPES),
+        relation=Rows(
+            "deals",
+            "closed_at",
+            (IS_CLOSED, _typed(RENEWAL_TYPES)),
+            numerator=WON_SQL,
+            denominator="1.0",
+        ),
     ),
     Kpi(
         "expansion_revenue_won",
@@ -461,18 +510,25 @@ KPIS: tuple[Kpi, ...] = (
         "sum of amount over won deals with deal_type upsell or expansion and closed_at in the "
         "period",
         _expansion_revenue,
+        relation=Rows("deals", "closed_at", (IS_WON, _typed(UPSELL_TYPES)), value="amount"),
     ),
     Kpi(
         "new_customers_won",
         "New customers won",
         STAGE,
         Unit.COUNT,
-        Aggregation.CUSTOM,
+        Aggregation.COUNT_DISTINCT,
         ("deals.status", "deals.closed_at", "deals.account_id"),
         "closed_at of the account's first won deal",
         "count of distinct account_id whose earliest won deal (by closed_at, over all won deals) "
         "closed in the period",
         _first_wins,
-        combine=_accounts,
+        relation=Rows(
+            "first_wins",
+            "closed_at",
+            (AFTER_FIRST_MONTH,),
+            key="account_id",
+            edge=_first_month_edge,
+        ),
     ),
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from salesmetrics.kpis.base import (
+    KEY,
     Aggregate,
     Aggregation,
     Context,
@@ -25,7 +26,7 @@ from salesmetrics.kpis.base import (
     in_period,
     with_facts,
 )
-from salesmetrics.kpis.close import closed_deals, won_deals
+from salesmetrics.kpis.close import IS_CLOSED, IS_WON, closed_deals, won_deals
 from salesmetrics.kpis.edges import covered, same_part
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.kpis.views import COACHING_DAYS
@@ -63,6 +64,8 @@ def _stack(first: pd.DataFrame, second: pd.DataFrame, extra: tuple[str, ...]) ->
 
 def _attainment(data: Context, period: Period) -> pd.DataFrame:
     """Won revenue and quota on one frame, so that a group's ratio is its revenue / its quota.
+    Not declared yet: the quota rows are targets whose period labels (months, fiscal quarters
+    and years) are spread over the days of each period that the deals cover, in Python.
 
     Deal rows carry numerator = amount and denominator = 0; quota rows (targets with metric
     quota, pro-rated to the period by days) carry numerator = 0 and denominator = the quota.
@@ -83,9 +86,10 @@ def _attainment(data: Context, period: Period) -> pd.DataFrame:
 
 def _active_reps(data: Context, period: Period) -> pd.DataFrame:
     """The reps counted in the period: from reps, those employed at some time in it (a blank
-    started_at counts as started long ago); with no reps input, the owners of deals closed in it.
+    started_at counts as started long ago); with no rows of reps, the owners of deals closed in
+    it.
     """
-    if "reps" not in data:
+    if "reps" not in data or not len(data["reps"]):
         return closed_deals(data, period)
     reps = data["reps"]
     started, ended = _dates(reps, "started_at"), _dates(reps, "ended_at")
@@ -95,9 +99,11 @@ def _active_reps(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _per_rep(data: Context, period: Period, events: pd.DataFrame) -> pd.DataFrame:
-    """`events` (with a `value`) and one row per active rep (with `rep` = owner) on one frame."""
+    """`events` (with a `value`) and one row per active rep (with `rep` = owner) on one frame:
+    the sum of the values over the distinct reps."""
     reps = _active_reps(data, period)
-    return _stack(events, reps.assign(rep=reps["owner"]), ("value", "rep"))
+    rows = _stack(events, reps.assign(rep=reps["owner"]), ("value", "rep"))
+    return rows.assign(numerator=rows["value"], **{KEY: rows["rep"]})
 
 
 def _revenue_per_rep(data: Context, period: Period) -> pd.DataFrame:
@@ -110,20 +116,14 @@ def _closed_per_rep(data: Context, period: Period) -> pd.DataFrame:
     return _per_rep(data, period, closed.assign(value=1.0))
 
 
-def _over_reps(rows: pd.DataFrame) -> Aggregate:
-    """The sum of `value` over the distinct reps of the group."""
-    total = float(rows["value"].sum()) if len(rows) else 0.0
-    reps = float(rows["rep"].nunique()) if len(rows) else 0.0
-    if reps == 0:
-        return Aggregate(None, total, 0.0, "no active reps in the period")
-    return Aggregate(total / reps, total, reps)
-
-
 # sales_growth
 
 
 def _growth(data: Context, period: Period) -> pd.DataFrame:
-    """Revenue won now and in the comparison period, as (now − before) / before.
+    """Revenue won now and in the comparison period, as (now − before) / before. It stays on
+    the pandas engine: one value reads the rows of two periods (the comparison's cut to the
+    same days when the deals end inside the period), where a declared KPI's rows each fall
+    in the period being computed.
 
     Deals won in the period carry numerator = amount, denominator = 0; deals won in the
     comparison period carry numerator = −amount, denominator = amount. A period the deals
@@ -196,7 +196,9 @@ def _turnover(data: Context, period: Period) -> pd.DataFrame:
 def _turnover_rate(rows: pd.DataFrame) -> Aggregate:
     """Leavers over average headcount, counting distinct owners within the group: a rep who
     moves team inside the period left the old team, but not the company, so is no leaver of the
-    company as a whole (still employed at the end).
+    company as a whole (still employed at the end). It stays custom, on the pandas engine: the
+    leavers are a difference of two sets of owners and the headcount a mean of the distinct
+    owners at two instants, which no kind says.
     """
     owners = rows["owner"]
     at_start = owners[rows["at_start"].to_numpy(dtype=bool)].dropna().unique()
@@ -226,6 +228,8 @@ def _won_to_date(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _penetration(rows: pd.DataFrame) -> Aggregate:
+    """Distinct accounts won to date over addressable_market. It stays custom: its
+    denominator is a setting, not its rows, and it has no value without it."""
     accounts = float(rows["account_id"].nunique()) if len(rows) else 0.0
     market = fact(rows, MARKET)
     if market is None:
@@ -259,7 +263,30 @@ def _sales_share(rows: pd.DataFrame) -> Aggregate:
 
 
 WON = ("deals.status", "deals.closed_at", "deals.amount")
+EXISTING = ", ".join(f"'{t}'" for t, kind in CUSTOMER_OF.items() if kind == "existing")
+CUSTOMER_SQL = (
+    f"CASE WHEN deal_type = 'new' THEN 'new' WHEN deal_type IN ({EXISTING}) THEN 'existing' "
+    f"ELSE '{OTHER}' END"
+)
 REPS = "reps.owner|deals.owner"
+NO_REPS = "no active reps in the period"
+
+
+def _per_rep_rows(kept: tuple[str, str], value: str) -> Rows:
+    """Deals closed in the period (`kept`: which), `value` each, over the distinct reps
+    employed at some time in it."""
+    return Rows(
+        "per_rep",
+        "rep_from",
+        (("part = 'rep' OR " + kept[0], kept[1]),),
+        numerator=f"CASE WHEN part = 'deal' THEN {value} END",
+        key="rep",
+        spans="rep_until",
+        inputs=("deals", "reps"),
+        whole=True,
+    )
+
+
 REP_COUNT = (
     "distinct active reps (in reps, started before the period's end and not ended before its "
     "start; without reps, distinct owners of deals closed in the period)"
@@ -284,24 +311,26 @@ KPIS: tuple[Kpi, ...] = (
         "Sales per rep",
         STAGE,
         Unit.CURRENCY,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         (*WON, REPS),
         "closed_at (deals won); reps employed at some time in the period",
         f"sum of amount over won deals closed in the period / {REP_COUNT}",
         _revenue_per_rep,
-        combine=_over_reps,
+        no_denominator=NO_REPS,
+        relation=_per_rep_rows(IS_WON, "amount"),
     ),
     Kpi(
         "deals_closed_per_rep",
         "Deals closed per rep",
         STAGE,
         Unit.COUNT,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         ("deals.status", "deals.closed_at", REPS),
         "closed_at (deals won or lost); reps employed at some time in the period",
         f"count of deals won or lost with closed_at in the period / {REP_COUNT}",
         _closed_per_rep,
-        combine=_over_reps,
+        no_denominator=NO_REPS,
+        relation=_per_rep_rows(IS_CLOSED, "1.0"),
     ),
     Kpi(
         "sales_growth",
@@ -329,6 +358,7 @@ KPIS: tuple[Kpi, ...] = (
         "over all won deals closed in the period",
         _revenue_weights,
         category="source",
+        relation=Rows("deals", "closed_at", (IS_WON,), value="amount", category="source"),
     ),
     Kpi(
         "new_vs_existing_revenue",
@@ -344,6 +374,7 @@ KPIS: tuple[Kpi, ...] = (
         benchmark="existing customers usually the larger share",
         category=CUSTOMERS,
         category_order=("new", "existing"),
+        relation=Rows("deals", "closed_at", (IS_WON,), value="amount", category=CUSTOMER_SQL),
     ),
     Kpi(
         "rep_turnover",

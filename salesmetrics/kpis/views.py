@@ -512,5 +512,36 @@ VIEWS: dict[str, str] = {
     "assigned_responses": ASSIGNED_RESPONSES,
     "latest_waits": LATEST_WAITS,
     "researched_leads": RESEARCHED_LEADS,
+    # purchase, loyalty, team. order_lines: every orders row with the purchase it belongs to
+    # (kpis.purchase): its order_id, or without one its customer_id and the day of ordered_at
+    # (day_keyed), or without either the row itself; customer_key: its non-blank customer_id.
+    "order_lines": (
+        "SELECT orders.*, coalesce('o:' || nullif(trim(order_id), ''), "
+        "'c:' || nullif(trim(customer_id), '') || '|' || strftime(ordered_at, '%Y-%m-%d'), "
+        "'r:' || CAST(row_number() OVER () AS VARCHAR)) AS purchase_key, "
+        "nullif(trim(customer_id), '') AS customer_key, "
+        "coalesce(nullif(trim(order_id), '') IS NULL AND nullif(trim(customer_id), '') IS NOT "
+        "NULL AND ordered_at IS NOT NULL, FALSE) AS day_keyed FROM orders"
+    ),
+    # first_wins: each account's first won deals (several when they share its earliest
+    # closed_at), over all time
+    "first_wins": (
+        "SELECT * EXCLUDE (kpi_first_won) FROM (SELECT deals.*, min(closed_at) OVER "
+        "(PARTITION BY account_id) AS kpi_first_won FROM deals WHERE status = 'won' AND "
+        "account_id IS NOT NULL AND closed_at IS NOT NULL) WHERE closed_at = kpi_first_won"
+    ),
+    # per_rep: deals won or lost (part 'deal', on their closed_at) and the reps (part 'rep',
+    # `rep` their owner) employed from started_at to ended_at (blank: always), or without
+    # rows of reps the owners of the deals closed, each on its closed_at; owner and team only,
+    # the dimensions both kinds of record have (kpis.team)
+    "per_rep": (
+        "SELECT owner, team, currency, 'deal' AS part, status, amount, NULL::VARCHAR AS rep, "
+        "closed_at AS rep_from, closed_at AS rep_until FROM deals "
+        "WHERE status IN ('won', 'lost') AND closed_at IS NOT NULL "
+        "UNION ALL SELECT owner, team, NULL, 'rep', NULL, NULL, owner, started_at, ended_at "
+        "FROM reps UNION ALL SELECT owner, team, NULL, 'rep', NULL, NULL, owner, closed_at, "
+        "closed_at FROM deals WHERE status IN ('won', 'lost') AND closed_at IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM reps)"
+    ),
 }
 """The shared views by name, in an order in which each reads only the ones before it."""

@@ -80,6 +80,11 @@ def _parts(found: Explanation) -> str:
     declared = found.kpi.relation
     key = declared.key if declared is not None and declared.key is not None else None
     keys_of = f"distinct {identifier(key) or 'keys'}" if key else ""
+    if "per" in roles:  # distinct keys per distinct `per`
+        per = declared.per if declared is not None and declared.per is not None else ""
+        keys, pers = (rows[roles[r]].dropna().nunique() for r in ("key", "per"))
+        shown = shown_value(found.kpi.unit, again, found.currency)
+        return f"{keys:,} {keys_of} / {pers:,} distinct {identifier(per) or 'values'} = {shown}"
     if "numerator" in roles and "denominator" not in roles:  # over the distinct keys
         top = _number(_sum(rows[roles["numerator"]]))
         keys = rows[roles["key"]].dropna().nunique()

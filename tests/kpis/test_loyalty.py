@@ -14,6 +14,7 @@ from salesmetrics.kpis.loyalty import KPIS, responses
 from salesmetrics.periods import resolve_period
 from salesmetrics.pipeline import frames_of, load_inputs
 from tests.kpis.frames import AS_OF, OCTOBER, context, frame
+from tests.test_duck import same_values
 
 JUNE = resolve_period("2026-06", AS_OF)  # no responses in June
 IDS = ["nps", "nps_groups", "survey_responses"]
@@ -99,7 +100,9 @@ def test_no_responses_in_the_period():
         "no survey responses in the period",
     )
     assert report.value("survey_responses").value == 0.0
-    assert report.value("nps_groups", category="promoter").value is None
+    promoters = report.value("nps_groups", category="promoter")
+    assert (promoters.value, promoters.numerator, promoters.denominator) == (None, 0.0, 0.0)
+    assert isinstance(promoters.denominator, float)  # a weight, written 0.0 in JSON, not 0
 
 
 def test_all_promoters_and_all_detractors_are_the_ends_of_the_scale():
@@ -138,3 +141,11 @@ def test_sample_company_nps_matches_plain_python_over_the_csv():
     assert (
         report.value("nps").note == f"{promoters} promoters, 51 passives, {detractors} detractors"
     )
+
+
+def test_both_engines_agree_on_the_survey_book():
+    declared = [k.id for k in KPIS if k.relation is not None]
+    for period in (OCTOBER, JUNE, resolve_period("2026-Q4", AS_OF)):
+        for by in ((), ("segment",), ("month",)):
+            book = {"surveys": SURVEYS}
+            assert same_values(book, kpis=declared, period=period, as_of=AS_OF, group_by=by)

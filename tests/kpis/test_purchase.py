@@ -18,6 +18,7 @@ from salesmetrics.periods import between, resolve_period
 from salesmetrics.pipeline import frames_of, load_inputs
 from tests.golden import check_json
 from tests.kpis.frames import AS_OF, JUNE, OCTOBER, Q4, context, frame
+from tests.test_duck import same_values
 
 IDS = (
     "orders",
@@ -147,6 +148,42 @@ def test_zero_denominators_give_no_value_and_a_note():
     for kpi, note in notes.items():
         found = report.value(kpi)
         assert (found.value, found.note) == (None, note), kpi
+
+
+def test_without_a_customer_id_a_row_is_left_out_of_customer_kpis_and_counted():
+    book = {
+        "orders": ORDERS.assign(customer_id=ORDERS["customer_id"].where(ORDERS["order_id"] != "O1"))
+    }
+    report = run(["customers_purchasing", "purchase_frequency", "avg_purchase_value"], book)
+    customers = report.value("customers_purchasing")
+    # O1's 3 lines and O4's now have no customer: C1 (O2) and C2 (O3) remain, from 3 rows
+    assert (customers.value, customers.n) == (2, 3)
+    assert customers.note == "4 order rows without a customer_id left out"
+    frequency = report.value("purchase_frequency")
+    assert (frequency.numerator, frequency.denominator, frequency.n) == (2.0, 2.0, 3)
+    # the average purchase value keeps them: 680 over O1, O2, O3, O4
+    assert report.value("avg_purchase_value").value == 170.0
+
+
+def test_both_engines_agree_on_the_order_and_deal_books():
+    declared = [k.id for k in KPIS if k.relation is not None]
+    books = [(BOOK, "product"), ({"orders": DAYS}, None), ({"orders": WINDOW}, "product")]
+    books.append(({"deals": DEALS}, "owner"))
+    # the deals' first month is September 2026: a span from it counts new customers from October
+    periods = (Q4, JUNE, resolve_period("2026-09", AS_OF), between(date(2026, 9, 15), Q4.end))
+    for book, dimension in books:
+        for by in ((), ("month",), (dimension,) if dimension else ()):
+            for period in periods:
+                assert same_values(book, kpis=declared, period=period, as_of=AS_OF, group_by=by)
+    # gross margin from costs, from the setting, from neither, and of negative revenue
+    margins = [ORDERS, ORDERS.drop(columns="cost"), ORDERS.assign(amount=-ORDERS["amount"])]
+    for orders in margins:
+        for settings in (Settings(), Settings(gross_margin=0.6)):
+            for by in ((), ("product",)):
+                assert same_values(
+                    {"orders": orders}, kpis=["gross_margin"], period=OCTOBER, as_of=AS_OF,
+                    group_by=by, settings=settings,
+                )  # fmt: skip
 
 
 # fmt: off

@@ -13,6 +13,7 @@ from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.kpis.team import KPIS
 from salesmetrics.periods import resolve_period
 from tests.kpis.frames import AS_OF, OCTOBER, Q4, SEPTEMBER, frame
+from tests.test_duck import same_values
 
 JUNE = resolve_period("2026-06", AS_OF)  # nothing happens in June or May
 
@@ -664,3 +665,10 @@ def test_market_penetration_as_a_share_of_the_markets_sales_of_a_year():
     unset = run("market_penetration", book=book, variants=chosen).value("market_penetration")
     assert (unset.value, unset.numerator) == (None, 7500.0)
     assert unset.note == "needs market_sales_volume in the report config"
+
+
+def test_both_engines_agree_on_the_team_book():
+    declared = [k.id for k in KPIS if k.relation is not None]
+    for period in (OCTOBER, JUNE, Q4):
+        for by in ((), ("owner",), ("source",), ("month",)):
+            assert same_values(BOOK, kpis=declared, period=period, as_of=AS_OF, group_by=by)
