@@ -7,7 +7,12 @@ down by the same dimensions as the table.
 
 from __future__ import annotations
 
-from salesmetrics.kpis.base import ROW
+from collections.abc import Callable
+
+import pandas as pd
+
+from salesmetrics.kpis.base import ROW, Context
+from salesmetrics.kpis.quotas import label_spans
 from salesmetrics.schema import DEAL_STAGES, STAGE_DATE_PREFIX
 
 FUNNEL = DEAL_STAGES[: DEAL_STAGES.index("won") + 1]  # prospecting .. negotiation, won
@@ -343,6 +348,23 @@ date, which ends it), and each closed deal again as a row closed in a period (`p
 a KPI places the first by created_at until it closes, the second by closed_at."""
 
 
+TABLES: dict[str, Callable[[Context], pd.DataFrame]] = {"target_spans": label_spans}
+"""Tables made from the report's frames in Python, once per report, for what SQL cannot say:
+the days of each target label (quarters and years follow the fiscal year)."""
+
+WON_AND_TARGETS = (
+    "SELECT 'won' AS part, closed_at AS happened_at, NULL::TIMESTAMP AS ends_at, amount, owner, "
+    "team, "
+    "currency, _row_ FROM deals WHERE status = 'won' "
+    "UNION ALL SELECT coalesce(t.metric, 'quota'), s.starts, s.stops, t.amount, t.owner, "
+    "t.team, t.currency, t._row_ FROM targets t JOIN target_spans s "
+    "ON s.key = t.period || '|' || coalesce(t.calendar, '')"
+)
+"""Won deals (`part` won, at closed_at) and target rows (`part` their metric, quota when
+blank) over the days of their label, `happened_at` to `ends_at`, for a KPI that counts the
+share of a target inside each period (`Rows.spans`): revenue against quota or forecast."""
+
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
     # efficiency
@@ -364,5 +386,7 @@ VIEWS: dict[str, str] = {
     "stage_stays": _stage_stays(),
     # custom KPIs over two kinds of deal (kpis.close: sales_velocity)
     "open_and_closed_deals": OPEN_AND_CLOSED_DEALS,
+    # won revenue against quotas and forecasts (kpis.team, kpis.close)
+    "won_and_targets": WON_AND_TARGETS,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""
