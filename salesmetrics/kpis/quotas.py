@@ -38,21 +38,22 @@ def label_spans(ctx: Context) -> pd.DataFrame:
     """The days each target label covers, once per distinct label (`label_keys`), as a table
     the SQL of quotas and forecasts joins on `key`: from `starts` to the instant `stops` after
     the last day (a label that names no period has none)."""
-    keys = label_keys(ctx["targets"]).dropna().unique() if "targets" in ctx else []
-    found = {}
+    keys = list(label_keys(ctx["targets"]).dropna().unique()) if "targets" in ctx else []
+    found: dict[str, Period] = {}
     for key in keys:
         try:
             found[key] = label_period(key, ctx.as_of, ctx.fiscal_start_month)
         except PeriodError:
             continue
-    stamp = "timestamp[us][pyarrow]"
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
-            "key": pd.array(list(found), dtype="string[pyarrow]"),
-            "starts": pd.array([pd.Timestamp(p.start) for p in found.values()], dtype=stamp),
-            "stops": pd.array([pd.Timestamp(p.end_exclusive) for p in found.values()], dtype=stamp),
+            "key": list(found),
+            "starts": [pd.Timestamp(p.start) for p in found.values()],
+            "stops": [pd.Timestamp(p.end_exclusive) for p in found.values()],
         }
     )
+    types = {"key": "string[pyarrow]", "starts": "timestamp[us][pyarrow]"}
+    return frame.astype({**types, "stops": "timestamp[us][pyarrow]"})
 
 
 def label_keys(targets: pd.DataFrame) -> pd.Series:
