@@ -29,7 +29,7 @@ import pyarrow as pa
 from salesmetrics.canonical import ARROW_TYPES
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import ROW, Aggregation, Context, Kpi, Rows
-from salesmetrics.kpis.views import VIEWS
+from salesmetrics.kpis.views import TABLES, VIEWS
 from salesmetrics.periods import Period
 from salesmetrics.schema import DEAL_STAGES, ENTITIES, STAGE_DATE_PREFIX
 
@@ -95,9 +95,12 @@ def source(ctx: Context, name: str) -> str:
         return name
     if name in ENTITIES:
         connection(ctx).register(name, _canonical(name, ctx.frames.get(name)))
+    elif name in TABLES:
+        made_of = pa.Table.from_pandas(TABLES[name](ctx), preserve_index=False)
+        connection(ctx).register(name, made_of)
     elif name in VIEWS:
         sql = VIEWS[name]
-        for other in (*ENTITIES, *VIEWS):
+        for other in (*ENTITIES, *TABLES, *VIEWS):
             if other != name and re.search(rf"\b{other}\b", sql):
                 source(ctx, other)
         connection(ctx).execute(f'CREATE VIEW "{name}" AS {sql}')
@@ -108,7 +111,7 @@ def source(ctx: Context, name: str) -> str:
 def ready(ctx: Context, sql: str) -> str:
     """`sql`, once every table and view it names is made (`source`): a declaration's
     expressions may read other views in subqueries."""
-    for name in (*ENTITIES, *VIEWS):
+    for name in (*ENTITIES, *TABLES, *VIEWS):
         if re.search(rf"\b{name}\b", sql):
             source(ctx, name)
     return sql

@@ -524,18 +524,51 @@ def _forecast(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _accuracy(rows: pd.DataFrame) -> Aggregate:
-    """1 − |forecast − actual| / actual over the group's rows.
-
-    Custom, not a declared kind: an absolute difference of two sums is not a sum over a sum."""
+    """`_accuracy_of` the pandas rows' measures (as the SQL declaration's)."""
     part = rows[PART].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
     values = rows["value"].to_numpy(dtype=float, na_value=np.nan) if len(rows) else np.array([])
-    if not (part == "forecast").any():
+    return _accuracy_of(
+        {
+            "forecasts": float((part == "forecast").sum()),
+            "forecast": float(np.nansum(values[part == "forecast"])),
+            "actual": float(np.nansum(values[part == "actual"])),
+        },
+        SMALL_SAMPLE,
+    )
+
+
+def _accuracy_of(m: Mapping[str, float | None], threshold: int) -> Aggregate:
+    """1 − |forecast − actual| / actual.
+
+    Custom, not a declared kind: an absolute difference of two sums is not a sum over a sum."""
+    if not m["forecasts"]:
         return Aggregate(None, note="no forecast for the period")
-    forecast = float(np.nansum(values[part == "forecast"]))
-    actual = float(np.nansum(values[part == "actual"]))
+    forecast, actual = m["forecast"] or 0.0, m["actual"] or 0.0
     if actual == 0:
         return Aggregate(None, forecast, actual, "no revenue won in the period")
     return Aggregate(1 - abs(forecast - actual) / actual, forecast, actual)
+
+
+def deals_covered(ctx: Context, period: Period) -> tuple[Period | None, str | None]:
+    """The days of the period the deals cover, and the note when not all of it."""
+    return covered(ctx, period, "deals")
+
+
+FORECAST_ROWS = Rows(
+    "won_and_targets",
+    "happened_at",
+    (("part IN ('won', 'forecast')", "a target of another metric"),),
+    spans="ends_at",
+    within=deals_covered,
+    inputs=("deals", "targets"),
+    measures=(
+        ("forecasts", "count(*) FILTER (WHERE part = 'forecast')"),
+        ("forecast", "fsum(amount * kpi_share) FILTER (WHERE part = 'forecast')"),
+        ("actual", "fsum(amount) FILTER (WHERE part = 'won')"),
+    ),
+)
+"""Won deals and forecasts by the share of their days inside the period, over the days the
+deals cover (`_forecast`)."""
 
 
 def _one_date_edge(data: Context, period: Period) -> tuple[str | None, bool]:
@@ -951,6 +984,8 @@ KPIS: tuple[Kpi, ...] = (
         benchmark="80-90%",
         combine=_accuracy,
         sample_size="rows",
+        relation=FORECAST_ROWS,
+        summarise=_accuracy_of,
     ),
     # the third seed's negotiation count (issue 18): the step cost_per_negotiation divides by,
     # counted on its own; declared in SQL only

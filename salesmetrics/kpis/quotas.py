@@ -34,6 +34,28 @@ def allocated(ctx: Context, period: Period, metric: str = "quota") -> pd.DataFra
     return rows[(fraction > 0).to_numpy()]
 
 
+def label_spans(ctx: Context) -> pd.DataFrame:
+    """The days each target label covers, once per distinct label (`label_keys`), as a table
+    the SQL of quotas and forecasts joins on `key`: from `starts` to the instant `stops` after
+    the last day (a label that names no period has none)."""
+    keys = list(label_keys(ctx["targets"]).dropna().unique()) if "targets" in ctx else []
+    found: dict[str, Period] = {}
+    for key in keys:
+        try:
+            found[key] = label_period(key, ctx.as_of, ctx.fiscal_start_month)
+        except PeriodError:
+            continue
+    frame = pd.DataFrame(
+        {
+            "key": list(found),
+            "starts": [pd.Timestamp(p.start) for p in found.values()],
+            "stops": [pd.Timestamp(p.end_exclusive) for p in found.values()],
+        }
+    )
+    types = {"key": "string[pyarrow]", "starts": "timestamp[us][pyarrow]"}
+    return frame.astype({**types, "stops": "timestamp[us][pyarrow]"})
+
+
 def label_keys(targets: pd.DataFrame) -> pd.Series:
     """Each target row's label and the calendar it is declared in ("2026-Q1|calendar"; blank
     calendar: the fiscal year), so the few distinct labels are resolved once each."""

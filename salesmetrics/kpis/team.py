@@ -26,7 +26,7 @@ from salesmetrics.kpis.base import (
     in_period,
     with_facts,
 )
-from salesmetrics.kpis.close import IS_CLOSED, IS_WON, closed_deals, won_deals
+from salesmetrics.kpis.close import IS_CLOSED, IS_WON, closed_deals, deals_covered, won_deals
 from salesmetrics.kpis.edges import covered, same_part
 from salesmetrics.kpis.quotas import allocated
 from salesmetrics.kpis.views import COACHING_DAYS
@@ -79,6 +79,20 @@ def _attainment(data: Context, period: Period) -> pd.DataFrame:
     revenue = won.assign(numerator=won["amount"].fillna(0.0), denominator=0.0)
     target = quota.assign(numerator=0.0, denominator=quota["amount"])
     return at_edge(_stack(revenue, target, ("numerator", "denominator")), note, days is not None)
+
+
+ATTAINMENT_ROWS = Rows(
+    "won_and_targets",
+    "happened_at",
+    (("part IN ('won', 'quota')", "a target of another metric"),),
+    spans="ends_at",
+    numerator="CASE WHEN part = 'won' THEN coalesce(amount, 0.0) ELSE 0.0 END",
+    denominator="CASE WHEN part = 'quota' THEN amount ELSE 0.0 END",
+    within=deals_covered,
+    inputs=("deals", "targets"),
+)
+"""Won deals (numerator = amount) and quotas by the share of their days inside the period
+(denominator), over the days the deals cover (`_attainment`)."""
 
 
 # sales_per_rep, deals_closed_per_rep
@@ -305,6 +319,7 @@ KPIS: tuple[Kpi, ...] = (
         _attainment,
         benchmark="100% (80-90% often acceptable)",
         sample_size="rows",
+        relation=ATTAINMENT_ROWS,
     ),
     Kpi(
         "sales_per_rep",

@@ -7,7 +7,12 @@ down by the same dimensions as the table.
 
 from __future__ import annotations
 
-from salesmetrics.kpis.base import ROW
+from collections.abc import Callable
+
+import pandas as pd
+
+from salesmetrics.kpis.base import ROW, Context
+from salesmetrics.kpis.quotas import label_spans
 from salesmetrics.schema import DEAL_STAGES, STAGE_DATE_PREFIX
 
 FUNNEL = DEAL_STAGES[: DEAL_STAGES.index("won") + 1]  # prospecting .. negotiation, won
@@ -480,6 +485,23 @@ LEFT JOIN lead_facts AS l ON l.lead_id = r.lead_id
 listing with one, and `generated` 1 on the lead's first research when the lead became an
 SQL at or after it (`qualified_at`, its sql_at): the research generated a qualified lead."""
 
+TABLES: dict[str, Callable[[Context], pd.DataFrame]] = {"target_spans": label_spans}
+"""Tables made from the report's frames in Python, once per report, for what SQL cannot say:
+the days of each target label (quarters and years follow the fiscal year)."""
+
+WON_AND_TARGETS = (
+    "SELECT 'won' AS part, closed_at AS happened_at, NULL::TIMESTAMP AS ends_at, amount, owner, "
+    "team, "
+    "currency, _row_ FROM deals WHERE status = 'won' "
+    "UNION ALL SELECT coalesce(t.metric, 'quota'), s.starts, s.stops, t.amount, t.owner, "
+    "t.team, t.currency, t._row_ FROM targets t JOIN target_spans s "
+    "ON s.key = t.period || '|' || coalesce(t.calendar, '')"
+)
+"""Won deals (`part` won, at closed_at) and target rows (`part` their metric, quota when
+blank) over the days of their label, `happened_at` to `ends_at`, for a KPI that counts the
+share of a target inside each period (`Rows.spans`): revenue against quota or forecast."""
+
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
     # efficiency
@@ -543,5 +565,7 @@ VIEWS: dict[str, str] = {
         "closed_at FROM deals WHERE status IN ('won', 'lost') AND closed_at IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM reps)"
     ),
+    # won revenue against quotas and forecasts (kpis.team, kpis.close)
+    "won_and_targets": WON_AND_TARGETS,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""
