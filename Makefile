@@ -27,8 +27,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check salesmetrics tests sample_data
 	$(BIN)/mypy salesmetrics
 
+# The tests on every core (pytest-xdist): each test is independent, and the suite is CPU-bound.
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 test: lint unit
 
