@@ -195,17 +195,20 @@ def with_settings(sql: str, ctx: Context) -> str:
     """`sql` with each `{name}` replaced by the report's KPI setting of that name, as a SQL
     literal; a mapping setting is a table `setting_<name>` (key, value) instead. Used for a
     whole query here, and for each expression of a declaration by salesmetrics.explain."""
-    return sql.format_map(_Settings(ctx.settings))
+    return sql.format_map(_Settings(ctx))
 
 
 class _Settings(dict[str, Any]):
-    """The report's KPI settings, for `{name}` in a declaration's SQL (as SQL literals)."""
+    """The report's KPI settings, for `{name}` in a declaration's SQL (as SQL literals), and
+    `{as_of}`, the report's as_of day as a timestamp (a period is over once it has begun)."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, ctx: Context) -> None:
         super().__init__()
-        self.settings = settings
+        self.settings, self.as_of = ctx.settings, ctx.as_of
 
     def __missing__(self, key: str) -> str:
+        if key == "as_of":
+            return f"TIMESTAMP '{self.as_of.isoformat()}'"
         value = getattr(self.settings, key)
         return "NULL" if value is None else repr(value)
 
@@ -441,7 +444,7 @@ def currencies(
     con.register(SLICES, slices_table(slices))
     sql = (
         f"SELECT s.kpi_slice, r.currency, count(*) FROM ({relation(kpi, ctx)}) r "
-        f"JOIN {SLICES} s ON {in_slice(rows)} WHERE r.currency IS NOT NULL "
+        f"JOIN {SLICES} s ON {with_settings(in_slice(rows), ctx)} WHERE r.currency IS NOT NULL "
         "GROUP BY s.kpi_slice, r.currency ORDER BY s.kpi_slice, 3 DESC, 2"
     )
     found: dict[int, list[tuple[str, int]]] = {}

@@ -151,7 +151,7 @@ class Rows:
     out (counted in its note, worded by `Kpi.left_out`). For a maturing KPI, `outcome` is
     the date its outcome happened and `entered` the date the row joined the denominator
     (`Maturing`). `{name}` in any of them is the report's KPI setting of that name
-    (`Settings`), as a literal.
+    (`Settings`), as a literal; `{as_of}` the report's as_of day, as a timestamp.
 
     A group of a period whose rows are all left out has no value when `none_kept` is given,
     only that note ({n}: the rows). `also` counts, among the rows left out, those meeting each

@@ -30,6 +30,7 @@ from salesmetrics.kpis.base import (
     Aggregation,
     Context,
     Kpi,
+    Rows,
     Unit,
     carrying,
     fact,
@@ -115,30 +116,89 @@ def _odds(ctx: Context, deals: pd.DataFrame) -> np.ndarray:
 
 
 def _roll_up(tiers: tuple[str, ...]):
-    """A combine summing the amounts of the rows in `tiers`, its note saying how the open deals
-    were placed; forecast_pipeline (no closed tier) has no value once the period is over."""
+    """A combine of the pandas rows' measures by `_summary` (as the SQL declaration's)."""
 
     def combine(rows: pd.DataFrame) -> Aggregate:
-        if fact(rows, OVER, False):
-            if "closed" not in tiers:
-                return Aggregate(None, note="the period is over: nothing open is left to close")
-            over = "the period is over: what was closed"
-        else:
-            over = None
         tier = rows[TIER].to_numpy(dtype=object)
-        counted = np.isin(tier, tiers)
-        total = float(np.nansum(rows["value"].to_numpy(dtype=float, na_value=np.nan)[counted]))
-        notes = [over]
+        values = rows["value"].to_numpy(dtype=float, na_value=np.nan)[np.isin(tier, tiers)]
+        measures = {
+            "total": float(np.nansum(values)),
+            "placed": float(rows[PLACED].to_numpy(dtype=bool).sum()),
+            "unknown": float(rows[UNKNOWN].to_numpy(dtype=bool).sum()),
+        }
+        return _summary(tiers, bool(fact(rows, OVER, False)))(measures, 0)
+
+    return combine
+
+
+def _summary(tiers: tuple[str, ...], over: bool | None = None):
+    """The amounts of the rows in `tiers`, the note saying how the open deals were placed
+    (`over` given: whether the period is over, for the pandas rows; else the SQL's edge says).
+
+    Custom, not a declared kind: a sum whose note counts rows of other tiers than it sums."""
+
+    def summarise(m, threshold: int) -> Aggregate:
+        if over and "closed" not in tiers:
+            return Aggregate(None, note=NOTHING_OPEN)
+        notes = [WHAT_CLOSED if over else None]
         if tiers != ("closed",):
-            placed = int(rows[PLACED].to_numpy(dtype=bool).sum())
-            unknown = int(rows[UNKNOWN].to_numpy(dtype=bool).sum())
+            placed, unknown = int(m["placed"] or 0), int(m["unknown"] or 0)
             if placed:
                 notes.append(f"{placed} deals without a forecast category: by probability")
             if unknown:
                 notes.append(f"{unknown} deals with neither a category nor a probability: pipeline")
-        return Aggregate(total, note="; ".join(filter(None, notes)) or None)
+        return Aggregate(m["total"] or 0.0, note="; ".join(filter(None, notes)) or None)
 
-    return combine
+    return summarise
+
+
+NOTHING_OPEN = "the period is over: nothing open is left to close"
+WHAT_CLOSED = "the period is over: what was closed"
+OVER_SQL = "kpi_stop <= {as_of}"  # the period's last day is before as_of
+
+
+def _over_edge(tiers: tuple[str, ...]):
+    """The note on a period that is over (as_of after its last day): its value is what was
+    closed, and forecast_pipeline has none."""
+
+    def edge(ctx: Context, period: Period) -> tuple[str | None, bool]:
+        if ctx.as_of <= period.end:
+            return None, True
+        return (WHAT_CLOSED, True) if "closed" in tiers else (NOTHING_OPEN, False)
+
+    return edge
+
+
+ODDS_SQL = (
+    "coalesce(probability, (SELECT value FROM setting_stage_probabilities WHERE key = stage), "
+    "stage_probability)"
+)
+TIER_SQL = (
+    "CASE WHEN status = 'won' THEN 'closed' "
+    "WHEN forecast_category = 'closed' THEN 'commit' "  # not booked until won
+    "WHEN forecast_category IS NOT NULL THEN forecast_category "
+    f"WHEN {ODDS_SQL} >= {COMMIT_FROM} THEN 'commit' "
+    f"WHEN {ODDS_SQL} >= {BEST_CASE_FROM} THEN 'best_case' ELSE 'pipeline' END"
+)
+
+
+def _rows(tiers: tuple[str, ...]) -> Rows:
+    """Won deals by closed_at and, in a period not over yet, deals open now by their
+    expected_close_at, each in its tier; the measures `_summary` reads."""
+    counted = ", ".join(f"'{t}'" for t in tiers)
+    blank = "status = 'open' AND forecast_category IS NULL"
+    return Rows(
+        "deals",
+        "CASE WHEN status = 'won' THEN closed_at ELSE expected_close_at END",
+        (("status = 'won' OR status = 'open'", "lost"),),
+        during=f"status = 'won' OR NOT ({OVER_SQL})",
+        edge=_over_edge(tiers),
+        measures=(
+            ("total", f"fsum(amount) FILTER (WHERE ({TIER_SQL}) IN ({counted}))"),
+            ("placed", f"count(*) FILTER (WHERE {blank} AND {ODDS_SQL} IS NOT NULL)"),
+            ("unknown", f"count(*) FILTER (WHERE {blank} AND {ODDS_SQL} IS NULL)"),
+        ),
+    )
 
 
 IDS = ("forecast_closed", "forecast_commit", "forecast_best_case", "forecast_pipeline")
@@ -165,6 +225,8 @@ KPIS: tuple[Kpi, ...] = (
         "sum of amount over won deals closed in the period (forecast category Closed)",
         _book,
         combine=_roll_up(("closed",)),
+        relation=_rows(("closed",)),
+        summarise=_summary(("closed",)),
     ),
     Kpi(
         "forecast_commit",
@@ -177,6 +239,8 @@ KPIS: tuple[Kpi, ...] = (
         f"forecast_closed + sum of amount over {OPEN} in forecast_category commit" + PLACING,
         _book,
         combine=_roll_up(("closed", "commit")),
+        relation=_rows(("closed", "commit")),
+        summarise=_summary(("closed", "commit")),
     ),
     Kpi(
         "forecast_best_case",
@@ -190,6 +254,8 @@ KPIS: tuple[Kpi, ...] = (
         + PLACING,
         _book,
         combine=_roll_up(("closed", "commit", "best_case")),
+        relation=_rows(("closed", "commit", "best_case")),
+        summarise=_summary(("closed", "commit", "best_case")),
     ),
     Kpi(
         "forecast_pipeline",
@@ -203,5 +269,7 @@ KPIS: tuple[Kpi, ...] = (
         "pipeline; closed deals not included)" + PLACING,
         _book,
         combine=_roll_up(("commit", "best_case", "pipeline")),
+        relation=_rows(("commit", "best_case", "pipeline")),
+        summarise=_summary(("commit", "best_case", "pipeline")),
     ),
 )
