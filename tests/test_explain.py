@@ -194,14 +194,17 @@ def of_sample(sample, kpi_id: str, **options):
 
 
 def gives_the_value(found) -> None:
-    """The counted rows give each value again, and are as many as the value's rows."""
+    """The counted rows give each value again, and are as many as the value's rows (a custom
+    KPI's value is its own combination of them: only how many)."""
     again = recompute(found)
+    custom = found.kpi.aggregation is Aggregation.CUSTOM
     for value in found.values:
         want = found.shown(value)
         got = again.get((value.category, value.subcategory))
         if want is None:
             continue
-        assert got is not None and math.isclose(got, want, rel_tol=1e-9), (value, got)
+        if not custom:
+            assert got is not None and math.isclose(got, want, rel_tol=1e-9), (value, got)
         if not found.compared:
             split = found.rows[COUNTED]
             if value.category is not None:
@@ -210,9 +213,25 @@ def gives_the_value(found) -> None:
     assert not [n for n in found.notes if "do not give" in n]
 
 
+SAMPLE_SKIPS = {  # declared KPIs whose fields the sample company has not (kpis --missing)
+    "coaching_effectiveness",
+    "rep_satisfaction",
+    "tool_adoption_rate",
+    "joint_deal_win_rate",
+    "prospect_engagement_score",
+    "lead_type_to_sql_rate",
+    "poc_goals_met",
+}
+
+
 @pytest.mark.parametrize("kpi_id", DECLARED)
 def test_every_declared_kpis_rows_give_its_value_on_the_sample_company(sample, kpi_id):
-    found = of_sample(sample, kpi_id)
+    try:
+        found = of_sample(sample, kpi_id)
+    except SalesmetricsError as error:  # a field the sample company's exports do not carry
+        assert "cannot be computed from these inputs: needs" in str(error), error
+        assert kpi_id in SAMPLE_SKIPS
+        return
     assert found.declared
     gives_the_value(found)
     gives_the_value(of_sample(sample, kpi_id, compared=True))
@@ -235,7 +254,7 @@ def test_a_maturing_comparison_is_counted_at_the_same_age(sample):
     gives_the_value(found)
 
 
-@pytest.mark.parametrize("kpi_id", ["pipeline_coverage", "quota_attainment", "sales_productivity"])
+@pytest.mark.parametrize("kpi_id", ["pipeline_coverage", "roi", "sales_productivity"])
 def test_a_kpi_on_pandas_rows_lists_its_rows_of_the_period(sample, kpi_id):
     found = of_sample(sample, kpi_id)
     assert not found.declared

@@ -514,10 +514,8 @@ def _forecast(data: Context, period: Period) -> pd.DataFrame:
     """
     won = won_deals(data, period)
     days, note = covered(data, period, "deals")
-    if days is None:
-        forecast = data["targets"].iloc[0:0]
-    else:
-        forecast = allocated(data, days, metric="forecast")
+    # no days covered: no value (at_edge), the rows kept as the SQL declaration keeps them
+    forecast = allocated(data, days or period, metric="forecast")
     actual = won.assign(**{PART: "actual"}, value=won["amount"])
     expected = forecast.assign(**{PART: "forecast"}, value=forecast["amount"])
     return at_edge(_stack(actual, expected, (PART, "value")), note, days is not None)

@@ -75,7 +75,7 @@ def _attainment(data: Context, period: Period) -> pd.DataFrame:
     """
     won = won_deals(data, period)
     days, note = covered(data, period, "deals")
-    quota = allocated(data, days) if days is not None else data["targets"].iloc[0:0]
+    quota = allocated(data, days or period)  # no days covered: no value (at_edge), rows kept
     revenue = won.assign(numerator=won["amount"].fillna(0.0), denominator=0.0)
     target = quota.assign(numerator=0.0, denominator=quota["amount"])
     return at_edge(_stack(revenue, target, ("numerator", "denominator")), note, days is not None)
