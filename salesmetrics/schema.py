@@ -256,6 +256,7 @@ ENTITIES: dict[str, Entity] = {
                 _f("coached_at", Kind.DATETIME),  # the rep's latest coaching
                 _f("satisfaction", Kind.NUMBER),  # the rep's latest satisfaction survey score
                 _f("tool_adopted_at", Kind.DATETIME),  # when the rep took up the new tool
+                _f("weekly_hours", Kind.NUMBER),  # the rep's contracted hours a week
             ),
         ),
     )

@@ -221,6 +221,7 @@ SAMPLE_SKIPS = {  # declared KPIs whose fields the sample company has not (kpis 
     "prospect_engagement_score",
     "lead_type_to_sql_rate",
     "poc_goals_met",
+    "revenue_per_hour_worked",
 }
 
 

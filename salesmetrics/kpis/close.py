@@ -985,6 +985,29 @@ KPIS: tuple[Kpi, ...] = (
         relation=FORECAST_ROWS,
         summarise=_accuracy_of,
     ),
+    # the second seed's Revenue Per Account and the fourth's ARPA on closing a deal (issue 18);
+    # declared in SQL only
+    Kpi(
+        "revenue_per_account",
+        "Revenue per account",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.RATIO,
+        (*WON, "deals.amount", "deals.account_id"),
+        CLOSED,
+        "sum of amount over won deals closed in the period / distinct account_id of those "
+        "deals; won deals without an account_id or an amount left out",
+        None,
+        left_out="{n} won deal{s} without an account_id or an amount left out",
+        relation=Rows(
+            "deals",
+            "closed_at",
+            (IS_WON,),
+            numerator="amount",
+            key="account_id",
+            left_out="account_id IS NULL OR amount IS NULL",
+        ),
+    ),
     # the third seed's negotiation count (issue 18): the step cost_per_negotiation divides by,
     # counted on its own; declared in SQL only
     Kpi(

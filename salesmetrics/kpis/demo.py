@@ -42,6 +42,10 @@ OPEN_STAGES = DEAL_STAGES[: DEAL_STAGES.index("negotiation") + 1]  # prospecting
 STAGE_COLUMN = "stage"  # time_in_stage_days's category column
 SECONDS_PER_DAY = 86400.0
 DEMO_AT = "demo_at"  # sql_to_demo_rate's outcome date: the lead's first demo
+SQLS = ("leads.lead_id", "leads.sql_at")
+POC_DAYS = 60  # a POC runs after the demo: a longer window than sql_to_demo_rate's 30 days
+ACCOMPLISHED_AT = "accomplished_at"  # sql_to_accomplished_poc_rate's outcome date (lead_pocs)
+SUCCESSFUL_AT = "successful_at"  # sql_to_successful_poc_rate's outcome date (lead_pocs)
 
 
 def _held(acts: pd.DataFrame) -> pd.Series:
@@ -230,6 +234,7 @@ def _demo_time(data: Context, period: Period) -> pd.DataFrame:
 STAGE_NEEDS = "|".join(f"deals.{STAGE_DATE_PREFIX}{s}" for s in OPEN_STAGES)
 DEMOED = "entered_demo IS NOT NULL"
 STAGE_DATES = [f"{STAGE_DATE_PREFIX}{s}" for s in DEAL_STAGES]
+SUCCESSFUL_SQL = views.reached_on("proposal")  # when a deal's POC proved successful
 IMPOSSIBLE_STAY = " OR ".join(
     [views.negative(d, "created_at") for d in STAGE_DATES]
     + [views.implausible("created_at", *STAGE_DATES, "closed_at")]
@@ -371,6 +376,77 @@ KPIS: tuple[Kpi, ...] = (
             "deals",
             views.reached_on("proposal"),
             ((f"({views.reached_on('proposal')}) IS NOT NULL", "no proposal dated"),),
+        ),
+    ),
+    # the third seed's POC ratios (issue 18): of the deals and leads the POC counts date, as
+    # sql_to_demo_rate is of the demos; declared in SQL only
+    Kpi(
+        "sql_to_accomplished_poc_rate",
+        "SQL to accomplished POC rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        (*SQLS, "deals.lead_id", "deals.status", "deals.entered_demo|deals.entered_proposal"),
+        "sql_at (leads)",
+        "distinct leads with sql_at in the period with a deal (deals.lead_id) whose demo (POC) "
+        "was accomplished, as pocs_accomplished dates it / distinct leads with sql_at in the "
+        "period",
+        None,
+        matures=Maturing(POC_DAYS, ACCOMPLISHED_AT),
+        relation=Rows(
+            "lead_pocs",
+            "sql_at",
+            numerator="CASE WHEN accomplished THEN 1.0 ELSE 0.0 END",
+            denominator="1.0",
+            key="lead_id",
+            outcome=ACCOMPLISHED_AT,
+        ),
+    ),
+    Kpi(
+        "poc_success_rate",
+        "POC success rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        ("deals.status", "deals.closed_at", "deals.entered_demo|deals.entered_proposal"),
+        "the date the deal's POC was accomplished",
+        "deals whose demo (POC) was accomplished in the period that reached proposal (a POC "
+        "evaluated as successful) / deals whose demo (POC) was accomplished in the period: "
+        "pocs_successful / pocs_accomplished, of the same deals",
+        None,
+        relation=Rows(
+            "deals",
+            views.ACCOMPLISHED_SQL,
+            ((f"({views.ACCOMPLISHED_SQL}) IS NOT NULL", "no accomplished POC dated"),),
+            numerator=f"CASE WHEN ({SUCCESSFUL_SQL}) IS NOT NULL THEN 1.0 ELSE 0.0 END",
+            denominator="1.0",
+        ),
+    ),
+    Kpi(
+        "sql_to_successful_poc_rate",
+        "SQL to successful POC rate",
+        STAGE,
+        Unit.RATIO,
+        Aggregation.RATIO,
+        (
+            *SQLS,
+            "deals.lead_id",
+            "deals.status",
+            "deals.entered_proposal|deals.entered_negotiation",
+        ),
+        "sql_at (leads)",
+        "distinct leads with sql_at in the period with a deal (deals.lead_id) that reached "
+        "proposal (a successful POC), as pocs_successful dates it / distinct leads with sql_at "
+        "in the period",
+        None,
+        matures=Maturing(POC_DAYS, SUCCESSFUL_AT),
+        relation=Rows(
+            "lead_pocs",
+            "sql_at",
+            numerator="CASE WHEN successful THEN 1.0 ELSE 0.0 END",
+            denominator="1.0",
+            key="lead_id",
+            outcome=SUCCESSFUL_AT,
         ),
     ),
     # the third seed's "goals / events accomplished in POC", on data no CRM export carries

@@ -302,6 +302,8 @@ def _rrroi(rows: pd.DataFrame) -> Aggregate:
 
 ACTIVITY_DATE = "occurred_at (the activity's date)"
 PROSPECT = "activities.account_id|activities.lead_id|activities.deal_id"
+RESPONDED_SQL = "coalesce(direction = 'inbound', FALSE) OR coalesce(replied, FALSE)"
+"""A prospect's response: an inbound activity, or a message marked replied."""
 KPIS = (
     Kpi(
         "leads_created",
@@ -343,6 +345,29 @@ KPIS = (
             "activity_prospects",
             "occurred_at",
             (IS_OUTBOUND, IS_NOT_RESEARCH, ("prospect IS NOT NULL", "no account and no lead")),
+            key="prospect",
+        ),
+    ),
+    # the fourth seed's "companies that have responded to outreach" (issue 18); SQL only
+    Kpi(
+        "accounts_responded",
+        "Accounts responded",
+        STAGE,
+        Unit.COUNT,
+        Aggregation.COUNT_DISTINCT,
+        ("activities.occurred_at", "activities.direction|activities.replied", PROSPECT),
+        "occurred_at (the inbound activity's, or the replied message's: a reply flag has no "
+        "date of its own)",
+        "distinct accounts (activity's, else its lead's, else its deal's, else the lead) with "
+        "an inbound activity, or an activity marked replied, in the period",
+        None,
+        relation=Rows(
+            "activity_prospects",
+            "occurred_at",
+            (
+                (RESPONDED_SQL, "neither inbound nor marked replied"),
+                ("prospect IS NOT NULL", "no account and no lead"),
+            ),
             key="prospect",
         ),
     ),

@@ -29,7 +29,7 @@ from salesmetrics.kpis.base import (
 from salesmetrics.kpis.close import IS_CLOSED, IS_WON, closed_deals, deals_covered, won_deals
 from salesmetrics.kpis.edges import covered, same_part
 from salesmetrics.kpis.quotas import allocated
-from salesmetrics.kpis.views import COACHING_DAYS
+from salesmetrics.kpis.views import COACHING_DAYS, hours_worked
 from salesmetrics.periods import Period
 
 STAGE = "team"
@@ -511,6 +511,35 @@ KPIS: tuple[Kpi, ...] = (
             ),
             numerator="CASE WHEN status = 'won' THEN 1.0 ELSE 0.0 END",
             denominator="1.0",
+        ),
+    ),
+    # the second seed's "revenue per hour worked" (Team Efficiency Metrics), on a reps field no
+    # CRM export carries (issue 18); SQL only
+    Kpi(
+        "revenue_per_hour_worked",
+        "Revenue per hour worked",
+        STAGE,
+        Unit.CURRENCY,
+        Aggregation.RATIO,
+        (*WON, "reps.owner", "reps.weekly_hours"),
+        "closed_at (deals won); reps employed at some time in the period, by the part of it",
+        "sum of amount over won deals closed in the period / sum over reps of weekly_hours × "
+        "the weeks of the period they were employed (started_at to ended_at, blank: open), "
+        "over the days the deals cover; won deals of owners without weekly_hours left out",
+        None,
+        left_out="{n} won deal{s} of owners without weekly_hours in reps left out",
+        no_denominator="no hours worked on record in the period",
+        sample_size="rows",
+        relation=Rows(
+            "rep_hours",
+            "worked_from",
+            numerator="CASE WHEN part = 'won' THEN amount ELSE 0.0 END",
+            denominator=f"CASE WHEN part = 'rep' THEN {hours_worked()} ELSE 0.0 END",
+            left_out="NOT hours_known",
+            spans="worked_until",
+            whole=True,
+            within=deals_covered,
+            inputs=("deals", "reps"),
         ),
     ),
 )

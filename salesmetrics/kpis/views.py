@@ -338,6 +338,22 @@ def _stage_stays() -> str:
     return " UNION ALL ".join(parts)
 
 
+# the third seed's POC ratios (issue 18: kpis.demo)
+
+LEAD_POCS = f"""
+SELECT leads.*, p.accomplished_at, p.successful_at,
+    p.accomplished_at IS NOT NULL AS accomplished, p.successful_at IS NOT NULL AS successful
+FROM leads LEFT JOIN (
+    SELECT lead_id, min({ACCOMPLISHED_SQL}) AS accomplished_at,
+        min({reached_on("proposal")}) AS successful_at
+    FROM deals WHERE lead_id IS NOT NULL GROUP BY lead_id
+) AS p ON p.lead_id = leads.lead_id
+"""
+"""Each lead, with the date a deal of its (deals.lead_id) first had its POC accomplished
+(`accomplished_at`, as ACCOMPLISHED_SQL dates it) and first reached proposal, a successful
+POC (`successful_at`); `accomplished` and `successful` whether it has such a date."""
+
+
 # sales calls (issue 18: kpis.outreach sales_call_conversion_rate, follow_up_calls_to_sale)
 
 CALLS = f"channel = 'call' AND {OUTBOUND} AND occurred_at IS NOT NULL"
@@ -415,6 +431,34 @@ FROM (
 """Each won deal of a coached rep (by owner) closed in the COACHING_DAYS before the rep's
 coached_at or the COACHING_DAYS from it (`after`), with the rep's owner and team, the deal's
 amount, and whether the rep won anything in the days before (`won_before`)."""
+WEEK_SECONDS = 7 * 86400
+REP_HOURS = """
+SELECT owner, team, currency, 'won' AS part, amount, NULL::DOUBLE AS weekly_hours,
+    closed_at AS worked_from, closed_at AS worked_until,
+    coalesce(owner IN (SELECT owner FROM reps WHERE weekly_hours IS NOT NULL), FALSE)
+        AS hours_known
+FROM deals WHERE status = 'won' AND closed_at IS NOT NULL
+UNION ALL
+SELECT owner, team, NULL, 'rep', NULL, weekly_hours, started_at, ended_at, TRUE
+FROM reps WHERE weekly_hours IS NOT NULL
+"""
+"""Won deals (`part` won, at their closed_at; `hours_known` whether their owner has a reps row
+with weekly_hours) and reps with weekly_hours (`part` rep), employed from `worked_from` (their
+started_at; blank: always) to `worked_until` (their ended_at; blank: still): revenue set
+against the hours worked (kpis.team revenue_per_hour_worked)."""
+
+
+def hours_worked(stop: str = "kpi_stop", start: str = "kpi_start") -> str:
+    """A rep row's hours worked between `start` and `stop`: its weekly_hours × the weeks of
+    its employment inside them (0 when none)."""
+    since = f"greatest(coalesce(worked_from, {start}), {start})"
+    until = f"least(coalesce(worked_until, {stop}), {stop})"
+    return (
+        f"weekly_hours * greatest(epoch_us({until}) - epoch_us({since}), 0) "
+        f"/ 1000000.0 / {WEEK_SECONDS}"
+    )
+
+
 OPEN_AND_CLOSED_DEALS = (
     "SELECT *, 'open' AS part FROM deals WHERE status = 'open' "
     "OR (status IN ('won', 'lost') AND closed_at IS NOT NULL) "
@@ -521,11 +565,13 @@ VIEWS: dict[str, str] = {
     "demo_events": DEMO_EVENTS,
     "lead_demos": LEAD_DEMOS,
     "stage_stays": _stage_stays(),
+    "lead_pocs": LEAD_POCS,
     # sales calls (issue 18)
     "call_sales": CALL_SALES,
     "follow_up_call_sales": FOLLOW_UP_CALL_SALES,
     # team KPIs on data of their own (issue 18)
     "coaching_windows": COACHING_WINDOWS,
+    "rep_hours": REP_HOURS,
     # custom KPIs over two kinds of deal (kpis.close: sales_velocity)
     "open_and_closed_deals": OPEN_AND_CLOSED_DEALS,
     # named variants (issue 18)

@@ -96,6 +96,7 @@ def test_every_kpi_is_declared_once_in_the_catalogue():
         "overdue_deals_value",
         "sales_velocity",
         "forecast_accuracy",
+        "revenue_per_account",
         "negotiations_initiated",
     ]
     assert all(CATALOGUE[i].stage == "close" for i in ids)
@@ -120,7 +121,8 @@ def test_every_kpi_is_declared_once_in_the_catalogue():
 
 def test_every_new_kpi_computes_on_the_book_without_being_skipped():
     ids = [k.id for k in KPIS]
-    report = run(*ids, settings=CHANCES)
+    accounts = DEALS.assign(account_id=DEALS["deal_id"])  # revenue_per_account's one need more
+    report = run(*ids, settings=CHANCES, book={**BOOK, "deals": accounts})
     assert report.skipped == ()
     assert {v.id for v in report.values} == set(ids)
 
@@ -743,6 +745,37 @@ def test_negotiations_initiated_counts_deals_when_they_first_reach_negotiation(e
     skipped = run("negotiations_initiated", book={"deals": bare}).skipped
     assert [(s.id, s.reason) for s in skipped] == [
         ("negotiations_initiated", "needs deals.entered_negotiation")
+    ]
+
+
+# revenue_per_account (the second seed's Revenue Per Account, the fourth's ARPA)
+
+ACCOUNTS = frame("deals", "deal_id status created_at closed_at amount account_id owner currency", [
+    ("W1", "won", "2026-09-01", "2026-10-01 00:00", 1000.0, "A1", "Ana", "USD"),
+    ("W2", "won", "2026-09-01", "2026-10-20", 500.0, "A1", "Ben", "USD"),  # A1 again
+    ("W3", "won", "2026-09-01", "2026-10-31 23:59", 300.0, "A2", "Ben", "USD"),
+    ("W4", "won", "2026-09-01", "2026-10-10", 700.0, None, "Ana", "USD"),  # no account
+    ("W5", "won", "2026-09-01", "2026-10-15", None, "A5", "Ben", "USD"),  # no amount
+    ("W6", "lost", "2026-09-01", "2026-10-12", 400.0, "A4", "Ana", "USD"),  # lost
+    ("W7", "won", "2026-09-01", "2026-11-01 00:00", 900.0, "A3", "Ana", "USD"),  # November
+])  # fmt: skip
+# October: W1 W2 W3 won, 1,800 over accounts A1 A2; W4 and W5 left out, W6 lost, W7 in November.
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_revenue_per_account_divides_the_revenue_won_by_the_accounts_that_won_it(engine):
+    book = {"deals": ACCOUNTS}
+    report = run("revenue_per_account", book=book, group_by=["owner"], engine=engine)
+    total = report.value("revenue_per_account")
+    assert (total.numerator, total.denominator, total.value) == (1800.0, 2.0, 900.0)
+    assert total.note == "2 won deals without an account_id or an amount left out"
+    assert report.value("revenue_per_account", owner="Ana").value == 1000.0  # W1: A1
+    assert report.value("revenue_per_account", owner="Ben").value == 400.0  # W2 W3: A1 A2
+    november = run("revenue_per_account", period=NOVEMBER, book=book)
+    assert november.value("revenue_per_account").value == 900.0  # W7: A3
+    bare = run("revenue_per_account", book={"deals": ACCOUNTS.drop(columns=["account_id"])})
+    assert [(s.id, s.reason) for s in bare.skipped] == [
+        ("revenue_per_account", "needs deals.account_id")
     ]
 
 

@@ -33,6 +33,9 @@ def test_every_kpi_is_declared_once_in_the_catalogue():
         "demo_time_share",
         "pocs_accomplished",
         "pocs_successful",
+        "sql_to_accomplished_poc_rate",
+        "poc_success_rate",
+        "sql_to_successful_poc_rate",
         "poc_goals_met",
     ]
     assert all(CATALOGUE[i].stage == "demo" for i in ids)
@@ -388,6 +391,80 @@ def test_the_poc_counts_are_the_cost_grids_steps():
     report = run(book, *ids, "cost_per_successful_poc")
     assert report.value("cost_per_accomplished_poc").denominator == 4
     assert report.value("cost_per_successful_poc").denominator == 3
+
+
+# sql_to_accomplished_poc_rate, poc_success_rate, sql_to_successful_poc_rate (the third
+# seed's POC ratios)
+
+
+def test_poc_success_rate_is_the_successful_share_of_the_pocs_accomplished():
+    report = run({"deals": POCS}, "poc_success_rate", group_by=["owner"])
+    rate = report.value("poc_success_rate")  # P1 P5 P7 of P1 P2 P5 P7
+    assert (rate.numerator, rate.denominator, rate.maturing) == (3.0, 4.0, False)
+    assert report.value("poc_success_rate", owner="Ana").value == 0.5  # P1 of P1 P2
+    assert report.value("poc_success_rate", owner="Ben").value == 1.0  # P5 P7
+    september = run({"deals": POCS}, "poc_success_rate", period=SEPTEMBER)
+    assert september.value("poc_success_rate").value == 1.0  # P6
+
+
+# fmt: off
+SQL_LEADS = frame("leads", "lead_id created_at sql_at owner", [
+    ("Q1", "2026-09-01", "2026-10-02", "Ana"),
+    ("Q1", "2026-09-01", "2026-10-02", "Ana"),  # listed twice: one lead
+    ("Q2", "2026-09-01", "2026-10-10", "Ana"),
+    ("Q3", "2026-09-01", "2026-10-15", "Ben"),
+    ("Q4", "2026-09-01", "2026-10-31 23:59", "Ben"),
+    ("Q5", "2026-09-01", "2026-11-01 00:00", "Ben"),  # November's cohort
+    ("Q6", "2026-09-01", "2026-09-20", "Ana"),  # September's cohort
+    ("Q7", "2026-09-01", "2026-10-05", "Ben"),  # no deal
+])
+LEAD_DEALS = frame("deals", (
+    "deal_id lead_id status stage created_at closed_at entered_demo entered_proposal"
+), [
+    ("E1", "Q1", "open", "proposal", "2026-10-03", None, "2026-10-05", "2026-10-20"),
+    ("E2", "Q1", "lost", "lost", "2026-10-03", "2026-10-08", "2026-10-04", None),
+    ("E3", "Q2", "lost", "lost", "2026-10-11", "2026-10-25", "2026-10-12", None),
+    ("E4", "Q3", "open", "demo", "2026-10-16", None, "2026-10-18", None),
+    ("E5", "Q4", "won", "won", "2026-11-02", "2026-11-20", None, None),
+    ("E6", "Q5", "open", "proposal", "2026-10-01", None, "2026-10-10", "2026-10-28"),
+    ("E7", "Q6", "open", "proposal", "2026-09-21", None, "2026-09-25", "2026-10-03"),
+    ("E8", None, "won", "won", "2026-10-01", "2026-10-09", "2026-10-02", "2026-10-05"),
+])
+# fmt: on
+# October's SQLs: Q1 Q2 Q3 Q4 Q7 (Q4 at 23:59 on the 31st) = 5 distinct leads.
+# Accomplished POC: Q1 (E2 lost after its demo on 8 Oct, E1 to proposal on 20 Oct), Q2 (E3
+# lost after its demo), Q4 (E5 won on 20 Nov: it reached proposal at its close) = 3; Q3's demo
+# is still running, Q7 has no deal, E8 has no lead.
+# Successful POC (reached proposal): Q1 (E1), Q4 (E5) = 2.
+
+
+def test_sql_to_poc_rates_follow_the_leads_qualified_in_the_period_to_their_deals_pocs():
+    ids = ("sql_to_accomplished_poc_rate", "sql_to_successful_poc_rate")
+    book = {"leads": SQL_LEADS, "deals": LEAD_DEALS}
+    report = run(book, *ids, group_by=["owner"])
+    accomplished = report.value("sql_to_accomplished_poc_rate")
+    assert (accomplished.numerator, accomplished.denominator) == (3.0, 5.0)
+    assert accomplished.maturing  # 23 days from 31 October to 23 November: under 60
+    successful = report.value("sql_to_successful_poc_rate")
+    assert (successful.numerator, successful.denominator) == (2.0, 5.0)
+    assert report.value("sql_to_accomplished_poc_rate", owner="Ana").value == 1.0  # Q1 Q2
+    assert report.value("sql_to_accomplished_poc_rate", owner="Ben").value == pytest.approx(1 / 3)
+    assert report.value("sql_to_successful_poc_rate", owner="Ana").value == 0.5  # Q1 of Q1 Q2
+    november = run(book, *ids, period=resolve_period("2026-11", AS_OF))  # Q5: E6 in October
+    assert november.value("sql_to_accomplished_poc_rate").value == 1.0
+    assert november.value("sql_to_successful_poc_rate").value == 1.0
+    september = run(book, *ids, period=SEPTEMBER)  # Q6: E7 reached proposal on 3 Oct
+    assert september.value("sql_to_successful_poc_rate").value == 1.0
+
+
+def test_sql_to_poc_rates_need_the_deals_lead_and_stage_dates():
+    ids = ("sql_to_accomplished_poc_rate", "sql_to_successful_poc_rate")
+    unlinked = LEAD_DEALS.drop(columns=["lead_id"])
+    report = run({"leads": SQL_LEADS, "deals": unlinked}, *ids)
+    assert [(s.id, s.reason) for s in report.skipped] == [
+        ("sql_to_accomplished_poc_rate", "needs deals.lead_id"),
+        ("sql_to_successful_poc_rate", "needs deals.lead_id"),
+    ]
 
 
 def test_the_poc_counts_need_the_stage_dates():

@@ -75,6 +75,7 @@ def test_every_kpi_is_declared_in_the_prospecting_stage():
         "leads_created",
         "leads_by_source",
         "accounts_contacted",
+        "accounts_responded",
         "research_hours",
         "research_hours_per_qualified_lead",
         "research_response_roi",
@@ -159,6 +160,33 @@ def test_accounts_contacted_follows_a_reach_out_logged_against_a_deal():
     # without the deals input the meeting names no prospect, as before
     alone = run("accounts_contacted", book={**BOOK, "activities": acts})
     assert alone.value("accounts_contacted").value == 4.0
+
+
+# accounts_responded (the fourth seed's companies that have responded to outreach)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_accounts_responded_counts_distinct_prospects_with_an_inbound_activity_or_a_reply(engine):
+    # October: C1 replied (A9), C7 replied (A3), C5 inbound on L5 (no account: the lead);
+    # C3 was not replied, the research and the other reach outs are not responses
+    report = run("accounts_responded", group_by=["owner"], engine=engine)
+    assert report.value("accounts_responded").value == 3.0
+    assert report.value("accounts_responded", owner="Ana").value == 1.0  # A9
+    assert report.value("accounts_responded", owner="Ben").value == 2.0  # A3, lead L5
+    assert run("accounts_responded", SEPTEMBER).value("accounts_responded").value == 1.0  # S4
+    assert run("accounts_responded", NOVEMBER).value("accounts_responded").value == 0.0  # C8
+
+
+def test_accounts_responded_reads_the_direction_or_the_reply_flag():
+    inbound_only = run(
+        "accounts_responded", book={**BOOK, "activities": ACTS.drop(columns="replied")}
+    )
+    assert inbound_only.value("accounts_responded").value == 1.0  # C5: lead L5
+    neither = ACTS.drop(columns=["replied", "direction"])
+    skipped = run("accounts_responded", book={**BOOK, "activities": neither}).skipped
+    assert [(s.id, s.reason) for s in skipped] == [
+        ("accounts_responded", "needs activities.direction or activities.replied")
+    ]
 
 
 def test_a_lead_listed_twice_gives_the_account_of_its_first_listing_that_has_one():

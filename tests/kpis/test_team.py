@@ -541,6 +541,7 @@ def test_every_team_kpi_is_declared_in_the_catalogue():
         "rep_satisfaction",
         "tool_adoption_rate",
         "joint_deal_win_rate",
+        "revenue_per_hour_worked",
     ]
     assert all(CATALOGUE[i].stage == "team" for i in ids)
     assert all("\n" not in k.formula and "|" not in k.formula + k.period_date for k in KPIS)
@@ -623,21 +624,85 @@ def test_joint_deal_win_rate_is_the_win_rate_of_deals_two_or_more_reps_worked(en
     assert report.value("joint_deal_win_rate", owner="Ben").value == 0.5
 
 
+# revenue_per_hour_worked (the second seed's Team Efficiency Metrics), on reps.weekly_hours
+
+HOURS_REPS = frame("reps", "owner team started_at ended_at weekly_hours", [
+    ("Ana", "East", "2024-01-01", None, 40.0),  # all October: 40 × 31 / 7 hours
+    ("Ben", "East", "2026-10-15", None, 20.0),  # from the 15th: 20 × 17 / 7
+    ("Cy", "West", "2024-01-01", None, None),  # no hours on record
+    ("Di", "West", "2025-01-01", "2026-10-08", 30.0),  # to the 8th: 30 × 7 / 7
+    ("Ed", "West", "2026-11-03", None, 10.0),  # starts in November
+])  # fmt: skip
+HOURS_DEALS = frame("deals", "deal_id status created_at closed_at amount owner team currency", [
+    ("H0", "open", "2026-09-01", None, 100.0, "Ana", "East", "USD"),
+    ("H1", "won", "2026-09-01", "2026-10-05", 6200.0, "Ana", "East", "USD"),
+    ("H2", "won", "2026-09-01", "2026-10-20", 1000.0, "Ben", "East", "USD"),
+    ("H3", "won", "2026-09-01", "2026-10-10", 500.0, "Cy", "West", "USD"),  # Cy: no hours
+    ("H4", "won", "2026-09-01", "2026-10-02", 300.0, "Di", "West", "USD"),
+    ("H5", "lost", "2026-09-01", "2026-10-11", 999.0, "Ana", "East", "USD"),
+    ("H6", "won", "2026-09-01", "2026-11-05", 700.0, "Ana", "East", "USD"),  # November
+])  # fmt: skip
+HOURS_BOOK = {"reps": HOURS_REPS, "deals": HOURS_DEALS}
+
+
+def test_revenue_per_hour_worked_sets_revenue_won_against_the_reps_hours_in_the_period():
+    report = compute(
+        HOURS_BOOK,
+        period=OCTOBER,
+        as_of=AS_OF,
+        kpis=["revenue_per_hour_worked"],
+        group_by=["owner"],
+    )
+    total = report.value("revenue_per_hour_worked")
+    # H1 6,200 + H2 1,000 + H4 300 over (40 × 31 + 20 × 17 + 30 × 7) / 7 hours; H3 left out
+    assert total.numerator == 7500.0
+    assert total.denominator == pytest.approx(1790 / 7)
+    assert total.value == pytest.approx(7500 * 7 / 1790)
+    assert total.note == "1 won deal of owners without weekly_hours in reps left out"
+    assert report.value("revenue_per_hour_worked", owner="Ana").value == pytest.approx(35.0)
+    assert report.value("revenue_per_hour_worked", owner="Ben").value == pytest.approx(7000 / 340)
+    assert report.value("revenue_per_hour_worked", owner="Di").value == pytest.approx(10.0)
+    cy = report.value("revenue_per_hour_worked", owner="Cy")
+    assert (cy.value, cy.note) == (
+        None,
+        "no hours worked on record in the period; "
+        "1 won deal of owners without weekly_hours in reps left out",
+    )
+
+
+def test_revenue_per_hour_worked_counts_the_hours_of_the_days_the_deals_cover():
+    deals = HOURS_DEALS[HOURS_DEALS["deal_id"].isin(["H0", "H1", "H3", "H4"])]  # to 10 October
+    report = compute(
+        {"reps": HOURS_REPS, "deals": deals},
+        period=OCTOBER,
+        as_of=AS_OF,
+        kpis=["revenue_per_hour_worked"],
+    )
+    cut = report.value("revenue_per_hour_worked")
+    # 1 to 10 October: Ana 40 × 10 / 7, Di 30 × 7 / 7 hours (Ben starts on the 15th)
+    assert (cut.numerator, cut.denominator) == (6500.0, pytest.approx(610 / 7))
+    assert cut.note == (
+        "1 won deal of owners without weekly_hours in reps left out; "
+        "the deals data ends 2026-10-10: values up to its end"
+    )
+
+
 def test_the_team_kpis_on_data_of_their_own_say_which_field_to_add():
     ids = ["coaching_effectiveness", "rep_satisfaction", "tool_adoption_rate"]
-    reps = STAFF[["owner", "team", "started_at", "ended_at"]]
+    reps = STAFF[["owner", "team", "started_at", "ended_at"]]  # no coaching, scores or hours
     deals = JOINT.drop(columns=["collaborators"])
     report = compute(
         {"reps": reps, "deals": deals},
         period=OCTOBER,
         as_of=AS_OF,
-        kpis=[*ids, "joint_deal_win_rate"],
+        kpis=[*ids, "joint_deal_win_rate", "revenue_per_hour_worked"],
     )
     assert [(s.id, s.reason) for s in report.skipped] == [
         ("coaching_effectiveness", "needs reps.coached_at"),
         ("rep_satisfaction", "needs reps.satisfaction"),
         ("tool_adoption_rate", "needs reps.tool_adopted_at"),
         ("joint_deal_win_rate", "needs deals.collaborators"),
+        ("revenue_per_hour_worked", "needs reps.weekly_hours"),
     ]
 
 
