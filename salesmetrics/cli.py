@@ -20,6 +20,13 @@ from salesmetrics import __version__
 from salesmetrics.cli_diff import diff
 from salesmetrics.cli_explain import explain
 from salesmetrics.cli_mappings import init, mappings_app
+from salesmetrics.cli_options import (
+    CsvFormulas,
+    CsvFormulasOption,
+    MappingDirs,
+    Mappings,
+    SkipUnrecognised,
+)
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -89,24 +96,6 @@ class FailOn(StrEnum):
     off_track = "off-track"
     at_risk = "at-risk"
     stale = "stale"
-
-
-class CsvFormulas(StrEnum):
-    """What a CSV does with a text that a spreadsheet would run as a formula."""
-
-    escape = "escape"
-    keep = "keep"
-
-
-CsvFormulasOption = Annotated[
-    CsvFormulas,
-    typer.Option(
-        "--csv-formulas",
-        help="escape (default): a text starting with = + - @ tab or CR is written with a "
-        "leading ' so that a spreadsheet shows it instead of running it (plain numbers are "
-        "left alone); keep: write it as it is.",
-    ),
-]
 
 
 class QualityFormat(StrEnum):
@@ -267,30 +256,6 @@ Files = Annotated[
     typer.Argument(
         help="Export files (CSV, CSV.GZ, XLSX, XLS) or folders of them; - is stdin. "
         "Without --mapping each is recognised from its headers."
-    ),
-]
-Mappings = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--mapping",
-        "-m",
-        help="Mapping preset or .yaml path, one per file (auto: recognise it).",
-    ),
-]
-SkipUnrecognised = Annotated[
-    bool,
-    typer.Option(
-        "--skip-unrecognised",
-        help="Go on without the files that cannot be recognised or loaded (each is still "
-        "listed on stderr) and exit 0 for them; with none usable, exit 1 all the same.",
-    ),
-]
-MappingDirs = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--mappings",
-        help="A folder of your own mappings, tried with the presets when a file is "
-        "recognised (repeatable; added to the config's `mappings:`).",
     ),
 ]
 

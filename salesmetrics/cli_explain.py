@@ -10,6 +10,14 @@ from typing import Annotated
 
 import typer
 
+from salesmetrics.cli_options import (
+    CsvFormulas,
+    CsvFormulasOption,
+    MappingDirs,
+    Mappings,
+    SkipUnrecognised,
+)
+
 
 class ExplainFormat(StrEnum):
     table = "table"
@@ -23,11 +31,6 @@ class ExplainCompare(StrEnum):
     year = "year"
 
 
-class ExplainFormulas(StrEnum):
-    escape = "escape"
-    keep = "keep"
-
-
 def explain(
     kpi_id: Annotated[str, typer.Argument(help="The KPI whose value to explain (win_rate).")],
     files: Annotated[
@@ -37,18 +40,9 @@ def explain(
             show_default=False,
         ),
     ] = None,
-    mapping: Annotated[
-        list[str] | None,
-        typer.Option("--mapping", "-m", help="Mapping preset or .yaml path, one per file."),
-    ] = None,
-    mapping_dirs: Annotated[
-        list[Path] | None,
-        typer.Option("--mappings", help="A folder of your own mappings (repeatable)."),
-    ] = None,
-    skip_unrecognised: Annotated[
-        bool,
-        typer.Option("--skip-unrecognised", help="Go on without the files that cannot be used."),
-    ] = False,
+    mapping: Mappings = None,
+    mapping_dirs: MappingDirs = None,
+    skip_unrecognised: SkipUnrecognised = False,
     config: Annotated[
         Path | None,
         typer.Option("--config", "-c", help="Report config: inputs and options (see README)."),
@@ -99,14 +93,7 @@ def explain(
         str | None,
         typer.Option("--output", "-o", help="Write here instead of stdout (- is stdout)."),
     ] = None,
-    csv_formulas: Annotated[
-        ExplainFormulas,
-        typer.Option(
-            "--csv-formulas",
-            help="escape (default): a text starting with = + - @ tab or CR gets a leading ' "
-            "in the CSV; keep: written as it is.",
-        ),
-    ] = ExplainFormulas.escape,
+    csv_formulas: CsvFormulasOption = CsvFormulas.escape,
     limit: Annotated[
         int, typer.Option(help="Table view: rows shown of each kind; 0 for all.", min=0)
     ] = 20,
@@ -201,7 +188,7 @@ def explain(
             console = make_console(buffer, no_color=no_color or target != "-")
             render.render_table(found, console, limit=limit)
         elif output_format is ExplainFormat.csv:
-            render.render_csv(found, buffer, escape_formulas=csv_formulas is ExplainFormulas.escape)
+            render.render_csv(found, buffer, escape_formulas=csv_formulas is CsvFormulas.escape)
         else:
             render.render_json(found, buffer)
         if isinstance(buffer, io.StringIO):

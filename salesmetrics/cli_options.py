@@ -1,0 +1,54 @@
+"""Options several commands share (report, validate, explain…), declared once so each says
+the same thing the same way."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class CsvFormulas(StrEnum):
+    """What a CSV does with a text that a spreadsheet would run as a formula."""
+
+    escape = "escape"
+    keep = "keep"
+
+
+CsvFormulasOption = Annotated[
+    CsvFormulas,
+    typer.Option(
+        "--csv-formulas",
+        help="escape (default): a text starting with = + - @ tab or CR is written with a "
+        "leading ' so that a spreadsheet shows it instead of running it (plain numbers are "
+        "left alone); keep: write it as it is.",
+    ),
+]
+
+
+Mappings = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--mapping",
+        "-m",
+        help="Mapping preset or .yaml path, one per file (auto: recognise it).",
+    ),
+]
+SkipUnrecognised = Annotated[
+    bool,
+    typer.Option(
+        "--skip-unrecognised",
+        help="Go on without the files that cannot be recognised or loaded (each is still "
+        "listed on stderr) and exit 0 for them; with none usable, exit 1 all the same.",
+    ),
+]
+MappingDirs = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--mappings",
+        help="A folder of your own mappings, tried with the presets when a file is "
+        "recognised (repeatable; added to the config's `mappings:`).",
+    ),
+]
