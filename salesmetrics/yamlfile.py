@@ -62,6 +62,18 @@ def _construct_node(loader: _Loader, node: yaml.MappingNode) -> Node:
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_node)
 
+
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    """A date, or, for one that looks like a date but is none (`2026-13-01`), its text: the
+    reader of the key then names it, its file and line, instead of YAML failing."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
 # YAML 1.1 reads yes/no/on/off as booleans, which would turn a value map's `Yes: won` into
 # `True: won`; like YAML 1.2, only true/false are booleans here.
 _Loader.yaml_implicit_resolvers = {

@@ -133,6 +133,7 @@ def test_a_config_may_hold_only_options(tmp_path: Path):
         ("stage_probabilities: {demoo: 0.2}\n", r"stage_probabilities.demoo: unknown stage"),
         ("stage_probabilities: {demo: 20}\n", r"expected a probability from 0 to 1, got 20"),
         ("as_of: 23/11/2026\n", r"as_of: expected a date as YYYY-MM-DD"),
+        ("as_of: 2026-13-01\n", r"line 1: as_of: expected a date as YYYY-MM-DD, got '2026-13-01'"),
         ("perod: 2026-10\n", r"perod: unknown key; did you mean period\?"),
         ("strict: yes\n", r"strict: expected true or false"),
     ],

@@ -39,6 +39,13 @@ def test_keys_carry_their_lines_and_yes_stays_text(tmp_path: Path):
     assert loaded["b"] == {"c": "yes", "d": True}
 
 
+def test_an_impossible_date_stays_text_for_its_reader_to_name(tmp_path: Path):
+    from datetime import date
+
+    loaded = load_yaml(write(tmp_path, "as_of: 2026-13-01\nday: 2026-10-31\n"))
+    assert loaded == {"as_of": "2026-13-01", "day": date(2026, 10, 31)}
+
+
 def test_a_billion_laughs_is_refused_before_it_is_built(tmp_path: Path):
     path = write(tmp_path, billion_laughs(9))  # 9**10 values written out; 1 KB on disk
     with pytest.raises(YamlError) as caught:
