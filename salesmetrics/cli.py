@@ -21,10 +21,18 @@ from salesmetrics.cli_diff import diff
 from salesmetrics.cli_explain import explain
 from salesmetrics.cli_mappings import init, mappings_app
 from salesmetrics.cli_options import (
+    AsOf,
     CsvFormulas,
     CsvFormulasOption,
+    Currency,
+    DataDir,
+    DateFrom,
+    DateTo,
     MappingDirs,
     Mappings,
+    NoColor,
+    Quiet,
+    ReportConfig,
     SkipUnrecognised,
 )
 
@@ -270,10 +278,7 @@ def validate(
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="Report config listing the inputs.")
     ] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option("--data-dir", help="Folder the config's input paths are relative to."),
-    ] = None,
+    data_dir: DataDir = None,
     output_format: Annotated[
         QualityFormat, typer.Option("--format", "-f", help="table or json.")
     ] = QualityFormat.table,
@@ -302,8 +307,8 @@ def validate(
             "folder per entity, and a manifest), for `report --canonical`.",
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
+    quiet: Quiet = False,
+    no_color: NoColor = False,
 ) -> None:
     """Load exports through their mappings and report what happened to every row.
 
@@ -398,14 +403,11 @@ def kpis(
         Path | None,
         typer.Option("--config", "-c", help="With --missing: the report config's inputs."),
     ] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option("--data-dir", help="Folder the config's input paths are relative to."),
-    ] = None,
+    data_dir: DataDir = None,
     output_format: Annotated[
         QualityFormat, typer.Option("--format", "-f", help="table or json.")
     ] = QualityFormat.table,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
+    no_color: NoColor = False,
 ) -> None:
     """List the KPI catalogue: id, stage, unit, formula, inputs and benchmark; with --missing,
     the KPIs the given inputs cannot feed and why.
@@ -473,14 +475,8 @@ def report(
     mapping: Mappings = None,
     mapping_dirs: MappingDirs = None,
     skip_unrecognised: SkipUnrecognised = False,
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", "-c", help="Report config: inputs and options (see README)."),
-    ] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option("--data-dir", help="Folder the config's input paths are relative to."),
-    ] = None,
+    config: ReportConfig = None,
+    data_dir: DataDir = None,
     period: Annotated[
         str | None,
         typer.Option(
@@ -490,13 +486,9 @@ def report(
             "last month the data reaches), last-quarter, this-month, ytd, all.",
         ),
     ] = None,
-    date_from: Annotated[
-        str | None, typer.Option("--from", help="First day (YYYY-MM-DD), with --to.")
-    ] = None,
-    date_to: Annotated[str | None, typer.Option("--to", help="Last day, included.")] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Today's date for the run (YYYY-MM-DD).")
-    ] = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    as_of: AsOf = None,
     compare: Annotated[
         Compare | None, typer.Option("--compare", help="previous (default), year or none.")
     ] = None,
@@ -513,9 +505,7 @@ def report(
     stage: Annotated[
         list[str] | None, typer.Option("--stage", help="Only this funnel stage (repeatable).")
     ] = None,
-    currency: Annotated[
-        str | None, typer.Option("--currency", help="Reporting currency (rates in the config).")
-    ] = None,
+    currency: Currency = None,
     canonical: Annotated[
         Path | None,
         typer.Option(
@@ -598,8 +588,8 @@ def report(
             "exit 5 when an input has no row in the period (repeatable).",
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
+    quiet: Quiet = False,
+    no_color: NoColor = False,
 ) -> None:
     """Compute the funnel KPIs from exports and print or write the report.
 

@@ -11,10 +11,18 @@ from typing import Annotated
 import typer
 
 from salesmetrics.cli_options import (
+    AsOf,
     CsvFormulas,
     CsvFormulasOption,
+    Currency,
+    DataDir,
+    DateFrom,
+    DateTo,
     MappingDirs,
     Mappings,
+    NoColor,
+    Quiet,
+    ReportConfig,
     SkipUnrecognised,
 )
 
@@ -43,25 +51,15 @@ def explain(
     mapping: Mappings = None,
     mapping_dirs: MappingDirs = None,
     skip_unrecognised: SkipUnrecognised = False,
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", "-c", help="Report config: inputs and options (see README)."),
-    ] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option("--data-dir", help="Folder the config's input paths are relative to."),
-    ] = None,
+    config: ReportConfig = None,
+    data_dir: DataDir = None,
     period: Annotated[
         str | None,
         typer.Option("--period", "-p", help="2026-10, 2026-Q3, last-month (default)... as report."),
     ] = None,
-    date_from: Annotated[
-        str | None, typer.Option("--from", help="First day (YYYY-MM-DD), with --to.")
-    ] = None,
-    date_to: Annotated[str | None, typer.Option("--to", help="Last day, included.")] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Today's date for the run (YYYY-MM-DD).")
-    ] = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    as_of: AsOf = None,
     group: Annotated[
         list[str] | None,
         typer.Option(
@@ -77,9 +75,7 @@ def explain(
     previous: Annotated[
         bool, typer.Option("--previous", help="The same as --compare previous.")
     ] = False,
-    currency: Annotated[
-        str | None, typer.Option("--currency", help="Reporting currency (rates in the config).")
-    ] = None,
+    currency: Currency = None,
     max_reject_rate: Annotated[
         float | None,
         typer.Option(
@@ -97,8 +93,8 @@ def explain(
     limit: Annotated[
         int, typer.Option(help="Table view: rows shown of each kind; 0 for all.", min=0)
     ] = 20,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colour.")] = False,
+    quiet: Quiet = False,
+    no_color: NoColor = False,
 ) -> None:
     """List the rows behind a KPI's value: each with the columns that made it count (its
     source row and file, its id, the date that placed it in the period, its numerator and

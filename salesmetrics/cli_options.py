@@ -52,3 +52,25 @@ MappingDirs = Annotated[
         "recognised (repeatable; added to the config's `mappings:`).",
     ),
 ]
+
+ReportConfig = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Report config: inputs and options (see README)."),
+]
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Folder the config's input paths are relative to."),
+]
+
+DateFrom = Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD), with --to.")]
+DateTo = Annotated[str | None, typer.Option("--to", help="Last day, included.")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Today's date for the run (YYYY-MM-DD).")]
+
+Currency = Annotated[
+    str | None, typer.Option("--currency", help="Reporting currency (rates in the config).")
+]
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+
+NoColor = Annotated[bool, typer.Option("--no-color", help="No colour.")]

@@ -1121,37 +1121,27 @@ VARIANTS: tuple[Kpi, ...] = (
         ),
         variant="per_sql",
     ),
-    Kpi(
-        "sales_cycle_days",
-        "Sales cycle from first contact (median days)",
-        STAGE,
-        Unit.DAYS,
-        Aggregation.MEDIAN,
-        FIRST_CONTACT_NEEDS,
-        CLOSED,
-        f"median of the {FIRST_CONTACT} over won deals closed in the period; deals without a "
-        "lead, or with impossible dates, left out",
-        None,
-        higher_is_better=False,
-        left_out=FIRST_CONTACT_LEFT_OUT,
-        relation=FIRST_CONTACT_ROWS,
-        variant="from_first_contact",
-    ),
-    Kpi(
-        "sales_cycle_days_mean",
-        "Sales cycle from first contact (mean days)",
-        STAGE,
-        Unit.DAYS,
-        Aggregation.MEAN,
-        FIRST_CONTACT_NEEDS,
-        CLOSED,
-        f"mean of the {FIRST_CONTACT} over won deals closed in the period; deals without a "
-        "lead, or with impossible dates, left out",
-        None,
-        higher_is_better=False,
-        left_out=FIRST_CONTACT_LEFT_OUT,
-        relation=FIRST_CONTACT_ROWS,
-        variant="from_first_contact",
+    *(
+        Kpi(
+            kpi_id,
+            f"Sales cycle from first contact ({kind} days)",
+            STAGE,
+            Unit.DAYS,
+            aggregation,
+            FIRST_CONTACT_NEEDS,
+            CLOSED,
+            f"{kind} of the {FIRST_CONTACT} over won deals closed in the period; deals without "
+            "a lead, or with impossible dates, left out",
+            None,
+            higher_is_better=False,
+            left_out=FIRST_CONTACT_LEFT_OUT,
+            relation=FIRST_CONTACT_ROWS,
+            variant="from_first_contact",
+        )
+        for kpi_id, kind, aggregation in (
+            ("sales_cycle_days", "median", Aggregation.MEDIAN),
+            ("sales_cycle_days_mean", "mean", Aggregation.MEAN),
+        )
     ),
     Kpi(
         "pipeline_coverage",

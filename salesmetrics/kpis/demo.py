@@ -11,6 +11,8 @@ KPIs move onto DuckDB.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -239,6 +241,12 @@ IMPOSSIBLE_STAY = " OR ".join(
     [views.negative(d, "created_at") for d in STAGE_DATES]
     + [views.implausible("created_at", *STAGE_DATES, "closed_at")]
 )
+ACCOMPLISHED_ROWS = Rows(
+    "deals",
+    views.ACCOMPLISHED_SQL,
+    ((f"({views.ACCOMPLISHED_SQL}) IS NOT NULL", "no accomplished POC dated"),),
+)
+"""Deals placed by the day their demo (POC) was accomplished (pocs_accomplished)."""
 KPIS: tuple[Kpi, ...] = (
     Kpi(
         "demos_held",
@@ -355,11 +363,7 @@ KPIS: tuple[Kpi, ...] = (
         "(the earliest of entered_proposal, a later stage's date, and closed_at if won), or "
         "were lost (closed_at) after reaching the demo stage",
         None,
-        relation=Rows(
-            "deals",
-            views.ACCOMPLISHED_SQL,
-            ((f"({views.ACCOMPLISHED_SQL}) IS NOT NULL", "no accomplished POC dated"),),
-        ),
+        relation=ACCOMPLISHED_ROWS,
     ),
     Kpi(
         "pocs_successful",
@@ -414,10 +418,8 @@ KPIS: tuple[Kpi, ...] = (
         "evaluated as successful) / deals whose demo (POC) was accomplished in the period: "
         "pocs_successful / pocs_accomplished, of the same deals",
         None,
-        relation=Rows(
-            "deals",
-            views.ACCOMPLISHED_SQL,
-            ((f"({views.ACCOMPLISHED_SQL}) IS NOT NULL", "no accomplished POC dated"),),
+        relation=replace(
+            ACCOMPLISHED_ROWS,
             numerator=f"CASE WHEN ({SUCCESSFUL_SQL}) IS NOT NULL THEN 1.0 ELSE 0.0 END",
             denominator="1.0",
         ),

@@ -432,6 +432,24 @@ FOLLOW_UPS_SQL = (
     "CAST((SELECT count(*) FROM contacts c WHERE c.lead_id = leads.lead_id "
     "AND c.occurred_at < leads.sql_at) AS DOUBLE)"
 )
+
+
+def _responses(source: str, since: str) -> Rows:
+    """Leads of `source` placed by `since`, each valued at the hours from it to its first
+    response (lead_response_time_hours: from creation; its variants: from assignment)."""
+    return Rows(
+        source,
+        since,
+        (("responded_at IS NOT NULL", "never responded to"),),
+        value=views.duration("responded_at", since, SECONDS_PER_HOUR),
+        left_out=views.negative("responded_at", since)
+        + " OR "
+        + views.implausible(since, "first_response_at"),
+        outcome=RESPONDED,
+    )
+
+
+RESPONSE_ROWS = _responses("lead_responses", "created_at")
 KPIS: tuple[Kpi, ...] = (
     Kpi(
         "lead_response_time_hours",
@@ -452,16 +470,7 @@ KPIS: tuple[Kpi, ...] = (
         ),
         benchmark="under 1 hour",
         matures=Maturing(7, RESPONDED),
-        relation=Rows(
-            "lead_responses",
-            "created_at",
-            (("responded_at IS NOT NULL", "never responded to"),),
-            value=views.duration("responded_at", "created_at", SECONDS_PER_HOUR),
-            left_out=views.negative("responded_at", "created_at")
-            + " OR "
-            + views.implausible("created_at", "first_response_at"),
-            outcome=RESPONDED,
-        ),
+        relation=RESPONSE_ROWS,
         variant="median",
     ),
     Kpi(
@@ -714,17 +723,7 @@ KPIS: tuple[Kpi, ...] = (
 
 # named variants (issue 18; salesmetrics.variants)
 
-RESPONSE_ROWS = next(k for k in KPIS if k.id == "lead_response_time_hours").relation
-FROM_ASSIGNMENT = Rows(
-    "assigned_responses",
-    "assigned_at",
-    (("responded_at IS NOT NULL", "never responded to"),),
-    value=views.duration("responded_at", "assigned_at", SECONDS_PER_HOUR),
-    left_out=views.negative("responded_at", "assigned_at")
-    + " OR "
-    + views.implausible("assigned_at", "first_response_at"),
-    outcome=RESPONDED,
-)
+FROM_ASSIGNMENT = _responses("assigned_responses", "assigned_at")
 ASSIGNED_NEEDS = ("leads.assigned_at", CONTACTED, TIED)
 ASSIGNED_LEFT_OUT = (
     "{n} leads with impossible dates left out (responded to before they were assigned, or "
