@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 THREADS = "SALESMETRICS_THREADS"
 """The environment variable that sets DuckDB's thread count (default: DuckDB's, all cores)."""
 SLICES = "report_slices"
+AS_OF = "report_as_of"
+"""A table of one row, `as_of` (a DATE): the report's as-of day, which a shared view may read
+(the MRR book's intervals run to its month)."""
 IMPLAUSIBLE = "_implausible_"  # salesmetrics.anomalies' flag columns, one per date field
 
 Labels = tuple[str, ...] | None  # a group's dimension values; None for the total
@@ -65,6 +68,7 @@ def connection(ctx: Context) -> duckdb.DuckDBPyConnection:
     def build() -> duckdb.DuckDBPyConnection:
         con = _connect()
         _settings_tables(con, ctx.settings)
+        con.register(AS_OF, pa.table({"as_of": pa.array([ctx.as_of], pa.date32())}))
         return con
 
     found: duckdb.DuckDBPyConnection = ctx.memo("duckdb", build)
@@ -343,7 +347,9 @@ def _in_slice(rows: Rows) -> str:
     """When a row is in a slice: its date in the period (a snapshot's row: open at its end; a
     row that lasts: its span overlaps the period), and the declaration's own condition on the
     slice, if any."""
-    if rows.until is None:
+    if rows.of_slice is not None:
+        found = f"r.{rows.of_slice} = s.kpi_slice"
+    elif rows.until is None:
         found = "r.kpi_at >= s.kpi_start AND r.kpi_at < s.kpi_stop"
         if rows.spans is not None:
             overlaps = "r.kpi_at < s.kpi_stop AND r.kpi_spans > s.kpi_start"

@@ -163,6 +163,13 @@ class Rows:
     length of time whose length no row can tell (reach outs per week: 7 / the days of the
     period the activities cover). `dimensions` gives the report's dimensions the rows can be
     broken down by, for rows made of several inputs (instead of `inputs`).
+
+    `of_slice` is for a source whose rows are made for each slice of the report (its SQL
+    reads the slices table, `report_slices`: the MRR book's customers of a period, with their
+    MRR at its start and end and their movements in its months): the column naming the
+    slice (`kpi_slice`) a row was made for. A row then counts in that slice only (`at` is not
+    read), and the slice is not cut at the data's end by the engine: the source sees the
+    whole slice and cuts it itself.
     """
 
     source: str
@@ -187,6 +194,7 @@ class Rows:
     inputs: tuple[str, ...] = ()
     scale: Callable[[Context, Period], float] | None = None
     dimensions: Callable[[Context], Collection[str]] | None = None
+    of_slice: str | None = None
 
 
 @dataclass(frozen=True)
