@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ import pyarrow as pa
 from salesmetrics.canonical import ARROW_TYPES
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import ROW, Aggregation, Context, Kpi, Rows
-from salesmetrics.kpis.views import TABLES, VIEWS
+from salesmetrics.kpis.views import MATERIALISED, TABLES, VIEWS
 from salesmetrics.periods import Period
 from salesmetrics.schema import DEAL_STAGES, ENTITIES, STAGE_DATE_PREFIX
 
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 THREADS = "SALESMETRICS_THREADS"
 """The environment variable that sets DuckDB's thread count (default: DuckDB's, all cores)."""
 SLICES = "report_slices"
+AS_OF = "report_as_of"
+"""A table of one row, `as_of` (a DATE): the report's as-of day, which a shared view may read
+(the MRR book's intervals run to its month)."""
 IMPLAUSIBLE = "_implausible_"  # salesmetrics.anomalies' flag columns, one per date field
 
 Labels = tuple[str, ...] | None  # a group's dimension values; None for the total
@@ -68,6 +72,7 @@ def connection(ctx: Context) -> duckdb.DuckDBPyConnection:
     def build() -> duckdb.DuckDBPyConnection:
         con = _connect()
         _settings_tables(con, ctx.settings)
+        con.register(AS_OF, pa.table({"as_of": pa.array([ctx.as_of], pa.date32())}))
         return con
 
     found: duckdb.DuckDBPyConnection = ctx.memo("duckdb", build)
@@ -103,7 +108,8 @@ def source(ctx: Context, name: str) -> str:
         for other in (*ENTITIES, *TABLES, *VIEWS):
             if other != name and re.search(rf"\b{other}\b", sql):
                 source(ctx, other)
-        connection(ctx).execute(f'CREATE VIEW "{name}" AS {sql}')
+        kind = "TABLE" if name in MATERIALISED else "VIEW"
+        connection(ctx).execute(f'CREATE {kind} "{name}" AS {sql}')
     made.add(name)
     return name
 
@@ -115,6 +121,43 @@ def ready(ctx: Context, sql: str) -> str:
         if re.search(rf"\b{name}\b", sql):
             source(ctx, name)
     return sql
+
+
+def _slice_readers() -> tuple[str, ...]:
+    """The views that read the report's slices, directly or through another view, in the
+    order VIEWS makes them."""
+    found: list[str] = []
+    for name, sql in VIEWS.items():
+        if any(re.search(rf"\b{other}\b", sql) for other in (SLICES, *found)):
+            found.append(name)
+    return tuple(found)
+
+
+SLICE_READERS = _slice_readers()
+
+
+@contextmanager
+def sliced(ctx: Context, slices: Sequence[tuple[Period, date | None]]) -> Iterator[None]:
+    """`slices` as the report's slices table (`report_slices`) while the queries inside read
+    it. The views made of it (`SLICE_READERS`, tables when MATERIALISED) are made again, on
+    their next use, when the slices differ from those they were made of: KPIs with the same
+    slices share them."""
+    con = connection(ctx)
+    table = slices_table(slices)
+    made: set[str] = ctx.memo("duckdb.made", set)
+    state: dict[str, pa.Table] = ctx.memo("duckdb.slices", dict)
+    if SLICES in state and not state[SLICES].equals(table):
+        for reader in reversed(SLICE_READERS):
+            if reader in made:
+                kind = "TABLE" if reader in MATERIALISED else "VIEW"
+                con.execute(f'DROP {kind} "{reader}"')
+                made.discard(reader)
+    state[SLICES] = table
+    con.register(SLICES, table)
+    try:
+        yield
+    finally:
+        con.unregister(SLICES)
 
 
 def _canonical(name: str, frame: pd.DataFrame | None) -> pa.Table:
@@ -240,8 +283,17 @@ def measure(
     period's end)."""
     rows = kpi.relation
     assert rows is not None
+    with sliced(ctx, slices):
+        return _measured(kpi, ctx, len(slices), attrs)
+
+
+def _measured(
+    kpi: Kpi, ctx: Context, count: int, attrs: tuple[str, ...]
+) -> dict[int, dict[Labels, dict[Split, Stats]]]:
+    """`measure`'s query, while the report's `count` slices are registered."""
+    rows = kpi.relation
+    assert rows is not None
     con = connection(ctx)
-    con.register(SLICES, slices_table(slices))
     values = {
         "kpi_value": rows.value,
         "kpi_numerator": rows.numerator,
@@ -335,7 +387,7 @@ def measure(
         f"{flagged}{also}{tallies}{measures} "
         f"FROM ({with_settings(inner, ctx)}) j GROUP BY {grouping}"
     )
-    found: dict[int, dict[Labels, dict[Split, Stats]]] = {i: {} for i in range(len(slices))}
+    found: dict[int, dict[Labels, dict[Split, Stats]]] = {i: {} for i in range(count)}
     width = len(splits)
     for record in con.execute(ready(ctx, sql)).fetchall():
         slice_, *rest = record
@@ -365,7 +417,6 @@ def measure(
             tuple(int(c) for c in tallied),
             {name: m for (name, _), m in zip(rows.measures, measured, strict=True)},
         )
-    con.unregister(SLICES)
     return found
 
 
@@ -379,9 +430,12 @@ def _reads_slice(sql: str) -> bool:
 
 def in_slice(rows: Rows) -> str:
     """When a row is in a slice: its date in the period (a snapshot's row: open at its end; a
-    row that lasts: its span overlaps the period, or, counted `whole`, meets it), and the
-    declaration's own condition on the slice, if any."""
-    if rows.whole and rows.spans is not None:  # met, ends included, a blank end open
+    row that lasts: its span overlaps the period, or, counted `whole`, meets it; a row made
+    for one slice (`Rows.of_slice`): that slice), and the declaration's own condition on the
+    slice, if any."""
+    if rows.of_slice is not None:
+        found = f"r.{rows.of_slice} = s.kpi_slice"
+    elif rows.whole and rows.spans is not None:  # met, ends included, a blank end open
         found = (
             "(r.kpi_at IS NULL OR r.kpi_at < s.kpi_stop) "
             "AND (r.kpi_spans IS NULL OR r.kpi_spans >= s.kpi_start)"
@@ -438,17 +492,16 @@ def currencies(
 ) -> dict[int, list[tuple[str, int]]]:
     """For each slice (by position) whose rows carry more than one currency, the currencies
     with their row counts, most first: amounts in several currencies are never summed."""
-    con = connection(ctx)
     rows = kpi.relation
     assert rows is not None
-    con.register(SLICES, slices_table(slices))
-    sql = (
-        f"SELECT s.kpi_slice, r.currency, count(*) FROM ({relation(kpi, ctx)}) r "
-        f"JOIN {SLICES} s ON {with_settings(in_slice(rows), ctx)} WHERE r.currency IS NOT NULL "
-        "GROUP BY s.kpi_slice, r.currency ORDER BY s.kpi_slice, 3 DESC, 2"
-    )
     found: dict[int, list[tuple[str, int]]] = {}
-    for slice_, currency, n in con.execute(ready(ctx, sql)).fetchall():
-        found.setdefault(int(slice_), []).append((str(currency), int(n)))
-    con.unregister(SLICES)
+    with sliced(ctx, slices):
+        sql = (
+            f"SELECT s.kpi_slice, r.currency, count(*) FROM ({relation(kpi, ctx)}) r "
+            f"JOIN {SLICES} s ON {with_settings(in_slice(rows), ctx)} "
+            "WHERE r.currency IS NOT NULL "
+            "GROUP BY s.kpi_slice, r.currency ORDER BY s.kpi_slice, 3 DESC, 2"
+        )
+        for slice_, currency, n in connection(ctx).execute(ready(ctx, sql)).fetchall():
+            found.setdefault(int(slice_), []).append((str(currency), int(n)))
     return {s: listed for s, listed in found.items() if len(listed) > 1}

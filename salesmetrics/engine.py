@@ -429,9 +429,11 @@ class Edges:
 
 def _grows(kpi: Kpi) -> bool:
     """Whether the KPI is a total that grows with the days of its period (leads created,
-    revenue won): not a snapshot at the period's end, a cohort, or a rate per day."""
+    revenue won): not a snapshot at the period's end, a cohort, a rate per day, or rows made
+    per slice, which cut the slice themselves (`Rows.of_slice`)."""
     counted = kpi.aggregation in (Aggregation.COUNT, Aggregation.SUM)
-    return counted and kpi.matures is None and not kpi.per_day
+    sliced = kpi.relation is not None and kpi.relation.of_slice is not None
+    return counted and kpi.matures is None and not kpi.per_day and not sliced
 
 
 def _edges(kpi: Kpi, ctx: Context) -> Edges | None:

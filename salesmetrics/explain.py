@@ -296,6 +296,23 @@ def _declared(
         notes += [said] if said else []
         period = part or period  # no part: no value, and the rows still say where they fall
     scale = rows.scale(ctx, period) if rows.scale is not None else 1.0
+    with duck.sliced(ctx, [(period, cutoff)]):
+        found, exprs, ident = _queried(kpi, ctx, entity)
+    where = [r for _, r in rows.where]
+    out, roles, when = _reasoned(kpi, found, period, cutoff, ident, where, exprs)
+    return out, roles, when, scale, notes
+
+
+def _queried(
+    kpi: Kpi, ctx: Context, entity: str
+) -> tuple[pd.DataFrame, dict[str, str], str | None]:
+    """Every source row of the declaration, computed beside the one slice registered (so a
+    source made per slice, `Rows.of_slice`, is made for it), with the codes `_reasoned` reads;
+    the declaration's expressions with the settings filled in, and the identifier of `at`."""
+    from salesmetrics import duck
+
+    rows = kpi.relation
+    assert rows is not None
     con = duck.connection(ctx)
     have = duck.columns(ctx, rows.source)
     spoken = {
@@ -324,6 +341,7 @@ def _declared(
     kept += [c for c in _id_columns(entity, have) if c not in kept]
     kept += [c for c in ctx.dimensions if c in have and c not in kept]
     kept += [c for c in used if c not in kept]
+    kept += [rows.of_slice] if rows.of_slice is not None and rows.of_slice not in kept else []
     dated = ("kpi_at", "kpi_until", "kpi_spans")
     table = duck.source(ctx, rows.source)
     # the row's expressions are computed with the slice beside it: they may read its
@@ -341,7 +359,8 @@ def _declared(
     )
     if rows.until is None:
         inside = duck.in_slice(replace(rows, during=None))
-        blank = "FALSE" if rows.whole else "r.kpi_at IS NULL"  # a whole span's blank: open
+        # a whole span's blank end is open; a row made for a slice has no date of its own
+        blank = "FALSE" if rows.whole or rows.of_slice else "r.kpi_at IS NULL"
         place = f"CASE WHEN {blank} THEN 1 WHEN NOT ({inside}) THEN 2"
     else:
         place = (
@@ -356,21 +375,14 @@ def _declared(
     aged = kpi.matures is not None and rows.outcome is not None
     late = "coalesce(r.kpi_outcome >= s.kpi_cutoff, FALSE)" if aged else "FALSE"
     entered = "coalesce(r.kpi_entered >= s.kpi_cutoff, FALSE)" if aged and rows.entered else "FALSE"
-    name = "explain_slice"
-    con.register(name, duck.slices_table([(period, cutoff)]))
-    try:
-        sql = (
-            f"SELECT r.*, {place} AS kpi_place, {late} AS kpi_late, "
-            f"{entered} AS kpi_late_entered, {duck.share(rows)} AS kpi_share "
-            f'FROM (SELECT {inner}{during} FROM "{table}" CROSS JOIN {name} s) r '
-            f"CROSS JOIN {name} s"
-        )
-        found = con.sql(duck.ready(ctx, sql)).to_arrow_table().to_pandas(types_mapper=pd.ArrowDtype)
-    finally:
-        con.unregister(name)
-    where = [r for _, r in rows.where]
-    out, roles, when = _reasoned(kpi, found, period, cutoff, ident, where, exprs)
-    return out, roles, when, scale, notes
+    sql = (
+        f"SELECT r.*, {place} AS kpi_place, {late} AS kpi_late, "
+        f"{entered} AS kpi_late_entered, {duck.share(rows)} AS kpi_share "
+        f'FROM (SELECT {inner}{during} FROM "{table}" CROSS JOIN {duck.SLICES} s) r '
+        f"CROSS JOIN {duck.SLICES} s"
+    )
+    found = con.sql(duck.ready(ctx, sql)).to_arrow_table().to_pandas(types_mapper=pd.ArrowDtype)
+    return found, exprs, ident
 
 
 def _reasoned(
@@ -433,7 +445,11 @@ def _reasoned(
     out = found.drop(
         columns=[c for c in found.columns if c.startswith("kpi_")] + [], errors="ignore"
     )
-    when = ident if ident in out.columns else ("at" if "kpi_at" in found else None)
+    when = (
+        ident
+        if ident in out.columns
+        else ("at" if "kpi_at" in found and rows.of_slice is None else None)
+    )
     if when == "at":
         out["at"] = found["kpi_at"]
     if rows.until is not None:

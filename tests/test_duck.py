@@ -500,6 +500,41 @@ def test_a_tally_of_the_kept_rows_is_the_note_of_a_value_with_rows():
                            as_of=date(2026, 11, 15), group_by=by)  # fmt: skip
 
 
+def test_rows_made_per_slice_count_in_their_own_slice_only(monkeypatch):
+    """Rows.of_slice: a view reading the slices table makes, for each slice, the deals created
+    before its end (a snapshot no `at` could place): September's end has d1, d2, d5, d7 and
+    d8 (created by 30 September), October's all eight; the SUM is not cut at the data's end,
+    as the view sees the whole slice."""
+    from salesmetrics import duck, engine
+    from salesmetrics.kpis.base import Aggregation, Context, Kpi, Rows, Unit
+
+    monkeypatch.setitem(
+        duck.VIEWS,
+        "deals_by_slice",
+        "SELECT d.*, s.kpi_slice AS made_for FROM deals d, report_slices s "
+        "WHERE d.created_at < s.kpi_stop",
+    )
+    made = Rows("deals_by_slice", "NULL", value="coalesce(amount, 0.0)", of_slice="made_for")
+    kpi = Kpi("made", "Made", "close", Unit.CURRENCY, Aggregation.SUM, ("deals.amount",),
+              "", "", lambda c, p: pd.DataFrame(), relation=made)  # fmt: skip
+    september = resolve_period("2026-09", date(2026, 11, 15))
+    ctx = Context({"deals": BOOK}, date(2026, 11, 15), dimensions=("owner",))
+    found = duck.measure(kpi, ctx, [(september, None), (OCTOBER, None)], ("owner",))
+    assert (found[0][None][(None, None)].n, found[1][None][(None, None)].n) == (5, 8)
+    assert found[0][None][(None, None)].value == 100.0 + 50.0 + 700.0 + 80.0 + 40.0
+    assert found[1][("Bob",)][(None, None)].value == 300.0 + 700.0  # d3, d4 (none), d5
+    assert not engine._grows(kpi)
+
+
+def test_a_view_may_read_the_reports_as_of_day():
+    from salesmetrics import duck
+    from salesmetrics.kpis.base import Context
+
+    ctx = Context({"deals": BOOK}, date(2026, 11, 15))
+    as_of = duck.connection(ctx).execute(f"SELECT as_of FROM {duck.AS_OF}").fetchall()
+    assert as_of == [(date(2026, 11, 15),)]
+
+
 def test_both_engines_agree_on_the_hand_made_book():
     for by in ((), ("owner",), ("month",)):
         assert same_values({"deals": BOOK}, period=OCTOBER, as_of=date(2026, 11, 15), group_by=by)

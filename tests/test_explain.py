@@ -282,6 +282,6 @@ def test_reps_employed_in_the_period_are_counted_however_blank_their_dates(sampl
 
 
 def test_a_custom_kpi_lists_its_rows_and_says_its_value_is_combined(sample):
-    found = of_sample(sample, "mrr")
+    found = of_sample(sample, "sales_velocity")
     assert found.counted > 0
     assert any(n.startswith("the value comes from a custom combination") for n in found.notes)

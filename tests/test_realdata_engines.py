@@ -19,7 +19,7 @@ DATASETS = realdata_dir()
 
 
 # the examples with an input a declared KPI reads
-READ = ("maven_crm", "olist_funnel", "xeducation_leads", "online_retail", "cdnow")
+READ = ("maven_crm", "olist_funnel", "telco_churn", "xeducation_leads", "online_retail", "cdnow")
 
 
 @pytest.mark.parametrize("name", READ)

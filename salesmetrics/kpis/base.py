@@ -187,6 +187,13 @@ class Rows:
     rows in a slice (the source's columns, and `kpi_left_out`), which `Kpi.summarise` makes
     its value from (deals open × win rate × deal size / cycle: four aggregates of two kinds
     of row, which no one kind is).
+
+    `of_slice` is for a source whose rows are made for each slice of the report (its SQL
+    reads the slices table, `report_slices`: the MRR book's customers of a period, with their
+    MRR at its start and end and their movements in its months): the column naming the
+    slice (`kpi_slice`) a row was made for. A row then counts in that slice only (`at` is not
+    read), and the slice is not cut at the data's end by the engine: the source sees the
+    whole slice and cuts it itself.
     """
 
     source: str
@@ -216,6 +223,7 @@ class Rows:
     tally: tuple[tuple[str, str], ...] = ()  # (condition, note with {n}, {s}) on the kept rows
     whole: bool = False
     measures: tuple[tuple[str, str], ...] = ()
+    of_slice: str | None = None
 
 
 @dataclass(frozen=True)

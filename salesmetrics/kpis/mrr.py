@@ -28,18 +28,23 @@ movements are those of its three months.
 - Movement amounts: new, expansion and reactivation are increases; contraction and churned
   are reported as positive amounts of decrease, except in mrr_bridge, whose values are signed
   so that start + new + expansion + contraction + churned + reactivation = end.
+
+Each KPI is declared in SQL too (`relation`, for the DuckDB engine): the same book as shared
+views (kpis.views: mrr_book, mrr_movements, and made per report slice, `Rows.of_slice`:
+mrr_customers, mrr_levels, mrr_bridge_lines), each period's note and whether its values are
+known from the same `window` as the pandas rows (`monthly_edge`, `end_edge`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
-from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Unit, fact, with_facts
+from salesmetrics.kpis.base import Aggregation, Context, Kpi, Rows, Unit, at_edge
 from salesmetrics.kpis.subscriptions import (
     MOVEMENTS,
     NOT_DIMENSIONS,
@@ -52,18 +57,18 @@ from salesmetrics.kpis.subscriptions import (
     month_label,
     months_in,
     movements,
+    one_currency,
     opening,
 )
 from salesmetrics.periods import Period
 
 STAGE = "mrr"
-NOTE = "salesmetrics.note"  # a fact: a note for every value computed from the rows
-UNKNOWN = "salesmetrics.unknown"  # a fact: True when the period is after the data
 MOVEMENT = "movement"  # mrr_bridge's category column
 BRIDGE = ("start", *MOVEMENTS, "end")
 DECREASES = ("contraction", "churned")
 SNAPSHOT_NOTE = "subscriptions are a snapshot without dates: the period is ignored"
 NO_MOVEMENT = "no month starts in the period: MRR is monthly, so no movement is dated in it"
+NO_ACCOUNT = "no customer paying at the end of the period"
 START, END = "mrr_start", "mrr_end"  # a customer's MRR in the month before the period, at its end
 MOVED = {kind: f"mrr_{kind}" for kind in MOVEMENTS}  # a customer's signed movements in the period
 FLAGS = {kind: f"is_{kind}" for kind in MOVEMENTS}  # whether it had a movement of the kind
@@ -179,100 +184,66 @@ def customers(ctx: Context, first: int, last: int) -> pd.DataFrame:
 
 def noted(rows: pd.DataFrame, note: str | None, known: bool = True) -> pd.DataFrame:
     """The rows with a note (and whether the period is known) for every value made from them."""
-    return with_facts(rows, **{NOTE: note, UNKNOWN: not known})
+    return at_edge(rows, note, known)
 
 
-def note_of(rows: pd.DataFrame) -> str | None:
-    return fact(rows, NOTE)
+def monthly_edge(ctx: Context, period: Period, said: str = NO_MOVEMENT) -> tuple[str | None, bool]:
+    """The note on what happens between months in the period (a movement, a rate), and
+    whether it is known: not when the period lies outside the data or holds only the opening
+    month, nor, with `said` as the note, when no month starts in it: MRR is monthly, so a week
+    without a first of the month would show no movement at all (0 new customers, 100%
+    retained) three weeks in four."""
+    span = window(ctx, period)
+    first, last = months_in(period)
+    if first > last:  # not the data's edge (its opening month says so on its own)
+        return (said if span.note is None else f"{said}; {span.note}"), False
+    return span.note, span.known and span.moved
 
 
-def unknown(rows: pd.DataFrame) -> bool:
-    return bool(fact(rows, UNKNOWN, False))
+def end_edge(ctx: Context, period: Period) -> tuple[str | None, bool]:
+    """The note on what is read at the period's end (the MRR then), known whenever the end
+    month is: the opening book is a book, only its movements are unknown. A snapshot ignores
+    the period."""
+    if is_snapshot(ctx):
+        return SNAPSHOT_NOTE, True
+    span = window(ctx, period)
+    if not span.known:
+        return span.note, False
+    return span.end_note(ctx), True
 
 
 def period_rows(ctx: Context, period: Period) -> pd.DataFrame:
-    """The per-customer table of the period (see `customers`), noted; empty when the period
-    lies outside the data, unknown when the opening month is its only month (no movement is
-    known in it).
-    """
+    """The per-customer table of the period (see `customers`); empty when the period lies
+    outside the data."""
     span = window(ctx, period)
     if not span.known:
-        empty = customers(ctx, horizon(ctx) + 1, horizon(ctx)).iloc[0:0]
-        return noted(empty, span.note, known=False)
-    return noted(customers(ctx, span.first, span.last), span.note, known=span.moved)
+        return customers(ctx, horizon(ctx) + 1, horizon(ctx)).iloc[0:0]
+    return customers(ctx, span.first, span.last)
 
 
 def monthly_rows(ctx: Context, period: Period, said: str = NO_MOVEMENT) -> pd.DataFrame:
-    """The period's per-customer table (`period_rows`) for what happens between months (a
-    movement, a rate); none, with `said` as the note, when no month starts in the period:
-    MRR is monthly, so a week without a first of the month would show no movement at all
-    (0 new customers, 100% retained) three weeks in four."""
+    """The period's per-customer table for what happens between months (`monthly_edge`):
+    none when no month starts in the period."""
     table = period_rows(ctx, period)
     first, last = months_in(period)
-    if first > last:  # not the data's edge (its opening month says so on its own)
-        note = window(ctx, period).note
-        return noted(table.iloc[0:0], said if note is None else f"{said}; {note}", known=False)
-    return table
-
-
-def end_rows(ctx: Context, period: Period) -> pd.DataFrame:
-    """The per-customer table of the period for what is read at its end (the MRR then), known
-    whenever the end month is: the opening book is a book, only its movements are unknown."""
-    span = window(ctx, period)
-    if not span.known:
-        return period_rows(ctx, period)
-    return noted(customers(ctx, span.first, span.last), span.end_note(ctx))
+    return noted(table.iloc[0:0] if first > last else table, *monthly_edge(ctx, period, said))
 
 
 def snapshot(ctx: Context) -> pd.DataFrame:
-    """The snapshot's rows with `churned` as a plain bool (a blank flag is not churned)."""
+    """The snapshot's rows with `churned` as a plain bool (a blank flag is not churned), `key`
+    the customer."""
     subs = ctx["subscriptions"]
     dims = [c for c in subs.columns if c not in NOT_DIMENSIONS]
     churned = subs["churned"].fillna(False).to_numpy(dtype=bool)
     mrr = subs["mrr"].to_numpy(dtype=float, na_value=np.nan)
     rows = subs[["customer_id", *dims]].assign(churned=churned, mrr=np.nan_to_num(mrr))
-    return noted(rows, SNAPSHOT_NOTE)
+    return noted(rows.assign(key=rows["customer_id"]), SNAPSHOT_NOTE)
 
 
-def summed(rows: pd.DataFrame) -> Aggregate:
-    """The sum of `value`, or None when the period is after the data."""
-    if unknown(rows):
-        return Aggregate(None, note=note_of(rows))
-    total = float(rows["value"].sum()) if len(rows) else 0.0
-    return Aggregate(total, note=note_of(rows))
-
-
-def distinct(rows: pd.DataFrame) -> Aggregate:
-    """The number of distinct customers in the rows, or None when the period is after the data."""
-    if unknown(rows):
-        return Aggregate(None, note=note_of(rows))
-    return Aggregate(float(rows["customer_id"].nunique()), note=note_of(rows))
-
-
-def ratio(empty: str, distinct_customers: bool = False) -> Callable[[pd.DataFrame], Aggregate]:
-    """sum(numerator) / sum(denominator), or distinct customers with a numerator flag over
-    distinct customers with a denominator flag; None with `empty` as the note when the
-    denominator is 0.
-    """
-
-    def combine(rows: pd.DataFrame) -> Aggregate:
-        note = note_of(rows)
-        if unknown(rows):
-            return Aggregate(None, note=note)
-        if not len(rows):
-            return Aggregate(None, 0.0, 0.0, empty if note is None else f"{empty}; {note}")
-        if distinct_customers:
-            ids = rows["customer_id"]
-            top = float(ids[rows["numerator"].to_numpy(dtype=bool)].nunique())
-            bottom = float(ids[rows["denominator"].to_numpy(dtype=bool)].nunique())
-        else:
-            top = float(rows["numerator"].sum())
-            bottom = float(rows["denominator"].sum())
-        if bottom == 0:
-            return Aggregate(None, top, bottom, empty if note is None else f"{empty}; {note}")
-        return Aggregate(top / bottom, top, bottom, note)
-
-    return combine
+def book_dimensions(ctx: Context) -> list[str]:
+    """The dimensions a breakdown of the MRR book can use: the subscriptions' text columns
+    (`Rows.dimensions`)."""
+    return [c for c in ctx["subscriptions"].columns if c not in NOT_DIMENSIONS]
 
 
 # mrr, arr, customers_active, arpa
@@ -280,22 +251,23 @@ def ratio(empty: str, distinct_customers: bool = False) -> Callable[[pd.DataFram
 
 def _active(ctx: Context, period: Period) -> pd.DataFrame:
     """Customers paying at the end of the period, one row per plan (combination of
-    dimensions) they pay then, `value` its MRR: a customer paying a plan and an add-on counts
-    in each plan with its part, once in the total. In a snapshot, the customers not churned
-    with their MRR.
+    dimensions) they pay then, `value` its MRR and `key` the customer: a customer paying a
+    plan and an add-on counts in each plan with its part, once in the total. In a snapshot,
+    the customers not churned with their MRR.
     """
     if is_snapshot(ctx):
         rows = snapshot(ctx)
         rows = rows[~rows["churned"].to_numpy(dtype=bool)]
         return rows.assign(value=rows["mrr"])
-    table = end_rows(ctx, period)  # known whenever the end month is; the period's note
-    if unknown(table):
-        return table.assign(value=table[END])
+    note, known = end_edge(ctx, period)
+    if not known:
+        table = period_rows(ctx, period)
+        return noted(table.assign(value=table[END], key=table["customer_id"]), note, known)
     frame, months = ctx.memo("mrr.levels", lambda: _by_month(by_dimensions(ctx)))
     last = window(ctx, period).last
     first, end = np.searchsorted(months, [last, last + 1], side="left")
     rows = frame.iloc[first:end]
-    return noted(rows.assign(value=rows["mrr"]), note_of(table))
+    return noted(rows.assign(value=rows["mrr"], key=rows["customer_id"]), note)
 
 
 def _by_month(split: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -311,18 +283,7 @@ def _arr(ctx: Context, period: Period) -> pd.DataFrame:
 
 def _arpa(ctx: Context, period: Period) -> pd.DataFrame:
     rows = _active(ctx, period)
-    return rows.assign(numerator=rows["value"], denominator=1.0)
-
-
-def _per_account(rows: pd.DataFrame) -> Aggregate:
-    """MRR over distinct customers paying at the end of the period."""
-    if unknown(rows):
-        return Aggregate(None, note=note_of(rows))
-    accounts = float(rows["customer_id"].nunique()) if len(rows) else 0.0
-    mrr = float(rows["numerator"].sum()) if len(rows) else 0.0
-    if accounts == 0:
-        return Aggregate(None, mrr, 0.0, "no customer paying at the end of the period")
-    return Aggregate(mrr / accounts, mrr, accounts, note_of(rows))
+    return rows.assign(numerator=rows["value"])
 
 
 # mrr_new, mrr_expansion, mrr_contraction, mrr_churned, mrr_reactivation, net_new_mrr
@@ -366,8 +327,71 @@ def _bridge(ctx: Context, period: Period) -> pd.DataFrame:
     amounts = table[columns].to_numpy(dtype=float)  # customers × bridge lines
     customer, line = np.nonzero(amounts)  # row-major: each customer's lines in bridge order
     rows = table[keep].iloc[customer].reset_index(drop=True)
-    rows = rows.assign(**{MOVEMENT: np.asarray(BRIDGE)[line]}, value=amounts[customer, line])
-    return noted(rows, note_of(table), known=not unknown(table))
+    return rows.assign(**{MOVEMENT: np.asarray(BRIDGE)[line]}, value=amounts[customer, line])
+
+
+# the same rows as SQL over the shared views (kpis.views): each period's customers
+
+
+def customers_rows(
+    where: tuple[tuple[str, str], ...],
+    edge: Callable[[Context, Period], tuple[str | None, bool]],
+    source: str = "mrr_customers",
+    *,
+    value: str | None = None,
+    numerator: str | None = None,
+    denominator: str | None = None,
+    key: str | None = None,
+    category: str | None = None,
+) -> Rows:
+    """Rows of a view made per slice of the report (`mrr_customers`, `mrr_levels`, …), with
+    the note and known-ness of each period from `edge`."""
+
+    def checked(ctx: Context, period: Period) -> tuple[str | None, bool]:
+        ctx.memo("mrr.one_currency", lambda: _one_currency(ctx))
+        return edge(ctx, period)
+
+    return Rows(
+        source,
+        "NULL",
+        where,
+        of_slice="mrr_slice",
+        edge=checked,
+        dimensions=book_dimensions,
+        value=value,
+        numerator=numerator,
+        denominator=denominator,
+        key=key,
+        category=category,
+    )
+
+
+def _one_currency(ctx: Context) -> bool:
+    """Whether the paying rows of the book are in one currency (or none); an error if not
+    (as `subscriptions.book` checks them)."""
+    from salesmetrics import duck
+
+    sql = (
+        f"SELECT currency, count(*) FROM {duck.source(ctx, 'mrr_paying')} "
+        "WHERE currency IS NOT NULL GROUP BY currency ORDER BY 2 DESC, min(_row_)"
+    )
+    one_currency([(str(c), int(n)) for c, n in duck.connection(ctx).execute(sql).fetchall()])
+    return True
+
+
+MONTH_STARTS = ("month_starts", "a first of a month is in the period")
+
+
+def moved_sql(kind: str) -> Rows:
+    """The customers with a movement of `kind` in the period, `value` its amount (a positive
+    decrease for contraction and churned)."""
+    sign = "-" if kind in DECREASES else ""
+    flag = (f"is_{kind}", f"a {kind} movement in the period")
+    return customers_rows((MONTH_STARTS, flag), monthly_edge, value=f"{sign}mrr_{kind}")
+
+
+LEVELS = customers_rows((), end_edge, "mrr_levels", value="mrr")
+ANY_MOVE = " OR ".join(f"is_{k}" for k in MOVEMENTS)
 
 
 SUBSCRIPTIONS = ("subscriptions.customer_id", "subscriptions.mrr")
@@ -387,139 +411,144 @@ KPIS: tuple[Kpi, ...] = (
         "MRR",
         STAGE,
         Unit.CURRENCY,
-        Aggregation.CUSTOM,
+        Aggregation.SUM,
         (*SUBSCRIPTIONS, DATED_OR_SNAPSHOT),
         AT_END,
         "sum of MRR (several rows of a customer in a month summed) over customers paying in the "
         "period's end month; snapshot: sum of mrr over customers not churned",
         _active,
-        combine=summed,
+        relation=LEVELS,
     ),
     Kpi(
         "arr",
         "ARR",
         STAGE,
         Unit.CURRENCY,
-        Aggregation.CUSTOM,
+        Aggregation.SUM,
         (*SUBSCRIPTIONS, DATED_OR_SNAPSHOT),
         AT_END,
         "12 × mrr: 12 × the sum of MRR over customers paying in the period's end month "
         "(snapshot: customers not churned)",
         _arr,
-        combine=summed,
+        relation=replace(LEVELS, value="mrr * 12.0"),
     ),
     Kpi(
         "customers_active",
         "Active customers",
         STAGE,
         Unit.COUNT,
-        Aggregation.CUSTOM,
+        Aggregation.COUNT_DISTINCT,
         (*SUBSCRIPTIONS, DATED_OR_SNAPSHOT),
         AT_END,
         "count of distinct customers with MRR > 0 in the period's end month; snapshot: "
         "distinct customers not churned",
         _active,
-        combine=distinct,
+        relation=replace(LEVELS, value=None, key="customer_id"),
     ),
     Kpi(
         "arpa",
         "ARPA (MRR per active customer)",
         STAGE,
         Unit.CURRENCY,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         (*SUBSCRIPTIONS, DATED_OR_SNAPSHOT),
         AT_END,
         "mrr / customers_active: sum of MRR in the period's end month / distinct customers "
         "paying in it (snapshot: over customers not churned)",
         _arpa,
-        combine=_per_account,
+        no_denominator=NO_ACCOUNT,
+        relation=replace(LEVELS, value=None, numerator="mrr", key="customer_id"),
     ),
     Kpi(
         "mrr_new",
         "New MRR",
         STAGE,
         Unit.CURRENCY,
-        Aggregation.CUSTOM,
+        Aggregation.SUM,
         (*SUBSCRIPTIONS, DATED),
         IN_MONTHS,
         "sum of MRR in their first paying month over customers whose first paying month is in "
         "the period",
         moved("new"),
-        combine=summed,
+        relation=moved_sql("new"),
     ),
     Kpi(
         "mrr_expansion",
         "Expansion MRR",
         STAGE,
         Unit.CURRENCY,
-        Aggregation.CUSTOM,
+        Aggregation.SUM,
         (*SUBSCRIPTIONS, DATED),
         IN_MONTHS,
         "sum of increases of MRR from one month to the next (paying in both) over months in the "
         "period",
         moved("expansion"),
-        combine=summed,
+        relation=moved_sql("expansion"),
     ),
     Kpi(
         "mrr_contraction",
         "Contraction MRR",
         STAGE,
         Unit.CURRENCY,
-        Aggregation.CUSTOM,
+        Aggregation.SUM,
         (*SUBSCRIPTIONS, DATED),
         IN_MONTHS,
         "sum of decreases of MRR, not to zero, from one month to the next over months in the "
         "period, as a positive amount",
         moved("contraction"),
+        relation=moved_sql("contraction"),
         higher_is_better=False,
-        combine=summed,
     ),
     Kpi(
         "mrr_churned",
         "Churned MRR",
         STAGE,
         Unit.CURRENCY,
-        Aggregation.CUSTOM,
+        Aggregation.SUM,
         (*SUBSCRIPTIONS, DATED),
         IN_MONTHS,
         "sum of the last paying month's MRR over customers at zero the month after, that month "
         "in the period and not after the last month of data, as a positive amount",
         moved("churned"),
+        relation=moved_sql("churned"),
         higher_is_better=False,
-        combine=summed,
     ),
     Kpi(
         "mrr_reactivation",
         "Reactivation MRR",
         STAGE,
         Unit.CURRENCY,
-        Aggregation.CUSTOM,
+        Aggregation.SUM,
         (*SUBSCRIPTIONS, DATED),
         IN_MONTHS,
         "sum of MRR over customers paying in a month of the period after at least one month "
         "at zero since an earlier paying month",
         moved("reactivation"),
-        combine=summed,
+        relation=moved_sql("reactivation"),
     ),
     Kpi(
         "net_new_mrr",
         "Net new MRR",
         STAGE,
         Unit.CURRENCY,
-        Aggregation.CUSTOM,
+        Aggregation.SUM,
         (*SUBSCRIPTIONS, DATED),
         IN_MONTHS,
         "mrr_new + mrr_expansion + mrr_reactivation − mrr_contraction − mrr_churned in the "
         "period (= MRR at its end − MRR in the month before its first month)",
         _net_new,
-        combine=summed,
+        relation=customers_rows(
+            (MONTH_STARTS, (ANY_MOVE, "a movement in the period")),
+            monthly_edge,
+            value=" + ".join(f"mrr_{k}" for k in MOVEMENTS),
+        ),
     ),
     Kpi(
         "mrr_bridge",
         "MRR bridge",
         STAGE,
         Unit.CURRENCY,
-        Aggregation.CUSTOM,
+        Aggregation.SUM,
         (*SUBSCRIPTIONS, DATED),
         f"start: the month before the period's first month; end: its end month; {IN_MONTHS}",
         "per movement: start (MRR of the month before the period's first month), new, "
@@ -528,6 +557,8 @@ KPIS: tuple[Kpi, ...] = (
         _bridge,
         category=MOVEMENT,
         category_order=BRIDGE,
-        combine=summed,
+        relation=customers_rows(
+            (), monthly_edge, "mrr_bridge_lines", value="bridge_amount", category="bridge_line"
+        ),
     ),
 )

@@ -51,17 +51,19 @@ from salesmetrics.kpis.mrr import (
     END,
     FLAGS,
     IN_MONTHS,
+    MONTH_STARTS,
     MOVED,
+    SNAPSHOT_NOTE,
     START,
     SUBSCRIPTIONS,
-    distinct,
+    customers_rows,
+    monthly_edge,
     monthly_rows,
     moved,
+    moved_sql,
     noted,
     opening_note,
-    ratio,
     snapshot,
-    summed,
     window,
 )
 from salesmetrics.kpis.subscriptions import (
@@ -82,6 +84,7 @@ OPENING_BOOK = "opening_book"  # their column: True for the opening month's cust
 NO_START = "no customer paying at the start of the period"
 NO_START_MRR = "no MRR at the start of the period"
 NO_MONTH = "no month starts in the period: MRR is monthly, so there is no rate"
+STRIPE = "{churn_variant} = 'stripe'"  # SQL: the stripe churn variant is chosen
 
 
 def _flag(table: pd.DataFrame, kind: str) -> np.ndarray:
@@ -107,7 +110,8 @@ def _rated(ctx: Context, period: Period) -> pd.DataFrame:
 
 def _new(ctx: Context, period: Period) -> pd.DataFrame:
     table = monthly_rows(ctx, period)
-    return table[_flag(table, "new")]
+    found = table[_flag(table, "new")]
+    return found.assign(key=found["customer_id"])
 
 
 def _churned(ctx: Context, period: Period) -> pd.DataFrame:
@@ -116,7 +120,8 @@ def _churned(ctx: Context, period: Period) -> pd.DataFrame:
         rows = snapshot(ctx)
         return rows[rows["churned"].to_numpy(dtype=bool)]
     table = monthly_rows(ctx, period)
-    return table[_flag(table, "churned")]
+    found = table[_flag(table, "churned")]
+    return found.assign(key=found["customer_id"])
 
 
 # customer_churn_rate, customer_retention_rate
@@ -128,11 +133,7 @@ def _churn_rate(ctx: Context, period: Period) -> pd.DataFrame:
     (stripe: any customer that churned in it); in a snapshot, every customer is in the
     denominator and the churned ones in the numerator.
     """
-    variant = ctx.settings.churn_variant
-    if variant not in CHURN_VARIANTS:
-        raise SalesmetricsError(
-            f"churn_variant {variant!r} is not known; use {' or '.join(CHURN_VARIANTS)}"
-        )
+    variant = _variant(ctx)
     if is_snapshot(ctx):
         rows = snapshot(ctx)
         return rows.assign(numerator=rows["churned"], denominator=True)
@@ -143,7 +144,35 @@ def _churn_rate(ctx: Context, period: Period) -> pd.DataFrame:
         counted |= _flag(table, "new")
     else:
         churned = churned & counted
-    return table.assign(numerator=churned, denominator=counted)
+    return table.assign(numerator=churned, denominator=counted, key=table["customer_id"])
+
+
+def _variant(ctx: Context) -> str:
+    """The churn variant the settings give, or an error when it is not known."""
+    variant = ctx.settings.churn_variant
+    if variant not in CHURN_VARIANTS:
+        raise SalesmetricsError(
+            f"churn_variant {variant!r} is not known; use {' or '.join(CHURN_VARIANTS)}"
+        )
+    return variant
+
+
+def _churn_edge(ctx: Context, period: Period) -> tuple[str | None, bool]:
+    """The note on a churn rate: a snapshot ignores the period; else as every rate's."""
+    _variant(ctx)
+    if is_snapshot(ctx):
+        return SNAPSHOT_NOTE, True
+    return _rate_edge(ctx, period)
+
+
+def _rate_edge(ctx: Context, period: Period) -> tuple[str | None, bool]:
+    return monthly_edge(ctx, period, NO_MONTH)
+
+
+def _churned_edge(ctx: Context, period: Period) -> tuple[str | None, bool]:
+    if is_snapshot(ctx):
+        return SNAPSHOT_NOTE, True
+    return monthly_edge(ctx, period)
 
 
 def _retention(ctx: Context, period: Period) -> pd.DataFrame:
@@ -152,7 +181,9 @@ def _retention(ctx: Context, period: Period) -> pd.DataFrame:
     """
     table = _rated(ctx, period)
     at_start = _start(table) > 0
-    return table.assign(numerator=at_start & (_end(table) > 0), denominator=at_start)
+    return table.assign(
+        numerator=at_start & (_end(table) > 0), denominator=at_start, key=table["customer_id"]
+    )
 
 
 # revenue_churn_rate, net_mrr_churn_rate
@@ -271,19 +302,31 @@ def _cohort_rows(ctx: Context, period: Period) -> pd.DataFrame:
 
 
 def _cohort_ratio(empty: str) -> Callable[[pd.DataFrame], Aggregate]:
-    """`ratio(empty)`, but no value for the opening month's cohort: the opening book."""
-    measured = ratio(empty)
+    """sum(numerator) / sum(denominator), None with `empty` as the note when the denominator
+    is 0; no value for the opening month's cohort: the opening book (the period's note is
+    the engine's: `kpis.base.at_edge`)."""
 
     def combine(rows: pd.DataFrame) -> Aggregate:
         if len(rows) and rows[OPENING_BOOK].to_numpy(dtype=bool).all():
             month = index_of(pd.Timestamp(str(rows[COHORT].iloc[0]) + "-01"))
             return Aggregate(None, note=opening_note(month, month))
-        return measured(rows)
+        top = float(rows["numerator"].sum()) if len(rows) else 0.0
+        bottom = float(rows["denominator"].sum()) if len(rows) else 0.0
+        if bottom == 0:
+            return Aggregate(None, top, bottom, empty)
+        return Aggregate(top / bottom, top, bottom)
 
     return combine
 
 
 def _logo_retention(ctx: Context, period: Period) -> pd.DataFrame:
+    """The cohort grid with numerator 1 where the customer pays in month k, denominator 1.
+
+    The two cohort tables stay custom, on pandas: a cell of the opening month's cohort has no
+    value and a note naming that month (a note per category, which the closed kinds' notes,
+    per KPI, cannot give), and period "all" takes every cohort whatever the days of its span,
+    where a declared relation places rows by a date (a cohort of intervals starting on 10
+    July is July's, before the span's first day)."""
     rows = _cohort_rows(ctx, period)
     return rows.assign(numerator=rows["paying"], denominator=1.0)
 
@@ -307,34 +350,40 @@ KPIS: tuple[Kpi, ...] = (
         "New customers",
         STAGE,
         Unit.COUNT,
-        Aggregation.CUSTOM,
+        Aggregation.COUNT_DISTINCT,
         (*SUBSCRIPTIONS, DATED),
         IN_MONTHS,
         "count of distinct customers whose first paying month is in the period (reactivated "
         "customers are not new)",
         _new,
-        combine=distinct,
+        relation=customers_rows(
+            (MONTH_STARTS, ("is_new", "new in the period")), monthly_edge, key="customer_id"
+        ),
     ),
     Kpi(
         "churned_customers",
         "Churned customers",
         STAGE,
         Unit.COUNT,
-        Aggregation.CUSTOM,
+        Aggregation.COUNT_DISTINCT,
         (*SUBSCRIPTIONS, DATED_OR_SNAPSHOT),
         f"{IN_MONTHS}; a snapshot ignores the period",
         "count of distinct customers at zero MRR in a month of the period after paying the "
         "month before; snapshot: distinct customers flagged churned",
         _churned,
         higher_is_better=False,
-        combine=distinct,
+        relation=customers_rows(
+            (MONTH_STARTS, ("is_churned", "churned in the period")),
+            _churned_edge,
+            key="customer_id",
+        ),
     ),
     Kpi(
         "customer_churn_rate",
         "Customer churn rate",
         STAGE,
         Unit.RATIO,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         (*SUBSCRIPTIONS, DATED_OR_SNAPSHOT),
         f"{RATES}; a snapshot ignores the period",
         "distinct customers paying at the period's start that churned in it / distinct customers "
@@ -343,35 +392,57 @@ KPIS: tuple[Kpi, ...] = (
         _churn_rate,
         higher_is_better=False,
         benchmark="5-7% annually",
-        combine=ratio(NO_START, distinct_customers=True),
+        no_denominator=NO_START,
+        relation=customers_rows(
+            (MONTH_STARTS,),
+            _churn_edge,
+            key="customer_id",
+            numerator=f"CASE WHEN is_churned AND (snapshot_row OR {STRIPE} OR mrr_start > 0) "
+            "THEN 1.0 ELSE 0.0 END",
+            denominator=f"CASE WHEN snapshot_row OR mrr_start > 0 OR ({STRIPE} AND is_new) "
+            "THEN 1.0 ELSE 0.0 END",
+        ),
     ),
     Kpi(
         "customer_retention_rate",
         "Customer retention rate",
         STAGE,
         Unit.RATIO,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         (*SUBSCRIPTIONS, DATED),
         RATES,
         "(customers paying at the end − those of them not paying at the start, new or "
         "reactivated) / customers paying at the start: paying at both / paying at the start",
         _retention,
         benchmark="85% or higher",
-        combine=ratio(NO_START, distinct_customers=True),
+        no_denominator=NO_START,
+        relation=customers_rows(
+            (MONTH_STARTS,),
+            _rate_edge,
+            key="customer_id",
+            numerator="CASE WHEN mrr_start > 0 AND mrr_end > 0 THEN 1.0 ELSE 0.0 END",
+            denominator="CASE WHEN mrr_start > 0 THEN 1.0 ELSE 0.0 END",
+        ),
     ),
     Kpi(
         "revenue_churn_rate",
         "Revenue churn rate (gross MRR churn)",
         STAGE,
         Unit.RATIO,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         (*SUBSCRIPTIONS, DATED),
         RATES,
         "(churned + contraction MRR in the period, any customer) / MRR of the month before the "
         "period's first month",
         _revenue_churn,
         higher_is_better=False,
-        combine=ratio(NO_START_MRR),
+        no_denominator=NO_START_MRR,
+        relation=customers_rows(
+            (MONTH_STARTS,),
+            _rate_edge,
+            numerator="-(mrr_contraction + mrr_churned)",
+            denominator="mrr_start",
+        ),
         sample_size="rows",
     ),
     Kpi(
@@ -379,14 +450,20 @@ KPIS: tuple[Kpi, ...] = (
         "Net MRR churn rate",
         STAGE,
         Unit.RATIO,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         (*SUBSCRIPTIONS, DATED),
         RATES,
         "(churned + contraction − expansion − reactivation MRR in the period, any customer) / "
         "MRR of the month before the period's first month; negative when expansion wins",
         _net_churn,
         higher_is_better=False,
-        combine=ratio(NO_START_MRR),
+        no_denominator=NO_START_MRR,
+        relation=customers_rows(
+            (MONTH_STARTS,),
+            _rate_edge,
+            numerator="-(mrr_contraction + mrr_churned + mrr_expansion + mrr_reactivation)",
+            denominator="mrr_start",
+        ),
         sample_size="rows",
     ),
     Kpi(
@@ -394,14 +471,26 @@ KPIS: tuple[Kpi, ...] = (
         "Net revenue retention",
         STAGE,
         Unit.RATIO,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         (*SUBSCRIPTIONS, DATED),
         RATES,
         "(start + expansion − contraction − churned) / start over customers paying at the start: "
         "their MRR at the end month, 0 if they churned in the period / their start MRR "
         "(nrr_reactivation: customers who came back in the period add their end MRR above)",
         _nrr,
-        combine=ratio(NO_START_MRR),
+        no_denominator=NO_START_MRR,
+        relation=customers_rows(
+            (
+                MONTH_STARTS,
+                (
+                    "mrr_start > 0 OR (is_reactivation AND {nrr_reactivation})",
+                    "paying at the start (or, with nrr_reactivation, back in the period)",
+                ),
+            ),
+            _rate_edge,
+            numerator="CASE WHEN is_churned AND NOT {nrr_reactivation} THEN 0.0 ELSE mrr_end END",
+            denominator="mrr_start",
+        ),
         sample_size="rows",
     ),
     Kpi(
@@ -409,13 +498,19 @@ KPIS: tuple[Kpi, ...] = (
         "Gross revenue retention",
         STAGE,
         Unit.RATIO,
-        Aggregation.CUSTOM,
+        Aggregation.RATIO,
         (*SUBSCRIPTIONS, DATED),
         RATES,
         "over customers paying at the start: sum of the lower of each one's start and end MRR (0 "
         "if it churned in the period) / sum of their start MRR",
         _grr,
-        combine=ratio(NO_START_MRR),
+        no_denominator=NO_START_MRR,
+        relation=customers_rows(
+            (MONTH_STARTS, ("mrr_start > 0", "paying at the start")),
+            _rate_edge,
+            numerator="CASE WHEN is_churned THEN 0.0 ELSE least(mrr_start, mrr_end) END",
+            denominator="mrr_start",
+        ),
         sample_size="rows",
     ),
     Kpi(
@@ -423,13 +518,13 @@ KPIS: tuple[Kpi, ...] = (
         "Expansion revenue",
         STAGE,
         Unit.CURRENCY,
-        Aggregation.CUSTOM,
+        Aggregation.SUM,
         (*SUBSCRIPTIONS, DATED),
         IN_MONTHS,
         "sum of increases of MRR of customers paying the month before, over months in the "
         "period (the same amount as mrr_expansion, with the retention KPIs)",
         moved("expansion"),
-        combine=summed,
+        relation=moved_sql("expansion"),
     ),
     Kpi(
         "cohort_retention",

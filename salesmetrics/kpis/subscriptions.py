@@ -198,9 +198,14 @@ def _single_currency(rows: pd.DataFrame) -> None:
     """Several currencies among the paying rows are an error: rates are needed first."""
     if "currency" not in rows.columns:
         return
-    counts = rows["currency"].value_counts()
+    one_currency([(str(c), int(n)) for c, n in rows["currency"].value_counts().items()])
+
+
+def one_currency(counts: list[tuple[str, int]]) -> None:
+    """An error when the paying rows' currencies, with their row counts (most first), are
+    several: rates are needed first."""
     if len(counts) > 1:
-        listed = ", ".join(f"{c} ({n:,} rows)" for c, n in counts.items())
+        listed = ", ".join(f"{c} ({n:,} rows)" for c, n in counts)
         raise SalesmetricsError(
             f"subscriptions: MRR is in several currencies: {listed}; "
             "give a reporting currency and rates in the report config"

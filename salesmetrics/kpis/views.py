@@ -13,6 +13,7 @@ import pandas as pd
 
 from salesmetrics.kpis.base import ROW, Context
 from salesmetrics.kpis.quotas import label_spans
+from salesmetrics.kpis.subscriptions import MOVEMENTS, NOISE
 from salesmetrics.schema import DEAL_STAGES, STAGE_DATE_PREFIX
 
 FUNNEL = DEAL_STAGES[: DEAL_STAGES.index("won") + 1]  # prospecting .. negotiation, won
@@ -544,6 +545,180 @@ WON_AND_TARGETS = (
 """Won deals (`part` won, at closed_at) and target rows (`part` their metric, quota when
 blank) over the days of their label, `happened_at` to `ends_at`, for a KPI that counts the
 share of a target inside each period (`Rows.spans`): revenue against quota or forecast."""
+# MRR and retention: the MRR book (kpis.subscriptions) and each period's customers (kpis.mrr)
+
+
+def month_of(stamp: str) -> str:
+    """The month index of a timestamp: year × 12 + month − 1 (as `subscriptions.month_index`)."""
+    return f"(year({stamp}) * 12 + month({stamp}) - 1)"
+
+
+NOT_BOOK_DIMENSIONS = (
+    *("customer_id", "mrr", "month", "started_at", "ended_at", "churned", "modified_at"),
+    *("currency", ROW),
+)  # as subscriptions.NOT_DIMENSIONS
+
+MRR_EDGES = f"""
+SELECT coalesce(max({month_of("month")}),
+        (SELECT {month_of("as_of")} FROM report_as_of)) AS horizon,
+    min({month_of("month")}) AS opening,
+    NOT bool_or(month IS NOT NULL OR started_at IS NOT NULL) IS TRUE AS snapshot
+FROM subscriptions
+"""
+"""One row: the last month the subscription data speaks for (`horizon`: the latest month of
+monthly rows, else the month of the report's as-of day), the first month of monthly rows
+(`opening`, blank for intervals) and whether the rows are a snapshot without dates."""
+
+MRR_PAYING = f"""
+SELECT s.*, {month_of("s.month")} AS book_month FROM subscriptions s, mrr_edges e
+WHERE e.opening IS NOT NULL AND s.month IS NOT NULL AND s.mrr > 0
+UNION ALL BY NAME
+SELECT s.*, unnest(range({month_of("s.started_at")}, least(
+    coalesce({month_of("s.ended_at")} - 1, e.horizon), e.horizon) + 1)) AS book_month
+FROM subscriptions s, mrr_edges e
+WHERE e.opening IS NULL AND s.started_at IS NOT NULL AND s.mrr > 0
+"""
+"""The paying rows (MRR > 0) with their month (`book_month`): monthly rows as they are; else
+each interval once per month at whose end it is active, from its start's month to the month
+before its end's (without an end, or ending later: to the horizon)."""
+
+MRR_BOOK = """
+SELECT * EXCLUDE (mrr, kpi_rank), total AS mrr FROM (
+    SELECT *, sum(mrr) OVER (PARTITION BY customer_id, book_month) AS total,
+        row_number() OVER (PARTITION BY customer_id, book_month ORDER BY mrr DESC, _row_)
+        AS kpi_rank
+    FROM mrr_paying WHERE customer_id IS NOT NULL
+) WHERE kpi_rank = 1
+"""
+"""One row per customer-month: `mrr` the sum of its rows, the other columns those of its
+largest row (the first listed of equal ones), as `subscriptions.book`."""
+
+MRR_MOVEMENTS = f"""
+WITH book AS (
+    SELECT *, lag(book_month) OVER w AS before_month, lag(mrr) OVER w AS before_mrr,
+        lead(book_month) OVER w AS after_month
+    FROM mrr_book WINDOW w AS (PARTITION BY customer_id ORDER BY book_month)
+), changed AS (
+    SELECT *, CASE WHEN abs(mrr - before_mrr) < {NOISE} THEN 0.0 ELSE mrr - before_mrr END
+        AS change
+    FROM book
+)
+SELECT * EXCLUDE (before_month, before_mrr, after_month, change), book_month AS moved_month,
+    CASE WHEN before_month IS NULL THEN 'new'
+        WHEN before_month < book_month - 1 THEN 'reactivation'
+        WHEN change > 0 THEN 'expansion' ELSE 'contraction' END AS movement,
+    CASE WHEN before_month IS NULL OR before_month < book_month - 1 THEN mrr ELSE change END
+        AS amount
+FROM changed WHERE before_month IS NULL OR before_month < book_month - 1 OR change <> 0
+UNION ALL BY NAME
+SELECT * EXCLUDE (before_month, before_mrr, after_month), book_month + 1 AS moved_month,
+    'churned' AS movement, -mrr AS amount
+FROM book
+WHERE (after_month IS NULL OR after_month <> book_month + 1)
+    AND book_month + 1 <= (SELECT horizon FROM mrr_edges)
+"""
+"""The movements between months, dated by the month they show in (`moved_month`), with the
+book row's columns (of a churn: the last paying month's), as `subscriptions.movements`: new
+(first paying month), reactivation (after a month at zero), expansion and contraction (a
+change of a millionth or more from the month before), churned (the month after the last
+paying month, up to the horizon, with minus its MRR)."""
+
+MRR_WINDOWS = f"""
+SELECT kpi_slice,
+    CASE WHEN e.opening IS NOT NULL AND first_month <= e.opening THEN e.opening + 1
+        ELSE first_month END AS first_month,
+    least(last_month, e.horizon) AS last_month, first_month <= last_month AS month_starts
+FROM (
+    SELECT kpi_slice, {month_of("kpi_start")} AS start_month,
+        {month_of("kpi_start")} + CASE WHEN day(kpi_start) = 1 THEN 0 ELSE 1 END AS first_month,
+        {month_of("kpi_stop - INTERVAL 1 DAY")} AS last_month
+    FROM report_slices
+) s, mrr_edges e
+WHERE NOT e.snapshot AND start_month <= e.horizon AND NOT coalesce(last_month < e.opening, FALSE)
+"""
+"""Each slice of the report the subscription data speaks for, with its months as
+`kpis.mrr.window` takes them: `first_month` the first whose first day is in it (after the
+opening month), `last_month` the month of its last day (cut at the horizon), and
+`month_starts` whether any first of a month is in it at all."""
+
+MRR_CUSTOMERS = f"""
+WITH windows AS (SELECT * FROM mrr_windows),
+book AS (SELECT * FROM mrr_book),
+moves AS (SELECT * FROM mrr_movements),
+starts AS (
+    SELECT w.kpi_slice, b.customer_id, b.mrr FROM windows w
+    JOIN book b ON b.book_month = w.first_month - 1
+), ends AS (
+    SELECT w.kpi_slice, b.customer_id, b.mrr FROM windows w
+    JOIN book b ON b.book_month = w.last_month
+), moved AS (
+    SELECT w.kpi_slice, m.customer_id,
+        {
+    ", ".join(
+        f"coalesce(sum(m.amount) FILTER (WHERE m.movement = '{k}'), 0.0) AS mrr_{k}, "
+        f"coalesce(bool_or(m.movement = '{k}'), FALSE) AS is_{k}"
+        for k in MOVEMENTS
+    )
+}
+    FROM windows w JOIN moves m
+        ON m.moved_month >= w.first_month AND m.moved_month <= w.last_month
+    GROUP BY w.kpi_slice, m.customer_id
+), involved AS (
+    SELECT kpi_slice, customer_id FROM starts UNION SELECT kpi_slice, customer_id FROM ends
+    UNION SELECT kpi_slice, customer_id FROM moved
+), latest AS (
+    SELECT i.kpi_slice AS mrr_slice, w.month_starts, b.* EXCLUDE (mrr, book_month)
+    FROM involved i JOIN windows w ON w.kpi_slice = i.kpi_slice
+    JOIN book b ON b.customer_id = i.customer_id AND b.book_month <= w.last_month
+    QUALIFY row_number() OVER (PARTITION BY i.kpi_slice, i.customer_id
+        ORDER BY b.book_month DESC) = 1
+)
+SELECT l.*, FALSE AS snapshot_row, coalesce(st.mrr, 0.0) AS mrr_start,
+    coalesce(en.mrr, 0.0) AS mrr_end,
+    {", ".join(f"coalesce(mv.mrr_{k}, 0.0) AS mrr_{k}" for k in MOVEMENTS)},
+    {", ".join(f"coalesce(mv.is_{k}, FALSE) AS is_{k}" for k in MOVEMENTS)}
+FROM latest l
+LEFT JOIN starts st ON st.kpi_slice = l.mrr_slice AND st.customer_id = l.customer_id
+LEFT JOIN ends en ON en.kpi_slice = l.mrr_slice AND en.customer_id = l.customer_id
+LEFT JOIN moved mv ON mv.kpi_slice = l.mrr_slice AND mv.customer_id = l.customer_id
+UNION ALL BY NAME
+SELECT s.*, l.kpi_slice AS mrr_slice, TRUE AS month_starts, TRUE AS snapshot_row,
+    coalesce(s.churned, FALSE) AS is_churned
+FROM subscriptions s, report_slices l, mrr_edges e WHERE e.snapshot
+"""
+"""Per slice (`mrr_slice`, `Rows.of_slice`), one row per customer paying in the month before
+its first month or in its last, or with a movement in between, as `kpis.mrr.customers`: the
+customer's columns of its last paying month up to the last, `mrr_start`, `mrr_end`, its
+signed sum of each kind of movement (`mrr_new`, …) and whether it had one (`is_new`, …);
+`month_starts` whether a first of a month is in the slice. Of a snapshot without dates, every
+row in every slice (`snapshot_row`), `is_churned` its churned flag (blank: not churned)."""
+
+MRR_BRIDGE_LINES = f"""
+SELECT * FROM (
+    UNPIVOT (SELECT * EXCLUDE ({", ".join(f"is_{k}" for k in MOVEMENTS)}) FROM mrr_customers
+        WHERE month_starts AND NOT snapshot_row)
+    ON {", ".join(f"mrr_{k} AS '{k}'" for k in ("start", *MOVEMENTS, "end"))}
+    INTO NAME bridge_line VALUE bridge_amount
+) WHERE bridge_amount <> 0
+"""
+"""Per slice in which a month starts, one row per customer and line of the MRR bridge it has
+(`bridge_line`: start, each movement, end; `bridge_amount`, not 0)."""
+
+MRR_LEVELS = f"""
+SELECT b.*, w.kpi_slice AS mrr_slice FROM mrr_windows w JOIN (
+    SELECT customer_id, book_month, COLUMNS(lambda c: c NOT IN
+        ({", ".join(repr(c) for c in (*NOT_BOOK_DIMENSIONS, "book_month"))})
+        AND NOT starts_with(c, '_implausible_')), sum(mrr) AS mrr
+    FROM mrr_paying WHERE customer_id IS NOT NULL GROUP BY ALL
+) b ON b.book_month = w.last_month
+UNION ALL BY NAME
+SELECT s.* REPLACE (coalesce(s.mrr, 0.0) AS mrr), l.kpi_slice AS mrr_slice
+FROM subscriptions s, report_slices l, mrr_edges e
+WHERE e.snapshot AND NOT coalesce(s.churned, FALSE)
+"""
+"""Per slice (`mrr_slice`), the customers paying in its last month, one row per plan (the
+combination of their dimensions) they pay, `mrr` its part (as `subscriptions.by_dimensions`);
+of a snapshot without dates, every customer not churned, in every slice."""
 
 
 VIEWS: dict[str, str] = {
@@ -613,5 +788,21 @@ VIEWS: dict[str, str] = {
     ),
     # won revenue against quotas and forecasts (kpis.team, kpis.close)
     "won_and_targets": WON_AND_TARGETS,
+    # MRR and retention (kpis.subscriptions, kpis.mrr, kpis.retention)
+    "mrr_edges": MRR_EDGES,
+    "mrr_paying": MRR_PAYING,
+    "mrr_book": MRR_BOOK,
+    "mrr_movements": MRR_MOVEMENTS,
+    "mrr_windows": MRR_WINDOWS,
+    "mrr_customers": MRR_CUSTOMERS,
+    "mrr_bridge_lines": MRR_BRIDGE_LINES,
+    "mrr_levels": MRR_LEVELS,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""
+
+MATERIALISED = frozenset(
+    ("mrr_paying", "mrr_book", "mrr_movements", "mrr_windows", "mrr_customers", "mrr_levels")
+)
+"""The views made as tables, once per report (per set of slices, for those that read the
+slices): each is read by many KPIs, and computing it inside every KPI's query cost more than
+the queries themselves (the MRR book: twenty KPIs)."""

@@ -376,3 +376,27 @@ def test_cohorts_by_the_plan_they_started_on():
         ("2026-01", k): 1.0
         for k in "0123"  # K2
     }
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"churn_variant": "stripe"}, {"nrr_reactivation": True}],
+    ids=["stripe", "reactivation"],
+)
+@pytest.mark.parametrize("period", ["2026-10", "2026-Q3", "2026-W40"])
+def test_both_engines_agree_with_the_settings(settings, period):
+    from tests.kpis.test_mrr import CHANGES
+    from tests.test_duck import same_values
+
+    for book in (FIVE, CHANGES):
+        found = same_values(
+            book,
+            period=resolve_period(period, AS_OF),
+            as_of=AS_OF,
+            kpis=RATES,
+            group_by=("plan",),
+            compare="previous",
+            trend_periods=3,
+            settings=Settings(**settings),
+        )
+        assert found >= len(RATES)
