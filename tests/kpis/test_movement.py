@@ -242,3 +242,19 @@ def test_validate_reads_the_snapshot_and_exports_only_the_current_deals(runner, 
         ("old.csv", 8),
     ]
     assert "deals 8 rows" in result.stderr  # the current export's, not both stacked
+
+
+def test_explain_reads_the_snapshot_and_lists_the_deals_of_a_move(runner, tmp_path):
+    _export(tmp_path / "old.csv", HUBSPOT_OLD)
+    _export(tmp_path / "new.csv", HUBSPOT_NEW)
+    args = ["explain", "pipeline_won", "-c", _config(tmp_path), "--group", "owner=Bob"]
+    result = runner.invoke(app, [*args, "-f", "json", "-q"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["values"][0]["value"] == -400.0
+    counted = [r for r in document["rows"] if r["counted"]]
+    assert [(r["deal_id"], r["value"], r["move"]) for r in counted] == [("D4", -400.0, "won")]
+    # Bob's other deals: D3 (decreased), D6 (closed in both), D7 (gone), D10 (reopened)
+    assert {r["deal_id"]: r["reason"] for r in document["rows"] if not r["counted"]} == {
+        d: "not open then and won now" for d in ("D3", "D6", "D7", "D10")
+    }
