@@ -148,16 +148,18 @@ def explain(
         rates=rates,
     )
     target = output or "-"
-    _refuse_writing_an_input("--output", target, _sources(specs, config))
+    reads = (*specs, *settings.snapshot_inputs)  # the movement KPIs read the snapshot too
+    _refuse_writing_an_input("--output", target, _sources(reads, config))
     loaded, unusable = _load(
-        specs, settings, mapping_dirs, quiet=quiet, no_color=no_color, as_of=settings.as_of
+        reads, settings, mapping_dirs, quiet=quiet, no_color=no_color, as_of=settings.as_of
     )
-    if _unusable(unusable, len(specs), len(loaded), skip_unrecognised, computing=True):
+    if _unusable(unusable, len(reads), len(loaded), skip_unrecognised, computing=True):
         raise typer.Exit(EXIT_INPUT)
     limit_rejects = max_reject_rate if max_reject_rate is not None else settings.max_reject_rate
     qualities = [item.quality for item in loaded]
     _refuse_rejects(qualities, limit_rejects if limit_rejects is not None else 0.05)
-    frames = sourced(loaded)
+    snapshot = settings.previous_snapshot.spec if settings.previous_snapshot else None
+    frames = sourced(loaded, snapshot)
     span, today = resolve(settings, frames)
     mode = (compare.value if compare else None) or ("previous" if previous else None)
     found = rows_behind(

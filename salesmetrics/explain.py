@@ -28,6 +28,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from salesmetrics.config import InputSpec
 from salesmetrics.engine import TIME_DIMENSIONS, compute, prepare, select
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import (
@@ -91,12 +92,15 @@ class Explanation:
         return value.previous if self.compared else value.value
 
 
-def sourced(loaded: Iterable) -> dict[str, pd.DataFrame]:
-    """One frame per entity, as `pipeline.frames_of` stacks them, with each row's file in
-    `_file` (a category: one copy of each path)."""
+def sourced(loaded: Iterable, snapshot: InputSpec | None = None) -> dict[str, pd.DataFrame]:
+    """One frame per entity, as `pipeline.frames_of` stacks them (the input read from
+    `snapshot`, the config's previous_snapshot, apart), with each row's file in `_file` (a
+    category: one copy of each path)."""
+    from salesmetrics.pipeline import held_as
+
     by_entity: dict[str, list] = {}
     for item in loaded:
-        by_entity.setdefault(item.entity, []).append(item)
+        by_entity.setdefault(held_as(item, snapshot), []).append(item)
     frames = {}
     for name, items in by_entity.items():
         parts = [item.frame for item in items]

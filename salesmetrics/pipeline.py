@@ -174,19 +174,24 @@ def frames_of(
     `previous_snapshot`: an earlier export of the same deals, for the pipeline movement."""
     by_entity: dict[str, list[pd.DataFrame]] = {}
     for item in loaded:
-        name = item.entity
-        if snapshot is not None and item.path == snapshot.path:
-            if item.entity != "deals":
-                raise ConfigError(
-                    f"previous_snapshot: {item.path} is read as {item.entity}, but a snapshot "
-                    "is an earlier deals export; give it its deals mapping (`mapping:`)"
-                )
-            name = SNAPSHOT
-        by_entity.setdefault(name, []).append(item.frame)
+        by_entity.setdefault(held_as(item, snapshot), []).append(item.frame)
     return {
         name: parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
         for name, parts in by_entity.items()
     }
+
+
+def held_as(item: LoadedInput, snapshot: InputSpec | None) -> str:
+    """The name an input's frame is held under: its entity's, or `previous_snapshot` for the
+    input read from `snapshot`, which must be a deals export."""
+    if snapshot is None or item.path != snapshot.path:
+        return item.entity
+    if item.entity != "deals":
+        raise ConfigError(
+            f"previous_snapshot: {item.path} is read as {item.entity}, but a snapshot "
+            "is an earlier deals export; give it its deals mapping (`mapping:`)"
+        )
+    return SNAPSHOT
 
 
 def hints_of(loaded: Iterable[LoadedInput]) -> dict[str, str]:

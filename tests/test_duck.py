@@ -581,6 +581,52 @@ def test_both_engines_agree_on_the_sample_company(sample, options):
     assert assert_same(run("pandas"), run("duckdb")) >= len(DECLARED)
 
 
+@pytest.fixture(scope="module")
+def movement_sample():
+    """The sample company's two deals exports (sample_data/movement.yaml): report.yaml has no
+    previous snapshot, so the movement KPIs are compared on this one."""
+    from salesmetrics.config import load_config
+    from salesmetrics.pipeline import frames_of, load_inputs
+
+    with contextlib.chdir(Path(__file__).parents[1]):
+        config = load_config("sample_data/movement.yaml")
+        loaded = load_inputs((*config.inputs, *config.snapshot_inputs))
+        assert config.previous_snapshot is not None
+        return config, frames_of(loaded, config.previous_snapshot.spec)
+
+
+MOVEMENT = [k.id for k in CATALOGUE.values() if k.stage == "movement"]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"by": ("owner",), "trend": 3},
+        {"period": "2026-Q4", "by": ("month",), "compare": "year"},
+        {"period": "2026-09", "by": ("team",)},
+        {"period": "all"},
+    ],
+    ids=["month", "by-owner-trend", "quarter-by-month", "month-before-by-team", "all"],
+)
+def test_both_engines_agree_on_the_sample_companys_movement(movement_sample, options):
+    from salesmetrics.pipeline import compute_report
+
+    config, frames = movement_sample
+
+    def run(engine: str) -> Report:
+        import salesmetrics.pipeline as pipeline
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(pipeline, "compute", lambda *a, **k: compute(*a, engine=engine, **k))
+            return compute_report(config, frames, kpis=MOVEMENT, all_groups=True, **options)
+
+    pandas, duck = run("pandas"), run("duckdb")
+    assert assert_same(pandas, duck) >= len(MOVEMENT)
+    held = options.get("period") != "2026-09"  # a period holding the span's last day
+    assert any(v.value for v in duck.values) is held
+
+
 def test_a_kpi_declared_in_sql_alone_is_computed_by_duckdb_on_either_engine():
     from dataclasses import replace
 

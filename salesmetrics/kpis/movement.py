@@ -6,9 +6,9 @@ snapshot_day`); the current deals input is taken on the report's `as_of`. The tw
 deal by deal by `salesmetrics.diff.classify`, which puts each deal in one move, so
 `pipeline_start` + the moves = `pipeline_end`, to the cent, in total and per owner. These KPIs
 read two snapshots at once, which no row-per-record relation of one input can say: their rows
-are built here in Python (one row per deal, its `value` what the move adds to the open
-pipeline) and aggregated by `_count_and_value`, a custom kind only for its pair: the value,
-and the number of deals as the numerator.
+are a table made here in Python once per report (`moves`, the table `pipeline_moves` of
+`kpis.views.TABLES`: one row per deal, with what its move adds to the open pipeline) and each
+KPI is the deals of one move (or movement), summed, with their number as the numerator.
 
 The movement covers the days from the earlier export's day to the day before `as_of`, and
 belongs to the one period that holds that last day: the report period, or the trend or time
@@ -20,17 +20,30 @@ one export rejected counts here as created or gone (`salesmetrics diff` sets it 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 
-from salesmetrics.diff import classify
-from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Unit, at_edge
+from salesmetrics.diff import PIPELINE_MOVES, classify
+from salesmetrics.kpis.base import (
+    SMALL_SAMPLE,
+    Aggregate,
+    Aggregation,
+    Context,
+    Kpi,
+    Rows,
+    Unit,
+    at_edge,
+)
 from salesmetrics.periods import Period, between
 
 STAGE = "movement"
 ENTITY = "previous_snapshot"
+TABLE = "pipeline_moves"  # the name of `moves` for the DuckDB engine (kpis.views.TABLES)
+MOVED_AT = "moved_at"  # the column of `moves` that places every deal in a period
 NEEDS = ("deals.deal_id", "deals.status", "deals.amount", f"{ENTITY}.deal_id", f"{ENTITY}.status")
 PERIOD_DATE = "the span between the two exports (previous_snapshot's as_of to the report's)"
 
@@ -44,19 +57,30 @@ def span(ctx: Context) -> Period | None:
     return between(day, ctx.as_of - timedelta(days=1))
 
 
-def _classified(ctx: Context) -> pd.DataFrame:
-    """Each deal in either export with its move and movements (salesmetrics.diff), and the
-    report's breakdown dimensions and currency: the current export's, else the earlier's."""
-    old, new = ctx[ENTITY], ctx["deals"]
-    found = span(ctx)
-    assert found is not None
-    rows = classify(old, new, found)
-    ids = rows["deal_id"].astype("string")
-    for column in dict.fromkeys([*ctx.dimensions, "currency"]):
-        if column == "owner" or (column not in new.columns and column not in old.columns):
-            continue
-        rows[column] = _by_id(new, column, ids).fillna(_by_id(old, column, ids))
-    return rows
+def moves(ctx: Context) -> pd.DataFrame:
+    """Each deal in either export with its move and movements (`salesmetrics.diff.classify`),
+    the report's breakdown dimensions and currency (the current export's, else the
+    earlier's; the currency blank when neither has one), and `moved_at`, the last day of the
+    span (blank without a span: no deal is in any period). Once per report, for both engines.
+    """
+
+    def build() -> pd.DataFrame:
+        old, new = ctx[ENTITY], ctx["deals"]
+        covered = span(ctx)
+        last = ctx.as_of - timedelta(days=1)
+        # classify reads only the period's end: slipped and pulled_in are about as_of
+        rows = classify(old, new, covered or between(last, last))
+        ids = rows["deal_id"].astype("string")
+        for column in dict.fromkeys([*ctx.dimensions, "currency"]):
+            present = column in new.columns or column in old.columns
+            if column == "owner" or (column != "currency" and not present):
+                continue
+            rows[column] = _by_id(new, column, ids).fillna(_by_id(old, column, ids))
+        day = np.datetime64(covered.end, "us") if covered else np.datetime64("NaT", "us")
+        return rows.assign(**{MOVED_AT: np.full(len(rows), day)})
+
+    found: pd.DataFrame = ctx.memo("movement.pipeline", build)
+    return found
 
 
 def _by_id(frame: pd.DataFrame, column: str, ids: pd.Series) -> pd.Series:
@@ -68,24 +92,38 @@ def _by_id(frame: pd.DataFrame, column: str, ids: pd.Series) -> pd.Series:
     return ids.map(values).astype("object")
 
 
+def _dimensions(ctx: Context) -> set[str]:
+    """The report's dimensions `moves` carries: the owner, and those either export has."""
+    old, new = ctx[ENTITY], ctx["deals"]
+    return {"owner", *(d for d in ctx.dimensions if d in new.columns or d in old.columns)}
+
+
+def _edge(ctx: Context, period: Period) -> tuple[str | None, bool]:
+    """No value without the earlier export's day, nor in a period that does not hold the
+    span's last day; a note on the period that holds it without being the span."""
+    covered = span(ctx)
+    if covered is None:
+        return _no_day(ctx), False
+    if not period.start <= covered.end <= period.end:
+        return f"no snapshot pair for {period.label}: the exports span {_days(covered)}", False
+    if (period.start, period.end) == (covered.start, covered.end):
+        return None, True
+    return f"movement over {_days(covered)}, not the whole of {period.label}", True
+
+
 def _rows_of(pick: str, value: str):
-    """A KPI's rows: the deals where `pick` holds (a move's id, or a boolean column), each
-    with `value` (`change`: what it adds; `value_old` / `value_new`: an amount)."""
+    """A KPI's pandas rows: the deals where `pick` holds (a move's id, or a boolean column),
+    each with `value` (`change`: what it adds; `value_old` / `value_new`: an amount)."""
 
     def rows(ctx: Context, period: Period) -> pd.DataFrame:
-        covered = span(ctx)
-        table = ctx.memo("movement.pipeline", lambda: _classified(ctx)) if covered else None
-        if table is None or covered is None:
-            return at_edge(pd.DataFrame({"value": []}), _no_day(ctx), known=False)
-        if not period.start <= covered.end <= period.end:
-            note = f"no snapshot pair for {period.label}: the exports span {_days(covered)}"
+        table = moves(ctx)
+        note, known = _edge(ctx, period)
+        if not known:
             return at_edge(table.iloc[0:0].assign(value=[]), note, known=False)
         where = table["move"] == pick if pick not in table.columns else table[pick]
         kept = table[where.to_numpy(dtype=bool)]
         found = kept.assign(value=kept[value].to_numpy(dtype=float))
-        if (period.start, period.end) == (covered.start, covered.end):
-            return found
-        return at_edge(found, f"movement over {_days(covered)}, not the whole of {period.label}")
+        return at_edge(found, note) if note else found
 
     return rows
 
@@ -102,12 +140,33 @@ def _days(covered: Period) -> str:
 
 
 def _count_and_value(rows: pd.DataFrame) -> Aggregate:
-    """The deals' value summed, and their number as the numerator."""
-    value = float(np.sum(rows["value"].to_numpy(dtype=float))) if len(rows) else 0.0
-    return Aggregate(value, float(len(rows)))
+    """`_summary` of the pandas rows' measures (as the SQL declaration's)."""
+    values = rows["value"].to_numpy(dtype=float)
+    measures = {"value": math.fsum(values) if len(rows) else None, "deals": float(len(rows))}
+    return _summary(measures, SMALL_SAMPLE)
 
 
-def _kpi(kpi_id: str, label: str, pick: str, value: str, formula: str, better: bool = True):
+def _summary(m: Mapping[str, float | None], threshold: int) -> Aggregate:
+    """The deals' value summed, and their number as the numerator (blank: no deals).
+
+    Custom, not a sum: the report gives each step of the waterfall its number of deals beside
+    its value, as `salesmetrics diff` does, and a sum carries no count."""
+    return Aggregate(m["value"] or 0.0, m["deals"] or 0.0)
+
+
+def _kpi(
+    kpi_id: str,
+    label: str,
+    pick: str,
+    value: str,
+    formula: str,
+    fails: str,
+    better: bool = True,
+):
+    """A movement KPI: the deals of `moves` where `pick` holds (a move's id, or a boolean
+    column; `fails`: why a deal where it does not is left out), each worth its `value`
+    column, summed (`_summary`)."""
+    where = f"move = '{pick}'" if pick in dict(PIPELINE_MOVES) else pick
     return Kpi(
         kpi_id,
         label,
@@ -120,6 +179,16 @@ def _kpi(kpi_id: str, label: str, pick: str, value: str, formula: str, better: b
         _rows_of(pick, value),
         higher_is_better=better,
         combine=_count_and_value,
+        relation=Rows(
+            TABLE,
+            MOVED_AT,
+            ((where, fails),),
+            value=value,
+            edge=_edge,
+            dimensions=_dimensions,
+            measures=(("value", f"fsum({value})"), ("deals", "count(*)")),
+        ),
+        summarise=_summary,
     )
 
 
@@ -130,6 +199,7 @@ KPIS = (
         "counted_old",
         "value_old",
         "sum of amount over deals open in the previous snapshot (numerator: their number)",
+        "not open in the previous snapshot",
     ),
     _kpi(
         "pipeline_created",
@@ -137,6 +207,7 @@ KPIS = (
         "created",
         "change",
         "sum of amount over deals open in the current export and absent from the previous one",
+        "not new in the current export and open there",
     ),
     _kpi(
         "pipeline_reopened",
@@ -144,6 +215,7 @@ KPIS = (
         "reopened",
         "change",
         "sum of amount over deals closed in the previous snapshot and open now",
+        "not closed then and open now",
     ),
     _kpi(
         "pipeline_increased",
@@ -151,6 +223,7 @@ KPIS = (
         "increased",
         "change",
         "sum of (amount now - amount then) over deals open in both with a larger amount now",
+        "not open in both with a larger amount now",
     ),
     _kpi(
         "pipeline_decreased",
@@ -159,6 +232,7 @@ KPIS = (
         "change",
         "sum of (amount now - amount then) over deals open in both with a smaller amount now "
         "(negative)",
+        "not open in both with a smaller amount now",
     ),
     _kpi(
         "pipeline_won",
@@ -167,6 +241,7 @@ KPIS = (
         "change",
         "- sum of the previous amount over deals open then and won now (negative: it leaves "
         "the open pipeline)",
+        "not open then and won now",
         better=False,
     ),
     _kpi(
@@ -175,6 +250,7 @@ KPIS = (
         "lost",
         "change",
         "- sum of the previous amount over deals open then and lost now (negative)",
+        "not open then and lost now",
     ),
     _kpi(
         "pipeline_disappeared",
@@ -183,6 +259,7 @@ KPIS = (
         "change",
         "- sum of the previous amount over deals open then and absent from the current export "
         "(deleted, merged or filtered out; negative)",
+        "not open then and absent now",
     ),
     _kpi(
         "pipeline_end",
@@ -191,6 +268,7 @@ KPIS = (
         "value_new",
         "sum of amount over deals open in the current export (numerator: their number); "
         "pipeline_start plus the seven moves above",
+        "not open in the current export",
     ),
     _kpi(
         "pipeline_advanced",
@@ -198,6 +276,7 @@ KPIS = (
         "advanced",
         "value_new",
         "sum of the current amount over deals open in both whose stage moved forward in the funnel",
+        "not open in both at a later stage now",
     ),
     _kpi(
         "pipeline_moved_back",
@@ -205,6 +284,7 @@ KPIS = (
         "moved_back",
         "value_new",
         "sum of the current amount over deals open in both whose stage moved back",
+        "not open in both at an earlier stage now",
         better=False,
     ),
     _kpi(
@@ -214,6 +294,7 @@ KPIS = (
         "value_new",
         "sum of the current amount over deals open in both whose expected close moved from "
         "before the current export's day to on or after it",
+        "not open in both with its expected close moved past the export's day",
         better=False,
     ),
     _kpi(
@@ -223,6 +304,7 @@ KPIS = (
         "value_new",
         "sum of the current amount over deals open in both whose expected close moved from on "
         "or after the current export's day to before it",
+        "not open in both with its expected close moved before the export's day",
     ),
 )
 ENDS = ("pipeline_start", "pipeline_end")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from salesmetrics.kpis import movement
 from salesmetrics.kpis.base import ROW, Context
 from salesmetrics.kpis.quotas import label_spans
 from salesmetrics.kpis.subscriptions import MOVEMENTS, NOISE
@@ -530,9 +531,14 @@ LEFT JOIN lead_facts AS l ON l.lead_id = r.lead_id
 listing with one, and `generated` 1 on the lead's first research when the lead became an
 SQL at or after it (`qualified_at`, its sql_at): the research generated a qualified lead."""
 
-TABLES: dict[str, Callable[[Context], pd.DataFrame]] = {"target_spans": label_spans}
+TABLES: dict[str, Callable[[Context], pd.DataFrame]] = {
+    "target_spans": label_spans,
+    # pipeline movement (kpis.movement): each deal of two deals exports with its move
+    movement.TABLE: movement.moves,
+}
 """Tables made from the report's frames in Python, once per report, for what SQL cannot say:
-the days of each target label (quarters and years follow the fiscal year)."""
+the days of each target label (quarters and years follow the fiscal year); a diff of two
+snapshots."""
 
 WON_AND_TARGETS = (
     "SELECT 'won' AS part, closed_at AS happened_at, NULL::TIMESTAMP AS ends_at, amount, owner, "

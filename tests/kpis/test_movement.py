@@ -1,6 +1,6 @@
 """The pipeline movement KPIs on the hand-worked snapshot pair of tests/test_diff.py, checked
 against the diff's waterfall (which reconciles), by owner, and in periods the exports do not
-span."""
+span, on both engines (the DuckDB declaration over `pipeline_moves`, and the pandas rows)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from salesmetrics.cli import app
-from salesmetrics.diff import diff
+from salesmetrics.diff import PIPELINE_MOVES, diff
 from salesmetrics.engine import compute
-from salesmetrics.kpis.base import Settings
-from salesmetrics.kpis.movement import KPIS, MOVES
+from salesmetrics.kpis.base import Context, Settings
+from salesmetrics.kpis.movement import KPIS, MOVES, moves
 from salesmetrics.periods import resolve_period
 from tests.test_cli_diff import NEW as HUBSPOT_NEW
 from tests.test_cli_diff import OLD as HUBSPOT_OLD
@@ -24,17 +25,28 @@ from tests.test_diff import NEW, OCTOBER, OLD
 AS_OF = date(2026, 11, 1)  # the day of the current export; the old one: 2026-10-01
 SETTINGS = Settings(snapshot_day=date(2026, 10, 1))
 IDS = [k.id for k in KPIS]
+WATERFALL = [k for k, step in MOVES.items() if step in dict(PIPELINE_MOVES)]  # not movements
 
 
-def _report(period=OCTOBER, settings=SETTINGS, **options):
-    frames = {"deals": NEW, "previous_snapshot": OLD}
+@pytest.fixture(params=["pandas", "duckdb"])
+def engine(request) -> str:
+    return request.param
+
+
+def _report(period=OCTOBER, settings=SETTINGS, frames=None, **options):
+    frames = frames or {"deals": NEW, "previous_snapshot": OLD}
     return compute(
         frames, period=period, as_of=AS_OF, kpis=IDS, settings=settings, all_groups=True, **options
     )
 
 
-def test_each_movement_kpi_is_the_diffs_step_with_its_count():
-    report = _report()
+def _values(report, group=()) -> dict[str, tuple[float | None, float | None, str | None]]:
+    """Each KPI's (numerator, value, note) for `group`."""
+    return {v.id: (v.numerator, v.value, v.note) for v in report.values if v.group == group}
+
+
+def test_each_movement_kpi_is_the_diffs_step_with_its_count(engine):
+    report = _report(engine=engine)
     waterfall = diff(OLD, NEW, OCTOBER).total
     found = {v.id: (v.numerator, v.value) for v in report.values if not v.group}
     assert found["pipeline_start"] == (6, 2200.0)  # D1-D5, D7
@@ -44,33 +56,75 @@ def test_each_movement_kpi_is_the_diffs_step_with_its_count():
         assert found[kpi_id] == (move.count, move.value), kpi_id
     assert found["pipeline_lost"] == (1, -500.0)  # D5, by hand
     assert found["pipeline_slipped"] == (1, 150.0)  # D1 at its new amount
+    assert all(v.note is None for v in report.values)  # October is the span between them
 
 
-def test_start_plus_the_moves_is_the_end_in_total_and_per_owner():
-    report = _report(group_by=("owner",))
-    steps = [k for k, v in MOVES.items() if v not in ("advanced", "moved_back")]
-    steps = [s for s in steps if s not in ("pipeline_slipped", "pipeline_pulled_in")]
+def test_start_plus_the_moves_is_the_end_in_total_and_per_owner(engine):
+    report = _report(group_by=("owner",), engine=engine)
     for group in ((), (("owner", "Ann"),), (("owner", "Bob"),)):
         values = {v.id: v.value for v in report.values if v.group == group}
-        moved = sum(values[s] for s in steps)
+        moved = sum(values[s] for s in WATERFALL)
         assert values["pipeline_start"] + moved == pytest.approx(values["pipeline_end"])
     ann = {v.id: v.value for v in report.values if v.group == (("owner", "Ann"),)}
     assert (ann["pipeline_start"], ann["pipeline_end"]) == (800.0, 1150.0)  # as diff's by owner
+    bob = _values(report, (("owner", "Bob"),))
+    # then open: D3 300, D4 400, D7 700; now: D3 250, D10 1000 (reopened)
+    assert bob["pipeline_start"] == (3, 1400.0, None)
+    assert bob["pipeline_end"] == (2, 1250.0, None)
+    assert bob["pipeline_reopened"] == (1, 1000.0, None)
+    assert bob["pipeline_decreased"] == (1, -50.0, None)
+    assert bob["pipeline_won"] == (1, -400.0, None)
+    assert bob["pipeline_disappeared"] == (1, -700.0, None)  # D7, its owner from the old export
+    assert bob["pipeline_pulled_in"] == (1, 250.0, None)  # D3: due 2026-11-15, now 2026-10-25
+    assert bob["pipeline_created"] == (0, 0.0, None)
 
 
-def test_other_periods_have_no_value_and_say_why():
-    report = _report(compare="previous", trend_periods=2)
+def test_other_periods_have_no_value_and_say_why(engine):
+    report = _report(compare="previous", trend_periods=2, engine=engine)
     start = report.value("pipeline_start")
     assert start.previous is None  # September: no snapshot pair covers it
     assert [p.value for p in start.trend] == [None, 2200.0]
-    quarter = _report(period=resolve_period("2026-Q4", AS_OF)).value("pipeline_created")
-    assert quarter.value == 800.0
-    assert quarter.note == "movement over 2026-10-01 to 2026-10-31, not the whole of 2026-Q4"
-    september = _report(period=resolve_period("2026-09", AS_OF)).value("pipeline_created")
-    assert september.value is None
-    assert (
-        september.note == "no snapshot pair for 2026-09: the exports span 2026-10-01 to 2026-10-31"
+    quarter = _report(period=resolve_period("2026-Q4", AS_OF), engine=engine)
+    created = quarter.value("pipeline_created")
+    assert created.value == 800.0
+    assert created.note == "movement over 2026-10-01 to 2026-10-31, not the whole of 2026-Q4"
+    september = _report(period=resolve_period("2026-09", AS_OF), engine=engine)
+    assert september.value("pipeline_created").value is None
+    assert september.value("pipeline_created").note == (
+        "no snapshot pair for 2026-09: the exports span 2026-10-01 to 2026-10-31"
     )
+
+
+def test_by_month_only_the_month_holding_the_spans_last_day_has_values(engine):
+    report = _report(period=resolve_period("2026-Q4", AS_OF), group_by=("month",), engine=engine)
+    october = _values(report, (("month", "2026-10"),))
+    november = _values(report, (("month", "2026-11"),))
+    assert october["pipeline_end"] == (5, 2400.0, None)  # the month is the span: no note
+    assert november["pipeline_end"] == (
+        None,
+        None,
+        "no snapshot pair for 2026-11: the exports span 2026-10-01 to 2026-10-31",
+    )
+    # a span of 2026-10-15 to 2026-10-31 lies in October without being all of it
+    half = _report(settings=Settings(snapshot_day=date(2026, 10, 15)), engine=engine)
+    assert _values(half)["pipeline_created"] == (
+        1,
+        800.0,
+        "movement over 2026-10-15 to 2026-10-31, not the whole of 2026-10",
+    )
+
+
+def test_the_table_of_moves_carries_the_deals_dimensions_from_either_export():
+    old = OLD.assign(team=pd.array(["East"] * 6 + ["West", "West"], "string"))
+    new = NEW.assign(team=pd.array(["North"] + [None] * 7, "string"))
+    ctx = Context({"deals": new, "previous_snapshot": old}, AS_OF, SETTINGS, dimensions=("team",))
+    table = moves(ctx).set_index("deal_id")
+    assert table.loc["D1", "team"] == "North"  # the current export's
+    assert table.loc["D7", "team"] == "West"  # gone: the earlier export's
+    assert pd.isna(table.loc["D8", "team"])  # new, with no team
+    assert table["currency"].isna().all()  # neither export has one: a blank column
+    assert (table["moved_at"] == pd.Timestamp("2026-10-31")).all()
+    assert moves(ctx) is moves(ctx)  # once per report
 
 
 def test_without_a_previous_snapshot_they_are_skipped_with_what_to_add():
@@ -79,10 +133,17 @@ def test_without_a_previous_snapshot_they_are_skipped_with_what_to_add():
     assert report.skipped[0].reason == "needs previous_snapshot (no previous_snapshot input)"
 
 
-def test_without_the_snapshots_day_there_is_no_value():
-    value = _report(settings=Settings()).value("pipeline_end")
-    assert value.value is None
-    assert value.note == "no day for the previous snapshot (previous_snapshot.as_of in the config)"
+def test_without_the_snapshots_day_there_is_no_value_in_total_or_per_owner(engine):
+    report = _report(settings=Settings(), group_by=("owner",), engine=engine)
+    assert not report.unsplit  # each owner has no value, for the same reason
+    note = "no day for the previous snapshot (previous_snapshot.as_of in the config)"
+    for group in ((), (("owner", "Ann"),), (("owner", "Bob"),)):
+        assert _values(report, group)["pipeline_end"] == (None, None, note)
+    late = _report(settings=Settings(snapshot_day=AS_OF), engine=engine).value("pipeline_start")
+    assert (late.value, late.note) == (
+        None,
+        "the previous snapshot (2026-11-01) is not before as_of (2026-11-01)",
+    )
 
 
 def _config(folder, snapshot: str = "old.csv", day: str = "2026-10-01") -> str:
@@ -181,3 +242,19 @@ def test_validate_reads_the_snapshot_and_exports_only_the_current_deals(runner, 
         ("old.csv", 8),
     ]
     assert "deals 8 rows" in result.stderr  # the current export's, not both stacked
+
+
+def test_explain_reads_the_snapshot_and_lists_the_deals_of_a_move(runner, tmp_path):
+    _export(tmp_path / "old.csv", HUBSPOT_OLD)
+    _export(tmp_path / "new.csv", HUBSPOT_NEW)
+    args = ["explain", "pipeline_won", "-c", _config(tmp_path), "--group", "owner=Bob"]
+    result = runner.invoke(app, [*args, "-f", "json", "-q"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["values"][0]["value"] == -400.0
+    counted = [r for r in document["rows"] if r["counted"]]
+    assert [(r["deal_id"], r["value"], r["move"]) for r in counted] == [("D4", -400.0, "won")]
+    # Bob's other deals: D3 (decreased), D6 (closed in both), D7 (gone), D10 (reopened)
+    assert {r["deal_id"]: r["reason"] for r in document["rows"] if not r["counted"]} == {
+        d: "not open then and won now" for d in ("D3", "D6", "D7", "D10")
+    }
