@@ -150,13 +150,18 @@ def columns(ctx: Context, name: str) -> set[str]:
     return {row[0] for row in con.execute(f'DESCRIBE "{source(ctx, name)}"').fetchall()}
 
 
-def slices_table(slices: Sequence[tuple[Period, date | None]]) -> pa.Table:
+def slices_table(
+    slices: Sequence[tuple[Period, date | None]], against: Sequence[Period | None] | None = None
+) -> pa.Table:
     """The slices as a table: their number, first instant, the instant after the last, and the
-    instant after a same-age view's cutoff day (blank: all data)."""
+    instant after a same-age view's cutoff day (blank: all data); and the first instant and
+    the instant after the last of the period each is set against (`Rows.against`; blank:
+    none)."""
 
     def stamp(day: date | None) -> pd.Timestamp | None:
         return None if day is None else pd.Timestamp(day)
 
+    others = list(against) if against is not None else [None] * len(slices)
     return pa.table(
         {
             "kpi_slice": pa.array(range(len(slices)), pa.int32()),
@@ -165,6 +170,12 @@ def slices_table(slices: Sequence[tuple[Period, date | None]]) -> pa.Table:
             "kpi_cutoff": pa.array(
                 [stamp(c + timedelta(days=1)) if c else None for _, c in slices],
                 pa.timestamp("us"),
+            ),
+            "kpi_against_start": pa.array(
+                [stamp(p.start) if p else None for p in others], pa.timestamp("us")
+            ),
+            "kpi_against_stop": pa.array(
+                [stamp(p.end_exclusive) if p else None for p in others], pa.timestamp("us")
             ),
         }
     )
@@ -231,6 +242,7 @@ def measure(
     ctx: Context,
     slices: Sequence[tuple[Period, date | None]],
     attrs: tuple[str, ...],
+    against: Sequence[Period | None] | None = None,
 ) -> dict[int, dict[Labels, dict[Split, Stats]]]:
     """The KPI's Stats in each slice (by position), for the total (None) and, by its labels,
     each group of `attrs` (none when `attrs` is empty), per category and subcategory.
@@ -241,7 +253,7 @@ def measure(
     rows = kpi.relation
     assert rows is not None
     con = connection(ctx)
-    con.register(SLICES, slices_table(slices))
+    con.register(SLICES, slices_table(slices, against))
     values = {
         "kpi_value": rows.value,
         "kpi_numerator": rows.numerator,
@@ -322,7 +334,7 @@ def measure(
         f", count(*) FILTER (WHERE {kept} AND coalesce(j.kpi_tally_{i}, FALSE))"
         for i in range(len(rows.tally))
     )
-    measures = "".join(f", ({sql})::DOUBLE" for _, sql in rows.measures)
+    measures = "".join(f", ({with_settings(sql, ctx)})::DOUBLE" for _, sql in rows.measures)
     computed = "".join(f", ({sql}) AS {name}" for name, sql in sliced.items())
     inner = (
         f"SELECT r.*, s.*{computed} "
@@ -393,6 +405,9 @@ def in_slice(rows: Rows) -> str:
             found = f"CASE WHEN {LASTS} THEN {overlaps} ELSE {found} END"
     else:
         found = "r.kpi_at < s.kpi_stop AND (r.kpi_until IS NULL OR r.kpi_until >= s.kpi_stop)"
+    if rows.against is not None:  # or in the period the slice is set against
+        other = "r.kpi_at >= s.kpi_against_start AND r.kpi_at < s.kpi_against_stop"
+        found = f"(({found}) OR ({other}))"
     return found if rows.during is None else f"{found} AND coalesce({rows.during}, FALSE)"
 
 
@@ -434,14 +449,17 @@ def _label(value: object) -> str:
 
 
 def currencies(
-    kpi: Kpi, ctx: Context, slices: Sequence[tuple[Period, date | None]]
+    kpi: Kpi,
+    ctx: Context,
+    slices: Sequence[tuple[Period, date | None]],
+    against: Sequence[Period | None] | None = None,
 ) -> dict[int, list[tuple[str, int]]]:
     """For each slice (by position) whose rows carry more than one currency, the currencies
     with their row counts, most first: amounts in several currencies are never summed."""
     con = connection(ctx)
     rows = kpi.relation
     assert rows is not None
-    con.register(SLICES, slices_table(slices))
+    con.register(SLICES, slices_table(slices, against))
     sql = (
         f"SELECT s.kpi_slice, r.currency, count(*) FROM ({relation(kpi, ctx)}) r "
         f"JOIN {SLICES} s ON {with_settings(in_slice(rows), ctx)} WHERE r.currency IS NOT NULL "

@@ -357,7 +357,8 @@ def _declared(
     late = "coalesce(r.kpi_outcome >= s.kpi_cutoff, FALSE)" if aged else "FALSE"
     entered = "coalesce(r.kpi_entered >= s.kpi_cutoff, FALSE)" if aged and rows.entered else "FALSE"
     name = "explain_slice"
-    con.register(name, duck.slices_table([(period, cutoff)]))
+    against = [rows.against(ctx, period)] if rows.against is not None else None
+    con.register(name, duck.slices_table([(period, cutoff)], against))
     try:
         sql = (
             f"SELECT r.*, {place} AS kpi_place, {late} AS kpi_late, "

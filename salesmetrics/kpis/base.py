@@ -184,9 +184,16 @@ class Rows:
     either blank: since ever, still).
 
     A custom KPI names `measures`: (name, SQL aggregate) pairs computed over each group's
-    rows in a slice (the source's columns, and `kpi_left_out`), which `Kpi.summarise` makes
-    its value from (deals open × win rate × deal size / cycle: four aggregates of two kinds
-    of row, which no one kind is).
+    rows in a slice (the source's columns, `kpi_left_out`, the slice's `kpi_start`, …;
+    `{name}` settings too), which `Kpi.summarise` makes its value from (deals open × win
+    rate × deal size / cycle: four aggregates of two kinds of row, which no one kind is).
+    `given` names further measures that the report gives rather than the rows (a setting:
+    the addressable market), in every group, with rows or none.
+
+    `against` gives, for a period, another period its rows are also placed in by `at` (the
+    comparison period a growth is measured against; None: none), whose first instant and
+    the instant after its last the rows may read as `kpi_against_start` and
+    `kpi_against_stop` (`during` tells the rows of one from those of the other).
     """
 
     source: str
@@ -216,6 +223,8 @@ class Rows:
     tally: tuple[tuple[str, str], ...] = ()  # (condition, note with {n}, {s}) on the kept rows
     whole: bool = False
     measures: tuple[tuple[str, str], ...] = ()
+    given: Callable[[Context], Mapping[str, float | None]] | None = None
+    against: Callable[[Context, Period], Period | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -546,6 +546,37 @@ blank) over the days of their label, `happened_at` to `ends_at`, for a KPI that 
 share of a target inside each period (`Rows.spans`): revenue against quota or forecast."""
 
 
+# team, purchase, close and prospecting custom KPIs (issue 16)
+
+WON_NOW_AND_BEFORE = (
+    "SELECT *, 'now' AS side FROM deals WHERE status = 'won' "
+    "UNION ALL SELECT *, 'before' AS side FROM deals WHERE status = 'won'"
+)
+"""Won deals twice over, `side` now and before: sales_growth places the first in a period and
+the second in the period it is set against (`Rows.against`)."""
+
+PIPELINE_AND_QUOTAS = (
+    "SELECT 'deal' AS part, owner, team, currency, _row_, deal_id, amount, expected_close_at, "
+    "created_at AS happened_at, CASE WHEN status = 'open' THEN NULL ELSE closed_at END AS ends_at "
+    "FROM deals WHERE status = 'open' OR (status IN ('won', 'lost') AND closed_at IS NOT NULL) "
+    "UNION ALL SELECT 'quota', t.owner, t.team, t.currency, t._row_, NULL, t.amount, NULL, "
+    "s.starts, s.stops FROM targets t JOIN target_spans s "
+    "ON s.key = t.period || '|' || coalesce(t.calendar, '') "
+    "WHERE coalesce(t.metric, 'quota') = 'quota'"
+)
+"""Deals that may be open at a period's end (`part` deal: open from created_at, `happened_at`,
+until they close, `ends_at`, blank while open) and quotas over the days of their label
+(`part` quota, `happened_at` to `ends_at`): the pipeline against the quota it covers
+(kpis.close pipeline_coverage). Owner and team only, the dimensions both have."""
+
+PROSPECT_ACTIVITIES_NOW_AND_BEFORE = (
+    "SELECT *, 'now' AS side FROM activity_prospects "
+    "UNION ALL SELECT *, 'before' AS side FROM activity_prospects"
+)
+"""Every activity with its prospect (`activity_prospects`) twice over, `side` now and before:
+research_response_roi places the first in a period and the second in its comparison period."""
+
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
     # efficiency
@@ -613,5 +644,10 @@ VIEWS: dict[str, str] = {
     ),
     # won revenue against quotas and forecasts (kpis.team, kpis.close)
     "won_and_targets": WON_AND_TARGETS,
+    # team, purchase, close and prospecting custom KPIs (issue 16: sales_growth,
+    # pipeline_coverage, research_response_roi)
+    "won_now_and_before": WON_NOW_AND_BEFORE,
+    "pipeline_and_quotas": PIPELINE_AND_QUOTAS,
+    "prospect_activities_now_and_before": PROSPECT_ACTIVITIES_NOW_AND_BEFORE,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""
