@@ -9,6 +9,8 @@ activity with no account, lead or deal account names no prospect.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -23,6 +25,7 @@ from salesmetrics.kpis.base import (
     Maturing,
     Rows,
     Unit,
+    at_edge,
     carrying,
     datetimes,
     fact,
@@ -40,6 +43,7 @@ from salesmetrics.kpis.outreach import (
     is_reach_out,
     responses,
 )
+from salesmetrics.kpis.views import NOT_RESEARCH, OUTBOUND
 from salesmetrics.periods import Period
 
 STAGE = "prospecting"
@@ -229,58 +233,69 @@ def _one_period(data: Context, period: Period, when: str) -> pd.DataFrame:
     return _prospect_rows(data, period).assign(when=when)
 
 
-def _now_and_before(data: Context, period: Period) -> pd.DataFrame:
-    """The period's rows (`when` = "now") and the comparison period's (`when` = "before"),
-    with the facts `_rrroi` judges them by: the small-sample threshold, and whether the
-    comparison period starts before the activities do."""
+def _before_data(data: Context, period: Period) -> tuple[str | None, bool]:
+    """No value when the comparison period starts before the activities do: its hours and
+    replies are not measured, they are missing."""
     earlier = data.earlier(period)
-    now = _one_period(data, period, NOW)
-    before = _one_period(data, earlier, BEFORE)
     first = data.memo(
         "first_day:activities", lambda: first_day(data.frames, "activities", data.as_of)
     )
-    early = None
     if first is not None and earlier.start < first:
-        early = (
-            f"the activities start {first}: the comparison period {earlier.label} is before them"
+        return (
+            f"the activities start {first}: the comparison period {earlier.label} is before them",
+            False,
         )
+    return None, True
+
+
+def _now_and_before(data: Context, period: Period) -> pd.DataFrame:
+    """The period's rows (`when` = "now") and the comparison period's (`when` = "before"),
+    with the small-sample threshold as a fact, and no value when the comparison period
+    starts before the activities do (`_before_data`)."""
+    now = _one_period(data, period, NOW)
+    before = _one_period(data, data.earlier(period), BEFORE)
     rows = pd.concat([now, before], ignore_index=True)
-    return with_facts(rows, small_sample=data.small_sample, before_data=early)
-
-
-def _rate_and_hours(rows: pd.DataFrame) -> tuple[float, float, int] | None:
-    """The email response rate, research hours per prospect contacted, and the smaller of
-    the emails delivered and the prospects contacted behind them; None if the rows have no
-    delivered email or no prospect contacted.
-    """
-    delivered = float(rows["delivered"].sum())
-    contacted = float(rows["prospect"].nunique())
-    if delivered == 0 or contacted == 0:
-        return None
-    rate = float(rows["replied"].sum()) / delivered
-    return rate, float(rows["hours"].sum()) / contacted, int(min(delivered, contacted))
+    return at_edge(with_facts(rows, small_sample=data.small_sample), *_before_data(data, period))
 
 
 def _rrroi(rows: pd.DataFrame) -> Aggregate:
-    """Change in email response rate / change in research hours per prospect contacted; null
-    when the comparison period is before the data, when fewer emails delivered or prospects
-    contacted than the small-sample threshold stand behind either period's figures, or when
-    the hours changed by less than MIN_CHANGE of the earlier hours.
+    """`_rrroi_of` the pandas rows' measures (as RRROI_ROWS')."""
+    when = rows["when"].astype(str).to_numpy() if len(rows) else np.array([], dtype=str)
+    measures: dict[str, float | None] = {}
+    for side in (NOW, BEFORE):
+        part = rows[when == side]
+        measures[f"delivered_{side}"] = float(part["delivered"].sum())
+        measures[f"replied_{side}"] = float(part["replied"].sum())
+        measures[f"prospects_{side}"] = float(part["prospect"].nunique())
+        measures[f"hours_{side}"] = float(part["hours"].sum())
+    return _rrroi_of(measures, int(fact(rows, "small_sample", SMALL_SAMPLE)))
 
-    Custom, on the pandas engine: its value is a change divided by a change, each a ratio of
-    two periods (one over distinct prospects), with rules on both periods at once; no kind
-    aggregates one period's rows into it."""
-    early = fact(rows, "before_data")
-    if early:
-        return Aggregate(None, note=early)
-    when = rows["when"].astype(str) if len(rows) else pd.Series(dtype=str)
-    now = _rate_and_hours(rows[(when == NOW).to_numpy()])
-    before = _rate_and_hours(rows[(when == BEFORE).to_numpy()])
+
+def _rate_and_hours(m: Mapping[str, float | None], side: str) -> tuple[float, float, int] | None:
+    """The email response rate, research hours per prospect contacted, and the smaller of
+    the emails delivered and the prospects contacted behind them, of one side's measures;
+    None if it has no delivered email or no prospect contacted.
+    """
+    delivered, contacted = m[f"delivered_{side}"] or 0.0, m[f"prospects_{side}"] or 0.0
+    if delivered == 0 or contacted == 0:
+        return None
+    rate = (m[f"replied_{side}"] or 0.0) / delivered
+    return rate, (m[f"hours_{side}"] or 0.0) / contacted, int(min(delivered, contacted))
+
+
+def _rrroi_of(m: Mapping[str, float | None], threshold: int) -> Aggregate:
+    """Change in email response rate / change in research hours per prospect contacted; null
+    when fewer emails delivered or prospects contacted than the small-sample threshold stand
+    behind either period's figures, or when the hours changed by less than MIN_CHANGE of the
+    earlier hours (and when the comparison period is before the data: `_before_data`).
+
+    Custom: its value is a change divided by a change, each a ratio of two periods (one over
+    distinct prospects), with rules on both periods at once; no kind is that."""
+    now, before = _rate_and_hours(m, NOW), _rate_and_hours(m, BEFORE)
     if now is None or before is None:
         which = "the period" if now is None else "the comparison period"
         return Aggregate(None, note=f"no delivered email or prospect contacted in {which}")
     more_replies, more_hours = now[0] - before[0], now[1] - before[1]
-    threshold = int(fact(rows, "small_sample"))
     if min(now[2], before[2]) < threshold:
         why = (
             f"{min(now[2], before[2])} emails delivered or prospects contacted in one of the "
@@ -298,6 +313,52 @@ def _rrroi(rows: pd.DataFrame) -> Aggregate:
         )
         return Aggregate(None, more_replies, more_hours, why)
     return Aggregate(more_replies / more_hours, more_replies, more_hours)
+
+
+EMAIL_SENT_SQL = f"channel = 'email' AND {OUTBOUND}"
+DELIVERED_SQL = f"{EMAIL_SENT_SQL} AND NOT coalesce(bounced, FALSE)"
+REACH_OUT_SQL = f"{OUTBOUND} AND {NOT_RESEARCH}"
+
+
+def _sides(side: str) -> tuple[tuple[str, str], ...]:
+    """research_response_roi's measures of one side (now, before) of its rows."""
+    on = f"side = '{side}'"
+    return (
+        (f"delivered_{side}", f"count(*) FILTER (WHERE {on} AND {DELIVERED_SQL})"),
+        (
+            f"replied_{side}",
+            f"count(*) FILTER (WHERE {on} AND {DELIVERED_SQL} AND coalesce(replied, FALSE))",
+        ),
+        (
+            f"prospects_{side}",
+            f"count(DISTINCT prospect) FILTER (WHERE {on} AND {REACH_OUT_SQL})",
+        ),
+        (
+            f"hours_{side}",
+            f"fsum(CASE WHEN channel = 'research' THEN coalesce(duration_minutes, 0.0) "
+            f"/ {MINUTES_PER_HOUR} ELSE 0.0 END) FILTER (WHERE {on})",
+        ),
+    )
+
+
+RRROI_ROWS = Rows(
+    "prospect_activities_now_and_before",
+    "occurred_at",
+    (
+        (
+            f"({EMAIL_SENT_SQL}) OR ({REACH_OUT_SQL} AND prospect IS NOT NULL) "
+            "OR channel = 'research'",
+            "neither an email sent, research, nor a reach out to a prospect",
+        ),
+    ),
+    during="CASE WHEN side = 'now' THEN occurred_at >= kpi_start "
+    "ELSE occurred_at < kpi_against_stop END",
+    against=lambda ctx, period: ctx.earlier(period),
+    edge=_before_data,
+    measures=(*_sides(NOW), *_sides(BEFORE)),
+)
+"""`_now_and_before`'s rows: the activities that are emails sent, research or reach outs to a
+prospect, twice over (`side`), in the period and in its comparison period."""
 
 
 ACTIVITY_DATE = "occurred_at (the activity's date)"
@@ -437,6 +498,8 @@ KPIS = (
         _now_and_before,
         combine=_rrroi,
         variant="period_change",
+        relation=RRROI_ROWS,
+        summarise=_rrroi_of,
     ),
 )
 
