@@ -576,6 +576,16 @@ PROSPECT_ACTIVITIES_NOW_AND_BEFORE = (
 """Every activity with its prospect (`activity_prospects`) twice over, `side` now and before:
 research_response_roi places the first in a period and the second in its comparison period."""
 
+ORDER_REPURCHASES = (
+    "SELECT *, 'inside' AS side FROM order_lines "
+    "WHERE customer_key IS NOT NULL AND ordered_at IS NOT NULL "
+    "UNION ALL SELECT *, 'later' AS side FROM order_lines "
+    "WHERE customer_key IS NOT NULL AND ordered_at IS NOT NULL"
+)
+"""The orders rows of identified customers twice over, `side` inside and later:
+repurchase_rate places the first in a period and the second in the period before it, when
+repurchase_window_days lets a second purchase fall after the period (kpis.purchase)."""
+
 
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
@@ -649,5 +659,6 @@ VIEWS: dict[str, str] = {
     "won_now_and_before": WON_NOW_AND_BEFORE,
     "pipeline_and_quotas": PIPELINE_AND_QUOTAS,
     "prospect_activities_now_and_before": PROSPECT_ACTIVITIES_NOW_AND_BEFORE,
+    "order_repurchases": ORDER_REPURCHASES,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""
