@@ -514,11 +514,10 @@ def _researched_dimensions(data: Context) -> list[str]:
 
 
 def _trial(data: Context, period: Period) -> pd.DataFrame:
-    """The period's delivered emails to a prospect (kind "email", `replied`, and `researched`
-    when the prospect had research before the email) and, per prospect researched and emailed
-    in the period, the research hours on it before its first email in the period (kind
-    "hours", with that email's dimensions), for `_trial_of`: the seed's trial, read from who
-    was researched before being reached."""
+    """The period's delivered emails to a prospect (`replied`, and `researched` when the
+    prospect had research before the email); on each prospect's first researched email in
+    the period, `first` and the research `hours` on it before that email, for `_trial_of`:
+    the seed's trial, read from who was researched before being reached."""
     rows = data.memo("prospecting.trial", lambda: _all_trial_rows(data))
     stamps = datetimes(rows["occurred_at"]).to_numpy()
     research = rows["research"].to_numpy(dtype=bool)
@@ -529,7 +528,6 @@ def _trial(data: Context, period: Period) -> pd.DataFrame:
     at = stamps[inside]
     began = first.reindex(prospects[inside]).to_numpy(dtype="datetime64[us]")
     researched = ~np.isnat(began) & (began < at)
-    emails = emails.assign(researched=researched, kind="email")
     opened = (
         pd.DataFrame({"prospect": prospects[inside], "at": at, "row": np.arange(len(at))})[
             researched
@@ -541,11 +539,14 @@ def _trial(data: Context, period: Period) -> pd.DataFrame:
     hours = hours.assign(hours=rows["hours"].to_numpy(dtype=float)[research])
     before = hours.merge(opened[["prospect", "at", "row"]], on="prospect", suffixes=("", "_email"))
     spent = before[before["at"] < before["at_email"]].groupby("row")["hours"].sum()
-    per = emails.iloc[opened["row"].to_numpy()].assign(
-        kind="hours", hours=spent.reindex(opened["row"].to_numpy(), fill_value=0.0).to_numpy()
-    )
-    both = pd.concat([emails.assign(hours=0.0), per], ignore_index=True)
-    return with_facts(both, small_sample=data.small_sample)
+    opening = np.zeros(len(at), dtype=bool)
+    opening[opened["row"].to_numpy()] = True
+    spent_hours = np.zeros(len(at))
+    spent_hours[opened["row"].to_numpy()] = spent.reindex(
+        opened["row"].to_numpy(), fill_value=0.0
+    ).to_numpy()
+    emails = emails.assign(researched=researched, first=opening, hours=spent_hours)
+    return with_facts(emails, small_sample=data.small_sample)
 
 
 def _all_trial_rows(data: Context) -> pd.DataFrame:
@@ -567,31 +568,61 @@ def _all_trial_rows(data: Context) -> pd.DataFrame:
 
 
 def _trial_of(rows: pd.DataFrame) -> Aggregate:
+    """`_trial_summary` of the pandas rows' measures (as TRIAL_ROWS')."""
+    researched = rows["researched"].to_numpy(dtype=bool, na_value=False)
+    replied = rows["replied"].to_numpy(dtype=float, na_value=0.0)
+    first = rows["first"].to_numpy(dtype=bool, na_value=False)
+    measures: dict[str, float | None] = {
+        "researched": float(researched.sum()),
+        "plain": float((~researched).sum()),
+        "researched_replied": float(replied[researched].sum()),
+        "plain_replied": float(replied[~researched].sum()),
+        "prospects": float(first.sum()),
+        "hours": float(rows["hours"].to_numpy(dtype=float)[first].sum()),
+    }
+    return _trial_summary(measures, int(fact(rows, "small_sample", SMALL_SAMPLE)))
+
+
+def _trial_summary(m: Mapping[str, float | None], threshold: int) -> Aggregate:
     """(Response rate of researched emails − that of the others) / research hours per
     researched prospect; null when fewer delivered emails than the small-sample threshold
     stand behind either rate, or no hours were spent.
 
     Custom: a difference of two ratios over a third, no kind aggregates rows into it."""
-    kind = rows["kind"].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
-    email = kind == "email"
-    researched = rows["researched"].to_numpy(dtype=bool, na_value=False) & email
-    plain = email & ~researched
-    replied = rows["replied"].to_numpy(dtype=float, na_value=0.0)
-    counts = int(researched.sum()), int(plain.sum())
+    n = {name: value or 0.0 for name, value in m.items()}  # blank: a group with no rows
+    counts = int(n["researched"]), int(n["plain"])
     said = (
-        f"researched: {int(replied[researched].sum())} of {counts[0]} delivered emails "
-        f"replied; not researched: {int(replied[plain].sum())} of {counts[1]}"
+        f"researched: {int(n['researched_replied'])} of {counts[0]} delivered emails "
+        f"replied; not researched: {int(n['plain_replied'])} of {counts[1]}"
     )
-    threshold = int(fact(rows, "small_sample", SMALL_SAMPLE))
     if min(counts) < threshold:
         why = f"{said}: fewer than the small-sample threshold ({threshold}) in one of them"
         return Aggregate(None, note=why)
-    per = kind == "hours"
-    hours = float(rows["hours"].to_numpy(dtype=float)[per].sum()) / max(int(per.sum()), 1)
-    lift = replied[researched].sum() / counts[0] - replied[plain].sum() / counts[1]
+    hours = n["hours"] / max(int(n["prospects"]), 1)
+    lift = n["researched_replied"] / counts[0] - n["plain_replied"] / counts[1]
     if hours == 0:
         return Aggregate(None, float(lift), 0.0, f"{said}; no research hours before them")
     return Aggregate(float(lift) / hours, float(lift), hours, said)
+
+
+OPENING_SQL = "researched AND (researched_before_at IS NULL OR researched_before_at < kpi_start)"
+"""A prospect's first researched email in the period: no researched email of it before, in
+the period (earlier, or at the same instant listed before)."""
+TRIAL_ROWS = Rows(
+    "researched_emails",
+    "occurred_at",
+    dimensions=_researched_dimensions,
+    measures=(
+        ("researched", "count(*) FILTER (WHERE researched)"),
+        ("plain", "count(*) FILTER (WHERE NOT researched)"),
+        ("researched_replied", "count(*) FILTER (WHERE researched AND replied_email)"),
+        ("plain_replied", "count(*) FILTER (WHERE NOT researched AND replied_email)"),
+        ("prospects", f"count(*) FILTER (WHERE {OPENING_SQL})"),
+        ("hours", f"fsum(hours_before) FILTER (WHERE {OPENING_SQL})"),
+    ),
+)
+"""`_trial`'s rows: the delivered emails to a prospect, whether it was researched before each,
+and the research hours before it."""
 
 
 VARIANTS: tuple[Kpi, ...] = (
@@ -642,5 +673,7 @@ VARIANTS: tuple[Kpi, ...] = (
         _trial,
         combine=_trial_of,
         variant="researched_against_not",
+        relation=TRIAL_ROWS,
+        summarise=_trial_summary,
     ),
 )

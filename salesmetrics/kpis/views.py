@@ -586,6 +586,33 @@ ORDER_REPURCHASES = (
 repurchase_rate places the first in a period and the second in the period before it, when
 repurchase_window_days lets a second purchase fall after the period (kpis.purchase)."""
 
+RESEARCHED_EMAILS = f"""
+WITH research AS (
+    SELECT prospect, occurred_at AS researched_at, coalesce(duration_minutes, 0.0) / 60.0 AS hours
+    FROM activity_prospects
+    WHERE channel = 'research' AND prospect IS NOT NULL AND occurred_at IS NOT NULL
+), emails AS (
+    SELECT *, coalesce(replied, FALSE) AS replied_email FROM activity_prospects
+    WHERE channel = 'email' AND {OUTBOUND} AND NOT coalesce(bounced, FALSE)
+        AND prospect IS NOT NULL AND occurred_at IS NOT NULL
+), spent AS (
+    SELECT e.{ROW} AS email_row, sum(r.hours) AS hours_before
+    FROM emails AS e JOIN research AS r
+        ON r.prospect = e.prospect AND r.researched_at < e.occurred_at
+    GROUP BY e.{ROW}
+)
+SELECT e.*, s.email_row IS NOT NULL AS researched, coalesce(s.hours_before, 0.0) AS hours_before,
+    CASE WHEN s.email_row IS NOT NULL THEN lag(e.occurred_at) OVER (
+        PARTITION BY e.prospect, s.email_row IS NOT NULL ORDER BY e.occurred_at, e.{ROW}
+    ) END AS researched_before_at
+FROM emails AS e LEFT JOIN spent AS s ON s.email_row = e.{ROW}
+"""
+"""Delivered emails to a prospect (`activity_prospects`), with `replied_email`, whether the
+prospect had research before the email (`researched`), the research hours on it before the
+email (`hours_before`) and, for a researched one, the previous researched email to the same
+prospect (`researched_before_at`; in date order, then as listed): research_response_roi's
+trial (kpis.prospecting)."""
+
 
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
@@ -660,5 +687,6 @@ VIEWS: dict[str, str] = {
     "pipeline_and_quotas": PIPELINE_AND_QUOTAS,
     "prospect_activities_now_and_before": PROSPECT_ACTIVITIES_NOW_AND_BEFORE,
     "order_repurchases": ORDER_REPURCHASES,
+    "researched_emails": RESEARCHED_EMAILS,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""
