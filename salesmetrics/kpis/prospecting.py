@@ -611,7 +611,6 @@ the period (earlier, or at the same instant listed before)."""
 TRIAL_ROWS = Rows(
     "researched_emails",
     "occurred_at",
-    dimensions=_researched_dimensions,
     measures=(
         ("researched", "count(*) FILTER (WHERE researched)"),
         ("plain", "count(*) FILTER (WHERE NOT researched)"),
