@@ -165,10 +165,10 @@ class Rows:
     its value, numerator and denominator by the share of the span inside the period (a
     monthly cost counts 7/31 in a week of a 31-day month). `within` gives, for a period, the
     part of it the rows are counted over and the note when that is not all of it (None: no
-    part, no value): a ratio of two inputs counts only the days both cover
-    (`kpis.edges.covered`). `inputs` names the inputs a view mixes (costs and leads): a
-    breakdown by a dimension one of them lacks gives the total only (default: the input of
-    the KPI's first need). `scale` gives, for a
+    part, no value; or another period: pipeline_coverage counts the next one's): a ratio of
+    two inputs counts only the days both cover (`kpis.edges.covered`). `inputs` names the
+    inputs a view mixes (costs and leads): a breakdown by a dimension one of them lacks
+    gives the total only (default: the input of the KPI's first need). `scale` gives, for a
     period, a factor its values (sums, means, medians) are multiplied by, for a value per
     length of time whose length no row can tell (reach outs per week: 7 / the days of the
     period the activities cover). `dimensions` gives the report's dimensions the rows can be
