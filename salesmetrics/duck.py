@@ -137,22 +137,27 @@ SLICE_READERS = _slice_readers()
 
 
 @contextmanager
-def sliced(ctx: Context, slices: Sequence[tuple[Period, date | None]]) -> Iterator[None]:
-    """`slices` as the report's slices table (`report_slices`) while the queries inside read
-    it. The views made of it (`SLICE_READERS`, tables when MATERIALISED) are made again, on
-    their next use, when the slices differ from those they were made of: KPIs with the same
-    slices share them."""
+def sliced(
+    ctx: Context,
+    slices: Sequence[tuple[Period, date | None]],
+    against: Sequence[Period | None] | None = None,
+) -> Iterator[None]:
+    """`slices` as the report's slices table (`report_slices`, with the periods each is set
+    `against`) while the queries inside read it. The views made of it (`SLICE_READERS`,
+    tables when MATERIALISED) are made again, on their next use, when the slices differ from
+    those they were made of: KPIs with the same slices share them."""
     con = connection(ctx)
-    table = slices_table(slices)
+    table = slices_table(slices, against)
+    own = table.select(["kpi_slice", "kpi_start", "kpi_stop", "kpi_cutoff"])
     made: set[str] = ctx.memo("duckdb.made", set)
     state: dict[str, pa.Table] = ctx.memo("duckdb.slices", dict)
-    if SLICES in state and not state[SLICES].equals(table):
+    if SLICES in state and not state[SLICES].equals(own):
         for reader in reversed(SLICE_READERS):
             if reader in made:
                 kind = "TABLE" if reader in MATERIALISED else "VIEW"
                 con.execute(f'DROP {kind} "{reader}"')
                 made.discard(reader)
-    state[SLICES] = table
+    state[SLICES] = own
     con.register(SLICES, table)
     try:
         yield
@@ -193,13 +198,18 @@ def columns(ctx: Context, name: str) -> set[str]:
     return {row[0] for row in con.execute(f'DESCRIBE "{source(ctx, name)}"').fetchall()}
 
 
-def slices_table(slices: Sequence[tuple[Period, date | None]]) -> pa.Table:
+def slices_table(
+    slices: Sequence[tuple[Period, date | None]], against: Sequence[Period | None] | None = None
+) -> pa.Table:
     """The slices as a table: their number, first instant, the instant after the last, and the
-    instant after a same-age view's cutoff day (blank: all data)."""
+    instant after a same-age view's cutoff day (blank: all data); and the first instant and
+    the instant after the last of the period each is set against (`Rows.against`; blank:
+    none)."""
 
     def stamp(day: date | None) -> pd.Timestamp | None:
         return None if day is None else pd.Timestamp(day)
 
+    others = list(against) if against is not None else [None] * len(slices)
     return pa.table(
         {
             "kpi_slice": pa.array(range(len(slices)), pa.int32()),
@@ -208,6 +218,12 @@ def slices_table(slices: Sequence[tuple[Period, date | None]]) -> pa.Table:
             "kpi_cutoff": pa.array(
                 [stamp(c + timedelta(days=1)) if c else None for _, c in slices],
                 pa.timestamp("us"),
+            ),
+            "kpi_against_start": pa.array(
+                [stamp(p.start) if p else None for p in others], pa.timestamp("us")
+            ),
+            "kpi_against_stop": pa.array(
+                [stamp(p.end_exclusive) if p else None for p in others], pa.timestamp("us")
             ),
         }
     )
@@ -274,6 +290,7 @@ def measure(
     ctx: Context,
     slices: Sequence[tuple[Period, date | None]],
     attrs: tuple[str, ...],
+    against: Sequence[Period | None] | None = None,
 ) -> dict[int, dict[Labels, dict[Split, Stats]]]:
     """The KPI's Stats in each slice (by position), for the total (None) and, by its labels,
     each group of `attrs` (none when `attrs` is empty), per category and subcategory.
@@ -283,7 +300,7 @@ def measure(
     period's end)."""
     rows = kpi.relation
     assert rows is not None
-    with sliced(ctx, slices):
+    with sliced(ctx, slices, against):
         return _measured(kpi, ctx, len(slices), attrs)
 
 
@@ -374,7 +391,7 @@ def _measured(
         f", count(*) FILTER (WHERE {kept} AND coalesce(j.kpi_tally_{i}, FALSE))"
         for i in range(len(rows.tally))
     )
-    measures = "".join(f", ({sql})::DOUBLE" for _, sql in rows.measures)
+    measures = "".join(f", ({with_settings(sql, ctx)})::DOUBLE" for _, sql in rows.measures)
     computed = "".join(f", ({sql}) AS {name}" for name, sql in sliced.items())
     inner = (
         f"SELECT r.*, s.*{computed} "
@@ -447,6 +464,9 @@ def in_slice(rows: Rows) -> str:
             found = f"CASE WHEN {LASTS} THEN {overlaps} ELSE {found} END"
     else:
         found = "r.kpi_at < s.kpi_stop AND (r.kpi_until IS NULL OR r.kpi_until >= s.kpi_stop)"
+    if rows.against is not None:  # or in the period the slice is set against
+        other = "r.kpi_at >= s.kpi_against_start AND r.kpi_at < s.kpi_against_stop"
+        found = f"(({found}) OR ({other}))"
     return found if rows.during is None else f"{found} AND coalesce({rows.during}, FALSE)"
 
 
@@ -488,14 +508,17 @@ def _label(value: object) -> str:
 
 
 def currencies(
-    kpi: Kpi, ctx: Context, slices: Sequence[tuple[Period, date | None]]
+    kpi: Kpi,
+    ctx: Context,
+    slices: Sequence[tuple[Period, date | None]],
+    against: Sequence[Period | None] | None = None,
 ) -> dict[int, list[tuple[str, int]]]:
     """For each slice (by position) whose rows carry more than one currency, the currencies
     with their row counts, most first: amounts in several currencies are never summed."""
     rows = kpi.relation
     assert rows is not None
     found: dict[int, list[tuple[str, int]]] = {}
-    with sliced(ctx, slices):
+    with sliced(ctx, slices, against):
         sql = (
             f"SELECT s.kpi_slice, r.currency, count(*) FROM ({relation(kpi, ctx)}) r "
             f"JOIN {SLICES} s ON {with_settings(in_slice(rows), ctx)} "

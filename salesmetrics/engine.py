@@ -721,14 +721,16 @@ def _declared(
     periods = [
         (cut or period, cutoff) for (cut, _), (period, _, cutoff) in zip(cuts, slices, strict=True)
     ]
+    against = [rows.against(ctx, p) for p, _, _ in slices] if rows.against is not None else None
+    given = dict(rows.given(ctx)) if rows.given is not None else {}
     if any(is_money(n) for n in kpi.needs):
-        for listed in duck.currencies(kpi, ctx, periods).values():
+        for listed in duck.currencies(kpi, ctx, periods, against).values():
             shown = ", ".join(f"{c} ({n:,} rows)" for c, n in listed)
             raise SalesmetricsError(
                 f"{kpi.id}: amounts are in several currencies: {shown}; "
                 "give a reporting currency and rates in the report config"
             )
-    measured = duck.measure(kpi, ctx, periods, split)
+    measured = duck.measure(kpi, ctx, periods, split, against)
     found: dict[Slice, dict[Key, KpiValue]] = {}
     for at, (period, outer, _) in enumerate(slices):
         groups = measured[at]
@@ -739,7 +741,8 @@ def _declared(
         labelled = [None, *sorted(named | (universe if split else set()))]
         for labels in labelled:
             pairs = outer + (() if labels is None else tuple(zip(split, labels, strict=True)))
-            for value in _declared_values(kpi, groups.get(labels, {}), pairs, small_sample):
+            found_here = groups.get(labels, {})
+            for value in _declared_values(kpi, found_here, pairs, small_sample, given):
                 values[(value.group, value.category, value.subcategory)] = value
         note, known = rows.edge(ctx, period) if rows.edge is not None else (None, True)
         cut, said = cuts[at]
@@ -760,13 +763,16 @@ def _scaled(groups, factor: float):
     }
 
 
-def _declared_values(kpi: Kpi, stats, pairs, small_sample: int) -> list[KpiValue]:
-    """One group's values from the Stats of its categories (salesmetrics.duck.measure)."""
+def _declared_values(
+    kpi: Kpi, stats, pairs, small_sample: int, given: Mapping[str, float | None] | None = None
+) -> list[KpiValue]:
+    """One group's values from the Stats of its categories (salesmetrics.duck.measure);
+    `given`: a custom KPI's measures the report gives (`Rows.given`)."""
     from salesmetrics.duck import Stats
 
     if kpi.category is None:
         found = stats.get((None, None), Stats(0, 0, 0, None, 0.0, 0.0))
-        agg, n = _of_stats(kpi, found, 0.0, small_sample)
+        agg, n = _of_stats(kpi, found, 0.0, small_sample, given)
         return [_value(kpi, agg, n, pairs, None, None, small_sample)]
     total = sum((s.value or 0.0 for s in stats.values()), 0.0)  # a float with no categories
     measured = {key: _of_stats(kpi, each, total, small_sample) for key, each in stats.items()}
@@ -774,10 +780,17 @@ def _declared_values(kpi: Kpi, stats, pairs, small_sample: int) -> list[KpiValue
     return _categorised(kpi, measured, empty, pairs, small_sample)
 
 
-def _of_stats(kpi: Kpi, stats, total: float, small_sample: int) -> tuple[Aggregate, int]:
+def _of_stats(
+    kpi: Kpi,
+    stats,
+    total: float,
+    small_sample: int,
+    given: Mapping[str, float | None] | None = None,
+) -> tuple[Aggregate, int]:
     """The Aggregate of a declared KPI's kind from its Stats, with the rows left out noted;
     `total` is a distribution's weight over the whole group. A custom KPI's value is its
-    `summarise` of its measures (a group with no rows: every measure blank)."""
+    `summarise` of its measures (a group with no rows: every measure blank) and of those
+    the report gives (`given`)."""
     match kpi.aggregation:
         case Aggregation.COUNT:
             agg = Aggregate(float(stats.n))
@@ -793,6 +806,7 @@ def _of_stats(kpi: Kpi, stats, total: float, small_sample: int) -> tuple[Aggrega
         case Aggregation.CUSTOM:
             assert kpi.summarise is not None and kpi.relation is not None
             measures = {name: stats.measures.get(name) for name, _ in kpi.relation.measures}
+            measures.update(given or {})
             agg = kpi.summarise(measures, small_sample)
         case _:  # mean, median
             agg = (

@@ -300,10 +300,12 @@ def _declared(
         notes += [said] if said else []
         period = part or period  # no part: no value, and the rows still say where they fall
     scale = rows.scale(ctx, period) if rows.scale is not None else 1.0
-    with duck.sliced(ctx, [(period, cutoff)]):
+    against = [rows.against(ctx, period)] if rows.against is not None else None
+    with duck.sliced(ctx, [(period, cutoff)], against):
         found, exprs, ident = _queried(kpi, ctx, entity)
     where = [r for _, r in rows.where]
-    out, roles, when = _reasoned(kpi, found, period, cutoff, ident, where, exprs)
+    other = against[0] if against is not None else None
+    out, roles, when = _reasoned(kpi, found, period, cutoff, ident, where, exprs, other)
     return out, roles, when, scale, notes
 
 
@@ -397,12 +399,14 @@ def _reasoned(
     ident: str | None,
     where: list[str],
     exprs: Mapping[str, str],
+    other: Period | None = None,
 ) -> tuple[pd.DataFrame, dict[str, str], str | None]:
     """The declared rows with `counted` and `reason` from the codes of the query, and the
-    KPI's columns given on the counted rows only."""
+    KPI's columns given on the counted rows only; `other`: the period the rows are also
+    placed in (`Rows.against`)."""
     rows = kpi.relation
     assert rows is not None
-    label = period.label
+    label = period.label if other is None else f"{period.label} and {other.label}"
     at_name = ident or "its date"
     word = _word(at_name)
     failed = found["kpi_failed"].to_numpy(dtype=float, na_value=np.nan)
@@ -419,6 +423,9 @@ def _reasoned(
     during = exprs.get("kpi_during", "")
     during = re.sub(r"\bkpi_stop\b", f"'{period.end_exclusive}'", during)
     during = re.sub(r"\bkpi_start\b", f"'{period.start}'", during)
+    if other is not None:
+        during = re.sub(r"\bkpi_against_stop\b", f"'{other.end_exclusive}'", during)
+        during = re.sub(r"\bkpi_against_start\b", f"'{other.start}'", during)
     cut = f"the same-age cutoff {cutoff}" if cutoff is not None else ""
     ok = np.isnan(failed)
     conditions = [~ok & (failed == i) for i in range(len(where))]

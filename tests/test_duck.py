@@ -348,6 +348,45 @@ def test_a_custom_kpi_is_made_of_its_named_measures_in_each_group():
     assert ({"top": None, "closed": None}, 3) in seen  # no rows: blank measures
 
 
+def test_rows_set_against_another_period_and_measures_the_report_gives():
+    """Rows.against: deals closed in October (numerator 1) or in the period each is set
+    against, here September (denominator 1): d1, d2, d3, d4 in October and d8 (30 Sep) in
+    September, so 4 over 5; d7 (2 Nov) in neither. Rows.given: a setting in every group,
+    with rows or none (d6's blank owner has none), and `{name}` settings in measures."""
+    from salesmetrics.kpis.base import Aggregate, Aggregation, Kpi, Rows, Settings, Unit
+
+    def september(ctx, period):
+        return resolve_period("2026-09", date(2026, 11, 1))
+
+    against = Kpi("closed_against", "Closed against", "close", Unit.RATIO, Aggregation.RATIO,
+                  ("deals.status", "deals.closed_at"), "closed_at", "", None,
+                  relation=Rows("deals", "closed_at", (("status IN ('won', 'lost')", "open"),),
+                                numerator="CASE WHEN closed_at >= kpi_start THEN 1.0 ELSE 0.0 END",
+                                denominator="1.0", against=september))  # fmt: skip
+
+    def per_market(m, threshold):
+        return Aggregate((m["closed"] or 0.0) / m["market"], m["closed"], m["market"])
+
+    given = Kpi("closed_per_market", "Closed per market", "close", Unit.RATIO,
+                Aggregation.CUSTOM, ("deals.status", "deals.closed_at"), "closed_at", "", None,
+                relation=Rows("deals", "closed_at", (("status IN ('won', 'lost')", "open"),),
+                              measures=(("closed", "count(*) * {addressable_market} / 8.0"),),
+                              given=lambda ctx: {"market": ctx.settings.addressable_market}),
+                summarise=per_market)  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(CATALOGUE, against.id, against)
+        patch.setitem(CATALOGUE, given.id, given)
+        found = report(kpis=[against.id, given.id], group_by=["owner"],
+                       settings=Settings(addressable_market=8.0))  # fmt: skip
+    total = found.value(against.id)
+    assert (total.numerator, total.denominator, total.value) == (4.0, 5.0, 0.8)
+    ann = found.value(against.id, owner="Ann")  # d1, d2 in October, d8 in September
+    assert (ann.numerator, ann.denominator) == (2.0, 3.0)
+    assert found.value(given.id).value == 0.5  # 4 closed in October over a market of 8
+    blank = found.value(given.id, owner="(blank)")  # no rows: the market all the same
+    assert (blank.value, blank.denominator) == (0.0, 8.0)
+
+
 def test_a_row_that_lasts_whole_counts_in_every_period_its_span_meets():
     """Rows.whole: in ISO week 40 (28 September to 4 October) a row with blank ends (always),
     one ending at the week's first instant (its end included), one starting in its last hour

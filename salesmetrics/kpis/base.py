@@ -165,10 +165,10 @@ class Rows:
     its value, numerator and denominator by the share of the span inside the period (a
     monthly cost counts 7/31 in a week of a 31-day month). `within` gives, for a period, the
     part of it the rows are counted over and the note when that is not all of it (None: no
-    part, no value): a ratio of two inputs counts only the days both cover
-    (`kpis.edges.covered`). `inputs` names the inputs a view mixes (costs and leads): a
-    breakdown by a dimension one of them lacks gives the total only (default: the input of
-    the KPI's first need). `scale` gives, for a
+    part, no value; or another period: pipeline_coverage counts the next one's): a ratio of
+    two inputs counts only the days both cover (`kpis.edges.covered`). `inputs` names the
+    inputs a view mixes (costs and leads): a breakdown by a dimension one of them lacks
+    gives the total only (default: the input of the KPI's first need). `scale` gives, for a
     period, a factor its values (sums, means, medians) are multiplied by, for a value per
     length of time whose length no row can tell (reach outs per week: 7 / the days of the
     period the activities cover). `dimensions` gives the report's dimensions the rows can be
@@ -184,9 +184,16 @@ class Rows:
     either blank: since ever, still).
 
     A custom KPI names `measures`: (name, SQL aggregate) pairs computed over each group's
-    rows in a slice (the source's columns, and `kpi_left_out`), which `Kpi.summarise` makes
-    its value from (deals open × win rate × deal size / cycle: four aggregates of two kinds
-    of row, which no one kind is).
+    rows in a slice (the source's columns, `kpi_left_out`, the slice's `kpi_start`, …;
+    `{name}` settings too), which `Kpi.summarise` makes its value from (deals open × win
+    rate × deal size / cycle: four aggregates of two kinds of row, which no one kind is).
+    `given` names further measures that the report gives rather than the rows (a setting:
+    the addressable market), in every group, with rows or none.
+
+    `against` gives, for a period, another period its rows are also placed in by `at` (the
+    comparison period a growth is measured against; None: none), whose first instant and
+    the instant after its last the rows may read as `kpi_against_start` and
+    `kpi_against_stop` (`during` tells the rows of one from those of the other).
 
     `of_slice` is for a source whose rows are made for each slice of the report (its SQL
     reads the slices table, `report_slices`: the MRR book's customers of a period, with their
@@ -224,6 +231,8 @@ class Rows:
     whole: bool = False
     measures: tuple[tuple[str, str], ...] = ()
     of_slice: str | None = None
+    given: Callable[[Context], Mapping[str, float | None]] | None = None
+    against: Callable[[Context, Period], Period | None] | None = None
 
 
 @dataclass(frozen=True)

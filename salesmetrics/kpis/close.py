@@ -436,6 +436,35 @@ def _coverage(data: Context, period: Period) -> pd.DataFrame:
     return _stack(pipeline, target, ("numerator", "denominator"))
 
 
+def _next_period(ctx: Context, period: Period) -> tuple[Period | None, str | None]:
+    """pipeline_coverage is counted over the next period: its quota, and the deals due in it
+    that are open at its start (the end of the period)."""
+    return _next(period), None
+
+
+QUOTA_SHARE_SQL = (
+    "(epoch_us(least(ends_at, kpi_stop)) - epoch_us(greatest(happened_at, kpi_start)))::DOUBLE "
+    "/ (epoch_us(ends_at) - epoch_us(happened_at))::DOUBLE"
+)
+"""The share of a quota row's label days inside the period (`quotas.allocated`)."""
+QUOTA_IN_SQL = "ends_at > kpi_start AND happened_at < kpi_stop"  # a quota with days in it
+OPEN_AT_START_SQL = "happened_at < kpi_start AND (ends_at IS NULL OR ends_at >= kpi_start)"
+COVERAGE_ROWS = Rows(
+    "pipeline_and_quotas",
+    "happened_at",
+    spans="ends_at",
+    whole=True,
+    during=f"CASE WHEN part = 'deal' THEN {OPEN_AT_START_SQL} AND expected_close_at >= kpi_start "
+    f"AND expected_close_at < kpi_stop ELSE {QUOTA_IN_SQL} END",
+    numerator="CASE WHEN part = 'deal' THEN coalesce(amount, 0.0) ELSE 0.0 END",
+    denominator=f"CASE WHEN part = 'quota' THEN amount * {QUOTA_SHARE_SQL} ELSE 0.0 END",
+    within=_next_period,
+    inputs=("deals", "targets"),
+)
+"""`_coverage`'s rows, counted over the next period (`within`): deals open at its start (the
+period's end) and due in it, and its quota by the share of each label's days inside it."""
+
+
 # sales_velocity
 
 
@@ -915,6 +944,7 @@ KPIS: tuple[Kpi, ...] = (
         sample_size="rows",
         matures=SNAPSHOT,
         variant="next_period_due",
+        relation=COVERAGE_ROWS,
     ),
     Kpi(
         "overdue_deals",
@@ -1080,24 +1110,64 @@ def _all_open_coverage(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _all_open_of(rows: pd.DataFrame) -> Aggregate:
+    """`_all_open_summary` of the pandas rows' measures (as ALL_OPEN_ROWS')."""
+    part = rows[PART].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
+    amounts = rows["numerator"].to_numpy(dtype=float, na_value=0.0) if len(rows) else part
+    measures: dict[str, float | None] = {
+        "pipeline": float(amounts.sum()) if len(rows) else 0.0,
+        "quota": float(rows["denominator"].sum()) if len(rows) else 0.0,
+    }
+    for name in ("overdue", "undated"):
+        chosen = part == name
+        measures[f"{name}_n"] = float(chosen.sum())
+        measures[name] = float(amounts[chosen].sum()) if chosen.any() else None
+    return _all_open_summary(measures, SMALL_SAMPLE)
+
+
+def _all_open_summary(m: Mapping[str, float | None], threshold: int) -> Aggregate:
     """All open pipeline / the period's quota, the overdue and the undated deals in it said
     in the note: a pipeline padded with deals past their date covers a quota only on paper.
 
     Custom, not a ratio: its note counts and sums two parts of the numerator's rows."""
-    part = rows[PART].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
-    amounts = rows["numerator"].to_numpy(dtype=float, na_value=0.0) if len(rows) else part
     said = []
     for name, words in (("overdue", "overdue (expected to close before the period's end)"),
                         ("undated", "with no expected_close_at")):  # fmt: skip
-        chosen = part == name
-        if chosen.any():
-            said.append(f"{int(chosen.sum())} deals {words}: {float(amounts[chosen].sum()):,.2f}")
+        if m[f"{name}_n"]:
+            said.append(f"{int(m[f'{name}_n'] or 0)} deals {words}: {m[name] or 0.0:,.2f}")
     note = "of it " + "; ".join(said) if said else None
-    numerator = float(amounts.sum()) if len(rows) else 0.0
-    denominator = float(rows["denominator"].sum()) if len(rows) else 0.0
+    numerator, denominator = m["pipeline"] or 0.0, m["quota"] or 0.0
     if denominator == 0:
         return Aggregate(None, numerator, denominator, joined("no quota for the period", note))
     return Aggregate(numerator / denominator, numerator, denominator, note)
+
+
+OPEN_AT_END_SQL = "happened_at < kpi_stop AND (ends_at IS NULL OR ends_at >= kpi_stop)"
+DEAL_SQL = "part = 'deal'"
+ALL_OPEN_ROWS = Rows(
+    "pipeline_and_quotas",
+    "happened_at",
+    spans="ends_at",
+    whole=True,
+    during=f"CASE WHEN part = 'deal' THEN {OPEN_AT_END_SQL} ELSE {QUOTA_IN_SQL} END",
+    inputs=("deals", "targets"),
+    measures=(
+        ("pipeline", f"fsum(coalesce(amount, 0.0)) FILTER (WHERE {DEAL_SQL})"),
+        ("quota", f"fsum(amount * {QUOTA_SHARE_SQL}) FILTER (WHERE part = 'quota')"),
+        ("overdue_n", f"count(*) FILTER (WHERE {DEAL_SQL} AND expected_close_at < kpi_stop)"),
+        (
+            "overdue",
+            f"fsum(coalesce(amount, 0.0)) FILTER (WHERE {DEAL_SQL} "
+            "AND expected_close_at < kpi_stop)",
+        ),
+        ("undated_n", f"count(*) FILTER (WHERE {DEAL_SQL} AND expected_close_at IS NULL)"),
+        (
+            "undated",
+            f"fsum(coalesce(amount, 0.0)) FILTER (WHERE {DEAL_SQL} AND expected_close_at IS NULL)",
+        ),
+    ),
+)
+"""`_all_open_coverage`'s rows: deals open at each period's end and the period's quota by the
+share of each label's days inside it, and what `_all_open_summary` makes the coverage of."""
 
 
 VARIANTS: tuple[Kpi, ...] = (
@@ -1160,5 +1230,7 @@ VARIANTS: tuple[Kpi, ...] = (
         sample_size="rows",
         matures=SNAPSHOT,
         variant="all_open",
+        relation=ALL_OPEN_ROWS,
+        summarise=_all_open_summary,
     ),
 )

@@ -9,6 +9,8 @@ activity with no account, lead or deal account names no prospect.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -23,6 +25,7 @@ from salesmetrics.kpis.base import (
     Maturing,
     Rows,
     Unit,
+    at_edge,
     carrying,
     datetimes,
     fact,
@@ -40,6 +43,7 @@ from salesmetrics.kpis.outreach import (
     is_reach_out,
     responses,
 )
+from salesmetrics.kpis.views import NOT_RESEARCH, OUTBOUND
 from salesmetrics.periods import Period
 
 STAGE = "prospecting"
@@ -229,58 +233,69 @@ def _one_period(data: Context, period: Period, when: str) -> pd.DataFrame:
     return _prospect_rows(data, period).assign(when=when)
 
 
-def _now_and_before(data: Context, period: Period) -> pd.DataFrame:
-    """The period's rows (`when` = "now") and the comparison period's (`when` = "before"),
-    with the facts `_rrroi` judges them by: the small-sample threshold, and whether the
-    comparison period starts before the activities do."""
+def _before_data(data: Context, period: Period) -> tuple[str | None, bool]:
+    """No value when the comparison period starts before the activities do: its hours and
+    replies are not measured, they are missing."""
     earlier = data.earlier(period)
-    now = _one_period(data, period, NOW)
-    before = _one_period(data, earlier, BEFORE)
     first = data.memo(
         "first_day:activities", lambda: first_day(data.frames, "activities", data.as_of)
     )
-    early = None
     if first is not None and earlier.start < first:
-        early = (
-            f"the activities start {first}: the comparison period {earlier.label} is before them"
+        return (
+            f"the activities start {first}: the comparison period {earlier.label} is before them",
+            False,
         )
+    return None, True
+
+
+def _now_and_before(data: Context, period: Period) -> pd.DataFrame:
+    """The period's rows (`when` = "now") and the comparison period's (`when` = "before"),
+    with the small-sample threshold as a fact, and no value when the comparison period
+    starts before the activities do (`_before_data`)."""
+    now = _one_period(data, period, NOW)
+    before = _one_period(data, data.earlier(period), BEFORE)
     rows = pd.concat([now, before], ignore_index=True)
-    return with_facts(rows, small_sample=data.small_sample, before_data=early)
-
-
-def _rate_and_hours(rows: pd.DataFrame) -> tuple[float, float, int] | None:
-    """The email response rate, research hours per prospect contacted, and the smaller of
-    the emails delivered and the prospects contacted behind them; None if the rows have no
-    delivered email or no prospect contacted.
-    """
-    delivered = float(rows["delivered"].sum())
-    contacted = float(rows["prospect"].nunique())
-    if delivered == 0 or contacted == 0:
-        return None
-    rate = float(rows["replied"].sum()) / delivered
-    return rate, float(rows["hours"].sum()) / contacted, int(min(delivered, contacted))
+    return at_edge(with_facts(rows, small_sample=data.small_sample), *_before_data(data, period))
 
 
 def _rrroi(rows: pd.DataFrame) -> Aggregate:
-    """Change in email response rate / change in research hours per prospect contacted; null
-    when the comparison period is before the data, when fewer emails delivered or prospects
-    contacted than the small-sample threshold stand behind either period's figures, or when
-    the hours changed by less than MIN_CHANGE of the earlier hours.
+    """`_rrroi_of` the pandas rows' measures (as RRROI_ROWS')."""
+    when = rows["when"].astype(str).to_numpy() if len(rows) else np.array([], dtype=str)
+    measures: dict[str, float | None] = {}
+    for side in (NOW, BEFORE):
+        part = rows[when == side]
+        measures[f"delivered_{side}"] = float(part["delivered"].sum())
+        measures[f"replied_{side}"] = float(part["replied"].sum())
+        measures[f"prospects_{side}"] = float(part["prospect"].nunique())
+        measures[f"hours_{side}"] = float(part["hours"].sum())
+    return _rrroi_of(measures, int(fact(rows, "small_sample", SMALL_SAMPLE)))
 
-    Custom, on the pandas engine: its value is a change divided by a change, each a ratio of
-    two periods (one over distinct prospects), with rules on both periods at once; no kind
-    aggregates one period's rows into it."""
-    early = fact(rows, "before_data")
-    if early:
-        return Aggregate(None, note=early)
-    when = rows["when"].astype(str) if len(rows) else pd.Series(dtype=str)
-    now = _rate_and_hours(rows[(when == NOW).to_numpy()])
-    before = _rate_and_hours(rows[(when == BEFORE).to_numpy()])
+
+def _rate_and_hours(m: Mapping[str, float | None], side: str) -> tuple[float, float, int] | None:
+    """The email response rate, research hours per prospect contacted, and the smaller of
+    the emails delivered and the prospects contacted behind them, of one side's measures;
+    None if it has no delivered email or no prospect contacted.
+    """
+    delivered, contacted = m[f"delivered_{side}"] or 0.0, m[f"prospects_{side}"] or 0.0
+    if delivered == 0 or contacted == 0:
+        return None
+    rate = (m[f"replied_{side}"] or 0.0) / delivered
+    return rate, (m[f"hours_{side}"] or 0.0) / contacted, int(min(delivered, contacted))
+
+
+def _rrroi_of(m: Mapping[str, float | None], threshold: int) -> Aggregate:
+    """Change in email response rate / change in research hours per prospect contacted; null
+    when fewer emails delivered or prospects contacted than the small-sample threshold stand
+    behind either period's figures, or when the hours changed by less than MIN_CHANGE of the
+    earlier hours (and when the comparison period is before the data: `_before_data`).
+
+    Custom: its value is a change divided by a change, each a ratio of two periods (one over
+    distinct prospects), with rules on both periods at once; no kind is that."""
+    now, before = _rate_and_hours(m, NOW), _rate_and_hours(m, BEFORE)
     if now is None or before is None:
         which = "the period" if now is None else "the comparison period"
         return Aggregate(None, note=f"no delivered email or prospect contacted in {which}")
     more_replies, more_hours = now[0] - before[0], now[1] - before[1]
-    threshold = int(fact(rows, "small_sample"))
     if min(now[2], before[2]) < threshold:
         why = (
             f"{min(now[2], before[2])} emails delivered or prospects contacted in one of the "
@@ -298,6 +313,52 @@ def _rrroi(rows: pd.DataFrame) -> Aggregate:
         )
         return Aggregate(None, more_replies, more_hours, why)
     return Aggregate(more_replies / more_hours, more_replies, more_hours)
+
+
+EMAIL_SENT_SQL = f"channel = 'email' AND {OUTBOUND}"
+DELIVERED_SQL = f"{EMAIL_SENT_SQL} AND NOT coalesce(bounced, FALSE)"
+REACH_OUT_SQL = f"{OUTBOUND} AND {NOT_RESEARCH}"
+
+
+def _sides(side: str) -> tuple[tuple[str, str], ...]:
+    """research_response_roi's measures of one side (now, before) of its rows."""
+    on = f"side = '{side}'"
+    return (
+        (f"delivered_{side}", f"count(*) FILTER (WHERE {on} AND {DELIVERED_SQL})"),
+        (
+            f"replied_{side}",
+            f"count(*) FILTER (WHERE {on} AND {DELIVERED_SQL} AND coalesce(replied, FALSE))",
+        ),
+        (
+            f"prospects_{side}",
+            f"count(DISTINCT prospect) FILTER (WHERE {on} AND {REACH_OUT_SQL})",
+        ),
+        (
+            f"hours_{side}",
+            f"fsum(CASE WHEN channel = 'research' THEN coalesce(duration_minutes, 0.0) "
+            f"/ {MINUTES_PER_HOUR} ELSE 0.0 END) FILTER (WHERE {on})",
+        ),
+    )
+
+
+RRROI_ROWS = Rows(
+    "prospect_activities_now_and_before",
+    "occurred_at",
+    (
+        (
+            f"({EMAIL_SENT_SQL}) OR ({REACH_OUT_SQL} AND prospect IS NOT NULL) "
+            "OR channel = 'research'",
+            "neither an email sent, research, nor a reach out to a prospect",
+        ),
+    ),
+    during="CASE WHEN side = 'now' THEN occurred_at >= kpi_start "
+    "ELSE occurred_at < kpi_against_stop END",
+    against=lambda ctx, period: ctx.earlier(period),
+    edge=_before_data,
+    measures=(*_sides(NOW), *_sides(BEFORE)),
+)
+"""`_now_and_before`'s rows: the activities that are emails sent, research or reach outs to a
+prospect, twice over (`side`), in the period and in its comparison period."""
 
 
 ACTIVITY_DATE = "occurred_at (the activity's date)"
@@ -437,6 +498,8 @@ KPIS = (
         _now_and_before,
         combine=_rrroi,
         variant="period_change",
+        relation=RRROI_ROWS,
+        summarise=_rrroi_of,
     ),
 )
 
@@ -451,11 +514,10 @@ def _researched_dimensions(data: Context) -> list[str]:
 
 
 def _trial(data: Context, period: Period) -> pd.DataFrame:
-    """The period's delivered emails to a prospect (kind "email", `replied`, and `researched`
-    when the prospect had research before the email) and, per prospect researched and emailed
-    in the period, the research hours on it before its first email in the period (kind
-    "hours", with that email's dimensions), for `_trial_of`: the seed's trial, read from who
-    was researched before being reached."""
+    """The period's delivered emails to a prospect (`replied`, and `researched` when the
+    prospect had research before the email); on each prospect's first researched email in
+    the period, `first` and the research `hours` on it before that email, for `_trial_of`:
+    the seed's trial, read from who was researched before being reached."""
     rows = data.memo("prospecting.trial", lambda: _all_trial_rows(data))
     stamps = datetimes(rows["occurred_at"]).to_numpy()
     research = rows["research"].to_numpy(dtype=bool)
@@ -466,7 +528,6 @@ def _trial(data: Context, period: Period) -> pd.DataFrame:
     at = stamps[inside]
     began = first.reindex(prospects[inside]).to_numpy(dtype="datetime64[us]")
     researched = ~np.isnat(began) & (began < at)
-    emails = emails.assign(researched=researched, kind="email")
     opened = (
         pd.DataFrame({"prospect": prospects[inside], "at": at, "row": np.arange(len(at))})[
             researched
@@ -478,11 +539,14 @@ def _trial(data: Context, period: Period) -> pd.DataFrame:
     hours = hours.assign(hours=rows["hours"].to_numpy(dtype=float)[research])
     before = hours.merge(opened[["prospect", "at", "row"]], on="prospect", suffixes=("", "_email"))
     spent = before[before["at"] < before["at_email"]].groupby("row")["hours"].sum()
-    per = emails.iloc[opened["row"].to_numpy()].assign(
-        kind="hours", hours=spent.reindex(opened["row"].to_numpy(), fill_value=0.0).to_numpy()
-    )
-    both = pd.concat([emails.assign(hours=0.0), per], ignore_index=True)
-    return with_facts(both, small_sample=data.small_sample)
+    opening = np.zeros(len(at), dtype=bool)
+    opening[opened["row"].to_numpy()] = True
+    spent_hours = np.zeros(len(at))
+    spent_hours[opened["row"].to_numpy()] = spent.reindex(
+        opened["row"].to_numpy(), fill_value=0.0
+    ).to_numpy()
+    emails = emails.assign(researched=researched, first=opening, hours=spent_hours)
+    return with_facts(emails, small_sample=data.small_sample)
 
 
 def _all_trial_rows(data: Context) -> pd.DataFrame:
@@ -504,31 +568,60 @@ def _all_trial_rows(data: Context) -> pd.DataFrame:
 
 
 def _trial_of(rows: pd.DataFrame) -> Aggregate:
+    """`_trial_summary` of the pandas rows' measures (as TRIAL_ROWS')."""
+    researched = rows["researched"].to_numpy(dtype=bool, na_value=False)
+    replied = rows["replied"].to_numpy(dtype=float, na_value=0.0)
+    first = rows["first"].to_numpy(dtype=bool, na_value=False)
+    measures: dict[str, float | None] = {
+        "researched": float(researched.sum()),
+        "plain": float((~researched).sum()),
+        "researched_replied": float(replied[researched].sum()),
+        "plain_replied": float(replied[~researched].sum()),
+        "prospects": float(first.sum()),
+        "hours": float(rows["hours"].to_numpy(dtype=float)[first].sum()),
+    }
+    return _trial_summary(measures, int(fact(rows, "small_sample", SMALL_SAMPLE)))
+
+
+def _trial_summary(m: Mapping[str, float | None], threshold: int) -> Aggregate:
     """(Response rate of researched emails − that of the others) / research hours per
     researched prospect; null when fewer delivered emails than the small-sample threshold
     stand behind either rate, or no hours were spent.
 
     Custom: a difference of two ratios over a third, no kind aggregates rows into it."""
-    kind = rows["kind"].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
-    email = kind == "email"
-    researched = rows["researched"].to_numpy(dtype=bool, na_value=False) & email
-    plain = email & ~researched
-    replied = rows["replied"].to_numpy(dtype=float, na_value=0.0)
-    counts = int(researched.sum()), int(plain.sum())
+    n = {name: value or 0.0 for name, value in m.items()}  # blank: a group with no rows
+    counts = int(n["researched"]), int(n["plain"])
     said = (
-        f"researched: {int(replied[researched].sum())} of {counts[0]} delivered emails "
-        f"replied; not researched: {int(replied[plain].sum())} of {counts[1]}"
+        f"researched: {int(n['researched_replied'])} of {counts[0]} delivered emails "
+        f"replied; not researched: {int(n['plain_replied'])} of {counts[1]}"
     )
-    threshold = int(fact(rows, "small_sample", SMALL_SAMPLE))
     if min(counts) < threshold:
         why = f"{said}: fewer than the small-sample threshold ({threshold}) in one of them"
         return Aggregate(None, note=why)
-    per = kind == "hours"
-    hours = float(rows["hours"].to_numpy(dtype=float)[per].sum()) / max(int(per.sum()), 1)
-    lift = replied[researched].sum() / counts[0] - replied[plain].sum() / counts[1]
+    hours = n["hours"] / max(int(n["prospects"]), 1)
+    lift = n["researched_replied"] / counts[0] - n["plain_replied"] / counts[1]
     if hours == 0:
         return Aggregate(None, float(lift), 0.0, f"{said}; no research hours before them")
     return Aggregate(float(lift) / hours, float(lift), hours, said)
+
+
+OPENING_SQL = "researched AND (researched_before_at IS NULL OR researched_before_at < kpi_start)"
+"""A prospect's first researched email in the period: no researched email of it before, in
+the period (earlier, or at the same instant listed before)."""
+TRIAL_ROWS = Rows(
+    "researched_emails",
+    "occurred_at",
+    measures=(
+        ("researched", "count(*) FILTER (WHERE researched)"),
+        ("plain", "count(*) FILTER (WHERE NOT researched)"),
+        ("researched_replied", "count(*) FILTER (WHERE researched AND replied_email)"),
+        ("plain_replied", "count(*) FILTER (WHERE NOT researched AND replied_email)"),
+        ("prospects", f"count(*) FILTER (WHERE {OPENING_SQL})"),
+        ("hours", f"fsum(hours_before) FILTER (WHERE {OPENING_SQL})"),
+    ),
+)
+"""`_trial`'s rows: the delivered emails to a prospect, whether it was researched before each,
+and the research hours before it."""
 
 
 VARIANTS: tuple[Kpi, ...] = (
@@ -579,5 +672,7 @@ VARIANTS: tuple[Kpi, ...] = (
         _trial,
         combine=_trial_of,
         variant="researched_against_not",
+        relation=TRIAL_ROWS,
+        summarise=_trial_summary,
     ),
 )

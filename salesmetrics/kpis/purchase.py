@@ -22,6 +22,7 @@ the first time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
 
@@ -33,6 +34,7 @@ from salesmetrics.kpis.base import (
     KEY,
     LEFT_OUT,
     PER,
+    SMALL_SAMPLE,
     Aggregate,
     Aggregation,
     Context,
@@ -174,28 +176,45 @@ def _repurchase(ctx: Context, period: Period) -> pd.DataFrame:
 
 
 def _repurchase_rate(rows: pd.DataFrame) -> Aggregate:
+    """`_repurchase_of` the pandas rows' measures (as REPURCHASE_ROWS')."""
+    later = rows[LATER].to_numpy(dtype=bool) if len(rows) else np.zeros(0, dtype=bool)
+    inside = rows[~later]
+    window = fact(rows, WINDOW)
+    measures: dict[str, float | None] = {
+        "customers": float(inside[CUSTOMER].nunique()),
+        "again": float((inside.groupby(CUSTOMER, observed=True)[PURCHASE].nunique() >= 2).sum()),
+        "day_inside": float(inside[DAY_KEYED].to_numpy(dtype=bool).sum()),
+        "day_all": float(rows[DAY_KEYED].to_numpy(dtype=bool).sum()) if len(rows) else 0.0,
+        "window": window,
+    }
+    if window is not None and len(inside):
+        again, waiting = _again_within(rows, inside, int(window), fact(rows, AS_OF))
+        measures |= {"again_within": again, "waiting": float(waiting)}
+    return _repurchase_of(measures, SMALL_SAMPLE)
+
+
+def _repurchase_of(m: Mapping[str, float | None], threshold: int) -> Aggregate:
     """Customers who bought again over customers who bought, within the group's rows.
 
-    It stays custom, on the pandas engine: its numerator counts the customers whose distinct
-    purchases in the group number two or more (a count over a count, per group and period),
-    and with a window it follows each customer from their own first purchase in the period to
-    later ones after it; no kind of the DuckDB engine says either.
-    """
-    inside = rows[~rows[LATER].to_numpy(dtype=bool)] if len(rows) else rows
-    customers = float(inside[CUSTOMER].nunique()) if len(inside) else 0.0
+    Custom, not a declared kind: its numerator counts the customers whose distinct purchases
+    in the group number two or more (a count over a count, per group and period), and with a
+    window it follows each customer from their own first purchase in the period to later ones
+    after it; no one kind says either."""
+    customers = m["customers"] or 0.0
     if customers == 0:
         return Aggregate(None, 0.0, 0.0, "no customers with a purchase in the period")
-    window = fact(rows, WINDOW)
+    window = m["window"]
     if window is None:
-        per_customer = inside.groupby(CUSTOMER, observed=True)[PURCHASE].nunique()
-        again = float((per_customer >= 2).sum())
-        return Aggregate(again / customers, again, customers, _day_note(inside))
-    again, still_open = _again_within(rows, inside, int(window), fact(rows, AS_OF))
+        again = m["again"] or 0.0
+        return Aggregate(again / customers, again, customers, DAY_NOTE if m["day_inside"] else None)
+    again, still_open = m["again_within"] or 0.0, int(m["waiting"] or 0)
     waiting = None
     if still_open:
         who = "1 customer has" if still_open == 1 else f"{still_open:,} customers have"
-        waiting = f"{who} no second purchase yet and days of the {window}-day window after as_of"
-    note = _notes(_day_note(rows), waiting)
+        waiting = (
+            f"{who} no second purchase yet and days of the {int(window)}-day window after as_of"
+        )
+    note = _notes(DAY_NOTE if m["day_all"] else None, waiting)
     return Aggregate(again / customers, again, customers, note)
 
 
@@ -223,6 +242,86 @@ def _again_within(
     waiting = (first["deadline"] > cutoff).to_numpy(dtype=bool)
     open_window = waiting & ~first[CUSTOMER].isin(again).to_numpy(dtype=bool)
     return float(len(again)), int(open_window.sum())
+
+
+CUTOFF_SQL = "({as_of} + INTERVAL 1 DAY)"  # the instant after as_of
+WINDOW_SQL = "{repurchase_window_days}"
+
+
+def _first_and_again() -> str:
+    """SQL: the group's rows (customer, purchase, ordered_at, after the period or not) in order
+    of customer, then date, then listing, folded into how many customers made a purchase other
+    than their first one in the period (`_again_within`) by the deadline its day and the
+    window set, and on or before as_of (`again`), and how many others have a window that runs
+    past as_of (`waiting`, but for the last customer's: `_waiting`)."""
+    deadline = f"date_trunc('day', x.t) + to_days(CAST({WINDOW_SQL} AS INTEGER) + 1)"
+    waited = f"CASE WHEN NOT acc.done AND acc.d > {CUTOFF_SQL} THEN 1 ELSE 0 END"
+    fresh = (
+        "struct_pack(c := x.c, p := CASE WHEN x.later THEN NULL ELSE x.p END, "
+        f"d := CASE WHEN x.later THEN NULL ELSE {deadline} END, done := x.later, "
+        f"again := acc.again, waiting := acc.waiting + {waited})"
+    )
+    hit = f"NOT acc.done AND x.p <> acc.p AND x.t < acc.d AND x.t < {CUTOFF_SQL}"
+    found = (
+        "struct_pack(c := acc.c, p := acc.p, d := acc.d, done := TRUE, "
+        "again := acc.again + 1, waiting := acc.waiting)"
+    )
+    rows = (
+        "list(struct_pack(c := customer_key, p := purchase_key, t := ordered_at, "
+        "later := side = 'later') ORDER BY customer_key, ordered_at, _row_)"
+    )
+    start = (
+        "struct_pack(c := NULL::VARCHAR, p := NULL::VARCHAR, d := NULL::TIMESTAMP, "
+        "done := TRUE, again := 0::BIGINT, waiting := 0::BIGINT)"
+    )
+    step = (
+        f"lambda acc, x: CASE WHEN x.c IS DISTINCT FROM acc.c THEN {fresh} "
+        f"WHEN {hit} THEN {found} ELSE acc END"
+    )
+    return f"list_reduce({rows}, {step}, {start})"
+
+
+FOLD = _first_and_again()
+REPURCHASE_ROWS = Rows(
+    "order_repurchases",
+    f"CASE WHEN side = 'later' THEN ordered_at - to_days(CAST({WINDOW_SQL} AS INTEGER)) "
+    "ELSE ordered_at END",
+    (
+        (
+            f"side = 'inside' OR {WINDOW_SQL} IS NOT NULL",
+            "after the period, without repurchase_window_days",
+        ),
+    ),
+    spans="ordered_at",
+    whole=True,
+    during="CASE WHEN side = 'inside' THEN ordered_at >= kpi_start "
+    f"ELSE ordered_at >= kpi_stop AND ordered_at < {CUTOFF_SQL} AND EXISTS (SELECT 1 FROM "
+    "(SELECT customer_key AS buyer, ordered_at AS bought_at FROM order_lines) AS b "
+    "WHERE b.buyer = customer_key AND b.bought_at >= kpi_start AND b.bought_at < kpi_stop) END",
+    outcome="ordered_at",
+    measures=(
+        ("customers", "count(DISTINCT customer_key) FILTER (WHERE side = 'inside')"),
+        (
+            "again",
+            "len(list_filter(map_values(list_aggr(list_transform(list(DISTINCT struct_pack("
+            "c := customer_key, p := purchase_key)) FILTER (WHERE side = 'inside'), "
+            "lambda x: x.c), 'histogram')), lambda n: n >= 2))",
+        ),
+        ("day_inside", "count(*) FILTER (WHERE side = 'inside' AND day_keyed)"),
+        ("day_all", "count(*) FILTER (WHERE day_keyed)"),
+        ("again_within", f"({FOLD}).again"),
+        (
+            "waiting",
+            f"({FOLD}).waiting + CASE WHEN NOT ({FOLD}).done AND ({FOLD}).d > {CUTOFF_SQL} "
+            "THEN 1 ELSE 0 END",
+        ),
+    ),
+    given=lambda ctx: {"window": ctx.settings.repurchase_window_days},
+)
+"""`_repurchase`'s rows: orders rows of identified customers in each period (`side` inside)
+and, with repurchase_window_days N, their rows after it (`side` later, placed in the period
+when dated less than N days after its end, on or before as_of, of a customer who bought in
+it), and what `_repurchase_of` makes the rate of."""
 
 
 # gross_margin
@@ -434,6 +533,8 @@ KPIS: tuple[Kpi, ...] = (
         _repurchase,
         combine=_repurchase_rate,
         matures=Maturing(None, "ordered_at", setting="repurchase_window_days"),
+        relation=REPURCHASE_ROWS,
+        summarise=_repurchase_of,
     ),
     Kpi(
         "gross_margin",

@@ -8,10 +8,13 @@ give their total only ("not split by source") rather than every quota or rep und
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from salesmetrics.kpis.base import (
     KEY,
+    SMALL_SAMPLE,
     Aggregate,
     Aggregation,
     Context,
@@ -133,27 +136,40 @@ def _closed_per_rep(data: Context, period: Period) -> pd.DataFrame:
 # sales_growth
 
 
-def _growth(data: Context, period: Period) -> pd.DataFrame:
-    """Revenue won now and in the comparison period, as (now − before) / before. It stays on
-    the pandas engine: one value reads the rows of two periods (the comparison's cut to the
-    same days when the deals end inside the period), where a declared KPI's rows each fall
-    in the period being computed.
-
-    Deals won in the period carry numerator = amount, denominator = 0; deals won in the
-    comparison period carry numerator = −amount, denominator = amount. A period the deals
-    cover only in part (running past their last day) is compared with the same days of the
-    comparison period, with a note: a quarter with a month of data against a whole quarter
-    would read as a collapse.
-    """
+def _compared(data: Context, period: Period) -> Period | None:
+    """The period sales_growth sets a period against: its comparison period, over the same
+    days of it as the deals cover of the period when they end (or start) inside it; None when
+    they cover none of it."""
     days, note = covered(data, period, "deals")
     if days is None:
-        return at_edge(won_deals(data, period).assign(numerator=0.0, denominator=0.0), note, False)
-    now = won_deals(data, period)
+        return None
     earlier = data.earlier(period)
+    return earlier if note is None else same_part(days, period, earlier)
+
+
+def _growth_edge(data: Context, period: Period) -> tuple[str | None, bool]:
+    """A period the deals cover only in part is compared with the same days of the comparison
+    period, said in a note (a quarter with a month of data against a whole quarter would read
+    as a collapse); one they do not cover has no value."""
+    days, note = covered(data, period, "deals")
+    if days is None:
+        return note, False
     if note is not None:
-        earlier = same_part(days, period, earlier)
+        earlier = _compared(data, period)
+        assert earlier is not None
         note = f"{note}, against {earlier.start} to {earlier.end}"
-    before = won_deals(data, earlier)
+    return note, True
+
+
+def _growth(data: Context, period: Period) -> pd.DataFrame:
+    """Revenue won now and in the comparison period (`_compared`), as (now − before) / before.
+
+    Deals won in the period carry numerator = amount, denominator = 0; deals won in the
+    comparison period carry numerator = −amount, denominator = amount (as GROWTH_ROWS).
+    """
+    now = won_deals(data, period)
+    earlier = _compared(data, period)
+    before = won_deals(data, earlier) if earlier is not None else now.iloc[0:0]
     amounts = before["amount"].fillna(0.0)
     rows = pd.concat(
         [
@@ -162,7 +178,22 @@ def _growth(data: Context, period: Period) -> pd.DataFrame:
         ],
         ignore_index=True,
     )
-    return at_edge(rows, note)
+    return at_edge(rows, *_growth_edge(data, period))
+
+
+GROWTH_ROWS = Rows(
+    "won_now_and_before",
+    "closed_at",
+    during="CASE WHEN side = 'now' THEN closed_at >= kpi_start "
+    "ELSE closed_at < kpi_against_stop END",
+    numerator="CASE WHEN side = 'now' THEN coalesce(amount, 0.0) ELSE -coalesce(amount, 0.0) END",
+    denominator="CASE WHEN side = 'before' THEN coalesce(amount, 0.0) ELSE 0.0 END",
+    against=_compared,
+    edge=_growth_edge,
+)
+"""Won deals twice over (`side` now and before), each placed by closed_at in the period (now)
+or in the period it is set against (before): one value reads two periods' rows, and a deal in
+both (a long period compared with a year earlier) counts on each side."""
 
 
 # revenue_by_source, new_vs_existing_revenue
@@ -208,21 +239,56 @@ def _turnover(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _turnover_rate(rows: pd.DataFrame) -> Aggregate:
+    """`_turnover_of` the pandas rows' measures (as TURNOVER_ROWS')."""
+    owners = rows["owner"]
+    at_end = rows["at_end"].to_numpy(dtype=bool)
+    measures = {
+        "at_start": float(owners[rows["at_start"].to_numpy(dtype=bool)].nunique()),
+        "at_end": float(owners[at_end].nunique()),
+        "gone_or_staying": float(owners[rows["left"].to_numpy(dtype=bool) | at_end].nunique()),
+    }
+    return _turnover_of(measures, SMALL_SAMPLE)
+
+
+def _turnover_of(m: Mapping[str, float | None], threshold: int) -> Aggregate:
     """Leavers over average headcount, counting distinct owners within the group: a rep who
     moves team inside the period left the old team, but not the company, so is no leaver of the
-    company as a whole (still employed at the end). It stays custom, on the pandas engine: the
-    leavers are a difference of two sets of owners and the headcount a mean of the distinct
-    owners at two instants, which no kind says.
-    """
-    owners = rows["owner"]
-    at_start = owners[rows["at_start"].to_numpy(dtype=bool)].dropna().unique()
-    at_end = owners[rows["at_end"].to_numpy(dtype=bool)].dropna().unique()
-    gone = owners[rows["left"].to_numpy(dtype=bool)].dropna().unique()
-    leavers = float(len(pd.Index(gone).difference(pd.Index(at_end))))
-    headcount = (len(at_start) + len(at_end)) / 2
+    company as a whole (still employed at the end). The leavers, owners who left in the period
+    and are not employed at its end, are the owners who left or are employed at its end less
+    those employed at its end.
+
+    Custom, not a declared kind: the leavers are a difference of two sets of owners and the
+    headcount a mean of the distinct owners at two instants, which no one kind is."""
+    n = {name: value or 0.0 for name, value in m.items()}  # blank: a group with no rows
+    leavers = n["gone_or_staying"] - n["at_end"]
+    headcount = (n["at_start"] + n["at_end"]) / 2
     if headcount == 0:
         return Aggregate(None, leavers, 0.0, "no reps employed in the period")
     return Aggregate(leavers / headcount, leavers, headcount)
+
+
+def _employed(at: str) -> str:
+    """SQL: a reps row is employed at the instant `at` (a blank started_at: long ago)."""
+    return f"(started_at IS NULL OR started_at < {at}) AND (ended_at IS NULL OR ended_at >= {at})"
+
+
+LEFT_SQL = "ended_at >= kpi_start AND ended_at < kpi_stop"
+TURNOVER_ROWS = Rows(
+    "reps",
+    "started_at",
+    spans="ended_at",
+    whole=True,
+    measures=(
+        ("at_start", f"count(DISTINCT owner) FILTER (WHERE {_employed('kpi_start')})"),
+        ("at_end", f"count(DISTINCT owner) FILTER (WHERE {_employed('kpi_stop')})"),
+        (
+            "gone_or_staying",
+            f"count(DISTINCT owner) FILTER (WHERE ({LEFT_SQL}) OR ({_employed('kpi_stop')}))",
+        ),
+    ),
+)
+"""The reps employed at some time in each period (at its start, at its end, or leaving in it:
+`_turnover`), and the distinct owners `_turnover_of` makes the turnover of."""
 
 
 # market_penetration
@@ -242,10 +308,15 @@ def _won_to_date(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _penetration(rows: pd.DataFrame) -> Aggregate:
-    """Distinct accounts won to date over addressable_market. It stays custom: its
-    denominator is a setting, not its rows, and it has no value without it."""
+    """`_penetration_of` the pandas rows' measures (as PENETRATION_ROWS')."""
     accounts = float(rows["account_id"].nunique()) if len(rows) else 0.0
-    market = fact(rows, MARKET)
+    return _penetration_of({"accounts": accounts, "market": fact(rows, MARKET)}, SMALL_SAMPLE)
+
+
+def _penetration_of(m: Mapping[str, float | None], threshold: int) -> Aggregate:
+    """Distinct accounts won to date over addressable_market. Custom, not a ratio: its
+    denominator is a setting, not its rows, and it has no value without it."""
+    accounts, market = m["accounts"] or 0.0, m["market"]
     if market is None:
         return Aggregate(None, accounts, None, "needs addressable_market in the report config")
     if market <= 0:
@@ -267,13 +338,44 @@ def _won_in_the_year(data: Context, period: Period) -> pd.DataFrame:
 
 
 def _sales_share(rows: pd.DataFrame) -> Aggregate:
+    """`_sales_share_of` the pandas rows' measures (as SALES_SHARE_ROWS')."""
+    sales = float(rows["amount"].sum()) if len(rows) else 0.0
+    return _sales_share_of({"sales": sales, "market": fact(rows, MARKET_SALES)}, SMALL_SAMPLE)
+
+
+def _sales_share_of(m: Mapping[str, float | None], threshold: int) -> Aggregate:
     """The year's sales over the market's; custom as the default is: the denominator is a
     setting, not a sum of rows."""
-    sales = float(rows["amount"].sum()) if len(rows) else 0.0
-    market = fact(rows, MARKET_SALES)
+    sales, market = m["sales"] or 0.0, m["market"]
     if market is None:
         return Aggregate(None, sales, None, "needs market_sales_volume in the report config")
+    if market <= 0:
+        return Aggregate(None, sales, float(market), "market_sales_volume is not above 0")
     return Aggregate(sales / market, sales, float(market))
+
+
+TO_DATE = "NULL::TIMESTAMP"  # `until` of a row that, once in, stays: won to date
+PENETRATION_ROWS = Rows(
+    "deals",
+    "closed_at",
+    (IS_WON,),
+    until=TO_DATE,
+    measures=(("accounts", "count(DISTINCT account_id)"),),
+    given=lambda ctx: {"market": ctx.settings.addressable_market},
+)
+"""Won deals closed on or before each period's end (`_won_to_date`), their distinct accounts,
+and the addressable market from the report config."""
+SALES_SHARE_ROWS = Rows(
+    "deals",
+    "closed_at",
+    (IS_WON,),
+    until=TO_DATE,
+    during="closed_at >= kpi_stop - INTERVAL 1 YEAR",
+    measures=(("sales", "fsum(amount)"),),
+    given=lambda ctx: {"market": ctx.settings.market_sales_volume},
+)
+"""Won deals closed in the 12 months up to each period's end (`_won_in_the_year`), their
+amounts, and the market's sales volume from the report config."""
 
 
 WON = ("deals.status", "deals.closed_at", "deals.amount")
@@ -360,6 +462,7 @@ KPIS: tuple[Kpi, ...] = (
         _growth,
         benchmark="about 10% a year for mature businesses",
         sample_size="rows",
+        relation=GROWTH_ROWS,
     ),
     Kpi(
         "revenue_by_source",
@@ -405,6 +508,8 @@ KPIS: tuple[Kpi, ...] = (
         _turnover,
         higher_is_better=False,
         combine=_turnover_rate,
+        relation=TURNOVER_ROWS,
+        summarise=_turnover_of,
     ),
     Kpi(
         "market_penetration",
@@ -419,6 +524,8 @@ KPIS: tuple[Kpi, ...] = (
         _won_to_date,
         combine=_penetration,
         variant="accounts",
+        relation=PENETRATION_ROWS,
+        summarise=_penetration_of,
     ),
     # the second seed's team KPIs on data no CRM export carries (issue 18): each needs a reps
     # or deals field of its own (`salesmetrics kpis --missing` says which); SQL only
@@ -561,5 +668,7 @@ VARIANTS: tuple[Kpi, ...] = (
         _won_in_the_year,
         combine=_sales_share,
         variant="sales_volume",
+        relation=SALES_SHARE_ROWS,
+        summarise=_sales_share_of,
     ),
 )

@@ -727,6 +727,74 @@ combination of their dimensions) they pay, `mrr` its part (as `subscriptions.by_
 of a snapshot without dates, every customer not churned, in every slice."""
 
 
+# team, purchase, close and prospecting custom KPIs (issue 16)
+
+WON_NOW_AND_BEFORE = (
+    "SELECT *, 'now' AS side FROM deals WHERE status = 'won' "
+    "UNION ALL SELECT *, 'before' AS side FROM deals WHERE status = 'won'"
+)
+"""Won deals twice over, `side` now and before: sales_growth places the first in a period and
+the second in the period it is set against (`Rows.against`)."""
+
+PIPELINE_AND_QUOTAS = (
+    "SELECT 'deal' AS part, owner, team, currency, _row_, deal_id, amount, expected_close_at, "
+    "created_at AS happened_at, CASE WHEN status = 'open' THEN NULL ELSE closed_at END AS ends_at "
+    "FROM deals WHERE status = 'open' OR (status IN ('won', 'lost') AND closed_at IS NOT NULL) "
+    "UNION ALL SELECT 'quota', t.owner, t.team, t.currency, t._row_, NULL, t.amount, NULL, "
+    "s.starts, s.stops FROM targets t JOIN target_spans s "
+    "ON s.key = t.period || '|' || coalesce(t.calendar, '') "
+    "WHERE coalesce(t.metric, 'quota') = 'quota'"
+)
+"""Deals that may be open at a period's end (`part` deal: open from created_at, `happened_at`,
+until they close, `ends_at`, blank while open) and quotas over the days of their label
+(`part` quota, `happened_at` to `ends_at`): the pipeline against the quota it covers
+(kpis.close pipeline_coverage). Owner and team only, the dimensions both have."""
+
+PROSPECT_ACTIVITIES_NOW_AND_BEFORE = (
+    "SELECT *, 'now' AS side FROM activity_prospects "
+    "UNION ALL SELECT *, 'before' AS side FROM activity_prospects"
+)
+"""Every activity with its prospect (`activity_prospects`) twice over, `side` now and before:
+research_response_roi places the first in a period and the second in its comparison period."""
+
+ORDER_REPURCHASES = (
+    "SELECT *, 'inside' AS side FROM order_lines "
+    "WHERE customer_key IS NOT NULL AND ordered_at IS NOT NULL "
+    "UNION ALL SELECT *, 'later' AS side FROM order_lines "
+    "WHERE customer_key IS NOT NULL AND ordered_at IS NOT NULL"
+)
+"""The orders rows of identified customers twice over, `side` inside and later:
+repurchase_rate places the first in a period and the second in the period before it, when
+repurchase_window_days lets a second purchase fall after the period (kpis.purchase)."""
+
+RESEARCHED_EMAILS = f"""
+WITH research AS (
+    SELECT prospect, occurred_at AS researched_at, coalesce(duration_minutes, 0.0) / 60.0 AS hours
+    FROM activity_prospects
+    WHERE channel = 'research' AND prospect IS NOT NULL AND occurred_at IS NOT NULL
+), emails AS (
+    SELECT *, coalesce(replied, FALSE) AS replied_email FROM activity_prospects
+    WHERE channel = 'email' AND {OUTBOUND} AND NOT coalesce(bounced, FALSE)
+        AND prospect IS NOT NULL AND occurred_at IS NOT NULL
+), spent AS (
+    SELECT e.{ROW} AS email_row, sum(r.hours) AS hours_before
+    FROM emails AS e JOIN research AS r
+        ON r.prospect = e.prospect AND r.researched_at < e.occurred_at
+    GROUP BY e.{ROW}
+)
+SELECT e.*, s.email_row IS NOT NULL AS researched, coalesce(s.hours_before, 0.0) AS hours_before,
+    CASE WHEN s.email_row IS NOT NULL THEN lag(e.occurred_at) OVER (
+        PARTITION BY e.prospect, s.email_row IS NOT NULL ORDER BY e.occurred_at, e.{ROW}
+    ) END AS researched_before_at
+FROM emails AS e LEFT JOIN spent AS s ON s.email_row = e.{ROW}
+"""
+"""Delivered emails to a prospect (`activity_prospects`), with `replied_email`, whether the
+prospect had research before the email (`researched`), the research hours on it before the
+email (`hours_before`) and, for a researched one, the previous researched email to the same
+prospect (`researched_before_at`; in date order, then as listed): research_response_roi's
+trial (kpis.prospecting)."""
+
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
     # efficiency
@@ -803,6 +871,13 @@ VIEWS: dict[str, str] = {
     "mrr_customers": MRR_CUSTOMERS,
     "mrr_bridge_lines": MRR_BRIDGE_LINES,
     "mrr_levels": MRR_LEVELS,
+    # team, purchase, close and prospecting custom KPIs (issue 16: sales_growth,
+    # pipeline_coverage, research_response_roi)
+    "won_now_and_before": WON_NOW_AND_BEFORE,
+    "pipeline_and_quotas": PIPELINE_AND_QUOTAS,
+    "prospect_activities_now_and_before": PROSPECT_ACTIVITIES_NOW_AND_BEFORE,
+    "order_repurchases": ORDER_REPURCHASES,
+    "researched_emails": RESEARCHED_EMAILS,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""
 

@@ -18,6 +18,7 @@ from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.kpis.close import FUNNEL, KPIS, OPEN_STAGES, open_deals, reached
 from salesmetrics.periods import between, resolve_period
 from tests.kpis.frames import AS_OF, JUNE, NOVEMBER, OCTOBER, Q4, SEPTEMBER, context, frame
+from tests.test_duck import same_values
 
 DECEMBER = resolve_period("2026-12", AS_OF)
 
@@ -905,3 +906,21 @@ def test_all_open_coverage_says_the_undated_deals_and_no_quota():
         "no quota for the period; of it 2 deals overdue (expected to close before the "
         "period's end): 3,000.00; 1 deals with no expected_close_at: 4,000.00"
     )
+
+
+def test_pipeline_coverage_agrees_on_both_engines_by_owner_and_month():
+    # the quota of a month after the quotas (January) is 0: no value, on either engine
+    undated = DEALS.assign(
+        expected_close_at=DEALS["expected_close_at"].where(DEALS["deal_id"] != "O1")
+    )
+    for book in (BOOK, {"deals": undated, "targets": TARGETS}):
+        for by in ((), ("owner",), ("month",)):
+            for variant in ("next_period_due", "all_open"):
+                assert same_values(
+                    book, kpis=["pipeline_coverage"], period=Q4, as_of=AS_OF, group_by=by,
+                    variants={"pipeline_coverage": variant}, compare="previous",
+                    trend_periods=2,
+                )  # fmt: skip
+    january = run("pipeline_coverage", period=resolve_period("2026-12", AS_OF))
+    found = january.value("pipeline_coverage")
+    assert (found.value, found.denominator) == (None, 0.0)  # no quota for January

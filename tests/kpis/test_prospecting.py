@@ -478,9 +478,20 @@ def test_research_response_roi_sets_researched_emails_against_the_others():
     assert value.numerator == pytest.approx(1 / 3) and value.denominator == 1.5
     assert value.value == pytest.approx(2 / 9)
     assert value.note == "researched: 2 of 3 delivered emails replied; not researched: 1 of 3"
+    assert value.n == 6  # the delivered emails in October: E1 to E5 and E7 (E6 bounced)
     few = run("research_response_roi", book=book, variants=chosen).value("research_response_roi")
     assert (few.value, few.note) == (
         None,
         "researched: 2 of 3 delivered emails replied; not researched: 1 of 3: fewer than the "
         "small-sample threshold (20) in one of them",
     )
+
+
+def test_research_response_roi_agrees_on_both_engines_in_both_variants():
+    for variant in ("period_change", "researched_against_not"):
+        for by in ((), ("owner",), ("month",)):
+            assert same_values(
+                BOOK, kpis=["research_response_roi"], period=OCTOBER, as_of=AS_OF,
+                group_by=by, variants={"research_response_roi": variant}, small_sample=1,
+                compare="previous", trend_periods=2,
+            )  # fmt: skip

@@ -508,3 +508,14 @@ def test_sample_company_purchase_kpis_match_the_reviewed_golden_file():
             for v in report.values
         ]
     check_json("purchase_sample.json", actual)
+
+
+def test_repurchase_rate_agrees_on_both_engines_with_and_without_a_window():
+    for settings in (Settings(), THIRTY, Settings(repurchase_window_days=1)):
+        for book in ({"orders": WINDOW}, {"orders": DAYS}, BOOK):
+            split = ("product",) if "product" in book["orders"].columns else ()
+            for by in ((), split, ("month",)):
+                assert same_values(
+                    book, kpis=["repurchase_rate"], period=Q4, as_of=AS_OF, group_by=by,
+                    settings=settings, compare="previous", trend_periods=2,
+                )  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 
@@ -11,7 +13,7 @@ from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import Settings
 from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.kpis.team import KPIS
-from salesmetrics.periods import resolve_period
+from salesmetrics.periods import between, resolve_period
 from tests.kpis.frames import AS_OF, OCTOBER, Q4, SEPTEMBER, frame
 from tests.test_duck import same_values
 
@@ -737,3 +739,51 @@ def test_both_engines_agree_on_the_team_book():
     for period in (OCTOBER, JUNE, Q4):
         for by in ((), ("owner",), ("source",), ("month",)):
             assert same_values(BOOK, kpis=declared, period=period, as_of=AS_OF, group_by=by)
+
+
+def test_sales_growth_counts_a_deal_on_both_sides_when_the_periods_overlap():
+    # 13 months against a year earlier overlap by a month: D9 (Oct 2025) is in both
+    early = frame(
+        "deals",
+        "deal_id status closed_at amount currency owner",
+        [("D9", "won", "2025-10-15 12:00", 400.0, "USD", "Ana")],
+    )
+    book = {"deals": pd.concat([DEALS[early.columns], early], ignore_index=True)}
+    span = between(date(2025, 10, 1), date(2026, 10, 31))
+    found = run("sales_growth", span, book, compare="year").value("sales_growth")
+    # now: D9 400 + September 2500 + October 4600 = 7500; before: from the deals' first day,
+    # 15 Oct, the same days a year earlier (2024-10-15 to 2025-10-31): D9 400
+    assert (found.numerator, found.denominator) == (7100.0, 400.0)
+    assert found.note == (
+        "the deals data starts 2025-10-15: values from its start, against 2024-10-15 to 2025-10-31"
+    )
+    assert same_values(book, kpis=["sales_growth"], period=span, as_of=AS_OF, compare="year")
+
+
+def test_team_custom_kpis_agree_on_both_engines_by_owner_team_and_month():
+    book = {**BOOK, "reps": REPS}
+    settings = Settings(addressable_market=40.0, market_sales_volume=10000.0)
+    ids = ["sales_growth", "rep_turnover", "market_penetration"]
+    for by in ((), ("owner",), ("team",), ("month",)):
+        assert same_values(
+            book, kpis=ids, period=Q4, as_of=AS_OF, group_by=by, settings=settings,
+            compare="previous", trend_periods=3,
+        )  # fmt: skip
+        assert same_values(
+            book, kpis=["market_penetration"], period=Q4, as_of=AS_OF, group_by=by,
+            settings=settings, variants={"market_penetration": "sales_volume"},
+        )  # fmt: skip
+
+
+def test_market_penetration_of_a_group_without_accounts_is_0_of_the_market():
+    settings = Settings(addressable_market=40.0)
+    report = run("market_penetration", JUNE, group_by=["owner"], settings=settings)
+    ana = report.value("market_penetration", owner="Ana")  # nothing won by June
+    assert (ana.value, ana.numerator, ana.denominator) == (0.0, 0.0, 40.0)
+    share = run(
+        "market_penetration",
+        JUNE,
+        group_by=["owner"],
+        variants={"market_penetration": "sales_volume"},
+    ).value("market_penetration", owner="Ana")
+    assert (share.value, share.note) == (None, "needs market_sales_volume in the report config")
