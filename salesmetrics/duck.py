@@ -150,13 +150,26 @@ def columns(ctx: Context, name: str) -> set[str]:
     return {row[0] for row in con.execute(f'DESCRIBE "{source(ctx, name)}"').fetchall()}
 
 
-def slices_table(slices: Sequence[tuple[Period, date | None]]) -> pa.Table:
+def slices_table(
+    slices: Sequence[tuple[Period, date | None]], compared: Sequence[Period] | None = None
+) -> pa.Table:
     """The slices as a table: their number, first instant, the instant after the last, and the
-    instant after a same-age view's cutoff day (blank: all data)."""
+    instant after a same-age view's cutoff day (blank: all data); with `compared` (one period
+    per slice, `Rows.compared`), its first instant and the instant after its last."""
 
     def stamp(day: date | None) -> pd.Timestamp | None:
         return None if day is None else pd.Timestamp(day)
 
+    other = (
+        {
+            "kpi_compared_start": pa.array([stamp(p.start) for p in compared], pa.timestamp("us")),
+            "kpi_compared_stop": pa.array(
+                [stamp(p.end_exclusive) for p in compared], pa.timestamp("us")
+            ),
+        }
+        if compared is not None
+        else {}
+    )
     return pa.table(
         {
             "kpi_slice": pa.array(range(len(slices)), pa.int32()),
@@ -166,6 +179,7 @@ def slices_table(slices: Sequence[tuple[Period, date | None]]) -> pa.Table:
                 [stamp(c + timedelta(days=1)) if c else None for _, c in slices],
                 pa.timestamp("us"),
             ),
+            **other,
         }
     )
 
@@ -231,17 +245,18 @@ def measure(
     ctx: Context,
     slices: Sequence[tuple[Period, date | None]],
     attrs: tuple[str, ...],
+    compared: Sequence[Period] | None = None,
 ) -> dict[int, dict[Labels, dict[Split, Stats]]]:
     """The KPI's Stats in each slice (by position), for the total (None) and, by its labels,
     each group of `attrs` (none when `attrs` is empty), per category and subcategory.
 
     The rows are joined to the slices first; the declaration's values are computed on the
     joined rows, so they may read the slice's kpi_start and kpi_stop (a deal's stage at the
-    period's end)."""
+    period's end); `compared`, the periods `Rows.compared` gives each slice."""
     rows = kpi.relation
     assert rows is not None
     con = connection(ctx)
-    con.register(SLICES, slices_table(slices))
+    con.register(SLICES, slices_table(slices, compared))
     values = {
         "kpi_value": rows.value,
         "kpi_numerator": rows.numerator,
@@ -322,7 +337,7 @@ def measure(
         f", count(*) FILTER (WHERE {kept} AND coalesce(j.kpi_tally_{i}, FALSE))"
         for i in range(len(rows.tally))
     )
-    measures = "".join(f", ({sql})::DOUBLE" for _, sql in rows.measures)
+    measures = "".join(f", ({with_settings(sql, ctx)})::DOUBLE" for _, sql in rows.measures)
     computed = "".join(f", ({sql}) AS {name}" for name, sql in sliced.items())
     inner = (
         f"SELECT r.*, s.*{computed} "
@@ -434,14 +449,17 @@ def _label(value: object) -> str:
 
 
 def currencies(
-    kpi: Kpi, ctx: Context, slices: Sequence[tuple[Period, date | None]]
+    kpi: Kpi,
+    ctx: Context,
+    slices: Sequence[tuple[Period, date | None]],
+    compared: Sequence[Period] | None = None,
 ) -> dict[int, list[tuple[str, int]]]:
     """For each slice (by position) whose rows carry more than one currency, the currencies
     with their row counts, most first: amounts in several currencies are never summed."""
     con = connection(ctx)
     rows = kpi.relation
     assert rows is not None
-    con.register(SLICES, slices_table(slices))
+    con.register(SLICES, slices_table(slices, compared))
     sql = (
         f"SELECT s.kpi_slice, r.currency, count(*) FROM ({relation(kpi, ctx)}) r "
         f"JOIN {SLICES} s ON {with_settings(in_slice(rows), ctx)} WHERE r.currency IS NOT NULL "

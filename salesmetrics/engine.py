@@ -719,14 +719,15 @@ def _declared(
     periods = [
         (cut or period, cutoff) for (cut, _), (period, _, cutoff) in zip(cuts, slices, strict=True)
     ]
+    compared = [rows.compared(ctx, p) for p, _, _ in slices] if rows.compared else None
     if any(is_money(n) for n in kpi.needs):
-        for listed in duck.currencies(kpi, ctx, periods).values():
+        for listed in duck.currencies(kpi, ctx, periods, compared).values():
             shown = ", ".join(f"{c} ({n:,} rows)" for c, n in listed)
             raise SalesmetricsError(
                 f"{kpi.id}: amounts are in several currencies: {shown}; "
                 "give a reporting currency and rates in the report config"
             )
-    measured = duck.measure(kpi, ctx, periods, split)
+    measured = duck.measure(kpi, ctx, periods, split, compared)
     found: dict[Slice, dict[Key, KpiValue]] = {}
     for at, (period, outer, _) in enumerate(slices):
         groups = measured[at]

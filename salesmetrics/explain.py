@@ -291,6 +291,7 @@ def _declared(
     rows = kpi.relation
     assert rows is not None
     notes: list[str] = []
+    compared = [rows.compared(ctx, period)] if rows.compared is not None else None
     if rows.within is not None:
         part, said = rows.within(ctx, period)
         notes += [said] if said else []
@@ -318,7 +319,8 @@ def _declared(
         if conditions
         else "NULL::INTEGER"
     )
-    used = _referenced([*conditions, *exprs.values()], have)  # at, until, during, then roles
+    measured = [duck.with_settings(sql, ctx) for _, sql in rows.measures]  # a custom KPI's
+    used = _referenced([*conditions, *exprs.values(), *measured], have)  # at, until, during…
     ident = identifier(rows.at)
     kept = [c for c in (ROW, FILE) if c in have]
     kept += [c for c in _id_columns(entity, have) if c not in kept]
@@ -357,7 +359,7 @@ def _declared(
     late = "coalesce(r.kpi_outcome >= s.kpi_cutoff, FALSE)" if aged else "FALSE"
     entered = "coalesce(r.kpi_entered >= s.kpi_cutoff, FALSE)" if aged and rows.entered else "FALSE"
     name = "explain_slice"
-    con.register(name, duck.slices_table([(period, cutoff)]))
+    con.register(name, duck.slices_table([(period, cutoff)], compared))
     try:
         sql = (
             f"SELECT r.*, {place} AS kpi_place, {late} AS kpi_late, "
@@ -369,6 +371,10 @@ def _declared(
     finally:
         con.unregister(name)
     where = [r for _, r in rows.where]
+    if compared and "kpi_during" in exprs:  # the comparison period's days, as the slice's
+        during = re.sub(r"\bkpi_compared_start\b", f"'{compared[0].start}'", exprs["kpi_during"])
+        during = re.sub(r"\bkpi_compared_stop\b", f"'{compared[0].end_exclusive}'", during)
+        exprs = {**exprs, "kpi_during": during}
     out, roles, when = _reasoned(kpi, found, period, cutoff, ident, where, exprs)
     return out, roles, when, scale, notes
 

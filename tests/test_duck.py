@@ -348,6 +348,43 @@ def test_a_custom_kpi_is_made_of_its_named_measures_in_each_group():
     assert ({"top": None, "closed": None}, 3) in seen  # no rows: blank measures
 
 
+def test_rows_of_a_compared_period_and_measures_that_read_a_setting():
+    """Rows.compared: each slice also has a period its rows may be placed in by `during`
+    (here the month before, over BOOK: September's won deal d8, 40, against October's d1 and
+    d3, 400; d4 has no amount); a measure may read a setting ({gross_margin})."""
+    from salesmetrics.kpis.base import Aggregate, Aggregation, Kpi, Rows, Settings, Unit
+    from salesmetrics.periods import step
+
+    rows = Rows(
+        "deals",
+        "closed_at",
+        (("status = 'won'", "not won"),),
+        spans="TIMESTAMP '2201-01-01'",  # from its close on: in every later period
+        during="closed_at >= kpi_compared_start AND closed_at < kpi_stop",
+        compared=lambda ctx, period: step(period, -1),
+        measures=(
+            ("now", "fsum(amount) FILTER (WHERE closed_at >= kpi_start)"),
+            ("before", "fsum(amount) FILTER (WHERE closed_at < kpi_compared_stop)"),
+            ("margin", "max({gross_margin})"),
+        ),
+    )
+
+    def summarise(m, threshold):
+        now, before = m["now"] or 0.0, m["before"] or 0.0  # blank: no rows
+        return Aggregate((now - before) * m["margin"], now, before)
+
+    kpi = Kpi("growth", "Growth", "close", Unit.CURRENCY, Aggregation.CUSTOM,
+              ("deals.status", "deals.closed_at"), "closed_at", "", None, relation=rows,
+              summarise=summarise)  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(CATALOGUE, kpi.id, kpi)
+        found = report(kpis=[kpi.id], settings=Settings(gross_margin=0.5), compare="previous")
+    october = found.value(kpi.id)
+    assert (october.numerator, october.denominator) == (400.0, 40.0)
+    assert october.value == 180.0 and october.n == 4  # d1, d3, d4 and d8
+    assert october.previous == (40.0 - 0.0) * 0.5  # September against August (no deal)
+
+
 def test_a_row_that_lasts_whole_counts_in_every_period_its_span_meets():
     """Rows.whole: in ISO week 40 (28 September to 4 October) a row with blank ends (always),
     one ending at the week's first instant (its end included), one starting in its last hour

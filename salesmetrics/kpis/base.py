@@ -187,6 +187,11 @@ class Rows:
     rows in a slice (the source's columns, and `kpi_left_out`), which `Kpi.summarise` makes
     its value from (deals open × win rate × deal size / cycle: four aggregates of two kinds
     of row, which no one kind is).
+
+    `compared` gives, for a period, another period its rows may be placed in too (rosi sets
+    the revenue won in the period against that of its comparison period): its first instant
+    and the instant after its last are the slice's `kpi_compared_start` and
+    `kpi_compared_stop`, for `during` to read.
     """
 
     source: str
@@ -216,6 +221,7 @@ class Rows:
     tally: tuple[tuple[str, str], ...] = ()  # (condition, note with {n}, {s}) on the kept rows
     whole: bool = False
     measures: tuple[tuple[str, str], ...] = ()
+    compared: Callable[[Context, Period], Period] | None = None
 
 
 @dataclass(frozen=True)
