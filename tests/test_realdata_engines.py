@@ -19,7 +19,7 @@ DATASETS = realdata_dir()
 
 
 # the examples with an input a declared KPI reads
-READ = ("maven_crm", "olist_funnel", "xeducation_leads", "online_retail", "cdnow")
+READ = ("maven_crm", "olist_funnel", "xeducation_leads", "online_retail", "cdnow", "telco_churn")
 
 
 @pytest.mark.parametrize("name", READ)
@@ -43,4 +43,4 @@ def test_both_engines_agree_on_each_example_report(name, monkeypatch):
             by=("owner",) if name == "maven_crm" else (),
         )
     computed = {v.id for v in reports["duckdb"].values}
-    assert assert_same(reports["pandas"], reports["duckdb"]) >= len(computed) >= 2
+    assert assert_same(reports["pandas"], reports["duckdb"]) >= len(computed) >= 1
