@@ -222,7 +222,6 @@ def new_customers(ctx: Context, period: Period) -> pd.DataFrame:
     subscriptions), by the order of preference of the module docstring. The period is the
     part of one the data can tell (`acquired_within`): its months, or its days, as given."""
     source = _new_source(ctx)
-    within = period
     if source == "subscriptions":
         first, last = months_in(period)
         moves = movements(ctx)
@@ -235,7 +234,7 @@ def new_customers(ctx: Context, period: Period) -> pd.DataFrame:
         firsts = ctx.memo("efficiency.first_order", lambda: _first_order(ctx))
     else:
         return pd.DataFrame({"customer_id": pd.Series([], dtype=object)})
-    ids = firsts.index[in_period(firsts, within).to_numpy(dtype=bool)]
+    ids = firsts.index[in_period(firsts, period).to_numpy(dtype=bool)]
     return pd.DataFrame({"customer_id": pd.Series(ids, dtype=object)})
 
 
