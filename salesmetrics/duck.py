@@ -297,7 +297,7 @@ def measure(
 
     The rows are joined to the slices first; the declaration's values are computed on the
     joined rows, so they may read the slice's kpi_start and kpi_stop (a deal's stage at the
-    period's end)."""
+    period's end); `against`, the periods `Rows.against` gives each slice."""
     rows = kpi.relation
     assert rows is not None
     with sliced(ctx, slices, against):

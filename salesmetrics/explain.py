@@ -341,7 +341,8 @@ def _queried(
         if conditions
         else "NULL::INTEGER"
     )
-    used = _referenced([*conditions, *exprs.values()], have)  # at, until, during, then roles
+    measured = [duck.with_settings(sql, ctx) for _, sql in rows.measures]  # a custom KPI's
+    used = _referenced([*conditions, *exprs.values(), *measured], have)  # at, until, during…
     ident = identifier(rows.at)
     kept = [c for c in (ROW, FILE) if c in have]
     kept += [c for c in _id_columns(entity, have) if c not in kept]

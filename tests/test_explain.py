@@ -285,7 +285,7 @@ def test_a_maturing_comparison_is_counted_at_the_same_age(sample):
     gives_the_value(found)
 
 
-@pytest.mark.parametrize("kpi_id", ["roi", "sales_productivity"])
+@pytest.mark.parametrize("kpi_id", ["cohort_retention", "cohort_revenue_retention"])
 def test_a_kpi_on_pandas_rows_lists_its_rows_of_the_period(sample, kpi_id):
     found = of_sample(sample, kpi_id)
     assert not found.declared

@@ -43,4 +43,4 @@ def test_both_engines_agree_on_each_example_report(name, monkeypatch):
             by=("owner",) if name == "maven_crm" else (),
         )
     computed = {v.id for v in reports["duckdb"].values}
-    assert assert_same(reports["pandas"], reports["duckdb"]) >= len(computed) >= 2
+    assert assert_same(reports["pandas"], reports["duckdb"]) >= len(computed) >= 1

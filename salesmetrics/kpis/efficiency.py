@@ -18,7 +18,8 @@ New customers (CAC) are taken from the first of these that the data has:
 
 A customer's dimensions (owner, team, source) are those of their first won deal (its account_id
 is the customer id), a blank source filled from the deal's lead; for a customer with no won
-deal, those of their earliest lead with that account_id. Rows that mix costs with customers,
+deal, those of their earliest lead with that account_id; each only where the row naming the
+customer (a book month, an order) has none of its own. Rows that mix costs with customers,
 leads or deals keep only the dimensions that costs and the other kind both have, so a breakdown
 by source puts the source's costs over the source's customers (sums over sums), and under a
 breakdown by a dimension that costs lack they give their total only ("not split by ...").
@@ -31,15 +32,19 @@ takes a step on the date kpis.close.reached_on gives (the same in SQL).
 Gross margin is `gross_margin` in the report config when set, else (Σ amount − Σ cost) /
 Σ amount over orders ordered in the period that have a cost.
 
-Custom KPIs (cac_payback_months, clv, clv_to_cac) see only a group's rows, so the settings they
-use ride along as constant columns. Their `denominator` is the count of customers the value is
-built on, for the small-sample flag, and their `numerator` is left blank: the value is not one
-quotient.
+The custom KPIs (cac_payback_months, clv, clv_to_cac, rosi) are named aggregates of their rows
+(`CUSTOMER_MEASURES`: costs, distinct customers of each kind, MRR, the settings and the gross
+margin of the period; rosi's revenue now and before) and a small function of them, the same
+for the DuckDB declaration and the pandas rows. The `denominator` of the first three is the
+count of customers the value is built on, for the small-sample flag, and their `numerator` is
+left blank: the value is not one quotient. On DuckDB all of them read kpis.views
+efficiency_rows (costs, new customers, the MRR book's customers, orders) or
+costs_and_revenue (costs and won deals).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 from functools import partial
@@ -49,6 +54,7 @@ import pandas as pd
 
 from salesmetrics.coverage import first_day
 from salesmetrics.kpis.base import (
+    SMALL_SAMPLE,
     Aggregate,
     Aggregation,
     Context,
@@ -162,7 +168,8 @@ def _attribution(ctx: Context) -> pd.DataFrame:
         leads = ctx.frames.get("leads")
         linked = {"lead_id", "source"} <= set(leads.columns) if leads is not None else False
         if leads is not None and linked and "lead_id" in first.columns:
-            source_of = leads.drop_duplicates("lead_id").set_index("lead_id")["source"]
+            listed = leads[leads["lead_id"].notna().to_numpy(dtype=bool)]
+            source_of = listed.drop_duplicates("lead_id").set_index("lead_id")["source"]
             from_lead = first["lead_id"].map(source_of)
             dims["source"] = dims["source"].astype(object).fillna(from_lead.astype(object))
         found.append(dims)
@@ -180,13 +187,24 @@ def _attribution(ctx: Context) -> pd.DataFrame:
 
 
 def _customers(ctx: Context, found: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """One row per distinct customer_id of `found` (keeping its columns), with `kind` and the
-    customer's owner, team and source where `found` lacks them."""
-    rows = found[found["customer_id"].notna().to_numpy(dtype=bool)]
-    rows = rows.drop_duplicates("customer_id").reset_index(drop=True)
+    """The rows of `found` with a customer_id (keeping its columns), with `kind` and the
+    customer's owner, team and source where `found` has none (`attribution`). A customer is
+    one row, but for one churned twice in a period (once per churn, counted once)."""
+    rows = found[found["customer_id"].notna().to_numpy(dtype=bool)].reset_index(drop=True)
+    return _attributed(ctx, rows).assign(**{KIND: kind})
+
+
+def _attributed(ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows with their customer's owner, team and source where they have none."""
     dims = attribution(ctx).reindex(pd.Index(rows["customer_id"].astype(object)))
-    extra = {d: dims[d].to_numpy() for d in DIMENSIONS if d not in rows.columns}
-    return rows.assign(**extra, **{KIND: kind})
+    filled = {}
+    for dimension in DIMENSIONS:
+        known = dims[dimension].to_numpy(dtype=object)
+        if dimension in rows.columns:
+            own = rows[dimension].astype(object).to_numpy()
+            known = np.where(pd.isna(own), known, own)
+        filled[dimension] = known
+    return rows.assign(**filled)
 
 
 def _dated_subscriptions(ctx: Context) -> bool:
@@ -200,15 +218,13 @@ def _dated_subscriptions(ctx: Context) -> bool:
 
 def new_customers(ctx: Context, period: Period) -> pd.DataFrame:
     """The customers acquired in the period (customer_id, and the book's dimensions when from
-    subscriptions), by the order of preference of the module docstring."""
-    within, _ = acquired_within(ctx, period)
-    if within is None:
-        return pd.DataFrame({"customer_id": pd.Series([], dtype=object)})
+    subscriptions), by the order of preference of the module docstring. The period is the
+    part of one the data can tell (`acquired_within`): its months, or its days, as given."""
     source = _new_source(ctx)
     if source == "subscriptions":
-        span = window(ctx, within)
+        first, last = months_in(period)
         moves = movements(ctx)
-        chosen = (moves["movement"] == "new") & moves["month"].between(span.first, span.last)
+        chosen = (moves["movement"] == "new") & moves["month"].between(first, last)
         found = moves[chosen.to_numpy(dtype=bool)]
         return found.drop(columns=["month", "movement", "amount"])
     if source == "deals":
@@ -217,7 +233,7 @@ def new_customers(ctx: Context, period: Period) -> pd.DataFrame:
         firsts = ctx.memo("efficiency.first_order", lambda: _first_order(ctx))
     else:
         return pd.DataFrame({"customer_id": pd.Series([], dtype=object)})
-    ids = firsts.index[in_period(firsts, within).to_numpy(dtype=bool)]
+    ids = firsts.index[in_period(firsts, period).to_numpy(dtype=bool)]
     return pd.DataFrame({"customer_id": pd.Series(ids, dtype=object)})
 
 
@@ -376,7 +392,7 @@ def _payback_rows(ctx: Context, period: Period) -> pd.DataFrame:
     within, note = _acquiring(ctx, period)
     days = within or period
     parts = [*_acquisition(ctx, days), _active_at_end(ctx, days)]
-    rows = _custom(parts, _shared(ctx), **{MARGIN: gross_margin(ctx, days)})
+    rows = _custom(parts, _shared(ctx), **_constants(ctx, days))
     return at_edge(rows, note, within is not None)
 
 
@@ -386,8 +402,7 @@ def _subscription_clv_parts(ctx: Context, period: Period) -> list[pd.DataFrame]:
     months: only the customers paying, which gives no churn rate."""
     if not _dated_subscriptions(ctx):
         return [_active_at_end(ctx, period)]
-    span = window(ctx, period)
-    first, last = span.first, span.last
+    first, last = months_in(period)
     moves = movements(ctx)
     inside = moves[moves["month"].between(first, last).to_numpy(dtype=bool)]
     churned = inside[(inside["movement"] == "churned").to_numpy(dtype=bool)]
@@ -415,9 +430,7 @@ def _order_parts(ctx: Context, period: Period) -> list[pd.DataFrame]:
     chosen = in_period(orders["ordered_at"], window).to_numpy(dtype=bool)
     chosen = chosen & orders["customer_id"].notna().to_numpy(dtype=bool)
     picked = orders[chosen].reset_index(drop=True)
-    dims = attribution(ctx).reindex(pd.Index(picked["customer_id"].astype(object)))
-    extra = {d: dims[d].to_numpy() for d in DIMENSIONS if d not in picked.columns}
-    return [picked.assign(**extra, **{KIND: "order"})]
+    return [_attributed(ctx, picked).assign(**{KIND: "order"})]
 
 
 def _transactional(ctx: Context) -> bool:
@@ -430,35 +443,36 @@ def _clv_parts(ctx: Context, period: Period) -> list[pd.DataFrame]:
     return _subscription_clv_parts(ctx, period) if "subscriptions" in ctx else []
 
 
-def _clv_constants(ctx: Context, period: Period) -> dict[str, object]:
+def _constants(ctx: Context, period: Period) -> dict[str, object]:
+    """The settings and facts of the period the custom KPIs read, as constant columns."""
     first, last = months_in(period)
-    if _dated_subscriptions(ctx):
-        span = window(ctx, period)
-        first, last = span.first, span.last
     return {
         VARIANT: ctx.settings.clv_variant,
         CHURN: ctx.settings.churn_variant,
         LIFESPAN: ctx.settings.customer_lifespan_years,
         MONTHS: max(last - first + 1, 0),
-        MARGIN: None if _transactional(ctx) else gross_margin(ctx, period),
+        MARGIN: gross_margin(ctx, period),
         SNAPSHOT: "subscriptions" in ctx and not _dated_subscriptions(ctx),
     }
 
 
-def _clv_rows(ctx: Context, period: Period) -> pd.DataFrame:
-    """The customers behind the CLV of the configured variant, with the options as constant
-    columns; broken down by owner, team, source and the book's dimensions (plan) or the
-    orders' product."""
+def _clv_dimensions(ctx: Context) -> list[str]:
+    """What clv can be broken down by: owner, team, source and the book's dimensions (plan),
+    or, transactional, the orders' product."""
     own: list[str] = []
     if _transactional(ctx) and "orders" in ctx:
         own = [c for c in ORDER_DIMENSIONS if c in ctx["orders"].columns]
     elif "subscriptions" in ctx and _dated_subscriptions(ctx):
         own = [c for c in book(ctx).columns if c not in ("customer_id", "month", "mrr")]
+    return list(dict.fromkeys([*DIMENSIONS, *own]))
+
+
+def _clv_rows(ctx: Context, period: Period) -> pd.DataFrame:
+    """The customers behind the CLV of the configured variant, with the options as constant
+    columns; broken down by `_clv_dimensions`."""
     within, note = _clv_within(ctx, period)
     days = within or period
-    parts = _clv_parts(ctx, days)
-    dims = list(dict.fromkeys([*DIMENSIONS, *own]))
-    rows = _custom(parts, dims, **_clv_constants(ctx, days))
+    rows = _custom(_clv_parts(ctx, days), _clv_dimensions(ctx), **_constants(ctx, days))
     return at_edge(rows, note, within is not None)
 
 
@@ -490,16 +504,21 @@ def _year_of_orders(ctx: Context, period: Period) -> tuple[Period | None, str | 
     return Period(period.label, period.start, end), note
 
 
+def _both_within(ctx: Context, period: Period) -> tuple[Period | None, str | None]:
+    """The part of the period both cac (`_acquiring`) and clv (`_clv_within`) can measure."""
+    within, note = _acquiring(ctx, period)
+    measured, said = _clv_within(ctx, within or period)
+    return (measured if within is not None else None), joined(note, said)
+
+
 def _clv_to_cac_rows(ctx: Context, period: Period) -> pd.DataFrame:
     """The acquisition rows of cac and the customer rows of clv, on the dimensions costs have,
     over the part of the period both can measure."""
-    within, note = _acquiring(ctx, period)
-    measured, said = _clv_within(ctx, within or period)
-    days = measured or within or period
+    within, note = _both_within(ctx, period)
+    days = within or period
     parts = [*_acquisition(ctx, days), *_clv_parts(ctx, days)]
-    rows = _custom(parts, _shared(ctx), **_clv_constants(ctx, days))
-    known = within is not None and measured is not None
-    return at_edge(rows, joined(note, said), known)
+    rows = _custom(parts, _shared(ctx), **_constants(ctx, days))
+    return at_edge(rows, note, within is not None)
 
 
 def _ids(rows: pd.DataFrame, kind: str) -> pd.Series:
@@ -516,31 +535,58 @@ def _constant(rows: pd.DataFrame, column: str) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _cac_of(rows: pd.DataFrame) -> tuple[float | None, float, str | None]:
+def _measured(rows: pd.DataFrame) -> dict[str, float | None]:
+    """The pandas rows' `CUSTOMER_MEASURES` (as the SQL declarations'): all blank without
+    rows, as a group without rows in SQL."""
+    if not len(rows):
+        return dict.fromkeys(name for name, _ in CUSTOMER_MEASURES)
+    return {
+        "rows": float(len(rows)),
+        "cost": _total(rows, "cost", "amount"),
+        **{kind: float(_ids(rows, kind).nunique()) for kind in CUSTOMER_KINDS},
+        "active_mrr": _total(rows, "active", "mrr"),
+        "customers": float(_ids(rows, "order").nunique()),
+        "revenue": _total(rows, "order", "amount"),
+        "margin": _constant(rows, MARGIN),
+        "months": _constant(rows, MONTHS),
+        "transactional": float(rows[VARIANT].iloc[0] == "transactional"),
+        "stripe": float(rows[CHURN].iloc[0] == "stripe"),
+        "lifespan": _constant(rows, LIFESPAN),
+        "snapshot": float(bool(rows[SNAPSHOT].iloc[0])),
+    }
+
+
+Measures = Mapping[str, float | None]
+
+
+def _cac_of(m: Measures) -> tuple[float | None, float, str | None]:
     """CAC, the new customers it is spread over, and why there is none."""
-    new = float(_ids(rows, "new").nunique())
+    new = m["new"] or 0.0
     if new == 0:
         return None, new, "no new customers in the period"
-    return _total(rows, "cost", "amount") / new, new, None
+    return (m["cost"] or 0.0) / new, new, None
 
 
-def _arpa_of(rows: pd.DataFrame) -> tuple[float | None, float, str | None]:
+def _arpa_of(m: Measures) -> tuple[float | None, float, str | None]:
     """MRR over the distinct customers active at the end, and why there is none."""
-    active = float(_ids(rows, "active").nunique())
+    active = m["active"] or 0.0
     if active == 0:
         return None, active, "no customers paying at the end of the period"
-    return _total(rows, "active", "mrr") / active, active, None
+    return (m["active_mrr"] or 0.0) / active, active, None
 
 
-def _payback(rows: pd.DataFrame) -> Aggregate:
-    """CAC / (ARPA × gross margin): months of a new customer's gross margin to repay CAC."""
-    if not len(rows):
+def _payback_summary(m: Measures, threshold: int) -> Aggregate:
+    """CAC / (ARPA × gross margin): months of a new customer's gross margin to repay CAC.
+
+    Custom, not a declared kind: a quotient of two quotients (costs per new customer, MRR
+    per paying customer) times a margin, which no one sum over a sum is."""
+    if not m["rows"]:
         return Aggregate(None, note="no costs or customers in the period")
-    cac, new, why = _cac_of(rows)
+    cac, new, why = _cac_of(m)
     if cac is None:
         return Aggregate(None, None, new, why)
-    arpa, active, why = _arpa_of(rows)
-    margin = _constant(rows, MARGIN)
+    arpa, active, why = _arpa_of(m)
+    margin = m["margin"]
     customers = min(new, active)
     if arpa is None:
         return Aggregate(None, None, customers, why)
@@ -551,23 +597,23 @@ def _payback(rows: pd.DataFrame) -> Aggregate:
     return Aggregate(cac / (arpa * margin), None, customers)
 
 
-def _subscription_clv(rows: pd.DataFrame) -> Aggregate:
+def _subscription_clv(m: Measures) -> Aggregate:
     """ARPA × gross margin / monthly customer churn rate."""
-    if rows[SNAPSHOT].iloc[0]:
+    if m["snapshot"]:
         return Aggregate(None, note="subscriptions are a snapshot: no churn rate per month")
-    months = int(_constant(rows, MONTHS) or 0)
+    months = int(m["months"] or 0)
     if months == 0:
         return Aggregate(None, note="no month starts in the period: no monthly churn rate")
-    base = float(_ids(rows, "start").nunique())
-    if rows[CHURN].iloc[0] == "stripe":
-        base += float(_ids(rows, "new").nunique())
+    base = m["start"] or 0.0
+    if m["stripe"]:
+        base += m["new"] or 0.0
     if base == 0:
         return Aggregate(None, None, base, "no customers paying at the start of the period")
-    churned = float(_ids(rows, "churned").nunique())
+    churned = m["churned"] or 0.0
     if churned == 0:
         return Aggregate(None, None, base, "no customer churned in the period: CLV is unbounded")
-    arpa, _, why = _arpa_of(rows)
-    margin = _constant(rows, MARGIN)
+    arpa, _, why = _arpa_of(m)
+    margin = m["margin"]
     if arpa is None:
         return Aggregate(None, None, base, why)
     if margin is None:
@@ -575,40 +621,59 @@ def _subscription_clv(rows: pd.DataFrame) -> Aggregate:
     return Aggregate(arpa * margin / (churned / base / months), None, base)
 
 
-def _transactional_clv(rows: pd.DataFrame) -> Aggregate:
+def _transactional_clv(m: Measures) -> Aggregate:
     """Average purchase value × purchases per customer per year × lifespan in years; the
     purchases cancel out: revenue per customer over 12 months × lifespan."""
-    customers = float(_ids(rows, "order").nunique())
+    customers = m["customers"] or 0.0
     if customers == 0:
         return Aggregate(None, None, 0.0, "no orders with a customer in the 12 months")
-    lifespan = _constant(rows, LIFESPAN)
+    lifespan = m["lifespan"]
     if lifespan is None:
         return Aggregate(None, None, customers, "needs customer_lifespan_years in the config")
-    return Aggregate(_total(rows, "order", "amount") / customers * lifespan, None, customers)
+    return Aggregate((m["revenue"] or 0.0) / customers * lifespan, None, customers)
 
 
-def _clv(rows: pd.DataFrame) -> Aggregate:
-    if not len(rows):
+def _clv_summary(m: Measures, threshold: int) -> Aggregate:
+    """CLV of the configured variant.
+
+    Custom, not a declared kind: ARPA × margin over a churn rate (three quotients of distinct
+    customers and MRR), or revenue per customer × a lifespan, no one sum over a sum."""
+    if not m["rows"]:
         return Aggregate(None, note=NO_CUSTOMERS)
-    if rows[VARIANT].iloc[0] == "transactional":
-        return _transactional_clv(rows)
-    return _subscription_clv(rows)
+    if m["transactional"]:
+        return _transactional_clv(m)
+    return _subscription_clv(m)
 
 
-def _clv_to_cac(rows: pd.DataFrame) -> Aggregate:
-    """CLV / CAC, on the smaller of the two customer counts."""
-    if not len(rows):
+def _clv_to_cac_summary(m: Measures, threshold: int) -> Aggregate:
+    """CLV / CAC, on the smaller of the two customer counts.
+
+    Custom, not a declared kind: a quotient of clv and cac (each custom or a ratio of its
+    own rows)."""
+    if not m["rows"]:
         return Aggregate(None, note="no costs or customers in the period")
-    cac, new, why = _cac_of(rows)
+    cac, new, why = _cac_of(m)
     if cac is None:
         return Aggregate(None, None, new, why)
-    clv = _clv(rows)
+    clv = _clv_summary(m, threshold)
     customers = min(new, clv.denominator if clv.denominator is not None else 0.0)
     if clv.value is None:
         return Aggregate(None, None, customers, clv.note)
     if cac <= 0:
         return Aggregate(None, None, customers, "no acquisition costs in the period")
     return Aggregate(clv.value / cac, None, customers)
+
+
+def _payback(rows: pd.DataFrame) -> Aggregate:
+    return _payback_summary(_measured(rows), SMALL_SAMPLE)
+
+
+def _clv(rows: pd.DataFrame) -> Aggregate:
+    return _clv_summary(_measured(rows), SMALL_SAMPLE)
+
+
+def _clv_to_cac(rows: pd.DataFrame) -> Aggregate:
+    return _clv_to_cac_summary(_measured(rows), SMALL_SAMPLE)
 
 
 # roi, rosi, sales_productivity, cost_per_lead, cost_per_opportunity
@@ -636,50 +701,83 @@ def _roi(ctx: Context, period: Period, categories: tuple[str, ...] | None = None
     return at_edge(rows, note, days is not None)
 
 
+def _rosi_within(ctx: Context, period: Period) -> tuple[Period | None, str | None]:
+    """The days the costs and deals both cover, the note saying which days of the comparison
+    period they are set against (`_rosi_compared`) when not all of the period."""
+    days, note = _spent(ctx, period, "deals")
+    if days is not None and note is not None:
+        earlier = _rosi_compared(ctx, period)
+        note = f"{note}, against {earlier.start} to {earlier.end}"
+    return days, note
+
+
+def _rosi_compared(ctx: Context, period: Period) -> Period:
+    """The comparison period rosi's revenue is set against: the same days of it as the days
+    of the period the costs and deals both cover (as sales_growth)."""
+    days, note = _spent(ctx, period, "deals")
+    earlier = ctx.earlier(period)
+    return same_part(days, period, earlier) if days is not None and note is not None else earlier
+
+
+def _rosi_edge(ctx: Context, period: Period) -> tuple[str | None, bool]:
+    """No value when the comparison period starts before the deals: its revenue is unknown,
+    not 0."""
+    earlier = _rosi_compared(ctx, period)
+    first = ctx.memo("first_day:deals", lambda: first_day(ctx.frames, "deals", ctx.as_of))
+    if first is not None and earlier.start < first:
+        said = f"the deals start {first}: the comparison period {earlier.label} is before them"
+        return said, False
+    return None, True
+
+
 def _rosi(ctx: Context, period: Period) -> pd.DataFrame:
     """Won deals now (numerator = amount, kind "now"), won deals in the comparison period
     (numerator = −amount, kind "before") and sales costs now (denominator = amount), with the
-    facts `_rosi_of` judges them by: the small-sample threshold, and whether the comparison
-    period starts before the deals do. Over the days the costs and deals both cover, against
-    the same days of the comparison period (as sales_growth)."""
-    days, note = _spent(ctx, period, "deals")
-    earlier = ctx.earlier(period)
-    if days is not None and note is not None:
-        earlier = same_part(days, period, earlier)
-        note = f"{note}, against {earlier.start} to {earlier.end}"
+    small-sample threshold `_rosi_of` reads. Over the days the costs and deals both cover,
+    against the same days of the comparison period (as sales_growth)."""
+    days, note = _rosi_within(ctx, period)
     now = _revenue(ctx, days or period).assign(numerator=lambda f: f["value"], denominator=0.0)
-    before = _revenue(ctx, earlier)
+    before = _revenue(ctx, _rosi_compared(ctx, period))
     before = before.assign(numerator=-before["value"], denominator=0.0, **{KIND: BEFORE})
     costs = _cost_values(ctx, days or period, SALES)
     spent = costs.assign(numerator=0.0, denominator=costs["value"])
     rows = _stack(
         [now.assign(**{KIND: NOW}), before, spent],
         _shared(ctx, "deals"),
-        ("numerator", "denominator", KIND),
+        ("numerator", "denominator", KIND, "value"),
     )
-    first = ctx.memo("first_day:deals", lambda: first_day(ctx.frames, "deals", ctx.as_of))
-    early = None
-    if first is not None and earlier.start < first:
-        early = f"the deals start {first}: the comparison period {earlier.label} is before them"
-    rows = with_facts(rows, small_sample=ctx.small_sample, before_data=early)
-    return at_edge(rows, note, days is not None)
+    rows = with_facts(rows, small_sample=ctx.small_sample)
+    early, known = _rosi_edge(ctx, period)
+    return at_edge(rows, joined(note, early), days is not None and known)
 
 
 def _rosi_of(rows: pd.DataFrame) -> Aggregate:
-    """(Revenue won now − revenue won before) / sales costs now; null when the comparison
-    period is before the data, or when fewer won deals than the small-sample threshold stand
-    behind either revenue: a change between two sums of a few deals swings by hundreds of
-    percent on one deal more or less."""
-    early = fact(rows, "before_data")
-    if early:
-        return Aggregate(None, note=early)
-    numerator = float(rows["numerator"].sum()) if len(rows) else 0.0
-    denominator = float(rows["denominator"].sum()) if len(rows) else 0.0
+    """`_rosi_summary` of the pandas rows' measures (as the SQL declaration's)."""
     kind = rows[KIND].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
-    won_now, won_before = int((kind == NOW).sum()), int((kind == BEFORE).sum())
+    values = rows["value"].to_numpy(dtype=float, na_value=np.nan) if len(rows) else np.array([])
+    costs = rows["denominator"].to_numpy(dtype=float) if len(rows) else np.array([])
+    measures = {
+        "won_now": float((kind == NOW).sum()),
+        "won_before": float((kind == BEFORE).sum()),
+        "now": float(np.nansum(values[kind == NOW])),
+        "before": float(np.nansum(values[kind == BEFORE])),
+        "cost": float(costs.sum()),
+    }
+    return _rosi_summary(measures, int(fact(rows, "small_sample", SMALL_SAMPLE)))
+
+
+def _rosi_summary(m: Measures, threshold: int) -> Aggregate:
+    """(Revenue won now − revenue won before) / sales costs now; null when fewer won deals
+    than the small-sample threshold stand behind either revenue: a change between two sums
+    of a few deals swings by hundreds of percent on one deal more or less.
+
+    Custom, not a declared kind: a ratio whose value also needs two counts of rows of two
+    periods against the small-sample threshold."""
+    numerator = (m["now"] or 0.0) - (m["before"] or 0.0)
+    denominator = m["cost"] or 0.0
+    won_now, won_before = int(m["won_now"] or 0), int(m["won_before"] or 0)
     if denominator == 0:
         return Aggregate(None, numerator, denominator, "no rows in the denominator")
-    threshold = int(fact(rows, "small_sample"))
     if min(won_now, won_before) < threshold:
         why = (
             f"{won_now} won deals in the period and {won_before} in the comparison period, "
@@ -694,6 +792,141 @@ def _productivity(ctx: Context, period: Period) -> pd.DataFrame:
     costs = _cost_values(ctx, days or period, SALES)
     rows = _ratio(_revenue(ctx, days or period), costs, _shared(ctx, "deals"))
     return at_edge(rows, note, days is not None)
+
+
+# the DuckDB declarations of cac, roi, rosi, sales_productivity and the custom KPIs: their
+# rows are those of kpis.views efficiency_rows and costs_and_revenue
+
+
+def facts(ctx: Context) -> pd.DataFrame:
+    """What the efficiency views (kpis.views) need to know of the inputs that SQL over the
+    canonical tables cannot tell (a column the export lacks is there, blank): one row with
+    `dated_subscriptions`, `snapshot` (subscriptions without months), `new_source` (where new
+    customers come from) and `deal_accounts` (won deals give customers their dimensions)."""
+    dated = _dated_subscriptions(ctx)
+    deals = ctx.frames.get("deals")
+    accounts = deals is not None and has(deals, "account_id") and "closed_at" in deals.columns
+    return pd.DataFrame(
+        {
+            "dated_subscriptions": [dated],
+            "snapshot": ["subscriptions" in ctx and not dated],
+            "new_source": pd.Series([_new_source(ctx)], dtype="string"),
+            "deal_accounts": [accounts],
+        }
+    )
+
+
+ACQUIRING = "kind <> 'cost' OR category IN ('sales', 'marketing')"
+MONTHS_SQL = (
+    "greatest(year(kpi_stop - INTERVAL 1 DAY) * 12 + month(kpi_stop - INTERVAL 1 DAY) "
+    "- year(kpi_start) * 12 - month(kpi_start) + CASE WHEN day(kpi_start) = 1 THEN 1 ELSE 0 "
+    "END, 0)"
+)
+"""The number of months whose first day is in the slice (`months_in`)."""
+MARGIN_SQL = (
+    "coalesce({gross_margin}, (SELECT CASE WHEN fsum(o.amount) > 0 THEN (fsum(o.amount) "
+    "- fsum(o.cost)) / fsum(o.amount) END FROM orders o WHERE o.ordered_at >= j.kpi_start "
+    "AND o.ordered_at < j.kpi_stop AND o.cost IS NOT NULL AND o.amount IS NOT NULL))"
+)
+"""`gross_margin` over the slice: the config's, else that of the orders ordered in it."""
+CUSTOMER_KINDS = ("new", "active", "start", "churned")
+CUSTOMER_MEASURES = (
+    ("rows", "count(*)"),
+    ("cost", "fsum(amount * kpi_share) FILTER (WHERE kind = 'cost')"),
+    *(
+        (kind, f"count(DISTINCT customer_id) FILTER (WHERE kind = '{kind}')")
+        for kind in CUSTOMER_KINDS
+    ),
+    ("active_mrr", "fsum(mrr) FILTER (WHERE kind = 'active')"),
+    ("customers", "count(DISTINCT customer_id) FILTER (WHERE kind = 'order')"),
+    ("revenue", "fsum(amount) FILTER (WHERE kind = 'order')"),
+    ("margin", f"max({MARGIN_SQL})"),
+    ("months", f"max({MONTHS_SQL})"),
+    ("transactional", "max(CASE WHEN {clv_variant} = 'transactional' THEN 1.0 ELSE 0.0 END)"),
+    ("stripe", "max(CASE WHEN {churn_variant} = 'stripe' THEN 1.0 ELSE 0.0 END)"),
+    ("lifespan", "max({customer_lifespan_years})"),
+    ("snapshot", "max(CASE WHEN snapshot THEN 1.0 ELSE 0.0 END)"),
+)
+"""What cac_payback_months, clv and clv_to_cac are made of (`_measured` in pandas): the
+costs (by their share in the slice), the distinct customers of each kind, the MRR at the end,
+the orders' distinct customers and revenue, and the settings and facts of the slice."""
+CLV_VARIANT = "(kind = 'order') = ({clv_variant} = 'transactional')"
+CUSTOMER_ROWS = Rows(
+    "efficiency_rows",
+    "happened_at",
+    spans="ends_at",
+    during=(
+        "CASE kind WHEN 'start' THEN month_at < kpi_start "
+        "AND month_at + INTERVAL 1 MONTH >= kpi_start "
+        "WHEN 'active' THEN month_at IS NULL OR month_at + INTERVAL 1 MONTH >= kpi_stop "
+        "WHEN 'order' THEN happened_at >= kpi_stop - INTERVAL 1 YEAR ELSE TRUE END"
+    ),
+    dimensions=_shared,
+    measures=CUSTOMER_MEASURES,
+)
+"""The custom KPIs' rows (kpis.views efficiency_rows): costs and new customers placed by
+their dates; customers paying in the month before each period (`start`) and in the month of
+its last day (`active`), and orders in the 12 months up to its end, placed by `during`."""
+
+
+def _cac_rows(categories: tuple[str, ...]) -> Rows:
+    """cac's rows: costs of `categories` (numerator) and new customers (denominator, 1 each)."""
+    listed = ", ".join(f"'{c}'" for c in categories)
+    return Rows(
+        "efficiency_rows",
+        "happened_at",
+        (
+            ("side = 'acquisition'", "a customer row of clv"),
+            (f"kind <> 'cost' OR category IN ({listed})", "a cost of another category"),
+        ),
+        spans="ends_at",
+        numerator="CASE WHEN kind = 'cost' THEN amount ELSE 0.0 END",
+        denominator="CASE WHEN kind = 'new' THEN 1.0 ELSE 0.0 END",
+        within=_acquiring,
+        dimensions=_shared,
+    )
+
+
+def _money_rows(numerator: str, denominator: str, *where: tuple[str, str]) -> Rows:
+    """Won deals and costs (kpis.views costs_and_revenue) over the days both cover."""
+    return Rows(
+        "costs_and_revenue",
+        "happened_at",
+        (("part IN ('won', 'cost')", "a won deal of the comparison period"), *where),
+        spans="ends_at",
+        numerator=numerator,
+        denominator=denominator,
+        within=lambda ctx, period: _spent(ctx, period, "deals"),
+        inputs=("costs", "deals"),
+    )
+
+
+SALES_COSTS = ("part <> 'cost' OR category = 'sales'", "a cost of another category")
+ROSI_ROWS = Rows(
+    "costs_and_revenue",
+    "happened_at",
+    (SALES_COSTS,),
+    spans="ends_at",
+    during=(  # a cost or won deal in the period itself, not in the one it is set against
+        "CASE WHEN part = 'before' "
+        "THEN closed_at >= kpi_against_start AND closed_at < kpi_against_stop "
+        "WHEN ends_at > happened_at THEN happened_at < kpi_stop AND ends_at > kpi_start "
+        "ELSE happened_at >= kpi_start AND happened_at < kpi_stop END"
+    ),
+    within=_rosi_within,
+    edge=_rosi_edge,
+    inputs=("costs", "deals"),
+    against=_rosi_compared,
+    measures=(
+        ("won_now", "count(*) FILTER (WHERE part = 'won')"),
+        ("won_before", "count(*) FILTER (WHERE part = 'before')"),
+        ("now", "fsum(amount) FILTER (WHERE part = 'won')"),
+        ("before", "fsum(amount) FILTER (WHERE part = 'before')"),
+        ("cost", "fsum(amount * kpi_share) FILTER (WHERE part = 'cost')"),
+    ),
+)
+"""rosi's rows: won deals of the period, of its comparison period (`_rosi_compared`, placed
+by `during`), and sales costs."""
 
 
 # the cost grid: acquisition costs per lead, opportunity, SQL, demo, POC and negotiation
@@ -851,6 +1084,7 @@ KPIS: tuple[Kpi, ...] = (
         higher_is_better=False,
         benchmark="$100-$400 common for tech startups; judge it against CLV",
         variant="sales_and_marketing",
+        relation=_cac_rows(ACQUISITION),
     ),
     Kpi(
         "cac_payback_months",
@@ -865,6 +1099,15 @@ KPIS: tuple[Kpi, ...] = (
         _payback_rows,
         higher_is_better=False,
         combine=_payback,
+        relation=replace(
+            CUSTOMER_ROWS,
+            where=(
+                ("side = 'acquisition' OR kind = 'active'", "a customer row of clv"),
+                (ACQUIRING, "a cost of another category"),
+            ),
+            within=_acquiring,
+        ),
+        summarise=_payback_summary,
     ),
     Kpi(
         "clv",
@@ -878,6 +1121,16 @@ KPIS: tuple[Kpi, ...] = (
         f"{SUBSCRIPTION_CLV}; {TRANSACTIONAL_CLV}",
         _clv_rows,
         combine=_clv,
+        relation=replace(
+            CUSTOMER_ROWS,
+            where=(
+                ("side = 'clv'", "an acquisition row of cac"),
+                (CLV_VARIANT, "a row of the other clv_variant"),
+            ),
+            within=_clv_within,
+            dimensions=_clv_dimensions,
+        ),
+        summarise=_clv_summary,
     ),
     Kpi(
         "clv_to_cac",
@@ -891,6 +1144,15 @@ KPIS: tuple[Kpi, ...] = (
         _clv_to_cac_rows,
         benchmark="at least 3x",
         combine=_clv_to_cac,
+        relation=replace(
+            CUSTOMER_ROWS,
+            where=(
+                (f"side = 'acquisition' OR ({CLV_VARIANT})", "a row of the other clv_variant"),
+                (ACQUIRING, "a cost of another category"),
+            ),
+            within=_both_within,
+        ),
+        summarise=_clv_to_cac_summary,
     ),
     Kpi(
         "roi",
@@ -904,6 +1166,10 @@ KPIS: tuple[Kpi, ...] = (
         "any category) / sum of all costs in the period",
         _roi,
         sample_size="rows",
+        relation=_money_rows(
+            "CASE WHEN part = 'won' THEN amount ELSE -amount END",
+            "CASE WHEN part = 'cost' THEN amount ELSE 0.0 END",
+        ),
     ),
     Kpi(
         "rosi",
@@ -922,6 +1188,8 @@ KPIS: tuple[Kpi, ...] = (
         combine=_rosi_of,
         sample_size="rows",
         variant="incremental",
+        relation=ROSI_ROWS,
+        summarise=_rosi_summary,
     ),
     Kpi(
         "cost_per_lead",
@@ -1031,6 +1299,11 @@ KPIS: tuple[Kpi, ...] = (
         "(revenue per rep is sales_per_rep in the team stage)",
         _productivity,
         sample_size="rows",
+        relation=_money_rows(
+            "CASE WHEN part = 'won' THEN amount ELSE 0.0 END",
+            "CASE WHEN part = 'cost' THEN amount ELSE 0.0 END",
+            SALES_COSTS,
+        ),
     ),
 )
 
@@ -1052,6 +1325,7 @@ VARIANTS: tuple[Kpi, ...] = (
         partial(_cac, categories=SALES),
         higher_is_better=False,
         variant="sales_only",
+        relation=_cac_rows(SALES),
     ),
     Kpi(
         "rosi",
@@ -1067,5 +1341,10 @@ VARIANTS: tuple[Kpi, ...] = (
         benchmark="positive",
         sample_size="rows",
         variant="net",
+        relation=_money_rows(
+            "CASE WHEN part = 'won' THEN amount ELSE -amount END",
+            "CASE WHEN part = 'cost' THEN amount ELSE 0.0 END",
+            SALES_COSTS,
+        ),
     ),
 )

@@ -15,6 +15,7 @@ from salesmetrics.kpis import movement
 from salesmetrics.kpis.base import ROW, Context
 from salesmetrics.kpis.quotas import label_spans
 from salesmetrics.kpis.subscriptions import MOVEMENTS, NOISE
+from salesmetrics.periods import FIRST_DAY, LAST_DAY
 from salesmetrics.schema import DEAL_STAGES, STAGE_DATE_PREFIX
 
 FUNNEL = DEAL_STAGES[: DEAL_STAGES.index("won") + 1]  # prospecting .. negotiation, won
@@ -531,10 +532,19 @@ LEFT JOIN lead_facts AS l ON l.lead_id = r.lead_id
 listing with one, and `generated` 1 on the lead's first research when the lead became an
 SQL at or after it (`qualified_at`, its sql_at): the research generated a qualified lead."""
 
+
+def _efficiency_facts(ctx: Context) -> pd.DataFrame:
+    from salesmetrics.kpis.efficiency import facts
+
+    return facts(ctx)
+
+
 TABLES: dict[str, Callable[[Context], pd.DataFrame]] = {
     "target_spans": label_spans,
     # pipeline movement (kpis.movement): each deal of two deals exports with its move
     movement.TABLE: movement.moves,
+    # efficiency (kpis.efficiency)
+    "efficiency_facts": _efficiency_facts,
 }
 """Tables made from the report's frames in Python, once per report, for what SQL cannot say:
 the days of each target label (quarters and years follow the fiscal year); a diff of two
@@ -795,6 +805,150 @@ prospect (`researched_before_at`; in date order, then as listed): research_respo
 trial (kpis.prospecting)."""
 
 
+# efficiency: cac, cac_payback_months, clv, clv_to_cac, roi, rosi, sales_productivity
+# (kpis.efficiency)
+
+
+WITH_DIMENSIONS = (
+    "UNION ALL BY NAME SELECT NULL::VARCHAR AS owner, NULL::VARCHAR AS team, "
+    "NULL::VARCHAR AS source WHERE FALSE"
+)
+"""Appended to a SELECT: its rows with owner, team and source, blank where the table has none
+(a mapping may keep them on any input)."""
+
+EFFICIENCY_ATTRIBUTION = f"""
+WITH won AS (
+    SELECT account_id, owner, team, source, lead_id FROM deals
+    WHERE status = 'won' AND account_id IS NOT NULL
+        AND (SELECT deal_accounts FROM efficiency_facts)
+    QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY closed_at NULLS LAST, {ROW}) = 1
+), listed AS (SELECT * FROM leads {WITH_DIMENSIONS}),
+lead_sources AS (
+    SELECT lead_id, source FROM listed WHERE lead_id IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY lead_id ORDER BY {ROW}) = 1
+), first_leads AS (
+    SELECT account_id, owner, team, source FROM listed WHERE account_id IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY created_at NULLS LAST, {ROW}) = 1
+)
+SELECT coalesce(w.account_id, l.account_id) AS customer_id,
+    coalesce(w.owner, l.owner) AS owner, coalesce(w.team, l.team) AS team,
+    coalesce(w.source, s.source, l.source) AS source
+FROM won w LEFT JOIN lead_sources s ON s.lead_id = w.lead_id
+FULL JOIN first_leads l ON l.account_id = w.account_id
+"""
+"""Owner, team and source per customer id: those of its first won deal (by closed_at, the
+first listed on a tie; its lead's first listing's source where it has none), else of its
+earliest lead with that account_id, each dimension on its own (`efficiency.attribution`)."""
+
+SUBSCRIBED = """
+SELECT customer_id, sum(mrr) AS mrr FROM subscriptions
+WHERE customer_id IS NOT NULL AND mrr > 0 AND NOT coalesce(churned, FALSE)
+    AND NOT (SELECT dated_subscriptions FROM efficiency_facts)
+GROUP BY customer_id
+"""
+FOUND = "(SELECT new_source FROM efficiency_facts)"
+UNSOURCED = "COLUMNS(lambda c: c NOT IN ('_file', '_row'))"
+"""Every column but the file and line explain gives a row of one input (kpis.efficiency's
+rows are made of several, some of many rows)."""
+EVER_FROM, EVER_TO = f"TIMESTAMP '{FIRST_DAY}'", f"TIMESTAMP '{LAST_DAY}' + INTERVAL 1 DAY"
+"""The span of a row in every period reported on (FIRST_DAY to LAST_DAY)."""
+BOOK_COLUMNS = "COLUMNS(lambda c: c NOT IN ('_file', '_row', '_row_', 'month', 'book_month'))"
+
+
+def _month_at(month: str) -> str:
+    """The first instant of a month index (`month_of`)."""
+    return f"make_timestamp(({month}) // 12, ({month}) % 12 + 1, 1, 0, 0, 0)"
+
+
+EFFICIENCY_BOOK = f"SELECT {BOOK_COLUMNS}, {_month_at('book_month')} AS month_at FROM mrr_book"
+"""The MRR book (`mrr_book`), one row per customer-month, `month_at` its first day."""
+
+EFFICIENCY_MOVEMENTS = f"""
+SELECT COLUMNS(lambda c: c NOT IN ('_file', '_row', '_row_', 'month', 'book_month',
+    'moved_month', 'amount')), {_month_at("moved_month")} AS month_at
+FROM mrr_movements WHERE movement IN ('new', 'churned')
+"""
+"""The MRR book's new and churned movements (`mrr_movements`), `month_at` the first day of
+the month they show in."""
+
+EFFICIENCY_ROWS = f"""
+WITH customer_rows AS (
+    SELECT 'acquisition' AS side, 'new' AS kind, month_at AS happened_at,
+        * EXCLUDE (movement, month_at)
+    FROM efficiency_movements WHERE movement = 'new' AND {FOUND} = 'subscriptions'
+    UNION ALL BY NAME
+    SELECT 'acquisition' AS side, 'new' AS kind, min(closed_at) AS happened_at,
+        account_id AS customer_id
+    FROM deals WHERE status = 'won' AND account_id IS NOT NULL AND {FOUND} = 'deals'
+    GROUP BY account_id
+    UNION ALL BY NAME
+    SELECT 'acquisition' AS side, 'new' AS kind, min(ordered_at) AS happened_at, customer_id
+    FROM orders WHERE customer_id IS NOT NULL AND {FOUND} = 'orders' GROUP BY customer_id
+    UNION ALL BY NAME
+    SELECT 'clv' AS side, movement AS kind, month_at AS happened_at, * EXCLUDE (movement)
+    FROM efficiency_movements
+    UNION ALL BY NAME
+    SELECT 'clv' AS side, 'start' AS kind, month_at AS happened_at,
+        month_at + INTERVAL 1 MONTH + INTERVAL 1 DAY AS ends_at, *
+    FROM efficiency_book
+    UNION ALL BY NAME
+    SELECT 'clv' AS side, 'active' AS kind, month_at AS happened_at,
+        month_at + INTERVAL 1 MONTH AS ends_at, *
+    FROM efficiency_book
+    UNION ALL BY NAME
+    SELECT 'clv' AS side, 'active' AS kind, {EVER_FROM} AS happened_at, {EVER_TO} AS ends_at, *
+    FROM ({SUBSCRIBED})
+    UNION ALL BY NAME
+    SELECT 'clv' AS side, 'order' AS kind, ordered_at AS happened_at,
+        ordered_at + INTERVAL 1 YEAR + INTERVAL 1 DAY AS ends_at, *
+    FROM (SELECT {UNSOURCED} FROM orders {WITH_DIMENSIONS})
+    WHERE customer_id IS NOT NULL AND ordered_at IS NOT NULL
+)
+SELECT c.* REPLACE (coalesce(c.owner, a.owner) AS owner, coalesce(c.team, a.team) AS team,
+        coalesce(c.source, a.source) AS source), f.snapshot
+FROM customer_rows c LEFT JOIN efficiency_attribution a ON a.customer_id = c.customer_id
+CROSS JOIN efficiency_facts f
+UNION ALL BY NAME
+SELECT 'acquisition' AS side, 'cost' AS kind, coalesce(incurred_at, month) AS happened_at,
+    CASE WHEN incurred_at IS NULL AND NOT f.dated_subscriptions
+        THEN month + INTERVAL 1 MONTH END AS ends_at,
+    amount, currency, category, owner, team, source, f.snapshot
+FROM costs CROSS JOIN efficiency_facts f WHERE amount IS NOT NULL
+"""
+"""The rows of cac, cac_payback_months, clv and clv_to_cac (kpis.efficiency), by `side`.
+
+Acquisition: costs (`kind` cost, `amount`, from `happened_at`: incurred_at, else the month,
+to `ends_at`: the next month's first day, blank when subscriptions are dated and a monthly
+cost counts whole in its first day's period) and new customers (new, at their first paying
+month, first won deal or first order, by `efficiency_facts.new_source`). Clv: from the MRR
+book, customers new and churned (at the month they show in), each book month as `start` and
+`active` (a row from the month's first day, `month_at`, through its last, or the day after
+it); undated subscriptions' customers paying (mrr > 0, not churned: in every period); orders
+with a customer (`order`, for the 12 months from their ordered_at). Customer rows carry the
+customer's owner, team and source (`efficiency_attribution`) where they have none;
+`snapshot` on every row."""
+
+COSTS_AND_REVENUE = f"""
+SELECT 'cost' AS part, coalesce(incurred_at, month) AS happened_at,
+    CASE WHEN incurred_at IS NULL THEN month + INTERVAL 1 MONTH END AS ends_at,
+    amount, currency, category, owner, team, source, NULL::TIMESTAMP AS closed_at
+FROM costs WHERE amount IS NOT NULL
+UNION ALL
+SELECT 'won', closed_at, NULL, coalesce(amount, 0.0), currency, NULL, owner, team, source,
+    closed_at
+FROM deals WHERE status = 'won'
+UNION ALL
+SELECT 'before', closed_at, {EVER_TO}, coalesce(amount, 0.0),
+    currency, NULL, owner, team, source, closed_at
+FROM deals WHERE status = 'won'
+"""
+"""Costs (`part` cost, from `happened_at`, incurred_at or the month, to `ends_at`, the next
+month's first day for a monthly cost) and won deals (`part` won, at closed_at, `amount` 0 when
+blank), and the won deals again as `before`, from closed_at on (in every later period: their
+closed_at places them in its comparison period, `Rows.against`): revenue against costs (roi,
+rosi, sales_productivity)."""
+
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
     # efficiency
@@ -878,6 +1032,12 @@ VIEWS: dict[str, str] = {
     "prospect_activities_now_and_before": PROSPECT_ACTIVITIES_NOW_AND_BEFORE,
     "order_repurchases": ORDER_REPURCHASES,
     "researched_emails": RESEARCHED_EMAILS,
+    # efficiency: cac, cac_payback_months, clv, clv_to_cac, roi, rosi, sales_productivity
+    "efficiency_attribution": EFFICIENCY_ATTRIBUTION,
+    "efficiency_book": EFFICIENCY_BOOK,
+    "efficiency_movements": EFFICIENCY_MOVEMENTS,
+    "efficiency_rows": EFFICIENCY_ROWS,
+    "costs_and_revenue": COSTS_AND_REVENUE,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""
 

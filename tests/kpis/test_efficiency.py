@@ -24,6 +24,7 @@ from salesmetrics.periods import between, resolve_period
 from salesmetrics.pipeline import frames_of, load_inputs
 from tests.golden import check_json
 from tests.kpis.frames import AS_OF, JUNE, OCTOBER, context, frame
+from tests.test_duck import same_values
 
 IDS = [k.id for k in KPIS]
 GRID = [
@@ -733,3 +734,131 @@ def test_net_rosi_is_revenue_less_sales_costs_over_them():
     # (4,500 won in October − 900 of sales costs) / 900, no comparison period involved
     assert (rosi.numerator, rosi.denominator, rosi.value) == (3600.0, 900.0, 4.0)
     assert rosi.note is None
+
+
+# on DuckDB (issue 16): the declarations against the pandas rows, and the SQL's own edges
+
+DECLARED = [*IDS[:7], "sales_productivity"]  # cac .. rosi and sales_productivity
+STRIPE = Settings(gross_margin=0.5, churn_variant="stripe")
+TRANSACTIONAL = Settings(clv_variant="transactional", customer_lifespan_years=3)
+SHAPES = {  # each report shape with one of the settings (Settings(): the orders' margin)
+    "trend": {"period": OCTOBER, "compare": "previous", "trend_periods": 3, "settings": HALF},
+    "by-source": {"period": OCTOBER, "group_by": ["source"], "compare": "year"},
+    "by-plan": {"period": OCTOBER, "group_by": ["plan"], "settings": STRIPE},
+    "quarter-by-month": {
+        "period": resolve_period("2026-Q4", AS_OF),
+        "group_by": ["month"],
+        "settings": TRANSACTIONAL,
+    },
+    "week": {"period": between(date(2026, 9, 28), date(2026, 10, 4)), "settings": HALF},
+    "opening-quarter": {
+        "period": resolve_period("2026-Q3", AS_OF),
+        "group_by": ["source"],
+        "settings": TRANSACTIONAL,
+    },
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_both_engines_agree_on_the_tiny_company(shape):
+    options = {"as_of": AS_OF, "small_sample": 1, **SHAPES[shape]}
+    assert same_values(BOOK, kpis=DECLARED, **options) >= len(DECLARED)
+    variants = {"cac": "sales_only", "rosi": "net"}
+    assert same_values(BOOK, kpis=["cac", "rosi"], variants=variants, **options) >= 2
+    if "plan" in options.get("group_by", ()):
+        return  # a dimension of the subscriptions only
+    for book in (without("subscriptions"), {"costs": COSTS, "orders": ORDERS}):
+        assert same_values(book, kpis=["cac", "clv", "clv_to_cac"], **options) >= 1
+
+
+def test_a_customer_churned_twice_in_a_period_is_counted_once_and_listed_twice():
+    """Q4: C1 churns in October, comes back in November and churns again in December; C2
+    pays every month. 1 of the 2 paying in September churned, over 3 months: 1/6 a month;
+    ARPA in December: C2's 100; × 0.5 / (1/6) = 300. Its rows: C1 and C2 at the start, C1's
+    two churns, C2 at the end."""
+    subscriptions = frame("subscriptions", "customer_id month mrr", [
+        ("C1", "2026-09-01", 80.0), ("C1", "2026-11-01", 80.0),
+        *[("C2", f"2026-{m:02d}-01", 100.0) for m in (9, 10, 11, 12)],
+    ])  # fmt: skip
+    for engine in ("pandas", "duckdb"):
+        clv = compute(
+            {"subscriptions": subscriptions},
+            period=resolve_period("2026-Q4", AS_OF),
+            as_of=AS_OF,
+            kpis=["clv"],
+            settings=HALF,
+            engine=engine,
+        ).value("clv")
+        assert (clv.denominator, clv.n) == (2.0, 5)
+        assert clv.value == pytest.approx(300.0)
+
+
+def test_a_customer_takes_the_first_listed_of_two_first_won_deals_and_fills_its_blanks():
+    """A1 won D1 and D2 on the same day: D1 is listed first, its blank owner is that of A1's
+    earliest lead (Eve), its source its own (Ads). A2's subscription rows carry a source
+    column, blank: the source is that of its won deal (Fair). CAC in October by owner and by
+    source, on both engines: Eve's 300 over A1; Ben's 50 over nobody."""
+    deals = frame("deals", "deal_id status created_at closed_at account_id source owner", [
+        ("D0", "lost", "2026-01-01", "2026-01-15", None, None, "Ben"),  # the deals start
+        ("D1", "won", "2026-09-01", "2026-10-05", "A1", "Ads", None),
+        ("D2", "won", "2026-09-01", "2026-10-05", "A1", "Fair", "Ben"),
+        ("D3", "won", "2026-09-01", "2026-10-06", "A2", "Fair", "Ben"),
+        ("D4", "lost", "2026-09-01", "2026-10-31", None, None, "Ben"),  # the deals end
+    ])  # fmt: skip
+    leads = frame("leads", "lead_id created_at owner account_id", [
+        ("L2", "2026-03-01", "Fay", "A1"),
+        ("L1", "2026-02-01", "Eve", "A1"),  # A1's earliest lead
+    ])  # fmt: skip
+    costs = frame("costs", "month category amount owner source", [
+        ("2026-01-01", "sales", 10.0, "Eve", "Ads"),
+        ("2026-10-01", "sales", 300.0, "Eve", "Ads"),
+        ("2026-10-01", "sales", 50.0, "Ben", "Fair"),
+        ("2026-10-01", "sales", None, "Ben", "Fair"),  # no amount: no row
+    ])  # fmt: skip
+    found = attribution(context({"deals": deals, "leads": leads}))
+    assert found.loc["A1", ["owner", "source"]].tolist() == ["Eve", "Ads"]
+    book = {"deals": deals, "leads": leads, "costs": costs}
+    for engine in ("pandas", "duckdb"):
+        report = compute(book, period=OCTOBER, as_of=AS_OF, kpis=["cac"], group_by=["owner"],
+                         engine=engine)  # fmt: skip
+        eve, ben = report.value("cac", owner="Eve"), report.value("cac", owner="Ben")
+        assert (eve.value, eve.n) == (300.0, 2)
+        assert (ben.numerator, ben.denominator, ben.note) == (50.0, 1.0, None)  # A2, D3
+    subscriptions = frame("subscriptions", "customer_id month mrr source", [
+        ("A2", "2026-09-01", 10.0, None), ("A2", "2026-10-01", 10.0, None),
+        ("A3", "2026-10-01", 10.0, "Web"),
+    ])  # fmt: skip
+    book = {**book, "subscriptions": subscriptions}
+    for engine in ("pandas", "duckdb"):
+        report = compute(book, period=OCTOBER, as_of=AS_OF, kpis=["clv"], group_by=["source"],
+                         settings=HALF, engine=engine)  # fmt: skip
+        assert report.value("clv", source="Fair").n == 2  # A2 at the start and at the end
+        assert report.value("clv", source="Web").n == 2  # A3 new and at the end
+
+
+def test_revenue_and_costs_with_blank_amounts_and_the_days_rosi_compares():
+    """A won deal without an amount is revenue 0 but a row; a cost without one is no row.
+    The costs and deals end on 20 October: rosi sets 1 to 20 October against 1 to 20
+    September."""
+    deals = frame("deals", "deal_id status created_at closed_at amount", [
+        ("S1", "won", "2026-08-01", "2026-09-10", 100.0),
+        ("S2", "won", "2026-08-01", "2026-09-25", 900.0),  # after 20 September
+        ("O1", "won", "2026-09-01", "2026-10-02", 400.0),
+        ("O2", "won", "2026-09-01", "2026-10-20", None),
+    ])  # fmt: skip
+    costs = frame("costs", "incurred_at category amount", [
+        ("2026-09-01", "sales", 50.0),
+        ("2026-10-03", "sales", 200.0),
+        ("2026-10-04", "sales", None),
+        ("2026-10-20", "marketing", 100.0),
+    ])  # fmt: skip
+    for engine in ("pandas", "duckdb"):
+        report = compute({"deals": deals, "costs": costs}, period=OCTOBER, as_of=AS_OF,
+                         kpis=["roi", "rosi"], small_sample=1, engine=engine)  # fmt: skip
+        roi = report.value("roi")  # (400 + 0 − 300) / 300, over O1, O2 and two costs
+        assert (roi.numerator, roi.denominator, roi.n) == (100.0, 300.0, 4)
+        rosi = report.value("rosi")  # (400 − 100) / 200: S2 closed after 20 September
+        assert (rosi.numerator, rosi.denominator, rosi.value) == (300.0, 200.0, 1.5)
+        assert rosi.note == (
+            "the costs data ends 2026-10-20: values up to its end, against 2026-09-01 to 2026-09-20"
+        )
