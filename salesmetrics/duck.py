@@ -114,12 +114,15 @@ def source(ctx: Context, name: str) -> str:
     return name
 
 
+NAMES = re.compile(r"\b(" + "|".join(map(re.escape, (*ENTITIES, *TABLES, *VIEWS))) + r")\b")
+"""Any name of an entity, a table or a shared view, as a word."""
+
+
 def ready(ctx: Context, sql: str) -> str:
     """`sql`, once every table and view it names is made (`source`): a declaration's
     expressions may read other views in subqueries."""
-    for name in (*ENTITIES, *TABLES, *VIEWS):
-        if re.search(rf"\b{name}\b", sql):
-            source(ctx, name)
+    for name in dict.fromkeys(NAMES.findall(sql)):
+        source(ctx, name)
     return sql
 
 
@@ -193,9 +196,14 @@ def _canonical(name: str, frame: pd.DataFrame | None) -> pa.Table:
 
 
 def columns(ctx: Context, name: str) -> set[str]:
-    """The columns a table or view of the connection has."""
-    con = connection(ctx)
-    return {row[0] for row in con.execute(f'DESCRIBE "{source(ctx, name)}"').fetchall()}
+    """The columns a table or view of the connection has (asked once per report)."""
+
+    def described() -> set[str]:
+        con = connection(ctx)
+        return {row[0] for row in con.execute(f'DESCRIBE "{source(ctx, name)}"').fetchall()}
+
+    found: set[str] = ctx.memo(f"duckdb.columns.{name}", described)
+    return found
 
 
 def slices_table(
@@ -519,6 +527,8 @@ def currencies(
     assert rows is not None
     found: dict[int, list[tuple[str, int]]] = {}
     with sliced(ctx, slices, against):
+        if _currencies_in(ctx, rows.source) < 2:  # none of its slices can have two
+            return {}
         sql = (
             f"SELECT s.kpi_slice, r.currency, count(*) FROM ({relation(kpi, ctx)}) r "
             f"JOIN {SLICES} s ON {with_settings(in_slice(rows), ctx)} "
@@ -528,3 +538,18 @@ def currencies(
         for slice_, currency, n in connection(ctx).execute(ready(ctx, sql)).fetchall():
             found.setdefault(int(slice_), []).append((str(currency), int(n)))
     return {s: listed for s, listed in found.items() if len(listed) > 1}
+
+
+def _currencies_in(ctx: Context, name: str) -> int:
+    """How many currencies a source's rows carry in all (once per report, but for a source
+    made per slice): most exports have one, and then no KPI's slice needs checking."""
+
+    def counted() -> int:
+        sql = f'SELECT count(DISTINCT currency) FROM "{source(ctx, name)}"'
+        ((found,),) = connection(ctx).execute(sql).fetchall()
+        return int(found)
+
+    if name in SLICE_READERS:
+        return counted()
+    known: int = ctx.memo(f"duckdb.currencies.{name}", counted)
+    return known
