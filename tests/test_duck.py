@@ -712,3 +712,17 @@ def test_the_engine_is_chosen_by_the_environment_while_both_exist(monkeypatch):
     monkeypatch.setenv("SALESMETRICS_ENGINE", "spark")
     with pytest.raises(SalesmetricsError, match="SALESMETRICS_ENGINE='spark': give duckdb or"):
         compute({"deals": BOOK}, period=OCTOBER, as_of=date(2026, 11, 15), kpis=["deals_won"])
+
+
+def test_amounts_in_two_currencies_are_refused_only_in_a_slice_that_has_both():
+    """The currency check, slice by slice when the source carries two currencies: BOOK with
+    d3 in EUR has USD and EUR among October's won deals (d1, d4 USD; refused), and EUR alone
+    in September (d8: 40 EUR); one currency in all is never refused."""
+    book = BOOK.assign(currency=["USD", "USD", "EUR", "USD", "USD", "USD", "USD", "EUR"])
+    with pytest.raises(SalesmetricsError, match=r"USD \(2 rows\), EUR \(1 rows\)"):
+        report({"deals": book}, kpis=["revenue_won"])
+    september = resolve_period("2026-09", date(2026, 11, 1))
+    alone = report({"deals": book}, kpis=["revenue_won"], period=september, compare="none")
+    assert alone.value("revenue_won").value == 40.0
+    one = report({"deals": book.assign(currency="EUR")}, kpis=["revenue_won"])
+    assert one.value("revenue_won").value == 400.0
