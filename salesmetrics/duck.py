@@ -43,6 +43,7 @@ SLICES = "report_slices"
 AS_OF = "report_as_of"
 """A table of one row, `as_of` (a DATE): the report's as-of day, which a shared view may read
 (the MRR book's intervals run to its month)."""
+ALL = "all"  # the label of the period that is all of the data (periods.resolve_period)
 IMPLAUSIBLE = "_implausible_"  # salesmetrics.anomalies' flag columns, one per date field
 
 Labels = tuple[str, ...] | None  # a group's dimension values; None for the total
@@ -151,7 +152,7 @@ def sliced(
     those they were made of: KPIs with the same slices share them."""
     con = connection(ctx)
     table = slices_table(slices, against)
-    own = table.select(["kpi_slice", "kpi_start", "kpi_stop", "kpi_cutoff"])
+    own = table.select(["kpi_slice", "kpi_start", "kpi_stop", "kpi_cutoff", "kpi_whole"])
     made: set[str] = ctx.memo("duckdb.made", set)
     state: dict[str, pa.Table] = ctx.memo("duckdb.slices", dict)
     if SLICES in state and not state[SLICES].equals(own):
@@ -212,7 +213,9 @@ def slices_table(
     """The slices as a table: their number, first instant, the instant after the last, and the
     instant after a same-age view's cutoff day (blank: all data); and the first instant and
     the instant after the last of the period each is set against (`Rows.against`; blank:
-    none)."""
+    none). `kpi_whole` is true for period "all", all of the data: a view may then take every
+    record, whatever the days of the span (a cohort of intervals starting on 10 July is
+    July's, though the span starts on the 10th)."""
 
     def stamp(day: date | None) -> pd.Timestamp | None:
         return None if day is None else pd.Timestamp(day)
@@ -233,6 +236,7 @@ def slices_table(
             "kpi_against_stop": pa.array(
                 [stamp(p.end_exclusive) if p else None for p in others], pa.timestamp("us")
             ),
+            "kpi_whole": pa.array([p.label == ALL for p, _ in slices], pa.bool_()),
         }
     )
 

@@ -14,7 +14,7 @@ import pytest
 from salesmetrics.engine import compute
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.catalogue import CATALOGUE
-from salesmetrics.periods import resolve_period
+from salesmetrics.periods import Period, resolve_period
 from salesmetrics.report import Report
 
 DECLARED = [k.id for k in CATALOGUE.values() if k.relation is not None]
@@ -563,6 +563,39 @@ def test_rows_made_per_slice_count_in_their_own_slice_only(monkeypatch):
     assert found[0][None][(None, None)].value == 100.0 + 50.0 + 700.0 + 80.0 + 40.0
     assert found[1][("Bob",)][(None, None)].value == 300.0 + 700.0  # d3, d4 (none), d5
     assert not engine._grows(kpi)
+
+
+def test_a_slice_says_whether_it_is_all_of_the_data(monkeypatch):
+    """report_slices.kpi_whole is true for period all alone, so a view made per slice may take
+    every record whatever the days of the span: the span of "all" here is 2026-09-01 to
+    2026-10-31, yet its slice has all eight deals (d5 created in August, d8 in July), while a
+    period of the same days has the six created in them."""
+    from salesmetrics import duck
+    from salesmetrics.kpis.base import Aggregation, Context, Kpi, Rows, Unit
+
+    monkeypatch.setitem(
+        duck.VIEWS,
+        "deals_of_slice",
+        "SELECT d.*, s.kpi_slice AS made_for FROM deals d, report_slices s "
+        "WHERE s.kpi_whole OR (d.created_at >= s.kpi_start AND d.created_at < s.kpi_stop)",
+    )
+    # made as a table, remade when the slices change
+    monkeypatch.setattr(duck, "MATERIALISED", duck.MATERIALISED | {"deals_of_slice"})
+    monkeypatch.setattr(duck, "SLICE_READERS", (*duck.SLICE_READERS, "deals_of_slice"))
+    made = Rows("deals_of_slice", "NULL", of_slice="made_for")
+    kpi = Kpi("made", "Made", "close", Unit.COUNT, Aggregation.COUNT, ("deals.created_at",),
+              "", "", lambda c, p: pd.DataFrame(), relation=made)  # fmt: skip
+    span = (date(2026, 9, 1), date(2026, 10, 31))
+    everything = resolve_period("all", date(2026, 11, 15), data_span=span)
+    same_days = Period("2026-09-01 to 2026-10-31", *span, "days")
+    slices = [(everything, None), (same_days, None)]
+    assert duck.slices_table(slices)["kpi_whole"].to_pylist() == [True, False]
+    ctx = Context({"deals": BOOK}, date(2026, 11, 15))
+    found = duck.measure(kpi, ctx, slices, ())
+    assert (found[0][None][(None, None)].n, found[1][None][(None, None)].n) == (8, 6)
+    # the same days the other way round: the table is made again, as kpi_whole differs
+    again = duck.measure(kpi, ctx, slices[::-1], ())
+    assert (again[0][None][(None, None)].n, again[1][None][(None, None)].n) == (6, 8)
 
 
 def test_a_view_may_read_the_reports_as_of_day():

@@ -182,10 +182,10 @@ def sample():
 
 def of_sample(sample, kpi_id: str, **options):
     config, frames = sample
+    options.setdefault("period", resolve_period("2026-10", date(2026, 11, 1)))
     return explain(
         frames,
         kpi_id,
-        period=resolve_period("2026-10", date(2026, 11, 1)),
         as_of=date(2026, 11, 1),
         settings=config.settings,
         rates=config.rates,
@@ -209,6 +209,8 @@ def gives_the_value(found) -> None:
             split = found.rows[COUNTED]
             if value.category is not None:
                 split &= found.rows[found.roles["category"]] == value.category
+            if value.subcategory is not None:
+                split &= found.rows[found.roles["subcategory"]] == value.subcategory
             assert int(split.sum()) == value.n, value
     assert not [n for n in found.notes if "do not give" in n]
 
@@ -286,12 +288,42 @@ def test_a_maturing_comparison_is_counted_at_the_same_age(sample):
 
 
 @pytest.mark.parametrize("kpi_id", ["cohort_retention", "cohort_revenue_retention"])
-def test_a_kpi_on_pandas_rows_lists_its_rows_of_the_period(sample, kpi_id):
-    found = of_sample(sample, kpi_id)
-    assert not found.declared
-    assert any("rows outside the period are not listed" in n for n in found.notes)
-    gives_the_value(found)
-    gives_the_value(of_sample(sample, kpi_id, compared=True))
+def test_a_cohort_kpi_lists_its_counted_rows_and_they_give_each_cell_again(sample, kpi_id):
+    """A custom kind, so `recompute` does not say it: each cell (cohort, month number) is its
+    counted rows' numerator over their denominator, summed, and as many rows as the cell's;
+    for period all too, whose opening book's cells have rows and no value."""
+    from salesmetrics.engine import span
+
+    everything = resolve_period("all", date(2026, 11, 1), data_span=span(sample[1]))
+    before = of_sample(sample, kpi_id, compared=True)  # September's cohort, as its own cells
+    counted = before.rows[before.rows[COUNTED].to_numpy(dtype=bool)]
+    assert set(counted[before.roles["category"]]) == {"2026-09"} and before.counted > 0
+    gives_the_value(before)
+    for found in (
+        of_sample(sample, kpi_id),
+        of_sample(sample, kpi_id, group=[("plan", "Starter")]),
+        of_sample(sample, kpi_id, period=everything),
+    ):
+        assert found.declared and found.counted > 0
+        rows = found.rows[found.rows[COUNTED].to_numpy(dtype=bool)]
+        cells = {}
+        for value in found.values:
+            if value.category is None:
+                continue
+            part = rows[
+                (rows[found.roles["category"]] == value.category).to_numpy(dtype=bool)
+                & (rows[found.roles["subcategory"]] == value.subcategory).to_numpy(dtype=bool)
+            ]
+            cells[(value.category, value.subcategory)] = len(part)
+            assert len(part) == value.n, value
+            want = found.shown(value)
+            if want is None:
+                continue
+            top, bottom = math.fsum(part["numerator"]), math.fsum(part["denominator"])
+            assert math.isclose(top / bottom, want, rel_tol=1e-9), value
+        assert sum(cells.values()) == len(rows)  # every counted row is in a cell
+        gives_the_value(found)
+        assert any("custom combination" in n for n in found.notes)
 
 
 def test_a_rows_reason_is_the_left_out_note_without_its_count():

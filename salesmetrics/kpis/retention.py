@@ -38,13 +38,14 @@ Choices where definitions differ:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from salesmetrics.errors import SalesmetricsError
-from salesmetrics.kpis.base import Aggregate, Aggregation, Context, Kpi, Unit
+from salesmetrics.kpis.base import SMALL_SAMPLE, Aggregate, Aggregation, Context, Kpi, Rows, Unit
 from salesmetrics.kpis.mrr import (
     DATED,
     DATED_OR_SNAPSHOT,
@@ -69,7 +70,6 @@ from salesmetrics.kpis.mrr import (
 from salesmetrics.kpis.subscriptions import (
     book,
     horizon,
-    index_of,
     is_snapshot,
     month_start,
     opening,
@@ -275,6 +275,7 @@ def _cohort_grid(ctx: Context) -> tuple[pd.DataFrame, np.ndarray]:
         rows = grid.drop(columns=["month", "mrr"]).assign(
             **{COHORT: month_start(cohort).dt.strftime("%Y-%m").to_numpy()},
             **{MONTH_NUMBER: offsets},
+            cohort_month=cohort,
             paying=(mrr > 0).astype(float),
             mrr=mrr,
             mrr_first=paid[first_rows][position],
@@ -301,32 +302,44 @@ def _cohort_rows(ctx: Context, period: Period) -> pd.DataFrame:
     return noted(rows, span.end_note(ctx), known=span.known)
 
 
-def _cohort_ratio(empty: str) -> Callable[[pd.DataFrame], Aggregate]:
-    """sum(numerator) / sum(denominator), None with `empty` as the note when the denominator
-    is 0; no value for the opening month's cohort: the opening book (the period's note is
-    the engine's: `kpis.base.at_edge`)."""
+def _cohort_summary(empty: str) -> Callable[[Mapping[str, float | None], int], Aggregate]:
+    """A cell's value from its measures (both engines): sum(numerator) / sum(denominator),
+    None with `empty` as the note when the denominator is 0; no value for a cell of the
+    opening month's cohort, the opening book, with the note naming that month (every row of
+    a cell is of one cohort: `opening` counts them all or none). The period's note is the
+    engine's (`kpis.base.at_edge`, `Rows.edge`)."""
 
-    def combine(rows: pd.DataFrame) -> Aggregate:
-        if len(rows) and rows[OPENING_BOOK].to_numpy(dtype=bool).all():
-            month = index_of(pd.Timestamp(str(rows[COHORT].iloc[0]) + "-01"))
+    def summarise(m: Mapping[str, float | None], _threshold: int) -> Aggregate:
+        if m["opening"] and m["cohort_month"] is not None:  # blank: a group with no rows
+            month = int(m["cohort_month"])
             return Aggregate(None, note=opening_note(month, month))
-        top = float(rows["numerator"].sum()) if len(rows) else 0.0
-        bottom = float(rows["denominator"].sum()) if len(rows) else 0.0
+        top, bottom = m["numerator"] or 0.0, m["denominator"] or 0.0
         if bottom == 0:
             return Aggregate(None, top, bottom, empty)
         return Aggregate(top / bottom, top, bottom)
+
+    return summarise
+
+
+def _cohort_ratio(
+    summarise: Callable[[Mapping[str, float | None], int], Aggregate],
+) -> Callable[[pd.DataFrame], Aggregate]:
+    """`summarise` of the pandas rows' measures (as the SQL declaration's, `_cohort_sql`)."""
+
+    def combine(rows: pd.DataFrame) -> Aggregate:
+        measures = {
+            "numerator": float(rows["numerator"].sum()) if len(rows) else None,
+            "denominator": float(rows["denominator"].sum()) if len(rows) else None,
+            "opening": float(rows[OPENING_BOOK].to_numpy(dtype=bool).sum()) if len(rows) else None,
+            "cohort_month": float(rows["cohort_month"].min()) if len(rows) else None,
+        }
+        return summarise(measures, SMALL_SAMPLE)
 
     return combine
 
 
 def _logo_retention(ctx: Context, period: Period) -> pd.DataFrame:
-    """The cohort grid with numerator 1 where the customer pays in month k, denominator 1.
-
-    The two cohort tables stay custom, on pandas: a cell of the opening month's cohort has no
-    value and a note naming that month (a note per category, which the closed kinds' notes,
-    per KPI, cannot give), and period "all" takes every cohort whatever the days of its span,
-    where a declared relation places rows by a date (a cohort of intervals starting on 10
-    July is July's, before the span's first day)."""
+    """The cohort grid with numerator 1 where the customer pays in month k, denominator 1."""
     rows = _cohort_rows(ctx, period)
     return rows.assign(numerator=rows["paying"], denominator=1.0)
 
@@ -334,6 +347,41 @@ def _logo_retention(ctx: Context, period: Period) -> pd.DataFrame:
 def _revenue_retention(ctx: Context, period: Period) -> pd.DataFrame:
     rows = _cohort_rows(ctx, period)
     return rows.assign(numerator=rows["mrr"], denominator=rows["mrr_first"])
+
+
+def _cohort_edge(ctx: Context, period: Period) -> tuple[str | None, bool]:
+    """The note on a cohort table: period all has none (every cohort); another period's is
+    the cut at the horizon, and it is known when the data speaks for it (`window`)."""
+    if period.label == "all":
+        return None, True
+    span = window(ctx, period)
+    return span.end_note(ctx), span.known
+
+
+def _cohort_sql(numerator: str, denominator: str) -> Rows:
+    """The cells of the cohorts of each period (`kpis.views` cohort_cells), by cohort and
+    month number, with `numerator` and `denominator` per row.
+
+    Custom, not a ratio: a cell of the opening month's cohort has no value and a note naming
+    that month, a note per category that a ratio's notes, per KPI, cannot give; the measures
+    carry the cohort's month index for `_cohort_summary` to name it."""
+    return replace(
+        customers_rows((), _cohort_edge, "cohort_cells"),
+        numerator=numerator,
+        denominator=denominator,
+        category=COHORT,
+        subcategory=MONTH_NUMBER,
+        measures=(
+            ("numerator", f"fsum({numerator})"),
+            ("denominator", f"fsum({denominator})"),
+            ("opening", "count(*) FILTER (WHERE opening_book)"),
+            ("cohort_month", "min(cohort_month)"),
+        ),
+    )
+
+
+LOGO_SUMMARY = _cohort_summary("no customer in the cohort")
+REVENUE_SUMMARY = _cohort_summary("no MRR in the cohort's month")
 
 
 RATES = (
@@ -539,7 +587,9 @@ KPIS: tuple[Kpi, ...] = (
         _logo_retention,
         category=COHORT,
         subcategory=MONTH_NUMBER,
-        combine=_cohort_ratio("no customer in the cohort"),
+        combine=_cohort_ratio(LOGO_SUMMARY),
+        relation=_cohort_sql("paying", "1.0"),
+        summarise=LOGO_SUMMARY,
     ),
     Kpi(
         "cohort_revenue_retention",
@@ -554,7 +604,9 @@ KPIS: tuple[Kpi, ...] = (
         _revenue_retention,
         category=COHORT,
         subcategory=MONTH_NUMBER,
-        combine=_cohort_ratio("no MRR in the cohort's month"),
+        combine=_cohort_ratio(REVENUE_SUMMARY),
         sample_size="rows",
+        relation=_cohort_sql("mrr", "mrr_first"),
+        summarise=REVENUE_SUMMARY,
     ),
 )

@@ -949,6 +949,40 @@ closed_at places them in its comparison period, `Rows.against`): revenue against
 rosi, sales_productivity)."""
 
 
+# cohort tables: cohort_retention, cohort_revenue_retention (kpis.retention)
+
+COHORT_GRID = f"""
+WITH firsts AS (
+    SELECT * EXCLUDE (mrr, book_month), book_month AS cohort_month, mrr AS mrr_first
+    FROM mrr_book
+    QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY book_month) = 1
+), cells AS (
+    SELECT f.*, unnest(range(0, e.horizon - f.cohort_month + 1)) AS month_number,
+        coalesce(f.cohort_month = e.opening, FALSE) AS opening_book
+    FROM firsts f, mrr_edges e
+)
+SELECT c.*, strftime({_month_at("c.cohort_month")}, '%Y-%m') AS cohort,
+    coalesce(b.mrr, 0.0) AS mrr, CASE WHEN b.mrr > 0 THEN 1.0 ELSE 0.0 END AS paying
+FROM cells c LEFT JOIN mrr_book b
+    ON b.customer_id = c.customer_id AND b.book_month = c.cohort_month + c.month_number
+"""
+"""One row per customer and month k = 0, 1, … (`month_number`) from its first paying month
+(`cohort_month`, its index; `cohort`, YYYY-MM) to the horizon: `mrr` its MRR in month k (0
+when not paying), `paying` 1.0 when it pays then (else 0.0), `mrr_first` its MRR in its first
+month, `opening_book` whether that month is the opening month of monthly data; its other
+columns those of its first month's book row (the plan it started on), as
+`retention._cohort_grid`."""
+
+COHORT_CELLS = f"""
+SELECT g.*, s.kpi_slice AS mrr_slice FROM cohort_grid g, report_slices s
+WHERE s.kpi_whole OR ({_month_at("g.cohort_month")} >= s.kpi_start
+    AND {_month_at("g.cohort_month")} < s.kpi_stop)
+"""
+"""Per slice (`mrr_slice`, `Rows.of_slice`), the cohort grid's rows of the cohorts whose
+month's first day is in it (every cohort for period all, `kpi_whole`), as
+`retention._cohort_rows`: a cohort is never after the horizon nor before the opening month,
+so no cut is needed."""
+
 VIEWS: dict[str, str] = {
     "stage_reach": _stage_reach(),
     # efficiency
@@ -1038,11 +1072,17 @@ VIEWS: dict[str, str] = {
     "efficiency_movements": EFFICIENCY_MOVEMENTS,
     "efficiency_rows": EFFICIENCY_ROWS,
     "costs_and_revenue": COSTS_AND_REVENUE,
+    # cohort tables: cohort_retention, cohort_revenue_retention
+    "cohort_grid": COHORT_GRID,
+    "cohort_cells": COHORT_CELLS,
 }
 """The shared views by name, in an order in which each reads only the ones before it."""
 
 MATERIALISED = frozenset(
-    ("mrr_paying", "mrr_book", "mrr_movements", "mrr_windows", "mrr_customers", "mrr_levels")
+    (
+        *("mrr_paying", "mrr_book", "mrr_movements", "mrr_windows", "mrr_customers"),
+        *("mrr_levels", "cohort_grid"),
+    )
 )
 """The views made as tables, once per report (per set of slices, for those that read the
 slices): each is read by many KPIs, and computing it inside every KPI's query cost more than

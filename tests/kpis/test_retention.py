@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from salesmetrics.engine import compute
@@ -297,6 +298,7 @@ COHORTS = subscriptions(
     ]
 )
 TABLES = ["cohort_retention", "cohort_revenue_retention"]
+ENGINES = pytest.mark.parametrize("engine", ["duckdb", "pandas"])
 
 
 def table(report, kpi: str, **group: str) -> dict[tuple[str, str], float | None]:
@@ -308,8 +310,9 @@ def table(report, kpi: str, **group: str) -> dict[tuple[str, str], float | None]
     }
 
 
-def test_cohort_tables_follow_each_cohort_to_the_end_of_the_data():
-    report = run(TABLES, resolve_period("2026-Q1", AS_OF), COHORTS)
+@ENGINES
+def test_cohort_tables_follow_each_cohort_to_the_end_of_the_data(engine):
+    report = run(TABLES, resolve_period("2026-Q1", AS_OF), COHORTS, engine=engine)
     assert table(report, "cohort_retention") == {
         ("2026-01", "0"): 1.0,  # K1, K2 of 2
         ("2026-01", "1"): 1.0,  # K1, K2
@@ -334,11 +337,12 @@ def test_cohort_tables_follow_each_cohort_to_the_end_of_the_data():
     assert [v.subcategory for v in report.values if v.category == "2026-01"][:4] == list("0123")
 
 
-def test_cohorts_of_the_period_only_and_every_cohort_for_all():
-    february = run(TABLES, resolve_period("2026-02", AS_OF), COHORTS)
+@ENGINES
+def test_cohorts_of_the_period_only_and_every_cohort_for_all(engine):
+    february = run(TABLES, resolve_period("2026-02", AS_OF), COHORTS, engine=engine)
     assert set(table(february, "cohort_retention")) == {("2026-02", k) for k in "012"}
     span = resolve_period("all", AS_OF, data_span=(AS_OF.replace(month=1, day=15), AS_OF))
-    everything = run(["cohort_retention"], span, COHORTS)  # every cohort
+    everything = run(["cohort_retention"], span, COHORTS, engine=engine)  # every cohort
     assert {c for c, _ in table(everything, "cohort_retention")} == {
         "2025-12",
         "2026-01",
@@ -346,12 +350,13 @@ def test_cohorts_of_the_period_only_and_every_cohort_for_all():
     }
 
 
-def test_the_opening_month_of_the_data_is_not_a_cohort():
+@ENGINES
+def test_the_opening_month_of_the_data_is_not_a_cohort(engine):
     """K0 paid in December 2025, the first month of the data: it was paying before, so its
     cells have no value, in December alone as in a period that holds December."""
     opening = "the subscription data starts 2025-12: customers paying then are the opening book"
     for period in (resolve_period("2025-12", AS_OF), between(date(2025, 12, 1), date(2026, 1, 31))):
-        report = run(TABLES, period, COHORTS)
+        report = run(TABLES, period, COHORTS, engine=engine)
         for kpi in TABLES:
             cells = [v for v in report.values if v.id == kpi and v.category == "2025-12"]
             assert [v.subcategory for v in cells] == list("01234")  # to April
@@ -361,8 +366,10 @@ def test_the_opening_month_of_the_data_is_not_a_cohort():
         )
 
 
-def test_cohorts_by_the_plan_they_started_on():
-    report = run(["cohort_retention"], resolve_period("2026-Q1", AS_OF), COHORTS, group_by=["plan"])
+@ENGINES
+def test_cohorts_by_the_plan_they_started_on(engine):
+    quarter = resolve_period("2026-Q1", AS_OF)
+    report = run(["cohort_retention"], quarter, COHORTS, group_by=["plan"], engine=engine)
     assert table(report, "cohort_retention", plan="Basic") == {
         ("2026-01", "0"): 1.0,  # K1
         ("2026-01", "1"): 1.0,
@@ -376,6 +383,86 @@ def test_cohorts_by_the_plan_they_started_on():
         ("2026-01", k): 1.0
         for k in "0123"  # K2
     }
+
+
+def test_a_cell_on_duckdb_has_its_counts_and_the_opening_books_its_note():
+    """K1 and K2 in month 1 of January's cohort: (100 + 200) MRR of 400 in January, 2 rows,
+    a small sample (2 < 20); December's cells (K0, the opening book) have no value, their
+    note naming the month, and their one row each."""
+    report = run(TABLES, between(date(2025, 12, 1), date(2026, 1, 31)), COHORTS)
+    cell = report.value("cohort_revenue_retention", "2026-01", "1")
+    assert (cell.value, cell.numerator, cell.denominator, cell.n) == (0.75, 300.0, 400.0, 2)
+    assert cell.small_sample and cell.note is None
+    logo = report.value("cohort_retention", "2026-01", "2")  # K2 of K1, K2
+    assert (logo.value, logo.numerator, logo.denominator, logo.n) == (0.5, 1.0, 2.0, 2)
+    opening = report.value("cohort_retention", "2025-12", "4")
+    assert (opening.value, opening.numerator, opening.n) == (None, None, 1)
+    assert opening.note == (
+        "the subscription data starts 2025-12: customers paying then are the opening book"
+    )
+
+
+YOUNG = {
+    "subscriptions": pd.concat(
+        [
+            COHORTS["subscriptions"],
+            subscriptions([("K4", "2026-04", 80.0, "Pro")])["subscriptions"],
+        ],
+        ignore_index=True,
+    )
+}
+
+
+@ENGINES
+def test_a_young_cohort_has_the_months_up_to_the_end_of_the_data(engine):
+    """K4 starts in April, the last month of data: its cohort has month 0 alone; March has no
+    cohort, so no cell (one value saying so); a quarter running past April is cut there."""
+    april = run(TABLES, resolve_period("2026-04", AS_OF), YOUNG, engine=engine)
+    assert table(april, "cohort_retention") == {("2026-04", "0"): 1.0}
+    assert table(april, "cohort_revenue_retention") == {("2026-04", "0"): 1.0}  # 80 / 80
+    march = run(TABLES, resolve_period("2026-03", AS_OF), YOUNG, engine=engine)
+    (none,) = [v for v in march.values if v.id == "cohort_retention"]
+    assert (none.category, none.value, none.note) == (None, None, "no rows in the period")
+    q2 = run(["cohort_retention"], Q2, YOUNG, engine=engine)
+    assert table(q2, "cohort_retention") == {("2026-04", "0"): 1.0}
+    cut = "the subscription data ends with 2026-04: values up to its end"
+    assert {v.note for v in q2.values} == {cut}
+
+
+@ENGINES
+def test_period_all_takes_every_cohort_of_intervals_whatever_the_days_of_its_span(engine):
+    """A pays from 10 July to 1 September (July, August), B from 1 August on; as of 23
+    November the data speaks to November. All's span starts on 10 July, yet July's cohort
+    (A) is in it; a period of the same days holds the first of August only: B's cohort."""
+    book = subscriptions(
+        [("A", "2026-07-10", "2026-09-01", 10.0), ("B", "2026-08-01", None, 30.0)],
+        "customer_id started_at ended_at mrr",
+    )
+    span = (date(2026, 7, 10), AS_OF)
+    everything = run(TABLES, resolve_period("all", AS_OF, data_span=span), book, engine=engine)
+    months = {("2026-07", str(k)): 1.0 if k < 2 else 0.0 for k in range(5)}  # July to November
+    august = {("2026-08", str(k)): 1.0 for k in range(4)}  # B: August to November
+    assert table(everything, "cohort_retention") == months | august
+    assert {v.note for v in everything.values} == {None}
+    same_days = run(TABLES, between(*span), book, engine=engine)
+    assert table(same_days, "cohort_revenue_retention") == august
+
+
+@pytest.mark.parametrize("period", ["2026-Q1", "2026-02", "2025-12", "2026-W06", "2026-Q2"])
+def test_both_engines_agree_on_the_cohort_tables(period):
+    from tests.test_duck import same_values
+
+    for by in ((), ("plan",)):
+        found = same_values(
+            YOUNG,
+            period=resolve_period(period, AS_OF),
+            as_of=AS_OF,
+            kpis=TABLES,
+            group_by=by,
+            compare="previous",
+            trend_periods=3,
+        )
+        assert found >= 2
 
 
 @pytest.mark.parametrize(
