@@ -2,15 +2,14 @@
 counted and, when not, why, so that the counted rows give the number and a finance user can
 audit any figure.
 
-A KPI declared in SQL (`Kpi.relation`) is explained from its declaration, whatever its kind:
-every row of its source (table or view) over all time, with the first of its `where`
-conditions the row fails (its declared reason), else whether its date places it in the period
-("closed_at outside 2026-10", "no closed_at"; for a snapshot, open at the period's end), the
-declaration's condition on the period, the same-age cutoff of a maturing comparison, and its
-`left_out` condition (the Kpi's note); a row that passes all is counted. The KPI's columns
-(numerator, denominator, value, key, category) are given on the counted rows only, so their
-sums are the value's parts. A KPI still on pandas rows lists its rows of the period
-(`Kpi.rows`), counted unless flagged LEFT_OUT; rows outside the period are not listed for it.
+Every KPI is declared in SQL (`Kpi.relation`) and explained from its declaration, whatever
+its kind: every row of its source (table or view) over all time, with the first of its
+`where` conditions the row fails (its declared reason), else whether its date places it in
+the period ("closed_at outside 2026-10", "no closed_at"; for a snapshot, open at the period's
+end), the declaration's condition on the period, the same-age cutoff of a maturing
+comparison, and its `left_out` condition (the Kpi's note); a row that passes all is counted.
+The KPI's columns (numerator, denominator, value, key, category) are given on the counted
+rows only, so their sums are the value's parts.
 
 The value itself comes from the engine (`engine.compute`), as the report gives it, and the
 counted rows are checked to give it again (`recompute`): a difference is said in a note.
@@ -23,7 +22,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -32,14 +31,11 @@ from salesmetrics.config import InputSpec
 from salesmetrics.engine import TIME_DIMENSIONS, compute, prepare, select
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import (
-    LEFT_OUT,
     SMALL_SAMPLE,
     Aggregation,
     Context,
     Kpi,
     Settings,
-    datetimes,
-    edge_of,
 )
 from salesmetrics.periods import Period
 from salesmetrics.report import KpiValue, Report
@@ -51,7 +47,6 @@ COUNTED, REASON = "counted", "reason"
 BLANK = "(blank)"
 ROLES = ("numerator", "denominator", "value", "key", "per", "category", "subcategory")
 CUSTOM_NOTE = "the value comes from a custom combination of these rows: {formula}"
-NOT_LISTED = "rows outside the period are not listed for this KPI yet (it is not declared in SQL)"
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 QUOTED = re.compile(r"'(?:[^']|'')*'")
 
@@ -71,7 +66,6 @@ class Explanation:
     roles: Mapping[str, str]  # numerator, value, category, ... -> the column of `rows` holding it
     when: str | None  # the column of the date that places a row in the period
     entity: str  # what a row is: deals, leads, ...
-    declared: bool  # explained from the SQL declaration (all rows), else from pandas rows
     cutoff: date | None  # the same-age cutoff of a maturing comparison
     currency: str | None
     notes: tuple[str, ...]
@@ -173,14 +167,8 @@ def explain(
     target, cutoff, cut = _slice(kpi, ctx, period, target, compared)
     entity = _entity(kpi)
     notes: list[str] = [cut] if cut else []
-    scale = 1.0
-    if kpi.relation is not None:
-        rows, roles, when, scale, said = _declared(kpi, ctx, target, cutoff, entity)
-        notes += said
-    else:
-        rows, roles, when, edge = _from_pandas(kpi, ctx, target, cutoff, data.get(entity))
-        notes += edge
-        notes.append(NOT_LISTED)
+    rows, roles, when, scale, said = _declared(kpi, ctx, target, cutoff, entity)
+    notes += said
     if group:
         rows = rows[_in_group(rows, group)]
     rows = _ordered(rows, when)
@@ -197,7 +185,6 @@ def explain(
         roles,
         when,
         entity,
-        kpi.relation is not None,
         cutoff,
         report.currency,
         tuple(notes),
@@ -541,90 +528,6 @@ def _front(frame: pd.DataFrame, first: Sequence[str]) -> pd.DataFrame:
 
 
 # KPIs on pandas rows
-
-
-def _from_pandas(
-    kpi: Kpi, ctx: Context, period: Period, cutoff: date | None, source: pd.DataFrame | None
-) -> tuple[pd.DataFrame, dict[str, str], str | None, list[str]]:
-    """The KPI's own rows of the period, counted unless flagged LEFT_OUT or aged out at the
-    same-age cutoff (as `engine._aged`), with their source row and file where they are the
-    source's rows."""
-    assert kpi.rows is not None  # a KPI without pandas rows is declared in SQL
-    rows = kpi.rows(ctx, period)
-    note, known = edge_of(rows)
-    notes = [f"{note}" + ("" if known else " (so the value is unknown)")] if note else []
-    rows = pd.DataFrame(rows).copy(deep=False)
-    n = len(rows)
-    left = rows[LEFT_OUT].to_numpy(dtype=bool) if LEFT_OUT in rows.columns else np.zeros(n, bool)
-    reason = np.where(left, _left_out_reason(kpi), "")
-    maturing = kpi.matures
-    if cutoff is not None and maturing is not None and maturing.outcome is not None:
-        limit = np.datetime64(cutoff + timedelta(days=1), "us")
-        cut = f"the same-age cutoff {cutoff}"
-        entered = np.zeros(n, dtype=bool)
-        if maturing.entered is not None:
-            entered = _stamps(rows[maturing.entered]) >= limit
-        later = (_stamps(rows[maturing.outcome]) >= limit) & ~entered
-        if "numerator" in rows.columns:
-            rows["numerator"] = np.where(later, 0.0, rows["numerator"].to_numpy(float))
-            reason = np.where(
-                later & (reason == ""),
-                f"counted; its outcome came after {cut}: numerator 0",
-                reason,
-            )
-        else:
-            reason = np.where(later, f"outcome after {cut}", reason)
-        reason = np.where(entered, f"entered after {cut}", reason)
-    counted = (reason == "") | np.char.startswith(reason.astype(str), "counted;")
-    rows = rows.drop(columns=[LEFT_OUT], errors="ignore")
-    rows.insert(0, REASON, pd.Series(reason, index=rows.index, dtype="string[pyarrow]"))
-    rows.insert(0, COUNTED, counted)
-    rows = _with_source(rows, source)
-    roles = {r: r for r in ("numerator", "denominator", "value") if r in rows.columns}
-    if kpi.category is not None and kpi.category in rows.columns:
-        roles["category"] = kpi.category
-        rows[kpi.category] = rows[kpi.category].astype("string").fillna(BLANK)
-    if kpi.subcategory is not None and kpi.subcategory in rows.columns:
-        roles["subcategory"] = kpi.subcategory
-        rows[kpi.subcategory] = rows[kpi.subcategory].astype("string").fillna(BLANK)
-    for column in roles.values():
-        if column not in (roles.get("category"), roles.get("subcategory")):
-            rows[column] = rows[column].where(counted)
-    when = kpi.period_date if kpi.period_date in rows.columns else None
-    ids = _id_columns(_entity(kpi), rows.columns)
-    hidden = [c for c in rows.columns if c.startswith("_implausible_")]
-    rows = rows.drop(columns=hidden)
-    first = [COUNTED, REASON, ROW, FILE, *ids, *([when] if when else []), *roles.values()]
-    return _front(rows, first), roles, when, notes
-
-
-def _stamps(values: pd.Series) -> np.ndarray:
-    return datetimes(values).to_numpy()
-
-
-def _with_source(rows: pd.DataFrame, source: pd.DataFrame | None) -> pd.DataFrame:
-    """The rows with `_row` and `_file` of the source rows they are: taken by index from the
-    source frame where the rows keep its index and their ids match it (blank otherwise)."""
-    missing = [c for c in (ROW, FILE) if c not in rows.columns]
-    if not missing or source is None or not len(rows):
-        return rows
-    index = rows.index
-    if not index.is_unique or not index.isin(source.index).all():
-        return rows
-    shared = [c for c in source.columns if c in rows.columns and c.endswith("_id")]
-    if not shared:
-        return rows
-    theirs = source.loc[index, shared]
-    same = (theirs.astype("string").fillna("") == rows[shared].astype("string").fillna("")).all(
-        axis=None
-    )
-    if not bool(same):
-        return rows
-    taken = source.loc[index, [c for c in missing if c in source.columns]]
-    return rows.assign(**{c: taken[c].to_numpy() for c in taken.columns})
-
-
-# the counted rows give the value
 
 
 def recompute(found: Explanation) -> dict[tuple[str | None, str | None], float | None]:
