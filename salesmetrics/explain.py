@@ -247,7 +247,8 @@ def _in_group(rows: pd.DataFrame, group: Sequence[tuple[str, str]]) -> np.ndarra
 
 def _ordered(rows: pd.DataFrame, when: str | None) -> pd.DataFrame:
     """Counted rows first, then the rows left out by reason (the commonest first), each in
-    date order, then by file and row."""
+    date order, then by file and row, then (a row counted in several cells) by category and
+    subcategory, numbers as numbers (a cohort's month 10 after its month 2)."""
     rows = rows.reset_index(drop=True)  # a KPI's rows may repeat a source row (one per stage)
     counted = rows[COUNTED].to_numpy(dtype=bool)
     sizes = rows[REASON].map(rows.loc[~counted, REASON].value_counts()).fillna(0)
@@ -264,6 +265,11 @@ def _ordered(rows: pd.DataFrame, when: str | None) -> pd.DataFrame:
         if column is not None and column in rows.columns:
             keys[column] = rows[column]
             by.append(column)
+    for role in ("category", "subcategory"):
+        if role in rows.columns:
+            keys[f"{role}_number"] = pd.to_numeric(rows[role], errors="coerce")
+            keys[role] = rows[role].astype("string")
+            by += [f"{role}_number", role]
     order = keys.sort_values(by, kind="stable", na_position="last").index
     return rows.loc[order].reset_index(drop=True)
 

@@ -346,3 +346,15 @@ def test_a_custom_kpi_lists_its_rows_and_says_its_value_is_combined(sample):
     found = of_sample(sample, "sales_velocity")
     assert found.counted > 0
     assert any(n.startswith("the value comes from a custom combination") for n in found.notes)
+
+
+def test_a_row_counted_in_several_cells_is_listed_in_cell_order(sample):
+    """A customer of a cohort is one row per month number, listed in month order (numbers as
+    numbers, so month 10 would follow month 9): July's cohort in 2026-Q3 has months 0 to 3."""
+    found = of_sample(
+        sample, "cohort_retention", period=resolve_period("2026-Q3", date(2026, 11, 1))
+    )
+    rows = found.rows[found.rows[COUNTED].to_numpy(dtype=bool)]
+    first = rows[rows["customer_id"] == rows["customer_id"].iloc[0]]
+    months = [int(m) for m in first[found.roles["subcategory"]]]
+    assert months == sorted(months) and months[0] == 0 and len(months) == len(set(months)) > 1
