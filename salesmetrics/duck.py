@@ -476,9 +476,9 @@ def in_slice(rows: Rows) -> str:
             found = f"CASE WHEN {LASTS} THEN {overlaps} ELSE {found} END"
     else:
         found = "r.kpi_at < s.kpi_stop AND (r.kpi_until IS NULL OR r.kpi_until >= s.kpi_stop)"
-    if rows.against is not None:  # or in the period the slice is set against
+    if rows.against is not None:  # the earlier side's rows: in the period set against
         other = "r.kpi_at >= s.kpi_against_start AND r.kpi_at < s.kpi_against_stop"
-        found = f"(({found}) OR ({other}))"
+        found = f"CASE WHEN coalesce({rows.earlier}, FALSE) THEN {other} ELSE {found} END"
     return found if rows.during is None else f"{found} AND coalesce({rows.during}, FALSE)"
 
 

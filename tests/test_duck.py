@@ -349,8 +349,8 @@ def test_a_custom_kpi_is_made_of_its_named_measures_in_each_group():
 
 
 def test_rows_set_against_another_period_and_measures_the_report_gives():
-    """Rows.against: deals closed in October (numerator 1) or in the period each is set
-    against, here September (denominator 1): d1, d2, d3, d4 in October and d8 (30 Sep) in
+    """Rows.against: deals closed in October (numerator 1) or, those closed before it
+    (`earlier`), in the period each is set against, here September (denominator 1): d1, d2, d3, d4 in October and d8 (30 Sep) in
     September, so 4 over 5; d7 (2 Nov) in neither. Rows.given: a setting in every group,
     with rows or none (d6's blank owner has none), and `{name}` settings in measures."""
     from salesmetrics.kpis.base import Aggregate, Aggregation, Kpi, Rows, Settings, Unit
@@ -362,7 +362,8 @@ def test_rows_set_against_another_period_and_measures_the_report_gives():
                   ("deals.status", "deals.closed_at"), "closed_at", "", None,
                   relation=Rows("deals", "closed_at", (("status IN ('won', 'lost')", "open"),),
                                 numerator="CASE WHEN closed_at >= kpi_start THEN 1.0 ELSE 0.0 END",
-                                denominator="1.0", against=september))  # fmt: skip
+                                denominator="1.0", against=september,
+                                earlier="closed_at < kpi_start"))  # fmt: skip
 
     def per_market(m, threshold):
         return Aggregate((m["closed"] or 0.0) / m["market"], m["closed"], m["market"])

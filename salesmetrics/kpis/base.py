@@ -190,10 +190,11 @@ class Rows:
     `given` names further measures that the report gives rather than the rows (a setting:
     the addressable market), in every group, with rows or none.
 
-    `against` gives, for a period, another period its rows are also placed in by `at` (the
-    comparison period a growth is measured against; None: none), whose first instant and
-    the instant after its last the rows may read as `kpi_against_start` and
-    `kpi_against_stop` (`during` tells the rows of one from those of the other).
+    `against` gives, for a period, another period (the comparison period a growth is
+    measured against; None: none) in which the rows meeting `earlier` are placed by `at`,
+    instead of in the period itself (a deal won then, listed a second time as `side`
+    before); its first instant and the instant after its last are `kpi_against_start` and
+    `kpi_against_stop`.
 
     `of_slice` is for a source whose rows are made for each slice of the report (its SQL
     reads the slices table, `report_slices`: the MRR book's customers of a period, with their
@@ -233,6 +234,7 @@ class Rows:
     of_slice: str | None = None
     given: Callable[[Context], Mapping[str, float | None]] | None = None
     against: Callable[[Context, Period], Period | None] | None = None
+    earlier: str = "FALSE"  # the rows placed in the period `against` gives
 
 
 @dataclass(frozen=True)

@@ -907,16 +907,11 @@ ROSI_ROWS = Rows(
     "happened_at",
     (SALES_COSTS,),
     spans="ends_at",
-    during=(  # a cost or won deal in the period itself, not in the one it is set against
-        "CASE WHEN part = 'before' "
-        "THEN closed_at >= kpi_against_start AND closed_at < kpi_against_stop "
-        "WHEN ends_at > happened_at THEN happened_at < kpi_stop AND ends_at > kpi_start "
-        "ELSE happened_at >= kpi_start AND happened_at < kpi_stop END"
-    ),
     within=_rosi_within,
     edge=_rosi_edge,
     inputs=("costs", "deals"),
     against=_rosi_compared,
+    earlier="part = 'before'",
     measures=(
         ("won_now", "count(*) FILTER (WHERE part = 'won')"),
         ("won_before", "count(*) FILTER (WHERE part = 'before')"),
@@ -926,7 +921,7 @@ ROSI_ROWS = Rows(
     ),
 )
 """rosi's rows: won deals of the period, of its comparison period (`_rosi_compared`, placed
-by `during`), and sales costs."""
+by `against`), and sales costs."""
 
 
 # the cost grid: acquisition costs per lead, opportunity, SQL, demo, POC and negotiation

@@ -351,9 +351,8 @@ RRROI_ROWS = Rows(
             "neither an email sent, research, nor a reach out to a prospect",
         ),
     ),
-    during="CASE WHEN side = 'now' THEN occurred_at >= kpi_start "
-    "ELSE occurred_at < kpi_against_stop END",
     against=lambda ctx, period: ctx.earlier(period),
+    earlier="side = 'before'",
     edge=_before_data,
     measures=(*_sides(NOW), *_sides(BEFORE)),
 )

@@ -184,11 +184,10 @@ def _growth(data: Context, period: Period) -> pd.DataFrame:
 GROWTH_ROWS = Rows(
     "won_now_and_before",
     "closed_at",
-    during="CASE WHEN side = 'now' THEN closed_at >= kpi_start "
-    "ELSE closed_at < kpi_against_stop END",
     numerator="CASE WHEN side = 'now' THEN coalesce(amount, 0.0) ELSE -coalesce(amount, 0.0) END",
     denominator="CASE WHEN side = 'before' THEN coalesce(amount, 0.0) ELSE 0.0 END",
     against=_compared,
+    earlier="side = 'before'",
     edge=_growth_edge,
 )
 """Won deals twice over (`side` now and before), each placed by closed_at in the period (now)

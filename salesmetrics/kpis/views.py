@@ -928,7 +928,7 @@ with a customer (`order`, for the 12 months from their ordered_at). Customer row
 customer's owner, team and source (`efficiency_attribution`) where they have none;
 `snapshot` on every row."""
 
-COSTS_AND_REVENUE = f"""
+COSTS_AND_REVENUE = """
 SELECT 'cost' AS part, coalesce(incurred_at, month) AS happened_at,
     CASE WHEN incurred_at IS NULL THEN month + INTERVAL 1 MONTH END AS ends_at,
     amount, currency, category, owner, team, source, NULL::TIMESTAMP AS closed_at
@@ -938,15 +938,14 @@ SELECT 'won', closed_at, NULL, coalesce(amount, 0.0), currency, NULL, owner, tea
     closed_at
 FROM deals WHERE status = 'won'
 UNION ALL
-SELECT 'before', closed_at, {EVER_TO}, coalesce(amount, 0.0),
+SELECT 'before', closed_at, NULL, coalesce(amount, 0.0),
     currency, NULL, owner, team, source, closed_at
 FROM deals WHERE status = 'won'
 """
 """Costs (`part` cost, from `happened_at`, incurred_at or the month, to `ends_at`, the next
 month's first day for a monthly cost) and won deals (`part` won, at closed_at, `amount` 0 when
-blank), and the won deals again as `before`, from closed_at on (in every later period: their
-closed_at places them in its comparison period, `Rows.against`): revenue against costs (roi,
-rosi, sales_productivity)."""
+blank), and the won deals again as `before` (rosi places them in the period it sets the
+period against, `Rows.against`): revenue against costs (roi, rosi, sales_productivity)."""
 
 
 # cohort tables: cohort_retention, cohort_revenue_retention (kpis.retention)
