@@ -246,7 +246,6 @@ def relation(kpi: Kpi, ctx: Context, columns: Mapping[str, str] | None = None) -
     the dates that place them in slices under fixed names (kpi_at, kpi_until, …) and the
     `columns` (name: SQL) computed on the source's rows, which may name the source."""
     rows = kpi.relation
-    assert rows is not None
     dates = {
         "kpi_at": rows.at,
         "kpi_until": rows.until,
@@ -310,8 +309,6 @@ def measure(
     The rows are joined to the slices first; the declaration's values are computed on the
     joined rows, so they may read the slice's kpi_start and kpi_stop (a deal's stage at the
     period's end); `against`, the periods `Rows.against` gives each slice."""
-    rows = kpi.relation
-    assert rows is not None
     with sliced(ctx, slices, against):
         return _measured(kpi, ctx, len(slices), attrs)
 
@@ -321,7 +318,6 @@ def _measured(
 ) -> dict[int, dict[Labels, dict[Split, Stats]]]:
     """`measure`'s query, while the report's `count` slices are registered."""
     rows = kpi.relation
-    assert rows is not None
     con = connection(ctx)
     values = {
         "kpi_value": rows.value,
@@ -515,7 +511,7 @@ def _value_sql(kind: Aggregation, kept: str) -> str:
 
 
 def _label(value: object) -> str:
-    """A group's label; blanks get a visible one (as the pandas engine's)."""
+    """A group's label; blanks get a visible one."""
     return "(blank)" if value is None or value != value else str(value)
 
 
@@ -528,7 +524,6 @@ def currencies(
     """For each slice (by position) whose rows carry more than one currency, the currencies
     with their row counts, most first: amounts in several currencies are never summed."""
     rows = kpi.relation
-    assert rows is not None
     found: dict[int, list[tuple[str, int]]] = {}
     with sliced(ctx, slices, against):
         if _currencies_in(ctx, rows.source) < 2:  # none of its slices can have two

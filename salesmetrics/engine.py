@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import difflib
 import math
-import os
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import partial
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -39,19 +37,12 @@ from salesmetrics.currency import Rates, convert
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis import forecast
 from salesmetrics.kpis.base import (
-    FLAGGED,
-    KEY,
-    LEFT_OUT,
-    PER,
     SMALL_SAMPLE,
     Aggregate,
     Aggregation,
     Context,
     Kpi,
     Settings,
-    carrying,
-    datetimes,
-    edge_of,
 )
 from salesmetrics.kpis.catalogue import CATALOGUE, STAGES, VARIANTS
 from salesmetrics.kpis.close import SNAPSHOT
@@ -70,22 +61,10 @@ from salesmetrics.report import (
 from salesmetrics.schema import ENTITIES, Kind
 from salesmetrics.targets import KpiTargets, Target, status
 
-ENGINE = "SALESMETRICS_ENGINE"  # duckdb (the default) or pandas, while the KPIs move
 TIME_DIMENSIONS = ("month", "week", "quarter")
 QUOTA_WARN = 0.9  # at risk from 90% of quota, unless the report config says otherwise
 QUOTA_KPIS = ("revenue_won", *forecast.IDS)  # held against the quotas when no target is given
 Key = tuple[tuple[tuple[str, str], ...], str | None, str | None]  # group, category, subcategory
-
-
-GROUPED = (
-    Aggregation.COUNT,
-    Aggregation.SUM,
-    Aggregation.RATIO,
-    Aggregation.MEAN,
-    Aggregation.MEDIAN,
-)
-"""Kinds whose groups are aggregated in one group-by (without categories); the others group
-by group."""
 
 
 def compute(
@@ -106,7 +85,6 @@ def compute(
     fiscal_start_month: int = 1,
     hints: Mapping[str, str] | None = None,
     all_groups: bool = True,
-    engine: str | None = None,
     variants: Mapping[str, str] | None = None,
 ) -> Report:
     """Every selected KPI, in total and per group of `group_by`, for `period`. `hints` gives,
@@ -115,13 +93,8 @@ def compute(
     in the order of `salesmetrics.breakdowns`; `all_groups` False leaves out of each stage the
     groups with no rows in the period or the comparison, as the report does by default
     (`pipeline.compute_report`); a caller of this function gets every group unless it asks.
-    `engine` "pandas" (or SALESMETRICS_ENGINE=pandas) computes the KPIs declared in SQL from
-    their pandas rows too, for the equivalence of the two engines while the KPIs move onto
-    DuckDB; the default is "duckdb". `variants` chooses, by KPI id, which of its named
+    `variants` chooses, by KPI id, which of its named
     variants is computed under the id (salesmetrics.variants); the default one otherwise."""
-    engine = engine or os.environ.get(ENGINE, "duckdb")
-    if engine not in ("duckdb", "pandas"):
-        raise SalesmetricsError(f"{ENGINE}={engine!r}: give duckdb or pandas")
     by = tuple(group_by)
     time = [d for d in by if d in TIME_DIMENSIONS]
     if len(time) > 1:
@@ -149,7 +122,7 @@ def compute(
         kpi.id: _plan(kpi, current, before, history, ages[kpi.id], period, _edges(kpi, ctx))
         for kpi in able
     }
-    found, unsplit = _evaluate_all(able, ctx, plans, attrs, small_sample, engine)
+    found, unsplit = _evaluate_all(able, ctx, plans, attrs, small_sample)
     covered = covers(data, as_of, fiscal_start_month)
     values: list[KpiValue] = []
     skipped = [Skipped(kpi.id, missing[kpi.id]) for kpi in chosen if kpi.id in missing]
@@ -652,42 +625,20 @@ def _evaluate_all(
     plans: Mapping[str, Plan],
     attrs: tuple[str, ...],
     small_sample: int,
-    engine: str,
 ) -> tuple[dict[str, dict[Slice, dict[Key, KpiValue]]], dict[str, list[str]]]:
     """Every KPI's values in each distinct slice of its plan (the report period is also the
-    last trend period, and the comparison period often another), and the KPIs whose rows lack
-    some of `attrs` (given in total only) with those dimensions. A KPI declared in SQL gets
-    all its slices from one query (salesmetrics.duck). For the others, periods are taken one
-    after the other, every KPI in each, so that rows several KPIs share in a period
-    (`Context.for_period`) are built once and freed after it.
-    """
-    found: dict[str, dict[Slice, dict[Key, KpiValue]]] = {kpi.id: {} for kpi in kpis}
+    last trend period, and the comparison period often another), all from one query per KPI
+    (`_declared`), and the KPIs whose rows lack some of `attrs` (given in total only) with
+    those dimensions."""
+    found: dict[str, dict[Slice, dict[Key, KpiValue]]] = {}
     unsplit: dict[str, list[str]] = {}
-    universes = {kpi.id: _universe(kpi, ctx, attrs) for kpi in kpis}
-    slices = {
-        k: list(dict.fromkeys([*plan.current, *plan.before, *plan.history]))
-        for k, plan in plans.items()
-    }
-    declared = [
-        k for k in kpis if k.relation is not None and (engine == "duckdb" or k.rows is None)
-    ]
-    for kpi in declared:
-        found[kpi.id], absent = _declared(
-            kpi, ctx, slices[kpi.id], attrs, small_sample, universes[kpi.id]
-        )
+    for kpi in kpis:
+        plan = plans[kpi.id]
+        slices = list(dict.fromkeys([*plan.current, *plan.before, *plan.history]))
+        universe = _universe(kpi, ctx, attrs)
+        found[kpi.id], absent = _declared(kpi, ctx, slices, attrs, small_sample, universe)
         if absent:
             unsplit[kpi.id] = absent
-    rest = [k for k in kpis if k not in declared]
-    periods = dict.fromkeys(p for k in rest for p, _, _ in slices[k.id])
-    for period in periods:
-        for kpi in rest:
-            for each in slices[kpi.id]:
-                if each[0] != period:
-                    continue
-                values, absent = _evaluate(kpi, ctx, each, attrs, small_sample, universes[kpi.id])
-                if absent:
-                    unsplit[kpi.id] = absent
-                found[kpi.id][each] = values
     return found, unsplit
 
 
@@ -705,7 +656,6 @@ def _declared(
     from salesmetrics import duck
 
     rows = kpi.relation
-    assert rows is not None
     if rows.dimensions is not None:
         have = set(rows.dimensions(ctx))
     else:
@@ -804,7 +754,7 @@ def _of_stats(
             weight = stats.value or 0.0
             agg = Aggregate(weight / total if total else None, weight, total)
         case Aggregation.CUSTOM:
-            assert kpi.summarise is not None and kpi.relation is not None
+            assert kpi.summarise is not None
             measures = {name: stats.measures.get(name) for name, _ in kpi.relation.measures}
             measures.update(given or {})
             agg = kpi.summarise(measures, small_sample)
@@ -834,68 +784,9 @@ def _merged(
     return merged
 
 
-def _aged(kpi: Kpi, rows: pd.DataFrame, cutoff: date) -> pd.DataFrame:
-    """The rows as they stood at the end of `cutoff`: a row whose outcome came later is not
-    converted yet (numerator 0; a row that is only its outcome, as a duration or
-    a later purchase, is left out), and a row that joined the denominator later is left out."""
-    maturing = kpi.matures
-    assert maturing is not None and maturing.outcome is not None
-    limit = np.datetime64(cutoff + timedelta(days=1), "us")
-    if maturing.entered is not None:
-        rows = rows[~(datetimes(rows[maturing.entered]).to_numpy() >= limit)]
-    later = datetimes(rows[maturing.outcome]).to_numpy() >= limit  # NaT: never later
-    if not later.any():
-        return rows
-    if "numerator" in rows.columns:
-        return rows.assign(numerator=np.where(later, 0.0, rows["numerator"].to_numpy(float)))
-    return rows[~later]
-
-
-def _evaluate(
-    kpi: Kpi,
-    ctx: Context,
-    each: Slice,
-    attrs: tuple[str, ...],
-    small_sample: int,
-    universe: set[tuple[str, ...]],
-) -> tuple[dict[Key, KpiValue], list[str]]:
-    """The KPI's values in one slice: the total, and each group unless its rows lack one of
-    `attrs` (then the total alone, and the dimensions they lack)."""
-    period, outer, cutoff = each
-    found: dict[Key, KpiValue] = {}
-    assert kpi.rows is not None  # a KPI without pandas rows is declared (_declared)
-    rows = kpi.rows(ctx, period)
-    edge = edge_of(rows)
-    if cutoff is not None:
-        rows = _aged(kpi, rows, cutoff)
-    absent = [d for d in attrs if d not in rows.columns]
-    _single_currency(kpi, rows)
-    rows = _narrow(kpi, ctx, rows)
-    for value in _values(kpi, rows, outer, small_sample):
-        found[(value.group, value.category, value.subcategory)] = value
-    if not attrs or absent:
-        return _at_edge(found, *edge), absent
-    if kpi.category is None and kpi.aggregation in GROUPED and not _by_row(kpi, rows):
-        aggregates = _group_aggregates(kpi, rows, attrs)
-        for labels in sorted(set(aggregates) | universe):
-            agg, n = aggregates.get(labels) or (_aggregate(kpi, rows.iloc[0:0]), 0)
-            pairs = outer + tuple(zip(attrs, labels, strict=True))
-            value = _value(kpi, agg, n, pairs, None, None, small_sample)
-            found[(value.group, None, None)] = value
-        return _at_edge(found, *edge), absent
-    groups = rows.groupby(list(attrs), dropna=False, sort=False, observed=True).indices
-    labelled = {_labels(k): v for k, v in groups.items()}
-    for labels in sorted(set(labelled) | universe):
-        part = rows.iloc[labelled[labels]] if labels in labelled else rows.iloc[0:0]
-        pairs = outer + tuple(zip(attrs, labels, strict=True))
-        for value in _values(kpi, part, pairs, small_sample):
-            found[(value.group, value.category, value.subcategory)] = value
-    return _at_edge(found, *edge), absent
-
-
 def _at_edge(found: dict[Key, KpiValue], note: str | None, known: bool) -> dict[Key, KpiValue]:
-    """The values of rows at the data's edge (`kpis.base.at_edge`): none when not known, and
-    the edge's note on each."""
+    """The values of a slice at the data's edge (`Rows.edge`, `Rows.within`): none when not
+    known, and the edge's note on each."""
     if note is None and known:
         return found
     if not known:
@@ -904,82 +795,6 @@ def _at_edge(found: dict[Key, KpiValue], note: str | None, known: bool) -> dict[
             for k, v in found.items()
         }
     return {k: replace(v, note=f"{v.note}; {note}" if v.note else note) for k, v in found.items()}
-
-
-def _group_aggregates(
-    kpi: Kpi, rows: pd.DataFrame, attrs: tuple[str, ...]
-) -> dict[tuple[str, ...], tuple[Aggregate, int]]:
-    """Each group's Aggregate and number of rows, as `_measure` gives them group by group,
-    from one group-by: a breakdown by owner and week has thousands of groups."""
-    left = _left_out(rows)
-    if left.any():
-        flags = _also_columns(kpi, rows)
-        grouped = rows[left].groupby(list(attrs), dropna=False, sort=False, observed=True)
-        lost = grouped.size()
-        # the same groups in the same order (of first appearance) as `lost`
-        also = grouped[flags].sum().to_numpy(dtype=np.int64) if flags else None
-        found = _group_aggregates(kpi, rows[~left], attrs)
-        for at, (key, count) in enumerate(lost.items()):
-            labels = _labels(key)
-            agg, n = found.get(labels) or (_aggregate(kpi, rows.iloc[0:0]), 0)
-            flagged = tuple(int(c) for c in also[at]) if also is not None else ()
-            found[labels] = (_noted(kpi, agg, int(count), n, flagged), n)
-        return found
-    grouped = rows.groupby(list(attrs), dropna=False, sort=False, observed=True)
-    sizes = grouped.size()
-    keys = [_labels(k) for k in sizes.index]
-    counts = sizes.to_numpy(dtype=np.int64)
-
-    def column(series: pd.Series) -> np.ndarray:
-        return series.to_numpy(dtype=float, na_value=np.nan)
-
-    aggregates: list[Aggregate]
-    match kpi.aggregation:
-        case Aggregation.COUNT:
-            aggregates = [Aggregate(float(n)) for n in counts]
-        case Aggregation.SUM:
-            aggregates = [Aggregate(float(v)) for v in column(grouped["value"].sum())]
-        case Aggregation.RATIO:
-            numerators = column(grouped["numerator"].sum())
-            denominators = column(
-                grouped["denominator"].sum()
-                if "denominator" in rows.columns
-                else grouped[KEY].nunique()
-            )
-            aggregates = [
-                _ratio(kpi, float(a), float(b))
-                for a, b in zip(numerators, denominators, strict=True)
-            ]
-        case _:  # mean, median
-            present = grouped["value"].count().to_numpy()
-            middle = (
-                grouped["value"].median()
-                if kpi.aggregation is Aggregation.MEDIAN
-                else (grouped["value"].mean())
-            )
-            aggregates = [
-                Aggregate(_number(m)) if p else Aggregate(None, note="no rows with a value")
-                for m, p in zip(column(middle), present, strict=True)
-            ]
-    return {k: (a, int(n)) for k, a, n in zip(keys, aggregates, counts, strict=True)}
-
-
-def _narrow(kpi: Kpi, ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
-    """Only the columns aggregation reads, so splitting into groups copies little (a custom
-    KPI's combine may read any column, so its rows stay whole)."""
-    if kpi.aggregation is Aggregation.CUSTOM:
-        return rows
-    split = [c for c in (kpi.category, kpi.subcategory) if c is not None]
-    also = [*_also_columns(kpi, rows), *_tally_columns(kpi)]
-    return carrying(
-        ctx, rows, *split, "value", "numerator", "denominator", KEY, PER, LEFT_OUT, FLAGGED, *also
-    )
-
-
-def _by_row(kpi: Kpi, rows: pd.DataFrame) -> bool:
-    """Whether a KPI's value reads more of its rows than sums (distinct keys, a flag's or a
-    tally's note), so that its groups are taken one by one."""
-    return KEY in rows.columns or FLAGGED in rows.columns or bool(_tally_columns(kpi))
 
 
 def _universe(kpi: Kpi, ctx: Context, attrs: tuple[str, ...]) -> set[tuple[str, ...]]:
@@ -997,26 +812,9 @@ def _universe(kpi: Kpi, ctx: Context, attrs: tuple[str, ...]) -> set[tuple[str, 
     return found
 
 
-def _labels(key: object) -> tuple[str, ...]:
-    return tuple(_label(v) for v in (key if isinstance(key, tuple) else (key,)))
-
-
 def _label(value: object) -> str:
     """A group's label; blanks get a visible one (NaN and NaT are not equal to themselves)."""
     return "(blank)" if value is None or value is pd.NA or value != value else str(value)
-
-
-def _single_currency(kpi: Kpi, rows: pd.DataFrame) -> None:
-    """Amounts in several currencies are never summed: rates are needed first."""
-    if "currency" not in rows.columns or not any(is_money(n) for n in kpi.needs):
-        return
-    counts = rows["currency"].value_counts()
-    if len(counts) > 1:
-        listed = ", ".join(f"{c} ({n:,} rows)" for c, n in counts.items())
-        raise SalesmetricsError(
-            f"{kpi.id}: amounts are in several currencies: {listed}; "
-            "give a reporting currency and rates in the report config"
-        )
 
 
 def is_money(need: str) -> bool:
@@ -1027,23 +825,6 @@ def is_money(need: str) -> bool:
         if found is not None and found.kind is Kind.MONEY:
             return True
     return False
-
-
-def _values(kpi: Kpi, rows: pd.DataFrame, pairs, small_sample: int) -> list[KpiValue]:
-    """The value of one group, or one per category (and subcategory) for KPIs split by them."""
-    if kpi.category is None:
-        return [_value(kpi, *_measure(kpi, rows), pairs, None, None, small_sample)]
-    columns = [kpi.category] + ([kpi.subcategory] if kpi.subcategory else [])
-    parts = {
-        _labels(k): v for k, v in rows.groupby(columns, dropna=False, sort=False).indices.items()
-    }
-    distribution = kpi.aggregation is Aggregation.DISTRIBUTION
-    total = float(rows["value"][~_left_out(rows)].sum()) if distribution else 0.0
-    measured = {
-        (key[0], key[1] if kpi.subcategory else None): _measure(kpi, rows.iloc[index], total)
-        for key, index in parts.items()
-    }
-    return _categorised(kpi, measured, _measure(kpi, rows.iloc[0:0], total), pairs, small_sample)
 
 
 def _categorised(
@@ -1077,50 +858,6 @@ def _categorised(
         none = Aggregate(None, note="no rows in the period")
         result.append(_value(kpi, none, 0, pairs, None, None, small_sample))
     return result
-
-
-def _left_out(rows: pd.DataFrame) -> np.ndarray:
-    """Where the rows are flagged LEFT_OUT (none when they carry no such column)."""
-    if LEFT_OUT not in rows.columns:
-        return np.zeros(len(rows), dtype=bool)
-    return rows[LEFT_OUT].to_numpy(dtype=bool)
-
-
-def _measure(kpi: Kpi, rows: pd.DataFrame, total: float = 0.0) -> tuple[Aggregate, int]:
-    """The Aggregate of the rows not left out and their number, with those left out counted
-    in the note; `total` is a distribution's weight over the whole group."""
-    left = _left_out(rows)
-    kept = rows[~left] if left.any() else rows
-    if kpi.aggregation is Aggregation.DISTRIBUTION:
-        weight = float(kept["value"].sum()) if len(kept) else 0.0
-        agg = Aggregate(weight / total if total else None, weight, total)
-    else:
-        agg = _aggregate(kpi, kept)
-    flagged = int(kept[FLAGGED].to_numpy(dtype=bool).sum()) if FLAGGED in kept.columns else 0
-    tallies = tuple(int(kept[c].to_numpy(dtype=bool).sum()) for c in _tally_columns(kpi))
-    agg = _told(kpi, agg, len(kept), flagged, tallies)
-    also = tuple(int(rows.loc[left, c].sum()) for c in _also_columns(kpi, rows))
-    return _noted(kpi, agg, int(left.sum()), len(kept), also), len(kept)
-
-
-ALSO = "also_"
-"""Pandas KPI rows carry `also_<i>` (bool) for the declaration's `Rows.also` conditions."""
-
-
-def _also_columns(kpi: Kpi, rows: pd.DataFrame) -> list[str]:
-    """The columns of a KPI's pandas rows that flag its declaration's `also` conditions."""
-    said = kpi.relation.also if kpi.relation is not None else ()
-    return [f"{ALSO}{i}" for i in range(len(said)) if f"{ALSO}{i}" in rows.columns]
-
-
-TALLY = "tally_"
-"""Pandas KPI rows carry `tally_<i>` (bool) for the declaration's `Rows.tally` conditions."""
-
-
-def _tally_columns(kpi: Kpi) -> list[str]:
-    """The columns of a KPI's pandas rows that flag its declaration's `tally` conditions."""
-    said = kpi.relation.tally if kpi.relation is not None else ()
-    return [f"{TALLY}{i}" for i in range(len(said))]
 
 
 def _told(kpi: Kpi, agg: Aggregate, kept: int, flagged: int, tallies: tuple[int, ...]) -> Aggregate:
@@ -1161,41 +898,6 @@ def _noted(
     return replace(agg, note=f"{agg.note}; {said}" if agg.note else said)
 
 
-def _aggregate(kpi: Kpi, rows: pd.DataFrame) -> Aggregate:
-    n = len(rows)
-    match kpi.aggregation:
-        case Aggregation.COUNT:
-            return Aggregate(float(n))
-        case Aggregation.SUM:
-            return Aggregate(float(rows["value"].sum()) if n else 0.0)
-        case Aggregation.COUNT_DISTINCT:
-            return Aggregate(float(rows[KEY].nunique()) if n else 0.0)
-        case Aggregation.RATIO:
-            if PER in rows.columns:  # distinct keys per distinct `per`
-                numerator = float(rows[KEY].nunique()) if n else 0.0
-                denominator = float(rows[PER].nunique()) if n else 0.0
-            elif "denominator" not in rows.columns:  # over the number of distinct keys
-                numerator = float(rows["numerator"].sum()) if n else 0.0
-                denominator = float(rows[KEY].nunique()) if n else 0.0
-            elif KEY in rows.columns:  # distinct keys where each is nonzero
-                numerator, denominator = (
-                    _distinct(rows, "numerator"),
-                    _distinct(rows, "denominator"),
-                )
-            else:
-                numerator = float(rows["numerator"].sum()) if n else 0.0
-                denominator = float(rows["denominator"].sum()) if n else 0.0
-            return _ratio(kpi, numerator, denominator)
-        case Aggregation.CUSTOM:
-            assert kpi.combine is not None
-            return kpi.combine(rows)
-    present = rows["value"].dropna() if n else pd.Series(dtype=float)
-    if len(present) == 0:
-        return Aggregate(None, note="no rows with a value")
-    middle = present.median() if kpi.aggregation is Aggregation.MEDIAN else present.mean()
-    return Aggregate(_number(middle))
-
-
 def _ratio(kpi: Kpi, numerator: float, denominator: float) -> Aggregate:
     """A ratio's Aggregate: no value, with a note, when its denominator is 0, or below 0 where
     the KPI says a negative one means nothing (`Kpi.below_zero`: a margin of negative revenue).
@@ -1205,12 +907,6 @@ def _ratio(kpi: Kpi, numerator: float, denominator: float) -> Aggregate:
     if denominator < 0 and kpi.below_zero is not None:
         return Aggregate(None, numerator, denominator, kpi.below_zero)
     return Aggregate(numerator / denominator, numerator, denominator)
-
-
-def _distinct(rows: pd.DataFrame, column: str) -> float:
-    """The number of distinct keys (`KEY`) of the rows whose `column` is nonzero."""
-    nonzero = np.nan_to_num(rows[column].to_numpy(dtype=float, na_value=np.nan)) != 0
-    return float(rows[KEY][nonzero].nunique())
 
 
 def _number(x: object) -> float | None:

@@ -286,7 +286,6 @@ def _declared(
     from salesmetrics import duck
 
     rows = kpi.relation
-    assert rows is not None
     notes: list[str] = []
     if rows.within is not None:
         part, said = rows.within(ctx, period)
@@ -311,7 +310,6 @@ def _queried(
     from salesmetrics import duck
 
     rows = kpi.relation
-    assert rows is not None
     con = duck.connection(ctx)
     have = duck.columns(ctx, rows.source)
     spoken = {
@@ -399,7 +397,6 @@ def _reasoned(
     KPI's columns given on the counted rows only; `other`: the period the rows are also
     placed in (`Rows.against`)."""
     rows = kpi.relation
-    assert rows is not None
     label = period.label if other is None else f"{period.label} and {other.label}"
     at_name = ident or "its date"
     word = _word(at_name)
@@ -531,9 +528,6 @@ def _id_columns(entity: str, have: Iterable[str]) -> list[str]:
 def _front(frame: pd.DataFrame, first: Sequence[str]) -> pd.DataFrame:
     columns = [c for c in first if c in frame.columns]
     return frame[columns + [c for c in frame.columns if c not in columns]]
-
-
-# KPIs on pandas rows
 
 
 def recompute(found: Explanation) -> dict[tuple[str | None, str | None], float | None]:

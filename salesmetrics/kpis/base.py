@@ -1,27 +1,29 @@
-"""What a KPI is: a declared object whose rows the engine aggregates, never a computed number.
+"""What a KPI is: a declaration the engine computes, never a computed number.
 
-A KPI's `rows(ctx, period)` returns one row per contributing record, with the dimensions it can
-be broken down by and, by kind:
+A KPI (`Kpi`) names its inputs, unit, kind and formula in words, and declares its rows as SQL
+over all time (`Rows`): the source they come from, the date that puts a row in a period, and
+the columns its kind reads:
 - count: any rows (the value is how many there are);
-- sum, mean, median: a `value` column;
-- ratio: `numerator` and `denominator` columns, summed per group before dividing, so a ratio
-  is always a sum over a sum; or `numerator` and `key`, a sum over the group's number of
+- sum, mean, median: a `value`;
+- ratio: a `numerator` and a `denominator`, summed per group before dividing, so a ratio is
+  always a sum over a sum; or a `numerator` and a `key`, a sum over the group's number of
   distinct keys (activities per rep: the reps are counted once each, not per activity); or
-  `numerator`, `denominator` and `key`, the distinct keys of the rows where each is nonzero
-  (a lead exported twice, or stacked from two exports, counts once); or `key` and `per`, the
-  number of distinct keys over the number of distinct `per` values (purchases per customer);
-- count distinct: a `key` column (the value is how many distinct non-blank keys there are);
-- distribution: a `value` weight (1 per row to count) and the category column named by
-  `Kpi.category`; each category's share is its weight over the group's total weight;
-- custom: whatever columns `Kpi.combine` reads, which turns a group's rows into one Aggregate.
-With `Kpi.category` set, count/sum/ratio/mean/median values are given per category too (the
-median days in each stage, the conversion from each funnel stage to the next). Rows of any kind
-may be flagged LEFT_OUT: the value is made of the others, and its note says how many. Kept
-rows flagged FLAGGED put the declaration's `Rows.flagged` note on the value, and `tally_<i>`
-columns are counted for its `Rows.tally` note.
+  all three, the distinct keys of the rows where each is nonzero (a lead exported twice, or
+  stacked from two exports, counts once); or a `key` and a `per`, the number of distinct
+  keys over the number of distinct `per` values (purchases per customer);
+- count distinct: a `key` (the value is how many distinct non-blank keys there are);
+- distribution: a `value` weight (1 per row to count) and a `category`; each category's
+  share is its weight over the group's total weight;
+- custom: named SQL aggregates (`Rows.measures`) that `Kpi.summarise` turns into one value,
+  for the few KPIs no one kind fits (CLV, CAC payback, sales velocity).
+With a `category`, count/sum/ratio/mean/median values are given per category too (the median
+days in each stage, the conversion from each funnel stage to the next). Rows of any kind may
+be left out (`Rows.left_out`): the value is made of the others, and its note says how many.
 
-A KPI whose value for a period can still change as later data arrives declares how with
-`Kpi.matures` (a `Maturing`): a cohort's outcome column, or a snapshot of an open period.
+The engine (salesmetrics.engine, salesmetrics.duck) places the rows in every period and group
+of a report at once. A KPI whose value for a period can still change as later data arrives
+declares how with `Kpi.matures` (a `Maturing`): a cohort's outcome column, or a snapshot of an
+open period.
 """
 
 from __future__ import annotations
@@ -32,28 +34,11 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from salesmetrics.periods import Period, comparison
 
-PERIODS_HELD = 3  # Context.for_period keeps rows of this many periods
 SMALL_SAMPLE = 20  # fewer records than this behind a value: a small sample (report: small_sample)
-LEFT_OUT = "left_out"
-"""A column KPI rows may carry: True on a row left out of the value, as what it would add is
-unknown (a deal at a stage the mapping does not place). The engine aggregates the other rows
-and counts these in the value's note, worded by `Kpi.left_out`."""
-KEY = "key"
-"""The column of a count-distinct KPI's rows whose distinct values it counts; of a ratio's
-rows without a `denominator` column, whose distinct values are the denominator; and of a
-ratio's rows with both, whose distinct values where each is nonzero are the numerator and the
-denominator (a lead exported twice, or stacked from two exports, counts once)."""
-PER = "per"
-"""The column of a ratio's rows whose distinct values are its denominator, its numerator being
-the number of distinct keys (`Rows.per`)."""
-FLAGGED = "flagged"
-"""A column KPI rows may carry: True on a kept row that puts `Rows.flagged`'s note on the value
-(a purchase told apart by its customer and day, for want of an order id)."""
 NO_DENOMINATOR = "no rows in the denominator"
 ROW = "_row_"
 """A column of every table a declaration's SQL reads (salesmetrics.duck): the row's position
@@ -80,7 +65,7 @@ class Aggregation(StrEnum):
     MEDIAN = "median"
     DISTRIBUTION = "distribution"  # per category: sum(value) in it / sum(value) in the group
     COUNT_DISTINCT = "count_distinct"  # the number of distinct `key`s
-    CUSTOM = "custom"  # Kpi.combine(rows)
+    CUSTOM = "custom"  # Kpi.summarise(the group's Rows.measures)
 
 
 @dataclass(frozen=True)
@@ -158,7 +143,7 @@ class Rows:
     condition, for the note ("{n} at a stage the mapping does not place"). The values and
     conditions may read the period's `kpi_start` and `kpi_stop`, and a mapping setting as a
     table `setting_<name>(key, value)`. `edge` says, for a period, a note on its values and
-    whether they are known at all, for what no row can tell (`at_edge`).
+    whether they are known at all, for what no row can tell.
 
     A row may last: with `spans`, the instant its span ends (its start being `at`; blank, or
     not after `at`, for a row of one instant), a row counts in every period its span overlaps,
@@ -256,22 +241,6 @@ class Context:
             self.cache[key] = build()
         return self.cache[key]
 
-    def for_period(self, period: Period, key: str, build: Callable[[], Any]) -> Any:
-        """`build()` once per period: rows several KPIs read in the same period (the deals open
-        at its end). The engine takes the periods one after the other, so only the last few
-        periods' are kept (a KPI may also look at the period before or after): the memory of
-        a few periods' rows, not of every period's.
-        """
-        held: dict[Period, dict[str, Any]] = self.cache.setdefault("for_period", {})
-        if period not in held:
-            if len(held) >= PERIODS_HELD:
-                del held[next(iter(held))]  # the oldest
-            held[period] = {}
-        rows = held[period]
-        if key not in rows:
-            rows[key] = build()
-        return rows[key]
-
     def __getitem__(self, entity: str) -> pd.DataFrame:
         return self.frames[entity]
 
@@ -308,128 +277,46 @@ class Kpi:
     needs: tuple[str, ...]
     period_date: str  # which date puts a row in the period, in words for the docs
     formula: str
-    rows: Callable[[Context, Period], pd.DataFrame] | None  # None: declared in SQL only
     higher_is_better: bool = True
     benchmark: str | None = None
-    category: str | None = None  # a column of `rows` whose values split the KPI
+    category: str | None = None  # the name of what `Rows.category` splits the KPI by
     category_order: tuple[str, ...] = ()  # fixed order of categories (funnel stages)
-    subcategory: str | None = None  # a second column splitting each category (cohort month)
-    combine: Callable[[pd.DataFrame], Aggregate] | None = None  # custom kind only
+    subcategory: str | None = None  # of a second split of each category (cohort month)
     # what the small-sample threshold is held against for ratios: "denominator" when it counts
     # records (closed deals), "rows" when it is an amount (a quota, last period's revenue)
     sample_size: str = "denominator"
     # a sum already divided by the days its period covers (reach outs per week): not a total
     # that grows with the days, so not cut at the data's end by the engine (it cuts itself)
     per_day: bool = False
-    # the note on rows flagged LEFT_OUT; {n}: their count, {s}: "s" unless there is one
+    # the note on rows left out (`Rows.left_out`); {n}: their count, {s}: "s" unless one
     left_out: str = "{n} rows left out"
     matures: Maturing | None = None  # a value that later data can still change (a cohort)
     no_denominator: str = NO_DENOMINATOR  # a ratio's note when its denominator is 0
     below_zero: str | None = None  # a ratio's note, and no value, when its denominator is < 0
-    relation: Rows | None = None  # the rows as SQL: computed by the DuckDB engine
-    # a custom KPI declared in SQL: its value from its `Rows.measures` by name, and the
-    # report's small-sample threshold
+    relation: Rows = field(kw_only=True)  # its rows, as SQL the DuckDB engine computes
+    # a custom KPI: its value from its `Rows.measures` by name, and the report's small-sample
+    # threshold
     summarise: Callable[[Mapping[str, float | None], int], Aggregate] | None = None
     # the name of this definition among the KPI's named variants (salesmetrics.variants): set
     # on the default declaration of a KPI that has others, and on each of those (same id)
     variant: str | None = None
 
     def __post_init__(self) -> None:
-        if self.rows is None and self.relation is None:
-            raise ValueError(f"{self.id}: give its rows, as SQL (`relation`) or in pandas")
         custom = self.aggregation is Aggregation.CUSTOM
-        if self.rows is not None and custom != (self.combine is not None):
-            raise ValueError(f"{self.id}: `combine` is given for, and only for, custom KPIs")
-        measured = self.summarise is not None and bool(self.relation and self.relation.measures)
-        if self.relation is not None and custom != measured:
-            raise ValueError(f"{self.id}: a custom KPI in SQL gives `measures` and `summarise`")
-        if self.aggregation is Aggregation.DISTRIBUTION and not self.category:
-            raise ValueError(f"{self.id}: a distribution needs a `category` column")
-
-
-def in_period(dates: pd.Series, period: Period) -> pd.Series:
-    """True where the timestamp is on or after the first day and before the day after the last."""
-    start = pd.Timestamp(period.start)
-    end = pd.Timestamp(period.end_exclusive)
-    return ((dates >= start) & (dates < end)).fillna(False).astype(bool)
-
-
-def before_end(dates: pd.Series, period: Period) -> pd.Series:
-    """True where the timestamp is before the end of the period (for snapshots at its end)."""
-    return (dates < pd.Timestamp(period.end_exclusive)).fillna(False).astype(bool)
+        measured = self.summarise is not None and bool(self.relation.measures)
+        if custom != measured:
+            raise ValueError(
+                f"{self.id}: a custom KPI, and only one, gives `measures` and `summarise`"
+            )
+        if self.aggregation is Aggregation.DISTRIBUTION and not (
+            self.category and self.relation.category
+        ):
+            raise ValueError(f"{self.id}: a distribution needs a `category`")
 
 
 def has(frame: pd.DataFrame, column: str) -> bool:
     """The column exists and holds at least one value: an optional input that is present."""
     return column in frame.columns and bool(frame[column].notna().any())
-
-
-def period_rows(
-    ctx: Context,
-    key: str,
-    build: Callable[[], pd.DataFrame],
-    column: str,
-    period: Period,
-    where: Callable[[pd.DataFrame], np.ndarray] | None = None,
-) -> pd.DataFrame:
-    """The rows of `build()` (those `where` is true for, if given) whose `column` falls in the
-    period, in date order (input order on ties).
-
-    `build()` runs once per report (memoised under `key`), and so does an index of its rows
-    by `column`; a period is then a binary search, and the take of its own rows once per
-    period (`Context.for_period`), or a slice shared without copying where they are already
-    together. KPIs are computed for many periods (comparison, trend, buckets), and a month
-    is a small part of a long export: neither a filter over every row per KPI and period,
-    nor a sorted copy of the whole table. `where` selects rows without copying the table.
-    """
-
-    def indexed() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-        frame = build()
-        stamps = datetimes(frame[column]).to_numpy()
-        usable = ~np.isnat(stamps)
-        if where is not None:
-            usable &= where(frame)
-        dated = np.flatnonzero(usable)
-        order = dated[np.argsort(stamps[dated], kind="stable")]
-        return frame, order, stamps[order]
-
-    name = f"period_rows:{key}:{column}"
-    frame, order, dates = ctx.memo(name, indexed)
-
-    def take() -> pd.DataFrame:
-        start = np.datetime64(period.start, "us")
-        end = np.datetime64(period.end_exclusive, "us")
-        first, last = np.searchsorted(dates, [start, end], side="left")
-        rows = order[first:last]
-        if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and (np.diff(rows) > 0).all():
-            return frame.iloc[rows[0] : rows[-1] + 1]  # together and in order: a slice
-        return frame.iloc[rows]
-
-    return ctx.for_period(period, name, take)
-
-
-def id_codes(ctx: Context, entity: str, column: str, rows: pd.DataFrame) -> np.ndarray:
-    """`rows[column]` as integer codes, for `rows` a selection of the `entity` input (its index
-    kept): the same id has the same code in every input that has the column (a lead_id in
-    activities and in leads), -1 where blank or where the input has no such column. Hashing
-    text ids is the costly part of a join or a group-by on them, so each input's column is
-    coded once per report.
-    """
-    if column not in rows.columns:
-        return np.full(len(rows), -1, dtype=np.int64)
-
-    def build() -> dict[str, np.ndarray]:
-        holders = [n for n, f in ctx.frames.items() if column in f.columns]
-        stacked = pd.concat([ctx.frames[n][column].astype("string[pyarrow]") for n in holders])
-        codes = pd.factorize(stacked, use_na_sentinel=True)[0].astype(np.int64)
-        ends = np.cumsum([len(ctx.frames[n]) for n in holders])
-        return dict(zip(holders, np.split(codes, ends[:-1]), strict=True))
-
-    codes = ctx.memo(f"id_codes:{column}", build)[entity]
-    index = ctx.frames[entity].index
-    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
-        return codes[rows.index.to_numpy()]
-    return codes[index.get_indexer(rows.index)]
 
 
 def datetimes(values: pd.Series) -> pd.Series:
@@ -441,44 +328,3 @@ def datetimes(values: pd.Series) -> pd.Series:
     if isinstance(values.dtype, pd.ArrowDtype) or pd.api.types.is_datetime64_any_dtype(values):
         return values.astype("datetime64[us]")
     return pd.to_datetime(values).astype("datetime64[us]")
-
-
-def carrying(ctx: Context, frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
-    """Only `columns` of `frame` and the report's breakdown dimensions: a table built once for
-    every period of a report (and stacked, for stage KPIs) holds nothing its KPI does not read.
-    """
-    wanted = dict.fromkeys([*columns, *ctx.dimensions])
-    return frame[[c for c in wanted if c in frame.columns]]
-
-
-def with_facts(rows: pd.DataFrame, **facts: Any) -> pd.DataFrame:
-    """The rows carrying facts about the whole computation (a setting, a note on the period)
-    for a custom KPI's `combine`, which sees only a group's rows. The engine's splits by group
-    and category keep them (pandas carries `attrs` through slicing), so an empty group sees
-    them too. The data is shared, not copied."""
-    rows = rows.copy(deep=False)
-    rows.attrs = {**rows.attrs}
-    rows.attrs.update(facts)
-    return rows
-
-
-def fact(rows: pd.DataFrame, name: str, default: Any = None) -> Any:
-    """A fact `with_facts` put on the rows."""
-    return rows.attrs.get(name, default)
-
-
-EDGE_NOTE = "salesmetrics.edge_note"
-EDGE_UNKNOWN = "salesmetrics.edge_unknown"
-
-
-def at_edge(rows: pd.DataFrame, note: str | None, known: bool = True) -> pd.DataFrame:
-    """The rows of a period that the data covers only in part (or not at all, `known` False):
-    the engine adds `note` to each of their values, and gives none when not `known`. For a
-    KPI of any kind whose rows' own builder cuts the period at an input's first or last month.
-    """
-    return with_facts(rows, **{EDGE_NOTE: note, EDGE_UNKNOWN: not known})
-
-
-def edge_of(rows: pd.DataFrame) -> tuple[str | None, bool]:
-    """The note `at_edge` put on the rows, and whether their values are known."""
-    return fact(rows, EDGE_NOTE), not fact(rows, EDGE_UNKNOWN, False)

@@ -26,10 +26,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from salesmetrics.anomalies import duration, implausible, negative
 from salesmetrics.kpis.base import (
-    LEFT_OUT,
-    SMALL_SAMPLE,
     Aggregate,
     Aggregation,
     Context,
@@ -37,17 +34,9 @@ from salesmetrics.kpis.base import (
     Maturing,
     Rows,
     Unit,
-    at_edge,
-    before_end,
-    carrying,
     datetimes,
-    fact,
-    in_period,
-    period_rows,
-    with_facts,
 )
 from salesmetrics.kpis.edges import covered, joined
-from salesmetrics.kpis.quotas import allocated
 from salesmetrics.kpis.views import UNPLACED as UNPLACED_SQL
 from salesmetrics.kpis.views import reached as reached_sql
 from salesmetrics.kpis.views import reached_on as reached_on_sql
@@ -62,11 +51,6 @@ STAGE_COLUMN = "stage"  # stage_conversion's category column
 REACHED_AT = "reached_at"  # stage_conversion: when the deal reached the stage, and the next
 NEXT_AT = "next_at"
 REASON_COLUMN = "lost_reason"  # lost_reasons' category column
-BLANK = "(blank)"
-PEOPLE = ("owner", "team")  # the dimensions deals share with target rows
-PART = "part"  # sales_velocity's and forecast_accuracy's row kind column
-IMPOSSIBLE = "impossible_cycle"  # sales_velocity's column: a closed deal's dates are impossible
-SECONDS_PER_DAY = 86400.0
 SNAPSHOT = Maturing(0)  # deals open at the period's end: maturing while the period is not over
 UNPLACED_NOTE = (
     "{n} deals at a stage the mapping does not place left out: how far they got is unknown"
@@ -77,125 +61,11 @@ IMPOSSIBLE_CYCLE_NOTE = (
 )
 
 
-def closed_deals(data: Context, period: Period) -> pd.DataFrame:
-    """Deals won or lost with closed_at in the period, in closing order; open deals never count."""
-
-    def closed(deals: pd.DataFrame) -> np.ndarray:
-        return deals["status"].isin(["won", "lost"]).fillna(False).to_numpy(dtype=bool)
-
-    return period_rows(data, "deals.closed", lambda: data["deals"], "closed_at", period, closed)
-
-
-def won_deals(data: Context, period: Period) -> pd.DataFrame:
-    """Deals won with closed_at in the period, in closing order."""
-
-    def won(deals: pd.DataFrame) -> np.ndarray:
-        return (deals["status"] == "won").fillna(False).to_numpy(dtype=bool)
-
-    return period_rows(data, "deals.won", lambda: data["deals"], "closed_at", period, won)
-
-
-def open_deals(data: Context, period: Period) -> pd.DataFrame:
-    """Deals open at the end of the period: created before its end and not closed by then.
-
-    A deal is closed by then when it is won or lost with closed_at before the period's end; a
-    won or lost deal without a closed_at (or without the column) is taken as closed by then.
-    """
-    return data.for_period(period, "deals.open", lambda: _open_at_end(data, period))
-
-
-def _open_at_end(data: Context, period: Period) -> pd.DataFrame:
-    deals = data["deals"]
-    status = deals["status"]
-    closed = status.isin(["won", "lost"]).fillna(False).astype(bool)
-    if "closed_at" in deals.columns:
-        closed_later = closed & deals["closed_at"].notna() & ~before_end(deals["closed_at"], period)
-    else:
-        closed_later = pd.Series(False, index=deals.index)
-    still_open = (status == "open").fillna(False).astype(bool)
-    created = before_end(deals["created_at"], period)
-    return deals[(created & (still_open | closed_later.astype(bool))).to_numpy()]
-
-
-def reached(deals: pd.DataFrame, stage: str) -> np.ndarray:
-    """Whether each deal reached funnel `stage`: its entered_<stage> date or a later stage's,
-    a current stage at or after it, or status won; every deal reached the first stage.
-    """
-    hit = np.full(len(deals), stage == FUNNEL[0])
-    later = FUNNEL[FUNNEL.index(stage) :]
-    for name in later:
-        column = STAGE_DATE_PREFIX + name
-        if column in deals.columns:
-            hit |= deals[column].notna().to_numpy(dtype=bool)
-    if "stage" in deals.columns:
-        hit |= deals["stage"].isin(later).fillna(False).to_numpy(dtype=bool)
-    hit |= (deals["status"] == "won").fillna(False).to_numpy(dtype=bool)
-    return hit
-
-
-def unplaced(deals: pd.DataFrame) -> np.ndarray:
-    """Whether each deal is at a stage value the mapping does not place: a stage as the CRM
-    wrote it (stage_raw) but no canonical stage."""
-    if "stage" not in deals.columns or "stage_raw" not in deals.columns:
-        return np.zeros(len(deals), dtype=bool)
-    return (deals["stage"].isna() & deals["stage_raw"].notna()).to_numpy(dtype=bool)
-
-
-def _days(deals: pd.DataFrame) -> np.ndarray:
-    """Days from created_at to closed_at (0 for a close without a time on the creation day)."""
-    return duration(deals["closed_at"], deals["created_at"], SECONDS_PER_DAY)
-
-
-def impossible_cycle(deals: pd.DataFrame) -> np.ndarray:
-    """Deals whose cycle is impossible (salesmetrics.anomalies): closed on a day before they
-    were created, or created or closed on a date outside the plausible range."""
-    return negative(deals["closed_at"], deals["created_at"]) | implausible(
-        deals, "created_at", "closed_at"
-    )
-
-
 def _naive(values: pd.Series) -> np.ndarray:
     return datetimes(values).to_numpy()
 
 
-def _stack(first: pd.DataFrame, second: pd.DataFrame, extra: tuple[str, ...]) -> pd.DataFrame:
-    """Both kinds of rows on one frame, with owner/team where both have them, and `extra`."""
-    dims = [d for d in PEOPLE if d in first.columns and d in second.columns]
-    money = ["currency"] if "currency" in first.columns or "currency" in second.columns else []
-    columns = [*dims, *money, *extra]
-    parts = [part.reindex(columns=columns) for part in (first, second) if len(part)]
-    if not parts:
-        return first.reindex(columns=columns)
-    return pd.concat(parts, ignore_index=True)
-
-
 # deals_won, deals_lost, revenue_won, win_rate, avg_deal_size, sales_cycle_days
-
-
-def _win_rate(data: Context, period: Period) -> pd.DataFrame:
-    deals = closed_deals(data, period)
-    won = (deals["status"] == "won").astype(float)
-    return deals.assign(numerator=won, denominator=1.0)
-
-
-def _revenue(data: Context, period: Period) -> pd.DataFrame:
-    deals = won_deals(data, period)
-    return deals.assign(value=deals["amount"])
-
-
-def _avg_deal_size(data: Context, period: Period) -> pd.DataFrame:
-    deals = won_deals(data, period)
-    return deals.assign(numerator=deals["amount"], denominator=deals["amount"].notna() * 1.0)
-
-
-def _cycle_days(data: Context, period: Period) -> pd.DataFrame:
-    """Won deals closed in the period with their cycle in days; those with an impossible one
-    are left out (and counted in the note). No value when no deal's creation is known apart
-    from its close (`one_date`)."""
-    deals = won_deals(data, period)
-    rows = deals.assign(value=_days(deals), **{LEFT_OUT: impossible_cycle(deals)})
-    same = one_date(data)
-    return at_edge(rows, same, known=False) if same else rows
 
 
 def one_date(data: Context) -> str | None:
@@ -221,178 +91,7 @@ def one_date(data: Context) -> str | None:
     return found
 
 
-def _lost(data: Context, period: Period) -> pd.DataFrame:
-    deals = closed_deals(data, period)
-    return deals[(deals["status"] == "lost").astype(bool)]
-
-
-# win_rate_by_amount
-
-
-def _win_rate_by_amount(data: Context, period: Period) -> pd.DataFrame:
-    """Deals closed in the period; won ones carry their amount in the numerator. A deal with
-    no amount, or 0 (a lost deal nobody priced), would weigh nothing yet is not evidence of a
-    win rate of 100%: it is left out, and the note says how many."""
-    deals = closed_deals(data, period)
-    won = (deals["status"] == "won").fillna(False).to_numpy(dtype=bool)
-    amount = deals["amount"].to_numpy(dtype=float, na_value=np.nan)
-    priced = np.nan_to_num(amount) != 0
-    return deals.assign(
-        numerator=np.where(won & priced, amount, 0.0),
-        denominator=np.where(priced, amount, 0.0),
-        **{LEFT_OUT: ~priced},
-    )
-
-
-# quote_to_close_rate
-
-
-def _quote_to_close(data: Context, period: Period) -> pd.DataFrame:
-    """Deals closed in the period; those that reached proposal are the denominator, and those
-    of them that were won the numerator (the others carry 0 and 0). A deal lost at a stage the
-    mapping does not place, with no sign of having reached proposal, is left out.
-    """
-    deals = closed_deals(data, period)
-    quoted = reached(deals, "proposal")
-    won = (deals["status"] == "won").fillna(False).to_numpy(dtype=float)
-    return deals.assign(
-        numerator=quoted * won, denominator=quoted * 1.0, **{LEFT_OUT: unplaced(deals) & ~quoted}
-    )
-
-
-# stage_conversion
-
-
-def _stage_conversion(data: Context, period: Period) -> pd.DataFrame:
-    """One row per deal created in the period and open stage it reached, with numerator 1 when
-    it also reached the next stage (won after negotiation); `stage` names the stage. A deal at
-    a stage the mapping does not place is left out where it is not known to have gone on.
-    """
-    return period_rows(data, "stage_reach", lambda: _all_stage_reach(data), "created_at", period)
-
-
-def _all_stage_reach(data: Context) -> pd.DataFrame:
-    deals = data["deals"]
-    unknown = unplaced(deals)
-    parts = []
-    for here, following in zip(OPEN_STAGES, FUNNEL[1:], strict=True):
-        went_on = reached(deals, following)
-        rows = carrying(data, deals, "created_at").assign(
-            numerator=went_on.astype(float),
-            denominator=1.0,
-            **{
-                STAGE_COLUMN: here,
-                LEFT_OUT: unknown & ~went_on,
-                REACHED_AT: reached_on(deals, here),
-                NEXT_AT: reached_on(deals, following),
-            },
-        )
-        parts.append(rows[reached(deals, here)])
-    return pd.concat(parts)
-
-
-def reached_on(deals: pd.DataFrame, stage: str) -> np.ndarray:
-    """When each deal reached funnel `stage` as far as its dates tell: the earliest of its
-    entered_<stage> and later stages' dates, and closed_at if won; NaT when no date says
-    (the first stage, or a stage known only from the current stage)."""
-    nat = np.datetime64("NaT", "us")
-    found = np.full(len(deals), nat)
-    if stage == FUNNEL[0]:
-        return found
-    dates = [
-        _naive(deals[STAGE_DATE_PREFIX + name])
-        for name in FUNNEL[FUNNEL.index(stage) :]
-        if STAGE_DATE_PREFIX + name in deals.columns
-    ]
-    if "closed_at" in deals.columns:
-        won = (deals["status"] == "won").fillna(False).to_numpy(dtype=bool)
-        dates.append(np.where(won, _naive(deals["closed_at"]), nat))
-    return np.fmin.reduce(np.stack(dates), axis=0) if dates else found
-
-
-# lost_reasons
-
-
-def _lost_reasons(data: Context, period: Period) -> pd.DataFrame:
-    """Deals lost in the period, weight 1 each, with a blank or empty reason as "(blank)"."""
-    lost = _lost(data, period)
-    reason = lost[REASON_COLUMN].astype("string").str.strip()
-    reason = reason.mask(reason.fillna("") == "", BLANK)
-    return lost.assign(value=1.0, **{REASON_COLUMN: reason})
-
-
 # pipeline_value, weighted_pipeline, overdue_deals, overdue_deals_value
-
-
-def _pipeline(data: Context, period: Period) -> pd.DataFrame:
-    return _amounts(open_deals(data, period))
-
-
-def _amounts(deals: pd.DataFrame) -> pd.DataFrame:
-    """Open deals with their amount as `value`; those without one left out and counted (a
-    CRM that gives amounts only to closed deals, as Maven's, would read as a pipeline of $0
-    that was worth $977k a month before), and a group in which none has one has no value
-    (the declaration's none_kept)."""
-    blank = deals["amount"].isna().to_numpy(dtype=bool)
-    return deals.assign(value=deals["amount"], **{LEFT_OUT: blank})
-
-
-def _stage_at_end(deals: pd.DataFrame, period: Period) -> pd.Series:
-    """Each deal's open stage at the end of the period: the one it entered last before then
-    (a later stage on the same date wins); without such an entry, the current stage of a deal
-    that is still open; else blank.
-    """
-    end = np.datetime64(period.end_exclusive, "us")
-    latest = np.full(len(deals), np.datetime64("NaT", "us"))
-    stage = np.full(len(deals), len(OPEN_STAGES))  # an index into OPEN_STAGES; past it: none
-    for i, name in enumerate(OPEN_STAGES):
-        column = STAGE_DATE_PREFIX + name
-        if column not in deals.columns:
-            continue
-        when = _naive(deals[column])
-        take = (when < end) & ~(when < latest)  # comparisons with NaT are False
-        latest = np.where(take, when, latest)
-        stage = np.where(take, i, stage)
-    names = np.array([*OPEN_STAGES, None], dtype=object)
-    found = pd.Series(names[stage], index=deals.index, dtype=object)
-    if "stage" in deals.columns:
-        still_open = (deals["status"] == "open").fillna(False).astype(bool)
-        current = (
-            deals["stage"].astype(object).where(deals["stage"].isin(OPEN_STAGES).fillna(False))
-        )
-        found = found.fillna(current.where(still_open))
-    return found
-
-
-def _weighted(data: Context, period: Period) -> pd.DataFrame:
-    """Deals open at the end of the period with `weight`, their probability, and `value`,
-    amount × weight.
-
-    A deal still open today weighs its own probability; a deal closed since has a probability
-    that tells its outcome (1 won, 0 lost), not the odds at the period's end, so it weighs like
-    a deal without one: the stage_probabilities setting for its stage at the period's end.
-    Last comes the CRM's default for the stage a deal still open is in (stage_probability, from
-    its mapping), so that a report config's stage_probabilities overrides a preset's defaults.
-    A deal with none of them has a blank weight and is left out (and counted in a note, with
-    those of them at a stage the mapping does not place: `also_0`).
-    """
-    deals = open_deals(data, period)
-    chances = pd.Series(dict(data.settings.stage_probabilities), dtype=float)
-    by_stage = _stage_at_end(deals, period).map(chances).astype(float)
-    still_open = (deals["status"] == "open").fillna(False).to_numpy(dtype=bool)
-
-    def if_open(name: str) -> pd.Series:
-        if name not in deals.columns:
-            return pd.Series(np.nan, index=deals.index)
-        values = deals[name].to_numpy(dtype=float, na_value=np.nan)
-        return pd.Series(np.where(still_open, values, np.nan), index=deals.index)
-
-    weight = if_open("probability").fillna(by_stage).fillna(if_open("stage_probability"))
-    amount = deals["amount"].to_numpy(dtype=float, na_value=np.nan)
-    return deals.assign(
-        value=amount * weight.to_numpy(),
-        **{LEFT_OUT: weight.isna().to_numpy(), "also_0": unplaced(deals)},
-    )
 
 
 WEIGHT_SQL = (
@@ -402,38 +101,12 @@ WEIGHT_SQL = (
 )
 
 
-def _overdue(data: Context, period: Period) -> pd.DataFrame:
-    """Deals open at the end of the period whose expected_close_at is before the period's end."""
-    deals = open_deals(data, period)
-    return deals[before_end(deals["expected_close_at"], period).to_numpy()]
-
-
-def _overdue_value(data: Context, period: Period) -> pd.DataFrame:
-    return _amounts(_overdue(data, period))
-
-
 # pipeline_coverage
 
 
 def _next(period: Period) -> Period:
     """The period after: the next month, quarter, year or week, else the same number of days."""
     return step(period, 1)
-
-
-def _coverage(data: Context, period: Period) -> pd.DataFrame:
-    """Open pipeline due next period and next period's quota on one frame.
-
-    Deals open at the end of the period with expected_close_at in the next period carry
-    numerator = amount, denominator = 0; quota rows of the next period (targets with metric
-    quota, pro-rated by days) carry numerator = 0, denominator = the quota.
-    """
-    following = _next(period)
-    deals = open_deals(data, period)
-    due = deals[in_period(deals["expected_close_at"], following).to_numpy()]
-    quota = allocated(data, following)
-    pipeline = due.assign(numerator=due["amount"].fillna(0.0), denominator=0.0)
-    target = quota.assign(numerator=0.0, denominator=quota["amount"])
-    return _stack(pipeline, target, ("numerator", "denominator"))
 
 
 def _next_period(ctx: Context, period: Period) -> tuple[Period | None, str | None]:
@@ -468,44 +141,6 @@ period's end) and due in it, and its quota by the share of each label's days ins
 # sales_velocity
 
 
-def _velocity(data: Context, period: Period) -> pd.DataFrame:
-    """Deals open at the end of the period (part "open") and deals closed in it (part
-    "closed", with `days` from created_at to closed_at, and IMPOSSIBLE where those dates are
-    impossible), for `_velocity_of`, which reads the report's small-sample threshold.
-    """
-    still = open_deals(data, period)
-    still = still.assign(**{PART: "open"}, **{IMPOSSIBLE: np.zeros(len(still), bool)}, days=np.nan)
-    closed = closed_deals(data, period)
-    closed = closed.assign(
-        **{PART: "closed"}, **{IMPOSSIBLE: impossible_cycle(closed)}, days=_days(closed)
-    )
-    rows = with_facts(pd.concat([still, closed]), small_sample=data.small_sample)
-    same = one_date(data)
-    return at_edge(rows, same, known=False) if same else rows
-
-
-def _velocity_of(rows: pd.DataFrame) -> Aggregate:
-    """`_velocity_summary` of the pandas rows' measures (as the SQL declaration's)."""
-    part = rows[PART].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
-    closed = part == "closed"
-    won = closed & (rows["status"] == "won").fillna(False).to_numpy(dtype=bool)
-    amounts = rows["amount"].to_numpy(dtype=float, na_value=np.nan)[won]
-    impossible = rows[IMPOSSIBLE].fillna(False).to_numpy(dtype=bool) & won
-    cycles = rows["days"].to_numpy(dtype=float, na_value=np.nan)[won & ~impossible]
-    cycles = cycles[~np.isnan(cycles)]
-    measures = {
-        "open": float((part == "open").sum()),
-        "closed": float(closed.sum()),
-        "won": float(won.sum()),
-        "sized": float((~np.isnan(amounts)).sum()),
-        "size": float(np.nansum(amounts)),
-        "impossible": float(impossible.sum()),
-        "cycles": float(len(cycles)),
-        "cycle": float(cycles.sum()),
-    }
-    return _velocity_summary(measures, int(fact(rows, "small_sample", SMALL_SAMPLE)))
-
-
 def _velocity_summary(m: Mapping[str, float | None], threshold: int) -> Aggregate:
     """Open deals × win rate × average deal size / mean sales cycle days; null when fewer won
     deals than the small-sample threshold stand behind the cycle and the size (a mean of a
@@ -534,34 +169,6 @@ def _velocity_summary(m: Mapping[str, float | None], threshold: int) -> Aggregat
 
 
 # forecast_accuracy
-
-
-def _forecast(data: Context, period: Period) -> pd.DataFrame:
-    """Won deals closed in the period (part "actual", value = amount) and forecast rows of the
-    targets (metric forecast, pro-rated by days; part "forecast", value = amount). As
-    quota_attainment's quota, the forecast counts only over the days the deals cover.
-    """
-    won = won_deals(data, period)
-    days, note = covered(data, period, "deals")
-    # no days covered: no value (at_edge), the rows kept as the SQL declaration keeps them
-    forecast = allocated(data, days or period, metric="forecast")
-    actual = won.assign(**{PART: "actual"}, value=won["amount"])
-    expected = forecast.assign(**{PART: "forecast"}, value=forecast["amount"])
-    return at_edge(_stack(actual, expected, (PART, "value")), note, days is not None)
-
-
-def _accuracy(rows: pd.DataFrame) -> Aggregate:
-    """`_accuracy_of` the pandas rows' measures (as the SQL declaration's)."""
-    part = rows[PART].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
-    values = rows["value"].to_numpy(dtype=float, na_value=np.nan) if len(rows) else np.array([])
-    return _accuracy_of(
-        {
-            "forecasts": float((part == "forecast").sum()),
-            "forecast": float(np.nansum(values[part == "forecast"])),
-            "actual": float(np.nansum(values[part == "actual"])),
-        },
-        SMALL_SAMPLE,
-    )
 
 
 def _accuracy_of(m: Mapping[str, float | None], threshold: int) -> Aggregate:
@@ -684,7 +291,6 @@ KPIS: tuple[Kpi, ...] = (
         WON,
         CLOSED,
         "count of deals with status won and closed_at in the period",
-        won_deals,
         relation=Rows("deals", "closed_at", (IS_WON,)),
     ),
     Kpi(
@@ -696,7 +302,6 @@ KPIS: tuple[Kpi, ...] = (
         WON,
         CLOSED,
         "count of deals with status lost and closed_at in the period",
-        _lost,
         higher_is_better=False,
         relation=Rows("deals", "closed_at", (IS_LOST,)),
     ),
@@ -709,7 +314,6 @@ KPIS: tuple[Kpi, ...] = (
         (*WON, "deals.amount"),
         CLOSED,
         "sum of amount over won deals closed in the period",
-        _revenue,
         relation=Rows("deals", "closed_at", (IS_WON,), value="amount"),
     ),
     Kpi(
@@ -721,7 +325,6 @@ KPIS: tuple[Kpi, ...] = (
         WON,
         CLOSED,
         "won / (won + lost) over deals closed in the period; open deals excluded",
-        _win_rate,
         benchmark="around 30% (opportunity win rate); 10-15% of B2B opportunities lead to sales",
         relation=Rows("deals", "closed_at", (IS_CLOSED,), numerator=WON_SQL, denominator="1.0"),
         variant="won_lost",
@@ -735,7 +338,6 @@ KPIS: tuple[Kpi, ...] = (
         (*WON, "deals.amount"),
         CLOSED,
         "sum of amount / count of won deals closed in the period that have an amount",
-        _avg_deal_size,
         relation=Rows(
             "deals",
             "closed_at",
@@ -754,7 +356,6 @@ KPIS: tuple[Kpi, ...] = (
         CLOSED,
         "median of closed_at − created_at in days over won deals closed in the period; deals "
         "with impossible dates (closed before created, out of range) left out",
-        _cycle_days,
         higher_is_better=False,
         benchmark=CYCLE_BENCHMARK,
         left_out=IMPOSSIBLE_CYCLE_NOTE,
@@ -772,7 +373,6 @@ KPIS: tuple[Kpi, ...] = (
         "sum of amount over won deals closed in the period / sum of amount over deals won or "
         "lost in the period; deals with a blank or 0 amount are left out of both, and counted "
         "in the note",
-        _win_rate_by_amount,
         sample_size="rows",
         left_out="closed deals with no amount (blank or 0) left out: {n}",
         relation=Rows(
@@ -793,7 +393,6 @@ KPIS: tuple[Kpi, ...] = (
         (*WON, "deals.amount"),
         CLOSED,
         "median of amount over won deals closed in the period that have an amount",
-        _revenue,
         relation=Rows("deals", "closed_at", (IS_WON,), value="amount"),
     ),
     Kpi(
@@ -806,7 +405,6 @@ KPIS: tuple[Kpi, ...] = (
         CLOSED,
         "mean of closed_at − created_at in days over won deals closed in the period; deals "
         "with impossible dates (closed before created, out of range) left out",
-        _cycle_days,
         higher_is_better=False,
         benchmark=CYCLE_BENCHMARK,
         left_out=IMPOSSIBLE_CYCLE_NOTE,
@@ -824,7 +422,6 @@ KPIS: tuple[Kpi, ...] = (
         "deals closed in the period that reached proposal (entered_proposal, or a later stage "
         "entered, or won) and were won / deals closed in the period that reached proposal; a "
         "deal lost at a stage the mapping does not place is left out unless it reached proposal",
-        _quote_to_close,
         benchmark="around 30% (quote to close ratio); 30-50% (quote conversion rate)",
         left_out=UNPLACED_NOTE,
         relation=Rows(
@@ -848,7 +445,6 @@ KPIS: tuple[Kpi, ...] = (
         "stage and the next one (won after negotiation) / deals created in the period that "
         "reached the stage (an entered_<stage> date, a later stage reached, or won); a deal at "
         "a stage the mapping does not place is left out unless it reached the next stage",
-        _stage_conversion,
         category=STAGE_COLUMN,
         category_order=OPEN_STAGES,
         left_out=UNPLACED_NOTE,
@@ -874,7 +470,6 @@ KPIS: tuple[Kpi, ...] = (
         CLOSED,
         "per lost_reason (blank as (blank)): deals lost in the period with it / deals lost in "
         "the period",
-        _lost_reasons,
         category=REASON_COLUMN,
         relation=Rows(
             "deals",
@@ -894,7 +489,6 @@ KPIS: tuple[Kpi, ...] = (
         OPEN_AT_END,
         "sum of amount over deals open at the end of the period; deals without an amount left "
         "out and counted in the note (none with one: no value)",
-        _pipeline,
         matures=SNAPSHOT,
         left_out="{n} open deals without an amount left out",
         relation=OPEN_AMOUNTS,
@@ -911,7 +505,6 @@ KPIS: tuple[Kpi, ...] = (
         "open: its own probability, else stage_probabilities of its stage, else its mapping's "
         "stage_probability; closed since: stage_probabilities of its stage at the period's "
         "end); deals with none left out",
-        _weighted,
         matures=SNAPSHOT,
         left_out="{n} open deals without a probability left out",
         relation=replace(
@@ -939,7 +532,6 @@ KPIS: tuple[Kpi, ...] = (
         f"{OPEN_AT_END}; expected_close_at and quotas in the next period",
         "sum of amount over deals open at the end of the period with expected_close_at in the "
         "next period / sum of targets with metric quota pro-rated to the next period by days",
-        _coverage,
         benchmark="3-4x",
         sample_size="rows",
         matures=SNAPSHOT,
@@ -956,7 +548,6 @@ KPIS: tuple[Kpi, ...] = (
         OPEN_AT_END,
         "count of deals open at the end of the period whose expected_close_at is before the "
         "period's end",
-        _overdue,
         higher_is_better=False,
         matures=SNAPSHOT,
         relation=replace(OPEN_AT_END_ROWS, during=OVERDUE_SQL),
@@ -972,7 +563,6 @@ KPIS: tuple[Kpi, ...] = (
         "sum of amount over deals open at the end of the period whose expected_close_at is "
         "before the period's end; deals without an amount left out and counted in the note "
         "(none with one: no value)",
-        _overdue_value,
         higher_is_better=False,
         matures=SNAPSHOT,
         left_out="{n} open deals without an amount left out",
@@ -990,8 +580,6 @@ KPIS: tuple[Kpi, ...] = (
         "cycle days, the last three over deals closed in the period (as win_rate, "
         "avg_deal_size and sales_cycle_days_mean); null when fewer won deals than small_sample "
         "stand behind them",
-        _velocity,
-        combine=_velocity_of,
         sample_size="rows",
         matures=SNAPSHOT,
         relation=VELOCITY_ROWS,
@@ -1008,9 +596,7 @@ KPIS: tuple[Kpi, ...] = (
         "1 − |forecast − actual| / actual, forecast = sum of targets with metric forecast "
         "pro-rated by days to the days of the period the deals cover, actual = sum of amount "
         "over won deals closed in it",
-        _forecast,
         benchmark="80-90%",
-        combine=_accuracy,
         sample_size="rows",
         relation=FORECAST_ROWS,
         summarise=_accuracy_of,
@@ -1027,7 +613,6 @@ KPIS: tuple[Kpi, ...] = (
         CLOSED,
         "sum of amount over won deals closed in the period / distinct account_id of those "
         "deals; won deals without an account_id or an amount left out",
-        None,
         left_out="{n} won deal{s} without an account_id or an amount left out",
         relation=Rows(
             "deals",
@@ -1051,7 +636,6 @@ KPIS: tuple[Kpi, ...] = (
         "count of deals that reached negotiation in the period (the earliest of "
         "entered_negotiation, entered_won and closed_at if won); each deal once, when it first "
         "reached it, not a share of a cohort",
-        None,
         relation=Rows(
             "deals",
             reached_on_sql("negotiation"),
@@ -1086,42 +670,6 @@ FIRST_CONTACT_LEFT_OUT = (
     "{n} won deals left out (no lead to date a first contact, or impossible dates: closed "
     "before the first contact, or out of range)"
 )
-
-
-def _all_open_coverage(data: Context, period: Period) -> pd.DataFrame:
-    """Every deal open at the end of the period (numerator = amount, `part` overdue when
-    expected to close before the period's end, undated without an expected_close_at, else
-    due) and the period's own quota (denominator), for `_all_open_of`."""
-    deals = open_deals(data, period)
-    expected = (
-        deals["expected_close_at"]
-        if "expected_close_at" in deals.columns
-        else pd.Series(pd.NaT, index=deals.index)
-    )
-    part = np.where(
-        expected.isna().to_numpy(dtype=bool),
-        "undated",
-        np.where(before_end(expected, period).to_numpy(), "overdue", "due"),
-    )
-    pipeline = deals.assign(numerator=deals["amount"].fillna(0.0), denominator=0.0, **{PART: part})
-    quota = allocated(data, period)
-    target = quota.assign(numerator=0.0, denominator=quota["amount"], **{PART: "quota"})
-    return _stack(pipeline, target, ("numerator", "denominator", PART))
-
-
-def _all_open_of(rows: pd.DataFrame) -> Aggregate:
-    """`_all_open_summary` of the pandas rows' measures (as ALL_OPEN_ROWS')."""
-    part = rows[PART].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
-    amounts = rows["numerator"].to_numpy(dtype=float, na_value=0.0) if len(rows) else part
-    measures: dict[str, float | None] = {
-        "pipeline": float(amounts.sum()) if len(rows) else 0.0,
-        "quota": float(rows["denominator"].sum()) if len(rows) else 0.0,
-    }
-    for name in ("overdue", "undated"):
-        chosen = part == name
-        measures[f"{name}_n"] = float(chosen.sum())
-        measures[name] = float(amounts[chosen].sum()) if chosen.any() else None
-    return _all_open_summary(measures, SMALL_SAMPLE)
 
 
 def _all_open_summary(m: Mapping[str, float | None], threshold: int) -> Aggregate:
@@ -1180,7 +728,6 @@ VARIANTS: tuple[Kpi, ...] = (
         (*WON, "leads.sql_at"),
         "closed_at (deals won); sql_at (leads)",
         "won deals closed in the period / leads with sql_at in the period",
-        None,
         no_denominator="no leads qualified (sql_at) in the period",
         relation=Rows(
             "won_and_qualified",
@@ -1202,7 +749,6 @@ VARIANTS: tuple[Kpi, ...] = (
             CLOSED,
             f"{kind} of the {FIRST_CONTACT} over won deals closed in the period; deals without "
             "a lead, or with impossible dates, left out",
-            None,
             higher_is_better=False,
             left_out=FIRST_CONTACT_LEFT_OUT,
             relation=FIRST_CONTACT_ROWS,
@@ -1224,9 +770,7 @@ VARIANTS: tuple[Kpi, ...] = (
         "sum of amount over every deal open at the end of the period / sum of targets with "
         "metric quota pro-rated to the period by days; the note gives the overdue deals "
         "(expected_close_at before the period's end) and those with no expected_close_at in it",
-        _all_open_coverage,
         benchmark="3-4x",
-        combine=_all_open_of,
         sample_size="rows",
         matures=SNAPSHOT,
         variant="all_open",

@@ -34,71 +34,47 @@ Gross margin is `gross_margin` in the report config when set, else (Σ amount �
 
 The custom KPIs (cac_payback_months, clv, clv_to_cac, rosi) are named aggregates of their rows
 (`CUSTOMER_MEASURES`: costs, distinct customers of each kind, MRR, the settings and the gross
-margin of the period; rosi's revenue now and before) and a small function of them, the same
-for the DuckDB declaration and the pandas rows. The `denominator` of the first three is the
+margin of the period; rosi's revenue now and before) and a small function of them
+(`Kpi.summarise`). The `denominator` of the first three is the
 count of customers the value is built on, for the small-sample flag, and their `numerator` is
-left blank: the value is not one quotient. On DuckDB all of them read kpis.views
+left blank: the value is not one quotient. All of them read kpis.views
 efficiency_rows (costs, new customers, the MRR book's customers, orders) or
 costs_and_revenue (costs and won deals).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, timedelta
-from functools import partial
 
-import numpy as np
 import pandas as pd
 
 from salesmetrics.coverage import first_day
 from salesmetrics.kpis.base import (
-    SMALL_SAMPLE,
     Aggregate,
     Aggregation,
     Context,
     Kpi,
     Rows,
     Unit,
-    at_edge,
-    datetimes,
-    fact,
     has,
-    in_period,
-    with_facts,
 )
-from salesmetrics.kpis.close import reached, reached_on, won_deals
 from salesmetrics.kpis.demo import _from_activities as from_activities
-from salesmetrics.kpis.demo import _held as held
 from salesmetrics.kpis.edges import after_first_month, covered, joined, reach, same_part
-from salesmetrics.kpis.mrr import NO_MOVEMENT, window
+from salesmetrics.kpis.mrr import NO_MOVEMENT, book_dimensions, window
 from salesmetrics.kpis.subscriptions import (
-    book,
-    end_month,
     is_snapshot,
-    month_index,
     months_in,
-    movements,
 )
 from salesmetrics.periods import Period
-from salesmetrics.schema import STAGE_DATE_PREFIX
 
 STAGE = "efficiency"
 DIMENSIONS = ("owner", "team", "source")  # what costs can carry and customers are given
 ACQUISITION = ("sales", "marketing")
 SALES = ("sales",)
 ORDER_DIMENSIONS = ("product",)  # what transactional clv can be broken down by besides DIMENSIONS
-KIND = "kind"  # custom rows: cost | new | active | start | churned | order | now | before
 NOW, BEFORE = "now", "before"  # rosi's won deals in the period and in the comparison period
-EPOCH_MONTH = 1970 * 12  # month index of January 1970, where numpy's datetime64[M] counts from
-MARGIN = "margin"  # the gross margin (0..1, blank when unknown) on every custom row
-MONTHS = "months"  # how many months start in the period, for the monthly churn rate
-VARIANT = "variant"  # clv_variant on every clv row
-CHURN = "churn_variant"  # churn_variant on every subscription clv row
-LIFESPAN = "lifespan"  # customer_lifespan_years on every transactional clv row
-SNAPSHOT = "snapshot"  # whether subscriptions came as a snapshot, on every clv row
-NAT = np.datetime64("NaT", "us")
 NO_MARGIN = "needs gross_margin in the report config or orders with a cost in the period"
 NO_CUSTOMERS = (
     "no customers to measure (clv_variant subscription reads subscriptions, transactional "
@@ -106,105 +82,7 @@ NO_CUSTOMERS = (
 )
 
 
-# costs
-
-
-def costs_in(
-    ctx: Context, period: Period, categories: tuple[str, ...] | None, whole_months: bool = False
-) -> pd.DataFrame:
-    """Cost rows counting in the period (of `categories`, or all), `amount` cut to the share
-    that does: whole for an incurred_at in the period; for a month, by days, or whole when
-    `whole_months` and the month's first day is in the period (see the module docstring)."""
-    costs = ctx["costs"]
-    if categories is not None:
-        chosen = costs["category"].isin(categories).fillna(False).to_numpy(dtype=bool)
-        costs = costs[chosen]
-    if whole_months and "month" in costs.columns:
-        share = in_period(costs["month"], period).to_numpy(dtype=float)
-    else:
-        share = _month_share(costs, period)
-    if "incurred_at" in costs.columns:
-        dated = costs["incurred_at"].notna().to_numpy(dtype=bool)
-        inside = in_period(costs["incurred_at"], period).to_numpy(dtype=float)
-        share = np.where(dated, inside, share)
-    amount = costs["amount"].to_numpy(dtype=float, na_value=np.nan) * share
-    rows = costs.assign(amount=amount)
-    return rows[(share > 0) & ~np.isnan(amount)]
-
-
-def _month_share(costs: pd.DataFrame, period: Period) -> np.ndarray:
-    """The share of each row's month's days inside the period (0 without a month)."""
-    if "month" not in costs.columns:
-        return np.zeros(len(costs))
-    index = month_index(costs["month"])
-    known = index.notna().to_numpy(dtype=bool)
-    months = index.fillna(EPOCH_MONTH).to_numpy(dtype="int64") - EPOCH_MONTH
-    first = months.astype("datetime64[M]").astype("datetime64[D]")
-    after = (months + 1).astype("datetime64[M]").astype("datetime64[D]")
-    start = np.datetime64(period.start, "D")
-    end = np.datetime64(period.end_exclusive, "D")
-    overlap = (np.minimum(after, end) - np.maximum(first, start)).astype("int64")
-    share = np.clip(overlap, 0, None) / (after - first).astype("int64")
-    return np.where(known, share, 0.0)
-
-
 # customers: their dimensions, the new ones, the active ones
-
-
-def attribution(ctx: Context) -> pd.DataFrame:
-    """Owner, team and source per customer id (the index); see the module docstring."""
-    return ctx.memo("efficiency.attribution", lambda: _attribution(ctx))
-
-
-def _attribution(ctx: Context) -> pd.DataFrame:
-    found = []
-    if "deals" in ctx and has(ctx["deals"], "account_id") and "closed_at" in ctx["deals"].columns:
-        deals = ctx["deals"]
-        won = (deals["status"] == "won").fillna(False).to_numpy(dtype=bool)
-        won = won & deals["account_id"].notna().to_numpy(dtype=bool)
-        first = deals[won].sort_values("closed_at", kind="stable")
-        first = first.drop_duplicates("account_id").set_index("account_id")
-        dims = first.reindex(columns=list(DIMENSIONS))
-        leads = ctx.frames.get("leads")
-        linked = {"lead_id", "source"} <= set(leads.columns) if leads is not None else False
-        if leads is not None and linked and "lead_id" in first.columns:
-            listed = leads[leads["lead_id"].notna().to_numpy(dtype=bool)]
-            source_of = listed.drop_duplicates("lead_id").set_index("lead_id")["source"]
-            from_lead = first["lead_id"].map(source_of)
-            dims["source"] = dims["source"].astype(object).fillna(from_lead.astype(object))
-        found.append(dims)
-    if "leads" in ctx and has(ctx["leads"], "account_id"):
-        leads = ctx["leads"]
-        known = leads[leads["account_id"].notna().to_numpy(dtype=bool)]
-        if "created_at" in known.columns:
-            known = known.sort_values("created_at", kind="stable")
-        earliest = known.drop_duplicates("account_id")
-        found.append(earliest.set_index("account_id").reindex(columns=list(DIMENSIONS)))
-    if not found:
-        return pd.DataFrame(columns=list(DIMENSIONS), index=pd.Index([], dtype=object))
-    merged = found[0] if len(found) == 1 else found[0].combine_first(found[1])
-    return merged.astype(object).where(merged.notna(), None)
-
-
-def _customers(ctx: Context, found: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """The rows of `found` with a customer_id (keeping its columns), with `kind` and the
-    customer's owner, team and source where `found` has none (`attribution`). A customer is
-    one row, but for one churned twice in a period (once per churn, counted once)."""
-    rows = found[found["customer_id"].notna().to_numpy(dtype=bool)].reset_index(drop=True)
-    return _attributed(ctx, rows).assign(**{KIND: kind})
-
-
-def _attributed(ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
-    """The rows with their customer's owner, team and source where they have none."""
-    dims = attribution(ctx).reindex(pd.Index(rows["customer_id"].astype(object)))
-    filled = {}
-    for dimension in DIMENSIONS:
-        known = dims[dimension].to_numpy(dtype=object)
-        if dimension in rows.columns:
-            own = rows[dimension].astype(object).to_numpy()
-            known = np.where(pd.isna(own), known, own)
-        filled[dimension] = known
-    return rows.assign(**filled)
 
 
 def _dated_subscriptions(ctx: Context) -> bool:
@@ -214,27 +92,6 @@ def _dated_subscriptions(ctx: Context) -> bool:
     subs = ctx["subscriptions"]
     dated = any(has(subs, column) for column in ("month", "started_at"))
     return dated and not is_snapshot(ctx)
-
-
-def new_customers(ctx: Context, period: Period) -> pd.DataFrame:
-    """The customers acquired in the period (customer_id, and the book's dimensions when from
-    subscriptions), by the order of preference of the module docstring. The period is the
-    part of one the data can tell (`acquired_within`): its months, or its days, as given."""
-    source = _new_source(ctx)
-    if source == "subscriptions":
-        first, last = months_in(period)
-        moves = movements(ctx)
-        chosen = (moves["movement"] == "new") & moves["month"].between(first, last)
-        found = moves[chosen.to_numpy(dtype=bool)]
-        return found.drop(columns=["month", "movement", "amount"])
-    if source == "deals":
-        firsts = ctx.memo("efficiency.first_won", lambda: _first_won(ctx))
-    elif source == "orders":
-        firsts = ctx.memo("efficiency.first_order", lambda: _first_order(ctx))
-    else:
-        return pd.DataFrame({"customer_id": pd.Series([], dtype=object)})
-    ids = firsts.index[in_period(firsts, period).to_numpy(dtype=bool)]
-    return pd.DataFrame({"customer_id": pd.Series(ids, dtype=object)})
 
 
 def _new_source(ctx: Context) -> str | None:
@@ -277,55 +134,6 @@ def _acquiring(ctx: Context, period: Period) -> tuple[Period | None, str | None]
     return within, joined(note, said)
 
 
-def _first_won(ctx: Context) -> pd.Series:
-    deals = ctx["deals"]
-    won = (deals["status"] == "won").fillna(False).to_numpy(dtype=bool)
-    won = won & deals["account_id"].notna().to_numpy(dtype=bool)
-    return deals[won].groupby("account_id", observed=True)["closed_at"].min()
-
-
-def _first_order(ctx: Context) -> pd.Series:
-    orders = ctx["orders"]
-    known = orders[orders["customer_id"].notna().to_numpy(dtype=bool)]
-    return known.groupby("customer_id", observed=True)["ordered_at"].min()
-
-
-def _paying(ctx: Context, month: int) -> pd.DataFrame:
-    """The customers paying in the month (index): customer_id, mrr and the book's dimensions;
-    with a snapshot, the customers not flagged churned (customer_id and mrr)."""
-    if _dated_subscriptions(ctx):
-        months = book(ctx)
-        return months[(months["month"] == month).to_numpy()].drop(columns="month")
-    subs = ctx["subscriptions"]
-    paying = (subs["mrr"] > 0).fillna(False).to_numpy(dtype=bool)
-    if "churned" in subs.columns:
-        paying = paying & ~subs["churned"].fillna(False).to_numpy(dtype=bool)
-    return subs[paying].groupby("customer_id", observed=True)["mrr"].sum().reset_index()
-
-
-def _active_at_end(ctx: Context, period: Period) -> pd.DataFrame:
-    """Customers paying in the month whose end-of-month MRR is the period's end MRR."""
-    paying = _paying(ctx, end_month(period))
-    return _customers(ctx, paying.assign(mrr=paying["mrr"].astype(float)), "active")
-
-
-def gross_margin(ctx: Context, period: Period) -> float | None:
-    """The config's gross_margin, else (Σ amount − Σ cost) / Σ amount over orders ordered in
-    the period with a cost; None when neither is known."""
-    if ctx.settings.gross_margin is not None:
-        return float(ctx.settings.gross_margin)
-    if "orders" not in ctx or "cost" not in ctx["orders"].columns:
-        return None
-    orders = ctx["orders"]
-    costed = in_period(orders["ordered_at"], period).to_numpy(dtype=bool)
-    costed = costed & orders["cost"].notna().to_numpy(dtype=bool)
-    costed = costed & orders["amount"].notna().to_numpy(dtype=bool)
-    revenue = float(orders["amount"][costed].sum())
-    if revenue <= 0:
-        return None
-    return (revenue - float(orders["cost"][costed].sum())) / revenue
-
-
 # rows that mix costs with something else
 
 
@@ -335,83 +143,7 @@ def _shared(ctx: Context, *entities: str) -> list[str]:
     return [d for d in DIMENSIONS if all(d in f.columns for f in frames)]
 
 
-def _stack(parts: list[pd.DataFrame], dims: list[str], extra: tuple[str, ...]) -> pd.DataFrame:
-    """The parts on one frame with the dimensions `dims`, currency where any has one, `extra`."""
-    money = ["currency"] if any("currency" in p.columns for p in parts) else []
-    columns = [*dims, *money, *extra]
-    found = [p.reindex(columns=columns) for p in parts if len(p)]
-    if not found:
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    return pd.concat(found, ignore_index=True)
-
-
-def _ratio(numerator: pd.DataFrame, denominator: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
-    """Rows whose `value` carries the numerator (first frame) or the denominator (second)."""
-    top = numerator.assign(numerator=numerator["value"].astype(float), denominator=0.0)
-    bottom = denominator.assign(numerator=0.0, denominator=denominator["value"].astype(float))
-    return _stack([top, bottom], dims, ("numerator", "denominator"))
-
-
-def _cost_values(
-    ctx: Context, period: Period, categories: tuple[str, ...] | None, whole_months: bool = False
-) -> pd.DataFrame:
-    costs = costs_in(ctx, period, categories, whole_months)
-    return costs.assign(value=costs["amount"], **{KIND: "cost"})
-
-
-# cac
-
-
-def _cac(ctx: Context, period: Period, categories: tuple[str, ...] = ACQUISITION) -> pd.DataFrame:
-    """Acquisition costs (numerator = amount; sales and marketing, or `categories`) and new
-    customers (denominator = 1 each): every new customer is one row with one set of
-    dimensions, so a group's denominator is its distinct new customers."""
-    within, note = _acquiring(ctx, period)
-    days = within or period
-    costs = _cost_values(ctx, days, categories, _dated_subscriptions(ctx))
-    new = _customers(ctx, new_customers(ctx, days), "new").assign(value=1.0)
-    return at_edge(_ratio(costs, new, _shared(ctx)), note, within is not None)
-
-
 # cac_payback_months, clv, clv_to_cac (custom)
-
-
-def _custom(parts: list[pd.DataFrame], dims: list[str], **constants) -> pd.DataFrame:
-    rows = _stack(parts, dims, ("customer_id", KIND, "amount", "mrr"))
-    return rows.assign(**{k: np.full(len(rows), v, dtype=object) for k, v in constants.items()})
-
-
-def _acquisition(ctx: Context, period: Period) -> list[pd.DataFrame]:
-    costs = _cost_values(ctx, period, ACQUISITION, _dated_subscriptions(ctx))
-    return [costs, _customers(ctx, new_customers(ctx, period), "new")]
-
-
-def _payback_rows(ctx: Context, period: Period) -> pd.DataFrame:
-    """Acquisition costs, new customers, customers paying at the end (with mrr), the margin,
-    over the part of the period whose new customers and costs are known."""
-    within, note = _acquiring(ctx, period)
-    days = within or period
-    parts = [*_acquisition(ctx, days), _active_at_end(ctx, days)]
-    rows = _custom(parts, _shared(ctx), **_constants(ctx, days))
-    return at_edge(rows, note, within is not None)
-
-
-def _subscription_clv_parts(ctx: Context, period: Period) -> list[pd.DataFrame]:
-    """Customers paying at the start (in the month before the period's first month), churned
-    and new in the months starting in the period, and paying at its end. A snapshot has no
-    months: only the customers paying, which gives no churn rate."""
-    if not _dated_subscriptions(ctx):
-        return [_active_at_end(ctx, period)]
-    first, last = months_in(period)
-    moves = movements(ctx)
-    inside = moves[moves["month"].between(first, last).to_numpy(dtype=bool)]
-    churned = inside[(inside["movement"] == "churned").to_numpy(dtype=bool)]
-    return [
-        _customers(ctx, _paying(ctx, first - 1), "start"),
-        _customers(ctx, churned.drop(columns=["month", "movement", "amount"]), "churned"),
-        _customers(ctx, new_customers(ctx, period), "new"),
-        _active_at_end(ctx, period),
-    ]
 
 
 def _year_before(day: date) -> date:
@@ -421,39 +153,8 @@ def _year_before(day: date) -> date:
         return day.replace(year=day.year - 1, day=28)
 
 
-def _order_parts(ctx: Context, period: Period) -> list[pd.DataFrame]:
-    """Orders with a customer in the 12 months up to the period's end, one row each."""
-    if "orders" not in ctx or "customer_id" not in ctx["orders"].columns:
-        return []
-    orders = ctx["orders"]
-    window = Period("12 months", _year_before(period.end_exclusive), period.end)
-    chosen = in_period(orders["ordered_at"], window).to_numpy(dtype=bool)
-    chosen = chosen & orders["customer_id"].notna().to_numpy(dtype=bool)
-    picked = orders[chosen].reset_index(drop=True)
-    return [_attributed(ctx, picked).assign(**{KIND: "order"})]
-
-
 def _transactional(ctx: Context) -> bool:
     return ctx.settings.clv_variant == "transactional"
-
-
-def _clv_parts(ctx: Context, period: Period) -> list[pd.DataFrame]:
-    if _transactional(ctx):
-        return _order_parts(ctx, period)
-    return _subscription_clv_parts(ctx, period) if "subscriptions" in ctx else []
-
-
-def _constants(ctx: Context, period: Period) -> dict[str, object]:
-    """The settings and facts of the period the custom KPIs read, as constant columns."""
-    first, last = months_in(period)
-    return {
-        VARIANT: ctx.settings.clv_variant,
-        CHURN: ctx.settings.churn_variant,
-        LIFESPAN: ctx.settings.customer_lifespan_years,
-        MONTHS: max(last - first + 1, 0),
-        MARGIN: gross_margin(ctx, period),
-        SNAPSHOT: "subscriptions" in ctx and not _dated_subscriptions(ctx),
-    }
 
 
 def _clv_dimensions(ctx: Context) -> list[str]:
@@ -463,17 +164,8 @@ def _clv_dimensions(ctx: Context) -> list[str]:
     if _transactional(ctx) and "orders" in ctx:
         own = [c for c in ORDER_DIMENSIONS if c in ctx["orders"].columns]
     elif "subscriptions" in ctx and _dated_subscriptions(ctx):
-        own = [c for c in book(ctx).columns if c not in ("customer_id", "month", "mrr")]
+        own = book_dimensions(ctx)
     return list(dict.fromkeys([*DIMENSIONS, *own]))
-
-
-def _clv_rows(ctx: Context, period: Period) -> pd.DataFrame:
-    """The customers behind the CLV of the configured variant, with the options as constant
-    columns; broken down by `_clv_dimensions`."""
-    within, note = _clv_within(ctx, period)
-    days = within or period
-    rows = _custom(_clv_parts(ctx, days), _clv_dimensions(ctx), **_constants(ctx, days))
-    return at_edge(rows, note, within is not None)
 
 
 def _clv_within(ctx: Context, period: Period) -> tuple[Period | None, str | None]:
@@ -509,51 +201,6 @@ def _both_within(ctx: Context, period: Period) -> tuple[Period | None, str | Non
     within, note = _acquiring(ctx, period)
     measured, said = _clv_within(ctx, within or period)
     return (measured if within is not None else None), joined(note, said)
-
-
-def _clv_to_cac_rows(ctx: Context, period: Period) -> pd.DataFrame:
-    """The acquisition rows of cac and the customer rows of clv, on the dimensions costs have,
-    over the part of the period both can measure."""
-    within, note = _both_within(ctx, period)
-    days = within or period
-    parts = [*_acquisition(ctx, days), *_clv_parts(ctx, days)]
-    rows = _custom(parts, _shared(ctx), **_constants(ctx, days))
-    return at_edge(rows, note, within is not None)
-
-
-def _ids(rows: pd.DataFrame, kind: str) -> pd.Series:
-    return rows.loc[(rows[KIND] == kind).to_numpy(dtype=bool), "customer_id"].dropna()
-
-
-def _total(rows: pd.DataFrame, kind: str, column: str) -> float:
-    values = rows.loc[(rows[KIND] == kind).to_numpy(dtype=bool), column]
-    return float(values.astype(float).sum())
-
-
-def _constant(rows: pd.DataFrame, column: str) -> float | None:
-    value = rows[column].iloc[0]
-    return None if value is None or pd.isna(value) else float(value)
-
-
-def _measured(rows: pd.DataFrame) -> dict[str, float | None]:
-    """The pandas rows' `CUSTOMER_MEASURES` (as the SQL declarations'): all blank without
-    rows, as a group without rows in SQL."""
-    if not len(rows):
-        return dict.fromkeys(name for name, _ in CUSTOMER_MEASURES)
-    return {
-        "rows": float(len(rows)),
-        "cost": _total(rows, "cost", "amount"),
-        **{kind: float(_ids(rows, kind).nunique()) for kind in CUSTOMER_KINDS},
-        "active_mrr": _total(rows, "active", "mrr"),
-        "customers": float(_ids(rows, "order").nunique()),
-        "revenue": _total(rows, "order", "amount"),
-        "margin": _constant(rows, MARGIN),
-        "months": _constant(rows, MONTHS),
-        "transactional": float(rows[VARIANT].iloc[0] == "transactional"),
-        "stripe": float(rows[CHURN].iloc[0] == "stripe"),
-        "lifespan": _constant(rows, LIFESPAN),
-        "snapshot": float(bool(rows[SNAPSHOT].iloc[0])),
-    }
 
 
 Measures = Mapping[str, float | None]
@@ -664,41 +311,13 @@ def _clv_to_cac_summary(m: Measures, threshold: int) -> Aggregate:
     return Aggregate(clv.value / cac, None, customers)
 
 
-def _payback(rows: pd.DataFrame) -> Aggregate:
-    return _payback_summary(_measured(rows), SMALL_SAMPLE)
-
-
-def _clv(rows: pd.DataFrame) -> Aggregate:
-    return _clv_summary(_measured(rows), SMALL_SAMPLE)
-
-
-def _clv_to_cac(rows: pd.DataFrame) -> Aggregate:
-    return _clv_to_cac_summary(_measured(rows), SMALL_SAMPLE)
-
-
 # roi, rosi, sales_productivity, cost_per_lead, cost_per_opportunity
-
-
-def _revenue(ctx: Context, period: Period) -> pd.DataFrame:
-    won = won_deals(ctx, period)
-    return won.assign(value=won["amount"].astype(float).fillna(0.0))
 
 
 def _spent(ctx: Context, period: Period, entity: str) -> tuple[Period | None, str | None]:
     """The days of the period that both the costs and `entity` (what they are set against)
     cover, and the note when that is not the whole period (salesmetrics.kpis.edges)."""
     return covered(ctx, period, "costs", entity)
-
-
-def _roi(ctx: Context, period: Period, categories: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Won deals (numerator = amount) and all costs, or those of `categories` (numerator =
-    −amount, denominator = amount), over the days both cover."""
-    days, note = _spent(ctx, period, "deals")
-    costs = _cost_values(ctx, days or period, categories)
-    won = _revenue(ctx, days or period).assign(numerator=lambda f: f["value"], denominator=0.0)
-    spent = costs.assign(numerator=-costs["value"], denominator=costs["value"])
-    rows = _stack([won, spent], _shared(ctx, "deals"), ("numerator", "denominator"))
-    return at_edge(rows, note, days is not None)
 
 
 def _rosi_within(ctx: Context, period: Period) -> tuple[Period | None, str | None]:
@@ -730,42 +349,6 @@ def _rosi_edge(ctx: Context, period: Period) -> tuple[str | None, bool]:
     return None, True
 
 
-def _rosi(ctx: Context, period: Period) -> pd.DataFrame:
-    """Won deals now (numerator = amount, kind "now"), won deals in the comparison period
-    (numerator = −amount, kind "before") and sales costs now (denominator = amount), with the
-    small-sample threshold `_rosi_of` reads. Over the days the costs and deals both cover,
-    against the same days of the comparison period (as sales_growth)."""
-    days, note = _rosi_within(ctx, period)
-    now = _revenue(ctx, days or period).assign(numerator=lambda f: f["value"], denominator=0.0)
-    before = _revenue(ctx, _rosi_compared(ctx, period))
-    before = before.assign(numerator=-before["value"], denominator=0.0, **{KIND: BEFORE})
-    costs = _cost_values(ctx, days or period, SALES)
-    spent = costs.assign(numerator=0.0, denominator=costs["value"])
-    rows = _stack(
-        [now.assign(**{KIND: NOW}), before, spent],
-        _shared(ctx, "deals"),
-        ("numerator", "denominator", KIND, "value"),
-    )
-    rows = with_facts(rows, small_sample=ctx.small_sample)
-    early, known = _rosi_edge(ctx, period)
-    return at_edge(rows, joined(note, early), days is not None and known)
-
-
-def _rosi_of(rows: pd.DataFrame) -> Aggregate:
-    """`_rosi_summary` of the pandas rows' measures (as the SQL declaration's)."""
-    kind = rows[KIND].to_numpy(dtype=object) if len(rows) else np.array([], dtype=object)
-    values = rows["value"].to_numpy(dtype=float, na_value=np.nan) if len(rows) else np.array([])
-    costs = rows["denominator"].to_numpy(dtype=float) if len(rows) else np.array([])
-    measures = {
-        "won_now": float((kind == NOW).sum()),
-        "won_before": float((kind == BEFORE).sum()),
-        "now": float(np.nansum(values[kind == NOW])),
-        "before": float(np.nansum(values[kind == BEFORE])),
-        "cost": float(costs.sum()),
-    }
-    return _rosi_summary(measures, int(fact(rows, "small_sample", SMALL_SAMPLE)))
-
-
 def _rosi_summary(m: Measures, threshold: int) -> Aggregate:
     """(Revenue won now − revenue won before) / sales costs now; null when fewer won deals
     than the small-sample threshold stand behind either revenue: a change between two sums
@@ -785,13 +368,6 @@ def _rosi_summary(m: Measures, threshold: int) -> Aggregate:
         )
         return Aggregate(None, numerator, denominator, why)
     return Aggregate(numerator / denominator, numerator, denominator)
-
-
-def _productivity(ctx: Context, period: Period) -> pd.DataFrame:
-    days, note = _spent(ctx, period, "deals")
-    costs = _cost_values(ctx, days or period, SALES)
-    rows = _ratio(_revenue(ctx, days or period), costs, _shared(ctx, "deals"))
-    return at_edge(rows, note, days is not None)
 
 
 # the DuckDB declarations of cac, roi, rosi, sales_productivity and the custom KPIs: their
@@ -847,7 +423,7 @@ CUSTOMER_MEASURES = (
     ("lifespan", "max({customer_lifespan_years})"),
     ("snapshot", "max(CASE WHEN snapshot THEN 1.0 ELSE 0.0 END)"),
 )
-"""What cac_payback_months, clv and clv_to_cac are made of (`_measured` in pandas): the
+"""What cac_payback_months, clv and clv_to_cac are made of: the
 costs (by their share in the slice), the distinct customers of each kind, the MRR at the end,
 the orders' distinct customers and revenue, and the settings and facts of the slice."""
 CLV_VARIANT = "(kind = 'order') = ({clv_variant} = 'transactional')"
@@ -927,90 +503,9 @@ by `against`), and sales costs."""
 # the cost grid: acquisition costs per lead, opportunity, SQL, demo, POC and negotiation
 
 
-def _per_step(
-    ctx: Context, period: Period, entity: str, dates: np.ndarray, *inputs: str
-) -> pd.DataFrame:
-    """Acquisition costs (numerator) over the `entity` rows whose date in `dates` (one per
-    row) is in the period (denominator, 1 each), over the days costs and `entity` both
-    cover; on the dimensions costs share with every one of `inputs`."""
-    days, note = _spent(ctx, period, entity)
-    within = days or period
-    start = np.datetime64(within.start, "us")
-    end = np.datetime64(within.end_exclusive, "us")
-    frame = ctx[entity]
-    dims = _shared(ctx, *inputs)
-    steps = frame[(dates >= start) & (dates < end)].reindex(columns=dims).assign(value=1.0)
-    costs = _cost_values(ctx, within, ACQUISITION)
-    return at_edge(_ratio(costs, steps, dims), note, days is not None)
-
-
-def _stamps(values: pd.Series) -> np.ndarray:
-    return datetimes(values).to_numpy()
-
-
-def _per_lead(ctx: Context, period: Period) -> pd.DataFrame:
-    return _per_step(ctx, period, "leads", _stamps(ctx["leads"]["created_at"]), "leads")
-
-
-def _per_opportunity(ctx: Context, period: Period) -> pd.DataFrame:
-    return _per_step(ctx, period, "deals", _stamps(ctx["deals"]["created_at"]), "deals")
-
-
-def _per_sql(ctx: Context, period: Period) -> pd.DataFrame:
-    return _per_step(ctx, period, "leads", _stamps(ctx["leads"]["sql_at"]), "leads")
-
-
 def _demo_source(ctx: Context) -> str:
     """Where demos come from, as demos_held counts them: activities with any demo, else deals."""
     return "activities" if from_activities(ctx) else "deals"
-
-
-def _demo_inputs(ctx: Context) -> tuple[str, ...]:
-    return tuple(e for e in ("activities", "deals") if e in ctx)
-
-
-def _per_demo(ctx: Context, period: Period) -> pd.DataFrame:
-    source = _demo_source(ctx)
-    if source == "activities":
-        acts = ctx["activities"]
-        dates = np.where(held(acts).to_numpy(dtype=bool), _stamps(acts["occurred_at"]), NAT)
-    else:
-        deals = ctx["deals"]
-        demo = f"{STAGE_DATE_PREFIX}demo"
-        dates = _stamps(deals[demo]) if demo in deals.columns else np.full(len(deals), NAT)
-    return _per_step(ctx, period, source, dates, *_demo_inputs(ctx))
-
-
-def accomplished_on(deals: pd.DataFrame) -> np.ndarray:
-    """When each deal's demo (POC) was accomplished: when it reached proposal, else, for a
-    deal lost after reaching the demo stage, its closed_at; NaT when neither is known."""
-    onward = reached_on(deals, "proposal")
-    lost = (deals["status"] == "lost").fillna(False).to_numpy(dtype=bool) & reached(deals, "demo")
-    closed = _stamps(deals["closed_at"]) if "closed_at" in deals.columns else onward
-    return np.where(np.isnat(onward) & lost, closed, onward)
-
-
-def _deal_step(
-    dates: Callable[[pd.DataFrame], np.ndarray],
-) -> Callable[[Context, Period], pd.DataFrame]:
-    """The rows of a cost per deal step, the deals dated by `dates` (when each took the step,
-    worked out once per report)."""
-
-    def rows(ctx: Context, period: Period) -> pd.DataFrame:
-        found = ctx.memo(f"efficiency.step.{dates.__name__}", lambda: dates(ctx["deals"]))
-        return _per_step(ctx, period, "deals", found, "deals")
-
-    return rows
-
-
-def successful_on(deals: pd.DataFrame) -> np.ndarray:
-    """When each deal's POC evaluation succeeded: when it reached proposal."""
-    return reached_on(deals, "proposal")
-
-
-def negotiated_on(deals: pd.DataFrame) -> np.ndarray:
-    """When each deal's negotiation was initiated: when it reached negotiation."""
-    return reached_on(deals, "negotiation")
 
 
 def _cost_grid(step: str, entity: str) -> Rows:
@@ -1075,7 +570,6 @@ KPIS: tuple[Kpi, ...] = (
         f"{COST_DATE}; {NEW}",
         "sum of sales and marketing costs in the period / new customers in the period (first "
         "paying month from subscriptions, else first won deal of an account, else first order)",
-        _cac,
         higher_is_better=False,
         benchmark="$100-$400 common for tech startups; judge it against CLV",
         variant="sales_and_marketing",
@@ -1091,9 +585,7 @@ KPIS: tuple[Kpi, ...] = (
         f"{COST_DATE}; {NEW}; MRR of the month the period ends in",
         "cac / (ARPA × gross margin), ARPA = MRR / customers paying in the month the period ends "
         "in; gross margin from the config, else (revenue − cost) / revenue of orders in the period",
-        _payback_rows,
         higher_is_better=False,
-        combine=_payback,
         relation=replace(
             CUSTOMER_ROWS,
             where=(
@@ -1114,8 +606,6 @@ KPIS: tuple[Kpi, ...] = (
         "the MRR book's months starting in the period and the month before (subscription); "
         "ordered_at in the 12 months up to the period's end (transactional)",
         f"{SUBSCRIPTION_CLV}; {TRANSACTIONAL_CLV}",
-        _clv_rows,
-        combine=_clv,
         relation=replace(
             CUSTOMER_ROWS,
             where=(
@@ -1136,9 +626,7 @@ KPIS: tuple[Kpi, ...] = (
         (*ACQUIRED, CUSTOMERS, "subscriptions.mrr|orders.customer_id"),
         f"{COST_DATE}; {NEW}; clv's dates",
         "clv / cac, each as defined for those KPIs (clv of the configured clv_variant)",
-        _clv_to_cac_rows,
         benchmark="at least 3x",
-        combine=_clv_to_cac,
         relation=replace(
             CUSTOMER_ROWS,
             where=(
@@ -1159,7 +647,6 @@ KPIS: tuple[Kpi, ...] = (
         f"closed_at (deals won); {COST_DATE}",
         "(sum of amount over won deals closed in the period − sum of all costs in the period, "
         "any category) / sum of all costs in the period",
-        _roi,
         sample_size="rows",
         relation=_money_rows(
             "CASE WHEN part = 'won' THEN amount ELSE -amount END",
@@ -1178,9 +665,7 @@ KPIS: tuple[Kpi, ...] = (
         "costs in the period; revenue won = sum of amount over won deals closed in it; null "
         "when either period has fewer won deals than small_sample, or the comparison period "
         "starts before the deals",
-        _rosi,
         benchmark="positive",
-        combine=_rosi_of,
         sample_size="rows",
         variant="incremental",
         relation=ROSI_ROWS,
@@ -1195,7 +680,6 @@ KPIS: tuple[Kpi, ...] = (
         (*ACQUIRED, "leads.created_at"),
         f"{COST_DATE}; created_at of the lead",
         "sum of sales and marketing costs in the period / leads with created_at in the period",
-        _per_lead,
         higher_is_better=False,
         relation=_cost_grid("lead", "leads"),
     ),
@@ -1208,7 +692,6 @@ KPIS: tuple[Kpi, ...] = (
         (*ACQUIRED, "deals.created_at"),
         f"{COST_DATE}; created_at of the deal",
         "sum of sales and marketing costs in the period / deals with created_at in the period",
-        _per_opportunity,
         higher_is_better=False,
         relation=_cost_grid("opportunity", "deals"),
     ),
@@ -1221,7 +704,6 @@ KPIS: tuple[Kpi, ...] = (
         (*ACQUIRED, "leads.sql_at"),
         f"{COST_DATE}; sql_at of the lead",
         f"{ACQUISITION_COSTS} / leads with sql_at in the period",
-        _per_sql,
         higher_is_better=False,
         relation=_cost_grid("sql", "leads"),
     ),
@@ -1236,7 +718,6 @@ KPIS: tuple[Kpi, ...] = (
         f"{ACQUISITION_COSTS} / demos held in the period, as demos_held counts them (demo "
         "activities whose outcome is not a no-show, cancellation or reschedule; without any "
         "demo activity, deals with entered_demo)",
-        _per_demo,
         higher_is_better=False,
         relation=_demo_grid(),
     ),
@@ -1250,7 +731,6 @@ KPIS: tuple[Kpi, ...] = (
         f"{COST_DATE}; the date the deal's POC was accomplished",
         f"{ACQUISITION_COSTS} / deals whose demo (POC) was accomplished in the period: they "
         f"{REACHED_PROPOSAL}, or were lost (closed_at) after reaching the demo stage",
-        _deal_step(accomplished_on),
         higher_is_better=False,
         relation=_cost_grid("poc_accomplished", "deals"),
     ),
@@ -1264,7 +744,6 @@ KPIS: tuple[Kpi, ...] = (
         f"{COST_DATE}; the date the deal reached proposal",
         f"{ACQUISITION_COSTS} / deals that {REACHED_PROPOSAL} in the period: a POC evaluated "
         "as successful",
-        _deal_step(successful_on),
         higher_is_better=False,
         relation=_cost_grid("poc_successful", "deals"),
     ),
@@ -1278,7 +757,6 @@ KPIS: tuple[Kpi, ...] = (
         f"{COST_DATE}; the date the deal reached negotiation",
         f"{ACQUISITION_COSTS} / deals that reached negotiation in the period (the earliest of "
         "entered_negotiation, entered_won and closed_at if won)",
-        _deal_step(negotiated_on),
         higher_is_better=False,
         relation=_cost_grid("negotiation", "deals"),
     ),
@@ -1292,7 +770,6 @@ KPIS: tuple[Kpi, ...] = (
         f"closed_at (deals won); {COST_DATE}",
         "sum of amount over won deals closed in the period / sum of sales costs in the period "
         "(revenue per rep is sales_per_rep in the team stage)",
-        _productivity,
         sample_size="rows",
         relation=_money_rows(
             "CASE WHEN part = 'won' THEN amount ELSE 0.0 END",
@@ -1317,7 +794,6 @@ VARIANTS: tuple[Kpi, ...] = (
         "sum of sales costs (category sales only) in the period / new customers in the period "
         "(first paying month from subscriptions, else first won deal of an account, else "
         "first order)",
-        partial(_cac, categories=SALES),
         higher_is_better=False,
         variant="sales_only",
         relation=_cac_rows(SALES),
@@ -1332,7 +808,6 @@ VARIANTS: tuple[Kpi, ...] = (
         f"closed_at (deals won); {COST_DATE}",
         "(sum of amount over won deals closed in the period − sum of sales costs in the "
         "period) / sum of sales costs in the period",
-        partial(_roi, categories=SALES),
         benchmark="positive",
         sample_size="rows",
         variant="net",

@@ -22,9 +22,6 @@ marked Closed (HubSpot lets a rep set it) counts in Commit: it is not booked unt
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
 from salesmetrics.kpis.base import (
     Aggregate,
     Aggregation,
@@ -32,122 +29,29 @@ from salesmetrics.kpis.base import (
     Kpi,
     Rows,
     Unit,
-    carrying,
-    fact,
-    in_period,
-    with_facts,
 )
-from salesmetrics.kpis.close import won_deals
 from salesmetrics.periods import Period
 
 STAGE = "close"
-CATEGORY = "forecast_category"
-TIER = "tier"  # each row's forecast category for the roll-up (closed for won deals)
-PLACED = "placed"  # an open deal with no forecast category of its own, placed by probability
-UNKNOWN = "unknown"  # ... with no probability either: counted in pipeline
 COMMIT_FROM = 0.9  # an uncategorised open deal with a probability of 90% or more: Commit
 BEST_CASE_FROM = 0.5  # ... of 50% or more: Best Case
-OVER = "forecast_over"  # fact: the period is over, its values are what was closed
 
 
-def _book(ctx: Context, period: Period) -> pd.DataFrame:
-    """The period's rows, built once for the four KPIs (`_built`)."""
-    return ctx.for_period(period, "forecast.book", lambda: _built(ctx, period))
-
-
-def _built(ctx: Context, period: Period) -> pd.DataFrame:
-    """Won deals closed in the period (tier closed) and, unless the period is over, deals open
-    now with expected_close_at in it, each with its tier, `value` (its amount) and whether its
-    tier came from its probability (PLACED) or from nothing (UNKNOWN)."""
-    won = won_deals(ctx, period)
-    none = np.zeros(len(won), dtype=bool)
-    closed = carrying(ctx, won, "amount", "currency").assign(
-        **{TIER: np.full(len(won), "closed", dtype=object), PLACED: none, UNKNOWN: none}
-    )
-    over = ctx.as_of > period.end
-    parts = [closed]
-    if not over and "expected_close_at" in ctx["deals"].columns:  # forecast_closed needs none
-        parts.append(_open(ctx, period))
-    rows = pd.concat(parts) if len(parts) > 1 else closed
-    rows = rows.assign(value=rows["amount"].to_numpy(dtype=float, na_value=np.nan))
-    return with_facts(rows, **{OVER: over})
-
-
-def _open(ctx: Context, period: Period) -> pd.DataFrame:
-    deals = ctx["deals"]
-    still_open = (deals["status"] == "open").fillna(False).to_numpy(dtype=bool)
-    due = in_period(deals["expected_close_at"], period).to_numpy() & still_open
-    deals = deals[due]
-    given = (
-        deals[CATEGORY].astype(object).where(deals[CATEGORY].notna(), None)
-        if CATEGORY in deals.columns
-        else pd.Series(None, index=deals.index, dtype=object)
-    )
-    given = given.replace("closed", "commit")  # not booked until won
-    odds = _odds(ctx, deals)
-    by_odds = np.select(
-        [odds >= COMMIT_FROM, odds >= BEST_CASE_FROM], ["commit", "best_case"], "pipeline"
-    )
-    blank = given.isna().to_numpy(dtype=bool)
-    tier = np.where(blank, by_odds, given.to_numpy(dtype=object))
-    unknown = blank & np.isnan(odds)
-    return carrying(ctx, deals, "amount", "currency").assign(
-        **{TIER: tier, PLACED: blank & ~unknown, UNKNOWN: unknown}
-    )
-
-
-def _odds(ctx: Context, deals: pd.DataFrame) -> np.ndarray:
-    """Each deal's probability: its own, else stage_probabilities of its stage, else its
-    stage_probability; NaN when none is known."""
-
-    def column(name: str) -> pd.Series:
-        if name not in deals.columns:
-            return pd.Series(np.nan, index=deals.index)
-        return pd.Series(deals[name].to_numpy(dtype=float, na_value=np.nan), index=deals.index)
-
-    chances = pd.Series(dict(ctx.settings.stage_probabilities), dtype=float)
-    stage = (
-        deals["stage"].astype(object).map(chances).astype(float)
-        if "stage" in deals.columns
-        else pd.Series(np.nan, index=deals.index)
-    )
-    odds = column("probability").fillna(stage).fillna(column("stage_probability"))
-    return odds.to_numpy(dtype=float)
-
-
-def _roll_up(tiers: tuple[str, ...]):
-    """A combine of the pandas rows' measures by `_summary` (as the SQL declaration's)."""
-
-    def combine(rows: pd.DataFrame) -> Aggregate:
-        tier = rows[TIER].to_numpy(dtype=object)
-        values = rows["value"].to_numpy(dtype=float, na_value=np.nan)[np.isin(tier, tiers)]
-        measures = {
-            "total": float(np.nansum(values)),
-            "placed": float(rows[PLACED].to_numpy(dtype=bool).sum()),
-            "unknown": float(rows[UNKNOWN].to_numpy(dtype=bool).sum()),
-        }
-        return _summary(tiers, bool(fact(rows, OVER, False)))(measures, 0)
-
-    return combine
-
-
-def _summary(tiers: tuple[str, ...], over: bool | None = None):
-    """The amounts of the rows in `tiers`, the note saying how the open deals were placed
-    (`over` given: whether the period is over, for the pandas rows; else the SQL's edge says).
+def _summary(tiers: tuple[str, ...]):
+    """The amounts of the rows in `tiers`, the note saying how the open deals were placed (a
+    period that is over: the declaration's edge says so).
 
     Custom, not a declared kind: a sum whose note counts rows of other tiers than it sums."""
 
     def summarise(m, threshold: int) -> Aggregate:
-        if over and "closed" not in tiers:
-            return Aggregate(None, note=NOTHING_OPEN)
-        notes = [WHAT_CLOSED if over else None]
+        notes = []
         if tiers != ("closed",):
             placed, unknown = int(m["placed"] or 0), int(m["unknown"] or 0)
             if placed:
                 notes.append(f"{placed} deals without a forecast category: by probability")
             if unknown:
                 notes.append(f"{unknown} deals with neither a category nor a probability: pipeline")
-        return Aggregate(m["total"] or 0.0, note="; ".join(filter(None, notes)) or None)
+        return Aggregate(m["total"] or 0.0, note="; ".join(notes) or None)
 
     return summarise
 
@@ -223,8 +127,6 @@ KPIS: tuple[Kpi, ...] = (
         NEEDS,
         PERIOD_DATE,
         "sum of amount over won deals closed in the period (forecast category Closed)",
-        _book,
-        combine=_roll_up(("closed",)),
         relation=_rows(("closed",)),
         summarise=_summary(("closed",)),
     ),
@@ -237,8 +139,6 @@ KPIS: tuple[Kpi, ...] = (
         OPEN_NEEDS,
         PERIOD_DATE,
         f"forecast_closed + sum of amount over {OPEN} in forecast_category commit" + PLACING,
-        _book,
-        combine=_roll_up(("closed", "commit")),
         relation=_rows(("closed", "commit")),
         summarise=_summary(("closed", "commit")),
     ),
@@ -252,8 +152,6 @@ KPIS: tuple[Kpi, ...] = (
         PERIOD_DATE,
         f"forecast_closed + sum of amount over {OPEN} in forecast_category commit or best_case"
         + PLACING,
-        _book,
-        combine=_roll_up(("closed", "commit", "best_case")),
         relation=_rows(("closed", "commit", "best_case")),
         summarise=_summary(("closed", "commit", "best_case")),
     ),
@@ -267,8 +165,6 @@ KPIS: tuple[Kpi, ...] = (
         PERIOD_DATE,
         f"sum of amount over {OPEN} not in forecast_category omitted (commit, best_case and "
         "pipeline; closed deals not included)" + PLACING,
-        _book,
-        combine=_roll_up(("commit", "best_case", "pipeline")),
         relation=_rows(("commit", "best_case", "pipeline")),
         summarise=_summary(("commit", "best_case", "pipeline")),
     ),

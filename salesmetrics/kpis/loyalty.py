@@ -8,42 +8,13 @@ response counts once, so a customer who answers twice counts twice.
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
-from salesmetrics.kpis.base import Aggregation, Context, Kpi, Rows, Unit, in_period
-from salesmetrics.periods import Period
+from salesmetrics.kpis.base import Aggregation, Kpi, Rows, Unit
 
 STAGE = "retention"
 GROUP = "group"  # nps_groups' category column
 GROUPS = ("promoter", "passive", "detractor")
 PROMOTER = 9.0  # this score and above
 DETRACTOR = 6.0  # this score and below
-
-
-def responses(ctx: Context, period: Period) -> pd.DataFrame:
-    """Survey responses with responded_at in the period."""
-    surveys = ctx["surveys"]
-    return surveys[in_period(surveys["responded_at"], period).to_numpy()]
-
-
-def _grouped(ctx: Context, period: Period) -> pd.DataFrame:
-    """Responses in the period with a score, each with its group and weight 1, whether it is
-    in each group (`tally_<i>`, for the note), and its part of the NPS: 100 for a promoter,
-    −100 for a detractor, over 1.
-    """
-    found = responses(ctx, period)
-    found = found[found["score"].notna().to_numpy(dtype=bool)]
-    score = found["score"].to_numpy(dtype=float)
-    group = np.select([score >= PROMOTER, score <= DETRACTOR], ["promoter", "detractor"], "passive")
-    net = 100.0 * (score >= PROMOTER) - 100.0 * (score <= DETRACTOR)
-    return found.assign(
-        **{GROUP: pd.Series(group, index=found.index)},
-        **{f"tally_{i}": group == name for i, name in enumerate(GROUPS)},
-        value=1.0,
-        numerator=net,
-        denominator=1.0,
-    )
 
 
 RESPONDED = "responded_at"
@@ -64,7 +35,6 @@ KPIS: tuple[Kpi, ...] = (
         "100 × (responses scoring 9-10 − responses scoring 0-6) / all responses with responded_at "
         "in the period (numerator 100 × the difference, denominator the responses; the note "
         "counts promoters, passives and detractors)",
-        _grouped,
         benchmark="above 0 is good, +50 excellent",
         no_denominator="no survey responses in the period",
         relation=Rows(
@@ -87,7 +57,6 @@ KPIS: tuple[Kpi, ...] = (
         RESPONDED,
         "per group (promoter 9-10, passive 7-8, detractor 0-6): responses in the period in it / "
         "all responses in the period",
-        _grouped,
         category=GROUP,
         category_order=GROUPS,
         relation=Rows("surveys", RESPONDED, (SCORED,), value="1.0", category=GROUP_SQL),
@@ -101,7 +70,6 @@ KPIS: tuple[Kpi, ...] = (
         ("surveys.responded_at",),
         RESPONDED,
         "count of survey responses with responded_at in the period",
-        responses,
         relation=Rows("surveys", RESPONDED),
     ),
 )

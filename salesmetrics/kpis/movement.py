@@ -20,7 +20,6 @@ one export rejected counts here as created or gone (`salesmetrics diff` sets it 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -29,14 +28,12 @@ import pandas as pd
 
 from salesmetrics.diff import PIPELINE_MOVES, classify
 from salesmetrics.kpis.base import (
-    SMALL_SAMPLE,
     Aggregate,
     Aggregation,
     Context,
     Kpi,
     Rows,
     Unit,
-    at_edge,
 )
 from salesmetrics.periods import Period, between
 
@@ -61,7 +58,7 @@ def moves(ctx: Context) -> pd.DataFrame:
     """Each deal in either export with its move and movements (`salesmetrics.diff.classify`),
     the report's breakdown dimensions and currency (the current export's, else the
     earlier's; the currency blank when neither has one), and `moved_at`, the last day of the
-    span (blank without a span: no deal is in any period). Once per report, for both engines.
+    span (blank without a span: no deal is in any period). Once per report (`views.TABLES`).
     """
 
     def build() -> pd.DataFrame:
@@ -111,23 +108,6 @@ def _edge(ctx: Context, period: Period) -> tuple[str | None, bool]:
     return f"movement over {_days(covered)}, not the whole of {period.label}", True
 
 
-def _rows_of(pick: str, value: str):
-    """A KPI's pandas rows: the deals where `pick` holds (a move's id, or a boolean column),
-    each with `value` (`change`: what it adds; `value_old` / `value_new`: an amount)."""
-
-    def rows(ctx: Context, period: Period) -> pd.DataFrame:
-        table = moves(ctx)
-        note, known = _edge(ctx, period)
-        if not known:
-            return at_edge(table.iloc[0:0].assign(value=[]), note, known=False)
-        where = table["move"] == pick if pick not in table.columns else table[pick]
-        kept = table[where.to_numpy(dtype=bool)]
-        found = kept.assign(value=kept[value].to_numpy(dtype=float))
-        return at_edge(found, note) if note else found
-
-    return rows
-
-
 def _no_day(ctx: Context) -> str:
     day = ctx.settings.snapshot_day
     if day is None:
@@ -137,13 +117,6 @@ def _no_day(ctx: Context) -> str:
 
 def _days(covered: Period) -> str:
     return f"{covered.start} to {covered.end}"
-
-
-def _count_and_value(rows: pd.DataFrame) -> Aggregate:
-    """`_summary` of the pandas rows' measures (as the SQL declaration's)."""
-    values = rows["value"].to_numpy(dtype=float)
-    measures = {"value": math.fsum(values) if len(rows) else None, "deals": float(len(rows))}
-    return _summary(measures, SMALL_SAMPLE)
 
 
 def _summary(m: Mapping[str, float | None], threshold: int) -> Aggregate:
@@ -176,9 +149,7 @@ def _kpi(
         NEEDS,
         PERIOD_DATE,
         formula,
-        _rows_of(pick, value),
         higher_is_better=better,
-        combine=_count_and_value,
         relation=Rows(
             TABLE,
             MOVED_AT,

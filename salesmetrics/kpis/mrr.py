@@ -29,10 +29,10 @@ movements are those of its three months.
   are reported as positive amounts of decrease, except in mrr_bridge, whose values are signed
   so that start + new + expansion + contraction + churned + reactivation = end.
 
-Each KPI is declared in SQL too (`relation`, for the DuckDB engine): the same book as shared
-views (kpis.views: mrr_book, mrr_movements, and made per report slice, `Rows.of_slice`:
-mrr_customers, mrr_levels, mrr_bridge_lines), each period's note and whether its values are
-known from the same `window` as the pandas rows (`monthly_edge`, `end_edge`).
+Each KPI is declared in SQL (`relation`) over the book as shared views (kpis.views: mrr_book,
+mrr_movements, and made per report slice, `Rows.of_slice`: mrr_customers, mrr_levels,
+mrr_bridge_lines); each period's note and whether its values are known come from its months'
+`window` (`monthly_edge`, `end_edge`).
 """
 
 from __future__ import annotations
@@ -41,22 +41,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-import numpy as np
-import pandas as pd
-
-from salesmetrics.kpis.base import Aggregation, Context, Kpi, Rows, Unit, at_edge
+from salesmetrics.kpis.base import Aggregation, Context, Kpi, Rows, Unit
 from salesmetrics.kpis.subscriptions import (
     MOVEMENTS,
     NOT_DIMENSIONS,
-    book,
-    by_dimensions,
-    check_bridge,
     horizon,
     index_of,
     is_snapshot,
     month_label,
     months_in,
-    movements,
     one_currency,
     opening,
 )
@@ -70,9 +63,6 @@ SNAPSHOT_NOTE = "subscriptions are a snapshot without dates: the period is ignor
 NO_MOVEMENT = "no month starts in the period: MRR is monthly, so no movement is dated in it"
 NO_ACCOUNT = "no customer paying at the end of the period"
 START, END = "mrr_start", "mrr_end"  # a customer's MRR in the month before the period, at its end
-MOVED = {kind: f"mrr_{kind}" for kind in MOVEMENTS}  # a customer's signed movements in the period
-FLAGS = {kind: f"is_{kind}" for kind in MOVEMENTS}  # whether it had a movement of the kind
-COMPUTED = {START, END, *MOVED.values(), *FLAGS.values()}
 
 
 @dataclass(frozen=True)
@@ -142,51 +132,6 @@ def opening_note(start: int, last: int) -> str:
     return said
 
 
-def dimensions(frame: pd.DataFrame) -> list[str]:
-    """The breakdown columns of the MRR book."""
-    return [c for c in frame.columns if c not in ("customer_id", "month", "mrr")]
-
-
-def customers(ctx: Context, first: int, last: int) -> pd.DataFrame:
-    """One row per customer paying in month first − 1 or in month `last`, or with a movement
-    in first..last: customer_id, its dimensions (of its last paying month up to `last`),
-    mrr_start, mrr_end, the signed sum of each kind of movement (mrr_new, …) and whether it had
-    one (is_new, …). Checks the bridge first: a mismatch is an error.
-    """
-
-    def build() -> pd.DataFrame:
-        check_bridge(ctx, first, last)
-        months = book(ctx)
-        dims = dimensions(months)
-        upto = months[(months["month"] <= last).to_numpy()]
-        latest = upto.drop_duplicates("customer_id", keep="last").set_index("customer_id")[dims]
-        start = months[(months["month"] == first - 1).to_numpy()].set_index("customer_id")["mrr"]
-        end = months[(months["month"] == last).to_numpy()].set_index("customer_id")["mrr"]
-        moves = movements(ctx)
-        inside = moves[((moves["month"] >= first) & (moves["month"] <= last)).to_numpy()]
-        keyed = inside.groupby(["customer_id", "movement"])["amount"]
-        amounts = keyed.sum().unstack().reindex(columns=list(MOVEMENTS))
-        seen = keyed.size().unstack().reindex(columns=list(MOVEMENTS))
-        involved = start.index.union(end.index).union(amounts.index)
-        table = latest.reindex(involved)
-        table[START] = start.reindex(involved).fillna(0.0).to_numpy(dtype=float)
-        table[END] = end.reindex(involved).fillna(0.0).to_numpy(dtype=float)
-        for kind in MOVEMENTS:
-            moved = amounts[kind].reindex(involved).fillna(0.0)
-            table[MOVED[kind]] = moved.to_numpy(dtype=float)
-            table[FLAGS[kind]] = seen[kind].reindex(involved).notna().to_numpy(dtype=bool)
-        table.index.name = "customer_id"
-        return table.reset_index().copy()  # consolidated: one block per dtype, quick to slice
-
-    found: pd.DataFrame = ctx.memo(f"mrr.customers.{first}.{last}", build)
-    return found
-
-
-def noted(rows: pd.DataFrame, note: str | None, known: bool = True) -> pd.DataFrame:
-    """The rows with a note (and whether the period is known) for every value made from them."""
-    return at_edge(rows, note, known)
-
-
 def monthly_edge(ctx: Context, period: Period, said: str = NO_MOVEMENT) -> tuple[str | None, bool]:
     """The note on what happens between months in the period (a movement, a rate), and
     whether it is known: not when the period lies outside the data or holds only the opening
@@ -212,122 +157,10 @@ def end_edge(ctx: Context, period: Period) -> tuple[str | None, bool]:
     return span.end_note(ctx), True
 
 
-def period_rows(ctx: Context, period: Period) -> pd.DataFrame:
-    """The per-customer table of the period (see `customers`); empty when the period lies
-    outside the data."""
-    span = window(ctx, period)
-    if not span.known:
-        return customers(ctx, horizon(ctx) + 1, horizon(ctx)).iloc[0:0]
-    return customers(ctx, span.first, span.last)
-
-
-def monthly_rows(ctx: Context, period: Period, said: str = NO_MOVEMENT) -> pd.DataFrame:
-    """The period's per-customer table for what happens between months (`monthly_edge`):
-    none when no month starts in the period."""
-    table = period_rows(ctx, period)
-    first, last = months_in(period)
-    return noted(table.iloc[0:0] if first > last else table, *monthly_edge(ctx, period, said))
-
-
-def snapshot(ctx: Context) -> pd.DataFrame:
-    """The snapshot's rows with `churned` as a plain bool (a blank flag is not churned), `key`
-    the customer."""
-    subs = ctx["subscriptions"]
-    dims = [c for c in subs.columns if c not in NOT_DIMENSIONS]
-    churned = subs["churned"].fillna(False).to_numpy(dtype=bool)
-    mrr = subs["mrr"].to_numpy(dtype=float, na_value=np.nan)
-    rows = subs[["customer_id", *dims]].assign(churned=churned, mrr=np.nan_to_num(mrr))
-    return noted(rows.assign(key=rows["customer_id"]), SNAPSHOT_NOTE)
-
-
 def book_dimensions(ctx: Context) -> list[str]:
     """The dimensions a breakdown of the MRR book can use: the subscriptions' text columns
     (`Rows.dimensions`)."""
     return [c for c in ctx["subscriptions"].columns if c not in NOT_DIMENSIONS]
-
-
-# mrr, arr, customers_active, arpa
-
-
-def _active(ctx: Context, period: Period) -> pd.DataFrame:
-    """Customers paying at the end of the period, one row per plan (combination of
-    dimensions) they pay then, `value` its MRR and `key` the customer: a customer paying a
-    plan and an add-on counts in each plan with its part, once in the total. In a snapshot,
-    the customers not churned with their MRR.
-    """
-    if is_snapshot(ctx):
-        rows = snapshot(ctx)
-        rows = rows[~rows["churned"].to_numpy(dtype=bool)]
-        return rows.assign(value=rows["mrr"])
-    note, known = end_edge(ctx, period)
-    if not known:
-        table = period_rows(ctx, period)
-        return noted(table.assign(value=table[END], key=table["customer_id"]), note, known)
-    frame, months = ctx.memo("mrr.levels", lambda: _by_month(by_dimensions(ctx)))
-    last = window(ctx, period).last
-    first, end = np.searchsorted(months, [last, last + 1], side="left")
-    rows = frame.iloc[first:end]
-    return noted(rows.assign(value=rows["mrr"], key=rows["customer_id"]), note)
-
-
-def _by_month(split: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """The customer-months by dimensions in month order, and their months, to slice by month."""
-    ordered = split.sort_values("month", kind="stable").reset_index(drop=True)
-    return ordered, ordered["month"].to_numpy(dtype="int64")
-
-
-def _arr(ctx: Context, period: Period) -> pd.DataFrame:
-    rows = _active(ctx, period)
-    return rows.assign(value=rows["value"] * 12.0)
-
-
-def _arpa(ctx: Context, period: Period) -> pd.DataFrame:
-    rows = _active(ctx, period)
-    return rows.assign(numerator=rows["value"])
-
-
-# mrr_new, mrr_expansion, mrr_contraction, mrr_churned, mrr_reactivation, net_new_mrr
-
-
-def moved(kind: str) -> Callable[[Context, Period], pd.DataFrame]:
-    """Customers with a movement of `kind` in the period, `value` its amount (a positive
-    decrease for contraction and churned).
-    """
-    sign = -1.0 if kind in DECREASES else 1.0
-
-    def rows(ctx: Context, period: Period) -> pd.DataFrame:
-        table = monthly_rows(ctx, period)
-        found = table[table[FLAGS[kind]].to_numpy(dtype=bool)]
-        return found.assign(value=found[MOVED[kind]] * sign)
-
-    rows.__name__ = f"_{kind}"
-    return rows
-
-
-def _net_new(ctx: Context, period: Period) -> pd.DataFrame:
-    """Customers with any movement in the period, `value` their signed sum of movements."""
-    table = monthly_rows(ctx, period)
-    flags = table[[FLAGS[k] for k in MOVEMENTS]].to_numpy(dtype=bool).any(axis=1)
-    found = table[flags]
-    total = found[[MOVED[k] for k in MOVEMENTS]].to_numpy(dtype=float).sum(axis=1)
-    return found.assign(value=total)
-
-
-# mrr_bridge
-
-
-def _bridge(ctx: Context, period: Period) -> pd.DataFrame:
-    """One row per customer and bridge line it has: start (its MRR in the month before the
-    period), each movement (signed sums in the period), end (its MRR at the end), `value` the
-    amount. The bridge is checked to reconcile before (an error otherwise).
-    """
-    table = monthly_rows(ctx, period)
-    keep = [c for c in table.columns if c not in COMPUTED]
-    columns = [START, *(MOVED[k] for k in MOVEMENTS), END]
-    amounts = table[columns].to_numpy(dtype=float)  # customers × bridge lines
-    customer, line = np.nonzero(amounts)  # row-major: each customer's lines in bridge order
-    rows = table[keep].iloc[customer].reset_index(drop=True)
-    return rows.assign(**{MOVEMENT: np.asarray(BRIDGE)[line]}, value=amounts[customer, line])
 
 
 # the same rows as SQL over the shared views (kpis.views): each period's customers
@@ -416,7 +249,6 @@ KPIS: tuple[Kpi, ...] = (
         AT_END,
         "sum of MRR (several rows of a customer in a month summed) over customers paying in the "
         "period's end month; snapshot: sum of mrr over customers not churned",
-        _active,
         relation=LEVELS,
     ),
     Kpi(
@@ -429,7 +261,6 @@ KPIS: tuple[Kpi, ...] = (
         AT_END,
         "12 × mrr: 12 × the sum of MRR over customers paying in the period's end month "
         "(snapshot: customers not churned)",
-        _arr,
         relation=replace(LEVELS, value="mrr * 12.0"),
     ),
     Kpi(
@@ -442,7 +273,6 @@ KPIS: tuple[Kpi, ...] = (
         AT_END,
         "count of distinct customers with MRR > 0 in the period's end month; snapshot: "
         "distinct customers not churned",
-        _active,
         relation=replace(LEVELS, value=None, key="customer_id"),
     ),
     Kpi(
@@ -455,7 +285,6 @@ KPIS: tuple[Kpi, ...] = (
         AT_END,
         "mrr / customers_active: sum of MRR in the period's end month / distinct customers "
         "paying in it (snapshot: over customers not churned)",
-        _arpa,
         no_denominator=NO_ACCOUNT,
         relation=replace(LEVELS, value=None, numerator="mrr", key="customer_id"),
     ),
@@ -469,7 +298,6 @@ KPIS: tuple[Kpi, ...] = (
         IN_MONTHS,
         "sum of MRR in their first paying month over customers whose first paying month is in "
         "the period",
-        moved("new"),
         relation=moved_sql("new"),
     ),
     Kpi(
@@ -482,7 +310,6 @@ KPIS: tuple[Kpi, ...] = (
         IN_MONTHS,
         "sum of increases of MRR from one month to the next (paying in both) over months in the "
         "period",
-        moved("expansion"),
         relation=moved_sql("expansion"),
     ),
     Kpi(
@@ -495,7 +322,6 @@ KPIS: tuple[Kpi, ...] = (
         IN_MONTHS,
         "sum of decreases of MRR, not to zero, from one month to the next over months in the "
         "period, as a positive amount",
-        moved("contraction"),
         relation=moved_sql("contraction"),
         higher_is_better=False,
     ),
@@ -509,7 +335,6 @@ KPIS: tuple[Kpi, ...] = (
         IN_MONTHS,
         "sum of the last paying month's MRR over customers at zero the month after, that month "
         "in the period and not after the last month of data, as a positive amount",
-        moved("churned"),
         relation=moved_sql("churned"),
         higher_is_better=False,
     ),
@@ -523,7 +348,6 @@ KPIS: tuple[Kpi, ...] = (
         IN_MONTHS,
         "sum of MRR over customers paying in a month of the period after at least one month "
         "at zero since an earlier paying month",
-        moved("reactivation"),
         relation=moved_sql("reactivation"),
     ),
     Kpi(
@@ -536,7 +360,6 @@ KPIS: tuple[Kpi, ...] = (
         IN_MONTHS,
         "mrr_new + mrr_expansion + mrr_reactivation − mrr_contraction − mrr_churned in the "
         "period (= MRR at its end − MRR in the month before its first month)",
-        _net_new,
         relation=customers_rows(
             (MONTH_STARTS, (ANY_MOVE, "a movement in the period")),
             monthly_edge,
@@ -554,7 +377,6 @@ KPIS: tuple[Kpi, ...] = (
         "per movement: start (MRR of the month before the period's first month), new, "
         "expansion, contraction, churned, reactivation (signed sums in the period, decreases "
         "negative), end (MRR at the end month); start + movements = end, checked",
-        _bridge,
         category=MOVEMENT,
         category_order=BRIDGE,
         relation=customers_rows(

@@ -24,17 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import timedelta
-
-import numpy as np
-import pandas as pd
 
 from salesmetrics.kpis.base import (
-    FLAGGED,
-    KEY,
-    LEFT_OUT,
-    PER,
-    SMALL_SAMPLE,
     Aggregate,
     Aggregation,
     Context,
@@ -42,59 +33,16 @@ from salesmetrics.kpis.base import (
     Maturing,
     Rows,
     Unit,
-    at_edge,
-    fact,
     has,
-    in_period,
-    with_facts,
 )
-from salesmetrics.kpis.close import IS_CLOSED, IS_WON, WON_SQL, closed_deals, won_deals
+from salesmetrics.kpis.close import IS_CLOSED, IS_WON, WON_SQL
 from salesmetrics.kpis.edges import after_first_month
 from salesmetrics.periods import Period
 
 STAGE = "purchase"
-PURCHASE = "purchase"  # column: the purchase a row belongs to ("o:<order_id>", "c:<cust>|<day>")
-CUSTOMER = "customer"  # column: the row's customer_id, blank when it has none
-DAY_KEYED = "day_keyed"  # column: True where the purchase is a customer-day (no order_id)
-LATER = "later"  # column: repurchase_rate's rows after the period, inside the window
-WINDOW = "repurchase_window_days"  # facts (base.with_facts) for the combine functions
-AS_OF = "as_of"
 UPSELL_TYPES = ("upsell", "expansion")
 RENEWAL_TYPES = ("renewal",)
 DAY_NOTE = "purchases without an order_id are distinct customer-days"
-
-
-def order_lines(ctx: Context) -> pd.DataFrame:
-    """Every orders row with its `purchase`, `customer` and `day_keyed` (once per report)."""
-    return ctx.memo("purchase.order_lines", lambda: _keyed(ctx["orders"]))
-
-
-def lines_in(ctx: Context, period: Period) -> pd.DataFrame:
-    """The orders rows with ordered_at in the period, keyed as `order_lines`."""
-    lines = order_lines(ctx)
-    return lines[in_period(lines["ordered_at"], period).to_numpy()]
-
-
-def _text(frame: pd.DataFrame, column: str) -> pd.Series:
-    """The column as text with blanks (and empty strings) missing; all missing when absent."""
-    if column not in frame.columns:
-        return pd.Series(pd.NA, index=frame.index, dtype="string[pyarrow]")
-    values = frame[column].astype("string[pyarrow]").str.strip()
-    return values.mask(values == "")
-
-
-def _keyed(orders: pd.DataFrame) -> pd.DataFrame:
-    customer = _text(orders, "customer_id")
-    day = orders["ordered_at"].dt.strftime("%Y-%m-%d").astype("string[pyarrow]")
-    by_day = "c:" + customer + "|" + day
-    position = pd.Series(np.arange(len(orders)), index=orders.index).astype("string[pyarrow]")
-    own = "r:" + position
-    by_order = "o:" + _text(orders, "order_id")
-    key = by_order.fillna(by_day).fillna(own)
-    day_keyed = by_order.isna() & by_day.notna()
-    return orders.assign(
-        **{PURCHASE: key, CUSTOMER: customer, DAY_KEYED: day_keyed.to_numpy(dtype=bool)}
-    )
 
 
 def _notes(*notes: str | None) -> str | None:
@@ -102,95 +50,7 @@ def _notes(*notes: str | None) -> str | None:
     return "; ".join(found) if found else None
 
 
-def _day_note(rows: pd.DataFrame) -> str | None:
-    return DAY_NOTE if len(rows) and bool(rows[DAY_KEYED].to_numpy(dtype=bool).any()) else None
-
-
-def _known(rows: pd.DataFrame) -> pd.DataFrame:
-    """The rows of identified customers."""
-    return rows[rows[CUSTOMER].notna().to_numpy(dtype=bool)] if len(rows) else rows
-
-
-# orders, revenue, customers_purchasing, avg_purchase_value, purchase_frequency: distinct
-# purchases and customers, each group's own (count distinct, and ratios of them)
-
-
-def _revenue(ctx: Context, period: Period) -> pd.DataFrame:
-    lines = lines_in(ctx, period)
-    return lines.assign(value=lines["amount"])
-
-
-def _purchases(ctx: Context, period: Period) -> pd.DataFrame:
-    """The period's rows keyed by their purchase, those keyed by a customer-day flagged."""
-    lines = lines_in(ctx, period)
-    return lines.assign(**{KEY: lines[PURCHASE], FLAGGED: lines[DAY_KEYED]})
-
-
-def _customers(ctx: Context, period: Period) -> pd.DataFrame:
-    """The period's rows keyed by their customer, those without one left out."""
-    lines = lines_in(ctx, period)
-    return lines.assign(**{KEY: lines[CUSTOMER], LEFT_OUT: lines[CUSTOMER].isna()})
-
-
-def _avg_purchase(ctx: Context, period: Period) -> pd.DataFrame:
-    """The period's rows: their amount over their distinct purchases."""
-    lines = lines_in(ctx, period)
-    flagged = lines[DAY_KEYED].to_numpy(dtype=bool)
-    return lines.assign(numerator=lines["amount"], **{KEY: lines[PURCHASE]}, **{FLAGGED: flagged})
-
-
-def _frequency(ctx: Context, period: Period) -> pd.DataFrame:
-    """The period's rows: distinct purchases over distinct customers, rows without a customer
-    left out."""
-    lines = lines_in(ctx, period)
-    flags = {FLAGGED: lines[DAY_KEYED].to_numpy(dtype=bool), LEFT_OUT: _anonymous(lines)}
-    return lines.assign(**{KEY: lines[PURCHASE], PER: lines[CUSTOMER]}, **flags)
-
-
-def _anonymous(lines: pd.DataFrame) -> np.ndarray:
-    return lines[CUSTOMER].isna().to_numpy(dtype=bool)
-
-
 # repurchase_rate
-
-
-def _repurchase(ctx: Context, period: Period) -> pd.DataFrame:
-    """Rows of identified customers with ordered_at in the period; with the window variant
-    (repurchase_window_days: N) also their rows after the period, up to as_of and no later
-    than N days after the period's last day (`later` True), where a second purchase may fall.
-
-    """
-    inside = _known(lines_in(ctx, period))
-    window = ctx.settings.repurchase_window_days
-    rows = inside.assign(**{LATER: False})
-    if window is not None:
-        lines = order_lines(ctx)
-        after = pd.Timestamp(period.end_exclusive)
-        until = min(after + pd.Timedelta(days=window), pd.Timestamp(ctx.as_of + timedelta(days=1)))
-        stamp = lines["ordered_at"]
-        later = ((stamp >= after) & (stamp < until)).fillna(False).to_numpy(dtype=bool)
-        buyers = lines[CUSTOMER].isin(inside[CUSTOMER].unique()).fillna(False)
-        later = later & buyers.to_numpy(dtype=bool)
-        rows = pd.concat([rows, lines[later].assign(**{LATER: True})])
-    return with_facts(rows, **{WINDOW: window, AS_OF: ctx.as_of})
-
-
-def _repurchase_rate(rows: pd.DataFrame) -> Aggregate:
-    """`_repurchase_of` the pandas rows' measures (as REPURCHASE_ROWS')."""
-    later = rows[LATER].to_numpy(dtype=bool) if len(rows) else np.zeros(0, dtype=bool)
-    inside = rows[~later]
-    window = fact(rows, WINDOW)
-    measures: dict[str, float | None] = {
-        "customers": float(inside[CUSTOMER].nunique()),
-        "again": float((inside.groupby(CUSTOMER, observed=True)[PURCHASE].nunique() >= 2).sum()),
-        "day_inside": float(inside[DAY_KEYED].to_numpy(dtype=bool).sum()),
-        "day_all": float(rows[DAY_KEYED].to_numpy(dtype=bool).sum()) if len(rows) else 0.0,
-        "window": window,
-    }
-    if window is not None and len(inside):
-        again, waiting = _again_within(rows, inside, int(window), fact(rows, AS_OF))
-        measures |= {"again_within": again, "waiting": float(waiting)}
-    return _repurchase_of(measures, SMALL_SAMPLE)
 
 
 def _repurchase_of(m: Mapping[str, float | None], threshold: int) -> Aggregate:
@@ -216,32 +76,6 @@ def _repurchase_of(m: Mapping[str, float | None], threshold: int) -> Aggregate:
         )
     note = _notes(DAY_NOTE if m["day_all"] else None, waiting)
     return Aggregate(again / customers, again, customers, note)
-
-
-def _again_within(
-    rows: pd.DataFrame, inside: pd.DataFrame, window: int, as_of
-) -> tuple[float, int]:
-    """How many customers made a purchase other than their first one in the period on or
-    before the `window`-th day after that first purchase's day (and on or before as_of), and
-    how many of the others have a window that ends after as_of.
-    """
-    ordered = inside.sort_values("ordered_at", kind="stable")
-    first = ordered.drop_duplicates(CUSTOMER)[[CUSTOMER, PURCHASE, "ordered_at"]]
-    first = first.rename(columns={PURCHASE: "first_purchase", "ordered_at": "first_at"})
-    first_day = first["first_at"].astype("datetime64[us]").dt.floor("D")
-    first = first.assign(deadline=first_day + pd.Timedelta(days=window + 1))
-    candidates = rows[[CUSTOMER, PURCHASE, "ordered_at"]].merge(first, on=CUSTOMER)
-    stamp = candidates["ordered_at"].astype("datetime64[us]")
-    cutoff = pd.Timestamp(as_of + timedelta(days=1))
-    hit = (
-        (candidates[PURCHASE] != candidates["first_purchase"]).fillna(False).to_numpy(bool)
-        & (stamp < candidates["deadline"]).to_numpy(dtype=bool)
-        & (stamp < cutoff).to_numpy(dtype=bool)
-    )
-    again = candidates.loc[hit, CUSTOMER].unique()
-    waiting = (first["deadline"] > cutoff).to_numpy(dtype=bool)
-    open_window = waiting & ~first[CUSTOMER].isin(again).to_numpy(dtype=bool)
-    return float(len(again)), int(open_window.sum())
 
 
 CUTOFF_SQL = "({as_of} + INTERVAL 1 DAY)"  # the instant after as_of
@@ -327,26 +161,6 @@ it), and what `_repurchase_of` makes the rate of."""
 # gross_margin
 
 
-def _margin_rows(ctx: Context, period: Period) -> pd.DataFrame:
-    """Orders rows in the period: (amount − cost) over amount where the orders input carries
-    costs (rows without one left out), else amount × the gross_margin setting over amount
-    (`_margin_source` says which)."""
-    lines = lines_in(ctx, period)
-    amount = lines["amount"].to_numpy(dtype=float, na_value=np.nan)
-    if has(ctx["orders"], "cost"):
-        cost = lines["cost"].to_numpy(dtype=float, na_value=np.nan)
-        rows = lines.assign(
-            numerator=np.nan_to_num(amount) - cost,
-            denominator=amount,
-            **{LEFT_OUT: np.isnan(cost)},
-        )
-    else:
-        margin = ctx.settings.gross_margin
-        rows = lines.assign(numerator=amount * (np.nan if margin is None else margin))
-        rows = rows.assign(denominator=amount)
-    return at_edge(rows, *_margin_source(ctx, period))
-
-
 def _margin_source(ctx: Context, period: Period) -> tuple[str | None, bool]:
     """Where the margin comes from when the orders carry no cost at all: the gross_margin
     setting, said in a note, or nowhere (no value)."""
@@ -361,54 +175,7 @@ def _margin_source(ctx: Context, period: Period) -> tuple[str | None, bool]:
 COSTED_SQL = "EXISTS (SELECT 1 FROM orders WHERE cost IS NOT NULL)"
 
 
-# upsell_rate, renewal_rate, expansion_revenue_won
-
-
-def _of_types(deals: pd.DataFrame, types: tuple[str, ...]) -> pd.DataFrame:
-    return deals[deals["deal_type"].isin(types).fillna(False).to_numpy(dtype=bool)]
-
-
-def _success(types: tuple[str, ...]):
-    def rows(ctx: Context, period: Period) -> pd.DataFrame:
-        deals = _of_types(closed_deals(ctx, period), types)
-        won = (deals["status"] == "won").fillna(False).to_numpy(dtype=float)
-        return deals.assign(numerator=won, denominator=1.0)
-
-    return rows
-
-
-def _expansion_revenue(ctx: Context, period: Period) -> pd.DataFrame:
-    deals = _of_types(won_deals(ctx, period), UPSELL_TYPES)
-    return deals.assign(value=deals["amount"])
-
-
 # new_customers_won
-
-
-def _first_won(ctx: Context) -> pd.Series:
-    """Each account's earliest closed_at over its won deals (all of them, not one period's)."""
-    deals = ctx["deals"]
-    won = (deals["status"] == "won").fillna(False).to_numpy(dtype=bool)
-    won = won & deals["account_id"].notna().to_numpy(dtype=bool)
-    won = won & deals["closed_at"].notna().to_numpy(dtype=bool)
-    return deals[won].groupby("account_id", observed=True)["closed_at"].min()
-
-
-def _first_wins(ctx: Context, period: Period) -> pd.DataFrame:
-    """Won deals closed in the period that are their account's first won deal (several when
-    an account's first wins share the earliest closed_at), keyed by account; deals without
-    account_id left out; none known, and no rows, in the deals' first month
-    (salesmetrics.kpis.edges).
-    """
-    first = ctx.memo("purchase.first_won", lambda: _first_won(ctx))
-    within, note = after_first_month(ctx, "deals", period)
-    deals = won_deals(ctx, within or period)
-    if within is None:
-        deals = deals.iloc[0:0]
-    deals = deals[deals["account_id"].notna().to_numpy(dtype=bool)]
-    earliest = deals["account_id"].map(first)
-    found = deals[(deals["closed_at"] == earliest).fillna(False).to_numpy(dtype=bool)]
-    return at_edge(found.assign(**{KEY: found["account_id"]}), note, within is not None)
 
 
 def _first_month_edge(ctx: Context, period: Period) -> tuple[str | None, bool]:
@@ -453,7 +220,6 @@ KPIS: tuple[Kpi, ...] = (
         ORDERS,
         ORDERED,
         f"count of distinct purchases with ordered_at in the period; {A_PURCHASE}",
-        _purchases,
         relation=replace(IN_ORDERS, key="purchase_key", flagged=BY_DAY),
     ),
     Kpi(
@@ -466,7 +232,6 @@ KPIS: tuple[Kpi, ...] = (
         ORDERED,
         "sum of amount over orders rows with ordered_at in the period (zero and negative "
         "amounts included)",
-        _revenue,
         relation=replace(IN_ORDERS, value="amount"),
     ),
     Kpi(
@@ -478,7 +243,6 @@ KPIS: tuple[Kpi, ...] = (
         CUSTOMERS,
         ORDERED,
         "count of distinct non-blank customer_id over orders rows with ordered_at in the period",
-        _customers,
         left_out=NO_CUSTOMER,
         relation=replace(IN_ORDERS, key="customer_key", left_out="customer_key IS NULL"),
     ),
@@ -492,7 +256,6 @@ KPIS: tuple[Kpi, ...] = (
         ORDERED,
         "sum of amount over orders rows with ordered_at in the period / count of distinct "
         f"purchases among them; {A_PURCHASE}",
-        _avg_purchase,
         no_denominator="no purchases in the period",
         relation=replace(IN_ORDERS, numerator="amount", key="purchase_key", flagged=BY_DAY),
     ),
@@ -506,7 +269,6 @@ KPIS: tuple[Kpi, ...] = (
         ORDERED,
         "distinct purchases of customers with a customer_id, ordered_at in the period / "
         "distinct customer_id among them",
-        _frequency,
         left_out=NO_CUSTOMER,
         no_denominator="no customers in the period",
         relation=replace(
@@ -530,8 +292,6 @@ KPIS: tuple[Kpi, ...] = (
         "customers with 1 or more; with repurchase_window_days N: customers whose first "
         "purchase in the period is followed by another on or before the Nth day after its day "
         "(and as_of) / customers with 1 or more",
-        _repurchase,
-        combine=_repurchase_rate,
         matures=Maturing(None, "ordered_at", setting="repurchase_window_days"),
         relation=REPURCHASE_ROWS,
         summarise=_repurchase_of,
@@ -546,7 +306,6 @@ KPIS: tuple[Kpi, ...] = (
         ORDERED,
         "(sum of amount − sum of cost) / sum of amount over orders rows in the period that "
         "have a cost; if no order has a cost, gross_margin from the report config",
-        _margin_rows,
         benchmark="software often over 70%, retail around 20-30%",
         sample_size="rows",
         left_out="{n:,} order row{s} without a cost left out",
@@ -571,7 +330,6 @@ KPIS: tuple[Kpi, ...] = (
         "closed_at (deals won or lost)",
         "deals with deal_type upsell or expansion won with closed_at in the period / those "
         "won or lost with closed_at in the period",
-        _success(UPSELL_TYPES),
         benchmark="20-30% (upsell/cross-sell success rate)",
         relation=Rows(
             "deals",
@@ -591,7 +349,6 @@ KPIS: tuple[Kpi, ...] = (
         "closed_at (deals won or lost)",
         "deals with deal_type renewal won with closed_at in the period / those won or lost "
         "with closed_at in the period",
-        _success(RENEWAL_TYPES),
         relation=Rows(
             "deals",
             "closed_at",
@@ -610,7 +367,6 @@ KPIS: tuple[Kpi, ...] = (
         "closed_at (deals won)",
         "sum of amount over won deals with deal_type upsell or expansion and closed_at in the "
         "period",
-        _expansion_revenue,
         relation=Rows("deals", "closed_at", (IS_WON, _typed(UPSELL_TYPES)), value="amount"),
     ),
     Kpi(
@@ -623,7 +379,6 @@ KPIS: tuple[Kpi, ...] = (
         "closed_at of the account's first won deal",
         "count of distinct account_id whose earliest won deal (by closed_at, over all won deals) "
         "closed in the period",
-        _first_wins,
         relation=Rows(
             "first_wins",
             "closed_at",

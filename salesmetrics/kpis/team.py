@@ -10,11 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import pandas as pd
-
 from salesmetrics.kpis.base import (
-    KEY,
-    SMALL_SAMPLE,
     Aggregate,
     Aggregation,
     Context,
@@ -22,66 +18,20 @@ from salesmetrics.kpis.base import (
     Maturing,
     Rows,
     Unit,
-    at_edge,
-    before_end,
-    carrying,
-    fact,
-    in_period,
-    with_facts,
 )
-from salesmetrics.kpis.close import IS_CLOSED, IS_WON, closed_deals, deals_covered, won_deals
+from salesmetrics.kpis.close import IS_CLOSED, IS_WON, deals_covered
 from salesmetrics.kpis.edges import covered, same_part
-from salesmetrics.kpis.quotas import allocated
 from salesmetrics.kpis.views import COACHING_DAYS, hours_worked
 from salesmetrics.periods import Period
 
 STAGE = "team"
 ON_STAFF_FROM = "coalesce(started_at, TIMESTAMP '0001-01-01')"  # a blank start: long ago
-PEOPLE = ("owner", "team")  # the dimensions deals share with quotas and reps
 CUSTOMERS = "customers"  # new_vs_existing_revenue's category column
 CUSTOMER_OF = {"new": "new", "renewal": "existing", "upsell": "existing", "expansion": "existing"}
 OTHER = "(other)"  # deal_type other or blank
-MARKET = "addressable_market"  # a fact (base.with_facts) for _penetration
-MARKET_SALES = "market_sales_volume"  # a fact for _sales_share
-
-
-def _dates(frame: pd.DataFrame, column: str) -> pd.Series:
-    """The column, or all blank when the input has no such column."""
-    if column in frame.columns:
-        return frame[column]
-    return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
-
-
-def _stack(first: pd.DataFrame, second: pd.DataFrame, extra: tuple[str, ...]) -> pd.DataFrame:
-    """Both kinds of rows on one frame, with owner/team where both have them, and `extra`."""
-    dims = [d for d in PEOPLE if d in first.columns and d in second.columns]
-    money = ["currency"] if "currency" in first.columns or "currency" in second.columns else []
-    parts = [part.reindex(columns=[*dims, *money, *extra]) for part in (first, second) if len(part)]
-    if not parts:
-        return first.reindex(columns=[*dims, *money, *extra])
-    return pd.concat(parts, ignore_index=True)
 
 
 # quota_attainment
-
-
-def _attainment(data: Context, period: Period) -> pd.DataFrame:
-    """Won revenue and quota on one frame, so that a group's ratio is its revenue / its quota.
-    Not declared yet: the quota rows are targets whose period labels (months, fiscal quarters
-    and years) are spread over the days of each period that the deals cover, in Python.
-
-    Deal rows carry numerator = amount and denominator = 0; quota rows (targets with metric
-    quota, pro-rated to the period by days) carry numerator = 0 and denominator = the quota.
-    The quota counts only over the days the deals cover: a quarter that runs past their last
-    day holds the revenue of the days up to it, so it is measured against their share of the
-    quota, with a note (salesmetrics.kpis.edges).
-    """
-    won = won_deals(data, period)
-    days, note = covered(data, period, "deals")
-    quota = allocated(data, days or period)  # no days covered: no value (at_edge), rows kept
-    revenue = won.assign(numerator=won["amount"].fillna(0.0), denominator=0.0)
-    target = quota.assign(numerator=0.0, denominator=quota["amount"])
-    return at_edge(_stack(revenue, target, ("numerator", "denominator")), note, days is not None)
 
 
 ATTAINMENT_ROWS = Rows(
@@ -96,41 +46,6 @@ ATTAINMENT_ROWS = Rows(
 )
 """Won deals (numerator = amount) and quotas by the share of their days inside the period
 (denominator), over the days the deals cover (`_attainment`)."""
-
-
-# sales_per_rep, deals_closed_per_rep
-
-
-def _active_reps(data: Context, period: Period) -> pd.DataFrame:
-    """The reps counted in the period: from reps, those employed at some time in it (a blank
-    started_at counts as started long ago); with no rows of reps, the owners of deals closed in
-    it.
-    """
-    if "reps" not in data or not len(data["reps"]):
-        return closed_deals(data, period)
-    reps = data["reps"]
-    started, ended = _dates(reps, "started_at"), _dates(reps, "ended_at")
-    begun = started.isna() | (started < pd.Timestamp(period.end_exclusive))
-    staying = ended.isna() | (ended >= pd.Timestamp(period.start))
-    return reps[(begun & staying).fillna(False).astype(bool).to_numpy()]
-
-
-def _per_rep(data: Context, period: Period, events: pd.DataFrame) -> pd.DataFrame:
-    """`events` (with a `value`) and one row per active rep (with `rep` = owner) on one frame:
-    the sum of the values over the distinct reps."""
-    reps = _active_reps(data, period)
-    rows = _stack(events, reps.assign(rep=reps["owner"]), ("value", "rep"))
-    return rows.assign(numerator=rows["value"], **{KEY: rows["rep"]})
-
-
-def _revenue_per_rep(data: Context, period: Period) -> pd.DataFrame:
-    won = won_deals(data, period)
-    return _per_rep(data, period, won.assign(value=won["amount"]))
-
-
-def _closed_per_rep(data: Context, period: Period) -> pd.DataFrame:
-    closed = closed_deals(data, period)
-    return _per_rep(data, period, closed.assign(value=1.0))
 
 
 # sales_growth
@@ -161,26 +76,6 @@ def _growth_edge(data: Context, period: Period) -> tuple[str | None, bool]:
     return note, True
 
 
-def _growth(data: Context, period: Period) -> pd.DataFrame:
-    """Revenue won now and in the comparison period (`_compared`), as (now − before) / before.
-
-    Deals won in the period carry numerator = amount, denominator = 0; deals won in the
-    comparison period carry numerator = −amount, denominator = amount (as GROWTH_ROWS).
-    """
-    now = won_deals(data, period)
-    earlier = _compared(data, period)
-    before = won_deals(data, earlier) if earlier is not None else now.iloc[0:0]
-    amounts = before["amount"].fillna(0.0)
-    rows = pd.concat(
-        [
-            now.assign(numerator=now["amount"].fillna(0.0), denominator=0.0),
-            before.assign(numerator=-amounts, denominator=amounts),
-        ],
-        ignore_index=True,
-    )
-    return at_edge(rows, *_growth_edge(data, period))
-
-
 GROWTH_ROWS = Rows(
     "won_now_and_before",
     "closed_at",
@@ -195,58 +90,7 @@ or in the period it is set against (before): one value reads two periods' rows, 
 both (a long period compared with a year earlier) counts on each side."""
 
 
-# revenue_by_source, new_vs_existing_revenue
-
-
-def _revenue_weights(data: Context, period: Period) -> pd.DataFrame:
-    won = won_deals(data, period)
-    return won.assign(value=won["amount"])
-
-
-def _revenue_by_customer(data: Context, period: Period) -> pd.DataFrame:
-    """Revenue won split into new customers (deal_type new) and existing ones (renewal, upsell,
-    expansion); deal_type other or blank cannot be told apart, so it goes to "(other)".
-    """
-    won = _revenue_weights(data, period)
-    kind = won["deal_type"].astype(object).map(CUSTOMER_OF).fillna(OTHER)
-    return won.assign(**{CUSTOMERS: kind.astype(str)})
-
-
 # rep_turnover
-
-
-def _turnover(data: Context, period: Period) -> pd.DataFrame:
-    """Rep rows with whether the rep was employed at the period's start, at its end, and left in it.
-
-    Employed at an instant: started before it (a blank started_at counts as long ago) and not
-    ended before it. So a rep who leaves at 00:00 on the first day is in the headcount at the
-    start and a leaver, and one who leaves at 23:59 on the last day is a leaver and not in the
-    headcount at the end.
-    """
-    reps = data["reps"]
-    started, ended = _dates(reps, "started_at"), _dates(reps, "ended_at")
-
-    def employed(at: pd.Timestamp) -> pd.Series:
-        now = (started.isna() | (started < at)) & (ended.isna() | (ended >= at))
-        return now.fillna(False).astype(bool)
-
-    at_start = employed(pd.Timestamp(period.start))
-    at_end = employed(pd.Timestamp(period.end_exclusive))
-    left = in_period(ended, period)
-    rows = reps.assign(at_start=at_start, at_end=at_end, left=left)
-    return rows[(at_start | at_end | left).to_numpy()]
-
-
-def _turnover_rate(rows: pd.DataFrame) -> Aggregate:
-    """`_turnover_of` the pandas rows' measures (as TURNOVER_ROWS')."""
-    owners = rows["owner"]
-    at_end = rows["at_end"].to_numpy(dtype=bool)
-    measures = {
-        "at_start": float(owners[rows["at_start"].to_numpy(dtype=bool)].nunique()),
-        "at_end": float(owners[at_end].nunique()),
-        "gone_or_staying": float(owners[rows["left"].to_numpy(dtype=bool) | at_end].nunique()),
-    }
-    return _turnover_of(measures, SMALL_SAMPLE)
 
 
 def _turnover_of(m: Mapping[str, float | None], threshold: int) -> Aggregate:
@@ -293,25 +137,6 @@ TURNOVER_ROWS = Rows(
 # market_penetration
 
 
-def _won_to_date(data: Context, period: Period) -> pd.DataFrame:
-    """Won deals closed on or before the period's end: penetration is the customers won so far.
-
-    The addressable market is a fact on the rows, so an empty group still comes out as 0,
-    not as unknown.
-    """
-    deals = data["deals"]
-    won = (deals["status"] == "won").fillna(False).astype(bool)
-    chosen = (won & before_end(deals["closed_at"], period)).to_numpy()
-    rows = carrying(data, deals, "account_id")[chosen]  # every win so far: only what it needs
-    return with_facts(rows, **{MARKET: data.settings.addressable_market})
-
-
-def _penetration(rows: pd.DataFrame) -> Aggregate:
-    """`_penetration_of` the pandas rows' measures (as PENETRATION_ROWS')."""
-    accounts = float(rows["account_id"].nunique()) if len(rows) else 0.0
-    return _penetration_of({"accounts": accounts, "market": fact(rows, MARKET)}, SMALL_SAMPLE)
-
-
 def _penetration_of(m: Mapping[str, float | None], threshold: int) -> Aggregate:
     """Distinct accounts won to date over addressable_market. Custom, not a ratio: its
     denominator is a setting, not its rows, and it has no value without it."""
@@ -321,25 +146,6 @@ def _penetration_of(m: Mapping[str, float | None], threshold: int) -> Aggregate:
     if market <= 0:
         return Aggregate(None, accounts, float(market), "addressable_market is not above 0")
     return Aggregate(accounts / market, accounts, float(market))
-
-
-def _won_in_the_year(data: Context, period: Period) -> pd.DataFrame:
-    """Won deals closed in the 12 months up to the period's end, with the market's sales
-    volume (a setting, a year's) as a fact: a year of sales against a year of the market's,
-    whatever the period's length."""
-    deals = data["deals"]
-    end = pd.Timestamp(period.end_exclusive)
-    closed = deals["closed_at"]
-    won = (deals["status"] == "won").fillna(False).astype(bool)
-    inside = ((closed >= end - pd.DateOffset(years=1)) & (closed < end)).fillna(False)
-    rows = carrying(data, deals, "amount")[(won & inside.astype(bool)).to_numpy()]
-    return with_facts(rows, **{MARKET_SALES: data.settings.market_sales_volume})
-
-
-def _sales_share(rows: pd.DataFrame) -> Aggregate:
-    """`_sales_share_of` the pandas rows' measures (as SALES_SHARE_ROWS')."""
-    sales = float(rows["amount"].sum()) if len(rows) else 0.0
-    return _sales_share_of({"sales": sales, "market": fact(rows, MARKET_SALES)}, SMALL_SAMPLE)
 
 
 def _sales_share_of(m: Mapping[str, float | None], threshold: int) -> Aggregate:
@@ -417,7 +223,6 @@ KPIS: tuple[Kpi, ...] = (
         "closed_at (deals won); quotas by the share of their days inside the period",
         "sum of amount over won deals closed in the period / sum of targets with metric quota, "
         "pro-rated by days to the days of the period the deals cover",
-        _attainment,
         benchmark="100% (80-90% often acceptable)",
         sample_size="rows",
         relation=ATTAINMENT_ROWS,
@@ -431,7 +236,6 @@ KPIS: tuple[Kpi, ...] = (
         (*WON, REPS),
         "closed_at (deals won); reps employed at some time in the period",
         f"sum of amount over won deals closed in the period / {REP_COUNT}",
-        _revenue_per_rep,
         no_denominator=NO_REPS,
         relation=_per_rep_rows(IS_WON, "amount"),
     ),
@@ -444,7 +248,6 @@ KPIS: tuple[Kpi, ...] = (
         ("deals.status", "deals.closed_at", REPS),
         "closed_at (deals won or lost); reps employed at some time in the period",
         f"count of deals won or lost with closed_at in the period / {REP_COUNT}",
-        _closed_per_rep,
         no_denominator=NO_REPS,
         relation=_per_rep_rows(IS_CLOSED, "1.0"),
     ),
@@ -458,7 +261,6 @@ KPIS: tuple[Kpi, ...] = (
         "closed_at (deals won), in the period and in the comparison period",
         "(revenue won in the period − revenue won in the comparison period) / revenue won in "
         "the comparison period (previous period, or a year earlier with compare year)",
-        _growth,
         benchmark="about 10% a year for mature businesses",
         sample_size="rows",
         relation=GROWTH_ROWS,
@@ -473,7 +275,6 @@ KPIS: tuple[Kpi, ...] = (
         "closed_at (deals won)",
         "per source: sum of amount over won deals closed in the period from it / sum of amount "
         "over all won deals closed in the period",
-        _revenue_weights,
         category="source",
         relation=Rows("deals", "closed_at", (IS_WON,), value="amount", category="source"),
     ),
@@ -487,7 +288,6 @@ KPIS: tuple[Kpi, ...] = (
         "closed_at (deals won)",
         "share of amount over won deals closed in the period: new (deal_type new), existing "
         "(renewal, upsell, expansion), (other) (deal_type other or blank)",
-        _revenue_by_customer,
         benchmark="existing customers usually the larger share",
         category=CUSTOMERS,
         category_order=("new", "existing"),
@@ -504,9 +304,7 @@ KPIS: tuple[Kpi, ...] = (
         "and end",
         "distinct reps with ended_at in the period and not employed at its end / ((reps "
         "employed at its start + reps employed at its end) / 2)",
-        _turnover,
         higher_is_better=False,
-        combine=_turnover_rate,
         relation=TURNOVER_ROWS,
         summarise=_turnover_of,
     ),
@@ -520,8 +318,6 @@ KPIS: tuple[Kpi, ...] = (
         "closed_at on or before the period's end (won to date)",
         "distinct account_id over won deals closed on or before the period's end / "
         "addressable_market from the report config",
-        _won_to_date,
-        combine=_penetration,
         variant="accounts",
         relation=PENETRATION_ROWS,
         summarise=_penetration_of,
@@ -540,7 +336,6 @@ KPIS: tuple[Kpi, ...] = (
         f"their coaching − revenue they won in the {COACHING_DAYS} days before it) / revenue "
         f"they won in the {COACHING_DAYS} days before it (won deals by owner); reps who won "
         "nothing before it left out",
-        None,
         benchmark="+10-20% within 3-6 months of the coaching",
         left_out=(
             "{n} deals of reps who won nothing in the "
@@ -567,7 +362,6 @@ KPIS: tuple[Kpi, ...] = (
         "on staff at the period's end (started_at before it, ended_at blank or not before it)",
         "mean of satisfaction (each rep's latest survey score, as the reps file gives it) over "
         "reps on staff at the period's end that have one",
-        None,
         matures=Maturing(0),
         relation=Rows(
             "reps",
@@ -587,7 +381,6 @@ KPIS: tuple[Kpi, ...] = (
         "on staff at the period's end (started_at before it, ended_at blank or not before it)",
         "reps on staff at the period's end with tool_adopted_at before it / reps on staff at "
         "the period's end",
-        None,
         matures=Maturing(0),
         relation=Rows(
             "reps",
@@ -607,7 +400,6 @@ KPIS: tuple[Kpi, ...] = (
         "closed_at",
         "won / (won + lost) over deals closed in the period that two or more reps worked "
         "together (collaborators at least 2)",
-        None,
         relation=Rows(
             "deals",
             "closed_at",
@@ -632,7 +424,6 @@ KPIS: tuple[Kpi, ...] = (
         "sum of amount over won deals closed in the period / sum over reps of weekly_hours × "
         "the weeks of the period they were employed (started_at to ended_at, blank: open), "
         "over the days the deals cover; won deals of owners without weekly_hours left out",
-        None,
         left_out="{n} won deal{s} of owners without weekly_hours in reps left out",
         no_denominator="no hours worked on record in the period",
         sample_size="rows",
@@ -664,8 +455,6 @@ VARIANTS: tuple[Kpi, ...] = (
         "closed_at in the 12 months up to the period's end",
         "sum of amount over won deals closed in the 12 months up to the period's end / "
         "market_sales_volume (the market's sales in a year) from the report config",
-        _won_in_the_year,
-        combine=_sales_share,
         variant="sales_volume",
         relation=SALES_SHARE_ROWS,
         summarise=_sales_share_of,

@@ -78,10 +78,10 @@ def _parts(found: Explanation) -> str:
         return ""  # a value per category; a custom combination of its own
     again = recompute(found).get((None, None))
     declared = found.kpi.relation
-    key = declared.key if declared is not None and declared.key is not None else None
+    key = declared.key
     keys_of = f"distinct {identifier(key) or 'keys'}" if key else ""
     if "per" in roles:  # distinct keys per distinct `per`
-        per = declared.per if declared is not None and declared.per is not None else ""
+        per = declared.per or ""
         keys, pers = (rows[roles[r]].dropna().nunique() for r in ("key", "per"))
         shown = shown_value(found.kpi.unit, again, found.currency)
         return f"{keys:,} {keys_of} / {pers:,} distinct {identifier(per) or 'values'} = {shown}"
