@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import date
 
 import pandas as pd
 import pytest
 
-from salesmetrics import engine
+from salesmetrics import duck, engine
 from salesmetrics.currency import Rates
 from salesmetrics.engine import compute, select, span
 from salesmetrics.errors import SalesmetricsError
@@ -114,17 +113,17 @@ def test_means_and_medians_per_group_leave_out_blanks_and_say_when_none_is_left(
     assert report.value("sales_cycle_days", owner="Ben").value == 20.0
 
 
-def test_each_distinct_period_is_evaluated_once(monkeypatch):
+def test_each_distinct_period_is_evaluated_once_in_one_query(monkeypatch):
     # October is the report period and the last trend period, September the comparison
-    # period and a trend period: three distinct periods, each computed once
-    kpi = engine.CATALOGUE["deals_won"]
-    seen: list[str] = []
+    # period and a trend period: three distinct periods, all in one query
+    calls: list[list[str]] = []
+    measure = duck.measure
 
-    def counted(ctx, period):
-        seen.append(period.label)
-        return kpi.rows(ctx, period)
+    def counted(kpi, ctx, periods, *args):
+        calls.append([period.label for period, _ in periods])
+        return measure(kpi, ctx, periods, *args)
 
-    monkeypatch.setitem(engine.CATALOGUE, "deals_won", replace(kpi, rows=counted))
+    monkeypatch.setattr(duck, "measure", counted)
     report = compute(
         BOOK,
         period=OCTOBER,
@@ -132,9 +131,8 @@ def test_each_distinct_period_is_evaluated_once(monkeypatch):
         compare="previous",
         trend_periods=3,
         kpis=["deals_won"],
-        engine="pandas",  # the DuckDB engine takes every period in one query
     )
-    assert sorted(seen) == ["2026-08", "2026-09", "2026-10"]
+    assert [sorted(labels) for labels in calls] == [["2026-08", "2026-09", "2026-10"]]
     won = report.value("deals_won")
     assert (won.value, won.previous) == (2.0, 1.0)
     assert [p.value for p in won.trend] == [0.0, 1.0, 2.0]
@@ -547,8 +545,8 @@ def test_a_split_kpi_without_rows_gives_one_value_saying_so():
     assert list(october.categories("lost_reasons")) == ["Price"]
 
 
-def test_facts_on_rows_reach_every_group_even_an_empty_one():
-    # market_penetration reads the addressable market as a fact on its rows: Cy's group has
+def test_a_measure_the_report_gives_reaches_every_group_even_an_empty_one():
+    # market_penetration reads the addressable market the report gives (Rows.given): Cy's group has
     # no won deal in October, yet its value is 0 of the market, not unknown
     extra = frame("deals", "deal_id status created_at closed_at amount owner account_id",
                   [("D7", "open", "2026-10-02", None, 50.0, "Cy", "A9")])  # fmt: skip

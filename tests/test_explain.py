@@ -17,7 +17,9 @@ from salesmetrics.explain import COUNTED, REASON, explain, group_of, recompute
 from salesmetrics.kpis.base import Aggregation, Kpi, Rows, Unit
 from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.periods import resolve_period
-from tests.test_duck import BOOK, DECLARED, MOVEMENT, OCTOBER
+from tests.test_duck import BOOK, OCTOBER
+
+MOVEMENT = [k.id for k in CATALOGUE.values() if k.stage == "movement"]
 
 AS_OF = date(2026, 11, 15)
 
@@ -123,7 +125,6 @@ def test_a_count_distinct_counts_each_key_once(monkeypatch):
         ("deals.status", "deals.closed_at"),
         "closed_at",
         "distinct owners of deals won in the period",
-        CATALOGUE["deals_won"].rows,
         relation=Rows("deals", "closed_at", (("status = 'won'", "not won"),), key="owner"),
     )
     monkeypatch.setitem(CATALOGUE, owners.id, owners)
@@ -228,7 +229,7 @@ SAMPLE_SKIPS = {  # declared KPIs whose fields the sample company has not (kpis 
 }
 
 
-@pytest.mark.parametrize("kpi_id", DECLARED)
+@pytest.mark.parametrize("kpi_id", list(CATALOGUE))
 def test_every_declared_kpis_rows_give_its_value_on_the_sample_company(sample, kpi_id):
     try:
         found = of_sample(sample, kpi_id)

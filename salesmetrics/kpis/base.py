@@ -303,8 +303,7 @@ class Kpi:
 
     def __post_init__(self) -> None:
         custom = self.aggregation is Aggregation.CUSTOM
-        measured = self.summarise is not None and bool(self.relation.measures)
-        if custom != measured:
+        if (self.summarise is not None, bool(self.relation.measures)) != (custom, custom):
             raise ValueError(
                 f"{self.id}: a custom KPI, and only one, gives `measures` and `summarise`"
             )
