@@ -13,6 +13,7 @@ characters or escape sequences (see render/safe.py).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -181,9 +182,16 @@ def _header(report: Report, look: _Look) -> None:
 
 
 def _warnings(report: Report, look: _Look) -> None:
-    """Inputs that do not cover the period, first: the numbers below are not measurements."""
+    """Inputs that do not cover the period, first: the numbers below are not measurements.
+    Then why comparison values are missing, once for all the KPIs (the first month of the data
+    has none for most of them), not under each."""
     for warning in report.warnings:
         look.console.print(look.text(f"warning: {warning.message}", style="bold yellow"))
+    for line in _before_the_data(_no_comparison(report)):
+        look.console.print(look.text(line, style="dim"))
+
+
+NO_COMPARISON = "no comparison: "
 
 
 def _panel(report: Report, summary: Summary, look: _Look) -> None:
@@ -232,11 +240,63 @@ def _same(values: list[KpiValue], copies: dict[str, str], look: _Look) -> None:
             look.console.print(look.text(same_line(kept, copy), style="dim"))
 
 
-def _note(v: KpiValue, report: Report) -> str:
+def _no_comparison(report: Report) -> dict[str, int]:
+    """The engine's notes that a comparison value is unknown ("no comparison: activities start
+    2025-01-01; period 2024-12 has no activities") on the KPIs' totals, with how many have
+    each: said once above the tables, and left out of each KPI's note (`_note`)."""
+    counts: dict[str, int] = {}
+    for v in report.values:
+        note = _unsplit_left_out(v, report)
+        if v.group or v.category is not None or NO_COMPARISON not in note:
+            continue
+        said = NO_COMPARISON + note.split(NO_COMPARISON, 1)[1]
+        counts[said] = counts.get(said, 0) + 1
+    return counts
+
+
+STARTS = re.compile(r"no comparison: (\w+) start (\S+); period (\S+) has no \1")
+
+
+def _before_the_data(counts: dict[str, int]) -> list[str]:
+    """The lines of `_no_comparison`: one for a comparison period before the start of the
+    inputs ("no comparison with 2024-12, before the data: leads, activities start 2025-01-01;
+    deals start 2025-01-02 (49 KPIs)"), then one for each other reason."""
+    lines: list[str] = []
+    starts: dict[str, dict[str, list[str]]] = {}
+    kpis: dict[str, int] = {}
+    for said, count in counts.items():
+        found = STARTS.fullmatch(said)
+        if found is None:
+            lines.append(f"{said} ({_kpis(count)})")
+            continue
+        entity, first, label = found.groups()
+        starts.setdefault(label, {}).setdefault(first, []).append(entity)
+        kpis[label] = kpis.get(label, 0) + count
+    for label, by_day in starts.items():
+        listed = "; ".join(f"{', '.join(e)} start {day}" for day, e in sorted(by_day.items()))
+        said = f"no comparison with {label}, before the data: {listed}"
+        lines.insert(0, f"{said} ({_kpis(kpis[label])})")
+    return lines
+
+
+def _kpis(count: int) -> str:
+    return "1 KPI" if count == 1 else f"{count} KPIs"
+
+
+def _unsplit_left_out(v: KpiValue, report: Report) -> str:
     """The value's note without why it is not split (said once below the stage)."""
     reason = next((s.reason for s in report.unsplit if s.id == v.id), None)
     note = v.note or ""
     return note.removesuffix(reason).removesuffix("; ") if reason else note
+
+
+def _note(v: KpiValue, report: Report) -> str:
+    """The value's note without why it is not split (said once below the stage), nor why its
+    comparison is missing (said once above, `_no_comparison`)."""
+    note = _unsplit_left_out(v, report)
+    if NO_COMPARISON in note:
+        note = note.split(NO_COMPARISON, 1)[0].removesuffix("; ")
+    return note
 
 
 def _movement(report: Report, values: list[KpiValue], look: _Look) -> None:

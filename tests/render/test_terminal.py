@@ -14,7 +14,7 @@ from salesmetrics.render.console import is_ascii, make_console
 from salesmetrics.render.terminal import render
 from salesmetrics.report import Skipped, TrendPoint
 from salesmetrics.summary import View
-from tests.kpis.frames import AS_OF, OCTOBER
+from tests.kpis.frames import AS_OF, OCTOBER, frame
 from tests.kpis.test_mrr import FIVE
 from tests.render.reports import (
     maturing_report,
@@ -314,3 +314,28 @@ def test_the_movement_shows_each_steps_deals_beside_its_value():
     assert "| Open pipeline at start      |     6 | 2,200 |" in text
     assert "| Pipeline gone from export   |     1 |  -700 |" in text
     assert text.count("movement over 2026-10-01 to 2026-10-31, not the whole of 2026-Q4") == 1
+
+
+def test_the_first_month_of_the_data_says_once_why_there_is_no_comparison():
+    """Every KPI of a first month has no comparison, as September is before the data: one line
+    above the tables says so for all of them, grouped by the day each input starts, and no
+    KPI's note repeats it."""
+    deals = frame("deals", "deal_id status created_at closed_at amount owner", [
+        ("D1", "won", "2026-10-02", "2026-10-20", 100.0, "Ann"),
+        ("D2", "lost", "2026-10-03", "2026-10-21", 50.0, "Bob"),
+    ])  # fmt: skip
+    leads = frame("leads", "lead_id created_at", [("L1", "2026-10-01"), ("L2", "2026-10-05")])
+    ids = ["deals_won", "win_rate", "revenue_won", "leads_created", "avg_deal_size"]
+    book = {"deals": deals, "leads": leads}
+    report = compute(book, period=OCTOBER, as_of=AS_OF, kpis=ids, compare="previous")
+    out = io.StringIO()
+    render(report, [], _wide(out))
+    text = out.getvalue()
+    told = [v.id for v in report.values if "no comparison" in (v.note or "")]
+    assert sorted(told) == sorted(ids)  # each KPI's own note still says it (JSON, workbook)
+    line = (
+        "no comparison with 2026-09, before the data: leads start 2026-10-01; "
+        "deals start 2026-10-02 (5 KPIs)"
+    )
+    assert text.count("no comparison") == 1 and line in text
+    assert text.index(line) < text.index("Close")  # above the tables
