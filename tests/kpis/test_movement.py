@@ -1,6 +1,6 @@
 """The pipeline movement KPIs on the hand-worked snapshot pair of tests/test_diff.py, checked
 against the diff's waterfall (which reconciles), by owner, and in periods the exports do not
-span, on both engines (the DuckDB declaration over `pipeline_moves`, and the pandas rows)."""
+span (the declarations over the table `pipeline_moves`)."""
 
 from __future__ import annotations
 
@@ -28,11 +28,6 @@ IDS = [k.id for k in KPIS]
 WATERFALL = [k for k, step in MOVES.items() if step in dict(PIPELINE_MOVES)]  # not movements
 
 
-@pytest.fixture(params=["pandas", "duckdb"])
-def engine(request) -> str:
-    return request.param
-
-
 def _report(period=OCTOBER, settings=SETTINGS, frames=None, **options):
     frames = frames or {"deals": NEW, "previous_snapshot": OLD}
     return compute(
@@ -45,8 +40,8 @@ def _values(report, group=()) -> dict[str, tuple[float | None, float | None, str
     return {v.id: (v.numerator, v.value, v.note) for v in report.values if v.group == group}
 
 
-def test_each_movement_kpi_is_the_diffs_step_with_its_count(engine):
-    report = _report(engine=engine)
+def test_each_movement_kpi_is_the_diffs_step_with_its_count():
+    report = _report()
     waterfall = diff(OLD, NEW, OCTOBER).total
     found = {v.id: (v.numerator, v.value) for v in report.values if not v.group}
     assert found["pipeline_start"] == (6, 2200.0)  # D1-D5, D7
@@ -59,8 +54,8 @@ def test_each_movement_kpi_is_the_diffs_step_with_its_count(engine):
     assert all(v.note is None for v in report.values)  # October is the span between them
 
 
-def test_start_plus_the_moves_is_the_end_in_total_and_per_owner(engine):
-    report = _report(group_by=("owner",), engine=engine)
+def test_start_plus_the_moves_is_the_end_in_total_and_per_owner():
+    report = _report(group_by=("owner",))
     for group in ((), (("owner", "Ann"),), (("owner", "Bob"),)):
         values = {v.id: v.value for v in report.values if v.group == group}
         moved = sum(values[s] for s in WATERFALL)
@@ -79,24 +74,24 @@ def test_start_plus_the_moves_is_the_end_in_total_and_per_owner(engine):
     assert bob["pipeline_created"] == (0, 0.0, None)
 
 
-def test_other_periods_have_no_value_and_say_why(engine):
-    report = _report(compare="previous", trend_periods=2, engine=engine)
+def test_other_periods_have_no_value_and_say_why():
+    report = _report(compare="previous", trend_periods=2)
     start = report.value("pipeline_start")
     assert start.previous is None  # September: no snapshot pair covers it
     assert [p.value for p in start.trend] == [None, 2200.0]
-    quarter = _report(period=resolve_period("2026-Q4", AS_OF), engine=engine)
+    quarter = _report(period=resolve_period("2026-Q4", AS_OF))
     created = quarter.value("pipeline_created")
     assert created.value == 800.0
     assert created.note == "movement over 2026-10-01 to 2026-10-31, not the whole of 2026-Q4"
-    september = _report(period=resolve_period("2026-09", AS_OF), engine=engine)
+    september = _report(period=resolve_period("2026-09", AS_OF))
     assert september.value("pipeline_created").value is None
     assert september.value("pipeline_created").note == (
         "no snapshot pair for 2026-09: the exports span 2026-10-01 to 2026-10-31"
     )
 
 
-def test_by_month_only_the_month_holding_the_spans_last_day_has_values(engine):
-    report = _report(period=resolve_period("2026-Q4", AS_OF), group_by=("month",), engine=engine)
+def test_by_month_only_the_month_holding_the_spans_last_day_has_values():
+    report = _report(period=resolve_period("2026-Q4", AS_OF), group_by=("month",))
     october = _values(report, (("month", "2026-10"),))
     november = _values(report, (("month", "2026-11"),))
     assert october["pipeline_end"] == (5, 2400.0, None)  # the month is the span: no note
@@ -106,7 +101,7 @@ def test_by_month_only_the_month_holding_the_spans_last_day_has_values(engine):
         "no snapshot pair for 2026-11: the exports span 2026-10-01 to 2026-10-31",
     )
     # a span of 2026-10-15 to 2026-10-31 lies in October without being all of it
-    half = _report(settings=Settings(snapshot_day=date(2026, 10, 15)), engine=engine)
+    half = _report(settings=Settings(snapshot_day=date(2026, 10, 15)))
     assert _values(half)["pipeline_created"] == (
         1,
         800.0,
@@ -133,13 +128,13 @@ def test_without_a_previous_snapshot_they_are_skipped_with_what_to_add():
     assert report.skipped[0].reason == "needs previous_snapshot (no previous_snapshot input)"
 
 
-def test_without_the_snapshots_day_there_is_no_value_in_total_or_per_owner(engine):
-    report = _report(settings=Settings(), group_by=("owner",), engine=engine)
+def test_without_the_snapshots_day_there_is_no_value_in_total_or_per_owner():
+    report = _report(settings=Settings(), group_by=("owner",))
     assert not report.unsplit  # each owner has no value, for the same reason
     note = "no day for the previous snapshot (previous_snapshot.as_of in the config)"
     for group in ((), (("owner", "Ann"),), (("owner", "Bob"),)):
         assert _values(report, group)["pipeline_end"] == (None, None, note)
-    late = _report(settings=Settings(snapshot_day=AS_OF), engine=engine).value("pipeline_start")
+    late = _report(settings=Settings(snapshot_day=AS_OF)).value("pipeline_start")
     assert (late.value, late.note) == (
         None,
         "the previous snapshot (2026-11-01) is not before as_of (2026-11-01)",

@@ -9,7 +9,6 @@ from salesmetrics.engine import compute
 from salesmetrics.kpis.prospecting import KPIS
 from salesmetrics.periods import resolve_period
 from tests.kpis.frames import AS_OF, NOVEMBER, OCTOBER, SEPTEMBER, frame
-from tests.test_duck import same_values
 
 JUNE = resolve_period("2026-06", AS_OF)  # nothing happens in June or May
 
@@ -165,11 +164,10 @@ def test_accounts_contacted_follows_a_reach_out_logged_against_a_deal():
 # accounts_responded (the fourth seed's companies that have responded to outreach)
 
 
-@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
-def test_accounts_responded_counts_distinct_prospects_with_an_inbound_activity_or_a_reply(engine):
+def test_accounts_responded_counts_distinct_prospects_with_an_inbound_activity_or_a_reply():
     # October: C1 replied (A9), C7 replied (A3), C5 inbound on L5 (no account: the lead);
     # C3 was not replied, the research and the other reach outs are not responses
-    report = run("accounts_responded", group_by=["owner"], engine=engine)
+    report = run("accounts_responded", group_by=["owner"])
     assert report.value("accounts_responded").value == 3.0
     assert report.value("accounts_responded", owner="Ana").value == 1.0  # A9
     assert report.value("accounts_responded", owner="Ben").value == 2.0  # A3, lead L5
@@ -212,7 +210,6 @@ def test_a_lead_listed_twice_gives_the_account_of_its_first_listing_that_has_one
     report = run("accounts_contacted", book=book, group_by=["owner"])
     assert report.value("accounts_contacted").value == 2.0  # account A2, lead A2
     assert report.value("accounts_contacted", owner="Ana").value == 1.0
-    assert same_values(book, period=OCTOBER, as_of=AS_OF, group_by=("owner",))
 
 
 # research_hours, research_hours_per_qualified_lead
@@ -296,12 +293,10 @@ def test_research_takes_each_dimension_of_its_lead_from_its_first_listing_with_o
         report = run("research_hours_per_qualified_lead", book=book, group_by=[by])
         found = report.value("research_hours_per_qualified_lead", **{by: label})
         assert found.numerator == 0.5
-        assert same_values(book, period=OCTOBER, as_of=AS_OF, group_by=(by,))
     # activities without owners cannot be split by owner, though leads have them
     unowned = {"leads": leads.assign(owner="Ana"), "activities": acts.drop(columns=["owner"])}
     (total,) = run("research_hours_per_qualified_lead", book=unowned, group_by=["owner"]).values
     assert total.note == "not split by owner: activities carry no owner"
-    assert same_values(unowned, period=OCTOBER, as_of=AS_OF, group_by=("owner",))
 
 
 # research_response_roi
@@ -405,12 +400,6 @@ def test_research_response_roi_needs_replies():
     assert report.skipped[0].reason == "needs activities.replied"
 
 
-@pytest.mark.parametrize("by", [(), ("owner",), ("quality",), ("month",)])
-def test_both_engines_agree_on_the_book_of_these_tests(by):
-    ids = [k.id for k in KPIS if k.relation is not None]
-    assert same_values(BOOK, period=OCTOBER, as_of=AS_OF, group_by=by, kpis=ids, trend_periods=3)
-
-
 # named variants (issue 18): qualified leads per research hour, as the seed defines it
 
 
@@ -485,13 +474,3 @@ def test_research_response_roi_sets_researched_emails_against_the_others():
         "researched: 2 of 3 delivered emails replied; not researched: 1 of 3: fewer than the "
         "small-sample threshold (20) in one of them",
     )
-
-
-def test_research_response_roi_agrees_on_both_engines_in_both_variants():
-    for variant in ("period_change", "researched_against_not"):
-        for by in ((), ("owner",), ("month",)):
-            assert same_values(
-                BOOK, kpis=["research_response_roi"], period=OCTOBER, as_of=AS_OF,
-                group_by=by, variants={"research_response_roi": variant}, small_sample=1,
-                compare="previous", trend_periods=2,
-            )  # fmt: skip
