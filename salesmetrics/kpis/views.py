@@ -100,7 +100,7 @@ def _stage_reach() -> str:
 
 # efficiency: the cost grid (cost per lead, SQL, demo, POC, negotiation)
 
-NOT_HELD = ("noshow", "cancelled", "canceled", "rescheduled")  # as kpis.demo.NOT_HELD
+NOT_HELD = ("noshow", "cancelled", "canceled", "rescheduled")  # demo outcomes, letters only
 DIMENSIONS = "COLUMNS('^(owner|team|source)$')"  # those of the costs' dimensions a table has
 HELD_SQL = (
     "channel = 'demo' AND NOT coalesce(regexp_replace(lower(outcome), '[^a-z]', '', 'g') "
@@ -223,7 +223,6 @@ occurred_at and sql_at: research on hot leads is set against the hot leads quali
 # qualification and demo (kpis.qualification, kpis.demo)
 
 NOT_CONTACT = ("research",)  # outbound activities that are not a message to the lead
-NOT_HELD = ("noshow", "cancelled", "canceled", "rescheduled")  # demo outcomes, letters only
 
 
 def _listed(values: tuple[str, ...]) -> str:
