@@ -8,23 +8,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from salesmetrics import duck
 from salesmetrics.config import load_config
 from salesmetrics.engine import compute
+from salesmetrics.explain import COUNTED, REASON, explain
 from salesmetrics.kpis.base import Settings
 from salesmetrics.kpis.catalogue import CATALOGUE
-from salesmetrics.kpis.efficiency import (
-    KPIS,
-    attribution,
-    costs_in,
-    gross_margin,
-    new_customers,
-)
+from salesmetrics.kpis.efficiency import KPIS
 from salesmetrics.kpis.mrr import NO_MOVEMENT
 from salesmetrics.periods import between, resolve_period
 from salesmetrics.pipeline import frames_of, load_inputs
 from tests.golden import check_json
 from tests.kpis.frames import AS_OF, JUNE, OCTOBER, context, frame
-from tests.test_duck import same_values
 
 IDS = [k.id for k in KPIS]
 GRID = [
@@ -137,37 +132,67 @@ def test_every_kpi_is_declared_in_the_catalogue_with_its_stage():
     assert CATALOGUE["clv_to_cac"].benchmark == "at least 3x"
 
 
+def spent(book: dict, kpi: str, period) -> float | None:
+    """The costs in `kpi`'s numerator for `period`."""
+    return run(kpi, book=book, period=period).value(kpi).numerator
+
+
+def october_customers(book: dict, sql: str) -> list[str]:
+    """The customer ids `sql` finds in the efficiency views (kpis.views) over `book`, with
+    {october} for the condition that a row happened in October."""
+    ctx = context(book)
+    october = "happened_at >= TIMESTAMP '2026-10-01' AND happened_at < TIMESTAMP '2026-11-01'"
+    found = duck.connection(ctx).execute(duck.ready(ctx, sql.format(october=october)))
+    return sorted(c for (c,) in found.fetchall())
+
+
+NEW = (
+    "SELECT customer_id FROM efficiency_rows WHERE side = 'acquisition' AND kind = 'new' "
+    "AND {october}"
+)
+
+
+def sources(book: dict) -> dict[str, tuple[str, str]]:
+    """Each customer's (source, owner), as the efficiency views give customers them."""
+    ctx = context(book)
+    sql = duck.ready(ctx, "SELECT customer_id, source, owner FROM efficiency_attribution")
+    return {c: (s, o) for c, s, o in duck.connection(ctx).execute(sql).fetchall()}
+
+
 def test_costs_count_by_incurred_at_or_by_the_days_of_their_month():
-    ctx = context(
-        {"costs": frame("costs", "month category amount", [("2026-10-01", "marketing", 3100.0)])}
-    )
+    costs = frame("costs", "month category amount", [("2026-10-01", "marketing", 3100.0)])
+    leads = frame("leads", "lead_id created_at", [("L1", "2026-09-01"), ("L2", "2026-12-31")])
+    spread = {"costs": costs, "leads": leads}  # leads from before to after the periods
     week = between(date(2026, 10, 5), date(2026, 10, 11))
     first_week = between(date(2026, 9, 28), date(2026, 10, 4))
-    assert costs_in(ctx, week, None)["amount"].sum() == pytest.approx(700.0)  # 3,100 × 7/31
-    assert costs_in(ctx, first_week, None)["amount"].sum() == pytest.approx(400.0)  # × 4/31
-    assert costs_in(ctx, resolve_period("2026-Q4", AS_OF), None)["amount"].sum() == 3100.0
+    assert spent(spread, "cost_per_lead", week) == pytest.approx(700.0)  # 3,100 × 7/31
+    assert spent(spread, "cost_per_lead", first_week) == pytest.approx(400.0)  # × 4/31
+    assert spent(spread, "cost_per_lead", resolve_period("2026-Q4", AS_OF)) == 3100.0
     # counted like the MRR book's months: whole in the period holding the month's first day
-    assert costs_in(ctx, first_week, None, whole_months=True)["amount"].sum() == 3100.0
-    assert costs_in(ctx, week, None, whole_months=True).empty
-    october = costs_in(context(BOOK), OCTOBER, ("sales", "marketing"))
-    assert sorted(october["amount"]) == [100.0, 600.0, 900.0]  # 23:59 in, 00:00 of 1 Nov out
+    subscriptions = frame("subscriptions", "customer_id month mrr", [
+        ("C1", "2026-09-01", 10.0), ("C1", "2026-10-01", 10.0), ("C2", "2026-10-01", 10.0),
+    ])  # fmt: skip
+    whole = {"costs": costs, "subscriptions": subscriptions}
+    assert spent(whole, "cac", first_week) == 3100.0
+    rows = explain(whole, "cac", period=week, as_of=AS_OF).rows
+    cost = rows[rows["kind"] == "cost"]
+    assert cost[[COUNTED, REASON]].values.tolist() == [
+        [False, "happened outside 2026-10-05 to 2026-10-11"]
+    ]
+    rows = explain(BOOK, "cac", period=OCTOBER, as_of=AS_OF).rows
+    october = rows.loc[rows[COUNTED] & (rows["kind"] == "cost"), "amount"]
+    assert sorted(october) == [100.0, 600.0, 900.0]  # 23:59 in, 00:00 of 1 Nov out
 
 
 def test_new_customers_from_subscriptions_else_first_won_deals_else_first_orders():
-    ctx = context(BOOK)
-    assert sorted(new_customers(ctx, OCTOBER)["customer_id"]) == ["C4", "C5"]
+    assert october_customers(BOOK, NEW) == ["C4", "C5"]
     # no subscriptions: accounts whose first won deal closed in October (C1 first won in May)
-    assert sorted(new_customers(context(without("subscriptions")), OCTOBER)["customer_id"]) == [
-        "C4",
-        "C5",
-        "C6",
-    ]
+    assert october_customers(without("subscriptions"), NEW) == ["C4", "C5", "C6"]
     # no deals either: customers whose first order is in October (K2's was in October 2025)
-    only_orders = context({"costs": COSTS, "orders": ORDERS})
-    assert list(new_customers(only_orders, OCTOBER)["customer_id"]) == ["K4"]
+    assert october_customers({"costs": COSTS, "orders": ORDERS}, NEW) == ["K4"]
     # sources: the first won deal's, else the lead's
-    sources = attribution(ctx)["source"].to_dict()
-    assert (sources["C1"], sources["C4"], sources["C5"], sources["C2"]) == (
+    found = {c: source for c, (source, _) in sources(BOOK).items()}
+    assert (found["C1"], found["C4"], found["C5"], found["C2"]) == (
         "Ads",
         "Ads",
         "Referral",
@@ -187,17 +212,18 @@ def test_a_customer_takes_the_dimensions_of_its_first_won_deal_else_of_its_lead(
         ("LB", "2026-02-01", "Events", "Eve", "A3"),
         ("LC", "2026-01-01", "Cold", "Fay", "A3"),  # A3's earliest lead
     ])  # fmt: skip
-    found = attribution(context({"deals": deals, "leads": leads}))
-    assert found.loc["A1", ["source", "owner"]].tolist() == ["Ads", "Ana"]
-    assert found.loc["A2", ["source", "owner"]].tolist() == ["Webinar", "Cy"]  # from lead LA
-    assert found.loc["A3", ["source", "owner"]].tolist() == ["Cold", "Fay"]
+    found = sources({"deals": deals, "leads": leads})
+    assert found["A1"] == ("Ads", "Ana")
+    assert found["A2"] == ("Webinar", "Cy")  # from lead LA
+    assert found["A3"] == ("Cold", "Fay")
 
 
-def test_cac_rows_carry_costs_and_one_row_per_new_customer():
-    rows = CATALOGUE["cac"].rows(context(BOOK), OCTOBER)
+def test_cac_counts_costs_and_one_row_per_new_customer():
+    found = explain(BOOK, "cac", period=OCTOBER, as_of=AS_OF)
+    rows = found.rows[found.rows[COUNTED]]
     assert rows["numerator"].sum() == 1600.0  # 600 + 900 + 100
     assert rows["denominator"].sum() == 2.0  # C4 and C5
-    assert set(rows.columns) == {"source", "currency", "numerator", "denominator"}
+    assert sorted(rows["kind"]) == ["cost", "cost", "cost", "new", "new"]
 
 
 def test_cac_and_what_is_built_on_it_from_subscriptions():
@@ -216,11 +242,13 @@ def test_cac_and_what_is_built_on_it_from_subscriptions():
 
 
 def test_gross_margin_from_orders_when_the_config_has_none():
-    assert gross_margin(context(BOOK), OCTOBER) == pytest.approx(0.6)  # (300 − 120) / 300
-    assert gross_margin(context(BOOK, gross_margin=0.5), OCTOBER) == 0.5
     report = run("cac_payback_months", "clv")
+    # (300 − 120) / 300 = 0.6 from P3, October's one order with a cost
     assert report.value("cac_payback_months").value == pytest.approx(800.0 / 60.0)  # 100 × 0.6
     assert report.value("clv").value == pytest.approx(100.0 * 0.6 * 3)  # / (1/3)
+    # the config's 0.5 over the orders' 0.6: 800 / (100 × 0.5)
+    config = run("cac_payback_months", settings=HALF).value("cac_payback_months")
+    assert config.value == pytest.approx(16.0)
 
 
 def test_no_margin_anywhere_is_a_note_not_a_number():
@@ -591,7 +619,7 @@ def test_sample_company_efficiency_matches_the_reviewed_golden_file():
 
 
 # the cost grid: acquisition costs per SQL, demo (POC) held, POC accomplished or successful,
-# negotiation, on both engines
+# negotiation
 
 # fmt: off
 SQLS = frame("leads", "lead_id created_at sql_at source", [
@@ -629,23 +657,14 @@ STEPS = frame("deals", (
 # demo. Successful POC (reached proposal) in October: D1, D5 (D6 reached negotiation, so
 # proposal, on 28 September). Negotiation reached in October: D1 (10 Oct), D5 (25 Oct).
 GRID_BOOK = {"costs": COSTS, "leads": SQLS, "activities": DEMOS, "deals": STEPS}
-ENGINES = ("pandas", "duckdb")
 
 
-def grid(*ids: str, book=None, period=OCTOBER, engine: str, **options):
-    return compute(
-        GRID_BOOK if book is None else book,
-        period=period,
-        as_of=AS_OF,
-        kpis=list(ids),
-        engine=engine,
-        **options,
-    )
+def grid(*ids: str, book=None, period=OCTOBER, **options):
+    return run(*ids, book=GRID_BOOK if book is None else book, period=period, **options)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_the_cost_grid_divides_acquisition_costs_by_each_steps_count(engine):
-    report = grid(*GRID, "cost_per_lead", "cost_per_opportunity", engine=engine)
+def test_the_cost_grid_divides_acquisition_costs_by_each_steps_count():
+    report = grid(*GRID, "cost_per_lead", "cost_per_opportunity")
     assert report.skipped == ()
     # acquisition costs in October: 600 + 900 + 100 = 1,600 (the 500 of "other" is not one)
     expected = {
@@ -664,9 +683,8 @@ def test_the_cost_grid_divides_acquisition_costs_by_each_steps_count(engine):
         assert value.n == 3 + steps, kpi  # three cost rows and the steps
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_the_cost_grid_by_source_puts_a_sources_costs_over_its_steps(engine):
-    report = grid(*GRID, engine=engine, group_by=["source"])
+def test_the_cost_grid_by_source_puts_a_sources_costs_over_its_steps():
+    report = grid(*GRID, group_by=["source"])
     ads = report.value("cost_per_sql", source="Ads")  # 600 + 100 over Q1
     assert (ads.numerator, ads.denominator) == (700.0, 1.0)
     referral = report.value("cost_per_sql", source="Referral")  # no Referral costs, Q2
@@ -682,36 +700,33 @@ def test_the_cost_grid_by_source_puts_a_sources_costs_over_its_steps(engine):
     assert (poc.numerator, poc.denominator) == (700.0, 2.0)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_a_week_counts_the_share_of_each_monthly_cost_in_it(engine):
+def test_a_week_counts_the_share_of_each_monthly_cost_in_it():
     """2026-W40 runs from Monday 28 September to Sunday 4 October: 3/30 of September's 700 +
     400 and 4/31 of October's 600 + 900 (the 100 of 31 October is after it); Q1 qualified
     on 2 October."""
     week = resolve_period("2026-W40", AS_OF)
-    value = grid("cost_per_sql", engine=engine, period=week).value("cost_per_sql")
+    value = grid("cost_per_sql", period=week).value("cost_per_sql")
     assert value.numerator == pytest.approx(1100.0 * 3 / 30 + 1500.0 * 4 / 31, rel=1e-12)
     assert (value.denominator, value.n) == (1.0, 5)  # four monthly costs and Q1
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_without_demo_activities_demos_are_deals_entering_the_demo_stage(engine):
+def test_without_demo_activities_demos_are_deals_entering_the_demo_stage():
     emails = DEMOS[DEMOS["channel"] == "email"]
-    value = grid("cost_per_demo", book={**GRID_BOOK, "activities": emails}, engine=engine)
+    value = grid("cost_per_demo", book={**GRID_BOOK, "activities": emails})
     demo = value.value("cost_per_demo")  # D2 (2 Oct) and D3 (5 Oct) entered demo in October
     assert (demo.numerator, demo.denominator) == (1600.0, 2.0)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_the_cost_grid_counts_only_the_days_costs_and_steps_both_cover(engine):
+def test_the_cost_grid_counts_only_the_days_costs_and_steps_both_cover():
     """Costs that end with September leave October without a value, and say why (in the
     words of the stale-input warning: a period after an input is not measured)."""
     stale = {**GRID_BOOK, "costs": COSTS.iloc[5:]}
-    value = grid("cost_per_negotiation", book=stale, engine=engine).value("cost_per_negotiation")
+    value = grid("cost_per_negotiation", book=stale).value("cost_per_negotiation")
     assert (value.value, value.note) == (None, "costs end 2026-09-30; period 2026-10 has no costs")
 
 
 def test_the_cost_grid_skips_without_the_stage_dates_it_needs():
-    report = grid(*GRID, book={**GRID_BOOK, "deals": DEALS}, engine="duckdb")
+    report = grid(*GRID, book={**GRID_BOOK, "deals": DEALS})
     assert [s.id for s in report.skipped] == [
         "cost_per_accomplished_poc",
         "cost_per_successful_poc",
@@ -736,39 +751,7 @@ def test_net_rosi_is_revenue_less_sales_costs_over_them():
     assert rosi.note is None
 
 
-# on DuckDB (issue 16): the declarations against the pandas rows, and the SQL's own edges
-
-DECLARED = [*IDS[:7], "sales_productivity"]  # cac .. rosi and sales_productivity
-STRIPE = Settings(gross_margin=0.5, churn_variant="stripe")
-TRANSACTIONAL = Settings(clv_variant="transactional", customer_lifespan_years=3)
-SHAPES = {  # each report shape with one of the settings (Settings(): the orders' margin)
-    "trend": {"period": OCTOBER, "compare": "previous", "trend_periods": 3, "settings": HALF},
-    "by-source": {"period": OCTOBER, "group_by": ["source"], "compare": "year"},
-    "by-plan": {"period": OCTOBER, "group_by": ["plan"], "settings": STRIPE},
-    "quarter-by-month": {
-        "period": resolve_period("2026-Q4", AS_OF),
-        "group_by": ["month"],
-        "settings": TRANSACTIONAL,
-    },
-    "week": {"period": between(date(2026, 9, 28), date(2026, 10, 4)), "settings": HALF},
-    "opening-quarter": {
-        "period": resolve_period("2026-Q3", AS_OF),
-        "group_by": ["source"],
-        "settings": TRANSACTIONAL,
-    },
-}
-
-
-@pytest.mark.parametrize("shape", SHAPES)
-def test_both_engines_agree_on_the_tiny_company(shape):
-    options = {"as_of": AS_OF, "small_sample": 1, **SHAPES[shape]}
-    assert same_values(BOOK, kpis=DECLARED, **options) >= len(DECLARED)
-    variants = {"cac": "sales_only", "rosi": "net"}
-    assert same_values(BOOK, kpis=["cac", "rosi"], variants=variants, **options) >= 2
-    if "plan" in options.get("group_by", ()):
-        return  # a dimension of the subscriptions only
-    for book in (without("subscriptions"), {"costs": COSTS, "orders": ORDERS}):
-        assert same_values(book, kpis=["cac", "clv", "clv_to_cac"], **options) >= 1
+# the SQL's own edges (issue 16)
 
 
 def test_a_customer_churned_twice_in_a_period_is_counted_once_and_listed_twice():
@@ -780,24 +763,17 @@ def test_a_customer_churned_twice_in_a_period_is_counted_once_and_listed_twice()
         ("C1", "2026-09-01", 80.0), ("C1", "2026-11-01", 80.0),
         *[("C2", f"2026-{m:02d}-01", 100.0) for m in (9, 10, 11, 12)],
     ])  # fmt: skip
-    for engine in ("pandas", "duckdb"):
-        clv = compute(
-            {"subscriptions": subscriptions},
-            period=resolve_period("2026-Q4", AS_OF),
-            as_of=AS_OF,
-            kpis=["clv"],
-            settings=HALF,
-            engine=engine,
-        ).value("clv")
-        assert (clv.denominator, clv.n) == (2.0, 5)
-        assert clv.value == pytest.approx(300.0)
+    q4 = resolve_period("2026-Q4", AS_OF)
+    clv = run("clv", book={"subscriptions": subscriptions}, period=q4, settings=HALF).value("clv")
+    assert (clv.denominator, clv.n) == (2.0, 5)
+    assert clv.value == pytest.approx(300.0)
 
 
 def test_a_customer_takes_the_first_listed_of_two_first_won_deals_and_fills_its_blanks():
     """A1 won D1 and D2 on the same day: D1 is listed first, its blank owner is that of A1's
     earliest lead (Eve), its source its own (Ads). A2's subscription rows carry a source
     column, blank: the source is that of its won deal (Fair). CAC in October by owner and by
-    source, on both engines: Eve's 300 over A1; Ben's 50 over nobody."""
+    source: Eve's 300 over A1; Ben's 50 over nobody."""
     deals = frame("deals", "deal_id status created_at closed_at account_id source owner", [
         ("D0", "lost", "2026-01-01", "2026-01-15", None, None, "Ben"),  # the deals start
         ("D1", "won", "2026-09-01", "2026-10-05", "A1", "Ads", None),
@@ -815,25 +791,20 @@ def test_a_customer_takes_the_first_listed_of_two_first_won_deals_and_fills_its_
         ("2026-10-01", "sales", 50.0, "Ben", "Fair"),
         ("2026-10-01", "sales", None, "Ben", "Fair"),  # no amount: no row
     ])  # fmt: skip
-    found = attribution(context({"deals": deals, "leads": leads}))
-    assert found.loc["A1", ["owner", "source"]].tolist() == ["Eve", "Ads"]
+    assert sources({"deals": deals, "leads": leads})["A1"] == ("Ads", "Eve")
     book = {"deals": deals, "leads": leads, "costs": costs}
-    for engine in ("pandas", "duckdb"):
-        report = compute(book, period=OCTOBER, as_of=AS_OF, kpis=["cac"], group_by=["owner"],
-                         engine=engine)  # fmt: skip
-        eve, ben = report.value("cac", owner="Eve"), report.value("cac", owner="Ben")
-        assert (eve.value, eve.n) == (300.0, 2)
-        assert (ben.numerator, ben.denominator, ben.note) == (50.0, 1.0, None)  # A2, D3
+    report = run("cac", book=book, group_by=["owner"])
+    eve, ben = report.value("cac", owner="Eve"), report.value("cac", owner="Ben")
+    assert (eve.value, eve.n) == (300.0, 2)
+    assert (ben.numerator, ben.denominator, ben.note) == (50.0, 1.0, None)  # A2, D3
     subscriptions = frame("subscriptions", "customer_id month mrr source", [
         ("A2", "2026-09-01", 10.0, None), ("A2", "2026-10-01", 10.0, None),
         ("A3", "2026-10-01", 10.0, "Web"),
     ])  # fmt: skip
     book = {**book, "subscriptions": subscriptions}
-    for engine in ("pandas", "duckdb"):
-        report = compute(book, period=OCTOBER, as_of=AS_OF, kpis=["clv"], group_by=["source"],
-                         settings=HALF, engine=engine)  # fmt: skip
-        assert report.value("clv", source="Fair").n == 2  # A2 at the start and at the end
-        assert report.value("clv", source="Web").n == 2  # A3 new and at the end
+    report = run("clv", book=book, group_by=["source"], settings=HALF)
+    assert report.value("clv", source="Fair").n == 2  # A2 at the start and at the end
+    assert report.value("clv", source="Web").n == 2  # A3 new and at the end
 
 
 def test_revenue_and_costs_with_blank_amounts_and_the_days_rosi_compares():
@@ -852,13 +823,11 @@ def test_revenue_and_costs_with_blank_amounts_and_the_days_rosi_compares():
         ("2026-10-04", "sales", None),
         ("2026-10-20", "marketing", 100.0),
     ])  # fmt: skip
-    for engine in ("pandas", "duckdb"):
-        report = compute({"deals": deals, "costs": costs}, period=OCTOBER, as_of=AS_OF,
-                         kpis=["roi", "rosi"], small_sample=1, engine=engine)  # fmt: skip
-        roi = report.value("roi")  # (400 + 0 − 300) / 300, over O1, O2 and two costs
-        assert (roi.numerator, roi.denominator, roi.n) == (100.0, 300.0, 4)
-        rosi = report.value("rosi")  # (400 − 100) / 200: S2 closed after 20 September
-        assert (rosi.numerator, rosi.denominator, rosi.value) == (300.0, 200.0, 1.5)
-        assert rosi.note == (
-            "the costs data ends 2026-10-20: values up to its end, against 2026-09-01 to 2026-09-20"
-        )
+    report = run("roi", "rosi", book={"deals": deals, "costs": costs}, small_sample=1)
+    roi = report.value("roi")  # (400 + 0 − 300) / 300, over O1, O2 and two costs
+    assert (roi.numerator, roi.denominator, roi.n) == (100.0, 300.0, 4)
+    rosi = report.value("rosi")  # (400 − 100) / 200: S2 closed after 20 September
+    assert (rosi.numerator, rosi.denominator, rosi.value) == (300.0, 200.0, 1.5)
+    assert rosi.note == (
+        "the costs data ends 2026-10-20: values up to its end, against 2026-09-01 to 2026-09-20"
+    )

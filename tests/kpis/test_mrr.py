@@ -17,10 +17,9 @@ from salesmetrics.errors import SalesmetricsError
 from salesmetrics.ingest import load_input
 from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.kpis.mrr import KPIS
-from salesmetrics.kpis.subscriptions import movements
 from salesmetrics.periods import Period, between, resolve_period
 from tests.golden import check_json
-from tests.kpis.frames import AS_OF, OCTOBER, SEPTEMBER, context, frame
+from tests.kpis.frames import AS_OF, OCTOBER, SEPTEMBER, frame
 
 ROOT = Path(__file__).parents[2]
 LEVELS = ["mrr", "arr", "customers_active", "arpa"]
@@ -120,16 +119,6 @@ def test_the_bridge_of_october_reconciles():
         "reactivation": 60.0,
         "end": 1110.0,
     }
-
-
-def test_a_bridge_that_does_not_reconcile_is_an_error_not_a_number():
-    ctx = context(FIVE)
-    moves = movements(ctx).copy()
-    moves.loc[moves["movement"] == "new", "amount"] = 499.0  # F's 500 one short
-    ctx.cache["subscriptions.movements"] = moves
-    for kpi in ("mrr_bridge", "mrr_new", "nrr"):
-        with pytest.raises(SalesmetricsError, match="MRR does not reconcile from 2026-10"):
-            CATALOGUE[kpi].rows(ctx, OCTOBER)
 
 
 def test_a_quarter_takes_the_movements_of_its_three_months():
@@ -535,57 +524,3 @@ def test_sample_mrr_bridge_and_cohorts_match_the_reviewed_golden_file():
         # the cohort's month-0 MRR is that month's new MRR in the bridge
         assert revenue[cohort]["0"][2] == pytest.approx(lines["new"][i], rel=1e-12)
         assert all(0 <= cell[0] <= 1 for cell in logos[cohort].values())
-
-
-# --- both engines on the hand-made books (the DuckDB views of kpis.views against the pandas
-# rows), in the shapes where the MRR book is easiest to get wrong
-
-
-# L changes plan within Q3 (Basic in July, Pro from August: in Q3 it is Pro's, all of it);
-# M pays Pro and an Add-on in September; N churns in August and comes back in October.
-CHANGES = subscriptions(
-    [
-        ("L", "2026-06", 100.0, "Basic"),
-        ("L", "2026-07", 120.0, "Basic"),
-        ("L", "2026-08", 90.0, "Pro"),
-        ("L", "2026-09", 90.0, "Pro"),
-        ("M", "2026-08", 200.0, "Pro"),
-        ("M", "2026-09", 200.0, "Pro"),
-        ("M", "2026-09", 50.0, "Add-on"),
-        ("M", "2026-10", 200.0, "Pro"),
-        ("N", "2026-06", 30.0, "Basic"),
-        ("N", "2026-07", 30.0, "Basic"),
-        ("N", "2026-10", 35.0, "Basic"),
-    ]
-)
-INTERVALS = subscriptions(
-    [
-        ("I1", "2026-10-31 23:59", None, 1.0, "Pro"),
-        ("I2", "2026-11-01 00:00", None, 2.0, "Pro"),
-        ("I3", "2026-09-01", "2026-11-01 00:00", 4.0, "Basic"),
-        ("I4", "2026-09-01", "2026-10-31 23:59", 8.0, "Pro"),
-        ("I4", "2026-07-10", "2026-08-31", 3.0, "Basic"),  # I4's first spell, on Basic
-        ("I4", "2026-10-01", "2026-11-01", 8.0, "Basic"),  # two plans in October, 8 each
-    ],
-    "customer_id started_at ended_at mrr plan",
-)
-SHAPES = [
-    (OCTOBER, ()),
-    (OCTOBER, ("plan",)),
-    (resolve_period("2026-Q3", AS_OF), ("plan",)),
-    (resolve_period("2026-W40", AS_OF), ()),  # 28 September to 4 October: 1 October in it
-    (resolve_period("2026-W42", AS_OF), ("plan",)),  # no first of a month
-    (resolve_period("2026-06", AS_OF), ()),  # the opening month of CHANGES
-    (resolve_period("2026-11", AS_OF), ()),  # after monthly data, in the intervals' horizon
-    (resolve_period("ytd", AS_OF), ("plan",)),  # runs past the data
-]
-
-
-@pytest.mark.parametrize("book", [FIVE, CHANGES, INTERVALS], ids=["five", "changes", "intervals"])
-@pytest.mark.parametrize(("period", "by"), SHAPES, ids=[f"{p.label}{b}" for p, b in SHAPES])
-def test_both_engines_agree_on_the_hand_made_books(book, period, by):
-    from tests.test_duck import same_values
-
-    ids = [k.id for k in CATALOGUE.values() if k.stage in ("mrr", "retention")]
-    options = {"period": period, "as_of": AS_OF, "kpis": ids, "compare": "previous"}
-    assert same_values(book, group_by=by, trend_periods=3, **options) >= len(ids)

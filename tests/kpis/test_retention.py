@@ -298,7 +298,6 @@ COHORTS = subscriptions(
     ]
 )
 TABLES = ["cohort_retention", "cohort_revenue_retention"]
-ENGINES = pytest.mark.parametrize("engine", ["duckdb", "pandas"])
 
 
 def table(report, kpi: str, **group: str) -> dict[tuple[str, str], float | None]:
@@ -310,9 +309,8 @@ def table(report, kpi: str, **group: str) -> dict[tuple[str, str], float | None]
     }
 
 
-@ENGINES
-def test_cohort_tables_follow_each_cohort_to_the_end_of_the_data(engine):
-    report = run(TABLES, resolve_period("2026-Q1", AS_OF), COHORTS, engine=engine)
+def test_cohort_tables_follow_each_cohort_to_the_end_of_the_data():
+    report = run(TABLES, resolve_period("2026-Q1", AS_OF), COHORTS)
     assert table(report, "cohort_retention") == {
         ("2026-01", "0"): 1.0,  # K1, K2 of 2
         ("2026-01", "1"): 1.0,  # K1, K2
@@ -337,12 +335,11 @@ def test_cohort_tables_follow_each_cohort_to_the_end_of_the_data(engine):
     assert [v.subcategory for v in report.values if v.category == "2026-01"][:4] == list("0123")
 
 
-@ENGINES
-def test_cohorts_of_the_period_only_and_every_cohort_for_all(engine):
-    february = run(TABLES, resolve_period("2026-02", AS_OF), COHORTS, engine=engine)
+def test_cohorts_of_the_period_only_and_every_cohort_for_all():
+    february = run(TABLES, resolve_period("2026-02", AS_OF), COHORTS)
     assert set(table(february, "cohort_retention")) == {("2026-02", k) for k in "012"}
     span = resolve_period("all", AS_OF, data_span=(AS_OF.replace(month=1, day=15), AS_OF))
-    everything = run(["cohort_retention"], span, COHORTS, engine=engine)  # every cohort
+    everything = run(["cohort_retention"], span, COHORTS)  # every cohort
     assert {c for c, _ in table(everything, "cohort_retention")} == {
         "2025-12",
         "2026-01",
@@ -350,13 +347,12 @@ def test_cohorts_of_the_period_only_and_every_cohort_for_all(engine):
     }
 
 
-@ENGINES
-def test_the_opening_month_of_the_data_is_not_a_cohort(engine):
+def test_the_opening_month_of_the_data_is_not_a_cohort():
     """K0 paid in December 2025, the first month of the data: it was paying before, so its
     cells have no value, in December alone as in a period that holds December."""
     opening = "the subscription data starts 2025-12: customers paying then are the opening book"
     for period in (resolve_period("2025-12", AS_OF), between(date(2025, 12, 1), date(2026, 1, 31))):
-        report = run(TABLES, period, COHORTS, engine=engine)
+        report = run(TABLES, period, COHORTS)
         for kpi in TABLES:
             cells = [v for v in report.values if v.id == kpi and v.category == "2025-12"]
             assert [v.subcategory for v in cells] == list("01234")  # to April
@@ -366,10 +362,9 @@ def test_the_opening_month_of_the_data_is_not_a_cohort(engine):
         )
 
 
-@ENGINES
-def test_cohorts_by_the_plan_they_started_on(engine):
+def test_cohorts_by_the_plan_they_started_on():
     quarter = resolve_period("2026-Q1", AS_OF)
-    report = run(["cohort_retention"], quarter, COHORTS, group_by=["plan"], engine=engine)
+    report = run(["cohort_retention"], quarter, COHORTS, group_by=["plan"])
     assert table(report, "cohort_retention", plan="Basic") == {
         ("2026-01", "0"): 1.0,  # K1
         ("2026-01", "1"): 1.0,
@@ -385,7 +380,7 @@ def test_cohorts_by_the_plan_they_started_on(engine):
     }
 
 
-def test_a_cell_on_duckdb_has_its_counts_and_the_opening_books_its_note():
+def test_a_cell_has_its_counts_and_the_opening_books_its_note():
     """K1 and K2 in month 1 of January's cohort: (100 + 200) MRR of 400 in January, 2 rows,
     a small sample (2 < 20); December's cells (K0, the opening book) have no value, their
     note naming the month, and their one row each."""
@@ -413,24 +408,22 @@ YOUNG = {
 }
 
 
-@ENGINES
-def test_a_young_cohort_has_the_months_up_to_the_end_of_the_data(engine):
+def test_a_young_cohort_has_the_months_up_to_the_end_of_the_data():
     """K4 starts in April, the last month of data: its cohort has month 0 alone; March has no
     cohort, so no cell (one value saying so); a quarter running past April is cut there."""
-    april = run(TABLES, resolve_period("2026-04", AS_OF), YOUNG, engine=engine)
+    april = run(TABLES, resolve_period("2026-04", AS_OF), YOUNG)
     assert table(april, "cohort_retention") == {("2026-04", "0"): 1.0}
     assert table(april, "cohort_revenue_retention") == {("2026-04", "0"): 1.0}  # 80 / 80
-    march = run(TABLES, resolve_period("2026-03", AS_OF), YOUNG, engine=engine)
+    march = run(TABLES, resolve_period("2026-03", AS_OF), YOUNG)
     (none,) = [v for v in march.values if v.id == "cohort_retention"]
     assert (none.category, none.value, none.note) == (None, None, "no rows in the period")
-    q2 = run(["cohort_retention"], Q2, YOUNG, engine=engine)
+    q2 = run(["cohort_retention"], Q2, YOUNG)
     assert table(q2, "cohort_retention") == {("2026-04", "0"): 1.0}
     cut = "the subscription data ends with 2026-04: values up to its end"
     assert {v.note for v in q2.values} == {cut}
 
 
-@ENGINES
-def test_period_all_takes_every_cohort_of_intervals_whatever_the_days_of_its_span(engine):
+def test_period_all_takes_every_cohort_of_intervals_whatever_the_days_of_its_span():
     """A pays from 10 July to 1 September (July, August), B from 1 August on; as of 23
     November the data speaks to November. All's span starts on 10 July, yet July's cohort
     (A) is in it; a period of the same days holds the first of August only: B's cohort."""
@@ -439,51 +432,10 @@ def test_period_all_takes_every_cohort_of_intervals_whatever_the_days_of_its_spa
         "customer_id started_at ended_at mrr",
     )
     span = (date(2026, 7, 10), AS_OF)
-    everything = run(TABLES, resolve_period("all", AS_OF, data_span=span), book, engine=engine)
+    everything = run(TABLES, resolve_period("all", AS_OF, data_span=span), book)
     months = {("2026-07", str(k)): 1.0 if k < 2 else 0.0 for k in range(5)}  # July to November
     august = {("2026-08", str(k)): 1.0 for k in range(4)}  # B: August to November
     assert table(everything, "cohort_retention") == months | august
     assert {v.note for v in everything.values} == {None}
-    same_days = run(TABLES, between(*span), book, engine=engine)
+    same_days = run(TABLES, between(*span), book)
     assert table(same_days, "cohort_revenue_retention") == august
-
-
-@pytest.mark.parametrize("period", ["2026-Q1", "2026-02", "2025-12", "2026-W06", "2026-Q2"])
-def test_both_engines_agree_on_the_cohort_tables(period):
-    from tests.test_duck import same_values
-
-    for by in ((), ("plan",)):
-        found = same_values(
-            YOUNG,
-            period=resolve_period(period, AS_OF),
-            as_of=AS_OF,
-            kpis=TABLES,
-            group_by=by,
-            compare="previous",
-            trend_periods=3,
-        )
-        assert found >= 2
-
-
-@pytest.mark.parametrize(
-    "settings",
-    [{"churn_variant": "stripe"}, {"nrr_reactivation": True}],
-    ids=["stripe", "reactivation"],
-)
-@pytest.mark.parametrize("period", ["2026-10", "2026-Q3", "2026-W40"])
-def test_both_engines_agree_with_the_settings(settings, period):
-    from tests.kpis.test_mrr import CHANGES
-    from tests.test_duck import same_values
-
-    for book in (FIVE, CHANGES):
-        found = same_values(
-            book,
-            period=resolve_period(period, AS_OF),
-            as_of=AS_OF,
-            kpis=RATES,
-            group_by=("plan",),
-            compare="previous",
-            trend_periods=3,
-            settings=Settings(**settings),
-        )
-        assert found >= len(RATES)

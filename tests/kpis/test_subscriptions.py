@@ -1,6 +1,7 @@
-"""The MRR book (salesmetrics.kpis.subscriptions) on tiny histories worked out by hand, and a
-property test: over random histories, every month's start + movements = end, and each kind of
-movement matches a plain per-customer loop written here.
+"""The MRR book (salesmetrics.kpis.subscriptions; the views mrr_book and mrr_movements of
+salesmetrics.kpis.views) on tiny histories worked out by hand, and a property test: over random
+histories, every month's start + movements = end, and each kind of movement matches a plain
+per-customer loop written here.
 """
 
 from __future__ import annotations
@@ -13,21 +14,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from salesmetrics import duck
 from salesmetrics.engine import compute
 from salesmetrics.errors import SalesmetricsError
+from salesmetrics.kpis.base import Context
 from salesmetrics.kpis.subscriptions import (
-    book,
-    check_bridge,
-    end_month,
     horizon,
     index_of,
     is_snapshot,
     month_index,
     month_label,
-    month_start,
     months_in,
-    movements,
-    mrr_by_month,
 )
 from salesmetrics.periods import between, resolve_period
 from tests.kpis.frames import AS_OF, context, frame
@@ -45,14 +42,35 @@ def intervals(rows: list[tuple]) -> dict[str, pd.DataFrame]:
     return {"subscriptions": frame("subscriptions", columns, rows)}
 
 
-def moves(frames: dict[str, pd.DataFrame]) -> list[tuple[str, int, str, float]]:
-    found = movements(context(frames))
-    return [
-        (str(c), int(m) - M, str(k), float(a))
-        for c, m, k, a in zip(
-            found["customer_id"], found["month"], found["movement"], found["amount"], strict=True
-        )
-    ]
+def query(ctx: Context, sql: str) -> list[tuple]:
+    """`sql` over the shared views (kpis.views) of a report on `ctx`'s frames."""
+    return duck.connection(ctx).execute(duck.ready(ctx, sql)).fetchall()
+
+
+def moves(ctx: Context) -> list[tuple[str, int, str, float]]:
+    """The book's movements by month (M + k as k), then customer."""
+    found = query(
+        ctx,
+        "SELECT customer_id, moved_month, movement, amount FROM mrr_movements "
+        "ORDER BY moved_month, customer_id",
+    )
+    return [(c, m - M, k, a) for c, m, k, a in found]
+
+
+def totals(ctx: Context) -> dict[int, float]:
+    """The book's MRR by month (index); a month at zero MRR is absent."""
+    return dict(query(ctx, "SELECT book_month, sum(mrr) FROM mrr_book GROUP BY book_month"))
+
+
+def moved(ctx: Context) -> dict[int, float]:
+    """The sum of the book's movements by month (index)."""
+    return dict(query(ctx, "SELECT moved_month, sum(amount) FROM mrr_movements GROUP BY ALL"))
+
+
+def reconciles(mrr: dict[int, float], moves: dict[int, float], first: int, last: int) -> bool:
+    """MRR before `first` + the movements of first..last = MRR at `last` (`totals`, `moved`)."""
+    inside = sum(a for m, a in moves.items() if first <= m <= last)
+    return mrr.get(first - 1, 0.0) + inside == pytest.approx(mrr.get(last, 0.0))
 
 
 # One customer through new, expansion, contraction, churn and reactivation:
@@ -71,42 +89,43 @@ HISTORY = monthly(
 
 
 def test_one_customer_goes_through_every_movement():
-    assert moves(HISTORY) == [
+    ctx = context(HISTORY)
+    assert moves(ctx) == [
         ("C1", 0, "new", 100.0),
         ("C1", 1, "expansion", 50.0),
         ("C1", 2, "contraction", -30.0),
         ("C1", 4, "churned", -120.0),  # dated May, the month after the last paying month
         ("C1", 6, "reactivation", 80.0),
     ]
-    ctx = context(HISTORY)
     assert horizon(ctx) == M + 7  # August, the last month of the data
-    totals = mrr_by_month(ctx)
+    span = between(date(2026, 1, 1), date(2026, 8, 31))
+    report = compute(HISTORY, period=span, as_of=AS_OF, kpis=["mrr"], group_by=["month"])
     # every month from the first to the horizon, zeros included
-    assert totals.to_dict() == {
-        M: 100.0,
-        M + 1: 150.0,
-        M + 2: 120.0,
-        M + 3: 120.0,
-        M + 4: 0.0,
-        M + 5: 0.0,
-        M + 6: 80.0,
-        M + 7: 80.0,
+    assert {v.group[0][1]: v.value for v in report.values if v.group} == {
+        "2026-01": 100.0,
+        "2026-02": 150.0,
+        "2026-03": 120.0,
+        "2026-04": 120.0,
+        "2026-05": 0.0,
+        "2026-06": 0.0,
+        "2026-07": 80.0,
+        "2026-08": 80.0,
     }
     # the bridge of each month and of the whole span (start 0 in December 2025)
-    for month in range(M, M + 8):
-        check_bridge(ctx, month, month)
-    check_bridge(ctx, M, M + 7)  # 0 + 100 + 50 − 30 − 120 + 80 = 80
+    mrr, moves_in = totals(ctx), moved(ctx)
+    assert all(reconciles(mrr, moves_in, month, month) for month in range(M, M + 8))
+    assert reconciles(mrr, moves_in, M, M + 7)  # 0 + 100 + 50 − 30 − 120 + 80 = 80
 
 
 def test_the_dimensions_of_a_churn_are_those_of_the_last_paying_month():
-    found = movements(context(HISTORY))
-    assert found["plan"].tolist() == ["Basic", "Pro", "Pro", "Pro", "Basic"]
+    found = query(context(HISTORY), "SELECT plan FROM mrr_movements ORDER BY moved_month")
+    assert [p for (p,) in found] == ["Basic", "Pro", "Pro", "Pro", "Basic"]
 
 
 def test_a_customer_paying_in_the_last_month_has_not_churned():
     # C2 pays through August, the horizon: nothing is known about September
     frames = monthly([("C1", "2026-07", 10.0, "A"), ("C2", "2026-08", 20.0, "A")])
-    assert moves(frames) == [
+    assert moves(context(frames)) == [
         ("C1", 6, "new", 10.0),
         ("C1", 7, "churned", -10.0),
         ("C2", 7, "new", 20.0),
@@ -124,10 +143,9 @@ def test_several_rows_of_a_customer_in_a_month_are_summed():
         ]
     )
     ctx = context(frames)
-    months = book(ctx)
-    assert months["mrr"].tolist() == [130.0, 150.0]  # 100 + 30, 100 + 50
-    assert months["plan"].tolist() == ["Pro", "Pro"]  # the largest row's
-    assert moves(frames) == [
+    months = query(ctx, "SELECT mrr, plan FROM mrr_book ORDER BY book_month")
+    assert months == [(130.0, "Pro"), (150.0, "Pro")]  # 100 + 30, 100 + 50; the largest row's
+    assert moves(ctx) == [
         ("C1", 0, "new", 130.0),
         ("C1", 1, "expansion", 20.0),
         ("C1", 2, "churned", -150.0),  # March is within the data (its zero row)
@@ -143,8 +161,9 @@ def test_a_sum_differing_in_its_last_bits_is_not_a_movement():
             ("C1", "2026-02", 0.3, "A"),
         ]
     )
-    assert [(k, m) for _, m, k, _ in moves(frames)] == [("new", 0)]
-    check_bridge(context(frames), M, M + 1)
+    ctx = context(frames)
+    assert [(k, m) for _, m, k, _ in moves(ctx)] == [("new", 0)]
+    assert reconciles(totals(ctx), moved(ctx), M, M + 1)
 
 
 def test_intervals_count_in_every_month_at_whose_end_they_are_active():
@@ -164,14 +183,17 @@ def test_intervals_count_in_every_month_at_whose_end_they_are_active():
     )
     ctx = context(frames)
     assert horizon(ctx) == index_of(AS_OF) == M + 10
-    months = book(ctx)
-    paying = {c: [int(m) - M for m in g["month"]] for c, g in months.groupby("customer_id")}
+    months = query(
+        ctx,
+        "SELECT customer_id, list(book_month ORDER BY book_month) FROM mrr_book GROUP BY 1",
+    )
+    paying = {c: [m - M for m in ms] for c, ms in months}
     assert paying == {"A": [0, 1, 2], "B": [0, 1], "C": list(range(1, 11)), "E": [0, 1]}
-    totals = mrr_by_month(ctx)
+    mrr = totals(ctx)
     # January 10 + 20 + 160; February + 40; March 10 + 40; April to November 40
-    assert totals[M] == 190.0 and totals[M + 1] == 230.0 and totals[M + 2] == 50.0
-    assert totals[M + 3] == totals[M + 10] == 40.0
-    assert moves(frames) == [
+    assert mrr[M] == 190.0 and mrr[M + 1] == 230.0 and mrr[M + 2] == 50.0
+    assert mrr[M + 3] == mrr[M + 10] == 40.0
+    assert moves(ctx) == [
         ("A", 0, "new", 10.0),
         ("B", 0, "new", 20.0),
         ("E", 0, "new", 160.0),
@@ -189,7 +211,7 @@ def test_two_overlapping_intervals_of_a_customer_are_summed():
             ("A", "2026-03-01", "2026-05-01", 25.0, "Add-on"),  # March and April
         ]
     )
-    assert moves(frames) == [
+    assert moves(context(frames)) == [
         ("A", 0, "new", 100.0),
         ("A", 2, "expansion", 25.0),
         ("A", 4, "contraction", -25.0),
@@ -210,45 +232,39 @@ def test_amounts_in_several_currencies_are_an_error():
         "customer_id month mrr currency",
         [("A", "2026-01", 10.0, "USD"), ("B", "2026-01", 20.0, "EUR")],
     )
+    january = resolve_period("2026-01", AS_OF)
     with pytest.raises(SalesmetricsError, match=r"several currencies: .*rates"):
-        book(context({"subscriptions": subs}))
-
-
-def test_a_bridge_that_does_not_reconcile_is_an_error():
-    ctx = context(HISTORY)
-    tampered = movements(ctx).copy()
-    tampered.loc[tampered["movement"] == "expansion", "amount"] = 49.0  # one short
-    ctx.cache["subscriptions.movements"] = tampered
-    check_bridge(ctx, M, M)  # January alone is untouched
-    message = r"from 2026-02 to 2026-02: start 100\.00 \+ movements 49\.00 != end 150\.00"
-    with pytest.raises(SalesmetricsError, match=message):
-        check_bridge(ctx, M + 1, M + 1)
+        compute({"subscriptions": subs}, period=january, as_of=AS_OF, kpis=["mrr"])
 
 
 def test_an_empty_book():
     frames = monthly([("C1", "2026-01", 0.0, "A")])
     ctx = context(frames)
-    assert book(ctx).empty and movements(ctx).empty and mrr_by_month(ctx).empty
-    check_bridge(ctx, M, M)
+    assert query(ctx, "SELECT * FROM mrr_book") == [] and moves(ctx) == []
+    assert totals(ctx) == {} and moved(ctx) == {} and reconciles({}, {}, M, M)
+    january = resolve_period("2026-01", AS_OF)
+    assert compute(frames, period=january, as_of=AS_OF, kpis=["mrr"]).value("mrr").value == 0.0
 
 
 def test_month_arithmetic():
     stamps = pd.Series(pd.to_datetime(["2025-12-31 23:59", "2026-01-01 00:00"]))
     assert month_index(stamps).tolist() == [M - 1, M]
-    assert month_start([M - 1, M + 13]).tolist() == [
-        datetime(2025, 12, 1),
-        datetime(2027, 2, 1),
-    ]
     assert month_label(M + 9) == "2026-10"
     october = resolve_period("2026-10", AS_OF)
-    assert months_in(october) == (M + 9, M + 9) and end_month(october) == M + 9
+    assert months_in(october) == (M + 9, M + 9)
     q4 = resolve_period("2026-Q4", AS_OF)
     assert months_in(q4) == (M + 9, M + 11)
     # 15 Oct to 14 Nov holds one first of a month, November's; its end month is November
     assert months_in(between(date(2026, 10, 15), date(2026, 11, 14))) == (M + 10, M + 10)
     # a week without a first of a month holds no month: last < first
     week = resolve_period("2026-W42", AS_OF)  # 12 to 18 October
-    assert months_in(week) == (M + 10, M + 9) and end_month(week) == M + 9
+    assert months_in(week) == (M + 10, M + 9)
+
+
+def test_a_month_index_is_the_first_instant_of_its_month():
+    frames = monthly([("C1", "2025-12", 10.0, "A"), ("C2", "2027-02", 20.0, "A")])
+    found = query(context(frames), "SELECT month_at FROM efficiency_book ORDER BY month_at")
+    assert found == [(datetime(2025, 12, 1),), (datetime(2027, 2, 1),)]
 
 
 # --- property: start + movements = end, and each movement as a per-customer loop finds it
@@ -326,21 +342,19 @@ def check_history(rows: list[tuple], mode: str) -> None:
         frames = {"subscriptions": frame("subscriptions", columns, rows)}
     ctx = context(frames)
     mrr, expected, last = brute_force(rows, mode)
-    found = movements(ctx)
-    totals = found.groupby(["month", "movement"])["amount"].sum()
-    assert {k: pytest.approx(v) for k, v in totals.items()} == dict(expected)
-    by_month = mrr_by_month(ctx)
+    found = query(ctx, "SELECT moved_month, movement, sum(amount) FROM mrr_movements GROUP BY ALL")
+    assert {(m, k): pytest.approx(a) for m, k, a in found} == dict(expected)
+    by_month, moves_in = totals(ctx), moved(ctx)
     months = sorted({m for ms in mrr.values() for m in ms})
     if not months:
-        assert by_month.empty and found.empty
+        assert by_month == {} and found == []
         return
     assert horizon(ctx) == last
     for month in range(months[0], last + 1):
-        start = by_month.get(month - 1, 0.0)
-        moved = found.loc[found["month"] == month, "amount"].sum()
-        assert start + moved == pytest.approx(by_month[month])
-        assert by_month[month] == pytest.approx(sum(ms.get(month, 0.0) for ms in mrr.values()))
-        check_bridge(ctx, months[0], month)
+        assert reconciles(by_month, moves_in, month, month)
+        paid = sum(ms.get(month, 0.0) for ms in mrr.values())
+        assert by_month.get(month, 0.0) == pytest.approx(paid)
+        assert reconciles(by_month, moves_in, months[0], month)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
