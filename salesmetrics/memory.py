@@ -7,8 +7,8 @@ it, so a process's peak stays above the limit by about the size of its inputs. I
 `--memory-limit` (`limited`), else `SALESMETRICS_MEMORY_LIMIT`, else DuckDB's default (80% of
 the machine's memory).
 
-Nothing here imports DuckDB until a connection is made: the CLI checks `--memory-limit` while
-it parses its options, and `salesmetrics --help` imports neither pandas nor DuckDB.
+Nothing here imports DuckDB until a report computes: the CLI checks `--memory-limit` while it
+parses its options, and `salesmetrics --help` imports neither pandas nor DuckDB.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ VARIABLE = "SALESMETRICS_MEMORY_LIMIT"
 """The environment variable that sets the limit when `--memory-limit` is not given."""
 OPTION = "--memory-limit"
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT])(I?)B\s*", re.IGNORECASE)
-_GIVEN: ContextVar[tuple[str, str] | None] = ContextVar("memory_limit", default=None)
-"""The limit `limited` set and where it came from (OPTION, or the caller's name for it)."""
+_GIVEN: ContextVar[str | None] = ContextVar("memory_limit", default=None)
+"""The limit `limited` set (`--memory-limit`, or compute_report's `memory_limit`)."""
 
 
 def parse(text: str) -> str:
@@ -51,14 +51,14 @@ def parse(text: str) -> str:
 
 
 @contextmanager
-def limited(size: str | None, source: str = OPTION) -> Iterator[None]:
+def limited(size: str | None) -> Iterator[None]:
     """DuckDB connections made inside run under `size` (None: `SALESMETRICS_MEMORY_LIMIT`,
     else DuckDB's default), and a query that runs out of memory even so ends in one
     SalesmetricsError that names the limit and suggests a higher one, not in DuckDB's
-    traceback. `source` names where `size` came from in that message."""
+    traceback."""
     import duckdb
 
-    token = _GIVEN.set((parse(size), source) if size is not None else None)
+    token = _GIVEN.set(parse(size) if size is not None else None)
     try:
         yield
     except duckdb.OutOfMemoryException:
@@ -72,7 +72,7 @@ def chosen() -> tuple[str, str] | None:
     the environment variable's (checked: a bad value is a SalesmetricsError naming it)."""
     given = _GIVEN.get()
     if given is not None:
-        return given
+        return given, OPTION
     text = os.environ.get(VARIABLE, "").strip()
     if not text:
         return None
