@@ -3,6 +3,7 @@
     python benchmarks/generate.py small            # 100k deals, 1M activities
     python benchmarks/generate.py large --seed 7   # 1M deals, 5M activities
     python benchmarks/generate.py xlsx             # a 100k-row deals.xlsx
+    python benchmarks/generate.py scaling-10m      # 1M deals, 10M activities (also -1m, -2.5m)
 
 Files match `sample_data/` and its mappings (`sample_data/mappings/deals.yaml`, `activities.yaml`,
 `reps.yaml`): a HubSpot deals export (UTF-8 with a BOM, CRLF, `YYYY-MM-DD HH:MM`, stage
@@ -47,7 +48,14 @@ SIZES = {
     "small": Size("small", 100_000, 1_000_000),
     "large": Size("large", 1_000_000, 5_000_000),
     "xlsx": Size("xlsx", 100_000, 0, xlsx=True),
+    # the scaling series: large's million deals (the same ones: deals depend on the seed and
+    # their number only) with 1M, 2.5M, large's 5M and 10M activities
+    "scaling-1m": Size("scaling-1m", 1_000_000, 1_000_000),
+    "scaling-2.5m": Size("scaling-2.5m", 1_000_000, 2_500_000),
+    "scaling-10m": Size("scaling-10m", 1_000_000, 10_000_000),
 }
+SCALING = ("scaling-1m", "scaling-2.5m", "large", "scaling-10m")
+"""The sizes of the scaling series, by number of activities."""
 
 # The story runs over 22 months, like the sample company's; exports taken on 2026-11-01.
 MINUTE = 60

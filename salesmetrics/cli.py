@@ -30,6 +30,7 @@ from salesmetrics.cli_options import (
     DateTo,
     MappingDirs,
     Mappings,
+    MemoryLimit,
     NoColor,
     Quiet,
     ReportConfig,
@@ -588,6 +589,7 @@ def report(
             "exit 5 when an input has no row in the period (repeatable).",
         ),
     ] = None,
+    memory_limit: MemoryLimit = None,
     quiet: Quiet = False,
     no_color: NoColor = False,
 ) -> None:
@@ -640,6 +642,7 @@ def report(
         strict=strict or None,
         rates=rates,
         all_variants=variants or None,
+        memory_limit=memory_limit,
     )
     _check_trend(settings, trend)
     err = make_console(sys.stderr, no_color=no_color)

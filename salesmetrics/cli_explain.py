@@ -20,6 +20,7 @@ from salesmetrics.cli_options import (
     DateTo,
     MappingDirs,
     Mappings,
+    MemoryLimit,
     NoColor,
     Quiet,
     ReportConfig,
@@ -93,6 +94,7 @@ def explain(
     limit: Annotated[
         int, typer.Option(help="Table view: rows shown of each kind; 0 for all.", min=0)
     ] = 20,
+    memory_limit: MemoryLimit = None,
     quiet: Quiet = False,
     no_color: NoColor = False,
 ) -> None:
@@ -121,6 +123,7 @@ def explain(
     from salesmetrics.errors import SalesmetricsError
     from salesmetrics.explain import explain as rows_behind
     from salesmetrics.explain import group_of, sourced
+    from salesmetrics.memory import limited
     from salesmetrics.pipeline import hints_of, resolve, with_overrides
     from salesmetrics.render import explain as render
     from salesmetrics.render.console import make_console
@@ -162,20 +165,21 @@ def explain(
     frames = sourced(loaded, snapshot)
     span, today = resolve(settings, frames)
     mode = (compare.value if compare else None) or ("previous" if previous else None)
-    found = rows_behind(
-        frames,
-        kpi_id,
-        period=span,
-        as_of=today,
-        group=pairs,
-        compare=mode or settings.compare or ("none" if span.label == "all" else "previous"),
-        compared=mode is not None,
-        settings=settings.settings,
-        rates=settings.rates,
-        fiscal_start_month=settings.fiscal_year_start,
-        small_sample=settings.small_sample,
-        hints=hints_of(loaded),
-    )
+    with limited(memory_limit):
+        found = rows_behind(
+            frames,
+            kpi_id,
+            period=span,
+            as_of=today,
+            group=pairs,
+            compare=mode or settings.compare or ("none" if span.label == "all" else "previous"),
+            compared=mode is not None,
+            settings=settings.settings,
+            rates=settings.rates,
+            fiscal_start_month=settings.fiscal_year_start,
+            small_sample=settings.small_sample,
+            hints=hints_of(loaded),
+        )
     if output_format is ExplainFormat.xlsx:
         render.write_workbook(found, Path(target))
     else:

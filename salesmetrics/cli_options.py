@@ -74,3 +74,25 @@ Currency = Annotated[
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
 
 NoColor = Annotated[bool, typer.Option("--no-color", help="No colour.")]
+
+
+def _memory_size(value: str | None) -> str | None:
+    """--memory-limit checked while the options are parsed, before any file is read."""
+    from salesmetrics.errors import SalesmetricsError
+    from salesmetrics.memory import parse
+
+    try:
+        return parse(value) if value is not None else None
+    except SalesmetricsError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+MemoryLimit = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-limit",
+        callback=_memory_size,
+        help="DuckDB's memory limit for the KPI queries, e.g. 1GB or 500MB; beyond it they "
+        "spill to a temporary folder (default: SALESMETRICS_MEMORY_LIMIT, else 80% of RAM).",
+    ),
+]

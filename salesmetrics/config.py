@@ -112,6 +112,7 @@ class ReportConfig:
     previous_snapshot: Snapshot | None = None
     variants: dict[str, str] = field(default_factory=dict)  # KPI id -> its variant shown
     all_variants: bool = False  # every variant of each KPI side by side (`--variants`)
+    memory_limit: str | None = None  # DuckDB's (`--memory-limit`; salesmetrics.memory)
 
     @property
     def snapshot_inputs(self) -> tuple[InputSpec, ...]:

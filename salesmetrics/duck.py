@@ -81,7 +81,8 @@ def connection(ctx: Context) -> duckdb.DuckDBPyConnection:
 
 
 def _connect() -> duckdb.DuckDBPyConnection:
-    import duckdb
+    """A connection with the thread count and memory limit chosen (salesmetrics.memory)."""
+    from salesmetrics import memory
 
     config: dict[str, Any] = {}
     threads = os.environ.get(THREADS)
@@ -89,7 +90,7 @@ def _connect() -> duckdb.DuckDBPyConnection:
         if not threads.isdigit() or int(threads) < 1:
             raise SalesmetricsError(f"{THREADS}={threads!r}: give a whole number of threads, 1+")
         config["threads"] = int(threads)
-    return duckdb.connect(":memory:", config=config)
+    return memory.connect(config)
 
 
 def source(ctx: Context, name: str) -> str:

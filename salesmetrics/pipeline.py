@@ -27,6 +27,7 @@ from salesmetrics.ingest.history import join_history
 from salesmetrics.ingest.load import LoadedInput, load_input
 from salesmetrics.kpis.catalogue import CATALOGUE
 from salesmetrics.kpis.movement import ENTITY
+from salesmetrics.memory import limited
 from salesmetrics.periods import Period, PeriodError, between, in_span, resolve_period
 from salesmetrics.report import Report
 from salesmetrics.schema import STAGE_DATE_PREFIX
@@ -257,7 +258,7 @@ def compute_report(
     `hints` (from `hints_of`) name the headers an input lacks, for the skipped KPIs' reasons;
     `all_groups` keeps the breakdown groups with no rows (`--all-groups`); the config's
     `variants` choose the KPIs' named variants, and `all_variants` adds the others
-    (salesmetrics.variants)."""
+    (salesmetrics.variants); `memory_limit` ("1GB") is DuckDB's (salesmetrics.memory)."""
     config = with_overrides(config, **overrides)
     period, as_of = resolve(config, frames)
     snapshot = config.previous_snapshot
@@ -299,10 +300,11 @@ def compute_report(
         )
 
     try:
-        report = run(config.kpis, config.variants, config.strict)
-        if config.all_variants:  # a variant the inputs cannot feed is skipped, even if strict
-            others = partial(run, strict=False)
-            report = side_by_side(report, others, config.variants)
+        with limited(config.memory_limit):
+            report = run(config.kpis, config.variants, config.strict)
+            if config.all_variants:  # a variant the inputs cannot feed is skipped, even strict
+                others = partial(run, strict=False)
+                report = side_by_side(report, others, config.variants)
     except PeriodError as exc:  # a trend reaching before the first day reported on
         raise ConfigError(str(exc)) from None
     return _noted(report, STAGE_DATE_KPIS, stage_note) if seen else report

@@ -41,13 +41,15 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme(runner):
         assert f"salesmetrics {name}" in readme
 
 
-def test_help_does_not_import_pandas():
+@pytest.mark.parametrize("command", [[], ["report"]])
+def test_help_does_not_import_pandas_or_duckdb(command):
     code = (
         "import sys\n"
-        "sys.argv = ['salesmetrics', '--help']\n"
+        f"sys.argv = ['salesmetrics', *{command!r}, '--help']\n"
         "from salesmetrics.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "assert 'pandas' not in sys.modules, 'pandas was imported'\n"
+        "assert 'duckdb' not in sys.modules, 'duckdb was imported'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -1404,3 +1406,47 @@ def test_report_variants_shows_each_variant_under_its_kpi(runner):
     assert table.exit_code == 0, table.output
     lines = [line for line in table.stdout.splitlines() if "Win rate" in line]
     assert "Win rate (won / SQL)" in lines[-1] and "20.2%" in lines[-1]
+
+
+def test_report_memory_limit_reaches_duckdb_and_beats_the_environment(runner, monkeypatch):
+    import salesmetrics.memory as memory
+
+    made = memory.connect
+    seen: list[str] = []
+
+    def recorded(config):
+        con = made(config)
+        seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        return con
+
+    monkeypatch.setattr(memory, "connect", recorded)
+    monkeypatch.setenv("SALESMETRICS_MEMORY_LIMIT", "2GB")
+    result = _report(runner, "--kpi", "win_rate", "--memory-limit", "500MB", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert seen == ["476.8 MiB"]  # DuckDB's way to say 500MB (10^6 bytes each)
+    assert _report(runner, "--kpi", "win_rate", "-f", "json").exit_code == 0
+    assert seen[1:] == ["1.8 GiB"]  # the environment's 2GB
+
+
+@pytest.mark.parametrize("given", ["1 gigabyte", "-5GB", "80%"])
+def test_report_bad_memory_limit_is_a_usage_error_before_any_file_is_read(runner, given):
+    result = runner.invoke(app, ["report", "no-such.csv", "--memory-limit", given])
+    assert result.exit_code == 2
+    (line,) = [line for line in result.output.splitlines() if "memory" in line]
+    assert line == (
+        f"Error: Invalid value for '--memory-limit': {given!r} is not a memory size: give a "
+        "positive number and a unit, e.g. 1GB or 500MB (KB, MB, GB, TB count in 1000s; KiB, "
+        "MiB, GiB, TiB in 1024s)"
+    )
+
+
+def test_report_out_of_memory_is_one_line_with_exit_1(runner, monkeypatch):
+    """A real OOM: under 1MB the engine's first grouped query cannot get its buffers."""
+    monkeypatch.delenv("SALESMETRICS_MEMORY_LIMIT", raising=False)
+    result = _report(runner, "--kpi", "win_rate", "--memory-limit", "1MB", "-q")
+    assert result.exit_code == 1
+    assert result.stdout == "" and "Traceback" not in result.output
+    assert result.stderr == (
+        "error: the report's queries ran out of memory under the memory limit of 1MB "
+        "(--memory-limit), even spilling to disk: give a higher --memory-limit, e.g. 1GB\n"
+    )

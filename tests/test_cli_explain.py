@@ -164,3 +164,15 @@ def test_the_readme_examples_print_what_the_readme_shows(runner, monkeypatch):
         result = runner.invoke(app, [*args, "-q"])
         assert result.exit_code == 0, result.output
         assert result.stdout == shown, command
+
+
+def test_explain_runs_under_the_memory_limit(runner, monkeypatch):
+    """--memory-limit as for report: a bad size is a usage error, running out one line."""
+    monkeypatch.delenv("SALESMETRICS_MEMORY_LIMIT", raising=False)
+    bad = runner.invoke(app, ["explain", "win_rate", FIXTURE, *MARCH, "--memory-limit", "1G"])
+    assert bad.exit_code == 2 and "'1G' is not a memory size" in bad.output
+    result = runner.invoke(app, ["explain", "win_rate", FIXTURE, *MARCH, "--memory-limit", "1MB"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: the report's queries ran out of memory under the ")
+    enough = runner.invoke(app, ["explain", "win_rate", FIXTURE, *MARCH, "--memory-limit", "1GB"])
+    assert enough.exit_code == 0 and enough.stdout.startswith("Win rate (win_rate), 2026-03: 50.0%")

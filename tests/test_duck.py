@@ -575,3 +575,32 @@ def test_a_custom_kpi_and_only_one_is_made_of_measures_and_a_summary():
         replace(velocity, summarise=None)
     with pytest.raises(ValueError, match="lost_reasons: a distribution needs a `category`"):
         replace(CATALOGUE["lost_reasons"], category=None)
+
+
+def test_the_reports_connection_runs_under_the_memory_limit_chosen(monkeypatch):
+    """`--memory-limit` (memory.limited) beats SALESMETRICS_MEMORY_LIMIT on the connection a
+    report's queries run on: 953.6 MiB is DuckDB's way to say 1GB, 476.8 MiB 500MB."""
+    from salesmetrics import duck
+    from salesmetrics.kpis.base import Context
+    from salesmetrics.memory import limited
+
+    def limit() -> str:
+        con = duck.connection(Context({"deals": BOOK}, date(2026, 11, 15)))
+        return con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+    monkeypatch.setenv("SALESMETRICS_MEMORY_LIMIT", "500MB")
+    assert limit() == "476.8 MiB"
+    with limited("1GB"):
+        assert limit() == "953.6 MiB"
+
+
+def test_a_report_out_of_memory_is_one_line_not_duckdbs_traceback(monkeypatch):
+    """Under 1MB the engine's first grouped query cannot get its buffers: a real OOM."""
+    from salesmetrics.memory import limited
+
+    monkeypatch.delenv("SALESMETRICS_MEMORY_LIMIT", raising=False)
+    said = r"^the report's queries ran out of memory under the memory limit of 1MB"
+    with pytest.raises(SalesmetricsError, match=said), limited("1MB"):
+        report(kpis=["deals_won", "win_rate"])
+    with limited("1GB"):
+        assert report(kpis=["deals_won"]).value("deals_won").value == 3
