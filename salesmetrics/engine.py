@@ -23,10 +23,12 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import weakref
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -69,6 +71,9 @@ from salesmetrics.report import (
 )
 from salesmetrics.schema import ENTITIES, Kind
 from salesmetrics.targets import KpiTargets, Target, status
+
+if TYPE_CHECKING:
+    from salesmetrics import duck
 
 ENGINE = "SALESMETRICS_ENGINE"  # duckdb (the default) or pandas, while the KPIs move
 TIME_DIMENSIONS = ("month", "week", "quarter")
@@ -394,9 +399,34 @@ def _lacks(need: str, frames: Mapping[str, pd.DataFrame]) -> str | None:
         return f"needs {entity} (no {entity} input)"
     if column not in frame.columns:
         return f"needs {entity}.{column}"
-    if frame[column].isna().all() and not need.endswith("?"):
+    if not need.endswith("?") and _blank(frame, column):
         return f"needs {entity}.{column} (the column is blank)"
     return None
+
+
+_BLANK: dict[int, tuple[weakref.ref[pd.DataFrame], dict[str, bool]]] = {}
+"""By frame (its id, while it lives), whether each column asked about is all blank."""
+
+
+def _blank(frame: pd.DataFrame, column: str) -> bool:
+    """Whether a column of a frame is all blank: an Arrow column counts its nulls without a
+    pass over its rows (others are looked at once). A report asks this of every need of every
+    KPI, several times over, so it is worked out once per frame and column."""
+    held = _BLANK.get(id(frame))
+    if held is None or held[0]() is not frame:
+        held = (weakref.ref(frame), {})
+        _BLANK[id(frame)] = held
+        weakref.finalize(frame, _BLANK.pop, id(frame), None)
+    known = held[1]
+    if column not in known:
+        values = frame[column].array
+        arrow = (
+            values.__arrow_array__() if isinstance(values, pd.arrays.ArrowExtensionArray) else None
+        )
+        known[column] = (
+            arrow.null_count == len(arrow) if arrow is not None else bool(values.isna().all())
+        )
+    return known[column]
 
 
 Outer = tuple[tuple[str, str], ...]  # a time bucket's label, () for the whole period
@@ -671,12 +701,14 @@ def _evaluate_all(
     declared = [
         k for k in kpis if k.relation is not None and (engine == "duckdb" or k.rows is None)
     ]
+    asked = {kpi.id: _asked(kpi, ctx, slices[kpi.id], attrs) for kpi in declared}
+    measured = _measured_all(ctx, asked)
     for kpi in declared:
-        found[kpi.id], absent = _declared(
-            kpi, ctx, slices[kpi.id], attrs, small_sample, universes[kpi.id]
+        found[kpi.id] = _declared(
+            kpi, ctx, slices[kpi.id], small_sample, universes[kpi.id], asked[kpi.id], measured
         )
-        if absent:
-            unsplit[kpi.id] = absent
+        if asked[kpi.id].absent:
+            unsplit[kpi.id] = asked[kpi.id].absent
     rest = [k for k in kpis if k not in declared]
     periods = dict.fromkeys(p for k in rest for p, _, _ in slices[k.id])
     for period in periods:
@@ -691,38 +723,37 @@ def _evaluate_all(
     return found, unsplit
 
 
-def _declared(
-    kpi: Kpi,
-    ctx: Context,
-    slices: list[Slice],
-    attrs: tuple[str, ...],
-    small_sample: int,
-    universe: set[tuple[str, ...]],
-) -> tuple[dict[Slice, dict[Key, KpiValue]], list[str]]:
-    """A KPI declared in SQL: its values in every slice, from one grouped query; the total
-    only (and the dimensions they lack) when its inputs lack one of `attrs`. Each slice's
-    rows are counted over the part of its period `Rows.within` gives, if any."""
+@dataclass(frozen=True)
+class Asked:
+    """What a declared KPI is measured in (`_asked`): its query (salesmetrics.duck), the part
+    of each slice's period its rows are counted over and the note when that is not all of it
+    (`Rows.within`), and the report's dimensions its inputs lack (then the total only)."""
+
+    query: duck.Query
+    cuts: list[tuple[Period | None, str | None]]
+    absent: list[str]
+
+
+def _asked(kpi: Kpi, ctx: Context, slices: list[Slice], attrs: tuple[str, ...]) -> Asked:
+    """A KPI declared in SQL: the query that measures it in every slice, grouped by `attrs`
+    unless its inputs lack one of them. Each slice's rows are counted over the part of its
+    period `Rows.within` gives, if any. Amounts in several currencies in one slice are an
+    error, before anything is measured."""
     from salesmetrics import duck
 
     rows = kpi.relation
     assert rows is not None
-    if rows.dimensions is not None:
-        have = set(rows.dimensions(ctx))
-    else:
-        default = (_reads(kpi, ctx.frames)[0],)  # of "a.x|b.y", the input the data has
-        frames = [set(ctx.frames[e].columns) for e in rows.inputs or default if e in ctx.frames]
-        have = set.intersection(*frames, duck.columns(ctx, rows.source))
-    absent = [d for d in attrs if d not in have]
-    split = () if absent else attrs
+    absent = [d for d in attrs if d not in _dimensions(kpi, ctx)] if attrs else []
     cuts = [
         rows.within(ctx, period) if rows.within is not None else (period, None)
         for period, _, _ in slices
     ]
-    periods = [
+    periods = tuple(
         (cut or period, cutoff) for (cut, _), (period, _, cutoff) in zip(cuts, slices, strict=True)
-    ]
-    against = [rows.against(ctx, p) for p, _, _ in slices] if rows.against is not None else None
-    given = dict(rows.given(ctx)) if rows.given is not None else {}
+    )
+    against = (
+        tuple(rows.against(ctx, p) for p, _, _ in slices) if rows.against is not None else None
+    )
     if any(is_money(n) for n in kpi.needs):
         for listed in duck.currencies(kpi, ctx, periods, against).values():
             shown = ", ".join(f"{c} ({n:,} rows)" for c, n in listed)
@@ -730,10 +761,51 @@ def _declared(
                 f"{kpi.id}: amounts are in several currencies: {shown}; "
                 "give a reporting currency and rates in the report config"
             )
-    measured = duck.measure(kpi, ctx, periods, split, against)
+    split = () if absent else attrs
+    return Asked(duck.Query(kpi, periods, split, against), cuts, absent)
+
+
+def _dimensions(kpi: Kpi, ctx: Context) -> set[str]:
+    """The dimensions a declared KPI's rows can be broken down by: those its inputs and its
+    source both have (`Rows.inputs`; by default, the input of its first need), or those
+    `Rows.dimensions` says."""
+    from salesmetrics import duck
+
+    rows = kpi.relation
+    assert rows is not None
+    if rows.dimensions is not None:
+        return set(rows.dimensions(ctx))
+    default = (_reads(kpi, ctx.frames)[0],)  # of "a.x|b.y", the input the data has
+    frames = [set(ctx.frames[e].columns) for e in rows.inputs or default if e in ctx.frames]
+    return set.intersection(*frames, duck.columns(ctx, rows.source))
+
+
+def _measured_all(ctx: Context, asked: Mapping[str, Asked]) -> dict[str, duck.Measured]:
+    """Every declared KPI's Stats, by id: the KPIs that can share a query share it
+    (`duck.measure_all`)."""
+    from salesmetrics import duck
+
+    found = duck.measure_all(ctx, [each.query for each in asked.values()])
+    return dict(zip(asked, found, strict=True))
+
+
+def _declared(
+    kpi: Kpi,
+    ctx: Context,
+    slices: list[Slice],
+    small_sample: int,
+    universe: set[tuple[str, ...]],
+    asked: Asked,
+    measured: Mapping[str, duck.Measured],
+) -> dict[Slice, dict[Key, KpiValue]]:
+    """A KPI declared in SQL: its values in every slice, from its Stats (`_measured_all`)."""
+    rows = kpi.relation
+    assert rows is not None
+    split = asked.query.attrs
+    given = dict(rows.given(ctx)) if rows.given is not None else {}
     found: dict[Slice, dict[Key, KpiValue]] = {}
     for at, (period, outer, _) in enumerate(slices):
-        groups = measured[at]
+        groups = measured[kpi.id][at]
         if rows.scale is not None:
             groups = _scaled(groups, rows.scale(ctx, period))
         values: dict[Key, KpiValue] = {}
@@ -745,10 +817,10 @@ def _declared(
             for value in _declared_values(kpi, found_here, pairs, small_sample, given):
                 values[(value.group, value.category, value.subcategory)] = value
         note, known = rows.edge(ctx, period) if rows.edge is not None else (None, True)
-        cut, said = cuts[at]
+        cut, said = asked.cuts[at]
         note, known = joined(said, note), known and cut is not None
         found[slices[at]] = _at_edge(values, note, known)
-    return found, absent
+    return found
 
 
 def _scaled(groups, factor: float):
