@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 THREADS = "SALESMETRICS_THREADS"
 """The environment variable that sets DuckDB's thread count (default: DuckDB's, all cores)."""
 SLICES = "report_slices"
+DAYS = "report_days"  # the slices by day (`days_table`)
 AS_OF = "report_as_of"
 """A table of one row, `as_of` (a DATE): the report's as-of day, which a shared view may read
 (the MRR book's intervals run to its month)."""
@@ -100,19 +101,27 @@ def source(ctx: Context, name: str) -> str:
     if name in made:
         return name
     if name in ENTITIES:
-        connection(ctx).register(name, _canonical(name, ctx.frames.get(name)))
+        connection(ctx).register(name, _table(ctx, name))
     elif name in TABLES:
         made_of = pa.Table.from_pandas(TABLES[name](ctx), preserve_index=False)
         connection(ctx).register(name, made_of)
     elif name in VIEWS:
         sql = VIEWS[name]
-        for other in (*ENTITIES, *TABLES, *VIEWS):
-            if other != name and re.search(rf"\b{other}\b", sql):
+        for other in dict.fromkeys(NAMES.findall(sql)):
+            if other != name:
                 source(ctx, other)
         kind = "TABLE" if name in MATERIALISED else "VIEW"
         connection(ctx).execute(f'CREATE {kind} "{name}" AS {sql}')
     made.add(name)
     return name
+
+
+def _table(ctx: Context, name: str) -> pa.Table:
+    """The entity's table as DuckDB reads it (`_canonical`), made once per report."""
+    found: pa.Table = ctx.memo(
+        f"duckdb.table.{name}", lambda: _canonical(name, ctx.frames.get(name))
+    )
+    return found
 
 
 NAMES = re.compile(r"\b(" + "|".join(map(re.escape, (*ENTITIES, *TABLES, *VIEWS))) + r")\b")
@@ -163,10 +172,35 @@ def sliced(
                 made.discard(reader)
     state[SLICES] = own
     con.register(SLICES, table)
+    con.register(DAYS, days_table(table))
     try:
         yield
     finally:
         con.unregister(SLICES)
+        con.unregister(DAYS)
+
+
+def days_table(slices: pa.Table) -> pa.Table:
+    """The slices by day: each slice's row once for every day in it, with that day
+    (`kpi_day`), and again for every day of the period it is set against, there with
+    `kpi_earlier` true. Every slice runs from one midnight to another, so a row placed by one
+    date is in a slice when its day is (`in_slice`): the rows are joined to their slices on
+    an equality, by a hash of the few days, not by sorting every row on its date."""
+    parts = []
+    for earlier, start, stop in (
+        (False, "kpi_start", "kpi_stop"),
+        (True, "kpi_against_start", "kpi_against_stop"),
+    ):
+        starts = slices[start].to_numpy().astype("datetime64[D]")
+        stops = slices[stop].to_numpy().astype("datetime64[D]")
+        counts = np.maximum((stops - starts).astype(np.int64), 0)  # none: NaT, the minimum
+        index = np.repeat(np.arange(len(counts)), counts)
+        firsts = np.repeat(np.cumsum(counts) - counts, counts)
+        days = starts[index] + (np.arange(len(index)) - firsts).astype("timedelta64[D]")
+        found = slices.take(pa.array(index, pa.int64()))
+        found = found.append_column("kpi_day", pa.array(days, pa.date32()))
+        parts.append(found.append_column("kpi_earlier", pa.array(np.full(len(index), earlier))))
+    return pa.concat_tables(parts)
 
 
 def _canonical(name: str, frame: pd.DataFrame | None) -> pa.Table:
@@ -475,7 +509,11 @@ def _measured(kpis: Sequence[Kpi], ctx: Context, query: Query) -> list[Measured]
         kept.append(" AND ".join([*here, *out]) if out else "FALSE")
     if first.measures and first.left_out is not None:  # a measure may read it by that name
         static["kpi_left_out"] = first.left_out
-    joined = in_slice(replace(first, during=None))
+    if _by_day(first):  # the same rows as in_slice's, by a hash join (`days_table`)
+        earlier = f"coalesce({first.earlier}, FALSE)" if first.against is not None else "FALSE"
+        joined = f"{DAYS} s ON CAST(r.kpi_at AS DATE) = s.kpi_day AND {earlier} = s.kpi_earlier"
+    else:
+        joined = f"{SLICES} s ON {in_slice(replace(first, during=None))}"
     if one_condition and _condition(kpis[0], "_0"):
         joined += f" AND {_condition(kpis[0], '_0')}"
     sliced["kpi_share"] = share(first)
@@ -495,7 +533,7 @@ def _measured(kpis: Sequence[Kpi], ctx: Context, query: Query) -> list[Measured]
     chosen = ", ".join(f"({sql}) AS {name}" for name, sql in static.items())
     relation = f'SELECT *, {chosen} FROM "{source(ctx, first.source)}" WHERE {where}'
     computed = "".join(f", ({sql}) AS {name}" for name, sql in sliced.items())
-    inner = f"SELECT r.*, s.*{computed} FROM ({relation}) r JOIN {SLICES} s ON {joined}"
+    inner = f"SELECT r.*, s.*{computed} FROM ({relation}) r JOIN {joined}"
     sql = (
         f"SELECT {', '.join([*keys, *dims])}, {total} AS is_total, {', '.join(aggregates)} "
         f"FROM ({with_settings(inner, ctx)}) j GROUP BY {grouping}"
@@ -600,6 +638,12 @@ LASTS = "r.kpi_spans > r.kpi_at"  # a row whose span has a length (`Rows.spans`)
 def _reads_slice(sql: str) -> bool:
     """Whether a declared expression reads the slice it is counted in."""
     return "kpi_start" in sql or "kpi_stop" in sql or "s.kpi_" in sql
+
+
+def _by_day(rows: Rows) -> bool:
+    """Whether a row is in a slice by one date alone (`at` in its period, or in the period it
+    is set against)."""
+    return rows.of_slice is None and rows.until is None and rows.spans is None
 
 
 def in_slice(rows: Rows) -> str:

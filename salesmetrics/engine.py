@@ -23,7 +23,6 @@ from __future__ import annotations
 import difflib
 import math
 import os
-import weakref
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -59,6 +58,7 @@ from salesmetrics.kpis.catalogue import CATALOGUE, STAGES, VARIANTS
 from salesmetrics.kpis.close import SNAPSHOT
 from salesmetrics.kpis.edges import joined, reach, same_part
 from salesmetrics.kpis.quotas import allocated
+from salesmetrics.memo import of_frame
 from salesmetrics.periods import Period, buckets, comparison, trend
 from salesmetrics.report import (
     DataWarning,
@@ -404,29 +404,20 @@ def _lacks(need: str, frames: Mapping[str, pd.DataFrame]) -> str | None:
     return None
 
 
-_BLANK: dict[int, tuple[weakref.ref[pd.DataFrame], dict[str, bool]]] = {}
-"""By frame (its id, while it lives), whether each column asked about is all blank."""
-
-
 def _blank(frame: pd.DataFrame, column: str) -> bool:
     """Whether a column of a frame is all blank: an Arrow column counts its nulls without a
     pass over its rows (others are looked at once). A report asks this of every need of every
     KPI, several times over, so it is worked out once per frame and column."""
-    held = _BLANK.get(id(frame))
-    if held is None or held[0]() is not frame:
-        held = (weakref.ref(frame), {})
-        _BLANK[id(frame)] = held
-        weakref.finalize(frame, _BLANK.pop, id(frame), None)
-    known = held[1]
-    if column not in known:
+
+    def found() -> bool:
         values = frame[column].array
-        arrow = (
-            values.__arrow_array__() if isinstance(values, pd.arrays.ArrowExtensionArray) else None
-        )
-        known[column] = (
-            arrow.null_count == len(arrow) if arrow is not None else bool(values.isna().all())
-        )
-    return known[column]
+        if isinstance(values, pd.arrays.ArrowExtensionArray):
+            arrow = values.__arrow_array__()
+            return bool(arrow.null_count == len(arrow))
+        return bool(values.isna().all())
+
+    blank: bool = of_frame(frame, ("blank", column), found)
+    return blank
 
 
 Outer = tuple[tuple[str, str], ...]  # a time bucket's label, () for the whole period

@@ -62,6 +62,14 @@ def stage_at_end(stop: str = "kpi_stop") -> str:
     return f"CASE {' '.join(cases)} {current} END"
 
 
+def stage_probability(stage: str) -> str:
+    """The report's stage_probabilities setting of the stage `stage` (SQL) names; blank for a
+    stage it does not list. Looked up in a map made once per query: a subquery per row would
+    be joined on every column `stage` reads (all of a deal's stage dates, for its stage at a
+    period's end)."""
+    return f"(SELECT map(list(key), list(value)) FROM setting_stage_probabilities)[{stage}]"
+
+
 def negative(later: str, earlier: str) -> str:
     """Whether `later` falls on a calendar day before `earlier`'s (as `anomalies.negative`)."""
     return f"CAST({later} AS DATE) < CAST({earlier} AS DATE)"
@@ -390,31 +398,42 @@ WHERE status = 'won' AND closed_at IS NOT NULL AND {ROW} IN (SELECT won_row FROM
 with a call linked to it at or before its close (`sold` 1, dated by its closed_at): a call
 links to a deal through the deal's deal_id, lead_id or account_id on the call."""
 
+
+def first_key(alias: str = "") -> str:
+    """An activity's place in date order, then in the order listed (its position, under
+    2^32), as one number: the first of a group is its minimum. `alias`: the activities'."""
+    named = f"{alias}." if alias else ""
+    return f"epoch_us({named}occurred_at)::HUGEINT * 4294967296 + {named}{ROW}"
+
+
 FOLLOW_UP_CALL_SALES = f"""
 WITH deal_leads AS (
     SELECT deal_id, arg_min(lead_id, {ROW}) AS deal_lead FROM deals
     WHERE deal_id IS NOT NULL AND lead_id IS NOT NULL GROUP BY deal_id
 ),
-reach AS (
-    SELECT a.*, row_number() OVER (
-        PARTITION BY coalesce(
-            'lead ' || coalesce(a.lead_id, l.deal_lead), 'deal ' || a.deal_id,
-            'account ' || a.account_id
-        )
-        ORDER BY a.occurred_at, a.{ROW}
-    ) > 1 AS follow_up
+firsts AS (
+    SELECT min({first_key("a")}) AS first_key
     FROM activities AS a LEFT JOIN deal_leads AS l ON l.deal_id = a.deal_id
     WHERE {REACH_OUT} AND a.occurred_at IS NOT NULL
         AND coalesce(a.lead_id, a.deal_id, a.account_id) IS NOT NULL
+    GROUP BY CASE WHEN coalesce(a.lead_id, l.deal_lead) IS NOT NULL THEN 'lead'
+            WHEN a.deal_id IS NOT NULL THEN 'deal' ELSE 'account' END,
+        coalesce(a.lead_id, l.deal_lead, a.deal_id, a.account_id)
 ),
-calls AS (SELECT * FROM reach WHERE follow_up AND {CALLS})
+calls AS (
+    SELECT *, TRUE AS follow_up FROM activities
+    WHERE {CALLS} AND coalesce(lead_id, deal_id, account_id) IS NOT NULL
+        AND {first_key()} NOT IN (SELECT first_key FROM firsts)
+)
 {_call_links("calls", WON_DEALS, "c.*, w.closed_at AS sold_at")}
 """
 """Each pair of a follow-up call and a won deal it is linked to (as in CALL_SALES), made at
 or before the deal's close (`sold_at`, its closed_at). A follow-up call is any but the first
 reach out on its lead (its own lead_id, else its deal's; on its deal for a call with no lead,
 on its account for one with neither); the first of two at the same minute is the one listed
-first."""
+first. The firsts are each group's minimum `first_key`: a window numbering every reach out
+in its group would carry all its columns through a sort of millions of rows, taking three
+times as long."""
 
 
 # team KPIs on data of their own (issue 18: kpis.team coaching_effectiveness)
@@ -761,11 +780,12 @@ until they close, `ends_at`, blank while open) and quotas over the days of their
 (kpis.close pipeline_coverage). Owner and team only, the dimensions both have."""
 
 PROSPECT_ACTIVITIES_NOW_AND_BEFORE = (
-    "SELECT *, 'now' AS side FROM activity_prospects "
-    "UNION ALL SELECT *, 'before' AS side FROM activity_prospects"
+    "SELECT a.*, s.side FROM activity_prospects AS a "
+    "CROSS JOIN (VALUES ('now'), ('before')) AS s(side)"
 )
 """Every activity with its prospect (`activity_prospects`) twice over, `side` now and before:
-research_response_roi places the first in a period and the second in its comparison period."""
+research_response_roi places the first in a period and the second in its comparison period.
+Each activity's prospect is found once (a union of two reads would find it twice)."""
 
 ORDER_REPURCHASES = (
     "SELECT *, 'inside' AS side FROM order_lines "
