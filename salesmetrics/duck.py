@@ -30,7 +30,7 @@ import pyarrow as pa
 from salesmetrics.canonical import ARROW_TYPES
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import ROW, Aggregation, Context, Kpi, Rows
-from salesmetrics.kpis.views import MATERIALISED, TABLES, VIEWS
+from salesmetrics.kpis.views import MATERIALISED, TABLES, VIEWS, distinct
 from salesmetrics.periods import Period
 from salesmetrics.schema import DEAL_STAGES, ENTITIES, STAGE_DATE_PREFIX
 
@@ -592,15 +592,14 @@ def _aggregates(kpi: Kpi, ctx: Context, own: str, kept: str, out: str) -> list[s
     assert rows is not None
     if rows.per is not None:  # distinct keys per distinct `per`
         fractions = [
-            f"count(DISTINCT j.{part}{own}) FILTER (WHERE {kept})::DOUBLE"
-            for part in ("kpi_key", "kpi_per")
+            f"{distinct(f'j.{part}{own}', kept)}::DOUBLE" for part in ("kpi_key", "kpi_per")
         ]
     elif rows.numerator is None:
         fractions = ["0.0", "0.0"]
     elif rows.key is not None and rows.denominator is not None:
         # distinct keys of the rows with a nonzero numerator, and with a nonzero denominator
         fractions = [
-            f"count(DISTINCT j.kpi_key{own}) FILTER (WHERE {kept} AND {part}{own} <> 0)::DOUBLE"
+            f"{distinct(f'j.kpi_key{own}', f'{kept} AND {part}{own} <> 0')}::DOUBLE"
             for part in ("j.kpi_numerator", "j.kpi_denominator")
         ]
     else:
@@ -608,7 +607,7 @@ def _aggregates(kpi: Kpi, ctx: Context, own: str, kept: str, out: str) -> list[s
         denominator = (
             f"coalesce(fsum(j.kpi_denominator{own} * j.kpi_share) FILTER (WHERE {kept}), 0.0)"
             if rows.denominator is not None
-            else f"count(DISTINCT j.kpi_key{own}) FILTER (WHERE {kept})::DOUBLE"  # per distinct key
+            else f"{distinct(f'j.kpi_key{own}', kept)}::DOUBLE"  # per distinct key
         )
         fractions = [numerator, denominator]
     present = f"count(j.kpi_value{own}) FILTER (WHERE {kept})" if rows.value is not None else "0"
@@ -711,7 +710,7 @@ def _value_sql(kind: Aggregation, kept: str, own: str = "") -> str:
         case Aggregation.COUNT:
             return f"count(*) FILTER (WHERE {kept})"
         case Aggregation.COUNT_DISTINCT:
-            return f"count(DISTINCT j.kpi_key{own}) FILTER (WHERE {kept})"
+            return distinct(f"j.kpi_key{own}", kept)
         case Aggregation.SUM | Aggregation.DISTRIBUTION:
             return f"coalesce(fsum(j.kpi_value{own} * j.kpi_share) FILTER (WHERE {kept}), 0.0)"
         case Aggregation.MEAN:

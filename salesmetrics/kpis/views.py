@@ -70,6 +70,13 @@ def stage_probability(stage: str) -> str:
     return f"(SELECT map(list(key), list(value)) FROM setting_stage_probabilities)[{stage}]"
 
 
+def distinct(value: str, condition: str) -> str:
+    """The number of distinct non-blank `value`s of the rows meeting `condition`, as SQL: the
+    others are made blank rather than filtered out, which DuckDB counts in half the time (a
+    FILTER on a distinct count groups every row by whether it passes, as well as by value)."""
+    return f"count(DISTINCT CASE WHEN {condition} THEN {value} END)"
+
+
 def negative(later: str, earlier: str) -> str:
     """Whether `later` falls on a calendar day before `earlier`'s (as `anomalies.negative`)."""
     return f"CAST({later} AS DATE) < CAST({earlier} AS DATE)"
