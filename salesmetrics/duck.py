@@ -552,6 +552,8 @@ def _measured(kpis: Sequence[Kpi], ctx: Context, query: Query) -> list[Measured]
         for agg in _aggregates(kpi, ctx, f"_{at}", *kept[2 * at : 2 * at + 2])
     ]
     where = wheres[0] if one_where else " OR ".join(f"({w})" for w in wheres)
+    if _by_day(first):  # no row outside the slices' days is joined: none is read on
+        where = f"({where}) AND {_within_days(first.at, query)}"
     chosen = ", ".join(f"({sql}) AS {name}" for name, sql in static.items())
     relation = f'SELECT *, {chosen} FROM "{source(ctx, first.source)}" WHERE {where}'
     computed = "".join(f", ({sql}) AS {name}" for name, sql in sliced.items())
@@ -659,6 +661,17 @@ LASTS = "r.kpi_spans > r.kpi_at"  # a row whose span has a length (`Rows.spans`)
 def _reads_slice(sql: str) -> bool:
     """Whether a declared expression reads the slice it is counted in."""
     return "kpi_start" in sql or "kpi_stop" in sql or "s.kpi_" in sql
+
+
+def _within_days(at: str, query: Query) -> str:
+    """That `at` falls from the first day of the query's slices (and the periods they are set
+    against) to the last, as SQL: a condition on the source's date that DuckDB takes down to
+    the reading of the input (and through a view's joins), so that rows no slice holds are
+    not carried through them. The days are the report's periods', not data."""
+    periods = [p for p, _ in query.slices] + [p for p in query.against or () if p is not None]
+    first = min(p.start for p in periods)
+    after = max(p.end_exclusive for p in periods)
+    return f"({at}) >= TIMESTAMP '{first.isoformat()}' AND ({at}) < TIMESTAMP '{after.isoformat()}'"
 
 
 def _by_day(rows: Rows) -> bool:
