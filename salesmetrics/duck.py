@@ -552,8 +552,8 @@ def _measured(kpis: Sequence[Kpi], ctx: Context, query: Query) -> list[Measured]
         for agg in _aggregates(kpi, ctx, f"_{at}", *kept[2 * at : 2 * at + 2])
     ]
     where = wheres[0] if one_where else " OR ".join(f"({w})" for w in wheres)
-    if _by_day(first):  # no row outside the slices' days is joined: none is read on
-        where = f"({where}) AND {_within_days(first.at, query)}"
+    if _by_day(first) or _open_at_end(first):  # rows no slice can hold are not read on
+        where = f"({where}) AND {_within_days(first, query)}"
     chosen = ", ".join(f"({sql}) AS {name}" for name, sql in static.items())
     relation = f'SELECT *, {chosen} FROM "{source(ctx, first.source)}" WHERE {where}'
     computed = "".join(f", ({sql}) AS {name}" for name, sql in sliced.items())
@@ -663,15 +663,30 @@ def _reads_slice(sql: str) -> bool:
     return "kpi_start" in sql or "kpi_stop" in sql or "s.kpi_" in sql
 
 
-def _within_days(at: str, query: Query) -> str:
-    """That `at` falls from the first day of the query's slices (and the periods they are set
-    against) to the last, as SQL: a condition on the source's date that DuckDB takes down to
-    the reading of the input (and through a view's joins), so that rows no slice holds are
-    not carried through them. The days are the report's periods', not data."""
+def _within_days(rows: Rows, query: Query) -> str:
+    """That a row can be in one of the query's slices, as SQL on its dates: placed by one date
+    (`_by_day`), that date from the first day of the slices (and of the periods they are set
+    against) to the last; open at a slice's end (`_open_at_end`), opened before the last end
+    and not closed before the first. DuckDB takes such a condition down to the reading of
+    the input (and through a view's joins), so that rows no slice holds are not carried
+    through them. The days are the report's periods', not data."""
     periods = [p for p, _ in query.slices] + [p for p in query.against or () if p is not None]
-    first = min(p.start for p in periods)
-    after = max(p.end_exclusive for p in periods)
-    return f"({at}) >= TIMESTAMP '{first.isoformat()}' AND ({at}) < TIMESTAMP '{after.isoformat()}'"
+    first = f"TIMESTAMP '{min(p.start for p in periods).isoformat()}'"
+    after = f"TIMESTAMP '{max(p.end_exclusive for p in periods).isoformat()}'"
+    if rows.until is not None:
+        ends = f"TIMESTAMP '{min(p.end_exclusive for p, _ in query.slices).isoformat()}'"
+        return f"({rows.at}) < {after} AND (({rows.until}) IS NULL OR ({rows.until}) >= {ends})"
+    return f"({rows.at}) >= {first} AND ({rows.at}) < {after}"
+
+
+def _open_at_end(rows: Rows) -> bool:
+    """Whether a row is in a slice by being open at its end (a snapshot: `Rows.until`)."""
+    return (
+        rows.until is not None
+        and rows.of_slice is None
+        and rows.spans is None
+        and rows.against is None
+    )
 
 
 def _by_day(rows: Rows) -> bool:
