@@ -671,6 +671,8 @@ def _within_days(rows: Rows, query: Query) -> str:
     the input (and through a view's joins), so that rows no slice holds are not carried
     through them. The days are the report's periods', not data."""
     periods = [p for p, _ in query.slices] + [p for p in query.against or () if p is not None]
+    if not periods:
+        return "FALSE"
     first = f"TIMESTAMP '{min(p.start for p in periods).isoformat()}'"
     after = f"TIMESTAMP '{max(p.end_exclusive for p in periods).isoformat()}'"
     if rows.until is not None:
