@@ -678,7 +678,8 @@ def _evaluate_all(
     """Every KPI's values in each distinct slice of its plan (the report period is also the
     last trend period, and the comparison period often another), and the KPIs whose rows lack
     some of `attrs` (given in total only) with those dimensions. A KPI declared in SQL gets
-    all its slices from one query (salesmetrics.duck). For the others, periods are taken one
+    all its slices from one query, shared with the KPIs that read the same source placed the
+    same way (`duck.measure_all`). For the others, periods are taken one
     after the other, every KPI in each, so that rows several KPIs share in a period
     (`Context.for_period`) are built once and freed after it.
     """
