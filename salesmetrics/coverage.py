@@ -18,12 +18,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property, partial
 
 import numpy as np
 import pandas as pd
 
 from salesmetrics.kpis.base import datetimes
 from salesmetrics.kpis.quotas import label_keys, label_period, undeclared_fiscal_labels
+from salesmetrics.memo import of_frame
 from salesmetrics.periods import Period, PeriodError
 from salesmetrics.report import DataWarning
 from salesmetrics.schema import ENTITIES, Kind
@@ -47,18 +49,22 @@ DAY = np.timedelta64(1, "D")
 
 @dataclass(frozen=True)
 class Cover:
-    """The days an input's rows cover: one interval per row and date column, both ends in."""
+    """The days an input's rows cover: one interval per row and date column, both ends in.
+    What is read of them (the first and last day, the months, the usual gap) is worked out
+    once: a report asks it for every KPI and slice."""
 
     starts: np.ndarray  # datetime64[D]
     ends: np.ndarray  # datetime64[D], on or after the start
 
-    @property
+    @cached_property
     def first(self) -> date:
-        return self.starts.min().astype(date)
+        found: date = self.starts.min().astype(date)
+        return found
 
-    @property
+    @cached_property
     def last(self) -> date:
-        return self.ends.max().astype(date)
+        found: date = self.ends.max().astype(date)
+        return found
 
     def touches(self, period: Period) -> bool:
         start, end = np.datetime64(period.start, "D"), np.datetime64(period.end, "D")
@@ -68,12 +74,23 @@ class Cover:
         """The days from one day with a row to the next that the input usually has (the 95th
         percentile of those steps; 0 with fewer than two such days): 3 for a team that does
         not work at weekends, a month or more for a quarterly survey."""
-        steps = np.diff(np.unique(self.starts)).astype(np.int64)
+        return self._usual_gap
+
+    @cached_property
+    def _usual_gap(self) -> int:
+        # the days with a row, counted over the span (a few thousand days), not sorted out of
+        # millions of rows
+        offsets = (self.starts - self.starts.min()).astype(np.int64)
+        steps = np.diff(np.flatnonzero(np.bincount(offsets)))
         return int(np.percentile(steps, 95, method="higher")) if len(steps) else 0
 
     def months(self) -> np.ndarray:
         """The months (counted from 1970-01) that some row covers, in order: the days first,
         counted over the span (a few thousand), then the months of those days."""
+        return self._months
+
+    @cached_property
+    def _months(self) -> np.ndarray:
         base = self.starts.min()
         first = (self.starts - base).astype(np.int64)
         last = (self.ends - base).astype(np.int64)
@@ -91,9 +108,10 @@ def covers(
     found = {}
     for entity, frame in frames.items():
         if entity == "targets":
-            cover = _targets(frame, as_of, fiscal_start_month)
+            build = partial(_targets, frame, as_of, fiscal_start_month)
+            cover = of_frame(frame, ("cover", entity, as_of, fiscal_start_month), build)
         else:
-            cover = _dated(entity, frame, as_of)
+            cover = of_frame(frame, ("cover", entity, as_of), partial(_dated, entity, frame, as_of))
         if cover is not None:
             found[entity] = cover
     return found

@@ -26,6 +26,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
@@ -48,6 +49,7 @@ from salesmetrics.kpis.catalogue import CATALOGUE, STAGES, VARIANTS
 from salesmetrics.kpis.close import SNAPSHOT
 from salesmetrics.kpis.edges import joined, reach, same_part
 from salesmetrics.kpis.quotas import allocated
+from salesmetrics.memo import of_frame
 from salesmetrics.periods import Period, buckets, comparison, trend
 from salesmetrics.report import (
     DataWarning,
@@ -60,6 +62,9 @@ from salesmetrics.report import (
 )
 from salesmetrics.schema import ENTITIES, Kind
 from salesmetrics.targets import KpiTargets, Target, status
+
+if TYPE_CHECKING:
+    from salesmetrics import duck
 
 TIME_DIMENSIONS = ("month", "week", "quarter")
 QUOTA_WARN = 0.9  # at risk from 90% of quota, unless the report config says otherwise
@@ -367,9 +372,25 @@ def _lacks(need: str, frames: Mapping[str, pd.DataFrame]) -> str | None:
         return f"needs {entity} (no {entity} input)"
     if column not in frame.columns:
         return f"needs {entity}.{column}"
-    if frame[column].isna().all() and not need.endswith("?"):
+    if not need.endswith("?") and _blank(frame, column):
         return f"needs {entity}.{column} (the column is blank)"
     return None
+
+
+def _blank(frame: pd.DataFrame, column: str) -> bool:
+    """Whether a column of a frame is all blank: an Arrow column counts its nulls without a
+    pass over its rows (others are looked at once). A report asks this of every need of every
+    KPI, several times over, so it is worked out once per frame and column."""
+
+    def found() -> bool:
+        values = frame[column].array
+        if isinstance(values, pd.arrays.ArrowExtensionArray):
+            arrow = values.__arrow_array__()
+            return bool(arrow.null_count == len(arrow))
+        return bool(values.isna().all())
+
+    blank: bool = of_frame(frame, ("blank", column), found)
+    return blank
 
 
 Outer = tuple[tuple[str, str], ...]  # a time bucket's label, () for the whole period
@@ -405,7 +426,7 @@ def _grows(kpi: Kpi) -> bool:
     revenue won): not a snapshot at the period's end, a cohort, a rate per day, or rows made
     per slice, which cut the slice themselves (`Rows.of_slice`)."""
     counted = kpi.aggregation in (Aggregation.COUNT, Aggregation.SUM)
-    sliced = kpi.relation is not None and kpi.relation.of_slice is not None
+    sliced = kpi.relation.of_slice is not None
     return counted and kpi.matures is None and not kpi.per_day and not sliced
 
 
@@ -627,52 +648,58 @@ def _evaluate_all(
     small_sample: int,
 ) -> tuple[dict[str, dict[Slice, dict[Key, KpiValue]]], dict[str, list[str]]]:
     """Every KPI's values in each distinct slice of its plan (the report period is also the
-    last trend period, and the comparison period often another), all from one query per KPI
-    (`_declared`), and the KPIs whose rows lack some of `attrs` (given in total only) with
-    those dimensions."""
+    last trend period, and the comparison period often another), and the KPIs whose rows lack
+    some of `attrs` (given in total only) with those dimensions. Each KPI gets all its slices
+    from one query, shared with the KPIs that read the same source placed the same way
+    (`duck.measure_all`)."""
     found: dict[str, dict[Slice, dict[Key, KpiValue]]] = {}
     unsplit: dict[str, list[str]] = {}
+    universes = {kpi.id: _universe(kpi, ctx, attrs) for kpi in kpis}
+    slices = {
+        k: list(dict.fromkeys([*plan.current, *plan.before, *plan.history]))
+        for k, plan in plans.items()
+    }
+    asked = {kpi.id: _asked(kpi, ctx, slices[kpi.id], attrs) for kpi in kpis}
+    measured = _measured_all(ctx, asked)
     for kpi in kpis:
-        plan = plans[kpi.id]
-        slices = list(dict.fromkeys([*plan.current, *plan.before, *plan.history]))
-        universe = _universe(kpi, ctx, attrs)
-        found[kpi.id], absent = _declared(kpi, ctx, slices, attrs, small_sample, universe)
-        if absent:
-            unsplit[kpi.id] = absent
+        found[kpi.id] = _declared(
+            kpi, ctx, slices[kpi.id], small_sample, universes[kpi.id], asked[kpi.id], measured
+        )
+        if asked[kpi.id].absent:
+            unsplit[kpi.id] = asked[kpi.id].absent
     return found, unsplit
 
 
-def _declared(
-    kpi: Kpi,
-    ctx: Context,
-    slices: list[Slice],
-    attrs: tuple[str, ...],
-    small_sample: int,
-    universe: set[tuple[str, ...]],
-) -> tuple[dict[Slice, dict[Key, KpiValue]], list[str]]:
-    """A KPI declared in SQL: its values in every slice, from one grouped query; the total
-    only (and the dimensions they lack) when its inputs lack one of `attrs`. Each slice's
-    rows are counted over the part of its period `Rows.within` gives, if any."""
+@dataclass(frozen=True)
+class Asked:
+    """What a declared KPI is measured in (`_asked`): its query (salesmetrics.duck), the part
+    of each slice's period its rows are counted over and the note when that is not all of it
+    (`Rows.within`), and the report's dimensions its inputs lack (then the total only)."""
+
+    query: duck.Query
+    cuts: list[tuple[Period | None, str | None]]
+    absent: list[str]
+
+
+def _asked(kpi: Kpi, ctx: Context, slices: list[Slice], attrs: tuple[str, ...]) -> Asked:
+    """A KPI declared in SQL: the query that measures it in every slice, grouped by `attrs`
+    unless its inputs lack one of them. Each slice's rows are counted over the part of its
+    period `Rows.within` gives, if any. Amounts in several currencies in one slice are an
+    error, before anything is measured."""
     from salesmetrics import duck
 
     rows = kpi.relation
-    if rows.dimensions is not None:
-        have = set(rows.dimensions(ctx))
-    else:
-        default = (_reads(kpi, ctx.frames)[0],)  # of "a.x|b.y", the input the data has
-        frames = [set(ctx.frames[e].columns) for e in rows.inputs or default if e in ctx.frames]
-        have = set.intersection(*frames, duck.columns(ctx, rows.source))
-    absent = [d for d in attrs if d not in have]
-    split = () if absent else attrs
+    absent = [d for d in attrs if d not in _dimensions(kpi, ctx)] if attrs else []
     cuts = [
         rows.within(ctx, period) if rows.within is not None else (period, None)
         for period, _, _ in slices
     ]
-    periods = [
+    periods = tuple(
         (cut or period, cutoff) for (cut, _), (period, _, cutoff) in zip(cuts, slices, strict=True)
-    ]
-    against = [rows.against(ctx, p) for p, _, _ in slices] if rows.against is not None else None
-    given = dict(rows.given(ctx)) if rows.given is not None else {}
+    )
+    against = (
+        tuple(rows.against(ctx, p) for p, _, _ in slices) if rows.against is not None else None
+    )
     if any(is_money(n) for n in kpi.needs):
         for listed in duck.currencies(kpi, ctx, periods, against).values():
             shown = ", ".join(f"{c} ({n:,} rows)" for c, n in listed)
@@ -680,10 +707,49 @@ def _declared(
                 f"{kpi.id}: amounts are in several currencies: {shown}; "
                 "give a reporting currency and rates in the report config"
             )
-    measured = duck.measure(kpi, ctx, periods, split, against)
+    split = () if absent else attrs
+    return Asked(duck.Query(kpi, periods, split, against), cuts, absent)
+
+
+def _dimensions(kpi: Kpi, ctx: Context) -> set[str]:
+    """The dimensions a declared KPI's rows can be broken down by: those its inputs and its
+    source both have (`Rows.inputs`; by default, the input of its first need), or those
+    `Rows.dimensions` says."""
+    from salesmetrics import duck
+
+    rows = kpi.relation
+    if rows.dimensions is not None:
+        return set(rows.dimensions(ctx))
+    default = (_reads(kpi, ctx.frames)[0],)  # of "a.x|b.y", the input the data has
+    frames = [set(ctx.frames[e].columns) for e in rows.inputs or default if e in ctx.frames]
+    return set.intersection(*frames, duck.columns(ctx, rows.source))
+
+
+def _measured_all(ctx: Context, asked: Mapping[str, Asked]) -> dict[str, duck.Measured]:
+    """Every declared KPI's Stats, by id: the KPIs that can share a query share it
+    (`duck.measure_all`)."""
+    from salesmetrics import duck
+
+    found = duck.measure_all(ctx, [each.query for each in asked.values()])
+    return dict(zip(asked, found, strict=True))
+
+
+def _declared(
+    kpi: Kpi,
+    ctx: Context,
+    slices: list[Slice],
+    small_sample: int,
+    universe: set[tuple[str, ...]],
+    asked: Asked,
+    measured: Mapping[str, duck.Measured],
+) -> dict[Slice, dict[Key, KpiValue]]:
+    """A KPI declared in SQL: its values in every slice, from its Stats (`_measured_all`)."""
+    rows = kpi.relation
+    split = asked.query.attrs
+    given = dict(rows.given(ctx)) if rows.given is not None else {}
     found: dict[Slice, dict[Key, KpiValue]] = {}
     for at, (period, outer, _) in enumerate(slices):
-        groups = measured[at]
+        groups = measured[kpi.id][at]
         if rows.scale is not None:
             groups = _scaled(groups, rows.scale(ctx, period))
         values: dict[Key, KpiValue] = {}
@@ -695,10 +761,10 @@ def _declared(
             for value in _declared_values(kpi, found_here, pairs, small_sample, given):
                 values[(value.group, value.category, value.subcategory)] = value
         note, known = rows.edge(ctx, period) if rows.edge is not None else (None, True)
-        cut, said = cuts[at]
+        cut, said = asked.cuts[at]
         note, known = joined(said, note), known and cut is not None
         found[slices[at]] = _at_edge(values, note, known)
-    return found, absent
+    return found
 
 
 def _scaled(groups, factor: float):

@@ -604,3 +604,74 @@ def test_a_report_out_of_memory_is_one_line_not_duckdbs_traceback(monkeypatch):
         report(kpis=["deals_won", "win_rate"])
     with limited("1GB"):
         assert report(kpis=["deals_won"]).value("deals_won").value == 3
+
+
+def test_kpis_of_one_source_placed_alike_are_measured_in_one_query_each_with_its_rows(
+    monkeypatch,
+):
+    """duck.measure_all: three KPIs of BOOK's deals by closed_at, by owner, in September and
+    October, share one query, yet each counts its own rows: won deals (October: d1 for Ann,
+    d3 and d4 for Bob; September: d8), the amount of lost deals (October: d2's 50, Ann's
+    alone, so no Bob group; September: none) and deals won in a slice's first ten days
+    (October: d1 on the 5th, d4 on the 2nd, not d3 on the 20th; September: d8 on the 30th is
+    not). Each gives what it gives measured alone."""
+    from salesmetrics import duck
+    from salesmetrics.kpis.base import Aggregation, Context, Kpi, Rows, Unit
+
+    def declared(kpi_id: str, kind: Aggregation, rows: Rows) -> Kpi:
+        return Kpi(kpi_id, kpi_id, "close", Unit.COUNT, kind, ("deals.closed_at",),
+                   "closed_at", "", relation=rows)  # fmt: skip
+
+    won = ("status = 'won'", "not won")
+    kpis = [
+        declared("won", Aggregation.COUNT, Rows("deals", "closed_at", (won,))),
+        declared(
+            "lost_amount",
+            Aggregation.SUM,
+            Rows("deals", "closed_at", (("status = 'lost'", "not lost"),), value="amount"),
+        ),
+        declared(
+            "won_early",
+            Aggregation.COUNT,
+            Rows("deals", "closed_at", (won,), during="closed_at < kpi_start + INTERVAL 10 DAY"),
+        ),
+    ]
+    september = resolve_period("2026-09", date(2026, 11, 15))
+    slices = ((september, None), (OCTOBER, None))
+    queries = [duck.Query(kpi, slices, ("owner",)) for kpi in kpis]
+    ran = []
+    measured = duck._measured
+    monkeypatch.setattr(duck, "_measured", lambda *a: ran.append(a) or measured(*a))
+    ctx = Context({"deals": BOOK}, date(2026, 11, 15), dimensions=("owner",))
+    found = duck.measure_all(ctx, queries)
+    assert len(ran) == 1
+
+    def counted(kpi: int, at: int) -> dict[object, tuple[int, float | None]]:
+        return {k: (s[(None, None)].n, s[(None, None)].value) for k, s in found[kpi][at].items()}
+
+    assert counted(0, 1) == {None: (3, 3.0), ("Ann",): (1, 1.0), ("Bob",): (2, 2.0)}
+    assert counted(0, 0) == {None: (1, 1.0), ("Ann",): (1, 1.0)}
+    assert counted(1, 1) == {None: (1, 50.0), ("Ann",): (1, 50.0)}
+    assert counted(1, 0) == {}
+    assert counted(2, 1) == {None: (2, 2.0), ("Ann",): (1, 1.0), ("Bob",): (1, 1.0)}
+    assert counted(2, 0) == {}
+    alone = [duck.measure(kpi, ctx, slices, ("owner",)) for kpi in kpis]
+    assert found == alone and len(ran) == 4
+
+
+def test_the_slices_by_day_list_each_day_of_a_slice_and_of_the_period_it_is_set_against():
+    """duck.days_table: October (31 days) set against September (30) is 61 rows, October's
+    first; a slice set against nothing has its own days only."""
+    from salesmetrics import duck
+
+    september = resolve_period("2026-09", date(2026, 11, 15))
+    days = duck.days_table(duck.slices_table([(OCTOBER, None)], [september]))
+    listed = days.select(["kpi_slice", "kpi_day", "kpi_earlier"]).to_pylist()
+    assert len(listed) == 61
+    assert listed[0] == {"kpi_slice": 0, "kpi_day": date(2026, 10, 1), "kpi_earlier": False}
+    assert listed[30]["kpi_day"] == date(2026, 10, 31)
+    assert listed[31] == {"kpi_slice": 0, "kpi_day": date(2026, 9, 1), "kpi_earlier": True}
+    assert listed[60]["kpi_day"] == date(2026, 9, 30)
+    alone = duck.days_table(duck.slices_table([(september, None), (OCTOBER, None)]))
+    assert alone.num_rows == 61 and not any(alone["kpi_earlier"].to_pylist())
+    assert alone["kpi_slice"].to_pylist() == [0] * 30 + [1] * 31

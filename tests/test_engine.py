@@ -117,13 +117,13 @@ def test_each_distinct_period_is_evaluated_once_in_one_query(monkeypatch):
     # October is the report period and the last trend period, September the comparison
     # period and a trend period: three distinct periods, all in one query
     calls: list[list[str]] = []
-    measure = duck.measure
+    measure_all = duck.measure_all
 
-    def counted(kpi, ctx, periods, *args):
-        calls.append([period.label for period, _ in periods])
-        return measure(kpi, ctx, periods, *args)
+    def counted(ctx, queries):
+        calls.extend([period.label for period, _ in query.slices] for query in queries)
+        return measure_all(ctx, queries)
 
-    monkeypatch.setattr(duck, "measure", counted)
+    monkeypatch.setattr(duck, "measure_all", counted)
     report = compute(
         BOOK,
         period=OCTOBER,

@@ -40,7 +40,7 @@ from salesmetrics.kpis.edges import covered, joined
 from salesmetrics.kpis.views import UNPLACED as UNPLACED_SQL
 from salesmetrics.kpis.views import reached as reached_sql
 from salesmetrics.kpis.views import reached_on as reached_on_sql
-from salesmetrics.kpis.views import stage_at_end
+from salesmetrics.kpis.views import stage_at_end, stage_probability
 from salesmetrics.periods import Period, step
 from salesmetrics.schema import DEAL_STAGES, STAGE_DATE_PREFIX
 
@@ -96,7 +96,7 @@ def one_date(data: Context) -> str | None:
 
 WEIGHT_SQL = (
     "coalesce(CASE WHEN status = 'open' THEN probability END, "
-    f"(SELECT value FROM setting_stage_probabilities WHERE key = {stage_at_end()}), "
+    f"{stage_probability(stage_at_end())}, "
     "CASE WHEN status = 'open' THEN stage_probability END)"
 )
 

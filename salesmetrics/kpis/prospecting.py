@@ -25,7 +25,7 @@ from salesmetrics.kpis.outreach import (
     IS_NOT_RESEARCH,
     IS_OUTBOUND,
 )
-from salesmetrics.kpis.views import NOT_RESEARCH, OUTBOUND
+from salesmetrics.kpis.views import NOT_RESEARCH, OUTBOUND, distinct
 from salesmetrics.periods import Period
 
 STAGE = "prospecting"
@@ -128,7 +128,7 @@ def _sides(side: str) -> tuple[tuple[str, str], ...]:
         ),
         (
             f"prospects_{side}",
-            f"count(DISTINCT prospect) FILTER (WHERE {on} AND {REACH_OUT_SQL})",
+            distinct("prospect", f"{on} AND {REACH_OUT_SQL}"),
         ),
         (
             f"hours_{side}",

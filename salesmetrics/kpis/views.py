@@ -62,6 +62,21 @@ def stage_at_end(stop: str = "kpi_stop") -> str:
     return f"CASE {' '.join(cases)} {current} END"
 
 
+def stage_probability(stage: str) -> str:
+    """The report's stage_probabilities setting of the stage `stage` (SQL) names; blank for a
+    stage it does not list. Looked up in a map made once per query: a subquery per row would
+    be joined on every column `stage` reads (all of a deal's stage dates, for its stage at a
+    period's end)."""
+    return f"(SELECT map(list(key), list(value)) FROM setting_stage_probabilities)[{stage}]"
+
+
+def distinct(value: str, condition: str) -> str:
+    """The number of distinct non-blank `value`s of the rows meeting `condition`, as SQL: the
+    others are made blank rather than filtered out, which DuckDB counts in half the time (a
+    FILTER on a distinct count groups every row by whether it passes, as well as by value)."""
+    return f"count(DISTINCT CASE WHEN {condition} THEN {value} END)"
+
+
 def negative(later: str, earlier: str) -> str:
     """Whether `later` falls on a calendar day before `earlier`'s (as `anomalies.negative`)."""
     return f"CAST({later} AS DATE) < CAST({earlier} AS DATE)"
@@ -159,15 +174,20 @@ REACH_OUT = f"({OUTBOUND} AND {NOT_RESEARCH})"
 
 
 DEAL_TOUCHES = """
-SELECT deals.*, (
-    SELECT count(*)::DOUBLE FROM activities AS a
-    WHERE a.deal_id = deals.deal_id AND a.channel IS DISTINCT FROM 'research'
-        AND a.occurred_at <= deals.closed_at
-) AS touches
-FROM deals WHERE status IN ('won', 'lost')
+SELECT deals.*, coalesce(t.touches, 0.0) AS touches
+FROM deals LEFT JOIN (
+    SELECT d.deal_id, d.closed_at, count(*)::DOUBLE AS touches
+    FROM (SELECT DISTINCT deal_id, closed_at FROM deals WHERE status IN ('won', 'lost')) AS d
+    JOIN activities AS a ON a.deal_id = d.deal_id AND a.occurred_at <= d.closed_at
+    WHERE a.channel IS DISTINCT FROM 'research'
+    GROUP BY d.deal_id, d.closed_at
+) AS t ON t.deal_id = deals.deal_id AND t.closed_at = deals.closed_at
+WHERE status IN ('won', 'lost')
 """
 """Every deal won or lost, with `touches`: its activities but research (either direction)
-linked by deal_id and dated up to its closed_at, however long before (0 with none)."""
+linked by deal_id and dated up to its closed_at, however long before (0 with none). Counted
+once per deal and close date, then joined to the deals (a count per deal in a subquery would
+be planned as a join on every column it reads)."""
 
 
 FOLLOW_UPS = f"""
@@ -389,31 +409,42 @@ WHERE status = 'won' AND closed_at IS NOT NULL AND {ROW} IN (SELECT won_row FROM
 with a call linked to it at or before its close (`sold` 1, dated by its closed_at): a call
 links to a deal through the deal's deal_id, lead_id or account_id on the call."""
 
+
+def first_key(alias: str = "") -> str:
+    """An activity's place in date order, then in the order listed (its position, under
+    2^32), as one number: the first of a group is its minimum. `alias`: the activities'."""
+    named = f"{alias}." if alias else ""
+    return f"epoch_us({named}occurred_at)::HUGEINT * 4294967296 + {named}{ROW}"
+
+
 FOLLOW_UP_CALL_SALES = f"""
 WITH deal_leads AS (
     SELECT deal_id, arg_min(lead_id, {ROW}) AS deal_lead FROM deals
     WHERE deal_id IS NOT NULL AND lead_id IS NOT NULL GROUP BY deal_id
 ),
-reach AS (
-    SELECT a.*, row_number() OVER (
-        PARTITION BY coalesce(
-            'lead ' || coalesce(a.lead_id, l.deal_lead), 'deal ' || a.deal_id,
-            'account ' || a.account_id
-        )
-        ORDER BY a.occurred_at, a.{ROW}
-    ) > 1 AS follow_up
+firsts AS (
+    SELECT min({first_key("a")}) AS first_key
     FROM activities AS a LEFT JOIN deal_leads AS l ON l.deal_id = a.deal_id
     WHERE {REACH_OUT} AND a.occurred_at IS NOT NULL
         AND coalesce(a.lead_id, a.deal_id, a.account_id) IS NOT NULL
+    GROUP BY CASE WHEN coalesce(a.lead_id, l.deal_lead) IS NOT NULL THEN 'lead'
+            WHEN a.deal_id IS NOT NULL THEN 'deal' ELSE 'account' END,
+        coalesce(a.lead_id, l.deal_lead, a.deal_id, a.account_id)
 ),
-calls AS (SELECT * FROM reach WHERE follow_up AND {CALLS})
+calls AS (
+    SELECT *, TRUE AS follow_up FROM activities
+    WHERE {CALLS} AND coalesce(lead_id, deal_id, account_id) IS NOT NULL
+        AND {first_key()} NOT IN (SELECT first_key FROM firsts)
+)
 {_call_links("calls", WON_DEALS, "c.*, w.closed_at AS sold_at")}
 """
 """Each pair of a follow-up call and a won deal it is linked to (as in CALL_SALES), made at
 or before the deal's close (`sold_at`, its closed_at). A follow-up call is any but the first
 reach out on its lead (its own lead_id, else its deal's; on its deal for a call with no lead,
 on its account for one with neither); the first of two at the same minute is the one listed
-first."""
+first. The firsts are each group's minimum `first_key`: a window numbering every reach out
+in its group would carry all its columns through a sort of millions of rows, taking three
+times as long."""
 
 
 # team KPIs on data of their own (issue 18: kpis.team coaching_effectiveness)
@@ -760,11 +791,12 @@ until they close, `ends_at`, blank while open) and quotas over the days of their
 (kpis.close pipeline_coverage). Owner and team only, the dimensions both have."""
 
 PROSPECT_ACTIVITIES_NOW_AND_BEFORE = (
-    "SELECT *, 'now' AS side FROM activity_prospects "
-    "UNION ALL SELECT *, 'before' AS side FROM activity_prospects"
+    "SELECT a.*, s.side FROM activity_prospects AS a "
+    "CROSS JOIN (VALUES ('now'), ('before')) AS s(side)"
 )
 """Every activity with its prospect (`activity_prospects`) twice over, `side` now and before:
-research_response_roi places the first in a period and the second in its comparison period."""
+research_response_roi places the first in a period and the second in its comparison period.
+Each activity's prospect is found once (a union of two reads would find it twice)."""
 
 ORDER_REPURCHASES = (
     "SELECT *, 'inside' AS side FROM order_lines "
@@ -1079,9 +1111,10 @@ VIEWS: dict[str, str] = {
 MATERIALISED = frozenset(
     (
         *("mrr_paying", "mrr_book", "mrr_movements", "mrr_windows", "mrr_customers"),
-        *("mrr_levels", "cohort_grid"),
+        *("mrr_levels", "cohort_grid", "efficiency_rows"),
     )
 )
 """The views made as tables, once per report (per set of slices, for those that read the
 slices): each is read by many KPIs, and computing it inside every KPI's query cost more than
-the queries themselves (the MRR book: twenty KPIs)."""
+the queries themselves (the MRR book: twenty KPIs; the efficiency rows: four custom KPIs that
+cannot share one query, each of its own rows)."""
