@@ -790,7 +790,7 @@ def _declared_values(
         found = stats.get((None, None), Stats(0, 0, 0, None, 0.0, 0.0))
         agg, n = _of_stats(kpi, found, 0.0, small_sample, given)
         return [_value(kpi, agg, n, pairs, None, None, small_sample)]
-    total = sum((s.value or 0.0 for s in stats.values()), 0.0)  # a float with no categories
+    total = math.fsum(s.value or 0.0 for s in stats.values())  # in any order, the same sum
     measured = {key: _of_stats(kpi, each, total, small_sample) for key, each in stats.items()}
     empty = _of_stats(kpi, Stats(0, 0, 0, None, 0.0, 0.0), total, small_sample)
     return _categorised(kpi, measured, empty, pairs, small_sample)

@@ -27,7 +27,7 @@ breakdown by a dimension that costs lack they give their total only ("not split 
 The cost grid (cost_per_lead … cost_per_negotiation) sets acquisition costs against the
 funnel steps taken in the period: leads created or qualified, demos held, deals created or
 reaching a stage. Its SQL is one view of costs and steps (kpis.views costs_and_steps); a deal
-takes a step on the date kpis.close.reached_on gives (the same in SQL).
+takes a step on the date kpis.views.reached_on gives.
 
 Gross margin is `gross_margin` in the report config when set, else (Σ amount − Σ cost) /
 Σ amount over orders ordered in the period that have a cost.

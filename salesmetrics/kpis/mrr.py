@@ -201,7 +201,7 @@ def customers_rows(
 
 def _one_currency(ctx: Context) -> bool:
     """Whether the paying rows of the book are in one currency (or none); an error if not
-    (as `subscriptions.book` checks them)."""
+    (`subscriptions.one_currency`)."""
     from salesmetrics import duck
 
     sql = (

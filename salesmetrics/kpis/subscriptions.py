@@ -19,10 +19,11 @@ Months are calendar months; a month is identified by its first day.
   and `contraction` (MRR up or down, not to zero, from the month before), `churned` (paying
   → zero: dated the month after the last paying month, with minus that month's MRR), and
   `reactivation` (paying again after at least one month at zero). So for every month,
-  MRR(month before) + that month's movements = MRR(month); `check_bridge` proves it.
+  MRR(month before) + that month's movements = MRR(month) (a property test of the views
+  against a per-customer loop proves it, tests/kpis/test_subscriptions.py).
 - Text dimensions (plan, segment, …) of a customer-month are those of its largest row; the
-  MRR levels (mrr, arr, customers_active, arpa) read `by_dimensions` instead, which splits a
-  customer-month across the plans it pays.
+  MRR levels (mrr, arr, customers_active, arpa) read kpis.views mrr_levels instead, which
+  splits a customer-month across the plans it pays.
 - A change of less than a millionth of a currency unit (sums of several rows differing in
   their last bits) is rounding, not a movement.
 - Amounts in several currencies are never summed: rates are needed first (an error).

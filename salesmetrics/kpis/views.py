@@ -24,8 +24,7 @@ OPEN_STAGES = FUNNEL[:-1]
 
 def reached(stage: str) -> str:
     """Whether a deal reached funnel `stage`: its entered_<stage> date or a later stage's, a
-    current stage at or after it, or status won; every deal reached the first stage (as
-    `kpis.close.reached`)."""
+    current stage at or after it, or status won; every deal reached the first stage."""
     if stage == FUNNEL[0]:
         return "TRUE"
     later = FUNNEL[FUNNEL.index(stage) :]
@@ -47,7 +46,7 @@ def reached_on(stage: str) -> str:
 def stage_at_end(stop: str = "kpi_stop") -> str:
     """A deal's open stage at the instant `stop`: the one it entered last before then (a later
     stage on the same date wins); without such an entry, the current stage of a deal still
-    open; else blank (as `kpis.close._stage_at_end`)."""
+    open; else blank."""
     dated = [f"{STAGE_DATE_PREFIX}{s}" for s in OPEN_STAGES]
     cases = []
     for i, here in enumerate(dated):
@@ -637,7 +636,7 @@ SELECT * EXCLUDE (mrr, kpi_rank), total AS mrr FROM (
 ) WHERE kpi_rank = 1
 """
 """One row per customer-month: `mrr` the sum of its rows, the other columns those of its
-largest row (the first listed of equal ones), as `subscriptions.book`."""
+largest row (the first listed of equal ones): the rules of kpis.subscriptions."""
 
 MRR_MOVEMENTS = f"""
 WITH book AS (
@@ -664,7 +663,7 @@ WHERE (after_month IS NULL OR after_month <> book_month + 1)
     AND book_month + 1 <= (SELECT horizon FROM mrr_edges)
 """
 """The movements between months, dated by the month they show in (`moved_month`), with the
-book row's columns (of a churn: the last paying month's), as `subscriptions.movements`: new
+book row's columns (of a churn: the last paying month's), as kpis.subscriptions says: new
 (first paying month), reactivation (after a month at zero), expansion and contraction (a
 change of a millionth or more from the month before), churned (the month after the last
 paying month, up to the horizon, with minus its MRR)."""
@@ -763,7 +762,7 @@ FROM subscriptions s, report_slices l, mrr_edges e
 WHERE e.snapshot AND NOT coalesce(s.churned, FALSE)
 """
 """Per slice (`mrr_slice`), the customers paying in its last month, one row per plan (the
-combination of their dimensions) they pay, `mrr` its part (as `subscriptions.by_dimensions`);
+combination of their dimensions) they pay, `mrr` its part;
 of a snapshot without dates, every customer not churned, in every slice."""
 
 
@@ -869,7 +868,7 @@ FULL JOIN first_leads l ON l.account_id = w.account_id
 """
 """Owner, team and source per customer id: those of its first won deal (by closed_at, the
 first listed on a tie; its lead's first listing's source where it has none), else of its
-earliest lead with that account_id, each dimension on its own (`efficiency.attribution`)."""
+earliest lead with that account_id, each dimension on its own."""
 
 SUBSCRIBED = """
 SELECT customer_id, sum(mrr) AS mrr FROM subscriptions
@@ -1000,8 +999,7 @@ FROM cells c LEFT JOIN mrr_book b
 (`cohort_month`, its index; `cohort`, YYYY-MM) to the horizon: `mrr` its MRR in month k (0
 when not paying), `paying` 1.0 when it pays then (else 0.0), `mrr_first` its MRR in its first
 month, `opening_book` whether that month is the opening month of monthly data; its other
-columns those of its first month's book row (the plan it started on), as
-`retention._cohort_grid`."""
+columns those of its first month's book row (the plan it started on)."""
 
 COHORT_CELLS = f"""
 SELECT g.*, s.kpi_slice AS mrr_slice FROM cohort_grid g, report_slices s

@@ -50,5 +50,5 @@ def frame(entity: str, columns: str, rows: list[tuple]) -> pd.DataFrame:
 
 
 def context(frames: dict[str, pd.DataFrame], **settings) -> Context:
-    """A context for calling a KPI's `rows` directly."""
+    """A context for the shared views and the duck helpers, on the test frames."""
     return Context(frames, AS_OF, Settings(**settings))
