@@ -116,13 +116,15 @@ def render(
         _legend([*summary.panel, *summary.moves], look)
         return
     copies = same_value(report)
+    shown = [*summary.panel, *summary.moves]
     for stage in _stages(report):
         if view is View.default and not has_data(report, stage):
             continue
         values = [v for v in report.values if v.stage == stage and v.id not in copies]
         if values:
             _stage(report, stage, values, look, limit, copies)
-    _footer(report, inputs, look, listed=show_skipped or view is View.all)
+            shown += values
+    _footer(report, inputs, shown, look, listed=show_skipped or view is View.all)
 
 
 def _stages(report: Report) -> list[str]:
@@ -680,9 +682,18 @@ def _legend(values: list[KpiValue], look: _Look) -> None:
         look.console.print(look.text(f"~ {fmt.MATURING_MARK}"))
 
 
-def _footer(report: Report, inputs: Sequence[InputQuality], look: _Look, *, listed: bool) -> None:
+def _footer(
+    report: Report,
+    inputs: Sequence[InputQuality],
+    shown: list[KpiValue],
+    look: _Look,
+    *,
+    listed: bool,
+) -> None:
+    """The marks' legend (of the `shown` values' marks alone), each input's row account, and
+    the skipped KPIs."""
     console = look.console
-    _legend(list(report.values), look)
+    _legend(shown, look)
     for q in inputs:
         console.print(
             Text.assemble(

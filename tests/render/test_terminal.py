@@ -339,3 +339,17 @@ def test_the_first_month_of_the_data_says_once_why_there_is_no_comparison():
     )
     assert text.count("no comparison") == 1 and line in text
     assert text.index(line) < text.index("Close")  # above the tables
+
+
+def test_the_legend_explains_only_the_marks_of_values_shown():
+    """A stage with no data is not shown in the default view, so its small sample's mark is not
+    explained under the tables; shown with --view all, it is."""
+    shown = value("leads_created", "Leads created", "prospecting", "count", 12.0)
+    hidden = value("deals_lost", "Deals lost", "close", "count", None, n=0, small_sample=True)
+    report = replace(sample_report(), values=(shown, hidden))
+    out = io.StringIO()
+    render(report, [], _wide(out))
+    assert "Leads created" in out.getvalue() and "small sample" not in out.getvalue()
+    out = io.StringIO()
+    render(report, [], _wide(out), view=View.all)
+    assert "Deals lost *" in out.getvalue() and "* small sample" in out.getvalue()
