@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -532,9 +532,14 @@ def report(
         ),
     ] = None,
     output_format: Annotated[
-        ReportFormat,
-        typer.Option("--format", "-f", help="table, json, ndjson, csv, markdown or xlsx."),
-    ] = ReportFormat.table,
+        ReportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table, json, ndjson, csv, markdown or xlsx (default: from the --output "
+            "file's suffix, else table).",
+        ),
+    ] = None,
     output: Annotated[
         str | None,
         typer.Option(
@@ -608,6 +613,7 @@ def report(
 
     if summary and show_all:
         raise typer.BadParameter("give --summary or --all, not both", param_hint="--summary")
+    output_format = _format_for(output_format, output)
     if output_format is ReportFormat.xlsx and output in (None, "-"):
         raise typer.BadParameter("--format xlsx needs --output FILE.xlsx", param_hint="--output")
     template = _output_template(output)
@@ -774,6 +780,35 @@ def _refuse_rejects(qualities, max_reject_rate: float) -> None:
 
 
 OUTPUT_FIELDS = ("period", "as_of")
+
+
+SUFFIX_FORMATS = {
+    ".xlsx": ReportFormat.xlsx,
+    ".json": ReportFormat.json,
+    ".ndjson": ReportFormat.ndjson,
+    ".jsonl": ReportFormat.ndjson,
+    ".csv": ReportFormat.csv,
+    ".md": ReportFormat.markdown,
+    ".markdown": ReportFormat.markdown,
+}
+"""The format an --output file's suffix says, when --format is not given."""
+
+
+def _format_for(given: ReportFormat | None, output: str | None) -> ReportFormat:
+    """--format, else the one the --output file's suffix says, else table. A --format that
+    the suffix contradicts (`-f table -o report.xlsx`) is a usage error: the file would not be
+    what its name says, and a spreadsheet program could not open it."""
+    suffix = PurePath(output).suffix.lower() if output not in (None, "-") else ""
+    implied = SUFFIX_FORMATS.get(suffix)
+    if given is None:
+        return implied or ReportFormat.table
+    if implied is not None and implied is not given:
+        raise typer.BadParameter(
+            f"--format {given.value} does not write a {suffix} file (--format {implied.value} "
+            "does): leave --format out, and the suffix chooses it, or change the suffix",
+            param_hint="--format",
+        )
+    return given
 
 
 def _output_template(output: str | None) -> str:

@@ -1450,3 +1450,28 @@ def test_report_out_of_memory_is_one_line_with_exit_1(runner, monkeypatch):
         "error: the report's queries ran out of memory under the memory limit of 1MB "
         "(--memory-limit), even spilling to disk: give a higher --memory-limit, e.g. 1GB\n"
     )
+
+
+def test_the_output_files_suffix_chooses_the_format_unless_format_is_given(runner, tmp_path):
+    """`-o report.xlsx` writes a workbook, not the table view under a spreadsheet's name; a
+    --format the suffix contradicts is a usage error before anything is read or written."""
+    data = tmp_path / "deals.csv"
+    data.write_text(
+        "Record ID,Deal Name,Deal Stage,Amount,Currency,Close Date,Create Date\n"
+        "1,A,closedwon,100,USD,2026-10-05,2026-09-01\n"
+        "2,B,closedlost,50,USD,2026-10-06,2026-09-01\n",
+        encoding="utf-8",
+    )
+    base = ["report", str(data), "-m", "hubspot_deals", "--period", "2026-10", "--kpi", "deals_won"]
+    for name, starts in [("r.xlsx", b"PK\x03\x04"), ("r.json", b"{"), ("r.md", b"# ")]:
+        result = runner.invoke(app, [*base, "-o", str(tmp_path / name), "-q"])
+        assert result.exit_code == 0, result.stderr
+        assert (tmp_path / name).read_bytes().startswith(starts), name
+    document = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert document["kpis"][0]["value"] == 1.0
+    result = runner.invoke(app, [*base, "-o", str(tmp_path / "r.txt"), "-f", "json"])
+    assert result.exit_code == 0 and json.loads((tmp_path / "r.txt").read_text())["kpis"]
+    result = runner.invoke(app, [*base, "-f", "table", "-o", str(tmp_path / "t.xlsx")])
+    assert result.exit_code == 2
+    assert "--format table does not write a .xlsx file (--format xlsx does)" in result.stderr
+    assert not (tmp_path / "t.xlsx").exists()
