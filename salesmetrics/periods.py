@@ -18,7 +18,6 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-UNITS = ("month", "quarter", "year", "week", "ytd", "days")
 RELATIVE = ("last-month", "latest-month", "last-quarter", "this-month", "ytd", "all")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
