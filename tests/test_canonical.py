@@ -10,10 +10,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from salesmetrics.canonical import MANIFEST, arrow_schema, export, read
+from salesmetrics.canonical import LAZY, MANIFEST, arrow_schema, export, read
 from salesmetrics.config import load_config
 from salesmetrics.errors import InputError
 from salesmetrics.pipeline import compute_report, frames_of, load_inputs
+from salesmetrics.tables import Parquet
 
 AS_OF = date(2026, 11, 1)
 
@@ -109,3 +110,30 @@ def test_the_schema_names_every_field_with_its_arrow_type():
     assert schema.field("created_at").type == pa.timestamp("us")
     assert schema.field("probability").type == pa.float64()
     assert arrow_schema("leads").field("converted").type == pa.bool_()
+
+
+@pytest.mark.parametrize("by", [(), ("owner",)], ids=["total", "by-owner"])
+def test_the_logs_read_in_place_give_every_number_the_loaded_exports_give(sample, tmp_path, by):
+    frames, qualities = sample
+    export(frames, qualities, tmp_path / "canonical", AS_OF)
+    back = read(tmp_path / "canonical", lazy_rows=0)
+    assert {n for n, f in back.frames.items() if isinstance(f, Parquet)} == set(LAZY)
+    config = load_config("sample_data/report.yaml")
+    loaded = compute_report(config, frames, as_of=AS_OF, by=by)
+    in_place = compute_report(config, back.frames, as_of=AS_OF, by=by)
+    assert in_place.period == loaded.period and in_place.warnings == loaded.warnings
+    assert in_place.skipped == loaded.skipped and in_place.unsplit == loaded.unsplit
+    assert len(in_place.values) == len(loaded.values) > 100
+    for lazy, eager in zip(in_place.values, loaded.values, strict=True):
+        key = (eager.id, eager.group, eager.category, eager.subcategory)
+        assert (lazy.id, lazy.group, lazy.category, lazy.subcategory) == key
+        assert (lazy.n, lazy.note, lazy.small_sample, lazy.maturing) == (
+            eager.n, eager.note, eager.small_sample, eager.maturing,
+        ), key  # fmt: skip
+        assert [p.period for p in lazy.trend] == [p.period for p in eager.trend], key
+        pairs = [(lazy.value, eager.value), (lazy.previous, eager.previous)]
+        pairs += [(a.value, b.value) for a, b in zip(lazy.trend, eager.trend, strict=True)]
+        for mine, theirs in pairs:
+            assert (mine is None) == (theirs is None), key
+            if theirs is not None:
+                assert mine == pytest.approx(theirs, rel=1e-9, abs=1e-12), key
