@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -121,6 +123,34 @@ def test_the_logs_read_in_place_give_every_number_the_loaded_exports_give(sample
     config = load_config("sample_data/report.yaml")
     loaded = compute_report(config, frames, as_of=AS_OF, by=by)
     in_place = compute_report(config, back.frames, as_of=AS_OF, by=by)
+    _same_numbers(in_place, loaded)
+
+
+def test_a_report_in_place_stays_within_a_memory_limit_the_loaded_logs_exceed(sample, tmp_path):
+    frames, qualities = sample
+    acts = frames["activities"]
+    big = pd.concat(
+        [acts.assign(activity_id=acts["activity_id"] + f"-{i}") for i in range(4)],
+        ignore_index=True,
+    )  # 200k activities, each with a subject of 400 characters no KPI reads
+    numbers = pa.array(np.arange(len(big)).astype(str))
+    subjects = pc.binary_join_element_wise(numbers, " " + "x" * 400, "")
+    big["subject"] = pd.Series(pd.arrays.ArrowExtensionArray(subjects))
+    limit = 64 * 10**6
+    assert len(big) > 200_000 and big.memory_usage(deep=True).sum() > 1.5 * limit
+    frames = {**frames, "activities": big}
+    export(frames, qualities, tmp_path / "canonical", AS_OF)
+    config = load_config("sample_data/report.yaml")
+    loaded = compute_report(config, frames, as_of=AS_OF)
+    back = read(tmp_path / "canonical", lazy_rows=len(big))
+    assert isinstance(back.frames["activities"], Parquet)
+    in_place = compute_report(config, back.frames, as_of=AS_OF, memory_limit="64MB")
+    _same_numbers(in_place, loaded)
+
+
+def _same_numbers(in_place, loaded) -> None:
+    """Every value of two reports, its previous and its trend equal at 1e-9, its n and note
+    the same."""
     assert in_place.period == loaded.period and in_place.warnings == loaded.warnings
     assert in_place.skipped == loaded.skipped and in_place.unsplit == loaded.unsplit
     assert len(in_place.values) == len(loaded.values) > 100
