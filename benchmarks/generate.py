@@ -4,6 +4,7 @@
     python benchmarks/generate.py large --seed 7   # 1M deals, 5M activities
     python benchmarks/generate.py xlsx             # a 100k-row deals.xlsx
     python benchmarks/generate.py scaling-10m      # 1M deals, 10M activities (also -1m, -2.5m)
+    python benchmarks/generate.py --canonical 50000000   # a canonical dataset, straight to Parquet
 
 Files match `sample_data/` and its mappings (`sample_data/mappings/deals.yaml`, `activities.yaml`,
 `reps.yaml`): a HubSpot deals export (UTF-8 with a BOM, CRLF, `YYYY-MM-DD HH:MM`, stage
@@ -13,11 +14,18 @@ deals take seconds; only the xlsx is written row by row (openpyxl's write-only m
 
 Output goes to `benchmarks/data/<size>-s<seed>/` (git-ignored) and is reused while its
 `params.json` matches: a size and seed are generated once.
+
+For the out-of-core series, `canonical(n)` writes a canonical dataset (the layout of
+`salesmetrics validate --export`) of large's million deals, the roster and n activities,
+the activities straight to Parquet in their canonical types, `CHUNK` rows at a time: 50M
+activities are never a CSV, nor in memory at once. Up to `CHUNK` rows they are the rows of the
+CSV size with as many (`CSV_TWIN`), so the DuckDB reference can check the report there.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import shutil
 import sys
@@ -29,6 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -56,6 +65,12 @@ SIZES = {
 }
 SCALING = ("scaling-1m", "scaling-2.5m", "large", "scaling-10m")
 """The sizes of the scaling series, by number of activities."""
+OUT_OF_CORE = (1_000_000, 5_000_000, 10_000_000, 25_000_000, 50_000_000)
+"""The activities of the out-of-core series (`canonical`), with large's million deals."""
+CSV_TWIN = {1_000_000: "scaling-1m", 5_000_000: "large", 10_000_000: "scaling-10m"}
+"""The CSV size whose activities are those of `canonical(n)`: the rows are the same."""
+CHUNK = 10_000_000  # activities drawn and written at a time (about 3 GB at the peak)
+AS_OF = "2026-11-01"  # the day the exports were taken, as the manifest says
 
 # The story runs over 22 months, like the sample company's; exports taken on 2026-11-01.
 MINUTE = 60
@@ -528,14 +543,161 @@ def generate(size: str, seed: int = 1, *, force: bool = False, quiet: bool = Fal
     return out
 
 
+# ---------------------------------------------------------------------- canonical Parquet
+
+CHANNELS = {"Email": "email", "Call": "call", "Meeting": "meeting", "Demo": "demo"}
+CHANNELS |= {"LinkedIn": "social", "Research": "research"}
+"""The activities mapping's (sample_data/mappings/activities.yaml) channel values."""
+
+
+def canonical(activities: int, seed: int = 1, *, quiet: bool = False) -> Path:
+    """The folder of a canonical dataset with large's deals and roster, loaded through their
+    mappings, and `activities` activities written straight to Parquet (see the module
+    docstring); generated unless cached."""
+    out = DATA / f"outofcore-{activities // 1_000_000}m-s{seed}"
+    params = {"version": GENERATOR_VERSION, "seed": seed, "activities": activities}
+    marker = out / "params.json"
+    if marker.exists() and json.loads(marker.read_text()) == params:
+        return out
+    began = time.perf_counter()
+    if out.exists():
+        shutil.rmtree(out)
+    ids = _deals_and_roster(out / "dataset", seed)
+    chunks = range(0, activities, CHUNK)
+    first, last = None, None
+    for at, start in enumerate(chunks):
+        size = min(CHUNK, activities - start)
+        columns = activity_columns(size, seed if at == 0 else seed * 1_000 + at, ids)
+        columns[0] = _ids("A", np.arange(start + 1, start + size + 1), max(7, len(str(activities))))
+        table = _canonical_activities(columns, start)
+        del columns
+        stamps = table["occurred_at"]
+        first = min(filter(None, [first, pc.min(stamps).as_py()]))
+        last = max(filter(None, [last, pc.max(stamps).as_py()]))
+        _write_months(table, out / "dataset" / "activities", f"part-{at:03d}.parquet")
+        if not quiet:
+            print(f"  activities {start + size:,} of {activities:,}", file=sys.stderr)
+    manifest_path = out / "dataset" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert first is not None and last is not None
+    manifest["entities"]["activities"] = {
+        "rows": activities,
+        "partitioned_by": "occurred_at",
+        "span": [first.date().isoformat(), last.date().isoformat()],
+    }
+    manifest["sources"].append(
+        {
+            "path": "(benchmarks/generate.py: straight to Parquet)",
+            "entity": "activities",
+            "mapping": "sample_data/mappings/activities.yaml",
+            "sha256": "",
+            "rows_read": activities,
+            "rows_used": activities,
+            "rows_filtered": 0,
+            "rows_rejected": 0,
+            "duplicates_dropped": 0,
+            "rows_unmatched": 0,
+        }
+    )
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    marker.write_text(json.dumps(params, indent=2) + "\n")
+    if not quiet:
+        took = time.perf_counter() - began
+        size_mb = sum(p.stat().st_size for p in out.rglob("*.parquet")) / 1e6
+        print(
+            f"generated {out.name} in {took:.1f} s: {size_mb:,.0f} MB of Parquet", file=sys.stderr
+        )
+    return out
+
+
+def _deals_and_roster(dataset: Path, seed: int) -> np.ndarray:
+    """Large's deals and the roster as `salesmetrics validate --export` writes them (through
+    the sample mappings, stage history and checks included) into `dataset`; the deal ids."""
+    from salesmetrics.canonical import export
+    from salesmetrics.config import load_config
+    from salesmetrics.pipeline import frames_of, load_inputs
+
+    files = dataset.parent / "exports"
+    files.mkdir(parents=True)
+    columns, ids = deal_columns(SIZES["large"].deals, seed)
+    _write_csv(files / "deals.csv", DEAL_HEADER, _with_duplicates(columns, seed), bom=True)
+    del columns
+    write_reps(files / "reps.csv")
+    config = load_config(HERE / "report.yaml", data_dir=files)
+    specs = [spec for spec in config.inputs if Path(spec.path).name != "activities.csv"]
+    as_of = datetime.date.fromisoformat(AS_OF)
+    loaded = load_inputs(specs, as_of=as_of)
+    export(frames_of(loaded), [item.quality for item in loaded], dataset, as_of)
+    shutil.rmtree(files)
+    return ids
+
+
+def _canonical_activities(columns: list[pa.Array], start: int) -> pa.Table:
+    """`activity_columns`' CSV text as the activities mapping types it: timestamps, the
+    channel's and direction's canonical values (no direction: outbound), Yes/No as booleans,
+    durations as numbers; `_row` the source line, `_order` the row's place in the whole."""
+    (
+        activity_id, occurred, channel, direction, owner, lead_id, deal_id,
+        opened, replied, bounced, duration, outcome,
+    ) = columns  # fmt: skip
+    rows = len(activity_id)
+
+    def mapped(values: pa.Array, mapping: dict[str, str]) -> pa.Array:
+        at = pc.index_in(values, value_set=pa.array(list(mapping)))
+        return pa.array(list(mapping.values())).take(at).dictionary_encode()
+
+    def flag(values: pa.Array) -> pa.Array:
+        return pc.equal(values, "Yes")
+
+    position = np.arange(start, start + rows, dtype=np.int64)
+    return pa.table(
+        {
+            "activity_id": activity_id,
+            "occurred_at": pc.strptime(occurred, format="%Y-%m-%dT%H:%M:%SZ", unit="us"),
+            "channel": mapped(channel, CHANNELS),
+            "direction": pc.fill_null(
+                mapped(direction, {"Outbound": "outbound", "Inbound": "inbound"}).cast(pa.string()),
+                "outbound",
+            ).dictionary_encode(),
+            "owner": owner.dictionary_encode(),
+            "lead_id": lead_id,
+            "deal_id": deal_id,
+            "opened": flag(opened),
+            "replied": flag(replied),
+            "bounced": flag(bounced),
+            "duration_minutes": pc.cast(duration, pa.float64()),
+            "outcome": outcome.dictionary_encode(),
+            "_row": pa.array(position + 2),  # the line of a CSV with a header row
+            "_order": pa.array(position),
+        }
+    )
+
+
+def _write_months(table: pa.Table, folder: Path, name: str) -> None:
+    """The rows under `partition_month=YYYY-MM/` by their occurred_at, one file `name` each."""
+    months = pc.strftime(table["occurred_at"], format="%Y-%m").to_numpy(zero_copy_only=False)
+    order = np.argsort(months, kind="stable")
+    keys, starts = np.unique(months[order], return_index=True)
+    table = table.take(pa.array(order))
+    for key, begin, end in zip(keys, starts, [*starts[1:], len(order)], strict=True):
+        month = folder / f"partition_month={key}"
+        month.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table.slice(begin, end - begin), month / name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("sizes", nargs="+", choices=sorted(SIZES))
+    parser.add_argument("sizes", nargs="*", choices=sorted(SIZES))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--force", action="store_true", help="regenerate even when cached")
+    parser.add_argument(
+        "--canonical", type=int, action="append", default=[], help="N activities, as Parquet"
+    )
     args = parser.parse_args()
     for size in args.sizes:
         print(generate(size, args.seed, force=args.force))
+    for activities in args.canonical:
+        print(canonical(activities, args.seed))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,11 @@ report's), and stages.py (the Excel report's stages inside one process). Also
 With `scaling` among the sizes, the scaling series: the JSON report over 1M deals and 1M,
 2.5M, 5M (large's) and 10M activities, once each without and with `--memory-limit 1GB`, and
 the reference; a report that fails there is recorded with its message.
+With `outofcore`, the out-of-core series (issue 19): canonical Parquet written straight from the
+generator (generate.canonical) with 1M deals and 1M to 50M activities, the full default JSON
+report with `--canonical` once without and once with `--memory-limit 2GB`, the two compared,
+and, where the CSV size with the same rows exists (up to 10M), the reports the DuckDB
+reference checks; `outofcore` alone rewrites only its section of RESULTS.md.
 Wall time by the clock around each process; CPU time and peak RSS of that process alone from
 `/usr/bin/time -v` (else by polling /proc/<pid>/status for VmHWM, with CPU from wait4).
 
@@ -62,6 +67,10 @@ RESULTS = HERE / "RESULTS.md"
 PROPOSALS = HERE / "proposals.md"
 LAST_RUN = generate.DATA / "last-run.pickle"
 SCALING = "scaling"  # in BENCH_SIZES: the scaling series (generate.SCALING)
+OUT_OF_CORE = "outofcore"  # in BENCH_SIZES: the out-of-core series (generate.OUT_OF_CORE)
+CORE_LIMIT = "2GB"  # issue 19: 50M activities from canonical Parquet under DuckDB's 2 GB
+CORE_TITLE = "## Out of core: canonical Parquet to 50M activities (issue 19)"
+CORE_PICKLE = generate.DATA / "last-outofcore.pickle"
 
 AS_OF = "2026-11-01"  # the default period, last-month, is then 2026-10
 CHECK_FROM, CHECK_TO = "2025-01-01", "2026-10-31"  # the whole story, 22 months
@@ -703,6 +712,167 @@ def run_scaling(seed: int, done: Sequence[SizeResult]) -> list[ScalePoint]:
     return found
 
 
+@dataclass
+class CorePoint:
+    """One size of the out-of-core series: the full default JSON report from canonical
+    Parquet without and with `--memory-limit CORE_LIMIT`, and the checks of its values."""
+
+    activities: int
+    megabytes: float  # the dataset's Parquet files
+    generated: float  # seconds to write the dataset (0: cached)
+    report: Series
+    limited: Series
+    same: Check | None  # the limited report's values against the unlimited one's
+    reference: Check | None  # against the DuckDB reference on the CSV twin (up to 10M)
+
+
+@dataclass
+class Core:
+    """The out-of-core series: its points, the profile at 10M, the machine's load average
+    before and after, and when it finished."""
+
+    points: list[CorePoint]
+    profiled: Profile | None
+    load_before: str
+    load_after: str
+    finished: datetime
+
+
+def run_out_of_core(seed: int, profiled: bool) -> Core:
+    """The out-of-core series (generate.OUT_OF_CORE), each process once; the limited report
+    at 10M profiled unless `profiled` is False."""
+    load_before = _load()
+    found = []
+    profile_found = None
+    for activities in generate.OUT_OF_CORE:
+        label = f"outofcore {activities / 1e6:g}M"
+        say(f"{label}: data")
+        began = time.perf_counter()
+        folder = generate.canonical(activities, seed)
+        took = time.perf_counter() - began
+        dataset = folder / "dataset"
+        megabytes = sum(p.stat().st_size for p in dataset.rglob("*.parquet")) / 1e6
+        work = RUNS / f"outofcore-{activities // 1_000_000}m"
+        work.mkdir(parents=True, exist_ok=True)
+        plain_out, limited_out = work / "report.json", work / "report_limited.json"
+        on = ("--canonical", str(dataset))
+        say(f"{label}: the JSON report")
+        report = series("report, JSON", json_command(folder, plain_out, *on), 1, tolerate=True)
+        say(f"{label}: the JSON report under --memory-limit {CORE_LIMIT}")
+        limited_command = json_command(folder, limited_out, *on, "--memory-limit", CORE_LIMIT)
+        limited = series(
+            f"report, JSON, --memory-limit {CORE_LIMIT}", limited_command, 1, tolerate=True
+        )
+        for item in (report, limited):
+            if item.error:
+                say(f"{label}: {item.label}: failed: {item.error}")
+        same = None
+        if report.error is None and limited.error is None:
+            same = compare_reports(plain_out, limited_out)
+            say(
+                f"{label}: under the limit: {same.compared:,} values, {len(same.mismatches)} differ"
+            )
+        reference = None
+        twin = generate.CSV_TWIN.get(activities)
+        if twin is not None:
+            say(f"{label}: the DuckDB reference on {twin}'s CSV files (the same rows)")
+            csv = generate.generate(twin, seed)
+            measure(reference_command(csv, work / "reference.json"))
+            month_out, week_out = work / "check_month.json", work / "check_week.json"
+            measure([*_month(folder, month_out), *on])
+            measure([*_week(folder, week_out), *on])
+            reference = compare(work / "reference.json", [month_out, week_out])
+            say(f"{label}: {reference.compared:,} values, {len(reference.mismatches)} differ")
+        if profiled and activities == 10_000_000:
+            say(f"{label}: profiling the report under the limit")
+            profile_found = profile(
+                f"Full default report to JSON from canonical Parquet, 10M activities, "
+                f"--memory-limit {CORE_LIMIT}",
+                json_command(folder, work / "profiled.json", *on, "--memory-limit", CORE_LIMIT),
+                "report-json-outofcore-10m",
+                0.01,
+            )
+        found.append(CorePoint(activities, megabytes, took, report, limited, same, reference))
+    return Core(found, profile_found, load_before, _load(), datetime.now(UTC))
+
+
+def _core_section(core: Core) -> list[str]:
+    """The out-of-core table, and what it says."""
+    points, profiled = core.points, core.profiled
+    lines = [
+        CORE_TITLE,
+        "",
+        f"Run {core.finished:%Y-%m-%d %H:%M} UTC at commit {_git('rev-parse', '--short', 'HEAD')}; "
+        f"load average before {core.load_before}, after {core.load_after} (other work shared "
+        "the 2 cores: CPU time is the figure to compare).",
+        "",
+        f"`BENCH_SIZES=outofcore`: a canonical dataset (`validate --export`'s layout) with "
+        "large's million deals and the roster, and 1M to 50M activities written straight to "
+        "Parquet by `generate.canonical` (no CSV); the full default JSON report with "
+        f"`--canonical`, each a whole process run once, without and with `--memory-limit "
+        f"{CORE_LIMIT}`. The activities are read in place (DuckDB scans their Parquet); the "
+        "deals and the roster are loaded. Values: the limited report against the unlimited "
+        "one (value, previous, trend at 1e-9), and up to 10M, where the CSV size with the "
+        "same rows exists, the close and email KPIs by owner × month and × week against the "
+        "DuckDB reference on those CSV files.",
+        "",
+        "| activities | Parquet MB | report wall (CPU) s | peak RSS MB "
+        f"| `--memory-limit {CORE_LIMIT}`: wall (CPU) s | peak RSS MB | completed "
+        "| limited vs unlimited: values differ | reference: values compared, differ |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for p in points:
+        differ = len(p.same.mismatches) if p.same else "–"
+        checked = (
+            f"{p.reference.compared:,}, {len(p.reference.mismatches)}" if p.reference else "none"
+        )
+        lines.append(
+            f"| {p.activities / 1e6:g}M | {p.megabytes:,.0f} | {_timed(p.report)} | "
+            f"{p.report.rss:,.0f} | {_timed(p.limited)} | {p.limited.rss:,.0f} | "
+            f"{_completed(p.limited)} | {differ} | {checked} |"
+        )
+    first, last = points[0], points[-1]
+    done = [p for p in points if p.limited.error is None]
+    said = (
+        f"From {first.activities / 1e6:g}M to {last.activities / 1e6:g}M activities "
+        f"({last.activities / first.activities:g}× the rows), the report grows "
+        f"{last.report.wall / first.report.wall:.1f}× in wall time "
+        f"({last.report.cpu / first.report.cpu:.1f}× in CPU) without the limit"
+    )
+    if done:
+        said += (
+            "; under the limit its peak RSS was "
+            + ", ".join(f"{p.limited.rss:,.0f}" for p in done)
+            + f" MB at {', '.join(f'{p.activities / 1e6:g}M' for p in done)}"
+        )
+    lines += ["", said + "."]
+    if profiled is not None:
+        lines += [
+            "",
+            f"Profile ({profiled.title}, {profiled.duration:.1f} s; pyinstrument, "
+            f"`{profiled.text_path.relative_to(ROOT)}`), heaviest own time:",
+            "",
+            "| frame | s | mostly from |",
+            "|---|---|---|",
+        ]
+        lines += [f"| `{f}` | {secs:.2f} | `{src}` |" for f, secs, src in profiled.self_top[:8]]
+    return lines
+
+
+def _spliced(text: str, section: list[str]) -> str:
+    """RESULTS.md's `text` with the out-of-core section replaced by `section` (or put before
+    the reference check when it has none), the other sections as they were."""
+    block = "\n".join(section) + "\n"
+    if CORE_TITLE in text:
+        start = text.index(CORE_TITLE)
+        after = text.find("\n## ", start + len(CORE_TITLE))
+        return text[:start] + block + ("\n" + text[after + 1 :] if after >= 0 else "")
+    anchor = text.find("## Reference check")
+    if anchor < 0:
+        return text.rstrip("\n") + "\n\n" + block
+    return text[:anchor] + block + "\n" + text[anchor:]
+
+
 def _month(data: Path, out: Path) -> list[str]:
     return check_command(data, out, "month", CLOSE_KPIS)
 
@@ -1046,7 +1216,10 @@ def write_results(outcome: Outcome) -> None:
                     lines.append(f"| `{label}` | {secs:.2f} | {secs / item.duration:.0%} |")
     if PROPOSALS.exists():
         lines += ["", PROPOSALS.read_text(encoding="utf-8").strip()]
-    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    text = "\n".join(lines) + "\n"
+    if CORE_PICKLE.exists():  # the out-of-core series' last figures, kept (`outofcore`)
+        text = _spliced(text, _core_section(pickle.loads(CORE_PICKLE.read_bytes())))
+    RESULTS.write_text(text, encoding="utf-8")
 
 
 def _pandas_engine(sizes: list[SizeResult]) -> list[str]:
@@ -1254,10 +1427,31 @@ def main() -> int:
         say(f"wrote {RESULTS.relative_to(ROOT)} from the run of {outcome.finished:%Y-%m-%d %H:%M}")
         return 1 if any(s.check.mismatches for s in outcome.sizes) else 0
     given = [s.strip() for s in args.sizes.split(",") if s.strip()]
-    names = [n for n in given if n != SCALING]
+    names = [n for n in given if n not in (SCALING, OUT_OF_CORE)]
     unknown = [n for n in names if n not in generate.SIZES or generate.SIZES[n].xlsx]
     if unknown or not given:
-        parser.error(f"unknown sizes {unknown}; use tiny, small, large, scaling")
+        parser.error(f"unknown sizes {unknown}; use tiny, small, large, scaling, outofcore")
+    if OUT_OF_CORE in given:
+        RUNS.mkdir(parents=True, exist_ok=True)
+        core = run_out_of_core(args.seed, not args.no_profile)
+        CORE_PICKLE.write_bytes(pickle.dumps(core))
+        section = _core_section(core)
+        old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+        RESULTS.write_text(_spliced(old, section), encoding="utf-8")
+        say(f"wrote the out-of-core section of {RESULTS.relative_to(ROOT)}")
+        split = [
+            p
+            for p in core.points
+            if (p.same and p.same.mismatches) or (p.reference and p.reference.mismatches)
+        ]
+        for p in split:
+            for line in [
+                *(p.same.mismatches if p.same else []),
+                *(p.reference.mismatches if p.reference else []),
+            ][:10]:
+                say(f"outofcore {p.activities / 1e6:g}M: {line}")
+        if not names:
+            return 1 if split else 0
 
     began = time.perf_counter()
     RUNS.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,13 @@ Spark, pandas and Polars), and `DIR/manifest.json`: the entities with their row 
 spans, and each source file with its sha256, mapping and row accounting. `report --canonical
 DIR` computes from the folder without reading or mapping the exports again.
 
+Read for a report, a large event log (`LAZY`: activities, leads, from `LAZY_ROWS` rows) is
+not loaded: it stays a `tables.Parquet` that DuckDB reads in place, only the columns and row
+groups (months) a report's queries need, within `--memory-limit`. The other entities are
+loaded: they are small beside the logs (a million deals against tens of millions of
+activities), and some KPIs work on them in pandas (currency conversion, the MRR book, quotas,
+snapshots of deals).
+
 It is also how other tools hand data to salesmetrics: a folder of entity folders whose columns
 follow `arrow_schema(entity)` (a dbt model or a warehouse table written as Parquet). The
 manifest is then optional; columns the schema does not name are kept as dimensions (text).
@@ -35,6 +42,7 @@ from salesmetrics.ingest.encode import encode_repeated
 from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.render.json_report import INPUT_KEYS
 from salesmetrics.schema import ENTITIES, Kind
+from salesmetrics.tables import ORDER, Parquet  # ORDER: a row's place in its frame
 
 FORMAT = "salesmetrics-canonical"
 VERSION = 1
@@ -42,7 +50,7 @@ MANIFEST = "manifest.json"
 PARTITION = "partition_month"
 NO_MONTH = "__HIVE_DEFAULT_PARTITION__"  # Hive's name for the partition of blank keys
 ROW = "_row"  # the source row number the loaders keep
-ORDER = "_order"  # the row's place in the frame: partitions regroup rows, reading restores it
+IMPLAUSIBLE = "_implausible_"  # salesmetrics.anomalies' flag columns
 ARROW_TYPES = {
     Kind.ID: pa.string(),
     Kind.TEXT: pa.string(),
@@ -56,6 +64,10 @@ ARROW_TYPES = {
     Kind.BOOL: pa.bool_(),
 }
 QUALITY_FIELDS = (*INPUT_KEYS, "rows_unmatched")  # what accounts for every row read
+LAZY = ("activities", "leads")
+"""The entities read lazily when large: event logs, with no amounts to convert."""
+LAZY_ROWS = 1_000_000
+"""From this many rows, an entity of `LAZY` is read in place, not loaded (`read`)."""
 
 
 def arrow_schema(entity: str) -> pa.Schema:
@@ -69,7 +81,7 @@ def arrow_schema(entity: str) -> pa.Schema:
 class Canonical:
     """A canonical dataset read back: the frames, the sources' row accounting, the manifest."""
 
-    frames: dict[str, pd.DataFrame]
+    frames: dict[str, pd.DataFrame | Parquet]  # Parquet: read in place (`LAZY`)
     qualities: tuple[InputQuality, ...]
     manifest: Mapping[str, Any]
 
@@ -105,9 +117,10 @@ def export(
     return manifest
 
 
-def read(folder: Path) -> Canonical:
+def read(folder: Path, lazy_rows: int = LAZY_ROWS) -> Canonical:
     """The frames of a canonical dataset, typed as the loaders type them (repeated text
-    dictionary-encoded too)."""
+    dictionary-encoded too); an entity of `LAZY` with `lazy_rows` rows or more whose files
+    hold its columns in their canonical types is left in its files (`tables.Parquet`)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder; give the folder `validate --export` wrote")
@@ -118,7 +131,9 @@ def read(folder: Path) -> Canonical:
             f"{folder}: no entity folders ({', '.join(ENTITIES)}) in it; give the folder "
             "`validate --export` wrote"
         )
-    frames = {name: _read(name, folder / name) for name in names}
+    frames = {
+        name: _lazy(name, folder / name, lazy_rows) or _read(name, folder / name) for name in names
+    }
     qualities = tuple(
         InputQuality(**{k: source[k] for k in QUALITY_FIELDS})
         for source in manifest.get("sources", ())
@@ -187,20 +202,73 @@ def _read(name: str, source: Path) -> pd.DataFrame:
     return encode_repeated(table.to_pandas(types_mapper=pd.ArrowDtype), name)
 
 
+def _lazy(name: str, source: Path, lazy_rows: int) -> Parquet | None:
+    """The entity's files as a Parquet table, when it is one of `LAZY`, has `lazy_rows` rows or
+    more and every file holds the same columns in their canonical types (`_wanted`); None
+    otherwise: loading it (`_read`) casts each column or says which cannot be cast."""
+    files = tuple(sorted(source.rglob("*.parquet")))
+    if name not in LAZY or not files:
+        return None
+    try:
+        metadata = [pq.ParquetFile(path).metadata for path in files]
+    except (pa.ArrowInvalid, OSError):
+        return None  # loading it says which file
+    rows = [meta.num_rows for meta in metadata]
+    schemas = {meta.schema.to_arrow_schema().remove_metadata() for meta in metadata}
+    hives = {tuple(_hive(path.relative_to(source))) for path in files}
+    if sum(rows) < lazy_rows or len(schemas) != 1 or len(hives) != 1:
+        return None
+    (schema,), (hive,) = schemas, hives
+    types = {f.name: f.type for f in schema}
+    if not all(_canonical_type(name, column, kind) for column, kind in types.items()):
+        return None
+    if any(f not in types for f in ENTITIES[name].required) or "currency" in types:
+        return None  # loading it names the missing column; a currency is converted in pandas
+    keys = tuple(key for key in hive if key not in types and key != PARTITION)
+    columns = tuple(c for c in (*types, *keys) if c != ORDER)
+    offsets = tuple(int(n) for n in np.cumsum([0, *rows[:-1]]))
+    return Parquet(name, files, columns, sum(rows), ORDER in types, offsets, keys)
+
+
+def _hive(path: Path) -> list[str]:
+    """The Hive keys of a file's folders (`partition_month=2026-10/part-0.parquet`)."""
+    return [key for key, sep, _ in (part.partition("=") for part in path.parts[:-1]) if sep]
+
+
+def _canonical_type(name: str, column: str, kind: pa.DataType) -> bool:
+    """Whether a column stored as `kind` is in its canonical type (`_wanted`) as DuckDB reads
+    it: text may be stored large or dictionary-encoded, an anomaly flag as a boolean."""
+    if column == ORDER:
+        return kind == pa.int64()
+    if column.startswith(IMPLAUSIBLE):
+        return kind == pa.bool_()
+    wanted = _wanted(name, column)
+    if wanted == pa.string():
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        return kind in (pa.string(), pa.large_string())
+    return kind == wanted
+
+
+def _wanted(name: str, column: str) -> pa.DataType:
+    """A column's canonical type: its field's, a deal's stage date, the source row number,
+    else text (a dimension)."""
+    schema = arrow_schema(name)
+    if column in schema.names:
+        return schema.field(column).type
+    if name == "deals" and column.startswith("entered_"):
+        return pa.timestamp("us")
+    if column == ROW:
+        return pa.int64()
+    return pa.string()
+
+
 def _typed(name: str, table: pa.Table, source: Path) -> pa.Table:
     """Every column in its canonical type (a warehouse may write int ids, dates, decimals);
     one that cannot be cast is an error naming it."""
-    schema = arrow_schema(name)
     columns = []
     for column in table.column_names:
-        if column in schema.names:
-            wanted = schema.field(column).type
-        elif name == "deals" and column.startswith("entered_"):
-            wanted = pa.timestamp("us")
-        elif column == ROW:
-            wanted = pa.int64()
-        else:
-            wanted = pa.string()  # a dimension
+        wanted = _wanted(name, column)
         values = table[column]
         if values.type != wanted:
             try:

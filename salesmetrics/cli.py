@@ -40,6 +40,8 @@ from salesmetrics.cli_options import (
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
+    from salesmetrics.tables import Table
+
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_REJECTS, EXIT_TARGETS, EXIT_PIPE = 0, 1, 2, 3, 4, 141
 EXIT_STALE = 5  # --fail-on stale: an input has no row in the period
 EXIT_CODES_HELP = (
@@ -665,7 +667,8 @@ def report(
     )
     if _unusable(unusable, len(reads), len(loaded), skip_unrecognised, computing=True):
         raise typer.Exit(EXIT_INPUT)
-    frames, qualities = frames_of(loaded, snapshot), [i.quality for i in loaded]
+    frames: dict[str, Table] = dict(frames_of(loaded, snapshot))
+    qualities = [i.quality for i in loaded]
     hints: dict[str, str] | None = hints_of(loaded)
     if canonical is not None:
         from salesmetrics.canonical import read as read_canonical

@@ -23,12 +23,13 @@ from functools import cached_property, partial
 import numpy as np
 import pandas as pd
 
-from salesmetrics.kpis.base import datetimes
+from salesmetrics import tables
 from salesmetrics.kpis.quotas import label_keys, label_period, undeclared_fiscal_labels
 from salesmetrics.memo import of_frame
 from salesmetrics.periods import Period, PeriodError
 from salesmetrics.report import DataWarning
 from salesmetrics.schema import ENTITIES, Kind
+from salesmetrics.tables import Table
 
 SPAN_DATES = {
     "deals": ("created_at", "closed_at"),
@@ -102,12 +103,12 @@ class Cover:
 
 
 def covers(
-    frames: Mapping[str, pd.DataFrame], as_of: date, fiscal_start_month: int = 1
+    frames: Mapping[str, Table], as_of: date, fiscal_start_month: int = 1
 ) -> dict[str, Cover]:
     """Each input's cover, for the inputs with a dated row (a snapshot has none)."""
     found = {}
     for entity, frame in frames.items():
-        if entity == "targets":
+        if entity == "targets" and isinstance(frame, pd.DataFrame):
             build = partial(_targets, frame, as_of, fiscal_start_month)
             cover = of_frame(frame, ("cover", entity, as_of, fiscal_start_month), build)
         else:
@@ -117,7 +118,7 @@ def covers(
     return found
 
 
-def first_day(frames: Mapping[str, pd.DataFrame], entity: str, as_of: date) -> date | None:
+def first_day(frames: Mapping[str, Table], entity: str, as_of: date) -> date | None:
     """The first day the `entity` input covers; None without such an input or a dated row.
     A KPI that compares with an earlier period reads it: a period before the data is not a
     period of zeros."""
@@ -225,22 +226,24 @@ def _month_of(day: date) -> int:
     return (day.year - 1970) * 12 + day.month - 1
 
 
-def _dated(entity: str, frame: pd.DataFrame, as_of: date) -> Cover | None:
+def _dated(entity: str, frame: Table, as_of: date) -> Cover | None:
+    """The days an input's event dates cover: of a frame, each row's; of a Parquet table,
+    each distinct day (or day and end) once, which cover the same days."""
     starts, ends = [], []
     for column in SPAN_DATES.get(entity, ()):
         if column not in frame.columns:
             continue
-        days = datetimes(frame[column]).to_numpy().astype("datetime64[D]")
+        end_column = INTERVAL_ENDS.get((entity, column))
+        read = [column] + [c for c in (end_column,) if c is not None and c in frame.columns]
+        days, *ended = tables.days(frame, read)
         known = ~np.isnat(days)
         if not known.any():
             continue
         field = ENTITIES[entity].field(column)
-        end_column = INTERVAL_ENDS.get((entity, column))
         if end_column is not None:
             open_end = np.datetime64(as_of, "D")
-            if end_column in frame.columns:
-                ended = datetimes(frame[end_column]).to_numpy().astype("datetime64[D]")
-                until = np.where(np.isnat(ended), open_end, ended)
+            if ended:
+                until = np.where(np.isnat(ended[0]), open_end, ended[0])
             else:
                 until = np.full(len(days), open_end)
         elif field is not None and field.kind is Kind.MONTH:

@@ -27,12 +27,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from salesmetrics import tables
 from salesmetrics.canonical import ARROW_TYPES
 from salesmetrics.errors import SalesmetricsError
 from salesmetrics.kpis.base import ROW, Aggregation, Context, Kpi, Rows
 from salesmetrics.kpis.views import MATERIALISED, TABLES, VIEWS, distinct
 from salesmetrics.periods import Period
 from salesmetrics.schema import DEAL_STAGES, ENTITIES, STAGE_DATE_PREFIX
+from salesmetrics.tables import Parquet
 
 if TYPE_CHECKING:
     import duckdb
@@ -110,7 +112,11 @@ def source(ctx: Context, name: str) -> str:
     if name in made:
         return name
     if name in ENTITIES:
-        connection(ctx).register(name, _table(ctx, name))
+        frame = ctx.frames.get(name)
+        if isinstance(frame, Parquet):
+            connection(ctx).execute(f'CREATE VIEW "{name}" AS {_in_place(name, frame, ctx)}')
+        else:
+            connection(ctx).register(name, _table(ctx, name))
     elif name in TABLES:
         made_of = pa.Table.from_pandas(TABLES[name](ctx), preserve_index=False)
         connection(ctx).register(name, made_of)
@@ -127,9 +133,9 @@ def source(ctx: Context, name: str) -> str:
 
 def _table(ctx: Context, name: str) -> pa.Table:
     """The entity's table as DuckDB reads it (`_canonical`), made once per report."""
-    found: pa.Table = ctx.memo(
-        f"duckdb.table.{name}", lambda: _canonical(name, ctx.frames.get(name))
-    )
+    frame = ctx.frames.get(name)
+    assert not isinstance(frame, Parquet)  # made a view of by `source`
+    found: pa.Table = ctx.memo(f"duckdb.table.{name}", lambda: _canonical(name, frame))
     return found
 
 
@@ -212,16 +218,46 @@ def days_table(slices: pa.Table) -> pa.Table:
     return pa.concat_tables(parts)
 
 
+def _in_place(name: str, table: Parquet, ctx: Context) -> str:
+    """The SQL of an entity read in place from its Parquet files (salesmetrics.tables), as
+    `_canonical` makes a frame: every canonical field (a typed blank where the files have
+    none), the anomaly flags and each row's position (`ROW`). A query over it reads only the
+    columns it names, and skips the row groups its conditions on a date rule out."""
+    con = connection(ctx)
+    blanks = [
+        f'{"FALSE" if column.startswith(IMPLAUSIBLE) else f"NULL::{_sql_type(kind)}"} AS "{column}"'
+        for column, kind in _wanted(name).items()
+        if column not in table.columns
+    ]
+    return f"SELECT *{''.join(', ' + b for b in blanks)} FROM ({table.relation(con)})"
+
+
+def _sql_type(kind: pa.DataType) -> str:
+    """DuckDB's name of a canonical Arrow type."""
+    return {
+        pa.string(): "VARCHAR",
+        pa.timestamp("us"): "TIMESTAMP",
+        pa.float64(): "DOUBLE",
+        pa.bool_(): "BOOLEAN",
+    }[kind]
+
+
+def _wanted(name: str) -> dict[str, pa.DataType]:
+    """Every column an entity's table has for DuckDB: its canonical fields, the deals'
+    entered_<stage> dates and the anomaly flags of the date fields (the stage dates' too)."""
+    wanted = {f.name: ARROW_TYPES[f.kind] for f in ENTITIES[name].fields}
+    if name == "deals":
+        wanted |= {STAGE_DATE_PREFIX + s: pa.timestamp("us") for s in DEAL_STAGES}
+    dates = [c for c, kind in wanted.items() if pa.types.is_timestamp(kind)]
+    return wanted | {IMPLAUSIBLE + d: pa.bool_() for d in dates}
+
+
 def _canonical(name: str, frame: pd.DataFrame | None) -> pa.Table:
     """The entity's frame as Arrow, with every canonical field (typed blanks where the input
     has none, and none at all when there is no such input), the deals' entered_<stage> dates,
     the anomaly flags of its date fields (the stage dates' too) and each row's position
     (`ROW`); the frame's own columns (dimensions) kept."""
-    wanted = {f.name: ARROW_TYPES[f.kind] for f in ENTITIES[name].fields}
-    if name == "deals":
-        wanted |= {STAGE_DATE_PREFIX + s: pa.timestamp("us") for s in DEAL_STAGES}
-    dates = [c for c, kind in wanted.items() if pa.types.is_timestamp(kind)]
-    wanted |= {IMPLAUSIBLE + d: pa.bool_() for d in dates}
+    wanted = _wanted(name)
     if frame is None:
         return pa.table({c: pa.array([], t) for c, t in {**wanted, ROW: pa.int64()}.items()})
     table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -777,8 +813,7 @@ def _currencies_of_all(ctx: Context) -> int:
     def counted() -> int:
         found: set[str] = set()
         for frame in ctx.frames.values():
-            if "currency" in frame.columns:
-                found.update(str(c) for c in frame["currency"].dropna().unique())
+            found.update(str(c) for c in tables.values(frame, "currency"))
         return len(found)
 
     known: int = ctx.memo("duckdb.currencies", counted)

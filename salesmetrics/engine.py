@@ -25,13 +25,13 @@ import math
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from functools import partial
 from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from salesmetrics import tables
 from salesmetrics.breakdowns import arrange, by_value, natural
 from salesmetrics.coverage import SPAN_DATES, Cover, calendar_warning, covers, outside, uncovered
 from salesmetrics.currency import Rates, convert
@@ -49,7 +49,6 @@ from salesmetrics.kpis.catalogue import CATALOGUE, STAGES, VARIANTS
 from salesmetrics.kpis.close import SNAPSHOT
 from salesmetrics.kpis.edges import joined, reach, same_part
 from salesmetrics.kpis.quotas import allocated
-from salesmetrics.memo import of_frame
 from salesmetrics.periods import Period, buckets, comparison, trend
 from salesmetrics.report import (
     DataWarning,
@@ -61,6 +60,7 @@ from salesmetrics.report import (
     finite,
 )
 from salesmetrics.schema import ENTITIES, Kind
+from salesmetrics.tables import Parquet, Table
 from salesmetrics.targets import KpiTargets, Target, status
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ Key = tuple[tuple[tuple[str, str], ...], str | None, str | None]  # group, categ
 
 
 def compute(
-    frames: Mapping[str, pd.DataFrame],
+    frames: Mapping[str, Table],
     *,
     period: Period,
     as_of: date,
@@ -177,7 +177,7 @@ def compute(
     )
 
 
-def _reads(kpi: Kpi, frames: Mapping[str, pd.DataFrame]) -> list[str]:
+def _reads(kpi: Kpi, frames: Mapping[str, Table]) -> list[str]:
     """The inputs a computable KPI reads: of "a.x|b.y", the first that the data has."""
     found = []
     for need in kpi.needs:
@@ -188,7 +188,7 @@ def _reads(kpi: Kpi, frames: Mapping[str, pd.DataFrame]) -> list[str]:
 
 
 def _not_split(
-    kpi: Kpi, attrs: tuple[str, ...], absent: list[str], frames: Mapping[str, pd.DataFrame]
+    kpi: Kpi, attrs: tuple[str, ...], absent: list[str], frames: Mapping[str, Table]
 ) -> str:
     """Why a KPI is given in total only: the inputs it reads that lack the dimension."""
     reads = _reads(kpi, frames)
@@ -202,7 +202,7 @@ def _not_split(
 
 def _warnings(
     kpis: list[Kpi],
-    frames: Mapping[str, pd.DataFrame],
+    frames: Mapping[str, Table],
     period: Period,
     as_of: date,
     fiscal_start_month: int,
@@ -220,15 +220,14 @@ def _warnings(
     named = {e: ids if e == "targets" else [] for e, ids in ordered.items()}
     covered = covers({e: frames[e] for e in named}, as_of, fiscal_start_month)
     found = uncovered(covered, period, named)
-    if "targets" in named:
-        labels = calendar_warning(
-            frames["targets"], covered.get("targets"), as_of, fiscal_start_month
-        )
+    quotas = frames.get("targets")
+    if "targets" in named and isinstance(quotas, pd.DataFrame):
+        labels = calendar_warning(quotas, covered.get("targets"), as_of, fiscal_start_month)
         found += (labels,) if labels is not None else ()
     return found
 
 
-def _check_dimensions(attrs: tuple[str, ...], data: Mapping[str, pd.DataFrame]) -> None:
+def _check_dimensions(attrs: tuple[str, ...], data: Mapping[str, Table]) -> None:
     """A breakdown no input can give (`--by regoin`) is a mistake, not a report of totals
     each noted "not split by regoin"."""
     known = {c for frame in data.values() for c in frame.columns if not c.startswith("_")}
@@ -275,16 +274,24 @@ def _chosen(kpi: Kpi, variants: Mapping[str, str] | None) -> Kpi:
     return VARIANTS[kpi.id][name] if name is not None else kpi
 
 
-def prepare(frames: Mapping[str, pd.DataFrame], rates: Rates | None) -> dict[str, pd.DataFrame]:
-    """Frames ready for KPIs: amounts in the reporting currency, each owner's team from reps."""
-    data = convert(frames, rates) if rates is not None else dict(frames)
+def prepare(frames: Mapping[str, Table], rates: Rates | None) -> dict[str, Table]:
+    """Frames ready for KPIs: amounts in the reporting currency, each owner's team from reps.
+    An input read in place (salesmetrics.tables) carries no currency (canonical.read): it is
+    given its teams as DuckDB reads it."""
+    data: dict[str, Table] = dict(frames)
+    if rates is not None:
+        data |= convert({n: f for n, f in frames.items() if isinstance(f, pd.DataFrame)}, rates)
     reps = data.get("reps")
-    if reps is not None and "team" in reps.columns:
+    if isinstance(reps, pd.DataFrame) and "team" in reps.columns:
         latest = reps.sort_values("started_at") if "started_at" in reps.columns else reps
         team = latest.dropna(subset=["team"]).drop_duplicates("owner", keep="last")
         for name, frame in data.items():
-            lacks = "team" not in frame.columns or frame["team"].isna().all()
-            if name != "reps" and "owner" in frame.columns and lacks:
+            lacks = "team" not in frame.columns or tables.blank(frame, "team")
+            if name == "reps" or "owner" not in frame.columns or not lacks:
+                continue
+            if isinstance(frame, Parquet):  # looked up as DuckDB reads its rows
+                data[name] = frame.with_teams(pa.array(team["owner"]), pa.array(team["team"]))
+            else:
                 data[name] = frame.assign(
                     team=_looked_up(frame["owner"], team["owner"], team["team"])
                 )
@@ -302,35 +309,29 @@ def _looked_up(keys: pd.Series, known: pd.Series, values: pd.Series) -> pd.Serie
     return pd.Series(found, index=keys.index, dtype=pd.ArrowDtype(text)).astype(values.dtype)
 
 
-def span(frames: Mapping[str, pd.DataFrame]) -> tuple[date, date] | None:
+def span(frames: Mapping[str, Table]) -> tuple[date, date] | None:
     """The first and last event date in the data, for `--period all`."""
-    found = []
+    found: list[pd.Timestamp] = []
     for name, columns in SPAN_DATES.items():
         frame = frames.get(name)
         if frame is None:
             continue
         for column in columns:
-            if column in frame.columns and frame[column].notna().any():
-                found += [frame[column].min(), frame[column].max()]
+            found += tables.bounds(frame, column) or ()
     if not found:
         return None
     return min(found).date(), max(found).date()
 
 
-def _currency(data: Mapping[str, pd.DataFrame], rates: Rates | None) -> str | None:
+def _currency(data: Mapping[str, Table], rates: Rates | None) -> str | None:
     if rates is not None:
         return rates.currency
-    codes = {
-        str(c)
-        for frame in data.values()
-        if "currency" in frame.columns
-        for c in frame["currency"].dropna().unique()
-    }
+    codes = {str(c) for frame in data.values() for c in tables.values(frame, "currency")}
     return codes.pop() if len(codes) == 1 else None
 
 
 def _missing(
-    needs: Iterable[str], frames: Mapping[str, pd.DataFrame], hints: Mapping[str, str] | None
+    needs: Iterable[str], frames: Mapping[str, Table], hints: Mapping[str, str] | None
 ) -> str | None:
     """Why the first need that no input meets is not met, with the headers that would meet
     it: `needs deals.created_at: add Create Date to the export`; None when all are met."""
@@ -365,32 +366,16 @@ def feeds(entity: str, frame: pd.DataFrame, hints: Mapping[str, str] | None = No
     return Feeds(tuple(can), tuple(cannot))
 
 
-def _lacks(need: str, frames: Mapping[str, pd.DataFrame]) -> str | None:
+def _lacks(need: str, frames: Mapping[str, Table]) -> str | None:
     entity, column = need.rstrip("?").split(".")
     frame = frames.get(entity)
     if frame is None:
         return f"needs {entity} (no {entity} input)"
     if column not in frame.columns:
         return f"needs {entity}.{column}"
-    if not need.endswith("?") and _blank(frame, column):
+    if not need.endswith("?") and tables.blank(frame, column):
         return f"needs {entity}.{column} (the column is blank)"
     return None
-
-
-def _blank(frame: pd.DataFrame, column: str) -> bool:
-    """Whether a column of a frame is all blank: an Arrow column counts its nulls without a
-    pass over its rows (others are looked at once). A report asks this of every need of every
-    KPI, several times over, so it is worked out once per frame and column."""
-
-    def found() -> bool:
-        values = frame[column].array
-        if isinstance(values, pd.arrays.ArrowExtensionArray):
-            arrow = values.__arrow_array__()
-            return bool(arrow.null_count == len(arrow))
-        return bool(values.isna().all())
-
-    blank: bool = of_frame(frame, ("blank", column), found)
-    return blank
 
 
 Outer = tuple[tuple[str, str], ...]  # a time bucket's label, () for the whole period
@@ -471,18 +456,17 @@ def _counted_days(kpi: Kpi, ctx: Context) -> dict[str, tuple[date, date]]:
             frame = ctx.frames.get(entity)
             if spec is None or spec.kind is not Kind.DATETIME or frame is None:
                 continue
-            days = ctx.memo(f"days:{option}", partial(_days_of, frame, column))
+            days = _days_of(frame, column)
             if days is not None:
                 first, last = found.get(entity, days)
                 found[entity] = (min(first, days[0]), max(last, days[1]))
     return found
 
 
-def _days_of(frame: pd.DataFrame, column: str) -> tuple[date, date] | None:
+def _days_of(frame: Table, column: str) -> tuple[date, date] | None:
     """The first and last day of a date column; None when it is absent or blank."""
-    if column not in frame.columns or not frame[column].notna().any():
-        return None
-    return frame[column].min().date(), frame[column].max().date()
+    found = tables.bounds(frame, column)
+    return None if found is None else (found[0].date(), found[1].date())
 
 
 def _outside(
@@ -562,11 +546,9 @@ def _last_day(ctx: Context, entity: str) -> date | None:
 
     def build() -> date | None:
         frame = ctx.frames.get(entity)
-        days = [
-            frame[c].max()
-            for c in SPAN_DATES.get(entity, ())
-            if frame is not None and c in frame.columns and frame[c].notna().any()
-        ]
+        if frame is None:
+            return None
+        days = [found[1] for c in SPAN_DATES.get(entity, ()) if (found := tables.bounds(frame, c))]
         return max(days).date() if days else None
 
     found: date | None = ctx.memo(f"last_day:{entity}", build)
@@ -870,8 +852,7 @@ def _universe(kpi: Kpi, ctx: Context, attrs: tuple[str, ...]) -> set[tuple[str, 
     frame = ctx.frames.get(entity)
     if not attrs or frame is None or any(d not in frame.columns for d in attrs):
         return set()
-    combos = frame[list(attrs)].drop_duplicates()
-    found = {tuple(_label(v) for v in row) for row in combos.itertuples(index=False)}
+    found = {tuple(_label(v) for v in row) for row in tables.distinct(frame, attrs)}
     if kpi.matures == SNAPSHOT and "stage" in attrs:  # the pipeline: open stages only
         at = attrs.index("stage")
         found = {labels for labels in found if labels[at] not in ("won", "lost")}

@@ -31,6 +31,7 @@ from salesmetrics.memory import limited
 from salesmetrics.periods import Period, PeriodError, between, in_span, resolve_period
 from salesmetrics.report import Report
 from salesmetrics.schema import STAGE_DATE_PREFIX
+from salesmetrics.tables import Table
 from salesmetrics.variants import side_by_side
 
 DEFAULT_PERIOD = "last-month"
@@ -222,7 +223,7 @@ def with_overrides(config: ReportConfig, **overrides: Any) -> ReportConfig:
     return replace(config, **given)
 
 
-def resolve(config: ReportConfig, frames: dict[str, pd.DataFrame]) -> tuple[Period, date]:
+def resolve(config: ReportConfig, frames: Mapping[str, Table]) -> tuple[Period, date]:
     """The report period and `as_of` (today unless fixed) from the config."""
     as_of = _day(config.as_of or date.today(), "as_of")
     if (config.date_from is None) != (config.date_to is None):
@@ -247,13 +248,14 @@ def resolve(config: ReportConfig, frames: dict[str, pd.DataFrame]) -> tuple[Peri
 
 def compute_report(
     config: ReportConfig,
-    frames: dict[str, pd.DataFrame],
+    frames: Mapping[str, Table],
     *,
     hints: dict[str, str] | None = None,
     all_groups: bool = False,
     **overrides: Any,
 ) -> Report:
-    """The Report a config asks for, over already loaded frames; keyword arguments override
+    """The Report a config asks for, over already loaded frames (or inputs read in place:
+    salesmetrics.tables); keyword arguments override
     the config's options (period="2026-10", by=("owner",), as_of=date(2026, 11, 23), ...).
     `hints` (from `hints_of`) name the headers an input lacks, for the skipped KPIs' reasons;
     `all_groups` keeps the breakdown groups with no rows (`--all-groups`); the config's
@@ -268,9 +270,10 @@ def compute_report(
             f"({as_of}), the day of the current exports; the movement runs from one to the other"
         )
     seen, stage_note = 0, ""
-    if SNAPSHOT in frames and "deals" in frames:
+    old, new = frames.get(SNAPSHOT), frames.get("deals")
+    if isinstance(old, pd.DataFrame) and isinstance(new, pd.DataFrame):  # deals are loaded
         last_day = as_of - timedelta(days=1)
-        deals, seen = stages_seen(frames[SNAPSHOT], frames["deals"], last_day)
+        deals, seen = stages_seen(old, new, last_day)
         frames = {**frames, "deals": deals}
         stage_note = (
             f"{seen:,} stage date(s) from the snapshots: a deal at a later stage in the current "

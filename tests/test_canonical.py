@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from salesmetrics.canonical import MANIFEST, arrow_schema, export, read
+from salesmetrics.canonical import LAZY, MANIFEST, arrow_schema, export, read
 from salesmetrics.config import load_config
 from salesmetrics.errors import InputError
 from salesmetrics.pipeline import compute_report, frames_of, load_inputs
+from salesmetrics.tables import Parquet
 
 AS_OF = date(2026, 11, 1)
 
@@ -109,3 +112,58 @@ def test_the_schema_names_every_field_with_its_arrow_type():
     assert schema.field("created_at").type == pa.timestamp("us")
     assert schema.field("probability").type == pa.float64()
     assert arrow_schema("leads").field("converted").type == pa.bool_()
+
+
+@pytest.mark.parametrize("by", [(), ("owner",)], ids=["total", "by-owner"])
+def test_the_logs_read_in_place_give_every_number_the_loaded_exports_give(sample, tmp_path, by):
+    frames, qualities = sample
+    export(frames, qualities, tmp_path / "canonical", AS_OF)
+    back = read(tmp_path / "canonical", lazy_rows=0)
+    assert {n for n, f in back.frames.items() if isinstance(f, Parquet)} == set(LAZY)
+    config = load_config("sample_data/report.yaml")
+    loaded = compute_report(config, frames, as_of=AS_OF, by=by)
+    in_place = compute_report(config, back.frames, as_of=AS_OF, by=by)
+    _same_numbers(in_place, loaded)
+
+
+def test_a_report_in_place_stays_within_a_memory_limit_the_loaded_logs_exceed(sample, tmp_path):
+    frames, qualities = sample
+    acts = frames["activities"]
+    big = pd.concat(
+        [acts.assign(activity_id=acts["activity_id"] + f"-{i}") for i in range(4)],
+        ignore_index=True,
+    )  # 200k activities, each with a subject of 400 characters no KPI reads
+    numbers = pa.array(np.arange(len(big)).astype(str))
+    subjects = pc.binary_join_element_wise(numbers, " " + "x" * 400, "")
+    big["subject"] = pd.Series(pd.arrays.ArrowExtensionArray(subjects))
+    limit = 64 * 10**6
+    assert len(big) > 200_000 and big.memory_usage(deep=True).sum() > 1.5 * limit
+    frames = {**frames, "activities": big}
+    export(frames, qualities, tmp_path / "canonical", AS_OF)
+    config = load_config("sample_data/report.yaml")
+    loaded = compute_report(config, frames, as_of=AS_OF)
+    back = read(tmp_path / "canonical", lazy_rows=len(big))
+    assert isinstance(back.frames["activities"], Parquet)
+    in_place = compute_report(config, back.frames, as_of=AS_OF, memory_limit="64MB")
+    _same_numbers(in_place, loaded)
+
+
+def _same_numbers(in_place, loaded) -> None:
+    """Every value of two reports, its previous and its trend equal at 1e-9, its n and note
+    the same."""
+    assert in_place.period == loaded.period and in_place.warnings == loaded.warnings
+    assert in_place.skipped == loaded.skipped and in_place.unsplit == loaded.unsplit
+    assert len(in_place.values) == len(loaded.values) > 100
+    for lazy, eager in zip(in_place.values, loaded.values, strict=True):
+        key = (eager.id, eager.group, eager.category, eager.subcategory)
+        assert (lazy.id, lazy.group, lazy.category, lazy.subcategory) == key
+        assert (lazy.n, lazy.note, lazy.small_sample, lazy.maturing) == (
+            eager.n, eager.note, eager.small_sample, eager.maturing,
+        ), key  # fmt: skip
+        assert [p.period for p in lazy.trend] == [p.period for p in eager.trend], key
+        pairs = [(lazy.value, eager.value), (lazy.previous, eager.previous)]
+        pairs += [(a.value, b.value) for a, b in zip(lazy.trend, eager.trend, strict=True)]
+        for mine, theirs in pairs:
+            assert (mine is None) == (theirs is None), key
+            if theirs is not None:
+                assert mine == pytest.approx(theirs, rel=1e-9, abs=1e-12), key

@@ -32,11 +32,14 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from salesmetrics.periods import Period, comparison
+
+if TYPE_CHECKING:
+    from salesmetrics.tables import Table
 
 SMALL_SAMPLE = 20  # fewer records than this behind a value: a small sample (report: small_sample)
 NO_DENOMINATOR = "no rows in the denominator"
@@ -224,9 +227,10 @@ class Rows:
 
 @dataclass(frozen=True)
 class Context:
-    """What a KPI's rows may read: the normalised frames, today, the options, the comparison."""
+    """What a KPI's rows may read: the normalised frames (a large event log read in place:
+    salesmetrics.tables), today, the options, the comparison."""
 
-    frames: Mapping[str, pd.DataFrame]
+    frames: Mapping[str, Table]
     as_of: date
     settings: Settings = Settings()
     compare: str = "previous"  # previous | year | none, from the report
@@ -241,8 +245,14 @@ class Context:
             self.cache[key] = build()
         return self.cache[key]
 
-    def __getitem__(self, entity: str) -> pd.DataFrame:
+    def __getitem__(self, entity: str) -> Table:
         return self.frames[entity]
+
+    def frame(self, entity: str) -> pd.DataFrame:
+        """An input that is always loaded (not one of salesmetrics.canonical.LAZY)."""
+        found = self.frames[entity]
+        assert isinstance(found, pd.DataFrame), f"{entity} is read in place"
+        return found
 
     def __contains__(self, entity: object) -> bool:
         return entity in self.frames
@@ -313,9 +323,11 @@ class Kpi:
             raise ValueError(f"{self.id}: a distribution needs a `category`")
 
 
-def has(frame: pd.DataFrame, column: str) -> bool:
+def has(table: Table, column: str) -> bool:
     """The column exists and holds at least one value: an optional input that is present."""
-    return column in frame.columns and bool(frame[column].notna().any())
+    from salesmetrics import tables  # which reads this module
+
+    return column in table.columns and not tables.blank(table, column)
 
 
 def datetimes(values: pd.Series) -> pd.Series:

@@ -74,7 +74,7 @@ def one_date(data: Context) -> str | None:
     the close (Olist's deals, whose won_date is both); their cycles would all read 0 days."""
 
     def build() -> str | None:
-        deals = data["deals"]
+        deals = data.frame("deals")
         both = deals["created_at"].notna() & deals["closed_at"].notna()
         dated = both.fillna(False).to_numpy(dtype=bool)
         if dated.sum() < 2:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from salesmetrics import tables
 from salesmetrics.kpis import views
 from salesmetrics.kpis.base import (
     Aggregation,
@@ -42,7 +43,7 @@ def _from_activities(data: Context) -> bool:
     """
     if "activities" not in data:
         return False
-    return bool((data["activities"]["channel"] == DEMO).fillna(False).any())
+    return DEMO in tables.values(data["activities"], "channel")
 
 
 # demo_time_share

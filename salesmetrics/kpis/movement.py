@@ -62,7 +62,7 @@ def moves(ctx: Context) -> pd.DataFrame:
     """
 
     def build() -> pd.DataFrame:
-        old, new = ctx[ENTITY], ctx["deals"]
+        old, new = ctx.frame(ENTITY), ctx.frame("deals")
         covered = span(ctx)
         last = ctx.as_of - timedelta(days=1)
         # classify reads only the period's end: slipped and pulled_in are about as_of
@@ -91,7 +91,7 @@ def _by_id(frame: pd.DataFrame, column: str, ids: pd.Series) -> pd.Series:
 
 def _dimensions(ctx: Context) -> set[str]:
     """The report's dimensions `moves` carries: the owner, and those either export has."""
-    old, new = ctx[ENTITY], ctx["deals"]
+    old, new = ctx.frame(ENTITY), ctx.frame("deals")
     return {"owner", *(d for d in ctx.dimensions if d in new.columns or d in old.columns)}
 
 

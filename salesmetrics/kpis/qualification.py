@@ -24,8 +24,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pandas as pd
-
+from salesmetrics import tables
 from salesmetrics.kpis import views
 from salesmetrics.kpis.base import (
     Aggregation,
@@ -34,7 +33,6 @@ from salesmetrics.kpis.base import (
     Maturing,
     Rows,
     Unit,
-    datetimes,
 )
 from salesmetrics.periods import Period
 
@@ -52,21 +50,13 @@ CONVERTED_ON = "customer_at"
 # shared helpers
 
 
-def _naive(values: pd.Series) -> pd.Series:
-    """Datetimes as numpy datetime64, for arithmetic and comparisons across frames."""
-    return datetimes(values)
-
-
 def _date_only(data: Context, period: Period) -> tuple[str | None, bool]:
     """A note when no lead's created_at has a time of day (an export of dates): hours are
     then counted from midnight, so a lead answered the same morning looks hours late.
     Decided on the whole leads input, as it is a property of the export."""
 
     def build() -> str | None:
-        created = _naive(data["leads"]["created_at"]).dropna()
-        return (
-            DATE_ONLY if len(created) and bool((created == created.dt.normalize()).all()) else None
-        )
+        return DATE_ONLY if tables.midnight(data["leads"], "created_at") else None
 
     found: str | None = data.memo("qualification.date_only", build)
     return found, True

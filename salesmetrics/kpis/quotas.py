@@ -19,7 +19,7 @@ from salesmetrics.periods import Period, PeriodError, resolve_period
 
 def allocated(ctx: Context, period: Period, metric: str = "quota") -> pd.DataFrame:
     """Target rows of `metric` overlapping `period`, with `amount` cut to the overlap."""
-    targets = ctx["targets"]
+    targets = ctx.frame("targets")
     if "metric" in targets.columns:
         rows = targets[(targets["metric"].fillna("quota") == metric).astype(bool).to_numpy()]
     else:
@@ -38,7 +38,7 @@ def label_spans(ctx: Context) -> pd.DataFrame:
     """The days each target label covers, once per distinct label (`label_keys`), as a table
     the SQL of quotas and forecasts joins on `key`: from `starts` to the instant `stops` after
     the last day (a label that names no period has none)."""
-    keys = list(label_keys(ctx["targets"]).dropna().unique()) if "targets" in ctx else []
+    keys = list(label_keys(ctx.frame("targets")).dropna().unique()) if "targets" in ctx else []
     found: dict[str, Period] = {}
     for key in keys:
         try:

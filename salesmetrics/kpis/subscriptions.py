@@ -62,7 +62,7 @@ def month_label(index: int) -> str:
 
 def is_snapshot(ctx: Context) -> bool:
     """One row per customer with a churned flag and no month or start dates (telco_churn)."""
-    subs = ctx["subscriptions"]
+    subs = ctx.frame("subscriptions")
     dated = any(c in subs.columns and subs[c].notna().any() for c in ("month", "started_at"))
     return not dated and "churned" in subs.columns
 
@@ -86,14 +86,14 @@ def months_in(period: Period) -> tuple[int, int]:
 
 
 def _horizon(ctx: Context) -> int:
-    subs = ctx["subscriptions"]
+    subs = ctx.frame("subscriptions")
     if "month" in subs.columns and subs["month"].notna().any():
         return int(month_index(subs["month"].dropna()).max())
     return index_of(ctx.as_of)
 
 
 def _opening(ctx: Context) -> int | None:
-    subs = ctx["subscriptions"]
+    subs = ctx.frame("subscriptions")
     if "month" in subs.columns and subs["month"].notna().any():
         return int(month_index(subs["month"].dropna()).min())
     return None
