@@ -225,7 +225,8 @@ def _in_place(name: str, table: Parquet, ctx: Context) -> str:
     columns it names, and skips the row groups its conditions on a date rule out."""
     con = connection(ctx)
     blanks = [
-        f'{"FALSE" if column.startswith(IMPLAUSIBLE) else f"NULL::{_sql_type(kind)}"} AS "{column}"'
+        f"{'FALSE' if column.startswith(IMPLAUSIBLE) else f'NULL::{_sql_type(kind)}'} "
+        f"AS {tables.identifier(column)}"
         for column, kind in _wanted(name).items()
         if column not in table.columns
     ]
@@ -560,7 +561,7 @@ def _measured(kpis: Sequence[Kpi], ctx: Context, query: Query) -> list[Measured]
     if one_condition and _condition(kpis[0], "_0"):
         joined += f" AND {_condition(kpis[0], '_0')}"
     sliced["kpi_share"] = share(first)
-    dims = [f'j."{d}"' for d in query.attrs]
+    dims = [f"j.{tables.identifier(d)}" for d in query.attrs]
     keys = ["j.kpi_slice", *(f"j.{name}" for name, _ in splits)]
     if dims:
         grouping = f"GROUPING SETS (({', '.join(keys)}), ({', '.join(keys + dims)}))"

@@ -27,6 +27,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from salesmetrics import tables
 from salesmetrics.config import InputSpec
 from salesmetrics.engine import TIME_DIMENSIONS, compute, prepare, select
 from salesmetrics.errors import SalesmetricsError
@@ -345,7 +346,7 @@ def _queried(
     # the row's expressions are computed with the slice beside it: they may read its
     # kpi_start and kpi_stop (a deal's stage at the period's end), as the engine's do
     inner = ", ".join(
-        [f'"{table}".{_quoted(c)}' for c in kept]
+        [f'"{table}".{tables.identifier(c)}' for c in kept]
         + [f"({failed}) AS kpi_failed"]
         + [
             f"({sql}) AS {name}"
@@ -511,10 +512,6 @@ def _referenced(sqls: Iterable[str], columns: set[str]) -> list[str]:
     order they are first named: the conditions' columns first."""
     found = [n for sql in sqls for n in IDENTIFIER.findall(QUOTED.sub("", sql)) if n in columns]
     return list(dict.fromkeys(found))
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _id_columns(entity: str, have: Iterable[str]) -> list[str]:

@@ -71,7 +71,7 @@ class Parquet:
             "hive_types_autocast = false, file_row_number = true, filename = true)"
         )
         own = [c for c in self.columns if not (self.teams is not None and c == "team")]
-        chosen = [f'p."{c}"' for c in own]
+        chosen = [f"p.{identifier(c)}" for c in own]
         if self.ordered:
             chosen.append(f'p."{ORDER}" AS "{ROW}"')
             joins = ""
@@ -127,8 +127,14 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def identifier(name: str) -> str:
+    """A column or table name as a SQL identifier: quoted, its own quotes doubled (a dimension
+    may be named anything an export or another tool's Parquet calls it)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _quoted(columns: Sequence[str]) -> str:
-    return ", ".join(f'"{c}"' for c in columns)
+    return ", ".join(identifier(c) for c in columns)
 
 
 Table = pd.DataFrame | Parquet
@@ -145,7 +151,7 @@ def blank(table: Table, column: str) -> bool:
             stats = table._statistics(column)
             if stats is not None:
                 return sum(s.null_count for s in stats) == table.rows
-            ((found,),) = table.query(f'SELECT count("{column}") FROM t')
+            ((found,),) = table.query(f"SELECT count({identifier(column)}) FROM t")
             return int(found) == 0
 
         answer: bool = of_frame(table, ("blank", column), counted)
@@ -179,7 +185,8 @@ def bounds(table: Table, column: str) -> tuple[pd.Timestamp, pd.Timestamp] | Non
                     first = min(s.min for s in known)
                     last = max(s.max for s in known)
                     return pd.Timestamp(first), pd.Timestamp(last)
-            ((first, last),) = table.query(f'SELECT min("{column}"), max("{column}") FROM t')
+            name = identifier(column)
+            ((first, last),) = table.query(f"SELECT min({name}), max({name}) FROM t")
             return None if first is None else (pd.Timestamp(first), pd.Timestamp(last))
 
         answer: tuple[pd.Timestamp, pd.Timestamp] | None = of_frame(
@@ -202,7 +209,8 @@ def values(table: Table, column: str) -> list[Any]:
     if column not in table.columns:
         return []
     if isinstance(table, Parquet):
-        sql = f'SELECT DISTINCT "{column}" FROM t WHERE "{column}" IS NOT NULL'
+        name = identifier(column)
+        sql = f"SELECT DISTINCT {name} FROM t WHERE {name} IS NOT NULL"
         answer: list[Any] = of_frame(
             table, ("values", column), lambda: [row[0] for row in table.query(sql)]
         )
@@ -226,7 +234,7 @@ def days(table: Table, columns: Sequence[str]) -> list[np.ndarray]:
     """The days (datetime64[D], NaT for a blank) of the columns, aligned: of a frame, row by
     row; of a Parquet table, each distinct combination once (what covers days is the same)."""
     if isinstance(table, Parquet):
-        chosen = ", ".join(f'CAST("{c}" AS DATE)' for c in columns)
+        chosen = ", ".join(f"CAST({identifier(c)} AS DATE)" for c in columns)
 
         def found() -> list[np.ndarray]:
             con = table._con
@@ -245,9 +253,10 @@ def days(table: Table, columns: Sequence[str]) -> list[np.ndarray]:
 def midnight(table: Table, column: str) -> bool:
     """Whether a date column has a value and every value is a midnight (an export of dates)."""
     if isinstance(table, Parquet):
+        name = identifier(column)
         sql = (
-            f'SELECT count("{column}") > 0 AND coalesce(bool_and("{column}" = '
-            f"date_trunc('day', \"{column}\")), TRUE) FROM t"
+            f"SELECT count({name}) > 0 AND coalesce(bool_and({name} = "
+            f"date_trunc('day', {name})), TRUE) FROM t"
         )
         answer: bool = of_frame(table, ("midnight", column), lambda: bool(table.query(sql)[0][0]))
         return answer

@@ -112,3 +112,20 @@ def test_only_a_large_log_in_canonical_types_is_read_in_place(tmp_path):
     assert np.array_equal(
         read(tmp_path).frames["activities"]["activity_id"].to_numpy(), ["a1", "a2", "a3", "a4"]
     )
+
+
+def test_a_column_named_with_a_quote_is_read_as_its_own_name(tmp_path):
+    """A dimension from another tool's Parquet may be named anything: `Region "EU"` is one
+    identifier in every query over the files, not the end of one and the start of SQL."""
+    assert tables.identifier('Region "EU"') == '"Region ""EU"""'
+    folder = tmp_path / "lake" / "activities"
+    folder.mkdir(parents=True)
+    named = ACTIVITIES.append_column('Region "EU"', pa.array(["north", None, "north", "south"]))
+    pq.write_table(named, folder / "part-0.parquet")
+    lazy = read(tmp_path / "lake", lazy_rows=4).frames["activities"]
+    assert isinstance(lazy, Parquet)
+    assert sorted(tables.values(lazy, 'Region "EU"')) == ["north", "south"]
+    assert not tables.blank(lazy, 'Region "EU"')
+    assert sorted(tables.distinct(lazy, ['Region "EU"', "owner"]), key=str) == sorted(
+        [("north", "Ann"), (None, "Bob"), ("south", "Cy")], key=str
+    )
