@@ -118,7 +118,7 @@ def test_validate_lists_anomalies_and_does_not_call_the_file_clean(runner):
     assert result.exit_code == 0, result.output  # anomalies are reported, not refused
     first = " ".join(result.output.split("+")[0].split())
     assert first.endswith("header on row 1): 5 anomalies")
-    assert "clean" not in result.output
+    assert "clean" not in result.output.replace(str(path), "")  # a checkout may be ~/clean
     words = " ".join(result.output.replace("|", " ").split())
     assert "closed_at before created_at" in words and "3: created_at" in words
     result = runner.invoke(app, ["validate", str(path), "-m", "hubspot_deals", "-f", "json"])
