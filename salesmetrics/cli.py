@@ -28,6 +28,7 @@ from salesmetrics.cli_options import (
     DataDir,
     DateFrom,
     DateTo,
+    EngineOption,
     MappingDirs,
     Mappings,
     MemoryLimit,
@@ -35,6 +36,7 @@ from salesmetrics.cli_options import (
     Quiet,
     ReportConfig,
     SkipUnrecognised,
+    engine_of,
 )
 
 if TYPE_CHECKING:
@@ -597,6 +599,7 @@ def report(
         ),
     ] = None,
     memory_limit: MemoryLimit = None,
+    engine: EngineOption = None,
     quiet: Quiet = False,
     no_color: NoColor = False,
 ) -> None:
@@ -651,6 +654,7 @@ def report(
         rates=rates,
         all_variants=variants or None,
         memory_limit=memory_limit,
+        engine=engine_of(engine, settings.engine, memory_limit),
     )
     _check_trend(settings, trend)
     err = make_console(sys.stderr, no_color=no_color)

@@ -18,6 +18,7 @@ from salesmetrics.cli_options import (
     DataDir,
     DateFrom,
     DateTo,
+    EngineOption,
     MappingDirs,
     Mappings,
     MemoryLimit,
@@ -25,6 +26,7 @@ from salesmetrics.cli_options import (
     Quiet,
     ReportConfig,
     SkipUnrecognised,
+    engine_of,
 )
 
 
@@ -95,6 +97,7 @@ def explain(
         int, typer.Option(help="Table view: rows shown of each kind; 0 for all.", min=0)
     ] = 20,
     memory_limit: MemoryLimit = None,
+    engine: EngineOption = None,
     quiet: Quiet = False,
     no_color: NoColor = False,
 ) -> None:
@@ -106,6 +109,7 @@ def explain(
     Example: salesmetrics explain win_rate -c sample_data/report.yaml --period 2026-10
     --group "owner=Aisha Bello"
     """
+    from salesmetrics.backend import using
     from salesmetrics.cli import (
         EXIT_INPUT,
         EXIT_USAGE,
@@ -137,6 +141,7 @@ def explain(
     if output_format is ExplainFormat.xlsx and output in (None, "-"):
         raise typer.BadParameter("-f xlsx needs --output FILE.xlsx", param_hint="--output")
     settings = load_config(config, data_dir) if config is not None else ReportConfig(None, ())
+    chosen_engine = engine_of(engine, settings.engine, memory_limit)
     specs = _pair_inputs(files or [], mapping or [], settings, data_dir)
     rates = settings.rates
     if currency is not None:
@@ -165,7 +170,7 @@ def explain(
     frames = sourced(loaded, snapshot)
     span, today = resolve(settings, frames)
     mode = (compare.value if compare else None) or ("previous" if previous else None)
-    with limited(memory_limit):
+    with limited(memory_limit), using(chosen_engine, settings.spark):
         found = rows_behind(
             frames,
             kpi_id,

@@ -96,3 +96,35 @@ MemoryLimit = Annotated[
         "spill to a temporary folder (default: SALESMETRICS_MEMORY_LIMIT, else 80% of RAM).",
     ),
 ]
+
+
+class Engine(StrEnum):
+    """The SQL engine of the KPI queries (salesmetrics.backend.ENGINES)."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+EngineOption = Annotated[
+    Engine | None,
+    typer.Option(
+        "--engine",
+        envvar="SALESMETRICS_ENGINE",
+        show_envvar=False,
+        help="duckdb (default) or spark: what runs the KPI queries. spark needs `pip install "
+        "'salesmetrics[spark]'` and Java, or a Spark Connect server (the config's spark: "
+        "remote:, or SALESMETRICS_SPARK_REMOTE); also SALESMETRICS_ENGINE; over the config's "
+        "engine:.",
+    ),
+]
+
+
+def engine_of(given: Engine | None, configured: str, memory_limit: str | None) -> str:
+    """The report's engine: --engine (or SALESMETRICS_ENGINE), else the config's; with spark,
+    --memory-limit (DuckDB's) is a usage error."""
+    from salesmetrics.backend import NOT_WITH_SPARK
+
+    engine = given.value if given is not None else configured
+    if engine == Engine.spark and memory_limit is not None:
+        raise typer.BadParameter(NOT_WITH_SPARK, param_hint="--memory-limit")
+    return engine

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from salesmetrics.backend import ENGINES, Spark
 from salesmetrics.currency import Rates
 from salesmetrics.errors import ConfigError
 from salesmetrics.kpis.base import Settings
@@ -55,6 +56,8 @@ TOP_KEYS = (
     "customer_lifespan_years",
     "previous_snapshot",
     "variants",
+    "engine",
+    "spark",
 )
 CHURN_VARIANTS = ("standard", "stripe")
 CLV_VARIANTS = ("subscription", "transactional")
@@ -65,6 +68,7 @@ MAX_WINDOW_DAYS = 3660
 """The longest conversion or repurchase window, ten years: dates stay in the calendar."""
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_SPARK = "expected {remote: sc://HOST:PORT, conf: {KEY: VALUE, ...}} (both optional)"
 
 
 AUTO_MAPPING = "auto"
@@ -113,6 +117,8 @@ class ReportConfig:
     variants: dict[str, str] = field(default_factory=dict)  # KPI id -> its variant shown
     all_variants: bool = False  # every variant of each KPI side by side (`--variants`)
     memory_limit: str | None = None  # DuckDB's (`--memory-limit`; salesmetrics.memory)
+    engine: str = ENGINES[0]  # the SQL engine of the KPI queries (salesmetrics.backend)
+    spark: Spark = field(default_factory=Spark)  # its options when it is "spark"
 
     @property
     def snapshot_inputs(self) -> tuple[InputSpec, ...]:
@@ -182,6 +188,8 @@ def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportC
         settings=settings,
         previous_snapshot=snapshot,
         variants=read.variants(),
+        engine=read.choice("engine", ENGINES),
+        spark=read.spark(),
     )
 
 
@@ -533,6 +541,45 @@ class _Reader:
                 key, _, said = problem.partition(": ")
                 self.fail(key, said, given, kpi_id)
         return found
+
+    def spark(self) -> Spark:
+        """`spark: {remote: sc://HOST:PORT, conf: {KEY: VALUE}}`: where the spark engine
+        runs (local mode when left out) and its settings, each value as text."""
+        given = self.raw.get("spark")
+        if given is None:
+            return Spark()
+        if not isinstance(given, Node):
+            self.fail("spark", _SPARK)
+        for key in given:
+            if key not in ("remote", "conf"):
+                self.fail(f"spark.{key}", f"unknown key; {_SPARK}", given, key)
+        remote = given.get("remote")
+        if remote is not None and (not isinstance(remote, str) or not remote.startswith("sc://")):
+            self.fail(
+                "spark.remote",
+                f"expected a Spark Connect URL such as sc://host:15002, got {remote!r}",
+                given,
+                "remote",
+            )
+        conf = given.get("conf")
+        if conf is None:
+            return Spark(remote)
+        if not isinstance(conf, Node):
+            self.fail(
+                "spark.conf", "expected KEY: VALUE lines (spark.driver.memory: 4g)", given, "conf"
+            )
+        found = []
+        for key, value in conf.items():
+            if not isinstance(key, str) or isinstance(value, dict | list) or value is None:
+                self.fail(
+                    f"spark.conf.{key}",
+                    f"expected a text, number or true/false, got {value!r}",
+                    conf,
+                    key,
+                )
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            found.append((key, text))
+        return Spark(remote, tuple(found))
 
     def conversion_windows(self) -> dict[str, int]:
         """KPI id -> days its cohorts are given to convert (maturing until then)."""

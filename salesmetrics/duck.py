@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -90,9 +90,16 @@ def _connect(ctx: Context) -> duckdb.DuckDBPyConnection:
     """A connection with the thread count and memory limit chosen (salesmetrics.memory):
     SALESMETRICS_THREADS, else one thread when every input has fewer than SMALL_INPUT rows (on
     rows that few, handing each query's work to a second thread and back costs more than it
-    saves), else DuckDB's default."""
-    from salesmetrics import memory
+    saves), else DuckDB's default. On the spark engine (salesmetrics.backend), a Spark
+    session with the same surface instead (salesmetrics.spark)."""
+    from salesmetrics import backend, memory
 
+    options = backend.spark()
+    if options is not None:
+        from salesmetrics import spark
+
+        con = spark.Connection(spark.session(options.remote, options.conf))
+        return cast("duckdb.DuckDBPyConnection", con)  # execute, register, unregister
     config: dict[str, Any] = {}
     threads = os.environ.get(THREADS)
     if threads:

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from salesmetrics.anomalies import check
+from salesmetrics.backend import NOT_WITH_SPARK, using
 from salesmetrics.config import InputSpec, ReportConfig
 from salesmetrics.diff import stages_seen
 from salesmetrics.engine import SMALL_SAMPLE, compute, span
@@ -260,8 +261,12 @@ def compute_report(
     `hints` (from `hints_of`) name the headers an input lacks, for the skipped KPIs' reasons;
     `all_groups` keeps the breakdown groups with no rows (`--all-groups`); the config's
     `variants` choose the KPIs' named variants, and `all_variants` adds the others
-    (salesmetrics.variants); `memory_limit` ("1GB") is DuckDB's (salesmetrics.memory)."""
+    (salesmetrics.variants); `memory_limit` ("1GB") is DuckDB's (salesmetrics.memory);
+    `engine` ("duckdb", "spark") runs the KPI queries, with the config's `spark` options
+    (salesmetrics.backend)."""
     config = with_overrides(config, **overrides)
+    if config.engine == "spark" and config.memory_limit is not None:
+        raise ConfigError(f"memory_limit: {NOT_WITH_SPARK}")
     period, as_of = resolve(config, frames)
     snapshot = config.previous_snapshot
     if snapshot is not None and snapshot.as_of >= as_of:
@@ -303,7 +308,7 @@ def compute_report(
         )
 
     try:
-        with limited(config.memory_limit):
+        with limited(config.memory_limit), using(config.engine, config.spark):
             report = run(config.kpis, config.variants, config.strict)
             if config.all_variants:  # a variant the inputs cannot feed is skipped, even strict
                 others = partial(run, strict=False)

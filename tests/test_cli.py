@@ -41,15 +41,15 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme(runner):
         assert f"salesmetrics {name}" in readme
 
 
-@pytest.mark.parametrize("command", [[], ["report"]])
-def test_help_does_not_import_pandas_or_duckdb(command):
+@pytest.mark.parametrize("command", [[], ["report"], ["explain"]])
+def test_help_does_not_import_pandas_duckdb_or_spark(command):
     code = (
         "import sys\n"
         f"sys.argv = ['salesmetrics', *{command!r}, '--help']\n"
         "from salesmetrics.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "assert 'pandas' not in sys.modules, 'pandas was imported'\n"
-        "assert 'duckdb' not in sys.modules, 'duckdb was imported'\n"
+        "for name in ('pandas', 'duckdb', 'pyspark', 'sqlglot'):\n"
+        "    assert name not in sys.modules, f'{name} was imported'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -1475,3 +1475,86 @@ def test_the_output_files_suffix_chooses_the_format_unless_format_is_given(runne
     assert result.exit_code == 2
     assert "--format table does not write a .xlsx file (--format xlsx does)" in result.stderr
     assert not (tmp_path / "t.xlsx").exists()
+
+
+@pytest.fixture
+def spark_sessions(monkeypatch):
+    """The Spark sessions asked for, by (remote, conf): each refused with one line, so that
+    no Spark starts and the report ends in exit 1."""
+    import salesmetrics.spark as spark
+    from salesmetrics.errors import SalesmetricsError
+
+    asked: list[tuple[str | None, tuple[tuple[str, str], ...]]] = []
+
+    def session(remote=None, conf=()):
+        asked.append((remote, tuple(conf)))
+        raise SalesmetricsError("Spark did not start: not in this test")
+
+    monkeypatch.setattr(spark, "session", session)
+    monkeypatch.delenv("SALESMETRICS_ENGINE", raising=False)
+    return asked
+
+
+def test_report_engine_spark_makes_the_connection_a_spark_session(runner, spark_sessions):
+    assert _report(runner, "--kpi", "win_rate", "-f", "json").exit_code == 0
+    assert spark_sessions == []  # duckdb by default
+    result = _report(runner, "--kpi", "win_rate", "--engine", "spark", "-q")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == "error: Spark did not start: not in this test\n"
+    assert spark_sessions == [(None, ())]  # local mode, Spark's settings
+
+
+def test_report_engine_from_the_environment_and_the_config(
+    runner, spark_sessions, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("SALESMETRICS_ENGINE", "spark")
+    assert _report(runner, "--kpi", "win_rate", "-q").exit_code == 1
+    assert spark_sessions == [(None, ())]
+    monkeypatch.delenv("SALESMETRICS_ENGINE")
+    config = tmp_path / "report.yaml"
+    config.write_text(
+        "engine: spark\nspark:\n  remote: sc://h:15002\n  conf: {spark.driver.memory: 4g}\n",
+        encoding="utf-8",
+    )
+    assert _report(runner, "--kpi", "win_rate", "-c", str(config), "-q").exit_code == 1
+    assert spark_sessions[1:] == [("sc://h:15002", (("spark.driver.memory", "4g"),))]
+    again = _report(runner, "--kpi", "win_rate", "-c", str(config), "--engine", "duckdb", "-q")
+    assert again.exit_code == 0, again.output  # --engine over the config's engine:
+    assert len(spark_sessions) == 2
+
+
+@pytest.mark.parametrize("where", ["option", "environment"])
+def test_report_unknown_engine_is_a_usage_error(runner, monkeypatch, where):
+    args = ["report", "no-such.csv"]
+    if where == "option":
+        args += ["--engine", "sqlite"]
+    else:
+        monkeypatch.setenv("SALESMETRICS_ENGINE", "sqlite")
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "Invalid value for '--engine'" in result.output
+    assert "'sqlite' is not one of 'duckdb', 'spark'" in result.output
+
+
+def test_report_memory_limit_on_spark_is_a_usage_error_saying_it_is_duckdbs(
+    runner, spark_sessions, tmp_path
+):
+    result = runner.invoke(
+        app, ["report", "no-such.csv", "--engine", "spark", "--memory-limit", "1GB"]
+    )
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert (
+        "Invalid value for --memory-limit: DuckDB's memory limit, not Spark's: on the spark "
+        "engine, give Spark's memory in the config's spark: conf: (spark.driver.memory: 4g, "
+        "spark.executor.memory)"
+    ) in said
+    config = tmp_path / "report.yaml"
+    config.write_text("engine: spark\n", encoding="utf-8")
+    on_spark = runner.invoke(app, ["report", "no.csv", "-c", str(config), "--memory-limit", "1GB"])
+    assert on_spark.exit_code == 2 and "DuckDB's memory limit, not Spark's" in on_spark.output
+    duck = _report(
+        runner, "-c", str(config), "--engine", "duckdb", "--memory-limit", "1GB", "-f", "json"
+    )
+    assert duck.exit_code == 0, duck.output
+    assert spark_sessions == []

@@ -176,3 +176,29 @@ def test_explain_runs_under_the_memory_limit(runner, monkeypatch):
     assert result.stderr.startswith("error: the report's queries ran out of memory under the ")
     enough = runner.invoke(app, ["explain", "win_rate", FIXTURE, *MARCH, "--memory-limit", "1GB"])
     assert enough.exit_code == 0 and enough.stdout.startswith("Win rate (win_rate), 2026-03: 50.0%")
+
+
+def test_explain_runs_on_the_engine_chosen(runner, monkeypatch):
+    """--engine as for report: spark makes the connection a Spark session (refused here, so
+    none starts), --memory-limit with it is a usage error, an unknown engine too."""
+    import salesmetrics.spark as spark
+    from salesmetrics.errors import SalesmetricsError
+
+    asked = []
+
+    def session(remote=None, conf=()):
+        asked.append((remote, tuple(conf)))
+        raise SalesmetricsError("Spark did not start: not in this test")
+
+    monkeypatch.setattr(spark, "session", session)
+    monkeypatch.delenv("SALESMETRICS_ENGINE", raising=False)
+    result = runner.invoke(app, ["explain", "win_rate", FIXTURE, *MARCH, "--engine", "spark"])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == "error: Spark did not start: not in this test\n"
+    assert asked == [(None, ())]
+    both = ["--engine", "spark", "--memory-limit", "1GB"]
+    refused = runner.invoke(app, ["explain", "win_rate", FIXTURE, *MARCH, *both])
+    assert refused.exit_code == 2 and "DuckDB's memory limit, not Spark's" in refused.output
+    unknown = runner.invoke(app, ["explain", "win_rate", FIXTURE, *MARCH, "--engine", "pg"])
+    assert unknown.exit_code == 2 and "Invalid value for '--engine'" in unknown.output
+    assert len(asked) == 1

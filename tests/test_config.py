@@ -541,3 +541,68 @@ def test_previous_snapshot_mistakes_name_the_key(tmp_path: Path, text: str, mess
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_config(path)
+
+
+def test_engine_is_duckdb_unless_the_config_says_spark_with_its_options(tmp_path: Path):
+    from salesmetrics.backend import Spark
+
+    plain = load_config(_write(tmp_path, "period: 2026-10\n"))
+    assert (plain.engine, plain.spark) == ("duckdb", Spark())
+    text = (
+        "engine: spark\n"
+        "spark:\n"
+        "  remote: sc://spark.example.com:15002\n"
+        "  conf:\n"
+        "    spark.driver.memory: 4g\n"
+        "    spark.sql.shuffle.partitions: 8\n"
+        "    spark.sql.adaptive.enabled: true\n"
+    )
+    config = load_config(_write(tmp_path, text))
+    assert config.engine == "spark"
+    assert config.spark == Spark(
+        "sc://spark.example.com:15002",
+        (
+            ("spark.driver.memory", "4g"),
+            ("spark.sql.shuffle.partitions", "8"),
+            ("spark.sql.adaptive.enabled", "true"),  # as Spark spells it, not Python's True
+        ),
+    )
+    assert load_config(_write(tmp_path, "spark:\n  conf:\n")).spark == Spark()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "engine: sparc\n",
+            r"^\S+other.yaml, line 1: engine: expected one of duckdb, spark, got 'sparc'$",
+        ),
+        ("sprak:\n  remote: sc://h:1\n", r"line 1: sprak: unknown key; did you mean spark\?$"),
+        (
+            "spark: sc://h:15002\n",
+            r"line 1: spark: expected \{remote: sc://HOST:PORT, conf: \{KEY: VALUE, \.\.\.\}\} "
+            r"\(both optional\)$",
+        ),
+        (
+            "spark:\n  remote: sc://h:1\n  master: local\n",
+            r"line 3: spark.master: unknown key; expected \{remote: ",
+        ),
+        (
+            "spark:\n  remote: http://h:15002\n",
+            r"line 2: spark.remote: expected a Spark Connect URL such as sc://host:15002, got "
+            r"'http://h:15002'$",
+        ),
+        (
+            "spark:\n  conf: spark.driver.memory=4g\n",
+            r"line 2: spark.conf: expected KEY: VALUE lines \(spark.driver.memory: 4g\)$",
+        ),
+        (
+            "spark:\n  conf:\n    spark.driver.memory: [4g]\n",
+            r"line 3: spark.conf.spark.driver.memory: expected a text, number or true/false, "
+            r"got \['4g'\]$",
+        ),
+    ],
+)
+def test_engine_and_spark_mistakes_name_the_key_and_the_fix(tmp_path: Path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(_write(tmp_path, text))

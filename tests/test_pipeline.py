@@ -265,3 +265,10 @@ def test_an_as_of_or_dates_in_a_config_outside_the_span_are_config_errors():
         compute_report(config, frames, date_from=date(2026, 1, 1), date_to=date(9999, 12, 31))
     with pytest.raises(ConfigError, match="trend of 2,000 periods ending 2026-10 starts before"):
         compute_report(config, frames, period="2026-10", trend=2000, as_of=date(2026, 11, 23))
+
+
+def test_a_memory_limit_on_the_spark_engine_is_a_config_error():
+    """DuckDB's memory limit means nothing to Spark: refused before anything runs."""
+    config = ReportConfig(None, (), engine="spark", memory_limit="1GB")
+    with pytest.raises(ConfigError, match=r"^memory_limit: DuckDB's memory limit, not Spark's"):
+        compute_report(config, {})
