@@ -400,9 +400,8 @@ MONTHS_SQL = (
 )
 """The number of months whose first day is in the slice (`months_in`)."""
 MARGIN_SQL = (
-    "coalesce({gross_margin}, (SELECT CASE WHEN fsum(o.amount) > 0 THEN (fsum(o.amount) "
-    "- fsum(o.cost)) / fsum(o.amount) END FROM orders o WHERE o.ordered_at >= j.kpi_start "
-    "AND o.ordered_at < j.kpi_stop AND o.cost IS NOT NULL AND o.amount IS NOT NULL))"
+    "coalesce({gross_margin}, "
+    "(SELECT max(m.margin) FROM slice_margins m WHERE m.kpi_slice = j.kpi_slice))"
 )
 """`gross_margin` over the slice: the config's, else that of the orders ordered in it."""
 CUSTOMER_KINDS = ("new", "active", "start", "churned")

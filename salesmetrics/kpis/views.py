@@ -255,28 +255,41 @@ CONTACTS = (
 """Outbound activities other than research (a blank direction is outbound, the schema's
 default): the messages a lead or deal got."""
 
+
+def _first_contact(rows: str, key: str, at: str, frame: str) -> str:
+    """Each of `rows` (a relation with `key`, `at` and ROW) by ROW, with `contact_at`: the
+    first contact (`contacts`) on the same `key` in `frame` of its `at` (in microseconds), a
+    window over both, as an engine without correlated subqueries over a log runs it well."""
+    return (
+        f"SELECT kpi_row AS {ROW}, contact_at FROM (SELECT kpi_row, min(contact_at) OVER ("
+        f"PARTITION BY kpi_key ORDER BY kpi_us RANGE BETWEEN {frame}) AS contact_at FROM ("
+        f"SELECT {key} AS kpi_key, epoch_us({at}) AS kpi_us, {ROW} AS kpi_row, "
+        f"CAST(NULL AS TIMESTAMP) AS contact_at FROM ({rows}) "
+        f"WHERE {key} IS NOT NULL AND {at} IS NOT NULL "
+        f"UNION ALL SELECT {key}, epoch_us(occurred_at), NULL, occurred_at FROM contacts "
+        f"WHERE {key} IS NOT NULL)) WHERE kpi_row IS NOT NULL"
+    )
+
+
+SINCE = "CURRENT ROW AND UNBOUNDED FOLLOWING"  # at the same microsecond or later
 LEAD_RESPONSES = (
-    "SELECT leads.*, coalesce(first_response_at, (SELECT min(c.occurred_at) FROM contacts c "
-    "WHERE c.lead_id = leads.lead_id AND c.occurred_at >= leads.created_at)) AS responded_at "
-    "FROM leads"
+    "SELECT leads.*, coalesce(first_response_at, f.contact_at) AS responded_at FROM leads "
+    f"LEFT JOIN ({_first_contact('SELECT * FROM leads', 'lead_id', 'created_at', SINCE)}) f "
+    f"ON f.{ROW} = leads.{ROW}"
 )
 """Each lead with its first response: first_response_at when it has one, else its first
 contact at or after its created_at (blank when neither)."""
 
-
-def _next_contact(key: str) -> str:
-    """The first contact strictly after an inbound activity `a` on the same `key`."""
-    return (
-        f"(SELECT min(c.occurred_at) FROM contacts c WHERE c.{key} = a.{key} "
-        "AND c.occurred_at > a.occurred_at)"
-    )
-
-
-REPLIED = f"least({_next_contact('lead_id')}, {_next_contact('deal_id')})"
+INBOUND = "SELECT * FROM activities WHERE direction = 'inbound'"
+AFTER = "1 FOLLOWING AND UNBOUNDED FOLLOWING"  # strictly later, by a microsecond or more
 REPLY_WAITS = (
     f"SELECT *, (epoch_us(replied_at) - epoch_us(occurred_at)) / 1000000.0 / 3600.0 "
-    f"AS wait_hours FROM (SELECT a.*, {REPLIED} AS replied_at FROM activities a "
-    "WHERE direction = 'inbound')"
+    f"AS wait_hours FROM (SELECT a.*, least(l.contact_at, d.contact_at) AS replied_at "
+    f"FROM ({INBOUND}) a "
+    f"LEFT JOIN ({_first_contact(INBOUND, 'lead_id', 'occurred_at', AFTER)}) l "
+    f"ON l.{ROW} = a.{ROW} "
+    f"LEFT JOIN ({_first_contact(INBOUND, 'deal_id', 'occurred_at', AFTER)}) d "
+    f"ON d.{ROW} = a.{ROW})"
 )
 """Each inbound activity with the first contact strictly after it on the same lead or the same
 deal (`replied_at`, blank when none) and the hours until then (`wait_hours`)."""
@@ -738,12 +751,17 @@ signed sum of each kind of movement (`mrr_new`, …) and whether it had one (`is
 `month_starts` whether a first of a month is in the slice. Of a snapshot without dates, every
 row in every slice (`snapshot_row`), `is_churned` its churned flag (blank: not churned)."""
 
+BRIDGE_LINES = ("start", *MOVEMENTS, "end")
+BRIDGE_COLUMNS = tuple(f"mrr_{k}" for k in BRIDGE_LINES)
 MRR_BRIDGE_LINES = f"""
 SELECT * FROM (
-    UNPIVOT (SELECT * EXCLUDE ({", ".join(f"is_{k}" for k in MOVEMENTS)}) FROM mrr_customers
-        WHERE month_starts AND NOT snapshot_row)
-    ON {", ".join(f"mrr_{k} AS '{k}'" for k in ("start", *MOVEMENTS, "end"))}
-    INTO NAME bridge_line VALUE bridge_amount
+    SELECT c.* EXCLUDE ({", ".join(f"is_{k}" for k in MOVEMENTS)}, {", ".join(BRIDGE_COLUMNS)}),
+        l.bridge_line,
+        CASE l.bridge_line {" ".join(f"WHEN '{k}' THEN c.mrr_{k}" for k in BRIDGE_LINES)} END
+            AS bridge_amount
+    FROM mrr_customers c
+    CROSS JOIN (VALUES {", ".join(f"('{k}')" for k in BRIDGE_LINES)}) AS l (bridge_line)
+    WHERE c.month_starts AND NOT c.snapshot_row
 ) WHERE bridge_amount <> 0
 """
 """Per slice in which a month starts, one row per customer and line of the MRR bridge it has
@@ -845,6 +863,16 @@ WITH_DIMENSIONS = (
 )
 """Appended to a SELECT: its rows with owner, team and source, blank where the table has none
 (a mapping may keep them on any input)."""
+
+SLICE_MARGINS = """
+SELECT s.kpi_slice, CASE WHEN fsum(o.amount) > 0
+    THEN (fsum(o.amount) - fsum(o.cost)) / fsum(o.amount) END AS margin
+FROM report_slices s LEFT JOIN orders o ON o.ordered_at >= s.kpi_start
+    AND o.ordered_at < s.kpi_stop AND o.cost IS NOT NULL AND o.amount IS NOT NULL
+GROUP BY s.kpi_slice
+"""
+"""Per slice, the gross margin of the orders ordered in it that have both an amount and a cost
+(blank without any): kpis.efficiency's margin where the config sets none."""
 
 EFFICIENCY_ATTRIBUTION = f"""
 WITH won AS (
@@ -1051,7 +1079,7 @@ VIEWS: dict[str, str] = {
     "order_lines": (
         "SELECT orders.*, coalesce('o:' || nullif(trim(order_id), ''), "
         "'c:' || nullif(trim(customer_id), '') || '|' || strftime(ordered_at, '%Y-%m-%d'), "
-        "'r:' || CAST(row_number() OVER () AS VARCHAR)) AS purchase_key, "
+        "'r:' || CAST(_row_ AS VARCHAR)) AS purchase_key, "
         "nullif(trim(customer_id), '') AS customer_key, "
         "coalesce(nullif(trim(order_id), '') IS NULL AND nullif(trim(customer_id), '') IS NOT "
         "NULL AND ordered_at IS NOT NULL, FALSE) AS day_keyed FROM orders"
@@ -1100,6 +1128,7 @@ VIEWS: dict[str, str] = {
     "efficiency_movements": EFFICIENCY_MOVEMENTS,
     "efficiency_rows": EFFICIENCY_ROWS,
     "costs_and_revenue": COSTS_AND_REVENUE,
+    "slice_margins": SLICE_MARGINS,
     # cohort tables: cohort_retention, cohort_revenue_retention
     "cohort_grid": COHORT_GRID,
     "cohort_cells": COHORT_CELLS,
