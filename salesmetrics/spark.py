@@ -58,7 +58,6 @@ CONF = {
 
 LOCAL = {
     "spark.ui.enabled": "false",
-    "spark.sql.shuffle.partitions": "4",
     "spark.driver.memory": "2g",
     "spark.ui.showConsoleProgress": "false",
 }
@@ -108,6 +107,27 @@ class Connection:
         if described:
             return Result([(c,) for c in self.session.table(described.group(1)).columns])
         return Result([tuple(row) for row in self.frame(sql).collect()])
+
+    def parquet_scan(self, files: Sequence[str]) -> str:
+        """A view of Parquet `files` as DuckDB's read_parquet gives them to
+        salesmetrics.tables: their own columns, each row's `file_row_number` in its file and
+        its file's path as given (`filename`)."""
+        from pyspark.sql import functions as F
+
+        parts = [
+            self.session.read.parquet(path).select(
+                "*",
+                F.col("_metadata.row_index").alias("file_row_number"),
+                F.lit(path).alias("filename"),
+            )
+            for path in files
+        ]
+        scan = parts[0]
+        for part in parts[1:]:
+            scan = scan.unionByName(part, allowMissingColumns=True)
+        name = f"_parquet_{next(self._unions)}"
+        scan.createOrReplaceTempView(name)
+        return name
 
     def frame(self, sql: str) -> DataFrame:
         """The Spark DataFrame of a DuckDB query."""

@@ -70,6 +70,8 @@ class Parquet:
             f"read_parquet([{listed}], hive_partitioning = {str(bool(self.hive)).lower()}, "
             "hive_types_autocast = false, file_row_number = true, filename = true)"
         )
+        if hasattr(con, "parquet_scan"):  # the spark engine's (salesmetrics.spark)
+            scan = con.parquet_scan([str(p) for p in self.files])
         own = [c for c in self.columns if not (self.teams is not None and c == "team")]
         chosen = [f"p.{identifier(c)}" for c in own]
         if self.ordered:

@@ -196,3 +196,30 @@ def test_the_sample_report_is_the_same_on_spark(tmp_path: Path) -> None:
     values = sum(1 for k in duck["kpis"] if k.get("value") is not None)
     assert values > 60  # the comparison covers the report, not an empty one
     assert _differences(duck, spark) == []
+
+
+@pytest.mark.spark
+def test_the_logs_read_in_place_from_canonical_parquet_give_the_same_numbers_on_spark(
+    tmp_path: Path,
+) -> None:
+    """A canonical dataset whose activities and leads Spark reads from their Parquet files
+    (each row placed as in the files, `_row_`) gives every number the loaded exports give
+    on DuckDB, by owner."""
+    from datetime import date
+
+    from salesmetrics.canonical import LAZY, export, read
+    from salesmetrics.config import load_config
+    from salesmetrics.pipeline import compute_report, frames_of, load_inputs
+    from salesmetrics.tables import Parquet
+    from tests.test_canonical import _same_numbers
+
+    as_of = date(2026, 11, 1)
+    config = load_config(str(ROOT / "sample_data" / "report.yaml"))
+    loaded = load_inputs(config.inputs, as_of=as_of)
+    frames = frames_of(loaded)
+    export(frames, [item.quality for item in loaded], tmp_path / "canonical", as_of)
+    back = read(tmp_path / "canonical", lazy_rows=0)
+    assert {n for n, f in back.frames.items() if isinstance(f, Parquet)} == set(LAZY)
+    on_duckdb = compute_report(config, frames, as_of=as_of, by=("owner",))
+    on_spark = compute_report(config, back.frames, as_of=as_of, by=("owner",), engine="spark")
+    _same_numbers(on_spark, on_duckdb)
