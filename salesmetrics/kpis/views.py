@@ -256,39 +256,34 @@ CONTACTS = (
 default): the messages a lead or deal got."""
 
 
-def _first_contact(rows: str, key: str, at: str, frame: str) -> str:
-    """Each of `rows` (a relation with `key`, `at` and ROW) by ROW, with `contact_at`: the
-    first contact (`contacts`) on the same `key` in `frame` of its `at` (in microseconds), a
-    window over both, as an engine without correlated subqueries over a log runs it well."""
+def _first_contact(rows: str, key: str, at: str, after: str) -> str:
+    """Each of `rows` (a relation with `key`, `at` and ROW) that has one, by ROW, with
+    `contact_at`: its first contact (`contacts`) on the same `key` at a time `after` (an
+    operator) its `at`. A join and a grouping, not a subquery per row: Spark runs a correlated
+    subquery over a log for minutes, and DuckDB spills a join, not a window, to disk."""
     return (
-        f"SELECT kpi_row AS {ROW}, contact_at FROM (SELECT kpi_row, min(contact_at) OVER ("
-        f"PARTITION BY kpi_key ORDER BY kpi_us RANGE BETWEEN {frame}) AS contact_at FROM ("
-        f"SELECT {key} AS kpi_key, epoch_us({at}) AS kpi_us, {ROW} AS kpi_row, "
-        f"CAST(NULL AS TIMESTAMP) AS contact_at FROM ({rows}) "
-        f"WHERE {key} IS NOT NULL AND {at} IS NOT NULL "
-        f"UNION ALL SELECT {key}, epoch_us(occurred_at), NULL, occurred_at FROM contacts "
-        f"WHERE {key} IS NOT NULL)) WHERE kpi_row IS NOT NULL"
+        f"SELECT r.{ROW}, min(c.occurred_at) AS contact_at FROM ({rows}) r "
+        f"JOIN contacts c ON c.{key} = r.{key} AND c.occurred_at {after} r.{at} "
+        f"GROUP BY r.{ROW}"
     )
 
 
-SINCE = "CURRENT ROW AND UNBOUNDED FOLLOWING"  # at the same microsecond or later
 LEAD_RESPONSES = (
     "SELECT leads.*, coalesce(first_response_at, f.contact_at) AS responded_at FROM leads "
-    f"LEFT JOIN ({_first_contact('SELECT * FROM leads', 'lead_id', 'created_at', SINCE)}) f "
+    f"LEFT JOIN ({_first_contact('SELECT * FROM leads', 'lead_id', 'created_at', '>=')}) f "
     f"ON f.{ROW} = leads.{ROW}"
 )
 """Each lead with its first response: first_response_at when it has one, else its first
 contact at or after its created_at (blank when neither)."""
 
 INBOUND = "SELECT * FROM activities WHERE direction = 'inbound'"
-AFTER = "1 FOLLOWING AND UNBOUNDED FOLLOWING"  # strictly later, by a microsecond or more
 REPLY_WAITS = (
     f"SELECT *, (epoch_us(replied_at) - epoch_us(occurred_at)) / 1000000.0 / 3600.0 "
     f"AS wait_hours FROM (SELECT a.*, least(l.contact_at, d.contact_at) AS replied_at "
     f"FROM ({INBOUND}) a "
-    f"LEFT JOIN ({_first_contact(INBOUND, 'lead_id', 'occurred_at', AFTER)}) l "
+    f"LEFT JOIN ({_first_contact(INBOUND, 'lead_id', 'occurred_at', '>')}) l "
     f"ON l.{ROW} = a.{ROW} "
-    f"LEFT JOIN ({_first_contact(INBOUND, 'deal_id', 'occurred_at', AFTER)}) d "
+    f"LEFT JOIN ({_first_contact(INBOUND, 'deal_id', 'occurred_at', '>')}) d "
     f"ON d.{ROW} = a.{ROW})"
 )
 """Each inbound activity with the first contact strictly after it on the same lead or the same
