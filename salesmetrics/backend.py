@@ -27,6 +27,7 @@ class Spark:
 
     remote: str | None = None  # a Spark Connect URL (sc://host:15002); None: local mode
     conf: tuple[tuple[str, str], ...] = ()  # Spark settings, e.g. spark.driver.memory
+    tables: tuple[tuple[str, str], ...] = ()  # entity -> a table of Spark's catalog to read
 
 
 _SPARK: ContextVar[Spark | None] = ContextVar("spark", default=None)

@@ -16,6 +16,9 @@ snapshots of deals).
 It is also how other tools hand data to salesmetrics: a folder of entity folders whose columns
 follow `arrow_schema(entity)` (a dbt model or a warehouse table written as Parquet). The
 manifest is then optional; columns the schema does not name are kept as dimensions (text).
+On the spark engine, the entities may instead be tables of Spark's catalog (the config's
+`spark: tables:`, `read_spark`): their columns in the canonical types, read as `read` reads
+the folders, the large logs left in Spark (`tables.SparkTable`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -42,7 +45,10 @@ from salesmetrics.ingest.encode import encode_repeated
 from salesmetrics.ingest.quality import InputQuality
 from salesmetrics.render.json_report import INPUT_KEYS
 from salesmetrics.schema import ENTITIES, Kind
-from salesmetrics.tables import ORDER, Parquet  # ORDER: a row's place in its frame
+from salesmetrics.tables import ORDER, Parquet, SparkTable, Table  # ORDER: a row's place
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 FORMAT = "salesmetrics-canonical"
 VERSION = 1
@@ -81,7 +87,7 @@ def arrow_schema(entity: str) -> pa.Schema:
 class Canonical:
     """A canonical dataset read back: the frames, the sources' row accounting, the manifest."""
 
-    frames: dict[str, pd.DataFrame | Parquet]  # Parquet: read in place (`LAZY`)
+    frames: dict[str, Table]  # Parquet, SparkTable: read in place (`LAZY`)
     qualities: tuple[InputQuality, ...]
     manifest: Mapping[str, Any]
 
@@ -131,7 +137,7 @@ def read(folder: Path, lazy_rows: int = LAZY_ROWS) -> Canonical:
             f"{folder}: no entity folders ({', '.join(ENTITIES)}) in it; give the folder "
             "`validate --export` wrote"
         )
-    frames = {
+    frames: dict[str, Table] = {
         name: _lazy(name, folder / name, lazy_rows) or _read(name, folder / name) for name in names
     }
     qualities = tuple(
@@ -194,6 +200,13 @@ def _read(name: str, source: Path) -> pd.DataFrame:
         table = pa.concat_tables(tables, promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise InputError(f"{source}: its Parquet files disagree on their columns: {exc}") from None
+    return _frame(name, table, source)
+
+
+def _frame(name: str, table: pa.Table, source: Path | str) -> pd.DataFrame:
+    """An entity's stored table as the loaders type it: the month partition left out, the
+    rows of our own datasets back in their order (`ORDER`), every column in its canonical
+    type and repeated text dictionary-encoded."""
     if PARTITION in table.column_names:
         table = table.drop_columns([PARTITION])
     if ORDER in table.column_names:
@@ -263,7 +276,7 @@ def _wanted(name: str, column: str) -> pa.DataType:
     return pa.string()
 
 
-def _typed(name: str, table: pa.Table, source: Path) -> pa.Table:
+def _typed(name: str, table: pa.Table, source: Path | str) -> pa.Table:
     """Every column in its canonical type (a warehouse may write int ids, dates, decimals);
     one that cannot be cast is an error naming it."""
     columns = []
@@ -283,6 +296,102 @@ def _typed(name: str, table: pa.Table, source: Path) -> pa.Table:
     if missing:
         raise InputError(f"{source}: {name} needs column(s) {', '.join(missing)}")
     return pa.table(columns, names=table.column_names)
+
+
+SPARK_TYPES = {
+    pa.string(): "string",
+    pa.timestamp("us"): "timestamp_ntz",
+    pa.float64(): "double",
+    pa.bool_(): "boolean",
+    pa.int64(): "bigint",
+}
+"""Spark's name of each canonical Arrow type (`read_spark`)."""
+
+
+def read_spark(
+    tables: Sequence[tuple[str, str]], session: SparkSession, lazy_rows: int = LAZY_ROWS
+) -> Canonical:
+    """The entities of `tables` ((entity, [catalog.]db.table), the config's `spark: tables:`)
+    from Spark's catalog, as `read` gives a canonical dataset's: each table's canonical
+    columns must be in their canonical types (`_spark_columns`); an entity of `LAZY` with
+    `lazy_rows` rows or more and no currency stays in Spark (`tables.SparkTable`), the others
+    are loaded and typed as `read` types them."""
+    frames = {entity: _from_spark(entity, name, session, lazy_rows) for entity, name in tables}
+    if not frames:
+        raise InputError("spark.tables: no entity named; give ENTITY: TABLE lines")
+    return Canonical(frames, (), {})
+
+
+def _from_spark(entity: str, name: str, session: SparkSession, lazy_rows: int) -> Table:
+    where = f"spark.tables.{entity}: {name}"
+    try:
+        frame = session.table(name)
+    except Exception as exc:  # not in the catalog (Spark's AnalysisException), in one line
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise InputError(f"{where}: {reason}") from None
+    columns, text = _spark_columns(entity, frame, where)
+    order = (ORDER,) if ORDER in columns else _ranking(entity, columns)
+    if entity in LAZY and "currency" not in columns:  # a currency is converted in pandas
+        rows = frame.count()
+        if rows >= lazy_rows:
+            kept = tuple(c for c in columns if c != ORDER)
+            return SparkTable(entity, name, kept, rows, order, text, session=session)
+    if PARTITION in frame.columns:
+        frame = frame.drop(PARTITION)
+    table = frame.toArrow()
+    if order != (ORDER,) and order:  # ranked as SparkTable ranks its rows
+        table = table.sort_by([(c, "ascending") for c in order], null_placement="at_end")
+    return _frame(entity, table, where)
+
+
+def _spark_columns(entity: str, frame: Any, where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A Spark table's columns (the month partition left out) and those of them that are
+    dimensions stored in another type than text, read as text. A canonical column (a field,
+    a deal's stage date, the source row number, `ORDER`, an anomaly flag) in another type
+    than its canonical one, or a required field missing, is an error naming it."""
+    columns, text = [], []
+    for item in frame.schema:
+        column, kind = item.name, item.dataType.simpleString()
+        if column == PARTITION:
+            continue
+        columns.append(column)
+        wanted = SPARK_TYPES[_stored(entity, column)]
+        if kind == wanted:
+            continue
+        if not _dimension(entity, column):
+            raise InputError(
+                f"{where}: column {column!r} is {kind}, expected {wanted}, its canonical type: "
+                f"cast it in a view of the table (README: On Spark)"
+            )
+        text.append(column)
+    missing = [f for f in ENTITIES[entity].required if f not in columns]
+    if missing:
+        raise InputError(f"{where}: {entity} needs column(s) {', '.join(missing)}")
+    return tuple(columns), tuple(text)
+
+
+def _stored(name: str, column: str) -> pa.DataType:
+    """A stored column's canonical type (`_canonical_type`'s): `_wanted`, the position
+    `ORDER` and the anomaly flags included."""
+    if column == ORDER:
+        return pa.int64()
+    if column.startswith(IMPLAUSIBLE):
+        return pa.bool_()
+    return _wanted(name, column)
+
+
+def _dimension(name: str, column: str) -> bool:
+    """Whether a column is a dimension (text whatever it is stored as), not a canonical one."""
+    canonical = column in arrow_schema(name).names or column in (ORDER, ROW)
+    staged = name == "deals" and column.startswith("entered_")
+    return not (canonical or staged or column.startswith(IMPLAUSIBLE))
+
+
+def _ranking(entity: str, columns: Sequence[str]) -> tuple[str, ...]:
+    """The columns a table without `ORDER` ranks its rows by: the entity's id and date fields,
+    in the schema's order."""
+    dated = (Kind.ID, Kind.DATETIME, Kind.MONTH)
+    return tuple(f.name for f in ENTITIES[entity].fields if f.kind in dated and f.name in columns)
 
 
 def _manifest(folder: Path) -> dict[str, Any]:

@@ -128,15 +128,20 @@ def _pair_inputs(files: list[str], mappings: list[str], settings, data_dir: Path
     from salesmetrics.config import AUTO_MAPPING, InputSpec
     from salesmetrics.ingest.detect import files_in
 
-    if settings is not None and (settings.inputs or settings.canonical):
+    if settings is not None and (settings.inputs or settings.canonical or settings.spark.tables):
         if files or mappings:
             raise typer.BadParameter(
                 "give inputs either in --config or as FILE... [--mapping ...], not both"
             )
-        if not settings.inputs:
+        if settings.canonical:
             raise typer.BadParameter(
                 f"{settings.path} computes from a canonical dataset (canonical: "
                 f"{settings.canonical}), not from exports; give the exports as FILE..."
+            )
+        if not settings.inputs:
+            raise typer.BadParameter(
+                f"{settings.path} computes from tables of Spark's catalog (spark: tables:), "
+                "not from exports; give the exports as FILE..."
             )
         return settings.inputs
     if not files:
@@ -610,7 +615,9 @@ def report(
     Example: salesmetrics report exports/2026-10/ --period 2026-10   (files recognised)
     """
 
-    from salesmetrics.config import MAX_TREND, ReportConfig, load_config
+    from dataclasses import replace
+
+    from salesmetrics.config import MAX_TREND, ReportConfig, check_spark_tables, load_config
     from salesmetrics.currency import Rates, rebase
     from salesmetrics.pipeline import compute_report, frames_of, hints_of, with_overrides
     from salesmetrics.render.console import make_console
@@ -634,7 +641,9 @@ def report(
         )
     if canonical is None and not files:
         canonical = settings.canonical  # the config's `canonical:`, unless --canonical replaces it
-    specs = _pair_inputs(files or [], mapping or [], settings, data_dir) if not canonical else ()
+    lake = settings.spark.tables if canonical is None and not files else ()  # `spark: tables:`
+    own = not canonical and not lake
+    specs = _pair_inputs(files or [], mapping or [], settings, data_dir) if own else ()
     rates = settings.rates
     if currency is not None:
         rates = rebase(rates, currency.upper()) if rates else Rates(currency.upper())
@@ -655,7 +664,9 @@ def report(
         all_variants=variants or None,
         memory_limit=memory_limit,
         engine=engine_of(engine, settings.engine, memory_limit),
+        spark=replace(settings.spark, tables=lake),  # none when --canonical or FILE... replace them
     )
+    check_spark_tables(settings)
     _check_trend(settings, trend)
     err = make_console(sys.stderr, no_color=no_color)
     snapshot = settings.previous_snapshot.spec if settings.previous_snapshot else None
@@ -680,6 +691,13 @@ def report(
         dataset = read_canonical(canonical)
         frames = {**dataset.frames, **frames}
         qualities = [*dataset.qualities, *qualities]
+        hints = None
+    if lake:
+        from salesmetrics.canonical import read_spark
+        from salesmetrics.spark import session
+
+        spark = session(settings.spark.remote, settings.spark.conf)
+        frames = {**read_spark(lake, spark).frames, **frames}
         hints = None
     limit_rejects = max_reject_rate if max_reject_rate is not None else settings.max_reject_rate
     _refuse_rejects(qualities, limit_rejects if limit_rejects is not None else 0.05)

@@ -68,7 +68,12 @@ MAX_WINDOW_DAYS = 3660
 """The longest conversion or repurchase window, ten years: dates stay in the calendar."""
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_SPARK = "expected {remote: sc://HOST:PORT, conf: {KEY: VALUE, ...}} (both optional)"
+_SPARK = (
+    "expected {remote: sc://HOST:PORT, conf: {KEY: VALUE, ...}, tables: {ENTITY: DB.TABLE, ...}} "
+    "(each optional)"
+)
+_TABLE = re.compile(r"\A[A-Za-z0-9_]+(\.[A-Za-z0-9_]+){0,2}\Z")
+"""A table of Spark's catalog: `table`, `db.table` or `catalog.db.table`, each part a word."""
 
 
 AUTO_MAPPING = "auto"
@@ -300,6 +305,17 @@ def _canonical(path: Path, raw: Node, data_dir: Path | None) -> Path | None:
             f"{', '.join(ENTITIES)}); write one with `salesmetrics validate --export DIR`"
         )
     return folder
+
+
+def check_spark_tables(config: ReportConfig) -> None:
+    """A config's `spark: tables:` are read from Spark's catalog: the report must run on Spark
+    (the config's `engine: spark`, or --engine spark)."""
+    if config.spark.tables and config.engine != "spark":
+        where = f"{config.path}: " if config.path is not None else ""
+        raise ConfigError(
+            f"{where}spark.tables: the entities are read from Spark's catalog, so the report "
+            "runs on Spark: add `engine: spark` to the config, or give --engine spark"
+        )
 
 
 def _check_inside(base: Path, file: str, folder: Path, where: str) -> None:
@@ -551,7 +567,7 @@ class _Reader:
         if not isinstance(given, Node):
             self.fail("spark", _SPARK)
         for key in given:
-            if key not in ("remote", "conf"):
+            if key not in ("remote", "conf", "tables"):
                 self.fail(f"spark.{key}", f"unknown key; {_SPARK}", given, key)
         remote = given.get("remote")
         if remote is not None and (not isinstance(remote, str) or not remote.startswith("sc://")):
@@ -561,9 +577,10 @@ class _Reader:
                 given,
                 "remote",
             )
+        tables = self.spark_tables(given)
         conf = given.get("conf")
         if conf is None:
-            return Spark(remote)
+            return Spark(remote, tables=tables)
         if not isinstance(conf, Node):
             self.fail(
                 "spark.conf", "expected KEY: VALUE lines (spark.driver.memory: 4g)", given, "conf"
@@ -579,7 +596,53 @@ class _Reader:
                 )
             text = str(value).lower() if isinstance(value, bool) else str(value)
             found.append((key, text))
-        return Spark(remote, tuple(found))
+        return Spark(remote, tuple(found), tables)
+
+    def spark_tables(self, given: Node) -> tuple[tuple[str, str], ...]:
+        """`spark: tables: {ENTITY: [catalog.]db.table}`: the entities read from Spark's
+        catalog instead of inputs (canonical.read_spark); only on the spark engine."""
+        from salesmetrics.schema import ENTITIES
+
+        tables = given.get("tables")
+        if tables is None:
+            return ()
+        if not isinstance(tables, Node) or not tables:
+            self.fail(
+                "spark.tables",
+                "expected ENTITY: TABLE lines (activities: lake.crm.activities)",
+                given,
+                "tables",
+            )
+        for other in ("inputs", "canonical"):
+            if other in self.raw:
+                self.fail(
+                    "spark.tables",
+                    f"give either {other}: or spark: tables: (entities read from Spark's "
+                    "catalog), not both",
+                    given,
+                    "tables",
+                )
+        found = []
+        for entity, name in tables.items():
+            key = f"spark.tables.{entity}"
+            if entity not in ENTITIES:
+                close = difflib.get_close_matches(str(entity), ENTITIES, n=1)
+                hint = (
+                    f"did you mean {close[0]}?"
+                    if close
+                    else f"expected one of {', '.join(ENTITIES)}"
+                )
+                self.fail(key, f"unknown entity; {hint}", tables, entity)
+            if not isinstance(name, str) or not _TABLE.match(name):
+                self.fail(
+                    key,
+                    f"expected a Spark table name, db.table or catalog.db.table (letters, "
+                    f"digits and underscores, parts joined by dots), got {name!r}",
+                    tables,
+                    entity,
+                )
+            found.append((str(entity), name))
+        return tuple(found)
 
     def conversion_windows(self) -> dict[str, int]:
         """KPI id -> days its cohorts are given to convert (maturing until then)."""

@@ -34,7 +34,7 @@ from salesmetrics.kpis.base import ROW, Aggregation, Context, Kpi, Rows
 from salesmetrics.kpis.views import MATERIALISED, TABLES, VIEWS, distinct
 from salesmetrics.periods import Period
 from salesmetrics.schema import DEAL_STAGES, ENTITIES, STAGE_DATE_PREFIX
-from salesmetrics.tables import Parquet
+from salesmetrics.tables import InPlace
 
 if TYPE_CHECKING:
     import duckdb
@@ -120,7 +120,7 @@ def source(ctx: Context, name: str) -> str:
         return name
     if name in ENTITIES:
         frame = ctx.frames.get(name)
-        if isinstance(frame, Parquet):
+        if isinstance(frame, InPlace):
             connection(ctx).execute(f'CREATE VIEW "{name}" AS {_in_place(name, frame, ctx)}')
         else:
             connection(ctx).register(name, _table(ctx, name))
@@ -141,7 +141,7 @@ def source(ctx: Context, name: str) -> str:
 def _table(ctx: Context, name: str) -> pa.Table:
     """The entity's table as DuckDB reads it (`_canonical`), made once per report."""
     frame = ctx.frames.get(name)
-    assert not isinstance(frame, Parquet)  # made a view of by `source`
+    assert not isinstance(frame, InPlace)  # made a view of by `source`
     found: pa.Table = ctx.memo(f"duckdb.table.{name}", lambda: _canonical(name, frame))
     return found
 
@@ -225,11 +225,12 @@ def days_table(slices: pa.Table) -> pa.Table:
     return pa.concat_tables(parts)
 
 
-def _in_place(name: str, table: Parquet, ctx: Context) -> str:
-    """The SQL of an entity read in place from its Parquet files (salesmetrics.tables), as
-    `_canonical` makes a frame: every canonical field (a typed blank where the files have
-    none), the anomaly flags and each row's position (`ROW`). A query over it reads only the
-    columns it names, and skips the row groups its conditions on a date rule out."""
+def _in_place(name: str, table: InPlace, ctx: Context) -> str:
+    """The SQL of an entity read in place (salesmetrics.tables: its Parquet files, or a table
+    of Spark's catalog), as `_canonical` makes a frame: every canonical field (a typed blank
+    where the table has none), the anomaly flags and each row's position (`ROW`). A query
+    over it reads only the columns it names, and skips the row groups its conditions on a
+    date rule out."""
     con = connection(ctx)
     blanks = [
         f"{'FALSE' if column.startswith(IMPLAUSIBLE) else f'NULL::{_sql_type(kind)}'} "

@@ -60,7 +60,7 @@ from salesmetrics.report import (
     finite,
 )
 from salesmetrics.schema import ENTITIES, Kind
-from salesmetrics.tables import Parquet, Table
+from salesmetrics.tables import InPlace, Table
 from salesmetrics.targets import KpiTargets, Target, status
 
 if TYPE_CHECKING:
@@ -289,7 +289,7 @@ def prepare(frames: Mapping[str, Table], rates: Rates | None) -> dict[str, Table
             lacks = "team" not in frame.columns or tables.blank(frame, "team")
             if name == "reps" or "owner" not in frame.columns or not lacks:
                 continue
-            if isinstance(frame, Parquet):  # looked up as DuckDB reads its rows
+            if isinstance(frame, InPlace):  # looked up as DuckDB reads its rows
                 data[name] = frame.with_teams(pa.array(team["owner"]), pa.array(team["team"]))
             else:
                 data[name] = frame.assign(

@@ -19,7 +19,7 @@ import pandas as pd
 
 from salesmetrics.anomalies import check
 from salesmetrics.backend import NOT_WITH_SPARK, using
-from salesmetrics.config import InputSpec, ReportConfig
+from salesmetrics.config import InputSpec, ReportConfig, check_spark_tables
 from salesmetrics.diff import stages_seen
 from salesmetrics.engine import SMALL_SAMPLE, compute, span
 from salesmetrics.errors import ConfigError, InputError
@@ -32,7 +32,7 @@ from salesmetrics.memory import limited
 from salesmetrics.periods import Period, PeriodError, between, in_span, resolve_period
 from salesmetrics.report import Report
 from salesmetrics.schema import STAGE_DATE_PREFIX
-from salesmetrics.tables import Table
+from salesmetrics.tables import SparkTable, Table
 from salesmetrics.variants import side_by_side
 
 DEFAULT_PERIOD = "last-month"
@@ -267,6 +267,8 @@ def compute_report(
     config = with_overrides(config, **overrides)
     if config.engine == "spark" and config.memory_limit is not None:
         raise ConfigError(f"memory_limit: {NOT_WITH_SPARK}")
+    lake = tuple((n, f.name) for n, f in frames.items() if isinstance(f, SparkTable))
+    check_spark_tables(replace(config, spark=replace(config.spark, tables=lake)))
     period, as_of = resolve(config, frames)
     snapshot = config.previous_snapshot
     if snapshot is not None and snapshot.as_of >= as_of:

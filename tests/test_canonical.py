@@ -167,3 +167,66 @@ def _same_numbers(in_place, loaded) -> None:
             assert (mine is None) == (theirs is None), key
             if theirs is not None:
                 assert mine == pytest.approx(theirs, rel=1e-9, abs=1e-12), key
+
+
+SPARK_KPIS = (
+    "leads_created", "leads_by_source", "accounts_contacted", "email_response_rate",
+    "activities_per_rep", "touches_per_won_deal", "lead_response_time_hours",
+    "leads_responded_within_1h", "qualification_rate", "avg_follow_ups_to_qualify",
+    "lead_conversion_rate", "sql_to_demo_rate", "win_rate", "avg_deal_size", "sales_per_rep",
+)  # fmt: skip
+"""KPIs over activities and leads (read in Spark) and a few over deals (loaded): a report
+small enough for one Spark run in a test."""
+
+
+@pytest.fixture(scope="module")
+def lake(sample, tmp_path_factory):
+    """The sample company exported as a canonical dataset, each entity then a table of Spark's
+    catalog (`global_temp.sample_<entity>`, a view of its Parquet folder)."""
+    from salesmetrics.spark import session
+
+    frames, qualities = sample
+    folder = tmp_path_factory.mktemp("lake") / "canonical"
+    export(frames, qualities, folder, AS_OF)
+    spark = session()
+    for name in frames:
+        spark.read.parquet(str(folder / name)).createOrReplaceGlobalTempView(f"sample_{name}")
+    return spark, {name: f"global_temp.sample_{name}" for name in frames}
+
+
+@pytest.mark.spark
+def test_tables_of_spark_s_catalog_give_every_number_the_loaded_exports_give(sample, lake):
+    """Activities and leads left in Spark (`SparkTable`), the other entities loaded from their
+    tables: every value, previous, trend, n and note of the loaded exports' report on DuckDB,
+    by owner."""
+    from salesmetrics.canonical import read_spark
+    from salesmetrics.tables import SparkTable
+
+    frames, _ = sample
+    spark, names = lake
+    back = read_spark(tuple(names.items()), spark, lazy_rows=0)
+    assert {n for n, f in back.frames.items() if isinstance(f, SparkTable)} == set(LAZY)
+    assert len(back.frames["activities"]) == len(frames["activities"])
+    pd.testing.assert_frame_equal(back.frames["deals"], frames["deals"].reset_index(drop=True))
+    config = load_config("sample_data/report.yaml")
+    options = {"as_of": AS_OF, "by": ("owner",), "kpis": SPARK_KPIS}
+    on_duckdb = compute_report(config, frames, **options)
+    on_spark = compute_report(config, back.frames, engine="spark", **options)
+    _same_numbers(on_spark, on_duckdb)
+
+
+@pytest.mark.spark
+def test_a_spark_table_with_a_canonical_column_in_another_type_is_refused(lake):
+    from salesmetrics.canonical import read_spark
+
+    spark, names = lake
+    deals = spark.table(names["deals"])
+    deals.withColumn("amount", deals["amount"].cast("string")).createOrReplaceTempView("bad")
+    with pytest.raises(InputError) as raised:
+        read_spark((("deals", "bad"),), spark)
+    assert str(raised.value) == (
+        "spark.tables.deals: bad: column 'amount' is string, expected double, its canonical "
+        "type: cast it in a view of the table (README: On Spark)"
+    )
+    with pytest.raises(InputError, match=r"^spark.tables.leads: crm.nowhere: \[TABLE_OR_VIEW_NOT_"):
+        read_spark((("leads", "crm.nowhere"),), spark)

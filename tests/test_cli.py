@@ -1523,6 +1523,30 @@ def test_report_engine_from_the_environment_and_the_config(
     assert len(spark_sessions) == 2
 
 
+def test_report_reads_a_config_s_spark_tables_only_on_spark(runner, spark_sessions, tmp_path):
+    config = tmp_path / "report.yaml"
+    config.write_text(
+        "spark:\n  remote: sc://h:15002\n  tables:\n    deals: crm.deals\n", encoding="utf-8"
+    )
+    on_duckdb = runner.invoke(app, ["report", "-c", str(config), "-q"])
+    assert on_duckdb.exit_code == 1 and spark_sessions == []
+    assert on_duckdb.stderr == (
+        f"error: {config}: spark.tables: the entities are read from Spark's catalog, so the "
+        "report runs on Spark: add `engine: spark` to the config, or give --engine spark\n"
+    )
+    on_spark = runner.invoke(app, ["report", "-c", str(config), "--engine", "spark", "-q"])
+    assert on_spark.exit_code == 1, on_spark.output
+    assert on_spark.stderr == "error: Spark did not start: not in this test\n"
+    assert spark_sessions == [("sc://h:15002", ())]  # the tables are read on the config's Spark
+    both = runner.invoke(app, ["report", "-c", str(config), str(FIXTURES / "plain.csv")])
+    assert both.exit_code == 2 and "give inputs either in --config or as FILE" in both.output
+    explained = runner.invoke(app, ["explain", "win_rate", "-c", str(config)])
+    assert explained.exit_code == 2
+    assert "computes from tables of Spark's catalog (spark: tables:)" in " ".join(
+        explained.output.split()
+    )
+
+
 @pytest.mark.parametrize("where", ["option", "environment"])
 def test_report_unknown_engine_is_a_usage_error(runner, monkeypatch, where):
     args = ["report", "no-such.csv"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -580,8 +581,8 @@ def test_engine_is_duckdb_unless_the_config_says_spark_with_its_options(tmp_path
         ("sprak:\n  remote: sc://h:1\n", r"line 1: sprak: unknown key; did you mean spark\?$"),
         (
             "spark: sc://h:15002\n",
-            r"line 1: spark: expected \{remote: sc://HOST:PORT, conf: \{KEY: VALUE, \.\.\.\}\} "
-            r"\(both optional\)$",
+            r"line 1: spark: expected \{remote: sc://HOST:PORT, conf: \{KEY: VALUE, \.\.\.\}, "
+            r"tables: \{ENTITY: DB.TABLE, \.\.\.\}\} \(each optional\)$",
         ),
         (
             "spark:\n  remote: sc://h:1\n  master: local\n",
@@ -605,4 +606,76 @@ def test_engine_is_duckdb_unless_the_config_says_spark_with_its_options(tmp_path
 )
 def test_engine_and_spark_mistakes_name_the_key_and_the_fix(tmp_path: Path, text, message):
     with pytest.raises(ConfigError, match=message):
+        load_config(_write(tmp_path, text))
+
+
+def test_spark_tables_name_an_entity_s_table_in_spark_s_catalog(tmp_path: Path):
+    from salesmetrics.config import check_spark_tables
+
+    text = (
+        "engine: spark\n"
+        "spark:\n"
+        "  tables:\n"
+        "    activities: lake.crm.activities\n"
+        "    deals: crm.deals_2026\n"
+        "    reps: reps\n"
+    )
+    config = load_config(_write(tmp_path, text))
+    assert config.spark.tables == (
+        ("activities", "lake.crm.activities"),
+        ("deals", "crm.deals_2026"),
+        ("reps", "reps"),
+    )
+    assert (config.inputs, config.canonical) == ((), None)
+    check_spark_tables(config)  # on Spark: fine
+    on_duckdb = load_config(_write(tmp_path, text.removeprefix("engine: spark\n")))
+    with pytest.raises(ConfigError, match=(
+        r"^\S+other.yaml: spark.tables: the entities are read from Spark's catalog, so the "
+        r"report runs on Spark: add `engine: spark` to the config, or give --engine spark$"
+    )):  # fmt: skip
+        check_spark_tables(on_duckdb)
+    check_spark_tables(replace(on_duckdb, engine="spark"))  # --engine spark
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "spark:\n  tables:\n    deals: lake.crm.deals; DROP TABLE x\n",
+            r"line 3: spark.tables.deals: expected a Spark table name, db.table or "
+            r"catalog.db.table \(letters, digits and underscores, parts joined by dots\), got "
+            r"'lake.crm.deals; DROP TABLE x'$",
+        ),
+        (
+            "spark:\n  tables:\n    deals: a.b.c.d\n",
+            r"line 3: spark.tables.deals: expected a Spark table name, db.table or ",
+        ),
+        (
+            "spark:\n  tables:\n    activites: lake.crm.activities\n",
+            r"line 3: spark.tables.activites: unknown entity; did you mean activities\?$",
+        ),
+        (
+            "spark:\n  tables: lake.crm\n",
+            r"line 2: spark.tables: expected ENTITY: TABLE lines \(activities: "
+            r"lake.crm.activities\)$",
+        ),
+        (
+            "inputs:\n  - path: deals.csv\nspark:\n  tables:\n    deals: crm.deals\n",
+            r"line 4: spark.tables: give either inputs: or spark: tables: \(entities read from "
+            r"Spark's catalog\), not both$",
+        ),
+    ],
+)
+def test_spark_tables_mistakes_name_the_key_and_the_fix(tmp_path: Path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(_write(tmp_path, text))
+
+
+def test_spark_tables_and_a_canonical_dataset_are_two_sources_not_one(tmp_path: Path):
+    (tmp_path / "canonical" / "deals").mkdir(parents=True)
+    text = "canonical: canonical\nspark:\n  tables:\n    deals: crm.deals\n"
+    with pytest.raises(ConfigError, match=(
+        r"line 3: spark.tables: give either canonical: or spark: tables: \(entities read from "
+        r"Spark's catalog\), not both$"
+    )):  # fmt: skip
         load_config(_write(tmp_path, text))

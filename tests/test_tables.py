@@ -50,19 +50,48 @@ def test_both_kinds_answer_alike(both):
     frame, lazy = both
     assert len(lazy) == 4 and set(lazy.columns) == set(frame.columns)
     for table in (frame, lazy):
-        assert tables.blank(table, "outcome") and not tables.blank(table, "channel")
-        assert tables.bounds(table, "occurred_at") == (
-            pd.Timestamp("2026-09-30 00:00"),
-            pd.Timestamp("2026-10-02 09:30"),
-        )
-        assert tables.bounds(table, "outcome") is None and tables.bounds(table, "x") is None
-        assert sorted(tables.values(table, "channel")) == ["demo", "email"]
-        assert tables.values(table, "currency") == []
-        assert sorted(tables.distinct(table, ["owner"])) == [("Ann",), ("Bob",), ("Cy",)]
-        (found,) = tables.days(table, ["occurred_at"])
-        days = {str(d) for d in found}
-        assert days == {"2026-09-30", "2026-10-02", "NaT"}
-        assert not tables.midnight(table, "occurred_at")  # 09:30
+        _answers(table)
+
+
+def _answers(table: tables.Table) -> None:
+    """The answers every kind of table gives about ACTIVITIES."""
+    assert tables.blank(table, "outcome") and not tables.blank(table, "channel")
+    assert tables.bounds(table, "occurred_at") == (
+        pd.Timestamp("2026-09-30 00:00"),
+        pd.Timestamp("2026-10-02 09:30"),
+    )
+    assert tables.bounds(table, "outcome") is None and tables.bounds(table, "x") is None
+    assert sorted(tables.values(table, "channel")) == ["demo", "email"]
+    assert tables.values(table, "currency") == []
+    assert sorted(tables.distinct(table, ["owner"])) == [("Ann",), ("Bob",), ("Cy",)]
+    (found,) = tables.days(table, ["occurred_at"])
+    days = {str(d) for d in found}
+    assert days == {"2026-09-30", "2026-10-02", "NaT"}
+    assert not tables.midnight(table, "occurred_at")  # 09:30
+
+
+@pytest.mark.spark
+def test_a_spark_table_answers_alike_its_rows_ranked_by_id_and_date():
+    """A table of Spark's catalog without `_order`, its rows stored in another order and a
+    dimension stored as a number: the same answers, each row placed by its id (and dates)."""
+    from salesmetrics.canonical import read_spark
+    from salesmetrics.spark import Connection, session
+    from salesmetrics.tables import SparkTable
+
+    spark = session()
+    stored = ACTIVITIES.take([3, 1, 0, 2]).append_column("region", pa.array([1, 2, 1, 3]))
+    Connection(spark).register("lake_activities", stored)
+    lazy = read_spark((("activities", "lake_activities"),), spark, lazy_rows=4).frames["activities"]
+    assert isinstance(lazy, SparkTable) and len(lazy) == 4 and lazy.text == ("region",)
+    _answers(lazy)
+    rows = lazy.query("SELECT activity_id, _row_, region FROM t ORDER BY 1")
+    assert rows == [("a1", 0, "1"), ("a2", 1, "2"), ("a3", 2, "3"), ("a4", 3, "1")]
+    teamed = lazy.with_teams(pa.array(["Ann", "Bob"]), pa.array(["Enterprise", "SMB"]))
+    assert sorted(tables.distinct(teamed, ["owner", "team"])) == [
+        ("Ann", "Enterprise"),
+        ("Bob", "SMB"),
+        ("Cy", None),
+    ]
 
 
 def test_every_time_at_midnight_is_an_export_of_dates(tmp_path):
