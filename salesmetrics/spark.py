@@ -2,7 +2,8 @@
 Spark, locally or on a cluster over Spark Connect.
 
 The rest of salesmetrics talks to a DuckDB connection (salesmetrics.duck); `Connection` is the
-part of that surface it uses (`execute` … `fetchall`, `register`, `unregister`) over a
+part of that surface it uses (`execute` … `fetchall`, `sql` … `to_arrow_table`, `register`,
+`unregister`) over a
 SparkSession. Each statement is transpiled from DuckDB's SQL to Spark's with sqlglot, and the
 places where the two engines differ are handled here, once, for every KPI (`translate`):
 
@@ -77,6 +78,17 @@ class Result:
         return self.rows
 
 
+@dataclass
+class Relation:
+    """A query's rows as DuckDB's relation gives them to explain (`to_arrow_table`)."""
+
+    frame: DataFrame
+
+    def to_arrow_table(self) -> pa.Table:
+        with refused():
+            return self.frame.toArrow()
+
+
 class Connection:
     """The DuckDB connection surface salesmetrics uses, over a SparkSession."""
 
@@ -94,6 +106,10 @@ class Connection:
     def execute(self, sql: str) -> Result:
         """Run one of the statements salesmetrics issues: CREATE VIEW / TABLE (a cached view),
         DROP, DESCRIBE, or a query."""
+        with refused():
+            return self._execute(sql)
+
+    def _execute(self, sql: str) -> Result:
         made = re.match(r'\s*CREATE (VIEW|TABLE) "(\w+)" AS (.*)\Z', sql, re.S)
         if made:
             kind, name, body = made.groups()
@@ -132,6 +148,10 @@ class Connection:
         scan.createOrReplaceTempView(name)
         return name
 
+    def sql(self, sql: str) -> Relation:
+        """A query whose rows are read as Arrow (salesmetrics.explain)."""
+        return Relation(self.frame(sql))
+
     def frame(self, sql: str) -> DataFrame:
         """The Spark DataFrame of a DuckDB query."""
         return self.session.sql(translate(sql, self.columns))
@@ -139,6 +159,22 @@ class Connection:
     def columns(self, sql: str) -> list[str]:
         """The names of a Spark query's columns, from its plan (nothing is run)."""
         return list(self.session.sql(sql).columns)
+
+
+@contextmanager
+def refused() -> Iterator[None]:
+    """An error Spark raises (its analysis, or the JVM's while running) as one line: Spark's
+    own messages run to the whole plan and a Java stack."""
+    try:
+        yield
+    except SalesmetricsError:
+        raise
+    except Exception as error:
+        if not type(error).__module__.startswith(("pyspark", "py4j")):
+            raise
+        text = str(error).strip()
+        reason = text.splitlines()[0] if text else type(error).__name__
+        raise SalesmetricsError(f"Spark refused the report's query: {reason}") from None
 
 
 def _spark_ready(table: pa.Table) -> pa.Table:

@@ -204,14 +204,14 @@ def test_the_logs_read_in_place_from_canonical_parquet_give_the_same_numbers_on_
 ) -> None:
     """A canonical dataset whose activities and leads Spark reads from their Parquet files
     (each row placed as in the files, `_row_`) gives every number the loaded exports give
-    on DuckDB, by owner."""
+    on DuckDB, by owner, of the KPIs that read them (and a few over the loaded deals)."""
     from datetime import date
 
     from salesmetrics.canonical import LAZY, export, read
     from salesmetrics.config import load_config
     from salesmetrics.pipeline import compute_report, frames_of, load_inputs
     from salesmetrics.tables import Parquet
-    from tests.test_canonical import _same_numbers
+    from tests.test_canonical import SPARK_KPIS, _same_numbers
 
     as_of = date(2026, 11, 1)
     config = load_config(str(ROOT / "sample_data" / "report.yaml"))
@@ -220,6 +220,37 @@ def test_the_logs_read_in_place_from_canonical_parquet_give_the_same_numbers_on_
     export(frames, [item.quality for item in loaded], tmp_path / "canonical", as_of)
     back = read(tmp_path / "canonical", lazy_rows=0)
     assert {n for n, f in back.frames.items() if isinstance(f, Parquet)} == set(LAZY)
-    on_duckdb = compute_report(config, frames, as_of=as_of, by=("owner",))
-    on_spark = compute_report(config, back.frames, as_of=as_of, by=("owner",), engine="spark")
+    options = {"as_of": as_of, "by": ("owner",), "kpis": SPARK_KPIS}
+    on_duckdb = compute_report(config, frames, **options)
+    on_spark = compute_report(config, back.frames, engine="spark", **options)
     _same_numbers(on_spark, on_duckdb)
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("kpi", ["win_rate", "lead_response_time_hours"])
+def test_explain_shows_the_same_rows_on_spark(kpi: str) -> None:
+    """explain's counted and left-out rows, read on Spark as Arrow, print as DuckDB's do."""
+    from typer.testing import CliRunner
+
+    from salesmetrics.cli import app
+
+    args = [
+        "explain", kpi, "--config", str(ROOT / "sample_data" / "report.yaml"),
+        "--period", "2026-10", "--as-of", "2026-11-01",
+    ]  # fmt: skip
+    duck = CliRunner().invoke(app, args)
+    spark = CliRunner().invoke(app, [*args, "--engine", "spark"])
+    assert duck.exit_code == spark.exit_code == 0, spark.output
+    assert "counted" in duck.output.lower()
+    assert spark.output == duck.output
+
+
+@pytest.mark.spark
+def test_a_query_spark_refuses_is_one_line() -> None:
+    from salesmetrics.spark import Connection, session
+
+    with pytest.raises(SalesmetricsError) as refused:
+        Connection(session()).execute("SELECT x FROM no_such_table")
+    message = str(refused.value)
+    assert message.startswith("Spark refused the report's query: [TABLE_OR_VIEW_NOT_FOUND]")
+    assert "\n" not in message
