@@ -602,6 +602,30 @@ def test_engine_is_duckdb_unless_the_config_says_spark_with_its_options(tmp_path
             r"line 3: spark.conf.spark.driver.memory: expected a text, number or true/false, "
             r"got \['4g'\]$",
         ),
+        (
+            "spark:\n  tables:\n    deals: lake.crm.deals; DROP TABLE x\n",
+            r"line 3: spark.tables.deals: expected a Spark table name, db.table or "
+            r"catalog.db.table \(letters, digits and underscores, parts joined by dots\), got "
+            r"'lake.crm.deals; DROP TABLE x'$",
+        ),
+        (
+            "spark:\n  tables:\n    deals: a.b.c.d\n",
+            r"line 3: spark.tables.deals: expected a Spark table name, db.table or ",
+        ),
+        (
+            "spark:\n  tables:\n    activites: lake.crm.activities\n",
+            r"line 3: spark.tables.activites: unknown entity; did you mean activities\?$",
+        ),
+        (
+            "spark:\n  tables: lake.crm\n",
+            r"line 2: spark.tables: expected ENTITY: TABLE lines \(activities: "
+            r"lake.crm.activities\)$",
+        ),
+        (
+            "inputs:\n  - path: deals.csv\nspark:\n  tables:\n    deals: crm.deals\n",
+            r"line 4: spark.tables: give either inputs: or spark: tables: \(entities read from "
+            r"Spark's catalog\), not both$",
+        ),
     ],
 )
 def test_engine_and_spark_mistakes_name_the_key_and_the_fix(tmp_path: Path, text, message):
@@ -635,40 +659,6 @@ def test_spark_tables_name_an_entity_s_table_in_spark_s_catalog(tmp_path: Path):
     )):  # fmt: skip
         check_spark_tables(on_duckdb)
     check_spark_tables(replace(on_duckdb, engine="spark"))  # --engine spark
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        (
-            "spark:\n  tables:\n    deals: lake.crm.deals; DROP TABLE x\n",
-            r"line 3: spark.tables.deals: expected a Spark table name, db.table or "
-            r"catalog.db.table \(letters, digits and underscores, parts joined by dots\), got "
-            r"'lake.crm.deals; DROP TABLE x'$",
-        ),
-        (
-            "spark:\n  tables:\n    deals: a.b.c.d\n",
-            r"line 3: spark.tables.deals: expected a Spark table name, db.table or ",
-        ),
-        (
-            "spark:\n  tables:\n    activites: lake.crm.activities\n",
-            r"line 3: spark.tables.activites: unknown entity; did you mean activities\?$",
-        ),
-        (
-            "spark:\n  tables: lake.crm\n",
-            r"line 2: spark.tables: expected ENTITY: TABLE lines \(activities: "
-            r"lake.crm.activities\)$",
-        ),
-        (
-            "inputs:\n  - path: deals.csv\nspark:\n  tables:\n    deals: crm.deals\n",
-            r"line 4: spark.tables: give either inputs: or spark: tables: \(entities read from "
-            r"Spark's catalog\), not both$",
-        ),
-    ],
-)
-def test_spark_tables_mistakes_name_the_key_and_the_fix(tmp_path: Path, text, message):
-    with pytest.raises(ConfigError, match=message):
-        load_config(_write(tmp_path, text))
 
 
 def test_spark_tables_and_a_canonical_dataset_are_two_sources_not_one(tmp_path: Path):

@@ -16,95 +16,74 @@ from salesmetrics.spark import translate
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_a_decimal_literal_is_a_double() -> None:
-    """Spark reads 86400.0 as DECIMAL(6, 1), whose arithmetic moved a median in the ninth
-    digit; an integer stays an integer."""
-    assert translate("SELECT x / 86400.0, x + 1 FROM t") == (
-        "SELECT x / CAST(86400.0 AS DOUBLE), x + 1 FROM t"
-    )
+TRANSLATED = {
+    # Spark reads 86400.0 as DECIMAL(6, 1), whose arithmetic moved a median in the ninth
+    # digit; an integer stays an integer
+    "decimal literal": (
+        "SELECT x / 86400.0, x + 1 FROM t",
+        "SELECT x / CAST(86400.0 AS DOUBLE), x + 1 FROM t",
+    ),
+    "filtered aggregate": (
+        "SELECT median(x) FILTER (WHERE y > 0), count(*) FILTER (WHERE z) FROM t",
+        "SELECT MEDIAN(CASE WHEN y > 0 THEN x END), COUNT(CASE WHEN z THEN 1 END) FROM t",
+    ),
+    "filtered distinct count": (
+        "SELECT count(DISTINCT k) FILTER (WHERE y) FROM t",
+        "SELECT COUNT(DISTINCT CASE WHEN y THEN k END) FROM t",
+    ),
+    # Spark's min_by keeps a row whose value is NULL: the rows filtered out lose their key
+    "filtered arg_min": (
+        "SELECT arg_min(q, r) FILTER (WHERE q IS NOT NULL) FROM t",
+        "SELECT MIN_BY(q, CASE WHEN NOT q IS NULL THEN r END) FROM t",
+    ),
+    "functions": (
+        "SELECT fsum(a), epoch_us(b), to_days(3) FROM t",
+        "SELECT SUM(a), UNIX_MICROS(CAST(b AS TIMESTAMP_LTZ)), MAKE_DT_INTERVAL(3) FROM t",
+    ),
+    "hugeint": ("SELECT CAST(x AS HUGEINT) FROM t", "SELECT CAST(x AS DECIMAL(38, 0)) FROM t"),
+    "date_trunc": (
+        "SELECT date_trunc('day', x) FROM t",
+        "SELECT CAST(DATE_TRUNC('DAY', x) AS TIMESTAMP_NTZ) FROM t",
+    ),
+    "columns regex": ("SELECT COLUMNS('^(owner|team)$') FROM t", "SELECT `(owner|team)` FROM t"),
+    "columns lambda": (
+        "SELECT COLUMNS(lambda c: c NOT IN ('a', 'b_c') AND NOT starts_with(c, '_x')) FROM t",
+        "SELECT `(?!(a|b_c)$)(?!_x).+` FROM t",
+    ),
+    "star replace": (
+        "SELECT c.* REPLACE (coalesce(c.o, 1) AS o), f.x FROM t c, f",
+        "SELECT c.`(?!(o)$).+`, COALESCE(c.o, 1) AS o, f.x FROM t AS c, f",
+    ),
+    # sorted by (is the key NULL, the key): NULLs last, as DuckDB's ORDER BY
+    "ordered list": (
+        "SELECT list(v ORDER BY k) FROM t",
+        "SELECT TRANSFORM(SORT_ARRAY(COLLECT_LIST(STRUCT(STRUCT(k IS NULL AS col1, k AS k) AS k, "
+        "v AS v))), _entry -> _entry.v) FROM t",
+    ),
+    "list_reduce": (
+        "SELECT list_reduce(l, lambda acc, x: acc + x, 0) FROM t",
+        "SELECT AGGREGATE(l, 0, (acc, x) -> acc + x) FROM t",
+    ),
+    # Spark refuses a correlated subquery in a join's condition; in WHERE it decorrelates it.
+    # A left join keeps its condition (moving it would drop rows)
+    "subquery in an inner join": (
+        "SELECT * FROM r JOIN s ON r.a = s.a AND EXISTS (SELECT 1 FROM b WHERE b.x = r.x) "
+        "LEFT JOIN u ON u.a = r.a AND u.b IN (SELECT b FROM v) WHERE r.z",
+        "SELECT * FROM r CROSS JOIN s LEFT JOIN u ON u.a = r.a AND u.b IN (SELECT b FROM v) "
+        "WHERE (r.z) AND (r.a = s.a AND EXISTS(SELECT 1 FROM b WHERE b.x = r.x))",
+    ),
+}
+"""Each portability trap: DuckDB's SQL and the Spark SQL it becomes."""
 
 
-def test_a_filtered_aggregate_takes_the_filter_into_its_argument() -> None:
-    assert translate("SELECT median(x) FILTER (WHERE y > 0), count(*) FILTER (WHERE z) FROM t") == (
-        "SELECT MEDIAN(CASE WHEN y > 0 THEN x END), COUNT(CASE WHEN z THEN 1 END) FROM t"
-    )
-
-
-def test_a_filtered_distinct_count_keeps_distinct() -> None:
-    assert translate("SELECT count(DISTINCT k) FILTER (WHERE y) FROM t") == (
-        "SELECT COUNT(DISTINCT CASE WHEN y THEN k END) FROM t"
-    )
-
-
-def test_a_filtered_arg_min_filters_its_key_not_its_value() -> None:
-    """Spark's min_by keeps a row whose value is NULL: the rows filtered out lose their key."""
-    assert translate("SELECT arg_min(q, r) FILTER (WHERE q IS NOT NULL) FROM t") == (
-        "SELECT MIN_BY(q, CASE WHEN NOT q IS NULL THEN r END) FROM t"
-    )
-
-
-def test_duckdb_functions_become_spark_ones() -> None:
-    assert translate("SELECT fsum(a), epoch_us(b), to_days(3) FROM t") == (
-        "SELECT SUM(a), UNIX_MICROS(CAST(b AS TIMESTAMP_LTZ)), MAKE_DT_INTERVAL(3) FROM t"
-    )
-
-
-def test_hugeint_is_a_wide_decimal() -> None:
-    assert translate("SELECT CAST(x AS HUGEINT) FROM t") == (
-        "SELECT CAST(x AS DECIMAL(38, 0)) FROM t"
-    )
-
-
-def test_date_trunc_keeps_a_timestamp_without_zone() -> None:
-    assert translate("SELECT date_trunc('day', x) FROM t") == (
-        "SELECT CAST(DATE_TRUNC('DAY', x) AS TIMESTAMP_NTZ) FROM t"
-    )
-
-
-def test_columns_become_quoted_regex_columns() -> None:
-    assert translate("SELECT COLUMNS('^(owner|team)$') FROM t") == "SELECT `(owner|team)` FROM t"
-    assert (
-        translate(
-            "SELECT COLUMNS(lambda c: c NOT IN ('a', 'b_c') AND NOT starts_with(c, '_x')) FROM t"
-        )
-        == "SELECT `(?!(a|b_c)$)(?!_x).+` FROM t"
-    )
+@pytest.mark.parametrize(("duckdb", "spark"), TRANSLATED.values(), ids=TRANSLATED.keys())
+def test_each_trap_is_translated_once(duckdb: str, spark: str) -> None:
+    assert translate(duckdb) == spark
 
 
 def test_columns_of_another_lambda_is_refused() -> None:
     with pytest.raises(SalesmetricsError, match="cannot run COLUMNS"):
         translate("SELECT COLUMNS(lambda c: c LIKE 'a%') FROM t")
-
-
-def test_star_replace_is_the_other_columns_and_the_new_ones() -> None:
-    assert translate("SELECT c.* REPLACE (coalesce(c.o, 1) AS o), f.x FROM t c, f") == (
-        "SELECT c.`(?!(o)$).+`, COALESCE(c.o, 1) AS o, f.x FROM t AS c, f"
-    )
-
-
-def test_an_ordered_list_is_sorted_by_its_keys_nulls_last() -> None:
-    assert translate("SELECT list(v ORDER BY k) FROM t") == (
-        "SELECT TRANSFORM(SORT_ARRAY(COLLECT_LIST(STRUCT(STRUCT(k IS NULL AS col1, k AS k) AS k, "
-        "v AS v))), _entry -> _entry.v) FROM t"
-    )
-
-
-def test_list_reduce_is_aggregate_with_the_start_first() -> None:
-    assert translate("SELECT list_reduce(l, lambda acc, x: acc + x, 0) FROM t") == (
-        "SELECT AGGREGATE(l, 0, (acc, x) -> acc + x) FROM t"
-    )
-
-
-def test_a_subquery_in_an_inner_joins_condition_moves_to_where() -> None:
-    """Spark refuses a correlated subquery in a join's condition; in WHERE it decorrelates
-    it. A left join keeps its condition (moving it would drop rows)."""
-    assert translate(
-        "SELECT * FROM r JOIN s ON r.a = s.a AND EXISTS (SELECT 1 FROM b WHERE b.x = r.x) "
-        "LEFT JOIN u ON u.a = r.a AND u.b IN (SELECT b FROM v) WHERE r.z"
-    ) == (
-        "SELECT * FROM r CROSS JOIN s LEFT JOIN u ON u.a = r.a AND u.b IN (SELECT b FROM v) "
-        "WHERE (r.z) AND (r.a = s.a AND EXISTS(SELECT 1 FROM b WHERE b.x = r.x))"
-    )
 
 
 def test_union_by_name_lists_each_sides_columns() -> None:
