@@ -3,26 +3,26 @@ Spark, locally or on a cluster over Spark Connect.
 
 The rest of salesmetrics talks to a DuckDB connection (salesmetrics.duck); `Connection` is the
 part of that surface it uses (`execute` … `fetchall`, `sql` … `to_arrow_table`, `register`,
-`unregister`) over a
-SparkSession. Each statement is transpiled from DuckDB's SQL to Spark's with sqlglot, and the
-places where the two engines differ are handled here, once, for every KPI (`translate`):
+`unregister`, and `parquet_scan` for salesmetrics.tables) over a SparkSession. Each statement
+is transpiled from DuckDB's SQL to Spark's with sqlglot, and the places where the two engines
+differ are handled here, once, for every KPI (`translate`, `_portable`):
 
 - a literal with a decimal point is a DOUBLE in DuckDB and a DECIMAL in Spark, whose arithmetic
   moves a median in the ninth digit: it is cast to DOUBLE;
-- `fsum` (DuckDB's exact sum) is `sum`, and `epoch_us` is `unix_micros`;
 - an aggregate with a FILTER clause takes the filter into its argument (Spark rejects FILTER on
-  some aggregates, such as a median);
-- `COLUMNS(...)` (a regex, or a lambda excluding names) is a quoted regex column, which Spark
-  reads as one with `spark.sql.parser.quotedRegexColumnNames`;
+  some aggregates, such as a median), and arg_min / arg_max into their key;
+- `COLUMNS(...)` (a regex, or a lambda leaving names out) and `* REPLACE` are quoted regex
+  columns, which Spark reads as such with `spark.sql.parser.quotedRegexColumnNames`;
 - `UNION ALL BY NAME` lists each side's columns by name, NULL where a side has none;
-- HUGEINT is DECIMAL(38, 0);
-- timestamps are Spark's TIMESTAMP_NTZ, as DuckDB's TIMESTAMP has no time zone; `epoch_us`
-  reads one as UTC;
-- Spark runs with ANSI mode off (a division by zero is NULL, as in DuckDB), the session's time
-  zone UTC (timestamps are naive, as DuckDB's), and DuckDB's FIRST ordering of NULLs is kept
-  explicit.
+- `list(… ORDER BY …)`, `list_reduce` and `list_aggr(…, 'histogram')` are Spark's array
+  functions; `fsum` is `sum`, `epoch_us` `unix_micros`, `to_days` `make_dt_interval`,
+  HUGEINT DECIMAL(38, 0), and `date_trunc` keeps a timestamp without a time zone;
+- a correlated subquery in an inner join's condition moves to WHERE;
+- timestamps are Spark's TIMESTAMP_NTZ, as DuckDB's TIMESTAMP has no time zone, in a session
+  whose time zone is UTC; ANSI mode is off (a division by zero is NULL, as in DuckDB).
 
-Spark's own startup lines go to its log, not to the report's standard error.
+A statement Spark refuses is one line (`refused`); Spark's own start-up lines and logs are
+kept off the report's standard error (`quiet_stderr`).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class Connection:
 
     def __init__(self, session: SparkSession) -> None:
         self.session = session
-        self._unions = itertools.count()
+        self._scans = itertools.count()  # names of the Parquet scans
 
     def register(self, name: str, table: pa.Table) -> None:
         """`table` as the temporary view `name`."""
@@ -144,7 +144,7 @@ class Connection:
         scan = parts[0]
         for part in parts[1:]:
             scan = scan.unionByName(part, allowMissingColumns=True)
-        name = f"_parquet_{next(self._unions)}"
+        name = f"_parquet_{next(self._scans)}"
         scan.createOrReplaceTempView(name)
         return name
 
@@ -199,7 +199,8 @@ def _spark_ready(table: pa.Table) -> pa.Table:
 
 def translate(sql: str, columns: Any = None) -> str:
     """Spark SQL for DuckDB's `sql`. `columns(spark_sql)` gives a query's column names, which
-    UNION ALL BY NAME needs; without it, such a union is refused."""
+    UNION ALL BY NAME needs (`Connection.columns`); without it, such a union is left as it
+    is, which Spark cannot run."""
     import sqlglot
 
     tree = _after(sqlglot.parse_one(sql, read="duckdb"))
