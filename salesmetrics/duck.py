@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -115,6 +117,16 @@ def source(ctx: Context, name: str) -> str:
     """`name`, an entity's table or a shared view, ready to be read: each is made on first use
     (a view after the tables and views it reads), as making all of them for every report
     costs more than most reports' queries."""
+    with _MAKING:
+        return _source(ctx, name)
+
+
+_MAKING = threading.RLock()
+"""Held while a table or view is made (`source`): the spark engine's queries run at once
+(`_run_all`), and two of them may need the same view first."""
+
+
+def _source(ctx: Context, name: str) -> str:
     made: set[str] = ctx.memo("duckdb.made", set)
     if name in made:
         return name
@@ -433,12 +445,32 @@ def measure_all(ctx: Context, queries: Sequence[Query]) -> list[Measured]:
     for same in placed.values():
         first = queries[same[0][0]]
         with sliced(ctx, first.slices, first.against):
-            for members in same:
-                kpis = [queries[at].kpi for at in members]
-                measured = _measured(kpis, ctx, queries[members[0]])
+            runs = [
+                partial(_measured, [queries[at].kpi for at in members], ctx, queries[members[0]])
+                for members in same
+            ]
+            for members, measured in zip(same, _run_all(runs), strict=True):
                 for at, each in zip(members, measured, strict=True):
                     found[at] = each
     return found
+
+
+SPARK_QUERIES = 4
+"""Queries run at once on the spark engine: each costs Spark about a second of planning and
+scheduling whatever its rows, which overlaps with the others' work. DuckDB's run one by one
+(its connection is one; it spreads each query over the cores itself)."""
+
+
+def _run_all(runs: Sequence[Callable[[], list[Measured]]]) -> list[list[Measured]]:
+    """Each of `runs`' results, in order: on the spark engine, SPARK_QUERIES at a time."""
+    from salesmetrics import backend
+
+    if backend.spark() is None or len(runs) < 2:
+        return [run() for run in runs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(SPARK_QUERIES, len(runs))) as pool:
+        return list(pool.map(lambda run: run(), runs))
 
 
 def _slices_of(query: Query) -> tuple[object, ...]:
