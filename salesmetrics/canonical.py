@@ -251,11 +251,7 @@ def _hive(path: Path) -> list[str]:
 def _canonical_type(name: str, column: str, kind: pa.DataType) -> bool:
     """Whether a column stored as `kind` is in its canonical type (`_wanted`) as DuckDB reads
     it: text may be stored large or dictionary-encoded, an anomaly flag as a boolean."""
-    if column == ORDER:
-        return kind == pa.int64()
-    if column.startswith(IMPLAUSIBLE):
-        return kind == pa.bool_()
-    wanted = _wanted(name, column)
+    wanted = _stored(name, column)
     if wanted == pa.string():
         if pa.types.is_dictionary(kind):
             kind = kind.value_type
@@ -327,8 +323,9 @@ def _from_spark(entity: str, name: str, session: SparkSession, lazy_rows: int) -
     try:
         frame = session.table(name)
     except Exception as exc:  # not in the catalog (Spark's AnalysisException), in one line
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise InputError(f"{where}: {reason}") from None
+        from salesmetrics.spark import reason
+
+        raise InputError(f"{where}: {reason(exc)}") from None
     columns, text = _spark_columns(entity, frame, where)
     order = (ORDER,) if ORDER in columns else _ranking(entity, columns)
     if entity in LAZY and "currency" not in columns:  # a currency is converted in pandas

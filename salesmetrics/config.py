@@ -10,6 +10,7 @@ import contextlib
 import difflib
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -145,10 +146,7 @@ def load_config(path: str | Path, data_dir: str | Path | None = None) -> ReportC
         )
     for key in raw:
         if key not in TOP_KEYS:
-            close = difflib.get_close_matches(str(key), TOP_KEYS, n=1)
-            hint = (
-                f"did you mean {close[0]}?" if close else f"expected one of {', '.join(TOP_KEYS)}"
-            )
+            hint = _closest(key, TOP_KEYS, f"expected one of {', '.join(TOP_KEYS)}")
             raise ConfigError(f"{path}, line {raw.line_of(key)}: {key}: unknown key; {hint}")
     read = _Reader(path, raw)
     snapshot = _snapshot(path, raw, data_dir)
@@ -305,6 +303,12 @@ def _canonical(path: Path, raw: Node, data_dir: Path | None) -> Path | None:
             f"{', '.join(ENTITIES)}); write one with `salesmetrics validate --export DIR`"
         )
     return folder
+
+
+def _closest(given: object, known: Iterable[str], otherwise: str) -> str:
+    """The hint after an unknown name: the known one closest to it, else `otherwise`."""
+    close = difflib.get_close_matches(str(given), list(known), n=1)
+    return f"did you mean {close[0]}?" if close else otherwise
 
 
 def check_spark_tables(config: ReportConfig) -> None:
@@ -481,8 +485,7 @@ class _Reader:
         for kpi_id, spec in given.items():
             key = f"targets.{kpi_id}"
             if kpi_id not in CATALOGUE:
-                close = difflib.get_close_matches(str(kpi_id), CATALOGUE, n=1)
-                hint = f"did you mean {close[0]}?" if close else "`salesmetrics kpis` lists the ids"
+                hint = _closest(kpi_id, CATALOGUE, "`salesmetrics kpis` lists the ids")
                 self.fail(key, f"unknown KPI; {hint}", given, kpi_id)
             if not isinstance(spec, Node):
                 self.fail(key, "expected {target: N, warn: N}", given, kpi_id)
@@ -626,12 +629,7 @@ class _Reader:
         for entity, name in tables.items():
             key = f"spark.tables.{entity}"
             if entity not in ENTITIES:
-                close = difflib.get_close_matches(str(entity), ENTITIES, n=1)
-                hint = (
-                    f"did you mean {close[0]}?"
-                    if close
-                    else f"expected one of {', '.join(ENTITIES)}"
-                )
+                hint = _closest(entity, ENTITIES, f"expected one of {', '.join(ENTITIES)}")
                 self.fail(key, f"unknown entity; {hint}", tables, entity)
             if not isinstance(name, str) or not _TABLE.match(name):
                 self.fail(

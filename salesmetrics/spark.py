@@ -174,9 +174,13 @@ def refused() -> Iterator[None]:
     except Exception as error:
         if not type(error).__module__.startswith(("pyspark", "py4j")):
             raise
-        text = str(error).strip()
-        reason = text.splitlines()[0] if text else type(error).__name__
-        raise SalesmetricsError(f"Spark refused the report's query: {reason}") from None
+        raise SalesmetricsError(f"Spark refused the report's query: {reason(error)}") from None
+
+
+def reason(error: BaseException) -> str:
+    """An error's first line (Spark's go on with the plan and a Java stack), else its kind."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _spark_ready(table: pa.Table) -> pa.Table:
@@ -512,8 +516,7 @@ def session(remote: str | None = None, conf: Sequence[tuple[str, str]] = ()) -> 
         with quiet_stderr():
             found = builder.getOrCreate()
     except Exception as error:  # the JVM's or the server's reason, in one line
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise SalesmetricsError(f"Spark did not start: {reason}") from None
+        raise SalesmetricsError(f"Spark did not start: {reason(error)}") from None
     if not remote:
         found.sparkContext.setLogLevel("OFF")
     for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):

@@ -14,6 +14,7 @@ answered once per table (salesmetrics.memo). No answer passes over rows in Pytho
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -39,7 +40,7 @@ ORDER = "_order"  # a row's place in the frame it was written from: partitions r
 TEAMS = "_teams_"  # the owner -> team table a Parquet table with `with_teams` joins, per entity
 
 
-class InPlace:
+class InPlace(ABC):
     """What an input read in place answers, whichever its kind: `columns`, `len()`, `teams`
     added (`with_teams`), `relation(con)` (its SQL for the report's connection, with each
     row's position `ROW`) and queries over it as `t` (`query`, `arrow`)."""
@@ -58,20 +59,22 @@ class InPlace:
         columns = (*(c for c in self.columns if c != "team"), "team")
         return replace(self, teams=looked_up, columns=columns)  # type: ignore[type-var]
 
+    @abstractmethod
     def relation(self, con: Any) -> str:
-        raise NotImplementedError
+        """The table as SQL for `con`: its columns and each row's position (`ROW`)."""
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         """`sql` run with the table as `t`, on this table's own connection (made once)."""
         return self._con.execute(f"WITH t AS ({self.relation(self._con)}) {sql}").fetchall()
 
+    @abstractmethod
     def arrow(self, sql: str) -> pa.Table:
         """`query`'s rows as an Arrow table."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def _con(self) -> Any:
-        raise NotImplementedError
+        """The table's own connection, made once, that `query` runs on."""
 
     def _statistics(self, column: str) -> list[Any] | None:
         """The stored statistics of `column` (`Parquet`'s); None: ask a query."""
@@ -206,8 +209,7 @@ class SparkTable(InPlace):
         return f"SELECT {', '.join([*chosen, *team])} FROM {named} s{join}"
 
     def arrow(self, sql: str) -> pa.Table:
-        table: pa.Table = self._con.frame(f"WITH t AS ({self.relation(self._con)}) {sql}").toArrow()
-        return table
+        return self._con.sql(f"WITH t AS ({self.relation(self._con)}) {sql}").to_arrow_table()
 
     @cached_property
     def _con(self) -> Connection:
